@@ -1,0 +1,48 @@
+# Parley: `make run` and `make test` do all set-up on a fresh Debian 12 machine.
+JOBS ?= $(shell nproc)
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+
+.PHONY: all deps build run test test-unit test-asan bench bench-quick format clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Until the server lands, `make run` plays a scripted scenario through the real ACD and prints
+# every routing decision with its explanation.
+run: build
+	./$(BUILD)/parley demo
+
+test: deps
+	@bash scripts/test.sh
+
+test-unit: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan: deps
+	CC=clang CXX=clang++ cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+	  -DPARLEY_SANITIZE=ON -DPARLEY_CORE_ONLY=ON
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	./$(BUILD)/bench/acd_bench
+	./$(BUILD)/bench/sim_bench
+
+bench-quick: build
+	./$(BUILD)/bench/acd_bench --quick
+	./$(BUILD)/bench/sim_bench --quick
+
+format:
+	find src bench tests -name '*.cc' -o -name '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,1 @@
+#include "acd/acd.h"

@@ -1,0 +1,21 @@
+#pragma once
+// An agent's presence (what the agent chose) and the stage of each contact it holds (what its
+// work is). They are separate: an agent handling one of three chats is Available with a chat in
+// Handling, and can be offered two more.
+
+#include <cstdint>
+#include <string_view>
+
+namespace parley {
+
+enum class Presence : uint8_t { kOffline, kAvailable, kNotReady };
+std::string_view PresenceName(Presence p);
+
+// The stage of one contact at one agent.
+enum class WorkStage : uint8_t { kOffered, kHandling, kWrapUp };
+std::string_view WorkStageName(WorkStage s);
+
+// Reason given when the ACD itself makes an agent Not Ready after consecutive missed offers.
+inline constexpr std::string_view kMissedReason = "missed";
+
+}  // namespace parley

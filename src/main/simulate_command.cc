@@ -1,0 +1,16 @@
+#include <cstdio>
+
+#include "main/commands.h"
+
+namespace parley::cli {
+
+// TODO(issue 3): stub until the feature lands.
+void AddSimulateCommand(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand("simulate", "(not yet available)");
+  cmd->callback([exit_code] {
+    std::fputs("parley simulate: not yet available\n", stderr);
+    *exit_code = 2;
+  });
+}
+
+}  // namespace parley::cli

@@ -1,0 +1,1 @@
+#include "wfm/erlang.h"
