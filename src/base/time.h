@@ -9,9 +9,7 @@ namespace parley {
 using Duration = std::chrono::microseconds;
 using TimePoint = std::chrono::sys_time<Duration>;
 
-constexpr Duration Seconds(double s) {
-  return Duration(static_cast<int64_t>(s * 1'000'000.0));
-}
+constexpr Duration Seconds(double s) { return Duration(static_cast<int64_t>(s * 1'000'000.0)); }
 constexpr double ToSeconds(Duration d) { return static_cast<double>(d.count()) / 1e6; }
 constexpr TimePoint FromMicros(int64_t us) { return TimePoint(Duration(us)); }
 constexpr int64_t ToMicros(TimePoint t) { return t.time_since_epoch().count(); }

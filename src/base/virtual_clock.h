@@ -35,9 +35,7 @@ class VirtualClock final : public Clock, public TimerQueue {
     uint64_t seq;
     TimerTarget* target;
     uint64_t tag;
-    bool operator>(const Entry& o) const {
-      return at != o.at ? at > o.at : seq > o.seq;
-    }
+    bool operator>(const Entry& o) const { return at != o.at ? at > o.at : seq > o.seq; }
   };
   void DropCancelledTop();
 

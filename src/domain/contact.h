@@ -20,7 +20,7 @@ using Attributes = std::vector<std::pair<std::string, std::string>>;
 struct ContactSpec {
   Channel channel = Channel::kVoice;
   Direction direction = Direction::kInbound;
-  int32_t priority = 0;  // higher is served first
+  int32_t priority = 0;                  // higher is served first
   std::vector<SkillRequirement> skills;  // on top of the queue's requirement
   Attributes attributes;
   std::string customer;  // customer reference, if known

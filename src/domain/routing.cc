@@ -14,22 +14,22 @@ std::string_view StrategyName(Strategy s) {
 const std::vector<StrategyAlias>& StrategyAliases() {
   static const std::vector<StrategyAlias> kAliases = {
       {"longest-idle", Strategy::kLongestIdle},
-      {"leastrecent", Strategy::kLongestIdle},            // Asterisk
-      {"longest-idle-agent", Strategy::kLongestIdle},     // FreeSWITCH
+      {"leastrecent", Strategy::kLongestIdle},         // Asterisk
+      {"longest-idle-agent", Strategy::kLongestIdle},  // FreeSWITCH
       {"least-occupied", Strategy::kLeastOccupied},
       {"fewest-contacts", Strategy::kFewestContacts},
-      {"fewestcalls", Strategy::kFewestContacts},         // Asterisk
+      {"fewestcalls", Strategy::kFewestContacts},              // Asterisk
       {"agent-with-fewest-calls", Strategy::kFewestContacts},  // FreeSWITCH
-      {"round-robin", Strategy::kRoundRobin},             // FreeSWITCH
-      {"rrmemory", Strategy::kRoundRobin},                // Asterisk
-      {"roundrobin", Strategy::kRoundRobin},              // Asterisk (old name)
-      {"linear", Strategy::kLinear},                      // Asterisk
-      {"top-down", Strategy::kLinear},                    // FreeSWITCH
-      {"sequentially-by-agent-order", Strategy::kLinear},  // FreeSWITCH
+      {"round-robin", Strategy::kRoundRobin},                  // FreeSWITCH
+      {"rrmemory", Strategy::kRoundRobin},                     // Asterisk
+      {"roundrobin", Strategy::kRoundRobin},                   // Asterisk (old name)
+      {"linear", Strategy::kLinear},                           // Asterisk
+      {"top-down", Strategy::kLinear},                         // FreeSWITCH
+      {"sequentially-by-agent-order", Strategy::kLinear},      // FreeSWITCH
       {"random", Strategy::kRandom},
       {"best-skill", Strategy::kBestSkill},
-      {"ring-all", Strategy::kRingAll},                   // FreeSWITCH
-      {"ringall", Strategy::kRingAll},                    // Asterisk
+      {"ring-all", Strategy::kRingAll},  // FreeSWITCH
+      {"ringall", Strategy::kRingAll},   // Asterisk
   };
   return kAliases;
 }

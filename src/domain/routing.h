@@ -102,8 +102,8 @@ struct QueueDef {
   Strategy strategy = Strategy::kLongestIdle;
   double service_level_fraction = 0.8;
   Duration service_level_threshold = Seconds(20);
-  int32_t priority = 0;  // higher is served first
-  Duration max_wait{0};  // 0: unlimited
+  int32_t priority = 0;   // higher is served first
+  Duration max_wait{0};   // 0: unlimited
   uint32_t max_size = 0;  // 0: unlimited
   Duration offer_timeout = Seconds(20);
   Duration wrap_up = Seconds(0);

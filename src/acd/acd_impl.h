@@ -1,0 +1,607 @@
+#pragma once
+// Acd::Impl: the ACD's state and algorithms, shared by acd.cc (decisions) and explain.cc
+// (explanations). Private to src/acd. See acd_internal.h for the data layout.
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "acd/acd.h"
+#include "acd/acd_internal.h"
+
+namespace parley {
+
+using namespace acd_internal;  // NOLINT(google-build-using-namespace): src/acd's own internals
+
+struct Acd::Impl {
+  Impl(Acd& owner, Clock& c, TimerQueue& t, AcdObserver& o, AcdOptions opts)
+      : self(owner),
+        clock(c),
+        timers(t),
+        observer(o),
+        options(std::move(opts)),
+        random(options.seed) {}
+
+  Acd& self;
+  Clock& clock;
+  TimerQueue& timers;
+  AcdObserver& observer;
+  AcdOptions options;
+  Random random;
+  RoutingSettings settings;
+
+  std::vector<AgentRt> agents;
+  std::vector<QueueRt> queues;
+  std::vector<std::string> skill_names;
+  std::unordered_map<std::string, AgentIndex> agent_by_name;
+  std::unordered_map<std::string, QueueIndex> queue_by_name;
+
+  ContactPool contacts;
+  int64_t current_day = std::numeric_limits<int64_t>::min();
+  bool day_timer_armed = false;
+  Event scratch;  // reused for every emitted event
+
+  // ----- time helpers -----
+  TimePoint Now() const { return clock.Now(); }
+  int64_t DayOf(TimePoint t) const {
+    if (options.day_of) return options.day_of(t);
+    const int64_t us = ToMicros(t) + int64_t{settings.utc_offset_minutes} * 60'000'000;
+    return us >= 0 ? us / kMicrosPerDay : (us - kMicrosPerDay + 1) / kMicrosPerDay;
+  }
+
+  // ----- events -----
+  void Emit(EventType type, ContactId contact, Channel channel, AgentIndex agent, QueueIndex queue,
+            int64_t value = 0, std::string_view text = {}) {
+    scratch.type = type;
+    scratch.time = Now();
+    scratch.contact = contact;
+    scratch.agent = agent;
+    scratch.queue = queue;
+    scratch.channel = channel;
+    scratch.value = value;
+    scratch.text.assign(text);
+    observer.OnEvent(scratch);
+  }
+  void Emit(EventType type, const ContactRt* c, AgentIndex agent, QueueIndex queue,
+            int64_t value = 0, std::string_view text = {}) {
+    Emit(type, c ? c->id : ContactId{}, c ? c->spec.channel : Channel::kVoice, agent, queue, value,
+         text);
+  }
+
+  // ----- agent routability -----
+  bool Routable(const AgentRt& a, Channel ch) const {
+    if (a.removed || a.presence != Presence::kAvailable) return false;
+    const int i = Index(ch);
+    if (a.def.capacity[i] == 0 || a.used[i] >= a.def.capacity[i]) return false;
+    if (a.def.voice_blocks_other_channels && ch != Channel::kVoice && a.voice_active > 0) {
+      return false;
+    }
+    if (a.def.wrap_up_blocks_other_channels && a.wrap_ups > 0) return false;
+    return true;
+  }
+
+  // Occupancy for least-occupied: the share of each channel's capacity in use, summed, in ppm.
+  int64_t LoadPpm(const AgentRt& a) const {
+    int64_t load = 0;
+    for (int i = 0; i < kChannelCount; ++i) {
+      if (a.def.capacity[i] > 0) load += int64_t{a.used[i]} * 1'000'000 / a.def.capacity[i];
+    }
+    return load;
+  }
+
+  uint32_t HandledToday(const AgentRt& a) const {
+    return a.handled_day == current_day ? a.handled_today : 0;
+  }
+
+  void ComputeKey(const AgentRt& a, const QueueRt& q, MemberNode& n) {
+    const int64_t idle = ToMicros(a.idle_since);
+    switch (q.def.strategy) {
+      case Strategy::kLongestIdle:
+      case Strategy::kRingAll:
+        n.key1 = idle;
+        n.key2 = n.position;
+        break;
+      case Strategy::kLeastOccupied:
+        n.key1 = LoadPpm(a);
+        n.key2 = idle;
+        break;
+      case Strategy::kFewestContacts:
+        n.key1 = HandledToday(a);
+        n.key2 = idle;
+        break;
+      case Strategy::kRoundRobin:
+      case Strategy::kLinear:
+        n.key1 = n.position;
+        n.key2 = 0;
+        break;
+      case Strategy::kRandom:  // drawn at decision time from random_pool
+        n.key1 = n.position;
+        n.key2 = 0;
+        break;
+      case Strategy::kBestSkill:
+        n.key1 = -int64_t{n.proficiency};
+        n.key2 = idle;
+        break;
+    }
+  }
+
+  // Puts every membership node of the agent into or out of its queue's free-agent index,
+  // according to what the agent can take now, with fresh scores.
+  void Reindex(AgentRt& a) {
+    for (MemberNode* n : a.nodes) {
+      QueueRt& q = queues[n->queue];
+      const bool random = q.def.strategy == Strategy::kRandom;
+      if (n->linked) {
+        q.free_agents[n->set_index].erase(q.free_agents[n->set_index].iterator_to(*n));
+        n->linked = false;
+        if (random) {
+          auto& pool = q.random_pool[n->set_index];
+          pool[n->pool_pos] = pool.back();
+          pool[n->pool_pos]->pool_pos = n->pool_pos;
+          pool.pop_back();
+        }
+      }
+      if (n->cls == kNoClass || q.removed) continue;
+      if (!Routable(a, q.def.channels[n->channel_slot])) continue;
+      ComputeKey(a, q, *n);
+      q.free_agents[n->set_index].insert(*n);
+      n->linked = true;
+      if (random) {
+        auto& pool = q.random_pool[n->set_index];
+        n->pool_pos = static_cast<uint32_t>(pool.size());
+        pool.push_back(n);
+      }
+    }
+  }
+
+  // ----- eligibility of one agent for one contact beyond the index -----
+  enum class Block { kNone, kSkill, kRefused, kDelay };
+
+  Block CheckPair(const AgentRt& a, const MemberNode& n, const ContactRt& c, TimePoint now,
+                  TimePoint* retry_at) const {
+    for (const SkillRequirement& r : c.spec.skills) {
+      if (a.Proficiency(r.skill) < r.min_proficiency) return Block::kSkill;
+    }
+    for (const Refusal& r : c.refused) {
+      if (r.agent == a.index && now < r.until) {
+        if (retry_at) *retry_at = std::min(*retry_at, r.until);
+        return Block::kRefused;
+      }
+    }
+    if (n.delay.count() > 0 && now - c.queued_at < n.delay) {
+      if (retry_at) *retry_at = std::min(*retry_at, c.queued_at + n.delay);
+      return Block::kDelay;
+    }
+    return Block::kNone;
+  }
+
+  // ----- contact-side decision: best free agent for contact c -----
+  // Returns the chosen node (or nullptr); for ring-all fills `all` with every eligible node.
+  MemberNode* FindAgentFor(ContactRt& c, std::vector<MemberNode*>* all, TimePoint* retry_at) {
+    QueueRt& q = queues[c.queue];
+    const TimePoint now = Now();
+    const uint64_t step_bit = uint64_t{1} << c.step;
+    MemberNode* best = nullptr;
+    int64_t best_rr = 0;
+    const bool rr = q.def.strategy == Strategy::kRoundRobin;
+    if (q.def.strategy == Strategy::kRandom && !all) return DrawRandom(c, q, retry_at);
+    for (uint32_t cls = 0; cls < q.class_masks.size(); ++cls) {
+      if ((q.class_masks[cls] & step_bit) == 0) continue;
+      AgentSet& set = q.free_agents[q.SetIndex(c.channel_slot, cls)];
+      if (set.empty()) continue;
+      // Round-robin with memory starts after the last position served and wraps around.
+      auto start = set.begin();
+      if (rr) {
+        MemberNode probe;
+        probe.key1 = q.rr_last_position + 1;
+        probe.key2 = std::numeric_limits<int64_t>::min();
+        probe.agent = 0;
+        start = set.lower_bound(probe);
+      }
+      // Scan [start, end) then [begin, start): the first node that passes is this class's best,
+      // because the set is in the strategy's order.
+      MemberNode* found = nullptr;
+      auto scan = [&](AgentSet::iterator from, AgentSet::iterator to) {
+        for (auto it = from; it != to; ++it) {
+          ++self.stats_.candidates_scanned;
+          MemberNode& n = *it;
+          if (CheckPair(agents[n.agent], n, c, now, retry_at) != Block::kNone) continue;
+          if (all) {
+            all->push_back(&n);
+            continue;
+          }
+          found = &n;
+          return true;
+        }
+        return false;
+      };
+      if (!scan(start, set.end()) && start != set.begin()) scan(set.begin(), start);
+      if (!found) continue;
+      if (rr) {
+        const int64_t dist = found->key1 > q.rr_last_position ? found->key1 - q.rr_last_position
+                                                              : found->key1 + kRoundRobinWrap;
+        if (!best || dist < best_rr) {
+          best = found;
+          best_rr = dist;
+        }
+      } else if (!best || NodeLess(*found, *best)) {
+        best = found;
+      }
+    }
+    return best;
+  }
+
+  // Random: a uniform draw over the free agents of every allowed class; an agent that fails the
+  // contact's own checks is passed over by walking on from the draw.
+  MemberNode* DrawRandom(ContactRt& c, QueueRt& q, TimePoint* retry_at) {
+    const TimePoint now = Now();
+    const uint64_t step_bit = uint64_t{1} << c.step;
+    uint64_t total = 0;
+    for (uint32_t cls = 0; cls < q.class_masks.size(); ++cls) {
+      if (q.class_masks[cls] & step_bit)
+        total += q.random_pool[q.SetIndex(c.channel_slot, cls)].size();
+    }
+    if (total == 0) return nullptr;
+    const uint64_t first = random.Below(total);
+    for (uint64_t k = 0; k < total; ++k) {
+      uint64_t r = (first + k) % total;
+      for (uint32_t cls = 0; cls < q.class_masks.size(); ++cls) {
+        if ((q.class_masks[cls] & step_bit) == 0) continue;
+        const auto& pool = q.random_pool[q.SetIndex(c.channel_slot, cls)];
+        if (r >= pool.size()) {
+          r -= pool.size();
+          continue;
+        }
+        ++self.stats_.candidates_scanned;
+        MemberNode* n = pool[r];
+        if (CheckPair(agents[n->agent], *n, c, now, retry_at) == Block::kNone) return n;
+        break;
+      }
+    }
+    return nullptr;
+  }
+
+  // Effective priority for cross-queue comparison: priority plus aging at `now`.
+  double EffectiveScore(const ContactRt& c, const QueueRt& q, TimePoint now) const {
+    double s = c.priority;
+    if (q.def.aging_per_minute != 0) {
+      s += q.def.aging_per_minute * ToSeconds(now - c.arrived_at) / 60.0;
+    }
+    return s;
+  }
+
+  // ----- agent-side decision: best waiting contact for agent a across its queues -----
+  struct ContactPick {
+    ContactRt* contact = nullptr;
+    const MemberNode* node = nullptr;
+  };
+
+  bool PickBetter(const ContactPick& cand, const ContactPick& best, TimePoint now) const {
+    if (!best.contact) return true;
+    const QueueRt& qc = queues[cand.node->queue];
+    const QueueRt& qb = queues[best.node->queue];
+    if (cand.node->order != best.node->order) return cand.node->order < best.node->order;
+    if (qc.def.priority != qb.def.priority) return qc.def.priority > qb.def.priority;
+    const double sc = EffectiveScore(*cand.contact, qc, now);
+    const double sb = EffectiveScore(*best.contact, qb, now);
+    if (sc != sb) return sc > sb;
+    if (cand.contact->arrived_at != best.contact->arrived_at) {
+      return cand.contact->arrived_at < best.contact->arrived_at;
+    }
+    return cand.contact->seq < best.contact->seq;
+  }
+
+  ContactPick FindContactFor(AgentRt& a, TimePoint* retry_at) {
+    ContactPick best;
+    const TimePoint now = Now();
+    for (MemberNode* n : a.nodes) {
+      if (!n->linked) continue;  // not routable for this queue's channel now
+      QueueRt& q = queues[n->queue];
+      if (q.waiting_count == 0) continue;
+      const uint64_t mask = q.class_masks[n->cls];
+      for (uint32_t step = 0; step < q.step_count; ++step) {
+        if ((mask & (uint64_t{1} << step)) == 0) continue;
+        ContactSet& set = q.waiting[q.WaitIndex(n->channel_slot, step)];
+        for (ContactRt& c : set) {
+          ++self.stats_.candidates_scanned;
+          TimePoint wake = TimePoint::max();
+          if (CheckPair(a, *n, c, now, &wake) != Block::kNone) {
+            // Skipped for this agent's queue delay or refusal: look again when that ends.
+            ArmRetry(c, wake);
+            if (retry_at) *retry_at = std::min(*retry_at, wake);
+            continue;
+          }
+          ContactPick cand{&c, n};
+          if (PickBetter(cand, best, now)) best = cand;
+          break;
+        }
+      }
+    }
+    return best;
+  }
+
+  // ----- waiting sets -----
+  void InsertWaiting(ContactRt& c) {
+    QueueRt& q = queues[c.queue];
+    q.waiting[q.WaitIndex(c.channel_slot, c.step)].insert(c);
+    c.linked = true;
+    ++q.waiting_count;
+  }
+  void EraseWaiting(ContactRt& c) {
+    if (!c.linked) return;
+    QueueRt& q = queues[c.queue];
+    ContactSet& set = q.waiting[q.WaitIndex(c.channel_slot, c.step)];
+    set.erase(set.iterator_to(c));
+    c.linked = false;
+    --q.waiting_count;
+  }
+  void ComputeContactKey(ContactRt& c) {
+    const QueueRt& q = queues[c.queue];
+    // Aging grows every waiting contact's score at the same rate, so ordering by priority minus
+    // aging times arrival is the same as ordering by the aged score at any moment.
+    c.sort_score = -(static_cast<double>(c.priority) -
+                     q.def.aging_per_minute * static_cast<double>(ToMicros(c.arrived_at)) / 6e7);
+  }
+
+  // ----- timers -----
+  void ArmTimer(TimerKind kind, ContactRt& c, uint32_t aux, TimePoint at) {
+    timers.Schedule(at, self, MakeTag(kind, ContactA(aux, c.incarnation), c.slot));
+  }
+  void ArmQueueTimers(ContactRt& c) {
+    const QueueRt& q = queues[c.queue];
+    if (c.step < q.def.escalation.size()) {
+      ArmTimer(TimerKind::kEscalate, c, c.step, c.queued_at + q.def.escalation[c.step].after);
+    }
+    if (q.def.max_wait.count() > 0) {
+      ArmTimer(TimerKind::kMaxWait, c, c.queue_visit & kAuxMask, c.queued_at + q.def.max_wait);
+    }
+  }
+  void ArmRetry(ContactRt& c, TimePoint at) {
+    if (at == TimePoint::max()) return;
+    if (c.retry_at <= at && c.retry_at > Now()) return;  // an earlier retry is pending
+    c.retry_at = at;
+    ArmTimer(TimerKind::kRetry, c, 0, at);
+  }
+  void ArmDayTimer() {
+    if (day_timer_armed) return;
+    // The next local midnight: search forward an hour at a time, then by the minute. Cheap, and
+    // right for any day_of function (time zones with DST included).
+    const int64_t today = current_day;
+    TimePoint t = Now();
+    while (DayOf(t) == today) t += std::chrono::hours(1);
+    t -= std::chrono::hours(1);
+    while (DayOf(t) == today) t += std::chrono::minutes(1);
+    timers.Schedule(t, self, MakeTag(TimerKind::kDay, 0, 0));
+    day_timer_armed = true;
+  }
+
+  // ----- routing entry points -----
+  void RouteContact(ContactRt& c) {
+    ++self.stats_.decisions;
+    QueueRt& q = queues[c.queue];
+    TimePoint retry = TimePoint::max();
+    if (q.def.strategy == Strategy::kRingAll) {
+      std::vector<MemberNode*>& all = ring_scratch;
+      all.clear();
+      FindAgentFor(c, &all, &retry);
+      if (!all.empty()) {
+        OfferRingAll(c, all);
+        return;
+      }
+    } else if (MemberNode* n = FindAgentFor(c, nullptr, &retry)) {
+      Offer(c, agents[n->agent], *n);
+      return;
+    }
+    ArmRetry(c, retry);
+  }
+
+  void RouteAgent(AgentRt& a) {
+    // An agent with capacity on several channels may take several contacts in a row.
+    for (int guard = 0; guard < 64; ++guard) {
+      ++self.stats_.decisions;
+      TimePoint retry = TimePoint::max();
+      ContactPick pick = FindContactFor(a, &retry);
+      if (!pick.contact) {
+        // Contacts skipped because of this agent's queue delay or a refusal wake up later.
+        return;
+      }
+      ContactRt& c = *pick.contact;
+      QueueRt& q = queues[c.queue];
+      if (q.def.strategy == Strategy::kRingAll) {
+        // Ring-all offers the contact to every eligible agent, not just this one.
+        RouteContact(c);
+      } else {
+        Offer(c, a, *pick.node);
+      }
+    }
+  }
+
+  void RouteWaitingAfterChange(QueueRt& q) {
+    // After a reload or a retry: offer what can be offered, oldest first per waiting set.
+    std::vector<ContactRt*> list;
+    for (ContactSet& set : q.waiting) {
+      for (ContactRt& c : set) list.push_back(&c);
+    }
+    for (ContactRt* c : list) {
+      if (c->state == ContactState::kWaiting) RouteContact(*c);
+    }
+  }
+
+  // ----- offers -----
+  void TakeSlot(AgentRt& a, ContactRt& c, WorkStage stage, bool ring_all) {
+    WorkRt w;
+    w.contact = c.id;
+    w.channel = c.spec.channel;
+    w.queue = c.queue;
+    w.stage = stage;
+    w.since = Now();
+    w.ring_all = ring_all;
+    a.work.push_back(w);
+    ++a.used[Index(c.spec.channel)];
+    if (c.spec.channel == Channel::kVoice) ++a.voice_active;
+  }
+  // Releases the agent's slot for c; returns false if the agent held nothing for c.
+  bool ReleaseSlot(AgentRt& a, ContactId id) {
+    for (size_t i = 0; i < a.work.size(); ++i) {
+      if (a.work[i].contact != id) continue;
+      const WorkRt w = a.work[i];
+      a.work[i] = a.work.back();
+      a.work.pop_back();
+      --a.used[Index(w.channel)];
+      if (w.channel == Channel::kVoice && w.stage != WorkStage::kWrapUp) --a.voice_active;
+      if (w.stage == WorkStage::kWrapUp) --a.wrap_ups;
+      return true;
+    }
+    return false;
+  }
+  WorkRt* FindWork(AgentRt& a, ContactId id) {
+    for (WorkRt& w : a.work) {
+      if (w.contact == id) return &w;
+    }
+    return nullptr;
+  }
+
+  void Offer(ContactRt& c, AgentRt& a, const MemberNode& n) {
+    ++self.stats_.offers;
+    EraseWaiting(c);
+    QueueRt& q = queues[c.queue];
+    if (q.def.strategy == Strategy::kRoundRobin) q.rr_last_position = n.position;
+    c.state = ContactState::kOffered;
+    c.offered_to.assign(1, a.index);
+    c.ring_all = false;
+    if (c.times.offered == TimePoint{}) c.times.offered = Now();
+    ++c.offer_seq;
+    if (options.explain_offers) CaptureExplanation(c, a.index);
+    TakeSlot(a, c, WorkStage::kOffered, false);
+    Reindex(a);
+    Emit(EventType::kContactOffered, &c, a.index, c.queue);
+    ArmTimer(TimerKind::kOfferTimeout, c, c.offer_seq & kAuxMask, Now() + q.def.offer_timeout);
+  }
+
+  void OfferRingAll(ContactRt& c, const std::vector<MemberNode*>& nodes) {
+    ++self.stats_.offers;
+    EraseWaiting(c);
+    QueueRt& q = queues[c.queue];
+    c.state = ContactState::kOffered;
+    c.ring_all = true;
+    c.offered_to.clear();
+    if (c.times.offered == TimePoint{}) c.times.offered = Now();
+    ++c.offer_seq;
+    // Copy first: reindexing agents changes the sets the nodes came from.
+    std::vector<AgentIndex> chosen;
+    for (MemberNode* n : nodes) {
+      if (std::find(chosen.begin(), chosen.end(), n->agent) == chosen.end()) {
+        chosen.push_back(n->agent);
+      }
+    }
+    if (options.explain_offers) CaptureExplanation(c, chosen.front());
+    for (AgentIndex ai : chosen) {
+      AgentRt& a = agents[ai];
+      c.offered_to.push_back(ai);
+      TakeSlot(a, c, WorkStage::kOffered, true);
+      Reindex(a);
+      Emit(EventType::kContactOffered, &c, ai, c.queue);
+    }
+    ArmTimer(TimerKind::kOfferTimeout, c, c.offer_seq & kAuxMask, Now() + q.def.offer_timeout);
+  }
+
+  // Takes back the offer of c from agent ai (not the agent's fault): withdrawn event, slot freed.
+  void WithdrawFrom(ContactRt& c, AgentIndex ai, std::vector<AgentIndex>* freed) {
+    AgentRt& a = agents[ai];
+    if (ReleaseSlot(a, c.id)) {
+      Emit(EventType::kOfferWithdrawn, &c, ai, c.queue);
+      Reindex(a);
+      if (freed) freed->push_back(ai);
+    }
+  }
+
+  void ReturnToQueue(ContactRt& c) {
+    c.state = ContactState::kWaiting;
+    c.offered_to.clear();
+    c.ring_all = false;
+    InsertWaiting(c);
+  }
+
+  // The agent did not take the offer (rejected or timed out).
+  void Missed(ContactRt& c, AgentRt& a, EventType why) {
+    ReleaseSlot(a, c.id);
+    Emit(why, &c, a.index, c.queue);
+    c.offered_to.erase(std::remove(c.offered_to.begin(), c.offered_to.end(), a.index),
+                       c.offered_to.end());
+    c.refused.push_back(Refusal{a.index, Now() + settings.reoffer_delay});
+    if (c.refused.size() > kMaxRefusals) c.refused.erase(c.refused.begin());
+    if (!c.ring_all) {
+      ++a.consecutive_misses;
+      if (settings.max_consecutive_misses > 0 &&
+          a.consecutive_misses >= settings.max_consecutive_misses &&
+          a.presence == Presence::kAvailable) {
+        ChangePresence(a, Presence::kNotReady, kMissedReason);
+      }
+    }
+    Reindex(a);
+  }
+
+  void ChangePresence(AgentRt& a, Presence p, std::string_view reason) {
+    if (p == Presence::kAvailable && a.presence != Presence::kAvailable) {
+      a.idle_since = std::max(a.idle_since, Now());
+      a.consecutive_misses = 0;
+    }
+    a.presence = p;
+    a.reason.assign(reason);
+    a.presence_since = Now();
+    Emit(EventType::kPresenceChanged, nullptr, a.index, kNone, static_cast<int64_t>(p), reason);
+  }
+
+  // The agent's part of contact c moves to wrap-up, with a timer when the queue sets a time.
+  void StartWrapUp(AgentRt& a, WorkRt& w, ContactRt& c, Duration wrap) {
+    w.stage = WorkStage::kWrapUp;
+    w.since = Now();
+    if (w.channel == Channel::kVoice) --a.voice_active;
+    ++a.wrap_ups;
+    w.wrap_seq = ++a.wrap_seq & 0x0fffffffu;
+    Emit(EventType::kWrapUpStarted, &c, a.index, c.queue);
+    timers.Schedule(Now() + wrap, self, MakeTag(TimerKind::kWrapUp, w.wrap_seq, a.index));
+  }
+
+  void CloseContact(ContactRt& c) {
+    c.state = ContactState::kGone;
+    c.times.closed = Now();
+    Emit(EventType::kContactClosed, &c, c.agent, c.queue);
+    contacts.Release(c);
+  }
+
+  void FinishWork(AgentRt& a) {
+    a.idle_since = Now();
+    const int64_t today = DayOf(Now());
+    if (a.handled_day != today) {
+      a.handled_day = today;
+      a.handled_today = 0;
+    }
+    ++a.handled_today;
+    if (today != current_day) {
+      current_day = today;
+      day_timer_armed = false;
+      ArmDayTimer();
+    }
+  }
+
+  // ----- explanation -----
+  std::string DescribeStep(const QueueRt& q, uint32_t step) const;
+  std::string DescribeIneligible(const AgentRt& a, const MemberNode& n, const ContactRt& c,
+                                 TimePoint now) const;
+  std::string DescribeScore(const QueueRt& q, const MemberNode& n) const;
+  Explanation BuildExplanation(const ContactRt& c, AgentIndex chosen) const;
+  void CaptureExplanation(ContactRt& c, AgentIndex chosen) {
+    if (!c.explanation) c.explanation = std::make_unique<Explanation>();
+    *c.explanation = BuildExplanation(c, chosen);
+  }
+
+  Status Configure(const RoutingConfig& config);
+  Status TakeOut(ContactId id, EventType why, std::string_view verb);
+  void BuildQueueIndex(QueueRt& q, const RoutingConfig& config);
+  std::vector<MemberNode*> ring_scratch;
+};
+
+}  // namespace parley

@@ -1,0 +1,251 @@
+#pragma once
+// The ACD's data layout, private to src/acd. Everything here is owned by one Acd and used on its
+// thread.
+//
+// Indices, per queue:
+//  - free agents: one ordered set per (channel of the queue, eligibility class). A class groups
+//    the members that are eligible at the same escalation steps; a member's node is in its set
+//    exactly while the agent could take a contact of that channel now. Sets are ordered by the
+//    queue strategy's score, so the best free agent of a class is the first that passes the
+//    contact's own checks.
+//  - waiting contacts: one ordered set per (channel, escalation step), by priority (with aging),
+//    then arrival.
+// A contact-side decision looks at the first node of each allowed class; an agent-side decision
+// at the first contact of each allowed step of each queue the agent serves. Both are intrusive
+// (boost::intrusive), so deciding allocates nothing.
+
+#include <boost/intrusive/set.hpp>
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "acd/acd.h"
+
+namespace parley::acd_internal {
+
+namespace bi = boost::intrusive;
+
+constexpr uint32_t kNoClass = 0xffffffffu;
+constexpr uint16_t kDefaultOrder = 1000;
+constexpr int64_t kRoundRobinWrap = int64_t{1} << 40;
+constexpr int64_t kMicrosPerDay = int64_t{86'400} * 1'000'000;
+constexpr size_t kMaxRefusals = 8;
+constexpr uint32_t kAuxMask = 0xfff;
+
+// Timer tags: kind (4 bits) | a (28 bits) | b (32 bits).
+enum class TimerKind : uint8_t { kOfferTimeout = 1, kEscalate, kMaxWait, kRetry, kWrapUp, kDay };
+
+inline uint64_t MakeTag(TimerKind kind, uint32_t a28, uint32_t b32) {
+  return (uint64_t{static_cast<uint8_t>(kind)} << 60) | (uint64_t{a28 & 0x0fffffffu} << 32) | b32;
+}
+inline TimerKind TagKind(uint64_t tag) { return static_cast<TimerKind>(tag >> 60); }
+inline uint32_t TagA(uint64_t tag) { return static_cast<uint32_t>(tag >> 32) & 0x0fffffffu; }
+inline uint32_t TagB(uint64_t tag) { return static_cast<uint32_t>(tag); }
+// Contact timers: a = aux (12 bits) << 16 | incarnation (16 bits), b = contact slot.
+inline uint32_t ContactA(uint32_t aux, uint16_t incarnation) {
+  return ((aux & kAuxMask) << 16) | incarnation;
+}
+
+struct StepRule {
+  std::vector<SkillRequirement> skills;
+  std::vector<TeamIndex> teams;  // empty: any team
+};
+
+struct MemberNode : bi::set_base_hook<bi::link_mode<bi::normal_link>> {
+  AgentIndex agent = 0;
+  QueueIndex queue = 0;
+  uint8_t channel_slot = 0;
+  bool linked = false;
+  uint16_t order = kDefaultOrder;  // the agent's routing-profile order for this queue
+  uint32_t cls = kNoClass;
+  uint32_t set_index = 0;
+  uint32_t proficiency = 0;  // sum over the queue's skills, for best-skill
+  int64_t position = 0;      // member order in the queue, for linear and round-robin
+  Duration delay{0};         // routing-profile delay
+  int64_t key1 = 0;          // the strategy's score, lower is better
+  int64_t key2 = 0;
+  uint32_t pool_pos = 0;  // position in QueueRt::random_pool (random strategy only)
+};
+
+inline bool NodeLess(const MemberNode& a, const MemberNode& b) {
+  if (a.key1 != b.key1) return a.key1 < b.key1;
+  if (a.key2 != b.key2) return a.key2 < b.key2;
+  return a.agent < b.agent;
+}
+struct NodeCompare {
+  bool operator()(const MemberNode& a, const MemberNode& b) const { return NodeLess(a, b); }
+};
+using AgentSet = bi::set<MemberNode, bi::compare<NodeCompare>, bi::constant_time_size<false>>;
+
+struct Refusal {
+  AgentIndex agent;
+  TimePoint until;
+};
+
+struct ContactRt : bi::set_base_hook<bi::link_mode<bi::normal_link>> {
+  ContactId id;
+  uint32_t slot = 0;
+  uint16_t incarnation = 0;  // bumped whenever pending timers must be voided
+  bool linked = false;
+  bool ring_all = false;
+  bool on_hold = false;
+  ContactState state = ContactState::kGone;
+  uint8_t channel_slot = 0;
+  uint32_t step = 0;
+  QueueIndex queue = kNone;
+  AgentIndex agent = kNone;
+  int32_t priority = 0;
+  uint32_t offer_seq = 0;
+  uint32_t queue_visit = 0;
+  double sort_score = 0;   // lower first: minus (priority - aging x arrival)
+  TimePoint arrived_at{};  // first arrival; kept across overflow and transfer
+  TimePoint queued_at{};   // entry into the current queue
+  TimePoint retry_at = TimePoint::max();
+  uint64_t seq = 0;
+  ContactSpec spec;
+  ContactTimes times;
+  std::vector<AgentIndex> offered_to;
+  std::vector<Refusal> refused;
+  std::unique_ptr<Explanation> explanation;
+};
+
+struct ContactCompare {
+  bool operator()(const ContactRt& a, const ContactRt& b) const {
+    if (a.sort_score != b.sort_score) return a.sort_score < b.sort_score;
+    if (a.arrived_at != b.arrived_at) return a.arrived_at < b.arrived_at;
+    return a.seq < b.seq;
+  }
+};
+using ContactSet = bi::set<ContactRt, bi::compare<ContactCompare>, bi::constant_time_size<false>>;
+
+// One agent's piece of work, with the id of its wrap-up timer.
+struct WorkRt : WorkItem {
+  uint32_t wrap_seq = 0;
+};
+
+struct AgentRt {
+  AgentIndex index = 0;
+  AgentDef def;
+  bool removed = false;
+  Presence presence = Presence::kOffline;
+  std::string reason;
+  TimePoint presence_since{};
+  TimePoint idle_since{};
+  PerChannel<uint16_t> used{};
+  uint16_t voice_active = 0;  // voice contacts offered or in handling
+  uint16_t wrap_ups = 0;
+  uint32_t consecutive_misses = 0;
+  uint32_t handled_today = 0;
+  int64_t handled_day = 0;
+  uint32_t wrap_seq = 0;
+  std::vector<WorkRt> work;
+  std::vector<MemberNode*> nodes;
+  std::vector<uint8_t> skill_table;  // proficiency by skill index, 0 = none
+
+  void BuildSkillTable(size_t skills) {
+    skill_table.assign(skills, 0);
+    for (const SkillLevel& s : def.skills) {
+      if (s.skill < skills) skill_table[s.skill] = s.proficiency;
+    }
+  }
+  uint8_t Proficiency(SkillIndex s) const { return s < skill_table.size() ? skill_table[s] : 0; }
+  bool InTeams(const std::vector<TeamIndex>& teams) const {
+    if (teams.empty()) return true;
+    for (TeamIndex t : teams) {
+      if (t == def.team) return true;
+    }
+    return false;
+  }
+  bool Meets(const StepRule& rule) const {
+    for (const SkillRequirement& r : rule.skills) {
+      if (Proficiency(r.skill) < r.min_proficiency) return false;
+    }
+    return InTeams(rule.teams);
+  }
+};
+
+struct QueueRt {
+  QueueIndex index = 0;
+  QueueDef def;
+  bool removed = false;
+  bool explicit_members = false;
+  uint32_t step_count = 1;
+  uint32_t class_count = 1;
+  uint32_t waiting_count = 0;
+  int64_t rr_last_position = -1;
+  std::vector<StepRule> step_rules;
+  std::vector<uint64_t> class_masks;  // class -> bit set of steps at which it is eligible
+  std::vector<std::unique_ptr<MemberNode>> nodes;
+  std::vector<AgentIndex> member_agents;
+  std::vector<AgentSet> free_agents;  // [channel slot x class]
+  std::vector<ContactSet> waiting;    // [channel slot x step]
+  // Random strategy: the free nodes of each free-agent set, unordered, for a uniform draw.
+  std::vector<std::vector<MemberNode*>> random_pool;  // [channel slot x class]
+
+  uint32_t SetIndex(uint32_t channel_slot, uint32_t cls) const {
+    return channel_slot * class_count + cls;
+  }
+  uint32_t WaitIndex(uint32_t channel_slot, uint32_t step) const {
+    return channel_slot * step_count + step;
+  }
+};
+
+// Contacts in stable slots (the intrusive hooks need stable addresses), reused after release.
+class ContactPool {
+ public:
+  ContactRt& Acquire(ContactId id) {
+    uint32_t slot;
+    if (!free_.empty()) {
+      slot = free_.back();
+      free_.pop_back();
+    } else {
+      slot = static_cast<uint32_t>(slots_.size());
+      slots_.push_back(std::make_unique<ContactRt>());
+      in_use_.push_back(false);
+    }
+    ContactRt& c = *slots_[slot];
+    const uint16_t incarnation = c.incarnation;
+    c.~ContactRt();
+    new (&c) ContactRt();
+    c.incarnation = static_cast<uint16_t>(incarnation + 1);
+    c.id = id;
+    c.slot = slot;
+    in_use_[slot] = true;
+    by_id_.emplace(id.value(), slot);
+    return c;
+  }
+  void Release(ContactRt& c) {
+    by_id_.erase(c.id.value());
+    in_use_[c.slot] = false;
+    ++c.incarnation;
+    c.explanation.reset();
+    free_.push_back(c.slot);
+  }
+  ContactRt* Find(ContactId id) const {
+    auto it = by_id_.find(id.value());
+    return it == by_id_.end() ? nullptr : slots_[it->second].get();
+  }
+  ContactRt* AtSlot(uint32_t slot) const {
+    return slot < slots_.size() && in_use_[slot] ? slots_[slot].get() : nullptr;
+  }
+  uint64_t NextSeq() { return ++seq_; }
+  template <typename F>
+  void ForEachLive(F&& f) {
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      if (in_use_[i]) f(*slots_[i]);
+    }
+  }
+  size_t MemoryBytes() const {
+    return slots_.size() * (sizeof(ContactRt) + sizeof(void*) + 1) + by_id_.size() * 32;
+  }
+
+ private:
+  std::vector<std::unique_ptr<ContactRt>> slots_;
+  std::vector<bool> in_use_;
+  std::vector<uint32_t> free_;
+  std::unordered_map<uint64_t, uint32_t> by_id_;
+  uint64_t seq_ = 0;
+};
+
+}  // namespace parley::acd_internal
