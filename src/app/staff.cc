@@ -1,13 +1,13 @@
 #include "app/staff.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "wfm/erlang.h"
 #include "wfm/forecast.h"
@@ -91,10 +91,10 @@ std::string TargetsText(const StaffOptions& o) {
 void PrintSingle(const Plan& plan, const StaffOptions& options, std::ostream& out) {
   const wfm::Performance& p = plan.chosen;
   const bool abandon = plan.workload.patience_seconds.has_value();
-  out << fmt::format("Offered load: {:.3f} Erlangs ({})\n", p.load_erlangs,
-                     abandon ? fmt::format("Erlang A, mean patience {:g} s",
-                                           *plan.workload.patience_seconds)
-                             : "Erlang C");
+  out << fmt::format(
+      "Offered load: {:.3f} Erlangs ({})\n", p.load_erlangs,
+      abandon ? fmt::format("Erlang A, mean patience {:g} s", *plan.workload.patience_seconds)
+              : "Erlang C");
   if (options.agents) {
     out << fmt::format("Agents evaluated: {}\n", p.agents);
   } else {
@@ -105,9 +105,10 @@ void PrintSingle(const Plan& plan, const StaffOptions& options, std::ostream& ou
                        Percent(options.shrinkage));
   }
   if (!p.stable) {
-    out << fmt::format("Warning: {} agents cannot keep up with {:.3f} Erlangs; the queue grows "
-                       "without bound\n",
-                       p.agents, p.load_erlangs);
+    out << fmt::format(
+        "Warning: {} agents cannot keep up with {:.3f} Erlangs; the queue grows "
+        "without bound\n",
+        p.agents, p.load_erlangs);
   }
   out << fmt::format("\n    agents  SL({:g}s)  P(wait)  ASA (s)  occupancy{}\n",
                      options.target_seconds, abandon ? "  P(abandon)" : "");
@@ -196,8 +197,7 @@ int RunForecast(const StaffOptions& options, std::ostream& out, std::ostream& er
                                                  options)
                                   : Result<Plan>(load.status());
     if (!plan.ok()) {
-      err << fmt::format("parley staff: {}:{}: {}\n", path, interval.line,
-                         plan.status().message());
+      err << fmt::format("parley staff: {}:{}: {}\n", path, interval.line, plan.status().message());
       return 1;
     }
     if (options.json) {
@@ -229,11 +229,10 @@ Status CheckOptions(const StaffOptions& o) {
     }
     return Status::Ok();
   };
-  for (auto [value, flag] : {std::pair{&o.calls, "--calls"},
-                             std::pair{&o.interval_seconds, "--interval-seconds"},
-                             std::pair{&o.aht_seconds, "--aht"},
-                             std::pair{&o.patience_seconds, "--patience"},
-                             std::pair{&o.target_asa, "--target-asa"}}) {
+  for (auto [value, flag] :
+       {std::pair{&o.calls, "--calls"}, std::pair{&o.interval_seconds, "--interval-seconds"},
+        std::pair{&o.aht_seconds, "--aht"}, std::pair{&o.patience_seconds, "--patience"},
+        std::pair{&o.target_asa, "--target-asa"}}) {
     if (Status s = positive(*value, flag); !s.ok()) return s;
   }
   if (!o.interval_seconds) return InvalidArgument("--interval-seconds is required");
@@ -283,8 +282,8 @@ int RunStaff(const StaffOptions& options, std::ostream& out, std::ostream& err) 
   }
   if (options.forecast_path) return RunForecast(options, out, err);
 
-  Result<double> load = wfm::OfferedLoad(*options.calls, *options.interval_seconds,
-                                         *options.aht_seconds);
+  Result<double> load =
+      wfm::OfferedLoad(*options.calls, *options.interval_seconds, *options.aht_seconds);
   if (!load.ok()) {
     err << "parley staff: " << load.status().message() << "\n";
     return 1;

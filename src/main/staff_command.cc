@@ -8,8 +8,9 @@ namespace parley::cli {
 
 void AddStaffCommand(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand(
-      "staff", "Agents needed for a service target (Erlang C, or Erlang A with --patience), "
-               "or trunk lines (Erlang B)");
+      "staff",
+      "Agents needed for a service target (Erlang C, or Erlang A with --patience), "
+      "or trunk lines (Erlang B)");
   // CLI11 fills these when the flag is given; the callback turns them into optionals.
   struct Flags {
     double calls = 0, interval = 0, aht = 0, sl = 0, asa = 0, occupancy = 0, patience = 0;

@@ -1,12 +1,12 @@
 #include "wfm/erlang.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 namespace parley::wfm {
 namespace {
@@ -76,8 +76,8 @@ Performance ErlangC(int64_t agents, double load, double aht_seconds, double targ
   const double b = ErlangB(agents, load);
   const double c = n * b / (n - load * (1 - b));
   p.probability_of_waiting = c;
-  p.service_level = std::clamp(1 - c * std::exp(-(n - load) * target_seconds / aht_seconds), 0.0,
-                               1.0);
+  p.service_level =
+      std::clamp(1 - c * std::exp(-(n - load) * target_seconds / aht_seconds), 0.0, 1.0);
   p.asa_seconds = c * aht_seconds / (n - load);
   p.mean_wait_all_seconds = p.asa_seconds;
   p.occupancy = load / n;
@@ -211,8 +211,8 @@ Result<Performance> Evaluate(const Workload& workload, int64_t agents, double ta
   }
   if (agents < 0) return InvalidArgument(fmt::format("agents must be >= 0, got {}", agents));
   if (workload.patience_seconds) {
-    return ErlangA(agents, workload.load_erlangs, workload.aht_seconds,
-                   *workload.patience_seconds, target_seconds);
+    return ErlangA(agents, workload.load_erlangs, workload.aht_seconds, *workload.patience_seconds,
+                   target_seconds);
   }
   return ErlangC(agents, workload.load_erlangs, workload.aht_seconds, target_seconds);
 }

@@ -19,7 +19,8 @@ Result<double> OfferedLoad(double contacts, double interval_seconds, double aht_
 
 // Erlang B: the probability that a call offered `load` Erlangs finds all `lines` busy and is lost.
 // Computed by the recursion B(0) = 1, B(k) = A B(k-1) / (k + A B(k-1)), which is stable for any
-// number of lines. Zero load blocks nothing (0). Requires lines >= 0 and load >= 0 (CHECKed; validate input before calling).
+// number of lines. Zero load blocks nothing (0). Requires lines >= 0 and load >= 0 (CHECKed;
+// validate input before calling).
 double ErlangB(int64_t lines, double load);
 
 // What one staffing level delivers for one interval's traffic.

@@ -1,10 +1,10 @@
 #include "wfm/forecast.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <charconv>
 #include <cmath>
-
-#include <fmt/format.h>
 
 namespace parley::wfm {
 namespace {
@@ -71,9 +71,8 @@ bool IsIntervalStart(std::string_view text) {
     return TimeOfDay(text, &pos, /*allow_fraction=*/false) && pos == text.size();
   }
   int year = 0, month = 0, day = 0;
-  if (!Digits(text, &pos, 4, &year) || !Expect(text, &pos, '-') ||
-      !Digits(text, &pos, 2, &month) || !Expect(text, &pos, '-') ||
-      !Digits(text, &pos, 2, &day)) {
+  if (!Digits(text, &pos, 4, &year) || !Expect(text, &pos, '-') || !Digits(text, &pos, 2, &month) ||
+      !Expect(text, &pos, '-') || !Digits(text, &pos, 2, &day)) {
     return false;
   }
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -113,29 +112,29 @@ Result<std::vector<ForecastInterval>> ParseForecastCsv(std::string_view text) {
     double contacts = 0, aht = 0;
     if (first_line) {
       first_line = false;
-      const bool header = !IsIntervalStart(fields[0]) &&
-                          (fields.size() < 2 || !ParseNumber(fields[1], &contacts));
+      const bool header =
+          !IsIntervalStart(fields[0]) && (fields.size() < 2 || !ParseNumber(fields[1], &contacts));
       if (header) continue;
     }
     if (fields.size() != 3) {
-      return InvalidArgument(fmt::format(
-          "line {}: expected 3 fields (interval_start,contacts,aht_seconds), found {}",
-          line_number, fields.size()));
+      return InvalidArgument(
+          fmt::format("line {}: expected 3 fields (interval_start,contacts,aht_seconds), found {}",
+                      line_number, fields.size()));
     }
     if (!IsIntervalStart(fields[0])) {
-      return InvalidArgument(fmt::format(
-          "line {}, field interval_start: '{}' is not an ISO 8601 date-time "
-          "(2024-05-06T08:30[:00]) or a time of day (HH:MM)",
-          line_number, fields[0]));
+      return InvalidArgument(
+          fmt::format("line {}, field interval_start: '{}' is not an ISO 8601 date-time "
+                      "(2024-05-06T08:30[:00]) or a time of day (HH:MM)",
+                      line_number, fields[0]));
     }
     if (!ParseNumber(fields[1], &contacts) || contacts < 0) {
       return InvalidArgument(fmt::format("line {}, field contacts: '{}' is not a number >= 0",
                                          line_number, fields[1]));
     }
     if (!ParseNumber(fields[2], &aht) || aht <= 0) {
-      return InvalidArgument(fmt::format(
-          "line {}, field aht_seconds: '{}' is not a number of seconds > 0", line_number,
-          fields[2]));
+      return InvalidArgument(
+          fmt::format("line {}, field aht_seconds: '{}' is not a number of seconds > 0",
+                      line_number, fields[2]));
     }
     intervals.push_back({std::string(fields[0]), contacts, aht, line_number});
   }

@@ -11,8 +11,8 @@
 namespace parley::wfm {
 
 struct ForecastInterval {
-  std::string start;  // as written: ISO 8601 date-time ("2024-05-06T08:30[:00][Z|+01:00]",
-                      // a space allowed for the T) or a time of day "HH:MM[:SS]"
+  std::string start;       // as written: ISO 8601 date-time ("2024-05-06T08:30[:00][Z|+01:00]",
+                           // a space allowed for the T) or a time of day "HH:MM[:SS]"
   double contacts = 0;     // >= 0
   double aht_seconds = 0;  // > 0
   int line = 0;            // 1-based line number in the text, for messages

@@ -1,8 +1,8 @@
 #include "wfm/staffing.h"
 
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 namespace parley::wfm {
 
@@ -12,8 +12,8 @@ Status ValidateTargets(const Targets& targets) {
         "no staffing target: give a service level, an ASA target or a maximum occupancy");
   }
   if (!std::isfinite(targets.answer_seconds) || targets.answer_seconds < 0) {
-    return InvalidArgument(fmt::format("target answer time must be >= 0 seconds, got {}",
-                                       targets.answer_seconds));
+    return InvalidArgument(
+        fmt::format("target answer time must be >= 0 seconds, got {}", targets.answer_seconds));
   }
   if (targets.service_level) {
     const double sl = *targets.service_level;
@@ -29,8 +29,9 @@ Status ValidateTargets(const Targets& targets) {
     }
   }
   if (targets.asa_seconds && !(std::isfinite(*targets.asa_seconds) && *targets.asa_seconds > 0)) {
-    return InvalidArgument(fmt::format(
-        "target ASA must be > 0 seconds (some contacts always wait), got {}", *targets.asa_seconds));
+    return InvalidArgument(
+        fmt::format("target ASA must be > 0 seconds (some contacts always wait), got {}",
+                    *targets.asa_seconds));
   }
   if (targets.max_occupancy) {
     const double occ = *targets.max_occupancy;
@@ -111,8 +112,8 @@ Result<int64_t> LinesForBlocking(double load, double target_blocking) {
     return InvalidArgument(fmt::format("load must be >= 0 Erlangs, got {}", load));
   }
   if (!std::isfinite(target_blocking) || target_blocking <= 0 || target_blocking >= 1) {
-    return InvalidArgument(fmt::format(
-        "target blocking must be a fraction in (0, 1), got {}", target_blocking));
+    return InvalidArgument(
+        fmt::format("target blocking must be a fraction in (0, 1), got {}", target_blocking));
   }
   // B(N) falls with every line, so walk the recursion until it reaches the target.
   const int64_t cap = static_cast<int64_t>(100 * load) + 1000;
@@ -122,8 +123,8 @@ Result<int64_t> LinesForBlocking(double load, double target_blocking) {
     if (lines > 0) b = load * b / (static_cast<double>(lines) + load * b);
     if (b <= target_blocking) return lines;
   }
-  return InvalidArgument(fmt::format("no number of lines up to {} reaches blocking {}", cap,
-                                     target_blocking));
+  return InvalidArgument(
+      fmt::format("no number of lines up to {} reaches blocking {}", cap, target_blocking));
 }
 
 }  // namespace parley::wfm

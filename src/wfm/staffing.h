@@ -16,9 +16,9 @@ namespace parley::wfm {
 struct Targets {
   // Fraction in (0, 1) of offered contacts to answer within `answer_seconds`.
   std::optional<double> service_level;
-  double answer_seconds = 20;  // >= 0; also the threshold reported as service_level
-  std::optional<double> asa_seconds;     // > 0: the average speed of answer must not exceed it
-  std::optional<double> max_occupancy;   // in (0, 1]: occupancy must not exceed it
+  double answer_seconds = 20;           // >= 0; also the threshold reported as service_level
+  std::optional<double> asa_seconds;    // > 0: the average speed of answer must not exceed it
+  std::optional<double> max_occupancy;  // in (0, 1]: occupancy must not exceed it
 };
 
 // Checks the ranges above and that at least one target is set; the error names the value and

@@ -294,8 +294,8 @@ TEST(ErlangATest, AgreesWithSimulation) {
     int agents;
     double load, aht, patience, t;
   };
-  for (const Case& c : {Case{20, 19, 180, 120, 20}, Case{10, 11, 240, 60, 30},
-                        Case{50, 48, 240, 300, 15}}) {
+  for (const Case& c :
+       {Case{20, 19, 180, 120, 20}, Case{10, 11, 240, 60, 30}, Case{50, 48, 240, 300, 15}}) {
     const Result<Performance> model = ErlangA(c.agents, c.load, c.aht, c.patience, c.t);
     ASSERT_TRUE(model.ok());
     const SimulatedQueue sim = Simulate(c.agents, c.load, c.aht, c.patience, c.t, 400'000, 7);
@@ -329,9 +329,7 @@ TEST(ForecastTest, ParsesWithAndWithoutHeader) {
 }
 
 TEST(ForecastTest, ErrorsNameLineAndField) {
-  auto message = [](std::string_view text) {
-    return ParseForecastCsv(text).status().message();
-  };
+  auto message = [](std::string_view text) { return ParseForecastCsv(text).status().message(); };
   EXPECT_EQ(message("start,contacts,aht\n08:00,120,240\n08:30,abc,240\n"),
             "line 3, field contacts: 'abc' is not a number >= 0");
   EXPECT_EQ(message("08:00,120,0\n"),
