@@ -256,8 +256,7 @@ void KpiCalculator::PruneFront(QueueIndex q) {
   std::deque<Waiter>& w = waiters_[q];
   while (!w.empty()) {
     auto it = contacts_.find(w.front().contact);
-    if (it != contacts_.end() && it->second.queue == q &&
-        it->second.segment_seq == w.front().seq) {
+    if (it != contacts_.end() && it->second.queue == q && it->second.segment_seq == w.front().seq) {
       break;
     }
     w.pop_front();
@@ -504,8 +503,8 @@ void KpiCalculator::Add(const Event& e) {
     case EventType::kWrapUpStarted: {
       auto it = contacts_.find(e.contact);
       Handling* h = it == contacts_.end() ? nullptr : FindHandling(it->second, e.agent);
-      if (h == nullptr || (h->stage != Handling::Stage::kEnded &&
-                           h->stage != Handling::Stage::kHandling)) {
+      if (h == nullptr ||
+          (h->stage != Handling::Stage::kEnded && h->stage != Handling::Stage::kHandling)) {
         ++ignored_events_;
         return;
       }

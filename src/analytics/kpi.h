@@ -93,7 +93,7 @@ struct ContactStats {
       ServiceLevelVariant variant = ServiceLevelVariant::kExcludeShortAbandons) const;
   // Abandoned over finished; with exclude_short, short abandons leave both.
   std::optional<double> AbandonRate(bool exclude_short = true) const;
-  std::optional<double> TransferRate() const;  // transferred / answered
+  std::optional<double> TransferRate() const;   // transferred / answered
   std::optional<Duration> Asa() const;          // answered_wait / answered
   std::optional<Duration> AverageWait() const;  // total_wait / Finished()
   std::optional<Duration> Aht() const;          // (talk + hold + wrap_up) / handled
@@ -136,21 +136,21 @@ struct AgentStats {
   Duration available_idle{0};
   Duration not_ready_idle{0};
 
-  std::optional<double> Occupancy() const;    // busy / (busy + available_idle)
-  std::optional<double> Utilisation() const;  // busy / logged_in
-  std::optional<Duration> Aht() const;        // (talk + hold + wrap_up) / handled
+  std::optional<double> Occupancy() const;     // busy / (busy + available_idle)
+  std::optional<double> Utilisation() const;   // busy / logged_in
+  std::optional<Duration> Aht() const;         // (talk + hold + wrap_up) / handled
   std::optional<double> TransferRate() const;  // transferred / accepted
 };
 
 struct KpiReport {
   TimePoint as_of{};
-  std::vector<SeriesStats> queues;    // by QueueIndex, segments
-  PerChannel<SeriesStats> channels;   // episodes
-  SeriesStats overall;                // episodes
-  std::vector<AgentStats> agents;     // by AgentIndex
-  int64_t events = 0;                 // events added
-  int64_t ignored_events = 0;         // inconsistent with the state (unknown contact, bad index)
-  int64_t out_of_order_events = 0;    // earlier than an event before them; taken at that time
+  std::vector<SeriesStats> queues;   // by QueueIndex, segments
+  PerChannel<SeriesStats> channels;  // episodes
+  SeriesStats overall;               // episodes
+  std::vector<AgentStats> agents;    // by AgentIndex
+  int64_t events = 0;                // events added
+  int64_t ignored_events = 0;        // inconsistent with the state (unknown contact, bad index)
+  int64_t out_of_order_events = 0;   // earlier than an event before them; taken at that time
 };
 
 // What a wallboard shows now.
@@ -160,10 +160,10 @@ struct QueueLive {
 };
 struct LiveSnapshot {
   TimePoint at{};
-  std::vector<QueueLive> queues;  // by QueueIndex
-  int32_t waiting = 0;            // episodes waiting, in a queue or between queues
+  std::vector<QueueLive> queues;                // by QueueIndex
+  int32_t waiting = 0;                          // episodes waiting, in a queue or between queues
   std::array<int32_t, 3> agents_by_presence{};  // indexed by static_cast<int>(Presence)
-  int32_t agents_busy = 0;        // with a contact in Handling or WrapUp
+  int32_t agents_busy = 0;                      // with a contact in Handling or WrapUp
 };
 
 // Incremental KPI calculator. Owns all its state; not thread-safe (use from one thread, normally
