@@ -748,6 +748,32 @@ TEST(KpiCalculatorTest, CloseEndsOpenWorkAndCountsAStillWaitingContactAsRemoved)
   EXPECT_EQ(calc.Live(At(100)).waiting, 0);
 }
 
+TEST(KpiCalculatorTest, SameAgentTakesATransferredContactBackDuringWrapUp) {
+  Log log;
+  log.Presence(0, kA0, Presence::kAvailable);
+  log.Queued(0, 1, kQ0, kVoice);
+  log.Answer(0, 10, 1, kA0, kQ0, kVoice);
+  log.Add(EventType::kContactTransferred, 40, 1, kA0, kQ1, kVoice);
+  log.Add(EventType::kHandlingEnded, 40, 1, kA0, kQ0, kVoice);
+  log.Add(EventType::kWrapUpStarted, 40, 1, kA0, kQ0, kVoice);
+  log.Queued(40, 1, kQ1, kVoice);
+  log.Answer(45, 50, 1, kA0, kQ1, kVoice);  // wrap-up 40-50 ends with the new acceptance
+  log.Finish(80, 80, 1, kA0, kQ1, kVoice);
+  log.Closed(80, 1, kQ1, kVoice);
+  KpiCalculator calc = Feed(log.Sorted());
+  KpiReport r = calc.Report(At(100));
+  EXPECT_EQ(r.ignored_events, 0);
+  const AgentStats& a0 = r.agents[kA0];
+  EXPECT_EQ(a0.handled, 2);
+  EXPECT_EQ(a0.talk.count(), S(30 + 30).count());
+  EXPECT_EQ(a0.wrap_up.count(), S(10).count());
+  EXPECT_EQ(a0.busy.count(), S(70).count());  // 10-80, with no double count
+  EXPECT_EQ(a0.active_contacts, 0);
+  EXPECT_EQ(r.queues[kQ0].total.transferred, 1);
+  EXPECT_EQ(r.overall.total.offered, 2);
+  EXPECT_EQ(r.overall.total.answered, 2);
+}
+
 TEST(KpiCalculatorTest, InconsistentEventsAreCountedNotApplied) {
   Log log;
   log.Add(EventType::kContactAbandoned, 0, 9, kNone, kQ0, kVoice);  // never queued

@@ -351,7 +351,14 @@ void KpiCalculator::OnAccepted(const Event& e, TimePoint t) {
   ContactState& c = it->second;
   if (inserted) c.channel = e.channel;
   Handling* h = FindHandling(c, e.agent);
-  if (h == nullptr) h = FreeHandling(c);
+  if (h != nullptr) {
+    // The same agent takes the contact again (it came back from a transfer): the earlier
+    // handling ends here so its times and the agent's busy clock stay whole.
+    if (h->stage == Handling::Stage::kHandling) EndTalk(c, *h, t);
+    if (h->stage == Handling::Stage::kWrapUp) EndWrapUp(c, *h, t);
+  } else {
+    h = FreeHandling(c);
+  }
   if (h == nullptr) {
     ++ignored_events_;
     return;
