@@ -1,0 +1,3 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
