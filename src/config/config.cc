@@ -208,7 +208,8 @@ class Parser {
 
   void ApplyOverrides() {
     if (opts_.overrides.empty()) return;
-    for (auto& f : fragments_) f.root = YAML::Clone(f.root);
+    // reset, not operator=: assigning a Node writes through to the caller's tree.
+    for (auto& f : fragments_) f.root.reset(YAML::Clone(f.root));
     for (const auto& o : opts_.overrides) {
       Status first;
       bool applied = false;
@@ -381,7 +382,7 @@ class Parser {
       auto v = r.String(n, "skill name");
       if (!v) return;
       name = *v;
-      at = n;
+      at.reset(n);  // Node's operator= would overwrite the map itself
       YAML::Node d = YamlReader::Get(item.node, "description");
       if (d.IsDefined()) {
         if (auto dv = r.String(d, "skill description")) description = *dv;
@@ -529,7 +530,7 @@ class Parser {
         YAML::Node queue_node = entry;
         if (entry.IsMap()) {
           r.CheckKeys(entry, "queue entry of " + where, KeysOf("agents[].queues[]"));
-          queue_node = r.Require(entry, "queue", "queue entry of " + where);
+          queue_node.reset(r.Require(entry, "queue", "queue entry of " + where));
           if (auto o = YamlReader::Get(entry, "order"); o.IsDefined()) {
             if (auto v = r.Int(o, "order", 0, 65535)) qa.order = static_cast<uint16_t>(*v);
           }
@@ -783,11 +784,11 @@ Status ApplyOverride(YAML::Node& root, std::string_view path, std::string_view v
   try {
     YAML::Node parsed;
     try {
-      parsed = YAML::Load(std::string(value));
+      parsed.reset(YAML::Load(std::string(value)));
     } catch (const YAML::Exception&) {
-      parsed = YAML::Node(std::string(value));
+      parsed.reset(YAML::Node(std::string(value)));
     }
-    if (!parsed.IsDefined() || parsed.IsNull()) parsed = YAML::Node(std::string(value));
+    if (!parsed.IsDefined() || parsed.IsNull()) parsed.reset(YAML::Node(std::string(value)));
 
     YAML::Node current(root);
     std::string walked;

@@ -101,7 +101,7 @@ Result<YAML::Node> LoadYamlText(std::string_view text, const std::string& file,
   const size_t before = errors->size();
   YAML::Node root;
   try {
-    root = YAML::Load(std::string(text));
+    root.reset(YAML::Load(std::string(text)));
   } catch (const YAML::Exception& e) {
     // e.msg is the bare message; e.what() repeats the position.
     errors->push_back({file, e.mark.is_null() ? 0 : e.mark.line + 1,
