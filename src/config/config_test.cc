@@ -598,6 +598,18 @@ TEST_F(IncludeTest, OptionsOverridesReachIncludedFiles) {
             "<override>:0:0: override 'queues.nosuch.strategy': no 'queues' in the top level");
 }
 
+// Regression: cloning the fragments with Node::operator= wrote the clone into the caller's tree.
+TEST(OverrideTest, OptionsOverridesLeaveCallersTreeAlone) {
+  YAML::Node root = Load(kOverrideBase);
+  ParseOptions opts;
+  opts.overrides = {{"queues.billing.strategy", "linear"}};
+  std::vector<ConfigError> errors;
+  auto config = ParseConfigNode(root, "o.yaml", opts, &errors);
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ((*config)->routing.queues[0].strategy, Strategy::kLinear);
+  EXPECT_EQ(root["queues"][0]["strategy"].Scalar(), "longest-idle");
+}
+
 // ---- documentation ----
 
 // docs/configuration.md documents each schema section under a heading "### `section`" with a
