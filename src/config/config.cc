@@ -1,1 +1,852 @@
 #include "config/config.h"
+
+#include <date/tz.h>
+
+#include <algorithm>
+#include <array>
+#include <deque>
+#include <filesystem>
+#include <limits>
+#include <set>
+
+namespace parley::config {
+
+std::string SourceLocation::ToString() const {
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column);
+}
+
+void SourceMap::Add(SourceKind kind, std::string name, SourceLocation where) {
+  names_.insert_or_assign({kind, std::move(name)}, std::move(where));
+}
+
+void SourceMap::AddEscalationStep(std::string queue, size_t step, SourceLocation where) {
+  steps_.insert_or_assign({std::move(queue), step}, std::move(where));
+}
+
+const SourceLocation* SourceMap::Find(SourceKind kind, std::string_view name) const {
+  auto it = names_.find(std::make_pair(kind, std::string(name)));
+  return it == names_.end() ? nullptr : &it->second;
+}
+
+const SourceLocation* SourceMap::FindEscalationStep(std::string_view queue, size_t step) const {
+  auto it = steps_.find(std::make_pair(std::string(queue), step));
+  return it == steps_.end() ? nullptr : &it->second;
+}
+
+const std::vector<SchemaSection>& ConfigSchema() {
+  static const std::vector<SchemaSection> kSchema = {
+      {"top level", {"include", "site", "routing", "skills", "teams", "agents", "queues"}},
+      {"site", {"name", "time_zone"}},
+      {"routing", {"max_consecutive_misses", "reoffer_delay"}},
+      {"skills[]", {"name", "description"}},
+      {"teams[]", {"name", "lead"}},
+      {"agents[]",
+       {"id", "name", "team", "skills", "capacity", "voice_blocks_other_channels",
+        "wrap_up_blocks_other_channels", "queues"}},
+      {"agents[].queues[]", {"queue", "order", "delay"}},
+      {"queues[]",
+       {"name", "channels", "strategy", "service_level", "priority", "max_wait", "max_size",
+        "offer_timeout", "wrap_up", "aging_per_minute", "skills", "teams", "members",
+        "timeout_flow", "escalation"}},
+      {"queues[].service_level", {"target", "seconds"}},
+      {"queues[].escalation[]", {"after", "skills", "teams", "priority_boost", "overflow", "flow"}},
+  };
+  return kSchema;
+}
+
+namespace {
+
+const std::vector<std::string_view>& KeysOf(std::string_view section) {
+  for (const auto& s : ConfigSchema()) {
+    if (s.path == section) return s.keys;
+  }
+  PARLEY_CHECK(false);
+  static const std::vector<std::string_view> kNone;
+  return kNone;
+}
+
+std::string Quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+std::string JoinNames(const std::vector<std::string>& names, size_t limit = 12) {
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < limit; ++i) {
+    if (i) out += ", ";
+    out += names[i];
+  }
+  if (names.size() > limit) out += ", ...";
+  return out;
+}
+
+std::string DurationText(Duration d) {
+  const double s = ToSeconds(d);
+  std::string text = std::to_string(s);
+  text.erase(text.find_last_not_of('0') + 1);
+  if (text.back() == '.') text.pop_back();
+  return text + "s";
+}
+
+constexpr std::array<std::string_view, 4> kKindNames = {"skill", "team", "agent", "queue"};
+
+// One file's YAML document, read directly or through `include:`.
+struct Fragment {
+  std::string file;
+  YAML::Node root;
+};
+
+// A list element or map of the schema, with the fragment it came from.
+struct Item {
+  YAML::Node node;
+  size_t fragment = 0;
+};
+
+// Reads all fragments into one Config. Errors are collected locally, then sorted.
+class Parser {
+ public:
+  explicit Parser(const ParseOptions& opts) : opts_(opts) {}
+
+  Result<std::shared_ptr<const Config>> Run(const YAML::Node& root, const std::string& file,
+                                            std::vector<ConfigError>* out) {
+    try {
+      ReadAll(root, file);
+      ApplyOverrides();
+      Parse();
+    } catch (const YAML::Exception& e) {
+      // Defensive: the parser checks node types before it reads them.
+      errors_.push_back({file, e.mark.is_null() ? 0 : e.mark.line + 1,
+                         e.mark.is_null() ? 0 : e.mark.column + 1, e.msg});
+    } catch (const std::exception& e) {
+      errors_.push_back({file, 0, 0, std::string("internal error: ") + e.what()});
+    }
+    if (errors_.empty()) {
+      config_->files.clear();
+      for (const auto& f : fragments_) config_->files.push_back(f.file);
+      return std::shared_ptr<const Config>(std::move(config_));
+    }
+    const auto file_rank = [this](const std::string& f) {
+      auto it = std::find(file_order_.begin(), file_order_.end(), f);
+      return it - file_order_.begin();
+    };
+    std::stable_sort(errors_.begin(), errors_.end(),
+                     [&](const ConfigError& a, const ConfigError& b) {
+                       const auto ra = file_rank(a.file), rb = file_rank(b.file);
+                       if (ra != rb) return ra < rb;
+                       if (a.line != b.line) return a.line < b.line;
+                       return a.column < b.column;
+                     });
+    const size_t count = errors_.size();
+    out->insert(out->end(), errors_.begin(), errors_.end());
+    return InvalidArgument(std::to_string(count) + " configuration error(s) in " + file);
+  }
+
+ private:
+  // ---- reading files ----
+
+  static std::string CanonicalKey(const std::string& path) {
+    std::error_code ec;
+    auto canonical = std::filesystem::weakly_canonical(path, ec);
+    return ec ? std::filesystem::path(path).lexically_normal().string() : canonical.string();
+  }
+
+  void ReadAll(const YAML::Node& root, const std::string& file) {
+    file_order_.push_back(file);
+    std::vector<std::string> stack;
+    AddFragment(root, file, &stack);
+  }
+
+  void AddFragment(const YAML::Node& root, const std::string& file,
+                   std::vector<std::string>* stack) {
+    const size_t index = fragments_.size();
+    fragments_.push_back({file, root});
+    readers_.emplace_back(file, &errors_);
+    const std::string key = CanonicalKey(file);
+    seen_files_.insert(key);
+    stack->push_back(key);
+    const YamlReader& r = readers_[index];
+    if (root.IsMap()) {
+      YAML::Node include = YamlReader::Get(root, "include");
+      if (include.IsDefined()) {
+        std::vector<YAML::Node> entries;
+        if (include.IsScalar()) {
+          entries.push_back(include);
+        } else if (r.ExpectSequence(include, "include")) {
+          for (const auto& e : include) entries.push_back(e);
+        }
+        for (const auto& entry : entries) {
+          auto rel = r.String(entry, "include entry");
+          if (!rel) continue;
+          std::filesystem::path path(*rel);
+          if (path.is_relative()) path = std::filesystem::path(file).parent_path() / path;
+          const std::string inc_file = path.lexically_normal().string();
+          const std::string inc_key = CanonicalKey(inc_file);
+          auto on_stack = std::find(stack->begin(), stack->end(), inc_key);
+          if (on_stack != stack->end()) {
+            std::string chain;
+            for (auto it = on_stack; it != stack->end(); ++it) {
+              chain += std::filesystem::path(*it).filename().string() + " -> ";
+            }
+            r.Error(entry, "include cycle: " + chain + path.filename().string());
+            continue;
+          }
+          if (seen_files_.count(inc_key)) continue;  // included twice, not in a cycle: read once
+          file_order_.push_back(inc_file);
+          const size_t before = errors_.size();
+          Result<YAML::Node> loaded = LoadYamlFile(inc_file, &errors_);
+          if (!loaded.ok()) {
+            if (errors_.size() > before && errors_[before].line == 0) {
+              // The file could not be read: say so where it was included.
+              errors_[before] = {file, PositionOf(entry).line, PositionOf(entry).column,
+                                 "cannot read included file '" + inc_file + "'"};
+            }
+            continue;
+          }
+          AddFragment(*loaded, inc_file, stack);
+        }
+      }
+    }
+    stack->pop_back();
+  }
+
+  void ApplyOverrides() {
+    if (opts_.overrides.empty()) return;
+    // reset, not operator=: assigning a Node writes through to the caller's tree.
+    for (auto& f : fragments_) f.root.reset(YAML::Clone(f.root));
+    for (const auto& o : opts_.overrides) {
+      Status first;
+      bool applied = false;
+      for (auto& f : fragments_) {
+        Status s = ApplyOverride(f.root, o.path, o.value);
+        if (s.ok()) {
+          applied = true;
+          break;
+        }
+        if (first.ok()) first = s;
+      }
+      if (!applied) errors_.push_back({"<override>", 0, 0, first.message()});
+    }
+  }
+
+  // ---- parsing ----
+
+  const YamlReader& R(const Item& item) const { return readers_[item.fragment]; }
+
+  void Parse() {
+    config_ = std::make_unique<Config>();
+    std::vector<Item> site, routing, skills, teams, agents, queues;
+    for (size_t i = 0; i < fragments_.size(); ++i) {
+      const YAML::Node& root = fragments_[i].root;
+      const YamlReader& r = readers_[i];
+      if (root.IsNull() || !root.IsDefined()) continue;  // an empty file is an empty config
+      if (!root.IsMap()) {
+        r.Error(root, "expected a map of configuration sections at the top level");
+        continue;
+      }
+      std::vector<std::string_view> known = KeysOf("top level");
+      if (i == 0) {
+        for (const auto& k : opts_.extra_top_level_keys) known.push_back(k);
+      }
+      r.CheckKeys(root, "the top level", known);
+      const auto collect_map = [&](std::string_view key, std::vector<Item>* out) {
+        YAML::Node n = YamlReader::Get(root, key);
+        if (n.IsDefined() && r.ExpectMap(n, std::string(key))) out->push_back({n, i});
+      };
+      const auto collect_list = [&](std::string_view key, std::vector<Item>* out) {
+        YAML::Node n = YamlReader::Get(root, key);
+        if (!n.IsDefined() || n.IsNull()) return;
+        if (!r.ExpectSequence(n, std::string(key))) return;
+        for (const auto& e : n) out->push_back({e, i});
+      };
+      collect_map("site", &site);
+      collect_map("routing", &routing);
+      collect_list("skills", &skills);
+      collect_list("teams", &teams);
+      collect_list("agents", &agents);
+      collect_list("queues", &queues);
+    }
+    ParseSite(site);
+    ParseRouting(routing);
+
+    // Names first, so that references may point forward and across files.
+    std::vector<std::pair<Item, std::string>> named_teams, named_agents, named_queues;
+    for (const Item& item : skills) DeclareSkill(item);
+    for (const Item& item : teams)
+      Declare(SourceKind::kTeam, item, "name", "teams[]", &named_teams);
+    for (const Item& item : agents)
+      Declare(SourceKind::kAgent, item, "id", "agents[]", &named_agents);
+    for (const Item& item : queues)
+      Declare(SourceKind::kQueue, item, "name", "queues[]", &named_queues);
+
+    RoutingConfig& rc = config_->routing;
+    rc.teams.resize(named_teams.size());
+    rc.agents.resize(named_agents.size());
+    rc.queues.resize(named_queues.size());
+    for (size_t i = 0; i < named_teams.size(); ++i) {
+      ParseTeam(named_teams[i].first, named_teams[i].second, &rc.teams[i]);
+    }
+    for (size_t i = 0; i < named_agents.size(); ++i) {
+      ParseAgent(named_agents[i].first, named_agents[i].second, &rc.agents[i]);
+    }
+    for (size_t i = 0; i < named_queues.size(); ++i) {
+      ParseQueue(named_queues[i].first, named_queues[i].second, static_cast<QueueIndex>(i),
+                 &rc.queues[i]);
+    }
+  }
+
+  // Checks that a key of a merged map section (site, routing) is given in only one file.
+  bool FirstDefinition(std::string_view section, const YAML::Node& key_node, const Item& item) {
+    const std::string full = std::string(section) + "." + key_node.Scalar();
+    const Position p = PositionOf(key_node);
+    SourceLocation here{R(item).file(), p.line, p.column};
+    auto [it, inserted] = section_keys_.emplace(full, here);
+    if (!inserted) {
+      R(item).Error(key_node,
+                    Quoted(full) + " is defined twice (first at " + it->second.ToString() + ")");
+    }
+    return inserted;
+  }
+
+  void ParseSite(const std::vector<Item>& items) {
+    for (const Item& item : items) {
+      const YamlReader& r = R(item);
+      r.CheckKeys(item.node, "site", KeysOf("site"));
+      for (const auto& kv : item.node) {
+        if (!kv.first.IsScalar() || !FirstDefinition("site", kv.first, item)) continue;
+        const std::string& key = kv.first.Scalar();
+        if (key == "name") {
+          if (auto v = r.String(kv.second, "site name")) config_->site_name = *v;
+        } else if (key == "time_zone") {
+          auto v = r.String(kv.second, "site time_zone");
+          if (!v) continue;
+          try {
+            (void)date::locate_zone(*v);
+            config_->routing.settings.time_zone = *v;
+          } catch (const std::exception&) {
+            r.Error(kv.second, "unknown time zone '" + *v +
+                                   "'; expected a name of the tz database such as "
+                                   "Europe/Paris, America/New_York or UTC");
+          }
+        }
+      }
+    }
+  }
+
+  void ParseRouting(const std::vector<Item>& items) {
+    RoutingSettings& s = config_->routing.settings;
+    for (const Item& item : items) {
+      const YamlReader& r = R(item);
+      r.CheckKeys(item.node, "routing", KeysOf("routing"));
+      for (const auto& kv : item.node) {
+        if (!kv.first.IsScalar() || !FirstDefinition("routing", kv.first, item)) continue;
+        const std::string& key = kv.first.Scalar();
+        if (key == "max_consecutive_misses") {
+          if (auto v = r.Int(kv.second, "max_consecutive_misses", 0, 1000)) {
+            s.max_consecutive_misses = static_cast<uint32_t>(*v);
+          }
+        } else if (key == "reoffer_delay") {
+          if (auto v = r.DurationValue(kv.second, "reoffer_delay")) s.reoffer_delay = *v;
+        }
+      }
+    }
+  }
+
+  // Records a name; false (after an error) when it is empty or already defined.
+  bool Register(SourceKind kind, const std::string& name, const YAML::Node& at, const Item& item) {
+    const auto k = static_cast<size_t>(kind);
+    const YamlReader& r = R(item);
+    if (name.empty()) {
+      r.Error(at, std::string(kKindNames[k]) + " name must not be empty");
+      return false;
+    }
+    const Position p = PositionOf(at);
+    SourceLocation here{r.file(), p.line, p.column};
+    if (const SourceLocation* first = config_->sources.Find(kind, name)) {
+      r.Error(at, "duplicate " + std::string(kKindNames[k]) + " '" + name + "' (first defined at " +
+                      first->ToString() + ")");
+      return false;
+    }
+    config_->sources.Add(kind, name, here);
+    index_[k].emplace(name, static_cast<uint32_t>(names_[k].size()));
+    names_[k].push_back(name);
+    return true;
+  }
+
+  void DeclareSkill(const Item& item) {
+    const YamlReader& r = R(item);
+    std::string name, description;
+    YAML::Node at = item.node;
+    if (item.node.IsScalar()) {
+      name = item.node.Scalar();
+    } else if (item.node.IsMap()) {
+      YAML::Node n = r.Require(item.node, "name", "skill");
+      r.CheckKeys(item.node, "skill", KeysOf("skills[]"));
+      if (!n.IsDefined()) return;
+      auto v = r.String(n, "skill name");
+      if (!v) return;
+      name = *v;
+      at.reset(n);  // Node's operator= would overwrite the map itself
+      YAML::Node d = YamlReader::Get(item.node, "description");
+      if (d.IsDefined()) {
+        if (auto dv = r.String(d, "skill description")) description = *dv;
+      }
+    } else {
+      r.Error(item.node, "expected a skill name or a map with 'name' in skills");
+      return;
+    }
+    if (!Register(SourceKind::kSkill, name, at, item)) return;
+    if (config_->routing.skills.size() >= std::numeric_limits<SkillIndex>::max()) {
+      r.Error(at, "too many skills");
+      return;
+    }
+    config_->routing.skills.push_back(name);
+    config_->skill_descriptions.push_back(description);
+  }
+
+  void Declare(SourceKind kind, const Item& item, std::string_view name_key,
+               std::string_view section, std::vector<std::pair<Item, std::string>>* out) {
+    const YamlReader& r = R(item);
+    const std::string kind_name(kKindNames[static_cast<size_t>(kind)]);
+    if (!r.ExpectMap(item.node,
+                     "each " + kind_name + " (a map with '" + std::string(name_key) + "')")) {
+      return;
+    }
+    YAML::Node n = r.Require(item.node, name_key, kind_name);
+    std::optional<std::string> name;
+    if (n.IsDefined()) name = r.String(n, kind_name + " " + std::string(name_key));
+    r.CheckKeys(item.node, name ? kind_name + " '" + *name + "'" : kind_name, KeysOf(section));
+    if (!name || !Register(kind, *name, n, item)) return;
+    out->push_back({item, *name});
+  }
+
+  // The index of the `kind` named by scalar `node`, or nullopt after an error.
+  std::optional<uint32_t> Resolve(SourceKind kind, const YAML::Node& node, const YamlReader& r,
+                                  const std::string& where) {
+    const auto k = static_cast<size_t>(kind);
+    const std::string kind_name(kKindNames[k]);
+    auto name = r.String(node, kind_name + " name in " + where);
+    if (!name) return std::nullopt;
+    auto it = index_[k].find(*name);
+    if (it != index_[k].end()) return it->second;
+    std::string message = "unknown " + kind_name + " '" + *name + "' in " + where;
+    std::vector<std::string_view> known(names_[k].begin(), names_[k].end());
+    const std::string nearest = NearestKey(*name, known);
+    if (!nearest.empty()) {
+      message += "; did you mean '" + nearest + "'?";
+    } else if (names_[k].empty()) {
+      message += " (no " + kind_name + "s are defined)";
+    } else {
+      message += "; known " + kind_name + "s: " + JoinNames(names_[k]);
+    }
+    r.Error(node, std::move(message));
+    return std::nullopt;
+  }
+
+  // A map of skill name -> proficiency 1-5.
+  template <typename T>
+  std::vector<T> ParseSkillMap(const YAML::Node& node, const YamlReader& r,
+                               const std::string& where) {
+    std::vector<T> out;
+    if (!r.ExpectMap(node, "skills of " + where + " (skill: proficiency 1-5)")) return out;
+    for (const auto& kv : node) {
+      auto skill = Resolve(SourceKind::kSkill, kv.first, r, where);
+      auto level = r.Int(kv.second, "proficiency of skill '" + kv.first.Scalar() + "'", 1, 5);
+      if (skill && level) {
+        out.push_back({static_cast<SkillIndex>(*skill), static_cast<uint8_t>(*level)});
+      }
+    }
+    return out;
+  }
+
+  std::vector<TeamIndex> ParseTeamList(const YAML::Node& node, const YamlReader& r,
+                                       const std::string& where) {
+    std::vector<TeamIndex> out;
+    if (!r.ExpectSequence(node, "teams of " + where)) return out;
+    for (const auto& t : node) {
+      auto team = Resolve(SourceKind::kTeam, t, r, where);
+      if (!team) continue;
+      if (std::find(out.begin(), out.end(), *team) != out.end()) {
+        r.Error(t, "team '" + t.Scalar() + "' is listed twice in " + where);
+        continue;
+      }
+      out.push_back(*team);
+    }
+    return out;
+  }
+
+  void ParseTeam(const Item& item, const std::string& name, TeamDef* team) {
+    const YamlReader& r = R(item);
+    team->name = name;
+    YAML::Node lead = YamlReader::Get(item.node, "lead");
+    if (lead.IsDefined()) {
+      if (auto v = r.String(lead, "lead of team '" + name + "'")) team->lead = *v;
+    }
+  }
+
+  void ParseAgent(const Item& item, const std::string& id, AgentDef* agent) {
+    const YamlReader& r = R(item);
+    const std::string where = "agent '" + id + "'";
+    const auto get = [&](std::string_view key) { return YamlReader::Get(item.node, key); };
+    agent->name = id;
+    agent->full_name = id;
+    if (auto n = get("name"); n.IsDefined()) {
+      if (auto v = r.String(n, "name of " + where)) agent->full_name = *v;
+    }
+    if (auto n = get("team"); n.IsDefined()) {
+      if (auto t = Resolve(SourceKind::kTeam, n, r, where)) agent->team = *t;
+    }
+    if (auto n = get("skills"); n.IsDefined()) {
+      agent->skills = ParseSkillMap<SkillLevel>(n, r, where);
+    }
+    agent->capacity[Index(Channel::kVoice)] = 1;
+    if (auto n = get("capacity"); n.IsDefined()) {
+      agent->capacity = {};
+      if (r.ExpectMap(n, "capacity of " + where + " (channel: number of contacts)")) {
+        for (const auto& kv : n) {
+          auto channel = kv.first.IsScalar() ? ParseChannel(kv.first.Scalar()) : std::nullopt;
+          if (!channel) {
+            r.Error(kv.first, "unknown channel " + Shown(kv.first) + " in capacity of " + where +
+                                  "; accepted: " + ChannelList());
+            continue;
+          }
+          if (auto c = r.Int(kv.second, std::string(ChannelName(*channel)) + " capacity", 0, 50)) {
+            agent->capacity[Index(*channel)] = static_cast<uint8_t>(*c);
+          }
+        }
+      }
+    }
+    if (auto n = get("voice_blocks_other_channels"); n.IsDefined()) {
+      if (auto b = r.Bool(n, "voice_blocks_other_channels"))
+        agent->voice_blocks_other_channels = *b;
+    }
+    if (auto n = get("wrap_up_blocks_other_channels"); n.IsDefined()) {
+      if (auto b = r.Bool(n, "wrap_up_blocks_other_channels")) {
+        agent->wrap_up_blocks_other_channels = *b;
+      }
+    }
+    if (auto n = get("queues"); n.IsDefined() && r.ExpectSequence(n, "queues of " + where)) {
+      uint16_t position = 0;
+      for (const auto& entry : n) {
+        ++position;
+        QueueAssignment qa;
+        qa.order = position;
+        YAML::Node queue_node = entry;
+        if (entry.IsMap()) {
+          r.CheckKeys(entry, "queue entry of " + where, KeysOf("agents[].queues[]"));
+          queue_node.reset(r.Require(entry, "queue", "queue entry of " + where));
+          if (auto o = YamlReader::Get(entry, "order"); o.IsDefined()) {
+            if (auto v = r.Int(o, "order", 0, 65535)) qa.order = static_cast<uint16_t>(*v);
+          }
+          if (auto d = YamlReader::Get(entry, "delay"); d.IsDefined()) {
+            if (auto v = r.DurationValue(d, "delay")) qa.delay = *v;
+          }
+          if (!queue_node.IsDefined()) continue;
+        } else if (!entry.IsScalar()) {
+          r.Error(entry, "expected a queue name or a map with 'queue' in queues of " + where);
+          continue;
+        }
+        auto q = Resolve(SourceKind::kQueue, queue_node, r, "queues of " + where);
+        if (!q) continue;
+        qa.queue = *q;
+        const bool listed = std::any_of(agent->queues.begin(), agent->queues.end(),
+                                        [&](const QueueAssignment& a) { return a.queue == *q; });
+        if (listed) {
+          r.Error(queue_node, "queue '" + queue_node.Scalar() + "' is listed twice in " + where);
+          continue;
+        }
+        agent->queues.push_back(qa);
+      }
+    }
+  }
+
+  void ParseQueue(const Item& item, const std::string& name, QueueIndex self, QueueDef* q) {
+    const YamlReader& r = R(item);
+    const std::string where = "queue '" + name + "'";
+    const auto get = [&](std::string_view key) { return YamlReader::Get(item.node, key); };
+    q->name = name;
+    q->channels = {Channel::kVoice};
+    if (auto n = get("channels"); n.IsDefined() && r.ExpectSequence(n, "channels of " + where)) {
+      q->channels.clear();
+      for (const auto& c : n) {
+        auto channel = c.IsScalar() ? ParseChannel(c.Scalar()) : std::nullopt;
+        if (!channel) {
+          r.Error(c,
+                  "unknown channel " + Shown(c) + " in " + where + "; accepted: " + ChannelList());
+          continue;
+        }
+        if (std::find(q->channels.begin(), q->channels.end(), *channel) != q->channels.end()) {
+          r.Error(c, "channel '" + c.Scalar() + "' is listed twice in " + where);
+          continue;
+        }
+        q->channels.push_back(*channel);
+      }
+      if (n.size() == 0) r.Error(n, where + " must take at least one channel");
+    }
+    if (auto n = get("strategy"); n.IsDefined()) {
+      if (auto s = r.String(n, "strategy of " + where)) {
+        if (auto st = ParseStrategy(*s)) {
+          q->strategy = *st;
+        } else {
+          std::string accepted;
+          for (const auto& a : StrategyAliases()) {
+            if (!accepted.empty()) accepted += ", ";
+            accepted += a.name;
+          }
+          r.Error(n, "unknown strategy '" + *s + "'; accepted: " + accepted);
+        }
+      }
+    }
+    if (auto n = get("service_level"); n.IsDefined() && r.ExpectMap(n, "service_level")) {
+      r.CheckKeys(n, "service_level of " + where, KeysOf("queues[].service_level"));
+      if (auto t = YamlReader::Get(n, "target"); t.IsDefined()) {
+        if (auto v = r.Number(t, "service_level target")) {
+          if (*v <= 0 || *v > 1) {
+            r.Error(t, "service_level target must be a fraction in (0, 1], e.g. 0.8, got " +
+                           t.Scalar());
+          } else {
+            q->service_level_fraction = *v;
+          }
+        }
+      }
+      if (auto s = YamlReader::Get(n, "seconds"); s.IsDefined()) {
+        if (auto v = r.DurationValue(s, "service_level seconds")) q->service_level_threshold = *v;
+      }
+    }
+    if (auto n = get("priority"); n.IsDefined()) {
+      if (auto v = r.Int(n, "priority", -1000000, 1000000)) q->priority = static_cast<int32_t>(*v);
+    }
+    if (auto n = get("max_wait"); n.IsDefined()) {
+      if (auto v = r.DurationValue(n, "max_wait")) q->max_wait = *v;
+    }
+    if (auto n = get("max_size"); n.IsDefined()) {
+      if (auto v = r.Int(n, "max_size", 0, 1000000)) q->max_size = static_cast<uint32_t>(*v);
+    }
+    if (auto n = get("offer_timeout"); n.IsDefined()) {
+      if (auto v = r.DurationValue(n, "offer_timeout")) {
+        if (v->count() == 0) {
+          r.Error(n, "offer_timeout must be greater than 0");
+        } else {
+          q->offer_timeout = *v;
+        }
+      }
+    }
+    if (auto n = get("wrap_up"); n.IsDefined()) {
+      if (auto v = r.DurationValue(n, "wrap_up")) q->wrap_up = *v;
+    }
+    if (auto n = get("aging_per_minute"); n.IsDefined()) {
+      if (auto v = r.Number(n, "aging_per_minute")) {
+        if (*v < 0) {
+          r.Error(n, "aging_per_minute must not be negative, got " + n.Scalar());
+        } else {
+          q->aging_per_minute = *v;
+        }
+      }
+    }
+    if (auto n = get("skills"); n.IsDefined()) {
+      q->skills = ParseSkillMap<SkillRequirement>(n, r, where);
+    }
+    if (auto n = get("teams"); n.IsDefined()) q->teams = ParseTeamList(n, r, where);
+    if (auto n = get("members"); n.IsDefined() && r.ExpectSequence(n, "members of " + where)) {
+      for (const auto& m : n) {
+        auto agent = Resolve(SourceKind::kAgent, m, r, "members of " + where);
+        if (!agent) continue;
+        if (std::find(q->members.begin(), q->members.end(), *agent) != q->members.end()) {
+          r.Error(m, "agent '" + m.Scalar() + "' is listed twice in members of " + where);
+          continue;
+        }
+        q->members.push_back(*agent);
+      }
+    }
+    if (auto n = get("timeout_flow"); n.IsDefined()) {
+      if (auto v = r.String(n, "timeout_flow")) q->timeout_flow = *v;
+    }
+    if (auto n = get("escalation"); n.IsDefined() && r.ExpectSequence(n, "escalation")) {
+      size_t index = 0;
+      for (const auto& step_node : n) {
+        ParseEscalationStep(step_node, r, name, self, index++, &q->escalation);
+      }
+    }
+  }
+
+  void ParseEscalationStep(const YAML::Node& node, const YamlReader& r, const std::string& queue,
+                           QueueIndex self, size_t index, std::vector<EscalationStep>* steps) {
+    const std::string where =
+        "escalation step " + std::to_string(index + 1) + " of queue '" + queue + "'";
+    if (!r.ExpectMap(node, where)) return;
+    const Position p = PositionOf(node);
+    config_->sources.AddEscalationStep(queue, index, {r.file(), p.line, p.column});
+    r.CheckKeys(node, where, KeysOf("queues[].escalation[]"));
+    EscalationStep step;
+    YAML::Node after = r.Require(node, "after", where);
+    if (after.IsDefined()) {
+      if (auto v = r.DurationValue(after, "after")) {
+        step.after = *v;
+        if (!steps->empty() && step.after <= steps->back().after) {
+          r.Error(after, "escalation 'after' must increase from step to step: " +
+                             DurationText(step.after) + " is not later than " +
+                             DurationText(steps->back().after));
+        }
+      }
+    }
+    if (auto n = YamlReader::Get(node, "skills"); n.IsDefined()) {
+      step.skills = ParseSkillMap<SkillRequirement>(n, r, where);
+    }
+    if (auto n = YamlReader::Get(node, "teams"); n.IsDefined()) {
+      step.teams = ParseTeamList(n, r, where);
+    }
+    if (auto n = YamlReader::Get(node, "priority_boost"); n.IsDefined()) {
+      if (auto v = r.Int(n, "priority_boost", -1000000, 1000000)) {
+        step.priority_boost = static_cast<int32_t>(*v);
+      }
+    }
+    if (auto n = YamlReader::Get(node, "overflow"); n.IsDefined()) {
+      if (auto target = Resolve(SourceKind::kQueue, n, r, "overflow of " + where)) {
+        if (*target == self) {
+          r.Error(n, "queue '" + queue + "' cannot overflow to itself");
+        } else {
+          step.overflow_queue = *target;
+        }
+      }
+    }
+    if (auto n = YamlReader::Get(node, "flow"); n.IsDefined()) {
+      if (auto v = r.String(n, "flow")) step.flow = *v;
+    }
+    steps->push_back(std::move(step));
+  }
+
+  static std::string Shown(const YAML::Node& n) {
+    return n.IsScalar() ? "'" + n.Scalar() + "'" : std::string("(not a name)");
+  }
+
+  static std::string ChannelList() {
+    std::string out;
+    for (int i = 0; i < kChannelCount; ++i) {
+      if (i) out += ", ";
+      out += ChannelName(static_cast<Channel>(i));
+    }
+    return out;
+  }
+
+  const ParseOptions& opts_;
+  std::vector<ConfigError> errors_;
+  // Deques: AddFragment holds references into them while it recurses into includes.
+  std::deque<Fragment> fragments_;
+  std::deque<YamlReader> readers_;  // parallel to fragments_
+  std::vector<std::string> file_order_;
+  std::set<std::string> seen_files_;
+  std::map<std::string, SourceLocation> section_keys_;
+  std::array<std::map<std::string, uint32_t, std::less<>>, 4> index_;
+  std::array<std::vector<std::string>, 4> names_;
+  std::unique_ptr<Config> config_;
+};
+
+// ---- overrides ----
+
+std::vector<std::string_view> SplitPath(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = path.find('.', start);
+    out.push_back(path.substr(start, dot == std::string_view::npos ? dot : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return out;
+}
+
+bool IsIndex(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The child of `node` selected by `segment`, or an undefined node.
+YAML::Node Child(const YAML::Node& node, std::string_view segment) {
+  if (node.IsMap()) return YamlReader::Get(node, segment);
+  if (!node.IsSequence()) return YAML::Node(YAML::NodeType::Undefined);
+  if (IsIndex(segment)) {
+    const size_t i = std::stoul(std::string(segment));
+    if (i < node.size()) return node[i];
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
+  for (const auto& element : node) {
+    for (std::string_view key : {"name", "id"}) {
+      YAML::Node n = YamlReader::Get(element, key);
+      if (n.IsScalar() && n.Scalar() == segment) return element;
+    }
+  }
+  return YAML::Node(YAML::NodeType::Undefined);
+}
+
+}  // namespace
+
+Status ApplyOverride(YAML::Node& root, std::string_view path, std::string_view value) {
+  const std::string prefix = "override '" + std::string(path) + "': ";
+  const std::vector<std::string_view> segments = SplitPath(path);
+  for (auto s : segments) {
+    if (s.empty()) return InvalidArgument(prefix + "empty segment in path");
+  }
+  try {
+    YAML::Node parsed;
+    try {
+      parsed.reset(YAML::Load(std::string(value)));
+    } catch (const YAML::Exception&) {
+      parsed.reset(YAML::Node(std::string(value)));
+    }
+    if (!parsed.IsDefined() || parsed.IsNull()) parsed.reset(YAML::Node(std::string(value)));
+
+    YAML::Node current(root);
+    std::string walked;
+    for (size_t i = 0; i + 1 < segments.size(); ++i) {
+      YAML::Node next = Child(current, segments[i]);
+      if (!next.IsDefined()) {
+        return InvalidArgument(prefix + "no '" + std::string(segments[i]) + "' in " +
+                               (walked.empty() ? std::string("the top level") : walked));
+      }
+      current.reset(next);
+      walked += (walked.empty() ? "" : ".") + std::string(segments[i]);
+    }
+    const std::string last(segments.back());
+    const std::string parent = walked.empty() ? std::string("the top level") : walked;
+    YAML::Node target = Child(current, last);
+    if (!target.IsDefined()) {
+      if (current.IsMap()) {
+        current[last] = parsed;
+        return Status::Ok();
+      }
+      if (current.IsSequence()) {
+        return InvalidArgument(prefix + "no element '" + last + "' in " + parent);
+      }
+      return InvalidArgument(prefix + parent + " is not a map or a list");
+    }
+    if (target.IsScalar() && parsed.IsScalar()) {
+      target = parsed.Scalar();  // keeps the node, and so its position, for later errors
+    } else {
+      target = parsed;
+    }
+    return Status::Ok();
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(prefix + e.msg);
+  }
+}
+
+Result<std::shared_ptr<const Config>> ParseConfigNode(const YAML::Node& root,
+                                                      const std::string& file,
+                                                      const ParseOptions& opts,
+                                                      std::vector<ConfigError>* errors) {
+  return Parser(opts).Run(root, file, errors);
+}
+
+Result<std::shared_ptr<const Config>> ParseConfigText(std::string_view text,
+                                                      const std::string& file,
+                                                      const ParseOptions& opts,
+                                                      std::vector<ConfigError>* errors) {
+  Result<YAML::Node> root = LoadYamlText(text, file, errors);
+  if (!root.ok()) return root.status();
+  return ParseConfigNode(*root, file, opts, errors);
+}
+
+Result<std::shared_ptr<const Config>> LoadConfigFile(const std::string& path,
+                                                     std::vector<ConfigError>* errors,
+                                                     const ParseOptions& opts) {
+  Result<YAML::Node> root = LoadYamlFile(path, errors);
+  if (!root.ok()) return root.status();
+  return ParseConfigNode(*root, path, opts, errors);
+}
+
+}  // namespace parley::config

@@ -1,1 +1,107 @@
 #pragma once
+// The configuration: YAML text (which may include other files) turned into a validated,
+// immutable snapshot. A Config is built once and then shared read-only as
+// std::shared_ptr<const Config>; reloading builds a new one. The schema is documented in
+// docs/configuration.md, and ConfigSchema() lists its keys so a test can keep the two in step.
+// Nothing here throws: yaml-cpp exceptions become ConfigErrors with positions.
+
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+#include "config/yaml_util.h"
+#include "domain/routing.h"
+
+namespace parley::config {
+
+// Where a named thing of the configuration was defined.
+struct SourceLocation {
+  std::string file;
+  int line = 0;  // 1-based
+  int column = 0;
+  std::string ToString() const;  // "file:line:column"
+  bool operator==(const SourceLocation&) const = default;
+};
+
+enum class SourceKind { kSkill, kTeam, kAgent, kQueue };
+
+// Remembers the definition of every skill, team, agent, queue and escalation step, so that
+// later errors (simulation, apply, routing explanations) can point at the YAML.
+class SourceMap {
+ public:
+  void Add(SourceKind kind, std::string name, SourceLocation where);
+  void AddEscalationStep(std::string queue, size_t step, SourceLocation where);
+  // nullptr when unknown.
+  const SourceLocation* Find(SourceKind kind, std::string_view name) const;
+  const SourceLocation* FindEscalationStep(std::string_view queue, size_t step) const;
+
+ private:
+  std::map<std::pair<SourceKind, std::string>, SourceLocation, std::less<>> names_;
+  std::map<std::pair<std::string, size_t>, SourceLocation, std::less<>> steps_;
+};
+
+struct Config {
+  std::string site_name;
+  RoutingConfig routing;
+  std::vector<std::string> skill_descriptions;  // parallel to routing.skills ("" if none)
+  SourceMap sources;
+  std::vector<std::string> files;  // the files read: the root first, then includes in order
+};
+
+// A what-if override: `path` as for ApplyOverride, `value` as YAML text.
+struct Override {
+  std::string path;
+  std::string value;
+};
+
+struct ParseOptions {
+  // Top-level keys of the root document that belong to the caller (e.g. a scenario's
+  // `arrivals:`); they are skipped, not reported as unknown.
+  std::vector<std::string> extra_top_level_keys;
+  // Applied after includes are read, to the first file in which the path resolves (the root
+  // first), before validation.
+  std::vector<Override> overrides;
+};
+
+// Parses and validates the configuration rooted at `root`, read from `file` (relative includes
+// are resolved against its directory). Appends every error found to `errors`, sorted by file
+// (in reading order), line and column, and then returns InvalidArgument; otherwise returns the
+// snapshot. `root` is not modified.
+Result<std::shared_ptr<const Config>> ParseConfigNode(const YAML::Node& root,
+                                                      const std::string& file,
+                                                      const ParseOptions& opts,
+                                                      std::vector<ConfigError>* errors);
+// LoadYamlText + ParseConfigNode.
+Result<std::shared_ptr<const Config>> ParseConfigText(std::string_view text,
+                                                      const std::string& file,
+                                                      const ParseOptions& opts,
+                                                      std::vector<ConfigError>* errors);
+// LoadYamlFile + ParseConfigNode.
+Result<std::shared_ptr<const Config>> LoadConfigFile(const std::string& path,
+                                                     std::vector<ConfigError>* errors,
+                                                     const ParseOptions& opts = {});
+
+// Sets the value at `path` in `root` to `value` (parsed as YAML; a plain scalar keeps the
+// position of the value it replaces). Each dot-separated segment selects a map key; in a list
+// of maps, the element whose `name` (or `id`) equals the segment; a number indexes a list. All
+// segments but the last must exist; the last may add a key to a map. Examples:
+// "queues.billing.strategy" = "round-robin", "agents.alice.skills.sales" = "4",
+// "routing.max_consecutive_misses" = "5". Returns InvalidArgument naming the segment that does
+// not resolve.
+Status ApplyOverride(YAML::Node& root, std::string_view path, std::string_view value);
+
+// One map of the schema and its keys, e.g. {"queues[].service_level", {"target", "seconds"}}.
+// Maps whose keys are names (skill proficiencies, capacities per channel) are not listed.
+struct SchemaSection {
+  std::string_view path;
+  std::vector<std::string_view> keys;
+};
+const std::vector<SchemaSection>& ConfigSchema();
+
+}  // namespace parley::config

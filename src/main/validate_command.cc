@@ -1,16 +1,17 @@
-#include <cstdio>
+#include <memory>
+#include <string>
 
+#include "app/validate.h"
 #include "main/commands.h"
 
 namespace parley::cli {
 
-// TODO(issue 2): stub until the feature lands.
 void AddValidateCommand(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("validate", "(not yet available)");
-  cmd->callback([exit_code] {
-    std::fputs("parley validate: not yet available\n", stderr);
-    *exit_code = 2;
-  });
+  auto* cmd = app.add_subcommand(
+      "validate", "Check a configuration file; print every error as file:line:column: message");
+  auto path = std::make_shared<std::string>();
+  cmd->add_option("FILE", *path, "Configuration file (YAML)")->required();
+  cmd->callback([exit_code, path] { *exit_code = app::RunValidate(*path); });
 }
 
 }  // namespace parley::cli
