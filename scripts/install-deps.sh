@@ -11,6 +11,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
   libhowardhinnant-date-dev
   libsqlite3-dev
+  libabsl-dev
 )
 
 missing=()

@@ -95,16 +95,15 @@ Status Acd::Impl::Configure(const RoutingConfig& config) {
         waiting.push_back(&c);
       }
     }
-    q.waiting_count = 0;
     for (AgentSet& set : q.free_agents) set.clear();
     for (auto& pool : q.random_pool) pool.clear();
   }
-  for (AgentRt& a : agents) {
-    for (MemberNode* n : a.nodes) n->linked = false;
-    a.nodes.clear();
-  }
+  for (AgentRt& a : agents) a.nodes = {};
+  std::fill(waiting_counts.begin(), waiting_counts.end(), 0);
 
   // Agents, matched by name; config index -> stable index.
+  agents.reserve(agents.size() + config.agents.size());
+  queues.reserve(queues.size() + config.queues.size());
   std::vector<AgentIndex> agent_map(config.agents.size());
   for (AgentRt& a : agents) a.removed = true;
   for (size_t i = 0; i < config.agents.size(); ++i) {
@@ -121,7 +120,7 @@ Status Acd::Impl::Configure(const RoutingConfig& config) {
       idx = it->second;
     }
     AgentRt& a = agents[idx];
-    a.def = def;
+    a.SetDef(def);
     a.removed = false;
     a.BuildSkillTable(config.skills.size());
     agent_map[i] = idx;
@@ -149,6 +148,14 @@ Status Acd::Impl::Configure(const RoutingConfig& config) {
     if (a.removed) continue;
     for (QueueAssignment& qa : a.def.queues) qa.queue = queue_map[qa.queue];
   }
+  // Routing profiles by queue, in one pass over the agents.
+  std::vector<std::vector<ProfileEntry>> listed(queues.size());
+  for (AgentRt& a : agents) {
+    if (a.removed) continue;
+    for (const QueueAssignment& qa : a.def.queues) {
+      listed[qa.queue].push_back(ProfileEntry{a.index, qa.order, qa.delay});
+    }
+  }
   for (size_t i = 0; i < config.queues.size(); ++i) {
     QueueRt& q = queues[queue_map[i]];
     const bool had_def = !q.def.name.empty();
@@ -159,19 +166,22 @@ Status Acd::Impl::Configure(const RoutingConfig& config) {
       if (e.overflow_queue != kNone) e.overflow_queue = queue_map[e.overflow_queue];
     }
     if (had_def && old_strategy != q.def.strategy) q.rr_last_position = -1;
-    BuildQueueIndex(q, config);
+    q.last_listed = std::move(listed[q.index]);
+    BuildQueueIndex(q, q.last_listed);
   }
   // Removed queues keep their old definition and drain: they hold their waiting contacts and
   // route them to their former members who are still configured.
   for (QueueRt& q : queues) {
-    if (q.removed && !q.def.name.empty()) BuildQueueIndex(q, config);
+    if (q.removed && !q.def.name.empty()) BuildQueueIndex(q, q.last_listed);
   }
+  BuildNodeArena();
+  waiting_counts.resize(queues.size(), 0);
 
   // Relink waiting contacts: each keeps its place (its key is unchanged); its step is clamped to
   // the new escalation list and timers re-armed from the time it entered the queue.
   for (ContactRt* c : waiting) {
     QueueRt& q = queues[c->queue];
-    const auto slot = std::find(q.def.channels.begin(), q.def.channels.end(), c->spec.channel);
+    const auto slot = std::find(q.def.channels.begin(), q.def.channels.end(), c->channel);
     if (slot == q.def.channels.end()) {
       // The queue no longer takes this channel: keep the contact in the first channel's set,
       // where only an explanation will show it; it still abandons or times out normally.
@@ -224,8 +234,7 @@ Status Acd::Impl::Configure(const RoutingConfig& config) {
   return Status::Ok();
 }
 
-void Acd::Impl::BuildQueueIndex(QueueRt& q, const RoutingConfig& config) {
-  (void)config;
+void Acd::Impl::BuildQueueIndex(QueueRt& q, const std::vector<ProfileEntry>& listed) {
   // Steps: step 0 is the queue's own rule; step i applies escalation[i-1] on top.
   q.step_count = static_cast<uint32_t>(q.def.escalation.size()) + 1;
   q.step_rules.assign(q.step_count, StepRule{});
@@ -239,26 +248,16 @@ void Acd::Impl::BuildQueueIndex(QueueRt& q, const RoutingConfig& config) {
 
   // Members: explicit (agents listing the queue, the queue's member list) or, when there are
   // none, every agent who meets one of the queue's step rules (skills-based routing).
-  struct Member {
-    AgentIndex agent;
-    uint16_t order;
-    Duration delay;
-  };
-  std::vector<Member> members;
-  std::vector<int32_t> seen(agents.size(), -1);
+  std::vector<ProfileEntry> members;
+  // Each agent once: the stamp marks agents already added for this queue.
+  const uint32_t stamp = ++member_stamp;
+  if (member_seen.size() < agents.size()) member_seen.resize(agents.size(), 0);
   auto add = [&](AgentIndex ai, uint16_t order, Duration delay) {
-    if (agents[ai].removed) return;
-    if (seen[ai] >= 0) return;
-    seen[ai] = static_cast<int32_t>(members.size());
-    members.push_back(Member{ai, order, delay});
+    if (agents[ai].removed || member_seen[ai] == stamp) return;
+    member_seen[ai] = stamp;
+    members.push_back(ProfileEntry{ai, order, delay});
   };
-  for (AgentRt& a : agents) {
-    for (size_t k = 0; k < a.def.queues.size(); ++k) {
-      if (a.def.queues[k].queue == q.index && !a.removed) {
-        add(a.index, a.def.queues[k].order, a.def.queues[k].delay);
-      }
-    }
-  }
+  for (const ProfileEntry& e : listed) add(e.agent, e.order, e.delay);
   for (AgentIndex m : q.def.members) add(m, kDefaultOrder, Duration{0});
   q.explicit_members = !members.empty();
   if (!q.explicit_members) {
@@ -267,11 +266,10 @@ void Acd::Impl::BuildQueueIndex(QueueRt& q, const RoutingConfig& config) {
 
   // Eligibility classes: agents eligible at the same set of steps share one index per channel.
   q.class_masks.clear();
-  q.nodes.clear();
-  q.nodes.reserve(members.size() * q.def.channels.size());
+  q.built.clear();
   q.member_agents.clear();
   for (size_t pos = 0; pos < members.size(); ++pos) {
-    const Member& m = members[pos];
+    const ProfileEntry& m = members[pos];
     AgentRt& a = agents[m.agent];
     uint64_t mask = 0;
     for (uint32_t s = 0; s < q.step_count; ++s) {
@@ -287,31 +285,62 @@ void Acd::Impl::BuildQueueIndex(QueueRt& q, const RoutingConfig& config) {
     }
     uint32_t proficiency = 0;
     for (const SkillRequirement& r : q.def.skills) proficiency += a.Proficiency(r.skill);
-    for (uint8_t ch = 0; ch < q.def.channels.size(); ++ch) {
-      q.nodes.emplace_back(std::make_unique<MemberNode>());
-      MemberNode& n = *q.nodes.back();
-      n.agent = m.agent;
-      n.queue = q.index;
-      n.channel_slot = ch;
-      n.cls = cls;
-      n.position = static_cast<int64_t>(pos);
-      n.order = m.order;
-      n.delay = m.delay;
-      n.proficiency = proficiency;
-      a.nodes.push_back(&n);
-    }
+    q.built.push_back(BuiltMember{m, cls, proficiency});
   }
   const size_t classes = std::max<size_t>(q.class_masks.size(), 1);
   q.class_count = static_cast<uint32_t>(classes);
   q.free_agents.clear();
   q.free_agents.resize(classes * q.def.channels.size());
   q.random_pool.assign(classes * q.def.channels.size(), {});
-  for (auto& n : q.nodes) {
-    if (n->cls != kNoClass) n->set_index = q.SetIndex(n->channel_slot, n->cls);
-  }
   // Waiting sets: one per channel and step; existing contacts are relinked by the caller.
   std::vector<ContactSet> fresh(q.def.channels.size() * q.step_count);
   q.waiting.swap(fresh);
+}
+
+// Lays out every queue's members as nodes in one arena, grouped by agent: Reindex and the
+// agent-side decision walk one agent's nodes, which then share cache lines and prefetch.
+void Acd::Impl::BuildNodeArena() {
+  std::vector<uint32_t> offset(agents.size() + 1, 0);
+  for (const QueueRt& q : queues) {
+    for (const BuiltMember& m : q.built) {
+      offset[m.entry.agent + 1] += static_cast<uint32_t>(q.def.channels.size());
+    }
+  }
+  for (size_t i = 1; i < offset.size(); ++i) offset[i] += offset[i - 1];
+  node_arena.clear();  // every set was cleared by the caller, so no node is linked
+  node_arena.resize(offset.back());
+  node_cold.assign(offset.back(), MemberCold{});
+  for (AgentRt& a : agents) {
+    a.nodes = std::span<MemberNode>(node_arena.data() + offset[a.index],
+                                    offset[a.index + 1] - offset[a.index]);
+  }
+  std::vector<uint32_t> next(offset.begin(), offset.end() - 1);
+  for (QueueRt& q : queues) {
+    q.nodes.clear();
+    for (size_t pos = 0; pos < q.built.size(); ++pos) {
+      const BuiltMember& m = q.built[pos];
+      for (uint8_t ch = 0; ch < q.def.channels.size(); ++ch) {
+        MemberNode& n = node_arena[next[m.entry.agent]++];
+        n.agent = m.entry.agent;
+        n.queue = q.index;
+        n.channel_slot = ch;
+        n.channel = q.def.channels[ch];
+        n.strategy = q.def.strategy;
+        MemberCold& cold = Cold(n);
+        cold.cls = m.cls;
+        cold.position = static_cast<int64_t>(pos);
+        cold.order = m.entry.order;
+        cold.delay = m.entry.delay;
+        cold.proficiency = m.proficiency;
+        if (cold.cls != kNoClass) {
+          cold.set_index = q.SetIndex(ch, cold.cls);
+          n.set = &q.free_agents[cold.set_index];
+          if (q.def.strategy == Strategy::kRandom) cold.pool = &q.random_pool[cold.set_index];
+        }
+        q.nodes.push_back(&n);
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -393,12 +422,13 @@ Status Acd::Enqueue(ContactId id, QueueIndex qi, ContactSpec spec) {
   for (const SkillRequirement& r : spec.skills) {
     if (r.skill >= m.skill_names.size()) return InvalidArgument("unknown skill index");
   }
-  if (q.def.max_size > 0 && q.waiting_count >= q.def.max_size) {
+  if (q.def.max_size > 0 && m.waiting_counts[qi] >= q.def.max_size) {
     return Unavailable("queue '" + q.def.name + "' is full (" + std::to_string(q.def.max_size) +
                        " waiting)");
   }
   ContactRt& c = m.contacts.Acquire(id);
   c.spec = std::move(spec);
+  c.channel = c.spec.channel;
   c.queue = qi;
   c.channel_slot = static_cast<uint8_t>(slot - q.def.channels.begin());
   c.step = 0;
@@ -559,10 +589,10 @@ Status Acd::Transfer(ContactId id, QueueIndex qi) {
     return NotFound("no queue with index " + std::to_string(qi));
   }
   QueueRt& q = m.queues[qi];
-  const auto slot = std::find(q.def.channels.begin(), q.def.channels.end(), c->spec.channel);
+  const auto slot = std::find(q.def.channels.begin(), q.def.channels.end(), c->channel);
   if (slot == q.def.channels.end()) {
     return InvalidArgument("queue '" + q.def.name + "' does not take " +
-                           std::string(ChannelName(c->spec.channel)) + " contacts");
+                           std::string(ChannelName(c->channel)) + " contacts");
   }
   AgentRt& a = m.agents[c->agent];
   if (c->on_hold) {
@@ -698,8 +728,7 @@ void Acd::OnTimer(uint64_t tag) {
         }
         const QueueIndex to = e.overflow_queue;
         QueueRt& tq = m.queues[to];
-        const auto slot =
-            std::find(tq.def.channels.begin(), tq.def.channels.end(), c->spec.channel);
+        const auto slot = std::find(tq.def.channels.begin(), tq.def.channels.end(), c->channel);
         m.Emit(EventType::kContactOverflowed, c, kNone, c->queue, to);
         c->queue = to;
         c->channel_slot = slot == tq.def.channels.end()
@@ -769,7 +798,7 @@ std::optional<ContactView> Acd::GetContact(ContactId id) const {
   v.id = c->id;
   v.state = c->state;
   v.queue = c->queue;
-  v.channel = c->spec.channel;
+  v.channel = c->channel;
   v.priority = c->priority;
   v.step = c->step;
   v.offered_to = c->offered_to;
@@ -802,7 +831,7 @@ QueueView Acd::GetQueue(QueueIndex qi) const {
   v.index = qi;
   v.name = q.def.name;
   v.removed = q.removed;
-  v.waiting = q.waiting_count;
+  v.waiting = impl_->waiting_counts[qi];
   for (const ContactSet& set : q.waiting) {
     for (const ContactRt& c : set) v.oldest_arrival = std::min(v.oldest_arrival, c.arrived_at);
   }
@@ -840,11 +869,12 @@ size_t Acd::MemoryBytes() const {
     bytes += sizeof(AgentRt) + a.def.name.capacity() + a.def.full_name.capacity() +
              a.def.skills.capacity() * sizeof(SkillLevel) +
              a.def.queues.capacity() * sizeof(QueueAssignment) +
-             a.nodes.capacity() * sizeof(MemberNode*) + a.skill_table.capacity() +
+             a.nodes.size() * (sizeof(MemberNode) + sizeof(MemberCold)) + a.skill_table.capacity() +
              a.work.capacity() * sizeof(WorkItem);
   }
   for (const QueueRt& q : m.queues) {
-    bytes += sizeof(QueueRt) + q.nodes.size() * (sizeof(MemberNode) + sizeof(void*)) +
+    bytes += sizeof(QueueRt) + q.nodes.capacity() * sizeof(void*) +
+             q.built.capacity() * sizeof(BuiltMember) +
              q.free_agents.capacity() * sizeof(AgentSet) +
              q.waiting.capacity() * sizeof(ContactSet) +
              q.member_agents.capacity() * sizeof(AgentIndex) +

@@ -66,7 +66,7 @@ struct Acd::Impl {
   }
   void Emit(EventType type, const ContactRt* c, AgentIndex agent, QueueIndex queue,
             int64_t value = 0, std::string_view text = {}) {
-    Emit(type, c ? c->id : ContactId{}, c ? c->spec.channel : Channel::kVoice, agent, queue, value,
+    Emit(type, c ? c->id : ContactId{}, c ? c->channel : Channel::kVoice, agent, queue, value,
          text);
   }
 
@@ -74,11 +74,11 @@ struct Acd::Impl {
   bool Routable(const AgentRt& a, Channel ch) const {
     if (a.removed || a.presence != Presence::kAvailable) return false;
     const int i = Index(ch);
-    if (a.def.capacity[i] == 0 || a.used[i] >= a.def.capacity[i]) return false;
-    if (a.def.voice_blocks_other_channels && ch != Channel::kVoice && a.voice_active > 0) {
+    if (a.capacity[i] == 0 || a.used[i] >= a.capacity[i]) return false;
+    if (a.voice_blocks && ch != Channel::kVoice && a.voice_active > 0) {
       return false;
     }
-    if (a.def.wrap_up_blocks_other_channels && a.wrap_ups > 0) return false;
+    if (a.wrap_up_blocks && a.wrap_ups > 0) return false;
     return true;
   }
 
@@ -86,7 +86,7 @@ struct Acd::Impl {
   int64_t LoadPpm(const AgentRt& a) const {
     int64_t load = 0;
     for (int i = 0; i < kChannelCount; ++i) {
-      if (a.def.capacity[i] > 0) load += int64_t{a.used[i]} * 1'000'000 / a.def.capacity[i];
+      if (a.capacity[i] > 0) load += int64_t{a.used[i]} * 1'000'000 / a.capacity[i];
     }
     return load;
   }
@@ -95,13 +95,13 @@ struct Acd::Impl {
     return a.handled_day == current_day ? a.handled_today : 0;
   }
 
-  void ComputeKey(const AgentRt& a, const QueueRt& q, MemberNode& n) {
+  void ComputeKey(const AgentRt& a, MemberNode& n) const {
     const int64_t idle = ToMicros(a.idle_since);
-    switch (q.def.strategy) {
+    switch (n.strategy) {
       case Strategy::kLongestIdle:
       case Strategy::kRingAll:
         n.key1 = idle;
-        n.key2 = n.position;
+        n.key2 = 0;
         break;
       case Strategy::kLeastOccupied:
         n.key1 = LoadPpm(a);
@@ -113,15 +113,15 @@ struct Acd::Impl {
         break;
       case Strategy::kRoundRobin:
       case Strategy::kLinear:
-        n.key1 = n.position;
+        n.key1 = Cold(n).position;
         n.key2 = 0;
         break;
       case Strategy::kRandom:  // drawn at decision time from random_pool
-        n.key1 = n.position;
+        n.key1 = 0;
         n.key2 = 0;
         break;
       case Strategy::kBestSkill:
-        n.key1 = -int64_t{n.proficiency};
+        n.key1 = -int64_t{Cold(n).proficiency};
         n.key2 = idle;
         break;
     }
@@ -130,26 +130,34 @@ struct Acd::Impl {
   // Puts every membership node of the agent into or out of its queue's free-agent index,
   // according to what the agent can take now, with fresh scores.
   void Reindex(AgentRt& a) {
-    for (MemberNode* n : a.nodes) {
-      QueueRt& q = queues[n->queue];
-      const bool random = q.def.strategy == Strategy::kRandom;
+    // The node carries its set, channel and strategy, so this loop touches no QueueRt: at 40k
+    // queues those are cold, and reading them was most of the cost of a decision. The sets'
+    // headers and roots are other cache lines, one per node: ask for all of them first, so the
+    // misses overlap instead of following one another.
+    for (const MemberNode& node : a.nodes) {
+      if (node.set) __builtin_prefetch(node.set);
+    }
+    for (const MemberNode& node : a.nodes) {
+      if (node.set && !node.set->empty()) __builtin_prefetch(&*node.set->root());
+    }
+    for (MemberNode& node : a.nodes) {
+      MemberNode* n = &node;
       if (n->linked) {
-        q.free_agents[n->set_index].erase(q.free_agents[n->set_index].iterator_to(*n));
+        n->set->erase(n->set->iterator_to(*n));
         n->linked = false;
-        if (random) {
-          auto& pool = q.random_pool[n->set_index];
+        if (n->strategy == Strategy::kRandom) {
+          auto& pool = *Cold(*n).pool;
           pool[n->pool_pos] = pool.back();
           pool[n->pool_pos]->pool_pos = n->pool_pos;
           pool.pop_back();
         }
       }
-      if (n->cls == kNoClass || q.removed) continue;
-      if (!Routable(a, q.def.channels[n->channel_slot])) continue;
-      ComputeKey(a, q, *n);
-      q.free_agents[n->set_index].insert(*n);
+      if (!n->set || !Routable(a, n->channel)) continue;
+      ComputeKey(a, *n);
+      n->set->insert(*n);
       n->linked = true;
-      if (random) {
-        auto& pool = q.random_pool[n->set_index];
+      if (n->strategy == Strategy::kRandom) {
+        auto& pool = *Cold(*n).pool;
         n->pool_pos = static_cast<uint32_t>(pool.size());
         pool.push_back(n);
       }
@@ -170,8 +178,9 @@ struct Acd::Impl {
         return Block::kRefused;
       }
     }
-    if (n.delay.count() > 0 && now - c.queued_at < n.delay) {
-      if (retry_at) *retry_at = std::min(*retry_at, c.queued_at + n.delay);
+    const Duration delay = Cold(n).delay;
+    if (delay.count() > 0 && now - c.queued_at < delay) {
+      if (retry_at) *retry_at = std::min(*retry_at, c.queued_at + delay);
       return Block::kDelay;
     }
     return Block::kNone;
@@ -282,7 +291,8 @@ struct Acd::Impl {
     if (!best.contact) return true;
     const QueueRt& qc = queues[cand.node->queue];
     const QueueRt& qb = queues[best.node->queue];
-    if (cand.node->order != best.node->order) return cand.node->order < best.node->order;
+    const uint16_t oc = Cold(*cand.node).order, ob = Cold(*best.node).order;
+    if (oc != ob) return oc < ob;
     if (qc.def.priority != qb.def.priority) return qc.def.priority > qb.def.priority;
     const double sc = EffectiveScore(*cand.contact, qc, now);
     const double sb = EffectiveScore(*best.contact, qb, now);
@@ -296,11 +306,12 @@ struct Acd::Impl {
   ContactPick FindContactFor(AgentRt& a, TimePoint* retry_at) {
     ContactPick best;
     const TimePoint now = Now();
-    for (MemberNode* n : a.nodes) {
-      if (!n->linked) continue;  // not routable for this queue's channel now
+    for (MemberNode& node : a.nodes) {
+      MemberNode* n = &node;
+      if (!n->linked) continue;                     // not routable for this queue's channel now
+      if (waiting_counts[n->queue] == 0) continue;  // dense array: no QueueRt miss
       QueueRt& q = queues[n->queue];
-      if (q.waiting_count == 0) continue;
-      const uint64_t mask = q.class_masks[n->cls];
+      const uint64_t mask = q.class_masks[Cold(*n).cls];
       for (uint32_t step = 0; step < q.step_count; ++step) {
         if ((mask & (uint64_t{1} << step)) == 0) continue;
         ContactSet& set = q.waiting[q.WaitIndex(n->channel_slot, step)];
@@ -327,7 +338,7 @@ struct Acd::Impl {
     QueueRt& q = queues[c.queue];
     q.waiting[q.WaitIndex(c.channel_slot, c.step)].insert(c);
     c.linked = true;
-    ++q.waiting_count;
+    ++waiting_counts[c.queue];
   }
   void EraseWaiting(ContactRt& c) {
     if (!c.linked) return;
@@ -335,7 +346,7 @@ struct Acd::Impl {
     ContactSet& set = q.waiting[q.WaitIndex(c.channel_slot, c.step)];
     set.erase(set.iterator_to(c));
     c.linked = false;
-    --q.waiting_count;
+    --waiting_counts[c.queue];
   }
   void ComputeContactKey(ContactRt& c) {
     const QueueRt& q = queues[c.queue];
@@ -433,14 +444,14 @@ struct Acd::Impl {
   void TakeSlot(AgentRt& a, ContactRt& c, WorkStage stage, bool ring_all) {
     WorkRt w;
     w.contact = c.id;
-    w.channel = c.spec.channel;
+    w.channel = c.channel;
     w.queue = c.queue;
     w.stage = stage;
     w.since = Now();
     w.ring_all = ring_all;
     a.work.push_back(w);
-    ++a.used[Index(c.spec.channel)];
-    if (c.spec.channel == Channel::kVoice) ++a.voice_active;
+    ++a.used[Index(c.channel)];
+    if (c.channel == Channel::kVoice) ++a.voice_active;
   }
   // Releases the agent's slot for c; returns false if the agent held nothing for c.
   bool ReleaseSlot(AgentRt& a, ContactId id) {
@@ -467,7 +478,7 @@ struct Acd::Impl {
     ++self.stats_.offers;
     EraseWaiting(c);
     QueueRt& q = queues[c.queue];
-    if (q.def.strategy == Strategy::kRoundRobin) q.rr_last_position = n.position;
+    if (q.def.strategy == Strategy::kRoundRobin) q.rr_last_position = Cold(n).position;
     c.state = ContactState::kOffered;
     c.offered_to.assign(1, a.index);
     c.ring_all = false;
@@ -600,7 +611,15 @@ struct Acd::Impl {
 
   Status Configure(const RoutingConfig& config);
   Status TakeOut(ContactId id, EventType why, std::string_view verb);
-  void BuildQueueIndex(QueueRt& q, const RoutingConfig& config);
+  void BuildQueueIndex(QueueRt& q, const std::vector<ProfileEntry>& listed);
+  void BuildNodeArena();
+  std::vector<MemberNode> node_arena;  // every membership node, grouped by agent
+  std::vector<MemberCold> node_cold;   // parallel to node_arena
+  MemberCold& Cold(const MemberNode& n) { return node_cold[&n - node_arena.data()]; }
+  const MemberCold& Cold(const MemberNode& n) const { return node_cold[&n - node_arena.data()]; }
+  std::vector<uint32_t> waiting_counts;  // by queue: contacts waiting
+  std::vector<uint32_t> member_seen;     // BuildQueueIndex's per-agent stamps
+  uint32_t member_stamp = 0;
   std::vector<MemberNode*> ring_scratch;
 };
 

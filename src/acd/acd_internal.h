@@ -14,9 +14,13 @@
 // at the first contact of each allowed step of each queue the agent serves. Both are intrusive
 // (boost::intrusive), so deciding allocates nothing.
 
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/inlined_vector.h>
+
 #include <boost/intrusive/set.hpp>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -52,20 +56,40 @@ struct StepRule {
   std::vector<TeamIndex> teams;  // empty: any team
 };
 
-struct MemberNode : bi::set_base_hook<bi::link_mode<bi::normal_link>> {
+struct MemberNode;
+struct NodeCompare {
+  bool operator()(const MemberNode& a, const MemberNode& b) const;
+};
+
+using CompactHook = bi::set_base_hook<bi::link_mode<bi::normal_link>, bi::optimize_size<true>>;
+
+// One agent's membership of one queue for one of the queue's channels: exactly one cache line
+// with what a tree walk, Reindex and the agent-side scan read. The rest is in MemberCold, a
+// parallel array (Impl::Cold(node)).
+struct alignas(64) MemberNode : CompactHook {
+  int64_t key1 = 0;  // the strategy's score, lower is better; ties: lower agent index
+  int64_t key2 = 0;
+  // The free-agent set this node belongs to (null: never eligible); it lives in the QueueRt,
+  // whose vectors are not resized while nodes are linked.
+  bi::set<MemberNode, bi::compare<NodeCompare>, bi::constant_time_size<false>>* set = nullptr;
   AgentIndex agent = 0;
   QueueIndex queue = 0;
-  uint8_t channel_slot = 0;
+  uint32_t pool_pos = 0;  // position in its random pool (random strategy only)
   bool linked = false;
-  uint16_t order = kDefaultOrder;  // the agent's routing-profile order for this queue
+  Channel channel = Channel::kVoice;
+  Strategy strategy = Strategy::kLongestIdle;
+  uint8_t channel_slot = 0;
+};
+static_assert(sizeof(MemberNode) == 64, "one cache line");
+
+struct MemberCold {
+  std::vector<MemberNode*>* pool = nullptr;  // random strategy only
+  uint16_t order = kDefaultOrder;            // the agent's routing-profile order for this queue
   uint32_t cls = kNoClass;
   uint32_t set_index = 0;
   uint32_t proficiency = 0;  // sum over the queue's skills, for best-skill
   int64_t position = 0;      // member order in the queue, for linear and round-robin
   Duration delay{0};         // routing-profile delay
-  int64_t key1 = 0;          // the strategy's score, lower is better
-  int64_t key2 = 0;
-  uint32_t pool_pos = 0;  // position in QueueRt::random_pool (random strategy only)
 };
 
 inline bool NodeLess(const MemberNode& a, const MemberNode& b) {
@@ -73,9 +97,9 @@ inline bool NodeLess(const MemberNode& a, const MemberNode& b) {
   if (a.key2 != b.key2) return a.key2 < b.key2;
   return a.agent < b.agent;
 }
-struct NodeCompare {
-  bool operator()(const MemberNode& a, const MemberNode& b) const { return NodeLess(a, b); }
-};
+inline bool NodeCompare::operator()(const MemberNode& a, const MemberNode& b) const {
+  return NodeLess(a, b);
+}
 using AgentSet = bi::set<MemberNode, bi::compare<NodeCompare>, bi::constant_time_size<false>>;
 
 struct Refusal {
@@ -83,26 +107,30 @@ struct Refusal {
   TimePoint until;
 };
 
-struct ContactRt : bi::set_base_hook<bi::link_mode<bi::normal_link>> {
+// A contact in routing. The first cache line holds what the waiting-set order and the checks
+// of every call read; the spec and the lists come after.
+struct alignas(64) ContactRt : CompactHook {
+  double sort_score = 0;   // lower first: minus (priority - aging x arrival)
+  TimePoint arrived_at{};  // first arrival; kept across overflow and transfer
+  uint64_t seq = 0;
   ContactId id;
-  uint32_t slot = 0;
-  uint16_t incarnation = 0;  // bumped whenever pending timers must be voided
+  ContactState state = ContactState::kGone;
+  Channel channel = Channel::kVoice;  // spec.channel, kept here with the state
+  uint8_t channel_slot = 0;
   bool linked = false;
+  uint16_t incarnation = 0;  // bumped whenever pending timers must be voided
   bool ring_all = false;
   bool on_hold = false;
-  ContactState state = ContactState::kGone;
-  uint8_t channel_slot = 0;
+  // --- second line ---
+  uint32_t slot = 0;
   uint32_t step = 0;
   QueueIndex queue = kNone;
   AgentIndex agent = kNone;
   int32_t priority = 0;
   uint32_t offer_seq = 0;
   uint32_t queue_visit = 0;
-  double sort_score = 0;   // lower first: minus (priority - aging x arrival)
-  TimePoint arrived_at{};  // first arrival; kept across overflow and transfer
-  TimePoint queued_at{};   // entry into the current queue
+  TimePoint queued_at{};  // entry into the current queue
   TimePoint retry_at = TimePoint::max();
-  uint64_t seq = 0;
   ContactSpec spec;
   ContactTimes times;
   std::vector<AgentIndex> offered_to;
@@ -124,24 +152,37 @@ struct WorkRt : WorkItem {
   uint32_t wrap_seq = 0;
 };
 
-struct AgentRt {
-  AgentIndex index = 0;
-  AgentDef def;
-  bool removed = false;
+// An agent in routing. The first cache line holds what Routable() and Reindex read, with copies
+// of the definition's capacity and blocking flags; the definition itself comes last.
+struct alignas(64) AgentRt {
   Presence presence = Presence::kOffline;
-  std::string reason;
-  TimePoint presence_since{};
-  TimePoint idle_since{};
-  PerChannel<uint16_t> used{};
-  uint16_t voice_active = 0;  // voice contacts offered or in handling
+  bool removed = false;
+  bool voice_blocks = true;        // def.voice_blocks_other_channels
+  bool wrap_up_blocks = false;     // def.wrap_up_blocks_other_channels
+  PerChannel<uint8_t> capacity{};  // def.capacity
+  uint16_t voice_active = 0;       // voice contacts offered or in handling
   uint16_t wrap_ups = 0;
+  PerChannel<uint16_t> used{};
+  AgentIndex index = 0;
+  TimePoint idle_since{};
+  std::span<MemberNode> nodes;  // this agent's memberships, contiguous in Impl::node_arena
+  // --- then ---
+  absl::InlinedVector<WorkRt, 2> work;  // most agents hold one or two contacts
   uint32_t consecutive_misses = 0;
   uint32_t handled_today = 0;
   int64_t handled_day = 0;
   uint32_t wrap_seq = 0;
-  std::vector<WorkRt> work;
-  std::vector<MemberNode*> nodes;
+  TimePoint presence_since{};
+  std::string reason;
   std::vector<uint8_t> skill_table;  // proficiency by skill index, 0 = none
+  AgentDef def;
+
+  void SetDef(const AgentDef& d) {
+    def = d;
+    capacity = d.capacity;
+    voice_blocks = d.voice_blocks_other_channels;
+    wrap_up_blocks = d.wrap_up_blocks_other_channels;
+  }
 
   void BuildSkillTable(size_t skills) {
     skill_table.assign(skills, 0);
@@ -165,6 +206,20 @@ struct AgentRt {
   }
 };
 
+// One member of a queue as listed by an agent's routing profile or the queue.
+struct ProfileEntry {
+  AgentIndex agent;
+  uint16_t order;
+  Duration delay;
+};
+
+// A member as BuildQueueIndex decided it, before its nodes are laid out.
+struct BuiltMember {
+  ProfileEntry entry;
+  uint32_t cls;
+  uint32_t proficiency;
+};
+
 struct QueueRt {
   QueueIndex index = 0;
   QueueDef def;
@@ -172,11 +227,12 @@ struct QueueRt {
   bool explicit_members = false;
   uint32_t step_count = 1;
   uint32_t class_count = 1;
-  uint32_t waiting_count = 0;
   int64_t rr_last_position = -1;
   std::vector<StepRule> step_rules;
-  std::vector<uint64_t> class_masks;  // class -> bit set of steps at which it is eligible
-  std::vector<std::unique_ptr<MemberNode>> nodes;
+  std::vector<uint64_t> class_masks;      // class -> bit set of steps at which it is eligible
+  std::vector<ProfileEntry> last_listed;  // routing-profile members at the last build
+  std::vector<MemberNode*> nodes;         // in member order, all channels
+  std::vector<BuiltMember> built;         // BuildQueueIndex's result, laid out by BuildNodeArena
   std::vector<AgentIndex> member_agents;
   std::vector<AgentSet> free_agents;  // [channel slot x class]
   std::vector<ContactSet> waiting;    // [channel slot x step]
@@ -244,7 +300,7 @@ class ContactPool {
   std::vector<std::unique_ptr<ContactRt>> slots_;
   std::vector<bool> in_use_;
   std::vector<uint32_t> free_;
-  std::unordered_map<uint64_t, uint32_t> by_id_;
+  absl::flat_hash_map<uint64_t, uint32_t> by_id_;  // open addressing: no node per contact
   uint64_t seq_ = 0;
 };
 

@@ -659,7 +659,10 @@ TEST_F(AcdTest, ReloadWhileContactsWaitLosesNothing) {
   EXPECT_EQ(OfferedTo(1), "alice");  // the oldest first: its place was kept
   Available("bob");
   EXPECT_EQ(OfferedTo(2), "bob");
-  EXPECT_EQ(State(3), ContactState::kWaiting);  // draining, no members any more
+  EXPECT_EQ(State(3), ContactState::kWaiting);  // draining to its former member, who is busy
+  ASSERT_TRUE(acd->Accept(ContactId(1), A("alice")).ok());
+  ASSERT_TRUE(acd->EndHandling(ContactId(1)).ok());
+  EXPECT_EQ(OfferedTo(3), "alice");
   EXPECT_TRUE(acd->Remove(ContactId(3)).ok());
 }
 

@@ -70,11 +70,12 @@ std::string Acd::Impl::DescribeScore(const QueueRt& q, const MemberNode& n) cons
       return fmt::format("{} handled today, idle {}", HandledToday(a), Secs(Now() - a.idle_since));
     case Strategy::kRoundRobin:
     case Strategy::kLinear:
-      return fmt::format("member position {}", n.position + 1);
+      return fmt::format("member position {}", Cold(n).position + 1);
     case Strategy::kRandom:
       return "random draw";
     case Strategy::kBestSkill:
-      return fmt::format("proficiency {}, idle {}", n.proficiency, Secs(Now() - a.idle_since));
+      return fmt::format("proficiency {}, idle {}", Cold(n).proficiency,
+                         Secs(Now() - a.idle_since));
   }
   return "";
 }
@@ -83,7 +84,8 @@ std::string Acd::Impl::DescribeIneligible(const AgentRt& a, const MemberNode& n,
                                           TimePoint now) const {
   const QueueRt& q = queues[c.queue];
   if (a.removed) return "removed from the configuration";
-  if (n.cls == kNoClass || (q.class_masks[n.cls] & (uint64_t{1} << c.step)) == 0) {
+  const MemberCold& cold = Cold(n);
+  if (cold.cls == kNoClass || (q.class_masks[cold.cls] & (uint64_t{1} << c.step)) == 0) {
     // Which requirement of the current step fails, and when (if ever) the agent comes in.
     const StepRule& rule = q.step_rules[c.step];
     std::string why;
@@ -95,9 +97,9 @@ std::string Acd::Impl::DescribeIneligible(const AgentRt& a, const MemberNode& n,
       }
     }
     if (why.empty() && !a.InTeams(rule.teams)) why = "team not in the rings of this step";
-    if (n.cls != kNoClass) {
+    if (cold.cls != kNoClass) {
       for (uint32_t s = c.step + 1; s < q.step_count; ++s) {
-        if (q.class_masks[n.cls] & (uint64_t{1} << s)) {
+        if (q.class_masks[cold.cls] & (uint64_t{1} << s)) {
           why += fmt::format("; eligible from escalation step {} (after {})", s,
                              Secs(q.def.escalation[s - 1].after));
           break;
@@ -137,9 +139,9 @@ std::string Acd::Impl::DescribeIneligible(const AgentRt& a, const MemberNode& n,
       return fmt::format("refused this contact; skipped for another {}", Secs(r.until - now));
     }
   }
-  if (n.delay.count() > 0 && now - c.queued_at < n.delay) {
+  if (cold.delay.count() > 0 && now - c.queued_at < cold.delay) {
     return fmt::format("serves this queue only after {} of waiting (routing profile); {} left",
-                       Secs(n.delay), Secs(n.delay - (now - c.queued_at)));
+                       Secs(cold.delay), Secs(cold.delay - (now - c.queued_at)));
   }
   return {};
 }
@@ -156,7 +158,7 @@ Explanation Acd::Impl::BuildExplanation(const ContactRt& c, AgentIndex chosen) c
   e.rule = RuleText(q.def.strategy);
   std::vector<const MemberNode*> eligible;
   std::map<std::string, int> blocked;  // reason kind -> count, for the summary
-  for (const auto& np : q.nodes) {
+  for (const MemberNode* np : q.nodes) {
     const MemberNode& n = *np;
     if (n.channel_slot != c.channel_slot) continue;
     const AgentRt& a = agents[n.agent];
@@ -170,12 +172,11 @@ Explanation Acd::Impl::BuildExplanation(const ContactRt& c, AgentIndex chosen) c
     if (ac.chosen && why.rfind("holds this contact", 0) == 0) why.clear();
     if (why.empty()) {
       ac.eligible = true;
-      MemberNode scored = n;
       if (n.linked) {
         ac.score_primary = n.key1;
         ac.score_secondary = n.key2;
       }
-      ac.reason = DescribeScore(q, scored);
+      ac.reason = DescribeScore(q, n);
       eligible.push_back(&n);
     } else {
       ac.reason = why;
@@ -208,7 +209,7 @@ Explanation Acd::Impl::BuildExplanation(const ContactRt& c, AgentIndex chosen) c
     }
     if (e.agents.empty()) {
       e.summary = fmt::format("waiting{}: queue {} has no members for {}", step_text, q.def.name,
-                              ChannelName(c.spec.channel));
+                              ChannelName(c.channel));
     } else if (eligible.empty()) {
       e.summary = fmt::format("waiting{}: no eligible agent among {} members ({})", step_text,
                               e.agents.size(), parts);
