@@ -458,7 +458,7 @@ Status Acd::Accept(ContactId id, AgentIndex ai) {
   AgentRt& a = m.agents[ai];
   // Ring-all: everyone else loses the offer.
   std::vector<AgentIndex> freed;
-  for (AgentIndex other : std::vector<AgentIndex>(c->offered_to)) {
+  for (AgentIndex other : c->offered_to) {  // WithdrawFrom leaves offered_to alone
     if (other != ai) m.WithdrawFrom(*c, other, &freed);
   }
   c->offered_to.assign(1, ai);
@@ -559,7 +559,7 @@ Status Acd::Impl::TakeOut(ContactId id, EventType why, std::string_view verb) {
   }
   std::vector<AgentIndex> freed;
   if (c->state == ContactState::kOffered) {
-    for (AgentIndex ai : std::vector<AgentIndex>(c->offered_to)) m.WithdrawFrom(*c, ai, &freed);
+    for (AgentIndex ai : c->offered_to) m.WithdrawFrom(*c, ai, &freed);
   }
   m.EraseWaiting(*c);
   m.Emit(why, c, kNone, c->queue);
@@ -712,7 +712,7 @@ void Acd::OnTimer(uint64_t tag) {
         // Leaving the queue: an offer in progress is taken back first.
         if (!waiting) {
           std::vector<AgentIndex> freed;
-          for (AgentIndex ai : std::vector<AgentIndex>(c->offered_to)) {
+          for (AgentIndex ai : c->offered_to) {
             m.WithdrawFrom(*c, ai, &freed);
           }
           c->offered_to.clear();
@@ -762,7 +762,7 @@ void Acd::OnTimer(uint64_t tag) {
       if ((c->queue_visit & kAuxMask) != aux) return;
       std::vector<AgentIndex> freed;
       if (c->state == ContactState::kOffered) {
-        for (AgentIndex ai : std::vector<AgentIndex>(c->offered_to)) {
+        for (AgentIndex ai : c->offered_to) {
           m.WithdrawFrom(*c, ai, &freed);
         }
       }

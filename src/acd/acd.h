@@ -34,6 +34,8 @@
 
 namespace parley {
 
+// Receives every event as it happens. OnEvent must not call back into the Acd: queue the
+// reaction (accept, reject, ...) and apply it after the Acd call returns.
 class AcdObserver {
  public:
   virtual ~AcdObserver() = default;

@@ -261,9 +261,15 @@ class ContactPool {
       in_use_.push_back(false);
     }
     ContactRt& c = *slots_[slot];
+    // A fresh contact, keeping the lists' capacity so a reused slot allocates nothing.
     const uint16_t incarnation = c.incarnation;
-    c.~ContactRt();
-    new (&c) ContactRt();
+    std::vector<AgentIndex> offered_to = std::move(c.offered_to);
+    std::vector<Refusal> refused = std::move(c.refused);
+    offered_to.clear();
+    refused.clear();
+    c = ContactRt();
+    c.offered_to = std::move(offered_to);
+    c.refused = std::move(refused);
     c.incarnation = static_cast<uint16_t>(incarnation + 1);
     c.id = id;
     c.slot = slot;
