@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all deps build run test test-unit test-asan bench bench-quick format clean
+.PHONY: all deps build run test test-unit test-asan bench bench-quick fuzz format clean
 
 all: build
 
@@ -40,6 +40,19 @@ bench: build
 bench-quick: build
 	./$(BUILD)/bench/acd_bench --quick
 	./$(BUILD)/bench/sim_bench --quick
+
+# Long fuzzing runs (not part of `make test`, which replays the corpora): FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD ?= build-fuzz
+fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DPARLEY_SANITIZE=ON -DPARLEY_CORE_ONLY=ON -DPARLEY_FUZZ=ON
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target config_fuzzer forecast_fuzzer distribution_fuzzer
+	for f in config forecast distribution; do \
+	  mkdir -p $(FUZZ_BUILD)/corpus-$$f && \
+	  $(FUZZ_BUILD)/tests/fuzz/$${f}_fuzzer -max_total_time=$(FUZZ_SECONDS) \
+	    $(FUZZ_BUILD)/corpus-$$f tests/fuzz/corpus/$$f || exit 1; \
+	done
 
 format:
 	find src bench tests -name '*.cc' -o -name '*.h' | xargs clang-format -i
