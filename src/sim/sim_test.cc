@@ -1,0 +1,3 @@
+#include "sim/simulator.h"
+
+#include <gtest/gtest.h>
