@@ -133,6 +133,13 @@ class ScenarioParser {
   std::optional<traffic::Distribution> Dist(const YAML::Node& n, std::string_view what) const {
     auto spec = r_.String(n, what);
     if (!spec) return std::nullopt;
+    // Numbers may carry a seconds unit ("fixed:2s", "uniform:1s,4s"): src/traffic takes seconds.
+    for (size_t i = 1; i < spec->size(); ++i) {
+      if ((*spec)[i] == 's' && std::isdigit(static_cast<unsigned char>((*spec)[i - 1])) &&
+          (i + 1 == spec->size() || (*spec)[i + 1] == ',')) {
+        spec->erase(i, 1);
+      }
+    }
     const std::filesystem::path dir = dir_;
     auto loaded = traffic::ParseDistribution(*spec, [dir](std::string_view name) {
       return ReadText(dir, name);
