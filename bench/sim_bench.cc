@@ -11,12 +11,11 @@
 //
 //   sim_bench [--quick]
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <nlohmann/json.hpp>
 #include <queue>
 #include <string>
 #include <vector>
@@ -33,13 +32,15 @@ using SteadyClock = std::chrono::steady_clock;
 // M/M/c: `agents` agents at 85% load, AHT 180 s, longest idle, no abandons, no wrap-up.
 std::string MmcScenario(int agents, int hours) {
   const double per_hour = agents * 0.85 * 3600 / 180;
-  return "scenario: {name: mmc, duration: " + std::to_string(hours) + "h, interval: 1h}\n"
+  return "scenario: {name: mmc, duration: " + std::to_string(hours) +
+         "h, interval: 1h}\n"
          "skills: [s]\n"
          "queues: [{name: q, channels: [voice], skills: {s: 1}, offer_timeout: 1h}]\n"
-         "groups: [{name: a, agents: " + std::to_string(agents) +
+         "groups: [{name: a, agents: " +
+         std::to_string(agents) +
          ", skills: {s: 1}, queues: [q]}]\n"
-         "traffic: [{queue: q, arrivals: {per_hour: " + std::to_string(per_hour) +
-         "}, handle_time: \"exp:180\"}]\n";
+         "traffic: [{queue: q, arrivals: {per_hour: " +
+         std::to_string(per_hour) + "}, handle_time: \"exp:180\"}]\n";
 }
 
 // 1,000 agents in 20 groups of 50; 20 queues with one skill each; each group serves three
@@ -50,9 +51,9 @@ std::string MultiSkillScenario(int hours) {
   for (int q = 0; q < 20; ++q) s += (q ? ", k" : "k") + std::to_string(q);
   s += "]\nqueues:\n";
   for (int q = 0; q < 20; ++q) {
-    s += "  - {name: q" + std::to_string(q) + ", channels: [voice], strategy: " +
-         (q % 2 ? "best-skill" : "longest-idle") + ", skills: {k" + std::to_string(q) +
-         ": 1}, wrap_up: 30s}\n";
+    s += "  - {name: q" + std::to_string(q) +
+         ", channels: [voice], strategy: " + (q % 2 ? "best-skill" : "longest-idle") +
+         ", skills: {k" + std::to_string(q) + ": 1}, wrap_up: 30s}\n";
   }
   s += "groups:\n";
   for (int g = 0; g < 20; ++g) {
@@ -66,8 +67,8 @@ std::string MultiSkillScenario(int hours) {
   const double per_queue_hour = 1000 * 0.85 * 3600 / 212.0 / 20;
   s += "traffic:\n";
   for (int q = 0; q < 20; ++q) {
-    s += "  - {queue: q" + std::to_string(q) + ", arrivals: {per_hour: " +
-         std::to_string(per_queue_hour) +
+    s += "  - {queue: q" + std::to_string(q) +
+         ", arrivals: {per_hour: " + std::to_string(per_queue_hour) +
          "}, handle_time: \"exp:200\", patience: \"exp:240\", wrap_up: \"fixed:10\"}\n";
   }
   return s;
@@ -150,8 +151,8 @@ int main(int argc, char** argv) {
   const int hours = quick ? 24 : 400;
   nlohmann::json runs = nlohmann::json::array();
   runs.push_back(parley::RunOne("mmc-100", 100, parley::MmcScenario(100, hours), hours));
-  runs.push_back(parley::RunOne("multiskill-1000", 1000, parley::MultiSkillScenario(hours / 4),
-                                hours / 4));
+  runs.push_back(
+      parley::RunOne("multiskill-1000", 1000, parley::MultiSkillScenario(hours / 4), hours / 4));
   std::printf("%s\n", nlohmann::json{{"runs", runs}}.dump(2).c_str());
   return 0;
 }

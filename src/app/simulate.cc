@@ -135,8 +135,8 @@ void PrintTable(const std::vector<Row>& rows, int reps, std::ostream& out) {
             e.n == 0 ? "-" : Format(metric, e.mean) + "±" + Format(metric, e.half_width);
         line += fmt::format(" {:>15}", cell);
       } else {
-        line += fmt::format(" {:>9}",
-                            e.n == 0 ? "-" : Format(metric, std::optional<double>(e.mean)));
+        line +=
+            fmt::format(" {:>9}", e.n == 0 ? "-" : Format(metric, std::optional<double>(e.mean)));
       }
     }
     out << line << "\n";
@@ -209,8 +209,8 @@ struct Outcome {
 
 // Loads with `overrides` and runs every replication; nullopt after printing load errors.
 std::optional<Outcome> LoadAndRun(const SimulateOptions& o,
-                                  const std::vector<config::Override>& overrides,
-                                  std::ostream& out, std::ostream& err, Progress* progress) {
+                                  const std::vector<config::Override>& overrides, std::ostream& out,
+                                  std::ostream& err, Progress* progress) {
   std::vector<config::ConfigError> errors;
   auto loaded = sim::LoadScenario(o.path, sim::LoadOptions{overrides}, &errors);
   if (!loaded.ok()) {
@@ -311,7 +311,8 @@ int RunSimulate(const SimulateOptions& o, std::ostream& out, std::ostream& err) 
       auto rows = Rows(oc.scenario, oc.runs, false);
       if (o.csv) out << CsvRow(rows.front(), reps, value) << "\n";
       if (o.json) {
-        runs.push_back({{"value", value}, {"overall", RowJson(rows.front(), reps)},
+        runs.push_back({{"value", value},
+                        {"overall", RowJson(rows.front(), reps)},
                         {"failures", oc.failures}});
       }
       for (const auto& f : oc.failures) err << "[" << ov->path << "=" << value << "] " << f << "\n";
@@ -362,7 +363,8 @@ int RunSimulate(const SimulateOptions& o, std::ostream& out, std::ostream& err) 
         for (size_t q = 0; q < per_queue.size(); ++q) per_queue[q].Add(r.intervals[i].queues[q]);
       }
       nlohmann::json qj = nlohmann::json::object();
-      for (size_t q = 0; q < per_queue.size(); ++q) qj[rc.queues[q].name] = RowJson(per_queue[q], reps);
+      for (size_t q = 0; q < per_queue.size(); ++q)
+        qj[rc.queues[q].name] = RowJson(per_queue[q], reps);
       intervals.push_back({{"start_seconds", ToSeconds(first.intervals[i].start - s.start)},
                            {"overall", RowJson(overall, reps)},
                            {"queues", qj}});

@@ -13,8 +13,8 @@ namespace parley::app {
 struct SimulateOptions {
   std::string path;
   int replications = 1;
-  std::optional<uint64_t> seed;     // default: the scenario's
-  std::vector<std::string> sets;    // "PATH=VALUE"
+  std::optional<uint64_t> seed;      // default: the scenario's
+  std::vector<std::string> sets;     // "PATH=VALUE"
   std::optional<std::string> sweep;  // "PATH=FROM:TO:STEP"
   bool json = false;
   bool csv = false;

@@ -141,9 +141,8 @@ class ScenarioParser {
       }
     }
     const std::filesystem::path dir = dir_;
-    auto loaded = traffic::ParseDistribution(*spec, [dir](std::string_view name) {
-      return ReadText(dir, name);
-    });
+    auto loaded = traffic::ParseDistribution(
+        *spec, [dir](std::string_view name) { return ReadText(dir, name); });
     if (!loaded.ok()) {
       r_.Error(n, std::string(what) + ": " + loaded.status().message());
       return std::nullopt;
@@ -169,8 +168,10 @@ class ScenarioParser {
       char extra = 0;
       const int got = std::sscanf(n.Scalar().c_str(), "%d:%d:%d%c", &h, &m, &sec, &extra);
       if (got < 2 || got > 3 || h < 0 || h > 48 || m < 0 || m > 59 || sec < 0 || sec > 59) {
-        r_.Error(n, std::string(what) + ": expected a time of day like 08:00 or 08:00:30, or a "
-                                        "duration after the start, got " + Shown(n));
+        r_.Error(n, std::string(what) +
+                        ": expected a time of day like 08:00 or 08:00:30, or a "
+                        "duration after the start, got " +
+                        Shown(n));
         return std::nullopt;
       }
       const auto day = std::chrono::floor<std::chrono::days>(s_.start);
@@ -223,12 +224,12 @@ class ScenarioParser {
   }
 
   void ParseHeader(const YAML::Node& h) {
-    s_.start = TimePoint(std::chrono::sys_days(std::chrono::year(2026) / 1 / 5)) +
-               std::chrono::hours(8);
+    s_.start =
+        TimePoint(std::chrono::sys_days(std::chrono::year(2026) / 1 / 5)) + std::chrono::hours(8);
     if (h.IsDefined() && !h.IsNull() && r_.ExpectMap(h, "scenario")) {
-      r_.CheckKeys(h, "scenario",
-                   {"name", "start", "seed", "duration", "interval", "drain", "drain_limit",
-                    "automatic"});
+      r_.CheckKeys(
+          h, "scenario",
+          {"name", "start", "seed", "duration", "interval", "drain", "drain_limit", "automatic"});
       if (auto n = YamlReader::Get(h, "name"); n.IsDefined()) {
         if (auto v = r_.String(n, "scenario name")) s_.name = *v;
       }
@@ -236,8 +237,10 @@ class ScenarioParser {
         auto times = n.IsScalar() ? traffic::ParseArrivalTimes(n.Scalar(), TimePoint{})
                                   : Result<std::vector<TimePoint>>(InvalidArgument(""));
         if (!times.ok() || times->size() != 1 || n.Scalar().find('T') == std::string::npos) {
-          r_.Error(n, "scenario start: expected an ISO 8601 time like 2026-01-05T08:00:00Z, "
-                      "got " + Shown(n));
+          r_.Error(n,
+                   "scenario start: expected an ISO 8601 time like 2026-01-05T08:00:00Z, "
+                   "got " +
+                       Shown(n));
         } else {
           s_.start = times->front();
         }
@@ -322,8 +325,8 @@ class ScenarioParser {
     for (const auto& n : t) {
       if (!r_.ExpectMap(n, "timeline step")) continue;
       r_.CheckKeys(n, "a timeline step",
-                   {"at", "presence", "arrive", "accept", "reject", "end", "wrap_up_end",
-                    "abandon", "transfer", "expect"});
+                   {"at", "presence", "arrive", "accept", "reject", "end", "wrap_up_end", "abandon",
+                    "transfer", "expect"});
       Step step;
       step.where = At(r_, n);
       auto at = Dur(r_.Require(n, "at", "timeline step"), "timeline at");
@@ -402,8 +405,8 @@ class ScenarioParser {
           step->spec.skills.push_back({*s, static_cast<uint8_t>(*level)});
         }
       }
-      if (auto n = YamlReader::Get(v, "attributes"); n.IsDefined() &&
-                                                     r_.ExpectMap(n, "attributes")) {
+      if (auto n = YamlReader::Get(v, "attributes");
+          n.IsDefined() && r_.ExpectMap(n, "attributes")) {
         for (const auto& kv : n) {
           auto k = r_.String(kv.first, "attribute name");
           auto val = r_.String(kv.second, "attribute value");
@@ -420,7 +423,7 @@ class ScenarioParser {
       return;
     }
     static const std::vector<std::pair<std::string_view, A>> kContactActions = {
-        {"accept", A::kAccept},     {"reject", A::kReject},   {"end", A::kEnd},
+        {"accept", A::kAccept},         {"reject", A::kReject},   {"end", A::kEnd},
         {"wrap_up_end", A::kWrapUpEnd}, {"abandon", A::kAbandon}, {"transfer", A::kTransfer}};
     for (auto [name, action] : kContactActions) {
       if (key != name) continue;
@@ -483,16 +486,19 @@ class ScenarioParser {
           contact();
           YAML::Node is = r_.Require(v, "is", "expect state");
           if (auto s = r_.String(is, "state")) {
-            static const std::vector<std::string_view> kStates = {"waiting", "offered",
-                                                                  "handling", "wrap-up", "gone"};
+            static const std::vector<std::string_view> kStates = {"waiting", "offered", "handling",
+                                                                  "wrap-up", "gone"};
             if (std::find(kStates.begin(), kStates.end(), *s) == kStates.end()) {
-              r_.Error(is, "expect state: expected waiting, offered, handling, wrap-up or gone, "
-                           "got " + Shown(is));
+              r_.Error(is,
+                       "expect state: expected waiting, offered, handling, wrap-up or gone, "
+                       "got " +
+                           Shown(is));
             }
             x.is = *s;
           }
           if (auto n = YamlReader::Get(v, "agent"); n.IsDefined()) {
-            if (auto a = AgentOf(n, "expect state agent")) x.agent = s_.config->routing.agents[*a].name;
+            if (auto a = AgentOf(n, "expect state agent"))
+              x.agent = s_.config->routing.agents[*a].name;
           }
         } else if (key == "presence") {
           x.kind = StepExpectation::Kind::kPresence;
@@ -507,7 +513,8 @@ class ScenarioParser {
               r_.Error(is, "presence: expected available, not-ready or offline, got " + Shown(is));
             }
           }
-          if (auto n = YamlReader::Get(v, "reason"); n.IsDefined()) x.reason = r_.String(n, "reason");
+          if (auto n = YamlReader::Get(v, "reason"); n.IsDefined())
+            x.reason = r_.String(n, "reason");
         } else if (key == "explain") {
           x.kind = StepExpectation::Kind::kExplain;
           r_.CheckKeys(v, "expect explain", {"contact", "contains"});
@@ -533,9 +540,9 @@ class ScenarioParser {
     if (!r_.ExpectSequence(t, "traffic")) return;
     for (const auto& n : t) {
       if (!r_.ExpectMap(n, "traffic stream")) continue;
-      r_.CheckKeys(n, "a traffic stream",
-                   {"queue", "channel", "priority", "arrivals", "handle_time", "patience",
-                    "wrap_up"});
+      r_.CheckKeys(
+          n, "a traffic stream",
+          {"queue", "channel", "priority", "arrivals", "handle_time", "patience", "wrap_up"});
       auto q = QueueOf(r_.Require(n, "queue", "traffic stream"), "traffic queue");
       auto handle = Dist(r_.Require(n, "handle_time", "traffic stream"), "handle_time");
       YAML::Node arrivals = r_.Require(n, "arrivals", "traffic stream");
@@ -671,8 +678,7 @@ class ScenarioParser {
         if (b.scope == KpiBound::Scope::kAgent) {
           auto it = std::find(kAgentMetricNames.begin(), kAgentMetricNames.end(), key);
           if (it == kAgentMetricNames.end()) {
-            std::vector<std::string_view> known(kAgentMetricNames.begin(),
-                                                kAgentMetricNames.end());
+            std::vector<std::string_view> known(kAgentMetricNames.begin(), kAgentMetricNames.end());
             const std::string near = config::NearestKey(key, known);
             r_.Error(kv.first, "unknown agent metric '" + key + "'" +
                                    (near.empty() ? "" : "; did you mean '" + near + "'?"));
@@ -797,8 +803,7 @@ Result<Scenario> ParseOwned(YAML::Node root, const std::string& file, const Load
 }  // namespace
 
 Result<Scenario> ParseScenarioText(std::string_view text, const std::string& file,
-                                   const LoadOptions& options,
-                                   std::vector<ConfigError>* errors) {
+                                   const LoadOptions& options, std::vector<ConfigError>* errors) {
   auto root = config::LoadYamlText(text, file, errors);
   if (!root.ok()) return root.status();
   try {

@@ -56,9 +56,9 @@ struct AgentBehaviour {
 struct StepExpectation {
   enum class Kind { kOffer, kState, kPresence, kExplain, kQueue };
   Kind kind = Kind::kState;
-  std::string contact;          // kOffer, kState, kExplain
-  std::string agent;            // kOffer, kPresence; kState: optional handling agent
-  std::string is;               // kState: contact state name; kPresence: presence name
+  std::string contact;                // kOffer, kState, kExplain
+  std::string agent;                  // kOffer, kPresence; kState: optional handling agent
+  std::string is;                     // kState: contact state name; kPresence: presence name
   std::optional<std::string> reason;  // kPresence
   std::vector<std::string> contains;  // kExplain, kOffer: text fragments of the explanation
   QueueIndex queue = kNone;           // kQueue
@@ -69,7 +69,15 @@ struct StepExpectation {
 // One scripted step: an optional action, then its expectations, at `at` after the start.
 struct Step {
   enum class Action {
-    kNone, kPresence, kArrive, kAccept, kReject, kEnd, kWrapUpEnd, kAbandon, kTransfer
+    kNone,
+    kPresence,
+    kArrive,
+    kAccept,
+    kReject,
+    kEnd,
+    kWrapUpEnd,
+    kAbandon,
+    kTransfer
   };
   Duration at{0};
   Action action = Action::kNone;
@@ -77,9 +85,9 @@ struct Step {
   std::vector<AgentIndex> agents;  // kPresence (one or more); kAccept, kReject, kWrapUpEnd (0/1)
   Presence presence = Presence::kAvailable;
   std::string reason;
-  std::string contact;        // every contact action
-  QueueIndex queue = kNone;   // kArrive, kTransfer
-  ContactSpec spec;           // kArrive
+  std::string contact;       // every contact action
+  QueueIndex queue = kNone;  // kArrive, kTransfer
+  ContactSpec spec;          // kArrive
   // kArrive: what automatic agents and the customer do with this contact.
   std::optional<Duration> handle;
   std::optional<Duration> patience;
@@ -106,13 +114,27 @@ struct Stream {
 // Metrics the simulator reports for a queue, a channel, an interval or overall. Durations are in
 // seconds, ratios in [0, 1].
 enum class Metric {
-  kOffered, kAnswered, kAbandoned, kTimedOut, kOverflowed, kHandled, kServiceLevel, kAbandonRate,
-  kAsa, kAverageWait, kWaitP90, kLongestWait, kAht, kOccupancy, kUtilisation, kTransferRate,
+  kOffered,
+  kAnswered,
+  kAbandoned,
+  kTimedOut,
+  kOverflowed,
+  kHandled,
+  kServiceLevel,
+  kAbandonRate,
+  kAsa,
+  kAverageWait,
+  kWaitP90,
+  kLongestWait,
+  kAht,
+  kOccupancy,
+  kUtilisation,
+  kTransferRate,
   kMaxQueue,
 };
 constexpr int kMetricCount = 17;
 struct MetricInfo {
-  const char* name;  // as in YAML, JSON and CSV
+  const char* name;     // as in YAML, JSON and CSV
   const char* heading;  // table heading
   bool duration;        // seconds
   bool ratio;
@@ -121,8 +143,15 @@ const MetricInfo& InfoOf(Metric m);
 std::optional<Metric> ParseMetric(std::string_view name);
 
 // Per-agent metrics an end expectation may bound.
-enum class AgentMetric { kOffers, kAccepted, kRejected, kOfferTimeouts, kHandled, kOccupancy,
-                         kUtilisation };
+enum class AgentMetric {
+  kOffers,
+  kAccepted,
+  kRejected,
+  kOfferTimeouts,
+  kHandled,
+  kOccupancy,
+  kUtilisation
+};
 
 // A bound on one KPI at the end of the run (for replications: on the mean).
 struct KpiBound {

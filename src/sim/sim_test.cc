@@ -1,11 +1,10 @@
-#include "sim/simulator.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "sim/scenario.h"
+#include "sim/simulator.h"
 #include "wfm/erlang.h"
 
 namespace parley::sim {
@@ -32,7 +31,8 @@ RunResult RunOnce(const Scenario& s, uint64_t seed) {
 // handle times: M/M/10 (with patience: M/M/10+M). Offer timeouts are long enough never to fire.
 std::string Mmc(double per_hour, const std::string& extra, const std::string& duration) {
   return R"(
-scenario: {name: mmc, seed: 1, duration: )" + duration + R"(, interval: 24h}
+scenario: {name: mmc, seed: 1, duration: )" +
+         duration + R"(, interval: 24h}
 skills: [s]
 queues:
   - {name: q, channels: [voice], skills: {s: 1}, service_level: {target: 0.8, seconds: 20},
@@ -40,8 +40,8 @@ queues:
 groups:
   - {name: a, agents: 10, skills: {s: 1}, queues: [q]}
 traffic:
-  - {queue: q, arrivals: {per_hour: )" + std::to_string(per_hour) + R"(}, handle_time: "exp:180")" +
-         extra + R"(}
+  - {queue: q, arrivals: {per_hour: )" +
+         std::to_string(per_hour) + R"(}, handle_time: "exp:180")" + extra + R"(}
 )";
 }
 

@@ -12,7 +12,14 @@ namespace {
 
 // Timer tags: the kind in the top four bits, an index or id below.
 enum class Kind : uint64_t {
-  kPresence, kStep, kArrival, kAccept, kHandleEnd, kWrapUpEnd, kPatience, kSnapshot
+  kPresence,
+  kStep,
+  kArrival,
+  kAccept,
+  kHandleEnd,
+  kWrapUpEnd,
+  kPatience,
+  kSnapshot
 };
 constexpr uint64_t kKindShift = 60;
 constexpr uint64_t kPayloadMask = (uint64_t{1} << kKindShift) - 1;
@@ -158,8 +165,8 @@ class Simulation final : public AcdObserver, public TimerTarget {
     bool live = false;
     bool answered = false;
     Duration handle{0};
-    Duration wrap_up{-1};  // < 0: the queue's wrap-up timer ends it
-    int32_t name = -1;     // index into names_, for scripted contacts
+    Duration wrap_up{-1};          // < 0: the queue's wrap-up timer ends it
+    int32_t name = -1;             // index into names_, for scripted contacts
     std::vector<uint32_t> offers;  // pending accept/reject responses
   };
   struct Pending {
@@ -239,8 +246,8 @@ class Simulation final : public AcdObserver, public TimerTarget {
     if (!id.valid()) return {};
     const uint64_t slot = (id.value() & kSlotMask) - 1;
     if (slot < slots_.size() && slots_[slot].name >= 0) return names_[slots_[slot].name];
-    auto it = std::find_if(named_.begin(), named_.end(),
-                           [&](const auto& p) { return p.second == id; });
+    auto it =
+        std::find_if(named_.begin(), named_.end(), [&](const auto& p) { return p.second == id; });
     if (it != named_.end()) return it->first;
     return "#" + std::to_string(id.value());
   }
@@ -266,8 +273,7 @@ class Simulation final : public AcdObserver, public TimerTarget {
   void Respond(ContactId id, AgentIndex a) {
     const AgentBehaviour& b = s_.agents[a];
     const uint32_t p = NewPending(id, a);
-    pending_[p].reject =
-        b.reject_probability > 0 && agents_rng_.Uniform() < b.reject_probability;
+    pending_[p].reject = b.reject_probability > 0 && agents_rng_.Uniform() < b.reject_probability;
     const double delay = b.accept_delay ? b.accept_delay->Sample(agents_rng_) : 0.0;
     if (Slot* c = Find(id)) c->offers.push_back(p);
     // Through the clock even when the delay is 0: the ACD is inside a call now.
@@ -342,7 +348,8 @@ class Simulation final : public AcdObserver, public TimerTarget {
   }
   void Enter(ContactId id, QueueIndex q, const ContactSpec& spec,
              std::optional<Duration> patience) {
-    if (patience) clock_.Schedule(clock_.Now() + *patience, *this, Tag(Kind::kPatience, id.value()));
+    if (patience)
+      clock_.Schedule(clock_.Now() + *patience, *this, Tag(Kind::kPatience, id.value()));
     Status st = acd_->Enqueue(id, q, spec);
     if (!st.ok()) {
       ++refused_;
@@ -362,8 +369,7 @@ class Simulation final : public AcdObserver, public TimerTarget {
       }
       for (const auto& br : b.breaks) {
         presence_plan_.push_back({s_.start + br.at, a, Presence::kNotReady, "break", false});
-        presence_plan_.push_back(
-            {s_.start + br.at + br.length, a, Presence::kAvailable, "", true});
+        presence_plan_.push_back({s_.start + br.at + br.length, a, Presence::kAvailable, "", true});
       }
     }
     std::stable_sort(presence_plan_.begin(), presence_plan_.end(),
@@ -441,8 +447,8 @@ class Simulation final : public AcdObserver, public TimerTarget {
         }
         verb = st.action == A::kAccept ? "accept" : "reject";
         if (a == kNone) {
-          Fail(st.where, "expected '" + st.contact + "' to be offered (to " + verb +
-                             " it), got " + Describe(*id));
+          Fail(st.where, "expected '" + st.contact + "' to be offered (to " + verb + " it), got " +
+                             Describe(*id));
           return;
         }
         result = st.action == A::kAccept ? acd_->Accept(*id, a) : acd_->Reject(*id, a);
@@ -517,12 +523,12 @@ class Simulation final : public AcdObserver, public TimerTarget {
       case K::kOffer: {
         auto v = acd_->GetContact(*id);
         const auto a = acd_->FindAgent(x.agent);
-        const bool ok = v && v->state == ContactState::kOffered && a &&
-                        std::find(v->offered_to.begin(), v->offered_to.end(), *a) !=
-                            v->offered_to.end();
+        const bool ok =
+            v && v->state == ContactState::kOffered && a &&
+            std::find(v->offered_to.begin(), v->offered_to.end(), *a) != v->offered_to.end();
         if (!ok) {
-          Fail(x.where, "expected '" + x.contact + "' offered to " + x.agent + ", got " +
-                            Describe(*id));
+          Fail(x.where,
+               "expected '" + x.contact + "' offered to " + x.agent + ", got " + Describe(*id));
           return;
         }
         if (!x.contains.empty()) {
@@ -687,7 +693,8 @@ class Simulation final : public AcdObserver, public TimerTarget {
       AgentFigures(final_snap, nullptr, &members[q], &row);
       out.queues.push_back(row);
     }
-    for (int ch = 0; ch < kChannelCount; ++ch) out.channels.push_back(RowOf(out.report.channels[ch].total));
+    for (int ch = 0; ch < kChannelCount; ++ch)
+      out.channels.push_back(RowOf(out.report.channels[ch].total));
     // Intervals: the calculator's, with agent figures from the snapshot at each boundary.
     for (const IntervalStats& is : out.report.overall.intervals) {
       IntervalRow row;
@@ -707,7 +714,8 @@ class Simulation final : public AcdObserver, public TimerTarget {
         if (k >= 0) {
           const size_t ki = static_cast<size_t>(k);
           const std::vector<AgentSnapshot>* to =
-              ki < snapshots_.size() ? &snapshots_[ki] : (ki == snapshots_.size() ? &final_snap : nullptr);
+              ki < snapshots_.size() ? &snapshots_[ki]
+                                     : (ki == snapshots_.size() ? &final_snap : nullptr);
           const std::vector<AgentSnapshot>* from = ki == 0 ? nullptr : &snapshots_[ki - 1];
           if (to && (ki == 0 || ki - 1 < snapshots_.size())) {
             AgentFigures(*to, from, nullptr, &row.overall);
@@ -828,15 +836,16 @@ std::vector<Failure> CheckBounds(
 }
 
 double StudentT975(int df) {
-  static constexpr double kTable[] = {
-      0,      12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-      2.201,  2.179,  2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080,
-      2.074,  2.069,  2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+  static constexpr double kTable[] = {0,     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365,
+                                      2.306, 2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+                                      2.120, 2.110,  2.101, 2.093, 2.086, 2.080, 2.074, 2.069,
+                                      2.064, 2.060,  2.056, 2.052, 2.048, 2.045, 2.042};
   if (df < 1) return 0;
   if (df <= 30) return kTable[df];
   // Cornish-Fisher expansion around the normal quantile; within 1e-3 above 30 degrees.
   const double z = 1.959964, d = df;
-  return z + (z * z * z + z) / (4 * d) + (5 * std::pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * d * d);
+  return z + (z * z * z + z) / (4 * d) +
+         (5 * std::pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * d * d);
 }
 
 Estimate Summarise(const std::vector<double>& samples) {

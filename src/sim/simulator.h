@@ -31,16 +31,14 @@ namespace parley::sim {
 struct KpiRow {
   std::array<std::optional<double>, kMetricCount> values{};
   std::optional<double>& operator[](Metric m) { return values[static_cast<size_t>(m)]; }
-  const std::optional<double>& operator[](Metric m) const {
-    return values[static_cast<size_t>(m)];
-  }
+  const std::optional<double>& operator[](Metric m) const { return values[static_cast<size_t>(m)]; }
 };
 
 // A failed expectation or scripted action: where it is written and what happened.
 struct Failure {
   Where where;
-  std::string message;               // "expected ..., got ..."
-  std::string ToString() const;      // "file:line:column: message"
+  std::string message;           // "expected ..., got ..."
+  std::string ToString() const;  // "file:line:column: message"
 };
 
 struct IntervalRow {
@@ -53,7 +51,7 @@ struct RunResult {
   uint64_t seed = 0;
   TimePoint end{};  // the report time: the end, or later when draining
   KpiReport report;
-  std::vector<KpiRow> queues;  // by QueueIndex
+  std::vector<KpiRow> queues;    // by QueueIndex
   std::vector<KpiRow> channels;  // by Channel index
   KpiRow overall;
   std::vector<IntervalRow> intervals;
@@ -62,8 +60,8 @@ struct RunResult {
   // responses, handling ends, wrap-up ends, patience expiries, presence changes, timeline steps,
   // interval snapshots) and the ACD's (offer timeouts, escalation steps, wrap-up timers).
   uint64_t events = 0;
-  uint64_t contacts = 0;   // contacts that arrived
-  uint64_t refused = 0;    // arrivals the ACD refused (queue full, channel not taken)
+  uint64_t contacts = 0;  // contacts that arrived
+  uint64_t refused = 0;   // arrivals the ACD refused (queue full, channel not taken)
 };
 
 // Sees the run as it happens (the demo's narrative, --explain). Called synchronously; must not
@@ -99,8 +97,8 @@ Result<RunResult> Run(const Scenario& scenario, const RunOptions& options);
 std::optional<double> BoundValue(const RunResult& result, const KpiBound& bound);
 // "expected <scope> <metric> in [min, max], got <value>" for each violated bound; `value`
 // returns the figure to compare (one run's, or a mean over replications).
-std::vector<Failure> CheckBounds(const Scenario& scenario,
-                                 const std::function<std::optional<double>(const KpiBound&)>& value);
+std::vector<Failure> CheckBounds(
+    const Scenario& scenario, const std::function<std::optional<double>(const KpiBound&)>& value);
 
 // Mean and 95% confidence half-width (Student t with n - 1 degrees of freedom) of samples; the
 // half-width is 0 for fewer than two samples.
