@@ -719,6 +719,21 @@ TEST_F(AcdTest, OfferExplanationNamesEveryMemberAndTheRule) {
   EXPECT_NE(FormatExplanation(*e).find("* bob"), std::string::npos);
 }
 
+// The summary counted the chosen agent twice ("3 of 2 members eligible").
+TEST_F(AcdTest, OfferSummaryCountsChosenAgentOnce) {
+  ConfigBuilder b;
+  b.Queue("q");
+  b.Agent("alice", {"q"});
+  b.Agent("bob", {"q"});
+  Start(b.c);
+  Available("alice");
+  Available("bob");
+  Arrive(1, "q");
+  const Explanation* e = acd->LastOfferExplanation(ContactId(1));
+  ASSERT_NE(e, nullptr);
+  EXPECT_NE(e->summary.find(": 2 of 2 members eligible"), std::string::npos) << e->summary;
+}
+
 TEST_F(AcdTest, SameInputsSameEvents) {
   auto run = [&] {
     ConfigBuilder b;
