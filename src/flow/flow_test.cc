@@ -591,7 +591,7 @@ TEST(ExprTest, ReportsErrorsWithTheirOffset) {
   EXPECT_EQ(Eval("matches(attr.n, '[0-')"),
             "error@16: bad pattern '[0-': not a valid ECMAScript regular expression");
   EXPECT_EQ(Eval("open('shop')"), "error@5: unknown schedule 'shop'");
-  EXPECT_EQ(Eval("queue.waiting > 1").substr(0, 35), "error@0: unknown name 'queue.waiting");
+  EXPECT_EQ(Eval("queue.waiting > 1").substr(0, 36), "error@0: unknown name 'queue.waiting");
   EXPECT_EQ(Eval("'open"), "error@0: string not closed");
 }
 
