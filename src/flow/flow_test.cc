@@ -39,6 +39,13 @@ std::string FirstError(const std::string& yaml) {
   return errors.empty() ? "" : errors[0].ToString();
 }
 
+FlowContact Contact(uint64_t id, Channel channel) {
+  FlowContact c;
+  c.id = ContactId(id);
+  c.channel = channel;
+  return c;
+}
+
 TimePoint At(int y, int mo, int d, int h, int mi) {
   return TimePoint(date::sys_days(date::year(y) / mo / d) + std::chrono::hours(h) +
                    std::chrono::minutes(mi));
@@ -299,7 +306,7 @@ TEST_F(FlowTest, LookupFailureAndBadJsonTakeFailure) {
   Start(v, Channel::kChat);
   Input(LookupFailed{ports_.last_request, "connection refused"});
   EXPECT_EQ(session()->current_step(), "fallback");
-  FlowSession s(v, FlowContact{ContactId(2), Channel::kChat});
+  FlowSession s(v, Contact(2, Channel::kChat));
   FlowOutput out;
   s.Start(0, clock_.Now(), &out);
   const auto& req = std::get<ports::HttpRequest>(out.effects[0]);
@@ -363,7 +370,7 @@ flows:
 
 std::string HoursAt(const std::shared_ptr<const FlowVersion>& v, TimePoint t,
                     const std::string& flow = "f") {
-  FlowSession s(v, FlowContact{ContactId(1), Channel::kChat});
+  FlowSession s(v, Contact(1, Channel::kChat));
   FlowOutput out;
   s.Start(v->FlowIndex(flow), t, &out);
   return std::get<ports::TextMessage>(out.effects.at(0)).text;
@@ -506,7 +513,7 @@ flows:
   EXPECT_EQ(ports_.log[0], "send Topic? [Orders] [Returns]");
   Input(TextReceived{"Returns"});
   EXPECT_EQ(Last(), "enqueue support topic=Returns");
-  FlowSession s(v, FlowContact{ContactId(2), Channel::kVoice});
+  FlowSession s(v, Contact(2, Channel::kVoice));
   FlowOutput out;
   s.Start(0, clock_.Now(), &out);
   s.Handle(DigitsReceived{"1"}, clock_.Now(), &out);
@@ -541,7 +548,7 @@ TEST(FlowRegistryTest, SessionsKeepTheirVersionAndBadUpdatesKeepThePrevious) {
   FlowRegistry registry;
   std::vector<FlowError> errors;
   ASSERT_TRUE(registry.Update((*c1)->flows, (*c1)->routing, "UTC", &errors).ok());
-  FlowSession old(registry.current(), FlowContact{ContactId(1), Channel::kVoice});
+  FlowSession old(registry.current(), Contact(1, Channel::kVoice));
   FlowOutput out;
   old.Start(0, TimePoint{}, &out);
   ASSERT_TRUE(registry.Update((*c2)->flows, (*c2)->routing, "UTC", &errors).ok());
