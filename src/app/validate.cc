@@ -1,8 +1,10 @@
 #include "app/validate.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "config/config.h"
+#include "flow/flow.h"
 
 namespace parley::app {
 
@@ -15,9 +17,30 @@ int RunValidate(const std::string& path, std::FILE* out, std::FILE* err) {
       std::fprintf(err, "%s: %s\n", path.c_str(), result.status().message().c_str());
     return 1;
   }
-  const RoutingConfig& routing = (*result)->routing;
-  std::fprintf(out, "%s: ok (%zu queues, %zu agents, %zu skills)\n", path.c_str(),
-               routing.queues.size(), routing.agents.size(), routing.skills.size());
+  const config::Config& config = **result;
+  // Flow steps are checked by the flow engine's own step table, in the files' reading order.
+  std::vector<flow::FlowError> flow_errors;
+  auto flows = flow::CompileFlows(config.flows, config.routing, config.routing.settings.time_zone,
+                                  1, &flow_errors);
+  if (!flows.ok()) {
+    const auto rank = [&](const std::string& f) {
+      return std::find(config.files.begin(), config.files.end(), f) - config.files.begin();
+    };
+    std::stable_sort(flow_errors.begin(), flow_errors.end(),
+                     [&](const flow::FlowError& a, const flow::FlowError& b) {
+                       if (rank(a.pos.file) != rank(b.pos.file)) {
+                         return rank(a.pos.file) < rank(b.pos.file);
+                       }
+                       if (a.pos.line != b.pos.line) return a.pos.line < b.pos.line;
+                       return a.pos.column < b.pos.column;
+                     });
+    for (const auto& e : flow_errors) std::fprintf(err, "%s\n", e.ToString().c_str());
+    return 1;
+  }
+  const RoutingConfig& routing = config.routing;
+  std::fprintf(out, "%s: ok (%zu queues, %zu agents, %zu skills, %zu flows)\n", path.c_str(),
+               routing.queues.size(), routing.agents.size(), routing.skills.size(),
+               config.flows.flows.size());
   return 0;
 }
 

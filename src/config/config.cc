@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <cstdio>
 #include <deque>
 #include <filesystem>
 #include <limits>
@@ -35,7 +37,9 @@ const SourceLocation* SourceMap::FindEscalationStep(std::string_view queue, size
 
 const std::vector<SchemaSection>& ConfigSchema() {
   static const std::vector<SchemaSection> kSchema = {
-      {"top level", {"include", "site", "routing", "skills", "teams", "agents", "queues"}},
+      {"top level",
+       {"include", "site", "routing", "skills", "teams", "agents", "queues", "schedules", "flows",
+        "entry_points"}},
       {"site", {"name", "time_zone"}},
       {"routing", {"max_consecutive_misses", "reoffer_delay"}},
       {"skills[]", {"name", "description"}},
@@ -50,6 +54,11 @@ const std::vector<SchemaSection>& ConfigSchema() {
         "timeout_flow", "escalation"}},
       {"queues[].service_level", {"target", "seconds"}},
       {"queues[].escalation[]", {"after", "skills", "teams", "priority_boost", "overflow", "flow"}},
+      {"schedules[]", {"name", "time_zone", "weekly", "exceptions"}},
+      {"schedules[].exceptions[]", {"date", "name", "hours"}},
+      {"flows[]", {"name", "description", "start", "time_zone", "steps"}},
+      {"flows[].steps[]", {"id", "type", "next", "exits"}},
+      {"entry_points[]", {"channel", "address", "flow"}},
   };
   return kSchema;
 }
@@ -231,7 +240,7 @@ class Parser {
 
   void Parse() {
     config_ = std::make_unique<Config>();
-    std::vector<Item> site, routing, skills, teams, agents, queues;
+    std::vector<Item> site, routing, skills, teams, agents, queues, schedules, flows, entries;
     for (size_t i = 0; i < fragments_.size(); ++i) {
       const YAML::Node& root = fragments_[i].root;
       const YamlReader& r = readers_[i];
@@ -261,6 +270,9 @@ class Parser {
       collect_list("teams", &teams);
       collect_list("agents", &agents);
       collect_list("queues", &queues);
+      collect_list("schedules", &schedules);
+      collect_list("flows", &flows);
+      collect_list("entry_points", &entries);
     }
     ParseSite(site);
     ParseRouting(routing);
@@ -289,6 +301,283 @@ class Parser {
       ParseQueue(named_queues[i].first, named_queues[i].second, static_cast<QueueIndex>(i),
                  &rc.queues[i]);
     }
+    for (const Item& item : schedules) ParseSchedule(item);
+    for (const Item& item : flows) ParseFlow(item);
+    for (const Item& item : entries) ParseEntryPoint(item);
+  }
+
+  // ---- flows, schedules, entry points ----
+
+  SourcePos PosOf(const YAML::Node& n, const YamlReader& r) const {
+    const Position p = PositionOf(n);
+    return {r.file(), p.line, p.column};
+  }
+
+  // The YAML as written, with positions, for src/flow to interpret.
+  FlowValue ToFlowValue(const YAML::Node& n, const YamlReader& r) const {
+    FlowValue v;
+    v.pos = PosOf(n, r);
+    if (n.IsMap()) {
+      v.kind = FlowValue::Kind::kMap;
+      for (const auto& kv : n) {
+        FlowValue e = ToFlowValue(kv.second, r);
+        e.key = kv.first.IsScalar() ? kv.first.Scalar() : "";
+        e.key_pos = PosOf(kv.first, r);
+        v.items.push_back(std::move(e));
+      }
+    } else if (n.IsSequence()) {
+      v.kind = FlowValue::Kind::kList;
+      for (const auto& e : n) v.items.push_back(ToFlowValue(e, r));
+    } else if (n.IsScalar()) {
+      v.scalar = n.Scalar();
+      v.quoted = n.Tag() == "!";
+    }
+    return v;
+  }
+
+  // Checks a name against earlier ones of the same kind.
+  bool NewName(std::map<std::string, SourcePos>* seen, const std::string& kind,
+               const std::string& name, const YAML::Node& at, const YamlReader& r) {
+    if (name.empty()) {
+      r.Error(at, kind + " name must not be empty");
+      return false;
+    }
+    const SourcePos here = PosOf(at, r);
+    auto [it, inserted] = seen->emplace(name, here);
+    if (!inserted) {
+      r.Error(at, "duplicate " + kind + " '" + name + "' (first defined at " + it->second.file +
+                      ":" + std::to_string(it->second.line) + ":" +
+                      std::to_string(it->second.column) + ")");
+    }
+    return inserted;
+  }
+
+  // "08:00-12:00, 14:00-18:00", or "closed".
+  std::optional<std::vector<TimeRange>> ParseHours(const YAML::Node& n, const YamlReader& r,
+                                                   const std::string& what) {
+    auto text = r.String(n, what);
+    if (!text) return std::nullopt;
+    std::vector<TimeRange> out;
+    if (*text == "closed") return out;
+    const auto minute = [](std::string_view s) -> int {
+      if (s.size() != 5 || s[2] != ':' || !std::isdigit(static_cast<unsigned char>(s[0])) ||
+          !std::isdigit(static_cast<unsigned char>(s[1])) ||
+          !std::isdigit(static_cast<unsigned char>(s[3])) ||
+          !std::isdigit(static_cast<unsigned char>(s[4]))) {
+        return -1;
+      }
+      const int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+      if (m > 59 || h > 24 || (h == 24 && m != 0)) return -1;
+      return h * 60 + m;
+    };
+    std::string_view rest = *text;
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      std::string_view part = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+      while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+      while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+      const size_t dash = part.find('-');
+      const int b = dash == std::string_view::npos ? -1 : minute(part.substr(0, dash));
+      const int e = dash == std::string_view::npos ? -1 : minute(part.substr(dash + 1));
+      if (b < 0 || e < 0 || e <= b) {
+        r.Error(n, "invalid hours '" + *text + "' for " + what +
+                       "; expected closed or ranges such as 08:00-12:00, 14:00-18:00 (end after "
+                       "start, at most 24:00)");
+        return std::nullopt;
+      }
+      out.push_back({b, e});
+    }
+    return out;
+  }
+
+  void ParseSchedule(const Item& item) {
+    const YamlReader& r = R(item);
+    if (!r.ExpectMap(item.node, "each schedule (a map with 'name')")) return;
+    YAML::Node n = r.Require(item.node, "name", "schedule");
+    std::optional<std::string> name;
+    if (n.IsDefined()) name = r.String(n, "schedule name");
+    const std::string where = name ? "schedule '" + *name + "'" : "schedule";
+    r.CheckKeys(item.node, where, KeysOf("schedules[]"));
+    if (!name || !NewName(&schedule_names_, "schedule", *name, n, r)) return;
+    ScheduleDef def;
+    def.name = *name;
+    def.pos = PosOf(n, r);
+    if (auto tz = r.Require(item.node, "time_zone", where); tz.IsDefined()) {
+      if (auto v = r.String(tz, "time_zone")) {
+        try {
+          (void)date::locate_zone(*v);
+          def.time_zone = *v;
+        } catch (const std::exception&) {
+          r.Error(tz, "unknown time zone '" + *v +
+                          "'; expected a name of the tz database such as Europe/Paris, "
+                          "America/New_York or UTC");
+        }
+      }
+    }
+    static constexpr std::string_view kDays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+    const auto day_index = [](std::string_view d) -> int {
+      for (int i = 0; i < 7; ++i) {
+        if (kDays[i] == d) return i;
+      }
+      return -1;
+    };
+    if (auto w = YamlReader::Get(item.node, "weekly"); w.IsDefined() && r.ExpectMap(w, "weekly")) {
+      for (const auto& kv : w) {
+        const std::string key = kv.first.Scalar();
+        const size_t dash = key.find('-');
+        const int from = day_index(key.substr(0, dash));
+        const int to = dash == std::string::npos ? from : day_index(key.substr(dash + 1));
+        if (from < 0 || to < from) {
+          r.Error(kv.first, "unknown day '" + key + "' in weekly of " + where +
+                                "; expected mon, tue, wed, thu, fri, sat, sun or a range such as "
+                                "mon-fri");
+          continue;
+        }
+        auto hours = ParseHours(kv.second, r, key + " of " + where);
+        if (!hours) continue;
+        for (int d = from; d <= to; ++d) def.week[static_cast<size_t>(d)] = *hours;
+      }
+    }
+    if (auto ex = YamlReader::Get(item.node, "exceptions");
+        ex.IsDefined() && r.ExpectSequence(ex, "exceptions of " + where)) {
+      for (const auto& e : ex) {
+        if (!r.ExpectMap(e, "each exception of " + where)) continue;
+        r.CheckKeys(e, "an exception of " + where, KeysOf("schedules[].exceptions[]"));
+        ScheduleException x;
+        x.pos = PosOf(e, r);
+        YAML::Node d = r.Require(e, "date", "an exception of " + where);
+        if (!d.IsDefined()) continue;
+        auto text = r.String(d, "date");
+        if (!text) continue;
+        int y = 0, m = 0, day = 0;
+        char extra = 0;
+        if (std::sscanf(text->c_str(), "%4d-%2d-%2d%c", &y, &m, &day, &extra) != 3 ||
+            !date::year_month_day(date::year(y), date::month(static_cast<unsigned>(m)),
+                                  date::day(static_cast<unsigned>(day)))
+                 .ok()) {
+          r.Error(d, "invalid date '" + *text + "'; expected YYYY-MM-DD, e.g. 2025-12-25");
+          continue;
+        }
+        x.year = y;
+        x.month = m;
+        x.day = day;
+        if (auto nm = YamlReader::Get(e, "name"); nm.IsDefined()) {
+          x.name = r.String(nm, "name").value_or("");
+        }
+        if (auto h = YamlReader::Get(e, "hours"); h.IsDefined()) {
+          auto hours = ParseHours(h, r, "hours of " + *text);
+          if (!hours) continue;
+          x.hours = *hours;
+        }
+        def.exceptions.push_back(std::move(x));
+      }
+    }
+    config_->flows.schedules.push_back(std::move(def));
+  }
+
+  void ParseFlow(const Item& item) {
+    const YamlReader& r = R(item);
+    if (!r.ExpectMap(item.node, "each flow (a map with 'name')")) return;
+    YAML::Node n = r.Require(item.node, "name", "flow");
+    std::optional<std::string> name;
+    if (n.IsDefined()) name = r.String(n, "flow name");
+    const std::string where = name ? "flow '" + *name + "'" : "flow";
+    r.CheckKeys(item.node, where, KeysOf("flows[]"));
+    if (!name || !NewName(&flow_names_, "flow", *name, n, r)) return;
+    FlowDef def;
+    def.name = *name;
+    def.pos = PosOf(n, r);
+    if (auto d = YamlReader::Get(item.node, "description"); d.IsDefined()) {
+      def.description = r.String(d, "description").value_or("");
+    }
+    if (auto s = YamlReader::Get(item.node, "start"); s.IsDefined()) {
+      def.start = r.String(s, "start").value_or("");
+      def.start_pos = PosOf(s, r);
+    }
+    if (auto tz = YamlReader::Get(item.node, "time_zone"); tz.IsDefined()) {
+      if (auto v = r.String(tz, "time_zone")) {
+        try {
+          (void)date::locate_zone(*v);
+          def.time_zone = *v;
+        } catch (const std::exception&) {
+          r.Error(tz, "unknown time zone '" + *v +
+                          "'; expected a name of the tz database such as Europe/Paris, "
+                          "America/New_York or UTC");
+        }
+      }
+    }
+    YAML::Node steps = r.Require(item.node, "steps", where);
+    if (steps.IsDefined() && r.ExpectSequence(steps, "steps of " + where)) {
+      std::map<std::string, SourcePos> ids;
+      for (const auto& s : steps) {
+        if (!r.ExpectMap(s, "each step of " + where + " (a map with 'id' and 'type')")) continue;
+        StepDef step;
+        YAML::Node id = r.Require(s, "id", "a step of " + where);
+        YAML::Node type = r.Require(s, "type", "a step of " + where);
+        if (!id.IsDefined() || !type.IsDefined()) continue;
+        auto id_text = r.String(id, "step id");
+        auto type_text = r.String(type, "step type");
+        if (!id_text || !type_text) continue;
+        if (!NewName(&ids, "step", *id_text, id, r)) continue;
+        step.id = *id_text;
+        step.pos = PosOf(id, r);
+        step.type = *type_text;
+        step.type_pos = PosOf(type, r);
+        step.params.kind = FlowValue::Kind::kMap;
+        step.params.pos = PosOf(s, r);
+        for (const auto& kv : s) {
+          if (!kv.first.IsScalar()) {
+            r.Error(kv.first, "expected a parameter name in step '" + step.id + "'");
+            continue;
+          }
+          if (kv.first.Scalar() == "id" || kv.first.Scalar() == "type") continue;
+          FlowValue v = ToFlowValue(kv.second, r);
+          v.key = kv.first.Scalar();
+          v.key_pos = PosOf(kv.first, r);
+          step.params.items.push_back(std::move(v));
+        }
+        def.steps.push_back(std::move(step));
+      }
+    }
+    config_->flows.flows.push_back(std::move(def));
+  }
+
+  void ParseEntryPoint(const Item& item) {
+    const YamlReader& r = R(item);
+    if (!r.ExpectMap(item.node, "each entry point (a map with channel, address and flow)")) return;
+    r.CheckKeys(item.node, "entry point", KeysOf("entry_points[]"));
+    EntryPointDef e;
+    e.pos = PosOf(item.node, r);
+    YAML::Node ch = r.Require(item.node, "channel", "entry point");
+    YAML::Node addr = r.Require(item.node, "address", "entry point");
+    YAML::Node flow = r.Require(item.node, "flow", "entry point");
+    if (!ch.IsDefined() || !addr.IsDefined() || !flow.IsDefined()) return;
+    auto c = r.String(ch, "channel");
+    auto a = r.String(addr, "address");
+    auto f = r.String(flow, "flow");
+    if (!c || !a || !f) return;
+    auto channel = ParseChannel(*c);
+    if (!channel) {
+      r.Error(ch, "unknown channel '" + *c + "'; expected one of " + ChannelList());
+      return;
+    }
+    e.channel = *channel;
+    e.address = *a;
+    e.flow = *f;
+    bool known = false;
+    for (const auto& fd : config_->flows.flows) known |= fd.name == *f;
+    if (!known && !flow_names_.count(*f)) {
+      std::vector<std::string_view> names;
+      for (const auto& [n, pos] : flow_names_) names.push_back(n);
+      std::string hint = NearestKey(*f, names);
+      r.Error(flow, "unknown flow '" + *f + "' in entry point '" + *a + "'" +
+                        (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+      return;
+    }
+    const std::string key = std::string(ChannelName(e.channel)) + " " + e.address;
+    if (!NewName(&entry_names_, "entry point", key, addr, r)) return;
+    config_->flows.entry_points.push_back(std::move(e));
   }
 
   // Checks that a key of a merged map section (site, routing) is given in only one file.
@@ -735,6 +1024,7 @@ class Parser {
   std::array<std::map<std::string, uint32_t, std::less<>>, 4> index_;
   std::array<std::vector<std::string>, 4> names_;
   std::unique_ptr<Config> config_;
+  std::map<std::string, SourcePos> schedule_names_, flow_names_, entry_names_;
 };
 
 // ---- overrides ----

@@ -16,6 +16,7 @@
 
 #include "base/status.h"
 #include "config/yaml_util.h"
+#include "domain/flow_def.h"
 #include "domain/routing.h"
 
 namespace parley::config {
@@ -51,6 +52,9 @@ struct Config {
   RoutingConfig routing;
   std::vector<std::string> skill_descriptions;  // parallel to routing.skills ("" if none)
   SourceMap sources;
+  // Contact flows, schedules and entry points as written; src/flow compiles and checks the
+  // steps (CompileFlows), config checks names, schedules and entry points.
+  FlowConfig flows;
   std::vector<std::string> files;  // the files read: the root first, then includes in order
 };
 
