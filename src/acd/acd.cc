@@ -200,8 +200,7 @@ Status Acd::Impl::Configure(const RoutingConfig& config) {
     c.step = std::min<uint32_t>(c.step, queues[c.queue].step_count - 1);
     ++c.incarnation;
     ArmQueueTimers(c);
-    ArmTimer(TimerKind::kOfferTimeout, c, c.offer_seq & kAuxMask,
-             Now() + queues[c.queue].def.offer_timeout);
+    StartOfferClock(c, queues[c.queue].def.offer_timeout);
   });
 
   for (AgentRt& a : agents) {
@@ -352,6 +351,7 @@ Acd::Acd(Clock& clock, TimerQueue& timers, AcdObserver& observer, AcdOptions opt
 
 Acd::~Acd() {
   // Unlink intrusive hooks before the containers die.
+  for (OfferClock& oc : impl_->offer_clocks) oc.pending.clear();
   for (QueueRt& q : impl_->queues) {
     for (auto& set : q.waiting) set.clear();
     for (auto& set : q.free_agents) set.clear();
@@ -469,7 +469,8 @@ Status Acd::Accept(ContactId id, AgentIndex ai) {
   c->state = ContactState::kHandling;
   c->agent = ai;
   c->times.answered = m.Now();
-  ++c->incarnation;  // voids the offer timeout and queue timers
+  ++c->incarnation;  // voids the queue timers
+  m.StopOfferClock(*c);
   m.Emit(EventType::kOfferAccepted, c, ai, c->queue);
   m.Emit(EventType::kHandlingStarted, c, ai, c->queue);
   m.Reindex(a);
@@ -564,7 +565,7 @@ Status Acd::Impl::TakeOut(ContactId id, EventType why, std::string_view verb) {
   m.EraseWaiting(*c);
   m.Emit(why, c, kNone, c->queue);
   c->state = ContactState::kGone;
-  m.contacts.Release(*c);
+  m.ReleaseContact(*c);
   for (AgentIndex f : freed) {
     if (m.agents[f].presence == Presence::kAvailable) m.RouteAgent(m.agents[f]);
   }
@@ -682,20 +683,13 @@ void Acd::OnTimer(uint64_t tag) {
     }
     return;
   }
+  if (kind == TimerKind::kOfferClock) {
+    m.OnOfferClock(TagB(tag));
+    return;
+  }
   ContactRt* c = m.contacts.AtSlot(TagB(tag));
   if (!c || c->incarnation != static_cast<uint16_t>(TagA(tag) & 0xffff)) return;
   switch (kind) {
-    case TimerKind::kOfferTimeout: {
-      if (c->state != ContactState::kOffered || (c->offer_seq & kAuxMask) != aux) return;
-      std::vector<AgentIndex> missed(c->offered_to);
-      for (AgentIndex ai : missed) m.Missed(*c, m.agents[ai], EventType::kOfferTimedOut);
-      m.ReturnToQueue(*c);
-      m.RouteContact(*c);
-      for (AgentIndex ai : missed) {
-        if (m.agents[ai].presence == Presence::kAvailable) m.RouteAgent(m.agents[ai]);
-      }
-      return;
-    }
     case TimerKind::kEscalate: {
       if (c->state != ContactState::kWaiting && c->state != ContactState::kOffered) return;
       if (c->step != aux) return;
@@ -723,7 +717,7 @@ void Acd::OnTimer(uint64_t tag) {
         if (!e.flow.empty()) {
           m.Emit(EventType::kContactTimedOut, c, kNone, c->queue, c->step, e.flow);
           c->state = ContactState::kGone;
-          m.contacts.Release(*c);
+          m.ReleaseContact(*c);
           return;
         }
         const QueueIndex to = e.overflow_queue;
@@ -770,7 +764,7 @@ void Acd::OnTimer(uint64_t tag) {
       m.Emit(EventType::kContactTimedOut, c, kNone, c->queue, 0,
              m.queues[c->queue].def.timeout_flow);
       c->state = ContactState::kGone;
-      m.contacts.Release(*c);
+      m.ReleaseContact(*c);
       for (AgentIndex f : freed) {
         if (m.agents[f].presence == Presence::kAvailable) m.RouteAgent(m.agents[f]);
       }
@@ -784,6 +778,31 @@ void Acd::OnTimer(uint64_t tag) {
     }
     default:
       return;
+  }
+}
+
+void Acd::Impl::OfferTimedOut(ContactRt& c) {
+  std::vector<AgentIndex> missed(c.offered_to);
+  for (AgentIndex ai : missed) Missed(c, agents[ai], EventType::kOfferTimedOut);
+  ReturnToQueue(c);
+  RouteContact(c);
+  for (AgentIndex ai : missed) {
+    if (agents[ai].presence == Presence::kAvailable) RouteAgent(agents[ai]);
+  }
+}
+
+void Acd::Impl::OnOfferClock(uint32_t k) {
+  OfferClock& oc = offer_clocks[k];
+  oc.armed = false;
+  // Expired offers leave the list before they are handled, which may add new offers to it.
+  while (!oc.pending.empty() && oc.pending.front().offer_deadline <= Now()) {
+    ContactRt& c = oc.pending.front();
+    StopOfferClock(c);
+    OfferTimedOut(c);
+  }
+  if (!oc.pending.empty() && !oc.armed) {
+    timers.Schedule(oc.pending.front().offer_deadline, self, MakeTag(TimerKind::kOfferClock, 0, k));
+    oc.armed = true;
   }
 }
 

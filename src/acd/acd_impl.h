@@ -3,6 +3,7 @@
 // (explanations). Private to src/acd. See acd_internal.h for the data layout.
 
 #include <algorithm>
+#include <deque>
 #include <limits>
 #include <map>
 #include <string>
@@ -488,7 +489,7 @@ struct Acd::Impl {
     TakeSlot(a, c, WorkStage::kOffered, false);
     Reindex(a);
     Emit(EventType::kContactOffered, &c, a.index, c.queue);
-    ArmTimer(TimerKind::kOfferTimeout, c, c.offer_seq & kAuxMask, Now() + q.def.offer_timeout);
+    StartOfferClock(c, q.def.offer_timeout);
   }
 
   void OfferRingAll(ContactRt& c, const std::vector<MemberNode*>& nodes) {
@@ -515,7 +516,7 @@ struct Acd::Impl {
       Reindex(a);
       Emit(EventType::kContactOffered, &c, ai, c.queue);
     }
-    ArmTimer(TimerKind::kOfferTimeout, c, c.offer_seq & kAuxMask, Now() + q.def.offer_timeout);
+    StartOfferClock(c, q.def.offer_timeout);
   }
 
   // Takes back the offer of c from agent ai (not the agent's fault): withdrawn event, slot freed.
@@ -528,7 +529,43 @@ struct Acd::Impl {
     }
   }
 
+  // ----- offer timeouts -----
+  void StartOfferClock(ContactRt& c, Duration timeout) {
+    StopOfferClock(c);
+    size_t k = 0;
+    while (k < offer_clocks.size() && offer_clocks[k].timeout != timeout) ++k;
+    if (k == offer_clocks.size()) {
+      offer_clocks.emplace_back();
+      offer_clocks.back().timeout = timeout;
+    }
+    OfferClock& oc = offer_clocks[k];
+    c.offer_deadline = Now() + timeout;
+    c.offer_clock = static_cast<uint16_t>(k);
+    oc.pending.push_back(c);
+    c.in_offer_list = true;
+    if (!oc.armed) {
+      timers.Schedule(c.offer_deadline, self,
+                      MakeTag(TimerKind::kOfferClock, 0, static_cast<uint32_t>(k)));
+      oc.armed = true;
+    }
+  }
+  void StopOfferClock(ContactRt& c) {
+    if (!c.in_offer_list) return;
+    OfferList& list = offer_clocks[c.offer_clock].pending;
+    list.erase(list.iterator_to(c));
+    c.in_offer_list = false;
+  }
+  // Every contact leaves routing through here.
+  void ReleaseContact(ContactRt& c) {
+    StopOfferClock(c);
+    contacts.Release(c);
+  }
+  void OfferTimedOut(ContactRt& c);
+  void OnOfferClock(uint32_t k);
+  std::deque<OfferClock> offer_clocks;  // deque: lists stay put as clocks are added
+
   void ReturnToQueue(ContactRt& c) {
+    StopOfferClock(c);
     c.state = ContactState::kWaiting;
     c.offered_to.clear();
     c.ring_all = false;
@@ -580,7 +617,7 @@ struct Acd::Impl {
     c.state = ContactState::kGone;
     c.times.closed = Now();
     Emit(EventType::kContactClosed, &c, c.agent, c.queue);
-    contacts.Release(c);
+    ReleaseContact(c);
   }
 
   void FinishWork(AgentRt& a) {

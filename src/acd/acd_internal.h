@@ -17,6 +17,7 @@
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/inlined_vector.h>
 
+#include <boost/intrusive/list.hpp>
 #include <boost/intrusive/set.hpp>
 #include <cstdint>
 #include <memory>
@@ -38,7 +39,7 @@ constexpr size_t kMaxRefusals = 8;
 constexpr uint32_t kAuxMask = 0xfff;
 
 // Timer tags: kind (4 bits) | a (28 bits) | b (32 bits).
-enum class TimerKind : uint8_t { kOfferTimeout = 1, kEscalate, kMaxWait, kRetry, kWrapUp, kDay };
+enum class TimerKind : uint8_t { kOfferClock = 1, kEscalate, kMaxWait, kRetry, kWrapUp, kDay };
 
 inline uint64_t MakeTag(TimerKind kind, uint32_t a28, uint32_t b32) {
   return (uint64_t{static_cast<uint8_t>(kind)} << 60) | (uint64_t{a28 & 0x0fffffffu} << 32) | b32;
@@ -122,6 +123,10 @@ struct alignas(64) ContactRt : CompactHook {
   bool ring_all = false;
   bool on_hold = false;
   // --- second line ---
+  bool in_offer_list = false;
+  uint16_t offer_clock = 0;  // index into Impl::offer_clocks while in_offer_list
+  TimePoint offer_deadline{};
+  bi::list_member_hook<bi::link_mode<bi::normal_link>> offer_hook;
   uint32_t slot = 0;
   uint32_t step = 0;
   QueueIndex queue = kNone;
@@ -146,6 +151,20 @@ struct ContactCompare {
   }
 };
 using ContactSet = bi::set<ContactRt, bi::compare<ContactCompare>, bi::constant_time_size<false>>;
+
+// Offers that share a timeout expire in the order they were made, so each distinct timeout keeps
+// its pending offers in a FIFO list with at most one armed timer, for the head. Accepting an
+// offer unlinks it; nothing is left behind in the TimerQueue.
+using OfferList =
+    bi::list<ContactRt,
+             bi::member_hook<ContactRt, bi::list_member_hook<bi::link_mode<bi::normal_link>>,
+                             &ContactRt::offer_hook>,
+             bi::constant_time_size<false>>;
+struct OfferClock {
+  Duration timeout{0};
+  OfferList pending;
+  bool armed = false;
+};
 
 // One agent's piece of work, with the id of its wrap-up timer.
 struct WorkRt : WorkItem {

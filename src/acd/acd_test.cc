@@ -333,6 +333,53 @@ TEST_F(AcdTest, OfferTimeoutReturnsContactAndMissesMakeAgentNotReady) {
   EXPECT_EQ(OfferedTo(1), "bob");
 }
 
+TEST_F(AcdTest, AcceptedOffersLeaveNoTimersBehind) {
+  ConfigBuilder b;
+  b.Queue("q").offer_timeout = Seconds(30);
+  for (int i = 0; i < 50; ++i) b.Agent("a" + std::to_string(i), {"q"});
+  Start(b.c);
+  for (int i = 0; i < 50; ++i) Available("a" + std::to_string(i));
+  const size_t before = clock.pending();
+  for (uint64_t id = 1; id <= 50; ++id) {
+    Arrive(id, "q");
+    clock.AdvanceBy(Seconds(0.1));
+    ASSERT_TRUE(acd->Accept(ContactId(id), acd->GetContact(ContactId(id))->offered_to[0]).ok());
+  }
+  // One timer for the head of the pending offers at most, not one per offer made.
+  EXPECT_LE(clock.pending(), before + 1);
+}
+
+TEST_F(AcdTest, OffersWithDifferentTimeoutsEachExpireOnTime) {
+  ConfigBuilder b;
+  b.Queue("fast").offer_timeout = Seconds(5);
+  b.Queue("slow").offer_timeout = Seconds(20);
+  b.Agent("alice", {"fast"});
+  b.Agent("bob", {"slow"});
+  b.Agent("carol", {"fast"});
+  Start(b.c);
+  Available("alice");
+  Available("bob");
+  Arrive(1, "slow");
+  clock.AdvanceBy(Seconds(1));
+  Arrive(2, "fast");
+  clock.AdvanceBy(Seconds(3));
+  Available("carol");  // 3 s into contact 2's ring
+  clock.AdvanceBy(Seconds(1.999));
+  EXPECT_EQ(OfferedTo(2), "alice");
+  clock.AdvanceBy(Seconds(0.001));  // 5 s after the offer
+  ASSERT_EQ(OfferedTo(2), "carol");
+  ASSERT_TRUE(acd->Accept(ContactId(2), A("carol")).ok());
+  EXPECT_EQ(OfferedTo(1), "bob");
+  clock.AdvanceBy(Seconds(13.999));  // 19.999 s into bob's ring, which began at 0
+  EXPECT_EQ(OfferedTo(1), "bob");
+  clock.AdvanceBy(Seconds(0.001));
+  EXPECT_EQ(State(1), ContactState::kWaiting);  // bob missed it; he is skipped for 5 s
+  auto timed_out = rec.Of(EventType::kOfferTimedOut);
+  ASSERT_EQ(timed_out.size(), 2u);
+  EXPECT_EQ(timed_out[0].time, kStart + Seconds(6));
+  EXPECT_EQ(timed_out[1].time, kStart + Seconds(20));
+}
+
 TEST_F(AcdTest, RejectedContactKeepsItsPlaceAtTheHead) {
   ConfigBuilder b;
   b.Queue("q");

@@ -200,13 +200,12 @@ Explanation Acd::Impl::BuildExplanation(const ContactRt& c, AgentIndex chosen) c
   // The chosen agent counts once: it is usually in `eligible` already (see above).
   const bool chosen_listed_ineligible =
       c.state != ContactState::kWaiting &&
-      std::any_of(e.agents.begin(), e.agents.end(), [&](const AgentConsideration& ac) {
-        return ac.agent == chosen && !ac.eligible;
-      });
+      std::any_of(e.agents.begin(), e.agents.end(),
+                  [&](const AgentConsideration& ac) { return ac.agent == chosen && !ac.eligible; });
   if (chosen != kNone) {
-    e.summary = fmt::format(
-        "{} to {} by {}{}: {} of {} members eligible", e.state, agents[chosen].def.name, e.strategy,
-        step_text, eligible.size() + (chosen_listed_ineligible ? 1 : 0), e.agents.size());
+    e.summary = fmt::format("{} to {} by {}{}: {} of {} members eligible", e.state,
+                            agents[chosen].def.name, e.strategy, step_text,
+                            eligible.size() + (chosen_listed_ineligible ? 1 : 0), e.agents.size());
   } else {
     std::string parts;
     for (const auto& [kind, count] : blocked) {
