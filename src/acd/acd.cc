@@ -449,12 +449,9 @@ Status Acd::Enqueue(ContactId id, QueueIndex qi, ContactSpec spec) {
 
 Status Acd::Accept(ContactId id, AgentIndex ai) {
   Impl& m = *impl_;
-  ContactRt* c = m.contacts.Find(id);
-  if (!c) return NotFound("no contact " + std::to_string(id.value()));
-  if (c->state != ContactState::kOffered ||
-      std::find(c->offered_to.begin(), c->offered_to.end(), ai) == c->offered_to.end()) {
-    return Conflict("contact " + std::to_string(id.value()) + " is not offered to this agent");
-  }
+  Result<ContactRt*> offered = m.FindOffered(id, ai);
+  if (!offered.ok()) return offered.status();
+  ContactRt* c = *offered;
   AgentRt& a = m.agents[ai];
   // Ring-all: everyone else loses the offer.
   std::vector<AgentIndex> freed;
@@ -480,12 +477,9 @@ Status Acd::Accept(ContactId id, AgentIndex ai) {
 
 Status Acd::Reject(ContactId id, AgentIndex ai) {
   Impl& m = *impl_;
-  ContactRt* c = m.contacts.Find(id);
-  if (!c) return NotFound("no contact " + std::to_string(id.value()));
-  if (c->state != ContactState::kOffered ||
-      std::find(c->offered_to.begin(), c->offered_to.end(), ai) == c->offered_to.end()) {
-    return Conflict("contact " + std::to_string(id.value()) + " is not offered to this agent");
-  }
+  Result<ContactRt*> offered = m.FindOffered(id, ai);
+  if (!offered.ok()) return offered.status();
+  ContactRt* c = *offered;
   AgentRt& a = m.agents[ai];
   m.Missed(*c, a, EventType::kOfferRejected);
   if (c->offered_to.empty()) {

@@ -529,6 +529,17 @@ struct Acd::Impl {
     }
   }
 
+  // The contact `id` as offered to agent `ai`, or why it is not.
+  Result<ContactRt*> FindOffered(ContactId id, AgentIndex ai) {
+    ContactRt* c = contacts.Find(id);
+    if (!c) return NotFound("no contact " + std::to_string(id.value()));
+    if (c->state != ContactState::kOffered ||
+        std::find(c->offered_to.begin(), c->offered_to.end(), ai) == c->offered_to.end()) {
+      return Conflict("contact " + std::to_string(id.value()) + " is not offered to this agent");
+    }
+    return c;
+  }
+
   // ----- offer timeouts -----
   void StartOfferClock(ContactRt& c, Duration timeout) {
     StopOfferClock(c);

@@ -5,6 +5,7 @@
 
 #include "base/random.h"
 #include "base/status.h"
+#include "base/text.h"
 #include "base/virtual_clock.h"
 
 namespace parley {
@@ -85,6 +86,31 @@ TEST(RandomTest, DistributionsHaveTheirMeans) {
   EXPECT_NEAR(sum_n2 / n, 1.0, 0.02);
   EXPECT_NEAR(sum_l / n, 100.0, 1.0);
   for (uint64_t h : below_hits) EXPECT_NEAR(static_cast<double>(h) / n, 0.2, 0.01);
+}
+
+TEST(TextTest, IsoDateTimesWithOffsetsFractionsAndChecks) {
+  const TimePoint base = FromMicros(int64_t{1'767'600'000} * 1'000'000);  // 2026-01-05T08:00Z
+  EXPECT_EQ(ParseIsoDateTime("2026-01-05T08:00:00Z"), base);
+  EXPECT_EQ(ParseIsoDateTime(" 2026-01-05 08:00 "), base);
+  EXPECT_EQ(ParseIsoDateTime("2026-01-05T09:00:00.25+01:00"), base + Seconds(0.25));
+  EXPECT_EQ(ParseIsoDateTime("2026-01-05T03:00-0500"), base);
+  for (const char* bad : {"2026-02-30T08:00", "2026-01-05T25:00", "2026-01-05T08:00x",
+                          "2026-01-05T8:00", "2026-01-05", "", "tomorrow"}) {
+    EXPECT_FALSE(ParseIsoDateTime(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(ParseTimeOfDay("08:30"), Seconds(8 * 3600 + 30 * 60));
+  EXPECT_EQ(ParseTimeOfDay("23:59:59"), Seconds(86399));
+  for (const char* bad : {"24:00", "8:30", "08:61", "08:30+01:00", ""}) {
+    EXPECT_FALSE(ParseTimeOfDay(bad).has_value()) << bad;
+  }
+}
+
+TEST(TextTest, WholeFiniteNumbersOnly) {
+  EXPECT_EQ(ParseFiniteNumber(" 12.5 "), 12.5);
+  for (const char* bad : {"", "12x", "nan", "inf", "1e999", "--1"}) {
+    EXPECT_FALSE(ParseFiniteNumber(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(Trim("\t a b \n"), "a b");
 }
 
 }  // namespace

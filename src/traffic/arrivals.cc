@@ -8,93 +8,10 @@
 #include <chrono>
 #include <cmath>
 
+#include "base/text.h"
+
 namespace parley::traffic {
-namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-bool Digits(std::string_view s, size_t* pos, int digits, int* value) {
-  if (*pos + static_cast<size_t>(digits) > s.size()) return false;
-  int v = 0;
-  for (int i = 0; i < digits; ++i) {
-    const char c = s[*pos + static_cast<size_t>(i)];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *pos += static_cast<size_t>(digits);
-  *value = v;
-  return true;
-}
-
-bool Expect(std::string_view s, size_t* pos, char c) {
-  if (*pos >= s.size() || s[*pos] != c) return false;
-  ++*pos;
-  return true;
-}
-
-// YYYY-MM-DD[T ]HH:MM[:SS[.fraction]][Z|+HH:MM|-HH:MM|+HHMM|-HHMM]; no offset means UTC.
-std::optional<TimePoint> ParseIsoDateTime(std::string_view s) {
-  using namespace std::chrono;
-  size_t pos = 0;
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  if (!Digits(s, &pos, 4, &y) || !Expect(s, &pos, '-') || !Digits(s, &pos, 2, &mo) ||
-      !Expect(s, &pos, '-') || !Digits(s, &pos, 2, &d)) {
-    return std::nullopt;
-  }
-  const year_month_day date{year{y}, month{static_cast<unsigned>(mo)},
-                            day{static_cast<unsigned>(d)}};
-  if (!date.ok() || pos >= s.size() || (s[pos] != 'T' && s[pos] != ' ')) return std::nullopt;
-  ++pos;
-  if (!Digits(s, &pos, 2, &h) || h > 23 || !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &mi) ||
-      mi > 59) {
-    return std::nullopt;
-  }
-  int64_t micros = 0;
-  if (pos < s.size() && s[pos] == ':') {
-    ++pos;
-    if (!Digits(s, &pos, 2, &sec) || sec > 59) return std::nullopt;
-    if (pos < s.size() && s[pos] == '.') {
-      ++pos;
-      int64_t scale = 100'000;
-      const size_t start = pos;
-      for (; pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos])); ++pos) {
-        micros += (s[pos] - '0') * scale;
-        scale /= 10;
-      }
-      if (pos == start) return std::nullopt;
-    }
-  }
-  int64_t offset_minutes = 0;
-  if (pos < s.size() && s[pos] == 'Z') {
-    ++pos;
-  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-    const int sign = s[pos] == '-' ? -1 : 1;
-    ++pos;
-    int oh = 0, om = 0;
-    if (!Digits(s, &pos, 2, &oh) || oh > 23) return std::nullopt;
-    if (pos < s.size() && s[pos] == ':') ++pos;
-    if (!Digits(s, &pos, 2, &om) || om > 59) return std::nullopt;
-    offset_minutes = sign * (oh * 60 + om);
-  }
-  if (pos != s.size()) return std::nullopt;
-  const sys_days days{date};
-  return TimePoint(duration_cast<Duration>(days.time_since_epoch()) + hours(h) + minutes(mi) +
-                   std::chrono::seconds(sec) + Duration(micros) - minutes(offset_minutes));
-}
-
-std::optional<double> ParseSeconds(std::string_view text) {
-  double v = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(v)) return std::nullopt;
-  return v;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Result<std::unique_ptr<PiecewisePoisson>> PiecewisePoisson::Create(
     TimePoint start, Duration interval, std::vector<double> expected_per_interval) {
@@ -162,7 +79,7 @@ Result<std::vector<TimePoint>> ParseArrivalTimes(std::string_view csv, TimePoint
       times.push_back(*at);
       continue;
     }
-    const std::optional<double> seconds = ParseSeconds(field);
+    const std::optional<double> seconds = ParseFiniteNumber(field);
     if (!seconds || *seconds < 0) {
       return InvalidArgument(fmt::format(
           "line {}: arrival time '{}' is neither seconds >= 0 nor an ISO 8601 date-time "

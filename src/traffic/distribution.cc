@@ -7,21 +7,10 @@
 #include <cmath>
 #include <numeric>
 
+#include "base/text.h"
+
 namespace parley::traffic {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-bool ParseNumber(std::string_view text, double* out) {
-  text = Trim(text);
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, *out);
-  return !text.empty() && ec == std::errc() && ptr == end && std::isfinite(*out);
-}
 
 bool Finite(double v) { return std::isfinite(v); }
 
@@ -155,7 +144,7 @@ Result<std::vector<double>> ParseSamples(std::string_view text) {
     if (line.empty() || line.front() == '#') continue;
     const std::string_view field = Trim(line.substr(0, line.find(',')));
     double value = 0;
-    const bool number = ParseNumber(field, &value);
+    const bool number = ParseFiniteNumber(field, &value);
     if (first && !number && !std::isdigit(static_cast<unsigned char>(field.front()))) {
       first = false;  // a header
       continue;
@@ -203,7 +192,7 @@ Result<Distribution> ParseDistribution(std::string_view spec, const TextLoader& 
     const size_t comma = params.find(',', start);
     const std::string_view field = params.substr(start, comma - start);
     double value = 0;
-    if (!ParseNumber(field, &value)) {
+    if (!ParseFiniteNumber(field, &value)) {
       return fail(InvalidArgument(fmt::format("'{}' is not a number", Trim(field))));
     }
     numbers.push_back(value);
