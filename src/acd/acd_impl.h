@@ -11,6 +11,7 @@
 
 #include "acd/acd.h"
 #include "acd/acd_internal.h"
+#include "base/huge_page_allocator.h"
 
 namespace parley {
 
@@ -33,8 +34,10 @@ struct Acd::Impl {
   Random random;
   RoutingSettings settings;
 
-  std::vector<AgentRt> agents;
-  std::vector<QueueRt> queues;
+  // Large tables live on transparent huge pages (base/huge_page_allocator.h): at 50k agents
+  // they span tens of megabytes, accessed at random.
+  std::vector<AgentRt, HugePageAllocator<AgentRt>> agents;
+  std::vector<QueueRt, HugePageAllocator<QueueRt>> queues;
   std::vector<std::string> skill_names;
   std::unordered_map<std::string, AgentIndex> agent_by_name;
   std::unordered_map<std::string, QueueIndex> queue_by_name;
@@ -661,8 +664,8 @@ struct Acd::Impl {
   Status TakeOut(ContactId id, EventType why, std::string_view verb);
   void BuildQueueIndex(QueueRt& q, const std::vector<ProfileEntry>& listed);
   void BuildNodeArena();
-  std::vector<MemberNode> node_arena;  // every membership node, grouped by agent
-  std::vector<MemberCold> node_cold;   // parallel to node_arena
+  std::vector<MemberNode, HugePageAllocator<MemberNode>> node_arena;  // grouped by agent
+  std::vector<MemberCold, HugePageAllocator<MemberCold>> node_cold;   // parallel to node_arena
   MemberCold& Cold(const MemberNode& n) { return node_cold[&n - node_arena.data()]; }
   const MemberCold& Cold(const MemberNode& n) const { return node_cold[&n - node_arena.data()]; }
   std::vector<uint32_t> waiting_counts;  // by queue: contacts waiting

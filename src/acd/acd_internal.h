@@ -20,12 +20,14 @@
 #include <boost/intrusive/list.hpp>
 #include <boost/intrusive/set.hpp>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <span>
 #include <unordered_map>
 #include <vector>
 
 #include "acd/acd.h"
+#include "base/huge_page_allocator.h"
 
 namespace parley::acd_internal {
 
@@ -266,7 +268,8 @@ struct QueueRt {
   }
 };
 
-// Contacts in stable slots (the intrusive hooks need stable addresses), reused after release.
+// Contacts in stable slots (the intrusive hooks need stable addresses), reused after release,
+// allocated in chunks on huge pages.
 class ContactPool {
  public:
   ContactRt& Acquire(ContactId id) {
@@ -275,11 +278,12 @@ class ContactPool {
       slot = free_.back();
       free_.pop_back();
     } else {
-      slot = static_cast<uint32_t>(slots_.size());
-      slots_.push_back(std::make_unique<ContactRt>());
+      slot = static_cast<uint32_t>(in_use_.size());
+      if (slot % kChunk == 0) chunks_.emplace_back().reserve(kChunk);
+      chunks_.back().emplace_back();  // within the reserved chunk: nothing moves
       in_use_.push_back(false);
     }
-    ContactRt& c = *slots_[slot];
+    ContactRt& c = At(slot);
     // A fresh contact, keeping the lists' capacity so a reused slot allocates nothing.
     const uint16_t incarnation = c.incarnation;
     std::vector<AgentIndex> offered_to = std::move(c.offered_to);
@@ -303,26 +307,31 @@ class ContactPool {
     c.explanation.reset();
     free_.push_back(c.slot);
   }
-  ContactRt* Find(ContactId id) const {
+  ContactRt* Find(ContactId id) {
     auto it = by_id_.find(id.value());
-    return it == by_id_.end() ? nullptr : slots_[it->second].get();
+    return it == by_id_.end() ? nullptr : &At(it->second);
   }
-  ContactRt* AtSlot(uint32_t slot) const {
-    return slot < slots_.size() && in_use_[slot] ? slots_[slot].get() : nullptr;
+  const ContactRt* Find(ContactId id) const { return const_cast<ContactPool*>(this)->Find(id); }
+  ContactRt* AtSlot(uint32_t slot) {
+    return slot < in_use_.size() && in_use_[slot] ? &At(slot) : nullptr;
   }
   uint64_t NextSeq() { return ++seq_; }
   template <typename F>
   void ForEachLive(F&& f) {
-    for (size_t i = 0; i < slots_.size(); ++i) {
-      if (in_use_[i]) f(*slots_[i]);
+    for (uint32_t i = 0; i < in_use_.size(); ++i) {
+      if (in_use_[i]) f(At(i));
     }
   }
   size_t MemoryBytes() const {
-    return slots_.size() * (sizeof(ContactRt) + sizeof(void*) + 1) + by_id_.size() * 32;
+    return chunks_.size() * kChunk * sizeof(ContactRt) + in_use_.size() + by_id_.size() * 16;
   }
 
  private:
-  std::vector<std::unique_ptr<ContactRt>> slots_;
+  static constexpr uint32_t kChunk = 8192;
+  ContactRt& At(uint32_t slot) { return chunks_[slot / kChunk][slot % kChunk]; }
+
+  // A deque keeps chunks in place as it grows; each chunk is reserved once and never resized.
+  std::deque<std::vector<ContactRt, HugePageAllocator<ContactRt>>> chunks_;
   std::vector<bool> in_use_;
   std::vector<uint32_t> free_;
   absl::flat_hash_map<uint64_t, uint32_t> by_id_;  // open addressing: no node per contact
