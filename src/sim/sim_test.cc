@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -121,6 +122,25 @@ timeline:
   ASSERT_EQ(r.failures.size(), 1u);
   EXPECT_EQ(r.failures[0].ToString(),
             "test.yaml:8:58: expected 'c1' offered to bob, got offered to alice in q");
+}
+
+// Cross-compiler determinism: these exact figures are checked by the g++ build and by the clang
+// sanitizer build of `make test`, so both must draw the same numbers and take the same routing
+// decisions. A deliberate change of the generator, a distribution or routing changes them: then
+// update them in the same commit and say why.
+TEST(SimTest, GoldenFiguresAreTheSameWithEveryCompiler) {
+  const Scenario s = Load(Mmc(160, ", patience: \"lognormal:300,200\"", "4h"));
+  const RunResult r = RunOnce(s, 2026);
+  const auto value = [&](Metric m) { return r.overall[m].value_or(-1); };
+  std::printf("golden: contacts=%llu events=%llu answered=%.17g abandoned=%.17g asa=%.17g\n",
+              static_cast<unsigned long long>(r.contacts),
+              static_cast<unsigned long long>(r.events), value(Metric::kAnswered),
+              value(Metric::kAbandoned), value(Metric::kAsa));
+  EXPECT_EQ(r.contacts, 638u);
+  EXPECT_EQ(r.events, 2549u);
+  EXPECT_EQ(value(Metric::kAnswered), 631.0);
+  EXPECT_EQ(value(Metric::kAbandoned), 7.0);
+  EXPECT_DOUBLE_EQ(value(Metric::kAsa), 19.41661);
 }
 
 TEST(SimTest, StudentT) {
