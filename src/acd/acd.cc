@@ -440,10 +440,9 @@ Status Acd::Enqueue(ContactId id, QueueIndex qi, ContactSpec spec) {
   c.seq = m.contacts.NextSeq();
   c.queue_visit = 0;
   m.ComputeContactKey(c);
-  m.InsertWaiting(c);
   m.Emit(EventType::kContactQueued, &c, kNone, qi, c.priority);
   m.ArmQueueTimers(c);
-  m.RouteContact(c);
+  m.RouteContact(c);  // joins the waiting set unless an agent takes it now
   return Status::Ok();
 }
 

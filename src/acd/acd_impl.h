@@ -393,6 +393,9 @@ struct Acd::Impl {
   }
 
   // ----- routing entry points -----
+  // Offers waiting contact c if an agent can take it. A new contact may come here before it is
+  // in its waiting set: it joins the set only when nobody takes it, which saves two operations
+  // on a cold set for every contact answered at once.
   void RouteContact(ContactRt& c) {
     ++self.stats_.decisions;
     QueueRt& q = queues[c.queue];
@@ -409,6 +412,7 @@ struct Acd::Impl {
       Offer(c, agents[n->agent], *n);
       return;
     }
+    if (!c.linked) InsertWaiting(c);
     ArmRetry(c, retry);
   }
 
