@@ -36,10 +36,12 @@ test-asan: deps
 bench: build
 	./$(BUILD)/bench/acd_bench
 	./$(BUILD)/bench/sim_bench
+	./$(BUILD)/bench/store_bench
 
 bench-quick: build
 	./$(BUILD)/bench/acd_bench --quick
 	./$(BUILD)/bench/sim_bench --quick
+	./$(BUILD)/bench/store_bench --quick
 
 # Long fuzzing runs (not part of `make test`, which replays the corpora): FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60

@@ -34,6 +34,7 @@ struct ContactTimes {
   TimePoint answered{};
   TimePoint wrap_up{};
   TimePoint closed{};
+  bool operator==(const ContactTimes&) const = default;
 };
 
 }  // namespace parley

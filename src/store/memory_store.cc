@@ -1,0 +1,273 @@
+#include "store/memory_store.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "store/records.h"
+
+namespace parley::store {
+
+using namespace ports;  // NOLINT(google-build-using-namespace): this file implements the port.
+
+void MemoryStore::AppendAsync(JournalBatch batch, AppendCallback done) {
+  Result<SequenceRange> result = Append(std::move(batch));
+  done(std::move(result));
+}
+
+Result<SequenceRange> MemoryStore::Append(JournalBatch batch) {
+  std::lock_guard lock(mu_);
+  return AppendLocked(std::move(batch));
+}
+
+Result<SequenceRange> MemoryStore::AppendLocked(JournalBatch&& batch) {
+  // Validate first so that a failing batch changes nothing (as a rolled-back savepoint).
+  for (const auto& c : batch.contacts) {
+    if (!c.id.valid()) return InvalidArgument("contact record: id must not be 0");
+    if (c.customer.valid() && !customers_.contains(c.customer)) {
+      return InvalidArgument("contact " + std::to_string(c.id.value()) +
+                             " refers to unknown customer " + std::to_string(c.customer.value()));
+    }
+  }
+  for (const auto& a : batch.agents) {
+    if (a.name.empty()) return InvalidArgument("agent record: name must not be empty");
+  }
+  SequenceRange range{last_seq_ + 1, last_seq_};
+  for (auto& e : batch.events) {
+    ++range.last;
+    events_.emplace(range.last, JournalEntry{range.last, batch.config_version, std::move(e)});
+  }
+  last_seq_ = range.last;
+  for (auto& c : batch.contacts) contacts_[c.id] = std::move(c);
+  for (auto& a : batch.agents) agents_[a.name] = std::move(a);
+  return range;
+}
+
+Result<std::vector<JournalEntry>> MemoryStore::ReadAfter(Sequence after, size_t limit) {
+  std::lock_guard lock(mu_);
+  std::vector<JournalEntry> out;
+  for (auto it = events_.upper_bound(after); it != events_.end() && out.size() < limit; ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+Result<Sequence> MemoryStore::LastSequence() {
+  std::lock_guard lock(mu_);
+  return last_seq_;
+}
+
+Result<RecoveryState> MemoryStore::LoadRecoveryState() {
+  std::lock_guard lock(mu_);
+  RecoveryState state;
+  state.last_seq = last_seq_;
+  for (const auto& [name, agent] : agents_) state.agents.push_back(agent);
+  for (const auto& [id, contact] : contacts_) {
+    if (contact.state != ContactState::kClosed) state.open_contacts.push_back(contact);
+  }
+  std::sort(state.open_contacts.begin(), state.open_contacts.end(), OpenContactOrder);
+  return state;
+}
+
+Result<ContactRecord> MemoryStore::GetContact(ContactId id) {
+  std::lock_guard lock(mu_);
+  const auto it = contacts_.find(id);
+  if (it == contacts_.end()) return NotFound("contact " + std::to_string(id.value()));
+  return it->second;
+}
+
+Result<uint64_t> MemoryStore::PutConfig(const ConfigDocument& doc, uint64_t expected_version) {
+  std::lock_guard lock(mu_);
+  if (configs_.size() != expected_version) {
+    return Conflict("configuration is at version " + std::to_string(configs_.size()) + ", not " +
+                    std::to_string(expected_version) + "; reload and apply again");
+  }
+  ConfigDocument stored = doc;
+  stored.version = configs_.size() + 1;
+  configs_.push_back(std::move(stored));
+  return configs_.back().version;
+}
+
+Result<ConfigDocument> MemoryStore::CurrentConfig() {
+  std::lock_guard lock(mu_);
+  if (configs_.empty()) return NotFound("no configuration has been applied yet");
+  return configs_.back();
+}
+
+Result<std::vector<ConfigDocument>> MemoryStore::ConfigHistory(size_t limit, bool with_text) {
+  std::lock_guard lock(mu_);
+  std::vector<ConfigDocument> out;
+  for (auto it = configs_.rbegin(); it != configs_.rend() && out.size() < limit; ++it) {
+    out.push_back(*it);
+    if (!with_text) out.back().yaml.clear();
+  }
+  return out;
+}
+
+Result<ConfigDocument> MemoryStore::GetConfig(uint64_t version) {
+  std::lock_guard lock(mu_);
+  if (version == 0 || version > configs_.size()) {
+    return NotFound("configuration version " + std::to_string(version));
+  }
+  return configs_[version - 1];
+}
+
+Status MemoryStore::CheckIdentitiesFreeLocked(const Customer& customer, CustomerId self) const {
+  for (const auto& [id, other] : customers_) {
+    if (id == self) continue;
+    for (const auto& identity : customer.identities) {
+      if (std::find(other.identities.begin(), other.identities.end(), identity) !=
+          other.identities.end()) {
+        return Conflict("identity " + std::string(ChannelName(identity.channel)) + ":" +
+                        identity.address + " already belongs to customer " +
+                        std::to_string(id.value()));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Result<CustomerId> MemoryStore::CreateCustomer(const Customer& customer) {
+  auto checked = CheckCustomer(customer);
+  if (!checked.ok()) return checked.status();
+  std::lock_guard lock(mu_);
+  if (Status s = CheckIdentitiesFreeLocked(*checked, CustomerId()); !s.ok()) return s;
+  Customer stored = std::move(checked).value();
+  stored.id = CustomerId(next_customer_++);
+  customers_[stored.id] = stored;
+  return stored.id;
+}
+
+Status MemoryStore::UpdateCustomer(const Customer& customer) {
+  auto checked = CheckCustomer(customer);
+  if (!checked.ok()) return checked.status();
+  std::lock_guard lock(mu_);
+  const auto it = customers_.find(customer.id);
+  if (it == customers_.end()) return NotFound("customer " + std::to_string(customer.id.value()));
+  if (Status s = CheckIdentitiesFreeLocked(*checked, customer.id); !s.ok()) return s;
+  Customer stored = std::move(checked).value();
+  stored.created = it->second.created;
+  it->second = std::move(stored);
+  return Status::Ok();
+}
+
+Result<Customer> MemoryStore::GetCustomer(CustomerId id) {
+  std::lock_guard lock(mu_);
+  const auto it = customers_.find(id);
+  if (it == customers_.end()) return NotFound("customer " + std::to_string(id.value()));
+  return it->second;
+}
+
+Result<Customer> MemoryStore::FindCustomerByIdentity(const CustomerIdentity& identity) {
+  std::lock_guard lock(mu_);
+  for (const auto& [id, customer] : customers_) {
+    if (std::find(customer.identities.begin(), customer.identities.end(), identity) !=
+        customer.identities.end()) {
+      return customer;
+    }
+  }
+  return NotFound("no customer with identity " + std::string(ChannelName(identity.channel)) + ":" +
+                  identity.address);
+}
+
+Result<std::vector<Customer>> MemoryStore::SearchCustomers(const std::string& prefix,
+                                                           size_t limit) {
+  std::lock_guard lock(mu_);
+  std::vector<Customer> out;
+  for (const auto& [id, customer] : customers_) {
+    bool match = StartsWithIgnoreCase(customer.name, prefix);
+    for (const auto& identity : customer.identities) {
+      match = match || identity.address.starts_with(prefix);
+    }
+    if (match) out.push_back(customer);
+  }
+  std::sort(out.begin(), out.end(), [](const Customer& a, const Customer& b) {
+    return std::tie(a.name, a.id) < std::tie(b.name, b.id);
+  });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+Result<uint64_t> MemoryStore::AddNote(const CustomerNote& note) {
+  std::lock_guard lock(mu_);
+  if (!customers_.contains(note.customer)) {
+    return NotFound("customer " + std::to_string(note.customer.value()));
+  }
+  CustomerNote stored = note;
+  stored.id = next_note_++;
+  notes_[stored.id] = stored;
+  return stored.id;
+}
+
+Result<std::vector<CustomerNote>> MemoryStore::Notes(CustomerId id) {
+  std::lock_guard lock(mu_);
+  if (!customers_.contains(id)) return NotFound("customer " + std::to_string(id.value()));
+  std::vector<CustomerNote> out;
+  for (const auto& [note_id, note] : notes_) {
+    if (note.customer == id) out.push_back(note);
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const CustomerNote& a, const CustomerNote& b) { return a.at < b.at; });
+  return out;
+}
+
+Result<std::vector<ContactRecord>> MemoryStore::Timeline(CustomerId id, size_t limit) {
+  std::lock_guard lock(mu_);
+  if (!customers_.contains(id)) return NotFound("customer " + std::to_string(id.value()));
+  std::vector<ContactRecord> out;
+  for (const auto& [contact_id, contact] : contacts_) {
+    if (contact.customer == id) out.push_back(contact);
+  }
+  std::sort(out.begin(), out.end(), [](const ContactRecord& a, const ContactRecord& b) {
+    return std::tie(b.times.arrived, b.id) < std::tie(a.times.arrived, a.id);
+  });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+Result<CustomerExport> MemoryStore::ExportCustomer(CustomerId id) {
+  CustomerExport out;
+  auto customer = GetCustomer(id);
+  if (!customer.ok()) return customer.status();
+  out.customer = std::move(customer).value();
+  auto notes = Notes(id);
+  if (!notes.ok()) return notes.status();
+  out.notes = std::move(notes).value();
+  auto contacts = Timeline(id, SIZE_MAX);
+  if (!contacts.ok()) return contacts.status();
+  out.contacts = std::move(contacts).value();
+  std::reverse(out.contacts.begin(), out.contacts.end());
+  return out;
+}
+
+Status MemoryStore::EraseCustomer(CustomerId id) {
+  std::lock_guard lock(mu_);
+  if (customers_.erase(id) == 0) return NotFound("customer " + std::to_string(id.value()));
+  std::erase_if(notes_, [id](const auto& entry) { return entry.second.customer == id; });
+  for (auto& [contact_id, contact] : contacts_) {
+    if (contact.customer == id) {
+      contact.customer = CustomerId();
+      contact.attributes.clear();
+    }
+  }
+  return Status::Ok();
+}
+
+Result<uint64_t> MemoryStore::Purge(DataClass data_class, TimePoint cutoff) {
+  std::lock_guard lock(mu_);
+  switch (data_class) {
+    case DataClass::kEvents:
+      return static_cast<uint64_t>(
+          std::erase_if(events_, [cutoff](const auto& e) { return e.second.event.time < cutoff; }));
+    case DataClass::kContactHistory:
+      return static_cast<uint64_t>(std::erase_if(contacts_, [cutoff](const auto& c) {
+        return c.second.state == ContactState::kClosed && c.second.times.closed < cutoff;
+      }));
+  }
+  return InvalidArgument("unknown data class");
+}
+
+Status MemoryStore::Backup(const std::string& /*path*/) {
+  return Unavailable("the memory store keeps nothing to back up");
+}
+
+}  // namespace parley::store

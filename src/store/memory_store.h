@@ -1,0 +1,71 @@
+#pragma once
+// MemoryStore: the Store port in memory, for unit tests of the core and of the engine. It keeps
+// the same rules as SqliteStore (both pass store_conformance.h) but nothing survives the object.
+// Thread-safe: every call takes one mutex; AppendAsync commits at once and runs its callback on
+// the calling thread before returning. Backup is kUnavailable.
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "ports/store.h"
+
+namespace parley::store {
+
+class MemoryStore final : public ports::Store {
+ public:
+  MemoryStore() = default;
+  static ports::StorePtr Create() { return std::make_unique<MemoryStore>(); }
+
+  // EventJournal
+  void AppendAsync(ports::JournalBatch batch, ports::AppendCallback done) override;
+  Result<ports::SequenceRange> Append(ports::JournalBatch batch) override;
+  Result<std::vector<ports::JournalEntry>> ReadAfter(ports::Sequence after, size_t limit) override;
+  Result<ports::Sequence> LastSequence() override;
+
+  // ContactRecords
+  Result<ports::RecoveryState> LoadRecoveryState() override;
+  Result<ports::ContactRecord> GetContact(ContactId id) override;
+
+  // ConfigDocuments
+  Result<uint64_t> PutConfig(const ports::ConfigDocument& doc, uint64_t expected_version) override;
+  Result<ports::ConfigDocument> CurrentConfig() override;
+  Result<std::vector<ports::ConfigDocument>> ConfigHistory(size_t limit, bool with_text) override;
+  Result<ports::ConfigDocument> GetConfig(uint64_t version) override;
+
+  // CustomerRecords
+  Result<ports::CustomerId> CreateCustomer(const ports::Customer& customer) override;
+  Status UpdateCustomer(const ports::Customer& customer) override;
+  Result<ports::Customer> GetCustomer(ports::CustomerId id) override;
+  Result<ports::Customer> FindCustomerByIdentity(const ports::CustomerIdentity& identity) override;
+  Result<std::vector<ports::Customer>> SearchCustomers(const std::string& prefix,
+                                                       size_t limit) override;
+  Result<uint64_t> AddNote(const ports::CustomerNote& note) override;
+  Result<std::vector<ports::CustomerNote>> Notes(ports::CustomerId id) override;
+  Result<std::vector<ports::ContactRecord>> Timeline(ports::CustomerId id, size_t limit) override;
+  Result<ports::CustomerExport> ExportCustomer(ports::CustomerId id) override;
+  Status EraseCustomer(ports::CustomerId id) override;
+
+  // Maintenance
+  Result<uint64_t> Purge(ports::DataClass data_class, TimePoint cutoff) override;
+  Status Backup(const std::string& path) override;
+
+ private:
+  Result<ports::SequenceRange> AppendLocked(ports::JournalBatch&& batch);
+  Status CheckIdentitiesFreeLocked(const ports::Customer& customer, ports::CustomerId self) const;
+
+  std::mutex mu_;
+  ports::Sequence last_seq_ = 0;                            // GUARDED_BY(mu_)
+  std::map<ports::Sequence, ports::JournalEntry> events_;   // GUARDED_BY(mu_)
+  std::map<ContactId, ports::ContactRecord> contacts_;      // GUARDED_BY(mu_)
+  std::map<std::string, ports::AgentRecord> agents_;        // GUARDED_BY(mu_)
+  std::vector<ports::ConfigDocument> configs_;              // GUARDED_BY(mu_), version i+1 at i
+  uint64_t next_customer_ = 1;                              // GUARDED_BY(mu_)
+  std::map<ports::CustomerId, ports::Customer> customers_;  // GUARDED_BY(mu_)
+  uint64_t next_note_ = 1;                                  // GUARDED_BY(mu_)
+  std::map<uint64_t, ports::CustomerNote> notes_;           // GUARDED_BY(mu_)
+};
+
+}  // namespace parley::store

@@ -1,0 +1,1177 @@
+#include "store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <future>
+#include <utility>
+
+#include "store/records.h"
+
+namespace parley::store {
+
+using namespace ports;  // NOLINT(google-build-using-namespace): this file implements the port.
+
+// ---------------------------------------------------------------------------------------------
+// Schema
+
+const std::vector<SqliteMigration>& SqliteMigrations() {
+  static const std::vector<SqliteMigration> kMigrations = {
+      {1, "journal, contact and agent records, configuration documents", R"sql(
+CREATE TABLE journal_meta (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  last_seq INTEGER NOT NULL
+);
+INSERT INTO journal_meta (id, last_seq) VALUES (1, 0);
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY,
+  time_us INTEGER NOT NULL,
+  type INTEGER NOT NULL,
+  contact_id INTEGER NOT NULL,
+  agent INTEGER NOT NULL,
+  queue INTEGER NOT NULL,
+  channel INTEGER NOT NULL,
+  value INTEGER NOT NULL,
+  text BLOB NOT NULL,
+  config_version INTEGER NOT NULL
+);
+CREATE INDEX events_by_time ON events (time_us);
+CREATE TABLE contacts (
+  id INTEGER PRIMARY KEY,
+  channel INTEGER NOT NULL,
+  direction INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  queue TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  attributes TEXT NOT NULL,
+  arrived_us INTEGER NOT NULL,
+  queued_us INTEGER NOT NULL,
+  offered_us INTEGER NOT NULL,
+  answered_us INTEGER NOT NULL,
+  wrap_up_us INTEGER NOT NULL,
+  closed_us INTEGER NOT NULL,
+  queue_order INTEGER NOT NULL
+);
+CREATE INDEX contacts_open ON contacts (state) WHERE state <> 5;
+CREATE INDEX contacts_closed ON contacts (closed_us) WHERE state = 5;
+CREATE TABLE agents (
+  name TEXT PRIMARY KEY,
+  presence INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  since_us INTEGER NOT NULL
+);
+CREATE TABLE config_documents (
+  version INTEGER PRIMARY KEY,
+  yaml TEXT NOT NULL,
+  applied_by TEXT NOT NULL,
+  applied_us INTEGER NOT NULL,
+  comment TEXT NOT NULL
+);
+)sql"},
+      {2, "customers: identities, tags, notes; contacts link to customers", R"sql(
+CREATE TABLE customers (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  name_lower TEXT NOT NULL,
+  fields TEXT NOT NULL,
+  created_us INTEGER NOT NULL,
+  updated_us INTEGER NOT NULL
+);
+CREATE INDEX customers_by_name ON customers (name_lower);
+CREATE TABLE customer_identities (
+  channel INTEGER NOT NULL,
+  address TEXT NOT NULL,
+  customer_id INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+  PRIMARY KEY (channel, address)
+);
+CREATE INDEX customer_identities_by_address ON customer_identities (address);
+CREATE INDEX customer_identities_by_customer ON customer_identities (customer_id);
+CREATE TABLE customer_tags (
+  customer_id INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+  tag TEXT NOT NULL,
+  PRIMARY KEY (customer_id, tag)
+);
+CREATE TABLE customer_notes (
+  id INTEGER PRIMARY KEY,
+  customer_id INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+  at_us INTEGER NOT NULL,
+  author TEXT NOT NULL,
+  text TEXT NOT NULL
+);
+CREATE INDEX customer_notes_by_customer ON customer_notes (customer_id, at_us);
+ALTER TABLE contacts ADD COLUMN customer_id INTEGER REFERENCES customers (id) ON DELETE SET NULL;
+CREATE INDEX contacts_by_customer ON contacts (customer_id, arrived_us) WHERE customer_id IS NOT NULL;
+)sql"},
+      // TODO(issue 4, auth): users, roles, API tokens and the audit log are the next steps.
+  };
+  return kMigrations;
+}
+
+int SqliteSchemaVersion() { return SqliteMigrations().back().version; }
+
+namespace {
+
+// Maps an SQLite result code to the port's codes, naming what was being done.
+Status SqliteError(sqlite3* db, int rc, std::string_view what) {
+  std::string message =
+      std::string(what) + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return Conflict(std::move(message));
+      }
+      return InvalidArgument(std::move(message));
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+      return Unavailable(std::move(message));
+    case SQLITE_NOTADB:
+      return InvalidArgument(std::move(message));
+    default:
+      return Internal(std::move(message));
+  }
+}
+
+int64_t ToColumn(uint64_t v) { return static_cast<int64_t>(v); }
+uint64_t FromColumn(int64_t v) { return static_cast<uint64_t>(v); }
+
+// The byte after every UTF-8 string that starts with a prefix: [prefix, prefix + "\xff") is the
+// prefix range under binary collation, since 0xff never occurs in UTF-8.
+std::string PrefixEnd(std::string prefix) { return prefix + '\xff'; }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Statements
+
+void SqliteStore::StatementDeleter::operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+
+// A cached prepared statement in use; resets it when it goes out of scope so the next user finds
+// it clean. Lives only while mu_ is held.
+class SqliteStore::Statement {
+ public:
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  Statement(Statement&& other) noexcept
+      : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)) {}
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  Statement& operator=(Statement&&) = delete;
+  ~Statement() {
+    if (stmt_ != nullptr) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
+
+  Statement& Bind(int index, int64_t v) {
+    sqlite3_bind_int64(stmt_, index, v);
+    return *this;
+  }
+  Statement& BindText(int index, std::string_view v) {
+    sqlite3_bind_text(stmt_, index, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& BindBlob(int index, std::string_view v) {
+    sqlite3_bind_blob(stmt_, index, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& BindNull(int index) {
+    sqlite3_bind_null(stmt_, index);
+    return *this;
+  }
+
+  // True for a row, false when done; an error otherwise.
+  Result<bool> Step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return SqliteError(db_, sqlite3_extended_errcode(db_), sqlite3_sql(stmt_));
+  }
+  // Steps a statement that returns no rows.
+  Status Run() {
+    auto r = Step();
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::string Text(int col) const {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
+    return p == nullptr ? std::string()
+                        : std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+Result<SqliteStore::Statement> SqliteStore::Prepare(const char* sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(db_, rc, std::string("prepare ") + sql);
+    it = statements_.emplace(sql, std::unique_ptr<sqlite3_stmt, StatementDeleter>(stmt)).first;
+  }
+  return Statement(db_, it->second.get());
+}
+
+Status SqliteStore::Exec(const char* sql) {
+  auto stmt = Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  return stmt->Run();
+}
+
+namespace {
+
+// Runs `body` in a transaction on a connection whose mutex the caller holds; rolls back on error.
+template <typename Exec, typename Body>
+Status InTransaction(Exec&& exec, Body&& body) {
+  if (Status s = exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  Status s = body();
+  if (s.ok()) s = exec("COMMIT");
+  if (!s.ok()) (void)exec("ROLLBACK");
+  return s;
+}
+
+// One-off statements on a connection that is not (yet) a SqliteStore.
+Status ExecRaw(sqlite3* db, const std::string& sql, std::string_view what) {
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  if (rc == SQLITE_OK) return Status::Ok();
+  std::string message = std::string(what) + ": " + (error != nullptr ? error : sqlite3_errstr(rc));
+  sqlite3_free(error);
+  return SqliteError(nullptr, sqlite3_extended_errcode(db), message);
+}
+
+// The first column of the first row of `sql` as an integer (nullopt: no row).
+Result<std::optional<int64_t>> QueryInt(sqlite3* db, const char* sql) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(db, sqlite3_extended_errcode(db), sql);
+  std::optional<int64_t> out;
+  rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW) out = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    return SqliteError(db, sqlite3_extended_errcode(db), sql);
+  }
+  return out;
+}
+
+// Brings the database to SqliteSchemaVersion() in one transaction, or explains why it cannot.
+Status Migrate(sqlite3* db, const std::string& path) {
+  auto exec = [db](const std::string& sql) { return ExecRaw(db, sql, "migrate: " + sql); };
+  return InTransaction(exec, [&]() -> Status {
+    auto app_id = QueryInt(db, "PRAGMA application_id");
+    if (!app_id.ok()) return app_id.status();
+    auto has_version = QueryInt(
+        db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+    if (!has_version.ok()) return has_version.status();
+    const int64_t application = app_id->value_or(0);
+    int64_t version = 0;
+    if (application != 0 && application != kParleyApplicationId) {
+      return InvalidArgument(path + ": not a Parley database (SQLite application_id " +
+                             std::to_string(application) + ")");
+    }
+    if (has_version->has_value()) {
+      auto v = QueryInt(db, "SELECT version FROM schema_version");
+      if (!v.ok()) return v.status();
+      if (!v->has_value()) return Internal(path + ": schema_version table is empty");
+      version = **v;
+    } else {
+      auto tables = QueryInt(db, "SELECT count(*) FROM sqlite_master");
+      if (!tables.ok()) return tables.status();
+      if (tables->value_or(0) != 0) {
+        return InvalidArgument(path +
+                               ": not a Parley database (it has tables but no schema_version)");
+      }
+      if (Status s = exec("CREATE TABLE schema_version (version INTEGER NOT NULL);"
+                          "INSERT INTO schema_version (version) VALUES (0)");
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (version > SqliteSchemaVersion()) {
+      return InvalidArgument(path + ": database schema version " + std::to_string(version) +
+                             " is newer than this Parley supports (" +
+                             std::to_string(SqliteSchemaVersion()) +
+                             "); run a newer Parley or restore a backup made by this version");
+    }
+    for (const auto& step : SqliteMigrations()) {
+      if (step.version <= version) continue;
+      if (Status s = exec(step.sql); !s.ok()) {
+        return Internal(path + ": migration to schema version " + std::to_string(step.version) +
+                        " (" + step.description + ") failed: " + s.message());
+      }
+      version = step.version;
+    }
+    if (Status s = exec("UPDATE schema_version SET version = " + std::to_string(version));
+        !s.ok()) {
+      return s;
+    }
+    return exec("PRAGMA application_id = " + std::to_string(kParleyApplicationId));
+  });
+}
+
+// Copies `src` to a new file `dest` page by page; `lock`/`unlock` bracket each step so a live
+// store keeps serving between steps (SQLite restarts or updates the copy when the source
+// changes, so the result is consistent as of the last step).
+template <typename Lock>
+Status CopyDatabase(sqlite3* src, const std::string& dest, Lock&& locked_step_guard) {
+  std::error_code ec;
+  if (std::filesystem::exists(dest, ec)) return Conflict(dest + ": already exists");
+  const std::string partial = dest + ".partial";
+  std::filesystem::remove(partial, ec);
+  sqlite3* out = nullptr;
+  int rc =
+      sqlite3_open_v2(partial.c_str(), &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = SqliteError(out, rc, "backup: cannot create " + partial);
+    sqlite3_close(out);
+    return s;
+  }
+  sqlite3_backup* backup = sqlite3_backup_init(out, "main", src, "main");
+  if (backup == nullptr) {
+    Status s = SqliteError(out, sqlite3_extended_errcode(out), "backup: cannot start");
+    sqlite3_close(out);
+    std::filesystem::remove(partial, ec);
+    return s;
+  }
+  int busy_retries = 0;
+  for (;;) {
+    rc = locked_step_guard([&] { return sqlite3_backup_step(backup, 256); });
+    if (rc == SQLITE_OK) {
+      busy_retries = 0;
+    } else if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && busy_retries++ < 1000) {
+      sqlite3_sleep(5);  // another process holds a lock the copy needs
+    } else {
+      break;
+    }
+  }
+  sqlite3_backup_finish(backup);
+  Status s = rc == SQLITE_DONE ? Status::Ok() : SqliteError(out, rc, "backup to " + dest);
+  if (s.ok()) s = ExecRaw(out, "PRAGMA journal_mode = WAL", "backup: set WAL");
+  sqlite3_close(out);
+  if (s.ok()) {
+    std::filesystem::rename(partial, dest, ec);
+    if (ec) s = Unavailable("backup: rename " + partial + " to " + dest + ": " + ec.message());
+  }
+  if (!s.ok()) std::filesystem::remove(partial, ec);
+  return s;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Opening and closing
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
+                                                       const Options& options) {
+  std::error_code ec;
+  if (!options.create_if_missing && !std::filesystem::exists(path, ec)) {
+    return NotFound(path + ": no such database");
+  }
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (options.create_if_missing) flags |= SQLITE_OPEN_CREATE;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  auto fail = [&](Status s) {
+    sqlite3_close(db);
+    return s;
+  };
+  if (rc != SQLITE_OK) return fail(SqliteError(db, rc, path + ": cannot open"));
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count() / 1000));
+  // The first read of the header tells a foreign file apart.
+  if (auto probe = QueryInt(db, "PRAGMA application_id"); !probe.ok()) {
+    if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_NOTADB) {
+      return fail(InvalidArgument(path + ": not a Parley database (not an SQLite file)"));
+    }
+    return fail(probe.status());
+  }
+  if (Status s =
+          ExecRaw(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL", path + ": settings");
+      !s.ok()) {
+    return fail(s);
+  }
+  auto mode = [&]() -> Result<std::string> {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &stmt, nullptr) != SQLITE_OK) {
+      return SqliteError(db, sqlite3_extended_errcode(db), "journal_mode");
+    }
+    std::string out;
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+      out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  }();
+  if (!mode.ok()) return fail(mode.status());
+  if (*mode != "wal") return fail(Unavailable(path + ": cannot switch to WAL (got " + *mode + ")"));
+  if (Status s = Migrate(db, path); !s.ok()) return fail(s);
+  auto last = QueryInt(db, "SELECT last_seq FROM journal_meta WHERE id = 1");
+  if (!last.ok()) return fail(last.status());
+  if (!last->has_value()) return fail(Internal(path + ": journal_meta row is missing"));
+
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db, path, options));
+  store->last_seq_ = FromColumn(**last);
+  return store;
+}
+
+SqliteStore::SqliteStore(sqlite3* db, std::string path, const Options& options)
+    : path_(std::move(path)), options_(options), db_(db) {
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard lock(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  writer_.join();
+  std::lock_guard lock(mu_);
+  statements_.clear();
+  sqlite3_close(db_);
+}
+
+uint64_t SqliteStore::group_commits() const {
+  std::lock_guard lock(mu_);
+  return group_commits_;
+}
+
+Status SqliteStore::BackupFile(const std::string& source, const std::string& dest) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(source.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = SqliteError(db, rc, source + ": cannot open");
+    sqlite3_close(db);
+    return s;
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, 5000);
+  Status s = [&]() -> Status {
+    auto app = QueryInt(db, "PRAGMA application_id");
+    if (!app.ok()) return InvalidArgument(source + ": not a Parley database");
+    if (app->value_or(0) != kParleyApplicationId) {
+      return InvalidArgument(source + ": not a Parley database");
+    }
+    return CopyDatabase(db, dest, [](auto step) { return step(); });
+  }();
+  sqlite3_close(db);
+  return s;
+}
+
+Status SqliteStore::Backup(const std::string& path) {
+  return CopyDatabase(db_, path, [&](auto step) {
+    std::lock_guard guard(mu_);
+    return step();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Journal writer
+
+void SqliteStore::AppendAsync(JournalBatch batch, AppendCallback done) {
+  {
+    std::lock_guard lock(queue_mu_);
+    if (!stopping_) {
+      queue_.push_back(Pending{std::move(batch), std::move(done)});
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  done(Unavailable(path_ + ": store is closing"));
+}
+
+Result<SequenceRange> SqliteStore::Append(JournalBatch batch) {
+  std::promise<Result<SequenceRange>> promise;
+  auto future = promise.get_future();
+  AppendAsync(std::move(batch),
+              [&promise](Result<SequenceRange> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+void SqliteStore::WriterLoop() {
+  std::vector<Pending> group;
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_cv_.wait(lock, [this] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) return;  // stopping, and everything queued is committed
+      if (queue_.size() <= options_.max_group_batches) {
+        group.swap(queue_);
+      } else {
+        const auto end = queue_.begin() + static_cast<ptrdiff_t>(options_.max_group_batches);
+        group.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
+        queue_.erase(queue_.begin(), end);
+      }
+    }
+    CommitGroup(group);
+    for (auto& p : group) p.done(std::move(p.result));
+    group.clear();
+  }
+}
+
+void SqliteStore::CommitGroup(std::vector<Pending>& group) {
+  std::lock_guard lock(mu_);
+  if (Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) {
+    for (auto& p : group) p.result = s;
+    return;
+  }
+  Sequence next = last_seq_;
+  for (auto& p : group) {
+    const Sequence first = next + 1;
+    Status s = Exec("SAVEPOINT batch");
+    if (s.ok()) s = WriteBatch(p.batch, first);
+    if (s.ok()) {
+      s = Exec("RELEASE batch");
+    } else {
+      (void)Exec("ROLLBACK TO batch");
+      (void)Exec("RELEASE batch");
+    }
+    if (!s.ok()) {
+      p.result = s;
+      continue;
+    }
+    next += p.batch.events.size();
+    p.result = SequenceRange{first, next};
+  }
+  Status s = Status::Ok();
+  if (next != last_seq_) {
+    auto update = Prepare("UPDATE journal_meta SET last_seq = ?1 WHERE id = 1");
+    s = update.ok() ? update->Bind(1, ToColumn(next)).Run() : update.status();
+  }
+  if (s.ok()) s = Exec("COMMIT");
+  if (!s.ok()) {
+    (void)Exec("ROLLBACK");
+    for (auto& p : group) {
+      if (p.result.ok()) p.result = Unavailable("journal commit failed: " + s.message());
+    }
+    return;
+  }
+  last_seq_ = next;
+  ++group_commits_;
+}
+
+Status SqliteStore::WriteBatch(const JournalBatch& batch, Sequence first) {
+  for (const auto& c : batch.contacts) {
+    if (!c.id.valid()) return InvalidArgument("contact record: id must not be 0");
+    if (c.customer.valid()) {
+      auto exists = Prepare("SELECT 1 FROM customers WHERE id = ?1");
+      if (!exists.ok()) return exists.status();
+      auto row = exists->Bind(1, ToColumn(c.customer.value())).Step();
+      if (!row.ok()) return row.status();
+      if (!*row) {
+        return InvalidArgument("contact " + std::to_string(c.id.value()) +
+                               " refers to unknown customer " + std::to_string(c.customer.value()));
+      }
+    }
+  }
+  for (const auto& a : batch.agents) {
+    if (a.name.empty()) return InvalidArgument("agent record: name must not be empty");
+  }
+  Sequence seq = first;
+  for (const auto& e : batch.events) {
+    auto insert = Prepare(
+        "INSERT INTO events (seq, time_us, type, contact_id, agent, queue, channel, value, text, "
+        "config_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    if (!insert.ok()) return insert.status();
+    Status s = insert->Bind(1, ToColumn(seq++))
+                   .Bind(2, ToMicros(e.time))
+                   .Bind(3, static_cast<int64_t>(e.type))
+                   .Bind(4, ToColumn(e.contact.value()))
+                   .Bind(5, e.agent)
+                   .Bind(6, e.queue)
+                   .Bind(7, static_cast<int64_t>(e.channel))
+                   .Bind(8, e.value)
+                   .BindBlob(9, e.text)
+                   .Bind(10, ToColumn(batch.config_version))
+                   .Run();
+    if (!s.ok()) return s;
+  }
+  for (const auto& c : batch.contacts) {
+    auto upsert = Prepare(
+        "INSERT INTO contacts (id, channel, direction, state, queue, agent, priority, attributes, "
+        "arrived_us, queued_us, offered_us, answered_us, wrap_up_us, closed_us, queue_order, "
+        "customer_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+        "?16) ON CONFLICT (id) DO UPDATE SET channel = excluded.channel, direction = "
+        "excluded.direction, state = excluded.state, queue = excluded.queue, agent = "
+        "excluded.agent, priority = excluded.priority, attributes = excluded.attributes, "
+        "arrived_us = excluded.arrived_us, queued_us = excluded.queued_us, offered_us = "
+        "excluded.offered_us, answered_us = excluded.answered_us, wrap_up_us = "
+        "excluded.wrap_up_us, closed_us = excluded.closed_us, queue_order = excluded.queue_order, "
+        "customer_id = excluded.customer_id");
+    if (!upsert.ok()) return upsert.status();
+    upsert->Bind(1, ToColumn(c.id.value()))
+        .Bind(2, static_cast<int64_t>(c.channel))
+        .Bind(3, static_cast<int64_t>(c.direction))
+        .Bind(4, static_cast<int64_t>(c.state))
+        .BindText(5, c.queue)
+        .BindText(6, c.agent)
+        .Bind(7, c.priority)
+        .BindText(8, AttributesToJson(c.attributes))
+        .Bind(9, ToMicros(c.times.arrived))
+        .Bind(10, ToMicros(c.times.queued))
+        .Bind(11, ToMicros(c.times.offered))
+        .Bind(12, ToMicros(c.times.answered))
+        .Bind(13, ToMicros(c.times.wrap_up))
+        .Bind(14, ToMicros(c.times.closed))
+        .Bind(15, ToColumn(c.queue_order));
+    if (c.customer.valid()) {
+      upsert->Bind(16, ToColumn(c.customer.value()));
+    } else {
+      upsert->BindNull(16);
+    }
+    if (Status s = upsert->Run(); !s.ok()) return s;
+  }
+  for (const auto& a : batch.agents) {
+    auto upsert = Prepare(
+        "INSERT INTO agents (name, presence, reason, since_us) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (name) DO UPDATE SET presence = excluded.presence, reason = "
+        "excluded.reason, since_us = excluded.since_us");
+    if (!upsert.ok()) return upsert.status();
+    Status s = upsert->BindText(1, a.name)
+                   .Bind(2, static_cast<int64_t>(a.presence))
+                   .BindText(3, a.reason)
+                   .Bind(4, ToMicros(a.since))
+                   .Run();
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<JournalEntry>> SqliteStore::ReadAfter(Sequence after, size_t limit) {
+  std::lock_guard lock(mu_);
+  auto select = Prepare(
+      "SELECT seq, time_us, type, contact_id, agent, queue, channel, value, text, config_version "
+      "FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+  if (!select.ok()) return select.status();
+  select->Bind(1, ToColumn(after))
+      .Bind(2, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+  std::vector<JournalEntry> out;
+  for (;;) {
+    auto row = select->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    const int64_t type = select->Int(2);
+    const int64_t channel = select->Int(6);
+    if (type < 0 || type >= kEventTypeCount || channel < 0 || channel >= kChannelCount) {
+      return Internal(path_ + ": event " + std::to_string(select->Int(0)) +
+                      " has an unknown type or channel");
+    }
+    JournalEntry entry;
+    entry.seq = FromColumn(select->Int(0));
+    entry.event.time = FromMicros(select->Int(1));
+    entry.event.type = static_cast<EventType>(type);
+    entry.event.contact = ContactId(FromColumn(select->Int(3)));
+    entry.event.agent = static_cast<AgentIndex>(select->Int(4));
+    entry.event.queue = static_cast<QueueIndex>(select->Int(5));
+    entry.event.channel = static_cast<Channel>(channel);
+    entry.event.value = select->Int(7);
+    entry.event.text = select->Text(8);
+    entry.config_version = FromColumn(select->Int(9));
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+Result<Sequence> SqliteStore::LastSequence() {
+  std::lock_guard lock(mu_);
+  return last_seq_;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contact and agent records
+
+// The schema's partial indices and the purge name kClosed as the literal 5 (a bound parameter
+// would keep SQLite from using a partial index).
+static_assert(static_cast<int>(ContactState::kClosed) == 5);
+
+#define PARLEY_CONTACT_SELECT                                                                 \
+  "SELECT id, channel, direction, state, queue, agent, priority, attributes, arrived_us, "    \
+  "queued_us, offered_us, answered_us, wrap_up_us, closed_us, queue_order, customer_id FROM " \
+  "contacts "
+
+Result<std::vector<ContactRecord>> SqliteStore::LoadContacts(const char* sql, int64_t arg,
+                                                             int64_t limit) {
+  auto select = Prepare(sql);
+  if (!select.ok()) return select.status();
+  select->Bind(1, arg).Bind(2, limit);
+  std::vector<ContactRecord> out;
+  for (;;) {
+    auto row = select->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    ContactRecord c;
+    c.id = ContactId(FromColumn(select->Int(0)));
+    const int64_t channel = select->Int(1), direction = select->Int(2), state = select->Int(3);
+    if (channel < 0 || channel >= kChannelCount || direction < 0 || direction > 1 || state < 0 ||
+        state > static_cast<int64_t>(ContactState::kClosed)) {
+      return Internal(path_ + ": contact " + std::to_string(c.id.value()) +
+                      " has an unknown channel, direction or state");
+    }
+    c.channel = static_cast<Channel>(channel);
+    c.direction = static_cast<Direction>(direction);
+    c.state = static_cast<ContactState>(state);
+    c.queue = select->Text(4);
+    c.agent = select->Text(5);
+    c.priority = static_cast<int32_t>(select->Int(6));
+    auto attributes = AttributesFromJson(select->Text(7));
+    if (!attributes.ok()) {
+      return Internal(path_ + ": contact " + std::to_string(c.id.value()) + ": " +
+                      attributes.status().message());
+    }
+    c.attributes = std::move(attributes).value();
+    c.times.arrived = FromMicros(select->Int(8));
+    c.times.queued = FromMicros(select->Int(9));
+    c.times.offered = FromMicros(select->Int(10));
+    c.times.answered = FromMicros(select->Int(11));
+    c.times.wrap_up = FromMicros(select->Int(12));
+    c.times.closed = FromMicros(select->Int(13));
+    c.queue_order = FromColumn(select->Int(14));
+    if (!select->IsNull(15)) c.customer = CustomerId(FromColumn(select->Int(15)));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<RecoveryState> SqliteStore::LoadRecoveryState() {
+  std::lock_guard lock(mu_);
+  RecoveryState state;
+  state.last_seq = last_seq_;
+  auto contacts = LoadContacts(PARLEY_CONTACT_SELECT
+                               "WHERE state <> 5 ORDER BY queue, queued_us, queue_order, id "
+                               "LIMIT ?2",
+                               0, -1);
+  if (!contacts.ok()) return contacts.status();
+  state.open_contacts = std::move(contacts).value();
+  auto select = Prepare("SELECT name, presence, reason, since_us FROM agents ORDER BY name");
+  if (!select.ok()) return select.status();
+  for (;;) {
+    auto row = select->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    const int64_t presence = select->Int(1);
+    if (presence < 0 || presence > static_cast<int64_t>(Presence::kNotReady)) {
+      return Internal(path_ + ": agent " + select->Text(0) + " has an unknown presence");
+    }
+    state.agents.push_back({.name = select->Text(0),
+                            .presence = static_cast<Presence>(presence),
+                            .reason = select->Text(2),
+                            .since = FromMicros(select->Int(3))});
+  }
+  return state;
+}
+
+Result<ContactRecord> SqliteStore::GetContact(ContactId id) {
+  std::lock_guard lock(mu_);
+  auto contacts =
+      LoadContacts(PARLEY_CONTACT_SELECT "WHERE id = ?1 LIMIT ?2", ToColumn(id.value()), 1);
+  if (!contacts.ok()) return contacts.status();
+  if (contacts->empty()) return NotFound("contact " + std::to_string(id.value()));
+  return std::move(contacts->front());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration documents
+
+namespace {
+
+template <typename Stmt>
+ConfigDocument ConfigFromRow(const Stmt& s) {
+  return {.version = FromColumn(s.Int(0)),
+          .yaml = s.Text(1),
+          .applied_by = s.Text(2),
+          .applied_at = FromMicros(s.Int(3)),
+          .comment = s.Text(4)};
+}
+
+}  // namespace
+
+Result<uint64_t> SqliteStore::PutConfig(const ConfigDocument& doc, uint64_t expected_version) {
+  std::lock_guard lock(mu_);
+  uint64_t version = 0;
+  Status s = InTransaction(
+      [this](const char* sql) { return Exec(sql); },
+      [&]() -> Status {
+        auto current = Prepare("SELECT coalesce(max(version), 0) FROM config_documents");
+        if (!current.ok()) return current.status();
+        auto row = current->Step();
+        if (!row.ok()) return row.status();
+        const uint64_t at = FromColumn(current->Int(0));
+        if (at != expected_version) {
+          return Conflict("configuration is at version " + std::to_string(at) + ", not " +
+                          std::to_string(expected_version) + "; reload and apply again");
+        }
+        version = at + 1;
+        auto insert = Prepare(
+            "INSERT INTO config_documents (version, yaml, applied_by, applied_us, comment) "
+            "VALUES (?1, ?2, ?3, ?4, ?5)");
+        if (!insert.ok()) return insert.status();
+        return insert->Bind(1, ToColumn(version))
+            .BindText(2, doc.yaml)
+            .BindText(3, doc.applied_by)
+            .Bind(4, ToMicros(doc.applied_at))
+            .BindText(5, doc.comment)
+            .Run();
+      });
+  if (!s.ok()) return s;
+  return version;
+}
+
+Result<ConfigDocument> SqliteStore::CurrentConfig() {
+  std::lock_guard lock(mu_);
+  auto select = Prepare(
+      "SELECT version, yaml, applied_by, applied_us, comment FROM config_documents "
+      "ORDER BY version DESC LIMIT 1");
+  if (!select.ok()) return select.status();
+  auto row = select->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return NotFound("no configuration has been applied yet");
+  return ConfigFromRow(*select);
+}
+
+Result<std::vector<ConfigDocument>> SqliteStore::ConfigHistory(size_t limit, bool with_text) {
+  std::lock_guard lock(mu_);
+  auto select = Prepare(
+      "SELECT version, CASE WHEN ?1 THEN yaml ELSE '' END, applied_by, applied_us, comment "
+      "FROM config_documents ORDER BY version DESC LIMIT ?2");
+  if (!select.ok()) return select.status();
+  select->Bind(1, with_text ? 1 : 0)
+      .Bind(2, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+  std::vector<ConfigDocument> out;
+  for (;;) {
+    auto row = select->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back(ConfigFromRow(*select));
+  }
+  return out;
+}
+
+Result<ConfigDocument> SqliteStore::GetConfig(uint64_t version) {
+  std::lock_guard lock(mu_);
+  auto select = Prepare(
+      "SELECT version, yaml, applied_by, applied_us, comment FROM config_documents "
+      "WHERE version = ?1");
+  if (!select.ok()) return select.status();
+  auto row = select->Bind(1, ToColumn(version)).Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return NotFound("configuration version " + std::to_string(version));
+  return ConfigFromRow(*select);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Customers
+
+Result<Customer> SqliteStore::LoadCustomer(CustomerId id) {
+  auto select = Prepare("SELECT name, fields, created_us, updated_us FROM customers WHERE id = ?1");
+  if (!select.ok()) return select.status();
+  auto row = select->Bind(1, ToColumn(id.value())).Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return NotFound("customer " + std::to_string(id.value()));
+  Customer c;
+  c.id = id;
+  c.name = select->Text(0);
+  c.fields_json = select->Text(1);
+  c.created = FromMicros(select->Int(2));
+  c.updated = FromMicros(select->Int(3));
+  auto identities = Prepare(
+      "SELECT channel, address FROM customer_identities WHERE customer_id = ?1 "
+      "ORDER BY channel, address");
+  if (!identities.ok()) return identities.status();
+  identities->Bind(1, ToColumn(id.value()));
+  for (;;) {
+    auto r = identities->Step();
+    if (!r.ok()) return r.status();
+    if (!*r) break;
+    const int64_t channel = identities->Int(0);
+    if (channel < 0 || channel >= kChannelCount) {
+      return Internal(path_ + ": customer " + std::to_string(id.value()) +
+                      " has an identity on an unknown channel");
+    }
+    c.identities.push_back({static_cast<Channel>(channel), identities->Text(1)});
+  }
+  auto tags = Prepare("SELECT tag FROM customer_tags WHERE customer_id = ?1 ORDER BY tag");
+  if (!tags.ok()) return tags.status();
+  tags->Bind(1, ToColumn(id.value()));
+  for (;;) {
+    auto r = tags->Step();
+    if (!r.ok()) return r.status();
+    if (!*r) break;
+    c.tags.push_back(tags->Text(0));
+  }
+  return c;
+}
+
+Status SqliteStore::CheckIdentitiesFree(const Customer& customer, CustomerId self) {
+  for (const auto& identity : customer.identities) {
+    auto select =
+        Prepare("SELECT customer_id FROM customer_identities WHERE channel = ?1 AND address = ?2");
+    if (!select.ok()) return select.status();
+    auto row = select->Bind(1, static_cast<int64_t>(identity.channel))
+                   .BindText(2, identity.address)
+                   .Step();
+    if (!row.ok()) return row.status();
+    if (*row && FromColumn(select->Int(0)) != self.value()) {
+      return Conflict("identity " + std::string(ChannelName(identity.channel)) + ":" +
+                      identity.address + " already belongs to customer " +
+                      std::to_string(select->Int(0)));
+    }
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::WriteIdentitiesAndTags(const Customer& customer) {
+  const int64_t id = ToColumn(customer.id.value());
+  for (const char* sql : {"DELETE FROM customer_identities WHERE customer_id = ?1",
+                          "DELETE FROM customer_tags WHERE customer_id = ?1"}) {
+    auto del = Prepare(sql);
+    if (!del.ok()) return del.status();
+    if (Status s = del->Bind(1, id).Run(); !s.ok()) return s;
+  }
+  for (const auto& identity : customer.identities) {
+    auto insert = Prepare(
+        "INSERT INTO customer_identities (channel, address, customer_id) VALUES (?1, ?2, ?3)");
+    if (!insert.ok()) return insert.status();
+    Status s = insert->Bind(1, static_cast<int64_t>(identity.channel))
+                   .BindText(2, identity.address)
+                   .Bind(3, id)
+                   .Run();
+    if (!s.ok()) return s;
+  }
+  for (const auto& tag : customer.tags) {
+    auto insert = Prepare("INSERT INTO customer_tags (customer_id, tag) VALUES (?1, ?2)");
+    if (!insert.ok()) return insert.status();
+    if (Status s = insert->Bind(1, id).BindText(2, tag).Run(); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Result<CustomerId> SqliteStore::CreateCustomer(const Customer& customer) {
+  auto checked = CheckCustomer(customer);
+  if (!checked.ok()) return checked.status();
+  std::lock_guard lock(mu_);
+  Status s = InTransaction(
+      [this](const char* sql) { return Exec(sql); },
+      [&]() -> Status {
+        if (Status free = CheckIdentitiesFree(*checked, CustomerId()); !free.ok()) return free;
+        auto insert = Prepare(
+            "INSERT INTO customers (name, name_lower, fields, created_us, updated_us) "
+            "VALUES (?1, ?2, ?3, ?4, ?5)");
+        if (!insert.ok()) return insert.status();
+        Status r = insert->BindText(1, checked->name)
+                       .BindText(2, LowerAscii(checked->name))
+                       .BindText(3, checked->fields_json)
+                       .Bind(4, ToMicros(checked->created))
+                       .Bind(5, ToMicros(checked->updated))
+                       .Run();
+        if (!r.ok()) return r;
+        checked->id = CustomerId(FromColumn(sqlite3_last_insert_rowid(db_)));
+        return WriteIdentitiesAndTags(*checked);
+      });
+  if (!s.ok()) return s;
+  return checked->id;
+}
+
+Status SqliteStore::UpdateCustomer(const Customer& customer) {
+  auto checked = CheckCustomer(customer);
+  if (!checked.ok()) return checked.status();
+  std::lock_guard lock(mu_);
+  return InTransaction(
+      [this](const char* sql) { return Exec(sql); },
+      [&]() -> Status {
+        auto update = Prepare(
+            "UPDATE customers SET name = ?2, name_lower = ?3, fields = ?4, updated_us = ?5 "
+            "WHERE id = ?1");
+        if (!update.ok()) return update.status();
+        Status r = update->Bind(1, ToColumn(customer.id.value()))
+                       .BindText(2, checked->name)
+                       .BindText(3, LowerAscii(checked->name))
+                       .BindText(4, checked->fields_json)
+                       .Bind(5, ToMicros(checked->updated))
+                       .Run();
+        if (!r.ok()) return r;
+        if (sqlite3_changes(db_) == 0)
+          return NotFound("customer " + std::to_string(customer.id.value()));
+        if (Status free = CheckIdentitiesFree(*checked, customer.id); !free.ok()) return free;
+        return WriteIdentitiesAndTags(*checked);
+      });
+}
+
+Result<Customer> SqliteStore::GetCustomer(CustomerId id) {
+  std::lock_guard lock(mu_);
+  return LoadCustomer(id);
+}
+
+Result<Customer> SqliteStore::FindCustomerByIdentity(const CustomerIdentity& identity) {
+  std::lock_guard lock(mu_);
+  auto select =
+      Prepare("SELECT customer_id FROM customer_identities WHERE channel = ?1 AND address = ?2");
+  if (!select.ok()) return select.status();
+  auto row =
+      select->Bind(1, static_cast<int64_t>(identity.channel)).BindText(2, identity.address).Step();
+  if (!row.ok()) return row.status();
+  if (!*row) {
+    return NotFound("no customer with identity " + std::string(ChannelName(identity.channel)) +
+                    ":" + identity.address);
+  }
+  const CustomerId id(FromColumn(select->Int(0)));
+  return LoadCustomer(id);
+}
+
+Result<std::vector<Customer>> SqliteStore::SearchCustomers(const std::string& prefix,
+                                                           size_t limit) {
+  std::lock_guard lock(mu_);
+  // Prefix ranges rather than LIKE: they use the indices, and '%' and '_' stay literal.
+  auto select = Prepare(
+      "SELECT id FROM customers WHERE id IN ("
+      "SELECT id FROM customers WHERE name_lower >= ?1 AND name_lower < ?2 "
+      "UNION SELECT customer_id FROM customer_identities WHERE address >= ?3 AND address < ?4) "
+      "ORDER BY name, id LIMIT ?5");
+  if (!select.ok()) return select.status();
+  const std::string lower = LowerAscii(prefix);
+  select->BindText(1, lower)
+      .BindText(2, PrefixEnd(lower))
+      .BindText(3, prefix)
+      .BindText(4, PrefixEnd(prefix))
+      .Bind(5, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+  std::vector<CustomerId> ids;
+  for (;;) {
+    auto row = select->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    ids.emplace_back(FromColumn(select->Int(0)));
+  }
+  std::vector<Customer> out;
+  for (CustomerId id : ids) {
+    auto c = LoadCustomer(id);
+    if (!c.ok()) return c.status();
+    out.push_back(std::move(c).value());
+  }
+  return out;
+}
+
+Result<uint64_t> SqliteStore::AddNote(const CustomerNote& note) {
+  std::lock_guard lock(mu_);
+  auto exists = Prepare("SELECT 1 FROM customers WHERE id = ?1");
+  if (!exists.ok()) return exists.status();
+  auto row = exists->Bind(1, ToColumn(note.customer.value())).Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return NotFound("customer " + std::to_string(note.customer.value()));
+  auto insert = Prepare(
+      "INSERT INTO customer_notes (customer_id, at_us, author, text) VALUES (?1, ?2, ?3, ?4)");
+  if (!insert.ok()) return insert.status();
+  Status s = insert->Bind(1, ToColumn(note.customer.value()))
+                 .Bind(2, ToMicros(note.at))
+                 .BindText(3, note.author)
+                 .BindText(4, note.text)
+                 .Run();
+  if (!s.ok()) return s;
+  return FromColumn(sqlite3_last_insert_rowid(db_));
+}
+
+Result<std::vector<CustomerNote>> SqliteStore::LoadNotes(CustomerId id) {
+  auto exists = Prepare("SELECT 1 FROM customers WHERE id = ?1");
+  if (!exists.ok()) return exists.status();
+  auto found = exists->Bind(1, ToColumn(id.value())).Step();
+  if (!found.ok()) return found.status();
+  if (!*found) return NotFound("customer " + std::to_string(id.value()));
+  auto select = Prepare(
+      "SELECT id, at_us, author, text FROM customer_notes WHERE customer_id = ?1 "
+      "ORDER BY at_us, id");
+  if (!select.ok()) return select.status();
+  select->Bind(1, ToColumn(id.value()));
+  std::vector<CustomerNote> out;
+  for (;;) {
+    auto row = select->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back({.id = FromColumn(select->Int(0)),
+                   .customer = id,
+                   .at = FromMicros(select->Int(1)),
+                   .author = select->Text(2),
+                   .text = select->Text(3)});
+  }
+  return out;
+}
+
+Result<std::vector<CustomerNote>> SqliteStore::Notes(CustomerId id) {
+  std::lock_guard lock(mu_);
+  return LoadNotes(id);
+}
+
+Result<std::vector<ContactRecord>> SqliteStore::Timeline(CustomerId id, size_t limit) {
+  std::lock_guard lock(mu_);
+  if (auto c = LoadCustomer(id); !c.ok()) return c.status();
+  return LoadContacts(
+      PARLEY_CONTACT_SELECT "WHERE customer_id = ?1 ORDER BY arrived_us DESC, id DESC LIMIT ?2",
+      ToColumn(id.value()), static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+}
+
+Result<CustomerExport> SqliteStore::ExportCustomer(CustomerId id) {
+  std::lock_guard lock(mu_);
+  CustomerExport out;
+  auto customer = LoadCustomer(id);
+  if (!customer.ok()) return customer.status();
+  out.customer = std::move(customer).value();
+  auto notes = LoadNotes(id);
+  if (!notes.ok()) return notes.status();
+  out.notes = std::move(notes).value();
+  auto contacts =
+      LoadContacts(PARLEY_CONTACT_SELECT "WHERE customer_id = ?1 ORDER BY arrived_us, id LIMIT ?2",
+                   ToColumn(id.value()), -1);
+  if (!contacts.ok()) return contacts.status();
+  out.contacts = std::move(contacts).value();
+  return out;
+}
+
+Status SqliteStore::EraseCustomer(CustomerId id) {
+  std::lock_guard lock(mu_);
+  return InTransaction(
+      [this](const char* sql) { return Exec(sql); },
+      [&]() -> Status {
+        auto unlink = Prepare(
+            "UPDATE contacts SET customer_id = NULL, attributes = '[]' WHERE customer_id = ?1");
+        if (!unlink.ok()) return unlink.status();
+        if (Status s = unlink->Bind(1, ToColumn(id.value())).Run(); !s.ok()) return s;
+        // Identities, tags and notes go with the row (ON DELETE CASCADE).
+        auto erase = Prepare("DELETE FROM customers WHERE id = ?1");
+        if (!erase.ok()) return erase.status();
+        if (Status s = erase->Bind(1, ToColumn(id.value())).Run(); !s.ok()) return s;
+        if (sqlite3_changes(db_) == 0) return NotFound("customer " + std::to_string(id.value()));
+        return Status::Ok();
+      });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retention
+
+Result<uint64_t> SqliteStore::Purge(DataClass data_class, TimePoint cutoff) {
+  std::lock_guard lock(mu_);
+  const char* sql = nullptr;
+  switch (data_class) {
+    case DataClass::kEvents:
+      sql = "DELETE FROM events WHERE time_us < ?1";
+      break;
+    case DataClass::kContactHistory:
+      sql = "DELETE FROM contacts WHERE state = 5 AND closed_us < ?1";
+      break;
+  }
+  if (sql == nullptr) return InvalidArgument("unknown data class");
+  auto del = Prepare(sql);
+  if (!del.ok()) return del.status();
+  if (Status s = del->Bind(1, ToMicros(cutoff)).Run(); !s.ok()) return s;
+  return static_cast<uint64_t>(sqlite3_changes64(db_));
+}
+
+}  // namespace parley::store
