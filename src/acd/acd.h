@@ -47,8 +47,8 @@ struct AcdOptions {
   // Attach a full explanation (every member agent considered, with reasons and scores) to each
   // offer, kept per contact and returned by LastOfferExplanation(). Costs O(members) per offer.
   bool explain_offers = false;
-  // Day number of a time in the site's time zone, for fewest-contacts ("handled today"). When
-  // empty, RoutingSettings::utc_offset_minutes is used.
+  // Day number of a time in the site's time zone, for fewest-contacts ("handled today"); see
+  // config::SiteDayFunction. When empty, days are UTC days.
   std::function<int64_t(TimePoint)> day_of;
 };
 

@@ -51,7 +51,7 @@ struct Acd::Impl {
   TimePoint Now() const { return clock.Now(); }
   int64_t DayOf(TimePoint t) const {
     if (options.day_of) return options.day_of(t);
-    const int64_t us = ToMicros(t) + int64_t{settings.utc_offset_minutes} * 60'000'000;
+    const int64_t us = ToMicros(t);  // UTC days
     return us >= 0 ? us / kMicrosPerDay : (us - kMicrosPerDay + 1) / kMicrosPerDay;
   }
 

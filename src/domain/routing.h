@@ -120,7 +120,6 @@ struct QueueDef {
 struct RoutingSettings {
   uint32_t max_consecutive_misses = 3;  // then the agent goes Not Ready "missed"; 0: never
   Duration reoffer_delay = Seconds(5);  // an agent who refused a contact is skipped this long
-  int32_t utc_offset_minutes = 0;       // site day boundary for fewest-contacts counts
   std::string time_zone = "UTC";
   bool operator==(const RoutingSettings&) const = default;
 };
