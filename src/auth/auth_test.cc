@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
+#include <regex>
 
 #include "auth/audit.h"
 #include "auth/authenticator.h"
@@ -515,6 +517,12 @@ TEST_F(AuthTest, LockoutAfterRepeatedFailuresOnTheVirtualClock) {
   clock.AdvanceTo(kT0 + Seconds(300));
   EXPECT_TRUE(auth_.Login("bob", "bob's long secret", "192.0.2.1", clock.Now()).ok());
   EXPECT_EQ(auth_.counters().throttled, 2u);
+  // An administrator can end a lockout early; an agent cannot.
+  for (int i = 0; i < 5; ++i) (void)auth_.Login("bob", "wrong password", "192.0.2.1", clock.Now());
+  const Principal bob = Who("bob", {Role::kAgent}, "north", "bob", bob_id_);
+  EXPECT_EQ(auth_.Unlock(bob, "bob", clock.Now()).code(), StatusCode::kPermissionDenied);
+  ASSERT_TRUE(auth_.Unlock(Admin(), "BOB", clock.Now()).ok());
+  EXPECT_TRUE(auth_.Login("bob", "bob's long secret", "192.0.2.1", clock.Now()).ok());
 }
 
 TEST_F(AuthTest, SessionsExpireWhenIdleAndAtTheAbsoluteLimit) {
@@ -868,6 +876,29 @@ TEST(AuditTest, AppendOnlyNumberedQueryableAndSunk) {
   window.from = kT0 + Seconds(2);
   EXPECT_EQ(log.Query(window).size(), 1u);
   EXPECT_EQ(AuditOutcomeName(AuditOutcome::kDenied), "denied");
+}
+
+// docs/security.md shows the role x permission table; it must be the code's.
+TEST(SecurityDocsTest, RoleTableMatchesTheCode) {
+  std::ifstream in(std::string(PARLEY_SOURCE_DIR) + "/docs/security.md");
+  ASSERT_TRUE(in) << "docs/security.md is missing";
+  const std::regex row(R"(^\| `([a-z_.]+)` \|(( [a-z_-]+ \|){6})$)");
+  std::map<std::string, std::string> documented;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, row)) documented[m[1]] = m[2];
+  }
+  ASSERT_EQ(documented.size(), kPermissionCount);
+  for (size_t i = 0; i < kPermissionCount; ++i) {
+    const auto p = static_cast<Permission>(i);
+    std::string expected;
+    for (Role r : kAllRoles) {
+      const Reach reach = RoleReach(r, p);
+      expected += " " + std::string(reach == Reach::kNone ? "-" : ReachName(reach)) + " |";
+    }
+    EXPECT_EQ(documented[std::string(PermissionName(p))], expected) << PermissionName(p);
+  }
 }
 
 }  // namespace

@@ -203,6 +203,16 @@ Status Authenticator::SetDisabled(const Principal& who, uint64_t user_id, bool d
   return s;
 }
 
+Status Authenticator::Unlock(const Principal& who, std::string_view login, TimePoint now) {
+  const std::string name = NormalizeLogin(login);
+  const Decision d = Authorize(who, Permission::kUsersManage, Scope::Global());
+  audit_.Append(now, who.login, "user.unlock", "user:" + name,
+                d ? AuditOutcome::kOk : AuditOutcome::kDenied, d.reason);
+  if (!d) return PermissionDenied(d.reason);
+  throttle_.Unlock(name);
+  return Status::Ok();
+}
+
 LoginCounters Authenticator::counters() const {
   return {attempts_.load(), successes_.load(),           failures_.load(), throttled_.load(),
           lockouts_.load(), dummy_verifications_.load(), rehashes_.load()};

@@ -78,6 +78,9 @@ class Authenticator {
   // Disables or enables a user (users.manage); disabling ends its sessions and tokens.
   Status SetDisabled(const Principal& who, uint64_t user_id, bool disabled, TimePoint now);
 
+  // Ends a lockout of `login` early (users.manage).
+  Status Unlock(const Principal& who, std::string_view login, TimePoint now);
+
   LoginCounters counters() const;
 
  private:
