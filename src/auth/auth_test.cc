@@ -853,6 +853,57 @@ TEST(SipDigestTest, RepeatedFailuresBanAnAddressForAWhile) {
   EXPECT_EQ(c.rejected_while_banned, 1u);
 }
 
+TEST(SipDigestTest, CheckSipCredentialsEndToEnd) {
+  PasswordHasher hasher(PasswordLimits::ForTests());
+  UserDirectory users(hasher);
+  const uint64_t id = *users.Create({"alice", "", {Role::kAgent}, "north", "alice"}, kT0);
+  ASSERT_TRUE(users.SetSipPassword(id, "parley.example", "alice sip secret", kT0).ok());
+  const ports::UserRecord alice = *users.FindById(id);
+  const NonceIssuer nonces(RandomBytes(32), Seconds(300));
+  SipGuard guard({3, Seconds(60), Seconds(600), 1000});
+  const auto creds = [&](DigestAlgorithm a, std::string_view password, TimePoint issued) {
+    DigestCredentials c{"alice",
+                        "parley.example",
+                        nonces.Issue("parley.example", issued),
+                        "sip:parley.example",
+                        "",
+                        a,
+                        "auth",
+                        "0a4f113b",
+                        "00000001"};
+    c.response = DigestResponse(c, "REGISTER", ComputeHa1(a, "alice", "parley.example", password));
+    return c;
+  };
+  const std::string addr = "198.51.100.20";
+  for (DigestAlgorithm a : {DigestAlgorithm::kMd5, DigestAlgorithm::kSha256}) {
+    EXPECT_EQ(CheckSipCredentials(creds(a, "alice sip secret", kT0), "REGISTER", &alice, nonces,
+                                  guard, addr, kT0 + Seconds(1)),
+              SipAuthResult::kOk);
+  }
+  // Right password, old nonce: stale, and not counted as a failure.
+  EXPECT_EQ(CheckSipCredentials(creds(DigestAlgorithm::kSha256, "alice sip secret", kT0),
+                                "REGISTER", &alice, nonces, guard, addr, kT0 + Seconds(400)),
+            SipAuthResult::kStale);
+  // The web password is not the SIP password; an unknown user fails the same way.
+  EXPECT_EQ(CheckSipCredentials(creds(DigestAlgorithm::kSha256, "wrong", kT0), "REGISTER", &alice,
+                                nonces, guard, addr, kT0),
+            SipAuthResult::kDenied);
+  EXPECT_EQ(CheckSipCredentials(creds(DigestAlgorithm::kSha256, "alice sip secret", kT0),
+                                "REGISTER", nullptr, nonces, guard, addr, kT0),
+            SipAuthResult::kDenied);
+  EXPECT_EQ(CheckSipCredentials(creds(DigestAlgorithm::kMd5, "x", kT0), "REGISTER", &alice, nonces,
+                                guard, addr, kT0),
+            SipAuthResult::kDenied);
+  // Three failures within the window: banned, even with the right password.
+  EXPECT_EQ(CheckSipCredentials(creds(DigestAlgorithm::kMd5, "alice sip secret", kT0), "REGISTER",
+                                &alice, nonces, guard, addr, kT0 + Seconds(2)),
+            SipAuthResult::kBanned);
+  EXPECT_EQ(
+      CheckSipCredentials(creds(DigestAlgorithm::kMd5, "alice sip secret", kT0 + Seconds(700)),
+                          "REGISTER", &alice, nonces, guard, addr, kT0 + Seconds(701)),
+      SipAuthResult::kOk);
+}
+
 // ---- audit ----
 
 TEST(AuditTest, AppendOnlyNumberedQueryableAndSunk) {

@@ -17,7 +17,8 @@ void EnsureSodium();
 using Sha256Digest = std::array<uint8_t, 32>;
 
 Sha256Digest Sha256(std::string_view data);
-// Lower-case hex of SHA-256 / MD5 of `data`.
+// Lower-case hex of SHA-256 / MD5 of `data`. Md5Hex returns "" where OpenSSL refuses MD5
+// (FIPS mode); an empty HA1 never verifies.
 std::string Sha256Hex(std::string_view data);
 std::string Md5Hex(std::string_view data);
 // HMAC-SHA-256 of `data` under `key` (any length).

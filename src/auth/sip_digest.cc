@@ -150,4 +150,24 @@ void SipGuard::Prune(TimePoint now) {
   }
 }
 
+SipAuthResult CheckSipCredentials(const DigestCredentials& c, std::string_view method,
+                                  const ports::UserRecord* user, const NonceIssuer& nonces,
+                                  SipGuard& guard, std::string_view address, TimePoint now) {
+  if (guard.IsBanned(address, now)) return SipAuthResult::kBanned;
+  const NonceCheck nonce = nonces.Check(c.nonce, c.realm, now);
+  bool ok = user && !user->disabled && nonce != NonceCheck::kInvalid && c.username == user->login &&
+            c.realm == user->sip_realm;
+  if (ok) {
+    ok = VerifyDigest(
+        c, method, c.algorithm == DigestAlgorithm::kMd5 ? user->sip_ha1_md5 : user->sip_ha1_sha256);
+  }
+  if (!ok) {
+    guard.RecordFailure(address, now);
+    return SipAuthResult::kDenied;
+  }
+  if (nonce == NonceCheck::kStale) return SipAuthResult::kStale;
+  guard.RecordSuccess(address);
+  return SipAuthResult::kOk;
+}
+
 }  // namespace parley::auth

@@ -15,6 +15,7 @@
 
 #include "auth/mutex.h"
 #include "base/time.h"
+#include "ports/auth_store.h"
 
 namespace parley::auth {
 
@@ -109,5 +110,20 @@ class SipGuard {
   std::map<std::string, Entry, std::less<>> entries_ PARLEY_GUARDED_BY(mu_);
   mutable Counters counters_ PARLEY_GUARDED_BY(mu_);
 };
+
+enum class SipAuthResult : uint8_t {
+  kOk,
+  kStale,   // right credentials on an expired nonce: challenge again with stale=true
+  kDenied,  // wrong or unknown: challenge again (and count a failure)
+  kBanned,  // the address is banned: answer 403 without a challenge
+};
+
+// One request's whole check, for the SIP adapter: ban, user (null when the username is unknown;
+// disabled users and a realm other than the stored one are refused), nonce, then the digest
+// against the stored HA1 of the algorithm used. Failures are counted in `guard`; a success
+// clears the address's count.
+SipAuthResult CheckSipCredentials(const DigestCredentials& c, std::string_view method,
+                                  const ports::UserRecord* user, const NonceIssuer& nonces,
+                                  SipGuard& guard, std::string_view address, TimePoint now);
 
 }  // namespace parley::auth
