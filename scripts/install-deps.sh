@@ -12,6 +12,7 @@ packages=(
   libhowardhinnant-date-dev
   libsqlite3-dev
   libabsl-dev
+  libsodium-dev libssl-dev
 )
 
 missing=()

@@ -39,7 +39,7 @@ const std::vector<SchemaSection>& ConfigSchema() {
   static const std::vector<SchemaSection> kSchema = {
       {"top level",
        {"include", "site", "routing", "skills", "teams", "agents", "queues", "schedules", "flows",
-        "entry_points"}},
+        "entry_points", "users"}},
       {"site", {"name", "time_zone"}},
       {"routing", {"max_consecutive_misses", "reoffer_delay"}},
       {"skills[]", {"name", "description"}},
@@ -59,6 +59,7 @@ const std::vector<SchemaSection>& ConfigSchema() {
       {"flows[]", {"name", "description", "start", "time_zone", "steps"}},
       {"flows[].steps[]", {"id", "type", "next", "exits"}},
       {"entry_points[]", {"channel", "address", "flow"}},
+      {"users[]", {"login", "name", "roles", "team", "agent"}},
   };
   return kSchema;
 }
@@ -240,7 +241,8 @@ class Parser {
 
   void Parse() {
     config_ = std::make_unique<Config>();
-    std::vector<Item> site, routing, skills, teams, agents, queues, schedules, flows, entries;
+    std::vector<Item> site, routing, skills, teams, agents, queues, schedules, flows, entries,
+        users;
     for (size_t i = 0; i < fragments_.size(); ++i) {
       const YAML::Node& root = fragments_[i].root;
       const YamlReader& r = readers_[i];
@@ -273,6 +275,7 @@ class Parser {
       collect_list("schedules", &schedules);
       collect_list("flows", &flows);
       collect_list("entry_points", &entries);
+      collect_list("users", &users);
     }
     ParseSite(site);
     ParseRouting(routing);
@@ -304,6 +307,123 @@ class Parser {
     for (const Item& item : schedules) ParseSchedule(item);
     for (const Item& item : flows) ParseFlow(item);
     for (const Item& item : entries) ParseEntryPoint(item);
+    for (const Item& item : users) ParseUser(item);
+  }
+
+  // ---- users ----
+
+  void ParseUser(const Item& item) {
+    const YamlReader& r = R(item);
+    if (!r.ExpectMap(item.node, "each user (a map with 'login' and 'roles')")) return;
+    YAML::Node n = r.Require(item.node, "login", "user");
+    std::optional<std::string> login;
+    if (n.IsDefined()) login = r.String(n, "user login");
+    const std::string where = login ? "user '" + *login + "'" : "user";
+    // Secrets are refused by name, with the reason, before the generic unknown-key check.
+    std::vector<std::string_view> known = KeysOf("users[]");
+    for (std::string_view secret : {"password", "password_hash", "sip_password"}) {
+      std::optional<YAML::Node> key_node;
+      for (const auto& kv : item.node) {
+        if (kv.first.IsScalar() && kv.first.Scalar() == secret) key_node = kv.first;
+      }
+      if (!key_node) continue;
+      known.push_back(secret);
+      r.Error(*key_node, "'" + std::string(secret) + "' is not allowed in " + where +
+                             ": passwords never live in configuration files (they would be "
+                             "readable by anyone who can read or export the file); set passwords "
+                             "through the web UI or the API, which keep only a hash (see "
+                             "docs/security.md)");
+    }
+    r.CheckKeys(item.node, where, known);
+    if (!login) return;
+    if (!IsValidLoginName(*login)) {
+      r.Error(n, "invalid login '" + *login +
+                     "'; use 1-64 characters a-z, 0-9, '.', '_', '-', starting with a letter "
+                     "or digit");
+      return;
+    }
+    if (!NewName(&user_names_, "user", *login, n, r)) return;
+    UserDef u;
+    u.login = *login;
+    u.display_name = *login;
+    if (auto d = YamlReader::Get(item.node, "name"); d.IsDefined()) {
+      if (auto v = r.String(d, "name of " + where)) u.display_name = *v;
+    }
+    bool ok = true;
+    YAML::Node roles = r.Require(item.node, "roles", where);
+    if (roles.IsDefined()) {
+      std::vector<YAML::Node> entries;
+      if (roles.IsScalar()) {
+        entries.push_back(roles);
+      } else if (r.ExpectSequence(roles, "roles of " + where)) {
+        for (const auto& e : roles) entries.push_back(e);
+      }
+      for (const auto& e : entries) {
+        auto name = r.String(e, "role of " + where);
+        if (!name) {
+          ok = false;
+          continue;
+        }
+        auto role = ParseRole(*name);
+        if (!role) {
+          std::vector<std::string_view> names;
+          for (Role k : kAllRoles) names.push_back(RoleName(k));
+          const std::string hint = NearestKey(*name, names);
+          r.Error(e, "unknown role '" + *name + "' in " + where +
+                         (hint.empty() ? "" : "; did you mean '" + hint + "'?") +
+                         " (roles: " + RoleList() + ")");
+          ok = false;
+          continue;
+        }
+        if (std::find(u.roles.begin(), u.roles.end(), *role) != u.roles.end()) {
+          r.Error(e, "role '" + *name + "' is listed twice in " + where);
+          ok = false;
+          continue;
+        }
+        u.roles.push_back(*role);
+      }
+      if (ok && u.roles.empty()) {
+        r.Error(roles, where + " needs at least one role (roles: " + RoleList() + ")");
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+    if (auto t = YamlReader::Get(item.node, "team"); t.IsDefined()) {
+      auto team = Resolve(SourceKind::kTeam, t, r, where);
+      if (team) u.team = *team;
+      ok &= team.has_value();
+    }
+    YAML::Node agent_node = YamlReader::Get(item.node, "agent");
+    if (agent_node.IsDefined()) {
+      auto agent = Resolve(SourceKind::kAgent, agent_node, r, where);
+      if (agent) {
+        auto [it, inserted] = agent_users_.emplace(*agent, *login);
+        if (!inserted) {
+          r.Error(agent_node, "agent '" + agent_node.Scalar() + "' is already linked to user '" +
+                                  it->second + "'; an agent is one user's");
+          ok = false;
+        }
+        u.agent = *agent;
+      }
+      ok &= agent.has_value();
+    }
+    if (!ok) return;
+    const auto has = [&](Role role) {
+      return std::find(u.roles.begin(), u.roles.end(), role) != u.roles.end();
+    };
+    if (has(Role::kAgent) && u.agent == kNone) {
+      r.Error(n, where +
+                     " has role agent but no 'agent'; set agent: to the agent id this user "
+                     "works as");
+      return;
+    }
+    if (has(Role::kTeamLead) && u.team == kNone &&
+        (u.agent == kNone || config_->routing.agents[u.agent].team == kNone)) {
+      r.Error(n, where + " has role team_lead but no team; set team: to the team it leads");
+      return;
+    }
+    config_->users.push_back(std::move(u));
   }
 
   // ---- flows, schedules, entry points ----
@@ -1024,7 +1144,8 @@ class Parser {
   std::array<std::map<std::string, uint32_t, std::less<>>, 4> index_;
   std::array<std::vector<std::string>, 4> names_;
   std::unique_ptr<Config> config_;
-  std::map<std::string, SourcePos> schedule_names_, flow_names_, entry_names_;
+  std::map<std::string, SourcePos> schedule_names_, flow_names_, entry_names_, user_names_;
+  std::map<AgentIndex, std::string> agent_users_;  // agent -> the user linked to it
 };
 
 // ---- overrides ----

@@ -18,6 +18,7 @@
 #include "config/yaml_util.h"
 #include "domain/flow_def.h"
 #include "domain/routing.h"
+#include "domain/user.h"
 
 namespace parley::config {
 
@@ -55,6 +56,9 @@ struct Config {
   // Contact flows, schedules and entry points as written; src/flow compiles and checks the
   // steps (CompileFlows), config checks names, schedules and entry points.
   FlowConfig flows;
+  // Users and their roles (`users:`), in the order written. Passwords are never part of the
+  // configuration: they are set through the API and stored hashed (docs/security.md).
+  std::vector<UserDef> users;
   std::vector<std::string> files;  // the files read: the root first, then includes in order
 };
 

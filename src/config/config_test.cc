@@ -191,6 +191,89 @@ TEST(ConfigTest, DemoConfigValidates) {
   ASSERT_TRUE(config.ok()) << (errors.empty() ? "" : errors[0].ToString());
   EXPECT_EQ((*config)->routing.queues.size(), 3u);
   EXPECT_EQ((*config)->routing.agents.size(), 12u);
+  // An administrator, two supervisors, two team leads, a QA analyst, a wallboard and one user
+  // per agent (the team leads are agents too).
+  EXPECT_EQ((*config)->users.size(), 17u);
+}
+
+// ---- users ----
+
+constexpr const char* kUsersBase = R"(
+teams: [{name: north}, {name: south}]
+agents:
+  - {id: alice, team: north}
+  - {id: bob, team: south}
+)";
+
+TEST(ConfigUsersTest, UsersWithRolesTeamsAndAgents) {
+  auto config = ParseOk(std::string(kUsersBase) + R"(
+users:
+  - {login: root, name: Root Admin, roles: [administrator]}
+  - {login: alice, roles: [agent, team_lead], agent: alice}
+  - {login: lead.south, roles: team_lead, team: south}
+  - {login: bob, roles: [agent], agent: bob}
+)");
+  ASSERT_TRUE(config);
+  ASSERT_EQ(config->users.size(), 4u);
+  EXPECT_EQ(config->users[0],
+            (UserDef{"root", "Root Admin", {Role::kAdministrator}, kNone, kNone}));
+  EXPECT_EQ(config->users[1],
+            (UserDef{"alice", "alice", {Role::kAgent, Role::kTeamLead}, kNone, 0}));
+  EXPECT_EQ(config->users[2], (UserDef{"lead.south", "lead.south", {Role::kTeamLead}, 1, kNone}));
+  EXPECT_EQ(config->users[3].agent, 1u);
+}
+
+TEST(ConfigUsersTest, PasswordsAreRefusedWithTheReason) {
+  const auto errors = Errors(std::string(kUsersBase) +
+                             "users:\n  - {login: root, roles: [administrator], password: "
+                             "hunter22}\n");
+  ASSERT_EQ(errors.size(), 1u) << errors[0];
+  EXPECT_THAT(errors[0], HasSubstr("test.yaml:7:43: 'password' is not allowed in user 'root': "
+                                   "passwords never live in configuration files"));
+  // The value itself is never echoed.
+  EXPECT_THAT(errors[0], ::testing::Not(HasSubstr("hunter22")));
+  EXPECT_THAT(FirstError("users:\n  - {login: x, roles: [wallboard], sip_password: s3cret}\n"),
+              HasSubstr("'sip_password' is not allowed in user 'x'"));
+}
+
+TEST(ConfigUsersTest, UnknownRoleTeamAgentAndDuplicates) {
+  EXPECT_EQ(FirstError("users:\n  - {login: x, roles: [supervsor]}\n"),
+            "test.yaml:2:24: unknown role 'supervsor' in user 'x'; did you mean 'supervisor'? "
+            "(roles: administrator, supervisor, team_lead, qa_analyst, agent, wallboard)");
+  EXPECT_EQ(FirstError(std::string(kUsersBase) +
+                       "users:\n  - {login: x, roles: [team_lead], team: west}\n"),
+            "test.yaml:7:42: unknown team 'west' in user 'x'; known teams: north, south");
+  EXPECT_EQ(FirstError(std::string(kUsersBase) +
+                       "users:\n  - {login: x, roles: [agent], agent: carol}\n"),
+            "test.yaml:7:39: unknown agent 'carol' in user 'x'; known agents: alice, bob");
+  EXPECT_EQ(FirstError("users:\n  - {login: x, roles: [qa_analyst]}\n  - {login: x, roles: "
+                       "[wallboard]}\n"),
+            "test.yaml:3:13: duplicate user 'x' (first defined at test.yaml:2:13)");
+  EXPECT_EQ(FirstError("users:\n  - {login: x, roles: [agent, agent], agent: a}\nagents: [{id: "
+                       "a}]\n"),
+            "test.yaml:2:31: role 'agent' is listed twice in user 'x'");
+  EXPECT_EQ(FirstError(std::string(kUsersBase) +
+                       "users:\n  - {login: a1, roles: [agent], agent: alice}\n  - {login: a2, "
+                       "roles: [agent], agent: alice}\n"),
+            "test.yaml:8:40: agent 'alice' is already linked to user 'a1'; an agent is one "
+            "user's");
+}
+
+TEST(ConfigUsersTest, RoleRequirementsAndLoginNames) {
+  EXPECT_THAT(FirstError("users:\n  - {login: x, roles: [agent]}\n"),
+              HasSubstr("2:13: user 'x' has role agent but no 'agent'"));
+  EXPECT_THAT(FirstError("users:\n  - {login: x, roles: [team_lead]}\n"),
+              HasSubstr("2:13: user 'x' has role team_lead but no team"));
+  EXPECT_THAT(FirstError("users:\n  - {login: x, roles: []}\n"),
+              HasSubstr("2:23: user 'x' needs at least one role"));
+  EXPECT_THAT(FirstError("users:\n  - {login: Bob Smith, roles: [wallboard]}\n"),
+              HasSubstr("2:13: invalid login 'Bob Smith'; use 1-64 characters"));
+  EXPECT_THAT(FirstError("users:\n  - {roles: [wallboard]}\n"),
+              HasSubstr("missing required key 'login' in user"));
+  EXPECT_THAT(Errors("users:\n  - {login: x, role: [wallboard]}\n"),
+              ElementsAre(HasSubstr("2:5: missing required key 'roles' in user 'x'"),
+                          HasSubstr("2:16: unknown key 'role' in user 'x'; did you mean "
+                                    "'roles'?")));
 }
 
 // ---- syntax ----
