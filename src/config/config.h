@@ -48,6 +48,31 @@ class SourceMap {
   std::map<std::pair<std::string, size_t>, SourceLocation, std::less<>> steps_;
 };
 
+// A reason code (Not Ready) or a disposition code (wrap-up).
+struct CodeDef {
+  std::string code;  // what the API and events carry, e.g. "lunch"
+  std::string label;  // what people read, e.g. "Lunch break" (the code when not given)
+  bool operator==(const CodeDef&) const = default;
+};
+
+// An outgoing webhook (`webhooks:`): signed POSTs of the chosen event types to a URL. The
+// signing secret is never in the file: `secret_env` names the environment variable holding it.
+struct WebhookDef {
+  std::string name;
+  std::string url;
+  std::vector<std::string> events;  // event type names; empty = every type
+  std::string secret_env;
+  bool operator==(const WebhookDef&) const = default;
+};
+
+// How long each class of data is kept (`retention:`); zero = forever.
+struct RetentionDef {
+  Duration contacts{};  // closed contact records (history, timelines)
+  Duration events{};    // journal events
+  Duration audit{};     // audit log
+  bool operator==(const RetentionDef&) const = default;
+};
+
 struct Config {
   std::string site_name;
   RoutingConfig routing;
@@ -59,6 +84,12 @@ struct Config {
   // Users and their roles (`users:`), in the order written. Passwords are never part of the
   // configuration: they are set through the API and stored hashed (docs/security.md).
   std::vector<UserDef> users;
+  // Not Ready reasons (`reason_codes:`) and wrap-up dispositions (`disposition_codes:`), in the
+  // order written. When a list is empty any text is accepted; otherwise only its codes.
+  std::vector<CodeDef> reason_codes;
+  std::vector<CodeDef> disposition_codes;
+  std::vector<WebhookDef> webhooks;
+  RetentionDef retention;
   std::vector<std::string> files;  // the files read: the root first, then includes in order
 };
 

@@ -1,0 +1,220 @@
+#pragma once
+// The inbound port: every command and query the outside world (REST, WebSocket, SIP and chat
+// adapters, the CLI) may send the contact center. src/engine implements it on its core loop;
+// adapters (src/api, later src/sip and src/chat) call it. Interfaces and plain data only.
+//
+// Threading contract, for every implementation:
+// - Any method may be called from any thread and returns at once; it never blocks.
+// - Each call's reply is invoked exactly once, on the implementation's loop thread (or before the
+//   call returns, when the request is refused outright). A reply must not block: an adapter posts
+//   the result to its own executor.
+// - A command's reply is sent only after the events it caused are durable in the journal, so an
+//   acknowledged change survives kill -9.
+// - Names, not indices, cross this port: agents, queues and teams by their configuration name.
+//
+// Object-level scope: the adapter authenticates and checks the route's permission (src/auth);
+// it passes what the caller may reach as a Caller, and the implementation refuses (kNotFound, so
+// nothing is enumerated) anything outside it: an agent sees only itself and its own contacts, a
+// team lead only its team.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "base/time.h"
+#include "domain/agent_state.h"
+#include "domain/channel.h"
+#include "domain/contact.h"
+#include "domain/ids.h"
+#include "ports/store.h"
+
+namespace parley::ports {
+
+// What the caller may reach, as decided by the adapter's authorisation.
+struct Caller {
+  enum class Reach : uint8_t { kAll, kTeam, kSelf };
+  std::string user;  // login, for the journal and audit ("system" for internal callers)
+  Reach reach = Reach::kAll;
+  std::string agent;  // with kSelf: the caller's agent
+  std::string team;   // with kTeam: the caller's team
+};
+
+template <class T>
+using Reply = std::function<void(Result<T>)>;
+
+// ---------------------------------------------------------------------------------------------
+// Views
+
+// One contact an agent holds, and its stage.
+struct HeldContact {
+  ContactId contact;
+  Channel channel = Channel::kVoice;
+  ContactState state = ContactState::kOffered;  // kOffered, kHandling or kWrapUp
+  std::string queue;
+  TimePoint since{};  // start of the current stage
+  TimePoint offer_expires{};  // kOffered only: when the offer times out (TimePoint{} if never)
+};
+
+struct AgentSnapshot {
+  std::string id;    // configuration name
+  std::string name;  // display name
+  std::string team;
+  Presence presence = Presence::kOffline;
+  std::string reason;  // Not Ready reason code
+  TimePoint presence_since{};
+  std::vector<std::pair<std::string, int>> skills;          // skill name, proficiency 1-5
+  std::vector<std::pair<Channel, int>> capacity;            // configured per channel
+  std::vector<HeldContact> contacts;                        // offered, handling, wrap-up
+  std::vector<std::string> queues;                          // queues it serves
+  uint32_t handled_today = 0;
+};
+
+struct ContactSnapshot {
+  ContactRecord record;          // id, channel, state, queue, agent, priority, attributes, times
+  std::string disposition;       // after wrap-up
+  std::string notes;             // wrap-up notes
+  std::vector<std::string> offered_to;  // agents with a pending offer
+};
+
+// A queue now, and today (site's local day) so far, computed by src/analytics' definitions.
+struct QueueSnapshot {
+  std::string name;
+  std::vector<Channel> channels;
+  int32_t priority = 0;
+  uint32_t waiting = 0;
+  Duration longest_wait{};  // of contacts waiting now
+  uint32_t agents_staffed = 0;    // members not Offline
+  uint32_t agents_available = 0;  // members with free capacity now
+  uint32_t agents_busy = 0;       // members holding a contact of this queue
+  // Today so far.
+  uint64_t offered = 0;
+  uint64_t answered = 0;
+  uint64_t abandoned = 0;
+  double service_level = 0;  // answered within target / offered (docs/metrics.md), 0..1
+  Duration asa{};            // average speed of answer
+  Duration aht{};            // talk + hold + wrap-up
+  Duration sl_target{};      // the queue's service-level threshold
+};
+
+// ---------------------------------------------------------------------------------------------
+// Commands' inputs
+
+struct NewContact {
+  Channel channel = Channel::kTask;
+  Direction direction = Direction::kInbound;
+  std::string queue;  // required
+  int32_t priority = 0;
+  std::vector<std::pair<std::string, int>> skills;  // extra required skills, minimum proficiency
+  Attributes attributes;
+  std::optional<CustomerIdentity> from;  // who it is from: attached to (or creates) a customer
+};
+
+struct WrapUp {
+  std::string disposition;  // must be a configured disposition code when any are configured
+  std::string notes;
+};
+
+struct ContactFilter {
+  std::optional<ContactState> state;  // open states only unless kClosed
+  std::string queue;
+  std::string agent;
+  size_t limit = 100;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The stream of published events (WebSocket, webhooks)
+
+// One journaled event, rendered by the implementation (which knows the names) as a JSON object
+// with at least "seq", "type", "time" and "schema": 1. The routing keys let an adapter filter
+// without parsing the JSON.
+struct PublishedEvent {
+  Sequence seq = 0;
+  std::string type;   // EventTypeName
+  std::string agent;  // "" when none
+  std::string team;   // the agent's team, "" when none
+  std::string queue;  // "" when none
+  ContactId contact;
+  std::string json;
+};
+
+// Called on the loop thread with events in sequence order; must not block.
+using EventSink = std::function<void(const std::vector<PublishedEvent>&)>;
+
+class Subscription {
+ public:
+  virtual ~Subscription() = default;  // destroying it unsubscribes; no call after it returns
+};
+
+// For /metrics (Prometheus): counters are totals since the process started.
+struct MetricsSnapshot {
+  struct Queue {
+    std::string name;
+    uint32_t waiting = 0;
+    Duration longest_wait{};
+    uint64_t offered_total = 0;
+    uint64_t answered_total = 0;
+    uint64_t abandoned_total = 0;
+    // Answer waits: cumulative counts of answered contacts that waited <= each bound.
+    std::vector<std::pair<Duration, uint64_t>> answer_wait_buckets;
+    Duration answer_wait_sum{};
+  };
+  std::vector<Queue> queues;
+  std::vector<std::pair<Presence, uint32_t>> agents_by_presence;  // every presence, even 0
+  Sequence last_seq = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+class ContactCenter {
+ public:
+  virtual ~ContactCenter() = default;
+
+  // Agents.
+  virtual void ListAgents(const Caller& who, Reply<std::vector<AgentSnapshot>> reply) = 0;
+  virtual void GetAgent(const Caller& who, std::string agent, Reply<AgentSnapshot> reply) = 0;
+  // kInvalidArgument: Not Ready without a configured reason code (when codes are configured).
+  virtual void SetPresence(const Caller& who, std::string agent, Presence presence,
+                           std::string reason, Reply<AgentSnapshot> reply) = 0;
+
+  // Queues and live statistics.
+  virtual void ListQueues(const Caller& who, Reply<std::vector<QueueSnapshot>> reply) = 0;
+  virtual void GetQueue(const Caller& who, std::string queue, Reply<QueueSnapshot> reply) = 0;
+
+  // Contacts.
+  virtual void CreateContact(const Caller& who, NewContact contact,
+                             Reply<ContactSnapshot> reply) = 0;
+  virtual void GetContact(const Caller& who, ContactId id, Reply<ContactSnapshot> reply) = 0;
+  virtual void ListContacts(const Caller& who, ContactFilter filter,
+                            Reply<std::vector<ContactSnapshot>> reply) = 0;
+  // The offered agent (the caller's own, or anyone's for kAll) accepts or rejects.
+  virtual void AcceptOffer(const Caller& who, ContactId id, std::string agent,
+                           Reply<ContactSnapshot> reply) = 0;
+  virtual void RejectOffer(const Caller& who, ContactId id, std::string agent,
+                           Reply<ContactSnapshot> reply) = 0;
+  // Handling ends (the task is done, the call hung up): the agent goes into wrap-up.
+  virtual void EndHandling(const Caller& who, ContactId id, Reply<ContactSnapshot> reply) = 0;
+  // Wrap-up ends with its disposition; the contact closes.
+  virtual void CompleteWrapUp(const Caller& who, ContactId id, WrapUp wrap_up,
+                              Reply<ContactSnapshot> reply) = 0;
+  // To another queue: the contact waits there, keeping its arrival time.
+  virtual void TransferContact(const Caller& who, ContactId id, std::string queue,
+                               Reply<ContactSnapshot> reply) = 0;
+  // Withdrawn by the system or an integration (not a customer abandon).
+  virtual void CancelContact(const Caller& who, ContactId id, Reply<ContactSnapshot> reply) = 0;
+  // The ACD's account of why the contact went to its agent, or why it still waits (text as
+  // acd::FormatExplanation prints it).
+  virtual void ExplainContact(const Caller& who, ContactId id, Reply<std::string> reply) = 0;
+
+  virtual void GetMetrics(Reply<MetricsSnapshot> reply) = 0;
+
+  // Events with seq > `after` (0: only new ones) that the caller may see, in order, then live
+  // ones. If `after` is older than what is kept, the sink first gets an event of type "gap".
+  virtual std::unique_ptr<Subscription> Subscribe(const Caller& who, Sequence after,
+                                                  EventSink sink) = 0;
+};
+
+}  // namespace parley::ports
