@@ -11,6 +11,8 @@
 #include <limits>
 #include <set>
 
+#include "domain/event.h"
+
 namespace parley::config {
 
 std::string SourceLocation::ToString() const {
@@ -39,7 +41,7 @@ const std::vector<SchemaSection>& ConfigSchema() {
   static const std::vector<SchemaSection> kSchema = {
       {"top level",
        {"include", "site", "routing", "skills", "teams", "agents", "queues", "schedules", "flows",
-        "entry_points", "users"}},
+        "entry_points", "users", "reason_codes", "disposition_codes", "webhooks", "retention"}},
       {"site", {"name", "time_zone"}},
       {"routing", {"max_consecutive_misses", "reoffer_delay"}},
       {"skills[]", {"name", "description"}},
@@ -60,6 +62,10 @@ const std::vector<SchemaSection>& ConfigSchema() {
       {"flows[].steps[]", {"id", "type", "next", "exits"}},
       {"entry_points[]", {"channel", "address", "flow"}},
       {"users[]", {"login", "name", "roles", "team", "agent"}},
+      {"reason_codes[]", {"code", "label"}},
+      {"disposition_codes[]", {"code", "label"}},
+      {"webhooks[]", {"name", "url", "events", "secret_env"}},
+      {"retention", {"contacts", "events", "audit"}},
   };
   return kSchema;
 }
@@ -242,7 +248,7 @@ class Parser {
   void Parse() {
     config_ = std::make_unique<Config>();
     std::vector<Item> site, routing, skills, teams, agents, queues, schedules, flows, entries,
-        users;
+        users, reasons, dispositions, webhooks, retention;
     for (size_t i = 0; i < fragments_.size(); ++i) {
       const YAML::Node& root = fragments_[i].root;
       const YamlReader& r = readers_[i];
@@ -276,6 +282,10 @@ class Parser {
       collect_list("flows", &flows);
       collect_list("entry_points", &entries);
       collect_list("users", &users);
+      collect_list("reason_codes", &reasons);
+      collect_list("disposition_codes", &dispositions);
+      collect_list("webhooks", &webhooks);
+      collect_map("retention", &retention);
     }
     ParseSite(site);
     ParseRouting(routing);
@@ -308,6 +318,125 @@ class Parser {
     for (const Item& item : flows) ParseFlow(item);
     for (const Item& item : entries) ParseEntryPoint(item);
     for (const Item& item : users) ParseUser(item);
+    for (const Item& item : reasons) {
+      ParseCode(item, "reason_codes[]", "reason code", &reason_names_, &config_->reason_codes);
+    }
+    for (const Item& item : dispositions) {
+      ParseCode(item, "disposition_codes[]", "disposition code", &disposition_names_,
+                &config_->disposition_codes);
+    }
+    for (const Item& item : webhooks) ParseWebhook(item);
+    ParseRetention(retention);
+  }
+
+  // ---- reason and disposition codes, webhooks, retention ----
+
+  // A code is a plain name (`- lunch`) or a map (`- {code: lunch, label: Lunch break}`).
+  void ParseCode(const Item& item, std::string_view section, const std::string& kind,
+                 std::map<std::string, SourcePos>* seen, std::vector<CodeDef>* out) {
+    const YamlReader& r = R(item);
+    CodeDef def;
+    YAML::Node name_node = item.node;
+    if (item.node.IsMap()) {
+      r.CheckKeys(item.node, kind, KeysOf(section));
+      // reset, not operator=: assigning a Node writes through to item.node.
+      name_node.reset(r.Require(item.node, "code", kind));
+      if (!name_node.IsDefined()) return;
+    }
+    auto code = r.String(name_node, kind);
+    if (!code) return;
+    if (!IsValidLoginName(*code)) {
+      r.Error(name_node, "invalid " + kind + " '" + *code +
+                             "'; use 1-64 characters a-z, 0-9, '.', '_', '-', starting with a "
+                             "letter or digit");
+      return;
+    }
+    if (!NewName(seen, kind, *code, name_node, r)) return;
+    def.code = *code;
+    def.label = *code;
+    if (item.node.IsMap()) {
+      if (auto l = YamlReader::Get(item.node, "label"); l.IsDefined()) {
+        if (auto v = r.String(l, "label of " + kind + " '" + *code + "'")) def.label = *v;
+      }
+    }
+    out->push_back(std::move(def));
+  }
+
+  void ParseWebhook(const Item& item) {
+    const YamlReader& r = R(item);
+    if (!r.ExpectMap(item.node, "each webhook (a map with 'name' and 'url')")) return;
+    YAML::Node n = r.Require(item.node, "name", "webhook");
+    std::optional<std::string> name;
+    if (n.IsDefined()) name = r.String(n, "webhook name");
+    const std::string where = name ? "webhook '" + *name + "'" : "webhook";
+    std::vector<std::string_view> known = KeysOf("webhooks[]");
+    for (const auto& kv : item.node) {
+      if (kv.first.IsScalar() && kv.first.Scalar() == "secret") {
+        known.push_back("secret");
+        r.Error(kv.first, "'secret' is not allowed in " + where +
+                              ": secrets never live in configuration files; put it in an "
+                              "environment variable and name that variable with 'secret_env'");
+      }
+    }
+    r.CheckKeys(item.node, where, known);
+    if (!name || !NewName(&webhook_names_, "webhook", *name, n, r)) return;
+    WebhookDef def;
+    def.name = *name;
+    if (auto u = r.Require(item.node, "url", where); u.IsDefined()) {
+      if (auto v = r.String(u, "url of " + where)) {
+        if (v->rfind("http://", 0) != 0 && v->rfind("https://", 0) != 0) {
+          r.Error(u, "url of " + where + " must start with http:// or https://, got '" + *v + "'");
+        } else {
+          def.url = *v;
+        }
+      }
+    }
+    if (auto e = YamlReader::Get(item.node, "events"); e.IsDefined()) {
+      std::vector<YAML::Node> entries;
+      if (e.IsScalar()) {
+        entries.push_back(e);
+      } else if (r.ExpectSequence(e, "events of " + where)) {
+        for (const auto& x : e) entries.push_back(x);
+      }
+      for (const auto& x : entries) {
+        auto v = r.String(x, "event type of " + where);
+        if (!v) continue;
+        bool known_type = false;
+        std::vector<std::string_view> names;
+        for (int t = 0; t < kEventTypeCount; ++t) {
+          names.push_back(EventTypeName(static_cast<EventType>(t)));
+          if (names.back() == *v) known_type = true;
+        }
+        if (!known_type) {
+          const std::string hint = NearestKey(*v, names);
+          r.Error(x, "unknown event type '" + *v + "' in " + where +
+                         (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+          continue;
+        }
+        def.events.push_back(*v);
+      }
+    }
+    if (auto se = YamlReader::Get(item.node, "secret_env"); se.IsDefined()) {
+      if (auto v = r.String(se, "secret_env of " + where)) def.secret_env = *v;
+    }
+    config_->webhooks.push_back(std::move(def));
+  }
+
+  void ParseRetention(const std::vector<Item>& items) {
+    for (const Item& item : items) {
+      const YamlReader& r = R(item);
+      r.CheckKeys(item.node, "retention", KeysOf("retention"));
+      for (const auto& kv : item.node) {
+        if (!kv.first.IsScalar() || !FirstDefinition("retention", kv.first, item)) continue;
+        const std::string& key = kv.first.Scalar();
+        Duration* target = key == "contacts" ? &config_->retention.contacts
+                           : key == "events" ? &config_->retention.events
+                           : key == "audit"  ? &config_->retention.audit
+                                             : nullptr;
+        if (target == nullptr) continue;
+        if (auto v = r.DurationValue(kv.second, "retention " + key)) *target = *v;
+      }
+    }
   }
 
   // ---- users ----
@@ -1144,7 +1273,8 @@ class Parser {
   std::array<std::map<std::string, uint32_t, std::less<>>, 4> index_;
   std::array<std::vector<std::string>, 4> names_;
   std::unique_ptr<Config> config_;
-  std::map<std::string, SourcePos> schedule_names_, flow_names_, entry_names_, user_names_;
+  std::map<std::string, SourcePos> schedule_names_, flow_names_, entry_names_, user_names_,
+      reason_names_, disposition_names_, webhook_names_;
   std::map<AgentIndex, std::string> agent_users_;  // agent -> the user linked to it
 };
 

@@ -278,6 +278,51 @@ TEST(ConfigUsersTest, RoleRequirementsAndLoginNames) {
 
 // ---- syntax ----
 
+TEST(ConfigServerTest, CodesWebhooksAndRetention) {
+  auto config = ParseOk(R"(
+reason_codes: [break, {code: lunch, label: Lunch break}]
+disposition_codes:
+  - {code: sale, label: Sale made}
+  - no-sale
+webhooks:
+  - {name: crm, url: "https://crm.example/hook", events: [contact.queued, wrap_up.ended], secret_env: CRM_SECRET}
+  - {name: all, url: "http://127.0.0.1:9000/"}
+retention: {contacts: 400d, events: 90d}
+)");
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->reason_codes,
+            (std::vector<CodeDef>{{"break", "break"}, {"lunch", "Lunch break"}}));
+  EXPECT_EQ(config->disposition_codes,
+            (std::vector<CodeDef>{{"sale", "Sale made"}, {"no-sale", "no-sale"}}));
+  ASSERT_EQ(config->webhooks.size(), 2u);
+  EXPECT_EQ(
+      config->webhooks[0],
+      (WebhookDef{
+          "crm", "https://crm.example/hook", {"contact.queued", "wrap_up.ended"}, "CRM_SECRET"}));
+  EXPECT_TRUE(config->webhooks[1].events.empty());
+  EXPECT_EQ(config->retention.contacts, std::chrono::hours(24 * 400));
+  EXPECT_EQ(config->retention.events, std::chrono::hours(24 * 90));
+  EXPECT_EQ(config->retention.audit, Duration{});
+}
+
+TEST(ConfigServerTest, BadCodesWebhooksAndRetention) {
+  EXPECT_THAT(FirstError("reason_codes: [break, break]\n"),
+              HasSubstr("test.yaml:1:23: duplicate reason code 'break'"));
+  EXPECT_THAT(FirstError("disposition_codes: [{label: x}]\n"), HasSubstr("'code'"));
+  EXPECT_THAT(FirstError("reason_codes: [\"Lunch Break\"]\n"),
+              HasSubstr("invalid reason code 'Lunch Break'"));
+  EXPECT_THAT(FirstError("webhooks: [{name: a, url: ftp://x}]\n"),
+              HasSubstr("must start with http:// or https://"));
+  EXPECT_THAT(FirstError("webhooks: [{name: a, url: http://x, events: [contact.queud]}]\n"),
+              HasSubstr("unknown event type 'contact.queud' in webhook 'a'; did you mean "
+                        "'contact.queued'?"));
+  const auto secret = FirstError("webhooks: [{name: a, url: http://x, secret: s3cr3t}]\n");
+  EXPECT_THAT(secret, HasSubstr("'secret' is not allowed in webhook 'a'"));
+  EXPECT_THAT(secret, ::testing::Not(HasSubstr("s3cr3t")));
+  EXPECT_THAT(FirstError("retention: {contacts: forever}\n"), HasSubstr("test.yaml:1:23:"));
+  EXPECT_THAT(FirstError("retention: {contact: 1d}\n"), HasSubstr("did you mean 'contacts'"));
+}
+
 TEST(ConfigErrorsTest, YamlSyntaxErrorHasPosition) {
   EXPECT_THAT(FirstError("skills: [a, b\nqueues: []\n"),
               HasSubstr("test.yaml:2:7: end of sequence flow not found"));
@@ -328,9 +373,10 @@ TEST(ConfigErrorsTest, WrongTypes) {
   EXPECT_EQ(FirstError("site: Demo\n"), "test.yaml:1:7: expected a map for site");
   EXPECT_EQ(FirstError("- a\n- b\n"),
             "test.yaml:1:1: expected a map of configuration sections at the top level");
-  EXPECT_EQ(FirstError("queues:\n  - name: a\n    wrap_up: soon\n"),
-            "test.yaml:3:14: invalid duration 'soon'; expected e.g. 20s, 500ms, 5m, 1h, 1h30m or "
-            "a number of seconds for wrap_up");
+  EXPECT_EQ(
+      FirstError("queues:\n  - name: a\n    wrap_up: soon\n"),
+      "test.yaml:3:14: invalid duration 'soon'; expected e.g. 20s, 500ms, 5m, 1h, 1h30m, 90d or "
+      "a number of seconds for wrap_up");
 }
 
 TEST(ConfigErrorsTest, MissingRequiredKeyPointsAtEnclosingMap) {

@@ -130,8 +130,9 @@ Result<YAML::Node> LoadYamlFile(const std::string& path, std::vector<ConfigError
 
 Result<Duration> ParseDuration(std::string_view text) {
   const auto invalid = [&] {
-    return InvalidArgument("invalid duration '" + std::string(text) +
-                           "'; expected e.g. 20s, 500ms, 5m, 1h, 1h30m or a number of seconds");
+    return InvalidArgument(
+        "invalid duration '" + std::string(text) +
+        "'; expected e.g. 20s, 500ms, 5m, 1h, 1h30m, 90d or a number of seconds");
   };
   std::string_view s = text;
   bool negative = false;
@@ -161,6 +162,9 @@ Result<Duration> ParseDuration(std::string_view text) {
       s.remove_prefix(1);
     } else if (s.starts_with("h")) {
       unit = 3600;
+      s.remove_prefix(1);
+    } else if (s.starts_with("d")) {
+      unit = 86400;
       s.remove_prefix(1);
     } else if (!s.empty() || !plain_number) {
       return invalid();  // a bare number is only allowed alone ("20", not "1m20")
