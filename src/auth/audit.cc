@@ -23,7 +23,7 @@ uint64_t AuditLog::Append(TimePoint at, std::string actor, std::string action, s
   AuditEntry e{next_++,           at,      std::move(actor), std::move(action),
                std::move(target), outcome, std::move(detail)};
   // Under the lock so that the sink sees entries in sequence order.
-  if (sink_ && !sink_->Append(e).ok()) ++sink_failures_;
+  if (sink_ && !sink_->AppendAudit(e).ok()) ++sink_failures_;
   entries_.push_back(std::move(e));
   if (entries_.size() > capacity_) entries_.pop_front();
   return entries_.back().sequence;

@@ -71,7 +71,7 @@ class CollectingSink : public ports::AuditSink {
  public:
   std::vector<ports::AuditRecord> records;
   bool fail = false;
-  Status Append(const ports::AuditRecord& r) override {
+  Status AppendAudit(const ports::AuditRecord& r) override {
     if (fail) return Unavailable("down");
     records.push_back(r);
     return Status::Ok();

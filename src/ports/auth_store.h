@@ -77,7 +77,7 @@ struct AuditRecord {
 class AuditSink {
  public:
   virtual ~AuditSink() = default;
-  virtual Status Append(const AuditRecord& record) = 0;
+  virtual Status AppendAudit(const AuditRecord& record) = 0;
 };
 
 class AuthStore {

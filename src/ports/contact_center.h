@@ -55,7 +55,7 @@ struct HeldContact {
   Channel channel = Channel::kVoice;
   ContactState state = ContactState::kOffered;  // kOffered, kHandling or kWrapUp
   std::string queue;
-  TimePoint since{};  // start of the current stage
+  TimePoint since{};          // start of the current stage
   TimePoint offer_expires{};  // kOffered only: when the offer times out (TimePoint{} if never)
 };
 
@@ -66,17 +66,17 @@ struct AgentSnapshot {
   Presence presence = Presence::kOffline;
   std::string reason;  // Not Ready reason code
   TimePoint presence_since{};
-  std::vector<std::pair<std::string, int>> skills;          // skill name, proficiency 1-5
-  std::vector<std::pair<Channel, int>> capacity;            // configured per channel
-  std::vector<HeldContact> contacts;                        // offered, handling, wrap-up
-  std::vector<std::string> queues;                          // queues it serves
+  std::vector<std::pair<std::string, int>> skills;  // skill name, proficiency 1-5
+  std::vector<std::pair<Channel, int>> capacity;    // configured per channel
+  std::vector<HeldContact> contacts;                // offered, handling, wrap-up
+  std::vector<std::string> queues;                  // queues it serves
   uint32_t handled_today = 0;
 };
 
 struct ContactSnapshot {
-  ContactRecord record;          // id, channel, state, queue, agent, priority, attributes, times
-  std::string disposition;       // after wrap-up
-  std::string notes;             // wrap-up notes
+  ContactRecord record;     // id, channel, state, queue, agent, priority, attributes, times
+  std::string disposition;  // after wrap-up
+  std::string notes;        // wrap-up notes
   std::vector<std::string> offered_to;  // agents with a pending offer
 };
 
@@ -86,7 +86,7 @@ struct QueueSnapshot {
   std::vector<Channel> channels;
   int32_t priority = 0;
   uint32_t waiting = 0;
-  Duration longest_wait{};  // of contacts waiting now
+  Duration longest_wait{};        // of contacts waiting now
   uint32_t agents_staffed = 0;    // members not Offline
   uint32_t agents_available = 0;  // members with free capacity now
   uint32_t agents_busy = 0;       // members holding a contact of this queue

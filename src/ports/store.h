@@ -37,6 +37,7 @@
 #include "domain/contact.h"
 #include "domain/event.h"
 #include "domain/ids.h"
+#include "ports/auth_store.h"
 
 namespace parley::ports {
 
@@ -260,9 +261,13 @@ class Store : public EventJournal,
               public ContactRecords,
               public ConfigDocuments,
               public CustomerRecords,
-              public Maintenance {
+              public Maintenance,
+              public AuthStore,  // users, sessions, API tokens (src/ports/auth_store.h)
+              public AuditSink {
  public:
   ~Store() override = default;
+  // The audit trail, oldest first: entries with sequence > `after`, at most `limit`.
+  virtual Result<std::vector<AuditRecord>> ReadAudit(uint64_t after, size_t limit) = 0;
 };
 using StorePtr = std::unique_ptr<Store>;
 

@@ -270,4 +270,92 @@ Status MemoryStore::Backup(const std::string& /*path*/) {
   return Unavailable("the memory store keeps nothing to back up");
 }
 
+// ---------------------------------------------------------------------------------------------
+// AuthStore and AuditSink
+
+Status MemoryStore::PutUser(const ports::UserRecord& user) {
+  std::lock_guard lock(mu_);
+  for (const auto& [id, u] : users_) {
+    if (id != user.id && u.login == user.login) return Conflict("user login " + user.login);
+  }
+  users_[user.id] = user;
+  return Status::Ok();
+}
+
+Status MemoryStore::DeleteUser(uint64_t id) {
+  std::lock_guard lock(mu_);
+  users_.erase(id);
+  std::erase_if(sessions_, [&](const auto& kv) { return kv.second.user_id == id; });
+  std::erase_if(tokens_, [&](const auto& kv) { return kv.second.user_id == id; });
+  return Status::Ok();
+}
+
+Status MemoryStore::PutSession(const ports::SessionRecord& session) {
+  std::lock_guard lock(mu_);
+  if (!users_.count(session.user_id)) {
+    return InvalidArgument("session of unknown user " + std::to_string(session.user_id));
+  }
+  sessions_[session.id_hash] = session;
+  return Status::Ok();
+}
+
+Status MemoryStore::DeleteSession(const std::string& id_hash) {
+  std::lock_guard lock(mu_);
+  sessions_.erase(id_hash);
+  return Status::Ok();
+}
+
+Status MemoryStore::PutToken(const ports::TokenRecord& token) {
+  std::lock_guard lock(mu_);
+  if (!users_.count(token.user_id)) {
+    return InvalidArgument("token of unknown user " + std::to_string(token.user_id));
+  }
+  tokens_[token.prefix] = token;
+  return Status::Ok();
+}
+
+Status MemoryStore::DeleteToken(const std::string& prefix) {
+  std::lock_guard lock(mu_);
+  tokens_.erase(prefix);
+  return Status::Ok();
+}
+
+Result<std::vector<ports::UserRecord>> MemoryStore::LoadUsers() {
+  std::lock_guard lock(mu_);
+  std::vector<ports::UserRecord> out;
+  for (const auto& [id, u] : users_) out.push_back(u);
+  return out;
+}
+
+Result<std::vector<ports::SessionRecord>> MemoryStore::LoadSessions() {
+  std::lock_guard lock(mu_);
+  std::vector<ports::SessionRecord> out;
+  for (const auto& [id, s] : sessions_) out.push_back(s);
+  return out;
+}
+
+Result<std::vector<ports::TokenRecord>> MemoryStore::LoadTokens() {
+  std::lock_guard lock(mu_);
+  std::vector<ports::TokenRecord> out;
+  for (const auto& [id, t] : tokens_) out.push_back(t);
+  return out;
+}
+
+Status MemoryStore::AppendAudit(const ports::AuditRecord& record) {
+  std::lock_guard lock(mu_);
+  if (!audit_.emplace(record.sequence, record).second) {
+    return Conflict("audit sequence " + std::to_string(record.sequence));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<ports::AuditRecord>> MemoryStore::ReadAudit(uint64_t after, size_t limit) {
+  std::lock_guard lock(mu_);
+  std::vector<ports::AuditRecord> out;
+  for (auto it = audit_.upper_bound(after); it != audit_.end() && out.size() < limit; ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
 }  // namespace parley::store

@@ -52,6 +52,19 @@ class MemoryStore final : public ports::Store {
   Result<uint64_t> Purge(ports::DataClass data_class, TimePoint cutoff) override;
   Status Backup(const std::string& path) override;
 
+  // AuthStore, AuditSink
+  Status PutUser(const ports::UserRecord& user) override;
+  Status DeleteUser(uint64_t id) override;
+  Status PutSession(const ports::SessionRecord& session) override;
+  Status DeleteSession(const std::string& id_hash) override;
+  Status PutToken(const ports::TokenRecord& token) override;
+  Status DeleteToken(const std::string& prefix) override;
+  Result<std::vector<ports::UserRecord>> LoadUsers() override;
+  Result<std::vector<ports::SessionRecord>> LoadSessions() override;
+  Result<std::vector<ports::TokenRecord>> LoadTokens() override;
+  Status AppendAudit(const ports::AuditRecord& record) override;
+  Result<std::vector<ports::AuditRecord>> ReadAudit(uint64_t after, size_t limit) override;
+
  private:
   Result<ports::SequenceRange> AppendLocked(ports::JournalBatch&& batch);
   Status CheckIdentitiesFreeLocked(const ports::Customer& customer, ports::CustomerId self) const;
@@ -66,6 +79,10 @@ class MemoryStore final : public ports::Store {
   std::map<ports::CustomerId, ports::Customer> customers_;  // GUARDED_BY(mu_)
   uint64_t next_note_ = 1;                                  // GUARDED_BY(mu_)
   std::map<uint64_t, ports::CustomerNote> notes_;           // GUARDED_BY(mu_)
+  std::map<uint64_t, ports::UserRecord> users_;             // GUARDED_BY(mu_)
+  std::map<std::string, ports::SessionRecord> sessions_;    // GUARDED_BY(mu_)
+  std::map<std::string, ports::TokenRecord> tokens_;        // GUARDED_BY(mu_)
+  std::map<uint64_t, ports::AuditRecord> audit_;            // GUARDED_BY(mu_)
 };
 
 }  // namespace parley::store

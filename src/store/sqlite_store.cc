@@ -105,7 +105,50 @@ CREATE INDEX customer_notes_by_customer ON customer_notes (customer_id, at_us);
 ALTER TABLE contacts ADD COLUMN customer_id INTEGER REFERENCES customers (id) ON DELETE SET NULL;
 CREATE INDEX contacts_by_customer ON contacts (customer_id, arrived_us) WHERE customer_id IS NOT NULL;
 )sql"},
-      // TODO(issue 4, auth): users, roles, API tokens and the audit log are the next steps.
+      {3, "users, sessions, API tokens and the audit log (src/auth)", R"sql(
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  login TEXT NOT NULL UNIQUE,
+  display_name TEXT NOT NULL,
+  roles TEXT NOT NULL,
+  team TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  disabled INTEGER NOT NULL,
+  password_hash TEXT NOT NULL,
+  sip_realm TEXT NOT NULL,
+  sip_ha1_md5 TEXT NOT NULL,
+  sip_ha1_sha256 TEXT NOT NULL,
+  created_us INTEGER NOT NULL,
+  updated_us INTEGER NOT NULL
+);
+CREATE TABLE sessions (
+  id_hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  created_us INTEGER NOT NULL,
+  last_seen_us INTEGER NOT NULL,
+  client_address TEXT NOT NULL
+);
+CREATE TABLE api_tokens (
+  prefix TEXT PRIMARY KEY,
+  secret_hash TEXT NOT NULL,
+  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  scope INTEGER NOT NULL,
+  description TEXT NOT NULL,
+  created_us INTEGER NOT NULL,
+  expires_us INTEGER,
+  last_used_us INTEGER
+);
+CREATE TABLE audit_log (
+  sequence INTEGER PRIMARY KEY,
+  at_us INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  outcome INTEGER NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX audit_log_by_time ON audit_log (at_us);
+)sql"},
   };
   return kMigrations;
 }
@@ -1172,6 +1215,243 @@ Result<uint64_t> SqliteStore::Purge(DataClass data_class, TimePoint cutoff) {
   if (!del.ok()) return del.status();
   if (Status s = del->Bind(1, ToMicros(cutoff)).Run(); !s.ok()) return s;
   return static_cast<uint64_t>(sqlite3_changes64(db_));
+}
+
+// ---------------------------------------------------------------------------------------------
+// AuthStore and AuditSink
+
+namespace {
+
+std::string RolesToText(const std::vector<Role>& roles) {
+  std::string out;
+  for (Role r : roles) {
+    if (!out.empty()) out += ',';
+    out += RoleName(r);
+  }
+  return out;
+}
+
+Result<std::vector<Role>> RolesFromText(const std::string& text) {
+  std::vector<Role> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    auto role = ParseRole(std::string_view(text).substr(start, comma - start));
+    if (!role) return Internal("users: unknown role in '" + text + "'");
+    out.push_back(*role);
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+Status SqliteStore::PutUser(const ports::UserRecord& u) {
+  std::lock_guard lock(mu_);
+  auto stmt = Prepare(
+      // An upsert, not INSERT OR REPLACE: replacing would delete the row (and its sessions and
+      // tokens by cascade) and would silently drop another user holding the same login.
+      "INSERT INTO users (id, login, display_name, roles, team, agent, disabled, "
+      "password_hash, sip_realm, sip_ha1_md5, sip_ha1_sha256, created_us, updated_us) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+      "ON CONFLICT (id) DO UPDATE SET login = excluded.login, "
+      "display_name = excluded.display_name, roles = excluded.roles, team = excluded.team, "
+      "agent = excluded.agent, disabled = excluded.disabled, "
+      "password_hash = excluded.password_hash, sip_realm = excluded.sip_realm, "
+      "sip_ha1_md5 = excluded.sip_ha1_md5, sip_ha1_sha256 = excluded.sip_ha1_sha256, "
+      "created_us = excluded.created_us, updated_us = excluded.updated_us");
+  if (!stmt.ok()) return stmt.status();
+  return stmt->Bind(1, ToColumn(u.id))
+      .BindText(2, u.login)
+      .BindText(3, u.display_name)
+      .BindText(4, RolesToText(u.roles))
+      .BindText(5, u.team)
+      .BindText(6, u.agent)
+      .Bind(7, u.disabled ? 1 : 0)
+      .BindText(8, u.password_hash)
+      .BindText(9, u.sip_realm)
+      .BindText(10, u.sip_ha1_md5)
+      .BindText(11, u.sip_ha1_sha256)
+      .Bind(12, ToMicros(u.created))
+      .Bind(13, ToMicros(u.updated))
+      .Run();
+}
+
+Status SqliteStore::DeleteUser(uint64_t id) {
+  std::lock_guard lock(mu_);
+  auto stmt = Prepare("DELETE FROM users WHERE id = ?1");
+  if (!stmt.ok()) return stmt.status();
+  return stmt->Bind(1, ToColumn(id)).Run();
+}
+
+Status SqliteStore::PutSession(const ports::SessionRecord& s) {
+  std::lock_guard lock(mu_);
+  auto stmt = Prepare(
+      "INSERT OR REPLACE INTO sessions (id_hash, user_id, created_us, last_seen_us, "
+      "client_address) VALUES (?1, ?2, ?3, ?4, ?5)");
+  if (!stmt.ok()) return stmt.status();
+  return stmt->BindText(1, s.id_hash)
+      .Bind(2, ToColumn(s.user_id))
+      .Bind(3, ToMicros(s.created))
+      .Bind(4, ToMicros(s.last_seen))
+      .BindText(5, s.client_address)
+      .Run();
+}
+
+Status SqliteStore::DeleteSession(const std::string& id_hash) {
+  std::lock_guard lock(mu_);
+  auto stmt = Prepare("DELETE FROM sessions WHERE id_hash = ?1");
+  if (!stmt.ok()) return stmt.status();
+  return stmt->BindText(1, id_hash).Run();
+}
+
+Status SqliteStore::PutToken(const ports::TokenRecord& t) {
+  std::lock_guard lock(mu_);
+  auto stmt = Prepare(
+      "INSERT OR REPLACE INTO api_tokens (prefix, secret_hash, user_id, scope, description, "
+      "created_us, expires_us, last_used_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindText(1, t.prefix)
+      .BindText(2, t.secret_hash)
+      .Bind(3, ToColumn(t.user_id))
+      .Bind(4, static_cast<int64_t>(t.scope))
+      .BindText(5, t.description)
+      .Bind(6, ToMicros(t.created));
+  if (t.expires) {
+    stmt->Bind(7, ToMicros(*t.expires));
+  } else {
+    stmt->BindNull(7);
+  }
+  if (t.last_used) {
+    stmt->Bind(8, ToMicros(*t.last_used));
+  } else {
+    stmt->BindNull(8);
+  }
+  return stmt->Run();
+}
+
+Status SqliteStore::DeleteToken(const std::string& prefix) {
+  std::lock_guard lock(mu_);
+  auto stmt = Prepare("DELETE FROM api_tokens WHERE prefix = ?1");
+  if (!stmt.ok()) return stmt.status();
+  return stmt->BindText(1, prefix).Run();
+}
+
+Result<std::vector<ports::UserRecord>> SqliteStore::LoadUsers() {
+  std::lock_guard lock(mu_);
+  auto stmt = Prepare(
+      "SELECT id, login, display_name, roles, team, agent, disabled, password_hash, sip_realm, "
+      "sip_ha1_md5, sip_ha1_sha256, created_us, updated_us FROM users ORDER BY id");
+  if (!stmt.ok()) return stmt.status();
+  std::vector<ports::UserRecord> out;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    ports::UserRecord u;
+    u.id = FromColumn(stmt->Int(0));
+    u.login = stmt->Text(1);
+    u.display_name = stmt->Text(2);
+    auto roles = RolesFromText(stmt->Text(3));
+    if (!roles.ok()) return roles.status();
+    u.roles = std::move(*roles);
+    u.team = stmt->Text(4);
+    u.agent = stmt->Text(5);
+    u.disabled = stmt->Int(6) != 0;
+    u.password_hash = stmt->Text(7);
+    u.sip_realm = stmt->Text(8);
+    u.sip_ha1_md5 = stmt->Text(9);
+    u.sip_ha1_sha256 = stmt->Text(10);
+    u.created = FromMicros(stmt->Int(11));
+    u.updated = FromMicros(stmt->Int(12));
+    out.push_back(std::move(u));
+  }
+  return out;
+}
+
+Result<std::vector<ports::SessionRecord>> SqliteStore::LoadSessions() {
+  std::lock_guard lock(mu_);
+  auto stmt = Prepare(
+      "SELECT id_hash, user_id, created_us, last_seen_us, client_address FROM sessions "
+      "ORDER BY id_hash");
+  if (!stmt.ok()) return stmt.status();
+  std::vector<ports::SessionRecord> out;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back({stmt->Text(0), FromColumn(stmt->Int(1)), FromMicros(stmt->Int(2)),
+                   FromMicros(stmt->Int(3)), stmt->Text(4)});
+  }
+  return out;
+}
+
+Result<std::vector<ports::TokenRecord>> SqliteStore::LoadTokens() {
+  std::lock_guard lock(mu_);
+  auto stmt = Prepare(
+      "SELECT prefix, secret_hash, user_id, scope, description, created_us, expires_us, "
+      "last_used_us FROM api_tokens ORDER BY prefix");
+  if (!stmt.ok()) return stmt.status();
+  std::vector<ports::TokenRecord> out;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    ports::TokenRecord t;
+    t.prefix = stmt->Text(0);
+    t.secret_hash = stmt->Text(1);
+    t.user_id = FromColumn(stmt->Int(2));
+    const int64_t scope = stmt->Int(3);
+    if (scope < 0 || scope >= static_cast<int64_t>(kRoleCount)) {
+      return Internal("api_tokens: unknown scope " + std::to_string(scope));
+    }
+    t.scope = static_cast<Role>(scope);
+    t.description = stmt->Text(4);
+    t.created = FromMicros(stmt->Int(5));
+    if (!stmt->IsNull(6)) t.expires = FromMicros(stmt->Int(6));
+    if (!stmt->IsNull(7)) t.last_used = FromMicros(stmt->Int(7));
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Status SqliteStore::AppendAudit(const ports::AuditRecord& a) {
+  std::lock_guard lock(mu_);
+  auto stmt = Prepare(
+      "INSERT INTO audit_log (sequence, at_us, actor, action, target, outcome, detail) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  if (!stmt.ok()) return stmt.status();
+  return stmt->Bind(1, ToColumn(a.sequence))
+      .Bind(2, ToMicros(a.at))
+      .BindText(3, a.actor)
+      .BindText(4, a.action)
+      .BindText(5, a.target)
+      .Bind(6, static_cast<int64_t>(a.outcome))
+      .BindText(7, a.detail)
+      .Run();
+}
+
+Result<std::vector<ports::AuditRecord>> SqliteStore::ReadAudit(uint64_t after, size_t limit) {
+  std::lock_guard lock(mu_);
+  auto stmt = Prepare(
+      "SELECT sequence, at_us, actor, action, target, outcome, detail FROM audit_log "
+      "WHERE sequence > ?1 ORDER BY sequence LIMIT ?2");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, ToColumn(after)).Bind(2, static_cast<int64_t>(limit));
+  std::vector<ports::AuditRecord> out;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    const int64_t outcome = stmt->Int(5);
+    if (outcome < 0 || outcome > static_cast<int64_t>(ports::AuditOutcome::kFailed)) {
+      return Internal("audit_log: unknown outcome " + std::to_string(outcome));
+    }
+    out.push_back({FromColumn(stmt->Int(0)), FromMicros(stmt->Int(1)), stmt->Text(2), stmt->Text(3),
+                   stmt->Text(4), static_cast<ports::AuditOutcome>(outcome), stmt->Text(6)});
+  }
+  return out;
 }
 
 }  // namespace parley::store

@@ -104,6 +104,19 @@ class SqliteStore final : public ports::Store {
   Result<uint64_t> Purge(ports::DataClass data_class, TimePoint cutoff) override;
   Status Backup(const std::string& path) override;
 
+  // AuthStore, AuditSink
+  Status PutUser(const ports::UserRecord& user) override;
+  Status DeleteUser(uint64_t id) override;
+  Status PutSession(const ports::SessionRecord& session) override;
+  Status DeleteSession(const std::string& id_hash) override;
+  Status PutToken(const ports::TokenRecord& token) override;
+  Status DeleteToken(const std::string& prefix) override;
+  Result<std::vector<ports::UserRecord>> LoadUsers() override;
+  Result<std::vector<ports::SessionRecord>> LoadSessions() override;
+  Result<std::vector<ports::TokenRecord>> LoadTokens() override;
+  Status AppendAudit(const ports::AuditRecord& record) override;
+  Result<std::vector<ports::AuditRecord>> ReadAudit(uint64_t after, size_t limit) override;
+
  private:
   class Statement;
   struct Pending {

@@ -468,13 +468,93 @@ TYPED_TEST_P(StoreConformance, PurgeRemovesOldEventsAndClosedHistoryOnly) {
   EXPECT_EQ(next->first, 4u);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(StoreConformance, NewStoreIsEmpty,
-                            AppendGivesConsecutiveSequencesAndReadsBack,
-                            EventFieldsRoundTripAtTheirLimits,
-                            AppendAsyncCompletesInOrderFromManyThreads,
-                            RecoveryStateHasOpenContactsInQueueOrderAndAgents,
-                            FailingBatchFailsAloneAndChangesNothing, ConfigVersionsAndConflicts,
-                            CustomersIdentitiesAndSearch, NotesTimelineExportAndErase,
-                            PurgeRemovesOldEventsAndClosedHistoryOnly);
+TYPED_TEST_P(StoreConformance, UsersSessionsTokensAndAuditRoundTrip) {
+  auto& s = this->store();
+  ports::UserRecord u;
+  u.id = 7;
+  u.login = "alice";
+  u.display_name = "Alice Martin";
+  u.roles = {Role::kAgent, Role::kTeamLead};
+  u.team = "north";
+  u.agent = "alice";
+  u.password_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA";
+  u.sip_realm = "parley";
+  u.sip_ha1_md5 = std::string(32, 'a');
+  u.sip_ha1_sha256 = std::string(64, 'b');
+  u.created = FromMicros(10);
+  u.updated = FromMicros(20);
+  ASSERT_TRUE(s.PutUser(u).ok());
+  ports::UserRecord other = u;
+  other.id = 8;
+  other.login = "bob";
+  other.roles = {Role::kWallboard};
+  other.disabled = true;
+  ASSERT_TRUE(s.PutUser(other).ok());
+  // The same login under another id is refused.
+  ports::UserRecord clash = other;
+  clash.id = 9;
+  EXPECT_EQ(s.PutUser(clash).code(), StatusCode::kConflict);
+  u.display_name = "Alice M.";
+  ASSERT_TRUE(s.PutUser(u).ok());  // replace by id
+  auto users = s.LoadUsers();
+  ASSERT_TRUE(users.ok()) << users.status().ToString();
+  ASSERT_EQ(users->size(), 2u);
+  EXPECT_EQ(users->at(0), u);
+  EXPECT_EQ(users->at(1), other);
+
+  ports::SessionRecord session{std::string(64, 'c'), 7, FromMicros(30), FromMicros(40), "::1"};
+  ASSERT_TRUE(s.PutSession(session).ok());
+  ASSERT_TRUE(s.PutUser(u).ok());  // updating a user keeps its sessions
+  ASSERT_EQ(s.LoadSessions()->size(), 1u);
+  ports::TokenRecord token;
+  token.prefix = "pk_abc";
+  token.secret_hash = std::string(64, 'd');
+  token.user_id = 8;
+  token.scope = Role::kWallboard;
+  token.description = "lobby screen";
+  token.created = FromMicros(50);
+  token.expires = FromMicros(5000);
+  ASSERT_TRUE(s.PutToken(token).ok());
+  ports::TokenRecord plain = token;
+  plain.prefix = "pk_def";
+  plain.expires.reset();
+  plain.last_used = FromMicros(60);
+  ASSERT_TRUE(s.PutToken(plain).ok());
+  EXPECT_EQ(*s.LoadSessions(), std::vector<ports::SessionRecord>{session});
+  EXPECT_EQ(*s.LoadTokens(), (std::vector<ports::TokenRecord>{token, plain}));
+  ASSERT_TRUE(s.DeleteToken("pk_abc").ok());
+  ASSERT_TRUE(s.DeleteSession(session.id_hash).ok());
+  EXPECT_TRUE(s.LoadSessions()->empty());
+  EXPECT_EQ(*s.LoadTokens(), std::vector<ports::TokenRecord>{plain});
+  // Deleting a user takes its tokens along.
+  ASSERT_TRUE(s.DeleteUser(8).ok());
+  EXPECT_EQ(s.LoadUsers()->size(), 1u);
+  EXPECT_TRUE(s.LoadTokens()->empty());
+
+  for (uint64_t i = 1; i <= 3; ++i) {
+    ports::AuditRecord a{i,
+                         FromMicros(static_cast<int64_t>(100 * i)),
+                         "admin",
+                         "user.update",
+                         "user:alice",
+                         ports::AuditOutcome::kDenied,
+                         "from ::1"};
+    ASSERT_TRUE(s.AppendAudit(a).ok());
+  }
+  auto audit = s.ReadAudit(1, 10);
+  ASSERT_TRUE(audit.ok()) << audit.status().ToString();
+  ASSERT_EQ(audit->size(), 2u);
+  EXPECT_EQ(audit->at(0).sequence, 2u);
+  EXPECT_EQ(audit->at(1).outcome, ports::AuditOutcome::kDenied);
+  EXPECT_EQ(audit->at(1).detail, "from ::1");
+  EXPECT_EQ(s.ReadAudit(0, 1)->size(), 1u);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(
+    StoreConformance, NewStoreIsEmpty, AppendGivesConsecutiveSequencesAndReadsBack,
+    EventFieldsRoundTripAtTheirLimits, AppendAsyncCompletesInOrderFromManyThreads,
+    RecoveryStateHasOpenContactsInQueueOrderAndAgents, FailingBatchFailsAloneAndChangesNothing,
+    ConfigVersionsAndConflicts, CustomersIdentitiesAndSearch, NotesTimelineExportAndErase,
+    PurgeRemovesOldEventsAndClosedHistoryOnly, UsersSessionsTokensAndAuditRoundTrip);
 
 }  // namespace parley::store::testing
