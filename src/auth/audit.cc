@@ -1,5 +1,7 @@
 #include "auth/audit.h"
 
+#include <algorithm>
+
 namespace parley::auth {
 
 std::string_view AuditOutcomeName(AuditOutcome o) {
@@ -16,6 +18,11 @@ std::string_view AuditOutcomeName(AuditOutcome o) {
 
 AuditLog::AuditLog(size_t capacity, ports::AuditSink* sink)
     : capacity_(capacity == 0 ? 1 : capacity), sink_(sink) {}
+
+void AuditLog::ContinueAfter(uint64_t last_sequence) {
+  MutexLock lock(mu_);
+  next_ = std::max(next_, last_sequence + 1);
+}
 
 uint64_t AuditLog::Append(TimePoint at, std::string actor, std::string action, std::string target,
                           AuditOutcome outcome, std::string detail) {

@@ -35,6 +35,10 @@ class AuditLog {
   // `sink` (may be null) must outlive the log.
   explicit AuditLog(size_t capacity = 100000, ports::AuditSink* sink = nullptr);
 
+  // After a restart: numbering continues after `last_sequence` (the sink's last entry), so
+  // sequence numbers never repeat. Call before the first Append.
+  void ContinueAfter(uint64_t last_sequence);
+
   // Numbers the entry, keeps it, and passes it to the sink. Returns the sequence number. A sink
   // failure is counted (sink_failures()) and does not lose the in-memory entry.
   uint64_t Append(TimePoint at, std::string actor, std::string action, std::string target,

@@ -906,6 +906,14 @@ TEST(SipDigestTest, CheckSipCredentialsEndToEnd) {
 
 // ---- audit ----
 
+TEST(AuditTest, NumberingContinuesAfterARestart) {
+  AuditLog log;
+  log.ContinueAfter(41);
+  EXPECT_EQ(log.Append(kT0, "root", "login", "", AuditOutcome::kOk), 42u);
+  log.ContinueAfter(3);  // never goes back
+  EXPECT_EQ(log.Append(kT0, "root", "login", "", AuditOutcome::kOk), 43u);
+}
+
 TEST(AuditTest, AppendOnlyNumberedQueryableAndSunk) {
   CollectingSink sink;
   AuditLog log(2, &sink);
