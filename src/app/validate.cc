@@ -9,13 +9,25 @@
 namespace parley::app {
 
 int RunValidate(const std::string& path, std::FILE* out, std::FILE* err) {
+  auto result = LoadCheckedConfig(path, err);
+  if (!result.ok()) return 1;
+  const config::Config& config = **result;
+  const RoutingConfig& routing = config.routing;
+  std::fprintf(out, "%s: ok (%zu queues, %zu agents, %zu skills, %zu flows)\n", path.c_str(),
+               routing.queues.size(), routing.agents.size(), routing.skills.size(),
+               config.flows.flows.size());
+  return 0;
+}
+
+Result<std::shared_ptr<const config::Config>> LoadCheckedConfig(const std::string& path,
+                                                                std::FILE* err) {
   std::vector<config::ConfigError> errors;
   auto result = config::LoadConfigFile(path, &errors);
   if (!result.ok()) {
     for (const auto& e : errors) std::fprintf(err, "%s\n", e.ToString().c_str());
     if (errors.empty())
       std::fprintf(err, "%s: %s\n", path.c_str(), result.status().message().c_str());
-    return 1;
+    return result.status();
   }
   const config::Config& config = **result;
   // Flow steps are checked by the flow engine's own step table, in the files' reading order.
@@ -35,13 +47,9 @@ int RunValidate(const std::string& path, std::FILE* out, std::FILE* err) {
                        return a.pos.column < b.pos.column;
                      });
     for (const auto& e : flow_errors) std::fprintf(err, "%s\n", e.ToString().c_str());
-    return 1;
+    return InvalidArgument(path + ": invalid flows");
   }
-  const RoutingConfig& routing = config.routing;
-  std::fprintf(out, "%s: ok (%zu queues, %zu agents, %zu skills, %zu flows)\n", path.c_str(),
-               routing.queues.size(), routing.agents.size(), routing.skills.size(),
-               config.flows.flows.size());
-  return 0;
+  return *result;
 }
 
 }  // namespace parley::app

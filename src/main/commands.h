@@ -11,5 +11,7 @@ void AddDemoCommand(CLI::App& app, int* exit_code);
 void AddValidateCommand(CLI::App& app, int* exit_code);
 void AddStaffCommand(CLI::App& app, int* exit_code);
 void AddSimulateCommand(CLI::App& app, int* exit_code);
+void AddConfigCommand(CLI::App& app, int* exit_code);
+void AddBackupCommand(CLI::App& app, int* exit_code);
 
 }  // namespace parley::cli

@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   parley::cli::AddValidateCommand(app, &exit_code);
   parley::cli::AddStaffCommand(app, &exit_code);
   parley::cli::AddSimulateCommand(app, &exit_code);
+  parley::cli::AddConfigCommand(app, &exit_code);
+  parley::cli::AddBackupCommand(app, &exit_code);
   auto* help = app.add_subcommand("help", "Print this help");
   help->callback([&] { std::fputs(app.help().c_str(), stdout); });
 

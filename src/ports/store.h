@@ -268,6 +268,8 @@ class Store : public EventJournal,
   ~Store() override = default;
   // The audit trail, oldest first: entries with sequence > `after`, at most `limit`.
   virtual Result<std::vector<AuditRecord>> ReadAudit(uint64_t after, size_t limit) = 0;
+  // The highest audit sequence stored (0: none), so numbering continues after a restart.
+  virtual Result<uint64_t> LastAuditSequence() = 0;
 };
 using StorePtr = std::unique_ptr<Store>;
 

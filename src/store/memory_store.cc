@@ -358,4 +358,9 @@ Result<std::vector<ports::AuditRecord>> MemoryStore::ReadAudit(uint64_t after, s
   return out;
 }
 
+Result<uint64_t> MemoryStore::LastAuditSequence() {
+  std::lock_guard lock(mu_);
+  return audit_.empty() ? 0 : audit_.rbegin()->first;
+}
+
 }  // namespace parley::store

@@ -64,6 +64,7 @@ class MemoryStore final : public ports::Store {
   Result<std::vector<ports::TokenRecord>> LoadTokens() override;
   Status AppendAudit(const ports::AuditRecord& record) override;
   Result<std::vector<ports::AuditRecord>> ReadAudit(uint64_t after, size_t limit) override;
+  Result<uint64_t> LastAuditSequence() override;
 
  private:
   Result<ports::SequenceRange> AppendLocked(ports::JournalBatch&& batch);

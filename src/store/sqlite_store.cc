@@ -1454,4 +1454,13 @@ Result<std::vector<ports::AuditRecord>> SqliteStore::ReadAudit(uint64_t after, s
   return out;
 }
 
+Result<uint64_t> SqliteStore::LastAuditSequence() {
+  std::lock_guard lock(mu_);
+  auto stmt = Prepare("SELECT COALESCE(MAX(sequence), 0) FROM audit_log");
+  if (!stmt.ok()) return stmt.status();
+  auto row = stmt->Step();
+  if (!row.ok()) return row.status();
+  return FromColumn(stmt->Int(0));
+}
+
 }  // namespace parley::store

@@ -116,6 +116,7 @@ class SqliteStore final : public ports::Store {
   Result<std::vector<ports::TokenRecord>> LoadTokens() override;
   Status AppendAudit(const ports::AuditRecord& record) override;
   Result<std::vector<ports::AuditRecord>> ReadAudit(uint64_t after, size_t limit) override;
+  Result<uint64_t> LastAuditSequence() override;
 
  private:
   class Statement;

@@ -531,6 +531,7 @@ TYPED_TEST_P(StoreConformance, UsersSessionsTokensAndAuditRoundTrip) {
   EXPECT_EQ(s.LoadUsers()->size(), 1u);
   EXPECT_TRUE(s.LoadTokens()->empty());
 
+  EXPECT_EQ(*s.LastAuditSequence(), 0u);
   for (uint64_t i = 1; i <= 3; ++i) {
     ports::AuditRecord a{i,
                          FromMicros(static_cast<int64_t>(100 * i)),
@@ -548,6 +549,7 @@ TYPED_TEST_P(StoreConformance, UsersSessionsTokensAndAuditRoundTrip) {
   EXPECT_EQ(audit->at(1).outcome, ports::AuditOutcome::kDenied);
   EXPECT_EQ(audit->at(1).detail, "from ::1");
   EXPECT_EQ(s.ReadAudit(0, 1)->size(), 1u);
+  EXPECT_EQ(*s.LastAuditSequence(), 3u);
 }
 
 REGISTER_TYPED_TEST_SUITE_P(

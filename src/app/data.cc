@@ -1,0 +1,150 @@
+#include "app/data.h"
+
+#include <filesystem>
+#include <vector>
+
+#include "app/validate.h"
+#include "config/document.h"
+#include "store/sqlite_store.h"
+
+namespace parley::app {
+
+std::string DatabasePath(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir) / kDatabaseFile).string();
+}
+
+Result<ports::StorePtr> OpenDataStore(const std::string& data_dir, bool create) {
+  std::error_code ec;
+  if (create) {
+    std::filesystem::create_directories(data_dir, ec);
+    if (ec) return Unavailable("cannot create data directory " + data_dir + ": " + ec.message());
+  } else if (!std::filesystem::exists(DatabasePath(data_dir), ec)) {
+    return NotFound("no Parley data in " + data_dir + " (expected " + DatabasePath(data_dir) +
+                    "; start `parley serve --data " + data_dir + "` first)");
+  }
+  store::SqliteStore::Options options;
+  options.create_if_missing = create;
+  auto opened = store::SqliteStore::Open(DatabasePath(data_dir), options);
+  if (!opened.ok()) return opened.status();
+  return ports::StorePtr(std::move(*opened));
+}
+
+Result<std::shared_ptr<const config::Config>> ParseStoredConfig(const ports::ConfigDocument& doc) {
+  std::vector<config::ConfigError> errors;
+  auto parsed = config::ParseConfigText(
+      doc.yaml, "stored configuration v" + std::to_string(doc.version), {}, &errors);
+  if (!parsed.ok()) {
+    return Internal("stored configuration v" + std::to_string(doc.version) +
+                    " no longer validates: " +
+                    (errors.empty() ? parsed.status().message() : errors[0].ToString()));
+  }
+  return *parsed;
+}
+
+int RunConfigApply(const ApplyOptions& options, std::FILE* out, std::FILE* err) {
+  // Validate the files people edit first, so errors name them.
+  auto checked = LoadCheckedConfig(options.file, err);
+  if (!checked.ok()) {
+    std::fprintf(err, "%s: not applied; the configuration is unchanged\n", options.file.c_str());
+    return 1;
+  }
+  std::vector<config::ConfigError> errors;
+  auto flat = config::FlattenConfigFile(options.file, &errors);
+  if (!flat.ok()) {
+    for (const auto& e : errors) std::fprintf(err, "%s\n", e.ToString().c_str());
+    return 1;
+  }
+  auto store = OpenDataStore(options.data_dir, /*create=*/false);
+  if (!store.ok()) {
+    std::fprintf(err, "%s\n", store.status().message().c_str());
+    return 1;
+  }
+  auto current = (*store)->CurrentConfig();
+  uint64_t expected = 0;
+  std::string before;
+  if (current.ok()) {
+    expected = current->version;
+    before = current->yaml;
+  } else if (current.status().code() != StatusCode::kNotFound) {
+    std::fprintf(err, "%s\n", current.status().message().c_str());
+    return 1;
+  }
+  auto changes = config::DiffConfigDocuments(before, *flat);
+  if (!changes.ok()) {
+    std::fprintf(err, "%s\n", changes.status().message().c_str());
+    return 1;
+  }
+  if (changes->empty()) {
+    std::fprintf(out, "no changes: the configuration is already version %llu\n",
+                 static_cast<unsigned long long>(expected));
+    return 0;
+  }
+  std::fputs(config::FormatConfigChanges(*changes).c_str(), out);
+  if (options.dry_run) {
+    std::fprintf(out, "dry run: %zu change(s) not applied\n", changes->size());
+    return 0;
+  }
+  ports::ConfigDocument doc;
+  doc.yaml = *flat;
+  doc.applied_by = options.applied_by;
+  doc.comment = options.comment.empty() ? "parley config apply " + options.file : options.comment;
+  doc.applied_at = FromMicros(std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
+  auto version = (*store)->PutConfig(doc, expected);
+  if (!version.ok()) {
+    std::fprintf(err, "not applied: %s\n", version.status().message().c_str());
+    return 1;
+  }
+  std::fprintf(out, "applied: configuration version %llu (%zu change(s))\n",
+               static_cast<unsigned long long>(*version), changes->size());
+  return 0;
+}
+
+int RunConfigExport(const std::string& data_dir, std::FILE* out, std::FILE* err) {
+  auto store = OpenDataStore(data_dir, /*create=*/false);
+  if (!store.ok()) {
+    std::fprintf(err, "%s\n", store.status().message().c_str());
+    return 1;
+  }
+  auto current = (*store)->CurrentConfig();
+  if (!current.ok()) {
+    std::fprintf(err, "%s\n",
+                 current.status().code() == StatusCode::kNotFound
+                     ? "no configuration has been applied yet"
+                     : current.status().message().c_str());
+    return 1;
+  }
+  std::fprintf(out, "# Parley configuration version %llu, applied by %s\n%s",
+               static_cast<unsigned long long>(current->version), current->applied_by.c_str(),
+               current->yaml.c_str());
+  return 0;
+}
+
+int RunBackup(const std::string& data_dir, const std::string& dest_dir, std::FILE* out,
+              std::FILE* err) {
+  const std::string source = DatabasePath(data_dir);
+  std::error_code ec;
+  if (!std::filesystem::exists(source, ec)) {
+    std::fprintf(err, "no Parley data in %s (expected %s)\n", data_dir.c_str(), source.c_str());
+    return 1;
+  }
+  std::filesystem::create_directories(dest_dir, ec);
+  if (ec) {
+    std::fprintf(err, "cannot create %s: %s\n", dest_dir.c_str(), ec.message().c_str());
+    return 1;
+  }
+  const std::string dest = DatabasePath(dest_dir);
+  if (std::filesystem::exists(dest, ec)) {
+    std::fprintf(err, "%s already exists; choose an empty directory\n", dest.c_str());
+    return 1;
+  }
+  if (Status s = store::SqliteStore::BackupFile(source, dest); !s.ok()) {
+    std::fprintf(err, "backup failed: %s\n", s.message().c_str());
+    return 1;
+  }
+  std::fprintf(out, "backed up %s to %s\n", source.c_str(), dest.c_str());
+  return 0;
+}
+
+}  // namespace parley::app

@@ -1,0 +1,49 @@
+#pragma once
+// A server's data directory and the commands that work on it without the server:
+// `parley config apply`, `parley config export` and `parley backup`. The data directory holds one
+// SQLite database (`parley.db`): the journal, the current and past configurations, customers,
+// users and the audit log (docs/storage.md). Each command works while a server is running on the
+// same directory (SQLite WAL); a running server picks up an applied configuration within seconds.
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "config/config.h"
+#include "ports/store.h"
+
+namespace parley::app {
+
+inline constexpr const char* kDatabaseFile = "parley.db";
+
+std::string DatabasePath(const std::string& data_dir);
+
+// Opens the store of `data_dir`, creating the directory and the database when `create`.
+Result<ports::StorePtr> OpenDataStore(const std::string& data_dir, bool create);
+
+// Parses a stored configuration document (validated when it was applied).
+Result<std::shared_ptr<const config::Config>> ParseStoredConfig(const ports::ConfigDocument& doc);
+
+// `parley config apply FILE`: validates FILE (errors as file:line:column: message, exit 1,
+// nothing changed), prints what changes against the current configuration, and stores it as the
+// new version unless `dry_run`. All or nothing: a concurrent apply makes this one fail.
+struct ApplyOptions {
+  std::string data_dir = "data";
+  std::string file;
+  bool dry_run = false;
+  std::string applied_by = "cli";
+  std::string comment;
+};
+int RunConfigApply(const ApplyOptions& options, std::FILE* out = stdout, std::FILE* err = stderr);
+
+// `parley config export`: the current configuration as one YAML document on `out`.
+int RunConfigExport(const std::string& data_dir, std::FILE* out = stdout, std::FILE* err = stderr);
+
+// `parley backup DEST`: a consistent copy of the data directory's database in DEST (created if
+// missing), taken with SQLite's online backup so a running server need not stop. Restore by
+// starting a server with `--data DEST`.
+int RunBackup(const std::string& data_dir, const std::string& dest_dir, std::FILE* out = stdout,
+              std::FILE* err = stderr);
+
+}  // namespace parley::app

@@ -1,0 +1,38 @@
+#include <memory>
+#include <string>
+
+#include "app/data.h"
+#include "main/commands.h"
+
+namespace parley::cli {
+
+void AddConfigCommand(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand("config", "Apply or export the configuration of a data directory");
+  cmd->require_subcommand(1);
+
+  auto apply = std::make_shared<app::ApplyOptions>();
+  auto* a = cmd->add_subcommand(
+      "apply", "Validate FILE, show what changes, and make it the current configuration");
+  a->add_option("FILE", apply->file, "Configuration file (YAML, may include others)")->required();
+  a->add_option("--data", apply->data_dir, "Data directory")->capture_default_str();
+  a->add_flag("--dry-run", apply->dry_run, "Show the changes without applying them");
+  a->add_option("--comment", apply->comment, "Why (kept in the configuration history)");
+  a->callback([exit_code, apply] { *exit_code = app::RunConfigApply(*apply); });
+
+  auto data = std::make_shared<std::string>("data");
+  auto* e = cmd->add_subcommand("export", "Print the current configuration as YAML");
+  e->add_option("--data", *data, "Data directory")->capture_default_str();
+  e->callback([exit_code, data] { *exit_code = app::RunConfigExport(*data); });
+}
+
+void AddBackupCommand(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand(
+      "backup", "Copy a data directory's database consistently, even while the server runs");
+  auto dest = std::make_shared<std::string>();
+  auto data = std::make_shared<std::string>("data");
+  cmd->add_option("DEST", *dest, "Directory to write the copy to (must not hold one)")->required();
+  cmd->add_option("--data", *data, "Data directory")->capture_default_str();
+  cmd->callback([exit_code, dest, data] { *exit_code = app::RunBackup(*data, *dest); });
+}
+
+}  // namespace parley::cli
