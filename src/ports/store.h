@@ -242,6 +242,7 @@ class CustomerRecords {
 enum class DataClass : uint8_t {
   kEvents,          // journal entries, by event time
   kContactHistory,  // closed contact records, by closing time (open contacts are never purged)
+  kAudit,           // audit log entries, by time
   // kRecordings: later, with the media adapter.
 };
 

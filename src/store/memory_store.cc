@@ -262,6 +262,9 @@ Result<uint64_t> MemoryStore::Purge(DataClass data_class, TimePoint cutoff) {
       return static_cast<uint64_t>(std::erase_if(contacts_, [cutoff](const auto& c) {
         return c.second.state == ContactState::kClosed && c.second.times.closed < cutoff;
       }));
+    case DataClass::kAudit:
+      return static_cast<uint64_t>(
+          std::erase_if(audit_, [cutoff](const auto& a) { return a.second.at < cutoff; }));
   }
   return InvalidArgument("unknown data class");
 }

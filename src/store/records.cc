@@ -36,6 +36,8 @@ std::string_view DataClassName(ports::DataClass c) {
       return "events";
     case ports::DataClass::kContactHistory:
       return "contact-history";
+    case ports::DataClass::kAudit:
+      return "audit";
   }
   return "unknown";
 }

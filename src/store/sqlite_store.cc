@@ -1209,6 +1209,9 @@ Result<uint64_t> SqliteStore::Purge(DataClass data_class, TimePoint cutoff) {
     case DataClass::kContactHistory:
       sql = "DELETE FROM contacts WHERE state = 5 AND closed_us < ?1";
       break;
+    case DataClass::kAudit:
+      sql = "DELETE FROM audit_log WHERE at_us < ?1";
+      break;
   }
   if (sql == nullptr) return InvalidArgument("unknown data class");
   auto del = Prepare(sql);

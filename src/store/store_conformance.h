@@ -550,6 +550,10 @@ TYPED_TEST_P(StoreConformance, UsersSessionsTokensAndAuditRoundTrip) {
   EXPECT_EQ(audit->at(1).detail, "from ::1");
   EXPECT_EQ(s.ReadAudit(0, 1)->size(), 1u);
   EXPECT_EQ(*s.LastAuditSequence(), 3u);
+  // Retention: entries before the cutoff go; numbering is not reused.
+  ASSERT_EQ(*s.Purge(ports::DataClass::kAudit, FromMicros(250)), 2u);
+  ASSERT_EQ(s.ReadAudit(0, 10)->size(), 1u);
+  EXPECT_EQ(*s.LastAuditSequence(), 3u);
 }
 
 REGISTER_TYPED_TEST_SUITE_P(

@@ -1,0 +1,32 @@
+#pragma once
+// `parley serve`: the contact-center server. One process: the engine's core loop on its own
+// thread, HTTP/WebSocket I/O threads, the store's journal writer. Started on the bundled demo
+// configuration and ./data by default, so `make run` needs nothing else.
+
+#include <cstdio>
+#include <string>
+
+namespace parley::app {
+
+struct ServeOptions {
+  std::string config_file;  // seeds a new data directory; "" = the bundled demo configuration
+  std::string data_dir = "data";
+  std::string http = "127.0.0.1:8080";  // port 0 picks a free one (printed)
+  std::string tls_cert;                 // PEM files: both given = HTTPS
+  std::string tls_key;
+  std::string web_dir;  // the web UI's built files ("" = none)
+  // Users without a password get this one on start (demo, tests); otherwise each gets a random
+  // one, printed once.
+  std::string initial_password;
+  bool weak_password_hashing = false;  // tests only: Argon2id at libsodium's minimum cost
+  bool metrics_open_on_loopback = true;
+  int io_threads = 2;
+  std::string ready_file;  // written with "http://ADDR:PORT\n" once serving (for scripts, tests)
+};
+
+// Runs until SIGTERM or SIGINT, then stops accepting, finishes the journal and returns 0; 1 when
+// it cannot start (invalid configuration, data directory in use, port taken), saying why on
+// `err`.
+int RunServe(const ServeOptions& options, std::FILE* out = stdout, std::FILE* err = stderr);
+
+}  // namespace parley::app
