@@ -1,0 +1,336 @@
+#include "app/serve.h"
+
+#include <utility>  // before Asio (platform-facts.md)
+
+#include <signal.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "api/http_server.h"
+#include "app/data.h"
+#include "app/validate.h"
+#include "auth/authenticator.h"
+#include "auth/audit.h"
+#include "auth/crypto.h"
+#include "auth/password.h"
+#include "auth/sessions.h"
+#include "auth/throttle.h"
+#include "auth/tokens.h"
+#include "auth/users.h"
+#include "config/document.h"
+#include "engine/engine.h"
+#include "runtime/event_loop.h"
+#include "runtime/system_clock.h"
+
+namespace parley::app {
+
+namespace {
+
+// The bundled demo configuration: ./config/demo.yaml from the repository root (make run), else
+// the source tree this binary was built from.
+std::string DefaultConfigFile() {
+  std::error_code ec;
+  if (std::filesystem::exists("config/demo.yaml", ec)) return "config/demo.yaml";
+  return std::string(PARLEY_SOURCE_DIR) + "/config/demo.yaml";
+}
+
+// "127.0.0.1:8080", "[::1]:8080", ":8080" (all IPv4 interfaces) → address and port.
+Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos) {
+    return InvalidArgument("--http " + text + ": expected ADDRESS:PORT, e.g. 127.0.0.1:8080");
+  }
+  std::string address = text.substr(0, colon);
+  if (address.size() >= 2 && address.front() == '[' && address.back() == ']') {
+    address = address.substr(1, address.size() - 2);
+  }
+  if (address.empty()) address = "0.0.0.0";
+  const std::string port_text = text.substr(colon + 1);
+  char* end = nullptr;
+  const long port = std::strtol(port_text.c_str(), &end, 10);
+  if (port_text.empty() || *end != '\0' || port < 0 || port > 65535) {
+    return InvalidArgument("--http " + text + ": the port must be a number from 0 to 65535");
+  }
+  return std::make_pair(address, static_cast<uint16_t>(port));
+}
+
+// A readable random password: 16 characters from an alphabet without look-alikes.
+std::string RandomPassword() {
+  static constexpr std::string_view kAlphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  const std::string bytes = auth::RandomBytes(16);
+  std::string out;
+  for (unsigned char b : bytes) out += kAlphabet[b % kAlphabet.size()];
+  return out;
+}
+
+// The configuration the server runs: the store's current one, or `file` seeding a new store.
+Result<std::pair<std::shared_ptr<const config::Config>, uint64_t>> LoadServerConfig(
+    ports::Store& store, const ServeOptions& options, std::FILE* out, std::FILE* err) {
+  auto current = store.CurrentConfig();
+  if (current.ok()) {
+    if (!options.config_file.empty()) {
+      // Refuse an invalid file even when it would not be used, so a typo is never silent.
+      auto checked = LoadCheckedConfig(options.config_file, err);
+      if (!checked.ok()) return checked.status();
+      std::vector<config::ConfigError> errors;
+      auto flat = config::FlattenConfigFile(options.config_file, &errors);
+      auto diff = flat.ok() ? config::DiffConfigDocuments(current->yaml, *flat)
+                            : Result<std::vector<config::ConfigChange>>(flat.status());
+      if (diff.ok() && !diff->empty()) {
+        std::fprintf(out,
+                     "note: %s differs from the data directory's configuration (version %llu), "
+                     "which is used; apply it with `parley config apply %s --data %s`\n",
+                     options.config_file.c_str(),
+                     static_cast<unsigned long long>(current->version),
+                     options.config_file.c_str(), options.data_dir.c_str());
+      }
+    }
+    auto parsed = ParseStoredConfig(*current);
+    if (!parsed.ok()) return parsed.status();
+    return std::make_pair(*parsed, current->version);
+  }
+  if (current.status().code() != StatusCode::kNotFound) return current.status();
+  const std::string file = options.config_file.empty() ? DefaultConfigFile() : options.config_file;
+  auto checked = LoadCheckedConfig(file, err);
+  if (!checked.ok()) return checked.status();
+  std::vector<config::ConfigError> errors;
+  auto flat = config::FlattenConfigFile(file, &errors);
+  if (!flat.ok()) {
+    for (const auto& e : errors) std::fprintf(err, "%s\n", e.ToString().c_str());
+    return flat.status();
+  }
+  ports::ConfigDocument doc;
+  doc.yaml = *flat;
+  doc.applied_by = "serve";
+  doc.comment = "seeded from " + file;
+  doc.applied_at = runtime::SystemClock().Now();
+  auto version = store.PutConfig(doc, 0);
+  if (!version.ok()) return version.status();
+  doc.version = *version;
+  auto parsed = ParseStoredConfig(doc);
+  if (!parsed.ok()) return parsed.status();
+  std::fprintf(out, "configuration: seeded version %llu from %s\n",
+               static_cast<unsigned long long>(*version), file.c_str());
+  return std::make_pair(*parsed, *version);
+}
+
+// Removes what retention says is too old, and logs it.
+void PurgeExpired(ports::Store& store, const config::RetentionDef& retention, TimePoint now,
+                  std::FILE* out) {
+  const std::pair<ports::DataClass, Duration> classes[] = {
+      {ports::DataClass::kEvents, retention.events},
+      {ports::DataClass::kContactHistory, retention.contacts},
+      {ports::DataClass::kAudit, retention.audit}};
+  const char* names[] = {"events", "closed contacts", "audit entries"};
+  for (size_t i = 0; i < 3; ++i) {
+    if (classes[i].second <= Duration::zero()) continue;
+    auto removed = store.Purge(classes[i].first, now - classes[i].second);
+    if (!removed.ok()) {
+      std::fprintf(out, "retention: purging %s failed: %s\n", names[i],
+                   removed.status().message().c_str());
+    } else if (*removed > 0) {
+      std::fprintf(out, "retention: purged %llu %s older than %lld days\n",
+                   static_cast<unsigned long long>(*removed), names[i],
+                   static_cast<long long>(
+                       std::chrono::duration_cast<std::chrono::hours>(classes[i].second).count() /
+                       24));
+    }
+  }
+  std::fflush(out);
+}
+
+}  // namespace
+
+int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
+  auto listen = ParseListen(options.http);
+  if (!listen.ok()) {
+    std::fprintf(err, "%s\n", listen.status().message().c_str());
+    return 1;
+  }
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    std::fprintf(err, "HTTPS needs both --tls-cert and --tls-key\n");
+    return 1;
+  }
+  // SIGTERM and SIGINT are taken by sigwait below; block them before any thread starts so that
+  // every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto store_or = OpenDataStore(options.data_dir, /*create=*/true);
+  if (!store_or.ok()) {
+    std::fprintf(err, "%s: %s\n", options.data_dir.c_str(), store_or.status().message().c_str());
+    return 1;
+  }
+  ports::Store& store = **store_or;
+  auto loaded = LoadServerConfig(store, options, out, err);
+  if (!loaded.ok()) {
+    std::fprintf(err, "not started: %s\n", loaded.status().message().c_str());
+    return 1;
+  }
+  std::shared_ptr<const config::Config> config = loaded->first;
+  uint64_t config_version = loaded->second;
+
+  runtime::SystemClock clock;
+
+  // Accounts.
+  auth::PasswordHasher hasher(options.weak_password_hashing ? auth::PasswordLimits::ForTests()
+                                                            : auth::PasswordLimits::Interactive());
+  auth::UserDirectory users(hasher, &store);
+  auth::SessionStore sessions(
+      {}, auth::CookieOptions{.secure = !options.tls_cert.empty(), .path = "/"}, &store);
+  auth::TokenStore tokens(&store);
+  auth::LoginThrottle throttle;
+  auth::AuditLog audit(100000, &store);
+  for (Status s : {users.Load(), sessions.Load(clock.Now()), tokens.Load()}) {
+    if (!s.ok()) {
+      std::fprintf(err, "not started: loading accounts: %s\n", s.message().c_str());
+      return 1;
+    }
+  }
+  if (auto last = store.LastAuditSequence(); last.ok()) audit.ContinueAfter(*last);
+  if (auto synced = users.SyncFromConfig(config->users, config->routing, clock.Now());
+      !synced.ok()) {
+    std::fprintf(err, "not started: users: %s\n", synced.status().message().c_str());
+    return 1;
+  }
+  std::vector<std::pair<std::string, std::string>> new_passwords;
+  for (const auto& u : users.List()) {
+    if (u.has_password || u.disabled) continue;
+    std::string password =
+        options.initial_password.empty() ? RandomPassword() : options.initial_password;
+    if (Status s = users.SetPassword(u.id, password, clock.Now()); !s.ok()) {
+      std::fprintf(err, "not started: password of %s: %s\n", u.login.c_str(),
+                   s.message().c_str());
+      return 1;
+    }
+    new_passwords.emplace_back(u.login, options.initial_password.empty() ? password : "(given)");
+  }
+  auth::Authenticator authenticator(users, sessions, tokens, hasher, throttle, audit);
+
+  // The core loop.
+  runtime::EventLoop loop(clock);
+  engine::EngineOptions engine_options;
+  engine_options.config_version = config_version;
+  engine::Engine engine(
+      clock, loop, [&loop](std::function<void()> work) { loop.Post(std::move(work)); }, store,
+      config, engine_options);
+  {
+    std::promise<Status> started;
+    loop.Post([&] { started.set_value(engine.Start()); });
+    Status s = started.get_future().get();
+    if (!s.ok()) {
+      std::fprintf(err, "not started: recovery: %s\n", s.message().c_str());
+      return 1;
+    }
+  }
+
+  // HTTP and WebSocket.
+  api::HttpServerOptions http_options;
+  http_options.address = listen->first;
+  http_options.port = listen->second;
+  http_options.io_threads = options.io_threads;
+  http_options.static_dir = options.web_dir;
+  http_options.tls_cert_file = options.tls_cert;
+  http_options.tls_key_file = options.tls_key;
+  http_options.metrics_open_on_loopback = options.metrics_open_on_loopback;
+  api::HttpServer http(http_options, engine, api::AuthParts{authenticator, sessions, tokens, users},
+                       clock);
+  if (Status s = http.Start(); !s.ok()) {
+    std::fprintf(err, "not started: %s\n", s.message().c_str());
+    std::promise<void> stopped;
+    loop.Post([&] { engine.Shutdown([&] { stopped.set_value(); }); });
+    stopped.get_future().wait();
+    loop.Stop();
+    return 1;
+  }
+  const bool ipv6 = http_options.address.find(':') != std::string::npos;
+  const std::string url = std::string(options.tls_cert.empty() ? "http" : "https") + "://" +
+                          (ipv6 ? "[" + http_options.address + "]" : http_options.address) +
+                          ":" + std::to_string(http.port());
+  std::fprintf(out, "Parley %s: %s, data in %s, configuration version %llu\n", PARLEY_VERSION,
+               config->site_name.empty() ? "contact center" : config->site_name.c_str(),
+               options.data_dir.c_str(), static_cast<unsigned long long>(config_version));
+  if (!new_passwords.empty()) {
+    std::fprintf(out, "logins created (passwords are shown once and stored only hashed):\n");
+    for (const auto& [login, password] : new_passwords) {
+      std::fprintf(out, "  %-12s %s\n", login.c_str(), password.c_str());
+    }
+  }
+  std::fprintf(out, "listening on %s (stop with Ctrl-C or SIGTERM)\n", url.c_str());
+  std::fflush(out);
+  if (!options.ready_file.empty()) std::ofstream(options.ready_file) << url << "\n";
+
+  // Background duties: pick up configurations applied with `parley config apply`, and purge
+  // what retention says is too old (at start, then hourly).
+  std::mutex watch_mu;
+  std::condition_variable watch_cv;
+  bool stopping = false;
+  std::thread watcher([&] {
+    TimePoint next_purge{};
+    std::unique_lock lock(watch_mu);
+    while (!stopping) {
+      lock.unlock();
+      if (clock.Now() >= next_purge) {
+        PurgeExpired(store, config->retention, clock.Now(), out);
+        next_purge = clock.Now() + std::chrono::hours(1);
+      }
+      auto current = store.CurrentConfig();
+      if (current.ok() && current->version != config_version) {
+        auto parsed = ParseStoredConfig(*current);
+        if (!parsed.ok()) {
+          std::fprintf(out, "configuration version %llu not used: %s\n",
+                       static_cast<unsigned long long>(current->version),
+                       parsed.status().message().c_str());
+        } else {
+          Status s = engine.Reconfigure(*parsed);
+          if (s.ok()) {
+            (void)users.SyncFromConfig((*parsed)->users, (*parsed)->routing, clock.Now());
+            config = *parsed;
+            std::fprintf(out, "configuration: now running version %llu\n",
+                         static_cast<unsigned long long>(current->version));
+          } else {
+            std::fprintf(out, "configuration version %llu refused: %s\n",
+                         static_cast<unsigned long long>(current->version),
+                         s.message().c_str());
+          }
+        }
+        config_version = current->version;
+        std::fflush(out);
+      }
+      lock.lock();
+      watch_cv.wait_for(lock, std::chrono::seconds(2), [&] { return stopping; });
+    }
+  });
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  std::fprintf(out, "%s: stopping (no new connections; finishing the journal)\n",
+               signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  std::fflush(out);
+  {
+    std::lock_guard lock(watch_mu);
+    stopping = true;
+  }
+  watch_cv.notify_all();
+  watcher.join();
+  http.Stop();
+  std::promise<void> stopped;
+  loop.Post([&] { engine.Shutdown([&] { stopped.set_value(); }); });
+  stopped.get_future().wait();
+  loop.Stop();
+  std::fprintf(out, "stopped cleanly\n");
+  std::fflush(out);
+  return 0;
+}
+
+}  // namespace parley::app

@@ -1,0 +1,31 @@
+#include <memory>
+#include <string>
+
+#include "app/serve.h"
+#include "main/commands.h"
+
+namespace parley::cli {
+
+void AddServeCommand(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand("serve", "Run the contact-center server (HTTP API, WebSocket)");
+  auto o = std::make_shared<app::ServeOptions>();
+  cmd->add_option("--config", o->config_file,
+                  "Configuration that seeds a new data directory (default: the bundled demo)");
+  cmd->add_option("--data", o->data_dir, "Data directory")->capture_default_str();
+  cmd->add_option("--http", o->http, "Listen address, ADDRESS:PORT (port 0: pick a free one)")
+      ->capture_default_str();
+  cmd->add_option("--tls-cert", o->tls_cert, "PEM certificate: serve HTTPS (with --tls-key)");
+  cmd->add_option("--tls-key", o->tls_key, "PEM private key for --tls-cert");
+  cmd->add_option("--web", o->web_dir, "Directory of the web UI's built files");
+  cmd->add_option("--initial-password", o->initial_password,
+                  "Password for users that have none yet (default: a random one each, printed)");
+  cmd->add_flag("--weak-password-hashing", o->weak_password_hashing,
+                "Tests only: hash passwords at libsodium's minimum cost");
+  cmd->add_option("--io-threads", o->io_threads, "HTTP I/O threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--ready-file", o->ready_file, "Write the server's URL here once it listens");
+  cmd->callback([exit_code, o] { *exit_code = app::RunServe(*o); });
+}
+
+}  // namespace parley::cli

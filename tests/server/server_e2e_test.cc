@@ -1,0 +1,302 @@
+// End-to-end tests of `parley serve`: the real binary on a free loopback port with a temporary
+// data directory, driven over HTTP and WebSocket like the web UI and integrations drive it.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "tests/server/server_process.h"
+
+namespace parley::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+
+const std::string kConfig = std::string(PARLEY_SOURCE_DIR) + "/tests/data/server.yaml";
+
+json Body(const HttpResponse& r) {
+  auto j = json::parse(r.body, nullptr, false);
+  return j.is_discarded() ? json() : j;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  std::string DataDir() const { return tmp_.path() + "/data"; }
+  std::unique_ptr<ServerProcess> Start(std::vector<std::string> extra = {}) {
+    extra.push_back("--config");
+    extra.push_back(kConfig);
+    auto server = std::make_unique<ServerProcess>(DataDir(), extra);
+    EXPECT_TRUE(server->started()) << server->output();
+    return server;
+  }
+  // POST/PUT helpers that assert the status.
+  json Call(int port, const std::string& method, const std::string& target,
+            const std::string& cookie, const std::string& body, int expected) {
+    auto r = Http(port, method, target, body, cookie);
+    EXPECT_EQ(r.status, expected) << method << " " << target << ": " << r.body;
+    return Body(r);
+  }
+  std::string NewTask(int port, const std::string& cookie, const std::string& subject) {
+    auto c = Call(port, "POST", "/api/v1/contacts", cookie,
+                  R"({"queue":"support","channel":"task","attributes":{"subject":")" + subject +
+                      R"("}})",
+                  201);
+    return c.value("id", "");
+  }
+  TempDir tmp_;
+};
+
+TEST_F(ServerTest, HealthzAnswersWithoutLoginAndApiNeedsOne) {
+  auto server = Start();
+  ASSERT_TRUE(server->started());
+  EXPECT_EQ(Http(server->port(), "GET", "/healthz").status, 200);
+  const auto r = Http(server->port(), "GET", "/api/v1/queues");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_THAT(r.body, HasSubstr("\"error\""));
+  // The same answer for an unknown user and a wrong password.
+  const auto unknown = Http(server->port(), "POST", "/api/v1/auth/login",
+                            R"({"login":"nobody","password":"whatever-it-is"})");
+  const auto wrong = Http(server->port(), "POST", "/api/v1/auth/login",
+                          R"({"login":"admin","password":"whatever-it-is"})");
+  EXPECT_EQ(unknown.status, 401);
+  EXPECT_EQ(unknown.status, wrong.status);
+  EXPECT_EQ(unknown.body, wrong.body);
+  EXPECT_FALSE(Login(server->port(), "admin").empty());
+}
+
+TEST_F(ServerTest, LifeOfAContactFromCreationToWrapUp) {
+  auto server = Start();
+  ASSERT_TRUE(server->started());
+  const int port = server->port();
+  const std::string admin = Login(port, "admin");
+  const std::string alice = Login(port, "alice");
+  ASSERT_FALSE(admin.empty());
+  ASSERT_FALSE(alice.empty());
+
+  EventsClient events(port, "/api/v1/events", alice);
+  ASSERT_TRUE(events.connected());
+
+  // Not Ready needs a configured reason code.
+  auto bad = Http(port, "PUT", "/api/v1/agents/alice/presence",
+                  R"({"presence":"not-ready","reason":"nap"})", alice);
+  EXPECT_GE(bad.status, 400);
+  EXPECT_LT(bad.status, 500);
+  EXPECT_THAT(bad.body, HasSubstr("lunch"));
+  Call(port, "PUT", "/api/v1/agents/alice/presence", alice, R"({"presence":"available"})", 200);
+
+  const std::string id = NewTask(port, admin, "refund 42");
+  ASSERT_FALSE(id.empty());
+
+  // Alice's event stream carries the offer.
+  bool offered = false;
+  for (int i = 0; i < 20 && !offered; ++i) {
+    auto msg = events.Next();
+    ASSERT_TRUE(msg) << "no offer event";
+    auto j = json::parse(*msg, nullptr, false);
+    offered = j.value("type", "") == "contact.offered" && j.value("agent", "") == "alice";
+  }
+  EXPECT_TRUE(offered);
+
+  auto c = Call(port, "GET", "/api/v1/contacts/" + id, alice, "", 200);
+  EXPECT_EQ(c.value("state", ""), "offered");
+  EXPECT_EQ(c["attributes"].value("subject", ""), "refund 42");
+  auto why = Http(port, "GET", "/api/v1/contacts/" + id + "/explanation", "", admin);
+  why = Http(port, "GET", "/api/v1/contacts/" + id + "/explanation", "", admin);
+  EXPECT_EQ(why.status, 200) << why.body;
+  EXPECT_THAT(why.body, HasSubstr("alice"));
+
+  Call(port, "POST", "/api/v1/contacts/" + id + "/accept", alice, "{}", 200);
+  Call(port, "POST", "/api/v1/contacts/" + id + "/end", alice, "{}", 200);
+  auto refused = Http(port, "POST", "/api/v1/contacts/" + id + "/wrap-up",
+                      R"({"disposition":"sold"})", alice);
+  EXPECT_GE(refused.status, 400);
+  EXPECT_THAT(refused.body, HasSubstr("resolved"));
+  auto done = Call(port, "POST", "/api/v1/contacts/" + id + "/wrap-up", alice,
+                   R"({"disposition":"resolved","notes":"refunded"})", 200);
+  EXPECT_EQ(done.value("state", ""), "closed");
+  EXPECT_EQ(done.value("disposition", ""), "resolved");
+
+  auto queue = Call(port, "GET", "/api/v1/queues/support", admin, "", 200);
+  EXPECT_EQ(queue.value("answered", -1), 1);
+  EXPECT_EQ(queue.value("waiting", -1), 0);
+
+  auto metrics = Http(port, "GET", "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_THAT(metrics.body, HasSubstr("parley_contacts_answered_total{queue=\"support\"} 1"));
+  EXPECT_EQ(server->Terminate(), 0) << server->output();
+  EXPECT_THAT(server->output(), HasSubstr("stopped cleanly"));
+}
+
+TEST_F(ServerTest, RolesAndScopesOnTheRealRoutes) {
+  auto server = Start();
+  ASSERT_TRUE(server->started());
+  const int port = server->port();
+  const std::string wall = Login(port, "wall");
+  const std::string bob = Login(port, "bob");
+  const std::string alice = Login(port, "alice");  // agent and lead of north
+  const std::string qa = Login(port, "qa");
+  ASSERT_FALSE(wall.empty());
+  // The wallboard reads queues and changes nothing.
+  EXPECT_EQ(Http(port, "GET", "/api/v1/queues", "", wall).status, 200);
+  EXPECT_EQ(Http(port, "POST", "/api/v1/contacts", R"({"queue":"support"})", wall).status, 403);
+  EXPECT_EQ(
+      Http(port, "PUT", "/api/v1/agents/bob/presence", R"({"presence":"available"})", wall).status,
+      403);
+  // An agent changes only itself and does not learn who else exists.
+  EXPECT_EQ(
+      Http(port, "PUT", "/api/v1/agents/bob/presence", R"({"presence":"available"})", bob).status,
+      200);
+  EXPECT_EQ(Http(port, "PUT", "/api/v1/agents/carol/presence", R"({"presence":"available"})", bob)
+                .status,
+            404);
+  EXPECT_EQ(Http(port, "GET", "/api/v1/agents/carol", "", bob).status, 404);
+  auto mine = Body(Http(port, "GET", "/api/v1/agents", "", bob));
+  ASSERT_EQ(mine["agents"].size(), 1u);
+  EXPECT_EQ(mine["agents"][0].value("id", ""), "bob");
+  // A team lead manages its own team (bob) but not carol's.
+  EXPECT_EQ(Http(port, "PUT", "/api/v1/agents/bob/presence",
+                 R"({"presence":"not-ready","reason":"break"})", alice)
+                .status,
+            200);
+  EXPECT_EQ(Http(port, "PUT", "/api/v1/agents/carol/presence", R"({"presence":"available"})",
+                 alice)
+                .status,
+            404);
+  // QA reads contacts but changes no state.
+  EXPECT_EQ(Http(port, "GET", "/api/v1/contacts", "", qa).status, 200);
+  EXPECT_EQ(
+      Http(port, "PUT", "/api/v1/agents/bob/presence", R"({"presence":"available"})", qa).status,
+      403);
+  // Logging out ends the session at once.
+  EXPECT_EQ(Http(port, "POST", "/api/v1/auth/logout", "", bob).status / 100, 2);
+  EXPECT_EQ(Http(port, "GET", "/api/v1/agents", "", bob).status, 401);
+}
+
+TEST_F(ServerTest, BadInputGetsAClearErrorAndTheServerStaysUp) {
+  auto server = Start();
+  ASSERT_TRUE(server->started());
+  const int port = server->port();
+  const std::string admin = Login(port, "admin");
+  auto r = Http(port, "POST", "/api/v1/contacts", R"({"queue": "support",)", admin);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("\"error\""));
+  r = Http(port, "POST", "/api/v1/contacts", R"({"queue": 7})", admin);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("queue"));
+  r = Http(port, "POST", "/api/v1/contacts", R"({"queue": "support", "colour": "red"})", admin);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("colour"));
+  r = Http(port, "POST", "/api/v1/contacts", R"({"queue": "nowhere"})", admin);
+  EXPECT_GE(r.status, 400);
+  EXPECT_LT(r.status, 500);
+  r = Http(port, "GET", "/api/v1/contacts/not-a-number", "", admin);
+  EXPECT_EQ(r.status, 400);
+  r = Http(port, "POST", "/api/v1/contacts", "{\"queue\": \"" + std::string(2 << 20, 'x') + "\"}",
+           admin);
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(Http(port, "GET", "/healthz").status, 200);
+  // Nothing accepted before was lost: a valid contact still goes in and is listed.
+  const std::string id = NewTask(port, admin, "after the noise");
+  auto list = Body(Http(port, "GET", "/api/v1/contacts", "", admin));
+  ASSERT_EQ(list["contacts"].size(), 1u);
+  EXPECT_EQ(list["contacts"][0].value("id", ""), id);
+}
+
+TEST_F(ServerTest, KillNineLosesNothingAcknowledged) {
+  std::vector<std::string> ids;
+  std::vector<std::string> queued_times;
+  {
+    auto server = Start();
+    ASSERT_TRUE(server->started());
+    const int port = server->port();
+    const std::string admin = Login(port, "admin");
+    for (int i = 0; i < 3; ++i) ids.push_back(NewTask(port, admin, "task " + std::to_string(i)));
+    for (const auto& id : ids) {
+      auto c = Body(Http(port, "GET", "/api/v1/contacts/" + id, "", admin));
+      queued_times.push_back(c["times"].value("queued", ""));
+    }
+    server->Kill();  // SIGKILL: no shutdown at all
+  }
+  auto server = Start();
+  ASSERT_TRUE(server->started());
+  const int port = server->port();
+  const std::string admin = Login(port, "admin");
+  auto list = Body(Http(port, "GET", "/api/v1/contacts?state=queued", "", admin));
+  ASSERT_EQ(list["contacts"].size(), 3u) << list.dump();
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(list["contacts"][i].value("id", ""), ids[i]);
+    EXPECT_EQ(list["contacts"][i]["times"].value("queued", ""), queued_times[i]);
+  }
+  // They keep their order: the first agent to become available gets the oldest.
+  const std::string bob = Login(port, "bob");
+  Call(port, "PUT", "/api/v1/agents/bob/presence", bob, R"({"presence":"available"})", 200);
+  auto first = Body(Http(port, "GET", "/api/v1/contacts/" + ids[0], "", admin));
+  EXPECT_EQ(first.value("state", ""), "offered");
+  // New contacts get new ids.
+  const std::string next = NewTask(port, admin, "after restart");
+  EXPECT_GT(std::stoull(next), std::stoull(ids.back()));
+}
+
+TEST_F(ServerTest, ConfigApplyRefusesABadFileAndAppliesAGoodOneToTheRunningServer) {
+  auto server = Start();
+  ASSERT_TRUE(server->started());
+  const int port = server->port();
+  const std::string admin = Login(port, "admin");
+  auto before = RunParley({"config", "export", "--data", DataDir()});
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+
+  auto bad = RunParley({"config", "apply", std::string(PARLEY_SOURCE_DIR) +
+                                               "/tests/data/server_bad.yaml", "--data", DataDir()});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("server_bad.yaml:4:49: unknown strategy 'fastest-first'"));
+  EXPECT_EQ(RunParley({"config", "export", "--data", DataDir()}).out, before.out);
+
+  const std::string v2 = std::string(PARLEY_SOURCE_DIR) + "/tests/data/server_v2.yaml";
+  auto dry = RunParley({"config", "apply", v2, "--data", DataDir(), "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_THAT(dry.out, HasSubstr("+ queues billing"));
+  EXPECT_EQ(RunParley({"config", "export", "--data", DataDir()}).out, before.out);
+
+  auto good = RunParley({"config", "apply", v2, "--data", DataDir()});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_THAT(good.out, HasSubstr("applied: configuration version 2"));
+  ASSERT_TRUE(server->WaitForOutput("now running version 2")) << server->output();
+  EXPECT_EQ(Http(port, "GET", "/api/v1/queues/billing", "", admin).status, 200);
+  EXPECT_THAT(RunParley({"config", "export", "--data", DataDir()}).out, HasSubstr("billing"));
+}
+
+TEST_F(ServerTest, BackupOfARunningServerRestores) {
+  std::string id;
+  const std::string copy = tmp_.path() + "/copy";
+  {
+    auto server = Start();
+    ASSERT_TRUE(server->started());
+    const std::string admin = Login(server->port(), "admin");
+    id = NewTask(server->port(), admin, "kept in the backup");
+    auto backup = RunParley({"backup", copy, "--data", DataDir()});
+    ASSERT_EQ(backup.exit_code, 0) << backup.err;
+    // A second backup into the same place is refused rather than overwriting.
+    EXPECT_EQ(RunParley({"backup", copy, "--data", DataDir()}).exit_code, 1);
+    EXPECT_EQ(server->Terminate(), 0);
+  }
+  ServerProcess restored(copy, {"--config", kConfig});
+  ASSERT_TRUE(restored.started()) << restored.output();
+  const std::string admin = Login(restored.port(), "admin");
+  auto c = Http(restored.port(), "GET", "/api/v1/contacts/" + id, "", admin);
+  EXPECT_EQ(c.status, 200);
+  EXPECT_EQ(Body(c).value("state", ""), "queued");
+}
+
+TEST_F(ServerTest, AnInvalidSeedConfigurationIsRefusedWithItsPosition) {
+  auto r = RunParley({"serve", "--http", "127.0.0.1:0", "--data", DataDir(), "--config",
+                      std::string(PARLEY_SOURCE_DIR) + "/tests/data/server_bad.yaml"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("server_bad.yaml:4:49:"));
+}
+
+}  // namespace
+}  // namespace parley::testing
