@@ -25,6 +25,7 @@
 
 #include "base/time.h"
 #include "ports/store.h"
+#include "ports/webhook_outbox.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -44,7 +45,7 @@ int SqliteSchemaVersion();  // the last step's version
 // PRAGMA application_id of a Parley database ("PRLY").
 inline constexpr int32_t kParleyApplicationId = 0x50524c59;
 
-class SqliteStore final : public ports::Store {
+class SqliteStore final : public ports::Store, public ports::WebhookOutbox {
  public:
   struct Options {
     bool create_if_missing = true;
@@ -104,6 +105,21 @@ class SqliteStore final : public ports::Store {
   Result<uint64_t> Purge(ports::DataClass data_class, TimePoint cutoff) override;
   Status Backup(const std::string& path) override;
 
+  // WebhookOutbox
+  Result<uint64_t> EnqueueDelivery(const ports::WebhookDelivery& delivery) override;
+  Result<std::vector<ports::WebhookDelivery>> ClaimDueDeliveries(TimePoint now,
+                                                                 TimePoint lease_until,
+                                                                 size_t limit) override;
+  Status MarkDelivered(uint64_t id, int32_t attempts, TimePoint at) override;
+  Status RescheduleDelivery(uint64_t id, int32_t attempts, TimePoint next_attempt,
+                            const std::string& error) override;
+  Status MarkDeliveryDead(uint64_t id, int32_t attempts, TimePoint at,
+                          const std::string& error) override;
+  Result<std::vector<ports::WebhookDelivery>> DeadDeliveries(size_t limit) override;
+  Status RetryDeadDelivery(uint64_t id, TimePoint at) override;
+  Result<ports::WebhookDelivery> GetDelivery(uint64_t id) override;
+  Result<uint64_t> PurgeDeliveries(TimePoint cutoff) override;
+
  private:
   class Statement;
   struct Pending {
@@ -127,6 +143,11 @@ class SqliteStore final : public ports::Store {
   Status CheckIdentitiesFree(const ports::Customer& customer, ports::CustomerId self);
   Status WriteIdentitiesAndTags(const ports::Customer& customer);
   Result<std::vector<ports::CustomerNote>> LoadNotes(ports::CustomerId id);
+  Result<std::vector<ports::WebhookDelivery>> LoadDeliveries(Statement& select);
+  // Sets state, attempts, next_us and last_error of a delivery in state `from`; kNotFound if
+  // there is none.
+  Status UpdateDelivery(uint64_t id, ports::DeliveryState from, ports::DeliveryState to,
+                        int32_t attempts, TimePoint next, const std::string& error);
 
   void WriterLoop();
   void CommitGroup(std::vector<Pending>& group);
