@@ -30,19 +30,42 @@ class HttpPoster {
 using HttpPosterPtr = std::unique_ptr<HttpPoster>;
 
 struct HttpUrl {
+  bool tls = false;  // https://
   std::string host;
-  std::string port;    // "80" by default
+  std::string port;    // "80" (http) or "443" (https) by default
   std::string target;  // "/" by default; path and query
 };
-// Parses an http:// URL; kInvalidArgument naming what is wrong (https:// is not supported yet).
+// Parses an http:// or https:// URL; kInvalidArgument naming what is wrong.
 [[nodiscard]] Result<HttpUrl> ParseHttpUrl(const std::string& url);
 
-// HTTP/1.1 POST over a new TCP connection per request (Boost.Beast, async operations on a private
-// io_context run on the calling thread, so `timeout` bounds connect, write and read together).
-// Stateless and thread-safe. Response bodies are read up to 1 MiB and discarded.
+struct TlsOptions {
+  // PEM certificates trusted in addition to the system's (tests, private CAs).
+  std::string extra_ca_pem;
+};
+
+// HTTP/1.1 POST over a new connection per request (Boost.Beast, async operations on a private
+// io_context run on the calling thread, so `timeout` bounds connect, TLS handshake, write and read
+// together). https:// verifies the server's certificate chain against the system's trust store
+// (plus `extra_ca_pem`) and its name against the URL's host, and sends SNI. Thread-safe: the TLS
+// context is built once and only read afterwards. Response bodies are read up to 1 MiB and
+// discarded.
 class BeastHttpPoster final : public HttpPoster {
  public:
+  BeastHttpPoster();
+  explicit BeastHttpPoster(const TlsOptions& tls);
+  ~BeastHttpPoster() override;
+  BeastHttpPoster(const BeastHttpPoster&) = delete;
+  BeastHttpPoster& operator=(const BeastHttpPoster&) = delete;
+
+  // kInternal if `tls.extra_ca_pem` did not parse (checked once; every Post then fails with it).
+  Status tls_status() const { return tls_status_; }
+
   Result<int> Post(const HttpRequest& request, Duration timeout) override;
+
+ private:
+  struct Tls;
+  std::unique_ptr<Tls> tls_;
+  Status tls_status_;
 };
 
 }  // namespace parley::webhook

@@ -3,6 +3,10 @@
 // clock (retries are driven by moving the clock and calling Wake, never by sleeping).
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <stdlib.h>
 
 #include <atomic>
@@ -10,6 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -29,6 +34,7 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
+namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using std::chrono::milliseconds;
 
@@ -98,7 +104,11 @@ TEST(HttpUrl, ParsesHostPortAndTarget) {
   ASSERT_TRUE(v6.ok());
   EXPECT_EQ(v6->host, "::1");
   EXPECT_EQ(v6->port, "9");
-  EXPECT_EQ(ParseHttpUrl("https://example.com/").status().code(), StatusCode::kInvalidArgument);
+  auto secure = ParseHttpUrl("https://example.com");
+  ASSERT_TRUE(secure.ok());
+  EXPECT_TRUE(secure->tls);
+  EXPECT_EQ(secure->port, "443");
+  EXPECT_EQ(secure->target, "/");
   EXPECT_EQ(ParseHttpUrl("ftp://example.com/").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseHttpUrl("http://:80/").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseHttpUrl("http://h:99999/").status().code(), StatusCode::kInvalidArgument);
@@ -397,6 +407,156 @@ TEST(BeastHttpPoster, RefusedConnectionIsUnavailable) {
   auto r = poster.Post({.url = "http://127.0.0.1:" + std::to_string(port) + "/", .body = "{}"},
                        Seconds(2));
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+}
+
+// A self-signed certificate for IP 127.0.0.1 (no DNS name; a CN that is no host name) valid from an
+// hour ago to an hour from now, made at run time so that no key sits in the repository and no date
+// can expire.
+struct TestCertificate {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
+TestCertificate MakeTestCertificate() {
+  TestCertificate out;
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  X509* cert = X509_new();
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("parley test"), -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
+  for (auto [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1"},
+                            std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+    X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+  }
+  X509_sign(cert, key, EVP_sha256());
+  auto pem = [](auto write) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    write(bio);
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(bio, &data);
+    std::string text(data, static_cast<size_t>(n));
+    BIO_free(bio);
+    return text;
+  };
+  out.cert_pem = pem([&](BIO* b) { PEM_write_bio_X509(b, cert); });
+  out.key_pem =
+      pem([&](BIO* b) { PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr); });
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  return out;
+}
+
+// An HTTPS server on 127.0.0.1 that answers 200 and records the requests.
+class TestTlsServer {
+ public:
+  explicit TestTlsServer(const TestCertificate& certificate)
+      : acceptor_(ioc_, {net::ip::make_address("127.0.0.1"), 0}) {
+    context_.use_certificate_chain(net::buffer(certificate.cert_pem));
+    context_.use_private_key(net::buffer(certificate.key_pem), ssl::context::pem);
+    port_ = acceptor_.local_endpoint().port();
+    Accept();
+    thread_ = std::thread([this] { ioc_.run(); });
+  }
+  ~TestTlsServer() {
+    ioc_.stop();
+    thread_.join();
+  }
+  std::string Url(const std::string& host) const {
+    return "https://" + host + ":" + std::to_string(port_) + "/secure";
+  }
+  std::vector<Received> received() const {
+    std::lock_guard lock(mu_);
+    return received_;
+  }
+  int handshakes_failed() const { return handshakes_failed_.load(); }
+
+ private:
+  void Accept() {
+    acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (ec) return;
+      Serve(std::move(socket));
+      Accept();
+    });
+  }
+  void Serve(tcp::socket socket) {
+    beast::ssl_stream<tcp::socket> stream(std::move(socket), context_);
+    beast::error_code ec;
+    stream.handshake(ssl::stream_base::server, ec);
+    if (ec) {
+      ++handshakes_failed_;
+      return;
+    }
+    beast::flat_buffer buffer;
+    http::request<http::string_body> req;
+    http::read(stream, buffer, req, ec);
+    if (ec) return;
+    {
+      std::lock_guard lock(mu_);
+      received_.push_back({std::string(req.target()), std::string(req["X-Parley-Signature"]),
+                           std::string(req["X-Parley-Timestamp"]),
+                           std::string(req["X-Parley-Delivery"]),
+                           std::string(req[http::field::content_type]), req.body()});
+    }
+    http::response<http::string_body> res{http::status::no_content, 11};
+    res.prepare_payload();
+    http::write(stream, res, ec);
+    stream.shutdown(ec);
+  }
+
+  net::io_context ioc_;
+  ssl::context context_{ssl::context::tls_server};
+  tcp::acceptor acceptor_;
+  unsigned short port_ = 0;
+  std::atomic<int> handshakes_failed_{0};
+  mutable std::mutex mu_;
+  std::vector<Received> received_;  // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+TEST(BeastHttpPoster, PostsOverHttpsToATrustedCertificateOnly) {
+  const TestCertificate certificate = MakeTestCertificate();
+  TestTlsServer server(certificate);
+  const HttpRequest request{.url = server.Url("127.0.0.1"),
+                            .headers = {{"Content-Type", "application/json"}},
+                            .body = R"({"seq":1})"};
+
+  BeastHttpPoster trusting(TlsOptions{.extra_ca_pem = certificate.cert_pem});
+  ASSERT_TRUE(trusting.tls_status().ok()) << trusting.tls_status().ToString();
+  auto ok = trusting.Post(request, Seconds(5));
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(*ok, 204);
+  ASSERT_EQ(server.received().size(), 1u);
+  EXPECT_EQ(server.received()[0].body, R"({"seq":1})");
+  EXPECT_EQ(server.received()[0].target, "/secure");
+
+  // The system's trust store does not know the test certificate.
+  BeastHttpPoster system_only;
+  auto refused = system_only.Post(request, Seconds(5));
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(refused.status().message().find("TLS handshake"), std::string::npos)
+      << refused.status().message();
+
+  // Trusted, but the certificate names 127.0.0.1, not "localhost" (the same server).
+  HttpRequest wrong_name = request;
+  wrong_name.url = server.Url("localhost");
+  auto mismatch = trusting.Post(wrong_name, Seconds(5));
+  EXPECT_EQ(mismatch.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(mismatch.status().message().find("TLS handshake"), std::string::npos)
+      << mismatch.status().message();
+  EXPECT_EQ(server.received().size(), 1u);
+
+  BeastHttpPoster bad_ca(TlsOptions{.extra_ca_pem = "not a certificate"});
+  EXPECT_EQ(bad_ca.tls_status().code(), StatusCode::kInternal);
 }
 
 }  // namespace
