@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace parley {
@@ -12,6 +13,22 @@ ExportNames ExportNamesFrom(const RoutingConfig& routing) {
   for (const auto& a : routing.agents) names.agents.push_back(a.name);
   names.queues.reserve(routing.queues.size());
   for (const auto& q : routing.queues) names.queues.push_back(q.name);
+  names.agent_queues.resize(routing.agents.size());
+  for (size_t a = 0; a < routing.agents.size(); ++a) {
+    for (const auto& assignment : routing.agents[a].queues) {
+      names.agent_queues[a].push_back(assignment.queue);
+    }
+  }
+  for (size_t q = 0; q < routing.queues.size(); ++q) {
+    for (AgentIndex a : routing.queues[q].members) {
+      if (a < names.agent_queues.size())
+        names.agent_queues[a].push_back(static_cast<QueueIndex>(q));
+    }
+  }
+  for (auto& queues : names.agent_queues) {
+    std::sort(queues.begin(), queues.end());
+    queues.erase(std::unique(queues.begin(), queues.end()), queues.end());
+  }
   return names;
 }
 

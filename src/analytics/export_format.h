@@ -19,6 +19,9 @@ namespace parley {
 struct ExportNames {
   std::vector<std::string> agents;  // by AgentIndex
   std::vector<std::string> queues;  // by QueueIndex
+  // By AgentIndex, the queues each agent is a member of, for the queue_log's member lines
+  // (ADDMEMBER, PAUSE, ...): one line per queue, or one with queue "NONE" when empty or absent.
+  std::vector<std::vector<QueueIndex>> agent_queues;
 
   std::string_view Agent(AgentIndex a) const {
     return a < agents.size() ? std::string_view(agents[a]) : std::string_view();
@@ -28,7 +31,9 @@ struct ExportNames {
   }
 };
 
-// The names of `routing`'s agents and queues, by index.
+// The names of `routing`'s agents and queues, by index, and each agent's explicit queues (its
+// routing profile and the queues that list it as a member; skill-based eligibility is not
+// membership here), in queue order.
 ExportNames ExportNamesFrom(const RoutingConfig& routing);
 
 // `2026-12-02T09:00:05.250Z`: UTC, milliseconds (truncated toward the past).

@@ -107,7 +107,9 @@ std::vector<Event> ReferenceLog() {
   return log.events;
 }
 
-ExportNames Names() { return ExportNames{{"alice", "bob"}, {"sales", "support, tier 2"}}; }
+ExportNames Names() {
+  return ExportNames{.agents = {"alice", "bob"}, .queues = {"sales", "support, tier 2"}};
+}
 
 TEST(ExportFormat, TimesAndDurations) {
   EXPECT_EQ(FormatIsoUtcMillis(At(0)), "2023-11-14T22:15:00.000Z");
@@ -294,6 +296,40 @@ TEST(QueueLog, AsteriskLinesForEveryEvent) {
       "1700001100|6|support, tier 2|NONE|ENTERQUEUE||\n"
       "1700001110|6|support, tier 2|NONE|EXITEMPTY|2|2|10\n";
   EXPECT_EQ(log, expected);
+}
+
+TEST(QueueLog, MemberLinesPerQueueWhenMembershipIsKnown) {
+  Log log;
+  log.Presence(0, kAlice, Presence::kNotReady, "training");
+  log.Presence(60, kAlice, Presence::kAvailable);
+  log.Presence(120, kBob, Presence::kAvailable);  // no queues known: one NONE line
+  ExportNames names = Names();
+  names.agent_queues = {{kSales, kSupport}};
+  EXPECT_EQ(WriteQueueLog(QueueLogLines(log.events, names)),
+            "1700000100|NONE|sales|alice|ADDMEMBER|\n"
+            "1700000100|NONE|support, tier 2|alice|ADDMEMBER|\n"
+            "1700000100|NONE|sales|alice|PAUSE|training\n"
+            "1700000100|NONE|support, tier 2|alice|PAUSE|training\n"
+            "1700000160|NONE|sales|alice|UNPAUSE|\n"
+            "1700000160|NONE|support, tier 2|alice|UNPAUSE|\n"
+            "1700000220|NONE|NONE|bob|ADDMEMBER|\n");
+}
+
+TEST(ExportFormat, NamesAndMembershipFromTheRoutingConfig) {
+  RoutingConfig routing;
+  routing.agents.resize(2);
+  routing.agents[0].name = "alice";
+  routing.agents[0].queues = {{.queue = 1}};
+  routing.agents[1].name = "bob";
+  routing.queues.resize(2);
+  routing.queues[0].name = "sales";
+  routing.queues[0].members = {0, 1};
+  routing.queues[1].name = "support";
+  const ExportNames names = ExportNamesFrom(routing);
+  EXPECT_EQ(names.agents, (std::vector<std::string>{"alice", "bob"}));
+  EXPECT_EQ(names.queues, (std::vector<std::string>{"sales", "support"}));
+  EXPECT_EQ(names.agent_queues,
+            (std::vector<std::vector<QueueIndex>>{{kSales, kSupport}, {kSales}}));
 }
 
 TEST(QueueLog, FieldsCannotBreakTheLine) {

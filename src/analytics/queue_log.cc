@@ -193,8 +193,8 @@ class Writer {
     Leave(e.contact, *c);
   }
 
-  // Presence maps to membership (logged in or not) and pause (Not Ready), for every queue at
-  // once: the events name no queue, so the lines use queue "NONE".
+  // Presence maps to membership (logged in or not) and pause (Not Ready): one line per queue of
+  // the agent's (ExportNames::agent_queues), or one with queue "NONE" when none is known.
   void OnPresence(const Event& e) {
     if (e.agent == kNone || e.value < 0 || e.value > static_cast<int64_t>(Presence::kNotReady)) {
       return;
@@ -204,13 +204,22 @@ class Writer {
     const Presence from = it->second;
     if (from == to) return;
     it->second = to;
-    if (from == Presence::kOffline) Emit(e.time, std::nullopt, kNone, e.agent, "ADDMEMBER", {""});
+    auto member = [&](const char* event, const std::string& data) {
+      const std::vector<QueueIndex>* queues =
+          e.agent < names_.agent_queues.size() ? &names_.agent_queues[e.agent] : nullptr;
+      if (queues == nullptr || queues->empty()) {
+        Emit(e.time, std::nullopt, kNone, e.agent, event, {data});
+        return;
+      }
+      for (QueueIndex q : *queues) Emit(e.time, std::nullopt, q, e.agent, event, {data});
+    };
+    if (from == Presence::kOffline) member("ADDMEMBER", "");
     if (to == Presence::kNotReady) {
-      Emit(e.time, std::nullopt, kNone, e.agent, "PAUSE", {e.text});
+      member("PAUSE", e.text);
     } else if (from == Presence::kNotReady && to == Presence::kAvailable) {
-      Emit(e.time, std::nullopt, kNone, e.agent, "UNPAUSE", {""});
+      member("UNPAUSE", "");
     }
-    if (to == Presence::kOffline) Emit(e.time, std::nullopt, kNone, e.agent, "REMOVEMEMBER", {""});
+    if (to == Presence::kOffline) member("REMOVEMEMBER", "");
   }
 
   const ExportNames& names_;
