@@ -390,6 +390,55 @@ TEST(IntervalReport, QueueKpisPerFifteenMinutes) {
   EXPECT_EQ(csv, expected);
 }
 
+// The fact table and the KPIs are two views of the same events: per queue, the facts' counts and
+// sums must equal KpiCalculator's totals.
+TEST(ContactExport, FactsAgreeWithTheKpiCalculator) {
+  const std::vector<Event> events = ReferenceLog();
+  KpiCalculator kpi{KpiOptions{}};
+  for (const Event& e : events) kpi.Add(e);
+  const KpiReport report = kpi.Report(At(1020));
+  const auto facts = ContactFacts(events);
+  for (QueueIndex q : {kSales, kSupport}) {
+    SCOPED_TRACE(q);
+    ContactStats sum;
+    for (const ContactFact& f : facts) {
+      if (f.queue != q) continue;
+      ++sum.offered;
+      const bool answered =
+          f.outcome == SegmentOutcome::kAnswered || f.outcome == SegmentOutcome::kTransferred;
+      sum.answered += answered ? 1 : 0;
+      sum.abandoned +=
+          f.outcome == SegmentOutcome::kAbandoned || f.outcome == SegmentOutcome::kShortAbandoned
+              ? 1
+              : 0;
+      sum.short_abandoned += f.outcome == SegmentOutcome::kShortAbandoned ? 1 : 0;
+      sum.overflowed += f.outcome == SegmentOutcome::kOverflowed ? 1 : 0;
+      sum.removed += f.outcome == SegmentOutcome::kRemoved ? 1 : 0;
+      sum.transferred += f.outcome == SegmentOutcome::kTransferred ? 1 : 0;
+      if (f.outcome != SegmentOutcome::kWaiting) sum.total_wait += f.wait;
+      if (answered) sum.answered_wait += f.wait;
+      sum.handled += f.talk_ended_at ? 1 : 0;
+      sum.talk += f.talk;
+      sum.hold += f.hold;
+      sum.wrap_up += f.wrap_up;
+    }
+    const ContactStats& total = report.queues[q].total;
+    EXPECT_EQ(sum.offered, total.offered);
+    EXPECT_EQ(sum.answered, total.answered);
+    EXPECT_EQ(sum.abandoned, total.abandoned);
+    EXPECT_EQ(sum.short_abandoned, total.short_abandoned);
+    EXPECT_EQ(sum.overflowed, total.overflowed);
+    EXPECT_EQ(sum.removed, total.removed);
+    EXPECT_EQ(sum.transferred, total.transferred);
+    EXPECT_EQ(sum.total_wait, total.total_wait);
+    EXPECT_EQ(sum.answered_wait, total.answered_wait);
+    EXPECT_EQ(sum.handled, total.handled);
+    EXPECT_EQ(sum.talk, total.talk);
+    EXPECT_EQ(sum.hold, total.hold);
+    EXPECT_EQ(sum.wrap_up, total.wrap_up);
+  }
+}
+
 TEST(IntervalReport, HourlyIntervalsMergeTheQuarters) {
   KpiOptions options;
   options.interval = Seconds(3600);
