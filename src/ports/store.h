@@ -38,6 +38,7 @@
 #include "domain/event.h"
 #include "domain/ids.h"
 #include "ports/auth_store.h"
+#include "ports/webhook_outbox.h"
 
 namespace parley::ports {
 
@@ -264,7 +265,8 @@ class Store : public EventJournal,
               public CustomerRecords,
               public Maintenance,
               public AuthStore,  // users, sessions, API tokens (src/ports/auth_store.h)
-              public AuditSink {
+              public AuditSink,
+              public WebhookOutbox {  // src/ports/webhook_outbox.h
  public:
   ~Store() override = default;
   // The audit trail, oldest first: entries with sequence > `after`, at most `limit`.

@@ -366,4 +366,134 @@ Result<uint64_t> MemoryStore::LastAuditSequence() {
   return audit_.empty() ? 0 : audit_.rbegin()->first;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Webhook outbox
+
+Result<uint64_t> MemoryStore::EnqueueDelivery(const WebhookDelivery& delivery) {
+  if (delivery.webhook.empty() || delivery.url.empty()) {
+    return InvalidArgument("webhook delivery: webhook and url must not be empty");
+  }
+  std::lock_guard lock(mu_);
+  if (!delivery_keys_.emplace(delivery.webhook, delivery.event_seq).second) {
+    return Conflict("webhook " + delivery.webhook + " already has a delivery of event " +
+                    std::to_string(delivery.event_seq));
+  }
+  WebhookDelivery d = delivery;
+  d.id = next_delivery_++;
+  d.state = DeliveryState::kPending;
+  d.attempts = 0;
+  d.last_error.clear();
+  deliveries_.emplace(d.id, d);
+  return d.id;
+}
+
+Result<std::vector<WebhookDelivery>> MemoryStore::ClaimDueDeliveries(TimePoint now,
+                                                                     TimePoint lease_until,
+                                                                     size_t limit) {
+  std::lock_guard lock(mu_);
+  std::vector<WebhookDelivery*> due;
+  for (auto& [id, d] : deliveries_) {
+    if (d.state == DeliveryState::kPending && d.next_attempt <= now) due.push_back(&d);
+  }
+  std::sort(due.begin(), due.end(), [](const WebhookDelivery* a, const WebhookDelivery* b) {
+    return std::pair(a->next_attempt, a->id) < std::pair(b->next_attempt, b->id);
+  });
+  if (due.size() > limit) due.resize(limit);
+  std::vector<WebhookDelivery> out;
+  out.reserve(due.size());
+  for (WebhookDelivery* d : due) {
+    d->next_attempt = lease_until;
+    out.push_back(*d);
+  }
+  return out;
+}
+
+WebhookDelivery* MemoryStore::PendingDeliveryLocked(uint64_t id) {
+  auto it = deliveries_.find(id);
+  if (it == deliveries_.end() || it->second.state != DeliveryState::kPending) return nullptr;
+  return &it->second;
+}
+
+Status MemoryStore::MarkDelivered(uint64_t id, int32_t attempts, TimePoint at) {
+  std::lock_guard lock(mu_);
+  WebhookDelivery* d = PendingDeliveryLocked(id);
+  if (d == nullptr) return NotFound("pending webhook delivery " + std::to_string(id));
+  d->state = DeliveryState::kDelivered;
+  d->attempts = attempts;
+  d->next_attempt = at;
+  d->last_error.clear();
+  return Status::Ok();
+}
+
+Status MemoryStore::RescheduleDelivery(uint64_t id, int32_t attempts, TimePoint next_attempt,
+                                       const std::string& error) {
+  std::lock_guard lock(mu_);
+  WebhookDelivery* d = PendingDeliveryLocked(id);
+  if (d == nullptr) return NotFound("pending webhook delivery " + std::to_string(id));
+  d->attempts = attempts;
+  d->next_attempt = next_attempt;
+  d->last_error = error;
+  return Status::Ok();
+}
+
+Status MemoryStore::MarkDeliveryDead(uint64_t id, int32_t attempts, TimePoint at,
+                                     const std::string& error) {
+  std::lock_guard lock(mu_);
+  WebhookDelivery* d = PendingDeliveryLocked(id);
+  if (d == nullptr) return NotFound("pending webhook delivery " + std::to_string(id));
+  d->state = DeliveryState::kDead;
+  d->attempts = attempts;
+  d->next_attempt = at;
+  d->last_error = error;
+  return Status::Ok();
+}
+
+Result<std::vector<WebhookDelivery>> MemoryStore::DeadDeliveries(size_t limit) {
+  std::lock_guard lock(mu_);
+  std::vector<WebhookDelivery> out;
+  for (const auto& [id, d] : deliveries_) {
+    if (d.state == DeliveryState::kDead) out.push_back(d);
+  }
+  std::sort(out.begin(), out.end(), [](const WebhookDelivery& a, const WebhookDelivery& b) {
+    return std::pair(a.next_attempt, a.id) < std::pair(b.next_attempt, b.id);
+  });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+Status MemoryStore::RetryDeadDelivery(uint64_t id, TimePoint at) {
+  std::lock_guard lock(mu_);
+  auto it = deliveries_.find(id);
+  if (it == deliveries_.end() || it->second.state != DeliveryState::kDead) {
+    return NotFound("dead webhook delivery " + std::to_string(id));
+  }
+  it->second.state = DeliveryState::kPending;
+  it->second.attempts = 0;
+  it->second.next_attempt = at;
+  return Status::Ok();
+}
+
+Result<WebhookDelivery> MemoryStore::GetDelivery(uint64_t id) {
+  std::lock_guard lock(mu_);
+  auto it = deliveries_.find(id);
+  if (it == deliveries_.end()) return NotFound("webhook delivery " + std::to_string(id));
+  return it->second;
+}
+
+Result<uint64_t> MemoryStore::PurgeDeliveries(TimePoint cutoff) {
+  std::lock_guard lock(mu_);
+  uint64_t n = 0;
+  for (auto it = deliveries_.begin(); it != deliveries_.end();) {
+    const WebhookDelivery& d = it->second;
+    if (d.state != DeliveryState::kPending && d.next_attempt < cutoff) {
+      delivery_keys_.erase({d.webhook, d.event_seq});
+      it = deliveries_.erase(it);
+      ++n;
+    } else {
+      ++it;
+    }
+  }
+  return n;
+}
+
 }  // namespace parley::store

@@ -1,13 +1,16 @@
 #pragma once
 // MemoryStore: the Store port in memory, for unit tests of the core and of the engine. It keeps
-// the same rules as SqliteStore (both pass store_conformance.h) but nothing survives the object.
+// the same rules as SqliteStore (both pass store_conformance.h and
+// webhook_outbox_conformance.h) but nothing survives the object.
 // Thread-safe: every call takes one mutex; AppendAsync commits at once and runs its callback on
 // the calling thread before returning. Backup is kUnavailable.
 
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ports/store.h"
@@ -66,7 +69,24 @@ class MemoryStore final : public ports::Store {
   Result<std::vector<ports::AuditRecord>> ReadAudit(uint64_t after, size_t limit) override;
   Result<uint64_t> LastAuditSequence() override;
 
+  // WebhookOutbox
+  Result<uint64_t> EnqueueDelivery(const ports::WebhookDelivery& delivery) override;
+  Result<std::vector<ports::WebhookDelivery>> ClaimDueDeliveries(TimePoint now,
+                                                                 TimePoint lease_until,
+                                                                 size_t limit) override;
+  Status MarkDelivered(uint64_t id, int32_t attempts, TimePoint at) override;
+  Status RescheduleDelivery(uint64_t id, int32_t attempts, TimePoint next_attempt,
+                            const std::string& error) override;
+  Status MarkDeliveryDead(uint64_t id, int32_t attempts, TimePoint at,
+                          const std::string& error) override;
+  Result<std::vector<ports::WebhookDelivery>> DeadDeliveries(size_t limit) override;
+  Status RetryDeadDelivery(uint64_t id, TimePoint at) override;
+  Result<ports::WebhookDelivery> GetDelivery(uint64_t id) override;
+  Result<uint64_t> PurgeDeliveries(TimePoint cutoff) override;
+
  private:
+  ports::WebhookDelivery* PendingDeliveryLocked(uint64_t id);
+
   Result<ports::SequenceRange> AppendLocked(ports::JournalBatch&& batch);
   Status CheckIdentitiesFreeLocked(const ports::Customer& customer, ports::CustomerId self) const;
 
@@ -84,6 +104,10 @@ class MemoryStore final : public ports::Store {
   std::map<std::string, ports::SessionRecord> sessions_;    // GUARDED_BY(mu_)
   std::map<std::string, ports::TokenRecord> tokens_;        // GUARDED_BY(mu_)
   std::map<uint64_t, ports::AuditRecord> audit_;            // GUARDED_BY(mu_)
+  uint64_t next_delivery_ = 1;                              // GUARDED_BY(mu_)
+  std::map<uint64_t, ports::WebhookDelivery> deliveries_;   // GUARDED_BY(mu_)
+  // (webhook, event_seq) of every delivery. GUARDED_BY(mu_)
+  std::set<std::pair<std::string, uint64_t>> delivery_keys_;
 };
 
 }  // namespace parley::store

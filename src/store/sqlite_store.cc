@@ -149,6 +149,23 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_by_time ON audit_log (at_us);
 )sql"},
+      {4, "webhook outbox: pending, delivered and dead deliveries", R"sql(
+CREATE TABLE webhook_deliveries (
+  id INTEGER PRIMARY KEY,
+  webhook TEXT NOT NULL,
+  url TEXT NOT NULL,
+  event_seq INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  state INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  created_us INTEGER NOT NULL,
+  next_us INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  UNIQUE (webhook, event_seq)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_us, id) WHERE state = 0;
+CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (state, next_us) WHERE state <> 0;
+)sql"},
   };
   return kMigrations;
 }
@@ -1464,6 +1481,171 @@ Result<uint64_t> SqliteStore::LastAuditSequence() {
   auto row = stmt->Step();
   if (!row.ok()) return row.status();
   return FromColumn(stmt->Int(0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhook outbox
+
+#define PARLEY_DELIVERY_SELECT                                                                  \
+  "SELECT id, webhook, url, event_seq, body, state, attempts, created_us, next_us, last_error " \
+  "FROM webhook_deliveries "
+
+Result<std::vector<WebhookDelivery>> SqliteStore::LoadDeliveries(Statement& select) {
+  std::vector<WebhookDelivery> out;
+  for (;;) {
+    auto row = select.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    const int64_t state = select.Int(5);
+    if (state < 0 || state > static_cast<int64_t>(DeliveryState::kDead)) {
+      return Internal("webhook_deliveries row " + std::to_string(select.Int(0)) + ": bad state " +
+                      std::to_string(state));
+    }
+    out.push_back({.id = FromColumn(select.Int(0)),
+                   .webhook = select.Text(1),
+                   .url = select.Text(2),
+                   .event_seq = FromColumn(select.Int(3)),
+                   .body = select.Text(4),
+                   .state = static_cast<DeliveryState>(state),
+                   .attempts = static_cast<int32_t>(select.Int(6)),
+                   .created = FromMicros(select.Int(7)),
+                   .next_attempt = FromMicros(select.Int(8)),
+                   .last_error = select.Text(9)});
+  }
+  return out;
+}
+
+Result<uint64_t> SqliteStore::EnqueueDelivery(const WebhookDelivery& delivery) {
+  if (delivery.webhook.empty() || delivery.url.empty()) {
+    return InvalidArgument("webhook delivery: webhook and url must not be empty");
+  }
+  std::lock_guard lock(mu_);
+  auto insert = Prepare(
+      "INSERT INTO webhook_deliveries (webhook, url, event_seq, body, state, attempts, "
+      "created_us, next_us, last_error) VALUES (?1, ?2, ?3, ?4, 0, 0, ?5, ?6, '')");
+  if (!insert.ok()) return insert.status();
+  Status s = insert->BindText(1, delivery.webhook)
+                 .BindText(2, delivery.url)
+                 .Bind(3, ToColumn(delivery.event_seq))
+                 .BindBlob(4, delivery.body)
+                 .Bind(5, ToMicros(delivery.created))
+                 .Bind(6, ToMicros(delivery.next_attempt))
+                 .Run();
+  if (s.code() == StatusCode::kConflict) {
+    return Conflict("webhook " + delivery.webhook + " already has a delivery of event " +
+                    std::to_string(delivery.event_seq));
+  }
+  if (!s.ok()) return s;
+  return FromColumn(sqlite3_last_insert_rowid(db_));
+}
+
+Result<std::vector<WebhookDelivery>> SqliteStore::ClaimDueDeliveries(TimePoint now,
+                                                                     TimePoint lease_until,
+                                                                     size_t limit) {
+  std::lock_guard lock(mu_);
+  std::vector<WebhookDelivery> out;
+  Status s = InTransaction(
+      [this](const char* sql) { return Exec(sql); },
+      [&]() -> Status {
+        auto select = Prepare(PARLEY_DELIVERY_SELECT
+                              "WHERE state = 0 AND next_us <= ?1 ORDER BY next_us, id LIMIT ?2");
+        if (!select.ok()) return select.status();
+        select->Bind(1, ToMicros(now))
+            .Bind(2, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+        auto due = LoadDeliveries(*select);
+        if (!due.ok()) return due.status();
+        for (WebhookDelivery& d : *due) {
+          // A fresh Statement per row: the previous one reset the cached statement when it went.
+          auto lease = Prepare("UPDATE webhook_deliveries SET next_us = ?2 WHERE id = ?1");
+          if (!lease.ok()) return lease.status();
+          if (Status u = lease->Bind(1, ToColumn(d.id)).Bind(2, ToMicros(lease_until)).Run();
+              !u.ok()) {
+            return u;
+          }
+          d.next_attempt = lease_until;
+        }
+        out = std::move(due).value();
+        return Status::Ok();
+      });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Status SqliteStore::UpdateDelivery(uint64_t id, DeliveryState from, DeliveryState to,
+                                   int32_t attempts, TimePoint next, const std::string& error) {
+  auto update = Prepare(
+      "UPDATE webhook_deliveries SET state = ?3, attempts = ?4, next_us = ?5, last_error = ?6 "
+      "WHERE id = ?1 AND state = ?2");
+  if (!update.ok()) return update.status();
+  Status s = update->Bind(1, ToColumn(id))
+                 .Bind(2, static_cast<int64_t>(from))
+                 .Bind(3, static_cast<int64_t>(to))
+                 .Bind(4, attempts)
+                 .Bind(5, ToMicros(next))
+                 .BindText(6, error)
+                 .Run();
+  if (!s.ok()) return s;
+  if (sqlite3_changes(db_) == 0) {
+    return NotFound(std::string(from == DeliveryState::kDead ? "dead" : "pending") +
+                    " webhook delivery " + std::to_string(id));
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::MarkDelivered(uint64_t id, int32_t attempts, TimePoint at) {
+  std::lock_guard lock(mu_);
+  return UpdateDelivery(id, DeliveryState::kPending, DeliveryState::kDelivered, attempts, at, "");
+}
+
+Status SqliteStore::RescheduleDelivery(uint64_t id, int32_t attempts, TimePoint next_attempt,
+                                       const std::string& error) {
+  std::lock_guard lock(mu_);
+  return UpdateDelivery(id, DeliveryState::kPending, DeliveryState::kPending, attempts,
+                        next_attempt, error);
+}
+
+Status SqliteStore::MarkDeliveryDead(uint64_t id, int32_t attempts, TimePoint at,
+                                     const std::string& error) {
+  std::lock_guard lock(mu_);
+  return UpdateDelivery(id, DeliveryState::kPending, DeliveryState::kDead, attempts, at, error);
+}
+
+Result<std::vector<WebhookDelivery>> SqliteStore::DeadDeliveries(size_t limit) {
+  std::lock_guard lock(mu_);
+  auto select = Prepare(PARLEY_DELIVERY_SELECT "WHERE state = 2 ORDER BY next_us, id LIMIT ?1");
+  if (!select.ok()) return select.status();
+  select->Bind(1, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+  return LoadDeliveries(*select);
+}
+
+Status SqliteStore::RetryDeadDelivery(uint64_t id, TimePoint at) {
+  std::lock_guard lock(mu_);
+  auto current = Prepare("SELECT last_error FROM webhook_deliveries WHERE id = ?1 AND state = 2");
+  if (!current.ok()) return current.status();
+  auto row = current->Bind(1, ToColumn(id)).Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return NotFound("dead webhook delivery " + std::to_string(id));
+  const std::string error = current->Text(0);
+  return UpdateDelivery(id, DeliveryState::kDead, DeliveryState::kPending, 0, at, error);
+}
+
+Result<WebhookDelivery> SqliteStore::GetDelivery(uint64_t id) {
+  std::lock_guard lock(mu_);
+  auto select = Prepare(PARLEY_DELIVERY_SELECT "WHERE id = ?1");
+  if (!select.ok()) return select.status();
+  select->Bind(1, ToColumn(id));
+  auto rows = LoadDeliveries(*select);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return NotFound("webhook delivery " + std::to_string(id));
+  return std::move(rows->front());
+}
+
+Result<uint64_t> SqliteStore::PurgeDeliveries(TimePoint cutoff) {
+  std::lock_guard lock(mu_);
+  auto del = Prepare("DELETE FROM webhook_deliveries WHERE state <> 0 AND next_us < ?1");
+  if (!del.ok()) return del.status();
+  if (Status s = del->Bind(1, ToMicros(cutoff)).Run(); !s.ok()) return s;
+  return static_cast<uint64_t>(sqlite3_changes64(db_));
 }
 
 }  // namespace parley::store

@@ -25,6 +25,7 @@
 
 #include "base/time.h"
 #include "ports/store.h"
+#include "ports/webhook_outbox.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -118,6 +119,21 @@ class SqliteStore final : public ports::Store {
   Result<std::vector<ports::AuditRecord>> ReadAudit(uint64_t after, size_t limit) override;
   Result<uint64_t> LastAuditSequence() override;
 
+  // WebhookOutbox
+  Result<uint64_t> EnqueueDelivery(const ports::WebhookDelivery& delivery) override;
+  Result<std::vector<ports::WebhookDelivery>> ClaimDueDeliveries(TimePoint now,
+                                                                 TimePoint lease_until,
+                                                                 size_t limit) override;
+  Status MarkDelivered(uint64_t id, int32_t attempts, TimePoint at) override;
+  Status RescheduleDelivery(uint64_t id, int32_t attempts, TimePoint next_attempt,
+                            const std::string& error) override;
+  Status MarkDeliveryDead(uint64_t id, int32_t attempts, TimePoint at,
+                          const std::string& error) override;
+  Result<std::vector<ports::WebhookDelivery>> DeadDeliveries(size_t limit) override;
+  Status RetryDeadDelivery(uint64_t id, TimePoint at) override;
+  Result<ports::WebhookDelivery> GetDelivery(uint64_t id) override;
+  Result<uint64_t> PurgeDeliveries(TimePoint cutoff) override;
+
  private:
   class Statement;
   struct Pending {
@@ -141,6 +157,11 @@ class SqliteStore final : public ports::Store {
   Status CheckIdentitiesFree(const ports::Customer& customer, ports::CustomerId self);
   Status WriteIdentitiesAndTags(const ports::Customer& customer);
   Result<std::vector<ports::CustomerNote>> LoadNotes(ports::CustomerId id);
+  Result<std::vector<ports::WebhookDelivery>> LoadDeliveries(Statement& select);
+  // Sets state, attempts, next_us and last_error of a delivery in state `from`; kNotFound if
+  // there is none.
+  Status UpdateDelivery(uint64_t id, ports::DeliveryState from, ports::DeliveryState to,
+                        int32_t attempts, TimePoint next, const std::string& error);
 
   void WriterLoop();
   void CommitGroup(std::vector<Pending>& group);

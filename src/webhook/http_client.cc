@@ -1,0 +1,192 @@
+#include "webhook/http_client.h"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <optional>
+
+namespace parley::webhook {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+
+Result<HttpUrl> ParseHttpUrl(const std::string& url) {
+  HttpUrl out;
+  std::string rest;
+  if (url.rfind("https://", 0) == 0) {
+    out.tls = true;
+    rest = url.substr(8);
+  } else if (url.rfind("http://", 0) == 0) {
+    rest = url.substr(7);
+  } else {
+    return InvalidArgument("url " + url + ": must start with http:// or https://");
+  }
+  const size_t slash = rest.find_first_of("/?#");
+  const std::string authority = rest.substr(0, slash);
+  out.target = slash == std::string::npos ? "/" : rest.substr(slash);
+  if (const size_t hash = out.target.find('#'); hash != std::string::npos) out.target.resize(hash);
+  if (out.target.empty() || out.target.front() != '/') out.target.insert(0, "/");
+  if (authority.empty() || authority.find('@') != std::string::npos) {
+    return InvalidArgument("url " + url + ": needs a host (and no user info)");
+  }
+  // [v6]:port or host:port
+  size_t colon = std::string::npos;
+  if (authority.front() == '[') {
+    const size_t close = authority.find(']');
+    if (close == std::string::npos) return InvalidArgument("url " + url + ": unclosed '['");
+    out.host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') return InvalidArgument("url " + url + ": bad port");
+      colon = close + 1;
+    }
+  } else {
+    colon = authority.rfind(':');
+    out.host = authority.substr(0, colon);
+  }
+  out.port = colon == std::string::npos ? (out.tls ? "443" : "80") : authority.substr(colon + 1);
+  if (out.host.empty() || out.port.empty() || out.port.size() > 5 ||
+      out.port.find_first_not_of("0123456789") != std::string::npos || std::stoi(out.port) == 0 ||
+      std::stoi(out.port) > 65535) {
+    return InvalidArgument("url " + url + ": bad host or port");
+  }
+  return out;
+}
+
+struct BeastHttpPoster::Tls {
+  ssl::context context{ssl::context::tls_client};
+};
+
+BeastHttpPoster::BeastHttpPoster() : BeastHttpPoster(TlsOptions{}) {}
+
+BeastHttpPoster::BeastHttpPoster(const TlsOptions& tls) : tls_(std::make_unique<Tls>()) {
+  beast::error_code ec;
+  tls_->context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                                ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                                ssl::context::no_tlsv1_1,
+                            ec);
+  if (!ec) tls_->context.set_default_verify_paths(ec);
+  if (!ec && !tls.extra_ca_pem.empty()) {
+    tls_->context.add_certificate_authority(net::buffer(tls.extra_ca_pem), ec);
+  }
+  if (!ec) tls_->context.set_verify_mode(ssl::verify_peer, ec);
+  if (ec) tls_status_ = Internal("TLS client context: " + ec.message());
+}
+
+BeastHttpPoster::~BeastHttpPoster() = default;
+
+namespace {
+
+// One request's state; lives on Post's stack while its io_context runs.
+struct Exchange {
+  http::request<http::string_body> request;
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  beast::error_code failure;
+  const char* stage = "resolve";
+};
+
+template <typename Stream>
+void WriteThenRead(Stream& stream, Exchange& x) {
+  x.stage = "write";
+  http::async_write(stream, x.request, [&stream, &x](beast::error_code ec, size_t) {
+    if (ec) {
+      x.failure = ec;
+      return;
+    }
+    x.stage = "read";
+    http::async_read(stream, x.buffer, x.parser,
+                     [&x](beast::error_code ec, size_t) { x.failure = ec; });
+  });
+}
+
+}  // namespace
+
+Result<int> BeastHttpPoster::Post(const HttpRequest& request, Duration timeout) {
+  auto url = ParseHttpUrl(request.url);
+  if (!url.ok()) return url.status();
+  if (url->tls && !tls_status_.ok()) return tls_status_;
+
+  Exchange x;
+  x.request = http::request<http::string_body>{http::verb::post, url->target, 11};
+  const bool default_port = url->port == (url->tls ? "443" : "80");
+  const std::string host =
+      url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host;
+  x.request.set(http::field::host, default_port ? host : host + ":" + url->port);
+  x.request.set(http::field::user_agent, "Parley/" PARLEY_VERSION);
+  x.request.set(http::field::connection, "close");
+  for (const auto& [name, value] : request.headers) x.request.set(name, value);
+  x.request.body() = request.body;
+  x.request.prepare_payload();
+  x.parser.body_limit(1 << 20);
+
+  net::io_context ioc;
+  tcp::resolver resolver(ioc);
+  beast::tcp_stream plain(ioc);
+  std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
+  if (url->tls) {
+    secure.emplace(ioc, tls_->context);
+    // SNI, and the name the certificate must carry.
+    if (!SSL_set_tlsext_host_name(secure->native_handle(), url->host.c_str())) {
+      return Internal("TLS: cannot set the server name " + url->host);
+    }
+    secure->set_verify_callback(ssl::host_name_verification(url->host));
+  }
+  beast::tcp_stream& lowest = secure ? beast::get_lowest_layer(*secure) : plain;
+  const auto expiry = std::chrono::steady_clock::now() + timeout;
+
+  // The resolver has no deadline of its own: a timer cancels it.
+  net::steady_timer resolve_timer(ioc, expiry);
+  resolve_timer.async_wait([&](beast::error_code ec) {
+    if (!ec) resolver.cancel();
+  });
+  resolver.async_resolve(
+      url->host, url->port, [&](beast::error_code ec, tcp::resolver::results_type results) {
+        resolve_timer.cancel();
+        if (ec) {
+          x.failure = ec;
+          return;
+        }
+        x.stage = "connect";
+        lowest.expires_at(expiry);
+        lowest.async_connect(results, [&](beast::error_code ec, const tcp::endpoint&) {
+          if (ec) {
+            x.failure = ec;
+            return;
+          }
+          if (!secure) {
+            WriteThenRead(plain, x);
+            return;
+          }
+          x.stage = "TLS handshake";
+          secure->async_handshake(ssl::stream_base::client, [&](beast::error_code ec) {
+            if (ec) {
+              x.failure = ec;
+              return;
+            }
+            WriteThenRead(*secure, x);
+          });
+        });
+      });
+  ioc.run();
+  if (x.failure) {
+    const bool timed_out =
+        x.failure == beast::error::timeout || x.failure == net::error::operation_aborted;
+    return Unavailable(std::string(x.stage) + " " + request.url + ": " +
+                       (timed_out ? std::string("timed out") : x.failure.message()));
+  }
+  beast::error_code ignored;
+  lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  return static_cast<int>(x.parser.get().result_int());
+}
+
+}  // namespace parley::webhook
