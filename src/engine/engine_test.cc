@@ -703,5 +703,49 @@ TEST(EngineTest, SubscribeResumesFromTheRingAndReportsAGap) {
   EXPECT_EQ(resumed.events.back().seq, 10u);
 }
 
+TEST(EngineTest, TransferCancelExplainAndReconfigure) {
+  store::MemoryStore store;
+  Harness h(store, MakeConfig());
+  ASSERT_TRUE(h.engine.Start().ok());
+  ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+  auto c = h.Create("support");
+  ASSERT_TRUE(c.ok());
+  const ContactId id = c->record.id;
+  auto why = h.Run<std::string>([&](auto reply) { h.engine.ExplainContact(All(), id, reply); });
+  ASSERT_TRUE(why.ok()) << why.status().ToString();
+  EXPECT_NE(why->find("alice"), std::string::npos);
+  ASSERT_TRUE(h.Accept(All(), id, "alice").ok());
+  h.clock.AdvanceBy(Seconds(3));
+  auto moved = h.Run<ContactSnapshot>(
+      [&](auto reply) { h.engine.TransferContact(Self("alice"), id, "billing", reply); });
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_EQ(moved->record.state, ContactState::kQueued);
+  EXPECT_EQ(moved->record.queue, "billing");
+  EXPECT_EQ(moved->record.times.arrived, kStart);  // keeps its arrival
+  // Alice handled it, so she still sees it; carol's lead does not.
+  EXPECT_TRUE(h.Get(Self("alice"), id).ok());
+  auto cancelled =
+      h.Run<ContactSnapshot>([&](auto reply) { h.engine.CancelContact(All(), id, reply); });
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_EQ(cancelled->record.state, ContactState::kClosed);
+  EXPECT_EQ(store.GetContact(id)->state, ContactState::kClosed);
+
+  auto bad = MakeConfig();
+  bad->routing.settings.time_zone = "Nowhere/Atlantis";
+  EXPECT_FALSE(h.engine.Reconfigure(bad).ok());
+  auto more = MakeConfig();
+  QueueDef sales = more->routing.queues[0];
+  sales.name = "sales";
+  more->routing.queues.push_back(sales);
+  std::optional<Status> applied;
+  ASSERT_TRUE(h.engine.Reconfigure(more, [&](Status s) { applied = s; }).ok());
+  ASSERT_TRUE(h.loop.RunUntil([&] { return applied.has_value(); }));
+  EXPECT_TRUE(applied->ok()) << applied->ToString();
+  auto q = h.Queue("sales");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->name, "sales");
+  EXPECT_EQ(h.Queue("nowhere").status().code(), StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace parley::engine
