@@ -3,13 +3,16 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <thread>
 
 #include "base/virtual_clock.h"
 #include "store/memory_store.h"
@@ -745,6 +748,86 @@ TEST(EngineTest, TransferCancelExplainAndReconfigure) {
   ASSERT_TRUE(q.ok());
   EXPECT_EQ(q->name, "sales");
   EXPECT_EQ(h.Queue("nowhere").status().code(), StatusCode::kNotFound);
+}
+
+// A loop on its own thread, as in production: the test thread calls the port concurrently.
+class ThreadLoop {
+ public:
+  ThreadLoop() : thread_([this] { Run(); }) {}
+  ~ThreadLoop() { Stop(); }
+  Executor executor() {
+    return [this](std::function<void()> work) {
+      {
+        std::lock_guard lock(mu_);
+        if (stopping_) return;
+        work_.push_back(std::move(work));
+      }
+      cv_.notify_all();
+    };
+  }
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stopping_ || !work_.empty(); });
+      if (work_.empty()) return;
+      auto work = std::move(work_.front());
+      work_.pop_front();
+      lock.unlock();
+      work();
+      lock.lock();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> work_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+TEST(EngineTest, DroppedSubscriptionGetsNothingMoreEvenWhileTheLoopPublishes) {
+  store::MemoryStore store;
+  VirtualClock clock(kStart);
+  ThreadLoop loop;
+  auto engine = std::make_unique<Engine>(clock, clock, loop.executor(), store, MakeConfig());
+  std::promise<Status> started;
+  loop.executor()([&] { started.set_value(engine->Start()); });
+  ASSERT_TRUE(started.get_future().get().ok());
+
+  std::atomic<int> delivered{0};
+  std::atomic<bool> dropped{false};
+  std::atomic<bool> called_after_drop{false};
+  auto sub = engine->Subscribe(All(), 0, [&](const std::vector<PublishedEvent>& batch) {
+    if (dropped) called_after_drop = true;
+    delivered += static_cast<int>(batch.size());
+  });
+  constexpr int kCommands = 400;
+  std::atomic<int> replies{0};
+  std::promise<void> all_replied;
+  for (int i = 0; i < kCommands; ++i) {
+    engine->SetPresence(All(), "alice", i % 2 == 0 ? Presence::kAvailable : Presence::kOffline, "",
+                        [&](auto) {
+                          if (++replies == kCommands) all_replied.set_value();
+                        });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (delivered == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  ASSERT_GT(delivered.load(), 0);
+  sub.reset();  // from this thread, while the loop keeps publishing
+  dropped = true;
+  ASSERT_EQ(all_replied.get_future().wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  EXPECT_FALSE(called_after_drop.load());
+  loop.Stop();
+  engine.reset();
 }
 
 }  // namespace
