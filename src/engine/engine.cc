@@ -177,6 +177,7 @@ Status Engine::Start() {
   auto close = [&](ContactInfo& info) {
     info.record.state = ports::ContactState::kClosed;
     info.record.times.closed = now;
+    closed_order_.push_back(info.record.id);
     Event e;
     e.type = EventType::kContactClosed;
     e.time = now;
@@ -709,6 +710,8 @@ ports::QueueSnapshot Engine::QueueView(QueueIndex q) const {
       }
     }
   }
+  // A new site day with no event yet: today has nothing so far.
+  if (DayOf(now) != stats_day_) return s;
   const KpiReport report = kpi_->Report(std::max(now, report_floor_));
   if (q < report.queues.size()) {
     const ContactStats& t = report.queues[q].total;

@@ -382,6 +382,16 @@ TEST(EngineTest, TaskContactLifeIsJournaledPublishedAndCounted) {
   EXPECT_EQ(m->queues[0].answer_wait_buckets[6].second, 1u);
   EXPECT_EQ(m->agents_by_presence[1], std::make_pair(Presence::kAvailable, uint32_t{1}));
   EXPECT_EQ(m->agents_by_presence[0], std::make_pair(Presence::kOffline, uint32_t{2}));
+
+  // The next site day starts from nothing; the since-start counters keep counting.
+  h.clock.AdvanceBy(std::chrono::hours(24));
+  q = h.Queue("support");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->offered, 0u);
+  EXPECT_EQ(q->answered, 0u);
+  m = h.Run<ports::MetricsSnapshot>([&](auto reply) { h.engine.GetMetrics(reply); });
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->queues[0].answered_total, 1u);
 }
 
 TEST(EngineTest, OfferTimeoutIsATimerStepJournaledAndPublished) {
