@@ -13,7 +13,14 @@
 //
 // One step = one command or one burst of timer-driven routing: the Acd's events of that step go
 // into one JournalBatch with the contact and agent records they changed; replies and published
-// events follow only when the store reports the batch durable, in journal order.
+// events follow only when the store reports the batch durable, in journal order. A refused
+// command (nothing changed) is answered at once; a batch the store fails is answered
+// kUnavailable and its events are not published.
+//
+// Limits of this version: GetContact/ListContacts answer from memory (open contacts and the last
+// EngineOptions::closed_contacts_kept closed ones; older history is the store's); NewContact::from
+// is not yet attached to a customer; today's queue statistics start from zero after a restart
+// (the since-start metrics do by definition); QueueSnapshot::longest_wait counts from arrival.
 
 #include <array>
 #include <cstdint>
