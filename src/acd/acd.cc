@@ -446,6 +446,79 @@ Status Acd::Enqueue(ContactId id, QueueIndex qi, ContactSpec spec) {
   return Status::Ok();
 }
 
+Status Acd::Restore(RestoredContact r) {
+  Impl& m = *impl_;
+  if (!r.id.valid()) return InvalidArgument("contact id must be non-zero");
+  if (r.queue >= m.queues.size() || m.queues[r.queue].removed) {
+    return NotFound("no queue with index " + std::to_string(r.queue));
+  }
+  if (m.contacts.Find(r.id)) {
+    return Conflict("contact " + std::to_string(r.id.value()) + " exists");
+  }
+  QueueRt& q = m.queues[r.queue];
+  const auto slot = std::find(q.def.channels.begin(), q.def.channels.end(), r.spec.channel);
+  if (slot == q.def.channels.end()) {
+    return InvalidArgument("queue '" + q.def.name + "' does not take " +
+                           std::string(ChannelName(r.spec.channel)) + " contacts");
+  }
+  for (const SkillRequirement& req : r.spec.skills) {
+    if (req.skill >= m.skill_names.size()) return InvalidArgument("unknown skill index");
+  }
+  if (r.agent != kNone) {
+    if (r.agent >= m.agents.size() || m.agents[r.agent].removed) {
+      return NotFound("no agent with index " + std::to_string(r.agent));
+    }
+    if (r.stage == WorkStage::kOffered) {
+      return InvalidArgument("an offer is not restored: the contact waits again");
+    }
+  }
+  const TimePoint now = m.Now();
+  ContactRt& c = m.contacts.Acquire(r.id);
+  c.spec = std::move(r.spec);
+  c.channel = c.spec.channel;
+  c.queue = r.queue;
+  c.channel_slot = static_cast<uint8_t>(slot - q.def.channels.begin());
+  c.step = 0;
+  c.priority = c.spec.priority;
+  c.times = r.times;
+  if (c.times.arrived == TimePoint{}) c.times.arrived = now;
+  if (c.times.queued == TimePoint{}) c.times.queued = c.times.arrived;
+  c.arrived_at = c.times.arrived;
+  c.queued_at = c.times.queued;
+  c.seq = m.contacts.NextSeq();
+  c.queue_visit = 0;
+  m.ComputeContactKey(c);
+  if (r.agent == kNone) {
+    c.state = ContactState::kWaiting;
+    m.ArmQueueTimers(c);
+    m.RouteContact(c);
+    return Status::Ok();
+  }
+  AgentRt& a = m.agents[r.agent];
+  c.state = ContactState::kHandling;
+  c.agent = r.agent;
+  c.offered_to.assign(1, r.agent);
+  m.TakeSlot(a, c, WorkStage::kHandling, false);
+  WorkRt* w = m.FindWork(a, c.id);
+  w->since = c.times.answered != TimePoint{} ? c.times.answered : now;
+  if (r.stage == WorkStage::kWrapUp) {
+    c.state = ContactState::kWrapUp;
+    if (c.times.wrap_up == TimePoint{}) c.times.wrap_up = now;
+    w->stage = WorkStage::kWrapUp;
+    w->since = c.times.wrap_up;
+    if (w->channel == Channel::kVoice) --a.voice_active;
+    ++a.wrap_ups;
+    w->wrap_seq = ++a.wrap_seq & 0x0fffffffu;
+    const Duration wrap = q.def.wrap_up;
+    if (wrap.count() > 0) {
+      m.timers.Schedule(std::max(now, w->since + wrap), *this,
+                        MakeTag(TimerKind::kWrapUp, w->wrap_seq, a.index));
+    }
+  }
+  m.Reindex(a);
+  return Status::Ok();
+}
+
 Status Acd::Accept(ContactId id, AgentIndex ai) {
   Impl& m = *impl_;
   Result<ContactRt*> offered = m.FindOffered(id, ai);

@@ -92,6 +92,16 @@ struct ContactView {
   std::string customer;
 };
 
+// A contact put back after a restart (Acd::Restore): its original times, and where it was.
+struct RestoredContact {
+  ContactId id;
+  QueueIndex queue = kNone;
+  ContactSpec spec;
+  ContactTimes times;                      // arrived and queued keep the contact's place and wait
+  AgentIndex agent = kNone;                // kNone: waiting in `queue`; otherwise at this agent
+  WorkStage stage = WorkStage::kHandling;  // with an agent: kHandling or kWrapUp
+};
+
 struct QueueView {
   QueueIndex index = kNone;
   std::string name;
@@ -129,6 +139,13 @@ class Acd final : public TimerTarget {
   // --- Contacts ---
   // Puts a new contact into a queue and routes it at once if an agent is free.
   Status Enqueue(ContactId id, QueueIndex q, ContactSpec spec);
+  // Recovery: puts back a contact that was open before a restart, with its original arrival and
+  // queue-entry times, and emits no event for it (it is not a new arrival). Without an agent it
+  // waits in its queue, in the order of (priority, arrival, call order), and is routed at once
+  // as Enqueue does; escalation timers count from times.queued. With an agent it is in Handling
+  // or WrapUp there, using one of the agent's slots (capacity is not checked); a wrap-up keeps
+  // the rest of the queue's wrap-up time, counted from times.wrap_up.
+  Status Restore(RestoredContact contact);
   Status Accept(ContactId id, AgentIndex a);
   Status Reject(ContactId id, AgentIndex a);
   // Talk (or work) is over: the agent goes to wrap-up for this contact (queue's wrap-up time; with

@@ -822,5 +822,54 @@ TEST_F(AcdTest, BadCallsGetErrorsNotCrashes) {
   EXPECT_EQ(acd->Configure(bad).code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(AcdTest, RestoreKeepsArrivalOrderAndTimesWithoutEvents) {
+  ConfigBuilder b;
+  b.Queue("sales");
+  b.Agent("alice", {"sales"});
+  Start(b.c);
+  clock.AdvanceBy(Seconds(100));
+  // Restored in the order given; the older arrival is served first whatever the call order.
+  RestoredContact late;
+  late.id = ContactId(2);
+  late.queue = Q("sales");
+  late.times.arrived = late.times.queued = kStart + Seconds(20);
+  RestoredContact early = late;
+  early.id = ContactId(1);
+  early.times.arrived = early.times.queued = kStart + Seconds(10);
+  ASSERT_TRUE(acd->Restore(late).ok());
+  ASSERT_TRUE(acd->Restore(early).ok());
+  EXPECT_TRUE(rec.events.empty());
+  EXPECT_EQ(acd->GetContact(ContactId(1))->times.arrived, kStart + Seconds(10));
+  EXPECT_EQ(acd->GetQueue(Q("sales")).waiting, 2u);
+  EXPECT_EQ(acd->Restore(early).code(), StatusCode::kConflict);
+  Available("alice");
+  EXPECT_EQ(OfferedTo(1), "alice");
+  EXPECT_EQ(OfferedTo(2), "");
+}
+
+TEST_F(AcdTest, RestoreAtAnAgentHoldsItsCapacityAndWrapUpTimer) {
+  ConfigBuilder b;
+  b.Queue("sales").wrap_up = Seconds(30);
+  b.Agent("alice", {"sales"});
+  Start(b.c);
+  Available("alice");
+  rec.events.clear();
+  RestoredContact r;
+  r.id = ContactId(7);
+  r.queue = Q("sales");
+  r.agent = A("alice");
+  r.stage = WorkStage::kWrapUp;
+  r.times.arrived = r.times.queued = kStart - Seconds(60);
+  r.times.answered = kStart - Seconds(50);
+  r.times.wrap_up = kStart - Seconds(10);
+  ASSERT_TRUE(acd->Restore(r).ok());
+  EXPECT_EQ(State(7), ContactState::kWrapUp);
+  Arrive(8, "sales");  // alice's only voice slot is in wrap-up: 8 waits
+  EXPECT_EQ(OfferedTo(8), "");
+  clock.AdvanceBy(Seconds(20));  // the wrap-up ends 30 s after it started, 20 s from now
+  EXPECT_EQ(State(7), ContactState::kGone);
+  EXPECT_EQ(OfferedTo(8), "alice");
+}
+
 }  // namespace
 }  // namespace parley

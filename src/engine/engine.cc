@@ -1,0 +1,1057 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "acd/explain.h"
+#include "config/site_time.h"
+#include "engine/render.h"
+
+namespace parley::engine {
+
+using ports::Caller;
+using ports::ContactRecord;
+using ports::Reply;
+namespace {
+
+constexpr int64_t kMicrosPerDay = int64_t{86'400} * 1'000'000;
+
+ports::ContactState FromAcd(parley::ContactState s) {
+  switch (s) {
+    case parley::ContactState::kWaiting:
+      return ports::ContactState::kQueued;
+    case parley::ContactState::kOffered:
+      return ports::ContactState::kOffered;
+    case parley::ContactState::kHandling:
+      return ports::ContactState::kHandling;
+    case parley::ContactState::kWrapUp:
+      return ports::ContactState::kWrapUp;
+    case parley::ContactState::kGone:
+      break;
+  }
+  return ports::ContactState::kClosed;
+}
+
+ports::ContactState FromStage(WorkStage s) {
+  switch (s) {
+    case WorkStage::kOffered:
+      return ports::ContactState::kOffered;
+    case WorkStage::kHandling:
+      return ports::ContactState::kHandling;
+    case WorkStage::kWrapUp:
+      break;
+  }
+  return ports::ContactState::kWrapUp;
+}
+
+// Voice needs a live call; after a restart there is none. The other channels survive one.
+bool Durable(Channel c) { return c != Channel::kVoice; }
+
+const QueueDef* QueueDefByName(const config::Config& cfg, const std::string& name) {
+  for (const QueueDef& q : cfg.routing.queues) {
+    if (q.name == name) return &q;
+  }
+  return nullptr;
+}
+
+// "" when `code` is allowed, else the error text naming the valid codes.
+std::string CheckCode(const std::vector<config::CodeDef>& codes, const std::string& code,
+                      const char* what) {
+  if (codes.empty()) return {};
+  std::string valid;
+  for (const config::CodeDef& c : codes) {
+    if (c.code == code) return {};
+    valid += valid.empty() ? "" : ", ";
+    valid += c.code;
+  }
+  return std::string(what) + " '" + code + "' is not configured; valid codes: " + valid;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Subscriptions
+
+struct Engine::Subscriber {
+  // Recursive: a sink may drop its own Subscription while being called on the loop.
+  std::recursive_mutex mu;
+  bool active = true;  // GUARDED_BY(mu)
+  Caller who;
+  ports::EventSink sink;
+
+  bool Active() {
+    std::lock_guard lock(mu);
+    return active;
+  }
+  void Deliver(const std::vector<ports::PublishedEvent>& events) {
+    std::lock_guard lock(mu);
+    if (active && !events.empty()) sink(events);
+  }
+};
+
+class Engine::SubscriptionImpl final : public ports::Subscription {
+ public:
+  explicit SubscriptionImpl(std::shared_ptr<Subscriber> s) : s_(std::move(s)) {}
+  ~SubscriptionImpl() override {
+    std::lock_guard lock(s_->mu);  // waits for a delivery in progress on the loop
+    s_->active = false;
+  }
+
+ private:
+  std::shared_ptr<Subscriber> s_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Construction, start, reconfiguration, shutdown
+
+Engine::Engine(Clock& clock, TimerQueue& timers, Executor executor, ports::Store& store,
+               std::shared_ptr<const config::Config> config, EngineOptions options)
+    : clock_(clock),
+      timers_(timers),
+      executor_(std::move(executor)),
+      store_(store),
+      config_(std::move(config)),
+      options_(std::move(options)) {
+  auto day = config::SiteDayFunction(config_->routing.settings.time_zone);
+  if (day.ok()) day_fn_ = std::move(*day);  // else UTC days; Start() reports the zone
+  AcdOptions acd_options;
+  acd_options.seed = options_.seed;
+  acd_options.day_of = [this](TimePoint t) { return DayOf(t); };
+  acd_ = std::make_unique<Acd>(clock_, timers_, static_cast<AcdObserver&>(*this),
+                               std::move(acd_options));
+}
+
+Engine::~Engine() = default;
+
+int64_t Engine::DayOf(TimePoint t) const {
+  if (day_fn_) return day_fn_(t);
+  const int64_t us = ToMicros(t);
+  return us >= 0 ? us / kMicrosPerDay : (us - kMicrosPerDay + 1) / kMicrosPerDay;
+}
+
+void Engine::ResetStats(int64_t day) {
+  stats_day_ = day;
+  KpiOptions o;
+  for (size_t q = 0; q < acd_->queue_count(); ++q) {
+    const QueueDef* def = QueueDefByName(*config_, acd_->QueueName(static_cast<QueueIndex>(q)));
+    o.queue_service_level_targets.push_back(def ? def->service_level_threshold : Duration{0});
+  }
+  kpi_ = std::make_unique<KpiCalculator>(o);
+}
+
+Status Engine::Start() {
+  PARLEY_CHECK(!started_);
+  if (!day_fn_) {
+    auto day = config::SiteDayFunction(config_->routing.settings.time_zone);
+    if (!day.ok()) return day.status();
+  }
+  if (Status s = acd_->Configure(config_->routing); !s.ok()) return s;
+  ResetStats(DayOf(clock_.Now()));
+  Result<ports::RecoveryState> loaded = store_.LoadRecoveryState();
+  if (!loaded.ok()) return loaded.status();
+  ports::RecoveryState& rs = *loaded;
+  last_seq_ = rs.last_seq;
+
+  // Contact ids never repeat: start after the highest one the journal or the records know.
+  uint64_t max_id = 0;
+  for (const ContactRecord& r : rs.open_contacts) max_id = std::max(max_id, r.id.value());
+  for (ports::Sequence after = 0;;) {
+    auto page = store_.ReadAfter(after, 4096);
+    if (!page.ok()) return page.status();
+    if (page->empty()) break;
+    for (const ports::JournalEntry& e : *page) {
+      max_id = std::max(max_id, e.event.contact.value());
+    }
+    after = page->back().seq;
+  }
+  next_contact_ = max_id + 1;
+
+  in_step_ = true;
+  const TimePoint now = clock_.Now();
+  for (const ports::AgentRecord& r : rs.agents) {
+    auto a = acd_->FindAgent(r.name);
+    if (!a || r.presence == Presence::kOffline) continue;
+    (void)acd_->SetPresence(*a, r.presence, r.reason);
+  }
+  // Closes a contact the Acd cannot take back (its queue or agent is gone, or it was in a flow).
+  auto close = [&](ContactInfo& info) {
+    info.record.state = ports::ContactState::kClosed;
+    info.record.times.closed = now;
+    closed_order_.push_back(info.record.id);
+    Event e;
+    e.type = EventType::kContactClosed;
+    e.time = now;
+    e.contact = info.record.id;
+    e.channel = info.record.channel;
+    e.queue = acd_->FindQueue(info.record.queue).value_or(kNone);
+    OnEvent(e);
+  };
+  auto spec_of = [](const ContactRecord& r) {
+    ContactSpec spec;
+    spec.channel = r.channel;
+    spec.direction = r.direction;
+    spec.priority = r.priority;
+    spec.attributes = r.attributes;
+    if (r.customer.valid()) spec.customer = std::to_string(r.customer.value());
+    return spec;
+  };
+  // Contacts at agents first, so they hold their capacity before waiting contacts are routed;
+  // then waiting ones in the store's order, which is their queue order.
+  std::vector<const ContactRecord*> held, waiting;
+  for (const ContactRecord& r : rs.open_contacts) {
+    enqueue_counter_ = std::max(enqueue_counter_, r.queue_order);
+    const bool at_agent =
+        r.state == ports::ContactState::kHandling || r.state == ports::ContactState::kWrapUp;
+    (at_agent ? held : waiting).push_back(&r);
+  }
+  for (const ContactRecord* r : held) {
+    ContactInfo& info = contacts_[r->id];
+    info.record = *r;
+    if (!r->agent.empty()) info.agents.insert(r->agent);
+    step_contacts_.insert(r->id);
+    auto q = acd_->FindQueue(r->queue);
+    auto a = acd_->FindAgent(r->agent);
+    if (!q) {
+      close(info);
+      continue;
+    }
+    if (!a) {
+      // Nobody to wrap up or keep handling it: a durable contact waits again, voice is over.
+      if (Durable(r->channel) && r->state == ports::ContactState::kHandling) {
+        waiting.push_back(r);
+      } else {
+        close(info);
+      }
+      continue;
+    }
+    RestoredContact rc;
+    rc.id = r->id;
+    rc.queue = *q;
+    rc.spec = spec_of(*r);
+    rc.times = r->times;
+    rc.agent = *a;
+    rc.stage = r->state == ports::ContactState::kWrapUp ? WorkStage::kWrapUp : WorkStage::kHandling;
+    if (!acd_->Restore(std::move(rc)).ok()) {
+      close(info);
+      continue;
+    }
+    if (r->state == ports::ContactState::kHandling && !Durable(r->channel)) {
+      (void)acd_->EndHandling(r->id);  // the call died with the process: wrap-up (or close)
+    }
+  }
+  for (const ContactRecord* r : waiting) {
+    ContactInfo& info = contacts_[r->id];
+    info.record = *r;
+    if (!r->agent.empty()) info.agents.insert(r->agent);
+    step_contacts_.insert(r->id);
+    auto q = acd_->FindQueue(r->queue);
+    if (!q || r->state == ports::ContactState::kInFlow) {
+      close(info);
+      continue;
+    }
+    if (r->state == ports::ContactState::kOffered || r->state == ports::ContactState::kHandling) {
+      // The offer (or the agent) died with the process: journal that it was taken back.
+      Event e;
+      e.type = EventType::kOfferWithdrawn;
+      e.time = now;
+      e.contact = r->id;
+      e.channel = r->channel;
+      e.queue = *q;
+      e.agent = acd_->FindAgent(r->agent).value_or(kNone);
+      OnEvent(e);
+    }
+    RestoredContact rc;
+    rc.id = r->id;
+    rc.queue = *q;
+    rc.spec = spec_of(*r);
+    rc.times = r->times;
+    if (!acd_->Restore(std::move(rc)).ok()) close(info);
+  }
+  in_step_ = false;
+  started_ = true;
+  Commit(nullptr);
+  return Status::Ok();
+}
+
+Status Engine::Reconfigure(std::shared_ptr<const config::Config> config) {
+  return Reconfigure(std::move(config), nullptr);
+}
+
+Status Engine::Reconfigure(std::shared_ptr<const config::Config> config,
+                           std::function<void(Status)> done) {
+  if (!config) return InvalidArgument("no configuration");
+  auto day = config::SiteDayFunction(config->routing.settings.time_zone);
+  if (!day.ok()) return day.status();
+  Post([this, config = std::move(config), day = std::move(*day), done = std::move(done)]() mutable {
+    FlushStray();
+    in_step_ = true;
+    Status s = acd_->Configure(config->routing);
+    in_step_ = false;
+    if (s.ok()) {
+      config_ = std::move(config);
+      day_fn_ = std::move(day);
+      ++options_.config_version;
+    }
+    Commit([done, s](const Status&) {
+      if (done) done(s);
+    });
+  });
+  return Status::Ok();
+}
+
+void Engine::Shutdown(std::function<void()> done) {
+  Post([this, done = std::move(done)]() mutable {
+    FlushStray();
+    shutting_down_ = true;
+    shutdown_done_ = std::move(done);
+    MaybeFinishShutdown();
+  });
+}
+
+void Engine::MaybeFinishShutdown() {
+  if (!shutting_down_ || !in_flight_.empty() || !shutdown_done_) return;
+  auto done = std::move(shutdown_done_);
+  shutdown_done_ = nullptr;
+  done();
+}
+
+bool Engine::Accepting(const Status** refusal) {
+  static const Status kShuttingDown = Unavailable("the contact center is shutting down");
+  static const Status kNotStarted = Unavailable("the contact center has not started");
+  if (shutting_down_) {
+    *refusal = &kShuttingDown;
+    return false;
+  }
+  if (!started_) {
+    *refusal = &kNotStarted;
+    return false;
+  }
+  return true;
+}
+
+void Engine::Post(std::function<void()> work) {
+  std::weak_ptr<int> alive = alive_;
+  executor_([alive, work = std::move(work)] {
+    if (!alive.expired()) work();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps: events in, journal, then replies and publication
+
+void Engine::OnEvent(const Event& event) {
+  Event e = event;
+  if (e.type == EventType::kWrapUpEnded && wrap_disposition_ &&
+      wrap_disposition_->first == e.contact) {
+    e.text = wrap_disposition_->second;
+  }
+  Track(e);
+  step_events_.push_back(std::move(e));
+  if (!in_step_ && !flush_posted_) {
+    // Timer-driven routing (offer timeouts, escalation, wrap-up ends): one step per burst.
+    flush_posted_ = true;
+    Post([this] {
+      flush_posted_ = false;
+      FlushStray();
+    });
+  }
+}
+
+void Engine::FlushStray() {
+  if (step_events_.empty() && step_contacts_.empty() && step_agents_.empty()) return;
+  Commit(nullptr);
+}
+
+void Engine::Track(const Event& e) {
+  if (e.contact.valid()) step_contacts_.insert(e.contact);
+  if (e.type == EventType::kPresenceChanged && e.agent != kNone) step_agents_.insert(e.agent);
+  ContactInfo* info = nullptr;
+  if (e.contact.valid()) {
+    auto it = contacts_.find(e.contact);
+    if (it != contacts_.end()) info = &it->second;
+  }
+  if (info && e.agent != kNone && e.agent < acd_->agent_count()) {
+    info->agents.insert(acd_->AgentName(e.agent));
+  }
+  if (e.queue != kNone && e.queue >= counters_.size()) counters_.resize(e.queue + 1);
+  switch (e.type) {
+    case EventType::kContactQueued:
+      if (info) {
+        info->record.queue_order = ++enqueue_counter_;
+        info->record.times.queued = e.time;
+      }
+      ++counters_[e.queue].offered;
+      break;
+    case EventType::kOfferAccepted: {
+      QueueCounters& c = counters_[e.queue];
+      ++c.answered;
+      if (info) {
+        const Duration wait = e.time - info->record.times.queued;
+        c.wait_sum += wait;
+        c.buckets.resize(options_.answer_wait_bounds.size());
+        for (size_t i = 0; i < options_.answer_wait_bounds.size(); ++i) {
+          if (wait <= options_.answer_wait_bounds[i]) {
+            ++c.buckets[i];
+            break;
+          }
+        }
+      }
+      break;
+    }
+    case EventType::kContactAbandoned:
+      ++counters_[e.queue].abandoned;
+      break;
+    default:
+      break;
+  }
+  const int64_t day = DayOf(e.time);
+  if (day != stats_day_ && kpi_) ResetStats(day);
+  if (kpi_) kpi_->Add(e);
+  report_floor_ = std::max(report_floor_, e.time);
+}
+
+void Engine::RefreshContact(ContactId id) {
+  auto it = contacts_.find(id);
+  if (it == contacts_.end()) return;
+  ContactRecord& r = it->second.record;
+  auto v = acd_->GetContact(id);
+  if (v) {
+    r.state = FromAcd(v->state);
+    r.queue = acd_->QueueName(v->queue);
+    r.priority = v->priority;
+    r.times = v->times;
+    if (v->state == parley::ContactState::kOffered && !v->offered_to.empty()) {
+      r.agent = acd_->AgentName(v->offered_to.front());
+    } else if (v->agent != kNone) {
+      r.agent = acd_->AgentName(v->agent);
+    } else {
+      r.agent.clear();
+    }
+    return;
+  }
+  if (r.state == ports::ContactState::kClosed) return;
+  // Gone from routing: closed (or cancelled, abandoned); the record stays as history.
+  if (r.state != ports::ContactState::kWrapUp && r.state != ports::ContactState::kHandling) {
+    r.agent.clear();
+  }
+  r.state = ports::ContactState::kClosed;
+  if (r.times.closed == TimePoint{}) r.times.closed = clock_.Now();
+  closed_order_.push_back(id);
+}
+
+void Engine::Commit(std::function<void(const Status&)> finish) {
+  ports::JournalBatch batch;
+  for (ContactId id : step_contacts_) RefreshContact(id);
+  for (ContactId id : step_contacts_) {
+    auto it = contacts_.find(id);
+    if (it != contacts_.end()) batch.contacts.push_back(it->second.record);
+  }
+  for (AgentIndex a : step_agents_) {
+    const parley::AgentView v = acd_->GetAgent(a);
+    batch.agents.push_back(ports::AgentRecord{v.name, v.presence, v.reason, v.presence_since});
+  }
+  batch.events = step_events_;
+  batch.config_version = options_.config_version;
+  const uint64_t step = next_step_++;
+  InFlight f;
+  f.events = std::move(step_events_);
+  f.finish = std::move(finish);
+  in_flight_.emplace_back(step, std::move(f));
+  step_events_.clear();
+  step_contacts_.clear();
+  step_agents_.clear();
+  // Closed contacts stay answerable for a while, then only the store has them.
+  while (closed_order_.size() > options_.closed_contacts_kept) {
+    auto it = contacts_.find(closed_order_.front());
+    if (it != contacts_.end() && it->second.record.state == ports::ContactState::kClosed) {
+      contacts_.erase(it);
+    }
+    closed_order_.pop_front();
+  }
+  std::weak_ptr<int> alive = alive_;
+  Executor exec = executor_;  // the store's thread may call back after the Engine is gone
+  store_.AppendAsync(std::move(batch),
+                     [this, alive, step, exec](Result<ports::SequenceRange> result) {
+                       exec([this, alive, step, result = std::move(result)]() mutable {
+                         if (!alive.expired()) OnAppended(step, std::move(result));
+                       });
+                     });
+}
+
+void Engine::OnAppended(uint64_t step, Result<ports::SequenceRange> result) {
+  for (auto& [id, f] : in_flight_) {
+    if (id != step) continue;
+    f.done = true;
+    f.result = std::move(result);
+    break;
+  }
+  // Completions normally arrive in order; if not, the earlier steps still go first.
+  while (!in_flight_.empty() && in_flight_.front().second.done) {
+    InFlight f = std::move(in_flight_.front().second);
+    in_flight_.pop_front();
+    if (f.result.ok()) {
+      Publish(f.events, f.result->first);
+      if (f.finish) f.finish(Status::Ok());
+    } else {
+      if (f.finish) f.finish(Unavailable("journal: " + f.result.status().message()));
+    }
+  }
+  MaybeFinishShutdown();
+}
+
+void Engine::Publish(const std::vector<Event>& events, ports::Sequence first) {
+  std::vector<ports::PublishedEvent> out;
+  out.reserve(events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Event& e = events[i];
+    ports::PublishedEvent p;
+    p.seq = first + i;
+    p.type = std::string(EventTypeName(e.type));
+    p.contact = e.contact;
+    EventNames names;
+    if (e.agent != kNone && e.agent < acd_->agent_count()) names.agent = acd_->AgentName(e.agent);
+    names.team = TeamOf(names.agent);
+    if (e.queue != kNone && e.queue < acd_->queue_count()) names.queue = acd_->QueueName(e.queue);
+    if (e.type == EventType::kContactOverflowed && e.value >= 0 &&
+        static_cast<size_t>(e.value) < acd_->queue_count()) {
+      names.to_queue = acd_->QueueName(static_cast<QueueIndex>(e.value));
+    }
+    p.agent = names.agent;
+    p.team = names.team;
+    p.queue = names.queue;
+    p.json = RenderEventJson(e, p.seq, names);
+    last_seq_ = std::max(last_seq_, p.seq);
+    ring_.push_back(p);
+    while (ring_.size() > options_.ring_size) ring_.pop_front();
+    out.push_back(std::move(p));
+  }
+  std::erase_if(subscribers_, [](const std::shared_ptr<Subscriber>& s) { return !s->Active(); });
+  for (const auto& s : subscribers_) {
+    std::vector<ports::PublishedEvent> visible;
+    for (const ports::PublishedEvent& p : out) {
+      if (MaySeeEvent(s->who, p)) visible.push_back(p);
+    }
+    s->Deliver(visible);
+  }
+}
+
+template <class T>
+void Engine::ReplyAfterCommit(Reply<T> reply, Result<T> value) {
+  Commit([reply = std::move(reply), value = std::move(value)](const Status& journal) {
+    if (!journal.ok()) {
+      reply(journal);
+    } else {
+      reply(value);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scope
+
+const AgentDef* Engine::AgentDefByName(const std::string& name) const {
+  auto i = config_->routing.FindAgent(name);
+  return i ? &config_->routing.agents[*i] : nullptr;
+}
+
+std::string Engine::TeamOf(const std::string& agent) const {
+  if (agent.empty()) return {};
+  const AgentDef* def = AgentDefByName(agent);
+  if (!def || def->team == kNone || def->team >= config_->routing.teams.size()) return {};
+  return config_->routing.teams[def->team].name;
+}
+
+bool Engine::MaySeeAgent(const Caller& who, const std::string& agent) const {
+  switch (who.reach) {
+    case Caller::Reach::kAll:
+      return true;
+    case Caller::Reach::kTeam:
+      return !who.team.empty() && TeamOf(agent) == who.team;
+    case Caller::Reach::kSelf:
+      return !who.agent.empty() && agent == who.agent;
+  }
+  return false;
+}
+
+bool Engine::MaySeeContact(const Caller& who, const ContactInfo& c) const {
+  if (who.reach == Caller::Reach::kAll) return true;
+  for (const std::string& a : c.agents) {
+    if (MaySeeAgent(who, a)) return true;
+  }
+  return false;
+}
+
+bool Engine::MaySeeEvent(const Caller& who, const ports::PublishedEvent& p) const {
+  if (who.reach == Caller::Reach::kAll) return true;
+  if (!p.agent.empty() && MaySeeAgent(who, p.agent)) return true;
+  if (p.contact.valid()) {
+    auto it = contacts_.find(p.contact);
+    if (it != contacts_.end()) return MaySeeContact(who, it->second);
+  }
+  return false;
+}
+
+Result<Engine::ContactInfo*> Engine::FindVisibleContact(const Caller& who, ContactId id) {
+  auto it = contacts_.find(id);
+  if (it == contacts_.end() || !MaySeeContact(who, it->second)) {
+    return NotFound("no contact " + std::to_string(id.value()));
+  }
+  return &it->second;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views
+
+std::vector<AgentIndex> Engine::QueueMembers(const std::string& queue) const {
+  std::vector<AgentIndex> out;
+  const RoutingConfig& rc = config_->routing;
+  auto qi = rc.FindQueue(queue);
+  if (!qi) return out;
+  auto add = [&](const std::string& name) {
+    auto a = acd_->FindAgent(name);
+    if (a && std::find(out.begin(), out.end(), *a) == out.end()) out.push_back(*a);
+  };
+  for (const AgentDef& a : rc.agents) {
+    for (const QueueAssignment& qa : a.queues) {
+      if (qa.queue == *qi) add(a.name);
+    }
+  }
+  for (AgentIndex m : rc.queues[*qi].members) {
+    if (m < rc.agents.size()) add(rc.agents[m].name);
+  }
+  return out;
+}
+
+ports::AgentSnapshot Engine::AgentView(AgentIndex a) const {
+  const parley::AgentView v = acd_->GetAgent(a);
+  ports::AgentSnapshot s;
+  s.id = v.name;
+  s.presence = v.presence;
+  s.reason = v.reason;
+  s.presence_since = v.presence_since;
+  s.handled_today = v.handled_today;
+  const RoutingConfig& rc = config_->routing;
+  if (const AgentDef* def = AgentDefByName(v.name)) {
+    s.name = def->full_name;
+    s.team = TeamOf(v.name);
+    for (const SkillLevel& sk : def->skills) {
+      if (sk.skill < rc.skills.size()) s.skills.emplace_back(rc.skills[sk.skill], sk.proficiency);
+    }
+    for (int c = 0; c < kChannelCount; ++c) {
+      if (def->capacity[c] > 0) s.capacity.emplace_back(static_cast<Channel>(c), def->capacity[c]);
+    }
+    for (const QueueDef& q : rc.queues) {
+      const auto members = QueueMembers(q.name);
+      if (std::find(members.begin(), members.end(), a) != members.end()) s.queues.push_back(q.name);
+    }
+  }
+  for (const WorkItem& w : v.work) {
+    ports::HeldContact h;
+    h.contact = w.contact;
+    h.channel = w.channel;
+    h.state = FromStage(w.stage);
+    h.queue = w.queue < acd_->queue_count() ? acd_->QueueName(w.queue) : "";
+    h.since = w.since;
+    if (w.stage == WorkStage::kOffered) {
+      const QueueDef* q = QueueDefByName(*config_, h.queue);
+      if (q && q->offer_timeout.count() > 0) h.offer_expires = w.since + q->offer_timeout;
+    }
+    s.contacts.push_back(std::move(h));
+  }
+  return s;
+}
+
+ports::ContactSnapshot Engine::ContactView(const ContactInfo& c) const {
+  ports::ContactSnapshot s;
+  s.record = c.record;
+  s.disposition = c.disposition;
+  s.notes = c.notes;
+  if (auto v = acd_->GetContact(c.record.id); v && v->state == parley::ContactState::kOffered) {
+    for (AgentIndex a : v->offered_to) s.offered_to.push_back(acd_->AgentName(a));
+  }
+  return s;
+}
+
+ports::QueueSnapshot Engine::QueueView(QueueIndex q) const {
+  const parley::QueueView v = acd_->GetQueue(q);
+  ports::QueueSnapshot s;
+  s.name = v.name;
+  s.waiting = v.waiting;
+  const TimePoint now = clock_.Now();
+  if (v.waiting > 0 && v.oldest_arrival != TimePoint::max() && v.oldest_arrival < now) {
+    s.longest_wait = now - v.oldest_arrival;
+  }
+  const QueueDef* def = QueueDefByName(*config_, v.name);
+  if (def) {
+    s.channels = def->channels;
+    s.priority = def->priority;
+    s.sl_target = def->service_level_threshold;
+  }
+  for (AgentIndex a : QueueMembers(v.name)) {
+    const parley::AgentView av = acd_->GetAgent(a);
+    if (av.presence == Presence::kOffline) continue;
+    ++s.agents_staffed;
+    bool busy = false;
+    PerChannel<int> used{};
+    bool voice_live = false;
+    for (const WorkItem& w : av.work) {
+      if (w.queue == q) busy = true;
+      ++used[Index(w.channel)];
+      if (w.channel == Channel::kVoice && w.stage != WorkStage::kWrapUp) voice_live = true;
+    }
+    if (busy) ++s.agents_busy;
+    const AgentDef* ad = AgentDefByName(av.name);
+    if (av.presence == Presence::kAvailable && ad && def) {
+      for (Channel ch : def->channels) {
+        if (used[Index(ch)] >= ad->capacity[Index(ch)]) continue;
+        if (ch != Channel::kVoice && voice_live && ad->voice_blocks_other_channels) continue;
+        ++s.agents_available;
+        break;
+      }
+    }
+  }
+  // A new site day with no event yet: today has nothing so far.
+  if (DayOf(now) != stats_day_) return s;
+  const KpiReport report = kpi_->Report(std::max(now, report_floor_));
+  if (q < report.queues.size()) {
+    const ContactStats& t = report.queues[q].total;
+    s.offered = static_cast<uint64_t>(t.offered);
+    s.answered = static_cast<uint64_t>(t.answered);
+    s.abandoned = static_cast<uint64_t>(t.abandoned);
+    s.service_level = t.ServiceLevel().value_or(0);
+    s.asa = t.Asa().value_or(Duration{0});
+    s.aht = t.Aht().value_or(Duration{0});
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queries
+
+void Engine::ListAgents(const Caller& who, Reply<std::vector<ports::AgentSnapshot>> reply) {
+  Post([this, who, reply = std::move(reply)] {
+    std::vector<ports::AgentSnapshot> out;
+    for (const AgentDef& d : config_->routing.agents) {
+      auto a = acd_->FindAgent(d.name);
+      if (a && MaySeeAgent(who, d.name)) out.push_back(AgentView(*a));
+    }
+    reply(std::move(out));
+  });
+}
+
+void Engine::GetAgent(const Caller& who, std::string agent, Reply<ports::AgentSnapshot> reply) {
+  Post([this, who, agent = std::move(agent), reply = std::move(reply)] {
+    auto a = acd_->FindAgent(agent);
+    if (!a || !MaySeeAgent(who, agent) || !AgentDefByName(agent)) {
+      return reply(NotFound("no agent '" + agent + "'"));
+    }
+    reply(AgentView(*a));
+  });
+}
+
+void Engine::ListQueues(const Caller&, Reply<std::vector<ports::QueueSnapshot>> reply) {
+  Post([this, reply = std::move(reply)] {
+    std::vector<ports::QueueSnapshot> out;
+    for (const QueueDef& d : config_->routing.queues) {
+      if (auto q = acd_->FindQueue(d.name)) out.push_back(QueueView(*q));
+    }
+    reply(std::move(out));
+  });
+}
+
+void Engine::GetQueue(const Caller&, std::string queue, Reply<ports::QueueSnapshot> reply) {
+  Post([this, queue = std::move(queue), reply = std::move(reply)] {
+    auto q = acd_->FindQueue(queue);
+    if (!q || !config_->routing.FindQueue(queue)) {
+      return reply(NotFound("no queue '" + queue + "'"));
+    }
+    reply(QueueView(*q));
+  });
+}
+
+void Engine::GetContact(const Caller& who, ContactId id, Reply<ports::ContactSnapshot> reply) {
+  Post([this, who, id, reply = std::move(reply)] {
+    auto c = FindVisibleContact(who, id);
+    if (!c.ok()) return reply(c.status());
+    reply(ContactView(**c));
+  });
+}
+
+void Engine::ListContacts(const Caller& who, ports::ContactFilter filter,
+                          Reply<std::vector<ports::ContactSnapshot>> reply) {
+  Post([this, who, filter = std::move(filter), reply = std::move(reply)] {
+    std::vector<const ContactInfo*> found;
+    for (const auto& [id, c] : contacts_) {
+      const ports::ContactState st = c.record.state;
+      if (filter.state ? st != *filter.state : st == ports::ContactState::kClosed) continue;
+      if (!filter.queue.empty() && c.record.queue != filter.queue) continue;
+      if (!filter.agent.empty() && c.record.agent != filter.agent) continue;
+      if (!MaySeeContact(who, c)) continue;
+      found.push_back(&c);
+    }
+    std::sort(found.begin(), found.end(), [](const ContactInfo* a, const ContactInfo* b) {
+      return a->record.id < b->record.id;
+    });
+    if (found.size() > filter.limit) found.resize(filter.limit);
+    std::vector<ports::ContactSnapshot> out;
+    for (const ContactInfo* c : found) out.push_back(ContactView(*c));
+    reply(std::move(out));
+  });
+}
+
+void Engine::ExplainContact(const Caller& who, ContactId id, Reply<std::string> reply) {
+  Post([this, who, id, reply = std::move(reply)] {
+    auto c = FindVisibleContact(who, id);
+    if (!c.ok()) return reply(c.status());
+    Result<Explanation> e = acd_->Explain(id);
+    if (!e.ok()) return reply(e.status());
+    reply(FormatExplanation(*e));
+  });
+}
+
+void Engine::GetMetrics(Reply<ports::MetricsSnapshot> reply) {
+  Post([this, reply = std::move(reply)] {
+    ports::MetricsSnapshot m;
+    m.last_seq = last_seq_;
+    for (const QueueDef& d : config_->routing.queues) {
+      auto q = acd_->FindQueue(d.name);
+      if (!q) continue;
+      const ports::QueueSnapshot now = QueueView(*q);
+      ports::MetricsSnapshot::Queue mq;
+      mq.name = d.name;
+      mq.waiting = now.waiting;
+      mq.longest_wait = now.longest_wait;
+      if (*q < counters_.size()) {
+        const QueueCounters& c = counters_[*q];
+        mq.offered_total = c.offered;
+        mq.answered_total = c.answered;
+        mq.abandoned_total = c.abandoned;
+        mq.answer_wait_sum = c.wait_sum;
+      }
+      uint64_t cumulative = 0;
+      for (size_t i = 0; i < options_.answer_wait_bounds.size(); ++i) {
+        if (*q < counters_.size() && i < counters_[*q].buckets.size()) {
+          cumulative += counters_[*q].buckets[i];
+        }
+        mq.answer_wait_buckets.emplace_back(options_.answer_wait_bounds[i], cumulative);
+      }
+      m.queues.push_back(std::move(mq));
+    }
+    std::array<uint32_t, 3> by{};
+    for (size_t a = 0; a < acd_->agent_count(); ++a) {
+      const parley::AgentView v = acd_->GetAgent(static_cast<AgentIndex>(a));
+      if (!v.removed) ++by[static_cast<size_t>(v.presence)];
+    }
+    for (Presence p : {Presence::kOffline, Presence::kAvailable, Presence::kNotReady}) {
+      m.agents_by_presence.emplace_back(p, by[static_cast<size_t>(p)]);
+    }
+    reply(std::move(m));
+  });
+}
+
+std::unique_ptr<ports::Subscription> Engine::Subscribe(const Caller& who, ports::Sequence after,
+                                                       ports::EventSink sink) {
+  auto s = std::make_shared<Subscriber>();
+  s->who = who;
+  s->sink = std::move(sink);
+  Post([this, s, after] {
+    if (!s->Active()) return;
+    std::vector<ports::PublishedEvent> replay;
+    if (after > 0 && after < last_seq_) {
+      const ports::Sequence first_kept = ring_.empty() ? last_seq_ + 1 : ring_.front().seq;
+      if (after + 1 < first_kept) {
+        ports::PublishedEvent gap;
+        gap.seq = first_kept - 1;
+        gap.type = "gap";
+        gap.json = RenderGapJson(after, first_kept);
+        replay.push_back(std::move(gap));
+      }
+      for (const ports::PublishedEvent& p : ring_) {
+        if (p.seq > after && MaySeeEvent(s->who, p)) replay.push_back(p);
+      }
+    }
+    s->Deliver(replay);
+    subscribers_.push_back(s);
+  });
+  return std::make_unique<SubscriptionImpl>(std::move(s));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+void Engine::SetPresence(const Caller& who, std::string agent, Presence presence,
+                         std::string reason, Reply<ports::AgentSnapshot> reply) {
+  Post([this, who, agent = std::move(agent), presence, reason = std::move(reason),
+        reply = std::move(reply)]() mutable {
+    if (const Status * refusal; !Accepting(&refusal)) return reply(*refusal);
+    auto a = acd_->FindAgent(agent);
+    if (!a || !MaySeeAgent(who, agent) || !AgentDefByName(agent)) {
+      return reply(NotFound("no agent '" + agent + "'"));
+    }
+    if (presence == Presence::kNotReady) {
+      if (std::string e = CheckCode(config_->reason_codes, reason, "reason code"); !e.empty()) {
+        return reply(InvalidArgument(std::move(e)));
+      }
+    } else {
+      reason.clear();
+    }
+    FlushStray();
+    in_step_ = true;
+    Status s = acd_->SetPresence(*a, presence, reason);
+    in_step_ = false;
+    if (!s.ok() && step_events_.empty()) return reply(s);
+    if (!s.ok()) return ReplyAfterCommit<ports::AgentSnapshot>(std::move(reply), s);
+    ReplyAfterCommit<ports::AgentSnapshot>(std::move(reply), AgentView(*a));
+  });
+}
+
+void Engine::CreateContact(const Caller& who, ports::NewContact nc,
+                           Reply<ports::ContactSnapshot> reply) {
+  Post([this, who, nc = std::move(nc), reply = std::move(reply)]() mutable {
+    if (const Status * refusal; !Accepting(&refusal)) return reply(*refusal);
+    auto q = acd_->FindQueue(nc.queue);
+    if (nc.queue.empty() || !q || !config_->routing.FindQueue(nc.queue)) {
+      return reply(NotFound("no queue '" + nc.queue + "'"));
+    }
+    ContactSpec spec;
+    spec.channel = nc.channel;
+    spec.direction = nc.direction;
+    spec.priority = nc.priority;
+    spec.attributes = nc.attributes;
+    for (const auto& [name, level] : nc.skills) {
+      auto sk = config_->routing.FindSkill(name);
+      if (!sk) return reply(InvalidArgument("no skill '" + name + "'"));
+      if (level < 1 || level > 5) {
+        return reply(InvalidArgument("skill '" + name + "': proficiency must be 1-5"));
+      }
+      spec.skills.push_back(SkillRequirement{*sk, static_cast<uint8_t>(level)});
+    }
+    FlushStray();
+    const ContactId id(next_contact_++);
+    ContactInfo& info = contacts_[id];
+    info.record.id = id;
+    info.record.channel = nc.channel;
+    info.record.direction = nc.direction;
+    info.record.state = ports::ContactState::kQueued;
+    info.record.queue = nc.queue;
+    info.record.priority = nc.priority;
+    info.record.attributes = std::move(nc.attributes);
+    info.record.times.arrived = clock_.Now();
+    in_step_ = true;
+    Status s = acd_->Enqueue(id, *q, std::move(spec));
+    in_step_ = false;
+    if (!s.ok()) {
+      contacts_.erase(id);
+      step_contacts_.erase(id);
+      if (step_events_.empty() && step_contacts_.empty()) return reply(s);
+      return ReplyAfterCommit<ports::ContactSnapshot>(std::move(reply), s);
+    }
+    RefreshContact(id);
+    ReplyAfterCommit<ports::ContactSnapshot>(std::move(reply), ContactView(contacts_.at(id)));
+  });
+}
+
+void Engine::ContactStep(const Caller& who, ContactId id, std::function<Status(ContactInfo&)> apply,
+                         Reply<ports::ContactSnapshot> reply) {
+  Post([this, who, id, apply = std::move(apply), reply = std::move(reply)]() mutable {
+    if (const Status * refusal; !Accepting(&refusal)) return reply(*refusal);
+    auto c = FindVisibleContact(who, id);
+    if (!c.ok()) return reply(c.status());
+    FlushStray();
+    in_step_ = true;
+    Status s = apply(**c);
+    in_step_ = false;
+    wrap_disposition_.reset();
+    if (!s.ok()) {
+      if (step_events_.empty() && step_contacts_.empty()) return reply(s);
+      return ReplyAfterCommit<ports::ContactSnapshot>(std::move(reply), s);
+    }
+    step_contacts_.insert(id);
+    RefreshContact(id);
+    auto it = contacts_.find(id);
+    ReplyAfterCommit<ports::ContactSnapshot>(std::move(reply), ContactView(it->second));
+  });
+}
+
+void Engine::AcceptOffer(const Caller& who, ContactId id, std::string agent,
+                         Reply<ports::ContactSnapshot> reply) {
+  ContactStep(
+      who, id,
+      [this, who, id, agent = std::move(agent)](ContactInfo&) -> Status {
+        auto a = acd_->FindAgent(agent);
+        if (!a || !MaySeeAgent(who, agent)) return NotFound("no agent '" + agent + "'");
+        return acd_->Accept(id, *a);
+      },
+      std::move(reply));
+}
+
+void Engine::RejectOffer(const Caller& who, ContactId id, std::string agent,
+                         Reply<ports::ContactSnapshot> reply) {
+  ContactStep(
+      who, id,
+      [this, who, id, agent = std::move(agent)](ContactInfo&) -> Status {
+        auto a = acd_->FindAgent(agent);
+        if (!a || !MaySeeAgent(who, agent)) return NotFound("no agent '" + agent + "'");
+        return acd_->Reject(id, *a);
+      },
+      std::move(reply));
+}
+
+void Engine::EndHandling(const Caller& who, ContactId id, Reply<ports::ContactSnapshot> reply) {
+  ContactStep(
+      who, id, [this, id](ContactInfo&) { return acd_->EndHandling(id); }, std::move(reply));
+}
+
+void Engine::CompleteWrapUp(const Caller& who, ContactId id, ports::WrapUp wrap_up,
+                            Reply<ports::ContactSnapshot> reply) {
+  ContactStep(
+      who, id,
+      [this, id, wrap_up = std::move(wrap_up)](ContactInfo& c) -> Status {
+        if (std::string e =
+                CheckCode(config_->disposition_codes, wrap_up.disposition, "disposition code");
+            !e.empty()) {
+          return InvalidArgument(std::move(e));
+        }
+        if (c.record.state == ports::ContactState::kClosed) {
+          // The queue's wrap-up time ran out (or it had none): the disposition can still be given
+          // once, by the agent who handled it.
+          if (!c.disposition.empty())
+            return Conflict("contact " + std::to_string(id.value()) + " already has a disposition");
+          c.disposition = wrap_up.disposition;
+          c.notes = wrap_up.notes;
+          return Status::Ok();
+        }
+        if (c.record.state != ports::ContactState::kWrapUp) {
+          return Conflict("contact " + std::to_string(id.value()) + " is not in wrap-up");
+        }
+        auto a = acd_->FindAgent(c.record.agent);
+        if (!a) return Conflict("contact " + std::to_string(id.value()) + " has no agent");
+        wrap_disposition_.emplace(id, wrap_up.disposition);
+        Status s = acd_->EndWrapUp(id, *a);
+        if (s.ok()) {
+          c.disposition = wrap_up.disposition;
+          c.notes = wrap_up.notes;
+        }
+        return s;
+      },
+      std::move(reply));
+}
+
+void Engine::TransferContact(const Caller& who, ContactId id, std::string queue,
+                             Reply<ports::ContactSnapshot> reply) {
+  ContactStep(
+      who, id,
+      [this, id, queue = std::move(queue)](ContactInfo&) -> Status {
+        auto q = acd_->FindQueue(queue);
+        if (!q || !config_->routing.FindQueue(queue)) return NotFound("no queue '" + queue + "'");
+        return acd_->Transfer(id, *q);
+      },
+      std::move(reply));
+}
+
+void Engine::CancelContact(const Caller& who, ContactId id, Reply<ports::ContactSnapshot> reply) {
+  ContactStep(
+      who, id, [this, id](ContactInfo&) { return acd_->Remove(id); }, std::move(reply));
+}
+
+}  // namespace parley::engine

@@ -1,0 +1,220 @@
+#pragma once
+// Engine: the core loop. It implements the inbound port (ports/contact_center.h) over one
+// acd::Acd, journals every step through the Store before acknowledging it, publishes the
+// journaled events, and keeps live statistics (src/analytics) for queue views and /metrics.
+//
+// Ownership and threads: the Engine owns the Acd, its contact table, the event ring and the
+// statistics; it borrows the clock, timers, store and executor, which must outlive it. Every
+// public method of ContactCenter may be called from any thread: it posts the command through the
+// executor, and everything else (the Acd, timers, journal completions, replies, event sinks)
+// runs on the loop thread the executor feeds. Start() runs before the loop serves anything (on
+// the loop thread or before it starts). The destructor runs on the loop thread (or after it
+// stopped); work still queued for a destroyed Engine does nothing.
+//
+// One step = one command or one burst of timer-driven routing: the Acd's events of that step go
+// into one JournalBatch with the contact and agent records they changed; replies and published
+// events follow only when the store reports the batch durable, in journal order. A refused
+// command (nothing changed) is answered at once; a batch the store fails is answered
+// kUnavailable and its events are not published.
+//
+// Limits of this version: GetContact/ListContacts answer from memory (open contacts and the last
+// EngineOptions::closed_contacts_kept closed ones; older history is the store's); NewContact::from
+// is not yet attached to a customer; today's queue statistics start from zero after a restart
+// (the since-start metrics do by definition); QueueSnapshot::longest_wait counts from arrival.
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "acd/acd.h"
+#include "analytics/kpi.h"
+#include "base/clock.h"
+#include "base/status.h"
+#include "config/config.h"
+#include "ports/contact_center.h"
+#include "ports/store.h"
+
+namespace parley::engine {
+
+using Executor = std::function<void(std::function<void()>)>;
+
+struct EngineOptions {
+  size_t ring_size = 10000;  // published events kept for Subscribe(after)
+  // Answer-wait histogram bounds for MetricsSnapshot.
+  std::vector<Duration> answer_wait_bounds = {Seconds(5),  Seconds(10),  Seconds(20), Seconds(30),
+                                              Seconds(60), Seconds(120), Seconds(300)};
+  size_t closed_contacts_kept = 10000;  // closed contacts GetContact still answers from memory
+  uint64_t config_version = 0;          // stored with each batch; +1 on each Reconfigure
+  uint64_t seed = 1;                    // the Acd's random seed
+};
+
+class Engine final : public ports::ContactCenter, private AcdObserver {
+ public:
+  Engine(Clock& clock, TimerQueue& timers, Executor executor, ports::Store& store,
+         std::shared_ptr<const config::Config> config, EngineOptions options = {});
+  ~Engine() override;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Configures the Acd and recovers the state of the last run from the store (docs/storage.md,
+  // "Journal and recovery"), journaling what recovery changed. Blocking (store reads); call once,
+  // before serving, on the loop thread or before the loop runs.
+  Status Start();
+
+  // Applies a new configuration on the loop (Acd reload). Returns at once: an unknown time zone
+  // is refused here; `done`, if given, gets the Acd's verdict on the loop thread.
+  Status Reconfigure(std::shared_ptr<const config::Config> config);
+  Status Reconfigure(std::shared_ptr<const config::Config> config,
+                     std::function<void(Status)> done);
+
+  // Stops accepting commands (they get kUnavailable), waits for outstanding journal
+  // completions, then calls `done` on the loop thread.
+  void Shutdown(std::function<void()> done);
+
+  // ports::ContactCenter
+  void ListAgents(const ports::Caller& who,
+                  ports::Reply<std::vector<ports::AgentSnapshot>> reply) override;
+  void GetAgent(const ports::Caller& who, std::string agent,
+                ports::Reply<ports::AgentSnapshot> reply) override;
+  void SetPresence(const ports::Caller& who, std::string agent, Presence presence,
+                   std::string reason, ports::Reply<ports::AgentSnapshot> reply) override;
+  void ListQueues(const ports::Caller& who,
+                  ports::Reply<std::vector<ports::QueueSnapshot>> reply) override;
+  void GetQueue(const ports::Caller& who, std::string queue,
+                ports::Reply<ports::QueueSnapshot> reply) override;
+  void CreateContact(const ports::Caller& who, ports::NewContact contact,
+                     ports::Reply<ports::ContactSnapshot> reply) override;
+  void GetContact(const ports::Caller& who, ContactId id,
+                  ports::Reply<ports::ContactSnapshot> reply) override;
+  void ListContacts(const ports::Caller& who, ports::ContactFilter filter,
+                    ports::Reply<std::vector<ports::ContactSnapshot>> reply) override;
+  void AcceptOffer(const ports::Caller& who, ContactId id, std::string agent,
+                   ports::Reply<ports::ContactSnapshot> reply) override;
+  void RejectOffer(const ports::Caller& who, ContactId id, std::string agent,
+                   ports::Reply<ports::ContactSnapshot> reply) override;
+  void EndHandling(const ports::Caller& who, ContactId id,
+                   ports::Reply<ports::ContactSnapshot> reply) override;
+  void CompleteWrapUp(const ports::Caller& who, ContactId id, ports::WrapUp wrap_up,
+                      ports::Reply<ports::ContactSnapshot> reply) override;
+  void TransferContact(const ports::Caller& who, ContactId id, std::string queue,
+                       ports::Reply<ports::ContactSnapshot> reply) override;
+  void CancelContact(const ports::Caller& who, ContactId id,
+                     ports::Reply<ports::ContactSnapshot> reply) override;
+  void ExplainContact(const ports::Caller& who, ContactId id,
+                      ports::Reply<std::string> reply) override;
+  void GetMetrics(ports::Reply<ports::MetricsSnapshot> reply) override;
+  std::unique_ptr<ports::Subscription> Subscribe(const ports::Caller& who, ports::Sequence after,
+                                                 ports::EventSink sink) override;
+
+ private:
+  // What the engine knows of a contact beyond the Acd: its durable record and who touched it.
+  struct ContactInfo {
+    ports::ContactRecord record;
+    std::string disposition;
+    std::string notes;
+    std::set<std::string> agents;  // every agent it was offered to or handled by (scope)
+  };
+  struct Subscriber;
+  class SubscriptionImpl;
+  // A step waiting for its journal completion.
+  struct InFlight {
+    size_t event_count = 0;
+    std::vector<Event> events;
+    std::function<void(const Status&)> finish;
+    bool done = false;
+    Result<ports::SequenceRange> result = Status(StatusCode::kInternal, "pending");
+  };
+  struct QueueCounters {
+    uint64_t offered = 0, answered = 0, abandoned = 0;
+    std::vector<uint64_t> buckets;  // per bound, not cumulative
+    Duration wait_sum{};
+  };
+
+  void OnEvent(const Event& event) override;
+  void Post(std::function<void()> work);
+  // Journals the events gathered since the last commit (with the records they changed) and
+  // calls `finish` on the loop when they are durable (or failed), in journal order.
+  void Commit(std::function<void(const Status&)> finish);
+  void FlushStray();
+  void OnAppended(uint64_t step, Result<ports::SequenceRange> result);
+  void Publish(const std::vector<Event>& events, ports::Sequence first);
+  bool Accepting(const Status** refusal);
+  void MaybeFinishShutdown();
+
+  // Bookkeeping fed by every event.
+  void Track(const Event& e);
+  void RefreshContact(ContactId id);
+  void RefreshAgent(AgentIndex a);
+  int64_t DayOf(TimePoint t) const;
+  void ResetStats(int64_t day);
+
+  // Views and checks.
+  const AgentDef* AgentDefByName(const std::string& name) const;
+  std::string TeamOf(const std::string& agent) const;
+  bool MaySeeAgent(const ports::Caller& who, const std::string& agent) const;
+  bool MaySeeContact(const ports::Caller& who, const ContactInfo& c) const;
+  bool MaySeeEvent(const ports::Caller& who, const ports::PublishedEvent& p) const;
+  ports::AgentSnapshot AgentView(AgentIndex a) const;
+  ports::ContactSnapshot ContactView(const ContactInfo& c) const;
+  ports::QueueSnapshot QueueView(QueueIndex q) const;
+  std::vector<AgentIndex> QueueMembers(const std::string& queue) const;
+  Result<ContactInfo*> FindVisibleContact(const ports::Caller& who, ContactId id);
+  // Runs a contact command: apply, then journal, then reply with the contact's snapshot.
+  void ContactStep(const ports::Caller& who, ContactId id,
+                   std::function<Status(ContactInfo&)> apply,
+                   ports::Reply<ports::ContactSnapshot> reply);
+  template <class T>
+  void ReplyAfterCommit(ports::Reply<T> reply, Result<T> value);
+
+  Clock& clock_;
+  TimerQueue& timers_;
+  Executor executor_;
+  ports::Store& store_;
+  std::shared_ptr<const config::Config> config_;
+  EngineOptions options_;
+  std::function<int64_t(TimePoint)> day_fn_;
+  std::unique_ptr<Acd> acd_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // weak refs guard queued work
+
+  // Step state.
+  std::vector<Event> step_events_;
+  std::set<ContactId> step_contacts_;
+  std::set<AgentIndex> step_agents_;
+  bool in_step_ = false;
+  // CompleteWrapUp: the disposition to put on the kWrapUpEnded event of this contact.
+  std::optional<std::pair<ContactId, std::string>> wrap_disposition_;
+  bool flush_posted_ = false;
+  std::deque<std::pair<uint64_t, InFlight>> in_flight_;
+  uint64_t next_step_ = 1;
+
+  // Contacts.
+  std::unordered_map<ContactId, ContactInfo> contacts_;
+  std::deque<ContactId> closed_order_;
+  uint64_t next_contact_ = 1;
+  uint64_t enqueue_counter_ = 0;
+
+  // Publication.
+  std::deque<ports::PublishedEvent> ring_;
+  ports::Sequence last_seq_ = 0;
+  std::vector<std::shared_ptr<Subscriber>> subscribers_;
+
+  // Statistics.
+  int64_t stats_day_ = 0;
+  std::unique_ptr<KpiCalculator> kpi_;
+  std::vector<QueueCounters> counters_;  // by QueueIndex
+  TimePoint report_floor_{};             // the latest event time the calculator has seen
+
+  bool started_ = false;
+  bool shutting_down_ = false;
+  std::function<void()> shutdown_done_;
+};
+
+}  // namespace parley::engine

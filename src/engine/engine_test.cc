@@ -1,0 +1,844 @@
+#include "engine/engine.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
+
+#include "base/virtual_clock.h"
+#include "store/memory_store.h"
+#include "store/sqlite_store.h"
+
+namespace parley::engine {
+namespace {
+
+using ports::Caller;
+using ports::ContactSnapshot;
+using ports::ContactState;
+using ports::PublishedEvent;
+
+const TimePoint kStart = FromMicros(int64_t{1'764'662'400} * 1'000'000);  // 2025-12-02T08:00Z
+
+// A temp directory for the test's lifetime.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "parley-engine-XXXXXX").string();
+    const char* made = mkdtemp(pattern.data());
+    PARLEY_CHECK(made != nullptr);
+    path_ = made;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// The loop thread of these tests: work posted from any thread waits here until the test pumps.
+class ManualLoop {
+ public:
+  Executor executor() {
+    return [this](std::function<void()> work) {
+      {
+        std::lock_guard lock(mu_);
+        work_.push_back(std::move(work));
+      }
+      cv_.notify_all();
+    };
+  }
+  // Runs work until none is queued.
+  void RunAll() {
+    for (;;) {
+      std::function<void()> work;
+      {
+        std::lock_guard lock(mu_);
+        if (work_.empty()) return;
+        work = std::move(work_.front());
+        work_.pop_front();
+      }
+      work();
+    }
+  }
+  // Runs work until `done` holds, waiting (bounded) for work posted by other threads (SQLite's
+  // journal writer). Returns false on timeout.
+  bool RunUntil(const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (;;) {
+      RunAll();
+      if (done()) return true;
+      std::unique_lock lock(mu_);
+      if (!cv_.wait_until(lock, deadline, [&] { return !work_.empty(); })) return false;
+    }
+  }
+  void Drop() {
+    std::lock_guard lock(mu_);
+    work_.clear();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> work_;
+};
+
+// A store whose AppendAsync waits until the test releases it: what the engine does while the
+// journal has not said "durable" yet.
+class HeldStore final : public ports::Store {
+ public:
+  explicit HeldStore(ports::Store& inner) : inner_(inner) {}
+  void AppendAsync(ports::JournalBatch batch, ports::AppendCallback done) override {
+    held_.emplace_back(std::move(batch), std::move(done));
+  }
+  size_t held() const { return held_.size(); }
+  void ReleaseOne() {
+    auto [batch, done] = std::move(held_.front());
+    held_.pop_front();
+    inner_.AppendAsync(std::move(batch), std::move(done));
+  }
+  void ReleaseAll() {
+    while (!held_.empty()) ReleaseOne();
+  }
+
+  Result<ports::SequenceRange> Append(ports::JournalBatch b) override { return inner_.Append(b); }
+  Result<std::vector<ports::JournalEntry>> ReadAfter(ports::Sequence a, size_t l) override {
+    return inner_.ReadAfter(a, l);
+  }
+  Result<ports::Sequence> LastSequence() override { return inner_.LastSequence(); }
+  Result<ports::RecoveryState> LoadRecoveryState() override { return inner_.LoadRecoveryState(); }
+  Result<ports::ContactRecord> GetContact(ContactId id) override { return inner_.GetContact(id); }
+  Result<uint64_t> PutConfig(const ports::ConfigDocument& d, uint64_t v) override {
+    return inner_.PutConfig(d, v);
+  }
+  Result<ports::ConfigDocument> CurrentConfig() override { return inner_.CurrentConfig(); }
+  Result<std::vector<ports::ConfigDocument>> ConfigHistory(size_t l, bool t) override {
+    return inner_.ConfigHistory(l, t);
+  }
+  Result<ports::ConfigDocument> GetConfig(uint64_t v) override { return inner_.GetConfig(v); }
+  Result<ports::CustomerId> CreateCustomer(const ports::Customer& c) override {
+    return inner_.CreateCustomer(c);
+  }
+  Status UpdateCustomer(const ports::Customer& c) override { return inner_.UpdateCustomer(c); }
+  Result<ports::Customer> GetCustomer(ports::CustomerId id) override {
+    return inner_.GetCustomer(id);
+  }
+  Result<ports::Customer> FindCustomerByIdentity(const ports::CustomerIdentity& i) override {
+    return inner_.FindCustomerByIdentity(i);
+  }
+  Result<std::vector<ports::Customer>> SearchCustomers(const std::string& p, size_t l) override {
+    return inner_.SearchCustomers(p, l);
+  }
+  Result<uint64_t> AddNote(const ports::CustomerNote& n) override { return inner_.AddNote(n); }
+  Result<std::vector<ports::CustomerNote>> Notes(ports::CustomerId id) override {
+    return inner_.Notes(id);
+  }
+  Result<std::vector<ports::ContactRecord>> Timeline(ports::CustomerId id, size_t l) override {
+    return inner_.Timeline(id, l);
+  }
+  Result<ports::CustomerExport> ExportCustomer(ports::CustomerId id) override {
+    return inner_.ExportCustomer(id);
+  }
+  Status EraseCustomer(ports::CustomerId id) override { return inner_.EraseCustomer(id); }
+  Result<uint64_t> Purge(ports::DataClass c, TimePoint t) override { return inner_.Purge(c, t); }
+  Status Backup(const std::string& p) override { return inner_.Backup(p); }
+
+ private:
+  ports::Store& inner_;
+  std::deque<std::pair<ports::JournalBatch, ports::AppendCallback>> held_;
+};
+
+// Skills: general. Teams: blue (alice, bob), red (carol). Queues: support, billing (voice, chat,
+// task; 20 s offer timeout; 60 s wrap-up; 20 s service level).
+std::shared_ptr<config::Config> MakeConfig() {
+  auto c = std::make_shared<config::Config>();
+  RoutingConfig& r = c->routing;
+  r.skills = {"general"};
+  r.teams = {TeamDef{"blue", ""}, TeamDef{"red", ""}};
+  for (const char* q : {"support", "billing"}) {
+    QueueDef def;
+    def.name = q;
+    def.channels = {Channel::kVoice, Channel::kChat, Channel::kTask};
+    def.offer_timeout = Seconds(20);
+    def.wrap_up = Seconds(60);
+    def.service_level_threshold = Seconds(20);
+    r.queues.push_back(def);
+  }
+  auto agent = [&](const char* name, const char* full, TeamIndex team) {
+    AgentDef a;
+    a.name = name;
+    a.full_name = full;
+    a.team = team;
+    a.skills = {SkillLevel{0, 3}};
+    a.capacity[Index(Channel::kVoice)] = 1;
+    a.capacity[Index(Channel::kChat)] = 2;
+    a.capacity[Index(Channel::kTask)] = 1;
+    a.voice_blocks_other_channels = false;
+    a.queues = {QueueAssignment{0, 0, Duration{0}}, QueueAssignment{1, 1, Duration{0}}};
+    r.agents.push_back(a);
+  };
+  agent("alice", "Alice Archer", 0);
+  agent("bob", "Bob Baker", 0);
+  agent("carol", "Carol Cole", 1);
+  r.settings.time_zone = "UTC";
+  return c;
+}
+
+Caller All() { return Caller{"admin", Caller::Reach::kAll, "", ""}; }
+Caller Self(const std::string& agent) { return Caller{agent, Caller::Reach::kSelf, agent, ""}; }
+Caller Team(const std::string& team) { return Caller{"lead", Caller::Reach::kTeam, "", team}; }
+
+// One engine over a store, with a virtual clock and a manual loop.
+class Harness {
+ public:
+  Harness(ports::Store& store, std::shared_ptr<const config::Config> cfg, TimePoint start = kStart,
+          EngineOptions options = {})
+      : clock(start), engine(clock, clock, loop.executor(), store, std::move(cfg), options) {}
+
+  // Calls `call` with a reply that records the result, then pumps the loop until it arrives.
+  template <class T>
+  Result<T> Run(const std::function<void(ports::Reply<T>)>& call) {
+    std::optional<Result<T>> out;
+    call([&](Result<T> r) { out.emplace(std::move(r)); });
+    EXPECT_TRUE(loop.RunUntil([&] { return out.has_value(); })) << "no reply";
+    if (!out) return Status(StatusCode::kInternal, "no reply");
+    return std::move(*out);
+  }
+  Result<ports::AgentSnapshot> SetPresence(const Caller& who, const std::string& agent, Presence p,
+                                           const std::string& reason = "") {
+    return Run<ports::AgentSnapshot>(
+        [&](auto reply) { engine.SetPresence(who, agent, p, reason, std::move(reply)); });
+  }
+  Result<ContactSnapshot> Create(const std::string& queue, Channel ch = Channel::kTask) {
+    ports::NewContact nc;
+    nc.channel = ch;
+    nc.queue = queue;
+    return Run<ContactSnapshot>([&](auto reply) { engine.CreateContact(All(), nc, reply); });
+  }
+  Result<ContactSnapshot> Accept(const Caller& who, ContactId id, const std::string& agent) {
+    return Run<ContactSnapshot>([&](auto reply) { engine.AcceptOffer(who, id, agent, reply); });
+  }
+  Result<ContactSnapshot> Reject(const Caller& who, ContactId id, const std::string& agent) {
+    return Run<ContactSnapshot>([&](auto reply) { engine.RejectOffer(who, id, agent, reply); });
+  }
+  Result<ContactSnapshot> EndHandling(const Caller& who, ContactId id) {
+    return Run<ContactSnapshot>([&](auto reply) { engine.EndHandling(who, id, reply); });
+  }
+  Result<ContactSnapshot> WrapUp(const Caller& who, ContactId id, const std::string& disposition) {
+    return Run<ContactSnapshot>([&](auto reply) {
+      engine.CompleteWrapUp(who, id, ports::WrapUp{disposition, "notes"}, reply);
+    });
+  }
+  Result<ContactSnapshot> Get(const Caller& who, ContactId id) {
+    return Run<ContactSnapshot>([&](auto reply) { engine.GetContact(who, id, reply); });
+  }
+  Result<ports::AgentSnapshot> Agent(const Caller& who, const std::string& name) {
+    return Run<ports::AgentSnapshot>([&](auto reply) { engine.GetAgent(who, name, reply); });
+  }
+  Result<ports::QueueSnapshot> Queue(const std::string& name) {
+    return Run<ports::QueueSnapshot>([&](auto reply) { engine.GetQueue(All(), name, reply); });
+  }
+
+  VirtualClock clock;
+  ManualLoop loop;
+  Engine engine;
+};
+
+// Collects what a subscription delivers.
+struct Collector {
+  std::vector<PublishedEvent> events;
+  ports::EventSink Sink() {
+    return [this](const std::vector<PublishedEvent>& batch) {
+      events.insert(events.end(), batch.begin(), batch.end());
+    };
+  }
+  std::vector<std::string> Types() const {
+    std::vector<std::string> out;
+    for (const auto& e : events) out.push_back(e.type);
+    return out;
+  }
+};
+
+std::vector<std::string> JournalTypes(ports::Store& store, ports::Sequence after = 0) {
+  std::vector<std::string> out;
+  auto entries = store.ReadAfter(after, 1000);
+  EXPECT_TRUE(entries.ok());
+  for (const auto& e : *entries) out.push_back(std::string(EventTypeName(e.event.type)));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+TEST(EngineTest, TaskContactLifeIsJournaledPublishedAndCounted) {
+  store::MemoryStore store;
+  Harness h(store, MakeConfig());
+  ASSERT_TRUE(h.engine.Start().ok());
+  Collector seen;
+  auto sub = h.engine.Subscribe(All(), 0, seen.Sink());
+  h.loop.RunAll();
+
+  ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+  auto created = h.Create("support");
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  const ContactId id = created->record.id;
+  EXPECT_EQ(id.value(), 1u);
+  EXPECT_EQ(created->record.state, ContactState::kOffered);
+  EXPECT_EQ(created->record.agent, "alice");
+  EXPECT_EQ(created->offered_to, std::vector<std::string>{"alice"});
+  EXPECT_EQ(created->record.times.arrived, kStart);
+
+  auto alice = h.Agent(All(), "alice");
+  ASSERT_TRUE(alice.ok());
+  EXPECT_EQ(alice->name, "Alice Archer");
+  EXPECT_EQ(alice->team, "blue");
+  ASSERT_EQ(alice->contacts.size(), 1u);
+  EXPECT_EQ(alice->contacts[0].state, ContactState::kOffered);
+  EXPECT_EQ(alice->contacts[0].offer_expires, kStart + Seconds(20));
+  EXPECT_EQ(alice->queues, (std::vector<std::string>{"support", "billing"}));
+
+  h.clock.AdvanceBy(Seconds(5));
+  auto accepted = h.Accept(Self("alice"), id, "alice");
+  ASSERT_TRUE(accepted.ok()) << accepted.status().ToString();
+  EXPECT_EQ(accepted->record.state, ContactState::kHandling);
+  h.clock.AdvanceBy(Seconds(30));
+  auto ended = h.EndHandling(Self("alice"), id);
+  ASSERT_TRUE(ended.ok());
+  EXPECT_EQ(ended->record.state, ContactState::kWrapUp);
+  h.clock.AdvanceBy(Seconds(10));
+  auto closed = h.WrapUp(Self("alice"), id, "resolved");
+  ASSERT_TRUE(closed.ok()) << closed.status().ToString();
+  EXPECT_EQ(closed->record.state, ContactState::kClosed);
+  EXPECT_EQ(closed->disposition, "resolved");
+
+  const std::vector<std::string> expected = {
+      "agent.presence_changed", "contact.queued",   "contact.offered",
+      "offer.accepted",         "handling.started", "handling.ended",
+      "wrap_up.started",        "wrap_up.ended",    "contact.closed"};
+  EXPECT_EQ(seen.Types(), expected);
+  EXPECT_EQ(JournalTypes(store), expected);
+  for (size_t i = 0; i < seen.events.size(); ++i) {
+    const PublishedEvent& e = seen.events[i];
+    EXPECT_EQ(e.seq, i + 1);
+    const auto j = nlohmann::json::parse(e.json);
+    EXPECT_EQ(j["schema"], 1);
+    EXPECT_EQ(j["seq"], i + 1);
+    EXPECT_EQ(j["type"], e.type);
+  }
+  const auto offered = nlohmann::json::parse(seen.events[2].json);
+  EXPECT_EQ(offered["agent"], "alice");
+  EXPECT_EQ(offered["team"], "blue");
+  EXPECT_EQ(offered["queue"], "support");
+  EXPECT_EQ(offered["contact"], 1);
+  EXPECT_EQ(offered["channel"], "task");
+  EXPECT_EQ(offered["time"], "2025-12-02T08:00:00.000000Z");
+  EXPECT_EQ(nlohmann::json::parse(seen.events[0].json)["presence"], "available");
+  EXPECT_EQ(nlohmann::json::parse(seen.events[7].json)["disposition"], "resolved");
+  EXPECT_EQ(seen.events[2].agent, "alice");
+  EXPECT_EQ(seen.events[2].team, "blue");
+  EXPECT_EQ(seen.events[2].queue, "support");
+
+  // The durable record is the closed contact.
+  auto rec = store.GetContact(id);
+  ASSERT_TRUE(rec.ok());
+  EXPECT_EQ(rec->state, ContactState::kClosed);
+  EXPECT_EQ(rec->agent, "alice");
+  EXPECT_EQ(rec->times.answered, kStart + Seconds(5));
+
+  auto q = h.Queue("support");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->waiting, 0u);
+  EXPECT_EQ(q->offered, 1u);
+  EXPECT_EQ(q->answered, 1u);
+  EXPECT_EQ(q->abandoned, 0u);
+  EXPECT_DOUBLE_EQ(q->service_level, 1.0);
+  EXPECT_EQ(q->asa, Seconds(5));
+  EXPECT_EQ(q->aht, Seconds(40));  // 30 s talk + 10 s wrap-up
+  EXPECT_EQ(q->sl_target, Seconds(20));
+  EXPECT_EQ(q->agents_staffed, 1u);
+  EXPECT_EQ(q->agents_available, 1u);
+
+  auto m = h.Run<ports::MetricsSnapshot>([&](auto reply) { h.engine.GetMetrics(reply); });
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->last_seq, 9u);
+  ASSERT_EQ(m->queues.size(), 2u);
+  EXPECT_EQ(m->queues[0].name, "support");
+  EXPECT_EQ(m->queues[0].offered_total, 1u);
+  EXPECT_EQ(m->queues[0].answered_total, 1u);
+  EXPECT_EQ(m->queues[0].answer_wait_sum, Seconds(5));
+  ASSERT_EQ(m->queues[0].answer_wait_buckets.size(), 7u);
+  EXPECT_EQ(m->queues[0].answer_wait_buckets[0], std::make_pair(Seconds(5), uint64_t{1}));
+  EXPECT_EQ(m->queues[0].answer_wait_buckets[6].second, 1u);
+  EXPECT_EQ(m->agents_by_presence[1], std::make_pair(Presence::kAvailable, uint32_t{1}));
+  EXPECT_EQ(m->agents_by_presence[0], std::make_pair(Presence::kOffline, uint32_t{2}));
+
+  // The next site day starts from nothing; the since-start counters keep counting.
+  h.clock.AdvanceBy(std::chrono::hours(24));
+  q = h.Queue("support");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->offered, 0u);
+  EXPECT_EQ(q->answered, 0u);
+  m = h.Run<ports::MetricsSnapshot>([&](auto reply) { h.engine.GetMetrics(reply); });
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->queues[0].answered_total, 1u);
+}
+
+TEST(EngineTest, OfferTimeoutIsATimerStepJournaledAndPublished) {
+  store::MemoryStore store;
+  Harness h(store, MakeConfig());
+  ASSERT_TRUE(h.engine.Start().ok());
+  Collector seen;
+  auto sub = h.engine.Subscribe(All(), 0, seen.Sink());
+  ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+  auto c = h.Create("support");
+  ASSERT_TRUE(c.ok());
+  const size_t before = seen.events.size();
+  h.clock.AdvanceBy(Seconds(20));  // the offer times out on the timer, not in a command
+  h.loop.RunAll();
+  ASSERT_GT(seen.events.size(), before);
+  EXPECT_EQ(seen.events[before].type, "offer.timed_out");
+  EXPECT_EQ(JournalTypes(store, before).front(), "offer.timed_out");
+  auto rec = store.GetContact(c->record.id);
+  ASSERT_TRUE(rec.ok());
+  EXPECT_EQ(rec->state, ContactState::kQueued);  // alice refused it: it waits again
+}
+
+TEST(EngineTest, ReplyNeverArrivesBeforeItsBatchIsDurable) {
+  store::MemoryStore inner;
+  HeldStore store(inner);
+  Harness h(store, MakeConfig());
+  ASSERT_TRUE(h.engine.Start().ok());
+  h.loop.RunAll();
+  store.ReleaseAll();  // recovery's batch
+  h.loop.RunAll();
+  Collector seen;
+  auto sub = h.engine.Subscribe(All(), 0, seen.Sink());
+  h.loop.RunAll();
+
+  std::vector<std::string> order;
+  h.engine.SetPresence(All(), "alice", Presence::kAvailable, "", [&](auto r) {
+    ASSERT_TRUE(r.ok());
+    EXPECT_GE(*inner.LastSequence(), 1u);  // durable before the reply
+    order.push_back("presence");
+  });
+  ports::NewContact nc;
+  nc.queue = "support";
+  h.engine.CreateContact(All(), nc, [&](auto r) {
+    ASSERT_TRUE(r.ok());
+    EXPECT_GE(*inner.LastSequence(), 3u);
+    order.push_back("contact");
+  });
+  h.loop.RunAll();
+  EXPECT_EQ(store.held(), 2u);
+  EXPECT_TRUE(order.empty());
+  EXPECT_TRUE(seen.events.empty());
+  EXPECT_EQ(*inner.LastSequence(), 0u);
+
+  store.ReleaseOne();
+  h.loop.RunAll();
+  EXPECT_EQ(order, std::vector<std::string>{"presence"});
+  EXPECT_EQ(seen.Types(), std::vector<std::string>{"agent.presence_changed"});
+
+  // Shutdown waits for the outstanding batch, then calls done; later commands are refused.
+  bool down = false;
+  h.engine.Shutdown([&] { down = true; });
+  h.loop.RunAll();
+  EXPECT_FALSE(down);
+  auto refused = h.SetPresence(All(), "bob", Presence::kAvailable);
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  store.ReleaseAll();
+  h.loop.RunAll();
+  EXPECT_EQ(order, (std::vector<std::string>{"presence", "contact"}));
+  EXPECT_EQ(seen.Types(), (std::vector<std::string>{"agent.presence_changed", "contact.queued",
+                                                    "contact.offered"}));
+  EXPECT_TRUE(down);
+}
+
+TEST(EngineTest, ScopeRefusesWhatTheCallerMayNotReach) {
+  store::MemoryStore store;
+  Harness h(store, MakeConfig());
+  ASSERT_TRUE(h.engine.Start().ok());
+  ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+  auto c = h.Create("support");
+  ASSERT_TRUE(c.ok());
+  const ContactId id = c->record.id;
+  ASSERT_EQ(c->record.agent, "alice");
+
+  // An agent: only itself and its own contacts.
+  EXPECT_EQ(h.Agent(Self("bob"), "alice").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(h.Agent(Self("bob"), "bob").ok());
+  EXPECT_EQ(h.SetPresence(Self("bob"), "alice", Presence::kOffline).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(h.Get(Self("bob"), id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(h.Accept(Self("bob"), id, "alice").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(h.Get(Self("bob"), ContactId(999)).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(h.Get(Self("alice"), id).ok());
+  auto bobs = h.Run<std::vector<ports::AgentSnapshot>>(
+      [&](auto reply) { h.engine.ListAgents(Self("bob"), reply); });
+  ASSERT_TRUE(bobs.ok());
+  ASSERT_EQ(bobs->size(), 1u);
+  EXPECT_EQ((*bobs)[0].id, "bob");
+
+  // A team lead: only the team's agents and their contacts.
+  EXPECT_EQ(h.Agent(Team("red"), "alice").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(h.Agent(Team("red"), "carol").ok());
+  EXPECT_EQ(h.Get(Team("red"), id).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(h.Get(Team("blue"), id).ok());
+  auto reds = h.Run<std::vector<ports::AgentSnapshot>>(
+      [&](auto reply) { h.engine.ListAgents(Team("red"), reply); });
+  ASSERT_TRUE(reds.ok());
+  ASSERT_EQ(reds->size(), 1u);
+  EXPECT_EQ((*reds)[0].id, "carol");
+  auto listed = h.Run<std::vector<ContactSnapshot>>(
+      [&](auto reply) { h.engine.ListContacts(Team("red"), {}, reply); });
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
+  auto all = h.Run<std::vector<ContactSnapshot>>(
+      [&](auto reply) { h.engine.ListContacts(All(), {}, reply); });
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 1u);
+
+  // The event stream is filtered the same way.
+  Collector bob_sees, alice_sees;
+  auto s1 = h.engine.Subscribe(Self("bob"), 0, bob_sees.Sink());
+  auto s2 = h.engine.Subscribe(Self("alice"), 0, alice_sees.Sink());
+  ASSERT_TRUE(h.Accept(Self("alice"), id, "alice").ok());
+  EXPECT_TRUE(bob_sees.events.empty());
+  EXPECT_EQ(alice_sees.Types(), (std::vector<std::string>{"offer.accepted", "handling.started"}));
+}
+
+TEST(EngineTest, ReasonAndDispositionCodesAreChecked) {
+  auto cfg = MakeConfig();
+  cfg->reason_codes = {config::CodeDef{"lunch", "Lunch"}, config::CodeDef{"training", ""}};
+  cfg->disposition_codes = {config::CodeDef{"resolved", "Resolved"}};
+  store::MemoryStore store;
+  Harness h(store, cfg);
+  ASSERT_TRUE(h.engine.Start().ok());
+
+  auto bad = h.SetPresence(All(), "alice", Presence::kNotReady, "coffee");
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("lunch"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("training"), std::string::npos);
+  EXPECT_EQ(h.SetPresence(All(), "alice", Presence::kNotReady, "").status().code(),
+            StatusCode::kInvalidArgument);
+  auto good = h.SetPresence(All(), "alice", Presence::kNotReady, "lunch");
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ(good->presence, Presence::kNotReady);
+  EXPECT_EQ(good->reason, "lunch");
+
+  ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+  auto c = h.Create("support");
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(h.Accept(All(), c->record.id, "alice").ok());
+  ASSERT_TRUE(h.EndHandling(All(), c->record.id).ok());
+  auto wrong = h.WrapUp(All(), c->record.id, "nope");
+  EXPECT_EQ(wrong.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(wrong.status().message().find("resolved"), std::string::npos);
+  auto still = h.Get(All(), c->record.id);
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->record.state, ContactState::kWrapUp);
+  auto right = h.WrapUp(All(), c->record.id, "resolved");
+  ASSERT_TRUE(right.ok());
+  EXPECT_EQ(right->record.state, ContactState::kClosed);
+}
+
+TEST(EngineTest, RecoveryKeepsQueueOrderAndTimesRequeuesOffersAndWrapsUpVoice) {
+  TempDir dir;
+  const std::string path = (dir.path() / "parley.db").string();
+  auto cfg = MakeConfig();
+  ContactId voice, t1, t2, t3;
+  TimePoint t2_arrived{}, t3_arrived{};
+  {
+    auto store = store::SqliteStore::Open(path);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    Harness h(**store, cfg);
+    ASSERT_TRUE(h.engine.Start().ok());
+    ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+    auto v = h.Create("support", Channel::kVoice);
+    ASSERT_TRUE(v.ok());
+    voice = v->record.id;
+    ASSERT_TRUE(h.Accept(All(), voice, "alice").ok());
+    h.clock.AdvanceBy(Seconds(1));
+    auto c1 = h.Create("support");  // offered to alice, never answered
+    ASSERT_TRUE(c1.ok());
+    t1 = c1->record.id;
+    ASSERT_EQ(c1->record.state, ContactState::kOffered);
+    h.clock.AdvanceBy(Seconds(1));
+    auto c2 = h.Create("support");  // alice's task slot is taken: these wait
+    h.clock.AdvanceBy(Seconds(1));
+    auto c3 = h.Create("support");
+    ASSERT_TRUE(c2.ok() && c3.ok());
+    t2 = c2->record.id;
+    t3 = c3->record.id;
+    t2_arrived = c2->record.times.arrived;
+    t3_arrived = c3->record.times.arrived;
+    ASSERT_EQ(c2->record.state, ContactState::kQueued);
+    h.loop.Drop();  // the process dies: no Shutdown
+  }
+  auto store = store::SqliteStore::Open(path);
+  ASSERT_TRUE(store.ok());
+  const ports::Sequence before = *(*store)->LastSequence();
+  Harness h(**store, cfg, kStart + Seconds(60));
+  ASSERT_TRUE(h.engine.Start().ok());
+
+  // Voice in handling has no call any more: alice wraps it up.
+  auto v = h.Get(All(), voice);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->record.state, ContactState::kWrapUp);
+  EXPECT_EQ(v->record.agent, "alice");
+  // The offer died with the process; t1, first in the queue, is offered again at once.
+  auto c1 = h.Get(All(), t1);
+  ASSERT_TRUE(c1.ok());
+  EXPECT_EQ(c1->record.state, ContactState::kOffered);
+  EXPECT_EQ(c1->record.times.arrived, kStart + Seconds(1));
+  // The others wait with their original times.
+  auto c2 = h.Get(All(), t2);
+  auto c3 = h.Get(All(), t3);
+  ASSERT_TRUE(c2.ok() && c3.ok());
+  EXPECT_EQ(c2->record.state, ContactState::kQueued);
+  EXPECT_EQ(c2->record.times.arrived, t2_arrived);
+  EXPECT_EQ(c2->record.times.queued, t2_arrived);
+  EXPECT_EQ(c3->record.times.arrived, t3_arrived);
+  auto q = h.Queue("support");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->waiting, 2u);
+  EXPECT_EQ(q->longest_wait, kStart + Seconds(60) - t2_arrived);
+  // Queue order: when alice turns t1 down, t2 (older) is next, not t3.
+  ASSERT_TRUE(h.Reject(All(), t1, "alice").ok());
+  c2 = h.Get(All(), t2);
+  ASSERT_TRUE(c2.ok());
+  EXPECT_EQ(c2->record.state, ContactState::kOffered);
+  EXPECT_EQ(h.Get(All(), t3)->record.state, ContactState::kQueued);
+
+  // Recovery's changes are journaled after what was there.
+  const auto types = JournalTypes(**store, before);
+  auto has = [&](const char* t) { return std::find(types.begin(), types.end(), t) != types.end(); };
+  EXPECT_TRUE(has("offer.withdrawn"));
+  EXPECT_TRUE(has("handling.ended"));
+  EXPECT_TRUE(has("wrap_up.started"));
+  auto rec = (*store)->GetContact(voice);
+  ASSERT_TRUE(rec.ok());
+  EXPECT_EQ(rec->state, ContactState::kWrapUp);
+
+  // Contact ids keep counting after the restart.
+  auto next = h.Create("billing");
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->record.id.value(), t3.value() + 1);
+}
+
+TEST(EngineTest, RecoveryKeepsDurableChannelsWithTheirAgent) {
+  TempDir dir;
+  const std::string path = (dir.path() / "parley.db").string();
+  auto cfg = MakeConfig();
+  ContactId chat;
+  {
+    auto store = store::SqliteStore::Open(path);
+    ASSERT_TRUE(store.ok());
+    Harness h(**store, cfg);
+    ASSERT_TRUE(h.engine.Start().ok());
+    ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+    auto c = h.Create("billing", Channel::kChat);
+    ASSERT_TRUE(c.ok());
+    chat = c->record.id;
+    ASSERT_TRUE(h.Accept(All(), chat, "bob").ok());
+    h.loop.Drop();
+  }
+  auto store = store::SqliteStore::Open(path);
+  ASSERT_TRUE(store.ok());
+  Harness h(**store, cfg, kStart + Seconds(30));
+  ASSERT_TRUE(h.engine.Start().ok());
+  auto c = h.Get(Self("bob"), chat);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->record.state, ContactState::kHandling);
+  EXPECT_EQ(c->record.agent, "bob");
+  auto bob = h.Agent(All(), "bob");
+  ASSERT_TRUE(bob.ok());
+  EXPECT_EQ(bob->presence, Presence::kAvailable);
+  ASSERT_EQ(bob->contacts.size(), 1u);
+  EXPECT_EQ(bob->contacts[0].state, ContactState::kHandling);
+  ASSERT_TRUE(h.EndHandling(Self("bob"), chat).ok());
+}
+
+TEST(EngineTest, SubscribeResumesFromTheRingAndReportsAGap) {
+  store::MemoryStore store;
+  EngineOptions options;
+  options.ring_size = 4;
+  Harness h(store, MakeConfig(), kStart, options);
+  ASSERT_TRUE(h.engine.Start().ok());
+  for (int i = 0; i < 4; ++i) {  // 8 presence events, seq 1..8; the ring keeps 5..8
+    ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+    ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kOffline).ok());
+  }
+
+  Collector resumed;
+  auto s1 = h.engine.Subscribe(All(), 6, resumed.Sink());
+  h.loop.RunAll();
+  ASSERT_EQ(resumed.events.size(), 2u);
+  EXPECT_EQ(resumed.events[0].seq, 7u);
+  EXPECT_EQ(resumed.events[1].seq, 8u);
+
+  Collector gapped;
+  auto s2 = h.engine.Subscribe(All(), 2, gapped.Sink());
+  h.loop.RunAll();
+  ASSERT_EQ(gapped.events.size(), 5u);
+  EXPECT_EQ(gapped.events[0].type, "gap");
+  const auto gap = nlohmann::json::parse(gapped.events[0].json);
+  EXPECT_EQ(gap["type"], "gap");
+  EXPECT_EQ(gap["after"], 2);
+  EXPECT_EQ(gap["next"], 5);
+  EXPECT_EQ(gapped.events[1].seq, 5u);
+
+  Collector live;
+  auto s3 = h.engine.Subscribe(All(), 0, live.Sink());
+  h.loop.RunAll();
+  EXPECT_TRUE(live.events.empty());
+
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  EXPECT_EQ(resumed.events.back().seq, 9u);
+  EXPECT_EQ(gapped.events.back().seq, 9u);
+  ASSERT_EQ(live.events.size(), 1u);
+  EXPECT_EQ(live.events[0].seq, 9u);
+
+  s3.reset();  // unsubscribed: nothing more arrives
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kOffline).ok());
+  EXPECT_EQ(live.events.size(), 1u);
+  EXPECT_EQ(resumed.events.back().seq, 10u);
+}
+
+TEST(EngineTest, TransferCancelExplainAndReconfigure) {
+  store::MemoryStore store;
+  Harness h(store, MakeConfig());
+  ASSERT_TRUE(h.engine.Start().ok());
+  ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+  auto c = h.Create("support");
+  ASSERT_TRUE(c.ok());
+  const ContactId id = c->record.id;
+  auto why = h.Run<std::string>([&](auto reply) { h.engine.ExplainContact(All(), id, reply); });
+  ASSERT_TRUE(why.ok()) << why.status().ToString();
+  EXPECT_NE(why->find("alice"), std::string::npos);
+  ASSERT_TRUE(h.Accept(All(), id, "alice").ok());
+  h.clock.AdvanceBy(Seconds(3));
+  auto moved = h.Run<ContactSnapshot>(
+      [&](auto reply) { h.engine.TransferContact(Self("alice"), id, "billing", reply); });
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_EQ(moved->record.state, ContactState::kQueued);
+  EXPECT_EQ(moved->record.queue, "billing");
+  EXPECT_EQ(moved->record.times.arrived, kStart);  // keeps its arrival
+  // Alice handled it, so she still sees it; carol's lead does not.
+  EXPECT_TRUE(h.Get(Self("alice"), id).ok());
+  auto cancelled =
+      h.Run<ContactSnapshot>([&](auto reply) { h.engine.CancelContact(All(), id, reply); });
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_EQ(cancelled->record.state, ContactState::kClosed);
+  EXPECT_EQ(store.GetContact(id)->state, ContactState::kClosed);
+
+  auto bad = MakeConfig();
+  bad->routing.settings.time_zone = "Nowhere/Atlantis";
+  EXPECT_FALSE(h.engine.Reconfigure(bad).ok());
+  auto more = MakeConfig();
+  QueueDef sales = more->routing.queues[0];
+  sales.name = "sales";
+  more->routing.queues.push_back(sales);
+  std::optional<Status> applied;
+  ASSERT_TRUE(h.engine.Reconfigure(more, [&](Status s) { applied = s; }).ok());
+  ASSERT_TRUE(h.loop.RunUntil([&] { return applied.has_value(); }));
+  EXPECT_TRUE(applied->ok()) << applied->ToString();
+  auto q = h.Queue("sales");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->name, "sales");
+  EXPECT_EQ(h.Queue("nowhere").status().code(), StatusCode::kNotFound);
+}
+
+// A loop on its own thread, as in production: the test thread calls the port concurrently.
+class ThreadLoop {
+ public:
+  ThreadLoop() : thread_([this] { Run(); }) {}
+  ~ThreadLoop() { Stop(); }
+  Executor executor() {
+    return [this](std::function<void()> work) {
+      {
+        std::lock_guard lock(mu_);
+        if (stopping_) return;
+        work_.push_back(std::move(work));
+      }
+      cv_.notify_all();
+    };
+  }
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stopping_ || !work_.empty(); });
+      if (work_.empty()) return;
+      auto work = std::move(work_.front());
+      work_.pop_front();
+      lock.unlock();
+      work();
+      lock.lock();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> work_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+TEST(EngineTest, DroppedSubscriptionGetsNothingMoreEvenWhileTheLoopPublishes) {
+  store::MemoryStore store;
+  VirtualClock clock(kStart);
+  ThreadLoop loop;
+  auto engine = std::make_unique<Engine>(clock, clock, loop.executor(), store, MakeConfig());
+  std::promise<Status> started;
+  loop.executor()([&] { started.set_value(engine->Start()); });
+  ASSERT_TRUE(started.get_future().get().ok());
+
+  std::atomic<int> delivered{0};
+  std::atomic<bool> dropped{false};
+  std::atomic<bool> called_after_drop{false};
+  auto sub = engine->Subscribe(All(), 0, [&](const std::vector<PublishedEvent>& batch) {
+    if (dropped) called_after_drop = true;
+    delivered += static_cast<int>(batch.size());
+  });
+  constexpr int kCommands = 400;
+  std::atomic<int> replies{0};
+  std::promise<void> all_replied;
+  for (int i = 0; i < kCommands; ++i) {
+    engine->SetPresence(All(), "alice", i % 2 == 0 ? Presence::kAvailable : Presence::kOffline, "",
+                        [&](auto) {
+                          if (++replies == kCommands) all_replied.set_value();
+                        });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (delivered == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  ASSERT_GT(delivered.load(), 0);
+  sub.reset();  // from this thread, while the loop keeps publishing
+  dropped = true;
+  ASSERT_EQ(all_replied.get_future().wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  EXPECT_FALSE(called_after_drop.load());
+  loop.Stop();
+  engine.reset();
+}
+
+}  // namespace
+}  // namespace parley::engine

@@ -1,0 +1,73 @@
+#include "engine/render.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "domain/agent_state.h"
+#include "domain/channel.h"
+
+namespace parley::engine {
+
+std::string FormatIsoUtc(TimePoint t) {
+  const auto day = std::chrono::floor<std::chrono::days>(t);
+  const std::chrono::year_month_day ymd{day};
+  const std::chrono::hh_mm_ss<Duration> hms{t - day};
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                     hms.hours().count(), hms.minutes().count(), hms.seconds().count(),
+                     hms.subseconds().count());
+}
+
+std::string RenderEventJson(const Event& e, ports::Sequence seq, const EventNames& names) {
+  nlohmann::json j;
+  j["schema"] = 1;
+  j["seq"] = seq;
+  j["type"] = std::string(EventTypeName(e.type));
+  j["time"] = FormatIsoUtc(e.time);
+  if (e.contact.valid()) {
+    j["contact"] = e.contact.value();
+    j["channel"] = std::string(ChannelName(e.channel));
+  }
+  if (!names.agent.empty()) j["agent"] = names.agent;
+  if (!names.team.empty()) j["team"] = names.team;
+  if (!names.queue.empty()) j["queue"] = names.queue;
+  switch (e.type) {
+    case EventType::kContactQueued:
+      j["priority"] = e.value;
+      break;
+    case EventType::kContactEscalated:
+      j["step"] = e.value;
+      break;
+    case EventType::kContactOverflowed:
+      j["to_queue"] = names.to_queue;
+      break;
+    case EventType::kContactTimedOut:
+      j["flow"] = e.text;
+      break;
+    case EventType::kPresenceChanged:
+      j["presence"] = std::string(PresenceName(static_cast<Presence>(e.value)));
+      j["reason"] = e.text;
+      break;
+    case EventType::kWrapUpEnded:
+      if (!e.text.empty()) j["disposition"] = e.text;
+      break;
+    default:
+      if (!e.text.empty()) j["text"] = e.text;
+      break;
+  }
+  return j.dump();
+}
+
+std::string RenderGapJson(ports::Sequence after, ports::Sequence next) {
+  nlohmann::json j;
+  j["schema"] = 1;
+  j["seq"] = next > 0 ? next - 1 : 0;
+  j["type"] = "gap";
+  j["after"] = after;
+  j["next"] = next;
+  return j.dump();
+}
+
+}  // namespace parley::engine

@@ -1,0 +1,33 @@
+#pragma once
+// How a journaled event is published: one JSON object with names, not indices (the event stream
+// of the WebSocket API and webhooks; schema 1). Pure functions.
+
+#include <string>
+
+#include "base/time.h"
+#include "domain/event.h"
+#include "ports/store.h"
+
+namespace parley::engine {
+
+// The names an event's indices stand for, resolved by the engine at publication time.
+struct EventNames {
+  std::string agent;     // "" when none
+  std::string team;      // the agent's team, "" when none
+  std::string queue;     // "" when none
+  std::string to_queue;  // kContactOverflowed: the queue it moved to
+};
+
+// "2026-12-02T19:29:03.123456Z".
+std::string FormatIsoUtc(TimePoint t);
+
+// {"schema":1,"seq":..,"type":"contact_queued","time":"..","contact":7,"channel":"chat",
+//  "queue":"sales","agent":"alice","team":"blue", ...} with only the fields the type uses, plus
+// "priority", "step", "to_queue", "presence", "reason", "flow" or "disposition" where they apply.
+std::string RenderEventJson(const Event& event, ports::Sequence seq, const EventNames& names);
+
+// {"schema":1,"seq":<first kept - 1>,"type":"gap","after":after,"next":next}: events in
+// (after, next) are no longer kept.
+std::string RenderGapJson(ports::Sequence after, ports::Sequence next);
+
+}  // namespace parley::engine
