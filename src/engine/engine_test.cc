@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "base/virtual_clock.h"
+#include "store/forwarding_store.h"
 #include "store/memory_store.h"
 #include "store/sqlite_store.h"
 
@@ -97,9 +98,9 @@ class ManualLoop {
 
 // A store whose AppendAsync waits until the test releases it: what the engine does while the
 // journal has not said "durable" yet.
-class HeldStore final : public ports::Store {
+class HeldStore final : public store::ForwardingStore {
  public:
-  explicit HeldStore(ports::Store& inner) : inner_(inner) {}
+  explicit HeldStore(ports::Store& inner) : ForwardingStore(inner) {}
   void AppendAsync(ports::JournalBatch batch, ports::AppendCallback done) override {
     held_.emplace_back(std::move(batch), std::move(done));
   }
@@ -113,50 +114,7 @@ class HeldStore final : public ports::Store {
     while (!held_.empty()) ReleaseOne();
   }
 
-  Result<ports::SequenceRange> Append(ports::JournalBatch b) override { return inner_.Append(b); }
-  Result<std::vector<ports::JournalEntry>> ReadAfter(ports::Sequence a, size_t l) override {
-    return inner_.ReadAfter(a, l);
-  }
-  Result<ports::Sequence> LastSequence() override { return inner_.LastSequence(); }
-  Result<ports::RecoveryState> LoadRecoveryState() override { return inner_.LoadRecoveryState(); }
-  Result<ports::ContactRecord> GetContact(ContactId id) override { return inner_.GetContact(id); }
-  Result<uint64_t> PutConfig(const ports::ConfigDocument& d, uint64_t v) override {
-    return inner_.PutConfig(d, v);
-  }
-  Result<ports::ConfigDocument> CurrentConfig() override { return inner_.CurrentConfig(); }
-  Result<std::vector<ports::ConfigDocument>> ConfigHistory(size_t l, bool t) override {
-    return inner_.ConfigHistory(l, t);
-  }
-  Result<ports::ConfigDocument> GetConfig(uint64_t v) override { return inner_.GetConfig(v); }
-  Result<ports::CustomerId> CreateCustomer(const ports::Customer& c) override {
-    return inner_.CreateCustomer(c);
-  }
-  Status UpdateCustomer(const ports::Customer& c) override { return inner_.UpdateCustomer(c); }
-  Result<ports::Customer> GetCustomer(ports::CustomerId id) override {
-    return inner_.GetCustomer(id);
-  }
-  Result<ports::Customer> FindCustomerByIdentity(const ports::CustomerIdentity& i) override {
-    return inner_.FindCustomerByIdentity(i);
-  }
-  Result<std::vector<ports::Customer>> SearchCustomers(const std::string& p, size_t l) override {
-    return inner_.SearchCustomers(p, l);
-  }
-  Result<uint64_t> AddNote(const ports::CustomerNote& n) override { return inner_.AddNote(n); }
-  Result<std::vector<ports::CustomerNote>> Notes(ports::CustomerId id) override {
-    return inner_.Notes(id);
-  }
-  Result<std::vector<ports::ContactRecord>> Timeline(ports::CustomerId id, size_t l) override {
-    return inner_.Timeline(id, l);
-  }
-  Result<ports::CustomerExport> ExportCustomer(ports::CustomerId id) override {
-    return inner_.ExportCustomer(id);
-  }
-  Status EraseCustomer(ports::CustomerId id) override { return inner_.EraseCustomer(id); }
-  Result<uint64_t> Purge(ports::DataClass c, TimePoint t) override { return inner_.Purge(c, t); }
-  Status Backup(const std::string& p) override { return inner_.Backup(p); }
-
  private:
-  ports::Store& inner_;
   std::deque<std::pair<ports::JournalBatch, ports::AppendCallback>> held_;
 };
 
