@@ -71,7 +71,12 @@ Status RouteRegistry::Add(RouteSpec spec) {
   if (spec.path.empty() || spec.path.front() != '/') {
     return InvalidArgument("route " + name + ": the path must start with '/'");
   }
-  if (!spec.is_public && !spec.permission) {
+  if (spec.any_user && (spec.is_public || spec.permission)) {
+    return InvalidArgument("route " + name +
+                           " is declared for any logged-in user; it cannot also be public or "
+                           "name a permission");
+  }
+  if (!spec.is_public && !spec.permission && !spec.any_user) {
     return InvalidArgument("route " + name +
                            " declares no permission; every route must name the permission it "
                            "needs (auth::Permission) or be declared public");
@@ -109,6 +114,7 @@ Status RouteRegistry::Check(std::string_view method, std::string_view path, cons
     return Status::Ok();
   }
   if (!who) return PermissionDenied("login required");
+  if (r->any_user) return Status::Ok();
   if (PrincipalReach(*who, *r->permission) == Reach::kNone) {
     return PermissionDenied(Authorize(*who, *r->permission, Scope::Global()).reason);
   }
@@ -118,9 +124,11 @@ Status RouteRegistry::Check(std::string_view method, std::string_view path, cons
 std::vector<AccessRow> BuildAccessMatrix(const RouteRegistry& registry) {
   std::vector<AccessRow> rows;
   for (const RouteSpec& r : registry.routes()) {
-    AccessRow row{r.method, r.path, r.is_public, r.permission, {}};
+    AccessRow row{r.method, r.path, r.is_public, r.permission, r.any_user, {}};
     for (size_t i = 0; i < kRoleCount; ++i) {
-      row.reach[i] = r.is_public ? Reach::kAll : RoleReach(kAllRoles[i], *r.permission);
+      row.reach[i] = r.is_public  ? Reach::kAll
+                     : r.any_user ? Reach::kSelf
+                                  : RoleReach(kAllRoles[i], *r.permission);
     }
     rows.push_back(std::move(row));
   }
@@ -135,7 +143,9 @@ std::string AccessMatrixMarkdown(const std::vector<AccessRow>& rows) {
   out += "\n";
   for (const AccessRow& row : rows) {
     out += "| `" + row.method + " " + row.path + "` | " +
-           (row.is_public ? std::string("public") : std::string(PermissionName(*row.permission))) +
+           (row.is_public  ? std::string("public")
+            : row.any_user ? std::string("any user")
+                           : std::string(PermissionName(*row.permission))) +
            " |";
     for (Reach reach : row.reach) {
       out += " " +

@@ -26,6 +26,9 @@ struct RouteSpec {
   // The route also answers without a token to loopback clients when the operator configured it
   // so (AccessOptions::metrics_open_on_loopback): meant for /metrics only.
   bool open_on_loopback = false;
+  // Any logged-in user or token may call it, whatever its roles (logout, "who am I"): the route
+  // acts only on the caller itself. Excludes `permission` and `is_public`.
+  bool any_user = false;
 };
 
 // Per-deployment switches that change who may call a route.
@@ -61,12 +64,13 @@ class RouteRegistry {
 };
 
 // One row of the access matrix: the route and, per role in kAllRoles order, the reach that role
-// has for the route's permission (kAll for a public route).
+// has for the route's permission (kAll for a public route, kSelf for an any_user route).
 struct AccessRow {
   std::string method;
   std::string path;
   bool is_public = false;
   std::optional<Permission> permission;
+  bool any_user = false;
   std::array<Reach, kRoleCount> reach{};
 };
 std::vector<AccessRow> BuildAccessMatrix(const RouteRegistry& registry);

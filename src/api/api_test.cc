@@ -1,0 +1,1051 @@
+// <utility> first: Boost 1.74 Asio under C++20 with g++ 12 needs std::exchange declared.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include "api/http_server.h"
+#include "api/request.h"
+#include "auth/audit.h"
+#include "auth/authenticator.h"
+#include "auth/password.h"
+#include "auth/sessions.h"
+#include "auth/throttle.h"
+#include "auth/tokens.h"
+#include "auth/users.h"
+
+namespace parley::api {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace websocket = boost::beast::websocket;
+using tcp = boost::asio::ip::tcp;
+using ::testing::HasSubstr;
+
+constexpr TimePoint kT0 = FromMicros(1'800'000'000'000'000);
+
+class FixedClock : public Clock {
+ public:
+  TimePoint Now() const override { return kT0; }
+};
+
+// A ContactCenter that answers from the calling thread, records what it was asked, and lets the
+// test publish events to subscribers.
+class FakeCenter : public ports::ContactCenter {
+ public:
+  struct Call {
+    std::string what;
+    ports::Caller caller;
+    std::string arg;
+  };
+
+  void ListAgents(const ports::Caller& who,
+                  ports::Reply<std::vector<ports::AgentSnapshot>> r) override {
+    Record("ListAgents", who, "");
+    r(std::vector<ports::AgentSnapshot>{Agent("a1", "north"), Agent("a2", "south")});
+  }
+  void GetAgent(const ports::Caller& who, std::string agent,
+                ports::Reply<ports::AgentSnapshot> r) override {
+    Record("GetAgent", who, agent);
+    if (agent == "ghost") return r(NotFound("no agent 'ghost'"));
+    r(Agent(agent, "north"));
+  }
+  void SetPresence(const ports::Caller& who, std::string agent, Presence presence,
+                   std::string reason, ports::Reply<ports::AgentSnapshot> r) override {
+    Record("SetPresence", who, agent + ":" + std::string(PresenceName(presence)) + ":" + reason);
+    if (presence == Presence::kNotReady && reason.empty()) {
+      return r(InvalidArgument("Not Ready needs a reason code: lunch, training"));
+    }
+    auto a = Agent(agent, "north");
+    a.presence = presence;
+    a.reason = reason;
+    r(a);
+  }
+  void ListQueues(const ports::Caller& who,
+                  ports::Reply<std::vector<ports::QueueSnapshot>> r) override {
+    Record("ListQueues", who, "");
+    r(std::vector<ports::QueueSnapshot>{Queue("sales"), Queue("support")});
+  }
+  void GetQueue(const ports::Caller& who, std::string queue,
+                ports::Reply<ports::QueueSnapshot> r) override {
+    Record("GetQueue", who, queue);
+    r(Queue(queue));
+  }
+  void CreateContact(const ports::Caller& who, ports::NewContact c,
+                     ports::Reply<ports::ContactSnapshot> r) override {
+    std::string skills;
+    for (const auto& [s, p] : c.skills) skills += s + "=" + std::to_string(p) + ",";
+    Record("CreateContact", who,
+           c.queue + ":" + std::string(ChannelName(c.channel)) + ":" + std::to_string(c.priority) +
+               ":" + skills + (c.from ? ":" + c.from->address : ""));
+    if (c.queue == "nope") return r(InvalidArgument("no queue 'nope'"));
+    auto s = Contact(77);
+    s.record.queue = c.queue;
+    s.record.attributes = c.attributes;
+    r(s);
+  }
+  void GetContact(const ports::Caller& who, ContactId id,
+                  ports::Reply<ports::ContactSnapshot> r) override {
+    Record("GetContact", who, std::to_string(id.value()));
+    if (id.value() == 404) return r(NotFound("no contact 404"));
+    r(Contact(id.value()));
+  }
+  void ListContacts(const ports::Caller& who, ports::ContactFilter f,
+                    ports::Reply<std::vector<ports::ContactSnapshot>> r) override {
+    Record("ListContacts", who,
+           f.queue + ":" + f.agent + ":" + std::to_string(f.limit) + ":" +
+               (f.state ? std::string(ContactStateName(*f.state)) : ""));
+    r(std::vector<ports::ContactSnapshot>{Contact(42)});
+  }
+  void AcceptOffer(const ports::Caller& who, ContactId id, std::string agent,
+                   ports::Reply<ports::ContactSnapshot> r) override {
+    Record("AcceptOffer", who, std::to_string(id.value()) + ":" + agent);
+    if (id.value() == 409) return r(Conflict("contact 409 is not offered to " + agent));
+    r(Contact(id.value()));
+  }
+  void RejectOffer(const ports::Caller& who, ContactId id, std::string agent,
+                   ports::Reply<ports::ContactSnapshot> r) override {
+    Record("RejectOffer", who, std::to_string(id.value()) + ":" + agent);
+    r(Contact(id.value()));
+  }
+  void EndHandling(const ports::Caller& who, ContactId id,
+                   ports::Reply<ports::ContactSnapshot> r) override {
+    Record("EndHandling", who, std::to_string(id.value()));
+    r(Contact(id.value()));
+  }
+  void CompleteWrapUp(const ports::Caller& who, ContactId id, ports::WrapUp w,
+                      ports::Reply<ports::ContactSnapshot> r) override {
+    Record("CompleteWrapUp", who, std::to_string(id.value()) + ":" + w.disposition + ":" + w.notes);
+    r(Contact(id.value()));
+  }
+  void TransferContact(const ports::Caller& who, ContactId id, std::string queue,
+                       ports::Reply<ports::ContactSnapshot> r) override {
+    Record("TransferContact", who, std::to_string(id.value()) + ":" + queue);
+    r(Contact(id.value()));
+  }
+  void CancelContact(const ports::Caller& who, ContactId id,
+                     ports::Reply<ports::ContactSnapshot> r) override {
+    Record("CancelContact", who, std::to_string(id.value()));
+    r(Contact(id.value()));
+  }
+  void ExplainContact(const ports::Caller& who, ContactId id,
+                      ports::Reply<std::string> r) override {
+    Record("ExplainContact", who, std::to_string(id.value()));
+    r(std::string("contact " + std::to_string(id.value()) + " waits: no agent free"));
+  }
+  void GetMetrics(ports::Reply<ports::MetricsSnapshot> r) override {
+    ports::MetricsSnapshot m;
+    ports::MetricsSnapshot::Queue q;
+    q.name = "sales";
+    q.waiting = 3;
+    q.longest_wait = Seconds(12.5);
+    q.offered_total = 10;
+    q.answered_total = 5;
+    q.abandoned_total = 1;
+    q.answer_wait_buckets = {{Seconds(5), 2}, {Seconds(20), 4}};
+    q.answer_wait_sum = Seconds(40);
+    m.queues.push_back(q);
+    m.agents_by_presence = {
+        {Presence::kOffline, 1}, {Presence::kAvailable, 2}, {Presence::kNotReady, 0}};
+    m.last_seq = 99;
+    r(m);
+  }
+
+  class FakeSubscription : public ports::Subscription {
+   public:
+    FakeSubscription(FakeCenter& c, uint64_t id) : center_(c), id_(id) {}
+    ~FakeSubscription() override {
+      std::lock_guard lock(center_.mu_);
+      center_.sinks_.erase(id_);
+    }
+
+   private:
+    FakeCenter& center_;
+    uint64_t id_;
+  };
+
+  std::unique_ptr<ports::Subscription> Subscribe(const ports::Caller& who, ports::Sequence after,
+                                                 ports::EventSink sink) override {
+    Record("Subscribe", who, std::to_string(after));
+    std::lock_guard lock(mu_);
+    const uint64_t id = next_sink_++;
+    sinks_[id] = std::move(sink);
+    subscribed_.notify_all();
+    return std::make_unique<FakeSubscription>(*this, id);
+  }
+
+  // Waits (bounded) until `n` subscribers are live.
+  bool WaitForSubscribers(size_t n) {
+    std::unique_lock lock(mu_);
+    return subscribed_.wait_for(lock, std::chrono::seconds(5), [&] { return sinks_.size() >= n; });
+  }
+  void Publish(const std::vector<ports::PublishedEvent>& events) {
+    std::lock_guard lock(mu_);
+    for (auto& [id, sink] : sinks_) sink(events);
+  }
+  size_t subscribers() {
+    std::lock_guard lock(mu_);
+    return sinks_.size();
+  }
+  std::vector<Call> calls() {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+  std::optional<Call> Last(std::string_view what) {
+    std::lock_guard lock(mu_);
+    for (auto it = calls_.rbegin(); it != calls_.rend(); ++it) {
+      if (it->what == what) return *it;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  void Record(std::string what, const ports::Caller& who, std::string arg) {
+    std::lock_guard lock(mu_);
+    calls_.push_back({std::move(what), who, std::move(arg)});
+  }
+  static ports::AgentSnapshot Agent(std::string id, std::string team) {
+    ports::AgentSnapshot a;
+    a.id = id;
+    a.name = "Agent " + id;
+    a.team = std::move(team);
+    a.presence = Presence::kAvailable;
+    a.skills = {{"english", 4}};
+    a.capacity = {{Channel::kVoice, 1}};
+    a.queues = {"sales"};
+    return a;
+  }
+  static ports::QueueSnapshot Queue(std::string name) {
+    ports::QueueSnapshot q;
+    q.name = std::move(name);
+    q.channels = {Channel::kVoice};
+    q.waiting = 2;
+    q.longest_wait = Seconds(30);
+    return q;
+  }
+  static ports::ContactSnapshot Contact(uint64_t id) {
+    ports::ContactSnapshot c;
+    c.record.id = ContactId(id);
+    c.record.channel = Channel::kTask;
+    c.record.state = ports::ContactState::kQueued;
+    c.record.queue = "sales";
+    c.record.times.arrived = kT0;
+    return c;
+  }
+
+  std::mutex mu_;
+  std::condition_variable subscribed_;
+  std::vector<Call> calls_;
+  std::map<uint64_t, ports::EventSink> sinks_;
+  uint64_t next_sink_ = 1;
+};
+
+struct Answer {
+  int status = 0;
+  std::string body;
+  http::response<http::string_body> raw;
+  Json json() const { return Json::parse(body, nullptr, false); }
+  std::string error_code() const {
+    auto j = json();
+    return j.is_object() && j.contains("error") ? j["error"].value("code", "") : "";
+  }
+  std::string error_message() const {
+    auto j = json();
+    return j.is_object() && j.contains("error") ? j["error"].value("message", "") : "";
+  }
+  std::string header(http::field f) const { return std::string(raw[f]); }
+};
+
+const std::vector<Role> kRoles(kAllRoles.begin(), kAllRoles.end());
+
+std::string LoginOf(Role r) {
+  switch (r) {
+    case Role::kAdministrator:
+      return "admin";
+    case Role::kSupervisor:
+      return "sup";
+    case Role::kTeamLead:
+      return "lead";
+    case Role::kQaAnalyst:
+      return "qa";
+    case Role::kAgent:
+      return "agent1";
+    case Role::kWallboard:
+      return "wall";
+  }
+  return "";
+}
+
+std::string PasswordOf(const std::string& login) { return "password of " + login; }
+
+class ApiTest : public ::testing::Test {
+ protected:
+  ApiTest()
+      : hasher_(auth::PasswordLimits::ForTests()),
+        users_(hasher_),
+        sessions_(auth::SessionPolicy{}, auth::CookieOptions{false, "/"}),
+        authenticator_(users_, sessions_, tokens_, hasher_, throttle_, audit_) {
+    for (Role r : kRoles) {
+      const std::string login = LoginOf(r);
+      auth::UserProfile p{login, "", {r}, "", ""};
+      if (r == Role::kTeamLead) p.team = "north";
+      if (r == Role::kAgent) {
+        p.team = "north";
+        p.agent = "a1";
+      }
+      auto id = users_.Create(p, kT0);
+      EXPECT_TRUE(id.ok()) << id.status().ToString();
+      EXPECT_TRUE(users_.SetPassword(*id, PasswordOf(login), kT0).ok());
+    }
+  }
+
+  ~ApiTest() override { server_.reset(); }
+
+  void StartServer(HttpServerOptions options = {}) {
+    options.port = 0;
+    options.io_threads = 2;
+    server_ = std::make_unique<HttpServer>(
+        options, center_, AuthParts{authenticator_, sessions_, tokens_, users_}, clock_);
+    const Status s = server_->Start();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  tcp::endpoint Endpoint() const { return {net::ip::make_address("127.0.0.1"), server_->port()}; }
+
+  Answer Send(http::verb method, std::string target, std::string body = "",
+              std::vector<std::pair<std::string, std::string>> headers = {}) {
+    net::io_context ioc;
+    tcp::socket socket(ioc);
+    socket.connect(Endpoint());
+    http::request<http::string_body> req{method, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    for (auto& [k, v] : headers) req.set(k, v);
+    if (!body.empty()) req.set(http::field::content_type, "application/json");
+    req.body() = std::move(body);
+    req.prepare_payload();
+    http::write(socket, req);
+    beast::flat_buffer buffer;
+    Answer a;
+    http::read(socket, buffer, a.raw);
+    a.status = static_cast<int>(a.raw.result_int());
+    a.body = a.raw.body();
+    return a;
+  }
+
+  // Writes raw bytes and reads one response.
+  Answer SendRaw(const std::string& bytes) {
+    net::io_context ioc;
+    tcp::socket socket(ioc);
+    socket.connect(Endpoint());
+    net::write(socket, net::buffer(bytes));
+    beast::flat_buffer buffer;
+    Answer a;
+    beast::error_code ec;
+    http::read(socket, buffer, a.raw, ec);
+    EXPECT_FALSE(ec) << ec.message();
+    a.status = static_cast<int>(a.raw.result_int());
+    a.body = a.raw.body();
+    return a;
+  }
+
+  std::string Login(const std::string& login) {
+    Answer a = Send(http::verb::post, "/api/v1/auth/login",
+                    Json{{"login", login}, {"password", PasswordOf(login)}}.dump());
+    EXPECT_EQ(a.status, 200) << a.body;
+    const std::string cookie = a.header(http::field::set_cookie);
+    const auto end = cookie.find(';');
+    return cookie.substr(0, end);  // "parley_session=..."
+  }
+
+  Answer As(const std::string& cookie, http::verb method, std::string target,
+            std::string body = "") {
+    return Send(method, std::move(target), std::move(body), {{"Cookie", cookie}});
+  }
+
+  std::string MetricsText() {
+    Answer a = Send(http::verb::get, "/metrics", "", {{"Cookie", Login("admin")}});
+    EXPECT_EQ(a.status, 200);
+    return a.body;
+  }
+
+  FixedClock clock_;
+  FakeCenter center_;
+  auth::PasswordHasher hasher_;
+  auth::UserDirectory users_;
+  auth::SessionStore sessions_;
+  auth::TokenStore tokens_;
+  auth::LoginThrottle throttle_;
+  auth::AuditLog audit_;
+  auth::Authenticator authenticator_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Authentication
+
+TEST_F(ApiTest, LoginSetsSessionCookieThenMeThenLogoutEndsIt) {
+  StartServer();
+  Answer login = Send(http::verb::post, "/api/v1/auth/login",
+                      R"({"login":"agent1","password":"password of agent1"})");
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string set_cookie = login.header(http::field::set_cookie);
+  EXPECT_THAT(set_cookie, HasSubstr("parley_session="));
+  EXPECT_THAT(set_cookie, HasSubstr("HttpOnly"));
+  EXPECT_THAT(set_cookie, HasSubstr("SameSite=Strict"));
+  EXPECT_THAT(set_cookie, ::testing::Not(HasSubstr("Secure")));  // plain HTTP
+  EXPECT_EQ(login.json()["user"]["login"], "agent1");
+  const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+
+  Answer me = As(cookie, http::verb::get, "/api/v1/me");
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(me.json()["login"], "agent1");
+  EXPECT_EQ(me.json()["agent"], "a1");
+  EXPECT_EQ(me.json()["permissions"]["agent.state"], "self");
+  EXPECT_EQ(me.json()["via"], "session");
+
+  Answer logout = As(cookie, http::verb::post, "/api/v1/auth/logout");
+  EXPECT_EQ(logout.status, 204);
+  EXPECT_THAT(logout.header(http::field::set_cookie), HasSubstr("Max-Age=0"));
+
+  Answer after = As(cookie, http::verb::get, "/api/v1/me");
+  EXPECT_EQ(after.status, 401);
+  EXPECT_EQ(after.error_code(), "unauthenticated");
+}
+
+TEST_F(ApiTest, LoginAnswersUnknownUserAndWrongPasswordAlike) {
+  StartServer();
+  Answer unknown = Send(http::verb::post, "/api/v1/auth/login",
+                        R"({"login":"nobody","password":"whatever it is"})");
+  Answer wrong = Send(http::verb::post, "/api/v1/auth/login",
+                      R"({"login":"agent1","password":"not the password"})");
+  EXPECT_EQ(unknown.status, 401);
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(unknown.body, wrong.body);
+  EXPECT_EQ(wrong.error_message(), auth::kLoginFailed);
+  EXPECT_TRUE(unknown.header(http::field::set_cookie).empty());
+}
+
+TEST_F(ApiTest, LoginThrottledAnswers429WithRetryAfter) {
+  StartServer();
+  Answer a;
+  for (int i = 0; i < 6; ++i) {
+    a = Send(http::verb::post, "/api/v1/auth/login",
+             R"({"login":"agent1","password":"not the password"})");
+  }
+  EXPECT_EQ(a.status, 429) << a.body;
+  EXPECT_EQ(a.error_code(), "throttled");
+  EXPECT_THAT(a.error_message(), HasSubstr("too many login attempts"));
+  EXPECT_FALSE(a.header(http::field::retry_after).empty());
+}
+
+TEST_F(ApiTest, BearerTokenIssuedUsedAndRevoked) {
+  StartServer();
+  const std::string admin = Login("admin");
+  const uint64_t wall_id = users_.FindByLogin("wall")->id;
+  Answer issued =
+      As(admin, http::verb::post, "/api/v1/tokens",
+         Json{{"user_id", wall_id}, {"scope", "wallboard"}, {"description", "lobby TV"}}.dump());
+  ASSERT_EQ(issued.status, 201) << issued.body;
+  const std::string token = issued.json()["token"];
+  const std::string prefix = issued.json()["prefix"];
+
+  Answer queues =
+      Send(http::verb::get, "/api/v1/queues", "", {{"Authorization", "Bearer " + token}});
+  ASSERT_EQ(queues.status, 200) << queues.body;
+  EXPECT_EQ(queues.json()["queues"].size(), 2u);
+  // A wallboard token may not change an agent's state.
+  Answer denied = Send(http::verb::put, "/api/v1/agents/a1/presence", R"({"presence":"available"})",
+                       {{"Authorization", "Bearer " + token}});
+  EXPECT_EQ(denied.status, 403);
+
+  Answer list = As(admin, http::verb::get, "/api/v1/tokens");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.json()["tokens"][0]["prefix"], prefix);
+  EXPECT_FALSE(list.body.find(token) != std::string::npos) << "a token's secret is shown once";
+
+  EXPECT_EQ(As(admin, http::verb::delete_, "/api/v1/tokens/" + prefix).status, 204);
+  Answer after =
+      Send(http::verb::get, "/api/v1/queues", "", {{"Authorization", "Bearer " + token}});
+  EXPECT_EQ(after.status, 401);
+  EXPECT_EQ(Send(http::verb::get, "/api/v1/queues", "", {{"Authorization", "Basic abc"}}).status,
+            401);
+}
+
+// Fills a route pattern's "{name}" segments with values the fake knows.
+std::string Concrete(const std::string& pattern) {
+  std::string out = pattern;
+  auto replace = [&](const std::string& from, const std::string& to) {
+    if (auto p = out.find(from); p != std::string::npos) out.replace(p, from.size(), to);
+  };
+  replace("{id}", "42");
+  replace("{agent}", "a1");
+  replace("{queue}", "sales");
+  replace("{prefix}", "pt_0000000000000000");
+  return out;
+}
+
+// A body each route accepts, for `role`.
+std::string BodyFor(const auth::RouteSpec& r, Role role) {
+  if (r.method != "POST" && r.method != "PUT") return "";
+  if (r.path.ends_with("/presence")) return R"({"presence":"available"})";
+  if (r.path.ends_with("/tokens")) return Json{{"scope", RoleName(role)}}.dump();
+  if (r.path.ends_with("/contacts")) return R"({"queue":"sales"})";
+  if (r.path.ends_with("/transfer")) return R"({"queue":"support"})";
+  if (r.path.ends_with("/wrap-up")) return R"({"disposition":"done"})";
+  if (r.path.ends_with("/accept") || r.path.ends_with("/reject")) return R"({"agent":"a1"})";
+  return "";
+}
+
+http::verb Verb(const std::string& m) { return http::string_to_verb(m); }
+
+TEST_F(ApiTest, EveryNonPublicRouteAnswers401WithoutLogin) {
+  StartServer();
+  size_t checked = 0;
+  for (const auth::RouteSpec& r : server_->routes().routes()) {
+    if (r.is_public) continue;
+    Answer a = Send(Verb(r.method), Concrete(r.path), BodyFor(r, Role::kAdministrator));
+    EXPECT_EQ(a.status, 401) << r.method << " " << r.path << ": " << a.body;
+    EXPECT_EQ(a.error_code(), "unauthenticated") << r.method << " " << r.path;
+    ++checked;
+  }
+  EXPECT_GE(checked, 20u);
+  // Only /healthz, login and the static files are public.
+  std::set<std::string> open;
+  for (const auth::RouteSpec& r : server_->routes().routes()) {
+    if (r.is_public) open.insert(r.method + " " + r.path);
+  }
+  EXPECT_EQ(open, (std::set<std::string>{"GET /healthz", "POST /api/v1/auth/login", "GET /*"}));
+}
+
+TEST_F(ApiTest, RoleMatrixWalkMatchesRouteRegistry) {
+  StartServer();
+  std::map<Role, std::string> cookies;
+  for (Role r : kRoles) cookies[r] = Login(LoginOf(r));
+  const auto matrix = auth::BuildAccessMatrix(server_->routes());
+  size_t checked = 0;
+  for (const auth::AccessRow& row : matrix) {
+    if (row.is_public) continue;
+    const auth::RouteSpec* spec = server_->routes().Find(row.method, Concrete(row.path));
+    ASSERT_NE(spec, nullptr);
+    for (size_t i = 0; i < kRoleCount; ++i) {
+      const Role role = kAllRoles[i];
+      Answer a = As(cookies[role], Verb(row.method), Concrete(row.path), BodyFor(*spec, role));
+      const std::string what = row.method + " " + row.path + " as " + std::string(RoleName(role)) +
+                               ": " + std::to_string(a.status) + " " + a.body;
+      EXPECT_NE(a.status, 401) << what;
+      if (row.reach[i] == auth::Reach::kNone) {
+        EXPECT_EQ(a.status, 403) << what;
+        EXPECT_EQ(a.error_code(), "forbidden") << what;
+      } else {
+        EXPECT_NE(a.status, 403) << what;
+        EXPECT_LT(a.status, 500) << what;
+      }
+      if (row.path.ends_with("/logout")) cookies[role] = Login(LoginOf(role));
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 20 * kRoleCount);
+}
+
+TEST_F(ApiTest, CallerReachFollowsThePrincipalsRoles) {
+  StartServer();
+  ASSERT_EQ(As(Login("lead"), http::verb::get, "/api/v1/agents").status, 200);
+  auto lead = center_.Last("ListAgents");
+  ASSERT_TRUE(lead);
+  EXPECT_EQ(lead->caller.reach, ports::Caller::Reach::kTeam);
+  EXPECT_EQ(lead->caller.team, "north");
+  EXPECT_EQ(lead->caller.user, "lead");
+
+  ASSERT_EQ(As(Login("agent1"), http::verb::get, "/api/v1/contacts?state=queued&limit=5").status,
+            200);
+  auto agent = center_.Last("ListContacts");
+  ASSERT_TRUE(agent);
+  EXPECT_EQ(agent->caller.reach, ports::Caller::Reach::kSelf);
+  EXPECT_EQ(agent->caller.agent, "a1");
+  EXPECT_EQ(agent->arg, "::5:queued");
+
+  ASSERT_EQ(As(Login("sup"), http::verb::get, "/api/v1/queues/sales").status, 200);
+  EXPECT_EQ(center_.Last("GetQueue")->caller.reach, ports::Caller::Reach::kAll);
+}
+
+// ---------------------------------------------------------------------------------------------
+// REST
+
+TEST_F(ApiTest, ContactLifecycleRoutesReachThePort) {
+  StartServer();
+  const std::string agent = Login("agent1");
+  Answer created = As(agent, http::verb::post, "/api/v1/contacts",
+                      R"({"channel":"task","queue":"sales","priority":5,
+                          "skills":[{"skill":"french","proficiency":3}],
+                          "attributes":{"order":"A-17"},
+                          "from":{"channel":"sms","address":"+15550100"}})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.json()["id"], "77");
+  EXPECT_EQ(created.json()["attributes"]["order"], "A-17");
+  EXPECT_EQ(center_.Last("CreateContact")->arg, "sales:task:5:french=3,:+15550100");
+
+  EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/42/accept").status, 200);
+  EXPECT_EQ(center_.Last("AcceptOffer")->arg, "42:a1");  // the caller's own agent by default
+  EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/42/end").status, 200);
+  EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/42/wrap-up",
+               R"({"disposition":"sold","notes":"happy"})")
+                .status,
+            200);
+  EXPECT_EQ(center_.Last("CompleteWrapUp")->arg, "42:sold:happy");
+  EXPECT_EQ(
+      As(agent, http::verb::post, "/api/v1/contacts/42/transfer", R"({"queue":"support"})").status,
+      200);
+  EXPECT_EQ(center_.Last("TransferContact")->arg, "42:support");
+  Answer explained = As(agent, http::verb::get, "/api/v1/contacts/42/explanation");
+  EXPECT_EQ(explained.status, 200);
+  EXPECT_EQ(explained.json()["explanation"], "contact 42 waits: no agent free");
+  Answer presence = As(agent, http::verb::put, "/api/v1/agents/a1/presence",
+                       R"({"presence":"not-ready","reason":"lunch"})");
+  EXPECT_EQ(presence.status, 200);
+  EXPECT_EQ(presence.json()["presence"], "not-ready");
+  EXPECT_EQ(center_.Last("SetPresence")->arg, "a1:not-ready:lunch");
+}
+
+TEST_F(ApiTest, PortStatusesMapToHttp) {
+  StartServer();
+  const std::string sup = Login("sup");
+  Answer missing = As(sup, http::verb::get, "/api/v1/contacts/404");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.error_code(), "not_found");
+  EXPECT_EQ(missing.error_message(), "no contact 404");
+
+  Answer invalid = As(sup, http::verb::post, "/api/v1/contacts", R"({"queue":"nope"})");
+  EXPECT_EQ(invalid.status, 422);
+  EXPECT_EQ(invalid.error_message(), "no queue 'nope'");
+
+  Answer reason =
+      As(sup, http::verb::post, "/api/v1/agents/a1/presence", R"({"presence":"not-ready"})");
+  EXPECT_EQ(reason.status, 422);
+  EXPECT_THAT(reason.error_message(), HasSubstr("reason code"));
+
+  Answer conflict = As(sup, http::verb::post, "/api/v1/contacts/409/accept", R"({"agent":"a2"})");
+  EXPECT_EQ(conflict.status, 409);
+  EXPECT_EQ(conflict.error_code(), "conflict");
+
+  Answer no_agent = As(sup, http::verb::post, "/api/v1/contacts/42/accept");
+  EXPECT_EQ(no_agent.status, 422);
+  EXPECT_THAT(no_agent.error_message(), HasSubstr("body.agent is required"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input
+
+TEST_F(ApiTest, BadBodiesNameTheProblem) {
+  HttpServerOptions options;
+  options.max_json_depth = 4;
+  StartServer(options);
+  const std::string sup = Login("sup");
+  struct Case {
+    std::string body;
+    std::string code;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {R"({"queue": "sales",)", "malformed_json", "not valid JSON (at byte"},
+      {R"({"queue":"sales","priority":"high"})", "wrong_type",
+       "body.priority must be an integer, got string"},
+      {R"({"queue":"sales","colour":"red"})", "unknown_field", "unknown field body.colour"},
+      {R"({"priority":1})", "missing_field", "missing required field body.queue"},
+      {R"({"queue":"sales","channel":"pigeon"})", "bad_value", "body.channel is 'pigeon'"},
+      {R"({"queue":"sales","skills":[{"skill":"fr","proficiency":9}]})", "bad_value",
+       "body.skills[0].proficiency must be between 1 and 5"},
+      {R"({"queue":"sales","attributes":{"a":{"b":{"c":{"d":1}}}}})", "too_deep",
+       "more than 4 deep"},
+      {"{\"queue\":\"sa\xff\"}", "bad_utf8", "not valid UTF-8"},
+      {R"([1,2])", "wrong_type", "body must be a JSON object, got array"},
+      {R"({"queue":"sales","from":{"address":7}})", "wrong_type",
+       "body.from.address must be a string, got integer"},
+  };
+  for (const Case& c : cases) {
+    Answer a = As(sup, http::verb::post, "/api/v1/contacts", c.body);
+    EXPECT_EQ(a.status, 400) << c.body << " → " << a.body;
+    EXPECT_EQ(a.error_code(), c.code) << c.body;
+    EXPECT_THAT(a.error_message(), HasSubstr(c.message)) << c.body;
+  }
+  const std::string metrics = MetricsText();
+  EXPECT_THAT(metrics, HasSubstr("parley_http_bad_requests_total{reason=\"malformed_json\"} 1\n"));
+  EXPECT_THAT(metrics, HasSubstr("parley_http_bad_requests_total{reason=\"wrong_type\"} 3\n"));
+  EXPECT_THAT(metrics, HasSubstr("parley_http_bad_requests_total{reason=\"too_deep\"} 1\n"));
+  // Still serving.
+  EXPECT_EQ(Send(http::verb::get, "/healthz").status, 200);
+}
+
+TEST_F(ApiTest, BadPathsAndQueriesNameTheProblem) {
+  StartServer();
+  const std::string sup = Login("sup");
+  Answer id = As(sup, http::verb::get, "/api/v1/contacts/12abc");
+  EXPECT_EQ(id.status, 400);
+  EXPECT_EQ(id.error_code(), "bad_id");
+  EXPECT_THAT(id.error_message(), HasSubstr("contact id '12abc' is not a contact id"));
+  EXPECT_EQ(As(sup, http::verb::get, "/api/v1/contacts/0").error_code(), "bad_id");
+  EXPECT_EQ(As(sup, http::verb::get, "/api/v1/contacts/99999999999999999999").error_code(),
+            "bad_id");
+
+  Answer utf8 = As(sup, http::verb::get, "/api/v1/agents/%FF%FE");
+  EXPECT_EQ(utf8.status, 400);
+  EXPECT_EQ(utf8.error_code(), "bad_utf8");
+
+  Answer query = As(sup, http::verb::get, "/api/v1/contacts?colour=red");
+  EXPECT_EQ(query.status, 400);
+  EXPECT_THAT(query.error_message(), HasSubstr("unknown query parameter 'colour'"));
+  Answer limit = As(sup, http::verb::get, "/api/v1/contacts?limit=0");
+  EXPECT_THAT(limit.error_message(), HasSubstr("'limit' must be a whole number from 1 to 1000"));
+
+  Answer unknown = As(sup, http::verb::get, "/api/v1/nothing");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(unknown.error_code(), "not_found");
+  Answer method = As(sup, http::verb::delete_, "/api/v1/agents");
+  EXPECT_EQ(method.status, 405);
+  EXPECT_THAT(method.error_message(), HasSubstr("allowed: GET"));
+}
+
+TEST_F(ApiTest, OversizedBodyAnswers413) {
+  HttpServerOptions options;
+  options.max_body_bytes = 1024;
+  StartServer(options);
+  // The length alone is refused: the body is never sent.
+  Answer a = SendRaw(
+      "POST /api/v1/contacts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 5000000\r\n\r\n");
+  EXPECT_EQ(a.status, 413);
+  EXPECT_EQ(a.error_code(), "body_too_large");
+  EXPECT_THAT(a.error_message(), HasSubstr("larger than 1024 bytes"));
+  EXPECT_EQ(Send(http::verb::get, "/healthz").status, 200);
+}
+
+TEST_F(ApiTest, HeaderFloodAnswers431) {
+  HttpServerOptions options;
+  options.max_header_bytes = 4096;
+  StartServer(options);
+  std::string request = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 200; ++i)
+    request += "X-Flood-" + std::to_string(i) + ": " + std::string(40, 'a') + "\r\n";
+  request += "\r\n";
+  Answer a = SendRaw(request);
+  EXPECT_EQ(a.status, 431);
+  EXPECT_EQ(a.error_code(), "headers_too_large");
+  EXPECT_THAT(MetricsText(), HasSubstr("reason=\"headers_too_large\"} 1\n"));
+}
+
+TEST_F(ApiTest, SlowClientAnswers408) {
+  HttpServerOptions options;
+  options.read_timeout = std::chrono::milliseconds(300);
+  StartServer(options);
+  // Half a request, then wait for the server's answer (it comes when the deadline passes).
+  Answer a = SendRaw("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+  EXPECT_EQ(a.status, 408);
+  EXPECT_EQ(a.error_code(), "timeout");
+  EXPECT_EQ(Send(http::verb::get, "/healthz").status, 200);
+}
+
+TEST_F(ApiTest, GarbageIsNotHttp) {
+  StartServer();
+  Answer a = SendRaw("HELLO\x01 WORLD\r\n\r\n");
+  EXPECT_EQ(a.status, 400);
+  EXPECT_EQ(a.error_code(), "bad_http");
+}
+
+// ---------------------------------------------------------------------------------------------
+// /healthz and /metrics
+
+TEST_F(ApiTest, HealthzIsPublic) {
+  StartServer();
+  Answer a = Send(http::verb::get, "/healthz");
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(a.json(), (Json{{"status", "ok"}}));
+}
+
+TEST_F(ApiTest, MetricsInPrometheusFormat) {
+  StartServer();
+  EXPECT_EQ(Send(http::verb::get, "/api/v1/nothing").status, 404);
+  const std::string text = MetricsText();
+  for (const char* line : {
+           "# TYPE parley_contacts_waiting gauge\n",
+           "parley_contacts_waiting{queue=\"sales\"} 3\n",
+           "parley_longest_wait_seconds{queue=\"sales\"} 12.5\n",
+           "parley_agents{presence=\"available\"} 2\n",
+           "parley_agents{presence=\"not-ready\"} 0\n",
+           "parley_contacts_offered_total{queue=\"sales\"} 10\n",
+           "parley_contacts_answered_total{queue=\"sales\"} 5\n",
+           "parley_contacts_abandoned_total{queue=\"sales\"} 1\n",
+           "# TYPE parley_answer_wait_seconds histogram\n",
+           "parley_answer_wait_seconds_bucket{queue=\"sales\",le=\"5\"} 2\n",
+           "parley_answer_wait_seconds_bucket{queue=\"sales\",le=\"20\"} 4\n",
+           "parley_answer_wait_seconds_bucket{queue=\"sales\",le=\"+Inf\"} 5\n",
+           "parley_answer_wait_seconds_sum{queue=\"sales\"} 40\n",
+           "parley_answer_wait_seconds_count{queue=\"sales\"} 5\n",
+           "parley_http_requests_total{route=\"POST /api/v1/auth/login\",code=\"2xx\"} 1\n",
+           "parley_http_requests_total{route=\"GET /metrics\",code=\"2xx\"} 1\n",
+           "parley_login_attempts_total{outcome=\"success\"} 1\n",
+       }) {
+    EXPECT_THAT(text, HasSubstr(line));
+  }
+  // Every non-comment line is "name{labels} value".
+  std::istringstream in(text);
+  std::string l;
+  while (std::getline(in, l)) {
+    if (l.empty() || l[0] == '#') continue;
+    EXPECT_THAT(l, ::testing::MatchesRegex("parley_[a-z_]+(\\{.*\\})? [-+0-9.eInf]+")) << l;
+  }
+}
+
+TEST_F(ApiTest, MetricsNeedATokenUnlessOpenOnLoopback) {
+  StartServer();
+  EXPECT_EQ(Send(http::verb::get, "/metrics").status, 401);
+  EXPECT_EQ(As(Login("agent1"), http::verb::get, "/metrics").status, 403);
+  server_.reset();
+  HttpServerOptions options;
+  options.metrics_open_on_loopback = true;
+  StartServer(options);
+  Answer a = Send(http::verb::get, "/metrics");
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(a.header(http::field::content_type), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket event stream
+
+class WsClient {
+ public:
+  WsClient(const tcp::endpoint& endpoint, const std::string& target, const std::string& cookie)
+      : ws_(ioc_) {
+    ws_.next_layer().connect(endpoint);
+    ws_.set_option(websocket::stream_base::decorator([cookie](websocket::request_type& req) {
+      if (!cookie.empty()) req.set(http::field::cookie, cookie);
+    }));
+    ws_.handshake(response_, "127.0.0.1", target, ec_);
+  }
+
+  const beast::error_code& handshake_error() const { return ec_; }
+  int handshake_status() const { return static_cast<int>(response_.result_int()); }
+
+  // The next text message; nullopt after 5 s or when the stream ends.
+  std::optional<std::string> Read() {
+    beast::flat_buffer buffer;
+    std::optional<beast::error_code> result;
+    ws_.async_read(buffer, [&](beast::error_code ec, size_t) { result = ec; });
+    ioc_.restart();
+    ioc_.run_for(std::chrono::seconds(5));
+    if (!result) {
+      ws_.next_layer().cancel();
+      ioc_.restart();
+      ioc_.run_for(std::chrono::seconds(1));
+      return std::nullopt;
+    }
+    if (*result) {
+      last_error_ = *result;
+      return std::nullopt;
+    }
+    return beast::buffers_to_string(buffer.data());
+  }
+
+  websocket::close_reason close_reason() const { return ws_.reason(); }
+  const beast::error_code& last_error() const { return last_error_; }
+
+ private:
+  net::io_context ioc_;
+  websocket::stream<tcp::socket> ws_;
+  websocket::response_type response_;
+  beast::error_code ec_;
+  beast::error_code last_error_;
+};
+
+ports::PublishedEvent PubEvent(ports::Sequence seq, std::string type, std::string padding = "") {
+  ports::PublishedEvent e;
+  e.seq = seq;
+  e.type = type;
+  e.json = Json{{"seq", seq}, {"type", type}, {"schema", 1}, {"pad", padding}}.dump();
+  return e;
+}
+
+TEST_F(ApiTest, WebSocketSupervisorGetsSnapshotThenEvents) {
+  StartServer();
+  WsClient ws(Endpoint(), "/api/v1/events?after=7", Login("sup"));
+  ASSERT_FALSE(ws.handshake_error()) << ws.handshake_error().message();
+  auto first = ws.Read();
+  ASSERT_TRUE(first);
+  const Json snapshot = Json::parse(*first);
+  EXPECT_EQ(snapshot["type"], "snapshot");
+  EXPECT_EQ(snapshot["schema"], 1);
+  EXPECT_EQ(snapshot["queues"].size(), 2u);
+  EXPECT_EQ(snapshot["agents"].size(), 2u);
+  EXPECT_EQ(snapshot["agents"][0]["id"], "a1");
+
+  auto subscribed = center_.Last("Subscribe");
+  ASSERT_TRUE(subscribed);
+  EXPECT_EQ(subscribed->arg, "7");  // the resume point passed through
+  EXPECT_EQ(subscribed->caller.reach, ports::Caller::Reach::kAll);
+
+  center_.Publish({PubEvent(8, "contact_queued"), PubEvent(9, "contact_offered")});
+  auto e1 = ws.Read();
+  auto e2 = ws.Read();
+  ASSERT_TRUE(e1 && e2);
+  EXPECT_EQ(Json::parse(*e1)["seq"], 8);
+  EXPECT_EQ(Json::parse(*e2)["type"], "contact_offered");
+}
+
+TEST_F(ApiTest, WebSocketAgentGetsOwnEventsWithoutSnapshot) {
+  StartServer();
+  WsClient ws(Endpoint(), "/api/v1/events", Login("agent1"));
+  ASSERT_FALSE(ws.handshake_error()) << ws.handshake_error().message();
+  ASSERT_TRUE(center_.WaitForSubscribers(1));
+  auto subscribed = center_.Last("Subscribe");
+  EXPECT_EQ(subscribed->arg, "0");
+  EXPECT_EQ(subscribed->caller.reach, ports::Caller::Reach::kSelf);
+  EXPECT_EQ(subscribed->caller.agent, "a1");
+  center_.Publish({PubEvent(3, "agent_presence")});
+  auto e = ws.Read();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(Json::parse(*e)["type"], "agent_presence");
+}
+
+TEST_F(ApiTest, WebSocketRefusesWithoutLoginAndBadAfter) {
+  StartServer();
+  const std::vector<std::pair<std::string, std::string>> upgrade = {
+      {"Connection", "Upgrade"},
+      {"Upgrade", "websocket"},
+      {"Sec-WebSocket-Version", "13"},
+      {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}};
+  Answer anonymous = Send(http::verb::get, "/api/v1/events", "", upgrade);
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(anonymous.error_code(), "unauthenticated");
+  const std::string sup = Login("sup");
+  auto with_cookie = upgrade;
+  with_cookie.emplace_back("Cookie", sup);
+  Answer bad = Send(http::verb::get, "/api/v1/events?after=x", "", with_cookie);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.error_message(), HasSubstr("'after' must be an event sequence number"));
+  EXPECT_EQ(As(sup, http::verb::get, "/api/v1/events").status, 426);
+  EXPECT_EQ(center_.subscribers(), 0u);
+}
+
+TEST_F(ApiTest, WebSocketSlowConsumerIsClosedWithAReason) {
+  HttpServerOptions options;
+  options.ws_max_queued_messages = 4;
+  StartServer(options);
+  WsClient ws(Endpoint(), "/api/v1/events", Login("agent1"));
+  ASSERT_FALSE(ws.handshake_error());
+  ASSERT_TRUE(center_.WaitForSubscribers(1));
+  std::vector<ports::PublishedEvent> burst;
+  for (int i = 1; i <= 50; ++i)
+    burst.push_back(PubEvent(i, "contact_queued", std::string(1000, 'x')));
+  center_.Publish(burst);
+  // Whatever arrived before the close, the stream ends with a policy close naming the reason.
+  std::optional<std::string> m;
+  int received = 0;
+  while ((m = ws.Read())) ++received;
+  EXPECT_LT(received, 50);
+  EXPECT_EQ(ws.last_error(), websocket::error::closed);
+  EXPECT_EQ(ws.close_reason().code, websocket::close_code::policy_error);
+  const auto& reason = ws.close_reason().reason;
+  EXPECT_THAT(std::string(reason.data(), reason.size()), HasSubstr("slow consumer"));
+  EXPECT_THAT(MetricsText(), HasSubstr("parley_websocket_slow_consumer_closes_total 1\n"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Static files, shutdown, OpenAPI
+
+TEST_F(ApiTest, StaticFilesWithIndexFallbackAndNoTraversal) {
+  namespace fs = std::filesystem;
+  const fs::path dir =
+      fs::temp_directory_path() / ("parley_api_test_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "www" / "assets");
+  std::ofstream(dir / "www" / "index.html") << "<html>app</html>";
+  std::ofstream(dir / "www" / "assets" / "app.js") << "console.log(1)";
+  std::ofstream(dir / "secret.txt") << "secret";
+  fs::create_symlink(dir / "secret.txt", dir / "www" / "link.txt");
+  HttpServerOptions options;
+  options.static_dir = (dir / "www").string();
+  StartServer(options);
+
+  Answer js = Send(http::verb::get, "/assets/app.js");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.body, "console.log(1)");
+  EXPECT_THAT(js.header(http::field::content_type), HasSubstr("text/javascript"));
+  EXPECT_EQ(Send(http::verb::get, "/").body, "<html>app</html>");
+  EXPECT_EQ(Send(http::verb::get, "/wallboard/today").body, "<html>app</html>");
+  EXPECT_EQ(Send(http::verb::get, "/missing.css").status, 404);
+  EXPECT_EQ(Send(http::verb::get, "/../secret.txt").status, 400);
+  EXPECT_EQ(Send(http::verb::get, "/assets/%2e%2e/%2e%2e/secret.txt").status, 400);
+  EXPECT_EQ(Send(http::verb::get, "/link.txt").status, 404);  // a symlink out of the root
+  server_.reset();
+  fs::remove_all(dir);
+}
+
+TEST_F(ApiTest, StopFinishesAndRefusesNewConnections) {
+  StartServer();
+  const tcp::endpoint endpoint = Endpoint();
+  // An idle keep-alive connection does not hold Stop up.
+  net::io_context ioc;
+  tcp::socket idle(ioc);
+  idle.connect(endpoint);
+  server_->Stop();
+  char byte;
+  beast::error_code ec;
+  idle.read_some(net::buffer(&byte, 1), ec);
+  EXPECT_TRUE(ec);  // closed by the server
+  tcp::socket late(ioc);
+  late.connect(endpoint, ec);
+  EXPECT_TRUE(ec);
+}
+
+TEST_F(ApiTest, OpenApiDescribesExactlyTheServedRoutes) {
+  StartServer();
+  const YAML::Node doc = YAML::LoadFile(std::string(PARLEY_SOURCE_DIR) + "/docs/openapi.yaml");
+  EXPECT_EQ(doc["openapi"].as<std::string>().substr(0, 3), "3.1");
+  std::set<std::string> documented;
+  for (const auto& path : doc["paths"]) {
+    for (const auto& op : path.second) {
+      std::string method = op.first.as<std::string>();
+      if (method == "parameters" || method == "summary" || method == "description") continue;
+      std::transform(method.begin(), method.end(), method.begin(), ::toupper);
+      documented.insert(method + " " + path.first.as<std::string>());
+    }
+  }
+  std::set<std::string> served;
+  for (const auth::RouteSpec& r : server_->routes().routes()) {
+    if (r.path == "/*") continue;  // the web UI's files, not API
+    served.insert(r.method + " " + r.path);
+  }
+  EXPECT_EQ(documented, served);
+}
+
+TEST(RequestTest, Utf8Validation) {
+  EXPECT_TRUE(IsValidUtf8("plain"));
+  EXPECT_TRUE(IsValidUtf8("\xc3\xa9\xf0\x9f\x98\x80"));
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // beyond U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xe2\x82"));          // truncated
+}
+
+TEST(RequestTest, TokenIssueBodyNamesAllowedScopes) {
+  TokenBody body;
+  auto e = ReadTokenIssue(Json{{"scope", "god"}}, body);
+  ASSERT_TRUE(e);
+  EXPECT_THAT(e->message, HasSubstr("body.scope is 'god'; expected one of administrator"));
+}
+
+}  // namespace
+}  // namespace parley::api

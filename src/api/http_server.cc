@@ -1,0 +1,1374 @@
+// <utility> first: Boost 1.74 Asio under C++20 with g++ 12 needs std::exchange declared.
+#include "api/http_server.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "api/request.h"
+#include "api/views.h"
+
+namespace parley::api {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace websocket = boost::beast::websocket;
+using tcp = boost::asio::ip::tcp;
+
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+namespace {
+
+constexpr std::string_view kApiPrefix = "/api/v1";
+
+bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+std::string_view MimeType(std::string_view path) {
+  const auto dot = path.rfind('.');
+  const std::string_view ext = dot == std::string_view::npos ? "" : path.substr(dot);
+  static const std::pair<std::string_view, std::string_view> kTypes[] = {
+      {".html", "text/html; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".json", "application/json"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".ico", "image/x-icon"},
+      {".woff2", "font/woff2"},
+      {".txt", "text/plain; charset=utf-8"},
+      {".map", "application/json"}};
+  for (const auto& [e, t] : kTypes) {
+    if (e == ext) return t;
+  }
+  return "application/octet-stream";
+}
+
+// The value of cookie `name` in a Cookie header, or "".
+std::string CookieValue(std::string_view header, std::string_view name) {
+  size_t i = 0;
+  while (i < header.size()) {
+    while (i < header.size() && (header[i] == ' ' || header[i] == ';')) ++i;
+    size_t end = header.find(';', i);
+    if (end == std::string_view::npos) end = header.size();
+    const std::string_view pair = header.substr(i, end - i);
+    const size_t eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
+      return std::string(pair.substr(eq + 1));
+    }
+    i = end;
+  }
+  return "";
+}
+
+ports::Caller CallerFor(const auth::Principal& p, std::optional<auth::Permission> perm) {
+  ports::Caller c;
+  c.user = p.login;
+  c.agent = p.agent;
+  c.team = p.team;
+  const auth::Reach r = perm ? auth::PrincipalReach(p, *perm) : auth::Reach::kSelf;
+  c.reach = r == auth::Reach::kAll    ? ports::Caller::Reach::kAll
+            : r == auth::Reach::kTeam ? ports::Caller::Reach::kTeam
+                                      : ports::Caller::Reach::kSelf;
+  return c;
+}
+
+}  // namespace
+
+// A live connection the server can ask to wind down (Stop).
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual void Shutdown() = 0;  // thread-safe: posts to the connection's strand
+};
+
+struct ServerImpl;
+
+// One request on its way through the server. Shared by the handler and the port's reply.
+struct Exchange {
+  std::shared_ptr<ServerImpl> server;
+  Request req;
+  std::string peer;
+  std::string path;
+  std::string query;
+  std::string route_key = "unmatched";
+  const auth::RouteSpec* route = nullptr;
+  std::optional<auth::Principal> principal;
+  std::string session_id;  // the cookie's value, when the request carried one
+  ports::Caller caller;
+  Json body;                        // null when the request had no body
+  std::vector<std::string> params;  // the path's "{name}" segments, raw
+  // Writes the response on the connection's strand (callable from any thread, once).
+  std::function<void(Response)> send;
+  // Set only for a WebSocket upgrade request: hands the connection to the event stream.
+  std::function<void(Request, ports::Caller, uint64_t after, bool snapshot, bool queues)> upgrade;
+};
+
+using Handler = void (ServerImpl::*)(const std::shared_ptr<Exchange>&);
+
+struct RouteDef {
+  auth::RouteSpec spec;
+  Handler handler;
+};
+
+struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
+  ServerImpl(HttpServerOptions o, ports::ContactCenter& c, AuthParts a, const Clock& clk)
+      : options(std::move(o)), center(c), auth(a), clock(clk) {}
+
+  // Setup.
+  Status DeclareRoutes();
+  Status Start();
+  void Stop();
+  void DoAccept();
+  void OnAccept(beast::error_code ec, tcp::socket socket);
+
+  // Requests.
+  void Dispatch(const std::shared_ptr<Exchange>& x);
+  void Reply(Exchange& x, http::status status, const Json& body);
+  void ReplyText(Exchange& x, http::status status, std::string body, std::string_view type);
+  void Fail(Exchange& x, const ApiError& e);
+  void Count(const std::string& route, unsigned status);
+  void CountBad(BadRequest b) { bad_requests[static_cast<size_t>(b)].fetch_add(1); }
+  Response Make(const Request& req, http::status status, std::string body,
+                std::string_view type) const;
+  // An error answered before routing (parse errors, timeouts): no Exchange yet.
+  Response EarlyError(unsigned version, const ApiError& e);
+  template <class T, class F>
+  ports::Reply<T> Then(const std::shared_ptr<Exchange>& x, F f);
+  bool ReadBody(const std::shared_ptr<Exchange>& x);
+  HttpMetrics Http() const;
+  std::string CookieFor(std::string_view value, Duration max_age) const;
+
+  // Handlers, one per route.
+  void Healthz(const std::shared_ptr<Exchange>& x);
+  void Metrics(const std::shared_ptr<Exchange>& x);
+  void Login(const std::shared_ptr<Exchange>& x);
+  void Logout(const std::shared_ptr<Exchange>& x);
+  void Me(const std::shared_ptr<Exchange>& x);
+  void ListTokens(const std::shared_ptr<Exchange>& x);
+  void IssueToken(const std::shared_ptr<Exchange>& x);
+  void RevokeToken(const std::shared_ptr<Exchange>& x);
+  void ListAgents(const std::shared_ptr<Exchange>& x);
+  void GetAgent(const std::shared_ptr<Exchange>& x);
+  void SetPresence(const std::shared_ptr<Exchange>& x);
+  void ListQueues(const std::shared_ptr<Exchange>& x);
+  void GetQueue(const std::shared_ptr<Exchange>& x);
+  void CreateContact(const std::shared_ptr<Exchange>& x);
+  void ListContacts(const std::shared_ptr<Exchange>& x);
+  void GetContact(const std::shared_ptr<Exchange>& x);
+  void AcceptOffer(const std::shared_ptr<Exchange>& x);
+  void RejectOffer(const std::shared_ptr<Exchange>& x);
+  void EndHandling(const std::shared_ptr<Exchange>& x);
+  void WrapUpContact(const std::shared_ptr<Exchange>& x);
+  void TransferContact(const std::shared_ptr<Exchange>& x);
+  void CancelContact(const std::shared_ptr<Exchange>& x);
+  void ExplainContact(const std::shared_ptr<Exchange>& x);
+  void Events(const std::shared_ptr<Exchange>& x);
+  void StaticFile(const std::shared_ptr<Exchange>& x);
+  bool ContactIdParam(const std::shared_ptr<Exchange>& x, size_t i, ContactId& id);
+  void AnswerOffer(const std::shared_ptr<Exchange>& x, bool accept);
+
+  // Connections.
+  uint64_t Register(std::weak_ptr<Connection> c);
+  void Unregister(uint64_t id);
+
+  HttpServerOptions options;
+  ports::ContactCenter& center;
+  AuthParts auth;
+  const Clock& clock;
+  auth::RouteRegistry registry;
+  std::vector<Handler> handlers;  // parallel to registry.routes()
+  auth::AccessOptions access;
+  bool tls_enabled = false;
+
+  std::array<std::atomic<uint64_t>, kBadRequestCount> bad_requests{};
+  std::atomic<uint64_t> ws_open{0};
+  std::atomic<uint64_t> ws_slow_closes{0};
+  mutable std::mutex counts_mu;
+  std::map<std::pair<std::string, int>, uint64_t> request_counts;  // guarded by counts_mu
+
+  std::mutex conn_mu;
+  std::condition_variable conn_cv;
+  std::map<uint64_t, std::weak_ptr<Connection>> connections;  // guarded by conn_mu
+  uint64_t next_connection = 1;                               // guarded by conn_mu
+
+  std::atomic<bool> stopping{false};
+  bool started = false;
+  uint16_t bound_port = 0;
+
+  // Declared last: destroyed first, while the rest is still there.
+  net::io_context ioc;
+  std::optional<ssl::context> tls;
+  tcp::acceptor acceptor{net::make_strand(ioc)};
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::vector<std::thread> threads;
+  // Argon2id logins take ~75 ms each: they run here, not on the I/O threads.
+  std::optional<net::thread_pool> blocking;
+};
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket event stream
+
+template <class Stream>
+class WsSession : public Connection, public std::enable_shared_from_this<WsSession<Stream>> {
+ public:
+  WsSession(std::shared_ptr<ServerImpl> server, Stream&& stream, ports::Caller caller,
+            uint64_t after, bool snapshot, bool queues)
+      : server_(std::move(server)),
+        ws_(std::move(stream)),
+        caller_(std::move(caller)),
+        after_(after),
+        want_snapshot_(snapshot),
+        want_queues_(queues) {}
+
+  ~WsSession() override {
+    subscription_.reset();
+    if (accepted_) server_->ws_open.fetch_sub(1);
+    if (id_) server_->Unregister(id_);
+  }
+
+  void Run(Request req) {
+    id_ = server_->Register(this->weak_from_this());
+    beast::get_lowest_layer(ws_).expires_never();
+    websocket::stream_base::timeout t{};
+    t.handshake_timeout = std::chrono::seconds(10);
+    t.idle_timeout = server_->options.ws_ping_interval;
+    t.keep_alive_pings = true;
+    ws_.set_option(t);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "parley"); }));
+    ws_.read_message_max(64 * 1024);
+    ws_.async_accept(req,
+                     beast::bind_front_handler(&WsSession::OnAccept, this->shared_from_this()));
+  }
+
+  void Shutdown() override {
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] {
+      self->Close(websocket::close_code::going_away, "server shutting down");
+    });
+  }
+
+ private:
+  void OnAccept(beast::error_code ec) {
+    if (ec) return;
+    accepted_ = true;
+    server_->ws_open.fetch_add(1);
+    if (server_->stopping) return Close(websocket::close_code::going_away, "server shutting down");
+    std::weak_ptr<WsSession> weak = this->shared_from_this();
+    auto executor = ws_.get_executor();
+    // Subscribe before the snapshot is taken, holding events until it is sent, so none falls
+    // between the two (a client may see an event already reflected in the snapshot).
+    subscription_ = server_->center.Subscribe(
+        caller_, after_, [weak, executor](const std::vector<ports::PublishedEvent>& events) {
+          auto texts = std::make_shared<std::vector<std::string>>();
+          texts->reserve(events.size());
+          for (const auto& e : events) texts->push_back(e.json);
+          net::post(executor, [weak, texts] {
+            if (auto self = weak.lock()) self->OnEvents(std::move(*texts));
+          });
+        });
+    if (want_snapshot_) {
+      TakeSnapshot();
+    } else {
+      snapshot_sent_ = true;
+    }
+    DoRead();
+  }
+
+  void TakeSnapshot() {
+    auto self = this->shared_from_this();
+    auto executor = ws_.get_executor();
+    server_->center.ListAgents(
+        caller_, [self, executor](Result<std::vector<ports::AgentSnapshot>> agents) {
+          net::post(executor, [self, agents = std::move(agents)]() mutable {
+            Json list = Json::array();
+            if (agents.ok()) {
+              for (const auto& a : *agents) list.push_back(AgentJson(a));
+            }
+            self->agents_ = std::move(list);
+            if (!self->want_queues_) return self->SendSnapshot(Json::array());
+            auto executor2 = self->ws_.get_executor();
+            self->server_->center.ListQueues(
+                self->caller_, [self, executor2](Result<std::vector<ports::QueueSnapshot>> queues) {
+                  net::post(executor2, [self, queues = std::move(queues)]() mutable {
+                    Json qs = Json::array();
+                    if (queues.ok()) {
+                      for (const auto& q : *queues) qs.push_back(QueueJson(q));
+                    }
+                    self->SendSnapshot(std::move(qs));
+                  });
+                });
+          });
+        });
+  }
+
+  void SendSnapshot(Json queues) {
+    Json snapshot = {{"type", "snapshot"},
+                     {"schema", 1},
+                     {"queues", std::move(queues)},
+                     {"agents", std::move(agents_)}};
+    snapshot_sent_ = true;
+    Enqueue(snapshot.dump(-1, ' ', false, Json::error_handler_t::replace));
+    std::vector<std::string> held;
+    held.swap(held_);
+    for (auto& h : held) Enqueue(std::move(h));
+  }
+
+  void OnEvents(std::vector<std::string> texts) {
+    for (auto& t : texts) {
+      if (!snapshot_sent_) {
+        held_.push_back(std::move(t));
+        if (held_.size() > server_->options.ws_max_queued_messages) return SlowConsumer();
+      } else {
+        Enqueue(std::move(t));
+      }
+    }
+  }
+
+  void Enqueue(std::string text) {
+    if (closing_) return;
+    if (queue_.size() >= server_->options.ws_max_queued_messages) return SlowConsumer();
+    queue_.push_back(std::move(text));
+    if (!writing_) DoWrite();
+  }
+
+  void SlowConsumer() {
+    if (closing_) return;
+    server_->ws_slow_closes.fetch_add(1);
+    Close(websocket::close_code::policy_error,
+          "slow consumer: more than " + std::to_string(server_->options.ws_max_queued_messages) +
+              " messages waiting");
+  }
+
+  void DoWrite() {
+    if (queue_.empty() || closing_) {
+      writing_ = false;
+      return;
+    }
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(net::buffer(queue_.front()),
+                    beast::bind_front_handler(&WsSession::OnWrite, this->shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, size_t) {
+    if (!queue_.empty()) queue_.pop_front();
+    if (ec) {
+      writing_ = false;
+      closing_ = true;
+      subscription_.reset();
+      return;
+    }
+    DoWrite();
+  }
+
+  void DoRead() {
+    ws_.async_read(read_buffer_,
+                   beast::bind_front_handler(&WsSession::OnRead, this->shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, size_t) {
+    if (ec) {
+      closing_ = true;
+      subscription_.reset();
+      return;
+    }
+    // The stream is one-way; anything a client sends is read and dropped.
+    read_buffer_.consume(read_buffer_.size());
+    DoRead();
+  }
+
+  void Close(websocket::close_code code, std::string reason) {
+    if (closing_ || !accepted_) return;
+    closing_ = true;
+    subscription_.reset();
+    queue_.clear();
+    held_.clear();
+    if (reason.size() > 123) reason.resize(123);  // a close frame carries at most 123 bytes
+    ws_.async_close(websocket::close_reason(code, reason),
+                    [self = this->shared_from_this()](beast::error_code) {});
+  }
+
+  std::shared_ptr<ServerImpl> server_;
+  websocket::stream<Stream> ws_;
+  ports::Caller caller_;
+  uint64_t after_;
+  bool want_snapshot_;
+  bool want_queues_;
+  uint64_t id_ = 0;
+  bool accepted_ = false;
+  bool snapshot_sent_ = false;
+  bool writing_ = false;
+  bool closing_ = false;
+  Json agents_;
+  std::vector<std::string> held_;
+  std::deque<std::string> queue_;
+  beast::flat_buffer read_buffer_;
+  std::unique_ptr<ports::Subscription> subscription_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// HTTP connection
+
+template <class Stream>
+class HttpSession : public Connection, public std::enable_shared_from_this<HttpSession<Stream>> {
+ public:
+  HttpSession(std::shared_ptr<ServerImpl> server, Stream&& stream, std::string peer)
+      : server_(std::move(server)),
+        stream_(std::move(stream)),
+        peer_(std::move(peer)),
+        deadline_(beast::get_lowest_layer(stream_).get_executor()) {}
+
+  ~HttpSession() override {
+    if (id_) server_->Unregister(id_);
+  }
+
+  void Run() {
+    id_ = server_->Register(this->weak_from_this());
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (std::is_same_v<Stream, TlsStream>) {
+        beast::get_lowest_layer(self->stream_).expires_after(self->server_->options.read_timeout);
+        self->stream_.async_handshake(ssl::stream_base::server,
+                                      beast::bind_front_handler(&HttpSession::OnHandshake, self));
+      } else {
+        self->DoRead();
+      }
+    });
+  }
+
+  void Shutdown() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->stop_ = true;
+      // An idle keep-alive connection closes now; one with a request in flight closes after
+      // its response.
+      if (self->reading_) beast::get_lowest_layer(self->stream_).socket().cancel();
+    });
+  }
+
+ private:
+  void OnHandshake(beast::error_code ec) {
+    if (ec) return;
+    DoRead();
+  }
+
+  void DoRead() {
+    if (stop_) return DoClose();
+    parser_.emplace();
+    parser_->body_limit(server_->options.max_body_bytes);
+    parser_->header_limit(static_cast<uint32_t>(server_->options.max_header_bytes));
+    beast::get_lowest_layer(stream_).expires_never();
+    timed_out_ = false;
+    reading_ = true;
+    deadline_.expires_after(server_->options.read_timeout);
+    deadline_.async_wait([weak = this->weak_from_this()](beast::error_code ec) {
+      if (ec) return;
+      if (auto self = weak.lock()) {
+        self->timed_out_ = true;
+        beast::get_lowest_layer(self->stream_).socket().cancel();
+      }
+    });
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&HttpSession::OnRead, this->shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, size_t) {
+    reading_ = false;
+    deadline_.cancel();
+    const unsigned version = parser_->get().version() ? parser_->get().version() : 11;
+    if (timed_out_) {
+      if (parser_->got_some()) {
+        return SendEarly(version,
+                         ApiError{408, "timeout",
+                                  "the request did not arrive within " +
+                                      std::to_string(server_->options.read_timeout.count()) + " ms",
+                                  BadRequest::kTimeout});
+      }
+      return DoClose();
+    }
+    if (ec == http::error::end_of_stream || stop_) return DoClose();
+    if (ec == http::error::body_limit) {
+      return SendEarly(version,
+                       ApiError{413, "body_too_large",
+                                "the request body is larger than " +
+                                    std::to_string(server_->options.max_body_bytes) + " bytes",
+                                BadRequest::kBodyTooLarge});
+    }
+    if (ec == http::error::header_limit) {
+      return SendEarly(version,
+                       ApiError{431, "headers_too_large",
+                                "the request line and headers are larger than " +
+                                    std::to_string(server_->options.max_header_bytes) + " bytes",
+                                BadRequest::kHeadersTooLarge});
+    }
+    if (ec && ec.category() == http::make_error_code(http::error::bad_target).category()) {
+      return SendEarly(
+          version, ApiError{400, "bad_http", "the request is not valid HTTP/1.1: " + ec.message(),
+                            BadRequest::kBadHttp});
+    }
+    if (ec) return DoClose();
+
+    auto x = std::make_shared<Exchange>();
+    x->server = server_;
+    x->req = parser_->release();
+    x->peer = peer_;
+    std::weak_ptr<HttpSession> weak = this->shared_from_this();
+    auto executor = stream_.get_executor();
+    x->send = [self = this->shared_from_this(), executor](Response res) {
+      net::post(executor, [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
+    };
+    if (websocket::is_upgrade(x->req)) {
+      x->upgrade = [self = this->shared_from_this(), executor](Request req, ports::Caller caller,
+                                                               uint64_t after, bool snapshot,
+                                                               bool queues) {
+        net::post(executor, [self, req = std::move(req), caller = std::move(caller), after,
+                             snapshot, queues]() mutable {
+          auto ws = std::make_shared<WsSession<Stream>>(self->server_, std::move(self->stream_),
+                                                        std::move(caller), after, snapshot, queues);
+          ws->Run(std::move(req));
+        });
+      };
+    }
+    server_->Dispatch(x);
+  }
+
+  void SendEarly(unsigned version, const ApiError& e) { Write(server_->EarlyError(version, e)); }
+
+  void Write(Response res) {
+    if (stop_) res.keep_alive(false);
+    response_ = std::make_shared<Response>(std::move(res));
+    response_->prepare_payload();
+    beast::get_lowest_layer(stream_).expires_after(server_->options.write_timeout);
+    http::async_write(stream_, *response_,
+                      beast::bind_front_handler(&HttpSession::OnWrite, this->shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, size_t) {
+    const bool keep_alive = response_ && response_->keep_alive();
+    response_.reset();
+    if (ec) return;
+    if (!keep_alive) return DoClose();
+    DoRead();
+  }
+
+  void DoClose() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(self->stream_).socket().close(ignored);
+      });
+    } else {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      stream_.socket().close(ignored);
+    }
+  }
+
+  std::shared_ptr<ServerImpl> server_;
+  Stream stream_;
+  std::string peer_;
+  net::steady_timer deadline_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<Response> response_;
+  uint64_t id_ = 0;
+  bool timed_out_ = false;
+  bool reading_ = false;
+  bool stop_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle
+
+uint64_t ServerImpl::Register(std::weak_ptr<Connection> c) {
+  std::lock_guard lock(conn_mu);
+  const uint64_t id = next_connection++;
+  connections.emplace(id, std::move(c));
+  return id;
+}
+
+void ServerImpl::Unregister(uint64_t id) {
+  {
+    std::lock_guard lock(conn_mu);
+    connections.erase(id);
+  }
+  conn_cv.notify_all();
+}
+
+Status ServerImpl::Start() {
+  if (started) return InvalidArgument("the HTTP server was already started");
+  access.metrics_open_on_loopback = options.metrics_open_on_loopback;
+  if (options.io_threads < 1) return InvalidArgument("io_threads must be at least 1");
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return InvalidArgument("TLS needs both a certificate file and a key file");
+  }
+  if (!options.tls_cert_file.empty()) {
+    tls.emplace(ssl::context::tls_server);
+    tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                     ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    beast::error_code ec;
+    tls->use_certificate_chain_file(options.tls_cert_file, ec);
+    if (ec) {
+      return InvalidArgument("TLS certificate " + options.tls_cert_file + ": " + ec.message());
+    }
+    tls->use_private_key_file(options.tls_key_file, ssl::context::pem, ec);
+    if (ec) return InvalidArgument("TLS key " + options.tls_key_file + ": " + ec.message());
+    tls_enabled = true;
+  }
+  beast::error_code ec;
+  const auto address = net::ip::make_address(options.address, ec);
+  if (ec) return InvalidArgument("listen address '" + options.address + "' is not an IP address");
+  const tcp::endpoint endpoint(address, options.port);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Unavailable("cannot listen on " + options.address + ":" + std::to_string(options.port) +
+                       ": " + ec.message());
+  }
+  bound_port = acceptor.local_endpoint().port();
+  blocking.emplace(1);
+  work.emplace(ioc.get_executor());
+  started = true;
+  net::post(acceptor.get_executor(), [self = shared_from_this()] { self->DoAccept(); });
+  for (int i = 0; i < options.io_threads; ++i) threads.emplace_back([this] { ioc.run(); });
+  return Status::Ok();
+}
+
+void ServerImpl::DoAccept() {
+  if (stopping) return;
+  acceptor.async_accept(net::make_strand(ioc),
+                        beast::bind_front_handler(&ServerImpl::OnAccept, shared_from_this()));
+}
+
+void ServerImpl::OnAccept(beast::error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || stopping) return;
+  if (!ec) {
+    beast::error_code peer_ec;
+    const auto remote = socket.remote_endpoint(peer_ec);
+    const std::string peer = peer_ec ? "" : remote.address().to_string();
+    if (tls_enabled) {
+      std::make_shared<HttpSession<TlsStream>>(
+          shared_from_this(), TlsStream(beast::tcp_stream(std::move(socket)), *tls), peer)
+          ->Run();
+    } else {
+      std::make_shared<HttpSession<PlainStream>>(shared_from_this(), PlainStream(std::move(socket)),
+                                                 peer)
+          ->Run();
+    }
+  }
+  DoAccept();
+}
+
+void ServerImpl::Stop() {
+  if (!started || stopping.exchange(true)) return;
+  net::post(acceptor.get_executor(), [self = shared_from_this()] {
+    beast::error_code ignored;
+    self->acceptor.close(ignored);
+  });
+  std::vector<std::shared_ptr<Connection>> live;
+  {
+    std::lock_guard lock(conn_mu);
+    for (auto& [id, weak] : connections) {
+      if (auto c = weak.lock()) live.push_back(std::move(c));
+    }
+  }
+  for (auto& c : live) c->Shutdown();
+  live.clear();  // our references must not keep them alive while we wait
+  {
+    std::unique_lock lock(conn_mu);
+    conn_cv.wait_for(lock, options.shutdown_grace, [this] { return connections.empty(); });
+  }
+  work.reset();
+  ioc.stop();
+  for (auto& t : threads) t.join();
+  threads.clear();
+  if (blocking) blocking->join();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routing
+
+Status ServerImpl::DeclareRoutes() {
+  using P = auth::Permission;
+  const std::string v1(kApiPrefix);
+  auto perm = [](std::string method, std::string path, P p, Handler h, bool loopback = false) {
+    return RouteDef{{std::move(method), std::move(path), p, false, loopback, false}, h};
+  };
+  auto open = [](std::string method, std::string path, Handler h) {
+    return RouteDef{{std::move(method), std::move(path), std::nullopt, true, false, false}, h};
+  };
+  auto any = [](std::string method, std::string path, Handler h) {
+    return RouteDef{{std::move(method), std::move(path), std::nullopt, false, false, true}, h};
+  };
+  const std::vector<RouteDef> defs = {
+      open("GET", "/healthz", &ServerImpl::Healthz),
+      perm("GET", "/metrics", P::kMetricsRead, &ServerImpl::Metrics, true),
+      open("POST", v1 + "/auth/login", &ServerImpl::Login),
+      any("POST", v1 + "/auth/logout", &ServerImpl::Logout),
+      any("GET", v1 + "/me", &ServerImpl::Me),
+      perm("GET", v1 + "/tokens", P::kTokensManage, &ServerImpl::ListTokens),
+      perm("POST", v1 + "/tokens", P::kTokensManage, &ServerImpl::IssueToken),
+      perm("DELETE", v1 + "/tokens/{prefix}", P::kTokensManage, &ServerImpl::RevokeToken),
+      perm("GET", v1 + "/agents", P::kAgentRead, &ServerImpl::ListAgents),
+      perm("GET", v1 + "/agents/{agent}", P::kAgentRead, &ServerImpl::GetAgent),
+      perm("PUT", v1 + "/agents/{agent}/presence", P::kAgentState, &ServerImpl::SetPresence),
+      perm("POST", v1 + "/agents/{agent}/presence", P::kAgentState, &ServerImpl::SetPresence),
+      perm("GET", v1 + "/queues", P::kQueuesRead, &ServerImpl::ListQueues),
+      perm("GET", v1 + "/queues/{queue}", P::kQueuesRead, &ServerImpl::GetQueue),
+      perm("GET", v1 + "/contacts", P::kContactsRead, &ServerImpl::ListContacts),
+      perm("POST", v1 + "/contacts", P::kContactsHandle, &ServerImpl::CreateContact),
+      perm("GET", v1 + "/contacts/{id}", P::kContactsRead, &ServerImpl::GetContact),
+      perm("POST", v1 + "/contacts/{id}/accept", P::kContactsHandle, &ServerImpl::AcceptOffer),
+      perm("POST", v1 + "/contacts/{id}/reject", P::kContactsHandle, &ServerImpl::RejectOffer),
+      perm("POST", v1 + "/contacts/{id}/end", P::kContactsHandle, &ServerImpl::EndHandling),
+      perm("POST", v1 + "/contacts/{id}/wrap-up", P::kContactsHandle, &ServerImpl::WrapUpContact),
+      perm("POST", v1 + "/contacts/{id}/transfer", P::kContactsHandle,
+           &ServerImpl::TransferContact),
+      perm("POST", v1 + "/contacts/{id}/cancel", P::kContactsHandle, &ServerImpl::CancelContact),
+      perm("GET", v1 + "/contacts/{id}/explanation", P::kContactsRead, &ServerImpl::ExplainContact),
+      perm("GET", v1 + "/events", P::kAgentRead, &ServerImpl::Events),
+      // Last: the web UI's files answer any other GET.
+      open("GET", "/*", &ServerImpl::StaticFile),
+  };
+  for (const RouteDef& d : defs) {
+    if (Status s = registry.Add(d.spec); !s.ok()) return s;
+    handlers.push_back(d.handler);
+  }
+  return Status::Ok();
+}
+
+Response ServerImpl::Make(const Request& req, http::status status, std::string body,
+                          std::string_view type) const {
+  Response res{status, req.version()};
+  res.set(http::field::server, "parley");
+  res.set(http::field::content_type, beast::string_view(type.data(), type.size()));
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  return res;
+}
+
+Response ServerImpl::EarlyError(unsigned version, const ApiError& e) {
+  if (e.bad_request) CountBad(*e.bad_request);
+  Count("unmatched", static_cast<unsigned>(e.http_status));
+  Response res{static_cast<http::status>(e.http_status), version};
+  res.set(http::field::server, "parley");
+  res.set(http::field::content_type, "application/json");
+  res.keep_alive(false);
+  res.body() = ErrorBody(e);
+  return res;
+}
+
+void ServerImpl::Count(const std::string& route, unsigned status) {
+  std::lock_guard lock(counts_mu);
+  ++request_counts[{route, static_cast<int>(status / 100)}];
+}
+
+void ServerImpl::Reply(Exchange& x, http::status status, const Json& body) {
+  Count(x.route_key, static_cast<unsigned>(status));
+  std::string text = status == http::status::no_content
+                         ? std::string()
+                         : body.dump(-1, ' ', false, Json::error_handler_t::replace);
+  x.send(Make(x.req, status, std::move(text), "application/json"));
+}
+
+void ServerImpl::ReplyText(Exchange& x, http::status status, std::string body,
+                           std::string_view type) {
+  Count(x.route_key, static_cast<unsigned>(status));
+  x.send(Make(x.req, status, std::move(body), type));
+}
+
+void ServerImpl::Fail(Exchange& x, const ApiError& e) {
+  if (e.bad_request) CountBad(*e.bad_request);
+  Count(x.route_key, static_cast<unsigned>(e.http_status));
+  Response res =
+      Make(x.req, static_cast<http::status>(e.http_status), ErrorBody(e), "application/json");
+  if (e.http_status == 401) res.set(http::field::www_authenticate, "Bearer realm=\"parley\"");
+  x.send(std::move(res));
+}
+
+template <class T, class F>
+ports::Reply<T> ServerImpl::Then(const std::shared_ptr<Exchange>& x, F f) {
+  // The port replies on its loop thread; the answer is built on ours.
+  return [x, f = std::move(f)](Result<T> r) mutable {
+    auto& ioc = x->server->ioc;
+    net::post(ioc, [x, f = std::move(f), r = std::move(r)]() mutable {
+      try {
+        if (!r.ok()) return x->server->Fail(*x, FromStatus(r.status()));
+        f(std::move(r.value()));
+      } catch (const std::exception& e) {
+        x->server->Fail(*x, {500, "internal", e.what(), std::nullopt});
+      }
+    });
+  };
+}
+
+std::string ServerImpl::CookieFor(std::string_view value, Duration max_age) const {
+  auth::CookieOptions c;
+  c.secure = tls_enabled;
+  return auth::SetCookieValue(auth.sessions.policy().cookie_name, value, max_age, c);
+}
+
+bool ServerImpl::ReadBody(const std::shared_ptr<Exchange>& x) {
+  const std::string& body = x->req.body();
+  if (std::all_of(body.begin(), body.end(),
+                  [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; })) {
+    x->body = Json();
+    return true;
+  }
+  JsonLimits limits;
+  limits.max_depth = options.max_json_depth;
+  if (auto e = ParseJsonBody(body, limits, x->body)) {
+    Fail(*x, *e);
+    return false;
+  }
+  if (x->body.is_null()) {
+    Fail(*x, {400, "wrong_type", "the request body must be a JSON object, got null",
+              BadRequest::kWrongType});
+    return false;
+  }
+  return true;
+}
+
+void ServerImpl::Dispatch(const std::shared_ptr<Exchange>& x) {
+  try {
+    const std::string target(x->req.target());
+    const size_t q = target.find('?');
+    x->path = target.substr(0, q);
+    x->query = q == std::string::npos ? "" : target.substr(q + 1);
+    const std::string method(x->req.method_string());
+    if (x->path.empty() || x->path.front() != '/') {
+      return Fail(
+          *x, {400, "bad_http", "the request target must start with '/'", BadRequest::kBadHttp});
+    }
+    if (!IsValidUtf8(x->path)) {
+      return Fail(*x,
+                  {400, "bad_utf8", "the request path is not valid UTF-8", BadRequest::kBadUtf8});
+    }
+    const auth::RouteSpec* route = registry.Find(method, x->path);
+    if (!route || (route->path == "/*" && StartsWith(x->path, "/api/"))) {
+      std::string allow;
+      for (const auth::RouteSpec& r : registry.routes()) {
+        if (r.path != "/*" && r.method != method && auth::PathMatches(r.path, x->path)) {
+          allow += (allow.empty() ? "" : ", ") + r.method;
+        }
+      }
+      if (!allow.empty()) {
+        return Fail(*x, {405, "method_not_allowed",
+                         method + " is not allowed on " + x->path + " (allowed: " + allow + ")",
+                         BadRequest::kMethodNotAllowed});
+      }
+      return Fail(*x,
+                  {404, "not_found", "no route " + method + " " + x->path, BadRequest::kNotFound});
+    }
+    x->route = route;
+    x->route_key = route->method + " " + route->path;
+    const size_t index = static_cast<size_t>(route - registry.routes().data());
+
+    // Who is asking: a bearer token, else the session cookie.
+    const TimePoint now = clock.Now();
+    std::optional<Status> credential_error;
+    const auto auth_header = x->req[http::field::authorization];
+    const std::string_view authorization(auth_header.data(), auth_header.size());
+    if (!authorization.empty()) {
+      const std::string_view scheme = "Bearer ";
+      if (authorization.size() > scheme.size() &&
+          beast::iequals(beast::string_view(authorization.data(), scheme.size()),
+                         beast::string_view(scheme.data(), scheme.size()))) {
+        auto p = auth.authenticator.FromToken(authorization.substr(scheme.size()), now);
+        if (p.ok()) {
+          x->principal = std::move(*p);
+        } else {
+          credential_error = p.status();
+        }
+      } else {
+        credential_error = PermissionDenied("the Authorization header must be 'Bearer <token>'");
+      }
+    } else {
+      const auto cookie = x->req[http::field::cookie];
+      x->session_id = CookieValue(std::string_view(cookie.data(), cookie.size()),
+                                  auth.sessions.policy().cookie_name);
+      if (!x->session_id.empty()) {
+        auto p = auth.authenticator.FromSession(x->session_id, now);
+        if (p.ok()) {
+          x->principal = std::move(*p);
+        } else {
+          credential_error = p.status();
+        }
+      }
+    }
+    if (credential_error && !route->is_public) {
+      return Fail(*x, {401, "unauthenticated", credential_error->message(), std::nullopt});
+    }
+    const auth::Principal* who = x->principal ? &*x->principal : nullptr;
+    if (Status s = registry.Check(method, x->path, who, x->peer, access); !s.ok()) {
+      if (!who) {
+        return Fail(*x, {401, "unauthenticated",
+                         "login required: send the parley_session cookie or an "
+                         "'Authorization: Bearer <token>' header",
+                         std::nullopt});
+      }
+      return Fail(*x, {403, "forbidden", s.message(), std::nullopt});
+    }
+    if (who) x->caller = CallerFor(*who, route->permission);
+
+    // The "{name}" segments of the path, in order.
+    {
+      std::vector<std::string_view> pattern, actual;
+      auto split = [](std::string_view s, std::vector<std::string_view>& out) {
+        size_t i = 0;
+        while (i < s.size()) {
+          if (s[i] == '/') {
+            ++i;
+            continue;
+          }
+          const size_t j = std::min(s.find('/', i), s.size());
+          out.push_back(s.substr(i, j - i));
+          i = j;
+        }
+      };
+      split(route->path, pattern);
+      split(x->path, actual);
+      for (size_t i = 0; i < pattern.size() && i < actual.size(); ++i) {
+        if (pattern[i].size() > 2 && pattern[i].front() == '{') {
+          x->params.emplace_back(actual[i]);
+        }
+      }
+    }
+    if ((method == "POST" || method == "PUT") && !ReadBody(x)) return;
+    (this->*handlers[index])(x);
+  } catch (const std::exception& e) {
+    Fail(*x, {500, "internal", std::string("internal error: ") + e.what(), std::nullopt});
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers
+
+namespace {
+std::optional<ApiError> QueryOnly(const std::string& query,
+                                  const std::vector<std::string_view>& allowed,
+                                  std::map<std::string, std::string>& out) {
+  return ParseQuery(query, allowed, out);
+}
+}  // namespace
+
+void ServerImpl::Healthz(const std::shared_ptr<Exchange>& x) {
+  Reply(*x, http::status::ok, {{"status", "ok"}});
+}
+
+HttpMetrics ServerImpl::Http() const {
+  HttpMetrics h;
+  {
+    std::lock_guard lock(counts_mu);
+    for (const auto& [key, n] : request_counts) h.requests.push_back({key.first, key.second, n});
+  }
+  for (size_t i = 0; i < kBadRequestCount; ++i) {
+    h.bad_requests.emplace_back(std::string(BadRequestName(static_cast<BadRequest>(i))),
+                                bad_requests[i].load());
+  }
+  h.ws_connections = ws_open.load();
+  h.ws_slow_consumer_closes = ws_slow_closes.load();
+  h.login = auth.authenticator.counters();
+  return h;
+}
+
+void ServerImpl::Metrics(const std::shared_ptr<Exchange>& x) {
+  center.GetMetrics(Then<ports::MetricsSnapshot>(x, [x](ports::MetricsSnapshot m) {
+    auto& s = *x->server;
+    // Counted before rendering, so the scrape includes itself.
+    s.Count(x->route_key, 200);
+    x->send(s.Make(x->req, http::status::ok, MetricsText(m, s.Http()),
+                   "text/plain; version=0.0.4; charset=utf-8"));
+  }));
+}
+
+void ServerImpl::Login(const std::shared_ptr<Exchange>& x) {
+  LoginBody body;
+  if (auto e = ReadLogin(x->body, body)) return Fail(*x, *e);
+  net::post(*blocking, [x, body = std::move(body)] {
+    auto& s = *x->server;
+    try {
+      auto r = s.auth.authenticator.Login(body.login, body.password, x->peer, s.clock.Now());
+      if (!r.ok()) {
+        if (r.status().code() == StatusCode::kUnavailable) {
+          ApiError e{429, "throttled", r.status().message(), std::nullopt};
+          s.Count(x->route_key, 429);
+          Response res =
+              s.Make(x->req, http::status::too_many_requests, ErrorBody(e), "application/json");
+          const std::string& m = r.status().message();
+          if (auto p = m.find(" in "); p != std::string::npos) {
+            std::string secs;
+            for (size_t i = p + 4; i < m.size() && std::isdigit(static_cast<unsigned char>(m[i]));
+                 ++i) {
+              secs += m[i];
+            }
+            if (!secs.empty()) res.set(http::field::retry_after, secs);
+          }
+          return x->send(std::move(res));
+        }
+        // One answer for every bad credential (auth::kLoginFailed).
+        return s.Fail(*x, {401, "unauthenticated", r.status().message(), std::nullopt});
+      }
+      const auth::LoginSuccess& ok = *r;
+      Json user = Json::object();
+      if (auto v = s.auth.users.View(ok.principal.user_id)) user = UserJson(*v);
+      s.Count(x->route_key, 200);
+      Response res = s.Make(x->req, http::status::ok,
+                            Json{{"user", user}, {"expires", TimeJson(ok.session.expires)}}.dump(
+                                -1, ' ', false, Json::error_handler_t::replace),
+                            "application/json");
+      res.set(http::field::set_cookie,
+              s.CookieFor(ok.session.id, s.auth.sessions.policy().absolute));
+      x->send(std::move(res));
+    } catch (const std::exception& e) {
+      s.Fail(*x, {500, "internal", e.what(), std::nullopt});
+    }
+  });
+}
+
+void ServerImpl::Logout(const std::shared_ptr<Exchange>& x) {
+  if (auto e = ReadEmpty(x->body)) return Fail(*x, *e);
+  if (!x->session_id.empty()) auth.authenticator.Logout(x->session_id, clock.Now());
+  Count(x->route_key, 204);
+  Response res = Make(x->req, http::status::no_content, "", "application/json");
+  res.set(http::field::set_cookie, CookieFor("", Duration(0)));
+  x->send(std::move(res));
+}
+
+void ServerImpl::Me(const std::shared_ptr<Exchange>& x) {
+  const auth::Principal& p = *x->principal;
+  Json user = Json::object();
+  if (auto v = auth.users.View(p.user_id)) user = UserJson(*v);
+  Json roles = Json::array();
+  for (Role r : p.roles) roles.push_back(RoleName(r));
+  Json permissions = Json::object();
+  for (size_t i = 0; i < auth::kPermissionCount; ++i) {
+    const auto perm = static_cast<auth::Permission>(i);
+    const auth::Reach reach = auth::PrincipalReach(p, perm);
+    if (reach != auth::Reach::kNone) {
+      permissions[std::string(auth::PermissionName(perm))] = auth::ReachName(reach);
+    }
+  }
+  Reply(*x, http::status::ok,
+        {{"user", std::move(user)},
+         {"login", p.login},
+         {"roles", std::move(roles)},
+         {"team", p.team},
+         {"agent", p.agent},
+         {"permissions", std::move(permissions)},
+         {"via", p.token_prefix.empty() ? "session" : "token"}});
+}
+
+void ServerImpl::ListTokens(const std::shared_ptr<Exchange>& x) {
+  const auth::Principal& p = *x->principal;
+  const bool all = auth::PrincipalReach(p, auth::Permission::kTokensManage) == auth::Reach::kAll;
+  Json list = Json::array();
+  for (const auto& t : auth.tokens.List(all ? std::nullopt : std::optional<uint64_t>(p.user_id))) {
+    list.push_back(TokenJson(t));
+  }
+  Reply(*x, http::status::ok, {{"tokens", std::move(list)}});
+}
+
+void ServerImpl::IssueToken(const std::shared_ptr<Exchange>& x) {
+  TokenBody body;
+  if (auto e = ReadTokenIssue(x->body, body)) return Fail(*x, *e);
+  const TimePoint now = clock.Now();
+  std::optional<TimePoint> expires;
+  if (body.expires_in_seconds)
+    expires = now + Seconds(static_cast<double>(*body.expires_in_seconds));
+  auto r =
+      auth.authenticator.IssueToken(*x->principal, body.user_id.value_or(x->principal->user_id),
+                                    body.scope, body.description, expires, now);
+  if (!r.ok()) return Fail(*x, FromStatus(r.status()));
+  Reply(*x, http::status::created, {{"prefix", r->prefix}, {"token", r->token}});
+}
+
+void ServerImpl::RevokeToken(const std::shared_ptr<Exchange>& x) {
+  std::string prefix;
+  if (auto e = ParseName(x->params[0], "token prefix", prefix)) return Fail(*x, *e);
+  if (Status s = auth.authenticator.RevokeToken(*x->principal, prefix, clock.Now()); !s.ok()) {
+    return Fail(*x, FromStatus(s));
+  }
+  Reply(*x, http::status::no_content, nullptr);
+}
+
+void ServerImpl::ListAgents(const std::shared_ptr<Exchange>& x) {
+  std::map<std::string, std::string> query;
+  if (auto e = QueryOnly(x->query, {}, query)) return Fail(*x, *e);
+  center.ListAgents(x->caller, Then<std::vector<ports::AgentSnapshot>>(x, [x](auto agents) {
+                      Json list = Json::array();
+                      for (const auto& a : agents) list.push_back(AgentJson(a));
+                      x->server->Reply(*x, http::status::ok, {{"agents", std::move(list)}});
+                    }));
+}
+
+void ServerImpl::GetAgent(const std::shared_ptr<Exchange>& x) {
+  std::string agent;
+  if (auto e = ParseName(x->params[0], "agent", agent)) return Fail(*x, *e);
+  center.GetAgent(x->caller, agent, Then<ports::AgentSnapshot>(x, [x](ports::AgentSnapshot a) {
+                    x->server->Reply(*x, http::status::ok, AgentJson(a));
+                  }));
+}
+
+void ServerImpl::SetPresence(const std::shared_ptr<Exchange>& x) {
+  std::string agent;
+  if (auto e = ParseName(x->params[0], "agent", agent)) return Fail(*x, *e);
+  PresenceBody body;
+  if (auto e = ReadPresence(x->body, body)) return Fail(*x, *e);
+  center.SetPresence(x->caller, agent, body.presence, body.reason,
+                     Then<ports::AgentSnapshot>(x, [x](ports::AgentSnapshot a) {
+                       x->server->Reply(*x, http::status::ok, AgentJson(a));
+                     }));
+}
+
+void ServerImpl::ListQueues(const std::shared_ptr<Exchange>& x) {
+  std::map<std::string, std::string> query;
+  if (auto e = QueryOnly(x->query, {}, query)) return Fail(*x, *e);
+  center.ListQueues(x->caller, Then<std::vector<ports::QueueSnapshot>>(x, [x](auto queues) {
+                      Json list = Json::array();
+                      for (const auto& q : queues) list.push_back(QueueJson(q));
+                      x->server->Reply(*x, http::status::ok, {{"queues", std::move(list)}});
+                    }));
+}
+
+void ServerImpl::GetQueue(const std::shared_ptr<Exchange>& x) {
+  std::string queue;
+  if (auto e = ParseName(x->params[0], "queue", queue)) return Fail(*x, *e);
+  center.GetQueue(x->caller, queue, Then<ports::QueueSnapshot>(x, [x](ports::QueueSnapshot q) {
+                    x->server->Reply(*x, http::status::ok, QueueJson(q));
+                  }));
+}
+
+void ServerImpl::CreateContact(const std::shared_ptr<Exchange>& x) {
+  ports::NewContact contact;
+  if (auto e = ReadNewContact(x->body, contact)) return Fail(*x, *e);
+  center.CreateContact(x->caller, std::move(contact),
+                       Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
+                         x->server->Reply(*x, http::status::created, ContactJson(c));
+                       }));
+}
+
+void ServerImpl::ListContacts(const std::shared_ptr<Exchange>& x) {
+  std::map<std::string, std::string> query;
+  if (auto e = QueryOnly(x->query, {"state", "queue", "agent", "limit"}, query)) {
+    return Fail(*x, *e);
+  }
+  ports::ContactFilter filter;
+  if (auto e = ReadContactFilter(query, filter)) return Fail(*x, *e);
+  center.ListContacts(x->caller, filter,
+                      Then<std::vector<ports::ContactSnapshot>>(x, [x](auto contacts) {
+                        Json list = Json::array();
+                        for (const auto& c : contacts) list.push_back(ContactJson(c));
+                        x->server->Reply(*x, http::status::ok, {{"contacts", std::move(list)}});
+                      }));
+}
+
+bool ServerImpl::ContactIdParam(const std::shared_ptr<Exchange>& x, size_t i, ContactId& id) {
+  if (auto e = ParseContactId(x->params[i], id)) {
+    Fail(*x, *e);
+    return false;
+  }
+  return true;
+}
+
+void ServerImpl::GetContact(const std::shared_ptr<Exchange>& x) {
+  ContactId id;
+  if (!ContactIdParam(x, 0, id)) return;
+  center.GetContact(x->caller, id, Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
+                      x->server->Reply(*x, http::status::ok, ContactJson(c));
+                    }));
+}
+
+void ServerImpl::AnswerOffer(const std::shared_ptr<Exchange>& x, bool accept) {
+  ContactId id;
+  if (!ContactIdParam(x, 0, id)) return;
+  std::string agent;
+  if (auto e = ReadOfferAnswer(x->body, agent)) return Fail(*x, *e);
+  if (agent.empty()) agent = x->principal->agent;
+  if (agent.empty()) {
+    return Fail(*x, {422, "missing_field",
+                     "body.agent is required: '" + x->principal->login + "' works as no agent",
+                     BadRequest::kMissingField});
+  }
+  auto done = Then<ports::ContactSnapshot>(
+      x, [x](ports::ContactSnapshot c) { x->server->Reply(*x, http::status::ok, ContactJson(c)); });
+  if (accept) {
+    center.AcceptOffer(x->caller, id, agent, std::move(done));
+  } else {
+    center.RejectOffer(x->caller, id, agent, std::move(done));
+  }
+}
+
+void ServerImpl::AcceptOffer(const std::shared_ptr<Exchange>& x) { AnswerOffer(x, true); }
+void ServerImpl::RejectOffer(const std::shared_ptr<Exchange>& x) { AnswerOffer(x, false); }
+
+void ServerImpl::EndHandling(const std::shared_ptr<Exchange>& x) {
+  ContactId id;
+  if (!ContactIdParam(x, 0, id)) return;
+  if (auto e = ReadEmpty(x->body)) return Fail(*x, *e);
+  center.EndHandling(x->caller, id, Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
+                       x->server->Reply(*x, http::status::ok, ContactJson(c));
+                     }));
+}
+
+void ServerImpl::WrapUpContact(const std::shared_ptr<Exchange>& x) {
+  ContactId id;
+  if (!ContactIdParam(x, 0, id)) return;
+  ports::WrapUp wrap_up;
+  if (auto e = ReadWrapUp(x->body.is_null() ? Json::object() : x->body, wrap_up)) {
+    return Fail(*x, *e);
+  }
+  center.CompleteWrapUp(x->caller, id, std::move(wrap_up),
+                        Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
+                          x->server->Reply(*x, http::status::ok, ContactJson(c));
+                        }));
+}
+
+void ServerImpl::TransferContact(const std::shared_ptr<Exchange>& x) {
+  ContactId id;
+  if (!ContactIdParam(x, 0, id)) return;
+  std::string queue;
+  if (auto e = ReadTransfer(x->body.is_null() ? Json::object() : x->body, queue)) {
+    return Fail(*x, *e);
+  }
+  center.TransferContact(x->caller, id, queue,
+                         Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
+                           x->server->Reply(*x, http::status::ok, ContactJson(c));
+                         }));
+}
+
+void ServerImpl::CancelContact(const std::shared_ptr<Exchange>& x) {
+  ContactId id;
+  if (!ContactIdParam(x, 0, id)) return;
+  if (auto e = ReadEmpty(x->body)) return Fail(*x, *e);
+  center.CancelContact(x->caller, id,
+                       Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
+                         x->server->Reply(*x, http::status::ok, ContactJson(c));
+                       }));
+}
+
+void ServerImpl::ExplainContact(const std::shared_ptr<Exchange>& x) {
+  ContactId id;
+  if (!ContactIdParam(x, 0, id)) return;
+  center.ExplainContact(x->caller, id, Then<std::string>(x, [x, id](std::string text) {
+                          x->server->Reply(*x, http::status::ok,
+                                           {{"contact", std::to_string(id.value())},
+                                            {"explanation", std::move(text)}});
+                        }));
+}
+
+void ServerImpl::Events(const std::shared_ptr<Exchange>& x) {
+  std::map<std::string, std::string> query;
+  if (auto e = QueryOnly(x->query, {"after"}, query)) return Fail(*x, *e);
+  uint64_t after = 0;
+  if (auto e = ReadAfter(query, after)) return Fail(*x, *e);
+  if (!x->upgrade) {
+    return Fail(*x, {426, "upgrade_required",
+                     "GET /api/v1/events is a WebSocket: send 'Connection: Upgrade' and "
+                     "'Upgrade: websocket'",
+                     std::nullopt});
+  }
+  const auth::Principal& p = *x->principal;
+  const auth::Reach reach = auth::PrincipalReach(p, auth::Permission::kAgentRead);
+  const bool snapshot = reach == auth::Reach::kAll || reach == auth::Reach::kTeam;
+  const bool queues = auth::PrincipalReach(p, auth::Permission::kQueuesRead) != auth::Reach::kNone;
+  Count(x->route_key, 101);
+  x->upgrade(std::move(x->req), x->caller, after, snapshot, queues);
+}
+
+void ServerImpl::StaticFile(const std::shared_ptr<Exchange>& x) {
+  namespace fs = std::filesystem;
+  const ApiError not_found{404, "not_found", "no route GET " + x->path, BadRequest::kNotFound};
+  if (options.static_dir.empty() || StartsWith(x->path, "/api/")) return Fail(*x, not_found);
+  auto decoded = PercentDecode(x->path);
+  if (!decoded || !IsValidUtf8(*decoded) || decoded->find('\0') != std::string::npos ||
+      decoded->find('\\') != std::string::npos) {
+    return Fail(*x, {400, "bad_value", "the path is not a valid file name", BadRequest::kBadValue});
+  }
+  // No "." or ".." segment may appear: the file must lie under static_dir.
+  fs::path relative;
+  size_t i = 0;
+  const std::string& d = *decoded;
+  while (i < d.size()) {
+    if (d[i] == '/') {
+      ++i;
+      continue;
+    }
+    const size_t j = std::min(d.find('/', i), d.size());
+    const std::string segment = d.substr(i, j - i);
+    if (segment == "." || segment == "..") {
+      return Fail(*x, {400, "bad_value", "the path may not contain '.' or '..' segments",
+                       BadRequest::kBadValue});
+    }
+    relative /= segment;
+    i = j;
+  }
+  std::error_code ec;
+  const fs::path root = fs::canonical(options.static_dir, ec);
+  if (ec) return Fail(*x, not_found);
+  fs::path file = root / relative;
+  if (relative.empty() || !fs::is_regular_file(file, ec)) {
+    if (!relative.empty() && relative.filename().has_extension()) return Fail(*x, not_found);
+    file = root / "index.html";  // the single-page app routes the rest itself
+  }
+  const fs::path real = fs::canonical(file, ec);
+  const std::string prefix = root.string() + "/";
+  if (ec || real.string().compare(0, prefix.size(), prefix) != 0 ||
+      !fs::is_regular_file(real, ec)) {
+    return Fail(*x, not_found);
+  }
+  std::ifstream in(real, std::ios::binary);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Count(x->route_key, 200);
+  Response res = Make(x->req, http::status::ok, std::move(content), MimeType(real.string()));
+  res.set(http::field::cache_control, "no-cache");
+  res.set("X-Content-Type-Options", "nosniff");
+  x->send(std::move(res));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+HttpServer::HttpServer(HttpServerOptions options, ports::ContactCenter& center, AuthParts auth,
+                       const Clock& clock)
+    : impl_(std::make_shared<ServerImpl>(std::move(options), center, auth, clock)) {
+  // The route table is fixed in code: an invalid declaration is a programming error.
+  const Status s = impl_->DeclareRoutes();
+  if (!s.ok()) std::fprintf(stderr, "parley api: %s\n", s.message().c_str());
+  PARLEY_CHECK(s.ok());
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Status HttpServer::Start() { return impl_->Start(); }
+void HttpServer::Stop() { impl_->Stop(); }
+uint16_t HttpServer::port() const { return impl_->bound_port; }
+const auth::RouteRegistry& HttpServer::routes() const { return impl_->registry; }
+
+}  // namespace parley::api

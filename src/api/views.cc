@@ -1,0 +1,229 @@
+#include "api/views.h"
+
+#include <date/date.h>
+
+#include <cstdio>
+
+namespace parley::api {
+
+using Json = nlohmann::json;
+
+Json TimeJson(TimePoint t) {
+  if (t == TimePoint{}) return nullptr;
+  return date::format("%FT%TZ", std::chrono::floor<std::chrono::milliseconds>(t));
+}
+
+namespace {
+
+double Secs(Duration d) { return ToSeconds(d); }
+
+std::string Number(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+// Prometheus label values escape backslash, double quote and newline.
+std::string Label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+void Header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+}  // namespace
+
+Json AgentJson(const ports::AgentSnapshot& a) {
+  Json skills = Json::array();
+  for (const auto& [name, p] : a.skills) skills.push_back({{"skill", name}, {"proficiency", p}});
+  Json capacity = Json::object();
+  for (const auto& [ch, n] : a.capacity) capacity[std::string(ChannelName(ch))] = n;
+  Json contacts = Json::array();
+  for (const auto& h : a.contacts) {
+    Json c = {{"contact", std::to_string(h.contact.value())},
+              {"channel", ChannelName(h.channel)},
+              {"state", ContactStateName(h.state)},
+              {"queue", h.queue},
+              {"since", TimeJson(h.since)}};
+    if (h.offer_expires != TimePoint{}) c["offer_expires"] = TimeJson(h.offer_expires);
+    contacts.push_back(std::move(c));
+  }
+  return {{"id", a.id},
+          {"name", a.name},
+          {"team", a.team},
+          {"presence", PresenceName(a.presence)},
+          {"reason", a.reason},
+          {"presence_since", TimeJson(a.presence_since)},
+          {"skills", std::move(skills)},
+          {"capacity", std::move(capacity)},
+          {"contacts", std::move(contacts)},
+          {"queues", a.queues},
+          {"handled_today", a.handled_today}};
+}
+
+Json QueueJson(const ports::QueueSnapshot& q) {
+  Json channels = Json::array();
+  for (Channel c : q.channels) channels.push_back(ChannelName(c));
+  return {{"name", q.name},
+          {"channels", std::move(channels)},
+          {"priority", q.priority},
+          {"waiting", q.waiting},
+          {"longest_wait_seconds", Secs(q.longest_wait)},
+          {"agents_staffed", q.agents_staffed},
+          {"agents_available", q.agents_available},
+          {"agents_busy", q.agents_busy},
+          {"offered", q.offered},
+          {"answered", q.answered},
+          {"abandoned", q.abandoned},
+          {"service_level", q.service_level},
+          {"asa_seconds", Secs(q.asa)},
+          {"aht_seconds", Secs(q.aht)},
+          {"sl_target_seconds", Secs(q.sl_target)}};
+}
+
+Json ContactJson(const ports::ContactSnapshot& c) {
+  const ports::ContactRecord& r = c.record;
+  Json attributes = Json::object();
+  for (const auto& [k, v] : r.attributes) attributes[k] = v;
+  return {{"id", std::to_string(r.id.value())},
+          {"channel", ChannelName(r.channel)},
+          {"direction", DirectionName(r.direction)},
+          {"state", ContactStateName(r.state)},
+          {"queue", r.queue},
+          {"agent", r.agent},
+          {"priority", r.priority},
+          {"attributes", std::move(attributes)},
+          {"customer", r.customer.value() ? Json(std::to_string(r.customer.value())) : Json()},
+          {"times",
+           {{"arrived", TimeJson(r.times.arrived)},
+            {"queued", TimeJson(r.times.queued)},
+            {"offered", TimeJson(r.times.offered)},
+            {"answered", TimeJson(r.times.answered)},
+            {"wrap_up", TimeJson(r.times.wrap_up)},
+            {"closed", TimeJson(r.times.closed)}}},
+          {"disposition", c.disposition},
+          {"notes", c.notes},
+          {"offered_to", c.offered_to}};
+}
+
+Json UserJson(const auth::UserView& u) {
+  Json roles = Json::array();
+  for (Role r : u.roles) roles.push_back(RoleName(r));
+  return {{"id", u.id},
+          {"login", u.login},
+          {"display_name", u.display_name},
+          {"roles", std::move(roles)},
+          {"team", u.team},
+          {"agent", u.agent},
+          {"disabled", u.disabled},
+          {"has_password", u.has_password}};
+}
+
+Json TokenJson(const auth::TokenView& t) {
+  return {{"prefix", t.prefix},
+          {"user_id", t.user_id},
+          {"scope", RoleName(t.scope)},
+          {"description", t.description},
+          {"created", TimeJson(t.created)},
+          {"expires", t.expires ? TimeJson(*t.expires) : Json()},
+          {"last_used", t.last_used ? TimeJson(*t.last_used) : Json()}};
+}
+
+std::string MetricsText(const ports::MetricsSnapshot& m, const HttpMetrics& http) {
+  std::string out;
+  out.reserve(4096);
+  auto line = [&](std::string_view name, const std::string& labels, const std::string& value) {
+    out += name;
+    if (!labels.empty()) out += "{" + labels + "}";
+    out += ' ';
+    out += value;
+    out += '\n';
+  };
+  auto q = [](const std::string& name) { return "queue=\"" + Label(name) + "\""; };
+
+  Header(out, "parley_contacts_waiting", "gauge", "Contacts waiting in the queue now.");
+  for (const auto& x : m.queues)
+    line("parley_contacts_waiting", q(x.name), std::to_string(x.waiting));
+  Header(out, "parley_longest_wait_seconds", "gauge",
+         "Longest wait of a contact waiting in the queue now.");
+  for (const auto& x : m.queues) {
+    line("parley_longest_wait_seconds", q(x.name), Number(Secs(x.longest_wait)));
+  }
+  Header(out, "parley_agents", "gauge", "Agents by presence.");
+  for (const auto& [p, n] : m.agents_by_presence) {
+    line("parley_agents", "presence=\"" + std::string(PresenceName(p)) + "\"", std::to_string(n));
+  }
+  Header(out, "parley_contacts_offered_total", "counter", "Contacts that entered the queue.");
+  for (const auto& x : m.queues) {
+    line("parley_contacts_offered_total", q(x.name), std::to_string(x.offered_total));
+  }
+  Header(out, "parley_contacts_answered_total", "counter", "Contacts answered from the queue.");
+  for (const auto& x : m.queues) {
+    line("parley_contacts_answered_total", q(x.name), std::to_string(x.answered_total));
+  }
+  Header(out, "parley_contacts_abandoned_total", "counter", "Contacts abandoned in the queue.");
+  for (const auto& x : m.queues) {
+    line("parley_contacts_abandoned_total", q(x.name), std::to_string(x.abandoned_total));
+  }
+  Header(out, "parley_answer_wait_seconds", "histogram", "Wait of answered contacts.");
+  for (const auto& x : m.queues) {
+    for (const auto& [bound, count] : x.answer_wait_buckets) {
+      line("parley_answer_wait_seconds_bucket", q(x.name) + ",le=\"" + Number(Secs(bound)) + "\"",
+           std::to_string(count));
+    }
+    line("parley_answer_wait_seconds_bucket", q(x.name) + ",le=\"+Inf\"",
+         std::to_string(x.answered_total));
+    line("parley_answer_wait_seconds_sum", q(x.name), Number(Secs(x.answer_wait_sum)));
+    line("parley_answer_wait_seconds_count", q(x.name), std::to_string(x.answered_total));
+  }
+  Header(out, "parley_event_sequence", "gauge", "Sequence number of the last journaled event.");
+  line("parley_event_sequence", "", std::to_string(m.last_seq));
+
+  Header(out, "parley_http_requests_total", "counter", "HTTP requests by route and status class.");
+  for (const auto& r : http.requests) {
+    line("parley_http_requests_total",
+         "route=\"" + Label(r.route) + "\",code=\"" + std::to_string(r.status_class) + "xx\"",
+         std::to_string(r.count));
+  }
+  Header(out, "parley_http_bad_requests_total", "counter", "Refused requests by reason.");
+  for (const auto& [reason, n] : http.bad_requests) {
+    line("parley_http_bad_requests_total", "reason=\"" + Label(reason) + "\"", std::to_string(n));
+  }
+  Header(out, "parley_websocket_connections", "gauge", "Open event-stream WebSockets.");
+  line("parley_websocket_connections", "", std::to_string(http.ws_connections));
+  Header(out, "parley_websocket_slow_consumer_closes_total", "counter",
+         "Event streams closed because the client read too slowly.");
+  line("parley_websocket_slow_consumer_closes_total", "",
+       std::to_string(http.ws_slow_consumer_closes));
+  Header(out, "parley_login_attempts_total", "counter", "Login attempts by outcome.");
+  const auto& l = http.login;
+  line("parley_login_attempts_total", "outcome=\"success\"", std::to_string(l.successes));
+  line("parley_login_attempts_total", "outcome=\"failure\"", std::to_string(l.failures));
+  line("parley_login_attempts_total", "outcome=\"throttled\"", std::to_string(l.throttled));
+  Header(out, "parley_login_lockouts_total", "counter", "Login names locked out.");
+  line("parley_login_lockouts_total", "", std::to_string(l.lockouts));
+  return out;
+}
+
+}  // namespace parley::api

@@ -1,0 +1,43 @@
+#pragma once
+// How the API shows the port's snapshots: JSON objects for REST and the WebSocket snapshot, and
+// the Prometheus text for /metrics. Pure functions; thread-safe.
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "api/request.h"
+#include "auth/authenticator.h"
+#include "auth/tokens.h"
+#include "auth/users.h"
+#include "ports/contact_center.h"
+
+namespace parley::api {
+
+// "2026-12-02T19:30:00.123Z"; null for TimePoint{}.
+nlohmann::json TimeJson(TimePoint t);
+
+nlohmann::json AgentJson(const ports::AgentSnapshot& a);
+nlohmann::json QueueJson(const ports::QueueSnapshot& q);
+nlohmann::json ContactJson(const ports::ContactSnapshot& c);
+nlohmann::json UserJson(const auth::UserView& u);
+nlohmann::json TokenJson(const auth::TokenView& t);
+
+// The counters the HTTP layer keeps, rendered beside the contact center's metrics.
+struct HttpMetrics {
+  struct RouteCount {
+    std::string route;     // "GET /api/v1/agents/{agent}"
+    int status_class = 2;  // 1..5
+    uint64_t count = 0;
+  };
+  std::vector<RouteCount> requests;
+  std::vector<std::pair<std::string, uint64_t>> bad_requests;  // reason, count
+  uint64_t ws_connections = 0;                                 // open now
+  uint64_t ws_slow_consumer_closes = 0;
+  auth::LoginCounters login;
+};
+
+// Prometheus text exposition format 0.0.4.
+std::string MetricsText(const ports::MetricsSnapshot& m, const HttpMetrics& http);
+
+}  // namespace parley::api
