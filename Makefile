@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all deps build run test test-unit test-asan bench bench-quick fuzz format clean
+.PHONY: all deps build run demo test test-unit test-asan bench bench-quick fuzz format clean
 
 all: build
 
@@ -16,9 +16,13 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-# Until the server lands, `make run` plays a scripted scenario through the real ACD and prints
-# every routing decision with its explanation.
+# `make run`: the server on the bundled demo configuration, data in ./data, on
+# http://127.0.0.1:8080; the first start prints the demo logins and their generated passwords.
+# `make demo` plays a scripted scenario through the real ACD and prints every decision.
 run: build
+	./$(BUILD)/parley serve
+
+demo: build
 	./$(BUILD)/parley demo
 
 test: deps

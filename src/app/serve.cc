@@ -1,7 +1,5 @@
 #include "app/serve.h"
 
-#include <utility>  // before Asio (platform-facts.md)
-
 #include <signal.h>
 
 #include <atomic>
@@ -11,13 +9,14 @@
 #include <future>
 #include <mutex>
 #include <thread>
+#include <utility>  // before Asio (platform-facts.md)
 #include <vector>
 
 #include "api/http_server.h"
 #include "app/data.h"
 #include "app/validate.h"
-#include "auth/authenticator.h"
 #include "auth/audit.h"
+#include "auth/authenticator.h"
 #include "auth/crypto.h"
 #include "auth/password.h"
 #include "auth/sessions.h"
@@ -63,7 +62,8 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& text) {
 
 // A readable random password: 16 characters from an alphabet without look-alikes.
 std::string RandomPassword() {
-  static constexpr std::string_view kAlphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  static constexpr std::string_view kAlphabet =
+      "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
   const std::string bytes = auth::RandomBytes(16);
   std::string out;
   for (unsigned char b : bytes) out += kAlphabet[b % kAlphabet.size()];
@@ -87,8 +87,7 @@ Result<std::pair<std::shared_ptr<const config::Config>, uint64_t>> LoadServerCon
         std::fprintf(out,
                      "note: %s differs from the data directory's configuration (version %llu), "
                      "which is used; apply it with `parley config apply %s --data %s`\n",
-                     options.config_file.c_str(),
-                     static_cast<unsigned long long>(current->version),
+                     options.config_file.c_str(), static_cast<unsigned long long>(current->version),
                      options.config_file.c_str(), options.data_dir.c_str());
       }
     }
@@ -136,11 +135,11 @@ void PurgeExpired(ports::Store& store, const config::RetentionDef& retention, Ti
       std::fprintf(out, "retention: purging %s failed: %s\n", names[i],
                    removed.status().message().c_str());
     } else if (*removed > 0) {
-      std::fprintf(out, "retention: purged %llu %s older than %lld days\n",
-                   static_cast<unsigned long long>(*removed), names[i],
-                   static_cast<long long>(
-                       std::chrono::duration_cast<std::chrono::hours>(classes[i].second).count() /
-                       24));
+      std::fprintf(
+          out, "retention: purged %llu %s older than %lld days\n",
+          static_cast<unsigned long long>(*removed), names[i],
+          static_cast<long long>(
+              std::chrono::duration_cast<std::chrono::hours>(classes[i].second).count() / 24));
     }
   }
   std::fflush(out);
@@ -209,8 +208,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     std::string password =
         options.initial_password.empty() ? RandomPassword() : options.initial_password;
     if (Status s = users.SetPassword(u.id, password, clock.Now()); !s.ok()) {
-      std::fprintf(err, "not started: password of %s: %s\n", u.login.c_str(),
-                   s.message().c_str());
+      std::fprintf(err, "not started: password of %s: %s\n", u.login.c_str(), s.message().c_str());
       return 1;
     }
     new_passwords.emplace_back(u.login, options.initial_password.empty() ? password : "(given)");
@@ -255,8 +253,8 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   }
   const bool ipv6 = http_options.address.find(':') != std::string::npos;
   const std::string url = std::string(options.tls_cert.empty() ? "http" : "https") + "://" +
-                          (ipv6 ? "[" + http_options.address + "]" : http_options.address) +
-                          ":" + std::to_string(http.port());
+                          (ipv6 ? "[" + http_options.address + "]" : http_options.address) + ":" +
+                          std::to_string(http.port());
   std::fprintf(out, "Parley %s: %s, data in %s, configuration version %llu\n", PARLEY_VERSION,
                config->site_name.empty() ? "contact center" : config->site_name.c_str(),
                options.data_dir.c_str(), static_cast<unsigned long long>(config_version));
@@ -300,8 +298,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
                          static_cast<unsigned long long>(current->version));
           } else {
             std::fprintf(out, "configuration version %llu refused: %s\n",
-                         static_cast<unsigned long long>(current->version),
-                         s.message().c_str());
+                         static_cast<unsigned long long>(current->version), s.message().c_str());
           }
         }
         config_version = current->version;

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
 
   // The command table: one line per subcommand.
+  parley::cli::AddServeCommand(app, &exit_code);
   parley::cli::AddDemoCommand(app, &exit_code);
   parley::cli::AddValidateCommand(app, &exit_code);
   parley::cli::AddStaffCommand(app, &exit_code);

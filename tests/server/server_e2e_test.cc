@@ -3,8 +3,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -41,10 +41,10 @@ class ServerTest : public ::testing::Test {
     return Body(r);
   }
   std::string NewTask(int port, const std::string& cookie, const std::string& subject) {
-    auto c = Call(port, "POST", "/api/v1/contacts", cookie,
-                  R"({"queue":"support","channel":"task","attributes":{"subject":")" + subject +
-                      R"("}})",
-                  201);
+    auto c = Call(
+        port, "POST", "/api/v1/contacts", cookie,
+        R"({"queue":"support","channel":"task","attributes":{"subject":")" + subject + R"("}})",
+        201);
     return c.value("id", "");
   }
   TempDir tmp_;
@@ -77,7 +77,8 @@ TEST_F(ServerTest, LifeOfAContactFromCreationToWrapUp) {
   ASSERT_FALSE(admin.empty());
   ASSERT_FALSE(alice.empty());
 
-  EventsClient events(port, "/api/v1/events", alice);
+  auto events_client = std::make_unique<EventsClient>(port, "/api/v1/events", alice);
+  EventsClient& events = *events_client;
   ASSERT_TRUE(events.connected());
 
   // Not Ready needs a configured reason code.
@@ -111,8 +112,8 @@ TEST_F(ServerTest, LifeOfAContactFromCreationToWrapUp) {
 
   Call(port, "POST", "/api/v1/contacts/" + id + "/accept", alice, "{}", 200);
   Call(port, "POST", "/api/v1/contacts/" + id + "/end", alice, "{}", 200);
-  auto refused = Http(port, "POST", "/api/v1/contacts/" + id + "/wrap-up",
-                      R"({"disposition":"sold"})", alice);
+  auto refused =
+      Http(port, "POST", "/api/v1/contacts/" + id + "/wrap-up", R"({"disposition":"sold"})", alice);
   EXPECT_GE(refused.status, 400);
   EXPECT_THAT(refused.body, HasSubstr("resolved"));
   auto done = Call(port, "POST", "/api/v1/contacts/" + id + "/wrap-up", alice,
@@ -127,6 +128,7 @@ TEST_F(ServerTest, LifeOfAContactFromCreationToWrapUp) {
   auto metrics = Http(port, "GET", "/metrics");
   EXPECT_EQ(metrics.status, 200);
   EXPECT_THAT(metrics.body, HasSubstr("parley_contacts_answered_total{queue=\"support\"} 1"));
+  events_client.reset();  // a browser answers the server's close frame; this client cannot
   EXPECT_EQ(server->Terminate(), 0) << server->output();
   EXPECT_THAT(server->output(), HasSubstr("stopped cleanly"));
 }
@@ -150,9 +152,9 @@ TEST_F(ServerTest, RolesAndScopesOnTheRealRoutes) {
   EXPECT_EQ(
       Http(port, "PUT", "/api/v1/agents/bob/presence", R"({"presence":"available"})", bob).status,
       200);
-  EXPECT_EQ(Http(port, "PUT", "/api/v1/agents/carol/presence", R"({"presence":"available"})", bob)
-                .status,
-            404);
+  EXPECT_EQ(
+      Http(port, "PUT", "/api/v1/agents/carol/presence", R"({"presence":"available"})", bob).status,
+      404);
   EXPECT_EQ(Http(port, "GET", "/api/v1/agents/carol", "", bob).status, 404);
   auto mine = Body(Http(port, "GET", "/api/v1/agents", "", bob));
   ASSERT_EQ(mine["agents"].size(), 1u);
@@ -162,8 +164,7 @@ TEST_F(ServerTest, RolesAndScopesOnTheRealRoutes) {
                  R"({"presence":"not-ready","reason":"break"})", alice)
                 .status,
             200);
-  EXPECT_EQ(Http(port, "PUT", "/api/v1/agents/carol/presence", R"({"presence":"available"})",
-                 alice)
+  EXPECT_EQ(Http(port, "PUT", "/api/v1/agents/carol/presence", R"({"presence":"available"})", alice)
                 .status,
             404);
   // QA reads contacts but changes no state.
@@ -249,8 +250,9 @@ TEST_F(ServerTest, ConfigApplyRefusesABadFileAndAppliesAGoodOneToTheRunningServe
   auto before = RunParley({"config", "export", "--data", DataDir()});
   ASSERT_EQ(before.exit_code, 0) << before.err;
 
-  auto bad = RunParley({"config", "apply", std::string(PARLEY_SOURCE_DIR) +
-                                               "/tests/data/server_bad.yaml", "--data", DataDir()});
+  auto bad =
+      RunParley({"config", "apply", std::string(PARLEY_SOURCE_DIR) + "/tests/data/server_bad.yaml",
+                 "--data", DataDir()});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_THAT(bad.err, HasSubstr("server_bad.yaml:4:49: unknown strategy 'fastest-first'"));
   EXPECT_EQ(RunParley({"config", "export", "--data", DataDir()}).out, before.out);

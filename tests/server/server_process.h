@@ -4,8 +4,6 @@
 // it with SIGTERM or kill it with SIGKILL. Waiting is always on an event (a line on the
 // server's stdout, a reply, process exit) with a bounded timeout, never a sleep.
 
-#include <utility>  // before Asio (platform-facts.md)
-
 #include <sys/types.h>
 
 #include <chrono>
@@ -13,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>  // before Asio (platform-facts.md)
 #include <vector>
 
 namespace parley::testing {
