@@ -6,8 +6,10 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <filesystem>
 #include <fstream>
@@ -1029,6 +1031,35 @@ TEST_F(ApiTest, OpenApiDescribesExactlyTheServedRoutes) {
     served.insert(r.method + " " + r.path);
   }
   EXPECT_EQ(documented, served);
+}
+
+TEST_F(ApiTest, TlsServesHttpsWithSecureCookies) {
+  HttpServerOptions options;
+  const std::string dir = std::string(PARLEY_SOURCE_DIR) + "/tests/data/tls/";
+  options.tls_cert_file = dir + "test_cert.pem";
+  options.tls_key_file = dir + "test_key.pem";
+  StartServer(options);
+  net::io_context ioc;
+  net::ssl::context ctx(net::ssl::context::tls_client);
+  ctx.set_verify_mode(net::ssl::verify_none);  // the test certificate is self-signed
+  beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
+  beast::get_lowest_layer(stream).connect(Endpoint());
+  stream.handshake(net::ssl::stream_base::client);
+  http::request<http::string_body> req{http::verb::post, "/api/v1/auth/login", 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.body() = R"({"login":"sup","password":"password of sup"})";
+  req.prepare_payload();
+  http::write(stream, req);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  EXPECT_EQ(res.result_int(), 200u) << res.body();
+  EXPECT_THAT(std::string(res[http::field::set_cookie]), HasSubstr("; Secure"));
+
+  HttpServerOptions half;
+  half.tls_cert_file = options.tls_cert_file;
+  HttpServer bad(half, center_, AuthParts{authenticator_, sessions_, tokens_, users_}, clock_);
+  EXPECT_EQ(bad.Start().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(RequestTest, Utf8Validation) {

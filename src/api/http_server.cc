@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -104,6 +105,7 @@ class Connection {
  public:
   virtual ~Connection() = default;
   virtual void Shutdown() = 0;  // thread-safe: posts to the connection's strand
+  virtual void Abort() = 0;     // closes the socket now (after the grace period)
 };
 
 struct ServerImpl;
@@ -253,6 +255,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
 
   void Run(Request req) {
     id_ = server_->Register(this->weak_from_this());
+    if (server_->stopping) return;  // Stop() began before we registered: drop the connection
     beast::get_lowest_layer(ws_).expires_never();
     websocket::stream_base::timeout t{};
     t.handshake_timeout = std::chrono::seconds(10);
@@ -269,6 +272,14 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   void Shutdown() override {
     net::post(ws_.get_executor(), [self = this->shared_from_this()] {
       self->Close(websocket::close_code::going_away, "server shutting down");
+    });
+  }
+
+  void Abort() override {
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] {
+      self->subscription_.reset();
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().close(ignored);
     });
   }
 
@@ -449,6 +460,8 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
 
   void Run() {
     id_ = server_->Register(this->weak_from_this());
+    // Registered after Stop() took its list of connections: it will not be told, so close.
+    if (server_->stopping) return;
     net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
       if constexpr (std::is_same_v<Stream, TlsStream>) {
         beast::get_lowest_layer(self->stream_).expires_after(self->server_->options.read_timeout);
@@ -457,6 +470,13 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
       } else {
         self->DoRead();
       }
+    });
+  }
+
+  void Abort() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->stream_).socket().close(ignored);
     });
   }
 
@@ -476,7 +496,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   }
 
   void DoRead() {
-    if (stop_) return DoClose();
+    if (stop_ || server_->stopping) return DoClose();
     parser_.emplace();
     parser_->body_limit(server_->options.max_body_bytes);
     parser_->header_limit(static_cast<uint32_t>(server_->options.max_header_bytes));
@@ -499,7 +519,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     reading_ = false;
     deadline_.cancel();
     const unsigned version = parser_->get().version() ? parser_->get().version() : 11;
-    if (timed_out_) {
+    if (timed_out_ && ec) {
       if (parser_->got_some()) {
         return SendEarly(version,
                          ApiError{408, "timeout",
@@ -509,7 +529,8 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
       }
       return DoClose();
     }
-    if (ec == http::error::end_of_stream || stop_) return DoClose();
+    // A request that arrived whole is still answered during Stop(); a cancelled read is not.
+    if (ec == http::error::end_of_stream || (ec && stop_)) return DoClose();
     if (ec == http::error::body_limit) {
       return SendEarly(version,
                        ApiError{413, "body_too_large",
@@ -687,10 +708,14 @@ void ServerImpl::OnAccept(beast::error_code ec, tcp::socket socket) {
 
 void ServerImpl::Stop() {
   if (!started || stopping.exchange(true)) return;
-  net::post(acceptor.get_executor(), [self = shared_from_this()] {
+  // Stop accepting first, and wait for it, so no connection slips in after the list below.
+  auto closed = std::make_shared<std::promise<void>>();
+  net::post(acceptor.get_executor(), [self = shared_from_this(), closed] {
     beast::error_code ignored;
     self->acceptor.close(ignored);
+    closed->set_value();
   });
+  closed->get_future().wait_for(std::chrono::seconds(2));
   std::vector<std::shared_ptr<Connection>> live;
   {
     std::lock_guard lock(conn_mu);
@@ -703,11 +728,23 @@ void ServerImpl::Stop() {
   {
     std::unique_lock lock(conn_mu);
     conn_cv.wait_for(lock, options.shutdown_grace, [this] { return connections.empty(); });
+    // Past the grace period: close what is left, so no socket outlives the server.
+    for (auto& [id, weak] : connections) {
+      if (auto c = weak.lock()) live.push_back(std::move(c));
+    }
+  }
+  for (auto& c : live) c->Abort();
+  live.clear();
+  {
+    std::unique_lock lock(conn_mu);
+    conn_cv.wait_for(lock, std::chrono::seconds(1), [this] { return connections.empty(); });
   }
   work.reset();
   ioc.stop();
   for (auto& t : threads) t.join();
   threads.clear();
+  beast::error_code ignored;
+  acceptor.close(ignored);  // in case the posted close never ran
   if (blocking) blocking->join();
 }
 
