@@ -18,8 +18,8 @@ struct ServeOptions {
   // Users without a password get this one on start (demo, tests); otherwise each gets a random
   // one, printed once.
   std::string initial_password;
-  bool weak_password_hashing = false;  // tests only: Argon2id at libsodium's minimum cost
-  bool metrics_open_on_loopback = true;
+  bool weak_password_hashing = false;     // tests only: Argon2id at libsodium's minimum cost
+  bool metrics_open_on_loopback = false;  // /metrics without a token for 127.0.0.0/8 and ::1
   int io_threads = 2;
   std::string ready_file;  // written with "http://ADDR:PORT\n" once serving (for scripts, tests)
 };

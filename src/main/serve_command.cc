@@ -21,6 +21,8 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "Password for users that have none yet (default: a random one each, printed)");
   cmd->add_flag("--weak-password-hashing", o->weak_password_hashing,
                 "Tests only: hash passwords at libsodium's minimum cost");
+  cmd->add_flag("--metrics-open-on-loopback", o->metrics_open_on_loopback,
+                "Serve /metrics without a token to clients on 127.0.0.0/8 and ::1");
   cmd->add_option("--io-threads", o->io_threads, "HTTP I/O threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));

@@ -125,7 +125,8 @@ TEST_F(ServerTest, LifeOfAContactFromCreationToWrapUp) {
   EXPECT_EQ(queue.value("answered", -1), 1);
   EXPECT_EQ(queue.value("waiting", -1), 0);
 
-  auto metrics = Http(port, "GET", "/metrics");
+  EXPECT_EQ(Http(port, "GET", "/metrics").status, 401);  // not open unless configured
+  auto metrics = Http(port, "GET", "/metrics", "", admin);
   EXPECT_EQ(metrics.status, 200);
   EXPECT_THAT(metrics.body, HasSubstr("parley_contacts_answered_total{queue=\"support\"} 1"));
   events_client.reset();  // a browser answers the server's close frame; this client cannot
