@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -23,10 +25,13 @@
 #include "auth/throttle.h"
 #include "auth/tokens.h"
 #include "auth/users.h"
+#include "base/random.h"
 #include "config/document.h"
 #include "engine/engine.h"
 #include "runtime/event_loop.h"
 #include "runtime/system_clock.h"
+#include "webhook/dispatcher.h"
+#include "webhook/http_client.h"
 
 namespace parley::app {
 
@@ -120,6 +125,29 @@ Result<std::pair<std::shared_ptr<const config::Config>, uint64_t>> LoadServerCon
   return std::make_pair(*parsed, *version);
 }
 
+// The configuration's webhooks with their secrets read from the environment; kInvalidArgument
+// naming the variable when one is not set.
+Result<std::vector<webhook::WebhookSubscription>> WebhookSubscriptions(
+    const config::Config& config) {
+  std::vector<webhook::WebhookSubscription> out;
+  for (const auto& def : config.webhooks) {
+    webhook::WebhookSubscription sub;
+    sub.name = def.name;
+    sub.url = def.url;
+    sub.events = def.events;
+    if (!def.secret_env.empty()) {
+      const char* secret = std::getenv(def.secret_env.c_str());
+      if (secret == nullptr || *secret == '\0') {
+        return InvalidArgument("webhook '" + def.name + "': environment variable " +
+                               def.secret_env + " (its secret_env) is not set");
+      }
+      sub.secret = secret;
+    }
+    out.push_back(std::move(sub));
+  }
+  return out;
+}
+
 // Removes what retention says is too old, and logs it.
 void PurgeExpired(ports::Store& store, const config::RetentionDef& retention, TimePoint now,
                   std::FILE* out) {
@@ -140,6 +168,14 @@ void PurgeExpired(ports::Store& store, const config::RetentionDef& retention, Ti
           static_cast<unsigned long long>(*removed), names[i],
           static_cast<long long>(
               std::chrono::duration_cast<std::chrono::hours>(classes[i].second).count() / 24));
+    }
+  }
+  // Delivered and dead webhook deliveries are kept as long as events.
+  if (retention.events > Duration::zero()) {
+    auto removed = store.PurgeDeliveries(now - retention.events);
+    if (removed.ok() && *removed > 0) {
+      std::fprintf(out, "retention: purged %llu finished webhook deliveries\n",
+                   static_cast<unsigned long long>(*removed));
     }
   }
   std::fflush(out);
@@ -232,6 +268,30 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     }
   }
 
+  // Outgoing webhooks: every published event is offered to the dispatcher, which writes matching
+  // deliveries to the outbox and sends them from its own thread.
+  auto subscriptions = WebhookSubscriptions(*config);
+  if (!subscriptions.ok()) {
+    std::fprintf(err, "not started: %s\n", subscriptions.status().message().c_str());
+    std::promise<void> stopped;
+    loop.Post([&] { engine.Shutdown([&] { stopped.set_value(); }); });
+    stopped.get_future().wait();
+    loop.Stop();
+    return 1;
+  }
+  webhook::BeastHttpPoster poster;
+  uint64_t seed = 0;
+  const std::string seed_bytes = auth::RandomBytes(sizeof seed);
+  std::memcpy(&seed, seed_bytes.data(), sizeof seed);
+  webhook::WebhookDispatcher dispatcher(std::move(*subscriptions), store, poster, clock,
+                                        Random(seed), webhook::DispatcherOptions{});
+  dispatcher.Start();
+  auto webhook_feed =
+      engine.Subscribe(ports::Caller{.user = "webhooks"}, 0,
+                       [&dispatcher](const std::vector<ports::PublishedEvent>& events) {
+                         for (const auto& e : events) dispatcher.Offer(e.json, e.type, e.seq);
+                       });
+
   // HTTP and WebSocket.
   api::HttpServerOptions http_options;
   http_options.address = listen->first;
@@ -290,9 +350,11 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
                        static_cast<unsigned long long>(current->version),
                        parsed.status().message().c_str());
         } else {
-          Status s = engine.Reconfigure(*parsed);
+          auto subs = WebhookSubscriptions(**parsed);
+          Status s = subs.ok() ? engine.Reconfigure(*parsed) : subs.status();
           if (s.ok()) {
             (void)users.SyncFromConfig((*parsed)->users, (*parsed)->routing, clock.Now());
+            dispatcher.SetSubscriptions(std::move(*subs));
             config = *parsed;
             std::fprintf(out, "configuration: now running version %llu\n",
                          static_cast<unsigned long long>(current->version));
@@ -324,7 +386,9 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   std::promise<void> stopped;
   loop.Post([&] { engine.Shutdown([&] { stopped.set_value(); }); });
   stopped.get_future().wait();
+  webhook_feed.reset();
   loop.Stop();
+  dispatcher.Stop();  // writes offered events to the outbox; they are sent after a restart
   std::fprintf(out, "stopped cleanly\n");
   std::fflush(out);
   return 0;

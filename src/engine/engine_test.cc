@@ -298,7 +298,7 @@ TEST(EngineTest, TaskContactLifeIsJournaledPublishedAndCounted) {
   EXPECT_EQ(offered["agent"], "alice");
   EXPECT_EQ(offered["team"], "blue");
   EXPECT_EQ(offered["queue"], "support");
-  EXPECT_EQ(offered["contact"], 1);
+  EXPECT_EQ(offered["contact"], "1");
   EXPECT_EQ(offered["channel"], "task");
   EXPECT_EQ(offered["time"], "2025-12-02T08:00:00.000000Z");
   EXPECT_EQ(nlohmann::json::parse(seen.events[0].json)["presence"], "available");

@@ -27,7 +27,7 @@ std::string RenderEventJson(const Event& e, ports::Sequence seq, const EventName
   j["type"] = std::string(EventTypeName(e.type));
   j["time"] = FormatIsoUtc(e.time);
   if (e.contact.valid()) {
-    j["contact"] = e.contact.value();
+    j["contact"] = std::to_string(e.contact.value());  // a string, as in the REST API
     j["channel"] = std::string(ChannelName(e.channel));
   }
   if (!names.agent.empty()) j["agent"] = names.agent;

@@ -3,7 +3,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -292,6 +296,54 @@ TEST_F(ServerTest, BackupOfARunningServerRestores) {
   auto c = Http(restored.port(), "GET", "/api/v1/contacts/" + id, "", admin);
   EXPECT_EQ(c.status, 200);
   EXPECT_EQ(Body(c).value("state", ""), "queued");
+}
+
+// HMAC-SHA256 of `body` under `key`, lower-case hex (what X-Parley-Signature carries).
+std::string HmacHex(const std::string& key, const std::string& body) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &len);
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[mac[i] >> 4];
+    out += kHex[mac[i] & 15];
+  }
+  return out;
+}
+
+TEST_F(ServerTest, WebhooksDeliverSignedEventsOfTheSubscribedTypes) {
+  HttpReceiver receiver;
+  const std::string config = tmp_.path() + "/with_webhook.yaml";
+  std::ofstream(config) << "include: " << kConfig << "\n"
+                        << "webhooks:\n  - {name: crm, url: \"http://127.0.0.1:" << receiver.port()
+                        << "/hook\", events: [contact.queued], secret_env: "
+                           "PARLEY_E2E_WEBHOOK_SECRET}\n";
+  ::setenv("PARLEY_E2E_WEBHOOK_SECRET", "s3cret-for-tests", 1);
+  ServerProcess server(DataDir(), {"--config", config});
+  ASSERT_TRUE(server.started()) << server.output();
+  const std::string admin = Login(server.port(), "admin");
+  const std::string id = NewTask(server.port(), admin, "hooked");
+  const auto got = receiver.WaitFor(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].target, "/hook");
+  const json body = json::parse(got[0].body, nullptr, false);
+  EXPECT_EQ(body.value("type", ""), "contact.queued");
+  EXPECT_EQ(body["event"].value("contact", ""), id);
+  EXPECT_EQ(got[0].headers.at("x-parley-signature"),
+            "sha256=" + HmacHex("s3cret-for-tests", got[0].body));
+}
+
+TEST_F(ServerTest, AWebhookWithoutItsSecretStopsTheStart) {
+  const std::string config = tmp_.path() + "/with_webhook.yaml";
+  std::ofstream(config) << "include: " << kConfig << "\n"
+                        << "webhooks: [{name: crm, url: \"http://127.0.0.1:9/\", "
+                           "secret_env: PARLEY_E2E_UNSET_SECRET}]\n";
+  ::unsetenv("PARLEY_E2E_UNSET_SECRET");
+  auto r = RunParley({"serve", "--http", "127.0.0.1:0", "--data", DataDir(), "--config", config});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("PARLEY_E2E_UNSET_SECRET"));
 }
 
 TEST_F(ServerTest, AnInvalidSeedConfigurationIsRefusedWithItsPosition) {

@@ -13,11 +13,14 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
+#include <thread>
 #include <utility>  // before Asio (platform-facts.md)
 
 namespace parley::testing {
@@ -232,6 +235,71 @@ std::string Login(int port, const std::string& login, const std::string& passwor
   auto it = r.headers.find("set-cookie");
   if (it == r.headers.end()) return "";
   return it->second.substr(0, it->second.find(';'));
+}
+
+struct HttpReceiver::Impl {
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<ReceivedRequest> received;
+  std::thread thread;
+
+  void Accept() {
+    acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (ec) return;
+      auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+      Serve(stream);
+      Accept();
+    });
+  }
+  void Serve(std::shared_ptr<beast::tcp_stream> stream) {
+    auto buffer = std::make_shared<beast::flat_buffer>();
+    auto req = std::make_shared<http::request<http::string_body>>();
+    http::async_read(
+        *stream, *buffer, *req, [this, stream, buffer, req](beast::error_code ec, size_t) {
+          if (ec) return;
+          ReceivedRequest r;
+          r.target = std::string(req->target());
+          r.body = req->body();
+          for (const auto& f : *req) {
+            std::string name(f.name_string());
+            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            r.headers[name] = std::string(f.value());
+          }
+          {
+            std::lock_guard lock(mu);
+            received.push_back(std::move(r));
+          }
+          cv.notify_all();
+          auto res = std::make_shared<http::response<http::string_body>>(http::status::ok, 11);
+          res->keep_alive(req->keep_alive());
+          res->prepare_payload();
+          http::async_write(
+              *stream, *res,
+              [this, stream, res, keep = req->keep_alive()](beast::error_code ec2, size_t) {
+                if (!ec2 && keep) Serve(stream);
+              });
+        });
+  }
+};
+
+HttpReceiver::HttpReceiver() : impl_(std::make_unique<Impl>()) {
+  impl_->Accept();
+  impl_->thread = std::thread([this] { impl_->ioc.run(); });
+}
+
+HttpReceiver::~HttpReceiver() {
+  impl_->ioc.stop();
+  impl_->thread.join();
+}
+
+int HttpReceiver::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+std::vector<ReceivedRequest> HttpReceiver::WaitFor(size_t n, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(impl_->mu);
+  impl_->cv.wait_for(lock, timeout, [&] { return impl_->received.size() >= n; });
+  return impl_->received;
 }
 
 struct EventsClient::Impl {

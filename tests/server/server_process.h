@@ -85,6 +85,27 @@ HttpResponse Http(int port, const std::string& method, const std::string& target
 // Logs in and returns the session cookie ("parley_session=..."), or "" on failure.
 std::string Login(int port, const std::string& login, const std::string& password = kTestPassword);
 
+// An HTTP receiver on 127.0.0.1 (a free port) that answers every request with 200 and keeps
+// what it got: the stand-in for an integration's webhook endpoint.
+struct ReceivedRequest {
+  std::string target;
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+};
+class HttpReceiver {
+ public:
+  HttpReceiver();
+  ~HttpReceiver();
+  int port() const;
+  // Waits until at least `n` requests arrived (or the timeout) and returns what arrived.
+  std::vector<ReceivedRequest> WaitFor(
+      size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // A WebSocket client on /api/v1/events.
 class EventsClient {
  public:
