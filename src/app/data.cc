@@ -1,9 +1,16 @@
 #include "app/data.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <optional>
+#include <tuple>
 #include <vector>
 
+#include "analytics/contact_export.h"
+#include "analytics/interval_report.h"
+#include "analytics/queue_log.h"
 #include "app/validate.h"
+#include "base/text.h"
 #include "config/document.h"
 #include "store/sqlite_store.h"
 
@@ -144,6 +151,80 @@ int RunBackup(const std::string& data_dir, const std::string& dest_dir, std::FIL
     return 1;
   }
   std::fprintf(out, "backed up %s to %s\n", source.c_str(), dest.c_str());
+  return 0;
+}
+
+int RunExport(const ExportOptions& options, std::FILE* out, std::FILE* err) {
+  if (options.what != "contacts" && options.what != "queue-log" && options.what != "intervals") {
+    std::fprintf(err, "export: unknown kind '%s'; expected contacts, queue-log or intervals\n",
+                 options.what.c_str());
+    return 1;
+  }
+  std::optional<TimePoint> from, to;
+  for (auto [text, slot, flag] :
+       {std::tuple{&options.from, &from, "--from"}, std::tuple{&options.to, &to, "--to"}}) {
+    if (text->empty()) continue;
+    *slot = ParseIsoDateTime(*text);
+    if (!*slot) {
+      std::fprintf(err, "export: %s '%s' is not an ISO 8601 time such as 2026-12-01T00:00:00Z\n",
+                   flag, text->c_str());
+      return 1;
+    }
+  }
+  auto store = OpenDataStore(options.data_dir, /*create=*/false);
+  if (!store.ok()) {
+    std::fprintf(err, "%s\n", store.status().message().c_str());
+    return 1;
+  }
+  auto current = (*store)->CurrentConfig();
+  if (!current.ok()) {
+    std::fprintf(err, "export: %s\n", current.status().message().c_str());
+    return 1;
+  }
+  auto config = ParseStoredConfig(*current);
+  if (!config.ok()) {
+    std::fprintf(err, "export: %s\n", config.status().message().c_str());
+    return 1;
+  }
+  // The journal in pages; events outside [from, to) are left out.
+  std::vector<Event> events;
+  ports::Sequence after = 0;
+  TimePoint last{};
+  while (true) {
+    auto page = (*store)->ReadAfter(after, 10000);
+    if (!page.ok()) {
+      std::fprintf(err, "export: reading the journal: %s\n", page.status().message().c_str());
+      return 1;
+    }
+    if (page->empty()) break;
+    for (auto& entry : *page) {
+      after = entry.seq;
+      if (from && entry.event.time < *from) continue;
+      if (to && entry.event.time >= *to) continue;
+      last = std::max(last, entry.event.time);
+      events.push_back(std::move(entry.event));
+    }
+  }
+  std::stable_sort(events.begin(), events.end(),
+                   [](const Event& a, const Event& b) { return a.time < b.time; });
+  const ExportNames names = ExportNamesFrom((*config)->routing);
+  if (options.what == "contacts") {
+    std::fputs(WriteContactCsv(ContactFacts(events), names).c_str(), out);
+  } else if (options.what == "queue-log") {
+    std::fputs(WriteQueueLog(QueueLogLines(events, names)).c_str(), out);
+  } else {
+    KpiOptions kpi;
+    kpi.interval = std::chrono::minutes(options.interval_minutes);
+    for (const auto& q : (*config)->routing.queues) {
+      kpi.queue_service_level_targets.push_back(q.service_level_threshold);
+    }
+    auto rows = QueueIntervalReport(events, kpi, to ? *to - Duration(1) : last);
+    if (!rows.ok()) {
+      std::fprintf(err, "export: %s\n", rows.status().message().c_str());
+      return 1;
+    }
+    std::fputs(WriteIntervalCsv(*rows, names).c_str(), out);
+  }
   return 0;
 }
 

@@ -46,4 +46,17 @@ int RunConfigExport(const std::string& data_dir, std::FILE* out = stdout, std::F
 int RunBackup(const std::string& data_dir, const std::string& dest_dir, std::FILE* out = stdout,
               std::FILE* err = stderr);
 
+// `parley export contacts|queue-log|intervals`: the journal of a data directory as a contact
+// record CSV (one row per contact and queue segment, every duration), an Asterisk-compatible
+// queue_log, or an interval report CSV (docs/metrics.md, "Exports"). Names come from the current
+// configuration. `from`/`to` (ISO 8601, "" = unbounded) select events by time.
+struct ExportOptions {
+  std::string data_dir = "data";
+  std::string what;  // contacts, queue-log, intervals
+  std::string from;
+  std::string to;
+  int interval_minutes = 30;  // intervals: 15, 30 or 60
+};
+int RunExport(const ExportOptions& options, std::FILE* out = stdout, std::FILE* err = stderr);
+
 }  // namespace parley::app

@@ -25,6 +25,22 @@ void AddConfigCommand(CLI::App& app, int* exit_code) {
   e->callback([exit_code, data] { *exit_code = app::RunConfigExport(*data); });
 }
 
+void AddExportCommand(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<app::ExportOptions>();
+  auto* cmd = app.add_subcommand(
+      "export", "Write the journal as contact records (CSV), an Asterisk queue_log, or intervals");
+  cmd->add_option("KIND", o->what, "contacts, queue-log or intervals")
+      ->required()
+      ->check(CLI::IsMember({"contacts", "queue-log", "intervals"}));
+  cmd->add_option("--data", o->data_dir, "Data directory")->capture_default_str();
+  cmd->add_option("--from", o->from, "First event time, ISO 8601 (default: the beginning)");
+  cmd->add_option("--to", o->to, "End of the period, ISO 8601, exclusive (default: now)");
+  cmd->add_option("--interval", o->interval_minutes, "Interval length in minutes (intervals)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({15, 30, 60}));
+  cmd->callback([exit_code, o] { *exit_code = app::RunExport(*o); });
+}
+
 void AddBackupCommand(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand(
       "backup", "Copy a data directory's database consistently, even while the server runs");

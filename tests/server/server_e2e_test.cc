@@ -136,6 +136,21 @@ TEST_F(ServerTest, LifeOfAContactFromCreationToWrapUp) {
   events_client.reset();  // a browser answers the server's close frame; this client cannot
   EXPECT_EQ(server->Terminate(), 0) << server->output();
   EXPECT_THAT(server->output(), HasSubstr("stopped cleanly"));
+
+  // The journal exports as contact records, an Asterisk queue_log and an interval report.
+  auto cdr = RunParley({"export", "contacts", "--data", DataDir()});
+  ASSERT_EQ(cdr.exit_code, 0) << cdr.err;
+  EXPECT_THAT(cdr.out, HasSubstr("support"));
+  EXPECT_THAT(cdr.out, HasSubstr("alice"));
+  auto qlog = RunParley({"export", "queue-log", "--data", DataDir()});
+  ASSERT_EQ(qlog.exit_code, 0) << qlog.err;
+  EXPECT_THAT(qlog.out, HasSubstr("|" + id + "|support|NONE|ENTERQUEUE|"));
+  EXPECT_THAT(qlog.out, HasSubstr("|" + id + "|support|alice|CONNECT|"));
+  auto intervals = RunParley({"export", "intervals", "--data", DataDir(), "--interval", "15"});
+  ASSERT_EQ(intervals.exit_code, 0) << intervals.err;
+  EXPECT_THAT(intervals.out, HasSubstr("support"));
+  EXPECT_EQ(
+      RunParley({"export", "intervals", "--data", DataDir(), "--from", "yesterday"}).exit_code, 1);
 }
 
 TEST_F(ServerTest, RolesAndScopesOnTheRealRoutes) {
