@@ -120,13 +120,16 @@ std::vector<Row> Rows(const sim::Scenario& s, const std::vector<sim::RunResult>&
 }
 
 void PrintTable(const std::vector<Row>& rows, int reps, std::ostream& out) {
-  std::string head = fmt::format("{:<22}", "");
+  // The first column fits the longest scope (a sweep's "queues.billing.strategy=round-robin").
+  size_t width = 22;
+  for (const Row& r : rows) width = std::max(width, r.scope.size());
+  std::string head = fmt::format("{:<{}}", "", width);
   for (int m = 0; m < sim::kMetricCount; ++m) {
     head += fmt::format(" {:>{}}", sim::InfoOf(static_cast<Metric>(m)).heading, reps > 1 ? 15 : 9);
   }
   out << head << "\n";
   for (const Row& r : rows) {
-    std::string line = fmt::format("{:<22}", r.scope.substr(0, 22));
+    std::string line = fmt::format("{:<{}}", r.scope, width);
     for (int m = 0; m < sim::kMetricCount; ++m) {
       const sim::Estimate e = r.Get(m);
       const auto metric = static_cast<Metric>(m);
@@ -302,7 +305,7 @@ int RunSimulate(const SimulateOptions& o, std::ostream& out, std::ostream& err) 
       std::vector<Row> rows;
       for (auto& [value, oc] : results) {
         auto r = Rows(oc.scenario, oc.runs, false);
-        r.front().scope = ov->path.substr(0, 12) + "=" + value;
+        r.front().scope = ov->path + "=" + value;
         rows.push_back(r.front());
       }
       PrintTable(rows, reps, out);
