@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "base/virtual_clock.h"
+#include "config/site_time.h"
 #include "traffic/arrivals.h"
 
 namespace parley::sim {
@@ -50,6 +51,10 @@ class Simulation final : public AcdObserver, public TimerTarget {
     AcdOptions ao;
     ao.seed = o_.seed;
     ao.explain_offers = o_.explain || NeedsExplanations();
+    // Days (fewest-contacts counts) follow the site's time zone, as in the server.
+    auto day_of = config::SiteDayFunction(s_.config->routing.settings.time_zone);
+    if (!day_of.ok()) return day_of.status();
+    ao.day_of = std::move(*day_of);
     acd_ = std::make_unique<Acd>(clock_, clock_, *this, ao);
     if (Status st = acd_->Configure(s_.config->routing); !st.ok()) return st;
     const RoutingConfig& rc = s_.config->routing;
