@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all deps build run demo test test-unit test-asan bench bench-quick fuzz format clean
+.PHONY: all deps build run demo test test-unit test-asan bench bench-quick bench-api fuzz format clean
 
 all: build
 
@@ -46,6 +46,11 @@ bench-quick: build
 	./$(BUILD)/bench/acd_bench --quick
 	./$(BUILD)/bench/sim_bench --quick
 	./$(BUILD)/bench/store_bench --quick
+
+# The HTTP API under load next to nginx (wrk; server and nginx on CPU 0, wrk on CPU 1). Not part
+# of `bench`: it needs two free cores for ~40 s. BENCH_API_FLAGS=--quick for 3 s per endpoint.
+bench-api: build
+	PARLEY_BIN=$(BUILD)/parley ./bench/api_bench $(BENCH_API_FLAGS)
 
 # Long fuzzing runs (not part of `make test`, which replays the corpora): FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60

@@ -13,6 +13,7 @@ packages=(
   libsqlite3-dev
   libabsl-dev
   libsodium-dev libssl-dev
+  wrk nginx-light python3
 )
 
 missing=()
