@@ -36,6 +36,20 @@ Result<ports::StorePtr> OpenDataStore(const std::string& data_dir, bool create) 
   return ports::StorePtr(std::move(*opened));
 }
 
+namespace {
+
+// The store of an existing data directory, or nullptr after saying why on `err`.
+ports::StorePtr OpenExistingStore(const std::string& data_dir, std::FILE* err) {
+  auto store = OpenDataStore(data_dir, /*create=*/false);
+  if (!store.ok()) {
+    std::fprintf(err, "%s\n", store.status().message().c_str());
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
+}  // namespace
+
 Result<std::shared_ptr<const config::Config>> ParseStoredConfig(const ports::ConfigDocument& doc) {
   std::vector<config::ConfigError> errors;
   auto parsed = config::ParseConfigText(
@@ -61,12 +75,9 @@ int RunConfigApply(const ApplyOptions& options, std::FILE* out, std::FILE* err) 
     for (const auto& e : errors) std::fprintf(err, "%s\n", e.ToString().c_str());
     return 1;
   }
-  auto store = OpenDataStore(options.data_dir, /*create=*/false);
-  if (!store.ok()) {
-    std::fprintf(err, "%s\n", store.status().message().c_str());
-    return 1;
-  }
-  auto current = (*store)->CurrentConfig();
+  auto store = OpenExistingStore(options.data_dir, err);
+  if (!store) return 1;
+  auto current = store->CurrentConfig();
   uint64_t expected = 0;
   std::string before;
   if (current.ok()) {
@@ -98,7 +109,7 @@ int RunConfigApply(const ApplyOptions& options, std::FILE* out, std::FILE* err) 
   doc.applied_at = FromMicros(std::chrono::duration_cast<std::chrono::microseconds>(
                                   std::chrono::system_clock::now().time_since_epoch())
                                   .count());
-  auto version = (*store)->PutConfig(doc, expected);
+  auto version = store->PutConfig(doc, expected);
   if (!version.ok()) {
     std::fprintf(err, "not applied: %s\n", version.status().message().c_str());
     return 1;
@@ -109,12 +120,9 @@ int RunConfigApply(const ApplyOptions& options, std::FILE* out, std::FILE* err) 
 }
 
 int RunConfigExport(const std::string& data_dir, std::FILE* out, std::FILE* err) {
-  auto store = OpenDataStore(data_dir, /*create=*/false);
-  if (!store.ok()) {
-    std::fprintf(err, "%s\n", store.status().message().c_str());
-    return 1;
-  }
-  auto current = (*store)->CurrentConfig();
+  auto store = OpenExistingStore(data_dir, err);
+  if (!store) return 1;
+  auto current = store->CurrentConfig();
   if (!current.ok()) {
     std::fprintf(err, "%s\n",
                  current.status().code() == StatusCode::kNotFound
@@ -171,12 +179,9 @@ int RunExport(const ExportOptions& options, std::FILE* out, std::FILE* err) {
       return 1;
     }
   }
-  auto store = OpenDataStore(options.data_dir, /*create=*/false);
-  if (!store.ok()) {
-    std::fprintf(err, "%s\n", store.status().message().c_str());
-    return 1;
-  }
-  auto current = (*store)->CurrentConfig();
+  auto store = OpenExistingStore(options.data_dir, err);
+  if (!store) return 1;
+  auto current = store->CurrentConfig();
   if (!current.ok()) {
     std::fprintf(err, "export: %s\n", current.status().message().c_str());
     return 1;
@@ -191,7 +196,7 @@ int RunExport(const ExportOptions& options, std::FILE* out, std::FILE* err) {
   ports::Sequence after = 0;
   TimePoint last{};
   while (true) {
-    auto page = (*store)->ReadAfter(after, 10000);
+    auto page = store->ReadAfter(after, 10000);
     if (!page.ok()) {
       std::fprintf(err, "export: reading the journal: %s\n", page.status().message().c_str());
       return 1;
