@@ -150,6 +150,65 @@ class FakeCenter : public ports::ContactCenter {
     Record("ExplainContact", who, std::to_string(id.value()));
     r(std::string("contact " + std::to_string(id.value()) + " waits: no agent free"));
   }
+  // Customers: 7 exists (identity voice:+15550007, one note); 404 does not.
+  static ports::Customer Customer7() {
+    ports::Customer c;
+    c.id = ports::CustomerId(7);
+    c.name = "Ann Lee";
+    c.identities = {{Channel::kVoice, "+15550007"}};
+    c.fields_json = R"({"tier":"gold"})";
+    c.tags = {"vip"};
+    c.created = c.updated = kT0;
+    return c;
+  }
+  void SearchCustomers(const ports::Caller& who, std::string prefix, size_t limit,
+                       ports::Reply<std::vector<ports::Customer>> r) override {
+    Record("SearchCustomers", who, prefix + ":" + std::to_string(limit));
+    r(std::vector<ports::Customer>{Customer7()});
+  }
+  void GetCustomer(const ports::Caller& who, ports::CustomerId id,
+                   ports::Reply<ports::CustomerView> r) override {
+    Record("GetCustomer", who, std::to_string(id.value()));
+    if (id.value() != 7) return r(NotFound("no customer " + std::to_string(id.value())));
+    r(ports::CustomerView{Customer7(), {ports::CustomerNote{1, id, kT0, "sup", "called twice"}}});
+  }
+  void CreateCustomer(const ports::Caller& who, ports::Customer c,
+                      ports::Reply<ports::CustomerView> r) override {
+    Record("CreateCustomer", who, c.name + ":" + std::to_string(c.identities.size()));
+    if (c.name.empty()) return r(InvalidArgument("a customer needs a name"));
+    c.id = ports::CustomerId(8);
+    r(ports::CustomerView{c, {}});
+  }
+  void UpdateCustomer(const ports::Caller& who, ports::Customer c,
+                      ports::Reply<ports::CustomerView> r) override {
+    Record("UpdateCustomer", who, std::to_string(c.id.value()) + ":" + c.name);
+    if (c.id.value() != 7) return r(NotFound("no customer"));
+    r(ports::CustomerView{c, {}});
+  }
+  void AddCustomerNote(const ports::Caller& who, ports::CustomerId id, std::string text,
+                       ports::Reply<ports::CustomerNote> r) override {
+    Record("AddCustomerNote", who, std::to_string(id.value()) + ":" + text);
+    if (id.value() != 7) return r(NotFound("no customer"));
+    r(ports::CustomerNote{2, id, kT0, who.user, text});
+  }
+  void CustomerTimeline(const ports::Caller& who, ports::CustomerId id, size_t limit,
+                        ports::Reply<std::vector<ports::ContactRecord>> r) override {
+    Record("CustomerTimeline", who, std::to_string(id.value()) + ":" + std::to_string(limit));
+    if (id.value() != 7) return r(NotFound("no customer"));
+    r(std::vector<ports::ContactRecord>{Contact(42).record});
+  }
+  void ExportCustomer(const ports::Caller& who, ports::CustomerId id,
+                      ports::Reply<ports::CustomerExport> r) override {
+    Record("ExportCustomer", who, std::to_string(id.value()));
+    if (id.value() != 7) return r(NotFound("no customer"));
+    r(ports::CustomerExport{Customer7(), {}, {Contact(42).record}});
+  }
+  void EraseCustomer(const ports::Caller& who, ports::CustomerId id,
+                     ports::Reply<ports::CustomerId> r) override {
+    Record("EraseCustomer", who, std::to_string(id.value()));
+    if (id.value() != 7) return r(NotFound("no customer"));
+    r(id);
+  }
   void GetMetrics(ports::Reply<ports::MetricsSnapshot> r) override {
     ports::MetricsSnapshot m;
     ports::MetricsSnapshot::Queue q;
@@ -322,7 +381,7 @@ class ApiTest : public ::testing::Test {
     options.port = 0;
     options.io_threads = 2;
     server_ = std::make_unique<HttpServer>(
-        options, center_, AuthParts{authenticator_, sessions_, tokens_, users_}, clock_);
+        options, center_, AuthParts{authenticator_, sessions_, tokens_, users_, &audit_}, clock_);
     const Status s = server_->Start();
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
@@ -508,6 +567,10 @@ std::string BodyFor(const auth::RouteSpec& r, Role role) {
   if (r.path.ends_with("/tokens")) return Json{{"scope", RoleName(role)}}.dump();
   if (r.path.ends_with("/contacts")) return R"({"queue":"sales"})";
   if (r.path.ends_with("/transfer")) return R"({"queue":"support"})";
+  if (r.path.ends_with("/customers") || r.path.ends_with("/customers/{id}")) {
+    return R"({"name":"Zed"})";
+  }
+  if (r.path.ends_with("/notes")) return R"({"text":"hello"})";
   if (r.path.ends_with("/wrap-up")) return R"({"disposition":"done"})";
   if (r.path.ends_with("/accept") || r.path.ends_with("/reject")) return R"({"agent":"a1"})";
   return "";
@@ -621,6 +684,65 @@ TEST_F(ApiTest, ContactLifecycleRoutesReachThePort) {
   EXPECT_EQ(presence.status, 200);
   EXPECT_EQ(presence.json()["presence"], "not-ready");
   EXPECT_EQ(center_.Last("SetPresence")->arg, "a1:not-ready:lunch");
+}
+
+TEST_F(ApiTest, CustomerRoutesReachThePortAndAuditReadsExportsAndErasure) {
+  StartServer();
+  const std::string sup = Login("sup");
+  Answer found = As(sup, http::verb::get, "/api/v1/customers?q=Ann&limit=5");
+  ASSERT_EQ(found.status, 200) << found.body;
+  EXPECT_EQ(found.json()["customers"][0]["id"], "7");
+  EXPECT_EQ(found.json()["customers"][0]["identities"][0]["address"], "+15550007");
+  EXPECT_EQ(center_.Last("SearchCustomers")->arg, "Ann:5");
+
+  Answer got = As(sup, http::verb::get, "/api/v1/customers/7");
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.json()["name"], "Ann Lee");
+  EXPECT_EQ(got.json()["fields"]["tier"], "gold");
+  EXPECT_EQ(got.json()["tags"][0], "vip");
+  EXPECT_EQ(got.json()["notes"][0]["text"], "called twice");
+  EXPECT_EQ(As(sup, http::verb::get, "/api/v1/customers/404").status, 404);
+  EXPECT_EQ(As(sup, http::verb::get, "/api/v1/customers/x7").status, 400);
+
+  Answer created = As(sup, http::verb::post, "/api/v1/customers",
+                      R"({"name":"Bo","identities":[{"channel":"email","address":"bo@x.org"}],
+                          "fields":{"vip":true},"tags":["new"]})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.json()["id"], "8");
+  EXPECT_EQ(center_.Last("CreateCustomer")->arg, "Bo:1");
+  EXPECT_EQ(As(sup, http::verb::post, "/api/v1/customers", R"({"fields":[]})").status, 400);
+  Answer updated = As(sup, http::verb::put, "/api/v1/customers/7", R"({"name":"Ann B. Lee"})");
+  EXPECT_EQ(updated.status, 200) << updated.body;
+  EXPECT_EQ(center_.Last("UpdateCustomer")->arg, "7:Ann B. Lee");
+  Answer note = As(sup, http::verb::post, "/api/v1/customers/7/notes", R"({"text":"prefers sms"})");
+  EXPECT_EQ(note.status, 201) << note.body;
+  EXPECT_EQ(note.json()["author"], "sup");
+  Answer timeline = As(sup, http::verb::get, "/api/v1/customers/7/timeline");
+  ASSERT_EQ(timeline.status, 200) << timeline.body;
+  EXPECT_EQ(timeline.json()["contacts"][0]["id"], "42");
+
+  const std::string admin = Login("admin");
+  Answer exported = As(admin, http::verb::get, "/api/v1/customers/7/export");
+  ASSERT_EQ(exported.status, 200) << exported.body;
+  EXPECT_EQ(exported.json()["customer"]["name"], "Ann Lee");
+  EXPECT_EQ(exported.json()["contacts"][0]["id"], "42");
+  EXPECT_EQ(As(admin, http::verb::delete_, "/api/v1/customers/7").status, 204);
+  EXPECT_EQ(As(admin, http::verb::delete_, "/api/v1/customers/404").status, 404);
+
+  // Who read, exported or erased customer data, in order.
+  std::vector<std::string> trail;
+  for (const auto& e : audit_.Query({})) {
+    if (e.action.starts_with("customer.")) {
+      trail.push_back(e.actor + " " + e.action + " " + e.target + " " +
+                      std::string(auth::AuditOutcomeName(e.outcome)));
+    }
+  }
+  EXPECT_EQ(trail,
+            (std::vector<std::string>{
+                "sup customer.search q=Ann ok", "sup customer.read customer:7 ok",
+                "sup customer.read customer:404 denied", "sup customer.read customer:7/timeline ok",
+                "admin customer.export customer:7 ok", "admin customer.erase customer:7 ok",
+                "admin customer.erase customer:404 denied"}));
 }
 
 TEST_F(ApiTest, PortStatusesMapToHttp) {
@@ -1058,7 +1180,8 @@ TEST_F(ApiTest, TlsServesHttpsWithSecureCookies) {
 
   HttpServerOptions half;
   half.tls_cert_file = options.tls_cert_file;
-  HttpServer bad(half, center_, AuthParts{authenticator_, sessions_, tokens_, users_}, clock_);
+  HttpServer bad(half, center_, AuthParts{authenticator_, sessions_, tokens_, users_, &audit_},
+                 clock_);
   EXPECT_EQ(bad.Start().code(), StatusCode::kInvalidArgument);
 }
 

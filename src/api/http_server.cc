@@ -11,6 +11,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <charconv>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -189,6 +190,17 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   void TransferContact(const std::shared_ptr<Exchange>& x);
   void CancelContact(const std::shared_ptr<Exchange>& x);
   void ExplainContact(const std::shared_ptr<Exchange>& x);
+  void SearchCustomers(const std::shared_ptr<Exchange>& x);
+  void CreateCustomer(const std::shared_ptr<Exchange>& x);
+  void GetCustomer(const std::shared_ptr<Exchange>& x);
+  void UpdateCustomer(const std::shared_ptr<Exchange>& x);
+  void EraseCustomer(const std::shared_ptr<Exchange>& x);
+  void AddCustomerNote(const std::shared_ptr<Exchange>& x);
+  void CustomerTimeline(const std::shared_ptr<Exchange>& x);
+  void ExportCustomer(const std::shared_ptr<Exchange>& x);
+  bool CustomerIdParam(const std::shared_ptr<Exchange>& x, ports::CustomerId& id);
+  // Records who read, exported or erased customer data (AuthParts::audit), ok or failed.
+  void AuditCustomer(const Exchange& x, std::string action, std::string target, const Status& s);
   void Events(const std::shared_ptr<Exchange>& x);
   void StaticFile(const std::shared_ptr<Exchange>& x);
   bool ContactIdParam(const std::shared_ptr<Exchange>& x, size_t i, ContactId& id);
@@ -789,6 +801,14 @@ Status ServerImpl::DeclareRoutes() {
            &ServerImpl::TransferContact),
       perm("POST", v1 + "/contacts/{id}/cancel", P::kContactsHandle, &ServerImpl::CancelContact),
       perm("GET", v1 + "/contacts/{id}/explanation", P::kContactsRead, &ServerImpl::ExplainContact),
+      perm("GET", v1 + "/customers", P::kContactsRead, &ServerImpl::SearchCustomers),
+      perm("POST", v1 + "/customers", P::kContactsHandle, &ServerImpl::CreateCustomer),
+      perm("GET", v1 + "/customers/{id}", P::kContactsRead, &ServerImpl::GetCustomer),
+      perm("PUT", v1 + "/customers/{id}", P::kContactsHandle, &ServerImpl::UpdateCustomer),
+      perm("DELETE", v1 + "/customers/{id}", P::kContactsExport, &ServerImpl::EraseCustomer),
+      perm("POST", v1 + "/customers/{id}/notes", P::kContactsHandle, &ServerImpl::AddCustomerNote),
+      perm("GET", v1 + "/customers/{id}/timeline", P::kContactsRead, &ServerImpl::CustomerTimeline),
+      perm("GET", v1 + "/customers/{id}/export", P::kContactsExport, &ServerImpl::ExportCustomer),
       perm("GET", v1 + "/events", P::kAgentRead, &ServerImpl::Events),
       // Last: the web UI's files answer any other GET.
       open("GET", "/*", &ServerImpl::StaticFile),
@@ -1241,6 +1261,162 @@ void ServerImpl::GetContact(const std::shared_ptr<Exchange>& x) {
   center.GetContact(x->caller, id, Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
                       x->server->Reply(*x, http::status::ok, ContactJson(c));
                     }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Customers
+
+bool ServerImpl::CustomerIdParam(const std::shared_ptr<Exchange>& x, ports::CustomerId& id) {
+  if (auto e = ParseCustomerId(x->params[0], id)) {
+    Fail(*x, *e);
+    return false;
+  }
+  return true;
+}
+
+void ServerImpl::AuditCustomer(const Exchange& x, std::string action, std::string target,
+                               const Status& s) {
+  if (!auth.audit) return;
+  const ports::AuditOutcome outcome =
+      s.ok() ? ports::AuditOutcome::kOk
+      : s.code() == StatusCode::kNotFound || s.code() == StatusCode::kPermissionDenied
+          ? ports::AuditOutcome::kDenied
+          : ports::AuditOutcome::kFailed;
+  auth.audit->Append(clock.Now(), x.principal ? x.principal->login : x.caller.user,
+                     std::move(action), std::move(target), outcome, s.ok() ? "" : s.message());
+}
+
+// Like Then, and audits the outcome first (success or refusal).
+template <class T, class F>
+ports::Reply<T> AuditedThen(ServerImpl& server, const std::shared_ptr<Exchange>& x,
+                            std::string action, std::string target, F f) {
+  ports::Reply<T> then = server.Then<T>(x, std::move(f));
+  return [x, action = std::move(action), target = std::move(target),
+          then = std::move(then)](Result<T> r) mutable {
+    x->server->AuditCustomer(*x, action, target, r.status());
+    then(std::move(r));
+  };
+}
+
+void ServerImpl::SearchCustomers(const std::shared_ptr<Exchange>& x) {
+  std::map<std::string, std::string> query;
+  if (auto e = QueryOnly(x->query, {"q", "limit"}, query)) return Fail(*x, *e);
+  size_t limit = 50;
+  if (auto it = query.find("limit"); it != query.end()) {
+    int64_t v = 0;
+    auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+    if (ec != std::errc() || p != it->second.data() + it->second.size() || v < 1 || v > 1000) {
+      return Fail(
+          *x, {400, "bad_query", "limit must be a number from 1 to 1000", BadRequest::kBadQuery});
+    }
+    limit = static_cast<size_t>(v);
+  }
+  const std::string prefix = query.contains("q") ? query["q"] : "";
+  center.SearchCustomers(
+      x->caller, prefix, limit,
+      AuditedThen<std::vector<ports::Customer>>(
+          *this, x, "customer.search", "q=" + prefix, [x](std::vector<ports::Customer> found) {
+            Json list = Json::array();
+            for (const auto& c : found) list.push_back(CustomerJson(c));
+            x->server->Reply(*x, http::status::ok, {{"customers", std::move(list)}});
+          }));
+}
+
+namespace {
+Json CustomerViewJson(const ports::CustomerView& v) {
+  Json j = CustomerJson(v.customer);
+  Json notes = Json::array();
+  for (const auto& n : v.notes) notes.push_back(CustomerNoteJson(n));
+  j["notes"] = std::move(notes);
+  return j;
+}
+std::string CustomerTarget(ports::CustomerId id) {
+  return "customer:" + std::to_string(id.value());
+}
+}  // namespace
+
+void ServerImpl::CreateCustomer(const std::shared_ptr<Exchange>& x) {
+  ports::Customer customer;
+  if (auto e = ReadCustomer(x->body, customer)) return Fail(*x, *e);
+  center.CreateCustomer(x->caller, std::move(customer),
+                        Then<ports::CustomerView>(x, [x](ports::CustomerView v) {
+                          x->server->Reply(*x, http::status::created, CustomerViewJson(v));
+                        }));
+}
+
+void ServerImpl::GetCustomer(const std::shared_ptr<Exchange>& x) {
+  ports::CustomerId id;
+  if (!CustomerIdParam(x, id)) return;
+  center.GetCustomer(x->caller, id,
+                     AuditedThen<ports::CustomerView>(
+                         *this, x, "customer.read", CustomerTarget(id), [x](ports::CustomerView v) {
+                           x->server->Reply(*x, http::status::ok, CustomerViewJson(v));
+                         }));
+}
+
+void ServerImpl::UpdateCustomer(const std::shared_ptr<Exchange>& x) {
+  ports::CustomerId id;
+  if (!CustomerIdParam(x, id)) return;
+  ports::Customer customer;
+  if (auto e = ReadCustomer(x->body, customer)) return Fail(*x, *e);
+  customer.id = id;
+  center.UpdateCustomer(x->caller, std::move(customer),
+                        Then<ports::CustomerView>(x, [x](ports::CustomerView v) {
+                          x->server->Reply(*x, http::status::ok, CustomerViewJson(v));
+                        }));
+}
+
+void ServerImpl::EraseCustomer(const std::shared_ptr<Exchange>& x) {
+  ports::CustomerId id;
+  if (!CustomerIdParam(x, id)) return;
+  center.EraseCustomer(x->caller, id,
+                       AuditedThen<ports::CustomerId>(
+                           *this, x, "customer.erase", CustomerTarget(id), [x](ports::CustomerId) {
+                             x->server->Reply(*x, http::status::no_content, nullptr);
+                           }));
+}
+
+void ServerImpl::AddCustomerNote(const std::shared_ptr<Exchange>& x) {
+  ports::CustomerId id;
+  if (!CustomerIdParam(x, id)) return;
+  std::string text;
+  if (auto e = ReadCustomerNote(x->body, text)) return Fail(*x, *e);
+  center.AddCustomerNote(x->caller, id, std::move(text),
+                         Then<ports::CustomerNote>(x, [x](ports::CustomerNote n) {
+                           x->server->Reply(*x, http::status::created, CustomerNoteJson(n));
+                         }));
+}
+
+void ServerImpl::CustomerTimeline(const std::shared_ptr<Exchange>& x) {
+  ports::CustomerId id;
+  if (!CustomerIdParam(x, id)) return;
+  center.CustomerTimeline(
+      x->caller, id, 200,
+      AuditedThen<std::vector<ports::ContactRecord>>(
+          *this, x, "customer.read", CustomerTarget(id) + "/timeline",
+          [x](std::vector<ports::ContactRecord> contacts) {
+            Json list = Json::array();
+            for (const auto& c : contacts) list.push_back(ContactRecordJson(c));
+            x->server->Reply(*x, http::status::ok, {{"contacts", std::move(list)}});
+          }));
+}
+
+void ServerImpl::ExportCustomer(const std::shared_ptr<Exchange>& x) {
+  ports::CustomerId id;
+  if (!CustomerIdParam(x, id)) return;
+  center.ExportCustomer(
+      x->caller, id,
+      AuditedThen<ports::CustomerExport>(
+          *this, x, "customer.export", CustomerTarget(id), [x](ports::CustomerExport data) {
+            Json notes = Json::array();
+            for (const auto& n : data.notes) notes.push_back(CustomerNoteJson(n));
+            Json contacts = Json::array();
+            for (const auto& c : data.contacts) contacts.push_back(ContactRecordJson(c));
+            x->server->Reply(*x, http::status::ok,
+                             {{"customer", CustomerJson(data.customer)},
+                              {"notes", std::move(notes)},
+                              {"contacts", std::move(contacts)}});
+          }));
 }
 
 void ServerImpl::AnswerOffer(const std::shared_ptr<Exchange>& x, bool accept) {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "auth/audit.h"
 #include "auth/authenticator.h"
 #include "auth/routes.h"
 #include "auth/sessions.h"
@@ -62,6 +63,8 @@ struct AuthParts {
   auth::SessionStore& sessions;
   auth::TokenStore& tokens;
   auth::UserDirectory& users;
+  // Where reads, exports and erasures of customer data are recorded; null: not recorded.
+  auth::AuditLog* audit = nullptr;
 };
 
 struct ServerImpl;

@@ -432,6 +432,59 @@ std::optional<ApiError> ReadNewContact(const Json& body, ports::NewContact& out)
   return r.Finish();
 }
 
+std::optional<ApiError> ReadCustomer(const Json& body, ports::Customer& out) {
+  FieldReader r(body, "body");
+  r.String("name", out.name, true, 256);
+  if (r.ok() && out.name.empty()) r.Fail(Bad(BadRequest::kBadValue, "body.name must not be empty"));
+  if (const Json* identities = r.Raw("identities", false)) {
+    if (!identities->is_array() || identities->size() > 64) {
+      r.Fail(Bad(BadRequest::kWrongType, "body.identities must be an array of at most 64"));
+    } else {
+      for (size_t i = 0; i < identities->size() && r.ok(); ++i) {
+        FieldReader f((*identities)[i], "body.identities[" + std::to_string(i) + "]");
+        ports::CustomerIdentity id;
+        ReadChannel(f, "channel", id.channel, true);
+        f.String("address", id.address, true, 256);
+        if (auto e = f.Finish()) {
+          r.Fail(std::move(*e));
+        } else {
+          out.identities.push_back(std::move(id));
+        }
+      }
+    }
+  }
+  if (const Json* fields = r.Raw("fields", false)) {
+    if (!fields->is_object()) {
+      r.Fail(Bad(BadRequest::kWrongType,
+                 "body.fields must be an object, got " + std::string(JsonTypeName(*fields))));
+    } else {
+      out.fields_json = fields->dump();
+    }
+  }
+  if (const Json* tags = r.Raw("tags", false)) {
+    if (!tags->is_array() || tags->size() > 64) {
+      r.Fail(Bad(BadRequest::kWrongType, "body.tags must be an array of at most 64 strings"));
+    } else {
+      for (const Json& t : *tags) {
+        if (!t.is_string() || t.get_ref<const std::string&>().empty() ||
+            t.get_ref<const std::string&>().size() > 64) {
+          r.Fail(Bad(BadRequest::kBadValue, "body.tags: each tag is a string of 1-64 bytes"));
+          break;
+        }
+        out.tags.push_back(t.get<std::string>());
+      }
+    }
+  }
+  return r.Finish();
+}
+
+std::optional<ApiError> ReadCustomerNote(const Json& body, std::string& text) {
+  FieldReader r(body, "body");
+  r.String("text", text, true, 16384);
+  if (r.ok() && text.empty()) r.Fail(Bad(BadRequest::kBadValue, "body.text must not be empty"));
+  return r.Finish();
+}
+
 std::optional<ApiError> ReadWrapUp(const Json& body, ports::WrapUp& out) {
   FieldReader r(body, "body");
   r.String("disposition", out.disposition, false, 128);
@@ -514,6 +567,18 @@ std::optional<ApiError> ParseContactId(std::string_view segment, ContactId& out)
                                        "18446744073709551615)");
   }
   out = ContactId(v);
+  return std::nullopt;
+}
+
+std::optional<ApiError> ParseCustomerId(std::string_view segment, ports::CustomerId& out) {
+  ContactId as_number;
+  if (ParseContactId(segment, as_number)) {
+    const std::string shown = IsValidUtf8(segment) ? std::string(segment.substr(0, 64)) : "?";
+    return Bad(BadRequest::kBadId, "customer id '" + shown +
+                                       "' is not a customer id (a decimal number from 1 to "
+                                       "18446744073709551615)");
+  }
+  out = ports::CustomerId(as_number.value());
   return std::nullopt;
 }
 

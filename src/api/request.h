@@ -115,6 +115,10 @@ std::optional<Presence> ParsePresence(std::string_view name);  // "available", .
 
 std::optional<ApiError> ReadNewContact(const Json& body, ports::NewContact& out);
 std::optional<ApiError> ReadWrapUp(const Json& body, ports::WrapUp& out);
+// {"name", "identities": [{"channel","address"}], "fields": {}, "tags": []}: name required.
+std::optional<ApiError> ReadCustomer(const Json& body, ports::Customer& out);
+// {"text"}: required, at most 16384 bytes.
+std::optional<ApiError> ReadCustomerNote(const Json& body, std::string& text);
 // {"queue": "..."}
 std::optional<ApiError> ReadTransfer(const Json& body, std::string& queue);
 // {"agent": "..."} optional (accept, reject); an empty body is allowed.
@@ -135,6 +139,7 @@ std::optional<ApiError> ReadTokenIssue(const Json& body, TokenBody& out);
 std::optional<std::string> PercentDecode(std::string_view s, bool plus_is_space = false);
 // A contact id: decimal, 1 .. 2^64-1, no sign, no leading zero.
 std::optional<ApiError> ParseContactId(std::string_view segment, ContactId& out);
+std::optional<ApiError> ParseCustomerId(std::string_view segment, ports::CustomerId& out);
 // A name from the path (agent, queue, token prefix): percent-decoded, valid UTF-8, 1-128
 // characters, no control characters.
 std::optional<ApiError> ParseName(std::string_view segment, std::string_view what,

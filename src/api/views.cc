@@ -127,6 +127,37 @@ Json ContactJson(const ports::ContactSnapshot& c) {
           {"offered_to", c.offered_to}};
 }
 
+Json CustomerJson(const ports::Customer& c) {
+  Json identities = Json::array();
+  for (const auto& i : c.identities) {
+    identities.push_back({{"channel", ChannelName(i.channel)}, {"address", i.address}});
+  }
+  Json fields = Json::parse(c.fields_json, nullptr, false);
+  if (fields.is_discarded() || !fields.is_object()) fields = Json::object();
+  return {
+      {"id", std::to_string(c.id.value())}, {"name", c.name}, {"identities", std::move(identities)},
+      {"fields", std::move(fields)},        {"tags", c.tags}, {"created", TimeJson(c.created)},
+      {"updated", TimeJson(c.updated)}};
+}
+
+Json CustomerNoteJson(const ports::CustomerNote& n) {
+  return {{"id", std::to_string(n.id)},
+          {"customer", std::to_string(n.customer.value())},
+          {"at", TimeJson(n.at)},
+          {"author", n.author},
+          {"text", n.text}};
+}
+
+Json ContactRecordJson(const ports::ContactRecord& r) {
+  ports::ContactSnapshot s;
+  s.record = r;
+  Json j = ContactJson(s);
+  j.erase("disposition");
+  j.erase("notes");
+  j.erase("offered_to");
+  return j;
+}
+
 Json UserJson(const auth::UserView& u) {
   Json roles = Json::array();
   for (Role r : u.roles) roles.push_back(RoleName(r));

@@ -21,6 +21,11 @@ nlohmann::json AgentJson(const ports::AgentSnapshot& a);
 nlohmann::json QueueJson(const ports::QueueSnapshot& q);
 nlohmann::json ContactJson(const ports::ContactSnapshot& c);
 nlohmann::json UserJson(const auth::UserView& u);
+// {"id","name","identities":[{"channel","address"}],"fields":{},"tags":[],"created","updated"}
+nlohmann::json CustomerJson(const ports::Customer& c);
+nlohmann::json CustomerNoteJson(const ports::CustomerNote& n);
+// A contact record as in ContactJson (no disposition, notes or offers: the store keeps none).
+nlohmann::json ContactRecordJson(const ports::ContactRecord& r);
 nlohmann::json TokenJson(const auth::TokenView& t);
 
 // The counters the HTTP layer keeps, rendered beside the contact center's metrics.

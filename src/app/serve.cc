@@ -253,8 +253,13 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
 
   // The core loop.
   runtime::EventLoop loop(clock);
+  // Blocking customer store calls (attaching contacts, the CRM routes) run here, off the loop.
+  runtime::EventLoop customer_worker(clock);
   engine::EngineOptions engine_options;
   engine_options.config_version = config_version;
+  engine_options.customer_worker = [&customer_worker](std::function<void()> work) {
+    customer_worker.Post(std::move(work));
+  };
   engine::Engine engine(
       clock, loop, [&loop](std::function<void()> work) { loop.Post(std::move(work)); }, store,
       config, engine_options);
@@ -301,8 +306,8 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   http_options.tls_cert_file = options.tls_cert;
   http_options.tls_key_file = options.tls_key;
   http_options.metrics_open_on_loopback = options.metrics_open_on_loopback;
-  api::HttpServer http(http_options, engine, api::AuthParts{authenticator, sessions, tokens, users},
-                       clock);
+  api::HttpServer http(http_options, engine,
+                       api::AuthParts{authenticator, sessions, tokens, users, &audit}, clock);
   if (Status s = http.Start(); !s.ok()) {
     std::fprintf(err, "not started: %s\n", s.message().c_str());
     std::promise<void> stopped;
@@ -387,6 +392,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   loop.Post([&] { engine.Shutdown([&] { stopped.set_value(); }); });
   stopped.get_future().wait();
   webhook_feed.reset();
+  customer_worker.Stop();  // its last replies still reach the loop
   loop.Stop();
   dispatcher.Stop();  // writes offered events to the outbox; they are sent after a restart
   std::fprintf(out, "stopped cleanly\n");

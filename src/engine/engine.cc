@@ -69,6 +69,36 @@ std::string CheckCode(const std::vector<config::CodeDef>& codes, const std::stri
 
 }  // namespace
 
+ports::CustomerIdentity NormaliseIdentity(ports::CustomerIdentity identity) {
+  std::string out;
+  switch (identity.channel) {
+    case Channel::kVoice:
+    case Channel::kSms:
+    case Channel::kCallback:
+      // One phone number is one identity whichever phone channel it arrives on.
+      identity.channel = Channel::kVoice;
+      for (char ch : identity.address) {
+        if ((ch >= '0' && ch <= '9') || (ch == '+' && out.empty())) out.push_back(ch);
+      }
+      if (out == "+") out.clear();
+      break;
+    case Channel::kEmail:
+      for (char ch : identity.address) {
+        if (ch == ' ' || ch == '\t') continue;
+        out.push_back(ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch);
+      }
+      break;
+    default: {
+      const size_t b = identity.address.find_first_not_of(" \t");
+      const size_t e = identity.address.find_last_not_of(" \t");
+      if (b != std::string::npos) out = identity.address.substr(b, e - b + 1);
+      break;
+    }
+  }
+  identity.address = std::move(out);
+  return identity;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Subscriptions
 
@@ -165,6 +195,14 @@ Status Engine::Start() {
     after = page->back().seq;
   }
   next_contact_ = max_id + 1;
+
+  auto identities = store_.AllIdentities();
+  if (!identities.ok()) return identities.status();
+  for (auto& [identity, customer] : *identities) {
+    // Stored addresses are normalised on the way in; normalising again keeps older rows found.
+    ports::CustomerIdentity n = NormaliseIdentity(identity);
+    identities_.emplace(IdentityKey{n.channel, std::move(n.address)}, customer);
+  }
 
   in_step_ = true;
   const TimePoint now = clock_.Now();
@@ -512,6 +550,12 @@ void Engine::Publish(const std::vector<Event>& events, ports::Sequence first) {
     if (e.agent != kNone && e.agent < acd_->agent_count()) names.agent = acd_->AgentName(e.agent);
     names.team = TeamOf(names.agent);
     if (e.queue != kNone && e.queue < acd_->queue_count()) names.queue = acd_->QueueName(e.queue);
+    if (e.type == EventType::kContactQueued) {
+      auto c = contacts_.find(e.contact);
+      if (c != contacts_.end() && c->second.record.customer.valid()) {
+        names.customer = std::to_string(c->second.record.customer.value());
+      }
+    }
     if (e.type == EventType::kContactOverflowed && e.value >= 0 &&
         static_cast<size_t>(e.value) < acd_->queue_count()) {
       names.to_queue = acd_->QueueName(static_cast<QueueIndex>(e.value));
@@ -908,6 +952,52 @@ void Engine::SetPresence(const Caller& who, std::string agent, Presence presence
 void Engine::CreateContact(const Caller& who, ports::NewContact nc,
                            Reply<ports::ContactSnapshot> reply) {
   Post([this, who, nc = std::move(nc), reply = std::move(reply)]() mutable {
+    CreateContactOnLoop(who, std::move(nc), std::move(reply));
+  });
+}
+
+void Engine::ResolveCustomer(const ports::CustomerIdentity& identity, CustomerDone done) {
+  IdentityKey key{identity.channel, identity.address};
+  auto [waiting, first] = pending_customers_.try_emplace(key);
+  waiting->second.push_back(std::move(done));
+  if (!first) return;
+  ports::Customer customer;
+  customer.name = identity.address;  // until someone gives the customer a name
+  customer.identities = {identity};
+  customer.created = customer.updated = clock_.Now();
+  std::weak_ptr<int> alive = alive_;
+  Executor exec = executor_;
+  ports::Store* store = &store_;
+  auto work = [this, alive, exec, store, key, customer = std::move(customer)]() mutable {
+    // Found first: the identity may have been given to a customer since the index was loaded
+    // (through the API), and (channel, address) belongs to one customer only.
+    Result<ports::CustomerId> id = Status(StatusCode::kInternal, "unset");
+    auto found = store->FindCustomerByIdentity(customer.identities.front());
+    if (found.ok()) {
+      id = found->id;
+    } else if (found.status().code() == StatusCode::kNotFound) {
+      id = store->CreateCustomer(customer);
+    } else {
+      id = found.status();
+    }
+    exec([this, alive, key = std::move(key), id = std::move(id)]() mutable {
+      if (alive.expired()) return;
+      if (id.ok()) identities_[key] = *id;
+      auto node = pending_customers_.extract(key);
+      if (node.empty()) return;
+      for (CustomerDone& d : node.mapped()) d(id);
+    });
+  };
+  if (options_.customer_worker) {
+    options_.customer_worker(std::move(work));
+  } else {
+    executor_(std::move(work));
+  }
+}
+
+void Engine::CreateContactOnLoop(const Caller& who, ports::NewContact nc,
+                                 Reply<ports::ContactSnapshot> reply) {
+  {
     if (const Status * refusal; !Accepting(&refusal)) return reply(*refusal);
     auto q = acd_->FindQueue(nc.queue);
     if (nc.queue.empty() || !q || !config_->routing.FindQueue(nc.queue)) {
@@ -926,6 +1016,25 @@ void Engine::CreateContact(const Caller& who, ports::NewContact nc,
       }
       spec.skills.push_back(SkillRequirement{*sk, static_cast<uint8_t>(level)});
     }
+    ports::CustomerId customer;
+    if (nc.from) {
+      ports::CustomerIdentity from = NormaliseIdentity(*nc.from);
+      if (from.address.empty()) {
+        return reply(
+            InvalidArgument("from: an empty or unusable address '" + nc.from->address + "'"));
+      }
+      auto known = identities_.find(IdentityKey{from.channel, from.address});
+      if (known == identities_.end()) {
+        // Off the loop to the store, then this command again (the index now knows it).
+        return ResolveCustomer(from, [this, who, nc = std::move(nc), reply = std::move(reply)](
+                                         Result<ports::CustomerId> id) mutable {
+          if (!id.ok()) return reply(Unavailable("customer: " + id.status().message()));
+          CreateContactOnLoop(who, std::move(nc), std::move(reply));
+        });
+      }
+      customer = known->second;
+      spec.customer = std::to_string(customer.value());
+    }
     FlushStray();
     const ContactId id(next_contact_++);
     ContactInfo& info = contacts_[id];
@@ -936,6 +1045,7 @@ void Engine::CreateContact(const Caller& who, ports::NewContact nc,
     info.record.queue = nc.queue;
     info.record.priority = nc.priority;
     info.record.attributes = std::move(nc.attributes);
+    info.record.customer = customer;
     info.record.times.arrived = clock_.Now();
     in_step_ = true;
     Status s = acd_->Enqueue(id, *q, std::move(spec));
@@ -948,6 +1058,202 @@ void Engine::CreateContact(const Caller& who, ports::NewContact nc,
     }
     RefreshContact(id);
     ReplyAfterCommit<ports::ContactSnapshot>(std::move(reply), ContactView(contacts_.at(id)));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Customers: store calls on the customer worker, index and replies on the loop
+
+template <class T>
+void Engine::OffLoop(std::function<Result<T>()> work, std::function<void(Result<T>)> done) {
+  std::weak_ptr<int> alive = alive_;
+  Executor exec = executor_;
+  auto job = [alive, exec, work = std::move(work), done = std::move(done)]() mutable {
+    Result<T> r = work();
+    exec([alive, done = std::move(done), r = std::move(r)]() mutable {
+      if (!alive.expired()) done(std::move(r));
+    });
+  };
+  if (options_.customer_worker) {
+    options_.customer_worker(std::move(job));
+  } else {
+    executor_(std::move(job));
+  }
+}
+
+bool Engine::MayReachCustomer(const Caller& who, ports::CustomerId id) const {
+  if (who.reach == Caller::Reach::kAll) return true;
+  for (const auto& [cid, info] : contacts_) {
+    if (info.record.customer == id && MaySeeContact(who, info)) return true;
+  }
+  return false;
+}
+
+void Engine::IndexCustomer(ports::CustomerId id,
+                           const std::vector<ports::CustomerIdentity>& identities) {
+  std::erase_if(identities_, [id](const auto& entry) { return entry.second == id; });
+  for (const auto& identity : identities) {
+    identities_[IdentityKey{identity.channel, identity.address}] = id;
+  }
+}
+
+namespace {
+Status CustomerNotFound(ports::CustomerId id) {
+  return NotFound("no customer " + std::to_string(id.value()));
+}
+std::vector<ports::CustomerIdentity> Normalised(std::vector<ports::CustomerIdentity> identities) {
+  for (auto& identity : identities) identity = NormaliseIdentity(std::move(identity));
+  return identities;
+}
+}  // namespace
+
+void Engine::SearchCustomers(const Caller& who, std::string prefix, size_t limit,
+                             Reply<std::vector<ports::Customer>> reply) {
+  Post([this, who, prefix = std::move(prefix), limit, reply = std::move(reply)]() mutable {
+    ports::Store* store = &store_;
+    // Narrower callers get the matches they may reach, so ask the store for more.
+    const size_t ask = who.reach == Caller::Reach::kAll ? limit : std::max<size_t>(limit, 1000);
+    OffLoop<std::vector<ports::Customer>>(
+        [store, prefix, ask] { return store->SearchCustomers(prefix, ask); },
+        [this, who, limit, reply = std::move(reply)](Result<std::vector<ports::Customer>> r) {
+          if (r.ok()) {
+            std::erase_if(*r,
+                          [&](const ports::Customer& c) { return !MayReachCustomer(who, c.id); });
+            if (r->size() > limit) r->resize(limit);
+          }
+          reply(std::move(r));
+        });
+  });
+}
+
+void Engine::GetCustomer(const Caller& who, ports::CustomerId id,
+                         Reply<ports::CustomerView> reply) {
+  Post([this, who, id, reply = std::move(reply)]() mutable {
+    if (!MayReachCustomer(who, id)) return reply(CustomerNotFound(id));
+    ports::Store* store = &store_;
+    OffLoop<ports::CustomerView>(
+        [store, id]() -> Result<ports::CustomerView> {
+          auto c = store->GetCustomer(id);
+          if (!c.ok()) return c.status();
+          auto notes = store->Notes(id);
+          if (!notes.ok()) return notes.status();
+          return ports::CustomerView{std::move(*c), std::move(*notes)};
+        },
+        std::move(reply));
+  });
+}
+
+void Engine::CreateCustomer(const Caller& who, ports::Customer customer,
+                            Reply<ports::CustomerView> reply) {
+  Post([this, who, customer = std::move(customer), reply = std::move(reply)]() mutable {
+    customer.identities = Normalised(std::move(customer.identities));
+    for (const auto& identity : customer.identities) {
+      if (identity.address.empty()) return reply(InvalidArgument("identity: an empty address"));
+    }
+    customer.created = customer.updated = clock_.Now();
+    ports::Store* store = &store_;
+    OffLoop<ports::CustomerView>(
+        [store, customer]() -> Result<ports::CustomerView> {
+          auto id = store->CreateCustomer(customer);
+          if (!id.ok()) return id.status();
+          auto c = store->GetCustomer(*id);
+          if (!c.ok()) return c.status();
+          return ports::CustomerView{std::move(*c), {}};
+        },
+        [this, reply = std::move(reply)](Result<ports::CustomerView> r) {
+          if (r.ok()) IndexCustomer(r->customer.id, r->customer.identities);
+          reply(std::move(r));
+        });
+  });
+}
+
+void Engine::UpdateCustomer(const Caller& who, ports::Customer customer,
+                            Reply<ports::CustomerView> reply) {
+  Post([this, who, customer = std::move(customer), reply = std::move(reply)]() mutable {
+    if (!MayReachCustomer(who, customer.id)) return reply(CustomerNotFound(customer.id));
+    customer.identities = Normalised(std::move(customer.identities));
+    for (const auto& identity : customer.identities) {
+      if (identity.address.empty()) return reply(InvalidArgument("identity: an empty address"));
+    }
+    customer.updated = clock_.Now();
+    ports::Store* store = &store_;
+    OffLoop<ports::CustomerView>(
+        [store, customer]() -> Result<ports::CustomerView> {
+          if (Status s = store->UpdateCustomer(customer); !s.ok()) return s;
+          auto c = store->GetCustomer(customer.id);
+          if (!c.ok()) return c.status();
+          auto notes = store->Notes(customer.id);
+          if (!notes.ok()) return notes.status();
+          return ports::CustomerView{std::move(*c), std::move(*notes)};
+        },
+        [this, reply = std::move(reply)](Result<ports::CustomerView> r) {
+          if (r.ok()) IndexCustomer(r->customer.id, r->customer.identities);
+          reply(std::move(r));
+        });
+  });
+}
+
+void Engine::AddCustomerNote(const Caller& who, ports::CustomerId id, std::string text,
+                             Reply<ports::CustomerNote> reply) {
+  Post([this, who, id, text = std::move(text), reply = std::move(reply)]() mutable {
+    if (!MayReachCustomer(who, id)) return reply(CustomerNotFound(id));
+    if (text.empty()) return reply(InvalidArgument("text: a note needs text"));
+    ports::CustomerNote note{0, id, clock_.Now(), who.user, std::move(text)};
+    ports::Store* store = &store_;
+    OffLoop<ports::CustomerNote>(
+        [store, note]() mutable -> Result<ports::CustomerNote> {
+          auto n = store->AddNote(note);
+          if (!n.ok()) return n.status();
+          note.id = *n;
+          return note;
+        },
+        std::move(reply));
+  });
+}
+
+void Engine::CustomerTimeline(const Caller& who, ports::CustomerId id, size_t limit,
+                              Reply<std::vector<ContactRecord>> reply) {
+  Post([this, who, id, limit, reply = std::move(reply)]() mutable {
+    if (!MayReachCustomer(who, id)) return reply(CustomerNotFound(id));
+    ports::Store* store = &store_;
+    OffLoop<std::vector<ContactRecord>>(
+        [store, id, limit]() -> Result<std::vector<ContactRecord>> {
+          // An unknown customer is kNotFound, not an empty timeline.
+          if (auto c = store->GetCustomer(id); !c.ok()) return c.status();
+          return store->Timeline(id, limit);
+        },
+        std::move(reply));
+  });
+}
+
+void Engine::ExportCustomer(const Caller& who, ports::CustomerId id,
+                            Reply<ports::CustomerExport> reply) {
+  Post([this, who, id, reply = std::move(reply)]() mutable {
+    if (who.reach != Caller::Reach::kAll) return reply(CustomerNotFound(id));
+    ports::Store* store = &store_;
+    OffLoop<ports::CustomerExport>([store, id] { return store->ExportCustomer(id); },
+                                   std::move(reply));
+  });
+}
+
+void Engine::EraseCustomer(const Caller& who, ports::CustomerId id,
+                           Reply<ports::CustomerId> reply) {
+  Post([this, who, id, reply = std::move(reply)]() mutable {
+    if (who.reach != Caller::Reach::kAll) return reply(CustomerNotFound(id));
+    // Unlinked in memory first, so no later batch names the customer being erased.
+    for (auto& [cid, info] : contacts_) {
+      if (info.record.customer != id) continue;
+      info.record.customer = ports::CustomerId();
+      info.record.attributes.clear();
+    }
+    std::erase_if(identities_, [id](const auto& entry) { return entry.second == id; });
+    ports::Store* store = &store_;
+    OffLoop<ports::CustomerId>(
+        [store, id]() -> Result<ports::CustomerId> {
+          if (Status s = store->EraseCustomer(id); !s.ok()) return s;
+          return id;
+        },
+        std::move(reply));
   });
 }
 

@@ -17,15 +17,20 @@
 // command (nothing changed) is answered at once; a batch the store fails is answered
 // kUnavailable and its events are not published.
 //
+// Customers (docs/storage.md, "Customers"): the loop owns the identity index, loaded at Start;
+// blocking customer store calls (a new contact's unknown identity, the customer commands of the
+// port) run on EngineOptions::customer_worker and come back to the loop, which replies.
+//
 // Limits of this version: GetContact/ListContacts answer from memory (open contacts and the last
-// EngineOptions::closed_contacts_kept closed ones; older history is the store's); NewContact::from
-// is not yet attached to a customer; today's queue statistics start from zero after a restart
-// (the since-start metrics do by definition); QueueSnapshot::longest_wait counts from arrival.
+// EngineOptions::closed_contacts_kept closed ones; older history is the store's); today's queue
+// statistics start from zero after a restart (the since-start metrics do by definition);
+// QueueSnapshot::longest_wait counts from arrival.
 
 #include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -54,7 +59,17 @@ struct EngineOptions {
   size_t closed_contacts_kept = 10000;  // closed contacts GetContact still answers from memory
   uint64_t config_version = 0;          // stored with each batch; +1 on each Reconfigure
   uint64_t seed = 1;                    // the Acd's random seed
+  // Runs blocking store work (finding or creating the customer of a new contact) off the loop;
+  // the engine posts each result back through its own executor. Empty: the engine's executor
+  // runs it, which is right only for a store that never blocks (MemoryStore, in tests).
+  Executor customer_worker;
 };
+
+// How an identity is indexed and stored: a phone number (voice, SMS, callback) keeps a leading '+'
+// and the digits, under Channel::kVoice, so one number is one identity on every phone channel;
+// an e-mail address is lower-cased; other handles are trimmed of spaces. An
+// address that normalises to "" is refused by CreateContact.
+ports::CustomerIdentity NormaliseIdentity(ports::CustomerIdentity identity);
 
 class Engine final : public ports::ContactCenter, private AcdObserver {
  public:
@@ -110,6 +125,22 @@ class Engine final : public ports::ContactCenter, private AcdObserver {
                      ports::Reply<ports::ContactSnapshot> reply) override;
   void ExplainContact(const ports::Caller& who, ContactId id,
                       ports::Reply<std::string> reply) override;
+  void SearchCustomers(const ports::Caller& who, std::string prefix, size_t limit,
+                       ports::Reply<std::vector<ports::Customer>> reply) override;
+  void GetCustomer(const ports::Caller& who, ports::CustomerId id,
+                   ports::Reply<ports::CustomerView> reply) override;
+  void CreateCustomer(const ports::Caller& who, ports::Customer customer,
+                      ports::Reply<ports::CustomerView> reply) override;
+  void UpdateCustomer(const ports::Caller& who, ports::Customer customer,
+                      ports::Reply<ports::CustomerView> reply) override;
+  void AddCustomerNote(const ports::Caller& who, ports::CustomerId id, std::string text,
+                       ports::Reply<ports::CustomerNote> reply) override;
+  void CustomerTimeline(const ports::Caller& who, ports::CustomerId id, size_t limit,
+                        ports::Reply<std::vector<ports::ContactRecord>> reply) override;
+  void ExportCustomer(const ports::Caller& who, ports::CustomerId id,
+                      ports::Reply<ports::CustomerExport> reply) override;
+  void EraseCustomer(const ports::Caller& who, ports::CustomerId id,
+                     ports::Reply<ports::CustomerId> reply) override;
   void GetMetrics(ports::Reply<ports::MetricsSnapshot> reply) override;
   std::unique_ptr<ports::Subscription> Subscribe(const ports::Caller& who, ports::Sequence after,
                                                  ports::EventSink sink) override;
@@ -138,7 +169,26 @@ class Engine final : public ports::ContactCenter, private AcdObserver {
     Duration wait_sum{};
   };
 
+  using IdentityKey = std::pair<Channel, std::string>;
+  using CustomerDone = std::function<void(Result<ports::CustomerId>)>;
+
   void OnEvent(const Event& event) override;
+  // CreateContact on the loop: once `from` (normalised) is in the identity index, the contact is
+  // enqueued with its customer; otherwise the customer is found or created off the loop first
+  // and the command runs again.
+  void CreateContactOnLoop(const ports::Caller& who, ports::NewContact nc,
+                           ports::Reply<ports::ContactSnapshot> reply);
+  // Finds or creates the customer of `identity` on the customer worker and calls `done` on the
+  // loop; concurrent requests for one identity share one store call.
+  void ResolveCustomer(const ports::CustomerIdentity& identity, CustomerDone done);
+  // Runs `work` (blocking store calls) on the customer worker, then `done` with its result on
+  // the loop. Nothing runs once the Engine is gone.
+  template <class T>
+  void OffLoop(std::function<Result<T>()> work, std::function<void(Result<T>)> done);
+  // Whether `who` may reach customer `id`: kAll always, others through a contact they may see.
+  bool MayReachCustomer(const ports::Caller& who, ports::CustomerId id) const;
+  // Keeps the identity index in step with a customer the store now holds (or no longer holds).
+  void IndexCustomer(ports::CustomerId id, const std::vector<ports::CustomerIdentity>& identities);
   void Post(std::function<void()> work);
   // Journals the events gathered since the last commit (with the records they changed) and
   // calls `finish` on the loop when they are durable (or failed), in journal order.
@@ -200,6 +250,11 @@ class Engine final : public ports::ContactCenter, private AcdObserver {
   std::deque<ContactId> closed_order_;
   uint64_t next_contact_ = 1;
   uint64_t enqueue_counter_ = 0;
+
+  // Customers: the identity index (normalised (channel, address) -> customer), loaded at Start,
+  // and the lookups waiting for the customer worker.
+  std::map<IdentityKey, ports::CustomerId> identities_;
+  std::map<IdentityKey, std::vector<CustomerDone>> pending_customers_;
 
   // Publication.
   std::deque<ports::PublishedEvent> ring_;

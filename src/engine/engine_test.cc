@@ -798,5 +798,103 @@ TEST(EngineTest, DroppedSubscriptionGetsNothingMoreEvenWhileTheLoopPublishes) {
   engine.reset();
 }
 
+TEST(EngineTest, NormaliseIdentityKeepsPhoneDigitsAndLowersEmail) {
+  using ports::CustomerIdentity;
+  EXPECT_EQ(NormaliseIdentity({Channel::kSms, " +44 (20) 7946-0001"}),
+            (CustomerIdentity{Channel::kVoice, "+442079460001"}));
+  EXPECT_EQ(NormaliseIdentity({Channel::kVoice, "020 7946"}),
+            (CustomerIdentity{Channel::kVoice, "0207946"}));
+  EXPECT_EQ(NormaliseIdentity({Channel::kEmail, "Ann.Lee@Example.COM "}),
+            (CustomerIdentity{Channel::kEmail, "ann.lee@example.com"}));
+  EXPECT_EQ(NormaliseIdentity({Channel::kChat, "  @ann "}),
+            (CustomerIdentity{Channel::kChat, "@ann"}));
+  EXPECT_EQ(NormaliseIdentity({Channel::kVoice, "+"}).address, "");
+}
+
+TEST(EngineTest, ContactFromAnIdentityIsAttachedToItsCustomerCreatedOffTheLoopIfNew) {
+  store::MemoryStore store;
+  ports::Customer ann;
+  ann.name = "Ann";
+  ann.identities = {{Channel::kEmail, "ann@example.com"}};
+  auto ann_id = store.CreateCustomer(ann);
+  ASSERT_TRUE(ann_id.ok());
+  // The worker queues the blocking store work; the test runs it, as another thread would.
+  std::deque<std::function<void()>> worker;
+  EngineOptions options;
+  options.customer_worker = [&](std::function<void()> work) { worker.push_back(std::move(work)); };
+  Harness h(store, MakeConfig(), kStart, options);
+  ASSERT_TRUE(h.engine.Start().ok());
+  Collector seen;
+  auto sub = h.engine.Subscribe(All(), 0, seen.Sink());
+  h.loop.RunAll();
+
+  auto create = [&](Channel ch, const std::string& address) {
+    ports::NewContact nc;
+    nc.channel = Channel::kVoice;  // the queues take voice, chat and tasks
+    nc.queue = "support";
+    nc.from = ports::CustomerIdentity{ch, address};
+    std::optional<Result<ContactSnapshot>> out;
+    h.engine.CreateContact(All(), nc,
+                           [&](Result<ContactSnapshot> r) { out.emplace(std::move(r)); });
+    for (int i = 0; i < 100 && !out; ++i) {
+      h.loop.RunAll();
+      while (!worker.empty()) {
+        auto w = std::move(worker.front());
+        worker.pop_front();
+        w();
+      }
+    }
+    EXPECT_TRUE(out.has_value()) << "no reply";
+    return out ? std::move(*out) : Result<ContactSnapshot>(Status(StatusCode::kInternal, "none"));
+  };
+
+  // Known at Start: attached from the index, no store call.
+  auto from_ann = create(Channel::kEmail, "ANN@example.com");
+  ASSERT_TRUE(from_ann.ok()) << from_ann.status().ToString();
+  EXPECT_EQ(from_ann->record.customer, *ann_id);
+
+  // Unknown: created once, then found in the index on every phone channel.
+  auto first = create(Channel::kVoice, "+44 20 7946 0001");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const ports::CustomerId created = first->record.customer;
+  ASSERT_TRUE(created.valid());
+  EXPECT_NE(created, *ann_id);
+  auto second = create(Channel::kSms, "+442079460001");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->record.customer, created);
+  auto stored = store.GetCustomer(created);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->identities,
+            (std::vector<ports::CustomerIdentity>{{Channel::kVoice, "+442079460001"}}));
+  EXPECT_EQ(store.GetContact(second->record.id)->customer, created);
+
+  // contact.queued names the customer.
+  int queued_with_customer = 0;
+  for (const auto& e : seen.events) {
+    if (e.type != "contact.queued") continue;
+    auto j = nlohmann::json::parse(e.json);
+    if (j.contains("customer")) ++queued_with_customer;
+    if (e.contact == second->record.id) {
+      EXPECT_EQ(j["customer"], std::to_string(created.value()));
+    }
+  }
+  EXPECT_EQ(queued_with_customer, 3);
+
+  EXPECT_EQ(create(Channel::kVoice, "--").status().code(), StatusCode::kInvalidArgument);
+
+  // A restarted engine loads the index again: no new customer.
+  Harness again(store, MakeConfig(), kStart + Seconds(60), options);
+  ASSERT_TRUE(again.engine.Start().ok());
+  ports::NewContact nc;
+  nc.channel = Channel::kVoice;
+  nc.queue = "support";
+  nc.from = ports::CustomerIdentity{Channel::kCallback, "+442079460001"};
+  auto third =
+      again.Run<ContactSnapshot>([&](auto reply) { again.engine.CreateContact(All(), nc, reply); });
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_EQ(third->record.customer, created);
+  EXPECT_TRUE(worker.empty());
+}
+
 }  // namespace
 }  // namespace parley::engine

@@ -36,6 +36,7 @@ std::string RenderEventJson(const Event& e, ports::Sequence seq, const EventName
   switch (e.type) {
     case EventType::kContactQueued:
       j["priority"] = e.value;
+      if (!names.customer.empty()) j["customer"] = names.customer;  // a string, like contact ids
       break;
     case EventType::kContactEscalated:
       j["step"] = e.value;

@@ -16,6 +16,7 @@ struct EventNames {
   std::string team;      // the agent's team, "" when none
   std::string queue;     // "" when none
   std::string to_queue;  // kContactOverflowed: the queue it moved to
+  std::string customer;  // kContactQueued: the contact's customer id, "" when none
 };
 
 // "2026-12-02T19:29:03.123456Z".
@@ -23,7 +24,8 @@ std::string FormatIsoUtc(TimePoint t);
 
 // {"schema":1,"seq":..,"type":"contact_queued","time":"..","contact":7,"channel":"chat",
 //  "queue":"sales","agent":"alice","team":"blue", ...} with only the fields the type uses, plus
-// "priority", "step", "to_queue", "presence", "reason", "flow" or "disposition" where they apply.
+// "customer" (on contact_queued, when known), "priority", "step", "to_queue", "presence", "reason",
+// "flow" or "disposition" where they apply.
 std::string RenderEventJson(const Event& event, ports::Sequence seq, const EventNames& names);
 
 // {"schema":1,"seq":<first kept - 1>,"type":"gap","after":after,"next":next}: events in

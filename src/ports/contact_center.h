@@ -100,6 +100,12 @@ struct QueueSnapshot {
   Duration sl_target{};      // the queue's service-level threshold
 };
 
+// One customer as the CRM shows it: the record (identities, fields, tags) and its notes.
+struct CustomerView {
+  Customer customer;
+  std::vector<CustomerNote> notes;  // oldest first
+};
+
 // ---------------------------------------------------------------------------------------------
 // Commands' inputs
 
@@ -208,6 +214,29 @@ class ContactCenter {
   // The ACD's account of why the contact went to its agent, or why it still waits (text as
   // acd::FormatExplanation prints it).
   virtual void ExplainContact(const Caller& who, ContactId id, Reply<std::string> reply) = 0;
+
+  // Customers (CRM). The store calls behind these may block, so an implementation runs them off
+  // its loop; the reply still comes on the loop thread. Scope: kAll reaches every customer; kTeam
+  // and kSelf only customers of contacts the caller may see (held, or held by its team), and
+  // never export or erase (kNotFound). Identities are normalised as contacts' `from` is.
+  // `prefix` matches the start of the name (case-insensitive) or of any identity address.
+  virtual void SearchCustomers(const Caller& who, std::string prefix, size_t limit,
+                               Reply<std::vector<Customer>> reply) = 0;
+  virtual void GetCustomer(const Caller& who, CustomerId id, Reply<CustomerView> reply) = 0;
+  // kInvalidArgument (no name, fields not an object), kConflict (an identity has a customer).
+  virtual void CreateCustomer(const Caller& who, Customer customer, Reply<CustomerView> reply) = 0;
+  // Replaces name, identities, fields and tags of customer.id.
+  virtual void UpdateCustomer(const Caller& who, Customer customer, Reply<CustomerView> reply) = 0;
+  // The note's author is who.user.
+  virtual void AddCustomerNote(const Caller& who, CustomerId id, std::string text,
+                               Reply<CustomerNote> reply) = 0;
+  // The customer's contacts across channels, newest first, at most `limit`.
+  virtual void CustomerTimeline(const Caller& who, CustomerId id, size_t limit,
+                                Reply<std::vector<ContactRecord>> reply) = 0;
+  virtual void ExportCustomer(const Caller& who, CustomerId id, Reply<CustomerExport> reply) = 0;
+  // Deletes the customer (identities, notes, tags) and unlinks its contacts, which keep their
+  // times for the aggregates but lose their attributes. Replies with the erased id.
+  virtual void EraseCustomer(const Caller& who, CustomerId id, Reply<CustomerId> reply) = 0;
 
   virtual void GetMetrics(Reply<MetricsSnapshot> reply) = 0;
 

@@ -235,6 +235,9 @@ class CustomerRecords {
   // Deletes the customer, identities, notes and tags; the customer's contacts stay (their times
   // feed the aggregates) but lose the customer link and their attributes.
   virtual Status EraseCustomer(CustomerId id) = 0;
+  // Every identity with its customer, in (channel, address) order: what the engine's in-memory
+  // identity index is loaded from at start.
+  virtual Result<std::vector<std::pair<CustomerIdentity, CustomerId>>> AllIdentities() = 0;
 };
 
 // ---------------------------------------------------------------------------------------------

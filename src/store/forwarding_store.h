@@ -54,6 +54,10 @@ class ForwardingStore : public ports::Store {
     return inner_.ExportCustomer(id);
   }
   Status EraseCustomer(ports::CustomerId id) override { return inner_.EraseCustomer(id); }
+  Result<std::vector<std::pair<ports::CustomerIdentity, ports::CustomerId>>> AllIdentities()
+      override {
+    return inner_.AllIdentities();
+  }
   Result<uint64_t> Purge(ports::DataClass c, TimePoint t) override { return inner_.Purge(c, t); }
   Status Backup(const std::string& p) override { return inner_.Backup(p); }
 

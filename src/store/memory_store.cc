@@ -1,6 +1,7 @@
 #include "store/memory_store.h"
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
 #include "store/records.h"
@@ -236,6 +237,18 @@ Result<CustomerExport> MemoryStore::ExportCustomer(CustomerId id) {
   if (!contacts.ok()) return contacts.status();
   out.contacts = std::move(contacts).value();
   std::reverse(out.contacts.begin(), out.contacts.end());
+  return out;
+}
+
+Result<std::vector<std::pair<CustomerIdentity, CustomerId>>> MemoryStore::AllIdentities() {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<CustomerIdentity, CustomerId>> out;
+  for (const auto& [id, customer] : customers_) {
+    for (const auto& identity : customer.identities) out.emplace_back(identity, id);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first.channel, a.first.address) < std::tie(b.first.channel, b.first.address);
+  });
   return out;
 }
 

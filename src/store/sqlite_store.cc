@@ -1195,6 +1195,24 @@ Result<CustomerExport> SqliteStore::ExportCustomer(CustomerId id) {
   return out;
 }
 
+Result<std::vector<std::pair<CustomerIdentity, CustomerId>>> SqliteStore::AllIdentities() {
+  std::lock_guard lock(mu_);
+  auto select = Prepare(
+      "SELECT channel, address, customer_id FROM customer_identities ORDER BY channel, address");
+  if (!select.ok()) return select.status();
+  std::vector<std::pair<CustomerIdentity, CustomerId>> out;
+  for (;;) {
+    auto row = select->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    CustomerIdentity identity;
+    identity.channel = static_cast<Channel>(select->Int(0));
+    identity.address = select->Text(1);
+    out.emplace_back(std::move(identity), CustomerId(FromColumn(select->Int(2))));
+  }
+  return out;
+}
+
 Status SqliteStore::EraseCustomer(CustomerId id) {
   std::lock_guard lock(mu_);
   return InTransaction(

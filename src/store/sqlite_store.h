@@ -100,6 +100,8 @@ class SqliteStore final : public ports::Store {
   Result<std::vector<ports::ContactRecord>> Timeline(ports::CustomerId id, size_t limit) override;
   Result<ports::CustomerExport> ExportCustomer(ports::CustomerId id) override;
   Status EraseCustomer(ports::CustomerId id) override;
+  Result<std::vector<std::pair<ports::CustomerIdentity, ports::CustomerId>>> AllIdentities()
+      override;
 
   // Maintenance
   Result<uint64_t> Purge(ports::DataClass data_class, TimePoint cutoff) override;

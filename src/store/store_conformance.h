@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
@@ -336,6 +337,18 @@ TYPED_TEST_P(StoreConformance, CustomersIdentitiesAndSearch) {
   EXPECT_EQ(found->identities.size(), 2u);
   EXPECT_EQ(s.FindCustomerByIdentity({Channel::kSms, "+4420002"}).status().code(),
             StatusCode::kNotFound);
+  auto all = s.AllIdentities();
+  ASSERT_TRUE(all.ok());
+  size_t identity_count = 0;
+  for (ports::CustomerId c : {*ann, *bob}) {
+    auto cust = s.GetCustomer(c);
+    ASSERT_TRUE(cust.ok());
+    identity_count += cust->identities.size();
+    for (const auto& identity : cust->identities) {
+      EXPECT_NE(std::find(all->begin(), all->end(), std::make_pair(identity, c)), all->end());
+    }
+  }
+  EXPECT_EQ(all->size(), identity_count);
 
   // (channel, address) is unique.
   EXPECT_EQ(s.CreateCustomer(MakeCustomer("Eve", "+4420001")).status().code(),

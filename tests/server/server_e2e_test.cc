@@ -153,6 +153,56 @@ TEST_F(ServerTest, LifeOfAContactFromCreationToWrapUp) {
       RunParley({"export", "intervals", "--data", DataDir(), "--from", "yesterday"}).exit_code, 1);
 }
 
+TEST_F(ServerTest, ContactsFromOneNumberShareACustomerWhoCanBeExportedAndErased) {
+  auto server = Start();
+  ASSERT_TRUE(server->started());
+  const int port = server->port();
+  const std::string admin = Login(port, "admin");
+  ASSERT_FALSE(admin.empty());
+  auto first = Call(port, "POST", "/api/v1/contacts", admin,
+                    R"({"queue":"support","channel":"task","attributes":{"order":"A-1"},
+                        "from":{"channel":"voice","address":"+1 (555) 0100"}})",
+                    201);
+  auto second = Call(port, "POST", "/api/v1/contacts", admin,
+                     R"({"queue":"support","channel":"task",
+                         "from":{"channel":"sms","address":"+15550100"}})",
+                     201);
+  ASSERT_TRUE(first["customer"].is_string()) << first.dump();
+  const std::string customer = first["customer"];
+  EXPECT_EQ(second["customer"], customer);
+  const std::string path = "/api/v1/customers/" + customer;
+
+  auto got = Call(port, "GET", path, admin, "", 200);
+  EXPECT_EQ(got["identities"][0]["address"], "+15550100");
+  EXPECT_EQ(Call(port, "GET", "/api/v1/customers?q=%2B1555", admin, "", 200)["customers"][0]["id"],
+            customer);
+  auto timeline = Call(port, "GET", path + "/timeline", admin, "", 200);
+  ASSERT_EQ(timeline["contacts"].size(), 2u) << timeline.dump();
+  EXPECT_EQ(timeline["contacts"][0]["id"], second["id"]);  // newest first
+  EXPECT_EQ(timeline["contacts"][1]["id"], first["id"]);
+  Call(port, "POST", path + "/notes", admin, R"({"text":"asked for a refund"})", 201);
+  auto exported = Call(port, "GET", path + "/export", admin, "", 200);
+  EXPECT_EQ(exported["contacts"].size(), 2u);
+  EXPECT_EQ(exported["notes"][0]["text"], "asked for a refund");
+
+  Call(port, "DELETE", path, admin, "", 204);
+  EXPECT_EQ(Http(port, "GET", path, "", admin).status, 404);
+  const std::string first_id = first["id"];
+  auto after = Call(port, "GET", "/api/v1/contacts/" + first_id, admin, "", 200);
+  EXPECT_TRUE(after["customer"].is_null()) << after.dump();
+  EXPECT_TRUE(after["attributes"].empty()) << after.dump();
+  // A new contact from the erased number starts a new customer, with nothing of the old one.
+  // (SQLite may give the new customer the erased one's id: ids of erased customers are reused.)
+  auto again = Call(port, "POST", "/api/v1/contacts", admin,
+                    R"({"queue":"support","channel":"task",
+                        "from":{"channel":"voice","address":"+15550100"}})",
+                    201);
+  ASSERT_TRUE(again["customer"].is_string());
+  const std::string fresh = "/api/v1/customers/" + again["customer"].get<std::string>();
+  EXPECT_TRUE(Call(port, "GET", fresh, admin, "", 200)["notes"].empty());
+  EXPECT_EQ(Call(port, "GET", fresh + "/timeline", admin, "", 200)["contacts"].size(), 1u);
+}
+
 TEST_F(ServerTest, RolesAndScopesOnTheRealRoutes) {
   auto server = Start();
   ASSERT_TRUE(server->started());
