@@ -50,7 +50,7 @@ class SourceMap {
 
 // A reason code (Not Ready) or a disposition code (wrap-up).
 struct CodeDef {
-  std::string code;  // what the API and events carry, e.g. "lunch"
+  std::string code;   // what the API and events carry, e.g. "lunch"
   std::string label;  // what people read, e.g. "Lunch break" (the code when not given)
   bool operator==(const CodeDef&) const = default;
 };
