@@ -12,6 +12,7 @@
 #include "app/validate.h"
 #include "base/text.h"
 #include "config/document.h"
+#include "runtime/system_clock.h"
 #include "store/sqlite_store.h"
 
 namespace parley::app {
@@ -106,9 +107,7 @@ int RunConfigApply(const ApplyOptions& options, std::FILE* out, std::FILE* err) 
   doc.yaml = *flat;
   doc.applied_by = options.applied_by;
   doc.comment = options.comment.empty() ? "parley config apply " + options.file : options.comment;
-  doc.applied_at = FromMicros(std::chrono::duration_cast<std::chrono::microseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count());
+  doc.applied_at = runtime::SystemClock().Now();
   auto version = store->PutConfig(doc, expected);
   if (!version.ok()) {
     std::fprintf(err, "not applied: %s\n", version.status().message().c_str());
