@@ -1,0 +1,89 @@
+#pragma once
+// The seam between the engine and the channel adapters (voice now; chat, email later).
+//
+// Inbound (adapter -> engine), added to ContactCenter by ChannelIntake below: a contact arrives
+// at an entry point (dialled number, widget id, address, task type), the engine creates the
+// contact, attaches its customer, and runs the entry point's flow on its loop; what the customer
+// does afterwards (a prompt ended, digits, text, hang-up) comes back as ChannelInput.
+//
+// Outbound (engine -> adapter), ChannelAdapter: the flow's media requests (ContactMedia: play,
+// stop, send text, hang up) and the ACD's offers. An adapter is attached for one channel; the
+// engine calls it on its loop thread and the adapter must not block (it posts to its own loop).
+//
+// The life of a voice contact across this seam:
+//   SIP INVITE         -> ContactArrived(voice, entry "+4420...", from tel)   -> flow runs
+//   flow play/menu     -> ChannelAdapter::Play(contact, ...)                 (media plays)
+//   prompt ends, DTMF  -> ChannelInput(contact, PromptFinished / Digits)
+//   flow queue step    -> ACD enqueues; in-queue music is a looping Play
+//   ACD offers         -> ChannelAdapter::OfferToAgent(contact, agent, timeout) (INVITE phone)
+//   phone answers      -> ContactCenter::AcceptOffer(system, contact, agent)  (bridge media)
+//   no answer / busy   -> ContactCenter::RejectOffer (the contact keeps its place; misses count)
+//   offer withdrawn    -> ChannelAdapter::OfferWithdrawn (CANCEL the ringing phone)
+//   either side hangs up -> ChannelInput(CustomerLeft) or EndHandling (agent into wrap-up)
+//   closed elsewhere   -> ChannelAdapter::ContactEnded (API ended or cancelled it: send BYE)
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "base/status.h"
+#include "base/time.h"
+#include "domain/channel.h"
+#include "domain/contact.h"
+#include "domain/ids.h"
+#include "ports/contact_center.h"
+#include "ports/flow_ports.h"
+#include "ports/store.h"
+
+namespace parley::ports {
+
+struct ArrivingContact {
+  Channel channel = Channel::kVoice;
+  Direction direction = Direction::kInbound;
+  std::string entry;  // entry point: dialled number, widget id, address, task type
+  std::string language;
+  Attributes attributes;                 // e.g. sip.call_id, sip.from_display
+  std::optional<CustomerIdentity> from;  // caller's number / address; attached to a customer
+};
+
+// What the customer's side did, reported by the adapter.
+struct PromptEnded {
+  uint64_t play_id = 0;
+};
+struct DigitsPressed {
+  std::string digits;  // DTMF keys as they arrive (RFC 4733 or in-band), e.g. "2"
+};
+struct TextArrived {
+  std::string text;
+};
+struct CustomerLeft {};  // hung up / closed the chat: abandon if waiting, wrap-up if handled
+using ChannelInput = std::variant<PromptEnded, DigitsPressed, TextArrived, CustomerLeft>;
+
+// Implemented by the engine (which also implements ContactCenter).
+class ChannelIntake {
+ public:
+  virtual ~ChannelIntake() = default;
+  // kNotFound when no entry point of that channel matches `entry`. The reply carries the new
+  // contact (its id is what the adapter uses from then on); the flow has started by then.
+  virtual void ContactArrived(ArrivingContact contact, Reply<ContactSnapshot> reply) = 0;
+  // Fire and forget; inputs for contacts that no longer exist are ignored.
+  virtual void ChannelInputFor(ContactId contact, ChannelInput input) = 0;
+};
+
+// Implemented by a channel adapter; called on the engine's loop thread, must not block.
+class ChannelAdapter : public ContactMedia {
+ public:
+  // The ACD offers the contact to the agent: ring its phone(s). The adapter answers with
+  // ContactCenter::AcceptOffer when the phone answers and RejectOffer on busy, decline or no
+  // answer within `timeout`.
+  virtual void OfferToAgent(ContactId contact, const std::string& agent, Duration timeout) = 0;
+  // The offer ended without this agent answering (timed out in the engine, accepted by another
+  // agent, the contact left or was cancelled): stop ringing.
+  virtual void OfferWithdrawn(ContactId contact, const std::string& agent) = 0;
+  // The contact was ended or cancelled by someone other than the adapter (API, transfer out of
+  // the channel, retention): tear down whatever the adapter still holds for it.
+  virtual void ContactEnded(ContactId contact) = 0;
+};
+
+}  // namespace parley::ports
