@@ -166,6 +166,13 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_us, id) WHERE state = 0;
 CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (state, next_us) WHERE state <> 0;
 )sql"},
+      {5, "customer ids are never reused after an erasure (high-water mark)", R"sql(
+CREATE TABLE id_high_water (
+  name TEXT PRIMARY KEY,
+  last_id INTEGER NOT NULL
+);
+INSERT INTO id_high_water (name, last_id) SELECT 'customers', COALESCE(MAX(id), 0) FROM customers;
+)sql"},
   };
   return kMigrations;
 }
@@ -1025,18 +1032,30 @@ Result<CustomerId> SqliteStore::CreateCustomer(const Customer& customer) {
       [this](const char* sql) { return Exec(sql); },
       [&]() -> Status {
         if (Status free = CheckIdentitiesFree(*checked, CustomerId()); !free.ok()) return free;
+        // Ids come from a high-water mark that erasures never lower (a plain rowid would
+        // reuse the largest id once that customer is erased).
+        if (Status bump =
+                Exec("UPDATE id_high_water SET last_id = MAX(last_id, "
+                     "(SELECT COALESCE(MAX(id), 0) FROM customers)) + 1 WHERE name = 'customers'");
+            !bump.ok()) {
+          return bump;
+        }
+        auto next = QueryInt(db_, "SELECT last_id FROM id_high_water WHERE name = 'customers'");
+        if (!next.ok()) return next.status();
+        if (!next->has_value()) return Internal("id_high_water has no row for customers");
         auto insert = Prepare(
-            "INSERT INTO customers (name, name_lower, fields, created_us, updated_us) "
-            "VALUES (?1, ?2, ?3, ?4, ?5)");
+            "INSERT INTO customers (id, name, name_lower, fields, created_us, updated_us) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         if (!insert.ok()) return insert.status();
-        Status r = insert->BindText(1, checked->name)
-                       .BindText(2, LowerAscii(checked->name))
-                       .BindText(3, checked->fields_json)
-                       .Bind(4, ToMicros(checked->created))
-                       .Bind(5, ToMicros(checked->updated))
+        Status r = insert->Bind(1, **next)
+                       .BindText(2, checked->name)
+                       .BindText(3, LowerAscii(checked->name))
+                       .BindText(4, checked->fields_json)
+                       .Bind(5, ToMicros(checked->created))
+                       .Bind(6, ToMicros(checked->updated))
                        .Run();
         if (!r.ok()) return r;
-        checked->id = CustomerId(FromColumn(sqlite3_last_insert_rowid(db_)));
+        checked->id = CustomerId(FromColumn(**next));
         return WriteIdentitiesAndTags(*checked);
       });
   if (!s.ok()) return s;

@@ -442,8 +442,12 @@ TYPED_TEST_P(StoreConformance, NotesTimelineExportAndErase) {
   EXPECT_EQ(kept->times, call.times) << "metrics survive erasure";
   EXPECT_EQ(s.GetContact(ContactId(3))->attributes, other.attributes);
   EXPECT_EQ(s.EraseCustomer(ann).code(), StatusCode::kNotFound);
-  // The identity is free again.
-  EXPECT_TRUE(s.CreateCustomer(MakeCustomer("Ann again", "+1")).ok());
+  // The identity is free again, and the id is never given out again (an outside system that
+  // kept the erased id must not reach the new customer).
+  auto again = s.CreateCustomer(MakeCustomer("Ann again", "+1"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(*again, ann);
+  EXPECT_GT(again->value(), ann.value());
 }
 
 TYPED_TEST_P(StoreConformance, PurgeRemovesOldEventsAndClosedHistoryOnly) {

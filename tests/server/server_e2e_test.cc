@@ -191,13 +191,14 @@ TEST_F(ServerTest, ContactsFromOneNumberShareACustomerWhoCanBeExportedAndErased)
   auto after = Call(port, "GET", "/api/v1/contacts/" + first_id, admin, "", 200);
   EXPECT_TRUE(after["customer"].is_null()) << after.dump();
   EXPECT_TRUE(after["attributes"].empty()) << after.dump();
-  // A new contact from the erased number starts a new customer, with nothing of the old one.
-  // (SQLite may give the new customer the erased one's id: ids of erased customers are reused.)
+  // A new contact from the erased number starts a new customer, with nothing of the old one
+  // and a new id (an erased customer's id is never given out again).
   auto again = Call(port, "POST", "/api/v1/contacts", admin,
                     R"({"queue":"support","channel":"task",
                         "from":{"channel":"voice","address":"+15550100"}})",
                     201);
   ASSERT_TRUE(again["customer"].is_string());
+  EXPECT_NE(again["customer"].get<std::string>(), customer);
   const std::string fresh = "/api/v1/customers/" + again["customer"].get<std::string>();
   EXPECT_TRUE(Call(port, "GET", fresh, admin, "", 200)["notes"].empty());
   EXPECT_EQ(Call(port, "GET", fresh + "/timeline", admin, "", 200)["contacts"].size(), 1u);
