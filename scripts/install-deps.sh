@@ -13,6 +13,7 @@ packages=(
   libsqlite3-dev
   libabsl-dev
   libsodium-dev libssl-dev
+  libsofia-sip-ua-dev sip-tester baresip-core
   wrk nginx-light python3
 )
 

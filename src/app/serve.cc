@@ -9,7 +9,9 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>  // before Asio (platform-facts.md)
 #include <vector>
@@ -30,6 +32,7 @@
 #include "engine/engine.h"
 #include "runtime/event_loop.h"
 #include "runtime/system_clock.h"
+#include "sip/sip_server.h"
 #include "webhook/dispatcher.h"
 #include "webhook/http_client.h"
 
@@ -46,10 +49,11 @@ std::string DefaultConfigFile() {
 }
 
 // "127.0.0.1:8080", "[::1]:8080", ":8080" (all IPv4 interfaces) → address and port.
-Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& text) {
+Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& text,
+                                                     const std::string& flag = "--http") {
   const size_t colon = text.rfind(':');
   if (colon == std::string::npos) {
-    return InvalidArgument("--http " + text + ": expected ADDRESS:PORT, e.g. 127.0.0.1:8080");
+    return InvalidArgument(flag + " " + text + ": expected ADDRESS:PORT, e.g. 127.0.0.1:8080");
   }
   std::string address = text.substr(0, colon);
   if (address.size() >= 2 && address.front() == '[' && address.back() == ']') {
@@ -60,7 +64,7 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& text) {
   char* end = nullptr;
   const long port = std::strtol(port_text.c_str(), &end, 10);
   if (port_text.empty() || *end != '\0' || port < 0 || port > 65535) {
-    return InvalidArgument("--http " + text + ": the port must be a number from 0 to 65535");
+    return InvalidArgument(flag + " " + text + ": the port must be a number from 0 to 65535");
   }
   return std::make_pair(address, static_cast<uint16_t>(port));
 }
@@ -181,6 +185,39 @@ void PurgeExpired(ports::Store& store, const config::RetentionDef& retention, Ti
   std::fflush(out);
 }
 
+// Until the RTP plane (src/media) is wired in, SIP negotiates media against this stand-in: it
+// hands out port pairs from the configured range and carries no audio. TODO(issue 6): replace
+// with media::RtpPlane.
+class SignallingOnlyMediaPlane final : public ports::MediaPlane {
+ public:
+  SignallingOnlyMediaPlane(std::string address, uint16_t first, uint16_t last)
+      : address_(std::move(address)), first_(first), last_(last), next_(first) {}
+  Result<ports::RtpEndpoint> OpenLeg(ports::LegId) override {
+    std::lock_guard lock(mu_);
+    const uint16_t port = next_;
+    next_ = static_cast<uint16_t>(next_ + 2 > last_ ? first_ : next_ + 2);
+    return ports::RtpEndpoint{address_, port};
+  }
+  Status ConnectLeg(ports::LegId, ports::RtpEndpoint, ports::MediaFormat) override {
+    return Status::Ok();
+  }
+  ports::LegStats CloseLeg(ports::LegId) override { return {}; }
+  void Play(ports::LegId, uint64_t, const ports::Prompt&, bool) override {}
+  void StopPlayback(ports::LegId) override {}
+  Status Bridge(ports::LegId, ports::LegId) override { return Status::Ok(); }
+  void Unbridge(ports::LegId) override {}
+  Status StartRecording(ports::LegId, ports::LegId, std::string) override { return Status::Ok(); }
+  void PauseRecording(ports::LegId, bool) override {}
+  void StopRecording(ports::LegId) override {}
+  void SetEvents(ports::MediaEvents) override {}
+
+ private:
+  const std::string address_;
+  const uint16_t first_, last_;
+  std::mutex mu_;
+  uint16_t next_;
+};
+
 }  // namespace
 
 int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
@@ -188,6 +225,17 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   if (!listen.ok()) {
     std::fprintf(err, "%s\n", listen.status().message().c_str());
     return 1;
+  }
+  std::optional<std::pair<std::string, uint16_t>> sip_listen;
+  if (!options.sip.empty()) {
+    auto parsed = ParseListen(options.sip, "--sip");
+    if (!parsed.ok() || parsed->second == 0) {
+      std::fprintf(err, "%s\n",
+                   parsed.ok() ? "--sip needs a port (5060 in production)"
+                               : parsed.status().message().c_str());
+      return 1;
+    }
+    sip_listen = *parsed;
   }
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     std::fprintf(err, "HTTPS needs both --tls-cert and --tls-key\n");
@@ -316,6 +364,34 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     loop.Stop();
     return 1;
   }
+  // Voice: SIP signalling on its own thread.
+  std::unique_ptr<SignallingOnlyMediaPlane> media;
+  std::unique_ptr<sip::SipServer> sip_server;
+  if (sip_listen) {
+    std::string media_address = config->voice.media_address;
+    if (media_address.empty()) media_address = sip_listen->first;
+    media = std::make_unique<SignallingOnlyMediaPlane>(media_address, config->voice.media_port_min,
+                                                       config->voice.media_port_max);
+    sip::SipServerOptions sip_options;
+    sip_options.address = sip_listen->first;
+    sip_options.port = sip_listen->second;
+    sip_options.realm = config->voice.realm;
+    sip_options.user_agent = std::string("Parley/") + PARLEY_VERSION;
+    for (const auto& t : config->voice.trunks) sip_options.trunks.push_back({t.name, t.addresses});
+    // TODO(issue 6): pass the engine as ChannelIntake and attach the adapter once the engine
+    // implements the channel seam; until then customer INVITEs are answered 503.
+    sip_server = std::make_unique<sip::SipServer>(
+        std::move(sip_options), sip::SipServer::Deps{clock, users, nullptr, &engine, *media});
+    if (Status s = sip_server->Start(); !s.ok()) {
+      std::fprintf(err, "not started: %s\n", s.message().c_str());
+      http.Stop();
+      std::promise<void> stopped;
+      loop.Post([&] { engine.Shutdown([&] { stopped.set_value(); }); });
+      stopped.get_future().wait();
+      loop.Stop();
+      return 1;
+    }
+  }
   const bool ipv6 = http_options.address.find(':') != std::string::npos;
   const std::string url = std::string(options.tls_cert.empty() ? "http" : "https") + "://" +
                           (ipv6 ? "[" + http_options.address + "]" : http_options.address) + ":" +
@@ -328,6 +404,10 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     for (const auto& [login, password] : new_passwords) {
       std::fprintf(out, "  %-12s %s\n", login.c_str(), password.c_str());
     }
+  }
+  if (sip_listen) {
+    std::fprintf(out, "SIP on udp and tcp %s:%u, realm %s\n", sip_listen->first.c_str(),
+                 static_cast<unsigned>(sip_listen->second), config->voice.realm.c_str());
   }
   std::fprintf(out, "listening on %s (stop with Ctrl-C or SIGTERM)\n", url.c_str());
   std::fflush(out);
@@ -387,6 +467,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   }
   watch_cv.notify_all();
   watcher.join();
+  if (sip_server) sip_server->Stop();  // BYE to calls still up, then the stack stops
   http.Stop();
   std::promise<void> stopped;
   loop.Post([&] { engine.Shutdown([&] { stopped.set_value(); }); });

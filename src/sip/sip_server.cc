@@ -293,12 +293,14 @@ class SipServer::Impl {
   void Challenge(nua_t* nua, nua_handle_t* nh, bool stale) {
     Count(&SipCounters::auth_challenges);
     const std::string nonce = nonces_.Issue(options_.realm, deps_.clock.Now());
-    // Preferred first (RFC 8760 section 2.4): SHA-256, then MD5 for older phones.
+    // MD5 first: RFC 8760 asks for the preferred algorithm first, but phones and test tools that
+    // know only MD5 (sipp among them) give up when the first challenge is SHA-256, while
+    // SHA-256-capable phones still find theirs in the second header.
     const std::string headers =
         "WWW-Authenticate: " +
-        DigestChallenge(auth::DigestAlgorithm::kSha256, options_.realm, nonce, stale) +
+        DigestChallenge(auth::DigestAlgorithm::kMd5, options_.realm, nonce, stale) +
         "\r\nWWW-Authenticate: " +
-        DigestChallenge(auth::DigestAlgorithm::kMd5, options_.realm, nonce, stale);
+        DigestChallenge(auth::DigestAlgorithm::kSha256, options_.realm, nonce, stale);
     nua_respond(nh, SIP_401_UNAUTHORIZED, NUTAG_WITH_THIS(nua), SIPTAG_HEADER_STR(headers.c_str()),
                 TAG_END());
   }

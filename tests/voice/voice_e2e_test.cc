@@ -1,0 +1,263 @@
+// End-to-end tests of voice: the real `parley serve --sip` on free loopback ports, driven by real
+// SIP peers (sipp from Debian's sip-tester) and by raw UDP for malformed messages. Every wait is
+// on a process exit or a reply with a bounded deadline.
+
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "tests/server/server_process.h"
+
+namespace parley::testing {
+namespace {
+
+const std::string kData = std::string(PARLEY_SOURCE_DIR) + "/tests/data";
+constexpr const char* kSipPassword = "alice-sip-secret-1";
+
+// A port free for both UDP and TCP on 127.0.0.1 right now.
+int FreePort() {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    const int u = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        getsockname(u, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      close(u);
+      continue;
+    }
+    const int t = socket(AF_INET, SOCK_STREAM, 0);
+    const bool tcp_free = bind(t, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    close(t);
+    close(u);
+    if (tcp_free) return ntohs(a.sin_port);
+  }
+  return 0;
+}
+
+// A UDP socket on 127.0.0.1 that sends one request and waits for an answer.
+class UdpPeer {
+ public:
+  UdpPeer() {
+    fd_ = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    (void)bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    (void)getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~UdpPeer() { close(fd_); }
+  int port() const { return port_; }
+  void Send(int to_port, const std::string& message) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(to_port));
+    (void)sendto(fd_, message.data(), message.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  }
+  // The next datagram's text, or "" after `timeout`.
+  std::string Receive(std::chrono::milliseconds timeout) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return "";
+    char buf[65536];
+    const ssize_t n = recv(fd_, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+  }
+  // The first final (>= 200) response's status line, or "" when none came in time.
+  std::string FinalResponse(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return "";
+      const std::string r = Receive(left);
+      if (r.empty()) return "";
+      const std::string line = r.substr(0, r.find("\r\n"));
+      if (line.rfind("SIP/2.0 1", 0) != 0) return line;
+    }
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void ReplaceAll(std::string* s, const std::string& from, const std::string& to) {
+  for (size_t at = s->find(from); at != std::string::npos; at = s->find(from, at + to.size())) {
+    s->replace(at, from.size(), to);
+  }
+}
+
+// A server on a seeded data directory where alice has a SIP password, listening for SIP on
+// `sip_port`.
+class VoiceServer {
+ public:
+  explicit VoiceServer(const std::string& config = kData + "/voice.yaml") {
+    sip_port_ = FreePort();
+    {
+      // First start seeds the data directory and creates the users.
+      ServerProcess seed(dir_.path() + "/data", {"--config", config});
+      if (!seed.started() || seed.Terminate() != 0) return;
+    }
+    auto set = RunProgram(PARLEY_BINARY,
+                          {"user", "sip-password", "alice", "--data", dir_.path() + "/data"},
+                          std::chrono::seconds(30), std::string(kSipPassword) + "\n");
+    if (set.exit_code != 0) {
+      ADD_FAILURE() << set.out << set.err;
+      return;
+    }
+    server_ = std::make_unique<ServerProcess>(
+        dir_.path() + "/data",
+        std::vector<std::string>{"--sip", "127.0.0.1:" + std::to_string(sip_port_)});
+  }
+  bool started() const { return server_ && server_->started(); }
+  int sip_port() const { return sip_port_; }
+  ServerProcess& process() { return *server_; }
+
+  // Runs a sipp scenario of tests/data/sipp once against the server; true when it passed.
+  ProcessResult Sipp(const std::string& scenario, std::vector<std::string> extra = {},
+                     int calls = 1) {
+    std::vector<std::string> args = {"127.0.0.1:" + std::to_string(sip_port_),
+                                     "-sf",
+                                     kData + "/sipp/" + scenario,
+                                     "-m",
+                                     std::to_string(calls),
+                                     "-i",
+                                     "127.0.0.1",
+                                     "-p",
+                                     std::to_string(FreePort()),
+                                     "-timeout",
+                                     "20s",
+                                     "-timeout_error",
+                                     "-nostdin",
+                                     "-trace_err",
+                                     "-error_file",
+                                     dir_.path() + "/sipp_errors.log"};
+    for (auto& e : extra) args.push_back(std::move(e));
+    auto r = RunProgram("sipp", args, std::chrono::seconds(40));
+    r.err += ReadText(dir_.path() + "/sipp_errors.log");
+    return r;
+  }
+
+ private:
+  TempDir dir_;
+  int sip_port_ = 0;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST(VoiceE2eTest, OptionsIsAnswered200) {
+  VoiceServer server;
+  ASSERT_TRUE(server.started());
+  EXPECT_THAT(server.process().output(), ::testing::HasSubstr("SIP on udp and tcp 127.0.0.1:"));
+  auto r = server.Sipp("options.xml");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto tcp = server.Sipp("options.xml", {"-t", "t1"});
+  EXPECT_EQ(tcp.exit_code, 0) << tcp.err;
+}
+
+TEST(VoiceE2eTest, RegisterWithTheRightSipPasswordSucceeds) {
+  VoiceServer server;
+  ASSERT_TRUE(server.started());
+  auto r = server.Sipp("register_ok.xml", {"-s", "alice", "-au", "alice", "-ap", kSipPassword});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST(VoiceE2eTest, WrongPasswordAndUnknownUserGetTheSameAnswer) {
+  VoiceServer server;
+  ASSERT_TRUE(server.started());
+  auto wrong = server.Sipp("register_refused.xml",
+                           {"-s", "alice", "-au", "alice", "-ap", "not-the-password"});
+  EXPECT_EQ(wrong.exit_code, 0) << wrong.err;
+  auto unknown =
+      server.Sipp("register_refused.xml", {"-s", "mallory", "-au", "mallory", "-ap", "x"});
+  EXPECT_EQ(unknown.exit_code, 0) << unknown.err;
+  // The web password is not a SIP password.
+  auto web =
+      server.Sipp("register_refused.xml", {"-s", "alice", "-au", "alice", "-ap", kTestPassword});
+  EXPECT_EQ(web.exit_code, 0) << web.err;
+}
+
+TEST(VoiceE2eTest, RepeatedFailuresBanTheAddress) {
+  VoiceServer server;
+  ASSERT_TRUE(server.started());
+  auto failures =
+      server.Sipp("register_refused.xml", {"-s", "alice", "-au", "alice", "-ap", "guess"}, 10);
+  EXPECT_EQ(failures.exit_code, 0) << failures.err;
+  // Banned now: even the right password is refused, without a challenge.
+  UdpPeer peer;
+  peer.Send(server.sip_port(),
+            "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" +
+                std::to_string(peer.port()) +
+                ";branch=z9hG4bK-ban\r\nFrom: <sip:alice@127.0.0.1>;tag=1\r\nTo: "
+                "<sip:alice@127.0.0.1>\r\nCall-ID: ban-1\r\nCSeq: 1 REGISTER\r\nContact: "
+                "<sip:alice@127.0.0.1:9>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(peer.FinalResponse(), "SIP/2.0 403 Forbidden");
+  auto right = server.Sipp("register_ok.xml", {"-s", "alice", "-au", "alice", "-ap", kSipPassword});
+  EXPECT_NE(right.exit_code, 0);
+}
+
+TEST(VoiceE2eTest, MalformedMessagesGet400OrAreDroppedAndTheServerStaysUp) {
+  VoiceServer server;
+  ASSERT_TRUE(server.started());
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(kData + "/sip")) {
+    if (entry.path().extension() != ".sip") continue;
+    const std::string name = entry.path().filename().string();
+    SCOPED_TRACE(name);
+    UdpPeer peer;
+    std::string text = ReadText(entry.path().string());
+    ReplaceAll(&text, "\n", "\r\n");
+    ReplaceAll(&text, "$LOCAL", "127.0.0.1:" + std::to_string(peer.port()));
+    ReplaceAll(&text, "$PORT", std::to_string(server.sip_port()));
+    ReplaceAll(&text, "$N", std::to_string(++n));
+    const size_t body = text.find("\r\n\r\n");
+    if (body != std::string::npos) {
+      ReplaceAll(&text, "$LEN", std::to_string(text.size() - body - 4));
+    }
+    peer.Send(server.sip_port(), text);
+    const std::string response = peer.FinalResponse(std::chrono::seconds(2));
+    if (std::isdigit(static_cast<unsigned char>(name[0]))) {
+      EXPECT_THAT(response, ::testing::StartsWith("SIP/2.0 " + name.substr(0, 3))) << text;
+    } else {
+      EXPECT_THAT(response, ::testing::AnyOf("", ::testing::StartsWith("SIP/2.0 4")));
+    }
+    // Still alive and answering.
+    auto ping = server.Sipp("options.xml");
+    ASSERT_EQ(ping.exit_code, 0) << ping.err;
+  }
+  EXPECT_GE(n, 8);
+  // A datagram over the size limit.
+  UdpPeer peer;
+  std::string big =
+      "OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" + std::to_string(peer.port()) +
+      ";branch=z9hG4bK-big\r\nX-Filler: " + std::string(30000, 'x') +
+      "\r\nCall-ID: big\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+  peer.Send(server.sip_port(), big);
+  const std::string response = peer.FinalResponse(std::chrono::seconds(2));
+  EXPECT_THAT(response, ::testing::AnyOf("", ::testing::StartsWith("SIP/2.0 4")));
+  auto ping = server.Sipp("options.xml");
+  EXPECT_EQ(ping.exit_code, 0) << ping.err;
+  EXPECT_EQ(server.process().Terminate(), 0);
+}
+
+}  // namespace
+}  // namespace parley::testing
