@@ -1085,6 +1085,16 @@ void Engine::CreateContactOnLoop(const Caller& who, ports::NewContact nc,
                                  Reply<ports::ContactSnapshot> reply) {
   {
     if (const Status * refusal; !Accepting(&refusal)) return reply(*refusal);
+    if (!nc.entry.empty()) {
+      if (!nc.queue.empty()) return reply(InvalidArgument("give a queue or an entry, not both"));
+      ports::ArrivingContact ac;
+      ac.channel = nc.channel;
+      ac.direction = nc.direction;
+      ac.entry = std::move(nc.entry);
+      ac.attributes = std::move(nc.attributes);
+      ac.from = std::move(nc.from);
+      return ContactArrivedOnLoop(std::move(ac), std::move(reply));
+    }
     auto q = acd_->FindQueue(nc.queue);
     if (nc.queue.empty() || !q || !config_->routing.FindQueue(nc.queue)) {
       return reply(NotFound("no queue '" + nc.queue + "'"));
