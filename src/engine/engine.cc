@@ -138,6 +138,7 @@ class Engine::NoHttpClient final : public ports::HttpLookup {
   void Send(ContactId contact, const ports::HttpRequest& request) override {
     engine_.flow_inputs_.emplace_back(contact,
                                       flow::LookupFailed{request.request_id, "no http client"});
+    engine_.ScheduleFlush();
   }
   void Cancel(uint64_t) override {}
 
