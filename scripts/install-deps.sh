@@ -13,6 +13,7 @@ packages=(
   libsqlite3-dev
   libabsl-dev
   libsodium-dev libssl-dev
+  libspandsp-dev libsndfile1-dev libspeexdsp-dev libespeak-ng-dev espeak-ng-data
   wrk nginx-light python3
 )
 
