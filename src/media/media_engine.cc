@@ -791,7 +791,8 @@ void MediaWorker::OnAudio(Leg& leg, const RtpPacket& packet) {
 
 void MediaWorker::Record(Leg& leg, std::span<const int16_t> pcm) {
   auto it = recordings_.find(leg.rec_owner);
-  if (it == recordings_.end() || !leg.to_rec) return;
+  // Paused: nothing is kept, so no old audio follows the pause (the ticks write the silence).
+  if (it == recordings_.end() || !leg.to_rec || it->second.paused) return;
   std::vector<int16_t>& fifo = leg.rec_right ? it->second.right : it->second.left;
   leg.to_rec->Process(pcm, fifo);
   // Keep at most 200 ms queued: a peer that sends too fast must not grow memory or delay.

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <condition_variable>
 #include <filesystem>
@@ -38,17 +39,22 @@ uint16_t BasePort() { return static_cast<uint16_t>(30000 + (::getpid() % 500) * 
 
 class Peer {
  public:
-  Peer() {
+  explicit Peer(uint16_t port = 0) {
     fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    a.sin_port = htons(port);
+    bound_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    if (port == 0) {
+      EXPECT_TRUE(bound_);
+    }
     socklen_t len = sizeof(a);
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
     port_ = ntohs(a.sin_port);
   }
   ~Peer() { ::close(fd_); }
+  bool bound() const { return bound_; }
   uint16_t port() const { return port_; }
   ports::RtpEndpoint endpoint() const { return {"127.0.0.1", port_}; }
 
@@ -85,6 +91,7 @@ class Peer {
 
  private:
   int fd_ = -1;
+  bool bound_ = false;
   uint16_t port_ = 0;
   uint16_t seq_ = 1000;
   uint32_t ts_ = 50000;
@@ -458,6 +465,223 @@ TEST_F(MediaEngineTest, HostilePacketsDoNotStopTheLeg) {
   peer.Send(port, 0, payload);
   ASSERT_TRUE(WaitReceived(7));
   EXPECT_EQ(engine_->CloseLeg(1).packets_received, 1u);
+}
+
+// Sends `a_tone` from peer a and `b_tone` from peer b, paced like a phone (20 ms packets).
+void SendPaced(Peer& a, uint16_t port_a, const std::vector<int16_t>& a_tone, size_t& a_pos, Peer& b,
+               uint16_t port_b, const std::vector<int16_t>& b_tone, size_t& b_pos,
+               std::chrono::milliseconds length) {
+  Encoder ea(AudioCodec::kPcmu), eb(AudioCodec::kPcmu);
+  std::array<uint8_t, 160> payload{};
+  auto next = std::chrono::steady_clock::now();
+  for (auto t = 0ms; t < length; t += 20ms) {
+    ea.Encode(std::span(a_tone).subspan(a_pos, 160), payload);
+    a.Send(port_a, 0, payload);
+    eb.Encode(std::span(b_tone).subspan(b_pos, 160), payload);
+    b.Send(port_b, 0, payload);
+    a_pos += 160;
+    b_pos += 160;
+    next += 20ms;
+    std::this_thread::sleep_until(next);  // pacing the source, as a phone's clock does
+  }
+}
+
+struct Stereo {
+  int rate = 0;
+  std::vector<int16_t> left, right;
+};
+
+Stereo ReadStereo(const std::string& path) {
+  SF_INFO info{};
+  SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
+  Stereo s;
+  if (f == nullptr || info.channels != 2) {
+    if (f != nullptr) sf_close(f);
+    return s;
+  }
+  s.rate = info.samplerate;
+  std::vector<int16_t> frames(static_cast<size_t>(info.frames) * 2);
+  const sf_count_t n = sf_readf_short(f, frames.data(), info.frames);
+  sf_close(f);
+  for (sf_count_t i = 0; i < n; ++i) {
+    s.left.push_back(frames[2 * static_cast<size_t>(i)]);
+    s.right.push_back(frames[2 * static_cast<size_t>(i) + 1]);
+  }
+  return s;
+}
+
+TEST_F(MediaEngineTest, RecordsBridgedCallCustomerLeftAgentRight) {
+  Start();
+  Peer customer, agent;
+  const uint16_t port_c = Connect(1, customer, kPcmu);
+  const uint16_t port_a = Connect(2, agent, kPcmu);
+  ASSERT_TRUE(engine_->Bridge(1, 2).ok());
+  const std::string path = (dir_ / "call.wav").string();
+  ASSERT_TRUE(engine_->StartRecording(1, 2, path).ok());
+  const auto c_tone = Tone(500, 8000, 8000 * 3);
+  const auto a_tone = Tone(1300, 8000, 8000 * 3);
+  size_t c_pos = 0, a_pos = 0;
+  SendPaced(customer, port_c, c_tone, c_pos, agent, port_a, a_tone, a_pos, 600ms);
+
+  // While it runs, the file under its temporary name is already a valid WAV (a crash keeps it).
+  const std::string part = path + ".part";
+  sf_count_t frames_so_far = 0;
+  const auto until = std::chrono::steady_clock::now() + kDeadline;
+  while (frames_so_far == 0 && std::chrono::steady_clock::now() < until) {
+    SF_INFO info{};
+    if (SNDFILE* f = sf_open(part.c_str(), SFM_READ, &info)) {
+      frames_so_far = info.frames;
+      sf_close(f);
+    }
+  }
+  EXPECT_GT(frames_so_far, 0);
+
+  engine_->PauseRecording(1, true);
+  SendPaced(customer, port_c, c_tone, c_pos, agent, port_a, a_tone, a_pos, 400ms);
+  engine_->PauseRecording(1, false);
+  SendPaced(customer, port_c, c_tone, c_pos, agent, port_a, a_tone, a_pos, 600ms);
+  engine_->StopRecording(1);
+  ASSERT_TRUE(events_.WaitFor([&] { return !events_.recordings.empty(); }));
+  ports::RecordingInfo info;
+  {
+    std::lock_guard lock(events_.mu);
+    info = events_.recordings[0];
+  }
+  EXPECT_EQ(info.path, path);
+  EXPECT_FALSE(fs::exists(part));
+  EXPECT_EQ(info.bytes, fs::file_size(path));
+  EXPECT_EQ(info.sha256, Sha256File(path));
+  EXPECT_EQ(info.sha256.size(), 64u);
+
+  const Stereo rec = ReadStereo(path);
+  ASSERT_EQ(rec.rate, 8000);
+  // Timing kept through the pause: about 1.6 s of frames.
+  EXPECT_NEAR(ToSeconds(info.duration), rec.left.size() / 8000.0, 0.001);
+  EXPECT_GT(rec.left.size(), 8000u * 14 / 10);
+  // Each channel is what its side sent (the other side's tone is absent from it).
+  const auto c_ref = Tone(500, 8000, 800);
+  const auto a_ref = Tone(1300, 8000, 800);
+  const std::span<const int16_t> head_l = std::span(rec.left).first(4000);
+  const std::span<const int16_t> head_r = std::span(rec.right).first(4000);
+  EXPECT_GT(BestCorrelation(head_l, c_ref, 3000), 0.95);
+  EXPECT_GT(BestCorrelation(head_r, a_ref, 3000), 0.95);
+  EXPECT_LT(ToneShare(head_l, 1300, 8000), 0.05);
+  EXPECT_LT(ToneShare(head_r, 500, 8000), 0.05);
+  // The pause left at least 300 ms of silence in both channels.
+  size_t run = 0, longest = 0;
+  for (size_t i = 0; i < rec.left.size(); ++i) {
+    run = (rec.left[i] == 0 && rec.right[i] == 0) ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  EXPECT_GE(longest, 2400u);
+  // And the same bridged call still carried audio both ways.
+  EXPECT_TRUE(customer.Receive());
+  EXPECT_TRUE(agent.Receive());
+}
+
+TEST_F(MediaEngineTest, BridgeAcrossMediaThreadsForwardsPayloadUntouched) {
+  MediaConfig c;
+  c.threads = 2;
+  Start(c);
+  Peer a, b;
+  // Legs 1 and 2 start on different media threads; the bridge moves leg 2 to leg 1's.
+  const uint16_t port_a = Connect(1, a, kPcmu);
+  Connect(2, b, kPcmu);
+  ASSERT_TRUE(engine_->Bridge(1, 2).ok());
+  engine_->StopPlayback(2);  // a command for a leg in transit waits for it, in order
+  std::array<uint8_t, 160> payload{};
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i);
+  bool forwarded = false;
+  const auto until = std::chrono::steady_clock::now() + kDeadline;
+  while (!forwarded && std::chrono::steady_clock::now() < until) {
+    a.Send(port_a, 0, payload);
+    while (auto pkt = b.Receive(20ms)) {
+      auto p = ParseRtp(*pkt);
+      if (p && std::equal(p->payload.begin(), p->payload.end(), payload.begin(), payload.end())) {
+        forwarded = true;
+      }
+    }
+  }
+  EXPECT_TRUE(forwarded);
+  EXPECT_GT(engine_->CloseLeg(2).packets_sent, 0u);
+  EXPECT_GT(engine_->CloseLeg(1).packets_received, 0u);
+}
+
+TEST_F(MediaEngineTest, MusicOnHoldLoopsTheFolderUntilStopped) {
+  Start();
+  WriteWav(dir_ / "moh" / "a.wav", Tone(400, 8000, 800), 8000);
+  WriteWav(dir_ / "moh" / "b.wav", Tone(900, 8000, 800), 8000);
+  Peer peer;
+  Connect(1, peer, kPcmu);
+  engine_->Play(1, 3, ports::Prompt{"moh", "", "", ""}, true);
+  // Skip the silence before the folder is loaded, then hear 0.6 s: a, b, a, b, ...
+  std::vector<int16_t> heard;
+  Decoder dec(AudioCodec::kPcmu);
+  std::vector<int16_t> pcm;
+  while (heard.size() < 4800) {
+    auto pkt = peer.Receive();
+    ASSERT_TRUE(pkt);
+    auto p = ParseRtp(*pkt);
+    ASSERT_TRUE(p);
+    dec.Decode(p->payload, pcm);
+    const bool silent =
+        std::all_of(pcm.begin(), pcm.end(), [](int16_t s) { return std::abs(s) < 8; });
+    if (heard.empty() && silent) continue;
+    heard.insert(heard.end(), pcm.begin(), pcm.end());
+  }
+  int tones_a = 0, tones_b = 0;
+  for (size_t at = 0; at + 800 <= heard.size(); at += 800) {
+    const auto chunk = std::span(heard).subspan(at + 200, 400);
+    tones_a += ToneShare(chunk, 400, 8000) > 0.8;
+    tones_b += ToneShare(chunk, 900, 8000) > 0.8;
+  }
+  EXPECT_GE(tones_a, 2);
+  EXPECT_GE(tones_b, 2);
+  engine_->StopPlayback(1);
+  // After the stop the leg falls back to silence, and a loop never reports its end.
+  bool silent = false;
+  const auto until = std::chrono::steady_clock::now() + kDeadline;
+  while (!silent && std::chrono::steady_clock::now() < until) {
+    auto pkt = peer.Receive();
+    ASSERT_TRUE(pkt);
+    auto p = ParseRtp(*pkt);
+    silent =
+        p && std::all_of(p->payload.begin(), p->payload.end(), [](uint8_t b) { return b == 0xff; });
+  }
+  EXPECT_TRUE(silent);
+  std::lock_guard lock(events_.mu);
+  EXPECT_TRUE(events_.finished.empty());
+}
+
+TEST_F(MediaEngineTest, SendsRtcpReportsWithReceptionFigures) {
+  MediaConfig c;
+  c.rtcp_interval = Duration(100'000);
+  Start(c);
+  // A peer with an RTP/RTCP port pair of its own.
+  std::unique_ptr<Peer> rtp, rtcp;
+  for (uint16_t port = static_cast<uint16_t>(BasePort() + 20000); port < BasePort() + 20400;
+       port = static_cast<uint16_t>(port + 2)) {
+    rtp = std::make_unique<Peer>(port);
+    rtcp = std::make_unique<Peer>(static_cast<uint16_t>(port + 1));
+    if (rtp->bound() && rtcp->bound()) break;
+  }
+  ASSERT_TRUE(rtp->bound() && rtcp->bound());
+  const uint16_t port = Connect(1, *rtp, kPcmu);
+  std::array<uint8_t, 160> payload{};
+  for (int i = 0; i < 10; ++i) rtp->Send(port, 0, payload);
+  ASSERT_TRUE(WaitReceived(10));
+  std::optional<RtcpReport> report;
+  const auto until = std::chrono::steady_clock::now() + kDeadline;
+  while (std::chrono::steady_clock::now() < until) {
+    auto pkt = rtcp->Receive();
+    ASSERT_TRUE(pkt);
+    report = ParseRtcp(*pkt);
+    if (report && report->block) break;
+  }
+  ASSERT_TRUE(report && report->sender && report->block);
+  EXPECT_GT(report->sender->packet_count, 0u);
+  EXPECT_EQ(report->block->highest_sequence, 1009u);  // the peer's first sequence is 1000
+  EXPECT_EQ(report->block->cumulative_lost, 0);
 }
 
 }  // namespace
