@@ -180,6 +180,8 @@ struct Leg {
   std::string inband_digits;
   bool have_event = false;
   uint32_t event_ts = 0;
+  uint32_t forward_event_ts = 0;  // the current event's timestamp on the bridged peer's stream
+  uint32_t remote_ssrc = 0;
 
   uint32_t ssrc = RandomU32();
   uint16_t seq = static_cast<uint16_t>(RandomU32());
@@ -710,6 +712,7 @@ void MediaWorker::OnRtp(Leg& leg, std::span<const uint8_t> data, const sockaddr_
   }
   ++leg.received;
   ++received;
+  leg.remote_ssrc = packet->header.ssrc;
   leg.rx.OnPacket(packet->header.sequence, packet->header.timestamp, now);
   leg.last_rx_us = now;
   leg.inactive_reported = false;
@@ -734,6 +737,9 @@ void MediaWorker::OnEvent(Leg& leg, const RtpPacket& packet) {
   if (!leg.have_event || age > 0) {
     leg.have_event = true;
     leg.event_ts = packet.header.timestamp;
+    if (leg.has_peer) {
+      if (Leg* peer = Find(leg.peer)) leg.forward_event_ts = peer->ts;
+    }
     if (const char d = EventToDigit(event->event); d != 0) FireDigit(leg, d);
   }
   // Pass the event on to a bridged peer that negotiated telephone-event.
@@ -743,7 +749,7 @@ void MediaWorker::OnEvent(Leg& leg, const RtpPacket& packet) {
         !peer->sending_event) {
       RtpHeader h = packet.header;
       h.payload_type = static_cast<uint8_t>(peer->format.dtmf_payload_type);
-      h.timestamp = peer->ts + (packet.header.timestamp - leg.event_ts);
+      h.timestamp = leg.forward_event_ts + (packet.header.timestamp - leg.event_ts);
       SendRtp(*peer, h, packet.payload);
     }
   }
@@ -930,7 +936,7 @@ void MediaWorker::SendRtcp(Leg& leg, int64_t now) {
   std::optional<ReportBlock> block;
   if (leg.received > 0) {
     ReportBlock b;
-    b.ssrc = 0;  // the peer's SSRC is not tracked per source; 0 marks "the source we receive"
+    b.ssrc = leg.remote_ssrc;
     b.fraction_lost = leg.rx.TakeFractionLost();
     b.cumulative_lost = static_cast<int32_t>(std::min<uint64_t>(leg.rx.lost(), 0x7fffff));
     b.highest_sequence = leg.rx.extended_highest();
@@ -1009,9 +1015,9 @@ MediaEngine::MediaEngine(MediaConfig config) : config_(std::move(config)) {
 }
 
 MediaEngine::~MediaEngine() {
+  loader_.reset();   // drains prompt loads first: they post to the workers
   workers_.clear();  // joins the media threads; their legs close
-  loader_.reset();
-  writer_.reset();
+  writer_.reset();   // finishes open recordings
 }
 
 Result<std::unique_ptr<MediaEngine>> MediaEngine::Create(MediaConfig config) {

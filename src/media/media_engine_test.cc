@@ -684,5 +684,54 @@ TEST_F(MediaEngineTest, SendsRtcpReportsWithReceptionFigures) {
   EXPECT_EQ(report->block->cumulative_lost, 0);
 }
 
+TEST_F(MediaEngineTest, BridgePassesTelephoneEventsOnAndReportsThem) {
+  Start();
+  Peer a, b;
+  const uint16_t port_a = Connect(1, a, kPcmu);
+  Connect(2, b, MediaFormat{AudioCodec::kPcmu, 0, 96, 20});  // the peer chose type 96
+  ASSERT_TRUE(engine_->Bridge(1, 2).ok());
+  // Digits need the bridge in place: send a digit until leg 2 forwards one.
+  std::optional<RtpPacket> event;
+  std::vector<uint8_t> pkt;
+  uint32_t ts = 1000;
+  const auto until = std::chrono::steady_clock::now() + kDeadline;
+  while (!event && std::chrono::steady_clock::now() < until) {
+    a.SendEvent(port_a, 101, ts += 800, {5, true, 10, 800});
+    while (auto got = b.Receive(20ms)) {
+      auto p = ParseRtp(*got);
+      if (p && p->header.payload_type == 96) {
+        pkt = *got;
+        event = ParseRtp(pkt);
+        break;
+      }
+    }
+  }
+  ASSERT_TRUE(event);
+  auto e = ParseTelephoneEvent(event->payload);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->event, 5);
+  EXPECT_TRUE(e->end);
+  std::lock_guard lock(events_.mu);
+  ASSERT_FALSE(events_.digits.empty());
+  EXPECT_EQ(events_.digits[0], '5');
+}
+
+TEST_F(MediaEngineTest, ClosingALegFinishesItsRecording) {
+  Start();
+  Peer customer, agent;
+  Connect(1, customer, kPcmu);
+  Connect(2, agent, kPcmu);
+  ASSERT_TRUE(engine_->Bridge(1, 2).ok());
+  const std::string path = (dir_ / "short.wav").string();
+  ASSERT_TRUE(engine_->StartRecording(1, 2, path).ok());
+  EXPECT_EQ(engine_->StartRecording(1, 3, path).code(), StatusCode::kNotFound);
+  engine_->CloseLeg(2);  // the agent hangs up
+  ASSERT_TRUE(events_.WaitFor([&] { return !events_.recordings.empty(); }));
+  EXPECT_TRUE(fs::exists(path));
+  EXPECT_FALSE(fs::exists(path + ".part"));
+  const Stereo rec = ReadStereo(path);
+  EXPECT_EQ(rec.rate, 8000);
+}
+
 }  // namespace
 }  // namespace parley::media
