@@ -249,7 +249,7 @@ class MediaWorker {
     std::function<void(MediaWorker&)> fn;
   };
   void Post(Task task);
-  bool InThread() const { return std::this_thread::get_id() == thread_id_; }
+  bool InThread() const { return std::this_thread::get_id() == thread_.get_id(); }
 
   // On the worker thread.
   Leg* Find(LegId id) {
@@ -322,7 +322,6 @@ class MediaWorker {
   std::vector<mmsghdr> msgs_;
   std::vector<uint8_t> scratch_;
 
-  std::thread::id thread_id_;
   std::thread thread_;
 };
 
@@ -375,7 +374,6 @@ void MediaWorker::Post(Task task) {
 }
 
 void MediaWorker::Run() {
-  thread_id_ = std::this_thread::get_id();
   std::array<epoll_event, 64> events;
   for (;;) {
     const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), 100);
