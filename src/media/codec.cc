@@ -112,9 +112,13 @@ std::vector<int16_t> ResampleAll(std::span<const int16_t> in, int in_rate, int o
   speex_resampler_skip_zeros(static_cast<SpeexResamplerState*>(r.state_));
   out.reserve(in.size() * static_cast<size_t>(out_rate) / in_rate + 64);
   r.Process(in, out);
-  // Flush the filter's delay line with silence so the tail is not cut off.
-  const std::vector<int16_t> zeros(static_cast<size_t>(in_rate / 50), 0);
+  // Flush the filter's delay line with silence so the tail is not cut off, then keep exactly
+  // the resampled length of the input.
+  auto* st = static_cast<SpeexResamplerState*>(r.state_);
+  const std::vector<int16_t> zeros(static_cast<size_t>(speex_resampler_get_input_latency(st)) + 1,
+                                   0);
   r.Process(zeros, out);
+  out.resize(in.size() * static_cast<size_t>(out_rate) / static_cast<size_t>(in_rate));
   return out;
 }
 

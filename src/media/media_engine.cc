@@ -468,6 +468,8 @@ std::shared_ptr<Leg> MediaWorker::Extract(LegId id) {
 void MediaWorker::Connect(Leg& leg, const sockaddr_storage& remote, socklen_t len,
                           const ports::MediaFormat& format) {
   const bool codec_changed = !leg.decoder || leg.format.codec != format.codec;
+  // A re-INVITE to the same peer keeps the figures (and the source it already locked to).
+  const bool same_remote = leg.connected && SameAddress(remote, leg.remote);
   leg.remote = remote;
   leg.remote_len = len;
   leg.remote_rtcp = remote;
@@ -479,8 +481,10 @@ void MediaWorker::Connect(Leg& leg, const sockaddr_storage& remote, socklen_t le
   leg.connect_us = NowMicros();
   leg.last_rx_us = leg.connect_us;
   leg.inactive_reported = false;
-  leg.rx.Reset();
-  leg.have_event = false;
+  if (!same_remote) {
+    leg.rx.Reset();
+    leg.have_event = false;
+  }
   if (codec_changed) {
     leg.decoder = std::make_unique<Decoder>(format.codec);
     leg.encoder = std::make_unique<Encoder>(format.codec);
