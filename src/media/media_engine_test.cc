@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <condition_variable>
 #include <filesystem>
@@ -737,6 +738,53 @@ TEST_F(MediaEngineTest, ClosingALegFinishesItsRecording) {
   EXPECT_FALSE(fs::exists(path + ".part"));
   const Stereo rec = ReadStereo(path);
   EXPECT_EQ(rec.rate, 8000);
+}
+
+TEST_F(MediaEngineTest, CommandsFromSeveralThreadsAcrossMediaThreadsSettle) {
+  MediaConfig c;
+  c.threads = 3;
+  Start(c);
+  Peer peer;
+  constexpr int kLegs = 12;
+  for (ports::LegId leg = 1; leg <= kLegs; ++leg) Connect(leg, peer, kPcmu);
+  std::atomic<int> started{0};
+  auto client = [&](uint32_t seed) {
+    for (int i = 0; i < 300; ++i) {
+      seed = seed * 1664525u + 1013904223u;
+      const ports::LegId x = 1 + (seed >> 8) % kLegs;
+      const ports::LegId y = 1 + (seed >> 16) % kLegs;
+      switch ((seed >> 24) % 6) {
+        case 0:
+          (void)engine_->Bridge(x, y);
+          break;
+        case 1:
+          engine_->Unbridge(x);
+          break;
+        case 2:
+          engine_->Play(x, i, ports::Prompt{"missing.wav", "", "", ""}, false);
+          break;
+        case 3:
+          engine_->StopPlayback(x);
+          break;
+        case 4: {
+          const auto path = dir_ / ("rec_" + std::to_string(seed) + ".wav");
+          if (engine_->StartRecording(x, y, path.string()).ok()) ++started;
+          break;
+        }
+        default:
+          engine_->StopRecording(x);
+      }
+    }
+  };
+  std::thread t1(client, 1), t2(client, 2);
+  t1.join();
+  t2.join();
+  for (ports::LegId leg = 1; leg <= kLegs; ++leg) engine_->CloseLeg(leg);
+  // Every recording that started is finished and reported exactly once.
+  ASSERT_TRUE(events_.WaitFor([&] { return events_.recordings.size() >= size_t(started.load()); }));
+  std::lock_guard lock(events_.mu);
+  EXPECT_EQ(events_.recordings.size(), static_cast<size_t>(started.load()));
+  for (const auto& r : events_.recordings) EXPECT_TRUE(fs::exists(r.path)) << r.path;
 }
 
 }  // namespace
