@@ -387,7 +387,24 @@ TEST_F(MediaEngineTest, BridgeTranscodesBetweenPcmuAndG722) {
   ASSERT_GT(heard.size(), 4000u);
   // The last 4000 samples at 16 kHz carry the forwarded tone.
   EXPECT_GT(ToneShare(std::span(heard).last(4000), 1000, 16000), 0.9);
-  (void)port_b;
+
+  // And back: G.722 at 16 kHz from b arrives at a as mu-law at 8 kHz.
+  Encoder enc_b(AudioCodec::kG722);
+  const auto tone_b = Tone(600, 16000, 16000);
+  Decoder dec_a(AudioCodec::kPcmu);
+  std::vector<int16_t> heard_a;
+  for (size_t i = 0; i + 320 <= tone_b.size() && heard_a.size() < 4000; i += 320) {
+    enc_b.Encode(std::span(tone_b).subspan(i, 320), payload);
+    b.Send(port_b, 9, payload);
+    while (auto pkt = a.Receive(30ms)) {
+      auto p = ParseRtp(*pkt);
+      if (!p || p->header.payload_type != 0) continue;
+      dec_a.Decode(p->payload, pcm);
+      heard_a.insert(heard_a.end(), pcm.begin(), pcm.end());
+    }
+  }
+  ASSERT_GT(heard_a.size(), 2000u);
+  EXPECT_GT(ToneShare(std::span(heard_a).last(2000), 600, 8000), 0.9);
 }
 
 TEST_F(MediaEngineTest, StrictRtpDropsForeignSourceAndUnknownPayloadType) {
