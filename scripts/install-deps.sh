@@ -14,6 +14,7 @@ packages=(
   libabsl-dev
   libsodium-dev libssl-dev
   libsofia-sip-ua-dev sip-tester baresip-core
+  libspandsp-dev libsndfile1-dev libspeexdsp-dev libespeak-ng-dev espeak-ng-data
   wrk nginx-light python3
 )
 
