@@ -30,6 +30,7 @@
 #include "base/random.h"
 #include "config/document.h"
 #include "engine/engine.h"
+#include "media/media_engine.h"
 #include "runtime/event_loop.h"
 #include "runtime/system_clock.h"
 #include "sip/sip_server.h"
@@ -185,39 +186,6 @@ void PurgeExpired(ports::Store& store, const config::RetentionDef& retention, Ti
   std::fflush(out);
 }
 
-// Until the RTP plane (src/media) is wired in, SIP negotiates media against this stand-in: it
-// hands out port pairs from the configured range and carries no audio. TODO(issue 6): replace
-// with media::RtpPlane.
-class SignallingOnlyMediaPlane final : public ports::MediaPlane {
- public:
-  SignallingOnlyMediaPlane(std::string address, uint16_t first, uint16_t last)
-      : address_(std::move(address)), first_(first), last_(last), next_(first) {}
-  Result<ports::RtpEndpoint> OpenLeg(ports::LegId) override {
-    std::lock_guard lock(mu_);
-    const uint16_t port = next_;
-    next_ = static_cast<uint16_t>(next_ + 2 > last_ ? first_ : next_ + 2);
-    return ports::RtpEndpoint{address_, port};
-  }
-  Status ConnectLeg(ports::LegId, ports::RtpEndpoint, ports::MediaFormat) override {
-    return Status::Ok();
-  }
-  ports::LegStats CloseLeg(ports::LegId) override { return {}; }
-  void Play(ports::LegId, uint64_t, const ports::Prompt&, bool) override {}
-  void StopPlayback(ports::LegId) override {}
-  Status Bridge(ports::LegId, ports::LegId) override { return Status::Ok(); }
-  void Unbridge(ports::LegId) override {}
-  Status StartRecording(ports::LegId, ports::LegId, std::string) override { return Status::Ok(); }
-  void PauseRecording(ports::LegId, bool) override {}
-  void StopRecording(ports::LegId) override {}
-  void SetEvents(ports::MediaEvents) override {}
-
- private:
-  const std::string address_;
-  const uint16_t first_, last_;
-  std::mutex mu_;
-  uint16_t next_;
-};
-
 }  // namespace
 
 int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
@@ -365,23 +333,35 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     return 1;
   }
   // Voice: SIP signalling on its own thread.
-  std::unique_ptr<SignallingOnlyMediaPlane> media;
+  std::unique_ptr<media::MediaEngine> media;
   std::unique_ptr<sip::SipServer> sip_server;
   if (sip_listen) {
-    std::string media_address = config->voice.media_address;
-    if (media_address.empty()) media_address = sip_listen->first;
-    media = std::make_unique<SignallingOnlyMediaPlane>(media_address, config->voice.media_port_min,
-                                                       config->voice.media_port_max);
+    media::MediaConfig media_config;
+    media_config.address = config->voice.media_address;
+    if (media_config.address.empty()) media_config.address = sip_listen->first;
+    media_config.port_min = config->voice.media_port_min;
+    media_config.port_max = config->voice.media_port_max;
+    media_config.prompt_dir = options.data_dir + "/prompts";
+    media_config.tts_cache_dir = options.data_dir + "/tts-cache";
+    auto created = media::MediaEngine::Create(std::move(media_config));
+    if (!created.ok()) {
+      std::fprintf(err, "not started: media: %s\n", created.status().message().c_str());
+      http.Stop();
+      std::promise<void> stopped;
+      loop.Post([&] { engine.Shutdown([&] { stopped.set_value(); }); });
+      stopped.get_future().wait();
+      loop.Stop();
+      return 1;
+    }
+    media = std::move(created).value();
     sip::SipServerOptions sip_options;
     sip_options.address = sip_listen->first;
     sip_options.port = sip_listen->second;
     sip_options.realm = config->voice.realm;
     sip_options.user_agent = std::string("Parley/") + PARLEY_VERSION;
     for (const auto& t : config->voice.trunks) sip_options.trunks.push_back({t.name, t.addresses});
-    // TODO(issue 6): pass the engine as ChannelIntake and attach the adapter once the engine
-    // implements the channel seam; until then customer INVITEs are answered 503.
     sip_server = std::make_unique<sip::SipServer>(
-        std::move(sip_options), sip::SipServer::Deps{clock, users, nullptr, &engine, *media});
+        std::move(sip_options), sip::SipServer::Deps{clock, users, &engine, &engine, *media});
     if (Status s = sip_server->Start(); !s.ok()) {
       std::fprintf(err, "not started: %s\n", s.message().c_str());
       http.Stop();
@@ -391,6 +371,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
       loop.Stop();
       return 1;
     }
+    engine.AttachChannel(Channel::kVoice, sip_server.get());
   }
   const bool ipv6 = http_options.address.find(':') != std::string::npos;
   const std::string url = std::string(options.tls_cert.empty() ? "http" : "https") + "://" +
@@ -467,7 +448,10 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   }
   watch_cv.notify_all();
   watcher.join();
-  if (sip_server) sip_server->Stop();  // BYE to calls still up, then the stack stops
+  if (sip_server) {
+    engine.AttachChannel(Channel::kVoice, nullptr);
+    sip_server->Stop();  // BYE to calls still up, then the stack stops
+  }
   http.Stop();
   std::promise<void> stopped;
   loop.Post([&] { engine.Shutdown([&] { stopped.set_value(); }); });

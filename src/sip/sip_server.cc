@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <deque>
 #include <functional>
 #include <future>
@@ -474,6 +475,7 @@ class SipServer::Impl {
       return;
     }
     if (deps_.intake == nullptr) {
+      std::fprintf(stderr, "sip: call refused, no engine attached\n");
       Count(&SipCounters::calls_refused);
       nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(nua), TAG_END());
       return;
@@ -485,6 +487,7 @@ class SipServer::Impl {
     call->customer_format = negotiated->format;
     auto local = deps_.media.OpenLeg(call->customer_leg);
     if (!local.ok()) {
+      std::fprintf(stderr, "sip: call refused, no media: %s\n", local.status().message().c_str());
       Count(&SipCounters::calls_refused);
       nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(nua), TAG_END());
       return;
@@ -524,7 +527,7 @@ class SipServer::Impl {
         Post([this, id, contact] { OnArrived(id, contact); });
       } else {
         const StatusCode code = r.status().code();
-        Post([this, id, code] { OnArrivalRefused(id, code); });
+        Post([this, id, code, why = r.status().message()] { OnArrivalRefused(id, code, why); });
       }
     });
   }
@@ -550,7 +553,8 @@ class SipServer::Impl {
                 SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
   }
 
-  void OnArrivalRefused(uint64_t id, StatusCode code) {
+  void OnArrivalRefused(uint64_t id, StatusCode code, const std::string& why) {
+    std::fprintf(stderr, "sip: call refused by the engine: %s\n", why.c_str());
     auto it = calls_.find(id);
     if (it == calls_.end()) return;
     Call& c = *it->second;
@@ -952,7 +956,10 @@ Status SipServer::Start() {
   impl_->media().SetEvents(std::move(events));
   return impl_->Start();
 }
-void SipServer::Stop() { impl_->Stop(); }
+void SipServer::Stop() {
+  impl_->media().SetEvents({});  // no media event may reach the server after it stopped
+  impl_->Stop();
+}
 SipCounters SipServer::counters() const { return impl_->counters(); }
 
 void SipServer::Play(ContactId contact, const ports::PlayRequest& request) {

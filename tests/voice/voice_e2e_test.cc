@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 
 #include "tests/server/server_process.h"
@@ -75,8 +77,10 @@ class UdpPeer {
     const ssize_t n = recv(fd_, buf, sizeof buf, 0);
     return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
   }
-  // The first final (>= 200) response's status line, or "" when none came in time.
-  std::string FinalResponse(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  // The first final (>= 200) response's status line, or "" when none came in time; the whole
+  // message in `message` when given.
+  std::string FinalResponse(std::chrono::milliseconds timeout = std::chrono::seconds(5),
+                            std::string* message = nullptr) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -85,7 +89,10 @@ class UdpPeer {
       const std::string r = Receive(left);
       if (r.empty()) return "";
       const std::string line = r.substr(0, r.find("\r\n"));
-      if (line.rfind("SIP/2.0 1", 0) != 0) return line;
+      if (line.rfind("SIP/2.0 1", 0) != 0) {
+        if (message != nullptr) *message = r;
+        return line;
+      }
     }
   }
 
@@ -105,6 +112,64 @@ void ReplaceAll(std::string* s, const std::string& from, const std::string& to) 
   for (size_t at = s->find(from); at != std::string::npos; at = s->find(from, at + to.size())) {
     s->replace(at, from.size(), to);
   }
+}
+
+std::string Md5Hex(const std::string& text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(text.data(), text.size(), digest, &size, EVP_md5(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < size; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
+// Registers `contact` for alice over UDP, answering the MD5 challenge as a phone would; returns
+// the final status line.
+std::string RegisterAlice(int sip_port, const std::string& contact) {
+  UdpPeer peer;
+  const auto request = [&](int cseq, const std::string& authorization) {
+    return "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" +
+           std::to_string(peer.port()) + ";branch=z9hG4bK-reg" + std::to_string(cseq) +
+           "\r\nFrom: <sip:alice@127.0.0.1>;tag=r1\r\nTo: <sip:alice@127.0.0.1>\r\nCall-ID: "
+           "reg-alice\r\nCSeq: " +
+           std::to_string(cseq) + " REGISTER\r\nContact: <" + contact +
+           ">\r\nExpires: 300\r\nMax-Forwards: 70\r\n" + authorization +
+           "Content-Length: 0\r\n\r\n";
+  };
+  peer.Send(sip_port, request(1, ""));
+  std::string challenge;
+  if (peer.FinalResponse(std::chrono::seconds(5), &challenge) != "SIP/2.0 401 Unauthorized") {
+    return "no challenge";
+  }
+  const size_t md5 = challenge.find("algorithm=MD5");
+  const size_t at = challenge.rfind("nonce=\"", md5);
+  if (md5 == std::string::npos || at == std::string::npos) return "no MD5 challenge";
+  const std::string nonce = challenge.substr(at + 7, challenge.find('"', at + 7) - at - 7);
+  const std::string ha1 = Md5Hex(std::string("alice:parley.test:") + kSipPassword);
+  const std::string ha2 = Md5Hex("REGISTER:sip:127.0.0.1");
+  const std::string response = Md5Hex(ha1 + ":" + nonce + ":00000001:c0ffee:auth:" + ha2);
+  peer.Send(sip_port, request(2,
+                              "Authorization: Digest username=\"alice\", realm=\"parley.test\", "
+                              "nonce=\"" +
+                                  nonce + "\", uri=\"sip:127.0.0.1\", response=\"" + response +
+                                  "\", algorithm=MD5, qop=auth, nc=00000001, "
+                                  "cnonce=\"c0ffee\"\r\n"));
+  return peer.FinalResponse();
+}
+
+// Reads events until one of type `type` mentions `text` (true), or the timeout.
+bool WaitForEvent(EventsClient& events, const std::string& type, const std::string& text) {
+  while (auto message = events.Next(std::chrono::seconds(20))) {
+    if (message->find("\"type\":\"" + type + "\"") != std::string::npos &&
+        message->find(text) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
 }
 
 // A server on a seeded data directory where alice has a SIP password, listening for SIP on
@@ -135,7 +200,8 @@ class VoiceServer {
 
   // Runs a sipp scenario of tests/data/sipp once against the server; true when it passed.
   ProcessResult Sipp(const std::string& scenario, std::vector<std::string> extra = {},
-                     int calls = 1) {
+                     int calls = 1, int local_port = 0) {
+    const std::string errors = dir_.path() + "/sipp_errors_" + scenario + ".log";
     std::vector<std::string> args = {"127.0.0.1:" + std::to_string(sip_port_),
                                      "-sf",
                                      kData + "/sipp/" + scenario,
@@ -144,17 +210,17 @@ class VoiceServer {
                                      "-i",
                                      "127.0.0.1",
                                      "-p",
-                                     std::to_string(FreePort()),
+                                     std::to_string(local_port ? local_port : FreePort()),
                                      "-timeout",
                                      "20s",
                                      "-timeout_error",
                                      "-nostdin",
                                      "-trace_err",
                                      "-error_file",
-                                     dir_.path() + "/sipp_errors.log"};
+                                     errors};
     for (auto& e : extra) args.push_back(std::move(e));
     auto r = RunProgram("sipp", args, std::chrono::seconds(40));
-    r.err += ReadText(dir_.path() + "/sipp_errors.log");
+    r.err += ReadText(errors);
     return r;
   }
 
@@ -257,6 +323,99 @@ TEST(VoiceE2eTest, MalformedMessagesGet400OrAreDroppedAndTheServerStaysUp) {
   auto ping = server.Sipp("options.xml");
   EXPECT_EQ(ping.exit_code, 0) << ping.err;
   EXPECT_EQ(server.process().Terminate(), 0);
+}
+
+TEST(VoiceE2eTest, TrunkCallToTheEntryNumberIsAnsweredAndBecomesAContact) {
+  VoiceServer server;
+  ASSERT_TRUE(server.started());
+  const std::string cookie = Login(server.process().port(), "admin");
+  ASSERT_FALSE(cookie.empty());
+  EventsClient events(server.process().port(), "/api/v1/events", cookie);
+  ASSERT_TRUE(events.connected());
+  auto r = server.Sipp("invite_trunk.xml",
+                       {"-s", "5000", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort())});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // The call became a voice contact that ran its flow into the support queue, and the caller's
+  // BYE abandoned it.
+  bool queued = false, abandoned = false;
+  while (auto message = events.Next(std::chrono::seconds(10))) {
+    const bool voice = message->find("\"channel\":\"voice\"") != std::string::npos;
+    if (voice && message->find("\"type\":\"contact.queued\"") != std::string::npos) {
+      queued = true;
+    }
+    if (voice && message->find("\"type\":\"contact.abandoned\"") != std::string::npos) {
+      abandoned = true;
+    }
+    if (queued && abandoned) break;
+  }
+  EXPECT_TRUE(queued);
+  EXPECT_TRUE(abandoned);
+}
+
+TEST(VoiceE2eTest, UnknownNumberIs404) {
+  VoiceServer server;
+  ASSERT_TRUE(server.started());
+  auto r = server.Sipp("invite_refused.xml",
+                       {"-s", "9999", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort())});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST(VoiceE2eTest, CallRingsTheAgentsRegisteredPhoneWhichAnswersAndHangsUpIntoWrapUp) {
+  VoiceServer server;
+  ASSERT_TRUE(server.started());
+  const int phone_port = FreePort();
+  ASSERT_EQ(RegisterAlice(server.sip_port(), "sip:alice@127.0.0.1:" + std::to_string(phone_port)),
+            "SIP/2.0 200 OK");
+  const int http = server.process().port();
+  const std::string cookie = Login(http, "admin");
+  EventsClient events(http, "/api/v1/events", cookie);
+  ASSERT_TRUE(events.connected());
+  auto presence =
+      Http(http, "PUT", "/api/v1/agents/alice/presence", R"({"presence":"available"})", cookie);
+  ASSERT_EQ(presence.status, 200) << presence.body;
+  auto phone = std::async(std::launch::async, [&] {
+    return server.Sipp("agent_phone.xml", {"-mi", "127.0.0.1", "-mp", std::to_string(FreePort())},
+                       1, phone_port);
+  });
+  auto caller = std::async(std::launch::async, [&] {
+    return server.Sipp("caller_until_bye.xml",
+                       {"-s", "5000", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort())});
+  });
+  // The phone answered (the offer was accepted) and its BYE released the caller (the caller's
+  // scenario ends only on Parley's BYE); the agent went into wrap-up.
+  const ProcessResult phone_result = phone.get();
+  EXPECT_EQ(phone_result.exit_code, 0) << phone_result.err;
+  const ProcessResult caller_result = caller.get();
+  EXPECT_EQ(caller_result.exit_code, 0) << caller_result.err;
+  EXPECT_TRUE(WaitForEvent(events, "offer.accepted", "\"agent\":\"alice\""));
+  EXPECT_TRUE(WaitForEvent(events, "wrap_up.started", "\"agent\":\"alice\""));
+}
+
+TEST(VoiceE2eTest, BusyPhoneRejectsTheOfferAndTheCallKeepsWaiting) {
+  VoiceServer server;
+  ASSERT_TRUE(server.started());
+  const int phone_port = FreePort();
+  ASSERT_EQ(RegisterAlice(server.sip_port(), "sip:alice@127.0.0.1:" + std::to_string(phone_port)),
+            "SIP/2.0 200 OK");
+  const int http = server.process().port();
+  const std::string cookie = Login(http, "admin");
+  EventsClient events(http, "/api/v1/events", cookie);
+  ASSERT_TRUE(events.connected());
+  auto presence =
+      Http(http, "PUT", "/api/v1/agents/alice/presence", R"({"presence":"available"})", cookie);
+  ASSERT_EQ(presence.status, 200) << presence.body;
+  auto phone = std::async(std::launch::async,
+                          [&] { return server.Sipp("agent_busy.xml", {}, 1, phone_port); });
+  auto caller = std::async(std::launch::async, [&] {
+    return server.Sipp("caller_until_bye.xml",
+                       {"-s", "5000", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort())});
+  });
+  EXPECT_EQ(phone.get().exit_code, 0);
+  EXPECT_TRUE(WaitForEvent(events, "offer.rejected", "\"agent\":\"alice\""));
+  // Stopping the server hangs the waiting caller up with a BYE.
+  EXPECT_EQ(server.process().Terminate(), 0);
+  const ProcessResult caller_result = caller.get();
+  EXPECT_EQ(caller_result.exit_code, 0) << caller_result.err;
 }
 
 }  // namespace
