@@ -418,5 +418,35 @@ TEST(VoiceE2eTest, BusyPhoneRejectsTheOfferAndTheCallKeepsWaiting) {
   EXPECT_EQ(caller_result.exit_code, 0) << caller_result.err;
 }
 
+TEST(VoiceE2eTest, RingNoAnswerCancelsThePhoneAndTheCallKeepsItsPlace) {
+  VoiceServer server(kData + "/voice_rona.yaml");  // offer_timeout: 3s
+  ASSERT_TRUE(server.started());
+  const int phone_port = FreePort();
+  ASSERT_EQ(RegisterAlice(server.sip_port(), "sip:alice@127.0.0.1:" + std::to_string(phone_port)),
+            "SIP/2.0 200 OK");
+  const int http = server.process().port();
+  const std::string cookie = Login(http, "admin");
+  EventsClient events(http, "/api/v1/events", cookie);
+  ASSERT_TRUE(events.connected());
+  auto presence =
+      Http(http, "PUT", "/api/v1/agents/alice/presence", R"({"presence":"available"})", cookie);
+  ASSERT_EQ(presence.status, 200) << presence.body;
+  auto phone = std::async(std::launch::async,
+                          [&] { return server.Sipp("agent_no_answer.xml", {}, 1, phone_port); });
+  auto caller = std::async(std::launch::async, [&] {
+    return server.Sipp("caller_until_bye.xml",
+                       {"-s", "5000", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort())});
+  });
+  // The phone rang until the offer timed out, then was cancelled; the call still waits.
+  const ProcessResult phone_result = phone.get();
+  EXPECT_EQ(phone_result.exit_code, 0) << phone_result.err;
+  EXPECT_TRUE(WaitForEvent(events, "offer.timed_out", "\"agent\":\"alice\""));
+  auto contacts = Http(http, "GET", "/api/v1/contacts", "", cookie);
+  EXPECT_THAT(contacts.body, ::testing::HasSubstr("\"voice\""));
+  EXPECT_EQ(server.process().Terminate(), 0);
+  const ProcessResult caller_result = caller.get();
+  EXPECT_EQ(caller_result.exit_code, 0) << caller_result.err;
+}
+
 }  // namespace
 }  // namespace parley::testing
