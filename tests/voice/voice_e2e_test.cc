@@ -114,10 +114,10 @@ void ReplaceAll(std::string* s, const std::string& from, const std::string& to) 
   }
 }
 
-std::string Md5Hex(const std::string& text) {
+std::string Md5Hex(const std::string& text, bool sha256 = false) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  EVP_Digest(text.data(), text.size(), digest, &size, EVP_md5(), nullptr);
+  EVP_Digest(text.data(), text.size(), digest, &size, sha256 ? EVP_sha256() : EVP_md5(), nullptr);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   for (unsigned int i = 0; i < size; ++i) {
@@ -127,36 +127,40 @@ std::string Md5Hex(const std::string& text) {
   return out;
 }
 
-// Registers `contact` for alice over UDP, answering the MD5 challenge as a phone would; returns
-// the final status line.
-std::string RegisterAlice(int sip_port, const std::string& contact) {
+// Registers `contact` for alice over UDP, answering the MD5 (or SHA-256) challenge as a phone
+// would; returns the final status line.
+std::string RegisterAlice(int sip_port, const std::string& contact, bool sha256 = false,
+                          const std::string& password = kSipPassword) {
   UdpPeer peer;
   const auto request = [&](int cseq, const std::string& authorization) {
     return "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" +
            std::to_string(peer.port()) + ";branch=z9hG4bK-reg" + std::to_string(cseq) +
            "\r\nFrom: <sip:alice@127.0.0.1>;tag=r1\r\nTo: <sip:alice@127.0.0.1>\r\nCall-ID: "
-           "reg-alice\r\nCSeq: " +
-           std::to_string(cseq) + " REGISTER\r\nContact: <" + contact +
-           ">\r\nExpires: 300\r\nMax-Forwards: 70\r\n" + authorization +
-           "Content-Length: 0\r\n\r\n";
+           "reg-alice-" +
+           std::to_string(peer.port()) + "\r\nCSeq: " + std::to_string(cseq) +
+           " REGISTER\r\nContact: <" + contact + ">\r\nExpires: 300\r\nMax-Forwards: 70\r\n" +
+           authorization + "Content-Length: 0\r\n\r\n";
   };
   peer.Send(sip_port, request(1, ""));
   std::string challenge;
   if (peer.FinalResponse(std::chrono::seconds(5), &challenge) != "SIP/2.0 401 Unauthorized") {
     return "no challenge";
   }
-  const size_t md5 = challenge.find("algorithm=MD5");
-  const size_t at = challenge.rfind("nonce=\"", md5);
-  if (md5 == std::string::npos || at == std::string::npos) return "no MD5 challenge";
+  const std::string algorithm = sha256 ? "SHA-256" : "MD5";
+  const size_t named = challenge.find("algorithm=" + algorithm);
+  const size_t at = challenge.rfind("nonce=\"", named);
+  if (named == std::string::npos || at == std::string::npos)
+    return "no " + algorithm + " challenge";
   const std::string nonce = challenge.substr(at + 7, challenge.find('"', at + 7) - at - 7);
-  const std::string ha1 = Md5Hex(std::string("alice:parley.test:") + kSipPassword);
-  const std::string ha2 = Md5Hex("REGISTER:sip:127.0.0.1");
-  const std::string response = Md5Hex(ha1 + ":" + nonce + ":00000001:c0ffee:auth:" + ha2);
+  const std::string ha1 = Md5Hex("alice:parley.test:" + password, sha256);
+  const std::string ha2 = Md5Hex("REGISTER:sip:127.0.0.1", sha256);
+  const std::string response = Md5Hex(ha1 + ":" + nonce + ":00000001:c0ffee:auth:" + ha2, sha256);
   peer.Send(sip_port, request(2,
                               "Authorization: Digest username=\"alice\", realm=\"parley.test\", "
                               "nonce=\"" +
                                   nonce + "\", uri=\"sip:127.0.0.1\", response=\"" + response +
-                                  "\", algorithm=MD5, qop=auth, nc=00000001, "
+                                  "\", algorithm=" + algorithm +
+                                  ", qop=auth, nc=00000001, "
                                   "cnonce=\"c0ffee\"\r\n"));
   return peer.FinalResponse();
 }
@@ -446,6 +450,23 @@ TEST(VoiceE2eTest, RingNoAnswerCancelsThePhoneAndTheCallKeepsItsPlace) {
   EXPECT_EQ(server.process().Terminate(), 0);
   const ProcessResult caller_result = caller.get();
   EXPECT_EQ(caller_result.exit_code, 0) << caller_result.err;
+}
+
+TEST(VoiceE2eTest, RegisterWithSha256Digest) {
+  VoiceServer server;
+  ASSERT_TRUE(server.started());
+  EXPECT_EQ(RegisterAlice(server.sip_port(), "sip:alice@127.0.0.1:5999", /*sha256=*/true),
+            "SIP/2.0 200 OK");
+  EXPECT_EQ(RegisterAlice(server.sip_port(), "sip:alice@127.0.0.1:5999", /*sha256=*/true, "nope"),
+            "SIP/2.0 403 Forbidden");
+}
+
+TEST(VoiceE2eTest, InviteFromAnUntrustedAddressIsChallenged) {
+  VoiceServer server(kData + "/voice_no_trunk.yaml");
+  ASSERT_TRUE(server.started());
+  auto r = server.Sipp("invite_challenged.xml",
+                       {"-s", "5000", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort())});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
 }  // namespace
