@@ -77,6 +77,37 @@ class UdpPeer {
     const ssize_t n = recv(fd_, buf, sizeof buf, 0);
     return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
   }
+  // The next request whose method is `method` (responses and other requests are skipped), or ""
+  // after `timeout`.
+  std::string ReceiveRequest(const std::string& method,
+                             std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return "";
+      const std::string r = Receive(left);
+      if (r.empty()) return "";
+      if (r.rfind(method + " ", 0) == 0) return r;
+    }
+  }
+  // Answers `request` with `status` ("180 Ringing"), copying its Via, From, To (adding our
+  // tag), Call-ID and CSeq; `cseq` replaces the CSeq value when given.
+  void Respond(int to_port, const std::string& request, const std::string& status,
+               const std::string& cseq = "") {
+    const auto header = [&](const std::string& name) {
+      const size_t at = request.find("\r\n" + name + ":");
+      const size_t start = request.find_first_not_of(' ', at + name.size() + 3);
+      return request.substr(start, request.find("\r\n", start) - start);
+    };
+    std::string to = header("To");
+    if (to.find(";tag=") == std::string::npos) to += ";tag=phone";
+    Send(to_port, "SIP/2.0 " + status + "\r\nVia: " + header("Via") + "\r\nFrom: " +
+                      header("From") + "\r\nTo: " + to + "\r\nCall-ID: " + header("Call-ID") +
+                      "\r\nCSeq: " + (cseq.empty() ? header("CSeq") : cseq) +
+                      "\r\nContent-Length: 0\r\n\r\n");
+  }
+
   // The first final (>= 200) response's status line, or "" when none came in time; the whole
   // message in `message` when given.
   std::string FinalResponse(std::chrono::milliseconds timeout = std::chrono::seconds(5),
@@ -175,6 +206,62 @@ bool WaitForEvent(EventsClient& events, const std::string& type, const std::stri
   }
   return false;
 }
+
+// The value of header `name` ("To") in a SIP message, "" when absent.
+std::string HeaderOf(const std::string& message, const std::string& name) {
+  const size_t at = message.find("\r\n" + name + ":");
+  if (at == std::string::npos) return "";
+  const size_t start = message.find_first_not_of(' ', at + name.size() + 3);
+  return message.substr(start, message.find("\r\n", start) - start);
+}
+
+// A caller on raw UDP, for tests that must hang up at a moment of their choosing: INVITEs the
+// entry number with a PCMU offer, ACKs the 200, and sends BYE on demand.
+class RawCaller {
+ public:
+  explicit RawCaller(int sip_port) : sip_port_(sip_port) {}
+  // The final response's status line to the INVITE (ACKed when 2xx).
+  std::string Call(const std::string& number) {
+    const std::string via = "127.0.0.1:" + std::to_string(peer_.port());
+    const std::string sdp =
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio " +
+        std::to_string(FreePort()) + " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    from_ = "<sip:+447700900789@127.0.0.1>;tag=raw" + std::to_string(peer_.port());
+    call_id_ = "raw-" + std::to_string(peer_.port());
+    peer_.Send(sip_port_, "INVITE sip:" + number + "@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP " + via +
+                              ";branch=z9hG4bK-inv\r\nFrom: " + from_ + "\r\nTo: <sip:" + number +
+                              "@127.0.0.1>\r\nCall-ID: " + call_id_ +
+                              "\r\nCSeq: 1 INVITE\r\nContact: <sip:caller@" + via +
+                              ">\r\nMax-Forwards: 70\r\nContent-Type: "
+                              "application/sdp\r\nContent-Length: " +
+                              std::to_string(sdp.size()) + "\r\n\r\n" + sdp);
+    std::string answer;
+    const std::string status = peer_.FinalResponse(std::chrono::seconds(10), &answer);
+    if (status.rfind("SIP/2.0 2", 0) != 0) return status;
+    to_ = HeaderOf(answer, "To");
+    std::string contact = HeaderOf(answer, "Contact");
+    target_ = contact.substr(contact.find('<') + 1, contact.find('>') - contact.find('<') - 1);
+    peer_.Send(sip_port_, "ACK " + target_ + " SIP/2.0\r\nVia: SIP/2.0/UDP " + via +
+                              ";branch=z9hG4bK-ack\r\nFrom: " + from_ + "\r\nTo: " + to_ +
+                              "\r\nCall-ID: " + call_id_ +
+                              "\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+    return status;
+  }
+  // The final response's status line to the BYE.
+  std::string HangUp() {
+    const std::string via = "127.0.0.1:" + std::to_string(peer_.port());
+    peer_.Send(sip_port_, "BYE " + target_ + " SIP/2.0\r\nVia: SIP/2.0/UDP " + via +
+                              ";branch=z9hG4bK-bye\r\nFrom: " + from_ + "\r\nTo: " + to_ +
+                              "\r\nCall-ID: " + call_id_ +
+                              "\r\nCSeq: 2 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+    return peer_.FinalResponse();
+  }
+
+ private:
+  int sip_port_;
+  UdpPeer peer_;
+  std::string from_, to_, call_id_, target_;
+};
 
 // A server on a seeded data directory where alice has a SIP password, listening for SIP on
 // `sip_port`.
@@ -467,6 +554,34 @@ TEST(VoiceE2eTest, InviteFromAnUntrustedAddressIsChallenged) {
   auto r = server.Sipp("invite_challenged.xml",
                        {"-s", "5000", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort())});
   EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST(VoiceE2eTest, CallerHangingUpWhileThePhoneRingsCancelsThePhone) {
+  VoiceServer server;
+  ASSERT_TRUE(server.started());
+  UdpPeer phone;  // alice's phone, on raw UDP so the test knows when it rings
+  ASSERT_EQ(RegisterAlice(server.sip_port(), "sip:alice@127.0.0.1:" + std::to_string(phone.port())),
+            "SIP/2.0 200 OK");
+  const int http = server.process().port();
+  const std::string cookie = Login(http, "admin");
+  EventsClient events(http, "/api/v1/events", cookie);
+  ASSERT_TRUE(events.connected());
+  auto presence =
+      Http(http, "PUT", "/api/v1/agents/alice/presence", R"({"presence":"available"})", cookie);
+  ASSERT_EQ(presence.status, 200) << presence.body;
+  RawCaller caller(server.sip_port());
+  ASSERT_EQ(caller.Call("5000"), "SIP/2.0 200 OK");
+  const std::string invite = phone.ReceiveRequest("INVITE");
+  ASSERT_FALSE(invite.empty());
+  phone.Respond(server.sip_port(), invite, "180 Ringing");
+  // The caller hangs up while the phone rings: Parley CANCELs it.
+  EXPECT_EQ(caller.HangUp(), "SIP/2.0 200 OK");
+  const std::string cancel = phone.ReceiveRequest("CANCEL");
+  ASSERT_FALSE(cancel.empty());
+  phone.Respond(server.sip_port(), cancel, "200 OK");
+  phone.Respond(server.sip_port(), invite, "487 Request Terminated");
+  EXPECT_FALSE(phone.ReceiveRequest("ACK").empty());
+  EXPECT_TRUE(WaitForEvent(events, "contact.abandoned", "\"channel\":\"voice\""));
 }
 
 }  // namespace
