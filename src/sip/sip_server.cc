@@ -634,6 +634,9 @@ class SipServer::Impl {
   // Hangs up every leg of the call still up (BYE/CANCEL/final response), closes media.
   void EndCall(Call& c, bool /*shutdown*/) {
     StopRinging(c);
+    // The engine withdraws a pending offer itself when the contact ends: no RejectOffer follows
+    // for the phones' 487s, and a phone answering late is hung up.
+    c.agent.clear();
     if (c.agent_nh != nullptr) {
       nua_bye(c.agent_nh, TAG_END());
       c.agent_nh = nullptr;
