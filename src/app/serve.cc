@@ -451,6 +451,21 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   if (sip_server) {
     engine.AttachChannel(Channel::kVoice, nullptr);
     sip_server->Stop();  // BYE to calls still up, then the stack stops
+    const sip::SipCounters c = sip_server->counters();
+    std::fprintf(out,
+                 "sip: requests=%llu bad_requests=%llu auth_challenges=%llu auth_failures=%llu "
+                 "bans=%llu banned_requests=%llu registrations=%llu calls_in=%llu "
+                 "calls_refused=%llu agent_legs=%llu\n",
+                 static_cast<unsigned long long>(c.requests),
+                 static_cast<unsigned long long>(c.bad_requests),
+                 static_cast<unsigned long long>(c.auth_challenges),
+                 static_cast<unsigned long long>(c.auth_failures),
+                 static_cast<unsigned long long>(c.bans),
+                 static_cast<unsigned long long>(c.banned_requests),
+                 static_cast<unsigned long long>(c.registrations),
+                 static_cast<unsigned long long>(c.calls_in),
+                 static_cast<unsigned long long>(c.calls_refused),
+                 static_cast<unsigned long long>(c.agent_legs));
   }
   http.Stop();
   std::promise<void> stopped;

@@ -370,6 +370,11 @@ TEST(VoiceE2eTest, RepeatedFailuresBanTheAddress) {
   EXPECT_EQ(peer.FinalResponse(), "SIP/2.0 403 Forbidden");
   auto right = server.Sipp("register_ok.xml", {"-s", "alice", "-au", "alice", "-ap", kSipPassword});
   EXPECT_NE(right.exit_code, 0);
+  // Counted: ten failures, one ban, the requests refused while banned.
+  ASSERT_EQ(server.process().Terminate(), 0);
+  EXPECT_THAT(server.process().output(), ::testing::HasSubstr("auth_failures=10 bans=1 "));
+  EXPECT_THAT(server.process().output(),
+              ::testing::Not(::testing::HasSubstr("banned_requests=0 ")));
 }
 
 TEST(VoiceE2eTest, MalformedMessagesGet400OrAreDroppedAndTheServerStaysUp) {
@@ -414,6 +419,9 @@ TEST(VoiceE2eTest, MalformedMessagesGet400OrAreDroppedAndTheServerStaysUp) {
   auto ping = server.Sipp("options.xml");
   EXPECT_EQ(ping.exit_code, 0) << ping.err;
   EXPECT_EQ(server.process().Terminate(), 0);
+  // The SDP that src/sip itself refused is counted (the stack's own 400s are not).
+  EXPECT_THAT(server.process().output(), ::testing::HasSubstr(" bad_requests="));
+  EXPECT_THAT(server.process().output(), ::testing::Not(::testing::HasSubstr(" bad_requests=0 ")));
 }
 
 TEST(VoiceE2eTest, TrunkCallToTheEntryNumberIsAnsweredAndBecomesAContact) {
