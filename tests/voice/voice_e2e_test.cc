@@ -238,6 +238,7 @@ class RawCaller {
     std::string answer;
     const std::string status = peer_.FinalResponse(std::chrono::seconds(10), &answer);
     if (status.rfind("SIP/2.0 2", 0) != 0) return status;
+    first_answer_ = answer.substr(answer.find("\r\n\r\n") + 4);
     to_ = HeaderOf(answer, "To");
     std::string contact = HeaderOf(answer, "Contact");
     target_ = contact.substr(contact.find('<') + 1, contact.find('>') - contact.find('<') - 1);
@@ -247,20 +248,50 @@ class RawCaller {
                               "\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
     return status;
   }
+  // Sends a re-INVITE with the same offer; the final status line, and the answer's body in
+  // `sdp`.
+  std::string Reinvite(std::string* sdp) {
+    const std::string via = "127.0.0.1:" + std::to_string(peer_.port());
+    const std::string offer =
+        "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio " +
+        std::to_string(FreePort()) + " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    peer_.Send(sip_port_, "INVITE " + target_ + " SIP/2.0\r\nVia: SIP/2.0/UDP " + via +
+                              ";branch=z9hG4bK-reinv\r\nFrom: " + from_ + "\r\nTo: " + to_ +
+                              "\r\nCall-ID: " + call_id_ + "\r\nCSeq: " + std::to_string(++cseq_) +
+                              " INVITE\r\nContact: <sip:caller@" + via +
+                              ">\r\nMax-Forwards: 70\r\nContent-Type: "
+                              "application/sdp\r\nContent-Length: " +
+                              std::to_string(offer.size()) + "\r\n\r\n" + offer);
+    std::string answer;
+    const std::string status = peer_.FinalResponse(std::chrono::seconds(5), &answer);
+    *sdp = answer.substr(answer.find("\r\n\r\n") + 4);
+    if (status.rfind("SIP/2.0 2", 0) != 0) *sdp = answer;  // the whole refusal, for the test log
+    if (status.rfind("SIP/2.0 2", 0) == 0) {
+      peer_.Send(sip_port_, "ACK " + target_ + " SIP/2.0\r\nVia: SIP/2.0/UDP " + via +
+                                ";branch=z9hG4bK-reack\r\nFrom: " + from_ + "\r\nTo: " + to_ +
+                                "\r\nCall-ID: " + call_id_ + "\r\nCSeq: " + std::to_string(cseq_) +
+                                " ACK\r\nMax-Forwards: 70\r\nContent-Length: "
+                                "0\r\n\r\n");
+    }
+    return status;
+  }
+  const std::string& first_answer() const { return first_answer_; }
+
   // The final response's status line to the BYE.
   std::string HangUp() {
     const std::string via = "127.0.0.1:" + std::to_string(peer_.port());
     peer_.Send(sip_port_, "BYE " + target_ + " SIP/2.0\r\nVia: SIP/2.0/UDP " + via +
                               ";branch=z9hG4bK-bye\r\nFrom: " + from_ + "\r\nTo: " + to_ +
-                              "\r\nCall-ID: " + call_id_ +
-                              "\r\nCSeq: 2 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+                              "\r\nCall-ID: " + call_id_ + "\r\nCSeq: " + std::to_string(++cseq_) +
+                              " BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
     return peer_.FinalResponse();
   }
 
  private:
   int sip_port_;
   UdpPeer peer_;
-  std::string from_, to_, call_id_, target_;
+  std::string from_, to_, call_id_, target_, first_answer_;
+  int cseq_ = 1;  // of the last request in the dialog (the INVITE was 1)
 };
 
 // A server on a seeded data directory where alice has a SIP password, listening for SIP on
@@ -590,6 +621,24 @@ TEST(VoiceE2eTest, CallerHangingUpWhileThePhoneRingsCancelsThePhone) {
   phone.Respond(server.sip_port(), invite, "487 Request Terminated");
   EXPECT_FALSE(phone.ReceiveRequest("ACK").empty());
   EXPECT_TRUE(WaitForEvent(events, "contact.abandoned", "\"channel\":\"voice\""));
+}
+
+TEST(VoiceE2eTest, ReinviteIsAnsweredWithTheCurrentMedia) {
+  VoiceServer server;
+  ASSERT_TRUE(server.started());
+  RawCaller caller(server.sip_port());
+  ASSERT_EQ(caller.Call("5000"), "SIP/2.0 200 OK");
+  const std::string first = caller.first_answer();
+  ASSERT_THAT(first, ::testing::HasSubstr("m=audio "));
+  std::string second;
+  EXPECT_EQ(caller.Reinvite(&second), "SIP/2.0 200 OK") << second;
+  // Same anchored endpoint (Parley's media port does not move).
+  const auto media_line = [](const std::string& sdp) {
+    const size_t at = sdp.find("m=audio ");
+    return at == std::string::npos ? std::string() : sdp.substr(at, sdp.find("\r\n", at) - at);
+  };
+  EXPECT_EQ(media_line(second), media_line(first));
+  EXPECT_EQ(caller.HangUp(), "SIP/2.0 200 OK");
 }
 
 }  // namespace
