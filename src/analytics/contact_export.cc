@@ -162,6 +162,11 @@ class Builder {
       case EventType::kContactEscalated:
       case EventType::kPresenceChanged:
         return;
+      case EventType::kFlowStepEntered:  // the fact table has no flow columns (yet)
+      case EventType::kFlowStepExited:
+      case EventType::kFlowEnded:
+      case EventType::kSurveyAnswered:
+        return;
     }
   }
 

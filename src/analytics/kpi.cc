@@ -556,6 +556,11 @@ void KpiCalculator::Add(const Event& e) {
       contacts_.erase(it);
       return;
     }
+    case EventType::kFlowStepEntered:  // flows are outside the queue KPIs
+    case EventType::kFlowStepExited:
+    case EventType::kFlowEnded:
+    case EventType::kSurveyAnswered:
+      return;
   }
   ++ignored_events_;  // an EventType value this code does not know
 }

@@ -130,6 +130,11 @@ class Writer {
       case EventType::kWrapUpStarted:
       case EventType::kWrapUpEnded:
         return;
+      case EventType::kFlowStepEntered:  // flows are not queue_log lines
+      case EventType::kFlowStepExited:
+      case EventType::kFlowEnded:
+      case EventType::kSurveyAnswered:
+        return;
     }
   }
 

@@ -10,6 +10,8 @@
 #include "analytics/interval_report.h"
 #include "analytics/queue_log.h"
 #include "app/validate.h"
+#include "auth/password.h"
+#include "auth/users.h"
 #include "base/text.h"
 #include "config/document.h"
 #include "runtime/system_clock.h"
@@ -229,6 +231,46 @@ int RunExport(const ExportOptions& options, std::FILE* out, std::FILE* err) {
     }
     std::fputs(WriteIntervalCsv(*rows, names).c_str(), out);
   }
+  return 0;
+}
+
+int RunSipPassword(const std::string& data_dir, const std::string& login, std::FILE* in,
+                   std::FILE* out, std::FILE* err) {
+  auto store = OpenDataStore(data_dir, /*create=*/false);
+  if (!store.ok()) {
+    std::fprintf(err, "%s: %s\n", data_dir.c_str(), store.status().message().c_str());
+    return 1;
+  }
+  std::string realm = config::VoiceDef{}.realm;
+  if (auto current = (*store)->CurrentConfig(); current.ok()) {
+    if (auto parsed = ParseStoredConfig(*current); parsed.ok()) realm = (*parsed)->voice.realm;
+  }
+  auth::PasswordHasher hasher;
+  auth::UserDirectory users(hasher, store->get());
+  if (Status s = users.Load(); !s.ok()) {
+    std::fprintf(err, "loading users: %s\n", s.message().c_str());
+    return 1;
+  }
+  auto user = users.FindByLogin(login);
+  if (!user) {
+    std::fprintf(err, "no user '%s' in %s\n", login.c_str(), data_dir.c_str());
+    return 1;
+  }
+  char line[1024];
+  if (std::fgets(line, sizeof line, in) == nullptr) {
+    std::fprintf(err, "expected the SIP password on standard input\n");
+    return 1;
+  }
+  std::string password = line;
+  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
+    password.pop_back();
+  }
+  if (Status s = users.SetSipPassword(user->id, realm, password, runtime::SystemClock().Now());
+      !s.ok()) {
+    std::fprintf(err, "%s\n", s.message().c_str());
+    return 1;
+  }
+  std::fprintf(out, "SIP password of %s set for realm %s\n", login.c_str(), realm.c_str());
   return 0;
 }
 

@@ -59,4 +59,11 @@ struct ExportOptions {
 };
 int RunExport(const ExportOptions& options, std::FILE* out = stdout, std::FILE* err = stderr);
 
+// `parley user sip-password LOGIN`: sets the user's SIP digest password (separate from the web
+// password; stored only as HA1 for MD5 and SHA-256 in the current configuration's voice realm),
+// read as the first line of `in`. A running server reads users at start: restart it (or set the
+// password before starting it) for the new credentials to be used.
+int RunSipPassword(const std::string& data_dir, const std::string& login, std::FILE* in = stdin,
+                   std::FILE* out = stdout, std::FILE* err = stderr);
+
 }  // namespace parley::app

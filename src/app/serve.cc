@@ -9,7 +9,9 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>  // before Asio (platform-facts.md)
 #include <vector>
@@ -28,8 +30,10 @@
 #include "base/random.h"
 #include "config/document.h"
 #include "engine/engine.h"
+#include "media/media_engine.h"
 #include "runtime/event_loop.h"
 #include "runtime/system_clock.h"
+#include "sip/sip_server.h"
 #include "webhook/dispatcher.h"
 #include "webhook/http_client.h"
 
@@ -46,10 +50,11 @@ std::string DefaultConfigFile() {
 }
 
 // "127.0.0.1:8080", "[::1]:8080", ":8080" (all IPv4 interfaces) → address and port.
-Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& text) {
+Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& text,
+                                                     const std::string& flag = "--http") {
   const size_t colon = text.rfind(':');
   if (colon == std::string::npos) {
-    return InvalidArgument("--http " + text + ": expected ADDRESS:PORT, e.g. 127.0.0.1:8080");
+    return InvalidArgument(flag + " " + text + ": expected ADDRESS:PORT, e.g. 127.0.0.1:8080");
   }
   std::string address = text.substr(0, colon);
   if (address.size() >= 2 && address.front() == '[' && address.back() == ']') {
@@ -60,7 +65,7 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& text) {
   char* end = nullptr;
   const long port = std::strtol(port_text.c_str(), &end, 10);
   if (port_text.empty() || *end != '\0' || port < 0 || port > 65535) {
-    return InvalidArgument("--http " + text + ": the port must be a number from 0 to 65535");
+    return InvalidArgument(flag + " " + text + ": the port must be a number from 0 to 65535");
   }
   return std::make_pair(address, static_cast<uint16_t>(port));
 }
@@ -189,6 +194,17 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     std::fprintf(err, "%s\n", listen.status().message().c_str());
     return 1;
   }
+  std::optional<std::pair<std::string, uint16_t>> sip_listen;
+  if (!options.sip.empty()) {
+    auto parsed = ParseListen(options.sip, "--sip");
+    if (!parsed.ok() || parsed->second == 0) {
+      std::fprintf(err, "%s\n",
+                   parsed.ok() ? "--sip needs a port (5060 in production)"
+                               : parsed.status().message().c_str());
+      return 1;
+    }
+    sip_listen = *parsed;
+  }
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     std::fprintf(err, "HTTPS needs both --tls-cert and --tls-key\n");
     return 1;
@@ -316,6 +332,47 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     loop.Stop();
     return 1;
   }
+  // Voice: SIP signalling on its own thread.
+  std::unique_ptr<media::MediaEngine> media;
+  std::unique_ptr<sip::SipServer> sip_server;
+  if (sip_listen) {
+    media::MediaConfig media_config;
+    media_config.address = config->voice.media_address;
+    if (media_config.address.empty()) media_config.address = sip_listen->first;
+    media_config.port_min = config->voice.media_port_min;
+    media_config.port_max = config->voice.media_port_max;
+    media_config.prompt_dir = options.data_dir + "/prompts";
+    media_config.tts_cache_dir = options.data_dir + "/tts-cache";
+    auto created = media::MediaEngine::Create(std::move(media_config));
+    if (!created.ok()) {
+      std::fprintf(err, "not started: media: %s\n", created.status().message().c_str());
+      http.Stop();
+      std::promise<void> stopped;
+      loop.Post([&] { engine.Shutdown([&] { stopped.set_value(); }); });
+      stopped.get_future().wait();
+      loop.Stop();
+      return 1;
+    }
+    media = std::move(created).value();
+    sip::SipServerOptions sip_options;
+    sip_options.address = sip_listen->first;
+    sip_options.port = sip_listen->second;
+    sip_options.realm = config->voice.realm;
+    sip_options.user_agent = std::string("Parley/") + PARLEY_VERSION;
+    for (const auto& t : config->voice.trunks) sip_options.trunks.push_back({t.name, t.addresses});
+    sip_server = std::make_unique<sip::SipServer>(
+        std::move(sip_options), sip::SipServer::Deps{clock, users, &engine, &engine, *media});
+    if (Status s = sip_server->Start(); !s.ok()) {
+      std::fprintf(err, "not started: %s\n", s.message().c_str());
+      http.Stop();
+      std::promise<void> stopped;
+      loop.Post([&] { engine.Shutdown([&] { stopped.set_value(); }); });
+      stopped.get_future().wait();
+      loop.Stop();
+      return 1;
+    }
+    engine.AttachChannel(Channel::kVoice, sip_server.get());
+  }
   const bool ipv6 = http_options.address.find(':') != std::string::npos;
   const std::string url = std::string(options.tls_cert.empty() ? "http" : "https") + "://" +
                           (ipv6 ? "[" + http_options.address + "]" : http_options.address) + ":" +
@@ -328,6 +385,10 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     for (const auto& [login, password] : new_passwords) {
       std::fprintf(out, "  %-12s %s\n", login.c_str(), password.c_str());
     }
+  }
+  if (sip_listen) {
+    std::fprintf(out, "SIP on udp and tcp %s:%u, realm %s\n", sip_listen->first.c_str(),
+                 static_cast<unsigned>(sip_listen->second), config->voice.realm.c_str());
   }
   std::fprintf(out, "listening on %s (stop with Ctrl-C or SIGTERM)\n", url.c_str());
   std::fflush(out);
@@ -387,6 +448,25 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   }
   watch_cv.notify_all();
   watcher.join();
+  if (sip_server) {
+    engine.AttachChannel(Channel::kVoice, nullptr);
+    sip_server->Stop();  // BYE to calls still up, then the stack stops
+    const sip::SipCounters c = sip_server->counters();
+    std::fprintf(out,
+                 "sip: requests=%llu bad_requests=%llu auth_challenges=%llu auth_failures=%llu "
+                 "bans=%llu banned_requests=%llu registrations=%llu calls_in=%llu "
+                 "calls_refused=%llu agent_legs=%llu\n",
+                 static_cast<unsigned long long>(c.requests),
+                 static_cast<unsigned long long>(c.bad_requests),
+                 static_cast<unsigned long long>(c.auth_challenges),
+                 static_cast<unsigned long long>(c.auth_failures),
+                 static_cast<unsigned long long>(c.bans),
+                 static_cast<unsigned long long>(c.banned_requests),
+                 static_cast<unsigned long long>(c.registrations),
+                 static_cast<unsigned long long>(c.calls_in),
+                 static_cast<unsigned long long>(c.calls_refused),
+                 static_cast<unsigned long long>(c.agent_legs));
+  }
   http.Stop();
   std::promise<void> stopped;
   loop.Post([&] { engine.Shutdown([&] { stopped.set_value(); }); });

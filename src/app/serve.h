@@ -12,7 +12,8 @@ struct ServeOptions {
   std::string config_file;  // seeds a new data directory; "" = the bundled demo configuration
   std::string data_dir = "data";
   std::string http = "127.0.0.1:8080";  // port 0 picks a free one (printed)
-  std::string tls_cert;                 // PEM files: both given = HTTPS
+  std::string sip;       // SIP over UDP and TCP, "ADDRESS:PORT" (e.g. 0.0.0.0:5060); "" = no voice
+  std::string tls_cert;  // PEM files: both given = HTTPS
   std::string tls_key;
   std::string web_dir;  // the web UI's built files ("" = none)
   // Users without a password get this one on start (demo, tests); otherwise each gets a random

@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <limits>
@@ -41,7 +42,8 @@ const std::vector<SchemaSection>& ConfigSchema() {
   static const std::vector<SchemaSection> kSchema = {
       {"top level",
        {"include", "site", "routing", "skills", "teams", "agents", "queues", "schedules", "flows",
-        "entry_points", "users", "reason_codes", "disposition_codes", "webhooks", "retention"}},
+        "entry_points", "users", "reason_codes", "disposition_codes", "webhooks", "retention",
+        "voice"}},
       {"site", {"name", "time_zone"}},
       {"routing", {"max_consecutive_misses", "reoffer_delay"}},
       {"skills[]", {"name", "description"}},
@@ -66,6 +68,10 @@ const std::vector<SchemaSection>& ConfigSchema() {
       {"disposition_codes[]", {"code", "label"}},
       {"webhooks[]", {"name", "url", "events", "secret_env"}},
       {"retention", {"contacts", "events", "audit"}},
+      {"voice",
+       {"realm", "media_address", "media_ports", "ring_timeout", "trunks",
+        "outbound_destinations"}},
+      {"voice.trunks[]", {"name", "addresses"}},
   };
   return kSchema;
 }
@@ -248,7 +254,7 @@ class Parser {
   void Parse() {
     config_ = std::make_unique<Config>();
     std::vector<Item> site, routing, skills, teams, agents, queues, schedules, flows, entries,
-        users, reasons, dispositions, webhooks, retention;
+        users, reasons, dispositions, webhooks, retention, voice;
     for (size_t i = 0; i < fragments_.size(); ++i) {
       const YAML::Node& root = fragments_[i].root;
       const YamlReader& r = readers_[i];
@@ -286,6 +292,7 @@ class Parser {
       collect_list("disposition_codes", &dispositions);
       collect_list("webhooks", &webhooks);
       collect_map("retention", &retention);
+      collect_map("voice", &voice);
     }
     ParseSite(site);
     ParseRouting(routing);
@@ -327,6 +334,7 @@ class Parser {
     }
     for (const Item& item : webhooks) ParseWebhook(item);
     ParseRetention(retention);
+    ParseVoice(voice);
   }
 
   // ---- reason and disposition codes, webhooks, retention ----
@@ -437,6 +445,123 @@ class Parser {
         if (auto v = r.DurationValue(kv.second, "retention " + key)) *target = *v;
       }
     }
+  }
+
+  // ---- voice ----
+
+  static bool IsNumericAddress(const std::string& a) {
+    if (a.empty() || a.size() > 45) return false;
+    bool colon = false, dot = false;
+    for (char c : a) {
+      if (c == ':')
+        colon = true;
+      else if (c == '.')
+        dot = true;
+      else if (!std::isxdigit(static_cast<unsigned char>(c)))
+        return false;
+    }
+    return colon || dot;
+  }
+
+  void ParseVoice(const std::vector<Item>& items) {
+    VoiceDef& v = config_->voice;
+    for (const Item& item : items) {
+      const YamlReader& r = R(item);
+      r.CheckKeys(item.node, "voice", KeysOf("voice"));
+      if (auto n = YamlReader::Get(item.node, "realm"); n.IsDefined()) {
+        if (auto s = r.String(n, "voice realm")) {
+          if (s->empty() || s->find_first_of("\"\\ \r\n") != std::string::npos) {
+            r.Error(n, "voice realm must be a non-empty word without quotes or spaces");
+          } else {
+            v.realm = *s;
+          }
+        }
+      }
+      if (auto n = YamlReader::Get(item.node, "media_address"); n.IsDefined()) {
+        if (auto s = r.String(n, "voice media_address")) {
+          if (!IsNumericAddress(*s)) {
+            r.Error(n,
+                    "voice media_address must be a numeric IPv4 or IPv6 address, got '" + *s + "'");
+          } else {
+            v.media_address = *s;
+          }
+        }
+      }
+      if (auto n = YamlReader::Get(item.node, "media_ports"); n.IsDefined()) {
+        if (auto s = r.String(n, "voice media_ports")) {
+          const size_t dash = s->find('-');
+          char* end1 = nullptr;
+          char* end2 = nullptr;
+          const long lo = dash == std::string::npos ? 0 : std::strtol(s->c_str(), &end1, 10);
+          const long hi =
+              dash == std::string::npos ? 0 : std::strtol(s->c_str() + dash + 1, &end2, 10);
+          if (dash == std::string::npos || end1 != s->c_str() + dash || *end2 != '\0' ||
+              lo < 1024 || hi > 65535 || hi < lo + 1) {
+            r.Error(n,
+                    "voice media_ports must be FIRST-LAST with 1024 <= FIRST < LAST <= 65535, "
+                    "got '" +
+                        *s + "'");
+          } else {
+            v.media_port_min = static_cast<uint16_t>(lo);
+            v.media_port_max = static_cast<uint16_t>(hi);
+          }
+        }
+      }
+      if (auto n = YamlReader::Get(item.node, "ring_timeout"); n.IsDefined()) {
+        if (auto d = r.DurationValue(n, "voice ring_timeout")) v.ring_timeout = *d;
+      }
+      if (auto n = YamlReader::Get(item.node, "trunks"); n.IsDefined() && !n.IsNull()) {
+        if (r.ExpectSequence(n, "voice trunks")) {
+          for (const auto& t : n) ParseTrunk(r, t);
+        }
+      }
+      if (auto n = YamlReader::Get(item.node, "outbound_destinations");
+          n.IsDefined() && !n.IsNull()) {
+        if (r.ExpectSequence(n, "voice outbound_destinations")) {
+          for (const auto& d : n) {
+            auto s = r.String(d, "voice outbound destination prefix");
+            if (!s) continue;
+            if (s->empty() || s->find_first_not_of("+0123456789") != std::string::npos) {
+              r.Error(d, "an outbound destination is a number prefix of digits and '+', got '" +
+                             *s + "'");
+            } else {
+              v.outbound_destinations.push_back(*s);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  void ParseTrunk(const YamlReader& r, const YAML::Node& node) {
+    if (!r.ExpectMap(node, "each voice trunk (a map with 'name' and 'addresses')")) return;
+    TrunkDef def;
+    if (auto n = r.Require(node, "name", "voice trunk"); n.IsDefined()) {
+      if (auto s = r.String(n, "voice trunk name")) def.name = *s;
+    }
+    const std::string where = "voice trunk '" + def.name + "'";
+    r.CheckKeys(node, where, KeysOf("voice.trunks[]"));
+    for (const auto& t : config_->voice.trunks) {
+      if (!def.name.empty() && t.name == def.name) {
+        r.Error(node, "voice trunk '" + def.name + "' is defined twice");
+        return;
+      }
+    }
+    if (auto n = r.Require(node, "addresses", where); n.IsDefined()) {
+      if (r.ExpectSequence(n, "addresses of " + where)) {
+        for (const auto& a : n) {
+          auto s = r.String(a, "address of " + where);
+          if (!s) continue;
+          if (!IsNumericAddress(*s)) {
+            r.Error(a, "address of " + where + " must be a numeric IPv4 or IPv6 address, got '" +
+                           *s + "'");
+          } else {
+            def.addresses.push_back(*s);
+          }
+        }
+      }
+    }
+    config_->voice.trunks.push_back(std::move(def));
   }
 
   // ---- users ----

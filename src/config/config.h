@@ -73,6 +73,28 @@ struct RetentionDef {
   bool operator==(const RetentionDef&) const = default;
 };
 
+// A carrier's SIP trunk (`voice.trunks[]`): INVITEs from its addresses are trusted without
+// digest authentication.
+struct TrunkDef {
+  std::string name;
+  std::vector<std::string> addresses;  // numeric IPv4 or IPv6 source addresses
+  bool operator==(const TrunkDef&) const = default;
+};
+
+// Voice over SIP (`voice:`, docs/voice.md). The listen address is a command-line setting
+// (`parley serve --sip`), not configuration.
+struct VoiceDef {
+  std::string realm = "parley";  // digest realm of the users' SIP passwords
+  std::string media_address;     // advertised in SDP; "" = the SIP listen address
+  uint16_t media_port_min = 20000;
+  uint16_t media_port_max = 29999;
+  Duration ring_timeout = Seconds(20);  // upper bound on ringing an agent's phone
+  std::vector<TrunkDef> trunks;
+  // Number prefixes a call may be placed to through a trunk ("+44", "0800"); none = no outbound.
+  std::vector<std::string> outbound_destinations;
+  bool operator==(const VoiceDef&) const = default;
+};
+
 struct Config {
   std::string site_name;
   RoutingConfig routing;
@@ -90,6 +112,7 @@ struct Config {
   std::vector<CodeDef> disposition_codes;
   std::vector<WebhookDef> webhooks;
   RetentionDef retention;
+  VoiceDef voice;
   std::vector<std::string> files;  // the files read: the root first, then includes in order
 };
 

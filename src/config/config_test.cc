@@ -323,6 +323,46 @@ TEST(ConfigServerTest, BadCodesWebhooksAndRetention) {
   EXPECT_THAT(FirstError("retention: {contact: 1d}\n"), HasSubstr("did you mean 'contacts'"));
 }
 
+TEST(ConfigServerTest, Voice) {
+  auto config = ParseOk(R"(
+voice:
+  realm: example.com
+  media_address: 127.0.0.1
+  media_ports: 30000-30100
+  ring_timeout: 15s
+  trunks:
+    - {name: carrier, addresses: [192.0.2.10, "2001:db8::1"]}
+  outbound_destinations: ["+44", "0800"]
+)");
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->voice.realm, "example.com");
+  EXPECT_EQ(config->voice.media_address, "127.0.0.1");
+  EXPECT_EQ(config->voice.media_port_min, 30000);
+  EXPECT_EQ(config->voice.media_port_max, 30100);
+  EXPECT_EQ(config->voice.ring_timeout, Seconds(15));
+  EXPECT_EQ(config->voice.trunks,
+            (std::vector<TrunkDef>{{"carrier", {"192.0.2.10", "2001:db8::1"}}}));
+  EXPECT_EQ(config->voice.outbound_destinations, (std::vector<std::string>{"+44", "0800"}));
+  auto defaults = ParseOk("site: {name: x}\n");
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->voice, VoiceDef{});
+}
+
+TEST(ConfigServerTest, BadVoice) {
+  EXPECT_THAT(FirstError("voice: {media_ports: 10-20}\n"), HasSubstr("FIRST-LAST"));
+  EXPECT_THAT(FirstError("voice: {media_address: pbx.example}\n"),
+              HasSubstr("numeric IPv4 or IPv6"));
+  EXPECT_THAT(FirstError("voice: {trunks: [{name: a, addresses: [evil.example]}]}\n"),
+              HasSubstr("address of voice trunk 'a'"));
+  EXPECT_THAT(FirstError("voice: {trunks: [{name: a, addresses: [1.2.3.4]}, {name: a, "
+                         "addresses: [1.2.3.5]}]}\n"),
+              HasSubstr("defined twice"));
+  EXPECT_THAT(FirstError("voice: {outbound_destinations: [\"+44*\"]}\n"),
+              HasSubstr("number prefix"));
+  EXPECT_THAT(FirstError("voice: {realm: \"a b\"}\n"), HasSubstr("voice realm"));
+  EXPECT_THAT(FirstError("voice: {trunk: []}\n"), HasSubstr("did you mean 'trunks'"));
+}
+
 TEST(ConfigErrorsTest, YamlSyntaxErrorHasPosition) {
   EXPECT_THAT(FirstError("skills: [a, b\nqueues: []\n"),
               HasSubstr("test.yaml:2:7: end of sequence flow not found"));

@@ -37,6 +37,32 @@ TEST(EventTest, EveryTypeHasADistinctName) {
   EXPECT_EQ(names.size(), static_cast<size_t>(kEventTypeCount));
 }
 
+TEST(EventTest, FlowEventFieldsRoundTripThroughTheEventText) {
+  FlowEventFields f;
+  f.flow = "main";
+  f.version = 3;
+  f.step = "survey";
+  f.step_type = "survey";
+  f.question = "q1";
+  f.survey_kind = "csat";
+  f.score = 4;
+  f.answer = "was = fine\tthanks";
+  const std::string text = FormatFlowEventFields(f);
+  EXPECT_EQ(text,
+            "flow=main\tversion=3\tstep=survey\tstep_type=survey\tquestion=q1\tsurvey_kind=csat"
+            "\tscore=4\tanswer=was = fine thanks");
+  FlowEventFields back = ParseFlowEventFields(text);
+  f.answer = "was = fine thanks";
+  EXPECT_EQ(back, f);
+  // Unknown keys and pairs without '=' are skipped; a bad number keeps the default.
+  back = ParseFlowEventFields("colour=red\tjunk\tstep=menu\tscore=x\tversion=-5");
+  EXPECT_EQ(back.step, "menu");
+  EXPECT_EQ(back.score, -1);
+  EXPECT_EQ(back.version, 0u);
+  EXPECT_TRUE(IsFlowEvent(EventType::kSurveyAnswered));
+  EXPECT_FALSE(IsFlowEvent(EventType::kContactClosed));
+}
+
 TEST(RoutingConfigTest, FindsByName) {
   RoutingConfig c;
   c.skills = {"english", "billing"};

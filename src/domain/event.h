@@ -35,9 +35,44 @@ enum class EventType : uint8_t {
   kWrapUpEnded,         // contact, agent, queue, channel
   kPresenceChanged,     // agent, value = new Presence, text = reason code
   kContactClosed,       // contact, queue, channel
+  // Contact flows (IVR, bots): contact, channel, text = FlowEventFields (below), value = the
+  // flow version (kSurveyAnswered: the score, -1 for a text answer).
+  kFlowStepEntered,  // flow, version, step, step_type
+  kFlowStepExited,   // ... and exit (the exit taken)
+  kFlowEnded,        // ... and outcome (how the contact left the flow, at `step`)
+  kSurveyAnswered,   // ... and question, survey_kind ("csat", "nps", "text"), score, answer
 };
-constexpr int kEventTypeCount = 20;
+constexpr int kEventTypeCount = 24;
 std::string_view EventTypeName(EventType t);
+
+// Whether `t` is one of the flow event types, whose text holds FlowEventFields.
+constexpr bool IsFlowEvent(EventType t) {
+  return t == EventType::kFlowStepEntered || t == EventType::kFlowStepExited ||
+         t == EventType::kFlowEnded || t == EventType::kSurveyAnswered;
+}
+
+// The fields of a flow event, carried in Event::text as "key=value" pairs joined by tabs (in
+// the order below, empty ones left out), so the journal keeps them without a column of its own:
+// "flow=main\tversion=3\tstep=menu\tstep_type=menu\texit=2". Tabs and line breaks inside values
+// become spaces; the answer (free text) comes last. Outcome names are flow::FlowOutcomeName's
+// ("completed", "abandoned", "connected", "transferred", "voicemail", "callback", "failed") and
+// "cancelled" when the contact was withdrawn by the system while in the flow.
+struct FlowEventFields {
+  std::string flow;
+  uint64_t version = 0;
+  std::string step;
+  std::string step_type;  // "menu", "queue", ... (flow::StepKindName)
+  std::string exit;       // kFlowStepExited
+  std::string outcome;    // kFlowEnded
+  std::string question;   // kSurveyAnswered: the question's id
+  std::string survey_kind;
+  int score = -1;  // -1: none (a text answer)
+  std::string answer;
+  bool operator==(const FlowEventFields&) const = default;
+};
+std::string FormatFlowEventFields(const FlowEventFields& fields);
+// Unknown keys are skipped, so fields can be added later; a malformed pair is skipped too.
+FlowEventFields ParseFlowEventFields(std::string_view text);
 
 struct Event {
   EventType type{};

@@ -131,6 +131,21 @@ class Engine::SubscriptionImpl final : public ports::Subscription {
   std::shared_ptr<Subscriber> s_;
 };
 
+// Without an HTTP client every lookup fails at once, so flows take their failure exit.
+class Engine::NoHttpClient final : public ports::HttpLookup {
+ public:
+  explicit NoHttpClient(Engine& engine) : engine_(engine) {}
+  void Send(ContactId contact, const ports::HttpRequest& request) override {
+    engine_.flow_inputs_.emplace_back(contact,
+                                      flow::LookupFailed{request.request_id, "no http client"});
+    engine_.ScheduleFlush();
+  }
+  void Cancel(uint64_t) override {}
+
+ private:
+  Engine& engine_;
+};
+
 // ---------------------------------------------------------------------------------------------
 // Construction, start, reconfiguration, shutdown
 
@@ -149,6 +164,12 @@ Engine::Engine(Clock& clock, TimerQueue& timers, Executor executor, ports::Store
   acd_options.day_of = [this](TimePoint t) { return DayOf(t); };
   acd_ = std::make_unique<Acd>(clock_, timers_, static_cast<AcdObserver&>(*this),
                                std::move(acd_options));
+  no_http_ = std::make_unique<NoHttpClient>(*this);
+  ports::HttpLookup& http = options_.http ? *options_.http : *no_http_;
+  runner_ =
+      std::make_unique<flow::FlowRunner>(clock_, timers_, static_cast<ports::ContactMedia&>(*this),
+                                         static_cast<ports::ContactRouting&>(*this), http,
+                                         [this](const flow::FlowEvent& fe) { OnFlowEvent(fe); });
 }
 
 Engine::~Engine() = default;
@@ -176,6 +197,9 @@ Status Engine::Start() {
     if (!day.ok()) return day.status();
   }
   if (Status s = acd_->Configure(config_->routing); !s.ok()) return s;
+  auto flows = CompileFlowsOf(*config_, options_.config_version);
+  if (!flows.ok()) return flows.status();
+  flows_ = std::move(*flows);
   ResetStats(DayOf(clock_.Now()));
   Result<ports::RecoveryState> loaded = store_.LoadRecoveryState();
   if (!loaded.ok()) return loaded.status();
@@ -184,6 +208,7 @@ Status Engine::Start() {
 
   // Contact ids never repeat: start after the highest one the journal or the records know.
   uint64_t max_id = 0;
+  std::map<ContactId, FlowEventFields> in_flow;
   for (const ContactRecord& r : rs.open_contacts) max_id = std::max(max_id, r.id.value());
   for (ports::Sequence after = 0;;) {
     auto page = store_.ReadAfter(after, 4096);
@@ -191,6 +216,12 @@ Status Engine::Start() {
     if (page->empty()) break;
     for (const ports::JournalEntry& e : *page) {
       max_id = std::max(max_id, e.event.contact.value());
+      // Where each contact still inside a flow was last seen.
+      if (e.event.type == EventType::kFlowStepEntered) {
+        in_flow[e.event.contact] = ParseFlowEventFields(e.event.text);
+      } else if (e.event.type == EventType::kFlowEnded) {
+        in_flow.erase(e.event.contact);
+      }
     }
     after = page->back().seq;
   }
@@ -277,13 +308,43 @@ Status Engine::Start() {
       (void)acd_->EndHandling(r->id);  // the call died with the process: wrap-up (or close)
     }
   }
+  // A contact inside a flow (running its steps, or waiting in a queue step) lost its flow
+  // session, and its channel leg, with the process: it closes as abandoned in the flow.
+  auto abandon_in_flow = [&](ContactInfo& info, std::optional<QueueIndex> q) {
+    const ContactRecord& r = info.record;
+    auto seen = in_flow.find(r.id);
+    FlowEventFields f = seen != in_flow.end() ? seen->second : FlowEventFields{};
+    f.outcome = "abandoned";
+    Event e;
+    e.type = EventType::kFlowEnded;
+    e.time = now;
+    e.contact = r.id;
+    e.channel = r.channel;
+    e.value = static_cast<int64_t>(f.version);
+    e.text = FormatFlowEventFields(f);
+    OnEvent(e);
+    if (q && r.state != ports::ContactState::kInFlow) {
+      e = Event{};
+      e.type = EventType::kContactAbandoned;
+      e.time = now;
+      e.contact = r.id;
+      e.channel = r.channel;
+      e.queue = *q;
+      OnEvent(e);
+    }
+    close(info);
+  };
   for (const ContactRecord* r : waiting) {
     ContactInfo& info = contacts_[r->id];
     info.record = *r;
     if (!r->agent.empty()) info.agents.insert(r->agent);
     step_contacts_.insert(r->id);
     auto q = acd_->FindQueue(r->queue);
-    if (!q || r->state == ports::ContactState::kInFlow) {
+    if (r->state == ports::ContactState::kInFlow || in_flow.count(r->id)) {
+      abandon_in_flow(info, q);
+      continue;
+    }
+    if (!q) {
       close(info);
       continue;
     }
@@ -322,6 +383,12 @@ Status Engine::Reconfigure(std::shared_ptr<const config::Config> config,
   if (!day.ok()) return day.status();
   Post([this, config = std::move(config), day = std::move(*day), done = std::move(done)]() mutable {
     FlushStray();
+    // Flows first: a configuration whose flows do not compile changes nothing.
+    auto flows = CompileFlowsOf(*config, options_.config_version + 1);
+    if (!flows.ok()) {
+      if (done) done(flows.status());
+      return;
+    }
     in_step_ = true;
     Status s = acd_->Configure(config->routing);
     in_step_ = false;
@@ -329,6 +396,7 @@ Status Engine::Reconfigure(std::shared_ptr<const config::Config> config,
       config_ = std::move(config);
       day_fn_ = std::move(day);
       ++options_.config_version;
+      flows_ = std::move(*flows);  // contacts already in a flow keep the version they started in
     }
     Commit([done, s](const Status&) {
       if (done) done(s);
@@ -384,19 +452,27 @@ void Engine::OnEvent(const Event& event) {
     e.text = wrap_disposition_->second;
   }
   Track(e);
+  NotifyChannel(e);
   step_events_.push_back(std::move(e));
-  if (!in_step_ && !flush_posted_) {
-    // Timer-driven routing (offer timeouts, escalation, wrap-up ends): one step per burst.
-    flush_posted_ = true;
-    Post([this] {
-      flush_posted_ = false;
-      FlushStray();
-    });
-  }
+  ScheduleFlush();
+}
+
+void Engine::ScheduleFlush() {
+  if (in_step_ || flush_posted_) return;
+  // Timer-driven routing (offer timeouts, escalation, wrap-up ends) and flows (input timeouts):
+  // one step per burst.
+  flush_posted_ = true;
+  Post([this] {
+    flush_posted_ = false;
+    FlushStray();
+  });
 }
 
 void Engine::FlushStray() {
-  if (step_events_.empty() && step_contacts_.empty() && step_agents_.empty()) return;
+  if (step_events_.empty() && step_contacts_.empty() && step_agents_.empty() &&
+      flow_inputs_.empty() && flows_ended_.empty()) {
+    return;
+  }
   Commit(nullptr);
 }
 
@@ -439,6 +515,9 @@ void Engine::Track(const Event& e) {
     case EventType::kContactAbandoned:
       ++counters_[e.queue].abandoned;
       break;
+    case EventType::kContactClosed:
+      if (info) info->closed_journaled = true;
+      break;
     default:
       break;
   }
@@ -468,6 +547,13 @@ void Engine::RefreshContact(ContactId id) {
     return;
   }
   if (r.state == ports::ContactState::kClosed) return;
+  if (it->second.flow_pending || (!it->second.flow_done && runner_->Find(id))) {
+    // In its flow, not (or no longer) queued.
+    r.state = ports::ContactState::kInFlow;
+    r.queue.clear();
+    r.agent.clear();
+    return;
+  }
   // Gone from routing: closed (or cancelled, abandoned); the record stays as history.
   if (r.state != ports::ContactState::kWrapUp && r.state != ports::ContactState::kHandling) {
     r.agent.clear();
@@ -478,6 +564,7 @@ void Engine::RefreshContact(ContactId id) {
 }
 
 void Engine::Commit(std::function<void(const Status&)> finish) {
+  SettleFlows();
   ports::JournalBatch batch;
   for (ContactId id : step_contacts_) RefreshContact(id);
   for (ContactId id : step_contacts_) {
@@ -999,6 +1086,16 @@ void Engine::CreateContactOnLoop(const Caller& who, ports::NewContact nc,
                                  Reply<ports::ContactSnapshot> reply) {
   {
     if (const Status * refusal; !Accepting(&refusal)) return reply(*refusal);
+    if (!nc.entry.empty()) {
+      if (!nc.queue.empty()) return reply(InvalidArgument("give a queue or an entry, not both"));
+      ports::ArrivingContact ac;
+      ac.channel = nc.channel;
+      ac.direction = nc.direction;
+      ac.entry = std::move(nc.entry);
+      ac.attributes = std::move(nc.attributes);
+      ac.from = std::move(nc.from);
+      return ContactArrivedOnLoop(std::move(ac), std::move(reply));
+    }
     auto q = acd_->FindQueue(nc.queue);
     if (nc.queue.empty() || !q || !config_->routing.FindQueue(nc.queue)) {
       return reply(NotFound("no queue '" + nc.queue + "'"));
@@ -1273,6 +1370,7 @@ void Engine::ContactStep(const Caller& who, ContactId id, std::function<Status(C
       return ReplyAfterCommit<ports::ContactSnapshot>(std::move(reply), s);
     }
     step_contacts_.insert(id);
+    SettleFlows();  // so the reply shows what the flow did with it
     RefreshContact(id);
     auto it = contacts_.find(id);
     ReplyAfterCommit<ports::ContactSnapshot>(std::move(reply), ContactView(it->second));
@@ -1305,7 +1403,13 @@ void Engine::RejectOffer(const Caller& who, ContactId id, std::string agent,
 
 void Engine::EndHandling(const Caller& who, ContactId id, Reply<ports::ContactSnapshot> reply) {
   ContactStep(
-      who, id, [this, id](ContactInfo&) { return acd_->EndHandling(id); }, std::move(reply));
+      who, id,
+      [this, id](ContactInfo& c) {
+        Status s = acd_->EndHandling(id);
+        if (s.ok()) LegEnded(c);  // the agent's side ended it: the customer's leg goes too
+        return s;
+      },
+      std::move(reply));
 }
 
 void Engine::CompleteWrapUp(const Caller& who, ContactId id, ports::WrapUp wrap_up,
@@ -1357,7 +1461,574 @@ void Engine::TransferContact(const Caller& who, ContactId id, std::string queue,
 
 void Engine::CancelContact(const Caller& who, ContactId id, Reply<ports::ContactSnapshot> reply) {
   ContactStep(
-      who, id, [this, id](ContactInfo&) { return acd_->Remove(id); }, std::move(reply));
+      who, id,
+      [this, id](ContactInfo& c) -> Status {
+        const bool in_flow = c.flow_pending || (!c.flow_done && runner_->Find(id));
+        if (!in_flow || acd_->GetContact(id)) {
+          if (Status s = acd_->Remove(id); !s.ok()) return s;
+        }
+        if (in_flow) EndFlow(id, "cancelled");
+        LegEnded(c);
+        return Status::Ok();
+      },
+      std::move(reply));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Channels and flows
+
+namespace {
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+
+EventType FlowEventType(flow::FlowEventKind k) {
+  switch (k) {
+    case flow::FlowEventKind::kStepEntered:
+      return EventType::kFlowStepEntered;
+    case flow::FlowEventKind::kStepExited:
+      return EventType::kFlowStepExited;
+    case flow::FlowEventKind::kFlowEnded:
+      return EventType::kFlowEnded;
+    case flow::FlowEventKind::kSurveyAnswer:
+      break;
+  }
+  return EventType::kSurveyAnswered;
+}
+
+void SetAttribute(Attributes& attributes, const std::string& name, std::string value) {
+  for (auto& [k, v] : attributes) {
+    if (k == name) {
+      v = std::move(value);
+      return;
+    }
+  }
+  attributes.emplace_back(name, std::move(value));
+}
+
+// Whether `a` waits ahead of `b` in one queue: priority, then time queued, then call order.
+bool Ahead(const ContactRecord& a, const ContactRecord& b) {
+  if (a.priority != b.priority) return a.priority > b.priority;
+  if (a.times.queued != b.times.queued) return a.times.queued < b.times.queued;
+  return a.queue_order < b.queue_order;
+}
+
+// At most this many engine-made flow inputs run in one step; more (a flow playing prompts in a
+// loop on a channel without an adapter) continue in the next step, so the loop stays responsive.
+constexpr int kMaxFlowInputsPerStep = 1000;
+}  // namespace
+
+Result<std::shared_ptr<const flow::FlowVersion>> Engine::CompileFlowsOf(
+    const config::Config& config, uint64_t version) {
+  std::vector<flow::FlowError> errors;
+  auto compiled = flow::CompileFlows(config.flows, config.routing,
+                                     config.routing.settings.time_zone, version, &errors);
+  if (!compiled.ok()) {
+    std::string text =
+        "flows: " + (errors.empty() ? compiled.status().message() : errors.front().ToString());
+    if (errors.size() > 1) text += " (and " + std::to_string(errors.size() - 1) + " more)";
+    return InvalidArgument(std::move(text));
+  }
+  for (const flow::Flow& f : (*compiled)->flows) {
+    for (const flow::Step& step : f.steps) {
+      const auto* t = std::get_if<flow::TransferParams>(&step.params);
+      if (!t || (t->kind != flow::TransferParams::Kind::kAgent &&
+                 t->kind != flow::TransferParams::Kind::kNumber)) {
+        continue;
+      }
+      const char* to = t->kind == flow::TransferParams::Kind::kAgent ? "an agent" : "a number";
+      return InvalidArgument(
+          flow::FlowError{step.pos, std::string("step '") + step.id + "': transfer to " + to +
+                                        " is not supported by the server yet; transfer to a "
+                                        "queue or a flow"}
+              .ToString());
+    }
+  }
+  return std::move(*compiled);
+}
+
+void Engine::AttachChannel(Channel channel, ports::ChannelAdapter* adapter) {
+  Post([this, channel, adapter] { adapters_[Index(channel)] = adapter; });
+}
+
+ports::ChannelAdapter* Engine::AdapterOf(ContactId contact) const {
+  auto it = contacts_.find(contact);
+  if (it == contacts_.end()) return nullptr;
+  return adapters_[Index(it->second.record.channel)];
+}
+
+void Engine::LegEnded(ContactInfo& info) {
+  if (info.leg_gone) return;
+  info.leg_gone = true;
+  if (ports::ChannelAdapter* a = AdapterOf(info.record.id)) a->ContactEnded(info.record.id);
+}
+
+void Engine::NotifyChannel(const Event& e) {
+  if (!e.contact.valid()) return;
+  switch (e.type) {
+    case EventType::kContactOffered:
+      if (ports::ChannelAdapter* a = AdapterOf(e.contact); a && e.agent < acd_->agent_count()) {
+        Duration timeout{0};
+        if (e.queue < acd_->queue_count()) {
+          if (const QueueDef* q = QueueDefByName(*config_, acd_->QueueName(e.queue))) {
+            timeout = q->offer_timeout;
+          }
+        }
+        a->OfferToAgent(e.contact, acd_->AgentName(e.agent), timeout);
+      }
+      break;
+    case EventType::kOfferTimedOut:
+    case EventType::kOfferRejected:
+    case EventType::kOfferWithdrawn:
+      if (ports::ChannelAdapter* a = AdapterOf(e.contact); a && e.agent < acd_->agent_count()) {
+        a->OfferWithdrawn(e.contact, acd_->AgentName(e.agent));
+      }
+      break;
+    case EventType::kOfferAccepted:
+      if (runner_->Find(e.contact)) flow_inputs_.emplace_back(e.contact, flow::AgentConnected{});
+      break;
+    default:
+      break;
+  }
+}
+
+void Engine::ContactArrived(ports::ArrivingContact contact, Reply<ports::ContactSnapshot> reply) {
+  Post([this, contact = std::move(contact), reply = std::move(reply)]() mutable {
+    ContactArrivedOnLoop(std::move(contact), std::move(reply));
+  });
+}
+
+void Engine::ContactArrivedOnLoop(ports::ArrivingContact ac, Reply<ports::ContactSnapshot> reply) {
+  if (const Status * refusal; !Accepting(&refusal)) return reply(*refusal);
+  if (!flows_ || !flows_->FindEntry(ac.channel, ac.entry)) {
+    return reply(NotFound("no entry point for " + std::string(ChannelName(ac.channel)) + " '" +
+                          ac.entry + "'"));
+  }
+  ports::CustomerId customer;
+  std::string caller;
+  if (ac.from) {
+    caller = ac.from->address;
+    ports::CustomerIdentity from = NormaliseIdentity(*ac.from);
+    if (from.address.empty()) {
+      return reply(
+          InvalidArgument("from: an empty or unusable address '" + ac.from->address + "'"));
+    }
+    auto known = identities_.find(IdentityKey{from.channel, from.address});
+    if (known == identities_.end()) {
+      return ResolveCustomer(from, [this, ac = std::move(ac), reply = std::move(reply)](
+                                       Result<ports::CustomerId> id) mutable {
+        if (!id.ok()) return reply(Unavailable("customer: " + id.status().message()));
+        ContactArrivedOnLoop(std::move(ac), std::move(reply));
+      });
+    }
+    customer = known->second;
+  }
+  FlushStray();
+  const ContactId id(next_contact_++);
+  ContactInfo& info = contacts_[id];
+  info.record.id = id;
+  info.record.channel = ac.channel;
+  info.record.direction = ac.direction;
+  info.record.state = ports::ContactState::kInFlow;
+  info.record.attributes = std::move(ac.attributes);
+  info.record.customer = customer;
+  info.record.times.arrived = clock_.Now();
+  info.flow_pending = true;
+  step_contacts_.insert(id);
+  ports::ContactSnapshot snapshot = ContactView(info);
+  Commit([this, id, snapshot = std::move(snapshot), reply = std::move(reply),
+          entry = std::move(ac.entry), caller = std::move(caller),
+          language = std::move(ac.language)](const Status& journal) mutable {
+    if (!journal.ok()) {
+      // Not durable: the contact never existed for the adapter.
+      auto it = contacts_.find(id);
+      if (it != contacts_.end()) {
+        it->second.flow_pending = false;
+        it->second.leg_gone = true;
+      }
+      return reply(journal);
+    }
+    reply(std::move(snapshot));
+    StartFlow(id, std::move(entry), std::move(caller), std::move(language));
+  });
+}
+
+void Engine::StartFlow(ContactId id, std::string entry, std::string caller, std::string language) {
+  auto it = contacts_.find(id);
+  if (it == contacts_.end() || !it->second.flow_pending) return;
+  ContactInfo& info = it->second;
+  info.flow_pending = false;
+  FlushStray();
+  step_contacts_.insert(id);
+  if (info.leg_gone) {
+    // The customer left (or it was cancelled) before the flow could start.
+    info.flow_done = true;
+    flows_ended_.push_back(id);
+    Commit(nullptr);
+    return;
+  }
+  flow::FlowContact fc;
+  fc.id = id;
+  fc.channel = info.record.channel;
+  fc.caller = std::move(caller);
+  fc.called = std::move(entry);
+  fc.language = std::move(language);
+  fc.attributes = info.record.attributes;
+  in_step_ = true;
+  Status s = runner_->StartAtEntry(flows_, std::move(fc));
+  in_step_ = false;
+  if (!s.ok()) {
+    // A reload removed the entry point meanwhile: nowhere to go.
+    info.flow_done = true;
+    flows_ended_.push_back(id);
+  }
+  Commit(nullptr);
+}
+
+void Engine::ChannelInputFor(ContactId contact, ports::ChannelInput input) {
+  Post([this, contact, input = std::move(input)]() mutable {
+    if (!started_ || shutting_down_) return;
+    auto it = contacts_.find(contact);
+    if (it == contacts_.end() || it->second.record.state == ports::ContactState::kClosed) return;
+    FlushStray();
+    in_step_ = true;
+    std::visit(Overloaded{
+                   [&](ports::PromptEnded& p) {
+                     (void)runner_->OnInput(contact, flow::PromptFinished{p.play_id});
+                   },
+                   [&](ports::DigitsPressed& d) {
+                     (void)runner_->OnInput(contact, flow::DigitsReceived{std::move(d.digits)});
+                   },
+                   [&](ports::TextArrived& t) {
+                     (void)runner_->OnInput(contact, flow::TextReceived{std::move(t.text)});
+                   },
+                   [&](ports::CustomerLeft&) { CustomerLeft(it->second); },
+               },
+               input);
+    in_step_ = false;
+    step_contacts_.insert(contact);
+    Commit(nullptr);
+  });
+}
+
+void Engine::LookupDone(ContactId contact,
+                        std::variant<flow::LookupAnswered, flow::LookupFailed> answer) {
+  Post([this, contact, answer = std::move(answer)]() mutable {
+    if (!started_ || shutting_down_) return;
+    FlushStray();
+    std::visit([&](auto& a) { flow_inputs_.emplace_back(contact, std::move(a)); }, answer);
+    Commit(nullptr);
+  });
+}
+
+void Engine::CustomerLeft(ContactInfo& info) {
+  const ContactId id = info.record.id;
+  info.leg_gone = true;
+  if (info.flow_pending) return;  // StartFlow closes it
+  if (!info.flow_done && runner_->Find(id)) (void)runner_->OnInput(id, flow::CallerHungUp{});
+  if (auto v = acd_->GetContact(id)) {
+    switch (v->state) {
+      case parley::ContactState::kWaiting:
+      case parley::ContactState::kOffered:
+        (void)acd_->Abandon(id);  // withdraws its offers
+        break;
+      case parley::ContactState::kHandling:
+        (void)acd_->EndHandling(id);  // the agent wraps up
+        break;
+      default:
+        break;
+    }
+  }
+  if (!acd_->GetContact(id)) flows_ended_.push_back(id);  // closes it (once) if it is open
+}
+
+void Engine::EndFlow(ContactId id, std::string outcome) {
+  auto it = contacts_.find(id);
+  if (it == contacts_.end()) return;
+  it->second.end_outcome = std::move(outcome);
+  // The session sees a hang-up; OnFlowEvent journals `outcome` instead of "abandoned".
+  flow_inputs_.emplace_back(id, flow::CallerHungUp{});
+  ScheduleFlush();
+}
+
+void Engine::OnFlowEvent(const flow::FlowEvent& fe) {
+  Event e;
+  e.type = FlowEventType(fe.kind);
+  e.time = fe.at;
+  e.contact = fe.contact;
+  FlowEventFields f;
+  f.flow = fe.flow;
+  f.version = fe.version;
+  f.step = fe.step;
+  f.step_type = fe.step_type;
+  f.exit = fe.exit;
+  auto it = contacts_.find(fe.contact);
+  if (it != contacts_.end()) e.channel = it->second.record.channel;
+  if (fe.kind == flow::FlowEventKind::kFlowEnded) {
+    f.outcome = std::string(flow::FlowOutcomeName(fe.outcome));
+    if (it != contacts_.end()) {
+      if (!it->second.end_outcome.empty()) f.outcome = it->second.end_outcome;
+      it->second.flow_done = true;
+    }
+    flows_ended_.push_back(fe.contact);
+  }
+  e.value = static_cast<int64_t>(fe.version);
+  if (fe.kind == flow::FlowEventKind::kSurveyAnswer) {
+    f.question = fe.question;
+    f.survey_kind = fe.survey_kind;
+    f.score = fe.score;
+    f.answer = fe.text;
+    e.value = fe.score;
+  }
+  e.text = FormatFlowEventFields(f);
+  OnEvent(e);
+}
+
+void Engine::SettleFlows() {
+  const bool was_in_step = in_step_;
+  in_step_ = true;
+  int budget = kMaxFlowInputsPerStep;
+  while ((!flow_inputs_.empty() && budget > 0) || !flows_ended_.empty()) {
+    while (!flow_inputs_.empty() && budget-- > 0) {
+      auto [id, input] = std::move(flow_inputs_.front());
+      flow_inputs_.pop_front();
+      if (auto* q = std::get_if<flow::QueueStatsAnswered>(&input)) {
+        q->stats = StatsFor(id, q->queue);
+      }
+      step_contacts_.insert(id);
+      (void)runner_->OnInput(id, input);
+    }
+    std::vector<ContactId> ended;
+    ended.swap(flows_ended_);
+    for (ContactId id : ended) {
+      auto it = contacts_.find(id);
+      if (it == contacts_.end()) continue;
+      ContactInfo& info = it->second;
+      // Still routed (connected to an agent, queued by a transfer) or still in a flow.
+      if (acd_->GetContact(id) || info.closed_journaled || info.flow_pending) continue;
+      if (!info.flow_done && runner_->Find(id)) continue;
+      LegEnded(info);
+      Event e;
+      e.type = EventType::kContactClosed;
+      e.time = clock_.Now();
+      e.contact = id;
+      e.channel = info.record.channel;
+      e.queue = acd_->FindQueue(info.record.queue).value_or(kNone);
+      OnEvent(e);
+      step_contacts_.insert(id);
+    }
+  }
+  in_step_ = was_in_step;
+  if (!flow_inputs_.empty()) {
+    flush_posted_ = false;  // a step of its own, after what is queued now
+    ScheduleFlush();
+  }
+}
+
+flow::QueueStats Engine::StatsFor(ContactId contact, const std::string& queue) const {
+  flow::QueueStats st;
+  auto q = acd_->FindQueue(queue);
+  if (!q || !config_->routing.FindQueue(queue)) return st;
+  const ports::QueueSnapshot snap = QueueView(*q);
+  st.waiting = static_cast<int>(snap.waiting);
+  st.agents_available = static_cast<int>(snap.agents_available);
+  auto me = contacts_.find(contact);
+  if (me != contacts_.end() && me->second.record.queue == queue &&
+      (me->second.record.state == ports::ContactState::kQueued ||
+       me->second.record.state == ports::ContactState::kOffered)) {
+    st.position = 1;
+    for (const auto& [id, c] : contacts_) {
+      if (id != contact && c.record.state == ports::ContactState::kQueued &&
+          c.record.queue == queue && Ahead(c.record, me->second.record)) {
+        ++st.position;
+      }
+    }
+  }
+  // Each contact ahead takes one handling time of one of the staffed agents.
+  const Duration per = snap.aht > Duration{0} ? snap.aht : Seconds(180);
+  const int64_t ahead = std::max(st.position, 1);
+  const int64_t staffed = std::max<int64_t>(snap.agents_staffed, 1);
+  st.estimated_wait = per * ahead / staffed;
+  return st;
+}
+
+// ContactMedia: to the channel's adapter. Without one (tasks, or a channel whose adapter is not
+// attached) a prompt ends at once and there is nothing to send or hang up.
+void Engine::Play(ContactId contact, const ports::PlayRequest& request) {
+  auto it = contacts_.find(contact);
+  if (it == contacts_.end() || it->second.leg_gone) return;
+  if (ports::ChannelAdapter* a = AdapterOf(contact)) return a->Play(contact, request);
+  if (!request.loop) flow_inputs_.emplace_back(contact, flow::PromptFinished{request.play_id});
+  ScheduleFlush();
+}
+
+void Engine::StopPlayback(ContactId contact) {
+  auto it = contacts_.find(contact);
+  if (it == contacts_.end() || it->second.leg_gone) return;
+  if (ports::ChannelAdapter* a = AdapterOf(contact)) a->StopPlayback(contact);
+}
+
+void Engine::SendText(ContactId contact, const ports::TextMessage& message) {
+  auto it = contacts_.find(contact);
+  if (it == contacts_.end() || it->second.leg_gone) return;
+  if (ports::ChannelAdapter* a = AdapterOf(contact)) a->SendText(contact, message);
+}
+
+void Engine::Hangup(ContactId contact) {
+  auto it = contacts_.find(contact);
+  if (it == contacts_.end() || it->second.leg_gone) return;
+  it->second.leg_gone = true;
+  if (ports::ChannelAdapter* a = AdapterOf(contact)) a->Hangup(contact);
+}
+
+// ContactRouting: the Acd.
+void Engine::Enqueue(ContactId contact, const ports::EnqueueRequest& request) {
+  auto it = contacts_.find(contact);
+  if (it == contacts_.end()) return;
+  ContactInfo& info = it->second;
+  step_contacts_.insert(contact);
+  auto q = acd_->FindQueue(request.queue);
+  Status s = NotFound("no queue '" + request.queue + "'");
+  if (q && config_->routing.FindQueue(request.queue)) {
+    for (const auto& [name, value] : request.attributes) {
+      SetAttribute(info.record.attributes, name, value);
+    }
+    info.record.priority = request.priority;
+    ContactSpec spec;
+    spec.channel = info.record.channel;
+    spec.direction = info.record.direction;
+    spec.priority = request.priority;
+    spec.skills = request.skills;
+    spec.attributes = info.record.attributes;
+    if (info.record.customer.valid()) spec.customer = std::to_string(info.record.customer.value());
+    s = acd_->Enqueue(contact, *q, std::move(spec));
+  }
+  if (!s.ok()) {
+    // Routing refused it (a queue of another channel, a queue removed by a reload): the flow
+    // cannot go on, and the caller is not left waiting for nobody.
+    Hangup(contact);
+    EndFlow(contact, "failed");
+  }
+}
+
+void Engine::Dequeue(ContactId contact) {
+  auto v = acd_->GetContact(contact);
+  if (!v ||
+      (v->state != parley::ContactState::kWaiting && v->state != parley::ContactState::kOffered)) {
+    return;
+  }
+  (void)acd_->Remove(contact);  // back in the flow (RefreshContact: kInFlow)
+  step_contacts_.insert(contact);
+}
+
+void Engine::Transfer(ContactId contact, const ports::TransferRequest& request) {
+  // CompileFlowsOf refuses transfers to agents and numbers, so this is a queue.
+  auto it = contacts_.find(contact);
+  if (it == contacts_.end()) return;
+  if (auto v = acd_->GetContact(contact); v && v->state == parley::ContactState::kHandling) {
+    auto q = acd_->FindQueue(request.target);
+    if (q && acd_->Transfer(contact, *q).ok()) return;
+  }
+  Enqueue(contact, ports::EnqueueRequest{
+                       request.target, it->second.record.priority, {}, request.attributes});
+}
+
+Status Engine::SpawnContact(const ContactInfo& origin, Channel channel, const std::string& queue,
+                            Attributes attributes, bool keep) {
+  auto q = acd_->FindQueue(queue);
+  const QueueDef* def = QueueDefByName(*config_, queue);
+  if (!q || !def) return NotFound("no queue '" + queue + "'");
+  if (std::find(def->channels.begin(), def->channels.end(), channel) == def->channels.end()) {
+    return InvalidArgument("queue '" + queue + "' does not take " +
+                           std::string(ChannelName(channel)) + " contacts");
+  }
+  SetAttribute(attributes, "origin.contact", std::to_string(origin.record.id.value()));
+  const TimePoint now = clock_.Now();
+  const ContactId id(next_contact_++);
+  ContactInfo& info = contacts_[id];
+  info.record.id = id;
+  info.record.channel = channel;
+  info.record.direction = origin.record.direction;
+  info.record.state = ports::ContactState::kQueued;
+  info.record.queue = queue;
+  info.record.priority = origin.record.priority;
+  info.record.attributes = attributes;
+  info.record.customer = origin.record.customer;
+  info.record.times.arrived = keep ? origin.record.times.arrived : now;
+  info.leg_gone = true;  // nothing to tear down: the leg is made when an agent takes it
+  step_contacts_.insert(id);
+  ContactSpec spec;
+  spec.channel = channel;
+  spec.direction = info.record.direction;
+  spec.priority = info.record.priority;
+  spec.attributes = std::move(attributes);
+  if (origin.record.customer.valid()) {
+    spec.customer = std::to_string(origin.record.customer.value());
+  }
+  Status s;
+  if (keep && origin.record.times.queued != TimePoint{}) {
+    // It takes the caller's place: the Acd puts it back with the original times, and the queue
+    // entry is journaled here (Restore emits no event).
+    Event e;
+    e.type = EventType::kContactQueued;
+    e.time = now;
+    e.contact = id;
+    e.queue = *q;
+    e.channel = channel;
+    e.value = spec.priority;
+    OnEvent(e);
+    RestoredContact rc;
+    rc.id = id;
+    rc.queue = *q;
+    rc.spec = std::move(spec);
+    rc.times.arrived = origin.record.times.arrived;
+    rc.times.queued = origin.record.times.queued;
+    s = acd_->Restore(std::move(rc));
+  } else {
+    s = acd_->Enqueue(id, *q, std::move(spec));
+  }
+  if (!s.ok()) {
+    contacts_.erase(id);
+    step_contacts_.erase(id);
+  }
+  return s;
+}
+
+void Engine::StartVoicemail(ContactId contact, const ports::VoicemailRequest& request) {
+  auto it = contacts_.find(contact);
+  if (it == contacts_.end()) return;
+  // There is no voicemail channel: the message is a callback contact of the mailbox's queue.
+  Attributes attributes = request.attributes;
+  SetAttribute(attributes, "voicemail.mailbox", request.mailbox);
+  SetAttribute(
+      attributes, "voicemail.max_length",
+      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(request.max_length).count()));
+  if (!SpawnContact(it->second, Channel::kCallback, request.mailbox, std::move(attributes), false)
+           .ok()) {
+    Hangup(contact);
+    EndFlow(contact, "failed");
+  }
+}
+
+void Engine::ScheduleCallback(ContactId contact, const ports::CallbackRequest& request) {
+  auto it = contacts_.find(contact);
+  if (it == contacts_.end()) return;
+  Attributes attributes = request.attributes;
+  SetAttribute(attributes, "callback.number", request.number);
+  if (!SpawnContact(it->second, Channel::kCallback, request.queue, std::move(attributes),
+                    request.keep_position)
+           .ok()) {
+    Hangup(contact);
+    EndFlow(contact, "failed");
+  }
+}
+
+void Engine::RequestQueueStats(ContactId contact, const std::string& queue) {
+  flow_inputs_.emplace_back(contact, flow::QueueStatsAnswered{queue, {}});
+  ScheduleFlush();
 }
 
 }  // namespace parley::engine

@@ -21,6 +21,15 @@
 // blocking customer store calls (a new contact's unknown identity, the customer commands of the
 // port) run on EngineOptions::customer_worker and come back to the loop, which replies.
 //
+// Contact flows and channels (docs/flows.md, "In the server"): the engine compiles the
+// configuration's flows with each configuration and runs them with one flow::FlowRunner on its
+// loop and timer queue. It is the runner's ContactRouting (the Acd) and ContactMedia (the
+// ports::ChannelAdapter attached for the contact's channel; without one, prompts end at once and
+// the rest is dropped). Flow events are journaled with the contact's other events. A contact
+// that arrives through ChannelIntake (or CreateContact with an entry point) is in the flow
+// (ContactState::kInFlow) until a queue step enqueues it; when its flow ends without it being
+// routed, it closes.
+//
 // Limits of this version: GetContact/ListContacts answer from memory (open contacts and the last
 // EngineOptions::closed_contacts_kept closed ones; older history is the store's); today's queue
 // statistics start from zero after a restart (the since-start metrics do by definition);
@@ -37,6 +46,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "acd/acd.h"
@@ -44,7 +54,11 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "config/config.h"
+#include "flow/flow.h"
+#include "flow/runner.h"
+#include "ports/channel.h"
 #include "ports/contact_center.h"
+#include "ports/flow_ports.h"
 #include "ports/store.h"
 
 namespace parley::engine {
@@ -63,6 +77,10 @@ struct EngineOptions {
   // the engine posts each result back through its own executor. Empty: the engine's executor
   // runs it, which is right only for a store that never blocks (MemoryStore, in tests).
   Executor customer_worker;
+  // The flows' HTTP client, called on the loop; its answers come back through
+  // Engine::LookupDone. nullptr: every lookup fails at once ("no http client"), so flows take
+  // their failure exit.
+  ports::HttpLookup* http = nullptr;
 };
 
 // How an identity is indexed and stored: a phone number (voice, SMS, callback) keeps a leading '+'
@@ -71,7 +89,11 @@ struct EngineOptions {
 // address that normalises to "" is refused by CreateContact.
 ports::CustomerIdentity NormaliseIdentity(ports::CustomerIdentity identity);
 
-class Engine final : public ports::ContactCenter, private AcdObserver {
+class Engine final : public ports::ContactCenter,
+                     public ports::ChannelIntake,
+                     private AcdObserver,
+                     private ports::ContactMedia,
+                     private ports::ContactRouting {
  public:
   Engine(Clock& clock, TimerQueue& timers, Executor executor, ports::Store& store,
          std::shared_ptr<const config::Config> config, EngineOptions options = {});
@@ -89,6 +111,22 @@ class Engine final : public ports::ContactCenter, private AcdObserver {
   Status Reconfigure(std::shared_ptr<const config::Config> config);
   Status Reconfigure(std::shared_ptr<const config::Config> config,
                      std::function<void(Status)> done);
+
+  // Attaches the adapter of `channel` (nullptr detaches it). Any thread: posted to the loop, so
+  // it takes effect before any command posted after it. The adapter must outlive the Engine (or
+  // be detached first).
+  void AttachChannel(Channel channel, ports::ChannelAdapter* adapter);
+
+  // ports::ChannelIntake. ContactArrived replies with the new contact (kInFlow) once it is
+  // durable, and starts the entry point's flow right after the reply, so every adapter call for
+  // the contact comes after the reply.
+  void ContactArrived(ports::ArrivingContact contact,
+                      ports::Reply<ports::ContactSnapshot> reply) override;
+  void ChannelInputFor(ContactId contact, ports::ChannelInput input) override;
+
+  // The answer of EngineOptions::http to a Send. Any thread (posted); ignored when the contact
+  // no longer waits for it.
+  void LookupDone(ContactId contact, std::variant<flow::LookupAnswered, flow::LookupFailed> answer);
 
   // Stops accepting commands (they get kUnavailable), waits for outstanding journal
   // completions, then calls `done` on the loop thread.
@@ -152,6 +190,14 @@ class Engine final : public ports::ContactCenter, private AcdObserver {
     std::string disposition;
     std::string notes;
     std::set<std::string> agents;  // every agent it was offered to or handled by (scope)
+    // Flows: arrived through an entry point and its flow has not started yet; the flow ended
+    // (closed, or left to routing); the channel leg is gone (customer left, hung up, ended).
+    bool flow_pending = false;
+    bool flow_done = false;
+    bool leg_gone = false;
+    bool closed_journaled = false;  // a kContactClosed event was emitted for it
+    // When the engine (not the customer) ends the flow: the outcome journaled instead.
+    std::string end_outcome;
   };
   struct Subscriber;
   class SubscriptionImpl;
@@ -173,6 +219,48 @@ class Engine final : public ports::ContactCenter, private AcdObserver {
   using CustomerDone = std::function<void(Result<ports::CustomerId>)>;
 
   void OnEvent(const Event& event) override;
+
+  // ports::ContactMedia for the runner: to the channel's adapter.
+  void Play(ContactId contact, const ports::PlayRequest& request) override;
+  void StopPlayback(ContactId contact) override;
+  void SendText(ContactId contact, const ports::TextMessage& message) override;
+  void Hangup(ContactId contact) override;
+  // ports::ContactRouting for the runner: the Acd.
+  void Enqueue(ContactId contact, const ports::EnqueueRequest& request) override;
+  void Dequeue(ContactId contact) override;
+  void Transfer(ContactId contact, const ports::TransferRequest& request) override;
+  void StartVoicemail(ContactId contact, const ports::VoicemailRequest& request) override;
+  void ScheduleCallback(ContactId contact, const ports::CallbackRequest& request) override;
+  void RequestQueueStats(ContactId contact, const std::string& queue) override;
+  class NoHttpClient;
+
+  // ContactArrived on the loop (again once the customer of `from` is known).
+  void ContactArrivedOnLoop(ports::ArrivingContact ac, ports::Reply<ports::ContactSnapshot> reply);
+  // Starts the entry point's flow of a contact created by ContactArrivedOnLoop.
+  void StartFlow(ContactId id, std::string entry, std::string caller, std::string language);
+  // Compiles the flows of `config` as version `version`.
+  static Result<std::shared_ptr<const flow::FlowVersion>> CompileFlowsOf(
+      const config::Config& config, uint64_t version);
+  void OnFlowEvent(const flow::FlowEvent& fe);
+  // Runs flow inputs the engine produced during a step (agent connected, queue statistics,
+  // failed lookups) and closes contacts whose flow ended outside routing; called by Commit.
+  void SettleFlows();
+  // Ends the contact's flow for a reason of the engine's (`outcome` is journaled).
+  void EndFlow(ContactId id, std::string outcome);
+  // The customer's leg is gone: the flow sees the hang-up; routing abandons or ends handling.
+  void CustomerLeft(ContactInfo& info);
+  ports::ChannelAdapter* AdapterOf(ContactId contact) const;
+  // Offers to the adapter's phones, and the end of offers; AgentConnected for the flow.
+  void NotifyChannel(const Event& e);
+  // The contact ended on our side: the adapter tears its leg down (once).
+  void LegEnded(ContactInfo& info);
+  // Posts a flush of the current step unless a command step is running (it commits itself).
+  void ScheduleFlush();
+  flow::QueueStats StatsFor(ContactId contact, const std::string& queue) const;
+  // A new contact (voicemail, callback) made by a flow from `origin`, put into `queue`: with
+  // `keep` its original arrival and queue times (its place), else as a new arrival.
+  Status SpawnContact(const ContactInfo& origin, Channel channel, const std::string& queue,
+                      Attributes attributes, bool keep);
   // CreateContact on the loop: once `from` (normalised) is in the identity index, the contact is
   // enqueued with its customer; otherwise the customer is found or created off the loop first
   // and the command runs again.
@@ -266,6 +354,14 @@ class Engine final : public ports::ContactCenter, private AcdObserver {
   std::unique_ptr<KpiCalculator> kpi_;
   std::vector<QueueCounters> counters_;  // by QueueIndex
   TimePoint report_floor_{};             // the latest event time the calculator has seen
+
+  // Flows.
+  std::shared_ptr<const flow::FlowVersion> flows_;
+  std::array<ports::ChannelAdapter*, kChannelCount> adapters_{};
+  std::unique_ptr<NoHttpClient> no_http_;
+  std::unique_ptr<flow::FlowRunner> runner_;
+  std::deque<std::pair<ContactId, flow::FlowInput>> flow_inputs_;  // for SettleFlows
+  std::vector<ContactId> flows_ended_;
 
   bool started_ = false;
   bool shutting_down_ = false;

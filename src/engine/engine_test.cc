@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "base/virtual_clock.h"
+#include "config/config.h"
 #include "store/forwarding_store.h"
 #include "store/memory_store.h"
 #include "store/sqlite_store.h"
@@ -894,6 +895,391 @@ TEST(EngineTest, ContactFromAnIdentityIsAttachedToItsCustomerCreatedOffTheLoopIf
   ASSERT_TRUE(third.ok()) << third.status().ToString();
   EXPECT_EQ(third->record.customer, created);
   EXPECT_TRUE(worker.empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flows and channels: config/demo.yaml's flow `main` (welcome, opening hours, menu 1 sales,
+// 2 support, 3 billing) on the voice entry point "+33123456789", with a fake voice adapter.
+
+// What the engine asked of the voice channel, in order.
+class FakeChannel final : public ports::ChannelAdapter {
+ public:
+  void Play(ContactId c, const ports::PlayRequest& r) override {
+    plays.push_back(r);
+    calls.push_back("play " + std::to_string(c.value()));
+  }
+  void StopPlayback(ContactId c) override { calls.push_back("stop " + std::to_string(c.value())); }
+  void SendText(ContactId c, const ports::TextMessage&) override {
+    calls.push_back("text " + std::to_string(c.value()));
+  }
+  void Hangup(ContactId c) override { calls.push_back("hangup " + std::to_string(c.value())); }
+  void OfferToAgent(ContactId c, const std::string& agent, Duration timeout) override {
+    calls.push_back("offer " + std::to_string(c.value()) + " " + agent + " " +
+                    std::to_string(ToSeconds(timeout)) + "s");
+  }
+  void OfferWithdrawn(ContactId c, const std::string& agent) override {
+    calls.push_back("withdrawn " + std::to_string(c.value()) + " " + agent);
+  }
+  void ContactEnded(ContactId c) override { calls.push_back("ended " + std::to_string(c.value())); }
+
+  bool Called(const std::string& call) const {
+    return std::find(calls.begin(), calls.end(), call) != calls.end();
+  }
+  std::vector<ports::PlayRequest> plays;
+  std::vector<std::string> calls;
+};
+
+std::shared_ptr<const config::Config> DemoConfig() {
+  std::vector<config::ConfigError> errors;
+  auto c = config::LoadConfigFile(std::string(PARLEY_SOURCE_DIR) + "/config/demo.yaml", &errors);
+  PARLEY_CHECK(c.ok());
+  return *c;
+}
+
+// 2025-12-07 is a Sunday: the demo's office schedule is closed all day.
+const TimePoint kSunday = FromMicros(int64_t{1'765'101'600} * 1'000'000);  // 2025-12-07T10:00Z
+
+class FlowHarness : public Harness {
+ public:
+  explicit FlowHarness(ports::Store& store, TimePoint start = kStart)
+      : Harness(store, DemoConfig(), start) {
+    engine.AttachChannel(Channel::kVoice, &voice);
+  }
+  Result<ContactSnapshot> Call(const std::string& entry = "+33123456789") {
+    ports::ArrivingContact ac;
+    ac.channel = Channel::kVoice;
+    ac.entry = entry;
+    ac.language = "fr-FR";
+    ac.attributes = {{"sip.call_id", "abc@host"}};
+    ac.from = ports::CustomerIdentity{Channel::kVoice, "+33 6 12 34 56 78"};
+    return Run<ContactSnapshot>([&](auto reply) { engine.ContactArrived(ac, reply); });
+  }
+  void Input(ContactId id, ports::ChannelInput input) {
+    engine.ChannelInputFor(id, std::move(input));
+    loop.RunAll();
+  }
+  // The prompt playing now has ended.
+  void PromptEnded(ContactId id) { Input(id, ports::PromptEnded{voice.plays.back().play_id}); }
+  // Welcome, open, menu: digit `key`.
+  void ThroughMenu(ContactId id, const std::string& key) {
+    PromptEnded(id);  // welcome
+    ASSERT_EQ(voice.plays.size(), 2u);
+    EXPECT_NE(voice.plays.back().prompt.text.find("For sales press 1"), std::string::npos);
+    Input(id, ports::DigitsPressed{key});  // during the menu prompt (barge-in)
+  }
+
+  FakeChannel voice;
+};
+
+// The flow events of `contact` in the journal, as "type step [exit|outcome]".
+std::vector<std::string> FlowTrail(ports::Store& store, ContactId contact) {
+  std::vector<std::string> out;
+  auto entries = store.ReadAfter(0, 10000);
+  EXPECT_TRUE(entries.ok());
+  for (const auto& e : *entries) {
+    if (e.event.contact != contact || !IsFlowEvent(e.event.type)) continue;
+    const FlowEventFields f = ParseFlowEventFields(e.event.text);
+    std::string line = std::string(EventTypeName(e.event.type)) + " " + f.step;
+    if (!f.exit.empty()) line += " " + f.exit;
+    if (!f.outcome.empty()) line += " " + f.outcome;
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
+TEST(EngineFlowTest, CallRunsTheMenuIntoSupportRingsTheAgentsPhoneAndWrapsUpWhenTheCallerHangsUp) {
+  store::MemoryStore store;
+  FlowHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  Collector seen;
+  auto sub = h.engine.Subscribe(All(), 0, seen.Sink());
+  ASSERT_TRUE(h.SetPresence(All(), "dave", Presence::kAvailable).ok());
+
+  auto c = h.Call();
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const ContactId id = c->record.id;
+  EXPECT_EQ(c->record.state, ContactState::kInFlow);
+  EXPECT_TRUE(c->record.customer.valid());  // attached from the caller's number
+  ASSERT_EQ(h.voice.plays.size(), 1u);      // the flow started after the reply
+  EXPECT_EQ(h.voice.plays[0].prompt.text, "Welcome to Demo.");
+  EXPECT_EQ(h.voice.calls, std::vector<std::string>{"play 1"});
+
+  h.ThroughMenu(id, "2");
+  auto queued = h.Get(All(), id);
+  ASSERT_TRUE(queued.ok());
+  EXPECT_EQ(queued->record.state, ContactState::kOffered);
+  EXPECT_EQ(queued->record.queue, "support");
+  EXPECT_EQ(queued->record.agent, "dave");
+  EXPECT_TRUE(h.voice.Called("offer 1 dave 20.000000s")) << ::testing::PrintToString(h.voice.calls);
+
+  h.clock.AdvanceBy(Seconds(4));
+  auto accepted = h.Accept(All(), id, "dave");  // the phone answered
+  ASSERT_TRUE(accepted.ok()) << accepted.status().ToString();
+  EXPECT_EQ(accepted->record.state, ContactState::kHandling);
+  EXPECT_TRUE(h.voice.Called("stop 1"));  // AgentConnected reached the flow
+
+  h.clock.AdvanceBy(Seconds(30));
+  h.Input(id, ports::CustomerLeft{});
+  auto after = h.Get(All(), id);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->record.state, ContactState::kWrapUp);
+  EXPECT_EQ(after->record.agent, "dave");
+  EXPECT_FALSE(h.voice.Called("ended 1"));  // the leg is already gone
+  EXPECT_FALSE(h.voice.Called("withdrawn 1 dave"));
+
+  EXPECT_EQ(FlowTrail(store, id),
+            (std::vector<std::string>{
+                "flow.step_entered welcome", "flow.step_exited welcome next",
+                "flow.step_entered hours", "flow.step_exited hours open", "flow.step_entered menu",
+                "flow.step_exited menu 2", "flow.step_entered support",
+                "flow.step_exited support connected", "flow.ended support connected"}));
+  // Published with its fields, in journal order with the routing events.
+  std::optional<nlohmann::json> ended;
+  std::vector<std::string> types;
+  for (const auto& e : seen.events) {
+    if (e.contact != id) continue;
+    types.push_back(e.type);
+    if (e.type == "flow.ended") ended = nlohmann::json::parse(e.json);
+  }
+  ASSERT_TRUE(ended.has_value());
+  EXPECT_EQ((*ended)["flow"], "main");
+  EXPECT_EQ((*ended)["step"], "support");
+  EXPECT_EQ((*ended)["step_type"], "queue");
+  EXPECT_EQ((*ended)["outcome"], "connected");
+  EXPECT_EQ((*ended)["channel"], "voice");
+  const auto at = [&](const std::string& t) {
+    return std::find(types.begin(), types.end(), t) - types.begin();
+  };
+  EXPECT_LT(at("flow.step_entered"), at("contact.queued"));
+  EXPECT_LT(at("offer.accepted"), at("flow.ended"));
+  EXPECT_LT(at("flow.ended"), at("wrap_up.started"));
+}
+
+TEST(EngineFlowTest, CallerWhoHangsUpWhileQueuedIsAbandonedAndCounted) {
+  store::MemoryStore store;
+  FlowHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  auto c = h.Call();
+  ASSERT_TRUE(c.ok());
+  const ContactId id = c->record.id;
+  h.ThroughMenu(id, "2");
+  auto queued = h.Get(All(), id);
+  ASSERT_TRUE(queued.ok());
+  EXPECT_EQ(queued->record.state, ContactState::kQueued);  // nobody is available
+
+  h.clock.AdvanceBy(Seconds(40));
+  h.Input(id, ports::CustomerLeft{});
+  auto gone = h.Get(All(), id);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->record.state, ContactState::kClosed);
+  auto q = h.Queue("support");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->waiting, 0u);
+  EXPECT_EQ(q->abandoned, 1u);
+  const auto trail = FlowTrail(store, id);
+  ASSERT_FALSE(trail.empty());
+  EXPECT_EQ(trail.back(), "flow.ended support abandoned");
+  const auto types = JournalTypes(store);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "contact.abandoned"), 1);
+  EXPECT_EQ(types.back(), "contact.closed");
+  // Nothing is sent to a caller who is gone; later input for it is ignored.
+  EXPECT_FALSE(h.voice.Called("hangup 1"));
+  EXPECT_FALSE(h.voice.Called("ended 1"));
+  const size_t journaled = JournalTypes(store).size();
+  h.Input(id, ports::DigitsPressed{"1"});
+  EXPECT_EQ(JournalTypes(store).size(), journaled);
+}
+
+TEST(EngineFlowTest, UnansweredPhoneIsWithdrawnAndTheCallKeepsItsPlace) {
+  store::MemoryStore store;
+  FlowHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  ASSERT_TRUE(h.SetPresence(All(), "dave", Presence::kAvailable).ok());
+  auto c = h.Call();
+  ASSERT_TRUE(c.ok());
+  const ContactId id = c->record.id;
+  h.ThroughMenu(id, "2");
+  auto offered = h.Get(All(), id);
+  ASSERT_TRUE(offered.ok());
+  ASSERT_EQ(offered->record.state, ContactState::kOffered);
+  const ContactTimes times = offered->record.times;
+
+  h.clock.AdvanceBy(Seconds(20));  // the engine's offer timer, not the adapter
+  h.loop.RunAll();
+  EXPECT_TRUE(h.voice.Called("withdrawn 1 dave")) << ::testing::PrintToString(h.voice.calls);
+  auto after = h.Get(All(), id);
+  ASSERT_TRUE(after.ok());
+  EXPECT_NE(after->record.state, ContactState::kClosed);
+  EXPECT_EQ(after->record.queue, "support");
+  EXPECT_EQ(after->record.times.arrived, times.arrived);
+  EXPECT_EQ(after->record.times.queued, times.queued);
+  const auto types = JournalTypes(store);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "offer.timed_out"), 1);
+  EXPECT_FALSE(h.voice.Called("hangup 1"));
+}
+
+TEST(EngineFlowTest, OutsideOpeningHoursTheCallerHearsTheClosedMessageAndIsHungUp) {
+  store::MemoryStore store;
+  FlowHarness h(store, kSunday);
+  ASSERT_TRUE(h.engine.Start().ok());
+  auto c = h.Call();
+  ASSERT_TRUE(c.ok());
+  const ContactId id = c->record.id;
+  h.PromptEnded(id);  // welcome
+  ASSERT_EQ(h.voice.plays.size(), 2u);
+  EXPECT_NE(h.voice.plays[1].prompt.text.find("We are closed"), std::string::npos);
+  EXPECT_FALSE(h.voice.Called("hangup 1"));
+  h.PromptEnded(id);
+  EXPECT_TRUE(h.voice.Called("hangup 1"));
+  EXPECT_FALSE(h.voice.Called("ended 1"));  // the flow hung up itself
+  auto closed = h.Get(All(), id);
+  ASSERT_TRUE(closed.ok());
+  EXPECT_EQ(closed->record.state, ContactState::kClosed);
+  const auto trail = FlowTrail(store, id);
+  ASSERT_GE(trail.size(), 2u);
+  EXPECT_EQ(trail[3], "flow.step_exited hours closed");
+  EXPECT_EQ(trail.back(), "flow.ended bye completed");
+  EXPECT_EQ(JournalTypes(store).back(), "contact.closed");
+}
+
+TEST(EngineFlowTest, RestartInTheMiddleOfAFlowClosesItsContactsAsAbandonedInTheFlow) {
+  store::MemoryStore store;
+  ContactId at_menu, in_queue;
+  {
+    FlowHarness h(store);
+    ASSERT_TRUE(h.engine.Start().ok());
+    auto a = h.Call();
+    ASSERT_TRUE(a.ok());
+    at_menu = a->record.id;
+    h.PromptEnded(at_menu);  // waits in the menu
+    auto b = h.Call();
+    ASSERT_TRUE(b.ok());
+    in_queue = b->record.id;
+    h.PromptEnded(in_queue);
+    h.Input(in_queue, ports::DigitsPressed{"2"});  // waits in support's queue step
+    auto q = h.Get(All(), in_queue);
+    ASSERT_TRUE(q.ok());
+    ASSERT_EQ(q->record.state, ContactState::kQueued);
+    h.loop.Drop();  // the process dies
+  }
+  const ports::Sequence before = *store.LastSequence();
+  FlowHarness h(store, kStart + Seconds(60));
+  ASSERT_TRUE(h.engine.Start().ok());
+  h.loop.RunAll();
+  for (ContactId id : {at_menu, in_queue}) {
+    auto c = h.Get(All(), id);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(c->record.state, ContactState::kClosed) << id.value();
+  }
+  EXPECT_EQ(FlowTrail(store, at_menu).back(), "flow.ended menu abandoned");
+  EXPECT_EQ(FlowTrail(store, in_queue).back(), "flow.ended support abandoned");
+  EXPECT_EQ(JournalTypes(store, before),
+            (std::vector<std::string>{"flow.ended", "contact.closed", "flow.ended",
+                                      "contact.abandoned", "contact.closed"}));
+  auto q = h.Queue("support");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->waiting, 0u);
+  EXPECT_TRUE(h.voice.calls.empty());  // nothing to tell a channel about legs that are gone
+  // Contact ids go on after the ones the journal knows.
+  auto next = h.Call();
+  ASSERT_TRUE(next.ok());
+  EXPECT_GT(next->record.id.value(), in_queue.value());
+}
+
+TEST(EngineFlowTest, UnknownEntryPointsAreNotFoundAndEntryAndQueueAreExclusive) {
+  store::MemoryStore store;
+  FlowHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  auto c = h.Call("+440000");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(c.status().message(), "no entry point for voice '+440000'");
+  ports::NewContact nc;
+  nc.channel = Channel::kChat;
+  nc.entry = "website";
+  nc.queue = "support";
+  auto both = h.Run<ContactSnapshot>([&](auto reply) { h.engine.CreateContact(All(), nc, reply); });
+  ASSERT_FALSE(both.ok());
+  EXPECT_EQ(both.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(h.voice.calls.empty());
+}
+
+TEST(EngineFlowTest, ChatWithoutAnAdapterRunsItsFlowThroughTheApiEntryAndCancelEndsTheFlow) {
+  store::MemoryStore store;
+  FlowHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  ports::NewContact nc;
+  nc.channel = Channel::kChat;
+  nc.entry = "website";
+  auto c = h.Run<ContactSnapshot>([&](auto reply) { h.engine.CreateContact(All(), nc, reply); });
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const ContactId id = c->record.id;
+  // No chat adapter: the welcome ends at once and the flow waits in the menu for text.
+  auto waiting = h.Get(All(), id);
+  ASSERT_TRUE(waiting.ok());
+  EXPECT_EQ(waiting->record.state, ContactState::kInFlow);
+  EXPECT_EQ(FlowTrail(store, id).back(), "flow.step_entered menu");
+  h.Input(id, ports::TextArrived{"billing"});
+  auto queued = h.Get(All(), id);
+  ASSERT_TRUE(queued.ok());
+  // billing takes voice and email only: routing refuses the chat, and the flow says so.
+  EXPECT_EQ(queued->record.state, ContactState::kClosed);
+  EXPECT_EQ(FlowTrail(store, id).back(), "flow.ended billing failed");
+
+  auto d = h.Run<ContactSnapshot>([&](auto reply) { h.engine.CreateContact(All(), nc, reply); });
+  ASSERT_TRUE(d.ok());
+  auto cancelled = h.Run<ContactSnapshot>(
+      [&](auto reply) { h.engine.CancelContact(All(), d->record.id, reply); });
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
+  EXPECT_EQ(cancelled->record.state, ContactState::kClosed);
+  EXPECT_EQ(FlowTrail(store, d->record.id).back(), "flow.ended menu cancelled");
+  EXPECT_TRUE(h.voice.calls.empty());  // not the voice adapter's contacts
+}
+
+TEST(EngineFlowTest, CancelThroughTheApiEndsTheCallOnItsChannel) {
+  store::MemoryStore store;
+  FlowHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  auto c = h.Call();
+  ASSERT_TRUE(c.ok());
+  const ContactId id = c->record.id;
+  h.ThroughMenu(id, "2");
+  auto cancelled =
+      h.Run<ContactSnapshot>([&](auto reply) { h.engine.CancelContact(All(), id, reply); });
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
+  EXPECT_EQ(cancelled->record.state, ContactState::kClosed);
+  EXPECT_TRUE(h.voice.Called("ended 1"));
+  EXPECT_EQ(FlowTrail(store, id).back(), "flow.ended support cancelled");
+  const auto types = JournalTypes(store);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "contact.removed"), 1);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "contact.closed"), 1);
+}
+
+TEST(EngineFlowTest, TransfersToAgentsOrNumbersAreRefusedWhenFlowsAreLoaded) {
+  const std::string yaml = R"(site: {name: T, time_zone: UTC}
+skills: [support]
+agents:
+  - {id: alice, name: Alice, skills: {support: 5}, capacity: {task: 1}, queues: [support]}
+queues:
+  - {name: support, channels: [task]}
+flows:
+  - name: main
+    steps:
+      - {id: out, type: transfer, to: {number: "+331"}}
+entry_points:
+  - {channel: task, address: web, flow: main}
+)";
+  std::vector<config::ConfigError> errors;
+  auto cfg = config::ParseConfigText(yaml, "site.yaml", {}, &errors);
+  ASSERT_TRUE(cfg.ok()) << (errors.empty() ? cfg.status().ToString() : errors[0].ToString());
+  store::MemoryStore store;
+  Harness h(store, *cfg);
+  const Status s = h.engine.Start();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "site.yaml:10:14: step 'out': transfer to a number is not supported by the server yet; "
+            "transfer to a queue or a flow");
 }
 
 }  // namespace

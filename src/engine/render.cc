@@ -54,6 +54,25 @@ std::string RenderEventJson(const Event& e, ports::Sequence seq, const EventName
     case EventType::kWrapUpEnded:
       if (!e.text.empty()) j["disposition"] = e.text;
       break;
+    case EventType::kFlowStepEntered:
+    case EventType::kFlowStepExited:
+    case EventType::kFlowEnded:
+    case EventType::kSurveyAnswered: {
+      const FlowEventFields f = ParseFlowEventFields(e.text);
+      j["flow"] = f.flow;
+      j["version"] = f.version;
+      j["step"] = f.step;
+      j["step_type"] = f.step_type;
+      if (e.type == EventType::kFlowStepExited) j["exit"] = f.exit;
+      if (e.type == EventType::kFlowEnded) j["outcome"] = f.outcome;
+      if (e.type == EventType::kSurveyAnswered) {
+        j["question"] = f.question;
+        j["survey_kind"] = f.survey_kind;
+        if (f.score >= 0) j["score"] = f.score;
+        if (!f.answer.empty()) j["answer"] = f.answer;
+      }
+      break;
+    }
     default:
       if (!e.text.empty()) j["text"] = e.text;
       break;

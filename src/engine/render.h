@@ -25,7 +25,9 @@ std::string FormatIsoUtc(TimePoint t);
 // {"schema":1,"seq":..,"type":"contact_queued","time":"..","contact":7,"channel":"chat",
 //  "queue":"sales","agent":"alice","team":"blue", ...} with only the fields the type uses, plus
 // "customer" (on contact_queued, when known), "priority", "step", "to_queue", "presence", "reason",
-// "flow" or "disposition" where they apply.
+// "flow" or "disposition" where they apply. Flow events (flow.step_entered, flow.step_exited,
+// flow.ended, survey.answered) carry "flow", "version", "step", "step_type" and "exit",
+// "outcome" or "question", "survey_kind", "score", "answer".
 std::string RenderEventJson(const Event& event, ports::Sequence seq, const EventNames& names);
 
 // {"schema":1,"seq":<first kept - 1>,"type":"gap","after":after,"next":next}: events in

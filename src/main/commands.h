@@ -15,5 +15,6 @@ void AddConfigCommand(CLI::App& app, int* exit_code);
 void AddBackupCommand(CLI::App& app, int* exit_code);
 void AddExportCommand(CLI::App& app, int* exit_code);
 void AddServeCommand(CLI::App& app, int* exit_code);
+void AddUserCommand(CLI::App& app, int* exit_code);
 
 }  // namespace parley::cli

@@ -51,4 +51,17 @@ void AddBackupCommand(CLI::App& app, int* exit_code) {
   cmd->callback([exit_code, dest, data] { *exit_code = app::RunBackup(*data, *dest); });
 }
 
+void AddUserCommand(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand("user", "Manage users' credentials in a data directory");
+  cmd->require_subcommand(1);
+  auto login = std::make_shared<std::string>();
+  auto data = std::make_shared<std::string>("data");
+  auto* sip = cmd->add_subcommand(
+      "sip-password",
+      "Set LOGIN's SIP digest password (read from standard input; stored only as HA1)");
+  sip->add_option("LOGIN", *login, "The user's login")->required();
+  sip->add_option("--data", *data, "Data directory")->capture_default_str();
+  sip->callback([exit_code, login, data] { *exit_code = app::RunSipPassword(*data, *login); });
+}
+
 }  // namespace parley::cli

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   parley::cli::AddConfigCommand(app, &exit_code);
   parley::cli::AddBackupCommand(app, &exit_code);
   parley::cli::AddExportCommand(app, &exit_code);
+  parley::cli::AddUserCommand(app, &exit_code);
   auto* help = app.add_subcommand("help", "Print this help");
   help->callback([&] { std::fputs(app.help().c_str(), stdout); });
 

@@ -14,6 +14,9 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--data", o->data_dir, "Data directory")->capture_default_str();
   cmd->add_option("--http", o->http, "Listen address, ADDRESS:PORT (port 0: pick a free one)")
       ->capture_default_str();
+  cmd->add_option("--sip", o->sip,
+                  "SIP listen address, ADDRESS:PORT, UDP and TCP (production: 0.0.0.0:5060); "
+                  "none = no voice");
   cmd->add_option("--tls-cert", o->tls_cert, "PEM certificate: serve HTTPS (with --tls-key)");
   cmd->add_option("--tls-key", o->tls_key, "PEM private key for --tls-cert");
   cmd->add_option("--web", o->web_dir, "Directory of the web UI's built files");

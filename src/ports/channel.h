@@ -65,7 +65,9 @@ class ChannelIntake {
  public:
   virtual ~ChannelIntake() = default;
   // kNotFound when no entry point of that channel matches `entry`. The reply carries the new
-  // contact (its id is what the adapter uses from then on); the flow has started by then.
+  // contact (its id is what the adapter uses from then on), once it is durable; the flow starts
+  // right after the reply on the engine's loop, so every ChannelAdapter call for the contact
+  // comes after its reply.
   virtual void ContactArrived(ArrivingContact contact, Reply<ContactSnapshot> reply) = 0;
   // Fire and forget; inputs for contacts that no longer exist are ignored.
   virtual void ChannelInputFor(ContactId contact, ChannelInput input) = 0;

@@ -112,7 +112,11 @@ struct CustomerView {
 struct NewContact {
   Channel channel = Channel::kTask;
   Direction direction = Direction::kInbound;
-  std::string queue;  // required
+  std::string queue;  // the queue it waits in; or, instead, `entry`:
+  // An entry point of `channel` (configuration's entry_points): the contact runs its flow, as
+  // one arriving through a channel adapter does (ChannelIntake::ContactArrived); `priority` and
+  // `skills` are then the flow's to set.
+  std::string entry;
   int32_t priority = 0;
   std::vector<std::pair<std::string, int>> skills;  // extra required skills, minimum proficiency
   Attributes attributes;

@@ -41,7 +41,10 @@ std::string ReadFile(const std::string& path) {
 }
 
 // fork + exec of the parley binary with stdout on a pipe and stderr in `err_file`.
-pid_t Spawn(const std::vector<std::string>& args, int* out_fd, const std::string& err_file) {
+// Starts `binary ARGS...` (default: the parley binary) with stdout on a pipe, stderr in
+// `err_file`, and stdin from `in_file` ("" = /dev/null).
+pid_t Spawn(const std::vector<std::string>& args, int* out_fd, const std::string& err_file,
+            std::string binary = PARLEY_BINARY, const std::string& in_file = "") {
   int fds[2];
   if (pipe(fds) != 0) return -1;
   const pid_t pid = fork();
@@ -49,14 +52,15 @@ pid_t Spawn(const std::vector<std::string>& args, int* out_fd, const std::string
     dup2(fds[1], STDOUT_FILENO);
     const int err = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (err >= 0) dup2(err, STDERR_FILENO);
+    const int in = open(in_file.empty() ? "/dev/null" : in_file.c_str(), O_RDONLY);
+    if (in >= 0) dup2(in, STDIN_FILENO);
     close(fds[0]);
     close(fds[1]);
     std::vector<char*> argv;
-    static std::string binary = PARLEY_BINARY;
     argv.push_back(binary.data());
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
+    execvp(binary.c_str(), argv.data());
     _exit(127);
   }
   close(fds[1]);
@@ -112,10 +116,17 @@ TempDir::~TempDir() {
 }
 
 ProcessResult RunParley(const std::vector<std::string>& args, std::chrono::seconds timeout) {
+  return RunProgram(PARLEY_BINARY, args, timeout);
+}
+
+ProcessResult RunProgram(const std::string& program, const std::vector<std::string>& args,
+                         std::chrono::seconds timeout, const std::string& input) {
   TempDir tmp;
   const std::string err_file = tmp.path() + "/stderr";
+  const std::string in_file = tmp.path() + "/stdin";
+  std::ofstream(in_file) << input;
   int out_fd = -1;
-  const pid_t pid = Spawn(args, &out_fd, err_file);
+  const pid_t pid = Spawn(args, &out_fd, err_file, program, in_file);
   ProcessResult result;
   result.exit_code = ReadUntilExit(pid, out_fd, &result.out, timeout, &result.signal);
   if (result.exit_code == -2) {

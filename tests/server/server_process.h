@@ -40,6 +40,12 @@ struct ProcessResult {
 ProcessResult RunParley(const std::vector<std::string>& args,
                         std::chrono::seconds timeout = std::chrono::seconds(60));
 
+// Runs `program ARGS...` (found on PATH, e.g. "sipp") to completion, bounded by `timeout`,
+// with `input` as its standard input.
+ProcessResult RunProgram(const std::string& program, const std::vector<std::string>& args,
+                         std::chrono::seconds timeout = std::chrono::seconds(60),
+                         const std::string& input = "");
+
 class ServerProcess {
  public:
   // Starts `parley serve --http 127.0.0.1:0 --data DATA --weak-password-hashing

@@ -1,0 +1,808 @@
+// MediaEngine over real UDP sockets on 127.0.0.1: test peers are plain sockets that send and
+// receive RTP; waits are on events with bounded deadlines.
+
+#include "media/media_engine.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sndfile.h>
+#include <spandsp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <numbers>
+#include <thread>
+
+#include "media/codec.h"
+#include "media/prompt_source.h"
+#include "media/rtp.h"
+
+namespace parley::media {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using ports::AudioCodec;
+using ports::MediaFormat;
+
+constexpr auto kDeadline = 5s;
+
+// A port range per test process, so parallel test runs do not collide.
+uint16_t BasePort() { return static_cast<uint16_t>(30000 + (::getpid() % 500) * 40); }
+
+class Peer {
+ public:
+  explicit Peer(uint16_t port = 0) {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    bound_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    if (port == 0) {
+      EXPECT_TRUE(bound_);
+    }
+    socklen_t len = sizeof(a);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~Peer() { ::close(fd_); }
+  bool bound() const { return bound_; }
+  uint16_t port() const { return port_; }
+  ports::RtpEndpoint endpoint() const { return {"127.0.0.1", port_}; }
+
+  void SendRaw(uint16_t to, std::span<const uint8_t> data) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(to);
+    ::sendto(fd_, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  }
+  void Send(uint16_t to, uint8_t pt, std::span<const uint8_t> payload, bool marker = false) {
+    RtpHeader h{marker, pt, seq_++, ts_, 0x5eed};
+    ts_ += pt == 101 ? 0 : static_cast<uint32_t>(payload.size());
+    std::array<uint8_t, 1500> buf{};
+    SendRaw(to, std::span<const uint8_t>(buf.data(), WriteRtp(h, payload, buf)));
+  }
+  void SendEvent(uint16_t to, uint8_t pt, uint32_t ts, const TelephoneEvent& e) {
+    RtpHeader h{false, pt, seq_++, ts, 0x5eed};
+    std::array<uint8_t, 4> payload{};
+    WriteTelephoneEvent(e, payload);
+    std::array<uint8_t, 64> buf{};
+    SendRaw(to, std::span<const uint8_t>(buf.data(), WriteRtp(h, payload, buf)));
+  }
+  // The next RTP packet, or nullopt after `timeout`.
+  std::optional<std::vector<uint8_t>> Receive(std::chrono::milliseconds timeout = 2000ms) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return std::nullopt;
+    std::vector<uint8_t> buf(1500);
+    const ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
+    if (n < 0) return std::nullopt;
+    buf.resize(static_cast<size_t>(n));
+    return buf;
+  }
+
+ private:
+  int fd_ = -1;
+  bool bound_ = false;
+  uint16_t port_ = 0;
+  uint16_t seq_ = 1000;
+  uint32_t ts_ = 50000;
+};
+
+// Collects MediaEvents; tests wait on it with a deadline.
+struct Events {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::string digits;
+  std::vector<uint64_t> finished;
+  std::vector<ports::LegId> inactive;
+  std::vector<ports::RecordingInfo> recordings;
+
+  ports::MediaEvents Make() {
+    ports::MediaEvents e;
+    e.on_digit = [this](ports::LegId, char d) { Add([&] { digits.push_back(d); }); };
+    e.on_play_finished = [this](ports::LegId, uint64_t id) {
+      Add([&] { finished.push_back(id); });
+    };
+    e.on_inactive = [this](ports::LegId leg) { Add([&] { inactive.push_back(leg); }); };
+    e.on_recording_done = [this](ports::LegId, ports::RecordingInfo info) {
+      Add([&] { recordings.push_back(std::move(info)); });
+    };
+    return e;
+  }
+  template <typename F>
+  void Add(F f) {
+    std::lock_guard lock(mu);
+    f();
+    cv.notify_all();
+  }
+  template <typename P>
+  bool WaitFor(P pred, std::chrono::milliseconds timeout = kDeadline) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, timeout, pred);
+  }
+};
+
+std::vector<int16_t> Tone(double hz, int rate, size_t n, double amp = 8000, double phase = 0) {
+  std::vector<int16_t> s(n);
+  for (size_t i = 0; i < n; ++i) {
+    s[i] = static_cast<int16_t>(amp * std::sin(2 * std::numbers::pi * hz * i / rate + phase));
+  }
+  return s;
+}
+
+// Share of the signal's energy at `hz` (1.0 for a pure tone at that frequency).
+double ToneShare(std::span<const int16_t> x, double hz, int rate) {
+  double c = 0, s = 0, e = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double w = 2 * std::numbers::pi * hz * i / rate;
+    c += x[i] * std::cos(w);
+    s += x[i] * std::sin(w);
+    e += static_cast<double>(x[i]) * x[i];
+  }
+  if (e == 0) return 0;
+  return 2 * (c * c + s * s) / (static_cast<double>(x.size()) * e);
+}
+
+// Highest normalised cross-correlation of `x` against `ref` over lags 0..max_lag.
+double BestCorrelation(std::span<const int16_t> x, std::span<const int16_t> ref, size_t max_lag) {
+  double best = 0;
+  for (size_t lag = 0; lag <= max_lag && lag + ref.size() <= x.size(); ++lag) {
+    double xy = 0, xx = 0, yy = 0;
+    for (size_t i = 0; i < ref.size(); ++i) {
+      xy += static_cast<double>(x[lag + i]) * ref[i];
+      xx += static_cast<double>(x[lag + i]) * x[lag + i];
+      yy += static_cast<double>(ref[i]) * ref[i];
+    }
+    if (xx > 0 && yy > 0) best = std::max(best, xy / std::sqrt(xx * yy));
+  }
+  return best;
+}
+
+void WriteWav(const fs::path& path, const std::vector<int16_t>& s, int rate) {
+  SF_INFO info{};
+  info.samplerate = rate;
+  info.channels = 1;
+  info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
+  SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
+  ASSERT_NE(f, nullptr);
+  sf_write_short(f, s.data(), static_cast<sf_count_t>(s.size()));
+  sf_close(f);
+}
+
+class MediaEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("parley_media_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "prompts");
+    fs::create_directories(dir_ / "moh");
+  }
+  void TearDown() override {
+    engine_.reset();
+    fs::remove_all(dir_);
+  }
+  MediaEngine& Start(MediaConfig config = {}) {
+    config.address = "127.0.0.1";
+    config.port_min = BasePort();
+    config.port_max = static_cast<uint16_t>(BasePort() + 39);
+    config.prompt_dir = (dir_ / "prompts").string();
+    config.tts_cache_dir = (dir_ / "tts").string();
+    config.moh_dir = (dir_ / "moh").string();
+    auto e = MediaEngine::Create(config);
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    engine_ = std::move(e).value();
+    engine_->SetEvents(events_.Make());
+    return *engine_;
+  }
+  // Opens and connects a leg to `peer`; returns our RTP port.
+  uint16_t Connect(ports::LegId leg, Peer& peer, MediaFormat format) {
+    auto ep = engine_->OpenLeg(leg);
+    EXPECT_TRUE(ep.ok());
+    EXPECT_EQ(ep->port % 2, 0);
+    EXPECT_TRUE(engine_->ConnectLeg(leg, peer.endpoint(), format).ok());
+    return ep->port;
+  }
+  // Decodes packets from `peer` (skipping other payload types) until `samples` are collected.
+  static std::vector<int16_t> Collect(Peer& peer, AudioCodec codec, uint8_t pt, size_t samples) {
+    Decoder dec(codec);
+    std::vector<int16_t> out, pcm;
+    while (out.size() < samples) {
+      auto pkt = peer.Receive();
+      if (!pkt) break;
+      auto p = ParseRtp(*pkt);
+      if (!p || p->header.payload_type != pt) continue;
+      dec.Decode(p->payload, pcm);
+      out.insert(out.end(), pcm.begin(), pcm.end());
+    }
+    return out;
+  }
+  // Waits until the engine has taken in `n` packets (accepted or dropped).
+  bool WaitReceived(uint64_t n) {
+    const auto until = std::chrono::steady_clock::now() + kDeadline;
+    while (std::chrono::steady_clock::now() < until) {
+      const MediaCounters c = engine_->Counters();
+      if (c.packets_received + c.packets_dropped >= n) return true;
+      std::this_thread::yield();
+    }
+    return false;
+  }
+
+  fs::path dir_;
+  Events events_;
+  std::unique_ptr<MediaEngine> engine_;
+};
+
+const MediaFormat kPcmu{AudioCodec::kPcmu, 0, 101, 20};
+const MediaFormat kPcmuNoDtmf{AudioCodec::kPcmu, 0, -1, 20};
+const MediaFormat kG722{AudioCodec::kG722, 9, 101, 20};
+
+TEST_F(MediaEngineTest, ConfigurationIsChecked) {
+  MediaConfig bad;
+  bad.address = "localhost";
+  EXPECT_FALSE(MediaEngine::Create(bad).ok());
+  bad.address = "127.0.0.1";
+  bad.threads = 0;
+  EXPECT_FALSE(MediaEngine::Create(bad).ok());
+}
+
+TEST_F(MediaEngineTest, PortRangeIsUsedUpThenFreedOnClose) {
+  MediaConfig c;
+  Start(c);
+  std::vector<uint16_t> ports;
+  for (ports::LegId leg = 1; leg <= 20; ++leg) {
+    auto ep = engine_->OpenLeg(leg);
+    ASSERT_TRUE(ep.ok()) << leg;
+    ports.push_back(ep->port);
+  }
+  auto full = engine_->OpenLeg(21);
+  EXPECT_EQ(full.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(engine_->OpenLeg(1).status().code(), StatusCode::kConflict);
+  engine_->CloseLeg(5);
+  EXPECT_TRUE(engine_->OpenLeg(21).ok());
+}
+
+TEST_F(MediaEngineTest, Rfc4733DigitsAreReportedOncePerEvent) {
+  Start();
+  Peer peer;
+  const uint16_t port = Connect(1, peer, kPcmu);
+  auto send_digit = [&](uint8_t event, uint32_t ts) {
+    for (uint16_t d : {160, 320, 480}) peer.SendEvent(port, 101, ts, {event, false, 10, d});
+    for (int i = 0; i < 3; ++i) peer.SendEvent(port, 101, ts, {event, true, 10, 800});
+  };
+  send_digit(1, 1000);
+  send_digit(11, 3000);
+  peer.SendEvent(port, 101, 1000, {1, true, 10, 800});  // a late retransmission of the first
+  send_digit(1, 5000);  // the same digit pressed again is a new event
+  send_digit(9, 7000);
+  ASSERT_TRUE(events_.WaitFor([&] { return events_.digits.size() >= 4; }));
+  const ports::LegStats stats = engine_->CloseLeg(1);
+  std::lock_guard lock(events_.mu);
+  EXPECT_EQ(events_.digits, "1#19");
+  EXPECT_EQ(stats.packets_received, 25u);
+  EXPECT_EQ(stats.packets_dropped, 0u);
+}
+
+TEST_F(MediaEngineTest, InBandDtmfIsDetectedWithoutTelephoneEvent) {
+  Start();
+  Peer peer;
+  const uint16_t port = Connect(1, peer, kPcmuNoDtmf);
+  dtmf_tx_state_t* tx = dtmf_tx_init(nullptr);
+  dtmf_tx_put(tx, "7", 1);
+  Encoder enc(AudioCodec::kPcmu);
+  std::array<int16_t, 160> pcm{};
+  std::array<uint8_t, 160> payload{};
+  for (int i = 0; i < 25; ++i) {
+    pcm.fill(0);
+    dtmf_tx(tx, pcm.data(), 160);
+    enc.Encode(pcm, payload);
+    peer.Send(port, 0, payload);
+  }
+  dtmf_tx_free(tx);
+  ASSERT_TRUE(events_.WaitFor([&] { return !events_.digits.empty(); }));
+  std::lock_guard lock(events_.mu);
+  EXPECT_EQ(events_.digits, "7");
+}
+
+TEST_F(MediaEngineTest, PlaysWavIntoLegAndReportsTheEnd) {
+  Start();
+  const auto source = Tone(440, 16000, 8000);  // 0.5 s at 16 kHz, resampled to the leg's 8 kHz
+  WriteWav(dir_ / "prompts" / "tone.wav", source, 16000);
+  Peer peer;
+  Connect(1, peer, kPcmu);
+  engine_->Play(1, 77, ports::Prompt{"tone.wav", "", "", ""}, false);
+  ASSERT_TRUE(events_.WaitFor([&] { return !events_.finished.empty(); }));
+  // Everything up to the end was sent before the event: read what is queued at the socket.
+  const auto heard = Collect(peer, AudioCodec::kPcmu, 0, 8000);
+  const auto expected = Tone(440, 8000, 3000);
+  EXPECT_GT(BestCorrelation(heard, std::span(expected).subspan(400, 2000), heard.size()), 0.98);
+  std::lock_guard lock(events_.mu);
+  EXPECT_EQ(events_.finished, std::vector<uint64_t>{77});
+}
+
+TEST_F(MediaEngineTest, MissingPromptStillFinishes) {
+  Start();
+  Peer peer;
+  Connect(1, peer, kPcmu);
+  engine_->Play(1, 5, ports::Prompt{"nope.wav", "", "", ""}, false);
+  ASSERT_TRUE(events_.WaitFor([&] { return !events_.finished.empty(); }));
+}
+
+TEST_F(MediaEngineTest, SpeaksTextAndCachesTheRendering) {
+  Start();
+  Peer peer;
+  Connect(1, peer, kG722);
+  engine_->Play(1, 9, ports::Prompt{"", "Welcome to Parley", "en", ""}, false);
+  ASSERT_TRUE(events_.WaitFor([&] { return !events_.finished.empty(); }, 20s));
+  const auto heard = Collect(peer, AudioCodec::kG722, 9, 32000);
+  double energy = 0;
+  for (int16_t s : heard) energy += static_cast<double>(s) * s;
+  EXPECT_GT(energy / std::max<size_t>(heard.size(), 1), 1000.0);  // speech, not silence
+  size_t cached = 0;
+  for (const auto& e : fs::directory_iterator(dir_ / "tts"))
+    cached += e.path().extension() == ".wav";
+  EXPECT_EQ(cached, 1u);
+  // The same text again plays from the cache.
+  const auto rendered = fs::directory_iterator(dir_ / "tts")->path();
+  const auto written = fs::last_write_time(rendered);
+  engine_->Play(1, 10, ports::Prompt{"", "Welcome to Parley", "en", ""}, false);
+  ASSERT_TRUE(events_.WaitFor([&] { return events_.finished.size() == 2; }, 20s));
+  EXPECT_EQ(fs::last_write_time(rendered), written);
+}
+
+TEST_F(MediaEngineTest, BridgeTranscodesBetweenPcmuAndG722) {
+  Start();
+  Peer a, b;
+  const uint16_t port_a = Connect(1, a, kPcmu);
+  const uint16_t port_b = Connect(2, b, kG722);
+  ASSERT_TRUE(engine_->Bridge(1, 2).ok());
+  // Wait until the bridge is in place: unbridged legs send silence, bridged ones only forward.
+  Encoder enc(AudioCodec::kPcmu);
+  const auto tone = Tone(1000, 8000, 8000);
+  std::array<uint8_t, 160> payload{};
+  std::vector<int16_t> heard;
+  Decoder dec(AudioCodec::kG722);
+  std::vector<int16_t> pcm;
+  for (size_t i = 0; i + 160 <= tone.size() && heard.size() < 12000; i += 160) {
+    enc.Encode(std::span(tone).subspan(i, 160), payload);
+    a.Send(port_a, 0, payload);
+    while (auto pkt = b.Receive(30ms)) {
+      auto p = ParseRtp(*pkt);
+      if (!p || p->header.payload_type != 9) continue;
+      dec.Decode(p->payload, pcm);
+      heard.insert(heard.end(), pcm.begin(), pcm.end());
+    }
+  }
+  ASSERT_GT(heard.size(), 4000u);
+  // The last 4000 samples at 16 kHz carry the forwarded tone.
+  EXPECT_GT(ToneShare(std::span(heard).last(4000), 1000, 16000), 0.9);
+
+  // And back: G.722 at 16 kHz from b arrives at a as mu-law at 8 kHz.
+  Encoder enc_b(AudioCodec::kG722);
+  const auto tone_b = Tone(600, 16000, 16000);
+  Decoder dec_a(AudioCodec::kPcmu);
+  std::vector<int16_t> heard_a;
+  for (size_t i = 0; i + 320 <= tone_b.size() && heard_a.size() < 4000; i += 320) {
+    enc_b.Encode(std::span(tone_b).subspan(i, 320), payload);
+    b.Send(port_b, 9, payload);
+    while (auto pkt = a.Receive(30ms)) {
+      auto p = ParseRtp(*pkt);
+      if (!p || p->header.payload_type != 0) continue;
+      dec_a.Decode(p->payload, pcm);
+      heard_a.insert(heard_a.end(), pcm.begin(), pcm.end());
+    }
+  }
+  ASSERT_GT(heard_a.size(), 2000u);
+  EXPECT_GT(ToneShare(std::span(heard_a).last(2000), 600, 8000), 0.9);
+}
+
+TEST_F(MediaEngineTest, StrictRtpDropsForeignSourceAndUnknownPayloadType) {
+  Start();
+  Peer peer, intruder;
+  const uint16_t port = Connect(1, peer, kPcmu);
+  std::array<uint8_t, 160> payload{};
+  payload.fill(0xff);
+  for (int i = 0; i < 5; ++i) peer.Send(port, 0, payload);
+  ASSERT_TRUE(WaitReceived(5));
+  for (int i = 0; i < 6; ++i) intruder.Send(port, 0, payload);  // a burst, but the leg is locked
+  for (int i = 0; i < 3; ++i) peer.Send(port, 18, payload);     // G.729 was not negotiated
+  const std::array<uint8_t, 3> junk{1, 2, 3};
+  peer.SendRaw(port, junk);  // not RTP at all
+  ASSERT_TRUE(WaitReceived(15));
+  const ports::LegStats stats = engine_->CloseLeg(1);
+  EXPECT_EQ(stats.packets_received, 5u);
+  EXPECT_EQ(stats.packets_dropped, 10u);
+}
+
+TEST_F(MediaEngineTest, LearnsANewSourceFromABurstRightAfterConnect) {
+  Start();
+  Peer negotiated, natted;
+  const uint16_t port = Connect(1, negotiated, kPcmu);
+  std::array<uint8_t, 160> payload{};
+  payload.fill(0xff);
+  for (int i = 0; i < 4; ++i) natted.Send(port, 0, payload);
+  ASSERT_TRUE(WaitReceived(4));
+  // Our stream now goes to the learnt source.
+  ASSERT_TRUE(natted.Receive());
+  const ports::LegStats stats = engine_->CloseLeg(1);
+  EXPECT_EQ(stats.packets_received, 1u);
+  EXPECT_EQ(stats.packets_dropped, 3u);
+}
+
+TEST_F(MediaEngineTest, InactivityIsReported) {
+  MediaConfig c;
+  c.inactivity_timeout = Duration(200'000);
+  Start(c);
+  Peer peer;
+  Connect(7, peer, kPcmu);
+  ASSERT_TRUE(events_.WaitFor([&] { return !events_.inactive.empty(); }));
+  std::lock_guard lock(events_.mu);
+  EXPECT_EQ(events_.inactive, std::vector<ports::LegId>{7});
+}
+
+TEST_F(MediaEngineTest, SendsRfc4733Digits) {
+  Start();
+  Peer peer;
+  Connect(1, peer, kPcmu);
+  EXPECT_FALSE(engine_->SendDigits(1, "1x").ok());
+  ASSERT_TRUE(engine_->SendDigits(1, "4#").ok());
+  std::string got;
+  std::optional<uint32_t> last_ts;
+  int ends = 0;
+  while (ends < 6) {
+    auto pkt = peer.Receive();
+    ASSERT_TRUE(pkt);
+    auto p = ParseRtp(*pkt);
+    ASSERT_TRUE(p);
+    if (p->header.payload_type != 101) continue;
+    auto e = ParseTelephoneEvent(p->payload);
+    ASSERT_TRUE(e);
+    if (!last_ts || *last_ts != p->header.timestamp) got.push_back(EventToDigit(e->event));
+    last_ts = p->header.timestamp;
+    ends += e->end;
+  }
+  EXPECT_EQ(got, "4#");
+}
+
+TEST_F(MediaEngineTest, HostilePacketsDoNotStopTheLeg) {
+  Start();
+  Peer peer;
+  const uint16_t port = Connect(1, peer, kPcmu);
+  std::vector<uint8_t> junk(1400);
+  for (size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<uint8_t>(i * 37);
+  for (size_t n : {0, 1, 12, 13, 200, 1400}) {
+    peer.SendRaw(port, std::span(junk).first(n));
+    peer.SendRaw(static_cast<uint16_t>(port + 1), std::span(junk).first(n));  // RTCP
+  }
+  std::array<uint8_t, 160> payload{};
+  peer.Send(port, 0, payload);
+  ASSERT_TRUE(WaitReceived(7));
+  EXPECT_EQ(engine_->CloseLeg(1).packets_received, 1u);
+}
+
+// Sends `a_tone` from peer a and `b_tone` from peer b, paced like a phone (20 ms packets).
+void SendPaced(Peer& a, uint16_t port_a, const std::vector<int16_t>& a_tone, size_t& a_pos, Peer& b,
+               uint16_t port_b, const std::vector<int16_t>& b_tone, size_t& b_pos,
+               std::chrono::milliseconds length) {
+  Encoder ea(AudioCodec::kPcmu), eb(AudioCodec::kPcmu);
+  std::array<uint8_t, 160> payload{};
+  auto next = std::chrono::steady_clock::now();
+  for (auto t = 0ms; t < length; t += 20ms) {
+    ea.Encode(std::span(a_tone).subspan(a_pos, 160), payload);
+    a.Send(port_a, 0, payload);
+    eb.Encode(std::span(b_tone).subspan(b_pos, 160), payload);
+    b.Send(port_b, 0, payload);
+    a_pos += 160;
+    b_pos += 160;
+    next += 20ms;
+    std::this_thread::sleep_until(next);  // pacing the source, as a phone's clock does
+  }
+}
+
+struct Stereo {
+  int rate = 0;
+  std::vector<int16_t> left, right;
+};
+
+Stereo ReadStereo(const std::string& path) {
+  SF_INFO info{};
+  SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
+  Stereo s;
+  if (f == nullptr || info.channels != 2) {
+    if (f != nullptr) sf_close(f);
+    return s;
+  }
+  s.rate = info.samplerate;
+  std::vector<int16_t> frames(static_cast<size_t>(info.frames) * 2);
+  const sf_count_t n = sf_readf_short(f, frames.data(), info.frames);
+  sf_close(f);
+  for (sf_count_t i = 0; i < n; ++i) {
+    s.left.push_back(frames[2 * static_cast<size_t>(i)]);
+    s.right.push_back(frames[2 * static_cast<size_t>(i) + 1]);
+  }
+  return s;
+}
+
+TEST_F(MediaEngineTest, RecordsBridgedCallCustomerLeftAgentRight) {
+  Start();
+  Peer customer, agent;
+  const uint16_t port_c = Connect(1, customer, kPcmu);
+  const uint16_t port_a = Connect(2, agent, kPcmu);
+  ASSERT_TRUE(engine_->Bridge(1, 2).ok());
+  const std::string path = (dir_ / "call.wav").string();
+  ASSERT_TRUE(engine_->StartRecording(1, 2, path).ok());
+  const auto c_tone = Tone(500, 8000, 8000 * 3);
+  const auto a_tone = Tone(1300, 8000, 8000 * 3);
+  size_t c_pos = 0, a_pos = 0;
+  SendPaced(customer, port_c, c_tone, c_pos, agent, port_a, a_tone, a_pos, 600ms);
+
+  // While it runs, the file under its temporary name is already a valid WAV (a crash keeps it).
+  const std::string part = path + ".part";
+  sf_count_t frames_so_far = 0;
+  const auto until = std::chrono::steady_clock::now() + kDeadline;
+  while (frames_so_far == 0 && std::chrono::steady_clock::now() < until) {
+    SF_INFO info{};
+    if (SNDFILE* f = sf_open(part.c_str(), SFM_READ, &info)) {
+      frames_so_far = info.frames;
+      sf_close(f);
+    }
+  }
+  EXPECT_GT(frames_so_far, 0);
+
+  engine_->PauseRecording(1, true);
+  SendPaced(customer, port_c, c_tone, c_pos, agent, port_a, a_tone, a_pos, 400ms);
+  engine_->PauseRecording(1, false);
+  SendPaced(customer, port_c, c_tone, c_pos, agent, port_a, a_tone, a_pos, 600ms);
+  engine_->StopRecording(1);
+  ASSERT_TRUE(events_.WaitFor([&] { return !events_.recordings.empty(); }));
+  ports::RecordingInfo info;
+  {
+    std::lock_guard lock(events_.mu);
+    info = events_.recordings[0];
+  }
+  EXPECT_EQ(info.path, path);
+  EXPECT_FALSE(fs::exists(part));
+  EXPECT_EQ(info.bytes, fs::file_size(path));
+  EXPECT_EQ(info.sha256, Sha256File(path));
+  EXPECT_EQ(info.sha256.size(), 64u);
+
+  const Stereo rec = ReadStereo(path);
+  ASSERT_EQ(rec.rate, 8000);
+  // Timing kept through the pause: about 1.6 s of frames.
+  EXPECT_NEAR(ToSeconds(info.duration), rec.left.size() / 8000.0, 0.001);
+  EXPECT_GT(rec.left.size(), 8000u * 14 / 10);
+  // Each channel is what its side sent (the other side's tone is absent from it).
+  const auto c_ref = Tone(500, 8000, 800);
+  const auto a_ref = Tone(1300, 8000, 800);
+  const std::span<const int16_t> head_l = std::span(rec.left).first(4000);
+  const std::span<const int16_t> head_r = std::span(rec.right).first(4000);
+  EXPECT_GT(BestCorrelation(head_l, c_ref, 3000), 0.95);
+  EXPECT_GT(BestCorrelation(head_r, a_ref, 3000), 0.95);
+  EXPECT_LT(ToneShare(head_l, 1300, 8000), 0.05);
+  EXPECT_LT(ToneShare(head_r, 500, 8000), 0.05);
+  // The pause left at least 300 ms of silence in both channels.
+  size_t run = 0, longest = 0;
+  for (size_t i = 0; i < rec.left.size(); ++i) {
+    run = (rec.left[i] == 0 && rec.right[i] == 0) ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  EXPECT_GE(longest, 2400u);
+  // And the same bridged call still carried audio both ways.
+  EXPECT_TRUE(customer.Receive());
+  EXPECT_TRUE(agent.Receive());
+}
+
+TEST_F(MediaEngineTest, BridgeAcrossMediaThreadsForwardsPayloadUntouched) {
+  MediaConfig c;
+  c.threads = 2;
+  Start(c);
+  Peer a, b;
+  // Legs 1 and 2 start on different media threads; the bridge moves leg 2 to leg 1's.
+  const uint16_t port_a = Connect(1, a, kPcmu);
+  Connect(2, b, kPcmu);
+  ASSERT_TRUE(engine_->Bridge(1, 2).ok());
+  engine_->StopPlayback(2);  // a command for a leg in transit waits for it, in order
+  std::array<uint8_t, 160> payload{};
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i);
+  bool forwarded = false;
+  const auto until = std::chrono::steady_clock::now() + kDeadline;
+  while (!forwarded && std::chrono::steady_clock::now() < until) {
+    a.Send(port_a, 0, payload);
+    while (auto pkt = b.Receive(20ms)) {
+      auto p = ParseRtp(*pkt);
+      if (p && std::equal(p->payload.begin(), p->payload.end(), payload.begin(), payload.end())) {
+        forwarded = true;
+      }
+    }
+  }
+  EXPECT_TRUE(forwarded);
+  EXPECT_GT(engine_->CloseLeg(2).packets_sent, 0u);
+  EXPECT_GT(engine_->CloseLeg(1).packets_received, 0u);
+}
+
+TEST_F(MediaEngineTest, MusicOnHoldLoopsTheFolderUntilStopped) {
+  Start();
+  WriteWav(dir_ / "moh" / "a.wav", Tone(400, 8000, 800), 8000);
+  WriteWav(dir_ / "moh" / "b.wav", Tone(900, 8000, 800), 8000);
+  Peer peer;
+  Connect(1, peer, kPcmu);
+  engine_->Play(1, 3, ports::Prompt{"moh", "", "", ""}, true);
+  // Skip the silence before the folder is loaded, then hear 0.6 s: a, b, a, b, ...
+  std::vector<int16_t> heard;
+  Decoder dec(AudioCodec::kPcmu);
+  std::vector<int16_t> pcm;
+  while (heard.size() < 4800) {
+    auto pkt = peer.Receive();
+    ASSERT_TRUE(pkt);
+    auto p = ParseRtp(*pkt);
+    ASSERT_TRUE(p);
+    dec.Decode(p->payload, pcm);
+    const bool silent =
+        std::all_of(pcm.begin(), pcm.end(), [](int16_t s) { return std::abs(s) < 8; });
+    if (heard.empty() && silent) continue;
+    heard.insert(heard.end(), pcm.begin(), pcm.end());
+  }
+  int tones_a = 0, tones_b = 0;
+  for (size_t at = 0; at + 800 <= heard.size(); at += 800) {
+    const auto chunk = std::span(heard).subspan(at + 200, 400);
+    tones_a += ToneShare(chunk, 400, 8000) > 0.8;
+    tones_b += ToneShare(chunk, 900, 8000) > 0.8;
+  }
+  EXPECT_GE(tones_a, 2);
+  EXPECT_GE(tones_b, 2);
+  engine_->StopPlayback(1);
+  // After the stop the leg falls back to silence, and a loop never reports its end.
+  bool silent = false;
+  const auto until = std::chrono::steady_clock::now() + kDeadline;
+  while (!silent && std::chrono::steady_clock::now() < until) {
+    auto pkt = peer.Receive();
+    ASSERT_TRUE(pkt);
+    auto p = ParseRtp(*pkt);
+    silent =
+        p && std::all_of(p->payload.begin(), p->payload.end(), [](uint8_t b) { return b == 0xff; });
+  }
+  EXPECT_TRUE(silent);
+  std::lock_guard lock(events_.mu);
+  EXPECT_TRUE(events_.finished.empty());
+}
+
+TEST_F(MediaEngineTest, SendsRtcpReportsWithReceptionFigures) {
+  MediaConfig c;
+  c.rtcp_interval = Duration(100'000);
+  Start(c);
+  // A peer with an RTP/RTCP port pair of its own.
+  std::unique_ptr<Peer> rtp, rtcp;
+  const int first = 50000 + (::getpid() % 700) * 20;
+  for (int port = first; port < first + 20; port += 2) {
+    rtp = std::make_unique<Peer>(static_cast<uint16_t>(port));
+    rtcp = std::make_unique<Peer>(static_cast<uint16_t>(port + 1));
+    if (rtp->bound() && rtcp->bound()) break;
+  }
+  ASSERT_TRUE(rtp->bound() && rtcp->bound());
+  const uint16_t port = Connect(1, *rtp, kPcmu);
+  std::array<uint8_t, 160> payload{};
+  for (int i = 0; i < 10; ++i) rtp->Send(port, 0, payload);
+  ASSERT_TRUE(WaitReceived(10));
+  std::optional<RtcpReport> report;
+  const auto until = std::chrono::steady_clock::now() + kDeadline;
+  while (std::chrono::steady_clock::now() < until) {
+    auto pkt = rtcp->Receive();
+    ASSERT_TRUE(pkt);
+    report = ParseRtcp(*pkt);
+    if (report && report->block) break;
+  }
+  ASSERT_TRUE(report && report->sender && report->block);
+  EXPECT_GT(report->sender->packet_count, 0u);
+  EXPECT_EQ(report->block->highest_sequence, 1009u);  // the peer's first sequence is 1000
+  EXPECT_EQ(report->block->cumulative_lost, 0);
+}
+
+TEST_F(MediaEngineTest, BridgePassesTelephoneEventsOnAndReportsThem) {
+  Start();
+  Peer a, b;
+  const uint16_t port_a = Connect(1, a, kPcmu);
+  Connect(2, b, MediaFormat{AudioCodec::kPcmu, 0, 96, 20});  // the peer chose type 96
+  ASSERT_TRUE(engine_->Bridge(1, 2).ok());
+  // Digits need the bridge in place: send a digit until leg 2 forwards one.
+  std::optional<RtpPacket> event;
+  std::vector<uint8_t> pkt;
+  uint32_t ts = 1000;
+  const auto until = std::chrono::steady_clock::now() + kDeadline;
+  while (!event && std::chrono::steady_clock::now() < until) {
+    a.SendEvent(port_a, 101, ts += 800, {5, true, 10, 800});
+    while (auto got = b.Receive(20ms)) {
+      auto p = ParseRtp(*got);
+      if (p && p->header.payload_type == 96) {
+        pkt = *got;
+        event = ParseRtp(pkt);
+        break;
+      }
+    }
+  }
+  ASSERT_TRUE(event);
+  auto e = ParseTelephoneEvent(event->payload);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->event, 5);
+  EXPECT_TRUE(e->end);
+  std::lock_guard lock(events_.mu);
+  ASSERT_FALSE(events_.digits.empty());
+  EXPECT_EQ(events_.digits[0], '5');
+}
+
+TEST_F(MediaEngineTest, ClosingALegFinishesItsRecording) {
+  Start();
+  Peer customer, agent;
+  Connect(1, customer, kPcmu);
+  Connect(2, agent, kPcmu);
+  ASSERT_TRUE(engine_->Bridge(1, 2).ok());
+  const std::string path = (dir_ / "short.wav").string();
+  ASSERT_TRUE(engine_->StartRecording(1, 2, path).ok());
+  EXPECT_EQ(engine_->StartRecording(1, 3, path).code(), StatusCode::kNotFound);
+  engine_->CloseLeg(2);  // the agent hangs up
+  ASSERT_TRUE(events_.WaitFor([&] { return !events_.recordings.empty(); }));
+  EXPECT_TRUE(fs::exists(path));
+  EXPECT_FALSE(fs::exists(path + ".part"));
+  const Stereo rec = ReadStereo(path);
+  EXPECT_EQ(rec.rate, 8000);
+}
+
+TEST_F(MediaEngineTest, CommandsFromSeveralThreadsAcrossMediaThreadsSettle) {
+  MediaConfig c;
+  c.threads = 3;
+  Start(c);
+  Peer peer;
+  constexpr int kLegs = 12;
+  for (ports::LegId leg = 1; leg <= kLegs; ++leg) Connect(leg, peer, kPcmu);
+  std::atomic<int> started{0};
+  auto client = [&](uint32_t seed) {
+    for (int i = 0; i < 300; ++i) {
+      seed = seed * 1664525u + 1013904223u;
+      const ports::LegId x = 1 + (seed >> 8) % kLegs;
+      const ports::LegId y = 1 + (seed >> 16) % kLegs;
+      switch ((seed >> 24) % 6) {
+        case 0:
+          (void)engine_->Bridge(x, y);
+          break;
+        case 1:
+          engine_->Unbridge(x);
+          break;
+        case 2:
+          engine_->Play(x, i, ports::Prompt{"missing.wav", "", "", ""}, false);
+          break;
+        case 3:
+          engine_->StopPlayback(x);
+          break;
+        case 4: {
+          const auto path = dir_ / ("rec_" + std::to_string(seed) + ".wav");
+          if (engine_->StartRecording(x, y, path.string()).ok()) ++started;
+          break;
+        }
+        default:
+          engine_->StopRecording(x);
+      }
+    }
+  };
+  std::thread t1(client, 1), t2(client, 2);
+  t1.join();
+  t2.join();
+  for (ports::LegId leg = 1; leg <= kLegs; ++leg) engine_->CloseLeg(leg);
+  // Every recording that started is finished and reported exactly once.
+  ASSERT_TRUE(events_.WaitFor([&] { return events_.recordings.size() >= size_t(started.load()); }));
+  std::lock_guard lock(events_.mu);
+  EXPECT_EQ(events_.recordings.size(), static_cast<size_t>(started.load()));
+  for (const auto& r : events_.recordings) EXPECT_TRUE(fs::exists(r.path)) << r.path;
+}
+
+}  // namespace
+}  // namespace parley::media

@@ -1,0 +1,102 @@
+#include "media/recording_writer.h"
+
+#include <fcntl.h>
+#include <sndfile.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "media/prompt_source.h"
+
+namespace parley::media {
+
+struct RecordingWriter::File {
+  std::string path;
+  int rate = 8000;
+  SNDFILE* sf = nullptr;
+  uint64_t frames = 0;
+  std::function<void(ports::RecordingInfo)> done;
+};
+
+namespace {
+
+void FsyncPath(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+}  // namespace
+
+RecordingWriter::RecordingWriter() : loop_(clock_) {}
+
+RecordingWriter::~RecordingWriter() {
+  loop_.Post([this] {
+    std::vector<uint64_t> ids;
+    for (const auto& [id, f] : files_) ids.push_back(id);
+    for (uint64_t id : ids) FinishOnLoop(id, /*report=*/false);
+  });
+  loop_.Stop();
+}
+
+void RecordingWriter::Open(uint64_t id, std::string path, int rate,
+                           std::function<void(ports::RecordingInfo)> done) {
+  loop_.Post([this, id, path = std::move(path), rate, done = std::move(done)]() mutable {
+    auto f = std::make_unique<File>();
+    f->path = std::move(path);
+    f->rate = rate;
+    f->done = std::move(done);
+    SF_INFO info{};
+    info.samplerate = rate;
+    info.channels = 2;
+    info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
+    f->sf = sf_open(TempPath(f->path).c_str(), SFM_WRITE, &info);
+    if (f->sf != nullptr) sf_command(f->sf, SFC_SET_UPDATE_HEADER_AUTO, nullptr, SF_TRUE);
+    files_[id] = std::move(f);
+  });
+}
+
+void RecordingWriter::Append(uint64_t id, std::vector<int16_t> frames) {
+  loop_.Post([this, id, frames = std::move(frames)] {
+    auto it = files_.find(id);
+    if (it == files_.end() || it->second->sf == nullptr) return;
+    File& f = *it->second;
+    const auto n = static_cast<sf_count_t>(frames.size() / 2);
+    f.frames += static_cast<uint64_t>(sf_writef_short(f.sf, frames.data(), n));
+  });
+}
+
+void RecordingWriter::Finish(uint64_t id) {
+  loop_.Post([this, id] { FinishOnLoop(id, /*report=*/true); });
+}
+
+void RecordingWriter::FinishOnLoop(uint64_t id, bool report) {
+  auto it = files_.find(id);
+  if (it == files_.end()) return;
+  std::unique_ptr<File> f = std::move(it->second);
+  files_.erase(it);
+  ports::RecordingInfo info;
+  info.path = f->path;
+  info.duration = Duration(static_cast<int64_t>(f->frames) * 1'000'000 / f->rate);
+  if (f->sf != nullptr) {
+    sf_close(f->sf);
+    const std::string tmp = TempPath(f->path);
+    FsyncPath(tmp, O_RDONLY);
+    std::error_code ec;
+    std::filesystem::rename(tmp, f->path, ec);
+    if (!ec) {
+      // The rename is durable only once the directory is.
+      const auto dir = std::filesystem::path(f->path).parent_path();
+      FsyncPath(dir.empty() ? "." : dir.string(), O_RDONLY | O_DIRECTORY);
+      info.bytes = std::filesystem::file_size(f->path, ec);
+      if (ec) info.bytes = 0;
+      info.sha256 = Sha256File(f->path);
+    }
+  }
+  if (report && f->done) f->done(std::move(info));
+}
+
+}  // namespace parley::media

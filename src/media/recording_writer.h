@@ -1,0 +1,45 @@
+#pragma once
+// Writes call recordings off the media threads: one stereo 16-bit WAV per recording under a
+// temporary name, its header kept valid as it grows (libsndfile's SFC_SET_UPDATE_HEADER_AUTO, so
+// a crash leaves a playable file), then fsync, atomic rename and SHA-256 on Finish. Owns one
+// thread (a runtime::EventLoop); every method may be called from any thread and returns at once.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "ports/media_plane.h"
+#include "runtime/event_loop.h"
+#include "runtime/system_clock.h"
+
+namespace parley::media {
+
+class RecordingWriter {
+ public:
+  RecordingWriter();
+  ~RecordingWriter();  // finishes open recordings without reporting them
+
+  // The temporary name of a recording whose final name is `path`.
+  static std::string TempPath(const std::string& path) { return path + ".part"; }
+
+  // Starts a recording; `done` runs on the writer thread after Finish (with bytes 0 and an
+  // empty hash when the file could not be written).
+  void Open(uint64_t id, std::string path, int rate,
+            std::function<void(ports::RecordingInfo)> done);
+  // Appends interleaved stereo frames (left, right, left, right, ...).
+  void Append(uint64_t id, std::vector<int16_t> frames);
+  void Finish(uint64_t id);
+
+ private:
+  struct File;
+  void FinishOnLoop(uint64_t id, bool report);
+
+  runtime::SystemClock clock_;
+  std::unordered_map<uint64_t, std::unique_ptr<File>> files_;  // writer thread only
+  runtime::EventLoop loop_;  // last: stops (and drains) before the map goes away
+};
+
+}  // namespace parley::media

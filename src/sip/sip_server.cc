@@ -1,0 +1,990 @@
+#include "sip/sip_server.h"
+
+#include <netdb.h>
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nua.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/url.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include "auth/crypto.h"
+#include "sip/digest_header.h"
+#include "sip/sdp.h"
+
+namespace parley::sip {
+
+namespace {
+
+std::string UrlText(const url_t* url) {
+  if (url == nullptr) return "";
+  char buf[1024];
+  const isize_t n = url_e(buf, sizeof buf, url);
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof buf) return "";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+std::string Str(const char* s) { return s == nullptr ? "" : s; }
+
+std::string SourceOf(nua_t* nua) {
+  msg_t* msg = nua_current_request(nua);
+  if (msg == nullptr) return "";
+  su_addrinfo_t* ai = msg_addrinfo(msg);
+  if (ai == nullptr || ai->ai_addr == nullptr) return "";
+  char host[NI_MAXHOST];
+  if (getnameinfo(reinterpret_cast<const sockaddr*>(ai->ai_addr),
+                  static_cast<socklen_t>(ai->ai_addrlen), host, sizeof host, nullptr, 0,
+                  NI_NUMERICHOST) != 0) {
+    return "";
+  }
+  std::string out = host;
+  if (out.rfind("::ffff:", 0) == 0) out = out.substr(7);  // IPv4-mapped
+  return out;
+}
+
+enum class Role : uint8_t { kCustomer, kAgent };
+
+}  // namespace
+
+class SipServer::Impl {
+ public:
+  Impl(SipServerOptions options, Deps deps)
+      : options_(std::move(options)),
+        deps_(deps),
+        nonces_(auth::RandomBytes(32)),
+        guard_(options_.guard),
+        registrar_(options_.registrar) {}
+
+  ~Impl() { Stop(); }
+
+  Status Start() {
+    std::promise<Status> started;
+    auto result = started.get_future();
+    thread_ = std::thread([this, &started] { Run(started); });
+    Status s = result.get();
+    if (!s.ok()) thread_.join();
+    return s;
+  }
+
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      if (!running_) return;
+    }
+    Post([this] { BeginShutdown(); });
+    thread_.join();
+  }
+
+  // Runs `work` on the SIP thread; dropped once the server stopped.
+  void Post(std::function<void()> work) {
+    std::lock_guard lock(mu_);
+    if (!running_ || root_ == nullptr) return;
+    queue_.push_back(std::move(work));
+    su_msg_r msg = SU_MSG_R_INIT;
+    if (su_msg_create(msg, su_root_task(root_), su_task_null, &Impl::OnWake, 0) == 0) {
+      su_msg_send(msg);
+    }
+  }
+
+  ports::MediaPlane& media() { return deps_.media; }
+
+  SipCounters counters() const {
+    std::lock_guard lock(mu_);
+    SipCounters c = counters_;
+    auto g = guard_.counters();
+    c.bans = g.bans;
+    c.banned_requests = g.rejected_while_banned;
+    return c;
+  }
+
+  // ---- ChannelAdapter, on the SIP thread ----
+  void Play(ContactId contact, ports::PlayRequest request) {
+    if (Call* c = CallOf(contact))
+      deps_.media.Play(c->customer_leg, request.play_id, request.prompt, request.loop);
+  }
+  void StopPlayback(ContactId contact) {
+    if (Call* c = CallOf(contact)) deps_.media.StopPlayback(c->customer_leg);
+  }
+  void Hangup(ContactId contact) {
+    if (Call* c = CallOf(contact)) EndCall(*c, /*tell_engine=*/false);
+  }
+  void OfferToAgent(ContactId contact, const std::string& agent, Duration timeout);
+  void OfferWithdrawn(ContactId contact, const std::string& agent);
+
+ private:
+  struct Fork {
+    nua_handle_t* nh = nullptr;
+    bool done = false;  // final response seen or cancelled
+  };
+  struct Call {
+    uint64_t id = 0;
+    nua_handle_t* customer = nullptr;
+    bool customer_gone = false;  // CANCEL, BYE or terminated
+    bool answered = false;       // 200 sent to the customer
+    ContactId contact;           // zero until the engine replied
+    ports::LegId customer_leg = 0;
+    ports::RtpEndpoint customer_local;
+    ports::MediaFormat customer_format;
+    uint64_t sdp_version = 1;
+    std::string from_number;
+    // The offer to an agent's phone(s).
+    std::string agent;
+    std::vector<Fork> forks;
+    su_timer_t* ring_timer = nullptr;
+    nua_handle_t* agent_nh = nullptr;  // the phone that answered
+    ports::LegId agent_leg = 0;
+    bool agent_leg_open = false;
+    bool bridged = false;
+  };
+  struct HandleRef {
+    uint64_t call = 0;
+    Role role = Role::kCustomer;
+  };
+
+  static void OnWake(su_root_magic_t* magic, su_msg_r, su_msg_arg_t*) {
+    static_cast<Impl*>(magic)->Drain();
+  }
+  void Drain() {
+    std::deque<std::function<void()>> work;
+    {
+      std::lock_guard lock(mu_);
+      work.swap(queue_);
+    }
+    for (auto& w : work) w();
+  }
+
+  static void OnEvent(nua_event_t event, int status, char const* phrase, nua_t* nua,
+                      nua_magic_t* magic, nua_handle_t* nh, nua_hmagic_t*, sip_t const* sip,
+                      tagi_t tags[]) {
+    static_cast<Impl*>(magic)->Event(event, status, phrase, nua, nh, sip, tags);
+  }
+
+  void Run(std::promise<Status>& started) {
+    su_init();
+    su_root_t* root = su_root_create(this);
+    if (root == nullptr) {
+      su_deinit();
+      started.set_value(Internal("sofia-sip: su_root_create failed"));
+      return;
+    }
+    const bool ipv6 = options_.address.find(':') != std::string::npos;
+    const std::string url = "sip:" + (ipv6 ? "[" + options_.address + "]" : options_.address) +
+                            ":" + std::to_string(options_.port);
+    nua_ = nua_create(
+        root, &Impl::OnEvent, this, NUTAG_URL(url.c_str()), NUTAG_MEDIA_ENABLE(0),
+        NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
+        NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE"),
+        NUTAG_APPL_METHOD("REGISTER"),
+        NUTAG_SESSION_TIMER(static_cast<unsigned>(
+            std::chrono::duration_cast<std::chrono::seconds>(options_.session_timer).count())),
+        NUTAG_MIN_SE(90), SIPTAG_USER_AGENT_STR(options_.user_agent.c_str()),
+        NTATAG_MAXSIZE(options_.max_message_bytes), TAG_END());
+    if (nua_ == nullptr) {
+      su_root_destroy(root);
+      su_deinit();
+      started.set_value(Unavailable("cannot listen for SIP on " + url));
+      return;
+    }
+    {
+      std::lock_guard lock(mu_);
+      root_ = root;
+      running_ = true;
+    }
+    started.set_value(Status::Ok());
+    su_root_run(root);
+    {
+      std::lock_guard lock(mu_);
+      running_ = false;
+      root_ = nullptr;
+      queue_.clear();
+    }
+    nua_destroy(nua_);
+    nua_ = nullptr;
+    su_root_destroy(root);
+    su_deinit();
+  }
+
+  void BeginShutdown() {
+    std::vector<uint64_t> ids;
+    for (auto& [id, call] : calls_) ids.push_back(id);
+    for (uint64_t id : ids) {
+      if (auto it = calls_.find(id); it != calls_.end()) EndCall(*it->second, true);
+    }
+    nua_shutdown(nua_);
+  }
+
+  void Count(uint64_t SipCounters::*field) {
+    std::lock_guard lock(mu_);
+    ++(counters_.*field);
+  }
+
+  bool IsTrunk(const std::string& source) const {
+    for (const auto& t : options_.trunks) {
+      if (std::find(t.addresses.begin(), t.addresses.end(), source) != t.addresses.end()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  Call* CallOf(ContactId contact) {
+    auto it = by_contact_.find(contact.value());
+    if (it == by_contact_.end()) return nullptr;
+    auto c = calls_.find(it->second);
+    return c == calls_.end() ? nullptr : c->second.get();
+  }
+
+  // ---- authentication ----
+  enum class AuthOutcome : uint8_t { kOk, kChallenged, kRefused };
+  // Checks the request's digest; on failure answers it (401 challenge, or 403) and says so.
+  AuthOutcome Authenticate(nua_t* nua, nua_handle_t* nh, sip_t const* sip,
+                           const std::string& source, std::string* login) {
+    const TimePoint now = deps_.clock.Now();
+    if (guard_.IsBanned(source, now)) {
+      nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+      return AuthOutcome::kRefused;
+    }
+    std::optional<auth::DigestCredentials> creds;
+    for (const msg_auth_t* a = sip->sip_authorization; a != nullptr && !creds; a = a->au_next) {
+      std::vector<std::string> params;
+      for (msg_param_t const* p = a->au_params; p != nullptr && *p != nullptr; ++p) {
+        params.emplace_back(*p);
+      }
+      creds = ParseDigestParams(Str(a->au_scheme), params);
+      if (creds && creds->realm != options_.realm) creds.reset();
+    }
+    if (!creds) {
+      Challenge(nua, nh, false);
+      return AuthOutcome::kChallenged;
+    }
+    const std::string method = Str(sip->sip_request->rq_method_name);
+    auto user = deps_.users.FindByLogin(creds->username);
+    const auto result = auth::CheckSipCredentials(*creds, method, user ? &*user : nullptr, nonces_,
+                                                  guard_, source, now);
+    switch (result) {
+      case auth::SipAuthResult::kOk:
+        *login = creds->username;
+        return AuthOutcome::kOk;
+      case auth::SipAuthResult::kStale:
+        Challenge(nua, nh, true);
+        return AuthOutcome::kChallenged;
+      case auth::SipAuthResult::kDenied:
+      case auth::SipAuthResult::kBanned:
+        // Unknown user and wrong password get the same answer.
+        Count(&SipCounters::auth_failures);
+        nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+        return AuthOutcome::kRefused;
+    }
+    return AuthOutcome::kRefused;
+  }
+
+  void Challenge(nua_t* nua, nua_handle_t* nh, bool stale) {
+    Count(&SipCounters::auth_challenges);
+    const std::string nonce = nonces_.Issue(options_.realm, deps_.clock.Now());
+    // MD5 first: RFC 8760 asks for the preferred algorithm first, but phones and test tools that
+    // know only MD5 (sipp among them) give up when the first challenge is SHA-256, while
+    // SHA-256-capable phones still find theirs in the second header.
+    const std::string headers =
+        "WWW-Authenticate: " +
+        DigestChallenge(auth::DigestAlgorithm::kMd5, options_.realm, nonce, stale) +
+        "\r\nWWW-Authenticate: " +
+        DigestChallenge(auth::DigestAlgorithm::kSha256, options_.realm, nonce, stale);
+    nua_respond(nh, SIP_401_UNAUTHORIZED, NUTAG_WITH_THIS(nua), SIPTAG_HEADER_STR(headers.c_str()),
+                TAG_END());
+  }
+
+  // ---- events ----
+  void Event(nua_event_t event, int status, char const* phrase, nua_t* nua, nua_handle_t* nh,
+             sip_t const* sip, tagi_t tags[]) {
+    switch (event) {
+      case nua_i_register:
+        Count(&SipCounters::requests);
+        OnRegister(nua, nh, sip);
+        nua_handle_destroy(nh);
+        return;
+      case nua_i_options:
+      case nua_i_message:
+      case nua_i_subscribe:
+      case nua_i_notify:
+      case nua_i_info:
+      case nua_i_refer:
+      case nua_i_publish:
+        Count(&SipCounters::requests);
+        if (handles_.count(nh) == 0) nua_handle_destroy(nh);
+        return;
+      case nua_i_invite:
+        Count(&SipCounters::requests);
+        OnInvite(nua, nh, sip);
+        return;
+      case nua_r_invite:
+        OnInviteResponse(nh, status, sip);
+        return;
+      case nua_i_bye:
+        OnRemoteHangup(nh);
+        return;
+      case nua_i_cancel:
+        OnRemoteHangup(nh);
+        return;
+      case nua_i_state: {
+        int state = nua_callstate_init;
+        tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+        if (state == nua_callstate_terminated) OnTerminated(nh);
+        return;
+      }
+      case nua_r_shutdown:
+        if (status >= 200) su_root_break(root_);
+        return;
+      default:
+        (void)phrase;
+        return;
+    }
+  }
+
+  void OnRegister(nua_t* nua, nua_handle_t* nh, sip_t const* sip) {
+    const std::string source = SourceOf(nua);
+    if (sip->sip_to == nullptr || sip->sip_call_id == nullptr || sip->sip_cseq == nullptr) {
+      Count(&SipCounters::bad_requests);
+      nua_respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
+      return;
+    }
+    std::string login;
+    if (Authenticate(nua, nh, sip, source, &login) != AuthOutcome::kOk) return;
+    // A user registers only its own address of record.
+    if (Str(sip->sip_to->a_url->url_user) != login) {
+      Count(&SipCounters::auth_failures);
+      nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+      return;
+    }
+    auto user = deps_.users.FindByLogin(login);
+    const std::string agent = user ? user->agent : "";
+    const TimePoint now = deps_.clock.Now();
+    const Duration header_expires =
+        sip->sip_expires ? Seconds(static_cast<double>(sip->sip_expires->ex_delta)) : Seconds(-1);
+    std::vector<Registrar::Change> changes;
+    bool wildcard = false;
+    for (const sip_contact_t* m = sip->sip_contact; m != nullptr; m = m->m_next) {
+      if (m->m_url->url_type == url_any) {
+        wildcard = true;
+        continue;
+      }
+      Duration expires = header_expires;
+      if (m->m_expires != nullptr) {
+        char* end = nullptr;
+        const unsigned long v = std::strtoul(m->m_expires, &end, 10);
+        if (end == m->m_expires || *end != '\0' || v > 0xFFFFFFFFul) {
+          Count(&SipCounters::bad_requests);
+          nua_respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
+          return;
+        }
+        expires = Seconds(static_cast<double>(v));
+      }
+      const std::string uri = UrlText(m->m_url);
+      if (uri.empty()) {
+        Count(&SipCounters::bad_requests);
+        nua_respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
+        return;
+      }
+      changes.push_back({uri, expires == Duration::zero() ? expires : registrar_.Clamp(expires)});
+    }
+    if (wildcard) {
+      // RFC 3261 10.3 step 6: "*" only alone and with Expires: 0.
+      if (!changes.empty() || header_expires != Duration::zero()) {
+        Count(&SipCounters::bad_requests);
+        nua_respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
+        return;
+      }
+      registrar_.RemoveAll(login);
+    } else if (!changes.empty()) {
+      Status s = registrar_.Apply(login, agent, changes, Str(sip->sip_call_id->i_id),
+                                  sip->sip_cseq->cs_seq, source, now);
+      if (!s.ok()) {
+        if (s.code() == StatusCode::kInvalidArgument) {
+          const std::string min =
+              "Min-Expires: " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                   registrar_.policy().min_expires)
+                                                   .count());
+          nua_respond(nh, SIP_423_INTERVAL_TOO_BRIEF, NUTAG_WITH_THIS(nua),
+                      SIPTAG_HEADER_STR(min.c_str()), TAG_END());
+        } else if (s.code() == StatusCode::kUnavailable) {
+          nua_respond(nh, 403, "Too Many Contacts", NUTAG_WITH_THIS(nua), TAG_END());
+        } else {
+          Count(&SipCounters::bad_requests);
+          nua_respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
+        }
+        return;
+      }
+    }
+    Count(&SipCounters::registrations);
+    // 200 lists every current binding with its remaining time.
+    std::string contacts;
+    for (const auto& b : registrar_.BindingsOf(login, now)) {
+      const auto left = std::chrono::duration_cast<std::chrono::seconds>(b.expires - now).count();
+      if (!contacts.empty()) contacts += ", ";
+      contacts += "<" + b.contact + ">;expires=" + std::to_string(left);
+    }
+    if (contacts.empty()) {
+      nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), TAG_END());
+    } else {
+      nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTACT_STR(contacts.c_str()),
+                  TAG_END());
+    }
+  }
+
+  void OnInvite(nua_t* nua, nua_handle_t* nh, sip_t const* sip) {
+    if (auto h = handles_.find(nh); h != handles_.end()) {
+      OnReinvite(nua, nh, h->second, sip);
+      return;
+    }
+    const std::string source = SourceOf(nua);
+    if (!IsTrunk(source)) {
+      std::string login;
+      if (Authenticate(nua, nh, sip, source, &login) != AuthOutcome::kOk) {
+        Count(&SipCounters::calls_refused);
+        return;
+      }
+    }
+    if (sip->sip_payload == nullptr || sip->sip_payload->pl_len == 0) {
+      // Late offer (SDP in the ACK) is not supported.
+      Count(&SipCounters::calls_refused);
+      nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
+      return;
+    }
+    auto offer = ParseSdp(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
+    if (!offer.ok()) {
+      Count(&SipCounters::bad_requests);
+      nua_respond(nh, 400, "Bad Session Description", NUTAG_WITH_THIS(nua), TAG_END());
+      return;
+    }
+    auto negotiated = Negotiate(*offer);
+    if (!negotiated.ok()) {
+      Count(&SipCounters::calls_refused);
+      nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
+      return;
+    }
+    if (deps_.intake == nullptr) {
+      std::fprintf(stderr, "sip: call refused, no engine attached\n");
+      Count(&SipCounters::calls_refused);
+      nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(nua), TAG_END());
+      return;
+    }
+    auto call = std::make_unique<Call>();
+    call->id = next_call_++;
+    call->customer = nh;
+    call->customer_leg = next_leg_++;
+    call->customer_format = negotiated->format;
+    auto local = deps_.media.OpenLeg(call->customer_leg);
+    if (!local.ok()) {
+      std::fprintf(stderr, "sip: call refused, no media: %s\n", local.status().message().c_str());
+      Count(&SipCounters::calls_refused);
+      nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(nua), TAG_END());
+      return;
+    }
+    call->customer_local = *local;
+    if (Status s =
+            deps_.media.ConnectLeg(call->customer_leg, negotiated->remote, negotiated->format);
+        !s.ok()) {
+      (void)deps_.media.CloseLeg(call->customer_leg);
+      Count(&SipCounters::calls_refused);
+      nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
+      return;
+    }
+    nua_respond(nh, SIP_180_RINGING, NUTAG_WITH_THIS(nua), TAG_END());
+
+    ports::ArrivingContact arriving;
+    arriving.channel = Channel::kVoice;
+    arriving.entry = Str(sip->sip_request->rq_url->url_user);
+    if (sip->sip_from != nullptr) {
+      call->from_number = Str(sip->sip_from->a_url->url_user);
+      if (!call->from_number.empty()) {
+        arriving.from = ports::CustomerIdentity{Channel::kVoice, call->from_number};
+      }
+      if (sip->sip_from->a_display != nullptr) {
+        arriving.attributes.emplace_back("sip.from_display", sip->sip_from->a_display);
+      }
+    }
+    if (sip->sip_call_id != nullptr) {
+      arriving.attributes.emplace_back("sip.call_id", Str(sip->sip_call_id->i_id));
+    }
+    const uint64_t id = call->id;
+    handles_[nh] = {id, Role::kCustomer};
+    calls_[id] = std::move(call);
+    deps_.intake->ContactArrived(std::move(arriving), [this, id](Result<ports::ContactSnapshot> r) {
+      if (r.ok()) {
+        const ContactId contact = r->record.id;
+        Post([this, id, contact] { OnArrived(id, contact); });
+      } else {
+        const StatusCode code = r.status().code();
+        Post([this, id, code, why = r.status().message()] { OnArrivalRefused(id, code, why); });
+      }
+    });
+  }
+
+  void OnArrived(uint64_t id, ContactId contact) {
+    auto it = calls_.find(id);
+    if (it == calls_.end() || it->second->customer_gone) {
+      // The caller left before the engine answered.
+      deps_.intake->ChannelInputFor(contact, ports::CustomerLeft{});
+      return;
+    }
+    Call& c = *it->second;
+    c.contact = contact;
+    by_contact_[contact.value()] = id;
+    {
+      std::lock_guard lock(mu_);
+      ++counters_.calls_in;
+    }
+    const std::string sdp =
+        BuildSdp(c.customer_local, c.customer_format, c.id, c.sdp_version, false);
+    c.answered = true;
+    nua_respond(c.customer, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+  }
+
+  void OnArrivalRefused(uint64_t id, StatusCode code, const std::string& why) {
+    std::fprintf(stderr, "sip: call refused by the engine: %s\n", why.c_str());
+    auto it = calls_.find(id);
+    if (it == calls_.end()) return;
+    Call& c = *it->second;
+    Count(&SipCounters::calls_refused);
+    if (!c.customer_gone) {
+      if (code == StatusCode::kNotFound) {
+        nua_respond(c.customer, SIP_404_NOT_FOUND, TAG_END());
+      } else {
+        nua_respond(c.customer, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
+      }
+      c.customer_gone = true;
+    }
+    (void)deps_.media.CloseLeg(c.customer_leg);
+    c.customer_leg = 0;
+  }
+
+  void OnReinvite(nua_t* nua, nua_handle_t* nh, const HandleRef& ref, sip_t const* sip) {
+    auto it = calls_.find(ref.call);
+    if (it == calls_.end()) {
+      nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
+      return;
+    }
+    Call& c = *it->second;
+    const bool customer = ref.role == Role::kCustomer;
+    if (sip->sip_payload != nullptr && sip->sip_payload->pl_len > 0) {
+      auto offer = ParseSdp(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
+      if (!offer.ok()) {
+        Count(&SipCounters::bad_requests);
+        nua_respond(nh, 400, "Bad Session Description", NUTAG_WITH_THIS(nua), TAG_END());
+        return;
+      }
+      auto n = Negotiate(*offer);
+      if (!n.ok()) {
+        nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
+        return;
+      }
+      const ports::LegId leg = customer ? c.customer_leg : c.agent_leg;
+      (void)deps_.media.ConnectLeg(leg, n->remote, n->format);
+      if (customer) c.customer_format = n->format;
+    }
+    const std::string sdp = BuildSdp(c.customer_local, c.customer_format, c.id, c.sdp_version);
+    if (customer) {
+      nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                  SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    } else {
+      const std::string agent_sdp =
+          BuildSdp(agent_local_[c.id], DefaultOfferFormat(), c.id + 1000000, 1);
+      nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                  SIPTAG_PAYLOAD_STR(agent_sdp.c_str()), TAG_END());
+    }
+  }
+
+  // BYE or CANCEL from a peer.
+  void OnRemoteHangup(nua_handle_t* nh) {
+    auto h = handles_.find(nh);
+    if (h == handles_.end()) return;
+    auto it = calls_.find(h->second.call);
+    if (it == calls_.end()) return;
+    Call& c = *it->second;
+    if (h->second.role == Role::kCustomer) {
+      c.customer_gone = true;
+      if (c.contact.value() != 0) {
+        deps_.intake->ChannelInputFor(c.contact, ports::CustomerLeft{});
+      }
+      EndCall(c, false);
+    } else if (nh == c.agent_nh) {
+      // The agent hung up: the agent goes into wrap-up, the caller is released.
+      c.agent_nh = nullptr;
+      if (deps_.center != nullptr && c.contact.value() != 0) {
+        deps_.center->EndHandling(ports::Caller{.user = "sip"}, c.contact,
+                                  [](Result<ports::ContactSnapshot>) {});
+      }
+      EndCall(c, false);
+    }
+  }
+
+  // Hangs up every leg of the call still up (BYE/CANCEL/final response), closes media.
+  void EndCall(Call& c, bool /*shutdown*/) {
+    StopRinging(c);
+    // The engine withdraws a pending offer itself when the contact ends: no RejectOffer follows
+    // for the phones' 487s, and a phone answering late is hung up.
+    c.agent.clear();
+    if (c.agent_nh != nullptr) {
+      nua_bye(c.agent_nh, TAG_END());
+      c.agent_nh = nullptr;
+    }
+    if (!c.customer_gone) {
+      c.customer_gone = true;
+      if (c.answered) {
+        nua_bye(c.customer, TAG_END());
+      } else {
+        nua_respond(c.customer, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END());
+      }
+    }
+    if (c.agent_leg_open) {
+      (void)deps_.media.CloseLeg(c.agent_leg);
+      c.agent_leg_open = false;
+    }
+    if (c.customer_leg != 0) {
+      (void)deps_.media.CloseLeg(c.customer_leg);
+      c.customer_leg = 0;
+    }
+    if (c.contact.value() != 0) by_contact_.erase(c.contact.value());
+    MaybeForget(c.id);
+  }
+
+  void StopRinging(Call& c) {
+    if (c.ring_timer != nullptr) {
+      su_timer_destroy(c.ring_timer);
+      c.ring_timer = nullptr;
+    }
+    for (auto& f : c.forks) {
+      if (!f.done && f.nh != c.agent_nh) {
+        f.done = true;
+        nua_cancel(f.nh, TAG_END());
+      }
+    }
+  }
+
+  // A handle's dialog is over: forget it; the call goes when none of its handles remain.
+  void OnTerminated(nua_handle_t* nh) {
+    auto h = handles_.find(nh);
+    if (h == handles_.end()) {
+      nua_handle_destroy(nh);
+      return;
+    }
+    const uint64_t id = h->second.call;
+    const Role role = h->second.role;
+    handles_.erase(h);
+    nua_handle_destroy(nh);
+    auto it = calls_.find(id);
+    if (it == calls_.end()) return;
+    Call& c = *it->second;
+    if (role == Role::kCustomer) {
+      if (!c.customer_gone) {
+        c.customer_gone = true;
+        if (c.contact.value() != 0) deps_.intake->ChannelInputFor(c.contact, ports::CustomerLeft{});
+        EndCall(c, false);
+      }
+      c.customer = nullptr;
+    } else {
+      for (auto& f : c.forks) {
+        if (f.nh == nh) {
+          f.done = true;
+          f.nh = nullptr;
+        }
+      }
+      if (c.agent_nh == nh) {
+        c.agent_nh = nullptr;
+        if (deps_.center != nullptr && c.contact.value() != 0 && !c.customer_gone) {
+          deps_.center->EndHandling(ports::Caller{.user = "sip"}, c.contact,
+                                    [](Result<ports::ContactSnapshot>) {});
+          EndCall(c, false);
+        }
+      }
+    }
+    MaybeForget(id);
+  }
+
+  void MaybeForget(uint64_t id) {
+    auto it = calls_.find(id);
+    if (it == calls_.end()) return;
+    Call& c = *it->second;
+    if (!c.customer_gone) return;
+    for (const auto& [nh, ref] : handles_) {
+      if (ref.call == id) return;
+    }
+    if (c.ring_timer != nullptr) su_timer_destroy(c.ring_timer);
+    if (c.contact.value() != 0) by_contact_.erase(c.contact.value());
+    agent_local_.erase(id);
+    calls_.erase(it);
+  }
+
+  static void OnRingTimeout(su_root_magic_t* magic, su_timer_t*, su_timer_arg_t* arg) {
+    auto* self = static_cast<Impl*>(magic);
+    const uint64_t id = reinterpret_cast<uintptr_t>(arg);
+    auto it = self->calls_.find(id);
+    if (it == self->calls_.end()) return;
+    self->RingFailed(*it->second);
+  }
+
+  // No phone answered (timeout, busy, decline, unreachable): stop ringing and tell the ACD.
+  void RingFailed(Call& c) {
+    const std::string agent = c.agent;
+    StopRinging(c);
+    c.forks.clear();
+    c.agent.clear();
+    if (c.agent_leg_open) {
+      (void)deps_.media.CloseLeg(c.agent_leg);
+      c.agent_leg_open = false;
+    }
+    if (deps_.center != nullptr && !agent.empty()) {
+      deps_.center->RejectOffer(ports::Caller{.user = "sip"}, c.contact, agent,
+                                [](Result<ports::ContactSnapshot>) {});
+    }
+  }
+
+  void OnInviteResponse(nua_handle_t* nh, int status, sip_t const* sip) {
+    auto h = handles_.find(nh);
+    if (h == handles_.end() || h->second.role != Role::kAgent) return;
+    auto it = calls_.find(h->second.call);
+    if (it == calls_.end()) return;
+    Call& c = *it->second;
+    Fork* fork = nullptr;
+    for (auto& f : c.forks) {
+      if (f.nh == nh) fork = &f;
+    }
+    if (status < 200) return;
+    if (status >= 300) {
+      if (fork != nullptr) fork->done = true;
+      if (c.agent_nh == nullptr && !c.forks.empty() &&
+          std::all_of(c.forks.begin(), c.forks.end(), [](const Fork& f) { return f.done; })) {
+        RingFailed(c);
+      }
+      return;
+    }
+    // 2xx: the first phone to answer wins; a later one is hung up.
+    if (fork == nullptr || c.agent_nh != nullptr || c.customer_gone || c.agent.empty()) {
+      nua_bye(nh, TAG_END());
+      return;
+    }
+    fork->done = true;
+    c.agent_nh = nh;
+    StopRinging(c);
+    if (sip != nullptr && sip->sip_payload != nullptr) {
+      auto answer = ParseSdp(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
+      if (answer.ok()) {
+        if (auto n = Negotiate(*answer); n.ok()) {
+          (void)deps_.media.ConnectLeg(c.agent_leg, n->remote, n->format);
+        }
+      }
+    }
+    c.bridged = deps_.media.Bridge(c.customer_leg, c.agent_leg).ok();
+    const uint64_t id = c.id;
+    const std::string agent = c.agent;
+    if (deps_.center != nullptr) {
+      deps_.center->AcceptOffer(ports::Caller{.user = "sip"}, c.contact, agent,
+                                [this, id](Result<ports::ContactSnapshot> r) {
+                                  if (r.ok()) return;
+                                  // The offer was no longer valid (withdrawn meanwhile): release
+                                  // the phone.
+                                  Post([this, id] {
+                                    auto it = calls_.find(id);
+                                    if (it == calls_.end() || it->second->agent_nh == nullptr)
+                                      return;
+                                    nua_bye(it->second->agent_nh, TAG_END());
+                                    it->second->agent_nh = nullptr;
+                                    if (it->second->bridged)
+                                      deps_.media.Unbridge(it->second->customer_leg);
+                                  });
+                                });
+    }
+  }
+
+ public:
+  void DoOfferToAgent(ContactId contact, const std::string& agent, Duration timeout) {
+    Call* c = CallOf(contact);
+    auto reject = [&] {
+      if (deps_.center != nullptr) {
+        deps_.center->RejectOffer(ports::Caller{.user = "sip"}, contact, agent,
+                                  [](Result<ports::ContactSnapshot>) {});
+      }
+    };
+    if (c == nullptr || c->customer_gone || !c->agent.empty() || c->agent_nh != nullptr) {
+      reject();
+      return;
+    }
+    const auto phones = registrar_.BindingsOfAgent(agent, deps_.clock.Now());
+    if (phones.empty()) {
+      reject();
+      return;
+    }
+    c->agent_leg = next_leg_++;
+    auto local = deps_.media.OpenLeg(c->agent_leg);
+    if (!local.ok()) {
+      reject();
+      return;
+    }
+    c->agent_leg_open = true;
+    agent_local_[c->id] = *local;
+    c->agent = agent;
+    const std::string sdp = BuildSdp(*local, DefaultOfferFormat(), c->id + 1000000, 1, true);
+    const std::string from = "<sip:" + (c->from_number.empty() ? "parley" : c->from_number) + "@" +
+                             options_.address + ">";
+    for (const auto& phone : phones) {
+      nua_handle_t* nh =
+          nua_handle(nua_, nullptr, SIPTAG_TO_STR(("<" + phone.contact + ">").c_str()),
+                     SIPTAG_FROM_STR(from.c_str()), TAG_END());
+      if (nh == nullptr) continue;
+      handles_[nh] = {c->id, Role::kAgent};
+      c->forks.push_back({nh, false});
+      {
+        std::lock_guard lock(mu_);
+        ++counters_.agent_legs;
+      }
+      nua_invite(nh, NUTAG_URL(phone.contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                 SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    }
+    if (c->forks.empty()) {
+      RingFailed(*c);
+      return;
+    }
+    c->ring_timer = su_timer_create(su_root_task(root_), 0);
+    const auto ms = std::max<int64_t>(
+        1, std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count());
+    su_timer_set_interval(c->ring_timer, &Impl::OnRingTimeout,
+                          reinterpret_cast<su_timer_arg_t*>(static_cast<uintptr_t>(c->id)),
+                          static_cast<su_duration_t>(ms));
+  }
+
+  void DoOfferWithdrawn(ContactId contact, const std::string& agent) {
+    Call* c = CallOf(contact);
+    if (c == nullptr || c->agent != agent || c->agent_nh != nullptr) return;
+    StopRinging(*c);
+    c->forks.clear();
+    c->agent.clear();
+    if (c->agent_leg_open) {
+      (void)deps_.media.CloseLeg(c->agent_leg);
+      c->agent_leg_open = false;
+    }
+  }
+
+  void DoContactEnded(ContactId contact) {
+    if (Call* c = CallOf(contact)) EndCall(*c, false);
+  }
+
+  void OnMediaInactive(ports::LegId leg) {
+    for (auto& [id, c] : calls_) {
+      if (c->customer_leg == leg || (c->agent_leg_open && c->agent_leg == leg)) {
+        if (c->contact.value() != 0 && !c->customer_gone) {
+          deps_.intake->ChannelInputFor(c->contact, ports::CustomerLeft{});
+        }
+        EndCall(*c, false);
+        return;
+      }
+    }
+  }
+  void OnDigit(ports::LegId leg, char digit) {
+    for (auto& [id, c] : calls_) {
+      if (c->customer_leg == leg && c->contact.value() != 0) {
+        deps_.intake->ChannelInputFor(c->contact, ports::DigitsPressed{std::string(1, digit)});
+        return;
+      }
+    }
+  }
+  void OnPlayFinished(ports::LegId leg, uint64_t play_id) {
+    for (auto& [id, c] : calls_) {
+      if (c->customer_leg == leg && c->contact.value() != 0) {
+        deps_.intake->ChannelInputFor(c->contact, ports::PromptEnded{play_id});
+        return;
+      }
+    }
+  }
+
+ private:
+  const SipServerOptions options_;
+  const Deps deps_;
+  const auth::NonceIssuer nonces_;
+  auth::SipGuard guard_;
+
+  mutable std::mutex mu_;
+  su_root_t* root_ = nullptr;  // guarded by mu_ for Post
+  bool running_ = false;
+  std::deque<std::function<void()>> queue_;
+  SipCounters counters_;
+  std::thread thread_;
+
+  // SIP thread only.
+  nua_t* nua_ = nullptr;
+  Registrar registrar_;
+  std::map<uint64_t, std::unique_ptr<Call>> calls_;
+  std::unordered_map<nua_handle_t*, HandleRef> handles_;
+  std::unordered_map<uint64_t, uint64_t> by_contact_;  // contact id -> call id
+  std::unordered_map<uint64_t, ports::RtpEndpoint> agent_local_;
+  uint64_t next_call_ = 1;
+  ports::LegId next_leg_ = 1;
+};
+
+void SipServer::Impl::OfferToAgent(ContactId contact, const std::string& agent, Duration timeout) {
+  DoOfferToAgent(contact, agent, timeout);
+}
+void SipServer::Impl::OfferWithdrawn(ContactId contact, const std::string& agent) {
+  DoOfferWithdrawn(contact, agent);
+}
+
+SipServer::SipServer(SipServerOptions options, Deps deps)
+    : impl_(std::make_unique<Impl>(std::move(options), deps)) {}
+SipServer::~SipServer() { Stop(); }
+
+Status SipServer::Start() {
+  Impl* impl = impl_.get();
+  ports::MediaEvents events;
+  events.on_digit = [impl](ports::LegId leg, char d) {
+    impl->Post([impl, leg, d] { impl->OnDigit(leg, d); });
+  };
+  events.on_play_finished = [impl](ports::LegId leg, uint64_t id) {
+    impl->Post([impl, leg, id] { impl->OnPlayFinished(leg, id); });
+  };
+  events.on_inactive = [impl](ports::LegId leg) {
+    impl->Post([impl, leg] { impl->OnMediaInactive(leg); });
+  };
+  impl_->media().SetEvents(std::move(events));
+  return impl_->Start();
+}
+void SipServer::Stop() {
+  impl_->media().SetEvents({});  // no media event may reach the server after it stopped
+  impl_->Stop();
+}
+SipCounters SipServer::counters() const { return impl_->counters(); }
+
+void SipServer::Play(ContactId contact, const ports::PlayRequest& request) {
+  impl_->Post([impl = impl_.get(), contact, request] { impl->Play(contact, request); });
+}
+void SipServer::StopPlayback(ContactId contact) {
+  impl_->Post([impl = impl_.get(), contact] { impl->StopPlayback(contact); });
+}
+void SipServer::SendText(ContactId, const ports::TextMessage&) {}  // no text on a call
+void SipServer::Hangup(ContactId contact) {
+  impl_->Post([impl = impl_.get(), contact] { impl->Hangup(contact); });
+}
+void SipServer::OfferToAgent(ContactId contact, const std::string& agent, Duration timeout) {
+  impl_->Post([impl = impl_.get(), contact, agent, timeout] {
+    impl->OfferToAgent(contact, agent, timeout);
+  });
+}
+void SipServer::OfferWithdrawn(ContactId contact, const std::string& agent) {
+  impl_->Post([impl = impl_.get(), contact, agent] { impl->OfferWithdrawn(contact, agent); });
+}
+void SipServer::ContactEnded(ContactId contact) {
+  impl_->Post([impl = impl_.get(), contact] { impl->DoContactEnded(contact); });
+}
+
+}  // namespace parley::sip

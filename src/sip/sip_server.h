@@ -1,0 +1,97 @@
+#pragma once
+// SipServer: Parley's SIP signalling over sofia-sip (UDP and TCP). It is the registrar for agent
+// phones (digest authentication against the users' SIP credentials, bans through SipGuard), the
+// user agent server for customers' calls (from trusted trunk addresses or authenticated users;
+// the Request-URI user is the entry point), and the client that rings agents' phones when the
+// ACD offers a call: a back-to-back user agent with media anchored in the MediaPlane.
+//
+// Ownership and threads: SipServer owns one thread that runs sofia-sip's su_root and every
+// nua call; nothing else touches nua. The ChannelAdapter methods (engine thread) and media
+// events (media threads) are posted into that thread. Calls into the engine go through the
+// ports, which never block; their replies are posted back. Start/Stop from one owner thread.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "auth/sip_digest.h"
+#include "auth/users.h"
+#include "base/clock.h"
+#include "base/status.h"
+#include "ports/channel.h"
+#include "ports/contact_center.h"
+#include "ports/media_plane.h"
+#include "sip/registrar.h"
+
+namespace parley::sip {
+
+// A carrier's SIP trunk: INVITEs from these source addresses are trusted without digest.
+struct SipTrunk {
+  std::string name;
+  std::vector<std::string> addresses;  // numeric IPv4/IPv6
+};
+
+struct SipServerOptions {
+  std::string address = "0.0.0.0";  // listen address (UDP and TCP)
+  uint16_t port = 5060;
+  std::string realm = "parley";  // digest realm; users' SIP passwords are set for it
+  std::vector<SipTrunk> trunks;
+  size_t max_message_bytes = 16 * 1024;  // larger messages are refused by the stack
+  RegistrarPolicy registrar;
+  auth::SipGuardPolicy guard;
+  Duration session_timer = Seconds(1800);  // RFC 4028 refresh interval asked of peers
+  std::string user_agent = "Parley";
+};
+
+struct SipCounters {
+  uint64_t requests = 0;
+  uint64_t bad_requests = 0;  // answered 400/488 by us (malformed headers, SDP)
+  uint64_t auth_challenges = 0;
+  uint64_t auth_failures = 0;  // wrong or unknown credentials
+  uint64_t banned_requests = 0;
+  uint64_t bans = 0;
+  uint64_t registrations = 0;  // successful REGISTERs
+  uint64_t calls_in = 0;       // customer INVITEs accepted by the engine
+  uint64_t calls_refused = 0;  // 403/404/488/503 to a customer INVITE
+  uint64_t agent_legs = 0;     // INVITEs sent to agents' phones
+};
+
+class SipServer final : public ports::ChannelAdapter {
+ public:
+  struct Deps {
+    const Clock& clock;
+    const auth::UserDirectory& users;
+    ports::ChannelIntake* intake;  // null: INVITEs get 503 (no engine attached)
+    ports::ContactCenter* center;  // for AcceptOffer / RejectOffer / EndHandling
+    ports::MediaPlane& media;
+  };
+  SipServer(SipServerOptions options, Deps deps);
+  ~SipServer() override;
+  SipServer(const SipServer&) = delete;
+  SipServer& operator=(const SipServer&) = delete;
+
+  // Starts the thread and binds UDP and TCP; kUnavailable when the address cannot be bound.
+  Status Start();
+  // Ends calls (BYE), stops the stack and joins. Idempotent.
+  void Stop();
+
+  SipCounters counters() const;
+
+  // ports::ChannelAdapter (engine thread; each is posted to the SIP thread).
+  void Play(ContactId contact, const ports::PlayRequest& request) override;
+  void StopPlayback(ContactId contact) override;
+  void SendText(ContactId contact, const ports::TextMessage& message) override;
+  void Hangup(ContactId contact) override;
+  void OfferToAgent(ContactId contact, const std::string& agent, Duration timeout) override;
+  void OfferWithdrawn(ContactId contact, const std::string& agent) override;
+  void ContactEnded(ContactId contact) override;
+
+  class Impl;  // the SIP thread's state (sip_server.cc)
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace parley::sip

@@ -1,0 +1,182 @@
+#include <gtest/gtest.h>
+
+#include "sip/digest_header.h"
+#include "sip/registrar.h"
+#include "sip/sdp.h"
+
+namespace parley::sip {
+namespace {
+
+constexpr char kOffer[] =
+    "v=0\r\n"
+    "o=- 1 1 IN IP4 192.0.2.1\r\n"
+    "s=-\r\n"
+    "c=IN IP4 192.0.2.1\r\n"
+    "t=0 0\r\n"
+    "m=video 5000 RTP/AVP 96\r\n"
+    "c=IN IP4 192.0.2.99\r\n"
+    "m=audio 4000 RTP/AVP 18 8 0 101\r\n"
+    "a=rtpmap:18 G729/8000\r\n"
+    "a=rtpmap:101 telephone-event/8000\r\n"
+    "a=ptime:30\r\n"
+    "a=sendrecv\r\n";
+
+TEST(Sdp, ParsesTheAudioStreamAndIgnoresOtherMedia) {
+  auto sdp = ParseSdp(kOffer);
+  ASSERT_TRUE(sdp.ok()) << sdp.status().message();
+  EXPECT_EQ(sdp->address, "192.0.2.1");  // the video section's c= is not session-level
+  EXPECT_EQ(sdp->port, 4000);
+  ASSERT_EQ(sdp->payloads.size(), 4u);
+  EXPECT_EQ(sdp->payloads[0].encoding, "g729");
+  EXPECT_EQ(sdp->payloads[1].encoding, "pcma");
+  EXPECT_EQ(sdp->ptime_ms, 30);
+}
+
+TEST(Sdp, NegotiatesTheFirstSupportedCodecAndTelephoneEvent) {
+  auto sdp = ParseSdp(kOffer);
+  ASSERT_TRUE(sdp.ok());
+  auto n = Negotiate(*sdp);
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ(n->format.codec, ports::AudioCodec::kPcma);
+  EXPECT_EQ(n->format.payload_type, 8);
+  EXPECT_EQ(n->format.dtmf_payload_type, 101);
+  EXPECT_EQ(n->remote, (ports::RtpEndpoint{"192.0.2.1", 4000}));
+}
+
+TEST(Sdp, MediaLevelConnectionWins) {
+  auto sdp = ParseSdp("v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 9 RTP/AVP 0\r\nc=IN IP4 10.0.0.2\r\n");
+  ASSERT_TRUE(sdp.ok());
+  EXPECT_EQ(sdp->address, "10.0.0.2");
+}
+
+TEST(Sdp, RefusesWhatItCannotUse) {
+  EXPECT_FALSE(ParseSdp("").ok());
+  EXPECT_FALSE(ParseSdp("hello").ok());
+  EXPECT_FALSE(ParseSdp("v=0\r\nm=audio 4000 RTP/AVP 0\r\n").ok());                       // no c=
+  EXPECT_FALSE(ParseSdp("v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 99999 RTP/AVP 0\r\n").ok());  // port
+  EXPECT_FALSE(ParseSdp("v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 4000 RTP/AVP 300\r\n").ok());
+  EXPECT_FALSE(ParseSdp("v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 4000 RTP/SAVP 0\r\n").ok());
+  EXPECT_FALSE(ParseSdp("v=0\r\nc=IN IP4 1.2.3.4;rm -rf\r\nm=audio 4000 RTP/AVP 0\r\n").ok());
+  EXPECT_FALSE(
+      ParseSdp("v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0\r\n").ok());
+  EXPECT_FALSE(ParseSdp(std::string(20000, 'a')).ok());
+  auto g729 = ParseSdp("v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 4000 RTP/AVP 18\r\n");
+  ASSERT_TRUE(g729.ok());
+  EXPECT_FALSE(Negotiate(*g729).ok());
+  auto refused = ParseSdp("v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 0 RTP/AVP 0\r\n");
+  ASSERT_TRUE(refused.ok());
+  EXPECT_FALSE(Negotiate(*refused).ok());
+}
+
+TEST(Sdp, BuiltAnswerParsesBackToTheSameFormat) {
+  ports::MediaFormat f;
+  f.codec = ports::AudioCodec::kPcma;
+  f.payload_type = 8;
+  f.dtmf_payload_type = 101;
+  const std::string text = BuildSdp({"127.0.0.1", 20000}, f, 7, 1);
+  auto back = ParseSdp(text);
+  ASSERT_TRUE(back.ok()) << text;
+  auto n = Negotiate(*back);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(n->format, f);
+  EXPECT_EQ(n->remote, (ports::RtpEndpoint{"127.0.0.1", 20000}));
+  // An offer lists every codec we handle, ours first.
+  auto offer = ParseSdp(BuildSdp({"::1", 20002}, DefaultOfferFormat(), 7, 1, true));
+  ASSERT_TRUE(offer.ok());
+  EXPECT_EQ(offer->payloads.size(), 4u);
+  EXPECT_EQ(offer->address, "::1");
+}
+
+TEST(DigestHeader, ReadsQuotedParameters) {
+  auto c =
+      ParseDigestParams("Digest", {"username=\"alice\"", "realm=\"parley\"", "nonce=\"abc\"",
+                                   "uri=\"sip:parley\"", "response=\"0123\"", "algorithm=SHA-256",
+                                   "qop=auth", "cnonce=\"x\\\"y\"", "nc=00000001"});
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->username, "alice");
+  EXPECT_EQ(c->algorithm, auth::DigestAlgorithm::kSha256);
+  EXPECT_EQ(c->cnonce, "x\"y");
+  EXPECT_EQ(c->nc, "00000001");
+}
+
+TEST(DigestHeader, RefusesIncompleteOrForeignCredentials) {
+  const std::vector<std::string> base = {"username=\"a\"", "realm=\"r\"", "nonce=\"n\"",
+                                         "uri=\"sip:x\"", "response=\"1\""};
+  EXPECT_TRUE(ParseDigestParams("Digest", base).has_value());
+  EXPECT_FALSE(ParseDigestParams("Basic", base).has_value());
+  for (size_t skip = 0; skip < base.size(); ++skip) {
+    auto fewer = base;
+    fewer.erase(fewer.begin() + static_cast<long>(skip));
+    EXPECT_FALSE(ParseDigestParams("Digest", fewer).has_value()) << base[skip];
+  }
+  auto bad_algorithm = base;
+  bad_algorithm.push_back("algorithm=SHA-512-256");
+  EXPECT_FALSE(ParseDigestParams("Digest", bad_algorithm).has_value());
+  auto unterminated = base;
+  unterminated.push_back("cnonce=\"abc");
+  EXPECT_FALSE(ParseDigestParams("Digest", unterminated).has_value());
+  auto qop_alone = base;
+  qop_alone.push_back("qop=auth");
+  EXPECT_FALSE(ParseDigestParams("Digest", qop_alone).has_value());
+}
+
+TEST(DigestHeader, ChallengeNamesTheAlgorithm) {
+  EXPECT_EQ(DigestChallenge(auth::DigestAlgorithm::kSha256, "parley", "n1", true),
+            "Digest realm=\"parley\", nonce=\"n1\", algorithm=SHA-256, qop=\"auth\", stale=true");
+}
+
+TimePoint At(double s) { return TimePoint{} + Seconds(s); }
+
+TEST(Registrar, SeveralPhonesPerUserEachExpiringOnItsOwn) {
+  Registrar r;
+  ASSERT_TRUE(
+      r.Apply("alice", "a1", {{"sip:alice@10.0.0.1", Seconds(60)}}, "c1", 1, "10.0.0.1", At(0))
+          .ok());
+  ASSERT_TRUE(
+      r.Apply("alice", "a1", {{"sip:alice@10.0.0.2", Seconds(120)}}, "c2", 1, "10.0.0.2", At(10))
+          .ok());
+  EXPECT_EQ(r.BindingsOfAgent("a1", At(20)).size(), 2u);
+  EXPECT_EQ(r.BindingsOfAgent("a2", At(20)).size(), 0u);
+  auto left = r.BindingsOf("alice", At(61));
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].contact, "sip:alice@10.0.0.2");
+  EXPECT_TRUE(r.BindingsOfAgent("a1", At(131)).empty());
+  EXPECT_EQ(r.size(), 0u);
+}
+
+TEST(Registrar, RefreshUnregisterAndWildcard) {
+  Registrar r;
+  ASSERT_TRUE(r.Apply("bob", "b", {{"sip:bob@h", Seconds(60)}}, "c", 1, "", At(0)).ok());
+  ASSERT_TRUE(r.Apply("bob", "b", {{"sip:bob@h", Seconds(60)}}, "c", 2, "", At(50)).ok());
+  EXPECT_EQ(r.BindingsOf("bob", At(100)).size(), 1u);  // refreshed at 50
+  // Same Call-ID, old CSeq: out of order.
+  EXPECT_EQ(r.Apply("bob", "b", {{"sip:bob@h", Seconds(60)}}, "c", 2, "", At(60)).code(),
+            StatusCode::kConflict);
+  ASSERT_TRUE(r.Apply("bob", "b", {{"sip:bob@h", Duration::zero()}}, "c", 3, "", At(60)).ok());
+  EXPECT_TRUE(r.BindingsOf("bob", At(60)).empty());
+  ASSERT_TRUE(r.Apply("bob", "b", {{"sip:bob@h", Seconds(60)}, {"sip:bob@i", Seconds(60)}}, "d", 1,
+                      "", At(70))
+                  .ok());
+  r.RemoveAll("bob");
+  EXPECT_TRUE(r.BindingsOfAgent("b", At(70)).empty());
+}
+
+TEST(Registrar, PolicyLimits) {
+  Registrar r({.min_expires = Seconds(60),
+               .max_expires = Seconds(600),
+               .default_expires = Seconds(300),
+               .max_contacts_per_user = 2});
+  EXPECT_EQ(r.Apply("c", "", {{"sip:c@h", Seconds(10)}}, "x", 1, "", At(0)).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.Clamp(Seconds(-1)), Seconds(300));
+  EXPECT_EQ(r.Clamp(Seconds(9999)), Seconds(600));
+  ASSERT_TRUE(
+      r.Apply("c", "", {{"sip:c@1", Seconds(60)}, {"sip:c@2", Seconds(60)}}, "x", 1, "", At(0))
+          .ok());
+  EXPECT_EQ(r.Apply("c", "", {{"sip:c@3", Seconds(60)}}, "y", 1, "", At(0)).code(),
+            StatusCode::kUnavailable);
+  EXPECT_EQ(r.BindingsOf("c", At(1)).size(), 2u);  // nothing changed
+}
+
+}  // namespace
+}  // namespace parley::sip
