@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "acd/acd.h"
+#include "analytics/flow_kpi.h"
 #include "analytics/kpi.h"
 #include "base/status.h"
 #include "sim/scenario.h"
@@ -62,6 +63,8 @@ struct RunResult {
   uint64_t events = 0;
   uint64_t contacts = 0;  // contacts that arrived
   uint64_t refused = 0;   // arrivals the ACD refused (queue full, channel not taken)
+  // Contact flows (streams with `flow:` or `entry:`): the flow KPIs of the run.
+  FlowReport flows;
 };
 
 // Sees the run as it happens (the demo's narrative, --explain). Called synchronously; must not
@@ -93,6 +96,8 @@ struct RunOptions {
 // Runs one replication. Errors only for scenarios the ACD refuses to configure.
 Result<RunResult> Run(const Scenario& scenario, const RunOptions& options);
 
+// The value of a flow-scoped bound (KpiBound::Scope::kFlow) in a flow report.
+std::optional<double> FlowBoundValue(const FlowReport& report, const KpiBound& bound);
 // The value a bound constrains in one result (nullopt when undefined).
 std::optional<double> BoundValue(const RunResult& result, const KpiBound& bound);
 // "expected <scope> <metric> in [min, max], got <value>" for each violated bound; `value`
