@@ -339,6 +339,8 @@ void PrintIvr(const std::vector<FlowRows>& rows, int reps, std::ostream& out) {
   for (const auto& m : kFlowMetrics) head += fmt::format(" {:>{}}", m.heading, w);
   out << head << "\n";
   for (const FlowRows& f : rows) {
+    // Sub-flows nobody entered first are only called: their steps are listed below.
+    if (f.cells.front().e.n > 0 && f.cells.front().e.mean == 0) continue;
     std::string line = fmt::format("{:<22}", "flow " + f.flow);
     for (const FlowCell& c : f.cells) line += fmt::format(" {:>{}}", ShowCell(c, reps), w);
     out << line << "\n";
