@@ -220,6 +220,54 @@ TEST(SimFlowTest, IvrPatienceHangsUpBeforeTheQueue) {
   EXPECT_EQ(r.flows.FindStep("front", "menu")->abandoned, f->entered);
 }
 
+TEST(SimFlowTest, SameSeedSameFlowFigures) {
+  const Scenario s = Load(Ivr(R"({menus: {menu: {"1": 0.5, "2": 0.4}}, think_time: "exp:2"})"));
+  const RunResult a = RunOnce(s, 9), b = RunOnce(s, 9);
+  EXPECT_EQ(a.events, b.events);
+  EXPECT_EQ(a.flows.overall.completed, b.flows.overall.completed);
+  EXPECT_EQ(a.flows.overall.ivr_time, b.flows.overall.ivr_time);
+  EXPECT_EQ(a.overall.values, b.overall.values);
+}
+
+// Nobody answers queue a: half the callers press 9 (callback) after the second position
+// announcement, the others leave at the queue step's max_wait.
+constexpr char kWaiting[] = R"(
+scenario: {name: wait, seed: 3, duration: 4h, interval: 24h}
+skills: [s]
+queues:
+  - {name: a, channels: [voice], skills: {s: 1}}
+groups:
+  - {name: g, agents: 2, skills: {s: 1}, queues: [a], shift: {start: 5h}}
+flows:
+  - name: wait
+    steps:
+      - {id: q, type: queue, queue: a, priority: 2, skills: {s: 1}, announce_every: 30s,
+         announce: [position], offers: {"9": callback}, max_wait: 3m,
+         exits: {timeout: bye, callback: cb}}
+      - {id: cb, type: callback, queue: a, next: bye}
+      - {id: bye, type: hangup}
+traffic:
+  - {flow: wait, arrivals: {per_hour: 100}, handle_time: "exp:60",
+     ivr: {offers: {callback: {share: 0.5, after: 2}}, think_time: "fixed:1"}}
+)";
+
+TEST(SimFlowTest, InQueueCallbackOfferAndMaxWaitExit) {
+  const Scenario s = Load(kWaiting);
+  const RunResult r = RunOnce(s, 4);
+  const FlowStats* f = r.flows.FindFlow("wait");
+  ASSERT_NE(f, nullptr);
+  const double n = static_cast<double>(f->entered);
+  EXPECT_GT(n, 300);
+  EXPECT_EQ(f->queued, f->entered);
+  EXPECT_EQ(*r.queues[0][Metric::kOffered], n);  // every queue step enqueued into the ACD
+  EXPECT_EQ(*r.queues[0][Metric::kAnswered], 0);
+  EXPECT_NEAR(static_cast<double>(f->callback) / n, 0.5, 0.07);
+  EXPECT_EQ(f->callback + f->completed, f->entered);  // the rest left at max_wait
+  const FlowStepStats* q = r.flows.FindStep("wait", "q");
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(*q->ExitShare("callback") + *q->ExitShare("timeout"), 1.0);
+}
+
 TEST(SimFlowTest, ScenarioErrorsInFlowStreamsNamePositions) {
   const auto first_error = [](const std::string& text) {
     std::vector<config::ConfigError> errors;
