@@ -649,6 +649,35 @@ class ScenarioParser {
     return out;
   }
 
+  bool HasQueueOffer(std::string_view exit) const {
+    for (const auto& f : s_.flows->flows) {
+      for (const auto& st : f.steps) {
+        if (const auto* p = std::get_if<flow::QueueParams>(&st.params)) {
+          for (const auto& o : p->offers) {
+            if (st.exits[static_cast<size_t>(o.exit)].name == exit) return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+
+  // The kind of survey answers a key of `ivr.surveys` gives: "csat", "nps", or a question id.
+  std::optional<flow::SurveyParams::Kind> SurveyKind(std::string_view key) const {
+    if (key == "csat") return flow::SurveyParams::Kind::kCsat;
+    if (key == "nps") return flow::SurveyParams::Kind::kNps;
+    for (const auto& f : s_.flows->flows) {
+      for (const auto& st : f.steps) {
+        if (const auto* p = std::get_if<flow::SurveyParams>(&st.params)) {
+          for (const auto& q : p->questions) {
+            if (q.id == key && q.kind != flow::SurveyParams::Kind::kText) return q.kind;
+          }
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
   bool ParseFlowStream(const YAML::Node& n, const YAML::Node& flow, const YAML::Node& entry,
                        Stream* s) {
     if (!Flows(flow.IsDefined() ? flow : entry)) return false;
@@ -737,6 +766,10 @@ class ScenarioParser {
           r_.Error(kv.first, "ivr offers: expected callback or voicemail, got '" + *exit + "'");
           continue;
         }
+        if (!HasQueueOffer(*exit)) {
+          r_.Error(kv.first, "ivr offers: no queue step in any flow offers " + *exit);
+          continue;
+        }
         if (!r_.ExpectMap(kv.second, "ivr offer")) continue;
         r_.CheckKeys(kv.second, "an ivr offer", {"share", "after"});
         CallerBehaviour::QueueOffer o{.exit = *exit, .share = 0, .after = 1};
@@ -761,7 +794,14 @@ class ScenarioParser {
         auto q = r_.String(kv.first, "survey question");
         if (!q) continue;
         int lo = 0, hi = 10;
-        if (*q == "csat") lo = 1, hi = 5;
+        const auto kind = SurveyKind(*q);
+        if (!kind) {
+          r_.Error(kv.first, "ivr surveys: '" + *q +
+                                 "' is neither csat, nps nor the id of a csat or nps question "
+                                 "of a survey step");
+          continue;
+        }
+        if (*kind == flow::SurveyParams::Kind::kCsat) lo = 1, hi = 5;
         CallerBehaviour::Survey sv{.question = *q, .scores = {}};
         sv.scores = Choices(kv.second, "survey '" + *q + "' score", [&](const std::string& k) {
           const bool digits =

@@ -281,6 +281,13 @@ TEST(SimFlowTest, ScenarioErrorsInFlowStreamsNamePositions) {
             "ivr.yaml:21:90: menu 'menu' choice shares sum to 1.2, more than 1");
   EXPECT_EQ(first_error(Ivr(R"({menus: {menux: {"1": 1}}})")),
             "ivr.yaml:21:84: ivr menus: no menu step 'menux' in any flow");
+  EXPECT_EQ(first_error(Ivr(R"({offers: {callback: {share: 0.5}}})")),
+            "ivr.yaml:21:85: ivr offers: no queue step in any flow offers callback");
+  EXPECT_EQ(first_error(Ivr(R"({surveys: {csat: {"6": 0.5}}})")),
+            "ivr.yaml:21:93: survey 'csat' score must be a whole number in [1, 5], got '6'");
+  EXPECT_EQ(first_error(Ivr(R"({surveys: {happy: {"1": 0.5}}})")),
+            "ivr.yaml:21:86: ivr surveys: 'happy' is neither csat, nps nor the id of a csat or "
+            "nps question of a survey step");
   EXPECT_EQ(first_error(Ivr("{}", "flow: front, ")),
             "ivr.yaml:21:5: a traffic stream needs exactly one of queue, flow or entry (an entry "
             "point's address), got 2");
