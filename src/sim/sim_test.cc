@@ -268,6 +268,18 @@ TEST(SimFlowTest, InQueueCallbackOfferAndMaxWaitExit) {
   EXPECT_EQ(*q->ExitShare("callback") + *q->ExitShare("timeout"), 1.0);
 }
 
+TEST(SimFlowTest, QueueStepSkillsReachTheAcd) {
+  // The step asks for skill s at 2 on top of the queue's s at 1: the agents (s 1) never qualify.
+  std::string text = kWaiting;
+  text.replace(text.find("shift: {start: 5h}"), 18, "shift: {start: 0s}");
+  const RunResult easy = RunOnce(Load(text), 4);
+  text.replace(text.find("skills: {s: 1}, announce_every"), 14, "skills: {s: 2}");
+  const RunResult hard = RunOnce(Load(text), 4);
+  EXPECT_GT(*easy.queues[0][Metric::kAnswered], 300);
+  EXPECT_EQ(*hard.queues[0][Metric::kAnswered], 0);
+  EXPECT_GT(*hard.queues[0][Metric::kOffered], 300);
+}
+
 TEST(SimFlowTest, ScenarioErrorsInFlowStreamsNamePositions) {
   const auto first_error = [](const std::string& text) {
     std::vector<config::ConfigError> errors;
