@@ -153,7 +153,7 @@ queues:
   - {name: a, channels: [voice], offer_timeout: 1h}
   - {name: b, channels: [voice], offer_timeout: 1h}
 groups:
-  - {name: g, agents: 20, skills: {s: 1}, queues: [a, b]}
+  - {name: g, agents: 20, skills: {s: 1}, queues: [a, b], capacity: {voice: 1, chat: 1}}
 flows:
   - name: front
     steps:
@@ -196,6 +196,24 @@ TEST(SimFlowTest, CallersFollowMenuSharesIntoTheRealQueues) {
   // Greeting 18 characters at 15/s (1.2 s), menu 23 characters (1.53 s), think 2 s.
   EXPECT_NEAR(ToSeconds(*f->AverageIvrTime()), 1.2 + 23.0 / 15 + 2, 0.01);
   EXPECT_EQ(f->completed, 0u);
+}
+
+TEST(SimFlowTest, ChatVisitorsAnswerTheSameMenuByText) {
+  std::string text = Ivr(R"({menus: {menu: {"1": 0.7, "2": 0.3}}})", "channel: chat, ");
+  for (size_t at; (at = text.find("channels: [voice]")) != std::string::npos;) {
+    text.replace(at, 17, "channels: [chat]");
+  }
+  text.replace(text.find("channel: voice, address"), 14, "channel: chat");
+  const RunResult r = RunOnce(Load(text), 5);
+  const FlowStats* f = r.flows.FindFlow("front");
+  ASSERT_NE(f, nullptr);
+  EXPECT_GT(f->entered, 2800u);
+  EXPECT_EQ(f->queued, f->entered);
+  EXPECT_EQ(f->connected, f->queued);
+  EXPECT_EQ(r.channels[Index(Channel::kChat)][Metric::kOffered], static_cast<double>(f->queued));
+  EXPECT_NEAR(*r.flows.FindStep("front", "menu")->ExitShare("1"), 0.7, 0.03);
+  // Text is sent at once: the only time in the IVR is the 1 s think time.
+  EXPECT_NEAR(ToSeconds(*f->AverageIvrTime()), 1.0, 1e-6);
 }
 
 TEST(SimFlowTest, SilentCallersTakeTheFailureExitAndAreContained) {
