@@ -3,7 +3,10 @@
 // measures it with the real KpiCalculator. Automatic agents accept (or reject) offers after their
 // accept delay, handle for the contact's sampled handle time and wrap up; customers abandon after
 // their sampled patience if still waiting or being offered; shifts and breaks change presence;
-// scripted timeline steps act and check expectations.
+// scripted timeline steps act and check expectations. Streams that name a flow run the real
+// flow::FlowRunner on the same clock; the simulation implements the flow's ports (prompts last
+// their duration, simulated callers press keys with the scenario's shares, queue steps enqueue
+// into the Acd) and measures the flow events with FlowKpiCalculator.
 //
 // Determinism: randomness comes only from parley::Random streams seeded from the run's seed and
 // src/traffic distributions, and nothing iterates an unordered container, so a scenario and a
@@ -59,7 +62,8 @@ struct RunResult {
   std::vector<Failure> failures;  // timeline steps, in time order (end bounds: CheckBounds)
   // One event is one timer fired by the virtual clock: the simulator's own (arrivals, offer
   // responses, handling ends, wrap-up ends, patience expiries, presence changes, timeline steps,
-  // interval snapshots) and the ACD's (offer timeouts, escalation steps, wrap-up timers).
+  // interval snapshots, callers' and ports' answers to flows) and the ACD's (offer timeouts,
+  // escalation steps, wrap-up timers) and the flow runner's (input timeouts, announcements).
   uint64_t events = 0;
   uint64_t contacts = 0;  // contacts that arrived
   uint64_t refused = 0;   // arrivals the ACD refused (queue full, channel not taken)
