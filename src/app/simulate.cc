@@ -519,9 +519,10 @@ int RunSimulate(const SimulateOptions& o, std::ostream& out, std::ostream& err) 
       auto rows = Rows(oc.scenario, oc.runs, false);
       if (o.csv) out << CsvRow(rows.front(), reps, value) << "\n";
       if (o.json) {
-        runs.push_back({{"value", value},
-                        {"overall", RowJson(rows.front(), reps)},
-                        {"failures", oc.failures}});
+        nlohmann::json run = {
+            {"value", value}, {"overall", RowJson(rows.front(), reps)}, {"failures", oc.failures}};
+        if (oc.scenario.flows) run["ivr"] = IvrJson(IvrRows(oc.runs), reps);
+        runs.push_back(std::move(run));
       }
       for (const auto& f : oc.failures) err << "[" << ov->path << "=" << value << "] " << f << "\n";
       failed |= !oc.failures.empty();
