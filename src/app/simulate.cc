@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <iostream>
@@ -204,6 +205,210 @@ class Progress {
   std::chrono::steady_clock::time_point begin_;
 };
 
+// ---- the IVR section: flow KPIs (docs/metrics.md, "Contact flows") over replications ----
+
+struct FlowMetricInfo {
+  const char* name;  // as in --json, --csv and `expect:`
+  const char* heading;
+  int kind;  // 0 count, 1 ratio, 2 seconds, 3 score
+};
+constexpr FlowMetricInfo kFlowMetrics[] = {
+    {"entered", "entered", 0},
+    {"contained", "contained", 0},
+    {"containment_rate", "contain%", 1},
+    {"abandoned_in_ivr", "aband.ivr", 0},
+    {"abandoned_in_queue", "aband.q", 0},
+    {"queued", "queued", 0},
+    {"connected", "connected", 0},
+    {"callback", "callback", 0},
+    {"voicemail", "voicemail", 0},
+    {"average_ivr_time", "ivr time", 2},
+    {"csat", "CSAT", 1},
+    {"csat_mean", "CSAT avg", 3},
+    {"nps", "NPS", 3},
+};
+constexpr FlowMetricInfo kStepMetrics[] = {
+    {"entered", "entered", 0},
+    {"abandoned", "abandoned", 0},
+    {"drop_off", "drop-off", 1},
+};
+
+std::string FormatFlow(int kind, double v) {
+  switch (kind) {
+    case 1:
+      return fmt::format("{:.3f}", v);
+    case 2:
+    case 3:
+      return fmt::format("{:.1f}", v);
+    default:
+      return std::floor(v) == v ? fmt::format("{:.0f}", v) : fmt::format("{:.1f}", v);
+  }
+}
+
+// One flow or step figure over replications.
+struct FlowCell {
+  std::string name;
+  int kind = 0;
+  sim::Estimate e;
+};
+struct FlowRows {
+  std::string flow;
+  std::vector<FlowCell> cells;
+  struct StepRow {
+    std::string step, type;
+    std::vector<FlowCell> cells;
+    std::vector<FlowCell> shares;  // exit shares, "share_<exit>"
+  };
+  std::vector<StepRow> steps;
+};
+
+FlowCell Cell(const std::vector<sim::RunResult>& runs, sim::KpiBound b, const FlowMetricInfo& m) {
+  b.metric_name = m.name;
+  std::vector<double> v;
+  for (const auto& r : runs) {
+    if (auto x = sim::FlowBoundValue(r.flows, b)) v.push_back(*x);
+  }
+  return {m.name, m.kind, sim::Summarise(v)};
+}
+
+std::vector<FlowRows> IvrRows(const std::vector<sim::RunResult>& runs) {
+  std::vector<FlowRows> out;
+  std::vector<std::string> flows;
+  std::vector<std::pair<std::string, std::string>> steps;  // (flow, step), first-seen order
+  for (const auto& r : runs) {
+    for (const auto& f : r.flows.flows) {
+      if (std::find(flows.begin(), flows.end(), f.flow) == flows.end()) flows.push_back(f.flow);
+    }
+    for (const auto& st : r.flows.steps) {
+      const auto key = std::make_pair(st.flow, st.step);
+      if (std::find(steps.begin(), steps.end(), key) == steps.end()) steps.push_back(key);
+    }
+  }
+  // Steps of sub-flows no contact entered first are listed under their own flow too.
+  for (const auto& [flow, step] : steps) {
+    if (std::find(flows.begin(), flows.end(), flow) == flows.end()) flows.push_back(flow);
+  }
+  for (const std::string& flow : flows) {
+    FlowRows fr;
+    fr.flow = flow;
+    sim::KpiBound b;
+    b.scope = sim::KpiBound::Scope::kFlow;
+    b.flow = flow;
+    for (const auto& m : kFlowMetrics) fr.cells.push_back(Cell(runs, b, m));
+    for (const auto& [f, step] : steps) {
+      if (f != flow) continue;
+      FlowRows::StepRow sr;
+      sr.step = step;
+      b.step = step;
+      std::vector<std::string> exits;
+      for (const auto& r : runs) {
+        if (const FlowStepStats* st = r.flows.FindStep(flow, step)) {
+          sr.type = st->type;
+          for (const auto& [name, n] : st->exits) {
+            if (std::find(exits.begin(), exits.end(), name) == exits.end()) exits.push_back(name);
+          }
+        }
+      }
+      for (const auto& m : kStepMetrics) sr.cells.push_back(Cell(runs, b, m));
+      if (sr.type == "menu") {
+        for (const auto& exit : exits) {
+          const std::string name = "share_" + exit;
+          FlowCell c = Cell(runs, b, FlowMetricInfo{name.c_str(), "", 1});
+          c.name = exit;
+          sr.shares.push_back(std::move(c));
+        }
+      }
+      fr.steps.push_back(std::move(sr));
+    }
+    out.push_back(std::move(fr));
+  }
+  return out;
+}
+
+std::string ShowCell(const FlowCell& c, int reps) {
+  if (c.e.n == 0) return "-";
+  if (reps > 1) return FormatFlow(c.kind, c.e.mean) + "±" + FormatFlow(c.kind, c.e.half_width);
+  return FormatFlow(c.kind, c.e.mean);
+}
+
+void PrintIvr(const std::vector<FlowRows>& rows, int reps, std::ostream& out) {
+  if (rows.empty()) return;
+  const int w = reps > 1 ? 15 : 10;
+  out << "\nIVR\n";
+  std::string head = fmt::format("{:<22}", "");
+  for (const auto& m : kFlowMetrics) head += fmt::format(" {:>{}}", m.heading, w);
+  out << head << "\n";
+  for (const FlowRows& f : rows) {
+    // Sub-flows nobody entered first are only called: their steps are listed below.
+    if (f.cells.front().e.n > 0 && f.cells.front().e.mean == 0) continue;
+    std::string line = fmt::format("{:<22}", "flow " + f.flow);
+    for (const FlowCell& c : f.cells) line += fmt::format(" {:>{}}", ShowCell(c, reps), w);
+    out << line << "\n";
+  }
+  for (const FlowRows& f : rows) {
+    for (const auto& st : f.steps) {
+      std::string line = fmt::format("  {}/{} ({}):", f.flow, st.step, st.type);
+      for (const FlowCell& c : st.cells) line += " " + c.name + " " + ShowCell(c, reps);
+      if (!st.shares.empty()) {
+        line += "; choices";
+        for (const FlowCell& c : st.shares) line += " " + c.name + "=" + ShowCell(c, reps);
+      }
+      out << line << "\n";
+    }
+  }
+}
+
+nlohmann::json CellJson(const FlowCell& c, int reps) {
+  if (c.e.n == 0) return nullptr;
+  if (reps > 1) return {{"mean", c.e.mean}, {"ci95", c.e.half_width}, {"n", c.e.n}};
+  return c.e.mean;
+}
+
+nlohmann::json IvrJson(const std::vector<FlowRows>& rows, int reps) {
+  nlohmann::json flows = nlohmann::json::object();
+  for (const FlowRows& f : rows) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const FlowCell& c : f.cells) j[c.name] = CellJson(c, reps);
+    nlohmann::json steps = nlohmann::json::object();
+    for (const auto& st : f.steps) {
+      nlohmann::json sj = {{"type", st.type}};
+      for (const FlowCell& c : st.cells) sj[c.name] = CellJson(c, reps);
+      if (!st.shares.empty()) {
+        nlohmann::json shares = nlohmann::json::object();
+        for (const FlowCell& c : st.shares) shares[c.name] = CellJson(c, reps);
+        sj["choices"] = shares;
+      }
+      steps[st.step] = sj;
+    }
+    j["steps"] = steps;
+    flows[f.flow] = j;
+  }
+  return flows;
+}
+
+// Long format: one line per figure, after the KPI table and a blank line.
+void PrintIvrCsv(const std::vector<FlowRows>& rows, int reps, std::ostream& out) {
+  if (rows.empty()) return;
+  out << "\nflow,step,metric,value" << (reps > 1 ? ",ci95" : "") << "\n";
+  const auto line = [&](const std::string& flow, const std::string& step, const std::string& name,
+                        const FlowCell& c) {
+    out << flow << "," << step << "," << name << ",";
+    if (c.e.n > 0) out << fmt::format("{:.6g}", c.e.mean);
+    if (reps > 1) {
+      out << ",";
+      if (c.e.n > 0) out << fmt::format("{:.6g}", c.e.half_width);
+    }
+    out << "\n";
+  };
+  for (const FlowRows& f : rows) {
+    for (const FlowCell& c : f.cells) line(f.flow, "", c.name, c);
+    for (const auto& st : f.steps) {
+      for (const FlowCell& c : st.cells) line(f.flow, st.step, c.name, c);
+      for (const FlowCell& c : st.shares) line(f.flow, st.step, "share_" + c.name, c);
+    }
+  }
+}
+
 struct Outcome {
   sim::Scenario scenario;
   std::vector<sim::RunResult> runs;
@@ -314,9 +519,10 @@ int RunSimulate(const SimulateOptions& o, std::ostream& out, std::ostream& err) 
       auto rows = Rows(oc.scenario, oc.runs, false);
       if (o.csv) out << CsvRow(rows.front(), reps, value) << "\n";
       if (o.json) {
-        runs.push_back({{"value", value},
-                        {"overall", RowJson(rows.front(), reps)},
-                        {"failures", oc.failures}});
+        nlohmann::json run = {
+            {"value", value}, {"overall", RowJson(rows.front(), reps)}, {"failures", oc.failures}};
+        if (oc.scenario.flows) run["ivr"] = IvrJson(IvrRows(oc.runs), reps);
+        runs.push_back(std::move(run));
       }
       for (const auto& f : oc.failures) err << "[" << ov->path << "=" << value << "] " << f << "\n";
       failed |= !oc.failures.empty();
@@ -375,16 +581,19 @@ int RunSimulate(const SimulateOptions& o, std::ostream& out, std::ostream& err) 
     j["queues"] = queues;
     j["channels"] = channels;
     j["intervals"] = intervals;
+    if (s.flows) j["ivr"] = IvrJson(IvrRows(oc->runs), reps);
     j["failures"] = oc->failures;
     out << j.dump(2) << "\n";
   } else if (o.csv) {
     out << CsvHeader(reps, "scope") << "\n";
     for (const Row& r : rows) out << CsvRow(r, reps, r.scope) << "\n";
+    if (s.flows) PrintIvrCsv(IvrRows(oc->runs), reps, out);
   } else {
     out << fmt::format("{} — seed {}, {} replication(s), {} contacts, {} events\n",
                        s.name.empty() ? o.path : s.name, o.seed.value_or(s.seed), reps, contacts,
                        events);
     PrintTable(rows, reps, out);
+    if (s.flows) PrintIvr(IvrRows(oc->runs), reps, out);
   }
   for (const auto& f : oc->failures) err << f << "\n";
   if (!oc->failures.empty()) {

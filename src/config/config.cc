@@ -323,6 +323,7 @@ class Parser {
     }
     for (const Item& item : schedules) ParseSchedule(item);
     for (const Item& item : flows) ParseFlow(item);
+    CheckFlowReferences();
     for (const Item& item : entries) ParseEntryPoint(item);
     for (const Item& item : users) ParseUser(item);
     for (const Item& item : reasons) {
@@ -917,6 +918,18 @@ class Parser {
     config_->flows.flows.push_back(std::move(def));
   }
 
+  // Queues name flows (timeout_flow, an escalation step's flow) before the flows are read.
+  void CheckFlowReferences() {
+    std::vector<std::string_view> names;
+    for (const auto& [n, pos] : flow_names_) names.push_back(n);
+    for (const FlowRef& ref : flow_refs_) {
+      if (flow_names_.count(ref.name)) continue;
+      const std::string hint = NearestKey(ref.name, names);
+      ref.reader->Error(ref.node, "unknown flow '" + ref.name + "' in " + ref.where +
+                                      (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+    }
+  }
+
   void ParseEntryPoint(const Item& item) {
     const YamlReader& r = R(item);
     if (!r.ExpectMap(item.node, "each entry point (a map with channel, address and flow)")) return;
@@ -1318,7 +1331,10 @@ class Parser {
       }
     }
     if (auto n = get("timeout_flow"); n.IsDefined()) {
-      if (auto v = r.String(n, "timeout_flow")) q->timeout_flow = *v;
+      if (auto v = r.String(n, "timeout_flow")) {
+        q->timeout_flow = *v;
+        flow_refs_.push_back({*v, n, &r, "timeout_flow of " + where});
+      }
     }
     if (auto n = get("escalation"); n.IsDefined() && r.ExpectSequence(n, "escalation")) {
       size_t index = 0;
@@ -1369,7 +1385,10 @@ class Parser {
       }
     }
     if (auto n = YamlReader::Get(node, "flow"); n.IsDefined()) {
-      if (auto v = r.String(n, "flow")) step.flow = *v;
+      if (auto v = r.String(n, "flow")) {
+        step.flow = *v;
+        flow_refs_.push_back({*v, n, &r, "escalation of queue '" + queue + "'"});
+      }
     }
     steps->push_back(std::move(step));
   }
@@ -1398,6 +1417,13 @@ class Parser {
   std::array<std::map<std::string, uint32_t, std::less<>>, 4> index_;
   std::array<std::vector<std::string>, 4> names_;
   std::unique_ptr<Config> config_;
+  struct FlowRef {
+    std::string name;
+    YAML::Node node;
+    const YamlReader* reader;
+    std::string where;
+  };
+  std::vector<FlowRef> flow_refs_;
   std::map<std::string, SourcePos> schedule_names_, flow_names_, entry_names_, user_names_,
       reason_names_, disposition_names_, webhook_names_;
   std::map<AgentIndex, std::string> agent_users_;  // agent -> the user linked to it

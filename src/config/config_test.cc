@@ -77,6 +77,11 @@ queues:
       - {after: 2m, overflow: support}
       - {after: 300s, flow: callback-offer}
   - name: support
+flows:
+  - name: voicemail
+    steps: [{id: record, type: voicemail, mailbox: support}]
+  - name: callback-offer
+    steps: [{id: bye, type: hangup}]
 )";
 
 TEST(ConfigTest, GoodConfigFieldByField) {

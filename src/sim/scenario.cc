@@ -1,10 +1,13 @@
 #include "sim/scenario.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "traffic/arrivals.h"
@@ -61,7 +64,7 @@ std::string Shown(const YAML::Node& n) {
 class ScenarioParser {
  public:
   ScenarioParser(const std::string& file, std::vector<ConfigError>* errors, Scenario* out)
-      : r_(file, errors), s_(*out) {
+      : r_(file, errors), s_(*out), errors_(errors) {
     dir_ = std::filesystem::path(file).parent_path();
   }
 
@@ -540,16 +543,32 @@ class ScenarioParser {
     if (!r_.ExpectSequence(t, "traffic")) return;
     for (const auto& n : t) {
       if (!r_.ExpectMap(n, "traffic stream")) continue;
-      r_.CheckKeys(
-          n, "a traffic stream",
-          {"queue", "channel", "priority", "arrivals", "handle_time", "patience", "wrap_up"});
-      auto q = QueueOf(r_.Require(n, "queue", "traffic stream"), "traffic queue");
+      r_.CheckKeys(n, "a traffic stream",
+                   {"queue", "flow", "entry", "ivr", "survey_flow", "survey_share", "channel",
+                    "priority", "arrivals", "handle_time", "patience", "wrap_up"});
+      const YAML::Node queue = YamlReader::Get(n, "queue"), flow = YamlReader::Get(n, "flow"),
+                       entry = YamlReader::Get(n, "entry");
+      const int targets = queue.IsDefined() + flow.IsDefined() + entry.IsDefined();
+      if (targets != 1) {
+        r_.Error(n,
+                 "a traffic stream needs exactly one of queue, flow or entry (an entry "
+                 "point's address), got " +
+                     std::to_string(targets));
+        continue;
+      }
+      std::optional<QueueIndex> q;
+      if (queue.IsDefined()) {
+        q = QueueOf(queue, "traffic queue");
+        if (!q) continue;
+      }
       auto handle = Dist(r_.Require(n, "handle_time", "traffic stream"), "handle_time");
       YAML::Node arrivals = r_.Require(n, "arrivals", "traffic stream");
-      if (!q || !handle || !arrivals.IsDefined()) continue;
-      Stream s{.queue = *q, .handle_time = *handle, .where = At(r_, n)};
-      const QueueDef& qd = s_.config->routing.queues[*q];
-      s.channel = qd.channels.empty() ? Channel::kVoice : qd.channels.front();
+      if (!handle || !arrivals.IsDefined()) continue;
+      Stream s{.queue = q.value_or(kNone), .handle_time = *handle, .where = At(r_, n)};
+      if (q) {
+        const QueueDef& qd = s_.config->routing.queues[*q];
+        s.channel = qd.channels.empty() ? Channel::kVoice : qd.channels.front();
+      }
       if (auto c = YamlReader::Get(n, "channel"); c.IsDefined()) {
         if (auto ch = ChannelOf(c, "traffic channel")) s.channel = *ch;
       }
@@ -559,8 +578,264 @@ class ScenarioParser {
       }
       if (auto p = YamlReader::Get(n, "patience"); p.IsDefined()) s.patience = Dist(p, "patience");
       if (auto p = YamlReader::Get(n, "wrap_up"); p.IsDefined()) s.wrap_up = Dist(p, "wrap_up");
+      if (!q && !ParseFlowStream(n, flow, entry, &s)) continue;
+      for (const char* key : {"ivr", "survey_flow", "survey_share"}) {
+        if (q && YamlReader::Get(n, key).IsDefined()) {
+          r_.Error(YamlReader::Get(n, key),
+                   std::string(key) + " needs a flow stream (flow: or entry:), not a queue");
+        }
+      }
       if (!ParseArrivals(arrivals, &s)) continue;
       s_.traffic.push_back(std::move(s));
+    }
+  }
+
+  // Compiles the configuration's flows once, for the first flow stream; false after errors.
+  bool Flows(const YAML::Node& at) {
+    if (flows_tried_) return s_.flows != nullptr;
+    flows_tried_ = true;
+    std::vector<flow::FlowError> errors;
+    auto v = flow::CompileFlows(s_.config->flows, s_.config->routing,
+                                s_.config->routing.settings.time_zone, 1, &errors);
+    for (const auto& e : errors) {
+      errors_->push_back({e.pos.file, e.pos.line, e.pos.column, e.message});
+    }
+    if (!v.ok()) {
+      if (errors.empty()) r_.Error(at, "flows: " + v.status().message());
+      return false;
+    }
+    s_.flows = *v;
+    return true;
+  }
+
+  // The menu steps called `step` (in any flow), for validating `ivr.menus`.
+  std::vector<const flow::Step*> MenuSteps(std::string_view step) const {
+    std::vector<const flow::Step*> out;
+    for (const auto& f : s_.flows->flows) {
+      for (const auto& st : f.steps) {
+        if (st.id == step && st.kind == flow::StepKind::kMenu) out.push_back(&st);
+      }
+    }
+    return out;
+  }
+
+  // Shares of answers: a map of answer -> share in [0, 1] summing to at most 1. `allowed`
+  // says whether an answer exists (it returns the error text, or "").
+  std::vector<CallerChoice> Choices(const YAML::Node& m, std::string_view what,
+                                    const std::function<std::string(const std::string&)>& allowed) {
+    std::vector<CallerChoice> out;
+    if (!r_.ExpectMap(m, what)) return out;
+    double sum = 0;
+    for (const auto& kv : m) {
+      auto key = r_.String(kv.first, what);
+      auto share = r_.Number(kv.second, std::string(what) + " share");
+      if (!key || !share) continue;
+      if (!(*share >= 0 && *share <= 1)) {
+        r_.Error(kv.second,
+                 std::string(what) + " share must be in [0, 1], got " + Shown(kv.second));
+        continue;
+      }
+      if (std::string why = allowed(*key); !why.empty()) {
+        r_.Error(kv.first, why);
+        continue;
+      }
+      sum += *share;
+      out.push_back({*key, *share});
+    }
+    if (sum > 1 + 1e-9) {
+      r_.Error(m,
+               std::string(what) + " shares sum to " + fmt::format("{:g}", sum) + ", more than 1");
+    }
+    return out;
+  }
+
+  bool HasQueueOffer(std::string_view exit) const {
+    for (const auto& f : s_.flows->flows) {
+      for (const auto& st : f.steps) {
+        if (const auto* p = std::get_if<flow::QueueParams>(&st.params)) {
+          for (const auto& o : p->offers) {
+            if (st.exits[static_cast<size_t>(o.exit)].name == exit) return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+
+  // The kind of survey answers a key of `ivr.surveys` gives: "csat", "nps", or a question id.
+  std::optional<flow::SurveyParams::Kind> SurveyKind(std::string_view key) const {
+    if (key == "csat") return flow::SurveyParams::Kind::kCsat;
+    if (key == "nps") return flow::SurveyParams::Kind::kNps;
+    for (const auto& f : s_.flows->flows) {
+      for (const auto& st : f.steps) {
+        if (const auto* p = std::get_if<flow::SurveyParams>(&st.params)) {
+          for (const auto& q : p->questions) {
+            if (q.id == key && q.kind != flow::SurveyParams::Kind::kText) return q.kind;
+          }
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
+  bool ParseFlowStream(const YAML::Node& n, const YAML::Node& flow, const YAML::Node& entry,
+                       Stream* s) {
+    if (!Flows(flow.IsDefined() ? flow : entry)) return false;
+    if (flow.IsDefined()) {
+      auto name = r_.String(flow, "traffic flow");
+      if (!name) return false;
+      if (!s_.flows->FindFlow(*name)) {
+        r_.Error(flow, "traffic flow: no flow '" + *name + "'");
+        return false;
+      }
+      s->flow = *name;
+    } else {
+      auto address = r_.String(entry, "traffic entry");
+      if (!address) return false;
+      const flow::EntryPoint* e = s_.flows->FindEntry(s->channel, *address);
+      if (!e) {
+        r_.Error(entry, "traffic entry: no " + std::string(ChannelName(s->channel)) +
+                            " entry point '" + *address + "'");
+        return false;
+      }
+      s->entry = *address;
+      s->flow = s_.flows->flows[static_cast<size_t>(e->flow)].name;
+    }
+    if (auto sf = YamlReader::Get(n, "survey_flow"); sf.IsDefined()) {
+      if (auto name = r_.String(sf, "survey_flow")) {
+        if (!s_.flows->FindFlow(*name)) {
+          r_.Error(sf, "survey_flow: no flow '" + *name + "'");
+        } else {
+          s->survey_flow = *name;
+          s->survey_share = 1;
+        }
+      }
+    }
+    if (auto sh = YamlReader::Get(n, "survey_share"); sh.IsDefined()) {
+      auto v = r_.Number(sh, "survey_share");
+      if (v && !(*v >= 0 && *v <= 1)) {
+        r_.Error(sh, "survey_share must be in [0, 1], got " + Shown(sh));
+      } else if (v) {
+        s->survey_share = *v;
+      }
+      if (s->survey_flow.empty()) r_.Error(sh, "survey_share needs survey_flow");
+    }
+    if (auto ivr = YamlReader::Get(n, "ivr"); ivr.IsDefined()) ParseIvr(ivr, &s->caller);
+    return true;
+  }
+
+  void ParseIvr(const YAML::Node& ivr, CallerBehaviour* b) {
+    if (!r_.ExpectMap(ivr, "ivr")) return;
+    r_.CheckKeys(ivr, "ivr",
+                 {"menus", "offers", "surveys", "think_time", "patience", "speaking_rate",
+                  "prompts", "recording"});
+    if (auto menus = YamlReader::Get(ivr, "menus");
+        menus.IsDefined() && r_.ExpectMap(menus, "ivr menus")) {
+      for (const auto& kv : menus) {
+        auto step = r_.String(kv.first, "ivr menu step");
+        if (!step) continue;
+        const auto steps = MenuSteps(*step);
+        if (steps.empty()) {
+          r_.Error(kv.first, "ivr menus: no menu step '" + *step + "' in any flow");
+          continue;
+        }
+        CallerBehaviour::Menu m{.flow = "", .step = *step, .choices = {}};
+        m.choices = Choices(kv.second, "menu '" + *step + "' choice", [&](const std::string& k) {
+          if (k == kHangupChoice) return std::string();
+          for (const flow::Step* st : steps) {
+            for (const auto& o : std::get<flow::MenuParams>(st->params).options) {
+              if (o.choice == k) return std::string();
+            }
+          }
+          std::string known;
+          for (const auto& o : std::get<flow::MenuParams>(steps.front()->params).options) {
+            known += (known.empty() ? "" : ", ") + o.choice;
+          }
+          return "menu '" + *step + "' has no option '" + k + "' (options: " + known +
+                 ", or hangup)";
+        });
+        b->menus.push_back(std::move(m));
+      }
+    }
+    if (auto offers = YamlReader::Get(ivr, "offers");
+        offers.IsDefined() && r_.ExpectMap(offers, "ivr offers")) {
+      for (const auto& kv : offers) {
+        auto exit = r_.String(kv.first, "ivr offer");
+        if (!exit) continue;
+        if (*exit != "callback" && *exit != "voicemail") {
+          r_.Error(kv.first, "ivr offers: expected callback or voicemail, got '" + *exit + "'");
+          continue;
+        }
+        if (!HasQueueOffer(*exit)) {
+          r_.Error(kv.first, "ivr offers: no queue step in any flow offers " + *exit);
+          continue;
+        }
+        if (!r_.ExpectMap(kv.second, "ivr offer")) continue;
+        r_.CheckKeys(kv.second, "an ivr offer", {"share", "after"});
+        CallerBehaviour::QueueOffer o{.exit = *exit, .share = 0, .after = 1};
+        auto share = r_.Number(r_.Require(kv.second, "share", "ivr offer"), "offer share");
+        if (share && !(*share >= 0 && *share <= 1)) {
+          r_.Error(
+              YamlReader::Get(kv.second, "share"),
+              "offer share must be in [0, 1], got " + Shown(YamlReader::Get(kv.second, "share")));
+        } else if (share) {
+          o.share = *share;
+        }
+        if (auto a = YamlReader::Get(kv.second, "after"); a.IsDefined()) {
+          if (auto v = r_.Int(a, "offer after (announcements)", 1, 1000))
+            o.after = static_cast<int>(*v);
+        }
+        b->offers.push_back(o);
+      }
+    }
+    if (auto surveys = YamlReader::Get(ivr, "surveys");
+        surveys.IsDefined() && r_.ExpectMap(surveys, "ivr surveys")) {
+      for (const auto& kv : surveys) {
+        auto q = r_.String(kv.first, "survey question");
+        if (!q) continue;
+        int lo = 0, hi = 10;
+        const auto kind = SurveyKind(*q);
+        if (!kind) {
+          r_.Error(kv.first, "ivr surveys: '" + *q +
+                                 "' is neither csat, nps nor the id of a csat or nps question "
+                                 "of a survey step");
+          continue;
+        }
+        if (*kind == flow::SurveyParams::Kind::kCsat) lo = 1, hi = 5;
+        CallerBehaviour::Survey sv{.question = *q, .scores = {}};
+        sv.scores = Choices(kv.second, "survey '" + *q + "' score", [&](const std::string& k) {
+          const bool digits =
+              !k.empty() && k.size() <= 2 && std::all_of(k.begin(), k.end(), [](char c) {
+                return std::isdigit(static_cast<unsigned char>(c));
+              });
+          if (digits && std::stoi(k) >= lo && std::stoi(k) <= hi) return std::string();
+          return "survey '" + *q + "' score must be a whole number in [" + std::to_string(lo) +
+                 ", " + std::to_string(hi) + "], got '" + k + "'";
+        });
+        b->surveys.push_back(std::move(sv));
+      }
+    }
+    if (auto t = YamlReader::Get(ivr, "think_time"); t.IsDefined())
+      b->think_time = Dist(t, "think_time");
+    if (auto p = YamlReader::Get(ivr, "patience"); p.IsDefined())
+      b->patience = Dist(p, "ivr patience");
+    if (auto r = YamlReader::Get(ivr, "speaking_rate"); r.IsDefined()) {
+      auto v = r_.Number(r, "speaking_rate");
+      if (v && !(*v > 0 && std::isfinite(*v))) {
+        r_.Error(r, "speaking_rate must be > 0 characters per second, got " + Shown(r));
+      } else if (v) {
+        b->speaking_rate = *v;
+      }
+    }
+    if (auto r = YamlReader::Get(ivr, "recording"); r.IsDefined()) {
+      if (auto d = Dur(r, "recording duration")) b->recording = *d;
+    }
+    if (auto p = YamlReader::Get(ivr, "prompts"); p.IsDefined() && r_.ExpectMap(p, "ivr prompts")) {
+      for (const auto& kv : p) {
+        auto name = r_.String(kv.first, "prompt name");
+        auto d = Dur(kv.second, "prompt duration");
+        if (name && d) b->prompts.emplace_back(*name, *d);
+      }
     }
   }
 
@@ -665,17 +940,62 @@ class ScenarioParser {
         base.scope_name = "agent " + rc.agents[*a].name;
       }
       if (auto v = YamlReader::Get(n, "overall"); v.IsDefined()) ++scopes;
+      if (auto v = YamlReader::Get(n, "flow"); v.IsDefined()) {
+        ++scopes;
+        auto name = r_.String(v, "expect flow");
+        if (!name) continue;
+        if (!s_.flows || !s_.flows->FindFlow(*name)) {
+          r_.Error(v, s_.flows ? "expect flow: no flow '" + *name + "'"
+                               : "expect flow: no traffic stream runs flows");
+          continue;
+        }
+        base.scope = KpiBound::Scope::kFlow;
+        base.flow = *name;
+        base.scope_name = "flow " + *name;
+        if (auto st = YamlReader::Get(n, "step"); st.IsDefined()) {
+          auto id = r_.String(st, "expect step");
+          if (!id) continue;
+          if (s_.flows->FindFlow(*name)->FindStep(*id) < 0) {
+            r_.Error(st, "expect step: flow '" + *name + "' has no step '" + *id + "'");
+            continue;
+          }
+          base.step = *id;
+          base.scope_name += " step " + *id;
+        }
+      } else if (auto st = YamlReader::Get(n, "step"); st.IsDefined()) {
+        r_.Error(st, "expect step needs flow");
+        continue;
+      }
       if (scopes > 1) {
-        r_.Error(n, "an expectation has one scope: queue, channel, agent or overall");
+        r_.Error(n, "an expectation has one scope: queue, channel, agent, flow or overall");
         continue;
       }
       for (const auto& kv : n) {
         const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
-        if (key == "queue" || key == "channel" || key == "agent" || key == "overall") continue;
+        if (key == "queue" || key == "channel" || key == "agent" || key == "overall" ||
+            key == "flow" || key == "step") {
+          continue;
+        }
         KpiBound b = base;
         b.metric_name = key;
         b.where = At(r_, kv.first);
-        if (b.scope == KpiBound::Scope::kAgent) {
+        if (b.scope == KpiBound::Scope::kFlow) {
+          std::vector<std::string_view> known;
+          if (b.step.empty()) {
+            known.assign(std::begin(kFlowMetricNames), std::end(kFlowMetricNames));
+          } else {
+            known.assign(std::begin(kFlowStepMetricNames), std::end(kFlowStepMetricNames));
+          }
+          const bool share = !b.step.empty() && key.rfind("share_", 0) == 0 && key.size() > 6;
+          if (!share && std::find(known.begin(), known.end(), key) == known.end()) {
+            const std::string near = config::NearestKey(key, known);
+            r_.Error(kv.first, "unknown flow " + std::string(b.step.empty() ? "" : "step ") +
+                                   "metric '" + key + "'" +
+                                   (near.empty() ? "" : "; did you mean '" + near + "'?") +
+                                   (b.step.empty() ? "" : " (or share_<option>)"));
+            continue;
+          }
+        } else if (b.scope == KpiBound::Scope::kAgent) {
           auto it = std::find(kAgentMetricNames.begin(), kAgentMetricNames.end(), key);
           if (it == kAgentMetricNames.end()) {
             std::vector<std::string_view> known(kAgentMetricNames.begin(), kAgentMetricNames.end());
@@ -698,7 +1018,9 @@ class ScenarioParser {
           }
           b.metric = *m;
         }
-        const bool duration = !b.agent_metric && InfoOf(b.metric).duration;
+        const bool duration = b.scope == KpiBound::Scope::kFlow
+                                  ? key == "average_ivr_time"
+                                  : !b.agent_metric && InfoOf(b.metric).duration;
         const auto value = [&](const YAML::Node& v) -> std::optional<double> {
           if (duration && v.IsScalar()) {
             auto d = Dur(v, key);
@@ -740,6 +1062,8 @@ class ScenarioParser {
   std::vector<Group> groups_;
   std::vector<std::pair<std::string, size_t>> group_agents_;  // agent id, group
   std::vector<std::pair<size_t, double>> per_hour_streams_;
+  std::vector<ConfigError>* errors_;
+  bool flows_tried_ = false;
   bool has_duration_ = false;
   bool has_drain_ = false;
 };

@@ -22,6 +22,7 @@
 #include "domain/channel.h"
 #include "domain/contact.h"
 #include "domain/ids.h"
+#include "flow/flow.h"
 #include "traffic/distribution.h"
 
 namespace parley::sim {
@@ -95,9 +96,60 @@ struct Step {
   std::vector<StepExpectation> expects;
 };
 
-// A stochastic stream of contacts into one queue.
+// One answer a simulated caller may give, with its share of callers. The input "hangup" hangs
+// up instead of answering.
+struct CallerChoice {
+  std::string input;
+  double share = 0;
+};
+constexpr std::string_view kHangupChoice = "hangup";
+
+// How simulated callers behave inside a contact flow (the stream's `ivr:` map).
+struct CallerBehaviour {
+  // Per menu step: what callers press after its prompt. Shares sum to at most 1; the rest
+  // press nothing (the step's no-input retries, then its failure exit).
+  struct Menu {
+    std::string flow;  // "" matches the step id in any flow
+    std::string step;
+    std::vector<CallerChoice> choices;
+  };
+  std::vector<Menu> menus;
+  // In-queue offers (a queue step's `offers:` whose exit is `exit`): the share of callers who
+  // press the offer's key after hearing `after` announcements.
+  struct QueueOffer {
+    std::string exit;  // "callback" or "voicemail"
+    double share = 0;
+    int after = 1;
+  };
+  std::vector<QueueOffer> offers;
+  // Survey answers: per question id, or per kind ("csat", "nps"); shares of each score, the
+  // rest does not answer.
+  struct Survey {
+    std::string question;
+    std::vector<CallerChoice> scores;
+  };
+  std::vector<Survey> surveys;
+  // Seconds from the end of a prompt to the caller's key.
+  std::optional<traffic::Distribution> think_time;  // empty: 1 s
+  // How long a caller stays in the flow before reaching a queue; then hangs up. Empty: forever.
+  std::optional<traffic::Distribution> patience;
+  double speaking_rate = 15;  // characters of text-to-speech per second
+  // Durations of recorded prompts by name; others last `recording`.
+  std::vector<std::pair<std::string, Duration>> prompts;
+  Duration recording = Seconds(5);
+};
+
+// A stochastic stream of contacts into one queue, or into a contact flow in front of the queues.
 struct Stream {
-  QueueIndex queue = kNone;
+  QueueIndex queue = kNone;  // kNone for a flow stream
+  // A flow stream: the flow to run (named by `flow:` or found from `entry:`), the address the
+  // contact called, and how its callers behave. A flow's queue steps enqueue into the Acd.
+  std::string flow;
+  std::string entry;
+  CallerBehaviour caller;
+  // After a contact of this stream is handled, this share of them runs `survey_flow`.
+  std::string survey_flow;
+  double survey_share = 0;
   Channel channel = Channel::kVoice;
   int32_t priority = 0;
   // Exactly one arrival form: expected arrivals per `arrival_interval` (a piecewise Poisson
@@ -154,8 +206,32 @@ enum class AgentMetric {
 };
 
 // A bound on one KPI at the end of the run (for replications: on the mean).
+// Flow metrics an expectation with `flow:` (and `step:`) may bound (docs/metrics.md).
+constexpr std::string_view kFlowMetricNames[] = {"entered",
+                                                 "ended",
+                                                 "contained",
+                                                 "containment_rate",
+                                                 "abandoned_in_ivr",
+                                                 "abandoned_in_queue",
+                                                 "abandon_rate",
+                                                 "queued",
+                                                 "connected",
+                                                 "transferred",
+                                                 "voicemail",
+                                                 "callback",
+                                                 "failed",
+                                                 "average_ivr_time",
+                                                 "csat",
+                                                 "csat_mean",
+                                                 "nps"};
+// Per step: entered, abandoned, drop_off and share_<exit> (a menu option's share).
+constexpr std::string_view kFlowStepMetricNames[] = {"entered", "abandoned", "drop_off"};
+
 struct KpiBound {
-  enum class Scope { kOverall, kQueue, kChannel, kAgent };
+  enum class Scope { kOverall, kQueue, kChannel, kAgent, kFlow };
+  // kFlow: the flow (and step) and the flow metric's name.
+  std::string flow;
+  std::string step;
   Scope scope = Scope::kOverall;
   uint32_t index = 0;  // QueueIndex, Channel or AgentIndex
   std::string scope_name;
@@ -185,6 +261,8 @@ struct Scenario {
   std::vector<Step> timeline;          // sorted by `at`, file order within a time
   std::vector<Stream> traffic;
   std::vector<KpiBound> expect;
+  // The compiled flows when a stream runs flows; nullptr otherwise.
+  std::shared_ptr<const flow::FlowVersion> flows;
 };
 
 struct LoadOptions {

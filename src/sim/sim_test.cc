@@ -143,6 +143,186 @@ TEST(SimTest, GoldenFiguresAreTheSameWithEveryCompiler) {
   EXPECT_DOUBLE_EQ(value(Metric::kAsa), 19.41661);
 }
 
+// Two queues behind a menu: 70% press 1 (queue a), 20% press 2 (queue b), 10% hang up in the
+// menu. Plenty of agents, no queue patience.
+std::string Ivr(const std::string& ivr, const std::string& extra = "") {
+  return R"(
+scenario: {name: ivr, seed: 3, duration: 10h, interval: 24h}
+skills: [s]
+queues:
+  - {name: a, channels: [voice], offer_timeout: 1h}
+  - {name: b, channels: [voice], offer_timeout: 1h}
+groups:
+  - {name: g, agents: 20, skills: {s: 1}, queues: [a, b], capacity: {voice: 1, chat: 1}}
+flows:
+  - name: front
+    steps:
+      - {id: hello, type: play, prompt: "Hello and welcome.", next: menu}
+      - {id: menu, type: menu, prompt: "Press 1 for a, 2 for b.", options: {"1": qa, "2": qb},
+         exits: {failure: bye}}
+      - {id: qa, type: queue, queue: a, priority: 3}
+      - {id: qb, type: queue, queue: b}
+      - {id: bye, type: hangup}
+entry_points:
+  - {channel: voice, address: "100", flow: front}
+traffic:
+  - {entry: "100", arrivals: {per_hour: 300}, handle_time: "exp:60", )" +
+         extra + R"(ivr: )" + ivr + R"(}
+)";
+}
+
+TEST(SimFlowTest, CallersFollowMenuSharesIntoTheRealQueues) {
+  const Scenario s =
+      Load(Ivr(R"({menus: {menu: {"1": 0.7, "2": 0.2, hangup: 0.1}}, think_time: "fixed:2"})"));
+  ASSERT_NE(s.flows, nullptr);
+  const RunResult r = RunOnce(s, 5);
+  const FlowStats* f = r.flows.FindFlow("front");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->entered, r.contacts);
+  EXPECT_EQ(f->ended, f->entered);  // drained
+  const double n = static_cast<double>(f->entered);
+  EXPECT_GT(n, 2800);
+  // The ACD's own counts: what the flows enqueued.
+  const double a = *r.queues[0][Metric::kOffered], b = *r.queues[1][Metric::kOffered];
+  EXPECT_NEAR(a / n, 0.7, 0.03);
+  EXPECT_NEAR(b / n, 0.2, 0.03);
+  EXPECT_EQ(static_cast<uint64_t>(a + b), f->queued);
+  EXPECT_EQ(f->connected, f->queued);
+  EXPECT_NEAR(static_cast<double>(f->abandoned_in_ivr) / n, 0.1, 0.02);
+  const FlowStepStats* menu = r.flows.FindStep("front", "menu");
+  ASSERT_NE(menu, nullptr);
+  EXPECT_NEAR(*menu->ExitShare("1"), 0.7 / 0.9, 0.03);
+  EXPECT_EQ(menu->abandoned, f->abandoned_in_ivr);
+  // Greeting 18 characters at 15/s (1.2 s), menu 23 characters (1.53 s), think 2 s.
+  EXPECT_NEAR(ToSeconds(*f->AverageIvrTime()), 1.2 + 23.0 / 15 + 2, 0.01);
+  EXPECT_EQ(f->completed, 0u);
+}
+
+TEST(SimFlowTest, ChatVisitorsAnswerTheSameMenuByText) {
+  std::string text = Ivr(R"({menus: {menu: {"1": 0.7, "2": 0.3}}})", "channel: chat, ");
+  for (size_t at; (at = text.find("channels: [voice]")) != std::string::npos;) {
+    text.replace(at, 17, "channels: [chat]");
+  }
+  text.replace(text.find("channel: voice, address"), 14, "channel: chat");
+  const RunResult r = RunOnce(Load(text), 5);
+  const FlowStats* f = r.flows.FindFlow("front");
+  ASSERT_NE(f, nullptr);
+  EXPECT_GT(f->entered, 2800u);
+  EXPECT_EQ(f->queued, f->entered);
+  EXPECT_EQ(f->connected, f->queued);
+  EXPECT_EQ(r.channels[Index(Channel::kChat)][Metric::kOffered], static_cast<double>(f->queued));
+  EXPECT_NEAR(*r.flows.FindStep("front", "menu")->ExitShare("1"), 0.7, 0.03);
+  // Text is sent at once: the only time in the IVR is the 1 s think time.
+  EXPECT_NEAR(ToSeconds(*f->AverageIvrTime()), 1.0, 1e-6);
+}
+
+TEST(SimFlowTest, SilentCallersTakeTheFailureExitAndAreContained) {
+  // Nobody presses anything: two retries of 5 s after each 1.53 s prompt, then hang up.
+  const Scenario s = Load(Ivr("{}"));
+  const RunResult r = RunOnce(s, 5);
+  const FlowStats* f = r.flows.FindFlow("front");
+  ASSERT_NE(f, nullptr);
+  EXPECT_GT(f->entered, 0u);
+  EXPECT_EQ(f->completed, f->entered);
+  EXPECT_DOUBLE_EQ(*f->ContainmentRate(), 1.0);
+  EXPECT_EQ(*r.queues[0][Metric::kOffered], 0);
+  EXPECT_EQ(*r.flows.FindStep("front", "menu")->ExitShare("failure"), 1.0);
+}
+
+TEST(SimFlowTest, IvrPatienceHangsUpBeforeTheQueue) {
+  const Scenario s = Load(Ivr(R"({patience: "fixed:2"})"));
+  const RunResult r = RunOnce(s, 5);
+  const FlowStats* f = r.flows.FindFlow("front");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->abandoned_in_ivr, f->entered);
+  EXPECT_EQ(r.flows.FindStep("front", "menu")->abandoned, f->entered);
+}
+
+TEST(SimFlowTest, SameSeedSameFlowFigures) {
+  const Scenario s = Load(Ivr(R"({menus: {menu: {"1": 0.5, "2": 0.4}}, think_time: "exp:2"})"));
+  const RunResult a = RunOnce(s, 9), b = RunOnce(s, 9);
+  EXPECT_EQ(a.events, b.events);
+  EXPECT_EQ(a.flows.overall.completed, b.flows.overall.completed);
+  EXPECT_EQ(a.flows.overall.ivr_time, b.flows.overall.ivr_time);
+  EXPECT_EQ(a.overall.values, b.overall.values);
+}
+
+// Nobody answers queue a: half the callers press 9 (callback) after the second position
+// announcement, the others leave at the queue step's max_wait.
+constexpr char kWaiting[] = R"(
+scenario: {name: wait, seed: 3, duration: 4h, interval: 24h}
+skills: [s]
+queues:
+  - {name: a, channels: [voice], skills: {s: 1}}
+groups:
+  - {name: g, agents: 2, skills: {s: 1}, queues: [a], shift: {start: 5h}}
+flows:
+  - name: wait
+    steps:
+      - {id: q, type: queue, queue: a, priority: 2, skills: {s: 1}, announce_every: 30s,
+         announce: [position], offers: {"9": callback}, max_wait: 3m,
+         exits: {timeout: bye, callback: cb}}
+      - {id: cb, type: callback, queue: a, next: bye}
+      - {id: bye, type: hangup}
+traffic:
+  - {flow: wait, arrivals: {per_hour: 100}, handle_time: "exp:60",
+     ivr: {offers: {callback: {share: 0.5, after: 2}}, think_time: "fixed:1"}}
+)";
+
+TEST(SimFlowTest, InQueueCallbackOfferAndMaxWaitExit) {
+  const Scenario s = Load(kWaiting);
+  const RunResult r = RunOnce(s, 4);
+  const FlowStats* f = r.flows.FindFlow("wait");
+  ASSERT_NE(f, nullptr);
+  const double n = static_cast<double>(f->entered);
+  EXPECT_GT(n, 300);
+  EXPECT_EQ(f->queued, f->entered);
+  EXPECT_EQ(*r.queues[0][Metric::kOffered], n);  // every queue step enqueued into the ACD
+  EXPECT_EQ(*r.queues[0][Metric::kAnswered], 0);
+  EXPECT_NEAR(static_cast<double>(f->callback) / n, 0.5, 0.07);
+  EXPECT_EQ(f->callback + f->completed, f->entered);  // the rest left at max_wait
+  const FlowStepStats* q = r.flows.FindStep("wait", "q");
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(*q->ExitShare("callback") + *q->ExitShare("timeout"), 1.0);
+}
+
+TEST(SimFlowTest, QueueStepSkillsReachTheAcd) {
+  // The step asks for skill s at 2 on top of the queue's s at 1: the agents (s 1) never qualify.
+  std::string text = kWaiting;
+  text.replace(text.find("shift: {start: 5h}"), 18, "shift: {start: 0s}");
+  const RunResult easy = RunOnce(Load(text), 4);
+  text.replace(text.find("skills: {s: 1}, announce_every"), 14, "skills: {s: 2}");
+  const RunResult hard = RunOnce(Load(text), 4);
+  EXPECT_GT(*easy.queues[0][Metric::kAnswered], 300);
+  EXPECT_EQ(*hard.queues[0][Metric::kAnswered], 0);
+  EXPECT_GT(*hard.queues[0][Metric::kOffered], 300);
+}
+
+TEST(SimFlowTest, ScenarioErrorsInFlowStreamsNamePositions) {
+  const auto first_error = [](const std::string& text) {
+    std::vector<config::ConfigError> errors;
+    auto s = ParseScenarioText(text, "ivr.yaml", {}, &errors);
+    EXPECT_FALSE(s.ok());
+    return errors.empty() ? std::string("no error") : errors.front().ToString();
+  };
+  EXPECT_EQ(first_error(Ivr(R"({menus: {menu: {"1": 0.7, "9": 0.2}}})")),
+            "ivr.yaml:21:101: menu 'menu' has no option '9' (options: 1, 2, or hangup)");
+  EXPECT_EQ(first_error(Ivr(R"({menus: {menu: {"1": 0.7, "2": 0.5}}})")),
+            "ivr.yaml:21:90: menu 'menu' choice shares sum to 1.2, more than 1");
+  EXPECT_EQ(first_error(Ivr(R"({menus: {menux: {"1": 1}}})")),
+            "ivr.yaml:21:84: ivr menus: no menu step 'menux' in any flow");
+  EXPECT_EQ(first_error(Ivr(R"({offers: {callback: {share: 0.5}}})")),
+            "ivr.yaml:21:85: ivr offers: no queue step in any flow offers callback");
+  EXPECT_EQ(first_error(Ivr(R"({surveys: {csat: {"6": 0.5}}})")),
+            "ivr.yaml:21:93: survey 'csat' score must be a whole number in [1, 5], got '6'");
+  EXPECT_EQ(first_error(Ivr(R"({surveys: {happy: {"1": 0.5}}})")),
+            "ivr.yaml:21:86: ivr surveys: 'happy' is neither csat, nps nor the id of a csat or "
+            "nps question of a survey step");
+  EXPECT_EQ(first_error(Ivr("{}", "flow: front, ")),
+            "ivr.yaml:21:5: a traffic stream needs exactly one of queue, flow or entry (an entry "
+            "point's address), got 2");
+}
+
 TEST(SimTest, StudentT) {
   EXPECT_DOUBLE_EQ(StudentT975(1), 12.706);
   EXPECT_NEAR(StudentT975(60), 2.000, 0.002);

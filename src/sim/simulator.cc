@@ -6,6 +6,7 @@
 
 #include "base/virtual_clock.h"
 #include "config/site_time.h"
+#include "flow/runner.h"
 #include "traffic/arrivals.h"
 
 namespace parley::sim {
@@ -20,7 +21,10 @@ enum class Kind : uint64_t {
   kHandleEnd,
   kWrapUpEnd,
   kPatience,
-  kSnapshot
+  kSnapshot,
+  kFlowInput,    // a caller's or port's answer to a flow (payload: index into inputs_)
+  kFlowStart,    // a post-contact survey flow starts (payload: contact id)
+  kIvrPatience,  // a caller gives up in the flow before reaching a queue (payload: contact id)
 };
 constexpr uint64_t kKindShift = 60;
 constexpr uint64_t kPayloadMask = (uint64_t{1} << kKindShift) - 1;
@@ -37,7 +41,11 @@ constexpr uint32_t kGenMask = 0x0fffffffu;
 constexpr size_t kReuseAfter = 4096;
 constexpr Duration kDefaultHandle = Seconds(180);
 
-class Simulation final : public AcdObserver, public TimerTarget {
+class Simulation final : public AcdObserver,
+                         public TimerTarget,
+                         public ports::ContactMedia,
+                         public ports::ContactRouting,
+                         public ports::HttpLookup {
  public:
   Simulation(const Scenario& s, const RunOptions& o)
       : s_(s),
@@ -45,7 +53,8 @@ class Simulation final : public AcdObserver, public TimerTarget {
         clock_(s.start),
         kpi_(MakeKpiOptions(s)),
         agents_rng_(o.seed * 0x9e3779b97f4a7c15ull + 1),
-        contacts_rng_(o.seed * 0x9e3779b97f4a7c15ull + 2) {}
+        contacts_rng_(o.seed * 0x9e3779b97f4a7c15ull + 2),
+        callers_rng_(o.seed * 0x9e3779b97f4a7c15ull + 3) {}
 
   Result<RunResult> Run() {
     AcdOptions ao;
@@ -57,6 +66,14 @@ class Simulation final : public AcdObserver, public TimerTarget {
     ao.day_of = std::move(*day_of);
     acd_ = std::make_unique<Acd>(clock_, clock_, *this, ao);
     if (Status st = acd_->Configure(s_.config->routing); !st.ok()) return st;
+    if (s_.flows) {
+      runner_ = std::make_unique<flow::FlowRunner>(clock_, clock_, *this, *this, *this,
+                                                   [this](const flow::FlowEvent& e) {
+                                                     flow_kpi_.Add(e);
+                                                     if (e.kind == flow::FlowEventKind::kFlowEnded)
+                                                       ended_.push_back(e.contact);
+                                                   });
+    }
     const RoutingConfig& rc = s_.config->routing;
     presence_.assign(rc.agents.size(), Presence::kOffline);
     end_ = s_.start + s_.duration;
@@ -87,6 +104,7 @@ class Simulation final : public AcdObserver, public TimerTarget {
         if (Slot* c = Find(e.contact)) {
           c->answered = true;
           KillOffers(*c, e.contact, kNone);
+          if (c->in_flow) Input(e.contact, flow::AgentConnected{}, clock_.Now());
         }
         break;
       case EventType::kOfferRejected:
@@ -118,7 +136,18 @@ class Simulation final : public AcdObserver, public TimerTarget {
       case EventType::kContactAbandoned:
       case EventType::kContactTimedOut:
       case EventType::kContactRemoved:
-        if (Slot* c = Find(e.contact)) Free(*c, e.contact);
+        if (Slot* c = Find(e.contact)) {
+          c->in_acd = false;
+          if (c->in_flow && e.type == EventType::kContactTimedOut) {
+            // The queue's own max_wait ended the wait: the caller leaves the flow with it.
+            // Only if it is still in the queue step then (the flow's own max_wait may act first).
+            Input(e.contact, flow::CallerHungUp{}, clock_.Now(), CurrentStep(e.contact));
+          }
+          if (e.type == EventType::kContactClosed && !c->in_flow && MaybeSurvey(*c, e.contact)) {
+            break;
+          }
+          if (!c->in_flow) Free(*c, e.contact);
+        }
         break;
       default:
         break;
@@ -155,7 +184,26 @@ class Simulation final : public AcdObserver, public TimerTarget {
       case Kind::kPatience: {
         const ContactId id(payload);
         const Slot* c = Find(id);
-        if (c && !c->answered) (void)acd_->Abandon(id);
+        if (c && !c->answered && (c->stream < 0 || !FlowStream(*c) || c->in_acd)) {
+          const bool in_flow = c->in_flow;
+          (void)acd_->Abandon(id);
+          if (in_flow) (void)runner_->OnInput(id, flow::CallerHungUp{});
+        }
+        break;
+      }
+      case Kind::kFlowInput:
+        DeliverInput(static_cast<uint32_t>(payload));
+        break;
+      case Kind::kFlowStart:
+        StartSurvey(ContactId(payload));
+        break;
+      case Kind::kIvrPatience: {
+        const ContactId id(payload);
+        const Slot* c = Find(id);
+        const flow::Step* st = c && c->in_flow && !c->queued ? CurrentStep(id) : nullptr;
+        if (st && st->kind != flow::StepKind::kQueue) {
+          (void)runner_->OnInput(id, flow::CallerHungUp{});
+        }
         break;
       }
       case Kind::kSnapshot:
@@ -173,6 +221,18 @@ class Simulation final : public AcdObserver, public TimerTarget {
     Duration wrap_up{-1};          // < 0: the queue's wrap-up timer ends it
     int32_t name = -1;             // index into names_, for scripted contacts
     std::vector<uint32_t> offers;  // pending accept/reject responses
+    // Contacts of traffic streams, and those running flows.
+    int32_t stream = -1;
+    bool in_flow = false;   // a flow session runs (or is about to start) for it
+    bool in_acd = false;    // the Acd holds it (waiting, offered, handling, wrap-up)
+    Duration patience{-1};  // in a queue, for flow contacts (< 0: never abandons)
+    uint64_t play_id = 0;   // the prompt playing now (0: none)
+    int announcements = 0;  // heard in the current queue step
+    int offer_after = 0;    // presses offer_key after this many announcements (0: never)
+    std::string offer_key;
+    size_t question = 0;  // the survey question being asked
+    bool surveyed = false;
+    bool queued = false;  // a flow's queue step enqueued it at least once
   };
   struct Pending {
     ContactId contact;
@@ -237,6 +297,12 @@ class Simulation final : public AcdObserver, public TimerTarget {
     c.wrap_up = Duration(-1);
     c.name = -1;
     c.offers.clear();
+    c.stream = -1;
+    c.in_flow = c.in_acd = c.surveyed = c.queued = false;
+    c.patience = Duration(-1);
+    c.play_id = 0;
+    c.announcements = c.offer_after = 0;
+    c.offer_key.clear();
     ++active_;
     ++contacts_;
     return ContactId((uint64_t{c.gen - 1} << 32) | (uint64_t{slot} + 1));
@@ -343,14 +409,263 @@ class Simulation final : public AcdObserver, public TimerTarget {
     StreamRt& rt = streams_[i];
     const ContactId id = NewContact();
     Slot& c = slots_[(id.value() & kSlotMask) - 1];
+    c.stream = static_cast<int32_t>(i);
     // Drawn at arrival, in a fixed order, so what-if runs share the same customers.
     c.handle = Seconds(st.handle_time.Sample(contacts_rng_));
     if (st.wrap_up) c.wrap_up = Seconds(st.wrap_up->Sample(contacts_rng_));
     std::optional<Duration> patience;
     if (st.patience) patience = Seconds(st.patience->Sample(contacts_rng_));
-    Enter(id, st.queue, rt.spec, patience);
     ScheduleArrival(i, clock_.Now());
+    if (st.flow.empty()) {
+      Enter(id, st.queue, rt.spec, patience);
+      return;
+    }
+    if (patience) c.patience = *patience;
+    c.in_flow = true;
+    if (st.caller.patience) {
+      clock_.Schedule(clock_.Now() + Seconds(st.caller.patience->Sample(callers_rng_)), *this,
+                      Tag(Kind::kIvrPatience, id.value()));
+    }
+    StartFlow(id, st.flow);
   }
+
+  // --- contact flows ---
+  bool FlowStream(const Slot& c) const {
+    return c.stream >= 0 && !s_.traffic[static_cast<size_t>(c.stream)].flow.empty();
+  }
+  const Stream* StreamOf(ContactId id) {
+    const Slot* c = Find(id);
+    return c && c->stream >= 0 ? &s_.traffic[static_cast<size_t>(c->stream)] : nullptr;
+  }
+  void StartFlow(ContactId id, const std::string& flow_name) {
+    const Stream& st = *StreamOf(id);
+    flow::FlowContact fc;
+    fc.id = id;
+    fc.channel = st.channel;
+    fc.caller = "sim-" + std::to_string(id.value());
+    fc.called = st.entry;
+    if (!runner_->Start(s_.flows, flow_name, std::move(fc)).ok()) ended_.push_back(id);
+  }
+  // A handled contact of a stream with a survey flow: a share of them answer it.
+  bool MaybeSurvey(Slot& c, ContactId id) {
+    if (!FlowStream(c) || c.surveyed) return false;
+    const Stream& st = s_.traffic[static_cast<size_t>(c.stream)];
+    if (st.survey_flow.empty() || !c.answered) return false;
+    if (!(callers_rng_.Uniform() < st.survey_share)) return false;
+    c.surveyed = true;
+    c.in_flow = true;
+    clock_.Schedule(clock_.Now(), *this, Tag(Kind::kFlowStart, id.value()));
+    return true;
+  }
+  void StartSurvey(ContactId id) {
+    if (const Stream* st = StreamOf(id)) StartFlow(id, st->survey_flow);
+  }
+  // The step the contact's session waits in, or nullptr.
+  const flow::Step* CurrentStep(ContactId id) const {
+    const flow::FlowSession* s = runner_ ? runner_->Find(id) : nullptr;
+    if (!s || s->finished()) return nullptr;
+    const flow::Flow* f = s->version().FindFlow(s->current_flow());
+    if (!f) return nullptr;
+    const int i = f->FindStep(s->current_step());
+    return i < 0 ? nullptr : &f->steps[static_cast<size_t>(i)];
+  }
+  // Delivers `input` to the contact's flow at `at`, through the clock (never from inside an Acd
+  // or runner call). With `step`, only if the session still waits in that step then.
+  void Input(ContactId id, flow::FlowInput input, TimePoint at, const flow::Step* step = nullptr,
+             uint64_t play_id = 0) {
+    uint32_t i;
+    if (!free_inputs_.empty()) {
+      i = free_inputs_.back();
+      free_inputs_.pop_back();
+    } else {
+      i = static_cast<uint32_t>(inputs_.size());
+      inputs_.emplace_back();
+    }
+    inputs_[i] = PendingInput{id, std::move(input), step, play_id};
+    clock_.Schedule(at, *this, Tag(Kind::kFlowInput, i));
+  }
+  void DeliverInput(uint32_t i) {
+    const PendingInput p = std::move(inputs_[i]);
+    free_inputs_.push_back(i);
+    Slot* c = Find(p.contact);
+    if (!c || !c->in_flow || !runner_->Find(p.contact)) return;
+    if (p.step && CurrentStep(p.contact) != p.step) return;
+    if (p.play_id) {
+      if (c->play_id != p.play_id) return;  // stopped or replaced
+      c->play_id = 0;
+    }
+    (void)runner_->OnInput(p.contact, p.input);
+    if (p.play_id && p.step && CurrentStep(p.contact) == p.step) React(p.contact, *p.step);
+  }
+  Duration ThinkTime(const Stream& st) {
+    return st.caller.think_time ? Seconds(st.caller.think_time->Sample(callers_rng_)) : Seconds(1);
+  }
+  static std::optional<std::string> Draw(const std::vector<CallerChoice>& choices, double u) {
+    for (const auto& ch : choices) {
+      if (u < ch.share) return ch.input;
+      u -= ch.share;
+    }
+    return std::nullopt;
+  }
+  // What the caller does when the prompt of `step` has ended (or its text was sent): choose a
+  // menu option, answer a survey question, or press an in-queue offer's key.
+  void React(ContactId id, const flow::Step& step) {
+    Slot* c = Find(id);
+    const Stream* st = StreamOf(id);
+    if (!c || !st) return;
+    const CallerBehaviour& b = st->caller;
+    std::optional<std::string> answer;
+    if (step.kind == flow::StepKind::kMenu) {
+      const flow::FlowSession* session = runner_->Find(id);
+      for (const auto& m : b.menus) {
+        if (m.step == step.id && (m.flow.empty() || m.flow == session->current_flow())) {
+          answer = Draw(m.choices, callers_rng_.Uniform());
+          break;
+        }
+      }
+    } else if (step.kind == flow::StepKind::kSurvey) {
+      const auto& sp = std::get<flow::SurveyParams>(step.params);
+      if (c->question < sp.questions.size()) {
+        const auto& q = sp.questions[c->question];
+        const std::string kind = q.kind == flow::SurveyParams::Kind::kCsat  ? "csat"
+                                 : q.kind == flow::SurveyParams::Kind::kNps ? "nps"
+                                                                            : "text";
+        const CallerBehaviour::Survey* by_id = nullptr;
+        const CallerBehaviour::Survey* by_kind = nullptr;
+        for (const auto& sv : b.surveys) {
+          if (sv.question == q.id) by_id = &sv;
+          if (sv.question == kind) by_kind = &sv;
+        }
+        if (const auto* sv = by_id ? by_id : by_kind) {
+          answer = Draw(sv->scores, callers_rng_.Uniform());
+        }
+      }
+    } else if (step.kind == flow::StepKind::kQueue) {
+      if (c->offer_after > 0 && ++c->announcements == c->offer_after) answer = c->offer_key;
+    }
+    if (!answer) return;
+    const TimePoint at = clock_.Now() + ThinkTime(*st);
+    if (*answer == kHangupChoice) {
+      Input(id, flow::CallerHungUp{}, at, &step);
+    } else if (st->channel == Channel::kVoice) {
+      Input(id, flow::DigitsReceived{*answer}, at, &step);
+    } else {
+      Input(id, flow::TextReceived{*answer}, at, &step);
+    }
+  }
+  // Finishes the contacts whose flows ended during the last event (after the runner applied
+  // their last effects, such as a transfer into a queue).
+  void FlushEnded() {
+    for (const ContactId id : ended_) {
+      if (Slot* c = Find(id); c && c->in_flow && !runner_->Find(id)) {
+        c->in_flow = false;
+        if (!c->in_acd) Free(*c, id);
+      }
+    }
+    ended_.clear();
+  }
+  Duration PromptLength(const Stream& st, const ports::Prompt& p) const {
+    if (!p.recording.empty()) {
+      for (const auto& [name, d] : st.caller.prompts) {
+        if (name == p.recording) return d;
+      }
+      return st.caller.recording;
+    }
+    return Seconds(static_cast<double>(p.text.size()) / st.caller.speaking_rate);
+  }
+
+  // --- ports::ContactMedia ---
+  void Play(ContactId id, const ports::PlayRequest& r) override {
+    Slot* c = Find(id);
+    const Stream* st = StreamOf(id);
+    if (!c || !st || r.loop) return;  // music plays until stopped
+    c->play_id = r.play_id;
+    const flow::Step* step = CurrentStep(id);
+    if (step && step->kind == flow::StepKind::kSurvey) {
+      const auto& sp = std::get<flow::SurveyParams>(step->params);
+      for (size_t q = 0; q < sp.questions.size(); ++q) {
+        if (sp.questions[q].prompt == r.prompt) c->question = q;
+      }
+    }
+    Input(id, flow::PromptFinished{r.play_id}, clock_.Now() + PromptLength(*st, r.prompt), step,
+          r.play_id);
+  }
+  void StopPlayback(ContactId id) override {
+    if (Slot* c = Find(id)) c->play_id = 0;
+  }
+  void SendText(ContactId id, const ports::TextMessage& m) override {
+    Slot* c = Find(id);
+    const flow::Step* step = CurrentStep(id);
+    if (!c || !step) return;
+    if (step->kind == flow::StepKind::kSurvey) {
+      const auto& sp = std::get<flow::SurveyParams>(step->params);
+      for (size_t q = 0; q < sp.questions.size(); ++q) {
+        if (sp.questions[q].prompt.text == m.text) c->question = q;
+      }
+    }
+    React(id, *step);
+  }
+  void Hangup(ContactId) override {}
+
+  // --- ports::ContactRouting ---
+  void Enqueue(ContactId id, const ports::EnqueueRequest& r) override {
+    Slot* c = Find(id);
+    const Stream* st = StreamOf(id);
+    const auto q = acd_->FindQueue(r.queue);
+    if (!c || !st || !q) return;
+    c->announcements = 0;
+    c->offer_after = 0;
+    if (const flow::Step* step = CurrentStep(id); step && step->kind == flow::StepKind::kQueue) {
+      for (const auto& o : std::get<flow::QueueParams>(step->params).offers) {
+        for (const auto& use : st->caller.offers) {
+          if (step->exits[static_cast<size_t>(o.exit)].name == use.exit &&
+              callers_rng_.Uniform() < use.share) {
+            c->offer_after = use.after;
+            c->offer_key = o.key;
+          }
+        }
+      }
+    }
+    ContactSpec spec;
+    spec.channel = st->channel;
+    spec.priority = r.priority;
+    spec.skills = r.skills;
+    spec.attributes = r.attributes;
+    c->in_acd = c->queued = true;
+    if (!acd_->Enqueue(id, *q, std::move(spec)).ok()) {
+      c->in_acd = false;
+      ++refused_;
+      Input(id, flow::CallerHungUp{}, clock_.Now(), CurrentStep(id));
+      return;
+    }
+    if (c->patience.count() >= 0) {
+      clock_.Schedule(clock_.Now() + c->patience, *this, Tag(Kind::kPatience, id.value()));
+    }
+  }
+  void Dequeue(ContactId id) override { (void)acd_->Remove(id); }
+  void Transfer(ContactId id, const ports::TransferRequest& r) override {
+    if (r.kind == ports::TransferKind::kQueue) {
+      Enqueue(id, ports::EnqueueRequest{r.target, 0, {}, r.attributes});
+    }
+  }
+  void StartVoicemail(ContactId, const ports::VoicemailRequest&) override {}
+  void ScheduleCallback(ContactId, const ports::CallbackRequest&) override {}
+  void RequestQueueStats(ContactId id, const std::string& queue) override {
+    flow::QueueStats stats;
+    if (const auto q = acd_->FindQueue(queue)) {
+      const QueueView v = acd_->GetQueue(*q);
+      stats.waiting = static_cast<int>(v.waiting);
+      stats.position = static_cast<int>(v.waiting);
+      stats.agents_available = static_cast<int>(v.agents_free);
+    }
+    Input(id, flow::QueueStatsAnswered{queue, stats}, clock_.Now());
+  }
+
+  // --- ports::HttpLookup: lookups are not simulated; the flow takes its failure exit ---
+  void Send(ContactId id, const ports::HttpRequest& r) override {
+    Input(id, flow::LookupFailed{r.request_id, "lookups are not simulated"}, clock_.Now());
+  }
+  void Cancel(uint64_t) override {}
   void Enter(ContactId id, QueueIndex q, const ContactSpec& spec,
              std::optional<Duration> patience) {
     if (patience)
@@ -611,6 +926,7 @@ class Simulation final : public AcdObserver, public TimerTarget {
       if (next > end_ && active_ == 0) break;
       clock_.RunNext();
       ++events_;
+      if (!ended_.empty()) FlushEnded();
       if (o_.progress && (events_ & 0xffff) == 0) {
         o_.progress(std::min(1.0, ToSeconds(clock_.Now() - s_.start) / span));
       }
@@ -671,6 +987,7 @@ class Simulation final : public AcdObserver, public TimerTarget {
     out.events = events_;
     out.contacts = contacts_;
     out.refused = refused_;
+    out.flows = flow_kpi_.Report();
     out.failures = std::move(failures_);
     const RoutingConfig& rc = s_.config->routing;
     // Members of each queue, for per-queue occupancy.
@@ -734,6 +1051,12 @@ class Simulation final : public AcdObserver, public TimerTarget {
     return out;
   }
 
+  struct PendingInput {
+    ContactId contact;
+    flow::FlowInput input;
+    const flow::Step* step = nullptr;
+    uint64_t play_id = 0;
+  };
   struct StreamRt {
     std::unique_ptr<traffic::ArrivalProcess> process;
     Random rng;
@@ -746,7 +1069,13 @@ class Simulation final : public AcdObserver, public TimerTarget {
   KpiCalculator kpi_;
   Random agents_rng_;
   Random contacts_rng_;
+  Random callers_rng_;  // choices of callers inside flows
+  FlowKpiCalculator flow_kpi_;
   std::unique_ptr<Acd> acd_;
+  std::unique_ptr<flow::FlowRunner> runner_;  // when the scenario runs flows
+  std::vector<PendingInput> inputs_;
+  std::vector<uint32_t> free_inputs_;
+  std::vector<ContactId> ended_;
   TimePoint end_{};
   std::vector<Presence> presence_;
   std::vector<PresenceChange> presence_plan_;
@@ -776,6 +1105,42 @@ Result<RunResult> Run(const Scenario& scenario, const RunOptions& options) {
   return sim.Run();
 }
 
+std::optional<double> FlowBoundValue(const FlowReport& r, const KpiBound& b) {
+  const auto count = [](uint64_t n) { return std::optional<double>(static_cast<double>(n)); };
+  const std::string& m = b.metric_name;
+  if (!b.step.empty()) {
+    const FlowStepStats* st = r.FindStep(b.flow, b.step);
+    if (m.rfind("share_", 0) == 0) return st ? st->ExitShare(m.substr(6)) : std::nullopt;
+    if (m == "entered") return count(st ? st->entered : 0);
+    if (m == "abandoned") return count(st ? st->abandoned : 0);
+    return st ? st->DropOff() : std::nullopt;
+  }
+  static const FlowStats kNone;
+  const FlowStats* fp = r.FindFlow(b.flow);
+  const FlowStats& f = fp ? *fp : kNone;
+  if (m == "entered") return count(f.entered);
+  if (m == "ended") return count(f.ended);
+  if (m == "contained") return count(f.completed);
+  if (m == "containment_rate") return f.ContainmentRate();
+  if (m == "abandoned_in_ivr") return count(f.abandoned_in_ivr);
+  if (m == "abandoned_in_queue") return count(f.abandoned_in_queue);
+  if (m == "abandon_rate") return f.AbandonRate();
+  if (m == "queued") return count(f.queued);
+  if (m == "connected") return count(f.connected);
+  if (m == "transferred") return count(f.transferred);
+  if (m == "voicemail") return count(f.voicemail);
+  if (m == "callback") return count(f.callback);
+  if (m == "failed") return count(f.failed);
+  if (m == "average_ivr_time") {
+    const auto d = f.AverageIvrTime();
+    return d ? std::optional<double>(ToSeconds(*d)) : std::nullopt;
+  }
+  if (m == "csat") return f.surveys.Csat();
+  if (m == "csat_mean") return f.surveys.CsatMean();
+  if (m == "nps") return f.surveys.Nps();
+  return std::nullopt;
+}
+
 std::optional<double> BoundValue(const RunResult& r, const KpiBound& b) {
   if (b.agent_metric) {
     if (b.index >= r.report.agents.size()) return std::nullopt;
@@ -798,7 +1163,10 @@ std::optional<double> BoundValue(const RunResult& r, const KpiBound& b) {
     }
     return std::nullopt;
   }
+  if (b.scope == KpiBound::Scope::kFlow) return FlowBoundValue(r.flows, b);
   switch (b.scope) {
+    case KpiBound::Scope::kFlow:
+      break;
     case KpiBound::Scope::kOverall:
       return r.overall[b.metric];
     case KpiBound::Scope::kQueue:

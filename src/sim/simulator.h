@@ -3,7 +3,10 @@
 // measures it with the real KpiCalculator. Automatic agents accept (or reject) offers after their
 // accept delay, handle for the contact's sampled handle time and wrap up; customers abandon after
 // their sampled patience if still waiting or being offered; shifts and breaks change presence;
-// scripted timeline steps act and check expectations.
+// scripted timeline steps act and check expectations. Streams that name a flow run the real
+// flow::FlowRunner on the same clock; the simulation implements the flow's ports (prompts last
+// their duration, simulated callers press keys with the scenario's shares, queue steps enqueue
+// into the Acd) and measures the flow events with FlowKpiCalculator.
 //
 // Determinism: randomness comes only from parley::Random streams seeded from the run's seed and
 // src/traffic distributions, and nothing iterates an unordered container, so a scenario and a
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "acd/acd.h"
+#include "analytics/flow_kpi.h"
 #include "analytics/kpi.h"
 #include "base/status.h"
 #include "sim/scenario.h"
@@ -58,10 +62,13 @@ struct RunResult {
   std::vector<Failure> failures;  // timeline steps, in time order (end bounds: CheckBounds)
   // One event is one timer fired by the virtual clock: the simulator's own (arrivals, offer
   // responses, handling ends, wrap-up ends, patience expiries, presence changes, timeline steps,
-  // interval snapshots) and the ACD's (offer timeouts, escalation steps, wrap-up timers).
+  // interval snapshots, callers' and ports' answers to flows) and the ACD's (offer timeouts,
+  // escalation steps, wrap-up timers) and the flow runner's (input timeouts, announcements).
   uint64_t events = 0;
   uint64_t contacts = 0;  // contacts that arrived
   uint64_t refused = 0;   // arrivals the ACD refused (queue full, channel not taken)
+  // Contact flows (streams with `flow:` or `entry:`): the flow KPIs of the run.
+  FlowReport flows;
 };
 
 // Sees the run as it happens (the demo's narrative, --explain). Called synchronously; must not
@@ -93,6 +100,8 @@ struct RunOptions {
 // Runs one replication. Errors only for scenarios the ACD refuses to configure.
 Result<RunResult> Run(const Scenario& scenario, const RunOptions& options);
 
+// The value of a flow-scoped bound (KpiBound::Scope::kFlow) in a flow report.
+std::optional<double> FlowBoundValue(const FlowReport& report, const KpiBound& bound);
 // The value a bound constrains in one result (nullopt when undefined).
 std::optional<double> BoundValue(const RunResult& result, const KpiBound& bound);
 // "expected <scope> <metric> in [min, max], got <value>" for each violated bound; `value`
