@@ -1,0 +1,63 @@
+import { useEffect, useRef, useState } from "react";
+import { openEventStream, type StreamStatus } from "./events";
+import type { StreamEvent } from "./types";
+
+/** The current time (ms), re-rendering every `periodMs`: drives timers and countdowns. */
+export function useNow(periodMs = 1000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const id = setInterval(() => setNow(Date.now()), periodMs);
+    return () => clearInterval(id);
+  }, [periodMs]);
+  return now;
+}
+
+/** Subscribes the component to the event stream for as long as it is mounted. */
+export function useEventStream(onEvent: (e: StreamEvent) => void, onOpen?: () => void): StreamStatus {
+  const [status, setStatus] = useState<StreamStatus>("connecting");
+  const handlers = useRef({ onEvent, onOpen });
+  handlers.current = { onEvent, onOpen };
+  useEffect(
+    () =>
+      openEventStream({
+        onEvent: (e) => handlers.current.onEvent(e),
+        onOpen: () => handlers.current.onOpen?.(),
+        onStatus: setStatus,
+      }),
+    [],
+  );
+  return status;
+}
+
+/**
+ * Runs `task` at most once at a time, then waits `minGapMs`; calls meanwhile schedule exactly one
+ * more run. Coalesces bursts of events into few re-reads of the REST API.
+ */
+export function useCoalesced(task: () => Promise<void>, minGapMs = 300): () => void {
+  const taskRef = useRef(task);
+  taskRef.current = task;
+  const [run] = useState(() => {
+    let busy = false;
+    let again = false;
+    const go = (): void => {
+      if (busy) {
+        again = true;
+        return;
+      }
+      busy = true;
+      taskRef.current()
+        .catch(() => undefined)
+        .finally(() =>
+          setTimeout(() => {
+            busy = false;
+            if (again) {
+              again = false;
+              go();
+            }
+          }, minGapMs),
+        );
+    };
+    return go;
+  });
+  return run;
+}
