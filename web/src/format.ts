@@ -41,8 +41,9 @@ export type Level = "ok" | "warn" | "alert";
  */
 export function serviceLevelLevel(sl: number, target: number, margin = 0.1): Level {
   if (!Number.isFinite(sl)) return "ok";
-  if (sl >= target) return "ok";
-  if (sl >= target - margin) return "warn";
+  const eps = 1e-9;  // 0.8 - 0.1 is 0.7000000000000001 in binary floating point
+  if (sl >= target - eps) return "ok";
+  if (sl >= target - margin - eps) return "warn";
   return "alert";
 }
 

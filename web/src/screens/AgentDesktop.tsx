@@ -128,7 +128,14 @@ export function AgentDesktop({ me }: { me: Me }) {
           contact={contacts[c.contact]}
           customer={customers[contacts[c.contact]?.customer ?? ""]?.customer}
           now={now}
-          onAccept={() => act(() => api.accept(c.contact))}
+          onAccept={() =>
+            act(async () => {
+              await api.accept(c.contact);
+              // The timeline now shows this contact as handled, not offered.
+              const customer = contacts[c.contact]?.customer;
+              if (customer) await loadCustomer(customer);
+            })
+          }
           onReject={() => act(() => api.reject(c.contact))}
         />
       ))}

@@ -122,7 +122,7 @@ export function AgentGrid({ me }: { me: Me }) {
                   <td>
                     <span className={`state-dot ${activityClass(activity)}`} aria-hidden="true" /> {activity}
                   </td>
-                  <td className="num">{formatDuration(secondsSince(a.presence_since, now))}</td>
+                  <td className="num">{a.presence_since ? formatDuration(secondsSince(a.presence_since, now)) : "–"}</td>
                   <td>
                     {a.contacts.map((c) => (
                       <span key={c.contact} className="contact-chip">
