@@ -248,6 +248,19 @@ async function main() {
   await tv.page.waitForSelector(".chart canvas");
   await shot(tv, "wallboard-tv.png");
 
+  step = "the supervisor opens TV mode from the wallboard";
+  await sam.page.click("button:has-text('TV mode')");
+  await sam.page.waitForSelector("[data-testid=tv] [data-testid=queue-sales]");
+  await sam.page.keyboard.press("Escape");
+  await sam.page.waitForSelector("[data-testid=wallboard]");
+
+  step = "a plain agent sees only the desktop";
+  const bob = await browserSession("plain-agent");
+  await login(bob, base, "bob");
+  await waitText(bob.page, "[data-testid=presence]", "Offline");
+  const nav = (await bob.page.locator("nav a").allTextContents()).join(",");
+  check(nav === "Desktop", `bob's navigation is only the desktop: ${nav}`);
+
   step = "the administrator's main screen";
   const adm = await browserSession("administrator");
   await login(adm, base, "admin");
@@ -261,7 +274,7 @@ async function main() {
   await shot(qa, "qa-agents.png");
 
   step = "no console errors";
-  const errors = [alice, sam, tv, adm, qa].flatMap((s) => s.errors);
+  const errors = [alice, sam, tv, bob, adm, qa].flatMap((s) => s.errors);
   check(errors.length === 0, `console errors:\n${errors.join("\n")}`);
 }
 

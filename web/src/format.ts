@@ -96,6 +96,28 @@ export function agentActivity(agent: {
   return agent.presence === "not-ready" && agent.reason ? `${label} (${agent.reason})` : label;
 }
 
+/**
+ * When the activity agentActivity names began: the contact's stage for Busy, Wrap-up and Ringing
+ * (the latest such contact), otherwise the presence change.
+ */
+export function activitySince(agent: {
+  presence: string;
+  presence_since: string | null;
+  contacts?: { state: string; since: string | null }[];
+}): string | null {
+  if (agent.presence !== "offline") {
+    for (const state of ["handling", "wrap-up", "offered"]) {
+      const since = (agent.contacts ?? [])
+        .filter((c) => c.state === state && c.since)
+        .map((c) => c.since as string)
+        .sort()
+        .pop();
+      if (since) return since;
+    }
+  }
+  return agent.presence_since;
+}
+
 /** The first word of agentActivity, as a CSS class: available, not-ready, offline, busy, wrap-up, ringing. */
 export function activityClass(activity: string): string {
   return activity.split(" (")[0].toLowerCase().replace(/\s+/g, "-");

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   abandonLevel,
   activityClass,
+  activitySince,
   agentActivity,
   formatDuration,
   formatPercent,
@@ -85,6 +86,15 @@ describe("agentActivity", () => {
     expect(agentActivity({ presence: "not-ready", reason: "lunch", contacts: [{ state: "wrap-up" }] })).toBe("Wrap-up");
     expect(agentActivity({ presence: "not-ready", reason: "lunch" })).toBe("Not Ready (lunch)");
     expect(agentActivity({ presence: "offline", contacts: [{ state: "handling" }] })).toBe("Offline");
+  });
+  it("times the activity from its own start", () => {
+    const offer = { state: "offered", since: "2026-12-02T10:00:05Z" };
+    const handling = { state: "handling", since: "2026-12-02T10:00:03Z" };
+    const base = { presence: "available", presence_since: "2026-12-02T09:00:00Z" };
+    expect(activitySince({ ...base, contacts: [] })).toBe("2026-12-02T09:00:00Z");
+    expect(activitySince({ ...base, contacts: [offer] })).toBe("2026-12-02T10:00:05Z");
+    expect(activitySince({ ...base, contacts: [offer, handling] })).toBe("2026-12-02T10:00:03Z");  // Busy wins
+    expect(activitySince({ ...base, presence: "offline", presence_since: null, contacts: [handling] })).toBeNull();
   });
   it("gives a CSS class", () => {
     expect(activityClass("Not Ready (lunch)")).toBe("not-ready");

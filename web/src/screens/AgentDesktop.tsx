@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
 import { api, ApiError } from "../api";
 import { beep } from "../beep";
-import { agentActivity, activityClass, formatDuration, secondsLeft, secondsSince, titleCase } from "../format";
+import { agentActivity, activityClass, activitySince, formatDuration, secondsLeft, secondsSince, titleCase } from "../format";
 import { useCoalesced, useEventStream, useNow } from "../hooks";
 import type { Agent, AgentContact, Code, Contact, Customer, Me } from "../types";
 import { CodeInput } from "./CodeInput";
@@ -97,7 +97,7 @@ export function AgentDesktop({ me }: { me: Me }) {
             </div>
             <div className="muted">
               in state for{" "}
-              <time data-testid="time-in-state">{formatDuration(secondsSince(agent.presence_since, now))}</time>
+              <time data-testid="time-in-state">{formatDuration(secondsSince(activitySince(agent), now))}</time>
             </div>
           </div>
         </div>

@@ -3,7 +3,7 @@
 // all); the routing explanation of any current or waiting contact.
 import { useEffect, useMemo, useState } from "react";
 import { api, ApiError } from "../api";
-import { agentActivity, activityClass, formatDuration, secondsSince, titleCase } from "../format";
+import { agentActivity, activityClass, activitySince, formatDuration, secondsSince, titleCase } from "../format";
 import { useCoalesced, useNow } from "../hooks";
 import { mayForceState } from "../roles";
 import type { Contact, Me } from "../types";
@@ -122,7 +122,7 @@ export function AgentGrid({ me }: { me: Me }) {
                   <td>
                     <span className={`state-dot ${activityClass(activity)}`} aria-hidden="true" /> {activity}
                   </td>
-                  <td className="num">{a.presence_since ? formatDuration(secondsSince(a.presence_since, now)) : "–"}</td>
+                  <td className="num">{activitySince(a) ? formatDuration(secondsSince(activitySince(a), now)) : "–"}</td>
                   <td>
                     {a.contacts.map((c) => (
                       <span key={c.contact} className="contact-chip">
