@@ -261,17 +261,20 @@ async function main() {
   const nav = (await bob.page.locator("nav a").allTextContents()).join(",");
   check(nav === "Desktop", `bob's navigation is only the desktop: ${nav}`);
 
-  step = "the administrator's main screen";
-  const adm = await browserSession("administrator");
-  await login(adm, base, "admin");
-  await adm.page.waitForSelector("[data-testid=wallboard] [data-testid=queue-support]");
-  await shot(adm, "administrator-wallboard.png");
-
   step = "the QA analyst's main screen";
   const qa = await browserSession("qa");
   await login(qa, base, "quinn");
   await qa.page.waitForSelector("[data-testid=agent-table] tr[data-agent=alice]");
   await shot(qa, "qa-agents.png");
+  // A live change reaches a user without queue statistics (and asks nothing it may not read).
+  await admin("PUT", "/agents/alice/presence", { presence: "not-ready", reason: "lunch" });
+  await waitText(qa.page, "tr[data-agent=alice] td:nth-of-type(2)", "Not Ready (lunch)");
+
+  step = "the administrator's main screen";
+  const adm = await browserSession("administrator");
+  await login(adm, base, "admin");
+  await adm.page.waitForSelector("[data-testid=wallboard] [data-testid=queue-support]");
+  await shot(adm, "administrator-wallboard.png");
 
   step = "no console errors";
   const errors = [alice, sam, tv, bob, adm, qa].flatMap((s) => s.errors);

@@ -6,12 +6,14 @@ import { useCoalesced, useEventStream } from "./hooks";
 import { emptyState, reduce, withAgents, withQueues, type LiveState } from "./state";
 import type { StreamStatus } from "./events";
 
-export function useLive(): { live: LiveState; stream: StreamStatus } {
+/** `readQueues`: the user holds queues.read (without it, /api/v1/queues answers 403). */
+export function useLive(readQueues: boolean): { live: LiveState; stream: StreamStatus } {
   const [live, setLive] = useState<LiveState>(emptyState);
   const latest = useRef(live);
   latest.current = live;
 
   const refreshQueues = useCoalesced(async () => {
+    if (!readQueues) return;
     const queues = await api.queues();
     setLive((s) => withQueues(s, queues, Date.now()));
   }, 250);

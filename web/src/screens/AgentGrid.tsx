@@ -16,7 +16,7 @@ function message(e: unknown): string {
 }
 
 export function AgentGrid({ me }: { me: Me }) {
-  const { live, stream } = useLive();
+  const { live, stream } = useLive(Boolean(me.permissions["queues.read"]));
   const now = useNow();
   const [team, setTeam] = useState("");
   const [queue, setQueue] = useState("");
@@ -35,7 +35,7 @@ export function AgentGrid({ me }: { me: Me }) {
     [live.agents, team, queue],
   );
   const teams = useMemo(() => [...new Set(Object.values(live.agents).map((a) => a.team).filter(Boolean))].sort(), [live.agents]);
-  const queues = useMemo(() => Object.keys(live.queues).sort(), [live.queues]);
+  const queues = useMemo(() => [...new Set(Object.values(live.agents).flatMap((a) => a.queues))].sort(), [live.agents]);
 
   const refreshWaiting = useCoalesced(async () => {
     if (!canReadContacts) return;

@@ -35,7 +35,7 @@ function Metric({ label, value, level, testid }: { label: string; value: string 
 }
 
 export function Wallboard({ me, tv, onTv, onExit }: { me: Me; tv?: boolean; onTv?: () => void; onExit?: () => void }) {
-  const { live, stream } = useLive();
+  const { live, stream } = useLive(Boolean(me.permissions["queues.read"]));
   const now = useNow();
   const [history, setHistory] = useState<Sample[]>([]);
   const queues = Object.values(live.queues).sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
