@@ -1,12 +1,13 @@
 import { useEffect, useRef, useState } from "react";
 import { openEventStream, type StreamStatus } from "./events";
+import { observeServerTime, serverNow } from "./clock";
 import type { StreamEvent } from "./types";
 
-/** The current time (ms), re-rendering every `periodMs`: drives timers and countdowns. */
+/** The server's current time (ms), re-rendering every `periodMs`: drives timers and countdowns. */
 export function useNow(periodMs = 1000): number {
-  const [now, setNow] = useState(() => Date.now());
+  const [now, setNow] = useState(() => serverNow());
   useEffect(() => {
-    const id = setInterval(() => setNow(Date.now()), periodMs);
+    const id = setInterval(() => setNow(serverNow()), periodMs);
     return () => clearInterval(id);
   }, [periodMs]);
   return now;
@@ -20,7 +21,11 @@ export function useEventStream(onEvent: (e: StreamEvent) => void, onOpen?: () =>
   useEffect(
     () =>
       openEventStream({
-        onEvent: (e) => handlers.current.onEvent(e),
+        onEvent: (e) => {
+          // Replayed (old) events give larger delays, which the estimate's minimum ignores.
+          if (e.type !== "snapshot" && e.type !== "gap") observeServerTime(e.time, Date.now());
+          handlers.current.onEvent(e);
+        },
         onOpen: () => handlers.current.onOpen?.(),
         onStatus: setStatus,
       }),

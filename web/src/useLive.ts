@@ -2,6 +2,7 @@
 // with coalesced re-reads of what events do not carry (queue statistics, agents' counters).
 import { useEffect, useRef, useState } from "react";
 import { api } from "./api";
+import { serverNow } from "./clock";
 import { useCoalesced, useEventStream } from "./hooks";
 import { emptyState, reduce, withAgents, withQueues, type LiveState } from "./state";
 import type { StreamStatus } from "./events";
@@ -15,7 +16,7 @@ export function useLive(readQueues: boolean): { live: LiveState; stream: StreamS
   const refreshQueues = useCoalesced(async () => {
     if (!readQueues) return;
     const queues = await api.queues();
-    setLive((s) => withQueues(s, queues, Date.now()));
+    setLive((s) => withQueues(s, queues, serverNow()));
   }, 250);
   const refreshAgents = useCoalesced(async () => {
     const s = latest.current;
@@ -28,7 +29,7 @@ export function useLive(readQueues: boolean): { live: LiveState; stream: StreamS
     setLive((cur) => withAgents(cur, agents, false));
   }, 250);
 
-  const stream = useEventStream((e) => setLive((s) => reduce(s, e, Date.now())));
+  const stream = useEventStream((e) => setLive((s) => reduce(s, e, serverNow())));
 
   useEffect(() => {
     if (live.queuesStale || live.resync) refreshQueues();

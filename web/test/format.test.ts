@@ -102,3 +102,19 @@ describe("agentActivity", () => {
     expect(activityClass("Available")).toBe("available");
   });
 });
+
+describe("server clock", () => {
+  it("takes the smallest receipt delay as the offset", async () => {
+    const { estimateOffset, observeServerTime, resetServerClock, serverNow } = await import("../src/clock");
+    expect(estimateOffset([])).toBe(0);
+    expect(estimateOffset([1200, 1050, 3000])).toBe(1050);
+    resetServerClock();
+    // The browser's clock is 60 s ahead of the server's; events arrive 5 ms and 40 ms late.
+    const local = Date.now();
+    observeServerTime(new Date(local - 60_005).toISOString(), local);
+    observeServerTime(new Date(local - 60_040).toISOString(), local);
+    observeServerTime("not a time", local);
+    expect(Math.abs(serverNow() - (Date.now() - 60_005))).toBeLessThan(50);
+    resetServerClock();
+  });
+});

@@ -285,6 +285,13 @@ function OfferCard({
   onReject: () => void;
 }) {
   const left = secondsLeft(offer.offer_expires, now);
+  // Keyboard first: Enter or Space accepts, unless the agent is typing somewhere else.
+  const accept = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    const active = document.activeElement;
+    const typing = active instanceof HTMLInputElement || active instanceof HTMLTextAreaElement || active instanceof HTMLSelectElement;
+    if (!typing) accept.current?.focus();
+  }, []);
   return (
     <article className="card offer" role="alertdialog" aria-label={`Incoming ${offer.channel} contact`} data-testid="offer">
       <header className="contact-head">
@@ -301,7 +308,7 @@ function OfferCard({
       </header>
       <Attributes contact={contact} />
       <div className="actions">
-        <button type="button" className="primary" onClick={onAccept}>
+        <button type="button" className="primary" onClick={onAccept} ref={accept}>
           Accept
         </button>
         <button type="button" onClick={onReject}>
