@@ -200,15 +200,6 @@ async function main() {
   check(/chat/i.test(offerText) && offerText.includes("sales"), `offer shows channel and queue: ${offerText}`);
   await shot(alice, "agent-desktop-offer.png");
 
-  step = "supervisor explains the routing of the offered contact";
-  await sam.page.goto(`${base}/#/agents`);
-  const why = sam.page.locator("tr[data-agent=alice] button", { hasText: "why?" });
-  await why.click();
-  await sam.page.waitForSelector("[data-testid=explanation]");
-  const explanation = await sam.page.textContent("[data-testid=explanation]");
-  check(explanation.includes("alice"), `explanation names alice: ${explanation}`);
-  await shot(sam, "supervisor-agents.png");
-
   step = "agent accepts: the customer pops";
   await alice.page.click("[data-testid=offer] >> text=Accept");
   await alice.page.waitForSelector("[data-testid=active-contact] [data-testid=customer] >> text=Jeanne Dupont");
@@ -216,6 +207,15 @@ async function main() {
   await alice.page.waitForSelector("[data-testid=timeline] li");
   await waitText(alice.page, "[data-testid=presence]", "Busy");
   await shot(alice, "agent-desktop-active.png");
+
+  step = "supervisor explains the routing of the contact alice handles";
+  await sam.page.goto(`${base}/#/agents`);
+  const why = sam.page.locator("tr[data-agent=alice] button", { hasText: "why?" });
+  await why.click();
+  await sam.page.waitForSelector("[data-testid=explanation]");
+  const explanation = await sam.page.textContent("[data-testid=explanation]");
+  check(explanation.includes("alice"), `explanation names alice: ${explanation}`);
+  await shot(sam, "supervisor-agents.png");
 
   step = "agent ends and wraps up with a disposition";
   await alice.page.click("[data-testid=active-contact] >> text=End");
@@ -238,6 +238,12 @@ async function main() {
   await waitText(sam.page, "[data-testid=queue-sales] [data-testid=waiting]", "0");
   await sam.page.waitForSelector(".chart canvas");
   await shot(sam, "supervisor-wallboard.png");
+  for (const [w, h] of [[1280, 720], [2560, 1440]]) {
+    await sam.page.setViewportSize({ width: w, height: h });
+    await sam.page.waitForSelector("[data-testid=queue-sales]");
+    await shot(sam, `supervisor-wallboard-${w}x${h}.png`);
+  }
+  await sam.page.setViewportSize({ width: 1366, height: 860 });
 
   step = "the wallboard login opens TV mode";
   const tv = await browserSession("wallboard", { width: 1920, height: 1080 });
