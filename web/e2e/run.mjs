@@ -282,6 +282,18 @@ async function main() {
   await adm.page.waitForSelector("[data-testid=wallboard] [data-testid=queue-support]");
   await shot(adm, "administrator-wallboard.png");
 
+  step = "logging out returns to the login screen";
+  await adm.page.click("header >> text=Log out");
+  await adm.page.waitForSelector("input[name=login]");
+
+  step = "a session ended elsewhere returns to the login screen";
+  const before = bob.errors.length;
+  await bob.page.evaluate(() => fetch("/api/v1/auth/logout", { method: "POST" }));
+  await bob.page.click("form[aria-label=Presence] >> text=Available");
+  await bob.page.waitForSelector("input[name=login]");
+  // The refused request is logged by the browser: expected here, and only here.
+  bob.errors.splice(before).filter((e) => !e.includes("status of 401")).forEach((e) => bob.errors.push(e));
+
   step = "no console errors";
   const errors = [alice, sam, tv, bob, adm, qa].flatMap((s) => s.errors);
   check(errors.length === 0, `console errors:\n${errors.join("\n")}`);

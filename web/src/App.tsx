@@ -1,7 +1,7 @@
 // The shell: login, then the screens the user's roles allow (hash routes #/desktop,
 // #/wallboard, #/agents, #/tv), with a navigation bar except in TV mode.
 import { useCallback, useEffect, useState } from "react";
-import { api, ApiError } from "./api";
+import { api, ApiError, sessionEndedEvent } from "./api";
 import { homeScreen, isWallboardOnly, mayOpen, screenTitles, screensFor, type Screen } from "./roles";
 import type { Me } from "./types";
 import { Login } from "./screens/Login";
@@ -39,6 +39,15 @@ export function App() {
         localStorage.removeItem(sessionFlag);
         setMe(null);
       });
+  }, []);
+
+  useEffect(() => {
+    const ended = () => {
+      localStorage.removeItem(sessionFlag);
+      setMe(null);
+    };
+    addEventListener(sessionEndedEvent, ended);
+    return () => removeEventListener(sessionEndedEvent, ended);
   }, []);
 
   const loggedIn = useCallback(

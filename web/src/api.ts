@@ -12,6 +12,9 @@ export class ApiError extends Error {
   }
 }
 
+/** Dispatched on window when the server no longer knows the session (expired, logged out elsewhere). */
+export const sessionEndedEvent = "parley:session-ended";
+
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const init: RequestInit = { method, headers: {}, credentials: "same-origin" };
   if (body !== undefined) {
@@ -27,6 +30,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   } catch {
     // Not JSON (a proxy's error page): reported below with the status.
   }
+  if (res.status === 401 && path !== "/auth/login") dispatchEvent(new Event(sessionEndedEvent));
   if (!res.ok) {
     const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
     throw new ApiError(res.status, err?.code ?? "http", err?.message ?? `HTTP ${res.status}`);

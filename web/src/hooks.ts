@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import { openEventStream, type StreamStatus } from "./events";
+import { api } from "./api";
 import { observeServerTime, serverNow } from "./clock";
 import type { StreamEvent } from "./types";
 
@@ -27,7 +28,12 @@ export function useEventStream(onEvent: (e: StreamEvent) => void, onOpen?: () =>
           handlers.current.onEvent(e);
         },
         onOpen: () => handlers.current.onOpen?.(),
-        onStatus: setStatus,
+        onStatus: (s) => {
+          setStatus(s);
+          // A refused or dropped stream may mean the session ended: /me answers 401 then, which
+          // sends the user back to the login screen (App.tsx).
+          if (s === "closed") api.me().catch(() => undefined);
+        },
       }),
     [],
   );
