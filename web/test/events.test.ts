@@ -58,7 +58,7 @@ describe("openEventStream", () => {
     expect(events.map((e) => e.type)).toEqual(["snapshot", "agent.presence_changed", "contact.queued"]);
 
     first.drop();
-    expect(statuses.at(-1)).toBe("closed");
+    expect(statuses[statuses.length - 1]).toBe("closed");
     vi.advanceTimersByTime(499);
     expect(FakeSocket.opened).toHaveLength(1);  // waits before reconnecting
     vi.advanceTimersByTime(1);
@@ -71,7 +71,7 @@ describe("openEventStream", () => {
     expect(FakeSocket.opened).toHaveLength(3);
     FakeSocket.opened[2].open();
     expect(opens).toEqual([1, 3]);
-    expect(statuses.at(-1)).toBe("open");
+    expect(statuses[statuses.length - 1]).toBe("open");
 
     stop();
     expect(FakeSocket.opened[2].closed).toBe(true);
