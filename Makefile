@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all deps build run demo test test-unit test-asan bench bench-quick bench-api fuzz format clean
+.PHONY: all deps build web run demo test test-unit test-asan bench bench-quick bench-api fuzz format clean
 
 all: build
 
@@ -13,14 +13,22 @@ deps:
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-build: deps $(BUILD)/build.ninja
+build: deps $(BUILD)/build.ninja web/dist/index.html
 	cmake --build $(BUILD) -j $(JOBS)
 
-# `make run`: the server on the bundled demo configuration, data in ./data, on
+# The web UI (web/, docs/web.md): type-checked and bundled by Vite into web/dist, rebuilt only when
+# one of its sources changed.
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/package.json \
+  web/package-lock.json web/tsconfig.json web/vite.config.ts
+web: deps web/dist/index.html
+web/dist/index.html: $(WEB_SOURCES)
+	cd web && npm run build
+
+# `make run`: the server and the web UI on the bundled demo configuration, data in ./data, on
 # http://127.0.0.1:8080; the first start prints the demo logins and their generated passwords.
 # `make demo` plays a scripted scenario through the real ACD and prints every decision.
 run: build
-	./$(BUILD)/parley serve
+	./$(BUILD)/parley serve --web web/dist
 
 demo: build
 	./$(BUILD)/parley demo
@@ -69,4 +77,4 @@ format:
 	find src bench tests -name '*.cc' -o -name '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) web/dist

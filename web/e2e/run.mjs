@@ -1,0 +1,313 @@
+// End-to-end test of the web UI: starts the real `parley serve --web web/dist` on a free loopback
+// port with a temporary data directory, drives Debian's Chromium through playwright-core (never a
+// downloaded browser), and checks every role's main screen. Waits are on selectors and events
+// with bounded timeouts, never sleeps. Screenshots go to ARTIFACTS (default: ../build/web-e2e).
+//
+//   PARLEY_BINARY=build/parley node e2e/run.mjs
+//
+// Exit status 0 when every check passed; 1 with the failing check on stderr otherwise (including
+// when the server does not start or stops answering).
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, "../..");
+const binary = path.resolve(process.env.PARLEY_BINARY ?? path.join(repo, "build/parley"));
+const dist = path.resolve(process.env.WEB_DIST ?? path.join(repo, "web/dist"));
+const artifacts = path.resolve(process.env.ARTIFACTS ?? path.join(repo, "build/web-e2e"));
+const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const password = "e2e-password-42";
+const timeout = 15_000;  // every single wait
+// Offline flags (shared/notes/platform-facts.md): no background traffic, no updates, no sync.
+const browserArgs = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+const cleanups = [];
+let step = "start";
+const log = (msg) => console.log(`[web-e2e] ${msg}`);
+
+/** Starts the server; resolves with its URL once it prints "listening on", rejects if it exits. */
+function startServer(dataDir) {
+  if (!existsSync(path.join(dist, "index.html"))) {
+    throw new Error(`${dist}/index.html is missing: build the web UI first (make build)`);
+  }
+  const args = ["serve", "--http", "127.0.0.1:0", "--data", dataDir, "--config", path.join(repo, "config/demo.yaml"),
+    "--weak-password-hashing", "--initial-password", password, "--web", dist];
+  const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  cleanups.push(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(timer);
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`server did not start in ${timeout} ms: ${out}${stderr}`)), timeout);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run ${binary}: ${e.message}`));
+    });
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code ?? signal}) before listening: ${stderr.trim()}`));
+    });
+    let listening = false;
+    child.stdout.on("data", (d) => {
+      if (listening) return;
+      out += d;
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) {
+        listening = true;
+        clearTimeout(timer);
+        child.removeAllListeners("exit");
+        child.on("exit", (code, signal) => log(`server exited (${code ?? signal})`));
+        resolve(m[1]);
+      }
+    });
+  });
+}
+
+/** A REST session for set-up through the API (the administrator creates the contact). */
+async function restLogin(base, login) {
+  const res = await fetch(`${base}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ login, password }),
+  });
+  if (!res.ok) throw new Error(`REST login of ${login}: HTTP ${res.status} ${await res.text()}`);
+  const cookie = res.headers.get("set-cookie").split(";")[0];
+  return async (method, target, body) => {
+    const r = await fetch(`${base}/api/v1${target}`, {
+      method,
+      headers: { Cookie: cookie, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    if (!r.ok) throw new Error(`${method} ${target}: HTTP ${r.status} ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+}
+
+/** A browser of its own (fresh profile, own cookies) for one user, collecting console errors. */
+async function browserSession(name, viewport = { width: 1366, height: 860 }) {
+  const profile = mkdtempSync(path.join(tmpdir(), `parley-e2e-${name}-`));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: browserPath,
+    headless: true,
+    args: browserArgs,
+    viewport,
+    timeout,
+  });
+  cleanups.push(async () => {
+    await context.close().catch(() => undefined);
+    rmSync(profile, { recursive: true, force: true });
+  });
+  context.setDefaultTimeout(timeout);
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(`${name}: console error: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => errors.push(`${name}: page error: ${e.message}`));
+  return { page, errors, name };
+}
+
+async function login(s, base, login) {
+  await s.page.goto(base);
+  await s.page.fill("input[name=login]", login);
+  await s.page.fill("input[name=password]", password);
+  await s.page.click("button[type=submit]");
+}
+
+async function shot(s, file) {
+  await s.page.screenshot({ path: path.join(artifacts, file), fullPage: true });
+  log(`screenshot ${file}`);
+}
+
+/** Waits until the text of `selector` equals `want` (the UI updates from the event stream). */
+async function waitText(page, selector, want) {
+  await page.waitForFunction(
+    ([sel, text]) => document.querySelector(sel)?.textContent?.trim() === text,
+    [selector, want],
+    { timeout },
+  );
+}
+
+function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+}
+
+async function main() {
+  mkdirSync(artifacts, { recursive: true });
+  const dataDir = mkdtempSync(path.join(tmpdir(), "parley-e2e-data-"));
+  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+
+  step = "server";
+  const base = await startServer(dataDir);
+  log(`server at ${base}`);
+  const admin = await restLogin(base, "admin");
+
+  step = "supervisor opens the wallboard";
+  const sam = await browserSession("supervisor");
+  await login(sam, base, "sam");
+  await sam.page.waitForSelector("[data-testid=wallboard] [data-testid=queue-sales]");
+  await waitText(sam.page, "[data-testid=queue-sales] [data-testid=answered]", "0");
+  await sam.page.waitForSelector("[data-testid=stream]:has-text('live')");
+
+  step = "agent logs in and goes Available";
+  const alice = await browserSession("agent");
+  await login(alice, base, "alice");
+  await alice.page.waitForSelector("[data-testid=presence]");
+  await alice.page.click("form[aria-label=Presence] >> text=Available");
+  await waitText(alice.page, "[data-testid=presence]", "Available");
+  await alice.page.waitForSelector("[data-testid=stream]:has-text('live')");
+  await shot(alice, "agent-desktop-available.png");
+
+  step = "a contact created through the API is offered";
+  const customer = await admin("POST", "/customers", {
+    name: "Jeanne Dupont",
+    identities: [{ channel: "voice", address: "+33 6 12 34 56 78" }],
+    fields: { tier: "gold" },
+    tags: ["vip"],
+  });
+  await admin("POST", `/customers/${customer.id}/notes`, { text: "Prefers to be called after 6 pm." });
+  const contact = await admin("POST", "/contacts", {
+    queue: "sales",
+    channel: "chat",
+    attributes: { subject: "Upgrade to fibre", order: "A-17" },
+    from: { channel: "voice", address: "+33612345678" },
+  });
+  check(contact.customer === customer.id, `contact attached to customer ${customer.id}: ${JSON.stringify(contact)}`);
+  const offer = await alice.page.waitForSelector("[data-testid=offer]");
+  await alice.page.waitForSelector("[data-testid=offer] >> text=Upgrade to fibre");
+  await alice.page.waitForSelector("[data-testid=offer] >> text=Jeanne Dupont");
+  await alice.page.waitForSelector("[data-testid=offer] [data-testid=countdown]");
+  const offerText = await offer.textContent();
+  check(/chat/i.test(offerText) && offerText.includes("sales"), `offer shows channel and queue: ${offerText}`);
+  await shot(alice, "agent-desktop-offer.png");
+
+  step = "agent accepts: the customer pops";
+  await alice.page.click("[data-testid=offer] >> text=Accept");
+  await alice.page.waitForSelector("[data-testid=active-contact] [data-testid=customer] >> text=Jeanne Dupont");
+  await alice.page.waitForSelector("[data-testid=customer] >> text=Prefers to be called after 6 pm.");
+  await alice.page.waitForSelector("[data-testid=timeline] li");
+  await waitText(alice.page, "[data-testid=presence]", "Busy");
+  await shot(alice, "agent-desktop-active.png");
+
+  step = "supervisor explains the routing of the contact alice handles";
+  await sam.page.goto(`${base}/#/agents`);
+  const why = sam.page.locator("tr[data-agent=alice] button", { hasText: "why?" });
+  await why.click();
+  await sam.page.waitForSelector("[data-testid=explanation]");
+  const explanation = await sam.page.textContent("[data-testid=explanation]");
+  check(explanation.includes("alice"), `explanation names alice: ${explanation}`);
+  await shot(sam, "supervisor-agents.png");
+
+  step = "agent ends and wraps up with a disposition";
+  await alice.page.click("[data-testid=active-contact] >> text=End");
+  await alice.page.waitForSelector("[data-testid=wrap-up]");
+  const disposition = alice.page.locator("[data-testid=wrap-up] [name=disposition]");
+  if ((await disposition.evaluate((e) => e.tagName)) === "SELECT") await disposition.selectOption("sale");
+  else await disposition.fill("sale");
+  await alice.page.fill("[data-testid=wrap-up] textarea[name=notes]", "Upgraded to fibre 1 Gb/s");
+  await shot(alice, "agent-desktop-wrap-up.png");
+  await alice.page.click("[data-testid=wrap-up] >> text=Finish wrap-up");
+  await waitText(alice.page, "[data-testid=handled-today]", "1");
+  await alice.page.waitForSelector("[data-testid=idle]");
+  const closed = await admin("GET", `/contacts/${contact.id}`);
+  check(closed.state === "closed" && closed.disposition === "sale", `contact closed with the disposition: ${JSON.stringify(closed)}`);
+
+  step = "supervisor sees the queue counts change";
+  await sam.page.goto(`${base}/#/wallboard`);
+  await waitText(sam.page, "[data-testid=queue-sales] [data-testid=answered]", "1");
+  await waitText(sam.page, "[data-testid=queue-sales] [data-testid=offered]", "1");
+  await waitText(sam.page, "[data-testid=queue-sales] [data-testid=waiting]", "0");
+  await sam.page.waitForSelector(".chart canvas");
+  await shot(sam, "supervisor-wallboard.png");
+  for (const [w, h] of [[1280, 720], [2560, 1440]]) {
+    await sam.page.setViewportSize({ width: w, height: h });
+    await sam.page.waitForSelector("[data-testid=queue-sales]");
+    await shot(sam, `supervisor-wallboard-${w}x${h}.png`);
+  }
+  await sam.page.setViewportSize({ width: 1366, height: 860 });
+
+  step = "the wallboard login opens TV mode";
+  const tv = await browserSession("wallboard", { width: 1920, height: 1080 });
+  await login(tv, base, "wallboard");
+  await tv.page.waitForSelector("[data-testid=tv] [data-testid=queue-sales]");
+  await waitText(tv.page, "[data-testid=queue-sales] [data-testid=answered]", "1");
+  check((await tv.page.locator("nav").count()) === 0, "TV mode shows no navigation");
+  await tv.page.waitForSelector(".chart canvas");
+  await shot(tv, "wallboard-tv.png");
+
+  step = "the supervisor opens TV mode from the wallboard";
+  await sam.page.click("button:has-text('TV mode')");
+  await sam.page.waitForSelector("[data-testid=tv] [data-testid=queue-sales]");
+  await sam.page.keyboard.press("Escape");
+  await sam.page.waitForSelector("[data-testid=wallboard]");
+
+  step = "a plain agent sees only the desktop";
+  const bob = await browserSession("plain-agent");
+  await login(bob, base, "bob");
+  await waitText(bob.page, "[data-testid=presence]", "Offline");
+  const nav = (await bob.page.locator("nav a").allTextContents()).join(",");
+  check(nav === "Desktop", `bob's navigation is only the desktop: ${nav}`);
+
+  step = "the QA analyst's main screen";
+  const qa = await browserSession("qa");
+  await login(qa, base, "quinn");
+  await qa.page.waitForSelector("[data-testid=agent-table] tr[data-agent=alice]");
+  await shot(qa, "qa-agents.png");
+  // A live change reaches a user without queue statistics (and asks nothing it may not read).
+  await admin("PUT", "/agents/alice/presence", { presence: "not-ready", reason: "lunch" });
+  await waitText(qa.page, "tr[data-agent=alice] td:nth-of-type(2)", "Not Ready (lunch)");
+
+  step = "the administrator's main screen";
+  const adm = await browserSession("administrator");
+  await login(adm, base, "admin");
+  await adm.page.waitForSelector("[data-testid=wallboard] [data-testid=queue-support]");
+  await shot(adm, "administrator-wallboard.png");
+
+  step = "logging out returns to the login screen";
+  await adm.page.click("header >> text=Log out");
+  await adm.page.waitForSelector("input[name=login]");
+
+  step = "a session ended elsewhere returns to the login screen";
+  const before = bob.errors.length;
+  await bob.page.evaluate(() => fetch("/api/v1/auth/logout", { method: "POST" }));
+  await bob.page.click("form[aria-label=Presence] >> text=Available");
+  await bob.page.waitForSelector("input[name=login]");
+  // The refused request is logged by the browser: expected here, and only here.
+  bob.errors.splice(before).filter((e) => !e.includes("status of 401")).forEach((e) => bob.errors.push(e));
+
+  step = "no console errors";
+  const errors = [alice, sam, tv, bob, adm, qa].flatMap((s) => s.errors);
+  check(errors.length === 0, `console errors:\n${errors.join("\n")}`);
+}
+
+let failed = false;
+try {
+  await main();
+  log("all checks passed");
+} catch (e) {
+  failed = true;
+  console.error(`[web-e2e] FAILED at "${step}": ${e?.stack ?? e}`);
+} finally {
+  for (const c of cleanups.reverse()) await c().catch((e) => console.error(`[web-e2e] cleanup: ${e}`));
+}
+console.log(failed ? "0 passed, 1 failed" : "1 passed, 0 failed");
+process.exitCode = failed ? 1 : 0;

@@ -1,0 +1,71 @@
+// A thin client over /api/v1: JSON in and out, the session cookie sent by the browser, errors
+// turned into ApiError with the server's message (which names the field and the allowed values).
+import type { Agent, Contact, Customer, Me, Queue } from "./types";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Dispatched on window when the server no longer knows the session (expired, logged out elsewhere). */
+export const sessionEndedEvent = "parley:session-ended";
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const init: RequestInit = { method, headers: {}, credentials: "same-origin" };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    (init.headers as Record<string, string>)["Content-Type"] = "application/json";
+  }
+  const res = await fetch(`/api/v1${path}`, init);
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let json: unknown = undefined;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    // Not JSON (a proxy's error page): reported below with the status.
+  }
+  if (res.status === 401 && path !== "/auth/login") dispatchEvent(new Event(sessionEndedEvent));
+  if (!res.ok) {
+    const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+    throw new ApiError(res.status, err?.code ?? "http", err?.message ?? `HTTP ${res.status}`);
+  }
+  return json as T;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  login: (login: string, password: string) =>
+    call<{ user: unknown }>("POST", "/auth/login", { login, password }),
+  logout: () => call<void>("POST", "/auth/logout"),
+  me: () => call<Me>("GET", "/me"),
+  agents: () => call<{ agents: Agent[] }>("GET", "/agents").then((r) => r.agents),
+  agent: (id: string) => call<Agent>("GET", `/agents/${enc(id)}`),
+  setPresence: (id: string, presence: string, reason?: string) =>
+    call<Agent>("PUT", `/agents/${enc(id)}/presence`, reason ? { presence, reason } : { presence }),
+  queues: () => call<{ queues: Queue[] }>("GET", "/queues").then((r) => r.queues),
+  queuedContacts: () =>
+    call<{ contacts: Contact[] }>("GET", "/contacts?state=queued&limit=100").then((r) => r.contacts),
+  contact: (id: string) => call<Contact>("GET", `/contacts/${enc(id)}`),
+  accept: (id: string) => call<Contact>("POST", `/contacts/${enc(id)}/accept`, {}),
+  reject: (id: string) => call<Contact>("POST", `/contacts/${enc(id)}/reject`, {}),
+  end: (id: string) => call<Contact>("POST", `/contacts/${enc(id)}/end`),
+  wrapUp: (id: string, disposition: string, notes: string) => {
+    const body: Record<string, string> = {};
+    if (disposition) body.disposition = disposition;
+    if (notes) body.notes = notes;
+    return call<Contact>("POST", `/contacts/${enc(id)}/wrap-up`, body);
+  },
+  explanation: (id: string) =>
+    call<{ contact: string; explanation: string }>("GET", `/contacts/${enc(id)}/explanation`),
+  customer: (id: string) => call<Customer>("GET", `/customers/${enc(id)}`),
+  timeline: (id: string) =>
+    call<{ contacts: Contact[] }>("GET", `/customers/${enc(id)}/timeline`).then((r) => r.contacts),
+  addNote: (id: string, text: string) => call<unknown>("POST", `/customers/${enc(id)}/notes`, { text }),
+};

@@ -1,0 +1,45 @@
+// Which screens a user may open, from GET /api/v1/me (unit-tested in test/roles.test.ts).
+import type { Me } from "./types";
+
+export type Screen = "desktop" | "wallboard" | "agents" | "tv";
+
+const wide = (reach: string | undefined) => reach === "team" || reach === "all";
+
+/** The screens of the navigation bar, in order. TV mode is opened from the wallboard. */
+export function screensFor(me: Me): Screen[] {
+  const p = me.permissions ?? {};
+  const out: Screen[] = [];
+  if (me.agent && p["contacts.handle"]) out.push("desktop");
+  if (p["queues.read"] && (p["wallboard.read"] || wide(p["agent.read"]))) out.push("wallboard");
+  if (wide(p["agent.read"]) && !isWallboardOnly(me)) out.push("agents");
+  return out;
+}
+
+/** A read-only lobby screen login: only the TV wallboard. */
+export function isWallboardOnly(me: Me): boolean {
+  return me.roles.length > 0 && me.roles.every((r) => r === "wallboard");
+}
+
+/** Where a user lands after logging in. */
+export function homeScreen(me: Me): Screen | null {
+  if (isWallboardOnly(me)) return "tv";
+  return screensFor(me)[0] ?? null;
+}
+
+/** Whether `screen` may be shown to `me` (TV mode wherever the wallboard may be). */
+export function mayOpen(me: Me, screen: Screen): boolean {
+  if (screen === "tv") return screensFor(me).includes("wallboard") || isWallboardOnly(me);
+  return screensFor(me).includes(screen);
+}
+
+/** May force other agents' states (the agent grid's buttons). */
+export function mayForceState(me: Me): boolean {
+  return wide(me.permissions?.["agent.state"]);
+}
+
+export const screenTitles: Record<Screen, string> = {
+  desktop: "Desktop",
+  wallboard: "Wallboard",
+  agents: "Agents",
+  tv: "TV",
+};

@@ -1,0 +1,105 @@
+// The shapes of the REST and WebSocket API (docs/openapi.yaml) that the screens read.
+
+export type Presence = "offline" | "available" | "not-ready";
+export type ContactState = "in-flow" | "queued" | "offered" | "handling" | "wrap-up" | "closed";
+
+export interface Code {
+  code: string;
+  label: string;
+}
+
+export interface Me {
+  login: string;
+  roles: string[];
+  team?: string;
+  agent?: string;
+  permissions: Record<string, "self" | "team" | "all">;
+  user?: { display_name?: string; login?: string };
+  // Not served yet (see docs/web.md): the configured codes, when the API provides them.
+  reason_codes?: Code[];
+  disposition_codes?: Code[];
+}
+
+export interface AgentContact {
+  contact: string;
+  channel: string;
+  state: "offered" | "handling" | "wrap-up";
+  queue: string;
+  since: string | null;
+  offer_expires?: string;
+}
+
+export interface Agent {
+  id: string;
+  name: string;
+  team: string;
+  presence: Presence;
+  reason: string;
+  presence_since: string | null;
+  contacts: AgentContact[];
+  queues: string[];
+  handled_today: number;
+  skills?: { skill: string; proficiency: number }[];
+  capacity?: Record<string, number>;
+}
+
+export interface Queue {
+  name: string;
+  channels: string[];
+  priority: number;
+  waiting: number;
+  longest_wait_seconds: number;
+  agents_staffed: number;
+  agents_available: number;
+  agents_busy: number;
+  offered: number;
+  answered: number;
+  abandoned: number;
+  service_level: number;
+  asa_seconds: number;
+  aht_seconds: number;
+  sl_target_seconds: number;
+}
+
+export interface Contact {
+  id: string;
+  channel: string;
+  direction: string;
+  state: ContactState;
+  queue: string;
+  agent: string;
+  priority: number;
+  attributes: Record<string, string>;
+  customer: string | null;
+  times: Record<string, string | null>;
+  disposition: string;
+  notes: string;
+}
+
+export interface Customer {
+  id: string;
+  name: string;
+  identities: { channel: string; address: string }[];
+  fields: Record<string, unknown>;
+  tags: string[];
+  notes?: { id: string; at: string; author: string; text: string }[];
+}
+
+/** One message of /api/v1/events: a snapshot, a gap notice, or an event. */
+export interface StreamEvent {
+  type: string;
+  seq?: number;
+  time?: string;
+  contact?: string;
+  channel?: string;
+  agent?: string;
+  team?: string;
+  queue?: string;
+  to_queue?: string;
+  presence?: Presence;
+  reason?: string;
+  disposition?: string;
+  customer?: string;
+  agents?: Agent[];
+  queues?: Queue[];
+}

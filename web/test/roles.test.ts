@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { homeScreen, isWallboardOnly, mayForceState, mayOpen, screensFor } from "../src/roles";
+import type { Me } from "../src/types";
+
+// Permissions as docs/security.md grants them.
+const agent: Me = {
+  login: "bob",
+  roles: ["agent"],
+  agent: "bob",
+  permissions: { "agent.read": "self", "agent.state": "self", "contacts.read": "self", "contacts.handle": "self", "queues.read": "all" },
+};
+const teamLead: Me = {
+  login: "alice",
+  roles: ["agent", "team_lead"],
+  agent: "alice",
+  team: "north",
+  permissions: { "agent.read": "team", "agent.state": "team", "contacts.read": "team", "contacts.handle": "team", "queues.read": "all", "wallboard.read": "all" },
+};
+const supervisor: Me = {
+  login: "sam",
+  roles: ["supervisor"],
+  permissions: { "agent.read": "all", "agent.state": "all", "contacts.read": "all", "contacts.handle": "all", "queues.read": "all", "wallboard.read": "all" },
+};
+const wallboard: Me = {
+  login: "wallboard",
+  roles: ["wallboard"],
+  permissions: { "agent.read": "all", "queues.read": "all", "wallboard.read": "all" },
+};
+const qa: Me = { login: "quinn", roles: ["qa_analyst"], permissions: { "agent.read": "all", "contacts.read": "all" } };
+
+describe("roles", () => {
+  it("give each role its screens", () => {
+    expect(screensFor(agent)).toEqual(["desktop"]);
+    expect(screensFor(teamLead)).toEqual(["desktop", "wallboard", "agents"]);
+    expect(screensFor(supervisor)).toEqual(["wallboard", "agents"]);
+    expect(screensFor(wallboard)).toEqual(["wallboard"]);
+    expect(screensFor(qa)).toEqual(["agents"]);
+  });
+  it("land each role on its main screen", () => {
+    expect(homeScreen(agent)).toBe("desktop");
+    expect(homeScreen(supervisor)).toBe("wallboard");
+    expect(homeScreen(wallboard)).toBe("tv");
+    expect(isWallboardOnly(wallboard)).toBe(true);
+    expect(isWallboardOnly(supervisor)).toBe(false);
+  });
+  it("guard screens and force-state", () => {
+    expect(mayOpen(agent, "wallboard")).toBe(false);
+    expect(mayOpen(agent, "tv")).toBe(false);
+    expect(mayOpen(supervisor, "tv")).toBe(true);
+    expect(mayOpen(wallboard, "agents")).toBe(false);
+    expect(mayForceState(agent)).toBe(false);
+    expect(mayForceState(teamLead)).toBe(true);
+    expect(mayForceState(wallboard)).toBe(false);
+  });
+});
