@@ -49,6 +49,7 @@ bench: build
 	./$(BUILD)/bench/acd_bench
 	./$(BUILD)/bench/sim_bench
 	./$(BUILD)/bench/store_bench
+	./$(BUILD)/bench/media_bench
 
 bench-quick: build
 	./$(BUILD)/bench/acd_bench --quick
@@ -66,8 +67,8 @@ FUZZ_BUILD ?= build-fuzz
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DPARLEY_SANITIZE=ON -DPARLEY_CORE_ONLY=ON -DPARLEY_FUZZ=ON
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target config_fuzzer forecast_fuzzer distribution_fuzzer
-	for f in config forecast distribution; do \
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target config_fuzzer forecast_fuzzer distribution_fuzzer rtp_fuzzer
+	for f in config forecast distribution rtp; do \
 	  mkdir -p $(FUZZ_BUILD)/corpus-$$f && \
 	  $(FUZZ_BUILD)/tests/fuzz/$${f}_fuzzer -max_total_time=$(FUZZ_SECONDS) \
 	    $(FUZZ_BUILD)/corpus-$$f tests/fuzz/corpus/$$f || exit 1; \
