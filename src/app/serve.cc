@@ -324,13 +324,21 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   http_options.metrics_open_on_loopback = options.metrics_open_on_loopback;
   api::HttpServer http(http_options, engine,
                        api::AuthParts{authenticator, sessions, tokens, users, &audit}, clock);
-  if (Status s = http.Start(); !s.ok()) {
-    std::fprintf(err, "not started: %s\n", s.message().c_str());
+  // A start that fails after this point finishes the engine's journal and stops its loop.
+  auto stop_engine = [&] {
     std::promise<void> stopped;
     loop.Post([&] { engine.Shutdown([&] { stopped.set_value(); }); });
     stopped.get_future().wait();
     loop.Stop();
     return 1;
+  };
+  auto abandon_start = [&] {
+    http.Stop();
+    return stop_engine();
+  };
+  if (Status s = http.Start(); !s.ok()) {
+    std::fprintf(err, "not started: %s\n", s.message().c_str());
+    return stop_engine();
   }
   // Voice: SIP signalling on its own thread.
   std::unique_ptr<media::MediaEngine> media;
@@ -346,12 +354,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     auto created = media::MediaEngine::Create(std::move(media_config));
     if (!created.ok()) {
       std::fprintf(err, "not started: media: %s\n", created.status().message().c_str());
-      http.Stop();
-      std::promise<void> stopped;
-      loop.Post([&] { engine.Shutdown([&] { stopped.set_value(); }); });
-      stopped.get_future().wait();
-      loop.Stop();
-      return 1;
+      return abandon_start();
     }
     media = std::move(created).value();
     sip::SipServerOptions sip_options;
@@ -364,12 +367,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
         std::move(sip_options), sip::SipServer::Deps{clock, users, &engine, &engine, *media});
     if (Status s = sip_server->Start(); !s.ok()) {
       std::fprintf(err, "not started: %s\n", s.message().c_str());
-      http.Stop();
-      std::promise<void> stopped;
-      loop.Post([&] { engine.Shutdown([&] { stopped.set_value(); }); });
-      stopped.get_future().wait();
-      loop.Stop();
-      return 1;
+      return abandon_start();
     }
     engine.AttachChannel(Channel::kVoice, sip_server.get());
   }

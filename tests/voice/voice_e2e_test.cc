@@ -491,19 +491,27 @@ TEST(VoiceE2eTest, UnknownNumberIs404) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
+// Registers alice's phone at 127.0.0.1:`phone_port` and makes her Available (as the admin whose
+// session is `cookie`); "" on success, else what failed.
+std::string AliceAvailableOnPhone(VoiceServer& server, int phone_port, const std::string& cookie) {
+  const std::string registered =
+      RegisterAlice(server.sip_port(), "sip:alice@127.0.0.1:" + std::to_string(phone_port));
+  if (registered != "SIP/2.0 200 OK") return "REGISTER: " + registered;
+  auto presence = Http(server.process().port(), "PUT", "/api/v1/agents/alice/presence",
+                       R"({"presence":"available"})", cookie);
+  if (presence.status != 200) return "presence: " + presence.body;
+  return "";
+}
+
 TEST(VoiceE2eTest, CallRingsTheAgentsRegisteredPhoneWhichAnswersAndHangsUpIntoWrapUp) {
   VoiceServer server;
   ASSERT_TRUE(server.started());
   const int phone_port = FreePort();
-  ASSERT_EQ(RegisterAlice(server.sip_port(), "sip:alice@127.0.0.1:" + std::to_string(phone_port)),
-            "SIP/2.0 200 OK");
   const int http = server.process().port();
   const std::string cookie = Login(http, "admin");
   EventsClient events(http, "/api/v1/events", cookie);
   ASSERT_TRUE(events.connected());
-  auto presence =
-      Http(http, "PUT", "/api/v1/agents/alice/presence", R"({"presence":"available"})", cookie);
-  ASSERT_EQ(presence.status, 200) << presence.body;
+  ASSERT_EQ(AliceAvailableOnPhone(server, phone_port, cookie), "");
   auto phone = std::async(std::launch::async, [&] {
     return server.Sipp("agent_phone.xml", {"-mi", "127.0.0.1", "-mp", std::to_string(FreePort())},
                        1, phone_port);
@@ -526,15 +534,11 @@ TEST(VoiceE2eTest, BusyPhoneRejectsTheOfferAndTheCallKeepsWaiting) {
   VoiceServer server;
   ASSERT_TRUE(server.started());
   const int phone_port = FreePort();
-  ASSERT_EQ(RegisterAlice(server.sip_port(), "sip:alice@127.0.0.1:" + std::to_string(phone_port)),
-            "SIP/2.0 200 OK");
   const int http = server.process().port();
   const std::string cookie = Login(http, "admin");
   EventsClient events(http, "/api/v1/events", cookie);
   ASSERT_TRUE(events.connected());
-  auto presence =
-      Http(http, "PUT", "/api/v1/agents/alice/presence", R"({"presence":"available"})", cookie);
-  ASSERT_EQ(presence.status, 200) << presence.body;
+  ASSERT_EQ(AliceAvailableOnPhone(server, phone_port, cookie), "");
   auto phone = std::async(std::launch::async,
                           [&] { return server.Sipp("agent_busy.xml", {}, 1, phone_port); });
   auto caller = std::async(std::launch::async, [&] {
@@ -553,15 +557,11 @@ TEST(VoiceE2eTest, RingNoAnswerCancelsThePhoneAndTheCallKeepsItsPlace) {
   VoiceServer server(kData + "/voice_rona.yaml");  // offer_timeout: 3s
   ASSERT_TRUE(server.started());
   const int phone_port = FreePort();
-  ASSERT_EQ(RegisterAlice(server.sip_port(), "sip:alice@127.0.0.1:" + std::to_string(phone_port)),
-            "SIP/2.0 200 OK");
   const int http = server.process().port();
   const std::string cookie = Login(http, "admin");
   EventsClient events(http, "/api/v1/events", cookie);
   ASSERT_TRUE(events.connected());
-  auto presence =
-      Http(http, "PUT", "/api/v1/agents/alice/presence", R"({"presence":"available"})", cookie);
-  ASSERT_EQ(presence.status, 200) << presence.body;
+  ASSERT_EQ(AliceAvailableOnPhone(server, phone_port, cookie), "");
   auto phone = std::async(std::launch::async,
                           [&] { return server.Sipp("agent_no_answer.xml", {}, 1, phone_port); });
   auto caller = std::async(std::launch::async, [&] {
@@ -600,15 +600,11 @@ TEST(VoiceE2eTest, CallerHangingUpWhileThePhoneRingsCancelsThePhone) {
   VoiceServer server;
   ASSERT_TRUE(server.started());
   UdpPeer phone;  // alice's phone, on raw UDP so the test knows when it rings
-  ASSERT_EQ(RegisterAlice(server.sip_port(), "sip:alice@127.0.0.1:" + std::to_string(phone.port())),
-            "SIP/2.0 200 OK");
   const int http = server.process().port();
   const std::string cookie = Login(http, "admin");
   EventsClient events(http, "/api/v1/events", cookie);
   ASSERT_TRUE(events.connected());
-  auto presence =
-      Http(http, "PUT", "/api/v1/agents/alice/presence", R"({"presence":"available"})", cookie);
-  ASSERT_EQ(presence.status, 200) << presence.body;
+  ASSERT_EQ(AliceAvailableOnPhone(server, phone.port(), cookie), "");
   RawCaller caller(server.sip_port());
   ASSERT_EQ(caller.Call("5000"), "SIP/2.0 200 OK");
   const std::string invite = phone.ReceiveRequest("INVITE");
