@@ -99,7 +99,8 @@ Json QueueJson(const ports::QueueSnapshot& q) {
           {"service_level", q.service_level},
           {"asa_seconds", Secs(q.asa)},
           {"aht_seconds", Secs(q.aht)},
-          {"sl_target_seconds", Secs(q.sl_target)}};
+          {"sl_target_seconds", Secs(q.sl_target)},
+          {"sl_target", q.sl_target_fraction}};
 }
 
 Json ContactJson(const ports::ContactSnapshot& c) {

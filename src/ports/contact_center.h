@@ -94,10 +94,11 @@ struct QueueSnapshot {
   uint64_t offered = 0;
   uint64_t answered = 0;
   uint64_t abandoned = 0;
-  double service_level = 0;  // answered within target / offered (docs/metrics.md), 0..1
-  Duration asa{};            // average speed of answer
-  Duration aht{};            // talk + hold + wrap-up
-  Duration sl_target{};      // the queue's service-level threshold
+  double service_level = 0;       // answered within target / offered (docs/metrics.md), 0..1
+  Duration asa{};                 // average speed of answer
+  Duration aht{};                 // talk + hold + wrap-up
+  Duration sl_target{};           // the queue's service-level threshold
+  double sl_target_fraction = 0;  // the share to answer within it (e.g. 0.8)
 };
 
 // One customer as the CRM shows it: the record (identities, fields, tags) and its notes.

@@ -128,6 +128,8 @@ TEST_F(ServerTest, LifeOfAContactFromCreationToWrapUp) {
   auto queue = Call(port, "GET", "/api/v1/queues/support", admin, "", 200);
   EXPECT_EQ(queue.value("answered", -1), 1);
   EXPECT_EQ(queue.value("waiting", -1), 0);
+  EXPECT_DOUBLE_EQ(queue.value("sl_target", 0.0), 0.8);  // service_level.target, for colours
+  EXPECT_DOUBLE_EQ(queue.value("sl_target_seconds", 0.0), 20.0);
 
   EXPECT_EQ(Http(port, "GET", "/metrics").status, 401);  // not open unless configured
   auto metrics = Http(port, "GET", "/metrics", "", admin);
