@@ -1,0 +1,120 @@
+#include "tests/voice/voice_fixture.h"
+
+#include <openssl/evp.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace parley::testing {
+
+int FreePort() {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    const int u = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        getsockname(u, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      close(u);
+      continue;
+    }
+    const int t = socket(AF_INET, SOCK_STREAM, 0);
+    const bool tcp_free = bind(t, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    close(t);
+    close(u);
+    if (tcp_free) return ntohs(a.sin_port);
+  }
+  return 0;
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void ReplaceAll(std::string* s, const std::string& from, const std::string& to) {
+  for (size_t at = s->find(from); at != std::string::npos; at = s->find(from, at + to.size())) {
+    s->replace(at, from.size(), to);
+  }
+}
+
+std::string Md5Hex(const std::string& text, bool sha256) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(text.data(), text.size(), digest, &size, sha256 ? EVP_sha256() : EVP_md5(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < size; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
+std::string RegisterAlice(int sip_port, const std::string& contact, bool sha256,
+                          const std::string& password) {
+  UdpPeer peer;
+  const auto request = [&](int cseq, const std::string& authorization) {
+    return "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" +
+           std::to_string(peer.port()) + ";branch=z9hG4bK-reg" + std::to_string(cseq) +
+           "\r\nFrom: <sip:alice@127.0.0.1>;tag=r1\r\nTo: <sip:alice@127.0.0.1>\r\nCall-ID: "
+           "reg-alice-" +
+           std::to_string(peer.port()) + "\r\nCSeq: " + std::to_string(cseq) +
+           " REGISTER\r\nContact: <" + contact + ">\r\nExpires: 300\r\nMax-Forwards: 70\r\n" +
+           authorization + "Content-Length: 0\r\n\r\n";
+  };
+  peer.Send(sip_port, request(1, ""));
+  std::string challenge;
+  if (peer.FinalResponse(std::chrono::seconds(5), &challenge) != "SIP/2.0 401 Unauthorized") {
+    return "no challenge";
+  }
+  const std::string algorithm = sha256 ? "SHA-256" : "MD5";
+  const size_t named = challenge.find("algorithm=" + algorithm);
+  const size_t at = challenge.rfind("nonce=\"", named);
+  if (named == std::string::npos || at == std::string::npos)
+    return "no " + algorithm + " challenge";
+  const std::string nonce = challenge.substr(at + 7, challenge.find('"', at + 7) - at - 7);
+  const std::string ha1 = Md5Hex("alice:parley.test:" + password, sha256);
+  const std::string ha2 = Md5Hex("REGISTER:sip:127.0.0.1", sha256);
+  const std::string response = Md5Hex(ha1 + ":" + nonce + ":00000001:c0ffee:auth:" + ha2, sha256);
+  peer.Send(sip_port, request(2,
+                              "Authorization: Digest username=\"alice\", realm=\"parley.test\", "
+                              "nonce=\"" +
+                                  nonce + "\", uri=\"sip:127.0.0.1\", response=\"" + response +
+                                  "\", algorithm=" + algorithm +
+                                  ", qop=auth, nc=00000001, "
+                                  "cnonce=\"c0ffee\"\r\n"));
+  return peer.FinalResponse();
+}
+
+bool WaitForEvent(EventsClient& events, const std::string& type, const std::string& text) {
+  while (auto message = events.Next(std::chrono::seconds(20))) {
+    if (message->find("\"type\":\"" + type + "\"") != std::string::npos &&
+        message->find(text) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string HeaderOf(const std::string& message, const std::string& name) {
+  const size_t at = message.find("\r\n" + name + ":");
+  if (at == std::string::npos) return "";
+  const size_t start = message.find_first_not_of(' ', at + name.size() + 3);
+  return message.substr(start, message.find("\r\n", start) - start);
+}
+
+std::string AliceAvailableOnPhone(VoiceServer& server, int phone_port, const std::string& cookie) {
+  const std::string registered =
+      RegisterAlice(server.sip_port(), "sip:alice@127.0.0.1:" + std::to_string(phone_port));
+  if (registered != "SIP/2.0 200 OK") return "REGISTER: " + registered;
+  auto presence = Http(server.process().port(), "PUT", "/api/v1/agents/alice/presence",
+                       R"({"presence":"available"})", cookie);
+  if (presence.status != 200) return "presence: " + presence.body;
+  return "";
+}
+
+}  // namespace parley::testing

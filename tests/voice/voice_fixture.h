@@ -1,0 +1,272 @@
+// The voice end-to-end tests' shared set-up: a real `parley serve --sip` on free loopback ports
+// with alice's SIP password set, raw UDP SIP peers for messages a test must time itself, sipp
+// runs, and alice's phone registration. Every wait has a bounded deadline.
+#pragma once
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/server/server_process.h"
+
+namespace parley::testing {
+
+inline const std::string kData = std::string(PARLEY_SOURCE_DIR) + "/tests/data";
+inline constexpr const char* kSipPassword = "alice-sip-secret-1";
+
+// A port free for both UDP and TCP on 127.0.0.1 right now.
+int FreePort();
+
+// A UDP socket on 127.0.0.1 that sends one request and waits for an answer.
+class UdpPeer {
+ public:
+  UdpPeer() {
+    fd_ = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    (void)bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    (void)getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~UdpPeer() { close(fd_); }
+  int port() const { return port_; }
+  void Send(int to_port, const std::string& message) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(to_port));
+    (void)sendto(fd_, message.data(), message.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  }
+  // The next datagram's text, or "" after `timeout`.
+  std::string Receive(std::chrono::milliseconds timeout) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return "";
+    char buf[65536];
+    const ssize_t n = recv(fd_, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+  }
+  // The next request whose method is `method` (responses and other requests are skipped), or ""
+  // after `timeout`.
+  std::string ReceiveRequest(const std::string& method,
+                             std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return "";
+      const std::string r = Receive(left);
+      if (r.empty()) return "";
+      if (r.rfind(method + " ", 0) == 0) return r;
+    }
+  }
+  // Answers `request` with `status` ("180 Ringing"), copying its Via, From, To (adding our
+  // tag), Call-ID and CSeq; `cseq` replaces the CSeq value when given.
+  void Respond(int to_port, const std::string& request, const std::string& status,
+               const std::string& cseq = "") {
+    const auto header = [&](const std::string& name) {
+      const size_t at = request.find("\r\n" + name + ":");
+      const size_t start = request.find_first_not_of(' ', at + name.size() + 3);
+      return request.substr(start, request.find("\r\n", start) - start);
+    };
+    std::string to = header("To");
+    if (to.find(";tag=") == std::string::npos) to += ";tag=phone";
+    Send(to_port, "SIP/2.0 " + status + "\r\nVia: " + header("Via") + "\r\nFrom: " +
+                      header("From") + "\r\nTo: " + to + "\r\nCall-ID: " + header("Call-ID") +
+                      "\r\nCSeq: " + (cseq.empty() ? header("CSeq") : cseq) +
+                      "\r\nContent-Length: 0\r\n\r\n");
+  }
+
+  // The first final (>= 200) response's status line, or "" when none came in time; the whole
+  // message in `message` when given.
+  std::string FinalResponse(std::chrono::milliseconds timeout = std::chrono::seconds(5),
+                            std::string* message = nullptr) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return "";
+      const std::string r = Receive(left);
+      if (r.empty()) return "";
+      const std::string line = r.substr(0, r.find("\r\n"));
+      if (line.rfind("SIP/2.0 1", 0) != 0) {
+        if (message != nullptr) *message = r;
+        return line;
+      }
+    }
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+std::string ReadText(const std::string& path);
+
+void ReplaceAll(std::string* s, const std::string& from, const std::string& to);
+
+std::string Md5Hex(const std::string& text, bool sha256 = false);
+
+// Registers `contact` for alice over UDP, answering the MD5 (or SHA-256) challenge as a phone
+// would; returns the final status line.
+std::string RegisterAlice(int sip_port, const std::string& contact, bool sha256 = false,
+                          const std::string& password = kSipPassword);
+
+// Reads events until one of type `type` mentions `text` (true), or the timeout.
+bool WaitForEvent(EventsClient& events, const std::string& type, const std::string& text);
+
+// The value of header `name` ("To") in a SIP message, "" when absent.
+std::string HeaderOf(const std::string& message, const std::string& name);
+
+// A caller on raw UDP, for tests that must hang up at a moment of their choosing: INVITEs the
+// entry number with a PCMU offer, ACKs the 200, and sends BYE on demand.
+class RawCaller {
+ public:
+  explicit RawCaller(int sip_port) : sip_port_(sip_port) {}
+  // The final response's status line to the INVITE (ACKed when 2xx).
+  std::string Call(const std::string& number) {
+    const std::string via = "127.0.0.1:" + std::to_string(peer_.port());
+    const std::string sdp =
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio " +
+        std::to_string(FreePort()) + " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    from_ = "<sip:+447700900789@127.0.0.1>;tag=raw" + std::to_string(peer_.port());
+    call_id_ = "raw-" + std::to_string(peer_.port());
+    peer_.Send(sip_port_, "INVITE sip:" + number + "@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP " + via +
+                              ";branch=z9hG4bK-inv\r\nFrom: " + from_ + "\r\nTo: <sip:" + number +
+                              "@127.0.0.1>\r\nCall-ID: " + call_id_ +
+                              "\r\nCSeq: 1 INVITE\r\nContact: <sip:caller@" + via +
+                              ">\r\nMax-Forwards: 70\r\nContent-Type: "
+                              "application/sdp\r\nContent-Length: " +
+                              std::to_string(sdp.size()) + "\r\n\r\n" + sdp);
+    std::string answer;
+    const std::string status = peer_.FinalResponse(std::chrono::seconds(10), &answer);
+    if (status.rfind("SIP/2.0 2", 0) != 0) return status;
+    first_answer_ = answer.substr(answer.find("\r\n\r\n") + 4);
+    to_ = HeaderOf(answer, "To");
+    std::string contact = HeaderOf(answer, "Contact");
+    target_ = contact.substr(contact.find('<') + 1, contact.find('>') - contact.find('<') - 1);
+    peer_.Send(sip_port_, "ACK " + target_ + " SIP/2.0\r\nVia: SIP/2.0/UDP " + via +
+                              ";branch=z9hG4bK-ack\r\nFrom: " + from_ + "\r\nTo: " + to_ +
+                              "\r\nCall-ID: " + call_id_ +
+                              "\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+    return status;
+  }
+  // Sends a re-INVITE with the same offer; the final status line, and the answer's body in
+  // `sdp`.
+  std::string Reinvite(std::string* sdp) {
+    const std::string via = "127.0.0.1:" + std::to_string(peer_.port());
+    const std::string offer =
+        "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio " +
+        std::to_string(FreePort()) + " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    peer_.Send(sip_port_, "INVITE " + target_ + " SIP/2.0\r\nVia: SIP/2.0/UDP " + via +
+                              ";branch=z9hG4bK-reinv\r\nFrom: " + from_ + "\r\nTo: " + to_ +
+                              "\r\nCall-ID: " + call_id_ + "\r\nCSeq: " + std::to_string(++cseq_) +
+                              " INVITE\r\nContact: <sip:caller@" + via +
+                              ">\r\nMax-Forwards: 70\r\nContent-Type: "
+                              "application/sdp\r\nContent-Length: " +
+                              std::to_string(offer.size()) + "\r\n\r\n" + offer);
+    std::string answer;
+    const std::string status = peer_.FinalResponse(std::chrono::seconds(5), &answer);
+    *sdp = answer.substr(answer.find("\r\n\r\n") + 4);
+    if (status.rfind("SIP/2.0 2", 0) != 0) *sdp = answer;  // the whole refusal, for the test log
+    if (status.rfind("SIP/2.0 2", 0) == 0) {
+      peer_.Send(sip_port_, "ACK " + target_ + " SIP/2.0\r\nVia: SIP/2.0/UDP " + via +
+                                ";branch=z9hG4bK-reack\r\nFrom: " + from_ + "\r\nTo: " + to_ +
+                                "\r\nCall-ID: " + call_id_ + "\r\nCSeq: " + std::to_string(cseq_) +
+                                " ACK\r\nMax-Forwards: 70\r\nContent-Length: "
+                                "0\r\n\r\n");
+    }
+    return status;
+  }
+  const std::string& first_answer() const { return first_answer_; }
+
+  // The final response's status line to the BYE.
+  std::string HangUp() {
+    const std::string via = "127.0.0.1:" + std::to_string(peer_.port());
+    peer_.Send(sip_port_, "BYE " + target_ + " SIP/2.0\r\nVia: SIP/2.0/UDP " + via +
+                              ";branch=z9hG4bK-bye\r\nFrom: " + from_ + "\r\nTo: " + to_ +
+                              "\r\nCall-ID: " + call_id_ + "\r\nCSeq: " + std::to_string(++cseq_) +
+                              " BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+    return peer_.FinalResponse();
+  }
+
+ private:
+  int sip_port_;
+  UdpPeer peer_;
+  std::string from_, to_, call_id_, target_, first_answer_;
+  int cseq_ = 1;  // of the last request in the dialog (the INVITE was 1)
+};
+
+// A server on a seeded data directory where alice has a SIP password, listening for SIP on
+// `sip_port`.
+class VoiceServer {
+ public:
+  explicit VoiceServer(const std::string& config = kData + "/voice.yaml") {
+    sip_port_ = FreePort();
+    {
+      // First start seeds the data directory and creates the users.
+      ServerProcess seed(dir_.path() + "/data", {"--config", config});
+      if (!seed.started() || seed.Terminate() != 0) return;
+    }
+    auto set = RunProgram(PARLEY_BINARY,
+                          {"user", "sip-password", "alice", "--data", dir_.path() + "/data"},
+                          std::chrono::seconds(30), std::string(kSipPassword) + "\n");
+    if (set.exit_code != 0) {
+      ADD_FAILURE() << set.out << set.err;
+      return;
+    }
+    server_ = std::make_unique<ServerProcess>(
+        dir_.path() + "/data",
+        std::vector<std::string>{"--sip", "127.0.0.1:" + std::to_string(sip_port_)});
+  }
+  bool started() const { return server_ && server_->started(); }
+  int sip_port() const { return sip_port_; }
+  ServerProcess& process() { return *server_; }
+
+  // Runs a sipp scenario of tests/data/sipp once against the server; true when it passed.
+  ProcessResult Sipp(const std::string& scenario, std::vector<std::string> extra = {},
+                     int calls = 1, int local_port = 0,
+                     std::chrono::seconds timeout = std::chrono::seconds(20)) {
+    const std::string errors = dir_.path() + "/sipp_errors_" + scenario + ".log";
+    std::vector<std::string> args = {"127.0.0.1:" + std::to_string(sip_port_),
+                                     "-sf",
+                                     kData + "/sipp/" + scenario,
+                                     "-m",
+                                     std::to_string(calls),
+                                     "-i",
+                                     "127.0.0.1",
+                                     "-p",
+                                     std::to_string(local_port ? local_port : FreePort()),
+                                     "-timeout",
+                                     std::to_string(timeout.count()) + "s",
+                                     "-timeout_error",
+                                     "-nostdin",
+                                     "-trace_err",
+                                     "-error_file",
+                                     errors};
+    for (auto& e : extra) args.push_back(std::move(e));
+    auto r = RunProgram("sipp", args, timeout + std::chrono::seconds(20));
+    r.err += ReadText(errors);
+    return r;
+  }
+
+ private:
+  TempDir dir_;
+  int sip_port_ = 0;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+// Registers alice's phone at 127.0.0.1:`phone_port` and makes her Available (as the admin whose
+// session is `cookie`); "" on success, else what failed.
+std::string AliceAvailableOnPhone(VoiceServer& server, int phone_port, const std::string& cookie);
+
+}  // namespace parley::testing
