@@ -225,9 +225,11 @@ TEST(SimFlowTest, SilentCallersTakeTheFailureExitAndAreContained) {
   EXPECT_GT(f->entered, 0u);
   EXPECT_EQ(f->completed, f->entered);
   EXPECT_DOUBLE_EQ(*f->ContainmentRate(), 1.0);
-  // Nothing reached the queue (its row may leave "offered" undefined when nothing happened).
+  // Nothing reached the queue: its row counts zero offered, and rates stay undefined.
   ASSERT_FALSE(r.queues.empty());
-  EXPECT_EQ(r.queues[0][Metric::kOffered].value_or(0), 0);
+  ASSERT_TRUE(r.queues[0][Metric::kOffered].has_value());
+  EXPECT_EQ(*r.queues[0][Metric::kOffered], 0);
+  EXPECT_FALSE(r.queues[0][Metric::kServiceLevel].has_value());
   EXPECT_EQ(*r.flows.FindStep("front", "menu")->ExitShare("failure"), 1.0);
 }
 

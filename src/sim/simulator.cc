@@ -1011,7 +1011,9 @@ class Simulation final : public AcdObserver,
     out.overall = RowOf(out.report.overall.total);
     AgentFigures(final_snap, nullptr, nullptr, &out.overall);
     for (QueueIndex q = 0; q < rc.queues.size(); ++q) {
-      KpiRow row = q < out.report.queues.size() ? RowOf(out.report.queues[q].total) : KpiRow{};
+      // A queue nothing reached still reports zero counts (rates stay undefined).
+      KpiRow row =
+          RowOf(q < out.report.queues.size() ? out.report.queues[q].total : ContactStats{});
       AgentFigures(final_snap, nullptr, &members[q], &row);
       out.queues.push_back(row);
     }
@@ -1023,7 +1025,7 @@ class Simulation final : public AcdObserver,
       row.start = is.start;
       row.overall = RowOf(is.stats);
       for (QueueIndex q = 0; q < rc.queues.size(); ++q) {
-        KpiRow qr;
+        KpiRow qr = RowOf(ContactStats{});
         if (q < out.report.queues.size()) {
           for (const IntervalStats& qi : out.report.queues[q].intervals) {
             if (qi.start == is.start) qr = RowOf(qi.stats);
