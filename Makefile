@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all deps build web run demo test test-unit test-asan bench bench-quick bench-api fuzz format clean
+.PHONY: all deps build web run demo test test-unit test-asan bench bench-quick bench-api bench-voice fuzz format clean
 
 all: build
 
@@ -60,6 +60,13 @@ bench-quick: build
 # of `bench`: it needs two free cores for ~40 s. BENCH_API_FLAGS=--quick for 3 s per endpoint.
 bench-api: build
 	PARLEY_BIN=$(BUILD)/parley ./bench/api_bench $(BENCH_API_FLAGS)
+
+# Voice: call setups per second through Parley next to Kamailio (installed with apt-get on
+# demand), and media forwarding and recording next to a minimal relay (bench/voice_bench; docs/
+# voice.md). Not part of `bench`: it needs both cores for about half an hour.
+# BENCH_VOICE_FLAGS=--quick for a few seconds per step.
+bench-voice: build
+	PARLEY_BIN=$(BUILD)/parley ./bench/voice_bench $(BENCH_VOICE_FLAGS)
 
 # Long fuzzing runs (not part of `make test`, which replays the corpora): FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60

@@ -3,6 +3,13 @@
 // run with the same load generator and sink. Prints one JSON object.
 //
 //   media_bench [--pairs N] [--seconds S] [--threads T]
+//   media_bench --search [--quick] [--seconds S] [--threads T]
+//
+// --search (used by bench/voice_bench) paces real calls instead: each call is two bridged legs
+// with 50 packets per second each way (100 forwarded per call), and a step search on the number
+// of calls finds the most packets per second forwarded with no loss, for MediaEngine and for the
+// minimal relay, then the most calls with both legs recorded (StartRecording) that run with no
+// loss and whose every WAV has the call's length and no gap (media_search.cc).
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -20,39 +27,18 @@
 #include <thread>
 #include <vector>
 
+#include "loopback_udp.h"
 #include "media/media_engine.h"
 #include "media/rtp.h"
+#include "media_search.h"
 
 namespace {
 
 using namespace std::chrono_literals;
+using parley::bench::Bind;
+using parley::bench::Relay;
+using parley::bench::To;
 using Clock = std::chrono::steady_clock;
-
-int Bind(uint16_t port, uint16_t* bound) {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  const int size = 1 << 21;
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-  socklen_t len = sizeof(a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  if (bound != nullptr) *bound = ntohs(a.sin_port);
-  return fd;
-}
-
-sockaddr_in To(uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  return a;
-}
 
 // Sends 172-byte PCMU packets round-robin from `senders[i]` to `targets[i]` until `stop`, in
 // batches of 32 per socket; counts what the sink sockets receive.
@@ -121,59 +107,12 @@ struct Load {
   }
 };
 
-// The baseline: one thread relaying in[i] -> out[i] -> target[i] with recvmmsg/sendmmsg.
-struct Relay {
-  std::vector<int> in, out;
-  std::vector<sockaddr_in> to;
-  std::atomic<bool> stop{false};
-  std::thread thread;
-
-  void Start() {
-    thread = std::thread([this] {
-      const int ep = ::epoll_create1(EPOLL_CLOEXEC);
-      for (size_t i = 0; i < in.size(); ++i) {
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.u64 = i;
-        ::epoll_ctl(ep, EPOLL_CTL_ADD, in[i], &ev);
-      }
-      std::array<epoll_event, 64> events;
-      std::vector<std::array<uint8_t, 1500>> bufs(32);
-      std::array<iovec, 32> iov;
-      std::array<mmsghdr, 32> msgs;
-      while (!stop.load()) {
-        const int n = ::epoll_wait(ep, events.data(), 64, 50);
-        for (int e = 0; e < n; ++e) {
-          const size_t i = events[static_cast<size_t>(e)].data.u64;
-          for (size_t k = 0; k < 32; ++k) {
-            iov[k] = {bufs[k].data(), 1500};
-            msgs[k] = {};
-            msgs[k].msg_hdr.msg_iov = &iov[k];
-            msgs[k].msg_hdr.msg_iovlen = 1;
-          }
-          const int got = ::recvmmsg(in[i], msgs.data(), 32, MSG_DONTWAIT, nullptr);
-          if (got <= 0) continue;
-          for (int k = 0; k < got; ++k) {
-            const auto kk = static_cast<size_t>(k);
-            iov[kk].iov_len = msgs[kk].msg_len;
-            msgs[kk].msg_hdr.msg_name = &to[i];
-            msgs[kk].msg_hdr.msg_namelen = sizeof(sockaddr_in);
-          }
-          ::sendmmsg(out[i], msgs.data(), static_cast<unsigned>(got), 0);
-        }
-      }
-      ::close(ep);
-    });
-  }
-  void Stop() {
-    stop = true;
-    thread.join();
-  }
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--search") return parley::bench::RunSearch(argc, argv);
+  }
   int pairs = 50;
   int seconds = 2;
   int threads = 1;
