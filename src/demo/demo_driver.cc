@@ -1,5 +1,7 @@
 #include "demo/demo_driver.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -23,6 +25,10 @@ std::string PickOne(const std::vector<std::string>& list, Random& random) {
 
 }  // namespace
 
+double TimeScaleForRate(double per_minute) {
+  return per_minute > kNominalPerMinute ? kNominalPerMinute / per_minute : 1.0;
+}
+
 struct DemoDriver::Distributions {
   traffic::Distribution ring, voice_handle, chat_handle, email_handle, wrap_up, patience,
       between_breaks, break_length;
@@ -39,6 +45,9 @@ Result<std::unique_ptr<DemoDriver>> DemoDriver::Create(ports::ContactCenter& cen
       (!std::isfinite(options.peak_per_minute) || options.peak_per_minute <= 0 ||
        options.day_length <= Duration::zero())) {
     return InvalidArgument("demo day: the peak rate and the day's length must be > 0");
+  }
+  if (!std::isfinite(options.time_scale) || options.time_scale <= 0 || options.time_scale > 1) {
+    return InvalidArgument("demo time scale must be > 0 and <= 1");
   }
   const double weights[] = {options.voice_weight, options.chat_weight, options.email_weight};
   for (double w : weights) {
@@ -134,7 +143,9 @@ void DemoDriver::OnTimer(uint64_t tag) {
   action();
 }
 
-Duration DemoDriver::Draw(const traffic::Distribution& d) { return Seconds(d.Sample(random_)); }
+Duration DemoDriver::Draw(const traffic::Distribution& d) {
+  return Seconds(d.Sample(random_) * options_.time_scale);
+}
 
 void DemoDriver::Audit(const std::string& action, const std::string& target, const Status& outcome,
                        const std::string& detail) {
@@ -151,7 +162,8 @@ void DemoDriver::Start() {
   Audit(
       "demo.start", "contact-center", Status::Ok(),
       options_.contacts_per_minute > 0
-          ? std::to_string(options_.contacts_per_minute) + " contacts a minute"
+          ? fmt::format("{:g} contacts a minute, times x{:g}", options_.contacts_per_minute,
+                        options_.time_scale)
           : "a working day's traffic every " +
                 std::to_string(
                     std::chrono::duration_cast<std::chrono::minutes>(options_.day_length).count()) +
@@ -164,50 +176,51 @@ void DemoDriver::Start() {
                                         if (!alive.expired()) OnEvents(events);
                                       });
                                     });
-  center_.ListAgents(options_.caller,
-                     OnLoop<std::vector<ports::AgentSnapshot>>(
-                         [this](Result<std::vector<ports::AgentSnapshot>> r) {
-                           if (!r.ok()) {
-                             ++counters_.failed_calls;
-                             Audit("demo.start", "agents", r.status(), "listing the agents failed");
-                             return;
-                           }
-                           const Duration spread = options_.start_spread;
-                           for (const ports::AgentSnapshot& a : *r) {
-                             Bot& bot = bots_[a.id];
-                             bot.presence = a.presence;
-                             bot.reason = a.reason;
-                             // What the agent held before a restart is finished by its bot.
-                             for (const ports::HeldContact& h : a.contacts) {
-                               if (h.state == ContactState::kOffered) {
-                                 Ring(a.id, h.contact, h.channel, Draw(dist_->ring));
-                               } else if (h.state == ContactState::kHandling) {
-                                 bot.working.insert(h.contact);
-                                 Handle(a.id, h.contact, h.channel,
-                                        Draw(h.channel == Channel::kVoice  ? dist_->voice_handle
-                                             : h.channel == Channel::kChat ? dist_->chat_handle
-                                                                           : dist_->email_handle));
-                               } else if (h.state == ContactState::kWrapUp) {
-                                 bot.working.insert(h.contact);
-                                 WrapUp(a.id, h.contact, Draw(dist_->wrap_up));
-                               }
-                             }
-                             const std::string agent = a.id;
-                             if (a.presence == Presence::kAvailable) {
-                               ScheduleBreak(agent);
-                             } else {
-                               const double share = random_.Uniform();
-                               After(std::chrono::duration_cast<Duration>(spread * share),
-                                     [this, agent] {
-                                       if (!DrivesAgent(agent)) return;
-                                       RequestPresence(agent, Presence::kAvailable, "",
-                                                       [this, agent] { ScheduleBreak(agent); });
-                                     });
-                             }
-                           }
-                           agents_known_ = true;
-                           Learned();
-                         }));
+  center_.ListAgents(
+      options_.caller,
+      OnLoop<std::vector<ports::AgentSnapshot>>(
+          [this](Result<std::vector<ports::AgentSnapshot>> r) {
+            if (!r.ok()) {
+              ++counters_.failed_calls;
+              Audit("demo.start", "agents", r.status(), "listing the agents failed");
+              return;
+            }
+            const Duration spread =
+                std::chrono::duration_cast<Duration>(options_.start_spread * options_.time_scale);
+            for (const ports::AgentSnapshot& a : *r) {
+              Bot& bot = bots_[a.id];
+              bot.presence = a.presence;
+              bot.reason = a.reason;
+              // What the agent held before a restart is finished by its bot.
+              for (const ports::HeldContact& h : a.contacts) {
+                if (h.state == ContactState::kOffered) {
+                  Ring(a.id, h.contact, h.channel, Draw(dist_->ring));
+                } else if (h.state == ContactState::kHandling) {
+                  bot.working.insert(h.contact);
+                  Handle(a.id, h.contact, h.channel,
+                         Draw(h.channel == Channel::kVoice  ? dist_->voice_handle
+                              : h.channel == Channel::kChat ? dist_->chat_handle
+                                                            : dist_->email_handle));
+                } else if (h.state == ContactState::kWrapUp) {
+                  bot.working.insert(h.contact);
+                  WrapUp(a.id, h.contact, Draw(dist_->wrap_up));
+                }
+              }
+              const std::string agent = a.id;
+              if (a.presence == Presence::kAvailable) {
+                ScheduleBreak(agent);
+              } else {
+                const double share = random_.Uniform();
+                After(std::chrono::duration_cast<Duration>(spread * share), [this, agent] {
+                  if (!DrivesAgent(agent)) return;
+                  RequestPresence(agent, Presence::kAvailable, "",
+                                  [this, agent] { ScheduleBreak(agent); });
+                });
+              }
+            }
+            agents_known_ = true;
+            Learned();
+          }));
   center_.ListQueues(
       options_.caller,
       OnLoop<std::vector<ports::QueueSnapshot>>(
@@ -555,7 +568,7 @@ void DemoDriver::OnEvent(const ports::PublishedEvent& e) {
       // The ACD's own doing after missed offers: the bot comes back shortly.
       if (!bot.human) {
         CancelTimer(bot.break_timer);
-        bot.break_timer = After(std::chrono::seconds(5), [this, agent] {
+        bot.break_timer = After(Seconds(5 * options_.time_scale), [this, agent] {
           bots_[agent].break_timer = 0;
           if (!DrivesAgent(agent)) return;
           RequestPresence(agent, Presence::kAvailable, "", [this, agent] { ScheduleBreak(agent); });

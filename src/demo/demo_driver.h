@@ -55,7 +55,7 @@ struct DemoOptions {
   // (08:00 to 20:00, busiest mid-morning and mid-afternoon) compressed into `day_length` and
   // repeated, peaking at `peak_per_minute`.
   double contacts_per_minute = 0;
-  double peak_per_minute = 6;
+  double peak_per_minute = 4;
   Duration day_length = std::chrono::minutes(60);
   // Channel mix, as weights; a channel no queue takes is left out.
   double voice_weight = 0.55;
@@ -75,8 +75,16 @@ struct DemoOptions {
   std::vector<std::string> disposition_codes;
   size_t customers = 40;  // size of the synthetic customer pool (contacts repeat customers)
   Duration start_spread = std::chrono::seconds(10);  // agents become Available over this time
+  // Every time the bots and customers take (ring, handle, wrap-up, patience, breaks, the start
+  // spread) is multiplied by this (> 0, <= 1): a faster demo keeps its agents as busy.
+  double time_scale = 1;
   uint64_t seed = 1;
 };
+
+// The time scale that keeps the agents of the bundled configuration as busy at `per_minute`
+// contacts a minute as at kNominalPerMinute: min(1, kNominalPerMinute / per_minute).
+inline constexpr double kNominalPerMinute = 3;
+double TimeScaleForRate(double per_minute);
 
 struct DemoCounters {
   uint64_t contacts_created = 0;

@@ -470,7 +470,7 @@ TEST_F(DemoDriverTest, CustomersArriveOnEveryChannelFromNamedCustomers) {
   }
   // Every call was made as the demo's caller, and the start is in the audit trail.
   for (const auto& call : center_.calls) EXPECT_EQ(call.user, "demo") << call.what;
-  EXPECT_THAT(audit_, Contains(HasSubstr("demo.start contact-center ok 2")));
+  EXPECT_THAT(audit_, Contains(HasSubstr("demo.start contact-center ok 2 contacts a minute")));
 }
 
 TEST_F(DemoDriverTest, BotsAcceptOffersHandleAndWrapUpWithADisposition) {
@@ -623,6 +623,23 @@ TEST_F(DemoDriverTest, ADailyShapeWithoutARateStillBringsContacts) {
   EXPECT_GT(driver->counters().contacts_created, 20u);
 }
 
+TEST_F(DemoDriverTest, AFasterDemoScalesEveryTimeItsPeopleTake) {
+  options_.contacts_per_minute = 120;
+  options_.time_scale = TimeScaleForRate(120);
+  auto driver = StartDriver();
+  ASSERT_TRUE(driver);
+  // Two virtual minutes are enough for whole contacts: at the default times a handle alone is
+  // two and a half minutes on average.
+  clock_.AdvanceBy(std::chrono::minutes(2));
+  EXPECT_GT(driver->counters().wrap_ups_completed, 20u);
+}
+
+TEST(DemoOptionsTest, TheTimeScaleKeepsTheNominalLoad) {
+  EXPECT_EQ(TimeScaleForRate(1), 1.0);
+  EXPECT_EQ(TimeScaleForRate(kNominalPerMinute), 1.0);
+  EXPECT_DOUBLE_EQ(TimeScaleForRate(120), kNominalPerMinute / 120);
+}
+
 TEST(DemoOptionsTest, BadSettingsAreRefusedNamingTheSetting) {
   VirtualClock clock;
   FakeCenter center(clock);
@@ -640,6 +657,9 @@ TEST(DemoOptionsTest, BadSettingsAreRefusedNamingTheSetting) {
   DemoOptions no_channel;
   no_channel.voice_weight = no_channel.chat_weight = no_channel.email_weight = 0;
   EXPECT_THAT(make(no_channel).message(), HasSubstr("weights"));
+  DemoOptions no_time;
+  no_time.time_scale = 0;
+  EXPECT_THAT(make(no_time).message(), HasSubstr("time scale"));
 }
 
 TEST(SyntheticCustomersTest, NamesPhonesAndAddressesAreDistinct) {
