@@ -90,7 +90,10 @@ DemoDriver::DemoDriver(ports::ContactCenter& center, const Clock& clock, TimerQu
       options_(std::move(options)),
       audit_(std::move(audit)),
       dist_(std::move(distributions)),
-      random_(options_.seed) {}
+      random_(options_.seed) {
+  // "missed" is the ACD's own reason (after missed offers), never a bot's choice.
+  std::erase(options_.reason_codes, std::string(kMissedReason));
+}
 
 DemoDriver::~DemoDriver() { Stop(); }
 
