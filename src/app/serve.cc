@@ -489,17 +489,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
       demo_driver->Stop();
       stopped.set_value(demo_driver->counters());
     });
-    const demo::DemoCounters c = stopped.get_future().get();
-    std::fprintf(out,
-                 "demo: contacts=%llu gave_up=%llu accepted=%llu wrapped_up=%llu breaks=%llu "
-                 "handovers=%llu refused_calls=%llu\n",
-                 static_cast<unsigned long long>(c.contacts_created),
-                 static_cast<unsigned long long>(c.contacts_cancelled),
-                 static_cast<unsigned long long>(c.offers_accepted),
-                 static_cast<unsigned long long>(c.wrap_ups_completed),
-                 static_cast<unsigned long long>(c.breaks),
-                 static_cast<unsigned long long>(c.handovers),
-                 static_cast<unsigned long long>(c.failed_calls));
+    std::fprintf(out, "demo: %s\n", stopped.get_future().get().ToString().c_str());
   }
   {
     std::lock_guard lock(watch_mu);

@@ -25,6 +25,13 @@ std::string PickOne(const std::vector<std::string>& list, Random& random) {
 
 }  // namespace
 
+std::string DemoCounters::ToString() const {
+  return fmt::format(
+      "contacts={} gave_up={} accepted={} wrapped_up={} breaks={} handovers={} refused_calls={}",
+      contacts_created, contacts_cancelled, offers_accepted, wrap_ups_completed, breaks, handovers,
+      failed_calls);
+}
+
 double TimeScaleForRate(double per_minute) {
   return per_minute > kNominalPerMinute ? kNominalPerMinute / per_minute : 1.0;
 }
@@ -108,9 +115,9 @@ bool DemoDriver::DrivesAgent(const std::string& agent) const {
 
 template <class T, class F>
 ports::Reply<T> DemoDriver::OnLoop(F f) {
-  return [this, alive = std::weak_ptr<int>(alive_), exec = executor_,
+  return [alive = std::weak_ptr<int>(alive_), exec = executor_,
           f = std::move(f)](Result<T> r) mutable {
-    exec([this, alive, f, r = std::move(r)]() mutable {
+    exec([alive, f, r = std::move(r)]() mutable {
       if (!alive.expired()) f(std::move(r));
     });
   };

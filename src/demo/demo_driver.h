@@ -94,6 +94,8 @@ struct DemoCounters {
   uint64_t breaks = 0;
   uint64_t handovers = 0;
   uint64_t failed_calls = 0;  // port calls refused (e.g. a race with a human); none is retried
+  // "contacts=12 gave_up=1 accepted=10 wrapped_up=9 breaks=2 handovers=0 refused_calls=1".
+  std::string ToString() const;
 };
 
 class DemoDriver final : public TimerTarget {
