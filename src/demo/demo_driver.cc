@@ -15,9 +15,10 @@ namespace {
 using ports::ContactState;
 
 // The working day (08:00 to 20:00, one entry an hour) as shares of the peak hour: a rise to
-// mid-morning, a lunch dip, a second peak mid-afternoon, then the evening tail.
-constexpr std::array<double, 12> kDayShape = {0.55, 0.9, 1.0,  0.85, 0.6, 0.65,
-                                              0.95, 0.9, 0.75, 0.55, 0.4, 0.25};
+// mid-morning, a lunch dip, a second peak mid-afternoon, then the evening tail. A demo starts
+// at the 10:00 peak (so a newcomer sees traffic at once) and wraps round to 08:00 and 09:00.
+constexpr std::array<double, 12> kDayShape = {1.0,  0.85, 0.6, 0.65, 0.95, 0.9,
+                                              0.75, 0.55, 0.4, 0.25, 0.55, 0.9};
 
 std::string PickOne(const std::vector<std::string>& list, Random& random) {
   return list.empty() ? std::string() : list[random.Below(list.size())];

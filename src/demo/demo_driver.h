@@ -53,7 +53,7 @@ struct DemoOptions {
   ports::Caller caller{.user = "demo", .reach = ports::Caller::Reach::kAll};
   // > 0: a steady Poisson stream of this many contacts a minute. 0: a working day's shape
   // (08:00 to 20:00, busiest mid-morning and mid-afternoon) compressed into `day_length` and
-  // repeated, peaking at `peak_per_minute`.
+  // repeated, peaking at `peak_per_minute`; it starts at the 10:00 peak.
   double contacts_per_minute = 0;
   double peak_per_minute = 4;
   Duration day_length = std::chrono::minutes(60);

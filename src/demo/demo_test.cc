@@ -623,6 +623,20 @@ TEST_F(DemoDriverTest, ADailyShapeWithoutARateStillBringsContacts) {
   EXPECT_GT(driver->counters().contacts_created, 20u);
 }
 
+TEST_F(DemoDriverTest, TheDefaultDayBringsContactsInItsFirstMinutes) {
+  options_ = DemoOptions{};
+  options_.customers = 5;
+  auto driver = StartDriver();
+  ASSERT_TRUE(driver);
+  clock_.AdvanceBy(std::chrono::minutes(5));
+  // The day opens at its 10:00 peak: 4 a minute, about 20 in five minutes.
+  EXPECT_GT(driver->counters().contacts_created, 8u);
+  // The whole compressed day expects 4 x (the shape's sum, 8.35) x 5 minutes = 167.
+  clock_.AdvanceBy(std::chrono::minutes(55));
+  EXPECT_GT(driver->counters().contacts_created, 120u);
+  EXPECT_LT(driver->counters().contacts_created, 220u);
+}
+
 TEST_F(DemoDriverTest, AFasterDemoScalesEveryTimeItsPeopleTake) {
   options_.contacts_per_minute = 120;
   options_.time_scale = TimeScaleForRate(120);
