@@ -154,6 +154,12 @@ void DemoDriver::OnTimer(uint64_t tag) {
   action();
 }
 
+const traffic::Distribution& DemoDriver::HandleTime(Channel channel) const {
+  return channel == Channel::kVoice  ? dist_->voice_handle
+         : channel == Channel::kChat ? dist_->chat_handle
+                                     : dist_->email_handle;
+}
+
 Duration DemoDriver::Draw(const traffic::Distribution& d) {
   return Seconds(d.Sample(random_) * options_.time_scale);
 }
@@ -187,72 +193,14 @@ void DemoDriver::Start() {
                                         if (!alive.expired()) OnEvents(events);
                                       });
                                     });
-  center_.ListAgents(
-      options_.caller,
-      OnLoop<std::vector<ports::AgentSnapshot>>(
-          [this](Result<std::vector<ports::AgentSnapshot>> r) {
-            if (!r.ok()) {
-              ++counters_.failed_calls;
-              Audit("demo.start", "agents", r.status(), "listing the agents failed");
-              return;
-            }
-            const Duration spread =
-                std::chrono::duration_cast<Duration>(options_.start_spread * options_.time_scale);
-            for (const ports::AgentSnapshot& a : *r) {
-              Bot& bot = bots_[a.id];
-              bot.presence = a.presence;
-              bot.reason = a.reason;
-              // What the agent held before a restart is finished by its bot.
-              for (const ports::HeldContact& h : a.contacts) {
-                if (h.state == ContactState::kOffered) {
-                  Ring(a.id, h.contact, h.channel, Draw(dist_->ring));
-                } else if (h.state == ContactState::kHandling) {
-                  bot.working.insert(h.contact);
-                  Handle(a.id, h.contact, h.channel,
-                         Draw(h.channel == Channel::kVoice  ? dist_->voice_handle
-                              : h.channel == Channel::kChat ? dist_->chat_handle
-                                                            : dist_->email_handle));
-                } else if (h.state == ContactState::kWrapUp) {
-                  bot.working.insert(h.contact);
-                  WrapUp(a.id, h.contact, Draw(dist_->wrap_up));
-                }
-              }
-              const std::string agent = a.id;
-              if (a.presence == Presence::kAvailable) {
-                ScheduleBreak(agent);
-              } else {
-                const double share = random_.Uniform();
-                After(std::chrono::duration_cast<Duration>(spread * share), [this, agent] {
-                  if (!DrivesAgent(agent)) return;
-                  RequestPresence(agent, Presence::kAvailable, "",
-                                  [this, agent] { ScheduleBreak(agent); });
-                });
-              }
-            }
-            agents_known_ = true;
-            Learned();
-          }));
-  center_.ListQueues(
-      options_.caller,
-      OnLoop<std::vector<ports::QueueSnapshot>>(
-          [this](Result<std::vector<ports::QueueSnapshot>> r) {
-            if (!r.ok()) {
-              ++counters_.failed_calls;
-              Audit("demo.start", "queues", r.status(), "listing the queues failed");
-              return;
-            }
-            for (const ports::QueueSnapshot& q : *r) {
-              std::vector<Channel> channels;
-              for (Channel c : q.channels) {
-                if (c == Channel::kVoice || c == Channel::kChat || c == Channel::kEmail) {
-                  channels.push_back(c);
-                }
-              }
-              if (!channels.empty()) queues_[q.name] = std::move(channels);
-            }
-            queues_known_ = true;
-            Learned();
-          }));
+  center_.ListAgents(options_.caller, OnLoop<std::vector<ports::AgentSnapshot>>([this](auto r) {
+                       if (Refused(r.status(), "listing the agents")) return;
+                       TakeOver(*r);
+                     }));
+  center_.ListQueues(options_.caller, OnLoop<std::vector<ports::QueueSnapshot>>([this](auto r) {
+                       if (Refused(r.status(), "listing the queues")) return;
+                       LearnQueues(*r);
+                     }));
   CreateCustomers();
 }
 
@@ -275,6 +223,61 @@ void DemoDriver::Stop() {
   Audit("demo.stop", "contact-center", Status::Ok(),
         std::to_string(counters_.contacts_created) + " contacts created, " +
             std::to_string(counters_.wrap_ups_completed) + " wrapped up");
+}
+
+bool DemoDriver::Refused(const Status& status, const std::string& what) {
+  if (status.ok()) return false;
+  ++counters_.failed_calls;
+  Audit("demo.start", "contact-center", status, what + " failed");
+  return true;
+}
+
+void DemoDriver::TakeOver(const std::vector<ports::AgentSnapshot>& agents) {
+  const Duration spread =
+      std::chrono::duration_cast<Duration>(options_.start_spread * options_.time_scale);
+  for (const ports::AgentSnapshot& a : agents) {
+    Bot& bot = bots_[a.id];
+    bot.presence = a.presence;
+    bot.reason = a.reason;
+    // What the agent held before a restart is finished by its bot.
+    for (const ports::HeldContact& h : a.contacts) {
+      if (h.state == ContactState::kOffered) {
+        Ring(a.id, h.contact, h.channel, Draw(dist_->ring));
+      } else if (h.state == ContactState::kHandling) {
+        bot.working.insert(h.contact);
+        Handle(a.id, h.contact, Draw(HandleTime(h.channel)));
+      } else if (h.state == ContactState::kWrapUp) {
+        bot.working.insert(h.contact);
+        WrapUp(a.id, h.contact, Draw(dist_->wrap_up));
+      }
+    }
+    const std::string agent = a.id;
+    if (a.presence == Presence::kAvailable) {
+      ScheduleBreak(agent);
+    } else {
+      const double share = random_.Uniform();
+      After(std::chrono::duration_cast<Duration>(spread * share), [this, agent] {
+        if (!DrivesAgent(agent)) return;
+        RequestPresence(agent, Presence::kAvailable, "", [this, agent] { ScheduleBreak(agent); });
+      });
+    }
+  }
+  agents_known_ = true;
+  Learned();
+}
+
+void DemoDriver::LearnQueues(const std::vector<ports::QueueSnapshot>& queues) {
+  for (const ports::QueueSnapshot& q : queues) {
+    std::vector<Channel> channels;
+    for (Channel c : q.channels) {
+      if (c == Channel::kVoice || c == Channel::kChat || c == Channel::kEmail) {
+        channels.push_back(c);
+      }
+    }
+    if (!channels.empty()) queues_[q.name] = std::move(channels);
+  }
+  queues_known_ = true;
+  Learned();
 }
 
 void DemoDriver::Learned() {
@@ -489,15 +492,11 @@ void DemoDriver::Accept(const std::string& agent, ContactId id, Channel channel)
         }
         ++counters_.offers_accepted;
         bots_[agent].working.insert(id);
-        Handle(agent, id, channel,
-               Draw(channel == Channel::kVoice  ? dist_->voice_handle
-                    : channel == Channel::kChat ? dist_->chat_handle
-                                                : dist_->email_handle));
+        Handle(agent, id, Draw(HandleTime(channel)));
       }));
 }
 
-void DemoDriver::Handle(const std::string& agent, ContactId id, Channel /*channel*/,
-                        Duration handle) {
+void DemoDriver::Handle(const std::string& agent, ContactId id, Duration handle) {
   After(handle, [this, agent, id] {
     center_.EndHandling(options_.caller, id,
                         OnLoop<ports::ContactSnapshot>([this, agent, id](auto r) {

@@ -145,8 +145,12 @@ class DemoDriver final : public TimerTarget {
   uint64_t After(Duration delay, std::function<void()> action);
   uint64_t At(TimePoint at, std::function<void()> action);
   void CancelTimer(uint64_t& key);
-  Duration Draw(const traffic::Distribution& d);
+  Duration Draw(const traffic::Distribution& d);  // one sample, scaled by time_scale
+  const traffic::Distribution& HandleTime(Channel channel) const;
 
+  bool Refused(const Status& status, const std::string& what);  // counts and audits a refusal
+  void TakeOver(const std::vector<ports::AgentSnapshot>& agents);
+  void LearnQueues(const std::vector<ports::QueueSnapshot>& queues);
   void Learned();
   void OnEvents(const std::vector<ports::PublishedEvent>& events);
   void OnEvent(const ports::PublishedEvent& e);
@@ -162,7 +166,7 @@ class DemoDriver final : public TimerTarget {
   void ScheduleBreak(const std::string& agent);
   void Ring(const std::string& agent, ContactId id, Channel channel, Duration ring);
   void Accept(const std::string& agent, ContactId id, Channel channel);
-  void Handle(const std::string& agent, ContactId id, Channel channel, Duration handle);
+  void Handle(const std::string& agent, ContactId id, Duration handle);
   void WrapUp(const std::string& agent, ContactId id, Duration wrap);
   void Finished(const std::string& agent, ContactId id);
   void Audit(const std::string& action, const std::string& target, const Status& outcome,
