@@ -352,6 +352,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     d.contacts_per_minute = options.demo_rate;
     if (options.demo_rate > 0) d.time_scale = demo::TimeScaleForRate(options.demo_rate);
     d.seed = seed;
+    d.voice_by_phone = sip_listen.has_value();  // calls come from SIP; phones answer them
     for (const auto& c : config->reason_codes) d.reason_codes.push_back(c.code);
     for (const auto& c : config->disposition_codes) d.disposition_codes.push_back(c.code);
     demo_loop = std::make_unique<runtime::EventLoop>(clock);

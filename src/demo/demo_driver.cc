@@ -358,7 +358,7 @@ void DemoDriver::Arrive() {
   std::vector<std::pair<Channel, double>> offered;
   double total = 0;
   for (const auto& [channel, weight] : mix) {
-    if (weight <= 0) continue;
+    if (weight <= 0 || (channel == Channel::kVoice && options_.voice_by_phone)) continue;
     for (const auto& [queue, channels] : queues_) {
       if (std::find(channels.begin(), channels.end(), channel) != channels.end()) {
         offered.emplace_back(channel, weight);
@@ -543,6 +543,13 @@ void DemoDriver::HandOver(const std::string& agent, Bot& bot, const std::string&
 // ---------------------------------------------------------------------------------------------
 // Events
 
+Channel DemoDriver::ChannelOf(const ports::PublishedEvent& e) {
+  const auto j = nlohmann::json::parse(e.json, nullptr, false);
+  const auto channel =
+      ParseChannel(j.is_discarded() ? std::string() : j.value("channel", std::string()));
+  return channel.value_or(Channel::kTask);
+}
+
 void DemoDriver::OnEvents(const std::vector<ports::PublishedEvent>& events) {
   for (const ports::PublishedEvent& e : events) OnEvent(e);
 }
@@ -588,11 +595,9 @@ void DemoDriver::OnEvent(const ports::PublishedEvent& e) {
       HandOver(agent, bot, "presence set to " + name + " by another caller");
     }
   } else if (type == "contact.offered") {
-    if (bot.human) return;
-    const auto j = nlohmann::json::parse(e.json, nullptr, false);
-    const auto channel =
-        ParseChannel(j.is_discarded() ? std::string() : j.value("channel", std::string()));
-    Ring(agent, e.contact, channel.value_or(Channel::kTask), Draw(dist_->ring));
+    const Channel channel = ChannelOf(e);
+    if (bot.human || (channel == Channel::kVoice && options_.voice_by_phone)) return;
+    Ring(agent, e.contact, channel, Draw(dist_->ring));
   } else if (type == "offer.accepted") {
     if (accepting_.count(e.contact) == 0) {
       HandOver(
@@ -600,6 +605,7 @@ void DemoDriver::OnEvent(const ports::PublishedEvent& e) {
           "offer of contact " + std::to_string(e.contact.value()) + " accepted by another caller");
     }
   } else if (type == "offer.rejected") {
+    if (ChannelOf(e) == Channel::kVoice && options_.voice_by_phone) return;  // phone unanswered
     HandOver(
         agent, bot,
         "offer of contact " + std::to_string(e.contact.value()) + " rejected by another caller");

@@ -61,6 +61,10 @@ struct DemoOptions {
   double voice_weight = 0.55;
   double chat_weight = 0.30;
   double email_weight = 0.15;
+  // Voice is real calls through SIP (`parley serve --sip`): the demo creates no voice contacts,
+  // and its bots leave voice offers to the agents' phones (an unanswered phone's rejection is no
+  // person acting; a phone that answers is).
+  bool voice_by_phone = false;
   std::string ring = "uniform:2,6";  // an offer rings this long before the bot accepts
   std::string voice_handle = "lognormal:150,70";
   std::string chat_handle = "lognormal:200,90";
@@ -152,6 +156,7 @@ class DemoDriver final : public TimerTarget {
   void TakeOver(const std::vector<ports::AgentSnapshot>& agents);
   void LearnQueues(const std::vector<ports::QueueSnapshot>& queues);
   void Learned();
+  static Channel ChannelOf(const ports::PublishedEvent& e);  // from its JSON
   void OnEvents(const std::vector<ports::PublishedEvent>& events);
   void OnEvent(const ports::PublishedEvent& e);
   void HandOver(const std::string& agent, Bot& bot, const std::string& why);

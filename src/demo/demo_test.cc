@@ -637,6 +637,34 @@ TEST_F(DemoDriverTest, TheDefaultDayBringsContactsInItsFirstMinutes) {
   EXPECT_LT(driver->counters().contacts_created, 220u);
 }
 
+TEST_F(DemoDriverTest, WithVoiceByPhoneTheBotsLeaveCallsToThePhones) {
+  options_.voice_by_phone = true;
+  auto driver = StartDriver();
+  ASSERT_TRUE(driver);
+  clock_.AdvanceBy(std::chrono::minutes(1));
+  // A call from a trunk, as the SIP adapter would create it.
+  ContactId call;
+  center_.CreateContact(ports::Caller{.user = "system"},
+                        ports::NewContact{.channel = Channel::kVoice, .queue = "support"},
+                        [&call](Result<ports::ContactSnapshot> r) {
+                          ASSERT_TRUE(r.ok());
+                          call = r->record.id;
+                        });
+  clock_.AdvanceBy(std::chrono::minutes(30));
+  ASSERT_TRUE(call.valid());
+  for (const auto& [id, c] : center_.contacts) {
+    if (id != call) {
+      EXPECT_NE(c.record.channel, Channel::kVoice);
+    }
+  }
+  for (const auto& c : center_.calls) {
+    if (c.user == "demo") {
+      EXPECT_NE(c.contact, call) << c.what;
+    }
+  }
+  EXPECT_EQ(driver->counters().handovers, 0u);
+}
+
 TEST_F(DemoDriverTest, AFasterDemoScalesEveryTimeItsPeopleTake) {
   options_.contacts_per_minute = 120;
   options_.time_scale = TimeScaleForRate(120);
