@@ -25,10 +25,11 @@ web/dist/index.html: $(WEB_SOURCES)
 	cd web && npm run build
 
 # `make run`: the server and the web UI on the bundled demo configuration, data in ./data, on
-# http://127.0.0.1:8080; the first start prints the demo logins and their generated passwords.
+# http://127.0.0.1:8080, in demo mode (synthetic customers and bot agents, docs/operations.md);
+# the first start prints the demo logins and their generated passwords.
 # `make demo` plays a scripted scenario through the real ACD and prints every decision.
 run: build
-	./$(BUILD)/parley serve --web web/dist
+	./$(BUILD)/parley serve --web web/dist --demo
 
 demo: build
 	./$(BUILD)/parley demo

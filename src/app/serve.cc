@@ -1,5 +1,6 @@
 #include "app/serve.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 
 #include <atomic>
@@ -29,6 +30,7 @@
 #include "auth/users.h"
 #include "base/random.h"
 #include "config/document.h"
+#include "demo/demo_driver.h"
 #include "engine/engine.h"
 #include "media/media_engine.h"
 #include "runtime/event_loop.h"
@@ -340,6 +342,36 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     std::fprintf(err, "not started: %s\n", s.message().c_str());
     return stop_engine();
   }
+  // Demo mode (--demo only): bots on their own loop drive the engine through its inbound port
+  // as the caller "demo", with reach over every agent; what they do is audited under that name.
+  std::unique_ptr<runtime::EventLoop> demo_loop;
+  std::unique_ptr<demo::DemoDriver> demo_driver;
+  if (options.demo) {
+    demo::DemoOptions d;
+    d.caller = ports::Caller{.user = "demo", .reach = ports::Caller::Reach::kAll};
+    d.contacts_per_minute = options.demo_rate;
+    if (options.demo_rate > 0) d.time_scale = demo::TimeScaleForRate(options.demo_rate);
+    d.seed = seed;
+    d.voice_by_phone = sip_listen.has_value();  // calls come from SIP; phones answer them
+    for (const auto& c : config->reason_codes) d.reason_codes.push_back(c.code);
+    for (const auto& c : config->disposition_codes) d.disposition_codes.push_back(c.code);
+    demo_loop = std::make_unique<runtime::EventLoop>(clock);
+    auto created = demo::DemoDriver::Create(
+        engine, clock, *demo_loop,
+        [l = demo_loop.get()](std::function<void()> work) { l->Post(std::move(work)); }, d,
+        [&audit, &clock, actor = d.caller.user](const std::string& action,
+                                                const std::string& target, const Status& s,
+                                                const std::string& detail) {
+          audit.Append(clock.Now(), actor, action, target,
+                       s.ok() ? ports::AuditOutcome::kOk : ports::AuditOutcome::kFailed,
+                       s.ok() ? detail : s.message());
+        });
+    if (!created.ok()) {
+      std::fprintf(err, "not started: %s\n", created.status().message().c_str());
+      return abandon_start();
+    }
+    demo_driver = std::move(*created);
+  }
   // Voice: SIP signalling on its own thread.
   std::unique_ptr<media::MediaEngine> media;
   std::unique_ptr<sip::SipServer> sip_server;
@@ -388,9 +420,21 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     std::fprintf(out, "SIP on udp and tcp %s:%u, realm %s\n", sip_listen->first.c_str(),
                  static_cast<unsigned>(sip_listen->second), config->voice.realm.c_str());
   }
+  if (demo_driver) {
+    const std::string pace =
+        options.demo_rate > 0
+            ? fmt::format("{:g} contacts a minute, times scaled by {:g}", options.demo_rate,
+                          demo::TimeScaleForRate(options.demo_rate))
+            : "a working day's traffic every hour";
+    std::fprintf(out,
+                 "demo: synthetic customers and bot agents are running (%s); acting for an agent "
+                 "(presence, accept) takes it over from its bot\n",
+                 pace.c_str());
+  }
   std::fprintf(out, "listening on %s (stop with Ctrl-C or SIGTERM)\n", url.c_str());
   std::fflush(out);
   if (!options.ready_file.empty()) std::ofstream(options.ready_file) << url << "\n";
+  if (demo_driver) demo_loop->Post([&demo_driver] { demo_driver->Start(); });
 
   // Background duties: pick up configurations applied with `parley config apply`, and purge
   // what retention says is too old (at start, then hourly).
@@ -440,6 +484,14 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   std::fprintf(out, "%s: stopping (no new connections; finishing the journal)\n",
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   std::fflush(out);
+  if (demo_driver) {
+    std::promise<demo::DemoCounters> stopped;
+    demo_loop->Post([&] {
+      demo_driver->Stop();
+      stopped.set_value(demo_driver->counters());
+    });
+    std::fprintf(out, "demo: %s\n", stopped.get_future().get().ToString().c_str());
+  }
   {
     std::lock_guard lock(watch_mu);
     stopping = true;
@@ -472,6 +524,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   webhook_feed.reset();
   customer_worker.Stop();  // its last replies still reach the loop
   loop.Stop();
+  if (demo_loop) demo_loop->Stop();  // after the engine's: its last replies are dropped there
   dispatcher.Stop();  // writes offered events to the outbox; they are sent after a restart
   std::fprintf(out, "stopped cleanly\n");
   std::fflush(out);

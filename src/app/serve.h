@@ -23,6 +23,11 @@ struct ServeOptions {
   bool metrics_open_on_loopback = false;  // /metrics without a token for 127.0.0.0/8 and ::1
   int io_threads = 2;
   std::string ready_file;  // written with "http://ADDR:PORT\n" once serving (for scripts, tests)
+  // Demo mode (src/demo, docs/operations.md "Demo mode"): synthetic customers and bot agents.
+  // Never on unless asked for. demo_rate > 0: a steady stream of that many contacts a minute;
+  // 0: a working day's shape compressed into an hour.
+  bool demo = false;
+  double demo_rate = 0;
 };
 
 // Runs until SIGTERM or SIGINT, then stops accepting, finishes the journal and returns 0; 1 when

@@ -30,6 +30,13 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   cmd->add_option("--ready-file", o->ready_file, "Write the server's URL here once it listens");
+  auto* demo = cmd->add_flag("--demo", o->demo,
+                             "Demo mode: synthetic customers arrive and bot agents work them "
+                             "(a human who acts for an agent takes it over)");
+  cmd->add_option("--demo-rate", o->demo_rate,
+                  "With --demo: a steady CONTACTS_PER_MINUTE instead of a working day's shape")
+      ->check(CLI::PositiveNumber)
+      ->needs(demo);
   cmd->callback([exit_code, o] { *exit_code = app::RunServe(*o); });
 }
 
