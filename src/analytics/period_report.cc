@@ -91,8 +91,12 @@ void AddAgentRows(const std::vector<Event>& events, const std::vector<ReportPeri
   o.interval = std::chrono::hours(24);
   KpiCalculator calculator(o);
   size_t next = 0;
+  // Events before t, and at t too when t is as_of (the report's last moment).
   auto feed_until = [&](TimePoint t) {
-    while (next < events.size() && events[next].time < t) calculator.Add(events[next++]);
+    while (next < events.size() &&
+           (events[next].time < t || (t == as_of && events[next].time == t))) {
+      calculator.Add(events[next++]);
+    }
   };
   auto snapshot = [&](TimePoint t) {
     feed_until(t);

@@ -67,7 +67,7 @@ struct PeriodReport {
   std::vector<AgentPeriodRow> agents;  // agent-major, then by period
 };
 
-// `events` in time order, all before `as_of`, starting early enough before the first period
+// `events` in time order, none after `as_of`, starting early enough before the first period
 // that contacts in progress at its start are known (the caller reads a lead time). Rows for
 // every queue index below `queue_count` and agent index below `agent_count`, for every period
 // (a period after `as_of` has zero figures; clocks stop at as_of). `options.interval` and
