@@ -89,6 +89,11 @@ describe("formatCell", () => {
     expect(formatIntervalStart(start, "1d")).toBe("2026-12-03");
     expect(formatIntervalStart(start, "1mo")).toBe("2026-12");
   });
+  it("labels in the site's time zone, which the server's days follow", () => {
+    expect(formatIntervalStart("2026-12-02T23:00:00Z", "1d", "Europe/Paris")).toBe("2026-12-03");
+    expect(formatIntervalStart("2026-12-03T08:30:00Z", "30m", "Asia/Kolkata")).toBe("2026-12-03 14:00");
+    expect(formatIntervalStart("2026-12-03T08:30:00Z", "1h", "Mars/Olympus")).toBe("2026-12-03T08:30:00Z");
+  });
 });
 
 describe("the Reports screen in the navigation", () => {

@@ -193,9 +193,14 @@ const secondColumns = new Set([
 ]);
 
 /** A cell as the table shows it: ratios in %, seconds as m:ss (h:mm:ss), times local, null "–". */
-export function formatCell(column: string, value: number | string | null | undefined, interval: Interval): string {
+export function formatCell(
+  column: string,
+  value: number | string | null | undefined,
+  interval: Interval,
+  timeZone?: string,
+): string {
   if (value === null || value === undefined) return "–";
-  if (column === "interval_start" || column === "interval_end") return formatIntervalStart(String(value), interval);
+  if (column === "interval_start" || column === "interval_end") return formatIntervalStart(String(value), interval, timeZone);
   if (typeof value !== "number") return value;
   if (ratioColumns.has(column)) return `${Math.round(value * 1000) / 10}%`;
   if (secondColumns.has(column)) return clock(value);
@@ -211,15 +216,32 @@ function clock(seconds: number): string {
   return h > 0 ? `${h}:${two(m)}:${two(s % 60)}` : `${m}:${two(s % 60)}`;
 }
 
-/** An interval's start as its label: a time of day for sub-day intervals, else a date. */
-export function formatIntervalStart(iso: string, interval: Interval): string {
+/**
+ * An interval's start as its label: a time of day for sub-day intervals, else a date; in
+ * `timeZone` (the site's, which the server's days follow) when given, else the browser's.
+ */
+export function formatIntervalStart(iso: string, interval: Interval, timeZone?: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  const pad = (n: number) => String(n).padStart(2, "0");
-  const date = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  let parts: Record<string, string>;
+  try {
+    const f = new Intl.DateTimeFormat("en-GB", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    });
+    parts = Object.fromEntries(f.formatToParts(d).map((p) => [p.type, p.value]));
+  } catch {
+    return iso;  // an unknown time zone: the raw time rather than a wrong one
+  }
+  const date = `${parts.year}-${parts.month}-${parts.day}`;
   if (interval === "1mo") return date.slice(0, 7);
   if (interval === "1d" || interval === "1w") return date;
-  return `${date} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return `${date} ${parts.hour}:${parts.minute}`;
 }
 
 /**

@@ -148,7 +148,7 @@ export function Reports({ me }: { me: Me }) {
       )}
       {loading && !report && <p aria-busy="true">Loading…</p>}
 
-      {report && rows.length > 0 && <ReportCharts rows={rows} subject={subject} interval={report.interval} />}
+      {report && rows.length > 0 && <ReportCharts rows={rows} subject={subject} interval={report.interval} timeZone={report.time_zone} />}
 
       {report && (
         <div className="card table-wrap">
@@ -170,7 +170,7 @@ export function Reports({ me }: { me: Me }) {
                 <tr key={`${r.queue ?? r.agent}@${r.interval_start}`} data-name={String(r.queue ?? r.agent)} data-start={String(r.interval_start)}>
                   {report.columns.map((c) => (
                     <td key={c} data-column={c} className={typeof r[c] === "number" ? "num" : undefined}>
-                      {formatCell(c, r[c], report.interval)}
+                      {formatCell(c, r[c], report.interval, report.time_zone)}
                     </td>
                   ))}
                 </tr>

@@ -54,9 +54,19 @@ const base = {
 const round1 = (v: number | null) => (v === null ? null : Math.round(v * 10) / 10);
 const percent = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 10);
 
-export function ReportCharts({ rows, subject, interval }: { rows: ReportRow[]; subject: Subject; interval: Interval }) {
+export function ReportCharts({
+  rows,
+  subject,
+  interval,
+  timeZone,
+}: {
+  rows: ReportRow[];
+  subject: Subject;
+  interval: Interval;
+  timeZone?: string;
+}) {
   const points = seriesByInterval(rows);
-  const x = intervalStarts(rows).map((s) => formatIntervalStart(s, interval));
+  const x = intervalStarts(rows).map((s) => formatIntervalStart(s, interval, timeZone));
   const xAxis = { type: "category", data: x };
   const volume =
     subject === "queues"
