@@ -28,6 +28,7 @@
 #include "auth/throttle.h"
 #include "auth/tokens.h"
 #include "auth/users.h"
+#include "base/text.h"
 
 namespace parley::api {
 namespace {
@@ -316,6 +317,56 @@ class FakeCenter : public ports::ContactCenter {
   uint64_t next_sink_ = 1;
 };
 
+// A Reports port that answers from the calling thread with two canned rows, and records the
+// query; an interval of "2h" is refused as the engine would.
+class FakeReports : public ports::Reports {
+ public:
+  void ListWorkCodes(ports::Reply<ports::WorkCodes> reply) override {
+    reply(ports::WorkCodes{{{"lunch", "Lunch break"}}, {{"sale", "Sale made"}, {"no-sale", ""}}});
+  }
+  void RunReport(const ports::Caller& who, ports::ReportQuery query,
+                 ports::Reply<ports::Report> reply) override {
+    {
+      std::lock_guard lock(mu_);
+      last_caller_ = who;
+      last_query_ = query;
+    }
+    if (query.interval == "2h") return reply(InvalidArgument("interval: must be one of ..."));
+    ports::Report r;
+    r.subject = query.subject;
+    r.interval = query.interval;
+    r.time_zone = "Europe/Paris";
+    r.from = query.from;
+    r.to = query.to;
+    r.as_of = query.to;
+    ports::ReportRow row;
+    row.name = "sales, east";  // a comma: quoted in CSV
+    row.start = query.from;
+    row.end = query.to;
+    row.offered = 3;
+    row.answered = 2;
+    row.service_level = 0.5;
+    row.asa = Seconds(12.5);
+    row.handled = 2;
+    row.aht = Seconds(100);
+    r.rows.push_back(row);
+    row.offered = 0;
+    row.service_level.reset();
+    row.asa.reset();
+    r.rows.push_back(row);
+    reply(std::move(r));
+  }
+  std::pair<ports::Caller, ports::ReportQuery> last() {
+    std::lock_guard lock(mu_);
+    return {last_caller_, last_query_};
+  }
+
+ private:
+  std::mutex mu_;
+  ports::Caller last_caller_;
+  ports::ReportQuery last_query_;
+};
+
 struct Answer {
   int status = 0;
   std::string body;
@@ -382,6 +433,7 @@ class ApiTest : public ::testing::Test {
     options.io_threads = 2;
     server_ = std::make_unique<HttpServer>(
         options, center_, AuthParts{authenticator_, sessions_, tokens_, users_, &audit_}, clock_);
+    server_->AttachReports(&reports_);
     const Status s = server_->Start();
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
@@ -446,6 +498,7 @@ class ApiTest : public ::testing::Test {
 
   FixedClock clock_;
   FakeCenter center_;
+  FakeReports reports_;
   auth::PasswordHasher hasher_;
   auth::UserDirectory users_;
   auth::SessionStore sessions_;
@@ -486,6 +539,15 @@ TEST_F(ApiTest, LoginSetsSessionCookieThenMeThenLogoutEndsIt) {
   Answer after = As(cookie, http::verb::get, "/api/v1/me");
   EXPECT_EQ(after.status, 401);
   EXPECT_EQ(after.error_code(), "unauthenticated");
+}
+
+TEST_F(ApiTest, MeListsTheConfiguredReasonAndDispositionCodes) {
+  StartServer();
+  Answer me = As(Login("agent1"), http::verb::get, "/api/v1/me");
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(me.json()["reason_codes"], Json::parse(R"([{"code":"lunch","label":"Lunch break"}])"));
+  EXPECT_EQ(me.json()["disposition_codes"],
+            Json::parse(R"([{"code":"sale","label":"Sale made"},{"code":"no-sale","label":""}])"));
 }
 
 TEST_F(ApiTest, LoginAnswersUnknownUserAndWrongPasswordAlike) {
@@ -1199,6 +1261,79 @@ TEST(RequestTest, TokenIssueBodyNamesAllowedScopes) {
   auto e = ReadTokenIssue(Json{{"scope", "god"}}, body);
   ASSERT_TRUE(e);
   EXPECT_THAT(e->message, HasSubstr("body.scope is 'god'; expected one of administrator"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reports
+
+TEST_F(ApiTest, ReportRoutesPassTheQueryAndAnswerJsonOrCsv) {
+  StartServer();
+  const std::string sup = Login("sup");
+  const std::string range = "from=2026-12-03T00:00:00Z&to=2026-12-03T02:00:00%2B01:00";
+  Answer json = As(sup, http::verb::get,
+                   "/api/v1/reports/queues?" + range + "&interval=15m&queue=sales,support");
+  ASSERT_EQ(json.status, 200) << json.body;
+  auto [caller, query] = reports_.last();
+  EXPECT_EQ(caller.reach, ports::Caller::Reach::kAll);
+  EXPECT_EQ(query.subject, ports::ReportSubject::kQueues);
+  EXPECT_EQ(query.interval, "15m");
+  EXPECT_EQ(query.names, (std::vector<std::string>{"sales", "support"}));
+  EXPECT_EQ(query.from, *ParseIsoDateTime("2026-12-03T00:00:00Z"));
+  EXPECT_EQ(query.to, query.from + std::chrono::hours(1));  // 02:00+01:00
+  const Json j = json.json();
+  EXPECT_EQ(j["subject"], "queues");
+  EXPECT_EQ(j["time_zone"], "Europe/Paris");
+  ASSERT_EQ(j["rows"].size(), 2u);
+  EXPECT_EQ(j["columns"][0], "queue");
+  EXPECT_EQ(j["rows"][0]["queue"], "sales, east");
+  EXPECT_EQ(j["rows"][0]["offered"], 3);
+  EXPECT_EQ(j["rows"][0]["service_level"], 0.5);
+  EXPECT_EQ(j["rows"][0]["asa"], 12.5);
+  EXPECT_EQ(j["rows"][0]["aht"], 100.0);
+  EXPECT_TRUE(j["rows"][1]["service_level"].is_null());
+  EXPECT_TRUE(j["rows"][1]["asa"].is_null());
+
+  Answer csv = As(sup, http::verb::get, "/api/v1/reports/queues?" + range + "&format=csv");
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  EXPECT_EQ(csv.header(http::field::content_type), "text/csv; charset=utf-8");
+  EXPECT_EQ(csv.header(http::field::content_disposition),
+            "attachment; filename=\"parley-queues-2026-12-03-1h.csv\"");
+  const std::string header = csv.body.substr(0, csv.body.find("\r\n"));
+  EXPECT_THAT(header, ::testing::StartsWith("queue,interval_start,interval_end,offered,answered,"));
+  EXPECT_THAT(csv.body, HasSubstr("\r\n\"sales, east\",2026-12-03T00:00:00.000Z,"));
+  EXPECT_THAT(csv.body, HasSubstr(",3,2,"));
+  EXPECT_THAT(csv.body, HasSubstr(",0.5,"));
+
+  // Accept: text/csv asks for CSV too; an agent's own report reaches the port with reach self.
+  Answer accepted = Send(http::verb::get, "/api/v1/reports/agents?" + range, "",
+                         {{"Cookie", Login("agent1")}, {"Accept", "text/csv"}});
+  ASSERT_EQ(accepted.status, 200) << accepted.body;
+  EXPECT_THAT(accepted.body, ::testing::StartsWith("agent,interval_start,interval_end,offers,"));
+  EXPECT_EQ(reports_.last().first.reach, ports::Caller::Reach::kSelf);
+  EXPECT_EQ(reports_.last().first.agent, "a1");
+  EXPECT_EQ(As(Login("wall"), http::verb::get, "/api/v1/reports/queues?" + range).status, 403);
+}
+
+TEST_F(ApiTest, ReportRoutesNameTheBadParameter) {
+  StartServer();
+  const std::string sup = Login("sup");
+  auto message = [&](const std::string& target) {
+    Answer a = As(sup, http::verb::get, target);
+    EXPECT_EQ(a.status, 400) << target << ": " << a.body;
+    return a.error_message();
+  };
+  const std::string q = "/api/v1/reports/queues?";
+  EXPECT_THAT(message(q + "to=2026-12-03T00:00:00Z"), ::testing::StartsWith("from: required"));
+  EXPECT_THAT(message(q + "from=yesterday&to=2026-12-03T00:00:00Z"),
+              ::testing::StartsWith("from: 'yesterday' is not an ISO 8601 time"));
+  EXPECT_THAT(message(q + "from=2026-12-03T00:00:00Z&to=2026-12-02T00:00:00Z"),
+              ::testing::StartsWith("from: must be before to"));
+  const std::string range = "from=2026-12-02T00:00:00Z&to=2026-12-03T00:00:00Z";
+  EXPECT_THAT(message(q + range + "&format=xml"), ::testing::StartsWith("format: must be json"));
+  EXPECT_THAT(message(q + range + "&queue=a,,b"), ::testing::StartsWith("queue: "));
+  EXPECT_THAT(message(q + range + "&agent=a1"), HasSubstr("unknown query parameter"));
+  // The port's kInvalidArgument is the query's fault: 400, not 422.
+  EXPECT_THAT(message(q + range + "&interval=2h"), ::testing::StartsWith("interval: "));
 }
 
 }  // namespace

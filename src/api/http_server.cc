@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/reports.h"
 #include "api/request.h"
 #include "api/views.h"
 
@@ -202,6 +203,10 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   // Records who read, exported or erased customer data (AuthParts::audit), ok or failed.
   void AuditCustomer(const Exchange& x, std::string action, std::string target, const Status& s);
   void Events(const std::shared_ptr<Exchange>& x);
+  // Reports (the answers' shapes in api/reports.h).
+  void QueueReport(const std::shared_ptr<Exchange>& x);
+  void AgentReport(const std::shared_ptr<Exchange>& x);
+  void RunReport(const std::shared_ptr<Exchange>& x, ports::ReportSubject subject);
   void StaticFile(const std::shared_ptr<Exchange>& x);
   bool ContactIdParam(const std::shared_ptr<Exchange>& x, size_t i, ContactId& id);
   void AnswerOffer(const std::shared_ptr<Exchange>& x, bool accept);
@@ -212,6 +217,7 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
 
   HttpServerOptions options;
   ports::ContactCenter& center;
+  ports::Reports* reports = nullptr;  // HttpServer::AttachReports; null: reports answer 503
   AuthParts auth;
   const Clock& clock;
   auth::RouteRegistry registry;
@@ -810,6 +816,8 @@ Status ServerImpl::DeclareRoutes() {
       perm("GET", v1 + "/customers/{id}/timeline", P::kContactsRead, &ServerImpl::CustomerTimeline),
       perm("GET", v1 + "/customers/{id}/export", P::kContactsExport, &ServerImpl::ExportCustomer),
       perm("GET", v1 + "/events", P::kAgentRead, &ServerImpl::Events),
+      perm("GET", v1 + "/reports/queues", P::kReportsRead, &ServerImpl::QueueReport),
+      perm("GET", v1 + "/reports/agents", P::kReportsRead, &ServerImpl::AgentReport),
       // Last: the web UI's files answer any other GET.
       open("GET", "/*", &ServerImpl::StaticFile),
   };
@@ -1133,14 +1141,21 @@ void ServerImpl::Me(const std::shared_ptr<Exchange>& x) {
       permissions[std::string(auth::PermissionName(perm))] = auth::ReachName(reach);
     }
   }
-  Reply(*x, http::status::ok,
-        {{"user", std::move(user)},
-         {"login", p.login},
-         {"roles", std::move(roles)},
-         {"team", p.team},
-         {"agent", p.agent},
-         {"permissions", std::move(permissions)},
-         {"via", p.token_prefix.empty() ? "session" : "token"}});
+  Json me = {{"user", std::move(user)},
+             {"login", p.login},
+             {"roles", std::move(roles)},
+             {"team", p.team},
+             {"agent", p.agent},
+             {"permissions", std::move(permissions)},
+             {"via", p.token_prefix.empty() ? "session" : "token"},
+             {"reason_codes", Json::array()},
+             {"disposition_codes", Json::array()}};
+  if (!reports) return Reply(*x, http::status::ok, me);
+  reports->ListWorkCodes(Then<ports::WorkCodes>(x, [x, me](ports::WorkCodes codes) mutable {
+    me["reason_codes"] = WorkCodesJson(codes.reason_codes);
+    me["disposition_codes"] = WorkCodesJson(codes.disposition_codes);
+    x->server->Reply(*x, http::status::ok, me);
+  }));
 }
 
 void ServerImpl::ListTokens(const std::shared_ptr<Exchange>& x) {
@@ -1516,6 +1531,44 @@ void ServerImpl::Events(const std::shared_ptr<Exchange>& x) {
   x->upgrade(std::move(x->req), x->caller, after, snapshot, queues);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Reports
+
+void ServerImpl::QueueReport(const std::shared_ptr<Exchange>& x) {
+  RunReport(x, ports::ReportSubject::kQueues);
+}
+
+void ServerImpl::AgentReport(const std::shared_ptr<Exchange>& x) {
+  RunReport(x, ports::ReportSubject::kAgents);
+}
+
+void ServerImpl::RunReport(const std::shared_ptr<Exchange>& x, ports::ReportSubject subject) {
+  if (!reports) return Fail(*x, {503, "unavailable", "reports are not available", std::nullopt});
+  ReportRequest request;
+  const auto accept = x->req[http::field::accept];
+  if (auto e = ReadReportRequest(x->query, std::string_view(accept.data(), accept.size()), subject,
+                                 request)) {
+    return Fail(*x, *e);
+  }
+  const bool csv = request.csv;
+  reports->RunReport(x->caller, std::move(request.query), [x, csv](Result<ports::Report> r) {
+    net::post(x->server->ioc, [x, csv, r = std::move(r)] {
+      ServerImpl& s = *x->server;
+      try {
+        if (!r.ok()) return s.Fail(*x, ReportError(r.status()));
+        if (!csv) return s.Reply(*x, http::status::ok, ReportJson(*r));
+        s.Count(x->route_key, 200);
+        Response res = s.Make(x->req, http::status::ok, ReportCsv(*r), "text/csv; charset=utf-8");
+        res.set(http::field::content_disposition,
+                "attachment; filename=\"" + ReportFilename(*r) + "\"");
+        x->send(std::move(res));
+      } catch (const std::exception& e) {
+        s.Fail(*x, {500, "internal", e.what(), std::nullopt});
+      }
+    });
+  });
+}
+
 void ServerImpl::StaticFile(const std::shared_ptr<Exchange>& x) {
   namespace fs = std::filesystem;
   const ApiError not_found{404, "not_found", "no route GET " + x->path, BadRequest::kNotFound};
@@ -1583,5 +1636,7 @@ Status HttpServer::Start() { return impl_->Start(); }
 void HttpServer::Stop() { impl_->Stop(); }
 uint16_t HttpServer::port() const { return impl_->bound_port; }
 const auth::RouteRegistry& HttpServer::routes() const { return impl_->registry; }
+
+void HttpServer::AttachReports(ports::Reports* reports) { impl_->reports = reports; }
 
 }  // namespace parley::api

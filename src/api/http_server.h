@@ -25,6 +25,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "ports/contact_center.h"
+#include "ports/reports.h"
 
 namespace parley::api {
 
@@ -86,6 +87,10 @@ class HttpServer {
 
   // The bound port (after Start).
   uint16_t port() const;
+  // The reports port for /api/v1/reports/* and the code lists of /api/v1/me; before Start().
+  // Without one, reports answer 503 and the code lists are empty. It must outlive the server.
+  void AttachReports(ports::Reports* reports);
+
   // Every route the server answers, with its permission (the access matrix's source).
   const auth::RouteRegistry& routes() const;
 

@@ -278,6 +278,11 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   engine_options.customer_worker = [&customer_worker](std::function<void()> work) {
     customer_worker.Post(std::move(work));
   };
+  // Report queries (long journal reads) run here, so they stall neither routing nor customers.
+  runtime::EventLoop report_worker(clock);
+  engine_options.report_worker = [&report_worker](std::function<void()> work) {
+    report_worker.Post(std::move(work));
+  };
   engine::Engine engine(
       clock, loop, [&loop](std::function<void()> work) { loop.Post(std::move(work)); }, store,
       config, engine_options);
@@ -326,6 +331,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   http_options.metrics_open_on_loopback = options.metrics_open_on_loopback;
   api::HttpServer http(http_options, engine,
                        api::AuthParts{authenticator, sessions, tokens, users, &audit}, clock);
+  http.AttachReports(&engine);
   // A start that fails after this point finishes the engine's journal and stops its loop.
   auto stop_engine = [&] {
     std::promise<void> stopped;
@@ -523,6 +529,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   stopped.get_future().wait();
   webhook_feed.reset();
   customer_worker.Stop();  // its last replies still reach the loop
+  report_worker.Stop();
   loop.Stop();
   if (demo_loop) demo_loop->Stop();  // after the engine's: its last replies are dropped there
   dispatcher.Stop();  // writes offered events to the outbox; they are sent after a restart

@@ -163,7 +163,7 @@ TEST(PermissionsTest, RoleMatrixIsTheDocumentedOne) {
       {Role::kSupervisor, /*  */ "AAAAAAAAAAAAA--S-AA"},
       {Role::kTeamLead, /*    */ "TTTTT-TT-AT----S-A-"},
       {Role::kQaAnalyst, /*   */ "A--A---AA-A----S---"},
-      {Role::kAgent, /*       */ "SS-SS----A---------"},
+      {Role::kAgent, /*       */ "SS-SS----AS--------"},
       {Role::kWallboard, /*   */ "A--------A-------AA"},
   };
   for (Role r : kAllRoles) {

@@ -68,7 +68,8 @@ const std::vector<RoleGrants>& Table() {
                   {P::kAgentState, kS},
                   {P::kContactsRead, kS},
                   {P::kContactsHandle, kS},
-                  {P::kQueuesRead, kA}}});
+                  {P::kQueuesRead, kA},
+                  {P::kReportsRead, kS}}});
     t.push_back({Role::kWallboard,
                  {{P::kAgentRead, kA},
                   {P::kQueuesRead, kA},

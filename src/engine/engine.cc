@@ -1164,6 +1164,12 @@ void Engine::CreateContactOnLoop(const Caller& who, ports::NewContact nc,
 
 template <class T>
 void Engine::OffLoop(std::function<Result<T>()> work, std::function<void(Result<T>)> done) {
+  OffLoopOn<T>(options_.customer_worker, std::move(work), std::move(done));
+}
+
+template <class T>
+void Engine::OffLoopOn(const Executor& worker, std::function<Result<T>()> work,
+                       std::function<void(Result<T>)> done) {
   std::weak_ptr<int> alive = alive_;
   Executor exec = executor_;
   auto job = [alive, exec, work = std::move(work), done = std::move(done)]() mutable {
@@ -1172,12 +1178,19 @@ void Engine::OffLoop(std::function<Result<T>()> work, std::function<void(Result<
       if (!alive.expired()) done(std::move(r));
     });
   };
-  if (options_.customer_worker) {
+  if (worker) {
+    worker(std::move(job));
+  } else if (options_.customer_worker) {
     options_.customer_worker(std::move(job));
   } else {
     executor_(std::move(job));
   }
 }
+
+// Reports (reports.cc) run their journal reads through this.
+template void Engine::OffLoopOn<ports::Report>(const Executor&,
+                                               std::function<Result<ports::Report>()>,
+                                               std::function<void(Result<ports::Report>)>);
 
 bool Engine::MayReachCustomer(const Caller& who, ports::CustomerId id) const {
   if (who.reach == Caller::Reach::kAll) return true;

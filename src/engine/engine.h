@@ -59,6 +59,7 @@
 #include "ports/channel.h"
 #include "ports/contact_center.h"
 #include "ports/flow_ports.h"
+#include "ports/reports.h"
 #include "ports/store.h"
 
 namespace parley::engine {
@@ -77,6 +78,9 @@ struct EngineOptions {
   // the engine posts each result back through its own executor. Empty: the engine's executor
   // runs it, which is right only for a store that never blocks (MemoryStore, in tests).
   Executor customer_worker;
+  // Runs report queries (long journal reads and their computation, ports::Reports) off the
+  // loop, as customer_worker does for customers. Empty: customer_worker's rule applies.
+  Executor report_worker;
   // The flows' HTTP client, called on the loop; its answers come back through
   // Engine::LookupDone. nullptr: every lookup fails at once ("no http client"), so flows take
   // their failure exit.
@@ -91,6 +95,7 @@ ports::CustomerIdentity NormaliseIdentity(ports::CustomerIdentity identity);
 
 class Engine final : public ports::ContactCenter,
                      public ports::ChannelIntake,
+                     public ports::Reports,
                      private AcdObserver,
                      private ports::ContactMedia,
                      private ports::ContactRouting {
@@ -183,6 +188,12 @@ class Engine final : public ports::ContactCenter,
   std::unique_ptr<ports::Subscription> Subscribe(const ports::Caller& who, ports::Sequence after,
                                                  ports::EventSink sink) override;
 
+  // ports::Reports (src/engine/reports.cc): code lists from the configuration; reports resolve
+  // names and scope on the loop, then read the journal and compute on report_worker.
+  void ListWorkCodes(ports::Reply<ports::WorkCodes> reply) override;
+  void RunReport(const ports::Caller& who, ports::ReportQuery query,
+                 ports::Reply<ports::Report> reply) override;
+
  private:
   // What the engine knows of a contact beyond the Acd: its durable record and who touched it.
   struct ContactInfo {
@@ -273,6 +284,10 @@ class Engine final : public ports::ContactCenter,
   // the loop. Nothing runs once the Engine is gone.
   template <class T>
   void OffLoop(std::function<Result<T>()> work, std::function<void(Result<T>)> done);
+  // OffLoop on `worker` (empty: the customer worker's rule).
+  template <class T>
+  void OffLoopOn(const Executor& worker, std::function<Result<T>()> work,
+                 std::function<void(Result<T>)> done);
   // Whether `who` may reach customer `id`: kAll always, others through a contact they may see.
   bool MayReachCustomer(const ports::Caller& who, ports::CustomerId id) const;
   // Keeps the identity index in step with a customer the store now holds (or no longer holds).

@@ -1282,5 +1282,104 @@ entry_points:
             "transfer to a queue or a flow");
 }
 
+// ---------------------------------------------------------------------------------------------
+// Reports (ports::Reports, reports.cc)
+
+TEST(EngineReportTest, ReportsCountTheJournalAndKeepToTheCallersScope) {
+  auto cfg = MakeConfig();
+  cfg->reason_codes = {config::CodeDef{"lunch", "Lunch"}};
+  cfg->disposition_codes = {config::CodeDef{"resolved", "Resolved"}, config::CodeDef{"sale", ""}};
+  store::MemoryStore store;
+  Harness h(store, cfg);
+  ASSERT_TRUE(h.engine.Start().ok());
+
+  auto codes = h.Run<ports::WorkCodes>([&](auto reply) { h.engine.ListWorkCodes(reply); });
+  ASSERT_TRUE(codes.ok());
+  ASSERT_EQ(codes->reason_codes.size(), 1u);
+  EXPECT_EQ(codes->reason_codes[0].label, "Lunch");
+  ASSERT_EQ(codes->disposition_codes.size(), 2u);
+  EXPECT_EQ(codes->disposition_codes[1].code, "sale");
+
+  // Alice answers one support contact after 5 s, talks 30 s and wraps up 10 s.
+  ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+  auto c = h.Create("support");
+  ASSERT_TRUE(c.ok());
+  h.clock.AdvanceBy(Seconds(5));
+  ASSERT_TRUE(h.Accept(All(), c->record.id, "alice").ok());
+  h.clock.AdvanceBy(Seconds(30));
+  ASSERT_TRUE(h.EndHandling(All(), c->record.id).ok());
+  h.clock.AdvanceBy(Seconds(10));
+  ASSERT_TRUE(h.WrapUp(All(), c->record.id, "resolved").ok());
+
+  auto report = [&](const Caller& who, ports::ReportSubject subject, std::vector<std::string> names,
+                    std::string interval = "1h", TimePoint from = kStart - std::chrono::hours(1)) {
+    ports::ReportQuery q;
+    q.subject = subject;
+    q.from = from;
+    q.to = kStart + std::chrono::hours(1);
+    q.interval = std::move(interval);
+    q.names = std::move(names);
+    return h.Run<ports::Report>([&](auto reply) { h.engine.RunReport(who, q, reply); });
+  };
+  using S = ports::ReportSubject;
+
+  auto queues = report(All(), S::kQueues, {"support"});
+  ASSERT_TRUE(queues.ok()) << queues.status().ToString();
+  EXPECT_EQ(queues->time_zone, "UTC");
+  EXPECT_EQ(queues->as_of, kStart + Seconds(45));
+  ASSERT_EQ(queues->rows.size(), 2u);  // 07:00 and 08:00
+  const ports::ReportRow& row = queues->rows[1];
+  EXPECT_EQ(row.name, "support");
+  EXPECT_EQ(row.start, kStart);
+  EXPECT_EQ(row.offered, 1);
+  EXPECT_EQ(row.answered, 1);
+  EXPECT_EQ(row.handled, 1);
+  EXPECT_EQ(row.asa, Seconds(5));
+  EXPECT_EQ(row.talk, Seconds(30));
+  EXPECT_EQ(row.wrap_up, Seconds(10));
+  EXPECT_EQ(row.aht, Seconds(40));
+  EXPECT_EQ(row.service_level, 1.0);
+  EXPECT_EQ(row.sl_threshold, Seconds(20));
+  EXPECT_EQ(queues->rows[0].offered, 0);
+  EXPECT_FALSE(queues->rows[0].service_level);
+
+  // Every queue by default, in configuration order.
+  auto both = report(All(), S::kQueues, {}, "1d");
+  ASSERT_TRUE(both.ok());
+  ASSERT_EQ(both->rows.size(), 2u);
+  EXPECT_EQ(both->rows[0].name, "support");
+  EXPECT_EQ(both->rows[1].name, "billing");
+  EXPECT_EQ(both->rows[1].offered, 0);
+
+  // An agent reads its own agent report only.
+  auto own = report(Self("alice"), S::kAgents, {}, "1d");
+  ASSERT_TRUE(own.ok());
+  ASSERT_EQ(own->rows.size(), 1u);
+  EXPECT_EQ(own->rows[0].name, "alice");
+  EXPECT_EQ(own->rows[0].handled, 1);
+  EXPECT_EQ(own->rows[0].accepted, 1);
+  EXPECT_EQ(own->rows[0].logged_in, Seconds(45));
+  EXPECT_EQ(own->rows[0].busy, Seconds(40));
+  auto other = report(Self("bob"), S::kAgents, {"alice"});
+  EXPECT_EQ(other.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(other.status().message(), "agent: no agent 'alice'");
+  EXPECT_EQ(report(Self("bob"), S::kQueues, {}).status().code(), StatusCode::kPermissionDenied);
+  // A team lead gets its team's agents.
+  auto red = report(Team("red"), S::kAgents, {}, "1d");
+  ASSERT_TRUE(red.ok());
+  ASSERT_EQ(red->rows.size(), 1u);
+  EXPECT_EQ(red->rows[0].name, "carol");
+
+  // Bad queries name their parameter.
+  auto bad_interval = report(All(), S::kQueues, {}, "2h");
+  EXPECT_EQ(bad_interval.status().message().rfind("interval:", 0), 0u);
+  auto unknown = report(All(), S::kQueues, {"nope"});
+  EXPECT_EQ(unknown.status().message(), "queue: no queue 'nope'");
+  auto too_long = report(All(), S::kQueues, {}, "1d", kStart - std::chrono::hours(24 * 500));
+  EXPECT_EQ(too_long.status().message().rfind("to:", 0), 0u);
+  auto too_many = report(All(), S::kQueues, {}, "15m", kStart - std::chrono::hours(24 * 30));
+  EXPECT_EQ(too_many.status().message().rfind("interval:", 0), 0u);
+}
+
 }  // namespace
 }  // namespace parley::engine

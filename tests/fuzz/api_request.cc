@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/reports.h"
 #include "api/request.h"
 
 namespace {
@@ -58,6 +59,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
       default: {
+        // The report routes' query (src/api/reports.h), both subjects, on the same text.
+        ReportRequest report;
+        Require(ReadReportRequest(text, "text/csv", parley::ports::ReportSubject::kQueues, report));
+        Require(ReadReportRequest(text, "", parley::ports::ReportSubject::kAgents, report));
         std::map<std::string, std::string> query;
         auto e = ParseQuery(text, {"state", "queue", "agent", "limit", "after"}, query);
         Require(e);

@@ -8,7 +8,7 @@
 // Exit status 0 when every check passed; 1 with the failing check on stderr otherwise (including
 // when the server does not start or stops answering).
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -175,6 +175,9 @@ async function main() {
   await alice.page.click("form[aria-label=Presence] >> text=Available");
   await waitText(alice.page, "[data-testid=presence]", "Available");
   await alice.page.waitForSelector("[data-testid=stream]:has-text('live')");
+  // The configured Not Ready reasons are offered as choices (GET /api/v1/me), not free text.
+  const reasons = await alice.page.locator("form[aria-label=Presence] select[name=reason] option").allTextContents();
+  check(reasons.join(",") === "Break,Lunch,Meeting,Training,Missed offers", `reason choices: ${reasons}`);
   await shot(alice, "agent-desktop-available.png");
 
   step = "a contact created through the API is offered";
@@ -220,14 +223,17 @@ async function main() {
   step = "agent ends and wraps up with a disposition";
   await alice.page.click("[data-testid=active-contact] >> text=End");
   await alice.page.waitForSelector("[data-testid=wrap-up]");
-  const disposition = alice.page.locator("[data-testid=wrap-up] [name=disposition]");
-  if ((await disposition.evaluate((e) => e.tagName)) === "SELECT") await disposition.selectOption("sale");
-  else await disposition.fill("sale");
+  const disposition = alice.page.locator("[data-testid=wrap-up] select[name=disposition]");
+  const dispositions = await disposition.locator("option").allTextContents();
+  check(dispositions.includes("Sale made") && dispositions.length === 5, `disposition choices: ${dispositions}`);
+  await disposition.selectOption("sale");
   await alice.page.fill("[data-testid=wrap-up] textarea[name=notes]", "Upgraded to fibre 1 Gb/s");
   await shot(alice, "agent-desktop-wrap-up.png");
   await alice.page.click("[data-testid=wrap-up] >> text=Finish wrap-up");
   await waitText(alice.page, "[data-testid=handled-today]", "1");
   await alice.page.waitForSelector("[data-testid=idle]");
+  // "Today" comes from alice's own agent report (GET /api/v1/reports/agents).
+  await waitText(alice.page, "[data-testid=today-handled]", "1");
   const closed = await admin("GET", `/contacts/${contact.id}`);
   check(closed.state === "closed" && closed.disposition === "sale", `contact closed with the disposition: ${JSON.stringify(closed)}`);
 
@@ -244,6 +250,39 @@ async function main() {
     await shot(sam, `supervisor-wallboard-${w}x${h}.png`);
   }
   await sam.page.setViewportSize({ width: 1366, height: 860 });
+
+  step = "supervisor opens Reports: the table counts the contact, the CSV downloads";
+  await sam.page.click("nav >> text=Reports");
+  await sam.page.waitForSelector("[data-testid=report-table]");
+  await sam.page.selectOption("form[aria-label=Report] select[name=name]", "sales");
+  await sam.page.selectOption("form[aria-label=Report] select[name=interval]", "1d");
+  // Today in the site's days (Europe/Paris): one or two 1d rows; their sums count the contact.
+  const sums = () =>
+    sam.page.evaluate(() => {
+      const rows = [...document.querySelectorAll("[data-testid=report-table] tbody tr")];
+      const sum = (c) => rows.reduce((t, r) => t + Number(r.querySelector(`td[data-column=${c}]`)?.textContent ?? "NaN"), 0);
+      return { names: [...new Set(rows.map((r) => r.dataset.name))], offered: sum("offered"), answered: sum("answered"), handled: sum("handled"), abandoned: sum("abandoned") };
+    });
+  await sam.page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll("[data-testid=report-table] tbody tr")];
+    return rows.length > 0 && rows.every((r) => r.dataset.name === "sales" && r.dataset.start.length > 0) &&
+      rows.some((r) => r.querySelector("td[data-column=answered]")?.textContent === "1");
+  }, undefined, { timeout });
+  const counted = await sums();
+  check(JSON.stringify(counted) === JSON.stringify({ names: ["sales"], offered: 1, answered: 1, handled: 1, abandoned: 0 }),
+    `report table counts: ${JSON.stringify(counted)}`);
+  await sam.page.waitForSelector("[data-testid=chart-volume] canvas");
+  await sam.page.waitForSelector("[data-testid=chart-aht] canvas");
+  await shot(sam, "supervisor-reports.png");
+  const [download] = await Promise.all([sam.page.waitForEvent("download"), sam.page.click("[data-testid=download-csv]")]);
+  check(/^parley-queues-\d{4}-\d{2}-\d{2}-1d\.csv$/.test(download.suggestedFilename()), `CSV file name: ${download.suggestedFilename()}`);
+  const csv = readFileSync(await download.path(), "utf8").split("\r\n").filter((l) => l.length > 0);
+  check(csv[0].startsWith("queue,interval_start,interval_end,offered,answered,answered_within_target,abandoned"), `CSV header: ${csv[0]}`);
+  const csvRows = csv.slice(1).map((l) => l.split(","));
+  check(csvRows.length > 0 && csvRows.every((r) => r[0] === "sales"), `CSV rows are the sales queue's: ${csv.join(" | ")}`);
+  check(csvRows.some((r) => r[3] === "1" && r[4] === "1"), `a CSV row counts the offered and answered contact: ${csv.join(" | ")}`);
+  await sam.page.click("nav >> text=Wallboard");
+  await sam.page.waitForSelector("[data-testid=wallboard] [data-testid=queue-sales]");
 
   step = "the wallboard login opens TV mode";
   const tv = await browserSession("wallboard", { width: 1920, height: 1080 });
@@ -266,6 +305,9 @@ async function main() {
   await waitText(bob.page, "[data-testid=presence]", "Offline");
   const nav = (await bob.page.locator("nav a").allTextContents()).join(",");
   check(nav === "Desktop", `bob's navigation is only the desktop: ${nav}`);
+  await bob.page.selectOption("form[aria-label=Presence] select[name=reason]", "training");
+  await bob.page.click("form[aria-label=Presence] >> text=Not Ready");
+  await waitText(bob.page, "[data-testid=presence]", "Not Ready (training)");
 
   step = "the QA analyst's main screen";
   const qa = await browserSession("qa");

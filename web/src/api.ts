@@ -1,5 +1,6 @@
 // A thin client over /api/v1: JSON in and out, the session cookie sent by the browser, errors
 // turned into ApiError with the server's message (which names the field and the allowed values).
+import type { Report } from "./reports/model";
 import type { Agent, Contact, Customer, Me, Queue } from "./types";
 
 export class ApiError extends Error {
@@ -68,4 +69,6 @@ export const api = {
   timeline: (id: string) =>
     call<{ contacts: Contact[] }>("GET", `/customers/${enc(id)}/timeline`).then((r) => r.contacts),
   addNote: (id: string, text: string) => call<unknown>("POST", `/customers/${enc(id)}/notes`, { text }),
+  /** `path` from reports/model.ts's reportPath (under /api/v1). */
+  report: (path: string) => call<Report>("GET", path),
 };

@@ -1,7 +1,7 @@
 // Which screens a user may open, from GET /api/v1/me (unit-tested in test/roles.test.ts).
 import type { Me } from "./types";
 
-export type Screen = "desktop" | "wallboard" | "agents" | "tv";
+export type Screen = "desktop" | "wallboard" | "agents" | "reports" | "tv";
 
 const wide = (reach: string | undefined) => reach === "team" || reach === "all";
 
@@ -12,6 +12,7 @@ export function screensFor(me: Me): Screen[] {
   if (me.agent && p["contacts.handle"]) out.push("desktop");
   if (p["queues.read"] && (p["wallboard.read"] || wide(p["agent.read"]))) out.push("wallboard");
   if (wide(p["agent.read"]) && !isWallboardOnly(me)) out.push("agents");
+  if (wide(p["reports.read"])) out.push("reports");
   return out;
 }
 
@@ -41,5 +42,6 @@ export const screenTitles: Record<Screen, string> = {
   desktop: "Desktop",
   wallboard: "Wallboard",
   agents: "Agents",
+  reports: "Reports",
   tv: "TV",
 };

@@ -15,7 +15,7 @@ export interface Me {
   agent?: string;
   permissions: Record<string, "self" | "team" | "all">;
   user?: { display_name?: string; login?: string };
-  // Not served yet (see docs/web.md): the configured codes, when the API provides them.
+  // The configured Not Ready reasons and wrap-up dispositions; empty lists: free text allowed.
   reason_codes?: Code[];
   disposition_codes?: Code[];
 }

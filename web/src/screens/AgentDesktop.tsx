@@ -8,6 +8,7 @@ import { agentActivity, activityClass, activitySince, formatDuration, secondsLef
 import { useCoalesced, useEventStream, useNow } from "../hooks";
 import type { Agent, AgentContact, Code, Contact, Customer, Me } from "../types";
 import { CodeInput } from "./CodeInput";
+import { AgentToday } from "./ReportsToday";
 import { StreamBadge } from "./StreamBadge";
 
 interface CustomerView {
@@ -112,6 +113,7 @@ export function AgentDesktop({ me }: { me: Me }) {
           </div>
           <div className="muted">handled today</div>
         </div>
+        {me.permissions["reports.read"] && <AgentToday agent={agentId} version={agent.handled_today} />}
         <StreamBadge status={stream} />
       </div>
 
