@@ -272,7 +272,8 @@ TEST(BaresipE2eTest, AvailableAgentWithoutARegisteredPhoneIsMadeNotReadyAndTheCa
       GetJson(site.http(), "/api/v1/contacts/" + id, site.cookie)["times"]["queued"];
 
   // alice is Available but no phone of hers is registered: the offer fails at once and she is
-  // made Not Ready, saying why, instead of being offered the call again and again.
+  // made Not Ready, saying why, instead of staying Available where no call can reach her
+  // (before the fix she did: one rejected offer, then nothing).
   auto presence = Http(site.http(), "PUT", "/api/v1/agents/alice/presence",
                        R"({"presence":"available"})", site.cookie);
   ASSERT_EQ(presence.status, 200) << presence.body;
