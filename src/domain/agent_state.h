@@ -17,5 +17,7 @@ std::string_view WorkStageName(WorkStage s);
 
 // Reason given when the ACD itself makes an agent Not Ready after consecutive missed offers.
 inline constexpr std::string_view kMissedReason = "missed";
+// Reason given when a voice offer finds no registered phone of the agent (src/sip).
+inline constexpr std::string_view kNoPhoneReason = "no_phone";
 
 }  // namespace parley

@@ -1021,7 +1021,10 @@ void Engine::SetPresence(const Caller& who, std::string agent, Presence presence
       return reply(NotFound("no agent '" + agent + "'"));
     }
     if (presence == Presence::kNotReady) {
-      if (std::string e = CheckCode(config_->reason_codes, reason, "reason code"); !e.empty()) {
+      // Parley's own reasons (an adapter's, like the ACD's "missed") need not be configured.
+      const bool own = reason == kMissedReason || reason == kNoPhoneReason;
+      if (std::string e = own ? "" : CheckCode(config_->reason_codes, reason, "reason code");
+          !e.empty()) {
         return reply(InvalidArgument(std::move(e)));
       }
     } else {

@@ -824,6 +824,12 @@ class SipServer::Impl {
     }
     const auto phones = registrar_.BindingsOfAgent(agent, deps_.clock.Now());
     if (phones.empty()) {
+      // An agent whose phone is not registered cannot take any call: Not Ready, saying why, so
+      // the ACD stops choosing her (the reject below then returns the call to its place).
+      if (deps_.center != nullptr) {
+        deps_.center->SetPresence(ports::Caller{.user = "sip"}, agent, Presence::kNotReady,
+                                  std::string(kNoPhoneReason), [](Result<ports::AgentSnapshot>) {});
+      }
       reject();
       return;
     }

@@ -91,13 +91,17 @@ std::string RegisterAlice(int sip_port, const std::string& contact, bool sha256,
 }
 
 bool WaitForEvent(EventsClient& events, const std::string& type, const std::string& text) {
+  return !EventMessage(events, type, text).empty();
+}
+
+std::string EventMessage(EventsClient& events, const std::string& type, const std::string& text) {
   while (auto message = events.Next(std::chrono::seconds(20))) {
     if (message->find("\"type\":\"" + type + "\"") != std::string::npos &&
         message->find(text) != std::string::npos) {
-      return true;
+      return *message;
     }
   }
-  return false;
+  return "";
 }
 
 std::string HeaderOf(const std::string& message, const std::string& name) {

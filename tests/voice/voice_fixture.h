@@ -123,6 +123,8 @@ std::string RegisterAlice(int sip_port, const std::string& contact, bool sha256 
 
 // Reads events until one of type `type` mentions `text` (true), or the timeout.
 bool WaitForEvent(EventsClient& events, const std::string& type, const std::string& text);
+// The same, returning that event's JSON text ("" when none came).
+std::string EventMessage(EventsClient& events, const std::string& type, const std::string& text);
 
 // The value of header `name` ("To") in a SIP message, "" when absent.
 std::string HeaderOf(const std::string& message, const std::string& name);
@@ -231,6 +233,8 @@ class VoiceServer {
   bool started() const { return server_ && server_->started(); }
   int sip_port() const { return sip_port_; }
   ServerProcess& process() { return *server_; }
+  // The server's data directory (prompts the flows play go in its prompts/ folder).
+  std::string data_dir() const { return dir_.path() + "/data"; }
 
   // Runs a sipp scenario of tests/data/sipp once against the server; true when it passed.
   ProcessResult Sipp(const std::string& scenario, std::vector<std::string> extra = {},
