@@ -39,6 +39,7 @@ namespace http = boost::beast::http;
 namespace websocket = boost::beast::websocket;
 using tcp = boost::asio::ip::tcp;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr TimePoint kT0 = FromMicros(1'800'000'000'000'000);
 
@@ -405,6 +406,53 @@ std::string LoginOf(Role r) {
 
 std::string PasswordOf(const std::string& login) { return "password of " + login; }
 
+// The configuration routes' port: version 1 is current; a document containing "bad" is invalid.
+class FakeAdministration : public ports::ConfigAdministration {
+ public:
+  Result<ports::ConfigDocument> CurrentConfig() override {
+    return ports::ConfigDocument{1, "queues: []\n", "serve", kT0, "seeded"};
+  }
+  Result<std::vector<ports::ConfigDocument>> ConfigHistory(size_t) override {
+    return std::vector<ports::ConfigDocument>{{1, "", "serve", kT0, "seeded"}};
+  }
+  Result<ports::ConfigApplyOutcome> ApplyConfig(const ports::ConfigApplyRequest& r) override {
+    ports::ConfigApplyOutcome o;
+    if (r.yaml.find("bad") != std::string::npos) {
+      o.problems.push_back({3, 14, "unknown key 'bad' in queue 'sales'", ""});
+      return o;
+    }
+    if (r.expected_version != 1) return Conflict("the configuration changed: version 1 is current");
+    o.version = r.dry_run ? 1 : 2;
+    o.applied = !r.dry_run;
+    o.changes.push_back({"queues", "sales", "changed"});
+    last_applied_by = r.applied_by;
+    return o;
+  }
+  Result<ports::QueueSettings> GetQueueSettings(const std::string& queue) override {
+    if (queue != "sales") return NotFound("no queue '" + queue + "'");
+    ports::QueueSettings q;
+    q.name = "sales";
+    q.strategy = "longest-idle";
+    q.version = 1;
+    return q;
+  }
+  Result<ports::ConfigApplyOutcome> EditQueue(const std::string& queue,
+                                              const ports::QueueEdit& edit) override {
+    if (queue != "sales") return NotFound("no queue '" + queue + "'");
+    last_edit = edit;
+    ports::ConfigApplyOutcome o;
+    o.version = 2;
+    o.applied = true;
+    o.changes.push_back({"queues", "sales", "changed"});
+    return o;
+  }
+  Result<ports::ConfigNames> Names() override {
+    return ports::ConfigNames{{"sup"}, {"a1", "a2"}, {"north"}};
+  }
+  std::string last_applied_by;
+  ports::QueueEdit last_edit;
+};
+
 class ApiTest : public ::testing::Test {
  protected:
   ApiTest()
@@ -434,6 +482,7 @@ class ApiTest : public ::testing::Test {
     server_ = std::make_unique<HttpServer>(
         options, center_, AuthParts{authenticator_, sessions_, tokens_, users_, &audit_}, clock_);
     server_->AttachReports(&reports_);
+    server_->SetConfigAdministration(&admin_);
     const Status s = server_->Start();
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
@@ -499,6 +548,7 @@ class ApiTest : public ::testing::Test {
   FixedClock clock_;
   FakeCenter center_;
   FakeReports reports_;
+  FakeAdministration admin_;
   auth::PasswordHasher hasher_;
   auth::UserDirectory users_;
   auth::SessionStore sessions_;
@@ -1245,6 +1295,170 @@ TEST_F(ApiTest, TlsServesHttpsWithSecureCookies) {
   HttpServer bad(half, center_, AuthParts{authenticator_, sessions_, tokens_, users_, &audit_},
                  clock_);
   EXPECT_EQ(bad.Start().code(), StatusCode::kInvalidArgument);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Administration: users and the configuration routes (the real configuration path is tested
+// against `parley serve` in tests/server/admin_e2e_test.cc)
+
+uint64_t UserId(auth::UserDirectory& users, const std::string& login) {
+  auto u = users.FindByLogin(login);
+  return u ? u->id : 0;
+}
+
+TEST_F(ApiTest, AdminCreatesUserWithPasswordShownOnceAndNoSecretsListed) {
+  StartServer();
+  const std::string admin = Login("admin");
+  Answer created = As(admin, http::verb::post, "/api/v1/users",
+                      R"({"login":"zoe","display_name":"Zoe","role":"agent","agent":"a2"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string password = created.json().value("password", "");
+  EXPECT_EQ(password.size(), 16u);
+  EXPECT_EQ(created.json()["user"]["agent"], "a2");
+  Answer login = Send(http::verb::post, "/api/v1/auth/login",
+                      Json{{"login", "zoe"}, {"password", password}}.dump());
+  EXPECT_EQ(login.status, 200) << login.body;
+  Answer list = As(admin, http::verb::get, "/api/v1/users");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_THAT(list.body, HasSubstr("\"zoe\""));
+  EXPECT_THAT(list.body, Not(HasSubstr(password)));
+  EXPECT_THAT(list.body, Not(HasSubstr("argon2")));
+  // A given password is not echoed.
+  Answer given = As(admin, http::verb::post, "/api/v1/users",
+                    R"({"login":"yan","roles":["supervisor"],"password":"a long enough one"})");
+  ASSERT_EQ(given.status, 201) << given.body;
+  EXPECT_FALSE(given.json().contains("password"));
+  EXPECT_EQ(audit_.Query({.action = "user.create"}).size(), 2u);
+}
+
+TEST_F(ApiTest, CreateUserRefusesBadInputAndChangesNothing) {
+  StartServer();
+  const std::string admin = Login("admin");
+  const size_t before = users_.List().size();
+  EXPECT_EQ(As(admin, http::verb::post, "/api/v1/users", R"({"login":"x1"})").status, 400);
+  Answer role = As(admin, http::verb::post, "/api/v1/users", R"({"login":"x1","role":"god"})");
+  EXPECT_EQ(role.status, 400);
+  EXPECT_THAT(role.error_message(), HasSubstr("administrator, supervisor"));
+  Answer agent =
+      As(admin, http::verb::post, "/api/v1/users", R"({"login":"x1","role":"agent","agent":"zz"})");
+  EXPECT_EQ(agent.status, 422);
+  EXPECT_THAT(agent.error_message(), HasSubstr("no agent 'zz'"));
+  EXPECT_EQ(
+      As(admin, http::verb::post, "/api/v1/users", R"({"login":"sup","role":"agent"})").status,
+      409);
+  Answer weak = As(admin, http::verb::post, "/api/v1/users",
+                   R"({"login":"x1","role":"agent","password":"short"})");
+  EXPECT_EQ(weak.status, 422) << weak.body;
+  EXPECT_EQ(users_.List().size(), before);
+}
+
+TEST_F(ApiTest, DisablingAUserEndsItsSessionsAtOnceAndEnablingLetsItBack) {
+  StartServer();
+  const std::string admin = Login("admin");
+  const std::string agent = Login("agent1");
+  ASSERT_EQ(As(agent, http::verb::get, "/api/v1/me").status, 200);
+  const std::string id = std::to_string(UserId(users_, "agent1"));
+  Answer disabled = As(admin, http::verb::post, "/api/v1/users/" + id + "/disable");
+  ASSERT_EQ(disabled.status, 200) << disabled.body;
+  EXPECT_EQ(disabled.json()["disabled"], true);
+  EXPECT_EQ(As(agent, http::verb::get, "/api/v1/me").status, 401);
+  // Refused like any bad credential: no telling a disabled account from a wrong password.
+  Answer refused = Send(http::verb::post, "/api/v1/auth/login",
+                        Json{{"login", "agent1"}, {"password", PasswordOf("agent1")}}.dump());
+  Answer wrong = Send(http::verb::post, "/api/v1/auth/login",
+                      Json{{"login", "nobody"}, {"password", "whatever it is"}}.dump());
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_EQ(refused.body, wrong.body);
+  ASSERT_EQ(As(admin, http::verb::post, "/api/v1/users/" + id + "/enable").status, 200);
+  Login("agent1");
+  // An administrator cannot lock themself out.
+  const std::string self = std::to_string(UserId(users_, "admin"));
+  EXPECT_EQ(As(admin, http::verb::post, "/api/v1/users/" + self + "/disable").status, 409);
+}
+
+TEST_F(ApiTest, ResetPasswordEndsSessionsAndTheOldPasswordStopsWorking) {
+  StartServer();
+  const std::string admin = Login("admin");
+  const std::string qa = Login("qa");
+  const std::string id = std::to_string(UserId(users_, "qa"));
+  Answer reset = As(admin, http::verb::post, "/api/v1/users/" + id + "/password");
+  ASSERT_EQ(reset.status, 200) << reset.body;
+  const std::string password = reset.json().value("password", "");
+  ASSERT_FALSE(password.empty());
+  EXPECT_EQ(As(qa, http::verb::get, "/api/v1/me").status, 401);
+  EXPECT_EQ(Send(http::verb::post, "/api/v1/auth/login",
+                 Json{{"login", "qa"}, {"password", PasswordOf("qa")}}.dump())
+                .status,
+            401);
+  EXPECT_EQ(Send(http::verb::post, "/api/v1/auth/login",
+                 Json{{"login", "qa"}, {"password", password}}.dump())
+                .status,
+            200);
+  EXPECT_EQ(audit_.Query({.action = "user.password"}).size(), 1u);
+}
+
+TEST_F(ApiTest, ChangingRoleAndAgentLink) {
+  StartServer();
+  const std::string admin = Login("admin");
+  const std::string id = std::to_string(UserId(users_, "wall"));
+  Answer changed =
+      As(admin, http::verb::put, "/api/v1/users/" + id, R"({"roles":["agent"],"agent":"a2"})");
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  EXPECT_EQ(changed.json()["roles"], Json::array({"agent"}));
+  EXPECT_EQ(changed.json()["agent"], "a2");
+  EXPECT_EQ(As(admin, http::verb::put, "/api/v1/users/" + id, R"({"agent":"nobody"})").status, 422);
+  // A user the configuration declares is changed there, or the next version would undo it.
+  const std::string sup = std::to_string(UserId(users_, "sup"));
+  Answer declared = As(admin, http::verb::put, "/api/v1/users/" + sup, R"({"role":"agent"})");
+  EXPECT_EQ(declared.status, 409);
+  EXPECT_THAT(declared.error_message(), HasSubstr("configuration's users section"));
+  const std::string self = std::to_string(UserId(users_, "admin"));
+  EXPECT_EQ(As(admin, http::verb::put, "/api/v1/users/" + self, R"({"role":"agent"})").status, 409);
+  EXPECT_EQ(As(admin, http::verb::put, "/api/v1/users/999", R"({"role":"agent"})").status, 404);
+  EXPECT_EQ(As(admin, http::verb::put, "/api/v1/users/x", R"({"role":"agent"})").status, 400);
+}
+
+TEST_F(ApiTest, UserRoutesAnswerNonAdministratorsAloneWhetherOrNotTheUserExists) {
+  StartServer();
+  const std::string sup = Login("sup");
+  const std::string exists = std::to_string(UserId(users_, "agent1"));
+  Answer a = As(sup, http::verb::post, "/api/v1/users/" + exists + "/password");
+  Answer b = As(sup, http::verb::post, "/api/v1/users/999/password");
+  EXPECT_EQ(a.status, 403);
+  EXPECT_EQ(a.body, b.body);
+}
+
+TEST_F(ApiTest, ConfigRoutesNeedABaseVersionAndAnswerProblemsAndConflicts) {
+  StartServer();
+  const std::string admin = Login("admin");
+  Answer current = As(admin, http::verb::get, "/api/v1/config");
+  ASSERT_EQ(current.status, 200);
+  EXPECT_EQ(current.json()["version"], 1);
+  EXPECT_EQ(As(admin, http::verb::put, "/api/v1/config", R"({"yaml":"queues: []"})").status, 428);
+  Answer stale = As(admin, http::verb::put, "/api/v1/config", R"({"yaml":"x: 1","version":7})");
+  EXPECT_EQ(stale.status, 409);
+  Answer bad = As(admin, http::verb::put, "/api/v1/config", R"({"yaml":"bad: 1","version":1})");
+  ASSERT_EQ(bad.status, 422);
+  EXPECT_EQ(bad.json()["error"]["problems"][0]["line"], 3);
+  Answer ok = Send(http::verb::put, "/api/v1/config", R"({"yaml":"x: 1"})",
+                   {{"Cookie", admin}, {"If-Match", "\"1\""}});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.json()["version"], 2);
+  EXPECT_EQ(admin_.last_applied_by, "admin");
+  // The structured queue edit turns JSON fields into the document's values.
+  Answer edit = As(admin, http::verb::put, "/api/v1/config/queues/sales",
+                   R"({"version":1,"wrap_up":"15s","service_level":{"target":0.9},)"
+                   R"("escalation":[{"after":30,"skills":{"sales":1}}]})");
+  ASSERT_EQ(edit.status, 200) << edit.body;
+  EXPECT_EQ(admin_.last_edit.fields["wrap_up"], "\"15s\"");
+  EXPECT_EQ(admin_.last_edit.fields["service_level"], R"({"seconds":20.0,"target":0.9})");
+  EXPECT_EQ(admin_.last_edit.fields["escalation"], R"([{"after":30,"skills":{"sales":1}}])");
+  Answer wrong = As(admin, http::verb::put, "/api/v1/config/queues/sales",
+                    R"({"version":1,"escalation":[{"skills":{}}]})");
+  EXPECT_EQ(wrong.status, 400);
+  EXPECT_THAT(wrong.error_message(), HasSubstr("body.escalation[0].after"));
+  // The conflict, the refusal and the apply.
+  EXPECT_EQ(audit_.Query({.action = "config.apply"}).size(), 3u);
 }
 
 TEST(RequestTest, Utf8Validation) {

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "api/reports.h"
+#include "api/admin.h"
 #include "api/request.h"
 #include "api/views.h"
 
@@ -207,6 +208,8 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   void QueueReport(const std::shared_ptr<Exchange>& x);
   void AgentReport(const std::shared_ptr<Exchange>& x);
   void RunReport(const std::shared_ptr<Exchange>& x, ports::ReportSubject subject);
+  // The configuration and user routes (api/admin.h), run off the I/O threads.
+  void Admin(const std::shared_ptr<Exchange>& x);
   void StaticFile(const std::shared_ptr<Exchange>& x);
   bool ContactIdParam(const std::shared_ptr<Exchange>& x, size_t i, ContactId& id);
   void AnswerOffer(const std::shared_ptr<Exchange>& x, bool accept);
@@ -224,6 +227,7 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   std::vector<Handler> handlers;  // parallel to registry.routes()
   auth::AccessOptions access;
   bool tls_enabled = false;
+  AdminApi admin{nullptr, auth.authenticator, auth.users, auth.audit};
 
   std::array<std::atomic<uint64_t>, kBadRequestCount> bad_requests{};
   std::atomic<uint64_t> ws_open{0};
@@ -781,7 +785,7 @@ Status ServerImpl::DeclareRoutes() {
   auto any = [](std::string method, std::string path, Handler h) {
     return RouteDef{{std::move(method), std::move(path), std::nullopt, false, false, true}, h};
   };
-  const std::vector<RouteDef> defs = {
+  std::vector<RouteDef> defs = {
       open("GET", "/healthz", &ServerImpl::Healthz),
       perm("GET", "/metrics", P::kMetricsRead, &ServerImpl::Metrics, true),
       open("POST", v1 + "/auth/login", &ServerImpl::Login),
@@ -821,6 +825,10 @@ Status ServerImpl::DeclareRoutes() {
       // Last: the web UI's files answer any other GET.
       open("GET", "/*", &ServerImpl::StaticFile),
   };
+  for (const AdminApi::Route& r : AdminApi::Routes()) {
+    defs.insert(defs.end() - 1, perm(std::string(r.method), v1 + std::string(r.path), r.permission,
+                                     &ServerImpl::Admin));
+  }
   for (const RouteDef& d : defs) {
     if (Status s = registry.Add(d.spec); !s.ok()) return s;
     handlers.push_back(d.handler);
@@ -1569,6 +1577,22 @@ void ServerImpl::RunReport(const std::shared_ptr<Exchange>& x, ports::ReportSubj
   });
 }
 
+void ServerImpl::Admin(const std::shared_ptr<Exchange>& x) {
+  net::post(*blocking, [x] {
+    auto& s = *x->server;
+    try {
+      const auto if_match = x->req[http::field::if_match];
+      AdminReply r = s.admin.Handle(
+          AdminCall{*x->principal, x->route_key, x->body, x->params, x->query,
+                    std::string_view(if_match.data(), if_match.size()), s.clock.Now()});
+      if (r.error) return s.Fail(*x, *r.error);
+      s.Reply(*x, static_cast<http::status>(r.status), r.body);
+    } catch (const std::exception& e) {
+      s.Fail(*x, {500, "internal", e.what(), std::nullopt});
+    }
+  });
+}
+
 void ServerImpl::StaticFile(const std::shared_ptr<Exchange>& x) {
   namespace fs = std::filesystem;
   const ApiError not_found{404, "not_found", "no route GET " + x->path, BadRequest::kNotFound};
@@ -1635,6 +1659,9 @@ HttpServer::~HttpServer() { Stop(); }
 Status HttpServer::Start() { return impl_->Start(); }
 void HttpServer::Stop() { impl_->Stop(); }
 uint16_t HttpServer::port() const { return impl_->bound_port; }
+void HttpServer::SetConfigAdministration(ports::ConfigAdministration* config) {
+  impl_->admin.set_config(config);
+}
 const auth::RouteRegistry& HttpServer::routes() const { return impl_->registry; }
 
 void HttpServer::AttachReports(ports::Reports* reports) { impl_->reports = reports; }

@@ -24,6 +24,7 @@
 #include "auth/users.h"
 #include "base/clock.h"
 #include "base/status.h"
+#include "ports/administration.h"
 #include "ports/contact_center.h"
 #include "ports/reports.h"
 
@@ -84,6 +85,10 @@ class HttpServer {
   // Stops accepting, closes idle connections and event streams, waits up to shutdown_grace for
   // in-flight requests, then joins the threads. Idempotent.
   void Stop();
+
+  // Serves the configuration routes (/api/v1/config...) from `config`, which must outlive the
+  // server; without it they answer 503. Call before Start.
+  void SetConfigAdministration(ports::ConfigAdministration* config);
 
   // The bound port (after Start).
   uint16_t port() const;

@@ -65,6 +65,51 @@ Result<std::shared_ptr<const config::Config>> ParseStoredConfig(const ports::Con
   return *parsed;
 }
 
+Result<ports::ConfigApplyOutcome> ApplyConfigDocument(ports::ConfigDocuments& store,
+                                                      const ports::ConfigApplyRequest& request,
+                                                      const std::string& source) {
+  ports::ConfigApplyOutcome outcome;
+  outcome.yaml = request.yaml;
+  std::vector<config::ConfigError> errors;
+  if (auto checked = CheckConfigText(request.yaml, source, &errors); !checked.ok()) {
+    for (auto& e : errors) outcome.problems.push_back({e.line, e.column, std::move(e.message), ""});
+    if (outcome.problems.empty())
+      outcome.problems.push_back({0, 0, checked.status().message(), ""});
+    return outcome;
+  }
+  auto current = store.CurrentConfig();
+  std::string before;
+  uint64_t current_version = 0;
+  if (current.ok()) {
+    current_version = current->version;
+    before = current->yaml;
+  } else if (current.status().code() != StatusCode::kNotFound) {
+    return current.status();
+  }
+  outcome.version = current_version;
+  if (request.expected_version != current_version) {
+    return Conflict("the configuration changed: version " + std::to_string(current_version) +
+                    " is current, the edit was based on version " +
+                    std::to_string(request.expected_version) + "; reload it and edit again");
+  }
+  auto changes = config::DiffConfigDocuments(before, request.yaml);
+  if (!changes.ok()) return changes.status();
+  for (auto& c : *changes) {
+    outcome.changes.push_back({std::move(c.section), std::move(c.item), std::move(c.change)});
+  }
+  if (outcome.changes.empty() || request.dry_run) return outcome;
+  ports::ConfigDocument doc;
+  doc.yaml = request.yaml;
+  doc.applied_by = request.applied_by;
+  doc.comment = request.comment;
+  doc.applied_at = runtime::SystemClock().Now();
+  auto version = store.PutConfig(doc, current_version);
+  if (!version.ok()) return version.status();
+  outcome.version = *version;
+  outcome.applied = true;
+  return outcome;
+}
+
 int RunConfigApply(const ApplyOptions& options, std::FILE* out, std::FILE* err) {
   // Validate the files people edit first, so errors name them.
   auto checked = LoadCheckedConfig(options.file, err);
@@ -80,43 +125,41 @@ int RunConfigApply(const ApplyOptions& options, std::FILE* out, std::FILE* err) 
   }
   auto store = OpenExistingStore(options.data_dir, err);
   if (!store) return 1;
-  auto current = store->CurrentConfig();
-  uint64_t expected = 0;
-  std::string before;
-  if (current.ok()) {
-    expected = current->version;
-    before = current->yaml;
+  ports::ConfigApplyRequest request;
+  request.yaml = *flat;
+  request.applied_by = options.applied_by;
+  request.comment =
+      options.comment.empty() ? "parley config apply " + options.file : options.comment;
+  request.dry_run = options.dry_run;
+  if (auto current = store->CurrentConfig(); current.ok()) {
+    request.expected_version = current->version;
   } else if (current.status().code() != StatusCode::kNotFound) {
     std::fprintf(err, "%s\n", current.status().message().c_str());
     return 1;
   }
-  auto changes = config::DiffConfigDocuments(before, *flat);
-  if (!changes.ok()) {
-    std::fprintf(err, "%s\n", changes.status().message().c_str());
+  auto outcome = ApplyConfigDocument(*store, request, options.file);
+  if (!outcome.ok()) {
+    std::fprintf(err, "not applied: %s\n", outcome.status().message().c_str());
     return 1;
   }
-  if (changes->empty()) {
+  for (const auto& p : outcome->problems) {
+    std::fprintf(err, "%s:%d:%d: %s\n", options.file.c_str(), p.line, p.column, p.message.c_str());
+  }
+  if (!outcome->problems.empty()) return 1;
+  if (outcome->changes.empty()) {
     std::fprintf(out, "no changes: the configuration is already version %llu\n",
-                 static_cast<unsigned long long>(expected));
+                 static_cast<unsigned long long>(outcome->version));
     return 0;
   }
-  std::fputs(config::FormatConfigChanges(*changes).c_str(), out);
+  std::vector<config::ConfigChange> changes;
+  for (const auto& c : outcome->changes) changes.push_back({c.section, c.item, c.change});
+  std::fputs(config::FormatConfigChanges(changes).c_str(), out);
   if (options.dry_run) {
-    std::fprintf(out, "dry run: %zu change(s) not applied\n", changes->size());
+    std::fprintf(out, "dry run: %zu change(s) not applied\n", changes.size());
     return 0;
-  }
-  ports::ConfigDocument doc;
-  doc.yaml = *flat;
-  doc.applied_by = options.applied_by;
-  doc.comment = options.comment.empty() ? "parley config apply " + options.file : options.comment;
-  doc.applied_at = runtime::SystemClock().Now();
-  auto version = store->PutConfig(doc, expected);
-  if (!version.ok()) {
-    std::fprintf(err, "not applied: %s\n", version.status().message().c_str());
-    return 1;
   }
   std::fprintf(out, "applied: configuration version %llu (%zu change(s))\n",
-               static_cast<unsigned long long>(*version), changes->size());
+               static_cast<unsigned long long>(outcome->version), changes.size());
   return 0;
 }
 

@@ -11,6 +11,7 @@
 
 #include "base/status.h"
 #include "config/config.h"
+#include "ports/administration.h"
 #include "ports/store.h"
 
 namespace parley::app {
@@ -24,6 +25,15 @@ Result<ports::StorePtr> OpenDataStore(const std::string& data_dir, bool create);
 
 // Parses a stored configuration document (validated when it was applied).
 Result<std::shared_ptr<const config::Config>> ParseStoredConfig(const ports::ConfigDocument& doc);
+
+// Applies one configuration document, the path shared by `parley config apply` and the API
+// (ports::ConfigAdministration): validates it as `parley validate` does (problems listed in the
+// outcome, nothing changed), compares it with the current version, and unless it changes nothing
+// or is a dry run stores it as the next version if `expected_version` is still current
+// (kConflict otherwise, naming both versions). `source` names the document in problems.
+Result<ports::ConfigApplyOutcome> ApplyConfigDocument(ports::ConfigDocuments& store,
+                                                      const ports::ConfigApplyRequest& request,
+                                                      const std::string& source);
 
 // `parley config apply FILE`: validates FILE (errors as file:line:column: message, exit 1,
 // nothing changed), prints what changes against the current configuration, and stores it as the

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "api/http_server.h"
+#include "app/config_admin.h"
 #include "app/data.h"
 #include "app/validate.h"
 #include "auth/audit.h"
@@ -70,16 +71,6 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& text,
     return InvalidArgument(flag + " " + text + ": the port must be a number from 0 to 65535");
   }
   return std::make_pair(address, static_cast<uint16_t>(port));
-}
-
-// A readable random password: 16 characters from an alphabet without look-alikes.
-std::string RandomPassword() {
-  static constexpr std::string_view kAlphabet =
-      "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-  const std::string bytes = auth::RandomBytes(16);
-  std::string out;
-  for (unsigned char b : bytes) out += kAlphabet[b % kAlphabet.size()];
-  return out;
 }
 
 // The configuration the server runs: the store's current one, or `file` seeding a new store.
@@ -259,8 +250,8 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   std::vector<std::pair<std::string, std::string>> new_passwords;
   for (const auto& u : users.List()) {
     if (u.has_password || u.disabled) continue;
-    std::string password =
-        options.initial_password.empty() ? RandomPassword() : options.initial_password;
+    std::string password = options.initial_password.empty() ? auth::GenerateReadablePassword()
+                                                            : options.initial_password;
     if (Status s = users.SetPassword(u.id, password, clock.Now()); !s.ok()) {
       std::fprintf(err, "not started: password of %s: %s\n", u.login.c_str(), s.message().c_str());
       return 1;
@@ -329,9 +320,23 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   http_options.tls_cert_file = options.tls_cert;
   http_options.tls_key_file = options.tls_key;
   http_options.metrics_open_on_loopback = options.metrics_open_on_loopback;
+  // The API's configuration routes apply through the same path as `parley config apply`, and
+  // wake the watcher below so a new version runs at once.
+  std::mutex watch_mu;
+  std::condition_variable watch_cv;
+  bool stopping = false;
+  bool config_applied = false;
+  StoreConfigAdministration config_admin(store, [&](uint64_t) {
+    {
+      std::lock_guard lock(watch_mu);
+      config_applied = true;
+    }
+    watch_cv.notify_all();
+  });
   api::HttpServer http(http_options, engine,
                        api::AuthParts{authenticator, sessions, tokens, users, &audit}, clock);
   http.AttachReports(&engine);
+  http.SetConfigAdministration(&config_admin);
   // A start that fails after this point finishes the engine's journal and stops its loop.
   auto stop_engine = [&] {
     std::promise<void> stopped;
@@ -442,11 +447,8 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   if (!options.ready_file.empty()) std::ofstream(options.ready_file) << url << "\n";
   if (demo_driver) demo_loop->Post([&demo_driver] { demo_driver->Start(); });
 
-  // Background duties: pick up configurations applied with `parley config apply`, and purge
-  // what retention says is too old (at start, then hourly).
-  std::mutex watch_mu;
-  std::condition_variable watch_cv;
-  bool stopping = false;
+  // Background duties: pick up configurations applied with `parley config apply` or the API, and
+  // purge what retention says is too old (at start, then hourly).
   std::thread watcher([&] {
     TimePoint next_purge{};
     std::unique_lock lock(watch_mu);
@@ -481,7 +483,8 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
         std::fflush(out);
       }
       lock.lock();
-      watch_cv.wait_for(lock, std::chrono::seconds(2), [&] { return stopping; });
+      watch_cv.wait_for(lock, std::chrono::seconds(2), [&] { return stopping || config_applied; });
+      config_applied = false;
     }
   });
 

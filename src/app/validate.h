@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "config/config.h"
@@ -20,5 +22,10 @@ int RunValidate(const std::string& path, std::FILE* out = stdout, std::FILE* err
 // InvalidArgument.
 Result<std::shared_ptr<const config::Config>> LoadCheckedConfig(const std::string& path,
                                                                 std::FILE* err);
+
+// The same checks on one YAML document held in memory (a stored or submitted configuration):
+// the configuration, or InvalidArgument with every error appended to `errors` (file = `name`).
+Result<std::shared_ptr<const config::Config>> CheckConfigText(
+    std::string_view text, const std::string& name, std::vector<config::ConfigError>* errors);
 
 }  // namespace parley::app

@@ -56,4 +56,13 @@ bool PasswordHasher::NeedsRehash(std::string_view hash) const {
   return crypto_pwhash_str_needs_rehash(h.c_str(), limits_.opslimit, limits_.memlimit) != 0;
 }
 
+std::string GenerateReadablePassword() {
+  static constexpr std::string_view kAlphabet =
+      "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  const std::string bytes = RandomBytes(16);
+  std::string out;
+  for (unsigned char b : bytes) out += kAlphabet[b % kAlphabet.size()];
+  return out;
+}
+
 }  // namespace parley::auth

@@ -54,4 +54,8 @@ class PasswordHasher {
   PasswordPolicy policy_;
 };
 
+// A readable random password for a new or reset account: 16 characters from an alphabet
+// without look-alikes (about 92 bits), from the operating system's CSPRNG.
+std::string GenerateReadablePassword();
+
 }  // namespace parley::auth

@@ -1,5 +1,5 @@
 // The shell: login, then the screens the user's roles allow (hash routes #/desktop,
-// #/wallboard, #/agents, #/reports, #/tv), with a navigation bar except in TV mode.
+// #/wallboard, #/agents, #/reports, #/admin, #/tv), with a navigation bar except in TV mode.
 import { useCallback, useEffect, useState } from "react";
 import { api, ApiError, sessionEndedEvent } from "./api";
 import { homeScreen, isWallboardOnly, mayOpen, screenTitles, screensFor, type Screen } from "./roles";
@@ -9,6 +9,7 @@ import { AgentDesktop } from "./screens/AgentDesktop";
 import { Wallboard } from "./screens/Wallboard";
 import { AgentGrid } from "./screens/AgentGrid";
 import { Reports } from "./screens/Reports";
+import { Admin } from "./screens/Admin";
 
 // Set while a session is believed open, so a fresh visit does not ask /me only to be told 401
 // (which the browser would log as an error).
@@ -106,6 +107,7 @@ export function App() {
         {screen === "wallboard" && <Wallboard me={me} onTv={() => go("tv")} />}
         {screen === "agents" && <AgentGrid me={me} />}
         {screen === "reports" && <Reports me={me} />}
+        {screen === "admin" && <Admin me={me} />}
         {screen === null && (
           <p className="empty">Your roles ({me.roles.join(", ")}) have no screen in this version yet.</p>
         )}

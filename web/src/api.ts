@@ -8,6 +8,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The whole `error` object of the answer (e.g. `problems` of an invalid configuration). */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -16,7 +18,7 @@ export class ApiError extends Error {
 /** Dispatched on window when the server no longer knows the session (expired, logged out elsewhere). */
 export const sessionEndedEvent = "parley:session-ended";
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const init: RequestInit = { method, headers: {}, credentials: "same-origin" };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
@@ -34,7 +36,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   if (res.status === 401 && path !== "/auth/login") dispatchEvent(new Event(sessionEndedEvent));
   if (!res.ok) {
     const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new ApiError(res.status, err?.code ?? "http", err?.message ?? `HTTP ${res.status}`);
+    throw new ApiError(res.status, err?.code ?? "http", err?.message ?? `HTTP ${res.status}`, err ?? {});
   }
   return json as T;
 }

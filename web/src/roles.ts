@@ -1,7 +1,7 @@
 // Which screens a user may open, from GET /api/v1/me (unit-tested in test/roles.test.ts).
 import type { Me } from "./types";
 
-export type Screen = "desktop" | "wallboard" | "agents" | "reports" | "tv";
+export type Screen = "desktop" | "wallboard" | "agents" | "reports" | "admin" | "tv";
 
 const wide = (reach: string | undefined) => reach === "team" || reach === "all";
 
@@ -13,7 +13,14 @@ export function screensFor(me: Me): Screen[] {
   if (p["queues.read"] && (p["wallboard.read"] || wide(p["agent.read"]))) out.push("wallboard");
   if (wide(p["agent.read"]) && !isWallboardOnly(me)) out.push("agents");
   if (wide(p["reports.read"])) out.push("reports");
+  if (isAdministrator(me)) out.push("admin");
   return out;
+}
+
+/** May open the administration screens: edits the configuration or manages users. */
+export function isAdministrator(me: Me): boolean {
+  const p = me.permissions ?? {};
+  return p["config.write"] === "all" || p["users.manage"] === "all";
 }
 
 /** A read-only lobby screen login: only the TV wallboard. */
@@ -43,5 +50,6 @@ export const screenTitles: Record<Screen, string> = {
   wallboard: "Wallboard",
   agents: "Agents",
   reports: "Reports",
+  admin: "Admin",
   tv: "TV",
 };

@@ -53,3 +53,20 @@ describe("roles", () => {
     expect(mayForceState(wallboard)).toBe(false);
   });
 });
+
+describe("administration", () => {
+  const administrator: Me = {
+    login: "admin",
+    roles: ["administrator"],
+    permissions: { "agent.read": "all", "queues.read": "all", "wallboard.read": "all", "config.read": "all", "config.write": "all", "users.manage": "all" },
+  };
+  it("is a screen for administrators only", () => {
+    expect(screensFor(administrator)).toEqual(["wallboard", "agents", "admin"]);
+    expect(homeScreen(administrator)).toBe("wallboard");
+    expect(mayOpen(administrator, "admin")).toBe(true);
+    // Reading the configuration is not administering it.
+    const reader: Me = { ...supervisor, permissions: { ...supervisor.permissions, "config.read": "all" } };
+    expect(mayOpen(reader, "admin")).toBe(false);
+    expect(mayOpen(agent, "admin")).toBe(false);
+  });
+});

@@ -1,0 +1,115 @@
+// Users: the list (no secrets), create with a role (the generated password is shown once),
+// disable and enable, reset a password. Roles and agent links of users the configuration
+// declares are changed in the configuration (the server answers 409 and says so).
+import { useCallback, useEffect, useState } from "react";
+import { ApiError } from "../api";
+import { adminApi } from "../admin/api";
+import type { User } from "../admin/types";
+import type { Me } from "../types";
+
+const roles = ["agent", "supervisor", "team_lead", "qa_analyst", "wallboard", "administrator"];
+
+function message(e: unknown): string {
+  return e instanceof ApiError ? e.message : "The server cannot be reached.";
+}
+
+export function AdminUsers({ me }: { me: Me }) {
+  const [users, setUsers] = useState<User[]>([]);
+  const [error, setError] = useState("");
+  const [secret, setSecret] = useState<{ login: string; password: string } | null>(null);
+  const [login, setLogin] = useState("");
+  const [name, setName] = useState("");
+  const [role, setRole] = useState("agent");
+  const [agent, setAgent] = useState("");
+
+  const load = useCallback(() => {
+    adminApi.users().then(setUsers).catch((e) => setError(message(e)));
+  }, []);
+  useEffect(load, [load]);
+
+  const act = async (f: () => Promise<unknown>) => {
+    setError("");
+    setSecret(null);
+    try {
+      await f();
+    } catch (e) {
+      setError(message(e));
+    }
+    load();
+  };
+
+  const create = (ev: React.FormEvent) => {
+    ev.preventDefault();
+    act(async () => {
+      const body: Record<string, unknown> = { login: login.trim(), role };
+      if (name.trim()) body.display_name = name.trim();
+      if (agent.trim()) body.agent = agent.trim();
+      const r = await adminApi.createUser(body);
+      if (r.password) setSecret({ login: r.user.login, password: r.password });
+      setLogin("");
+      setName("");
+      setAgent("");
+    });
+  };
+
+  return (
+    <div className="admin-users">
+      <form className="card user-create" aria-label="New user" onSubmit={create}>
+        <h2>New user</h2>
+        <label><span>Login</span><input name="new-login" required value={login} onChange={(e) => setLogin(e.target.value)} /></label>
+        <label><span>Name</span><input name="new-name" value={name} onChange={(e) => setName(e.target.value)} /></label>
+        <label>
+          <span>Role</span>
+          <select name="new-role" value={role} onChange={(e) => setRole(e.target.value)}>
+            {roles.map((r) => <option key={r} value={r}>{r}</option>)}
+          </select>
+        </label>
+        <label><span>Agent</span><input name="new-agent" placeholder="agent id (optional)" value={agent} onChange={(e) => setAgent(e.target.value)} /></label>
+        <button type="submit">Create</button>
+      </form>
+      {error && <p className="error" role="alert">{error}</p>}
+      {secret && (
+        <p className="card secret" role="status" data-testid="new-password">
+          Password of <strong>{secret.login}</strong>: <code>{secret.password}</code> — shown once; pass it on now.
+        </p>
+      )}
+      <div className="card table-wrap">
+        <table data-testid="user-table">
+          <thead>
+            <tr><th>Login</th><th>Name</th><th>Roles</th><th>Team</th><th>Agent</th><th>State</th><th /></tr>
+          </thead>
+          <tbody>
+            {users.map((u) => (
+              <tr key={u.id} data-user={u.login}>
+                <td>{u.login}</td>
+                <td>{u.display_name}</td>
+                <td>{u.roles.join(", ")}</td>
+                <td>{u.team}</td>
+                <td>{u.agent}</td>
+                <td>{u.disabled ? "disabled" : u.has_password ? "active" : "no password"}</td>
+                <td className="actions">
+                  {u.login !== me.login && (
+                    <button type="button" onClick={() => act(() => adminApi.setDisabled(u.id, !u.disabled))}>
+                      {u.disabled ? "Enable" : "Disable"}
+                    </button>
+                  )}
+                  <button
+                    type="button"
+                    onClick={() =>
+                      act(async () => {
+                        const r = await adminApi.resetPassword(u.id);
+                        if (r.password) setSecret({ login: u.login, password: r.password });
+                      })
+                    }
+                  >
+                    Reset password
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}
