@@ -26,8 +26,8 @@
 #include <utility>
 #include <vector>
 
-#include "api/reports.h"
 #include "api/admin.h"
+#include "api/reports.h"
 #include "api/request.h"
 #include "api/views.h"
 
