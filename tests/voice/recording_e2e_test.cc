@@ -9,11 +9,11 @@
 #include <sqlite3.h>
 
 #include <array>
-#include <cctype>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 #include <chrono>
 #include <future>
 #include <nlohmann/json.hpp>
@@ -34,48 +34,31 @@ const std::string kConfig = kData + "/voice_recording.yaml";
 // A bound UDP socket that sends PCMU RTP at the real 20 ms rate.
 class RtpPeer {
  public:
-  RtpPeer() {
-    fd_ = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    (void)bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    (void)getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
-  ~RtpPeer() { close(fd_); }
-  int port() const { return port_; }
+  int port() const { return udp_.port(); }
   // `frames` packets of a loud square wave, paced at 20 ms (the media clock, not a wait).
   void Stream(int to_port, int frames) {
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    to.sin_port = htons(static_cast<uint16_t>(to_port));
     auto next = std::chrono::steady_clock::now();
     for (int i = 0; i < frames; ++i) {
-      std::array<uint8_t, 12 + 160> p{};
-      p[0] = 0x80;
-      p[1] = 0;  // PCMU
-      p[2] = static_cast<uint8_t>(seq_ >> 8);
-      p[3] = static_cast<uint8_t>(seq_);
+      std::string p(12 + 160, '\0');
+      p[0] = static_cast<char>(0x80);  // version 2; payload type 0 (PCMU)
+      p[2] = static_cast<char>(seq_ >> 8);
+      p[3] = static_cast<char>(seq_);
       const uint32_t ts = seq_ * 160u;
-      for (int b = 0; b < 4; ++b) p[4 + b] = static_cast<uint8_t>(ts >> (24 - 8 * b));
+      for (int b = 0; b < 4; ++b) p[4 + b] = static_cast<char>(ts >> (24 - 8 * b));
       p[8] = 0x12;
       p[9] = 0x34;
-      p[10] = static_cast<uint8_t>(port_ >> 8);
-      p[11] = static_cast<uint8_t>(port_);
-      for (size_t s = 0; s < 160; ++s) p[12 + s] = (s / 10) % 2 ? 0x8F : 0x0F;
+      p[10] = static_cast<char>(port() >> 8);
+      p[11] = static_cast<char>(port());
+      for (size_t s = 0; s < 160; ++s) p[12 + s] = static_cast<char>((s / 10) % 2 ? 0x8F : 0x0F);
       ++seq_;
-      (void)sendto(fd_, p.data(), p.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+      udp_.Send(to_port, p);
       next += std::chrono::milliseconds(20);
       std::this_thread::sleep_until(next);
     }
   }
 
  private:
-  int fd_ = -1;
-  int port_ = 0;
+  UdpPeer udp_;
   uint16_t seq_ = 1;
 };
 
