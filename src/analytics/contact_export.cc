@@ -167,6 +167,13 @@ class Builder {
       case EventType::kFlowEnded:
       case EventType::kSurveyAnswered:
         return;
+      case EventType::kRecordingStarted:  // nor recording and media quality (yet)
+      case EventType::kRecordingMasked:
+      case EventType::kRecordingUnmasked:
+      case EventType::kRecordingStopped:
+      case EventType::kRecordingCompleted:
+      case EventType::kMediaStats:
+        return;
     }
   }
 

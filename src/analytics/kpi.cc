@@ -561,6 +561,13 @@ void KpiCalculator::Add(const Event& e) {
     case EventType::kFlowEnded:
     case EventType::kSurveyAnswered:
       return;
+    case EventType::kRecordingStarted:  // recording and media quality are not queue KPIs
+    case EventType::kRecordingMasked:
+    case EventType::kRecordingUnmasked:
+    case EventType::kRecordingStopped:
+    case EventType::kRecordingCompleted:
+    case EventType::kMediaStats:
+      return;
   }
   ++ignored_events_;  // an EventType value this code does not know
 }

@@ -135,6 +135,13 @@ class Writer {
       case EventType::kFlowEnded:
       case EventType::kSurveyAnswered:
         return;
+      case EventType::kRecordingStarted:  // nor recording and media quality
+      case EventType::kRecordingMasked:
+      case EventType::kRecordingUnmasked:
+      case EventType::kRecordingStopped:
+      case EventType::kRecordingCompleted:
+      case EventType::kMediaStats:
+        return;
     }
   }
 

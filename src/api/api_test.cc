@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "api/http_server.h"
+#include "api/recordings.h"
 #include "api/request.h"
 #include "auth/audit.h"
 #include "auth/authenticator.h"
@@ -210,6 +211,38 @@ class FakeCenter : public ports::ContactCenter {
     Record("EraseCustomer", who, std::to_string(id.value()));
     if (id.value() != 7) return r(NotFound("no customer"));
     r(id);
+  }
+  void ControlRecording(const ports::Caller& who, ContactId id, ports::RecordingCommand command,
+                        ports::Reply<ports::ContactSnapshot> r) override {
+    Record("ControlRecording", who,
+           std::to_string(id.value()) + ":" + std::to_string(static_cast<int>(command)));
+    if (id.value() == 409) return r(Conflict("queue 'sales' never records calls"));
+    r(Contact(id.value()));
+  }
+  void ListRecordings(const ports::Caller& who, ports::RecordingFilter f,
+                      ports::Reply<std::vector<ports::RecordingRecord>> r) override {
+    Record("ListRecordings", who,
+           f.queue + ":" + (f.agents.empty() ? "" : f.agents[0]) + ":" +
+               std::to_string(f.after_id) + ":" + std::to_string(f.limit));
+    r(std::vector<ports::RecordingRecord>{Recording(5)});
+  }
+  void GetRecording(const ports::Caller& who, uint64_t id,
+                    ports::Reply<ports::RecordingRecord> r) override {
+    Record("GetRecording", who, std::to_string(id));
+    if (id == 404) return r(NotFound("no recording 404"));
+    r(Recording(id));
+  }
+  inline static std::string recording_file;  // recording 6's audio
+  static ports::RecordingRecord Recording(uint64_t id) {
+    ports::RecordingRecord rec;
+    rec.id = id;
+    rec.contact = ContactId(42);
+    rec.path = id == 6 ? recording_file : "/nonexistent/recordings/42.wav";
+    rec.bytes = 44;
+    rec.sha256 = std::string(64, 'b');
+    rec.queue = "sales";
+    rec.agent = "a1";
+    return rec;
   }
   void GetMetrics(ports::Reply<ports::MetricsSnapshot> r) override {
     ports::MetricsSnapshot m;
@@ -685,6 +718,7 @@ std::string BodyFor(const auth::RouteSpec& r, Role role) {
   if (r.path.ends_with("/notes")) return R"({"text":"hello"})";
   if (r.path.ends_with("/wrap-up")) return R"({"disposition":"done"})";
   if (r.path.ends_with("/accept") || r.path.ends_with("/reject")) return R"({"agent":"a1"})";
+  if (r.path.ends_with("/recording")) return R"({"action":"pause"})";
   return "";
 }
 
@@ -855,6 +889,134 @@ TEST_F(ApiTest, CustomerRoutesReachThePortAndAuditReadsExportsAndErasure) {
                 "sup customer.read customer:404 denied", "sup customer.read customer:7/timeline ok",
                 "admin customer.export customer:7 ok", "admin customer.erase customer:7 ok",
                 "admin customer.erase customer:404 denied"}));
+}
+
+// Issue 6: the recordings routes, their permission, streaming with ranges, and the audit of every
+// playback.
+TEST_F(ApiTest, RecordingRoutesStreamWithRangesToListenersOnlyAndAuditEveryPlayback) {
+  namespace fs = std::filesystem;
+  const fs::path dir =
+      fs::temp_directory_path() / ("parley_api_recordings_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  FakeCenter::recording_file = (dir / "6.wav").string();
+  std::string audio = "RIFF....WAVE";
+  for (int i = 0; i < 100000; ++i) audio.push_back(static_cast<char>(i * 7));
+  {
+    std::ofstream out(FakeCenter::recording_file, std::ios::binary);
+    out << audio;
+  }
+  StartServer();
+  const std::string qa = Login("qa");
+  Answer list =
+      As(qa, http::verb::get,
+         "/api/v1/recordings?queue=sales&agent=a1&after=3&limit=2&from=2026-01-01T00:00:00Z");
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(center_.Last("ListRecordings")->arg, "sales:a1:3:2");
+  EXPECT_EQ(list.json()["recordings"][0]["id"], "5");
+  EXPECT_FALSE(list.json()["recordings"][0].contains("path"));
+  EXPECT_TRUE(list.json()["next_after"].is_null());  // a page of 1 < limit 2
+  EXPECT_EQ(As(qa, http::verb::get, "/api/v1/recordings?limit=0").status, 400);
+  EXPECT_EQ(As(qa, http::verb::get, "/api/v1/recordings?from=noon").status, 400);
+  EXPECT_EQ(As(qa, http::verb::get, "/api/v1/recordings?sort=id").status, 400);
+  EXPECT_EQ(As(qa, http::verb::get, "/api/v1/recordings/5").json()["sha256"], std::string(64, 'b'));
+  EXPECT_EQ(As(qa, http::verb::get, "/api/v1/recordings/05").status, 400);
+  EXPECT_EQ(As(qa, http::verb::get, "/api/v1/recordings/404").status, 404);
+
+  Answer whole = As(qa, http::verb::get, "/api/v1/recordings/6/audio");
+  ASSERT_EQ(whole.status, 200) << whole.body;
+  EXPECT_EQ(whole.body, audio);
+  EXPECT_EQ(whole.header(http::field::content_type), "audio/wav");
+  EXPECT_EQ(whole.header(http::field::accept_ranges), "bytes");
+  const std::string admin = Login("admin");
+  Answer part = Send(http::verb::get, "/api/v1/recordings/6/audio", "",
+                     {{"Cookie", admin}, {"Range", "bytes=70000-"}});
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.body, audio.substr(70000));
+  EXPECT_EQ(part.header(http::field::content_range),
+            "bytes 70000-" + std::to_string(audio.size() - 1) + "/" + std::to_string(audio.size()));
+  Answer tail = Send(http::verb::get, "/api/v1/recordings/6/audio", "",
+                     {{"Cookie", admin}, {"Range", "bytes=-10"}});
+  EXPECT_EQ(tail.body, audio.substr(audio.size() - 10));
+  Answer beyond = Send(http::verb::get, "/api/v1/recordings/6/audio", "",
+                       {{"Cookie", admin}, {"Range", "bytes=200000-200010"}});
+  EXPECT_EQ(beyond.status, 416);
+  EXPECT_EQ(beyond.header(http::field::content_range), "bytes */" + std::to_string(audio.size()));
+  EXPECT_EQ(As(admin, http::verb::get, "/api/v1/recordings/5/audio").status, 404);  // no file
+  EXPECT_EQ(As(admin, http::verb::get, "/api/v1/recordings/404/audio").status, 404);
+  const std::string agent = Login("agent1");
+  EXPECT_EQ(As(agent, http::verb::get, "/api/v1/recordings/6/audio").status, 403);
+  EXPECT_EQ(As(Login("wall"), http::verb::get, "/api/v1/recordings").status, 403);
+
+  // Commands on a call: the agent may; a bad action names the allowed ones.
+  Answer paused =
+      As(agent, http::verb::post, "/api/v1/contacts/42/recording", R"({"action":"mask"})");
+  EXPECT_EQ(paused.status, 200) << paused.body;
+  EXPECT_EQ(center_.Last("ControlRecording")->arg, "42:2");
+  EXPECT_EQ(paused.json()["recording_state"], "off");
+  EXPECT_EQ(
+      As(agent, http::verb::post, "/api/v1/contacts/409/recording", R"({"action":"start"})").status,
+      409);
+  Answer bad = As(agent, http::verb::post, "/api/v1/contacts/42/recording", R"({"action":1})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/42/recording",
+               R"({"action":"pause","why":"card"})")
+                .status,
+            400);
+
+  // Each response with audio, and each refusal; a 416 serves nothing and is not a playback.
+  std::vector<std::string> trail;
+  for (const auto& e : audit_.Query({})) {
+    if (e.action == "recording.play") {
+      trail.push_back(e.actor + " " + e.target + " " +
+                      std::string(auth::AuditOutcomeName(e.outcome)));
+    }
+  }
+  EXPECT_EQ(trail, (std::vector<std::string>{"qa recording:6 ok", "admin recording:6 ok",
+                                             "admin recording:6 ok", "admin recording:5 failed",
+                                             "admin recording:404 denied"}));
+  fs::remove_all(dir);
+}
+
+TEST(RecordingsRequestTest, RangesFiltersAndCommands) {
+  std::optional<ByteRange> r;
+  EXPECT_FALSE(ParseByteRange("", 100, r).has_value());
+  EXPECT_FALSE(r.has_value());
+  EXPECT_FALSE(ParseByteRange("bytes=0-0,5-6", 100, r).has_value());  // several: whole file
+  EXPECT_FALSE(r.has_value());
+  ASSERT_FALSE(ParseByteRange("bytes=10-19", 100, r).has_value());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->first, 10u);
+  EXPECT_EQ(r->last, 19u);
+  ASSERT_FALSE(ParseByteRange("bytes=90-500", 100, r).has_value());
+  EXPECT_EQ(r->last, 99u);
+  ASSERT_FALSE(ParseByteRange("bytes=-500", 100, r).has_value());
+  EXPECT_EQ(r->first, 0u);
+  EXPECT_EQ(ParseByteRange("bytes=100-", 100, r)->http_status, 416);
+  EXPECT_EQ(ParseByteRange("bytes=9-3", 100, r)->http_status, 416);
+  EXPECT_EQ(ParseByteRange("bytes=x-3", 100, r)->http_status, 416);
+  EXPECT_EQ(ParseByteRange("bytes=-0", 100, r)->http_status, 416);
+
+  ports::RecordingFilter f;
+  EXPECT_FALSE(ReadRecordingFilter({{"customer", "7"}, {"to", "2026-01-02T00:00:00Z"}}, f));
+  EXPECT_EQ(f.customer.value(), 7u);
+  auto e =
+      ReadRecordingFilter({{"from", "2026-01-02T00:00:00Z"}, {"to", "2026-01-01T00:00:00Z"}}, f);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_NE(e->message.find("later than 'from'"), std::string::npos);
+  EXPECT_TRUE(ReadRecordingFilter({{"customer", "0"}}, f).has_value());
+
+  ports::RecordingCommand c{};
+  EXPECT_FALSE(ReadRecordingCommand(Json{{"action", "resume"}}, c));
+  EXPECT_EQ(c, ports::RecordingCommand::kResume);
+  EXPECT_FALSE(ReadRecordingCommand(Json{{"action", "unmask"}}, c));
+  EXPECT_EQ(c, ports::RecordingCommand::kResume);
+  EXPECT_TRUE(ReadRecordingCommand(Json::array(), c).has_value());
+  EXPECT_TRUE(ReadRecordingCommand(Json::object(), c).has_value());
+  uint64_t id = 0;
+  EXPECT_FALSE(ParseRecordingId("12", id));
+  EXPECT_EQ(id, 12u);
+  EXPECT_TRUE(ParseRecordingId("..%2F", id).has_value());
+  EXPECT_TRUE(ParseRecordingId("0", id).has_value());
 }
 
 TEST_F(ApiTest, PortStatusesMapToHttp) {

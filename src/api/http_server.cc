@@ -27,6 +27,8 @@
 #include <vector>
 
 #include "api/admin.h"
+#include "api/file_body.h"
+#include "api/recordings.h"
 #include "api/reports.h"
 #include "api/request.h"
 #include "api/views.h"
@@ -42,6 +44,7 @@ using tcp = boost::asio::ip::tcp;
 
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
+using FileResponse = http::response<RangeFileBody>;  // recordings' audio, streamed
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
@@ -129,6 +132,8 @@ struct Exchange {
   std::vector<std::string> params;  // the path's "{name}" segments, raw
   // Writes the response on the connection's strand (callable from any thread, once).
   std::function<void(Response)> send;
+  // The same for a streamed file (recordings' audio); either this or `send`, once.
+  std::function<void(FileResponse)> send_file;
   // Set only for a WebSocket upgrade request: hands the connection to the event stream.
   std::function<void(Request, ports::Caller, uint64_t after, bool snapshot, bool queues)> upgrade;
 };
@@ -213,6 +218,12 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   void StaticFile(const std::shared_ptr<Exchange>& x);
   bool ContactIdParam(const std::shared_ptr<Exchange>& x, size_t i, ContactId& id);
   void AnswerOffer(const std::shared_ptr<Exchange>& x, bool accept);
+  // Recording (issue 6; the parsing and views are in recordings.cc).
+  void ControlRecording(const std::shared_ptr<Exchange>& x);
+  void ListRecordings(const std::shared_ptr<Exchange>& x);
+  void GetRecording(const std::shared_ptr<Exchange>& x);
+  void RecordingAudio(const std::shared_ptr<Exchange>& x);
+  void StreamRecording(const std::shared_ptr<Exchange>& x, const ports::RecordingRecord& r);
 
   // Connections.
   uint64_t Register(std::weak_ptr<Connection> c);
@@ -583,6 +594,10 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     x->send = [self = this->shared_from_this(), executor](Response res) {
       net::post(executor, [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
     };
+    x->send_file = [self = this->shared_from_this(), executor](FileResponse res) {
+      auto shared = std::make_shared<FileResponse>(std::move(res));
+      net::post(executor, [self, shared] { self->WriteFile(shared); });
+    };
     if (websocket::is_upgrade(x->req)) {
       x->upgrade = [self = this->shared_from_this(), executor](Request req, ports::Caller caller,
                                                                uint64_t after, bool snapshot,
@@ -617,6 +632,24 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     DoRead();
   }
 
+  // A streamed file: the write timeout plus a second per 64 KiB, so a long recording reaches a
+  // slow client.
+  void WriteFile(std::shared_ptr<FileResponse> res) {
+    if (stop_) res->keep_alive(false);
+    file_response_ = std::move(res);
+    file_response_->prepare_payload();
+    const auto extra = std::chrono::seconds(file_response_->body().size / 65536);
+    beast::get_lowest_layer(stream_).expires_after(server_->options.write_timeout + extra);
+    http::async_write(
+        stream_, *file_response_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+          const bool keep_alive = self->file_response_ && self->file_response_->keep_alive();
+          self->file_response_.reset();
+          if (ec) return;
+          if (!keep_alive) return self->DoClose();
+          self->DoRead();
+        });
+  }
+
   void DoClose() {
     if constexpr (std::is_same_v<Stream, TlsStream>) {
       beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
@@ -638,6 +671,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Response> response_;
+  std::shared_ptr<FileResponse> file_response_;
   uint64_t id_ = 0;
   bool timed_out_ = false;
   bool reading_ = false;
@@ -822,6 +856,12 @@ Status ServerImpl::DeclareRoutes() {
       perm("GET", v1 + "/events", P::kAgentRead, &ServerImpl::Events),
       perm("GET", v1 + "/reports/queues", P::kReportsRead, &ServerImpl::QueueReport),
       perm("GET", v1 + "/reports/agents", P::kReportsRead, &ServerImpl::AgentReport),
+      // Recording (issue 6).
+      perm("POST", v1 + "/contacts/{id}/recording", P::kContactsHandle,
+           &ServerImpl::ControlRecording),
+      perm("GET", v1 + "/recordings", P::kRecordingsListen, &ServerImpl::ListRecordings),
+      perm("GET", v1 + "/recordings/{id}", P::kRecordingsListen, &ServerImpl::GetRecording),
+      perm("GET", v1 + "/recordings/{id}/audio", P::kRecordingsListen, &ServerImpl::RecordingAudio),
       // Last: the web UI's files answer any other GET.
       open("GET", "/*", &ServerImpl::StaticFile),
   };
@@ -1319,6 +1359,114 @@ ports::Reply<T> AuditedThen(ServerImpl& server, const std::shared_ptr<Exchange>&
     x->server->AuditCustomer(*x, action, target, r.status());
     then(std::move(r));
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recording (issue 6)
+
+void ServerImpl::ControlRecording(const std::shared_ptr<Exchange>& x) {
+  ContactId id;
+  if (!ContactIdParam(x, 0, id)) return;
+  ports::RecordingCommand command = ports::RecordingCommand::kStart;
+  if (auto e = ReadRecordingCommand(x->body, command)) return Fail(*x, *e);
+  center.ControlRecording(x->caller, id, command,
+                          Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
+                            x->server->Reply(*x, http::status::ok, ContactJson(c));
+                          }));
+}
+
+void ServerImpl::ListRecordings(const std::shared_ptr<Exchange>& x) {
+  std::map<std::string, std::string> query;
+  if (auto e = QueryOnly(x->query, {"from", "to", "queue", "agent", "customer", "after", "limit"},
+                         query)) {
+    return Fail(*x, *e);
+  }
+  ports::RecordingFilter filter;
+  if (auto e = ReadRecordingFilter(query, filter)) return Fail(*x, *e);
+  const size_t limit = filter.limit;
+  center.ListRecordings(
+      x->caller, std::move(filter),
+      Then<std::vector<ports::RecordingRecord>>(x, [x, limit](auto recordings) {
+        Json list = Json::array();
+        for (const auto& r : recordings) list.push_back(RecordingJson(r));
+        // The next page starts after the last id; null when this page was not full.
+        Json next =
+            recordings.size() == limit ? Json(std::to_string(recordings.back().id)) : Json();
+        x->server->Reply(*x, http::status::ok,
+                         {{"recordings", std::move(list)}, {"next_after", std::move(next)}});
+      }));
+}
+
+void ServerImpl::GetRecording(const std::shared_ptr<Exchange>& x) {
+  uint64_t id = 0;
+  if (auto e = ParseRecordingId(x->params[0], id)) return Fail(*x, *e);
+  center.GetRecording(x->caller, id, Then<ports::RecordingRecord>(x, [x](ports::RecordingRecord r) {
+                        x->server->Reply(*x, http::status::ok, RecordingJson(r));
+                      }));
+}
+
+void ServerImpl::RecordingAudio(const std::shared_ptr<Exchange>& x) {
+  uint64_t id = 0;
+  if (auto e = ParseRecordingId(x->params[0], id)) return Fail(*x, *e);
+  // Every playback is audited, refused ones too (StreamRecording audits the ones it serves).
+  center.GetRecording(x->caller, id, [x, id](Result<ports::RecordingRecord> r) {
+    net::post(x->server->ioc, [x, id, r = std::move(r)] {
+      if (!r.ok()) {
+        x->server->AuditCustomer(*x, "recording.play", "recording:" + std::to_string(id),
+                                 r.status());
+        return x->server->Fail(*x, FromStatus(r.status()));
+      }
+      x->server->StreamRecording(x, *r);
+    });
+  });
+}
+
+void ServerImpl::StreamRecording(const std::shared_ptr<Exchange>& x,
+                                 const ports::RecordingRecord& r) {
+  // The path comes from the store, never from the request.
+  RangeFileBody::value_type body;
+  body.fd = ::open(r.path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  const std::string target = "recording:" + std::to_string(r.id);
+  if (body.fd < 0 || ::fstat(body.fd, &st) != 0) {
+    std::fprintf(stderr, "api: recording %llu: cannot read %s\n",
+                 static_cast<unsigned long long>(r.id), r.path.c_str());
+    const Status missing = Internal("the audio file is missing");
+    AuditCustomer(*x, "recording.play", target, missing);
+    return Fail(*x,
+                {404, "not_found", "the audio of recording " + std::to_string(r.id) + " is missing",
+                 std::nullopt});
+  }
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  std::optional<ByteRange> range;
+  const auto header = x->req[http::field::range];
+  if (auto e = ParseByteRange(std::string_view(header.data(), header.size()), size, range)) {
+    Count(x->route_key, 416);
+    Response res =
+        Make(x->req, http::status::range_not_satisfiable, ErrorBody(*e), "application/json");
+    res.set(http::field::content_range, "bytes */" + std::to_string(size));
+    return x->send(std::move(res));
+  }
+  AuditCustomer(*x, "recording.play", target, Status::Ok());
+  body.first = range ? range->first : 0;
+  body.size = range ? range->last - range->first + 1 : size;
+  const http::status status = range ? http::status::partial_content : http::status::ok;
+  Count(x->route_key, static_cast<unsigned>(status));
+  FileResponse res{status, x->req.version()};
+  res.set(http::field::server, "parley");
+  res.set(http::field::content_type, "audio/wav");
+  res.set(http::field::cache_control, "no-store");
+  res.set(http::field::accept_ranges, "bytes");
+  res.set(http::field::content_disposition,
+          "inline; filename=\"recording-" + std::to_string(r.id) + ".wav\"");
+  if (range) {
+    res.set(http::field::content_range, "bytes " + std::to_string(range->first) + "-" +
+                                            std::to_string(range->last) + "/" +
+                                            std::to_string(size));
+  }
+  res.keep_alive(x->req.keep_alive());
+  res.body() = std::move(body);
+  x->send_file(std::move(res));
 }
 
 void ServerImpl::SearchCustomers(const std::shared_ptr<Exchange>& x) {

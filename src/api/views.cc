@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "api/recordings.h"
+
 namespace parley::api {
 
 using Json = nlohmann::json;
@@ -107,25 +109,27 @@ Json ContactJson(const ports::ContactSnapshot& c) {
   const ports::ContactRecord& r = c.record;
   Json attributes = Json::object();
   for (const auto& [k, v] : r.attributes) attributes[k] = v;
-  return {{"id", std::to_string(r.id.value())},
-          {"channel", ChannelName(r.channel)},
-          {"direction", DirectionName(r.direction)},
-          {"state", ContactStateName(r.state)},
-          {"queue", r.queue},
-          {"agent", r.agent},
-          {"priority", r.priority},
-          {"attributes", std::move(attributes)},
-          {"customer", r.customer.value() ? Json(std::to_string(r.customer.value())) : Json()},
-          {"times",
-           {{"arrived", TimeJson(r.times.arrived)},
-            {"queued", TimeJson(r.times.queued)},
-            {"offered", TimeJson(r.times.offered)},
-            {"answered", TimeJson(r.times.answered)},
-            {"wrap_up", TimeJson(r.times.wrap_up)},
-            {"closed", TimeJson(r.times.closed)}}},
-          {"disposition", c.disposition},
-          {"notes", c.notes},
-          {"offered_to", c.offered_to}};
+  Json out = {{"id", std::to_string(r.id.value())},
+              {"channel", ChannelName(r.channel)},
+              {"direction", DirectionName(r.direction)},
+              {"state", ContactStateName(r.state)},
+              {"queue", r.queue},
+              {"agent", r.agent},
+              {"priority", r.priority},
+              {"attributes", std::move(attributes)},
+              {"customer", r.customer.value() ? Json(std::to_string(r.customer.value())) : Json()},
+              {"times",
+               {{"arrived", TimeJson(r.times.arrived)},
+                {"queued", TimeJson(r.times.queued)},
+                {"offered", TimeJson(r.times.offered)},
+                {"answered", TimeJson(r.times.answered)},
+                {"wrap_up", TimeJson(r.times.wrap_up)},
+                {"closed", TimeJson(r.times.closed)}}},
+              {"disposition", c.disposition},
+              {"notes", c.notes},
+              {"offered_to", c.offered_to}};
+  AddRecordingFields(c, out);  // issue 6
+  return out;
 }
 
 Json CustomerJson(const ports::Customer& c) {

@@ -406,6 +406,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     sip_options.realm = config->voice.realm;
     sip_options.user_agent = std::string("Parley/") + PARLEY_VERSION;
     for (const auto& t : config->voice.trunks) sip_options.trunks.push_back({t.name, t.addresses});
+    sip_options.recordings_dir = options.data_dir + "/recordings";  // issue 6
     sip_server = std::make_unique<sip::SipServer>(
         std::move(sip_options), sip::SipServer::Deps{clock, users, &engine, &engine, *media});
     if (Status s = sip_server->Start(); !s.ok()) {

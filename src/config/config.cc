@@ -55,7 +55,8 @@ const std::vector<SchemaSection>& ConfigSchema() {
       {"queues[]",
        {"name", "channels", "strategy", "service_level", "priority", "max_wait", "max_size",
         "offer_timeout", "wrap_up", "aging_per_minute", "skills", "teams", "members",
-        "timeout_flow", "escalation"}},
+        "timeout_flow", "escalation", "recording", "recording_announcement"}},
+      {"queues[].recording_announcement", {"recording", "text"}},
       {"queues[].service_level", {"target", "seconds"}},
       {"queues[].escalation[]", {"after", "skills", "teams", "priority_boost", "overflow", "flow"}},
       {"schedules[]", {"name", "time_zone", "weekly", "exceptions"}},
@@ -1334,6 +1335,36 @@ class Parser {
       if (auto v = r.String(n, "timeout_flow")) {
         q->timeout_flow = *v;
         flow_refs_.push_back({*v, n, &r, "timeout_flow of " + where});
+      }
+    }
+    if (auto n = get("recording"); n.IsDefined()) {
+      if (auto v = r.String(n, "recording of " + where)) {
+        if (auto p = ParseRecordingPolicy(*v)) {
+          q->recording = *p;
+        } else {
+          r.Error(n, "unknown recording policy '" + *v + "' in " + where +
+                         "; accepted: always, never, on_demand");
+        }
+      }
+    }
+    if (auto n = get("recording_announcement"); n.IsDefined()) {
+      // A string is text to speech; a map gives a recorded prompt and/or text, as flow prompts.
+      if (n.IsScalar()) {
+        if (auto v = r.String(n, "recording_announcement of " + where)) {
+          q->recording_announcement.text = *v;
+        }
+      } else if (r.ExpectMap(n, "recording_announcement of " + where)) {
+        r.CheckKeys(n, "recording_announcement of " + where,
+                    KeysOf("queues[].recording_announcement"));
+        if (auto f = YamlReader::Get(n, "recording"); f.IsDefined()) {
+          if (auto v = r.String(f, "recording")) q->recording_announcement.recording = *v;
+        }
+        if (auto t = YamlReader::Get(n, "text"); t.IsDefined()) {
+          if (auto v = r.String(t, "text")) q->recording_announcement.text = *v;
+        }
+        if (q->recording_announcement.empty()) {
+          r.Error(n, "recording_announcement of " + where + " needs a recording or a text");
+        }
       }
     }
     if (auto n = get("escalation"); n.IsDefined() && r.ExpectSequence(n, "escalation")) {

@@ -282,6 +282,17 @@ class FakeCenter final : public ports::ContactCenter, public TimerTarget {
     Refuse(reply);
   }
   void GetMetrics(Reply<ports::MetricsSnapshot> reply) override { Refuse(reply); }
+  void ControlRecording(const Caller&, ContactId, ports::RecordingCommand,
+                        Reply<ports::ContactSnapshot> reply) override {
+    Refuse(reply);
+  }
+  void ListRecordings(const Caller&, ports::RecordingFilter,
+                      Reply<std::vector<ports::RecordingRecord>> reply) override {
+    Refuse(reply);
+  }
+  void GetRecording(const Caller&, uint64_t, Reply<ports::RecordingRecord> reply) override {
+    Refuse(reply);
+  }
 
   std::unique_ptr<ports::Subscription> Subscribe(const Caller& who, ports::Sequence,
                                                  ports::EventSink sink) override {

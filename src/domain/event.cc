@@ -30,7 +30,13 @@ std::string_view EventTypeName(EventType t) {
                                                                            "flow.step_entered",
                                                                            "flow.step_exited",
                                                                            "flow.ended",
-                                                                           "survey.answered"};
+                                                                           "survey.answered",
+                                                                           "recording.started",
+                                                                           "recording.masked",
+                                                                           "recording.unmasked",
+                                                                           "recording.stopped",
+                                                                           "recording.completed",
+                                                                           "media.stats"};
   return kNames[static_cast<size_t>(t)];
 }
 
@@ -106,6 +112,30 @@ FlowEventFields ParseFlowEventFields(std::string_view text) {
     }
   }
   return f;
+}
+
+std::string FormatEventFields(const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string out;
+  for (const auto& [key, value] : fields) {
+    if (!out.empty()) out.push_back('\t');
+    out.append(key);
+    out.push_back('=');
+    for (char c : value) out.push_back(c == '\t' || c == '\n' || c == '\r' ? ' ' : c);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> ParseEventFields(std::string_view text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!text.empty()) {
+    const size_t tab = text.find('\t');
+    const std::string_view pair = text.substr(0, tab);
+    text = tab == std::string_view::npos ? std::string_view() : text.substr(tab + 1);
+    const size_t eq = pair.find('=');
+    if (eq == std::string_view::npos || eq == 0) continue;
+    out.emplace_back(std::string(pair.substr(0, eq)), std::string(pair.substr(eq + 1)));
+  }
+  return out;
 }
 
 }  // namespace parley

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/time.h"
 #include "domain/agent_state.h"
@@ -41,8 +43,16 @@ enum class EventType : uint8_t {
   kFlowStepExited,   // ... and exit (the exit taken)
   kFlowEnded,        // ... and outcome (how the contact left the flow, at `step`)
   kSurveyAnswered,   // ... and question, survey_kind ("csat", "nps", "text"), score, answer
+  // Call recording and media quality (issue 6): contact, agent, queue, channel; text = "key=value"
+  // fields (FormatEventFields below).
+  kRecordingStarted,    // by (policy, or the user who started it)
+  kRecordingMasked,     // by: paused, the file goes on with silence (timing kept)
+  kRecordingUnmasked,   // by
+  kRecordingStopped,    // by
+  kRecordingCompleted,  // value = recording id; id, kind, path, bytes, duration_ms, sha256
+  kMediaStats,          // leg ("customer", "agent"), received, sent, lost, dropped, jitter_ms
 };
-constexpr int kEventTypeCount = 24;
+constexpr int kEventTypeCount = 30;
 std::string_view EventTypeName(EventType t);
 
 // Whether `t` is one of the flow event types, whose text holds FlowEventFields.
@@ -73,6 +83,12 @@ struct FlowEventFields {
 std::string FormatFlowEventFields(const FlowEventFields& fields);
 // Unknown keys are skipped, so fields can be added later; a malformed pair is skipped too.
 FlowEventFields ParseFlowEventFields(std::string_view text);
+
+// Event text as "key=value" pairs joined by tabs (tabs and line breaks in values become spaces),
+// for events whose fields have no column of their own (recording, media quality).
+std::string FormatEventFields(const std::vector<std::pair<std::string, std::string>>& fields);
+// Pairs without '=' are skipped.
+std::vector<std::pair<std::string, std::string>> ParseEventFields(std::string_view text);
 
 struct Event {
   EventType type{};

@@ -67,3 +67,27 @@ std::optional<QueueIndex> RoutingConfig::FindQueue(std::string_view name) const 
 }
 
 }  // namespace parley
+
+namespace parley {
+
+std::string_view RecordingPolicyName(RecordingPolicy p) {
+  switch (p) {
+    case RecordingPolicy::kNever:
+      return "never";
+    case RecordingPolicy::kAlways:
+      return "always";
+    case RecordingPolicy::kOnDemand:
+      return "on_demand";
+  }
+  return "never";
+}
+
+std::optional<RecordingPolicy> ParseRecordingPolicy(std::string_view name) {
+  for (RecordingPolicy p :
+       {RecordingPolicy::kNever, RecordingPolicy::kAlways, RecordingPolicy::kOnDemand}) {
+    if (RecordingPolicyName(p) == name) return p;
+  }
+  return std::nullopt;
+}
+
+}  // namespace parley

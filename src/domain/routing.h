@@ -96,6 +96,25 @@ struct EscalationStep {
   bool operator==(const EscalationStep&) const = default;
 };
 
+// Call recording (issue 6): whether a queue's calls are recorded from the moment the agent is
+// connected until hang-up.
+enum class RecordingPolicy : uint8_t {
+  kNever,     // never (the default)
+  kAlways,    // every call, without being asked
+  kOnDemand,  // only when an agent or a supervisor starts it through the API
+};
+std::string_view RecordingPolicyName(RecordingPolicy p);
+std::optional<RecordingPolicy> ParseRecordingPolicy(std::string_view name);
+
+// "This call may be recorded": played to the caller before the agent is connected. A recorded
+// prompt (file, as flow prompts) or text to speech; both empty: no announcement.
+struct RecordingAnnouncement {
+  std::string recording;
+  std::string text;
+  bool empty() const { return recording.empty() && text.empty(); }
+  bool operator==(const RecordingAnnouncement&) const = default;
+};
+
 struct QueueDef {
   std::string name;
   std::vector<Channel> channels;
@@ -114,6 +133,8 @@ struct QueueDef {
   std::vector<AgentIndex> members;       // explicit members besides agents' own queue lists
   std::vector<EscalationStep> escalation;
   std::string timeout_flow;  // where a contact goes at max_wait (reported, not run, by the ACD)
+  RecordingPolicy recording = RecordingPolicy::kNever;
+  RecordingAnnouncement recording_announcement;
   bool operator==(const QueueDef&) const = default;
 };
 

@@ -9,6 +9,13 @@
 
 namespace parley::engine {
 
+const QueueDef* QueueDefByName(const config::Config& cfg, const std::string& name) {
+  for (const QueueDef& q : cfg.routing.queues) {
+    if (q.name == name) return &q;
+  }
+  return nullptr;
+}
+
 using ports::Caller;
 using ports::ContactRecord;
 using ports::Reply;
@@ -46,13 +53,6 @@ ports::ContactState FromStage(WorkStage s) {
 
 // Voice needs a live call; after a restart there is none. The other channels survive one.
 bool Durable(Channel c) { return c != Channel::kVoice; }
-
-const QueueDef* QueueDefByName(const config::Config& cfg, const std::string& name) {
-  for (const QueueDef& q : cfg.routing.queues) {
-    if (q.name == name) return &q;
-  }
-  return nullptr;
-}
 
 // "" when `code` is allowed, else the error text naming the valid codes.
 std::string CheckCode(const std::vector<config::CodeDef>& codes, const std::string& code,
@@ -205,6 +205,9 @@ Status Engine::Start() {
   if (!loaded.ok()) return loaded.status();
   ports::RecoveryState& rs = *loaded;
   last_seq_ = rs.last_seq;
+  auto last_recording = store_.LastRecordingId();
+  if (!last_recording.ok()) return last_recording.status();
+  last_recording_id_ = *last_recording;
 
   // Contact ids never repeat: start after the highest one the journal or the records know.
   uint64_t max_id = 0;
@@ -453,7 +456,9 @@ void Engine::OnEvent(const Event& event) {
   }
   Track(e);
   NotifyChannel(e);
+  const bool accepted = e.type == EventType::kOfferAccepted;
   step_events_.push_back(std::move(e));
+  if (accepted) RecordingOnAccept(step_events_.back());
   ScheduleFlush();
 }
 
@@ -470,7 +475,8 @@ void Engine::ScheduleFlush() {
 
 void Engine::FlushStray() {
   if (step_events_.empty() && step_contacts_.empty() && step_agents_.empty() &&
-      flow_inputs_.empty() && flows_ended_.empty()) {
+      flow_inputs_.empty() && flows_ended_.empty() && step_recordings_.empty() &&
+      step_legs_.empty()) {
     return;
   }
   Commit(nullptr);
@@ -576,6 +582,10 @@ void Engine::Commit(std::function<void(const Status&)> finish) {
     batch.agents.push_back(ports::AgentRecord{v.name, v.presence, v.reason, v.presence_since});
   }
   batch.events = step_events_;
+  batch.recordings = std::move(step_recordings_);
+  batch.legs = std::move(step_legs_);
+  step_recordings_.clear();
+  step_legs_.clear();
   batch.config_version = options_.config_version;
   const uint64_t step = next_step_++;
   InFlight f;
@@ -800,6 +810,10 @@ ports::ContactSnapshot Engine::ContactView(const ContactInfo& c) const {
   if (auto v = acd_->GetContact(c.record.id); v && v->state == parley::ContactState::kOffered) {
     for (AgentIndex a : v->offered_to) s.offered_to.push_back(acd_->AgentName(a));
   }
+  s.recordings = c.recordings;
+  s.legs = c.legs;
+  s.recording_active = c.recording_active;
+  s.recording_masked = c.recording_masked;
   return s;
 }
 
@@ -1588,6 +1602,7 @@ void Engine::NotifyChannel(const Event& e) {
   switch (e.type) {
     case EventType::kContactOffered:
       if (ports::ChannelAdapter* a = AdapterOf(e.contact); a && e.agent < acd_->agent_count()) {
+        PlanRecording(e, *a);
         Duration timeout{0};
         if (e.queue < acd_->queue_count()) {
           if (const QueueDef* q = QueueDefByName(*config_, acd_->QueueName(e.queue))) {
@@ -2048,4 +2063,14 @@ void Engine::RequestQueueStats(ContactId contact, const std::string& queue) {
   ScheduleFlush();
 }
 
+}  // namespace parley::engine
+
+namespace parley::engine {
+// The recording store calls of engine_recording.cc run off the loop through OffLoop.
+template void Engine::OffLoop<std::vector<ports::RecordingRecord>>(
+    std::function<Result<std::vector<ports::RecordingRecord>>()>,
+    std::function<void(Result<std::vector<ports::RecordingRecord>>)>);
+template void Engine::OffLoop<ports::RecordingRecord>(
+    std::function<Result<ports::RecordingRecord>()>,
+    std::function<void(Result<ports::RecordingRecord>)>);
 }  // namespace parley::engine

@@ -93,6 +93,9 @@ struct EngineOptions {
 // address that normalises to "" is refused by CreateContact.
 ports::CustomerIdentity NormaliseIdentity(ports::CustomerIdentity identity);
 
+// The queue of `cfg` named `name`, or nullptr.
+const QueueDef* QueueDefByName(const config::Config& cfg, const std::string& name);
+
 class Engine final : public ports::ContactCenter,
                      public ports::ChannelIntake,
                      public ports::Reports,
@@ -128,6 +131,10 @@ class Engine final : public ports::ContactCenter,
   void ContactArrived(ports::ArrivingContact contact,
                       ports::Reply<ports::ContactSnapshot> reply) override;
   void ChannelInputFor(ContactId contact, ports::ChannelInput input) override;
+  // Recording and media quality (engine_recording.cc).
+  void RecordingFinished(ContactId contact, ports::RecordedAudio audio) override;
+  void LegClosed(ContactId contact, ports::LegRole role, std::string agent,
+                 ports::LegStats stats) override;
 
   // The answer of EngineOptions::http to a Send. Any thread (posted); ignored when the contact
   // no longer waits for it.
@@ -187,6 +194,13 @@ class Engine final : public ports::ContactCenter,
   void GetMetrics(ports::Reply<ports::MetricsSnapshot> reply) override;
   std::unique_ptr<ports::Subscription> Subscribe(const ports::Caller& who, ports::Sequence after,
                                                  ports::EventSink sink) override;
+  // Call recording (engine_recording.cc).
+  void ControlRecording(const ports::Caller& who, ContactId id, ports::RecordingCommand command,
+                        ports::Reply<ports::ContactSnapshot> reply) override;
+  void ListRecordings(const ports::Caller& who, ports::RecordingFilter filter,
+                      ports::Reply<std::vector<ports::RecordingRecord>> reply) override;
+  void GetRecording(const ports::Caller& who, uint64_t id,
+                    ports::Reply<ports::RecordingRecord> reply) override;
 
   // ports::Reports (src/engine/reports.cc): code lists from the configuration; reports resolve
   // names and scope on the loop, then read the journal and compute on report_worker.
@@ -209,6 +223,12 @@ class Engine final : public ports::ContactCenter,
     bool closed_journaled = false;  // a kContactClosed event was emitted for it
     // When the engine (not the customer) ends the flow: the outcome journaled instead.
     std::string end_outcome;
+    // Recording (issue 6): finished recordings and closed legs' quality, and whether a recording
+    // runs now and is masked.
+    std::vector<ports::RecordingRecord> recordings;
+    std::vector<ports::LegQualityRecord> legs;
+    bool recording_active = false;
+    bool recording_masked = false;
   };
   struct Subscriber;
   class SubscriptionImpl;
@@ -302,6 +322,16 @@ class Engine final : public ports::ContactCenter,
   bool Accepting(const Status** refusal);
   void MaybeFinishShutdown();
 
+  // Recording (engine_recording.cc). The queue's plan for an offered call, given to the adapter
+  // before OfferToAgent; on an accepted offer of an `always` queue, the recording is marked
+  // started and journaled.
+  void PlanRecording(const Event& offered, ports::ChannelAdapter& adapter);
+  void RecordingOnAccept(const Event& accepted);
+  // An event of `type` about contact `c` (its agent, queue and channel), text = `fields`.
+  Event RecordingEvent(EventType type, const ContactInfo& c,
+                       std::vector<std::pair<std::string, std::string>> fields) const;
+  bool MaySeeRecording(const ports::Caller& who, const ports::RecordingRecord& r) const;
+
   // Bookkeeping fed by every event.
   void Track(const Event& e);
   void RefreshContact(ContactId id);
@@ -345,6 +375,10 @@ class Engine final : public ports::ContactCenter,
   // CompleteWrapUp: the disposition to put on the kWrapUpEnded event of this contact.
   std::optional<std::pair<ContactId, std::string>> wrap_disposition_;
   bool flush_posted_ = false;
+  // Issue 6: recordings and leg quality reported during this step, and the last recording id.
+  std::vector<ports::RecordingRecord> step_recordings_;
+  std::vector<ports::LegQualityRecord> step_legs_;
+  uint64_t last_recording_id_ = 0;
   std::deque<std::pair<uint64_t, InFlight>> in_flight_;
   uint64_t next_step_ = 1;
 

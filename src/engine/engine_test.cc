@@ -921,6 +921,14 @@ class FakeChannel final : public ports::ChannelAdapter {
     calls.push_back("withdrawn " + std::to_string(c.value()) + " " + agent);
   }
   void ContactEnded(ContactId c) override { calls.push_back("ended " + std::to_string(c.value())); }
+  void PrepareRecording(ContactId c, const ports::RecordingPlan& plan) override {
+    calls.push_back("plan " + std::to_string(c.value()) + (plan.record ? " record" : "") +
+                    (plan.announcement.empty() ? "" : " announce"));
+  }
+  void RecordingControl(ContactId c, ports::RecordingCommand command) override {
+    calls.push_back("recording " + std::to_string(c.value()) + " " +
+                    std::to_string(static_cast<int>(command)));
+  }
 
   bool Called(const std::string& call) const {
     return std::find(calls.begin(), calls.end(), call) != calls.end();
@@ -943,6 +951,10 @@ class FlowHarness : public Harness {
  public:
   explicit FlowHarness(ports::Store& store, TimePoint start = kStart)
       : Harness(store, DemoConfig(), start) {
+    engine.AttachChannel(Channel::kVoice, &voice);
+  }
+  FlowHarness(ports::Store& store, std::shared_ptr<const config::Config> cfg)
+      : Harness(store, std::move(cfg), kStart) {
     engine.AttachChannel(Channel::kVoice, &voice);
   }
   Result<ContactSnapshot> Call(const std::string& entry = "+33123456789") {
@@ -1379,6 +1391,150 @@ TEST(EngineReportTest, ReportsCountTheJournalAndKeepToTheCallersScope) {
   EXPECT_EQ(too_long.status().message().rfind("to:", 0), 0u);
   auto too_many = report(All(), S::kQueues, {}, "15m", kStart - std::chrono::hours(24 * 30));
   EXPECT_EQ(too_many.status().message().rfind("interval:", 0), 0u);
+}
+
+}  // namespace
+}  // namespace parley::engine
+
+// ---------------------------------------------------------------------------------------------
+// Call recording (issue 6): the queue's policy, commands, and what the adapter reports.
+
+namespace parley::engine {
+namespace {
+
+std::shared_ptr<const config::Config> DemoWithRecording(RecordingPolicy policy) {
+  auto c = std::make_shared<config::Config>(*DemoConfig());
+  for (QueueDef& q : c->routing.queues) {
+    if (q.name == "support") {
+      q.recording = policy;
+      q.recording_announcement.text = "This call may be recorded.";
+    }
+  }
+  return c;
+}
+
+class RecordingHarness : public FlowHarness {
+ public:
+  RecordingHarness(ports::Store& store, RecordingPolicy policy)
+      : FlowHarness(store, DemoWithRecording(policy)) {}
+  Result<ContactSnapshot> Control(const Caller& who, ContactId id, ports::RecordingCommand c) {
+    return Run<ContactSnapshot>(
+        [&](auto reply) { engine.ControlRecording(who, id, c, std::move(reply)); });
+  }
+  // A call through the menu to support, answered by dave.
+  ContactId Answered() {
+    auto c = Call();
+    EXPECT_TRUE(c.ok());
+    ThroughMenu(c->record.id, "2");
+    EXPECT_TRUE(Accept(All(), c->record.id, "dave").ok());
+    return c->record.id;
+  }
+};
+
+std::vector<std::string> Types(ports::Store& store, ContactId contact) {
+  std::vector<std::string> out;
+  for (const auto& e : *store.ReadAfter(0, 10000)) {
+    if (e.event.contact == contact && (EventTypeName(e.event.type).rfind("recording.", 0) == 0 ||
+                                       e.event.type == EventType::kMediaStats)) {
+      out.emplace_back(EventTypeName(e.event.type));
+    }
+  }
+  return out;
+}
+
+TEST(EngineRecordingTest, AlwaysQueuePlansTheRecordingAndJournalsWhatTheAdapterReports) {
+  store::MemoryStore store;
+  RecordingHarness h(store, RecordingPolicy::kAlways);
+  ASSERT_TRUE(h.engine.Start().ok());
+  ASSERT_TRUE(h.SetPresence(All(), "dave", Presence::kAvailable).ok());
+  const ContactId id = h.Answered();
+  // The plan came before the offer rang the phone.
+  const auto plan = std::find(h.voice.calls.begin(), h.voice.calls.end(),
+                              "plan " + std::to_string(id.value()) + " record announce");
+  const auto offer = std::find_if(h.voice.calls.begin(), h.voice.calls.end(),
+                                  [](const std::string& c) { return c.rfind("offer ", 0) == 0; });
+  ASSERT_NE(plan, h.voice.calls.end()) << ::testing::PrintToString(h.voice.calls);
+  EXPECT_LT(plan, offer);
+
+  // Mask for a card payment and unmask: events, and the adapter is told.
+  auto paused = h.Control(Self("dave"), id, ports::RecordingCommand::kPause);
+  ASSERT_TRUE(paused.ok()) << paused.status().ToString();
+  EXPECT_TRUE(paused->recording_masked);
+  EXPECT_TRUE(h.voice.Called("recording " + std::to_string(id.value()) + " 2"));
+  EXPECT_EQ(h.Control(Self("dave"), id, ports::RecordingCommand::kPause).status().code(),
+            StatusCode::kConflict);
+  EXPECT_TRUE(h.Control(Self("dave"), id, ports::RecordingCommand::kResume).ok());
+  // `always` cannot be stopped; another agent cannot reach the contact.
+  EXPECT_EQ(h.Control(All(), id, ports::RecordingCommand::kStop).status().code(),
+            StatusCode::kConflict);
+  EXPECT_EQ(h.Control(Self("erin"), id, ports::RecordingCommand::kPause).status().code(),
+            StatusCode::kNotFound);
+
+  // The adapter reports the legs and the finished file: journaled and stored with the contact.
+  h.Input(id, ports::CustomerLeft{});
+  h.engine.LegClosed(id, ports::LegRole::kAgent, "dave", ports::LegStats{100, 99, 2, 1, 3.5});
+  h.engine.LegClosed(id, ports::LegRole::kCustomer, "", ports::LegStats{101, 100, 0, 0, 1.25});
+  ports::RecordedAudio audio;
+  audio.info = {"/data/recordings/2025/12/01/1.wav", 64044, Seconds(2), std::string(64, 'c')};
+  audio.started = h.clock.Now() - Seconds(2);
+  h.engine.RecordingFinished(id, audio);
+  h.loop.RunAll();
+  EXPECT_EQ(Types(store, id),
+            (std::vector<std::string>{"recording.started", "recording.masked", "recording.unmasked",
+                                      "media.stats", "media.stats", "recording.completed"}));
+  auto stored = store.RecordingsOfContact(id);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_EQ((*stored)[0].id, 1u);
+  EXPECT_EQ((*stored)[0].agent, "dave");
+  EXPECT_EQ((*stored)[0].queue, "support");
+  EXPECT_EQ((*stored)[0].bytes, 64044u);
+  EXPECT_EQ(store.LegQualityOf(id)->size(), 2u);
+  auto view = h.Get(All(), id);
+  ASSERT_TRUE(view.ok());
+  ASSERT_EQ(view->recordings.size(), 1u);
+  EXPECT_EQ(view->legs.size(), 2u);
+  EXPECT_FALSE(view->recording_active);
+
+  // Listed for everyone who reaches dave; a recording of another team is not found.
+  auto all = h.Run<std::vector<ports::RecordingRecord>>(
+      [&](auto reply) { h.engine.ListRecordings(All(), {}, std::move(reply)); });
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 1u);
+  auto other = h.Run<ports::RecordingRecord>(
+      [&](auto reply) { h.engine.GetRecording(Self("erin"), 1, std::move(reply)); });
+  EXPECT_EQ(other.status().code(), StatusCode::kNotFound);
+  auto own = h.Run<ports::RecordingRecord>(
+      [&](auto reply) { h.engine.GetRecording(Self("dave"), 1, std::move(reply)); });
+  EXPECT_TRUE(own.ok());
+}
+
+TEST(EngineRecordingTest, NeverQueueRefusesToStartAndOnDemandStartsAndStops) {
+  {
+    store::MemoryStore store;
+    RecordingHarness h(store, RecordingPolicy::kNever);
+    ASSERT_TRUE(h.engine.Start().ok());
+    ASSERT_TRUE(h.SetPresence(All(), "dave", Presence::kAvailable).ok());
+    const ContactId id = h.Answered();
+    EXPECT_TRUE(h.voice.Called("plan " + std::to_string(id.value())));  // no record, no announce
+    auto start = h.Control(All(), id, ports::RecordingCommand::kStart);
+    EXPECT_EQ(start.status().code(), StatusCode::kConflict);
+    EXPECT_NE(start.status().message().find("never records"), std::string::npos);
+    EXPECT_TRUE(Types(store, id).empty());
+  }
+  store::MemoryStore store;
+  RecordingHarness h(store, RecordingPolicy::kOnDemand);
+  ASSERT_TRUE(h.engine.Start().ok());
+  ASSERT_TRUE(h.SetPresence(All(), "dave", Presence::kAvailable).ok());
+  const ContactId id = h.Answered();
+  EXPECT_TRUE(h.voice.Called("plan " + std::to_string(id.value()) + " announce"));
+  EXPECT_EQ(h.Control(All(), id, ports::RecordingCommand::kPause).status().code(),
+            StatusCode::kConflict);  // nothing to pause yet
+  auto started = h.Control(Self("dave"), id, ports::RecordingCommand::kStart);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  EXPECT_TRUE(started->recording_active);
+  EXPECT_TRUE(h.Control(All(), id, ports::RecordingCommand::kStop).ok());
+  EXPECT_EQ(Types(store, id), (std::vector<std::string>{"recording.started", "recording.stopped"}));
 }
 
 }  // namespace

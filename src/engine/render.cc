@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -73,6 +74,28 @@ std::string RenderEventJson(const Event& e, ports::Sequence seq, const EventName
       }
       break;
     }
+    case EventType::kRecordingStarted:
+    case EventType::kRecordingMasked:
+    case EventType::kRecordingUnmasked:
+    case EventType::kRecordingStopped:
+    case EventType::kRecordingCompleted:
+    case EventType::kMediaStats:
+      // Whole numbers and decimals as JSON numbers (bytes, duration_ms, jitter_ms, ...).
+      for (const auto& [key, value] : ParseEventFields(e.text)) {
+        const bool number = !value.empty() && value.size() < 19 &&
+                            value.find_first_not_of("0123456789.") == std::string::npos &&
+                            std::count(value.begin(), value.end(), '.') <= 1 &&
+                            value.front() != '.' && value.back() != '.' && key != "sha256" &&
+                            key != "path";
+        nlohmann::json parsed =
+            number ? nlohmann::json::parse(value, nullptr, false) : nlohmann::json();
+        if (number && !parsed.is_discarded()) {
+          j[key] = std::move(parsed);
+        } else {
+          j[key] = value;
+        }
+      }
+      break;
     default:
       if (!e.text.empty()) j["text"] = e.text;
       break;

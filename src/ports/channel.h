@@ -34,6 +34,7 @@
 #include "domain/ids.h"
 #include "ports/contact_center.h"
 #include "ports/flow_ports.h"
+#include "ports/media_plane.h"
 #include "ports/store.h"
 
 namespace parley::ports {
@@ -60,6 +61,27 @@ struct TextArrived {
 struct CustomerLeft {};  // hung up / closed the chat: abandon if waiting, wrap-up if handled
 using ChannelInput = std::variant<PromptEnded, DigitsPressed, TextArrived, CustomerLeft>;
 
+// ---- Call recording and media quality (issue 6; docs/voice.md, "Recording") ----
+
+// What the engine decided for an offered call, from its queue's policy: record it from the moment
+// the agent's phone is connected (`record`), and/or play `announcement` to the caller first.
+struct RecordingPlan {
+  bool record = false;
+  Prompt announcement;  // empty: none
+  bool operator==(const RecordingPlan&) const = default;
+};
+
+// A finished recording, as the adapter reports it: the media plane's RecordingInfo and when the
+// recording began.
+struct RecordedAudio {
+  RecordingInfo info;
+  TimePoint started{};
+  uint16_t channels = 2;  // 2: customer left, agent right; 1: voicemail
+};
+
+// Which side of a call a media leg is.
+enum class LegRole : uint8_t { kCustomer, kAgent };
+
 // Implemented by the engine (which also implements ContactCenter).
 class ChannelIntake {
  public:
@@ -71,6 +93,11 @@ class ChannelIntake {
   virtual void ContactArrived(ArrivingContact contact, Reply<ContactSnapshot> reply) = 0;
   // Fire and forget; inputs for contacts that no longer exist are ignored.
   virtual void ChannelInputFor(ContactId contact, ChannelInput input) = 0;
+
+  // Recording and media quality (fire and forget; stored with the contact and journaled as
+  // `recording.completed` and `media.stats`).
+  virtual void RecordingFinished(ContactId contact, RecordedAudio audio) = 0;
+  virtual void LegClosed(ContactId contact, LegRole role, std::string agent, LegStats stats) = 0;
 };
 
 // Implemented by a channel adapter; called on the engine's loop thread, must not block.
@@ -86,6 +113,13 @@ class ChannelAdapter : public ContactMedia {
   // The contact was ended or cancelled by someone other than the adapter (API, transfer out of
   // the channel, retention): tear down whatever the adapter still holds for it.
   virtual void ContactEnded(ContactId contact) = 0;
+
+  // Recording (issue 6). PrepareRecording comes just before OfferToAgent of the same contact;
+  // the plan applies when that agent's phone answers. RecordingControl acts on a connected call
+  // (or, for kStart before the bridge, when it is connected); the finished file is reported
+  // through ChannelIntake::RecordingFinished.
+  virtual void PrepareRecording(ContactId contact, const RecordingPlan& plan) = 0;
+  virtual void RecordingControl(ContactId contact, RecordingCommand command) = 0;
 };
 
 }  // namespace parley::ports

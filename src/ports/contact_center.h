@@ -78,6 +78,12 @@ struct ContactSnapshot {
   std::string disposition;  // after wrap-up
   std::string notes;        // wrap-up notes
   std::vector<std::string> offered_to;  // agents with a pending offer
+  // Issue 6: the contact's finished recordings and its media legs' quality, as far as the engine
+  // still holds them in memory.
+  std::vector<RecordingRecord> recordings;
+  std::vector<LegQualityRecord> legs;
+  bool recording_active = false;  // a recording is running now
+  bool recording_masked = false;  // ... and paused (silence, timing kept)
 };
 
 // A queue now, and today (site's local day) so far, computed by src/analytics' definitions.
@@ -135,6 +141,10 @@ struct ContactFilter {
   std::string agent;
   size_t limit = 100;
 };
+
+// A recording command for a connected call (API: start, stop, pause, resume). Pause masks: the
+// file goes on with silence, so its timing is kept (card payments).
+enum class RecordingCommand : uint8_t { kStart, kStop, kPause, kResume };
 
 // ---------------------------------------------------------------------------------------------
 // The stream of published events (WebSocket, webhooks)
@@ -244,6 +254,18 @@ class ContactCenter {
   virtual void EraseCustomer(const Caller& who, CustomerId id, Reply<CustomerId> reply) = 0;
 
   virtual void GetMetrics(Reply<MetricsSnapshot> reply) = 0;
+
+  // Call recording (issue 6; docs/voice.md, "Recording"). ControlRecording acts on a voice
+  // contact being handled: kConflict when its queue's policy forbids the command (start on
+  // `never`, stop on `always`) or the recording is not in the state the command needs; each
+  // command is journaled (recording.started, .stopped, .masked, .unmasked). Listing and fetching
+  // recordings: kAll reaches every recording, kTeam those whose agent is in the caller's team,
+  // kSelf those of the caller's own agent (kNotFound otherwise).
+  virtual void ControlRecording(const Caller& who, ContactId id, RecordingCommand command,
+                                Reply<ContactSnapshot> reply) = 0;
+  virtual void ListRecordings(const Caller& who, RecordingFilter filter,
+                              Reply<std::vector<RecordingRecord>> reply) = 0;
+  virtual void GetRecording(const Caller& who, uint64_t id, Reply<RecordingRecord> reply) = 0;
 
   // Events with seq > `after` (0: only new ones) that the caller may see, in order, then live
   // ones. If `after` is older than what is kept, the sink first gets an event of type "gap".

@@ -97,13 +97,47 @@ struct AgentRecord {
   bool operator==(const AgentRecord&) const = default;
 };
 
+// A finished recording (call: stereo, customer left, agent right; voicemail: mono), stored with
+// its contact. `id` is given by the engine (1, 2, ...; never reused).
+struct RecordingRecord {
+  uint64_t id = 0;
+  ContactId contact;
+  std::string kind = "call";  // "call" or "voicemail"
+  std::string path;           // the finished file (after its atomic rename)
+  uint64_t bytes = 0;
+  Duration duration{0};
+  std::string sha256;  // hex
+  TimePoint started{};
+  TimePoint completed{};
+  std::string queue;  // the contact's queue and agent at completion ("" when none)
+  std::string agent;
+  CustomerId customer;
+  bool operator==(const RecordingRecord&) const = default;
+};
+
+// One media leg's quality, stored with its contact when the leg closes.
+struct LegQualityRecord {
+  ContactId contact;
+  std::string leg;    // "customer" or "agent"
+  std::string agent;  // the agent leg's agent
+  uint64_t packets_received = 0;
+  uint64_t packets_sent = 0;
+  uint64_t packets_lost = 0;
+  uint64_t packets_dropped = 0;
+  double jitter_ms = 0;
+  TimePoint closed{};
+  bool operator==(const LegQualityRecord&) const = default;
+};
+
 // One atomic write of the engine: the events of one step and the records that step changed.
 // Either all of it becomes durable, with consecutive sequence numbers, or none of it does.
 struct JournalBatch {
   std::vector<Event> events;
-  std::vector<ContactRecord> contacts;  // upserts; a record in kClosed stays as history
-  std::vector<AgentRecord> agents;      // upserts
-  uint64_t config_version = 0;          // stored with each event
+  std::vector<ContactRecord> contacts;      // upserts; a record in kClosed stays as history
+  std::vector<AgentRecord> agents;          // upserts
+  std::vector<RecordingRecord> recordings;  // inserts (issue 6)
+  std::vector<LegQualityRecord> legs;       // inserts (issue 6)
+  uint64_t config_version = 0;              // stored with each event
 };
 
 // The sequence numbers a batch received: [first, last]; first == last + 1 when it had no events.
@@ -147,6 +181,29 @@ class ContactRecords {
   virtual ~ContactRecords() = default;
   virtual Result<RecoveryState> LoadRecoveryState() = 0;
   virtual Result<ContactRecord> GetContact(ContactId id) = 0;  // kNotFound
+};
+
+// Recordings (issue 6): listed and fetched by the API; written through JournalBatch.
+struct RecordingFilter {
+  TimePoint from{};                 // started at or after (TimePoint{}: no bound)
+  TimePoint to{};                   // started before (TimePoint{}: no bound)
+  std::string queue;                // "" any
+  std::vector<std::string> agents;  // any of these; empty: any agent
+  CustomerId customer;              // 0: any
+  uint64_t after_id = 0;            // paging: ids greater than this
+  size_t limit = 50;
+};
+
+class RecordingRecords {
+ public:
+  virtual ~RecordingRecords() = default;
+  // Matching recordings by id, ascending, at most filter.limit.
+  virtual Result<std::vector<RecordingRecord>> ListRecordings(const RecordingFilter& filter) = 0;
+  virtual Result<RecordingRecord> GetRecording(uint64_t id) = 0;  // kNotFound
+  virtual Result<std::vector<RecordingRecord>> RecordingsOfContact(ContactId contact) = 0;
+  virtual Result<std::vector<LegQualityRecord>> LegQualityOf(ContactId contact) = 0;
+  // The highest recording id stored (0: none), so the engine's numbering continues.
+  virtual Result<uint64_t> LastRecordingId() = 0;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -267,7 +324,8 @@ class Store : public EventJournal,
               public ConfigDocuments,
               public CustomerRecords,
               public Maintenance,
-              public AuthStore,  // users, sessions, API tokens (src/ports/auth_store.h)
+              public RecordingRecords,  // issue 6
+              public AuthStore,         // users, sessions, API tokens (src/ports/auth_store.h)
               public AuditSink,
               public WebhookOutbox {  // src/ports/webhook_outbox.h
  public:

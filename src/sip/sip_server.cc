@@ -11,8 +11,10 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <future>
 #include <map>
@@ -23,6 +25,7 @@
 
 #include "auth/crypto.h"
 #include "sip/digest_header.h"
+#include "sip/recording_recovery.h"
 #include "sip/sdp.h"
 
 namespace parley::sip {
@@ -112,17 +115,20 @@ class SipServer::Impl {
 
   // ---- ChannelAdapter, on the SIP thread ----
   void Play(ContactId contact, ports::PlayRequest request) {
-    if (Call* c = CallOf(contact))
+    if (Call* c = CallOf(contact); c && !c->announcing)
       deps_.media.Play(c->customer_leg, request.play_id, request.prompt, request.loop);
   }
   void StopPlayback(ContactId contact) {
-    if (Call* c = CallOf(contact)) deps_.media.StopPlayback(c->customer_leg);
+    // The flow stops its music when the agent answers; a recording announcement plays on.
+    if (Call* c = CallOf(contact); c && !c->announcing) deps_.media.StopPlayback(c->customer_leg);
   }
   void Hangup(ContactId contact) {
     if (Call* c = CallOf(contact)) EndCall(*c, /*tell_engine=*/false);
   }
   void OfferToAgent(ContactId contact, const std::string& agent, Duration timeout);
   void OfferWithdrawn(ContactId contact, const std::string& agent);
+  void PrepareRecording(ContactId contact, const ports::RecordingPlan& plan);
+  void RecordingControl(ContactId contact, ports::RecordingCommand command);
 
  private:
   struct Fork {
@@ -148,6 +154,12 @@ class SipServer::Impl {
     ports::LegId agent_leg = 0;
     bool agent_leg_open = false;
     bool bridged = false;
+    // Recording and media quality (issue 6).
+    ports::RecordingPlan recording_plan;  // for the offer being rung
+    bool record_requested = false;        // start once bridged (RecordingCommand::kStart)
+    bool recording = false;
+    bool announcing = false;      // the recording announcement plays; bridged when it ends
+    std::string connected_agent;  // the agent whose phone answered
   };
   struct HandleRef {
     uint64_t call = 0;
@@ -650,11 +662,11 @@ class SipServer::Impl {
       }
     }
     if (c.agent_leg_open) {
-      (void)deps_.media.CloseLeg(c.agent_leg);
+      ReportLeg(c, ports::LegRole::kAgent, deps_.media.CloseLeg(c.agent_leg));
       c.agent_leg_open = false;
     }
     if (c.customer_leg != 0) {
-      (void)deps_.media.CloseLeg(c.customer_leg);
+      ReportLeg(c, ports::LegRole::kCustomer, deps_.media.CloseLeg(c.customer_leg));
       c.customer_leg = 0;
     }
     if (c.contact.value() != 0) by_contact_.erase(c.contact.value());
@@ -787,7 +799,8 @@ class SipServer::Impl {
         }
       }
     }
-    c.bridged = deps_.media.Bridge(c.customer_leg, c.agent_leg).ok();
+    c.connected_agent = c.agent;
+    ConnectAgent(c);
     const uint64_t id = c.id;
     const std::string agent = c.agent;
     if (deps_.center != nullptr) {
@@ -907,6 +920,10 @@ class SipServer::Impl {
     }
   }
   void OnPlayFinished(ports::LegId leg, uint64_t play_id) {
+    if (play_id == kAnnouncementPlay) {
+      AnnouncementEnded(leg);
+      return;
+    }
     for (auto& [id, c] : calls_) {
       if (c->customer_leg == leg && c->contact.value() != 0) {
         deps_.intake->ChannelInputFor(c->contact, ports::PromptEnded{play_id});
@@ -914,6 +931,162 @@ class SipServer::Impl {
       }
     }
   }
+
+  // ---- Recording and media quality (issue 6; docs/voice.md, "Recording") ----
+
+  // The play id of the recording announcement; the flow's ids count up from 1.
+  static constexpr uint64_t kAnnouncementPlay = ~uint64_t{0};
+
+  void DoPrepareRecording(ContactId contact, const ports::RecordingPlan& plan) {
+    if (Call* c = CallOf(contact)) c->recording_plan = plan;
+  }
+
+  void DoRecordingControl(ContactId contact, ports::RecordingCommand command) {
+    Call* c = CallOf(contact);
+    if (c == nullptr) return;
+    switch (command) {
+      case ports::RecordingCommand::kStart:
+        if (c->bridged) {
+          StartRecordingOf(*c);
+        } else {
+          c->record_requested = true;
+        }
+        break;
+      case ports::RecordingCommand::kStop:
+        c->record_requested = false;
+        if (c->recording) {
+          deps_.media.StopRecording(c->customer_leg);
+          c->recording = false;
+        }
+        break;
+      case ports::RecordingCommand::kPause:
+      case ports::RecordingCommand::kResume:
+        if (c->recording) {
+          deps_.media.PauseRecording(c->customer_leg, command == ports::RecordingCommand::kPause);
+        }
+        break;
+    }
+  }
+
+  // The agent's phone answered: the announcement first (if any), then the bridge and, by the
+  // queue's policy or an earlier request, the recording.
+  void ConnectAgent(Call& c) {
+    if (!c.recording_plan.announcement.empty()) {
+      c.announcing = true;
+      deps_.media.Play(c.customer_leg, kAnnouncementPlay, c.recording_plan.announcement, false);
+      c.recording_plan.announcement = {};
+      return;
+    }
+    c.bridged = deps_.media.Bridge(c.customer_leg, c.agent_leg).ok();
+    if (c.bridged && (c.recording_plan.record || c.record_requested)) StartRecordingOf(c);
+  }
+
+  void AnnouncementEnded(ports::LegId leg) {
+    for (auto& [id, c] : calls_) {
+      if (c->customer_leg != leg || !c->announcing) continue;
+      c->announcing = false;
+      if (c->agent_nh != nullptr && c->agent_leg_open) ConnectAgent(*c);
+      return;
+    }
+  }
+
+  void StartRecordingOf(Call& c) {
+    c.record_requested = false;
+    if (c.recording || c.contact.value() == 0 || !c.agent_leg_open) return;
+    if (options_.recordings_dir.empty()) {
+      std::fprintf(stderr, "sip: contact %llu not recorded: no recordings directory\n",
+                   static_cast<unsigned long long>(c.contact.value()));
+      return;
+    }
+    const TimePoint now = deps_.clock.Now();
+    auto path = RecordingPath(now, c.contact);
+    if (!path.ok()) {
+      std::fprintf(stderr, "sip: contact %llu not recorded: %s\n",
+                   static_cast<unsigned long long>(c.contact.value()),
+                   path.status().message().c_str());
+      return;
+    }
+    if (Status s = deps_.media.StartRecording(c.customer_leg, c.agent_leg, *path); !s.ok()) {
+      std::fprintf(stderr, "sip: contact %llu not recorded: %s\n",
+                   static_cast<unsigned long long>(c.contact.value()), s.message().c_str());
+      return;
+    }
+    c.recording = true;
+    recordings_[c.customer_leg].push_back({c.contact, now});
+  }
+
+  // DIR/YYYY/MM/DD/<contact>.wav (UTC), or <contact>-N.wav for the contact's N-th recording.
+  Result<std::string> RecordingPath(TimePoint now, ContactId contact) const {
+    const auto day = std::chrono::floor<std::chrono::days>(now);
+    const std::chrono::year_month_day ymd{day};
+    char date[16];
+    std::snprintf(date, sizeof date, "%04d/%02u/%02u", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    const std::filesystem::path dir = std::filesystem::path(options_.recordings_dir) / date;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Unavailable("cannot create " + dir.string() + ": " + ec.message());
+    const std::string base = std::to_string(contact.value());
+    for (int n = 1; n < 1000; ++n) {
+      const std::filesystem::path p =
+          dir / (n == 1 ? base + ".wav" : base + "-" + std::to_string(n) + ".wav");
+      if (!std::filesystem::exists(p, ec) && !std::filesystem::exists(p.string() + ".part", ec)) {
+        return p.string();
+      }
+    }
+    return Unavailable("too many recordings of contact " + base);
+  }
+
+ public:
+  // Recordings a crash left under their temporary name: finalised and reported (at start).
+  void RecoverRecordings() {
+    std::vector<std::string> problems;
+    for (auto& r : FinaliseLeftoverRecordings(options_.recordings_dir, &problems)) {
+      std::fprintf(stderr,
+                   "sip: recovered recording %s of contact %llu (%llu bytes) after a crash\n",
+                   r.info.path.c_str(), static_cast<unsigned long long>(r.contact.value()),
+                   static_cast<unsigned long long>(r.info.bytes));
+      if (deps_.intake == nullptr) continue;
+      ports::RecordedAudio audio;
+      audio.info = std::move(r.info);
+      audio.started = r.started;
+      audio.channels = r.channels;
+      deps_.intake->RecordingFinished(r.contact, std::move(audio));
+    }
+    for (const std::string& p : problems) std::fprintf(stderr, "sip: recording: %s\n", p.c_str());
+  }
+
+  void OnRecordingDone(ports::LegId leg, ports::RecordingInfo info) {
+    auto it = recordings_.find(leg);
+    if (it == recordings_.end() || it->second.empty()) return;
+    const RecordingStart start = it->second.front();
+    it->second.pop_front();
+    if (it->second.empty()) recordings_.erase(it);
+    for (auto& [id, c] : calls_) {
+      if (c->customer_leg == leg && c->recording && recordings_.count(leg) == 0) {
+        c->recording = false;
+      }
+    }
+    if (deps_.intake == nullptr) return;
+    ports::RecordedAudio audio;
+    audio.info = std::move(info);
+    audio.started = start.started;
+    audio.channels = 2;
+    deps_.intake->RecordingFinished(start.contact, std::move(audio));
+  }
+
+ private:
+  void ReportLeg(const Call& c, ports::LegRole role, const ports::LegStats& stats) {
+    if (deps_.intake == nullptr || c.contact.value() == 0) return;
+    if (role == ports::LegRole::kAgent && c.connected_agent.empty()) return;  // never answered
+    deps_.intake->LegClosed(c.contact, role,
+                            role == ports::LegRole::kAgent ? c.connected_agent : "", stats);
+  }
+
+  struct RecordingStart {
+    ContactId contact;
+    TimePoint started{};
+  };
 
  private:
   const SipServerOptions options_;
@@ -935,6 +1108,8 @@ class SipServer::Impl {
   std::unordered_map<nua_handle_t*, HandleRef> handles_;
   std::unordered_map<uint64_t, uint64_t> by_contact_;  // contact id -> call id
   std::unordered_map<uint64_t, ports::RtpEndpoint> agent_local_;
+  // Recordings under way, by customer leg, oldest first (a stopped one reports after a restart).
+  std::unordered_map<ports::LegId, std::deque<RecordingStart>> recordings_;
   uint64_t next_call_ = 1;
   ports::LegId next_leg_ = 1;
 };
@@ -944,6 +1119,12 @@ void SipServer::Impl::OfferToAgent(ContactId contact, const std::string& agent, 
 }
 void SipServer::Impl::OfferWithdrawn(ContactId contact, const std::string& agent) {
   DoOfferWithdrawn(contact, agent);
+}
+void SipServer::Impl::PrepareRecording(ContactId contact, const ports::RecordingPlan& plan) {
+  DoPrepareRecording(contact, plan);
+}
+void SipServer::Impl::RecordingControl(ContactId contact, ports::RecordingCommand command) {
+  DoRecordingControl(contact, command);
 }
 
 SipServer::SipServer(SipServerOptions options, Deps deps)
@@ -962,8 +1143,15 @@ Status SipServer::Start() {
   events.on_inactive = [impl](ports::LegId leg) {
     impl->Post([impl, leg] { impl->OnMediaInactive(leg); });
   };
+  events.on_recording_done = [impl](ports::LegId leg, ports::RecordingInfo info) {
+    impl->Post([impl, leg, info = std::move(info)]() mutable {
+      impl->OnRecordingDone(leg, std::move(info));
+    });
+  };
   impl_->media().SetEvents(std::move(events));
-  return impl_->Start();
+  Status started = impl_->Start();
+  if (started.ok()) impl_->RecoverRecordings();
+  return started;
 }
 void SipServer::Stop() {
   impl_->media().SetEvents({});  // no media event may reach the server after it stopped
@@ -991,6 +1179,12 @@ void SipServer::OfferWithdrawn(ContactId contact, const std::string& agent) {
 }
 void SipServer::ContactEnded(ContactId contact) {
   impl_->Post([impl = impl_.get(), contact] { impl->DoContactEnded(contact); });
+}
+void SipServer::PrepareRecording(ContactId contact, const ports::RecordingPlan& plan) {
+  impl_->Post([impl = impl_.get(), contact, plan] { impl->PrepareRecording(contact, plan); });
+}
+void SipServer::RecordingControl(ContactId contact, ports::RecordingCommand command) {
+  impl_->Post([impl = impl_.get(), contact, command] { impl->RecordingControl(contact, command); });
 }
 
 }  // namespace parley::sip

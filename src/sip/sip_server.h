@@ -43,6 +43,9 @@ struct SipServerOptions {
   auth::SipGuardPolicy guard;
   Duration session_timer = Seconds(1800);  // RFC 4028 refresh interval asked of peers
   std::string user_agent = "Parley";
+  // Call recordings are written under DIR/YYYY/MM/DD/<contact>.wav (UTC date of the start);
+  // "" refuses to record (docs/voice.md, "Recording").
+  std::string recordings_dir;
 };
 
 struct SipCounters {
@@ -87,6 +90,8 @@ class SipServer final : public ports::ChannelAdapter {
   void OfferToAgent(ContactId contact, const std::string& agent, Duration timeout) override;
   void OfferWithdrawn(ContactId contact, const std::string& agent) override;
   void ContactEnded(ContactId contact) override;
+  void PrepareRecording(ContactId contact, const ports::RecordingPlan& plan) override;
+  void RecordingControl(ContactId contact, ports::RecordingCommand command) override;
 
   class Impl;  // the SIP thread's state (sip_server.cc)
 

@@ -1,6 +1,11 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "sip/digest_header.h"
+#include "sip/recording_recovery.h"
 #include "sip/registrar.h"
 #include "sip/sdp.h"
 
@@ -176,6 +181,72 @@ TEST(Registrar, PolicyLimits) {
   EXPECT_EQ(r.Apply("c", "", {{"sip:c@3", Seconds(60)}}, "y", 1, "", At(0)).code(),
             StatusCode::kUnavailable);
   EXPECT_EQ(r.BindingsOf("c", At(1)).size(), 2u);  // nothing changed
+}
+
+}  // namespace
+}  // namespace parley::sip
+
+namespace parley::sip {
+namespace {
+
+// A stereo 8 kHz 16-bit WAV header followed by `data` bytes; `declared` is what the header says
+// (a crash may leave it behind the data, as libsndfile updates it after each write).
+std::string Wav(uint32_t data, uint32_t declared) {
+  std::string w = "RIFF";
+  auto le = [&](uint32_t v, int n) {
+    for (int i = 0; i < n; ++i) w.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  };
+  le(36 + declared, 4);
+  w += "WAVEfmt ";
+  le(16, 4);
+  le(1, 2);      // PCM
+  le(2, 2);      // channels
+  le(8000, 4);   // rate
+  le(32000, 4);  // bytes per second
+  le(4, 2);      // block align
+  le(16, 2);     // bits
+  w += "data";
+  le(declared, 4);
+  w.append(data, '\x11');
+  return w;
+}
+
+// Issue 6: a crash leaves `<path>.part` behind; the next start renames it and reports it.
+TEST(RecordingRecovery, LeftoverPartFilesAreRenamedMeasuredAndReported) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("parley_recovery_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "2026" / "01" / "02");
+  const std::string wav = Wav(64000, 32000);  // two seconds written, the header says one
+  std::ofstream(dir / "2026" / "01" / "02" / "17.wav.part", std::ios::binary) << wav;
+  std::ofstream(dir / "2026" / "01" / "02" / "notes.wav.part") << "x";
+  std::ofstream(dir / "2026" / "01" / "02" / "18.wav.part") << "not a wav";
+  std::ofstream(dir / "2026" / "01" / "02" / "19.wav", std::ios::binary) << wav;  // finished
+
+  std::vector<std::string> problems;
+  const auto found = FinaliseLeftoverRecordings(dir.string(), &problems);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].contact.value(), 17u);
+  EXPECT_EQ(found[0].info.path, (dir / "2026" / "01" / "02" / "17.wav").string());
+  EXPECT_EQ(found[0].info.bytes, wav.size());
+  EXPECT_EQ(found[0].info.sha256.size(), 64u);
+  EXPECT_EQ(found[0].info.duration, Seconds(1));  // as far as the header is sure
+  EXPECT_EQ(found[0].channels, 2);
+  EXPECT_TRUE(fs::exists(dir / "2026" / "01" / "02" / "17.wav"));
+  EXPECT_FALSE(fs::exists(dir / "2026" / "01" / "02" / "17.wav.part"));
+  EXPECT_EQ(problems.size(), 2u);  // notes (no contact) and 18 (not a WAV), left in place
+  EXPECT_TRUE(fs::exists(dir / "2026" / "01" / "02" / "18.wav.part"));
+  // Nothing is left to finalise the second time.
+  EXPECT_TRUE(FinaliseLeftoverRecordings(dir.string(), nullptr).empty());
+  EXPECT_TRUE(FinaliseLeftoverRecordings((dir / "missing").string(), nullptr).empty());
+  fs::remove_all(dir);
+}
+
+TEST(RecordingRecovery, WavHeaderOfOtherFilesIsEmpty) {
+  EXPECT_EQ(ReadWavHeader("").channels, 0);
+  EXPECT_EQ(ReadWavHeader("RIFF1234WAVE").channels, 0);
+  EXPECT_EQ(ReadWavHeader(Wav(10, 10)).rate, 8000u);
+  EXPECT_EQ(ReadWavHeader(Wav(10, 1000)).data_bytes, 10u);  // capped at what the file holds
 }
 
 }  // namespace

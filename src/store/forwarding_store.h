@@ -61,6 +61,21 @@ class ForwardingStore : public ports::Store {
   Result<uint64_t> Purge(ports::DataClass c, TimePoint t) override { return inner_.Purge(c, t); }
   Status Backup(const std::string& p) override { return inner_.Backup(p); }
 
+  Result<std::vector<ports::RecordingRecord>> ListRecordings(
+      const ports::RecordingFilter& f) override {
+    return inner_.ListRecordings(f);
+  }
+  Result<ports::RecordingRecord> GetRecording(uint64_t id) override {
+    return inner_.GetRecording(id);
+  }
+  Result<std::vector<ports::RecordingRecord>> RecordingsOfContact(ContactId c) override {
+    return inner_.RecordingsOfContact(c);
+  }
+  Result<std::vector<ports::LegQualityRecord>> LegQualityOf(ContactId c) override {
+    return inner_.LegQualityOf(c);
+  }
+  Result<uint64_t> LastRecordingId() override { return inner_.LastRecordingId(); }
+
   Status PutUser(const ports::UserRecord& u) override { return inner_.PutUser(u); }
   Status DeleteUser(uint64_t id) override { return inner_.DeleteUser(id); }
   Status PutSession(const ports::SessionRecord& r) override { return inner_.PutSession(r); }

@@ -32,6 +32,12 @@ Result<SequenceRange> MemoryStore::AppendLocked(JournalBatch&& batch) {
   for (const auto& a : batch.agents) {
     if (a.name.empty()) return InvalidArgument("agent record: name must not be empty");
   }
+  for (const auto& r : batch.recordings) {
+    if (Status s = CheckRecording(r); !s.ok()) return s;
+    if (recordings_.contains(r.id)) {
+      return Conflict("recording " + std::to_string(r.id) + " already exists");
+    }
+  }
   SequenceRange range{last_seq_ + 1, last_seq_};
   for (auto& e : batch.events) {
     ++range.last;
@@ -40,6 +46,8 @@ Result<SequenceRange> MemoryStore::AppendLocked(JournalBatch&& batch) {
   last_seq_ = range.last;
   for (auto& c : batch.contacts) contacts_[c.id] = std::move(c);
   for (auto& a : batch.agents) agents_[a.name] = std::move(a);
+  for (auto& r : batch.recordings) recordings_[r.id] = std::move(r);
+  for (auto& l : batch.legs) legs_.push_back(std::move(l));
   return range;
 }
 
@@ -507,6 +515,54 @@ Result<uint64_t> MemoryStore::PurgeDeliveries(TimePoint cutoff) {
     }
   }
   return n;
+}
+
+}  // namespace parley::store
+
+namespace parley::store {
+
+// ---------------------------------------------------------------------------------------------
+// Recordings (issue 6)
+
+Result<std::vector<ports::RecordingRecord>> MemoryStore::ListRecordings(
+    const ports::RecordingFilter& filter) {
+  std::lock_guard lock(mu_);
+  std::vector<ports::RecordingRecord> out;
+  for (auto it = recordings_.upper_bound(filter.after_id);
+       it != recordings_.end() && out.size() < filter.limit; ++it) {
+    if (RecordingMatches(it->second, filter)) out.push_back(it->second);
+  }
+  return out;
+}
+
+Result<ports::RecordingRecord> MemoryStore::GetRecording(uint64_t id) {
+  std::lock_guard lock(mu_);
+  auto it = recordings_.find(id);
+  if (it == recordings_.end()) return NotFound("no recording " + std::to_string(id));
+  return it->second;
+}
+
+Result<std::vector<ports::RecordingRecord>> MemoryStore::RecordingsOfContact(ContactId contact) {
+  std::lock_guard lock(mu_);
+  std::vector<ports::RecordingRecord> out;
+  for (const auto& [id, r] : recordings_) {
+    if (r.contact == contact) out.push_back(r);
+  }
+  return out;
+}
+
+Result<std::vector<ports::LegQualityRecord>> MemoryStore::LegQualityOf(ContactId contact) {
+  std::lock_guard lock(mu_);
+  std::vector<ports::LegQualityRecord> out;
+  for (const auto& l : legs_) {
+    if (l.contact == contact) out.push_back(l);
+  }
+  return out;
+}
+
+Result<uint64_t> MemoryStore::LastRecordingId() {
+  std::lock_guard lock(mu_);
+  return recordings_.empty() ? 0 : recordings_.rbegin()->first;
 }
 
 }  // namespace parley::store

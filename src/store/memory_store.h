@@ -55,6 +55,14 @@ class MemoryStore final : public ports::Store {
 
   // Maintenance
   Result<uint64_t> Purge(ports::DataClass data_class, TimePoint cutoff) override;
+
+  // RecordingRecords
+  Result<std::vector<ports::RecordingRecord>> ListRecordings(
+      const ports::RecordingFilter& filter) override;
+  Result<ports::RecordingRecord> GetRecording(uint64_t id) override;
+  Result<std::vector<ports::RecordingRecord>> RecordingsOfContact(ContactId contact) override;
+  Result<std::vector<ports::LegQualityRecord>> LegQualityOf(ContactId contact) override;
+  Result<uint64_t> LastRecordingId() override;
   Status Backup(const std::string& path) override;
 
   // AuthStore, AuditSink
@@ -106,6 +114,8 @@ class MemoryStore final : public ports::Store {
   std::map<std::string, ports::SessionRecord> sessions_;    // GUARDED_BY(mu_)
   std::map<std::string, ports::TokenRecord> tokens_;        // GUARDED_BY(mu_)
   std::map<uint64_t, ports::AuditRecord> audit_;            // GUARDED_BY(mu_)
+  std::map<uint64_t, ports::RecordingRecord> recordings_;   // GUARDED_BY(mu_)
+  std::vector<ports::LegQualityRecord> legs_;               // GUARDED_BY(mu_)
   uint64_t next_delivery_ = 1;                              // GUARDED_BY(mu_)
   std::map<uint64_t, ports::WebhookDelivery> deliveries_;   // GUARDED_BY(mu_)
   // (webhook, event_seq) of every delivery. GUARDED_BY(mu_)

@@ -154,4 +154,32 @@ std::string CustomerExportToJson(const ports::CustomerExport& data) {
   return doc.dump(2);
 }
 
+Status CheckRecording(const ports::RecordingRecord& r) {
+  const std::string what = "recording " + std::to_string(r.id);
+  if (r.id == 0) return InvalidArgument("recording record: id must not be 0");
+  if (!r.contact.valid()) return InvalidArgument(what + ": contact must not be 0");
+  if (r.kind != "call" && r.kind != "voicemail") {
+    return InvalidArgument(what + ": kind must be 'call' or 'voicemail', not '" + r.kind + "'");
+  }
+  if (r.path.empty()) return InvalidArgument(what + ": path must not be empty");
+  const bool hex =
+      r.sha256.size() == 64 && std::all_of(r.sha256.begin(), r.sha256.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+      });
+  if (!hex) return InvalidArgument(what + ": sha256 must be 64 lower-case hex digits");
+  return Status::Ok();
+}
+
+bool RecordingMatches(const ports::RecordingRecord& r, const ports::RecordingFilter& filter) {
+  if (filter.from != TimePoint{} && r.started < filter.from) return false;
+  if (filter.to != TimePoint{} && r.started >= filter.to) return false;
+  if (!filter.queue.empty() && r.queue != filter.queue) return false;
+  if (!filter.agents.empty() &&
+      std::find(filter.agents.begin(), filter.agents.end(), r.agent) == filter.agents.end()) {
+    return false;
+  }
+  if (filter.customer.valid() && r.customer != filter.customer) return false;
+  return true;
+}
+
 }  // namespace parley::store

@@ -34,4 +34,10 @@ bool OpenContactOrder(const ports::ContactRecord& a, const ports::ContactRecord&
 // A customer's exported data as a JSON document (for `parley customer export` and the API).
 std::string CustomerExportToJson(const ports::CustomerExport& data);
 
+// Recordings (issue 6). A record to store: id given, kind "call" or "voicemail", a path and a
+// 64-hex-digit SHA-256; kInvalidArgument names what is wrong.
+Status CheckRecording(const ports::RecordingRecord& r);
+// Whether `r` passes `filter` (every field but after_id and limit).
+bool RecordingMatches(const ports::RecordingRecord& r, const ports::RecordingFilter& filter);
+
 }  // namespace parley::store

@@ -3,9 +3,11 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <future>
+#include <nlohmann/json.hpp>
 #include <utility>
 
 #include "store/records.h"
@@ -172,6 +174,36 @@ CREATE TABLE id_high_water (
   last_id INTEGER NOT NULL
 );
 INSERT INTO id_high_water (name, last_id) SELECT 'customers', COALESCE(MAX(id), 0) FROM customers;
+)sql"},
+      {6, "call recordings and media leg quality, stored with their contact", R"sql(
+CREATE TABLE recordings (
+  id INTEGER PRIMARY KEY,
+  contact_id INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  path TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  duration_us INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  started_us INTEGER NOT NULL,
+  completed_us INTEGER NOT NULL,
+  queue TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  customer_id INTEGER
+);
+CREATE INDEX recordings_by_contact ON recordings (contact_id);
+CREATE INDEX recordings_by_start ON recordings (started_us);
+CREATE TABLE media_legs (
+  contact_id INTEGER NOT NULL,
+  leg TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  packets_received INTEGER NOT NULL,
+  packets_sent INTEGER NOT NULL,
+  packets_lost INTEGER NOT NULL,
+  packets_dropped INTEGER NOT NULL,
+  jitter_us INTEGER NOT NULL,
+  closed_us INTEGER NOT NULL
+);
+CREATE INDEX media_legs_by_contact ON media_legs (contact_id);
 )sql"},
   };
   return kMigrations;
@@ -713,7 +745,167 @@ Status SqliteStore::WriteBatch(const JournalBatch& batch, Sequence first) {
                    .Run();
     if (!s.ok()) return s;
   }
+  return WriteRecordings(batch);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recordings and media leg quality (issue 6)
+
+Status SqliteStore::WriteRecordings(const JournalBatch& batch) {
+  for (const auto& r : batch.recordings) {
+    if (Status s = CheckRecording(r); !s.ok()) return s;
+    auto insert = Prepare(
+        "INSERT INTO recordings (id, contact_id, kind, path, bytes, duration_us, sha256, "
+        "started_us, completed_us, queue, agent, customer_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+        "?8, ?9, ?10, ?11, ?12)");
+    if (!insert.ok()) return insert.status();
+    insert->Bind(1, ToColumn(r.id))
+        .Bind(2, ToColumn(r.contact.value()))
+        .BindText(3, r.kind)
+        .BindText(4, r.path)
+        .Bind(5, ToColumn(r.bytes))
+        .Bind(6, r.duration.count())
+        .BindText(7, r.sha256)
+        .Bind(8, ToMicros(r.started))
+        .Bind(9, ToMicros(r.completed))
+        .BindText(10, r.queue)
+        .BindText(11, r.agent);
+    if (r.customer.valid()) {
+      insert->Bind(12, ToColumn(r.customer.value()));
+    } else {
+      insert->BindNull(12);
+    }
+    if (Status s = insert->Run(); !s.ok()) {
+      if (s.message().find("UNIQUE") != std::string::npos) {
+        return Conflict("recording " + std::to_string(r.id) + " already exists");
+      }
+      return s;
+    }
+  }
+  for (const auto& l : batch.legs) {
+    auto insert = Prepare(
+        "INSERT INTO media_legs (contact_id, leg, agent, packets_received, packets_sent, "
+        "packets_lost, packets_dropped, jitter_us, closed_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+        "?8, ?9)");
+    if (!insert.ok()) return insert.status();
+    Status s = insert->Bind(1, ToColumn(l.contact.value()))
+                   .BindText(2, l.leg)
+                   .BindText(3, l.agent)
+                   .Bind(4, ToColumn(l.packets_received))
+                   .Bind(5, ToColumn(l.packets_sent))
+                   .Bind(6, ToColumn(l.packets_lost))
+                   .Bind(7, ToColumn(l.packets_dropped))
+                   .Bind(8, static_cast<int64_t>(std::llround(l.jitter_ms * 1000)))
+                   .Bind(9, ToMicros(l.closed))
+                   .Run();
+    if (!s.ok()) return s;
+  }
   return Status::Ok();
+}
+
+#define PARLEY_RECORDING_SELECT                                                               \
+  "SELECT id, contact_id, kind, path, bytes, duration_us, sha256, started_us, completed_us, " \
+  "queue, agent, customer_id FROM recordings "
+
+Result<std::vector<RecordingRecord>> SqliteStore::LoadRecordings(Statement& select) {
+  std::vector<RecordingRecord> out;
+  for (;;) {
+    auto row = select.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    RecordingRecord r;
+    r.id = FromColumn(select.Int(0));
+    r.contact = ContactId(FromColumn(select.Int(1)));
+    r.kind = select.Text(2);
+    r.path = select.Text(3);
+    r.bytes = FromColumn(select.Int(4));
+    r.duration = Duration(select.Int(5));
+    r.sha256 = select.Text(6);
+    r.started = FromMicros(select.Int(7));
+    r.completed = FromMicros(select.Int(8));
+    r.queue = select.Text(9);
+    r.agent = select.Text(10);
+    if (!select.IsNull(11)) r.customer = CustomerId(FromColumn(select.Int(11)));
+    if (Status s = CheckRecording(r); !s.ok()) {
+      return Internal("recordings row " + std::to_string(r.id) + ": " + s.message());
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::vector<RecordingRecord>> SqliteStore::ListRecordings(const RecordingFilter& filter) {
+  nlohmann::json agents = filter.agents;
+  std::lock_guard lock(mu_);
+  auto select = Prepare(PARLEY_RECORDING_SELECT
+                        "WHERE id > ?1 AND (?2 = 0 OR started_us >= ?2) AND (?3 = 0 OR "
+                        "started_us < ?3) AND (?4 = '' OR queue = ?4) AND (?5 = 0 OR "
+                        "customer_id = ?5) AND (?6 = '[]' OR agent IN (SELECT value FROM "
+                        "json_each(?6))) ORDER BY id LIMIT ?7");
+  if (!select.ok()) return select.status();
+  select->Bind(1, ToColumn(filter.after_id))
+      .Bind(2, ToMicros(filter.from))
+      .Bind(3, ToMicros(filter.to))
+      .BindText(4, filter.queue)
+      .Bind(5, ToColumn(filter.customer.value()))
+      .BindText(6, agents.dump())
+      .Bind(7, static_cast<int64_t>(std::min<size_t>(filter.limit, 1000000)));
+  return LoadRecordings(*select);
+}
+
+Result<RecordingRecord> SqliteStore::GetRecording(uint64_t id) {
+  std::lock_guard lock(mu_);
+  auto select = Prepare(PARLEY_RECORDING_SELECT "WHERE id = ?1");
+  if (!select.ok()) return select.status();
+  select->Bind(1, ToColumn(id));
+  auto rows = LoadRecordings(*select);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return NotFound("no recording " + std::to_string(id));
+  return std::move(rows->front());
+}
+
+Result<std::vector<RecordingRecord>> SqliteStore::RecordingsOfContact(ContactId contact) {
+  std::lock_guard lock(mu_);
+  auto select = Prepare(PARLEY_RECORDING_SELECT "WHERE contact_id = ?1 ORDER BY id");
+  if (!select.ok()) return select.status();
+  select->Bind(1, ToColumn(contact.value()));
+  return LoadRecordings(*select);
+}
+
+Result<std::vector<LegQualityRecord>> SqliteStore::LegQualityOf(ContactId contact) {
+  std::lock_guard lock(mu_);
+  auto select = Prepare(
+      "SELECT leg, agent, packets_received, packets_sent, packets_lost, packets_dropped, "
+      "jitter_us, closed_us FROM media_legs WHERE contact_id = ?1 ORDER BY rowid");
+  if (!select.ok()) return select.status();
+  select->Bind(1, ToColumn(contact.value()));
+  std::vector<LegQualityRecord> out;
+  for (;;) {
+    auto row = select->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    LegQualityRecord l;
+    l.contact = contact;
+    l.leg = select->Text(0);
+    l.agent = select->Text(1);
+    l.packets_received = FromColumn(select->Int(2));
+    l.packets_sent = FromColumn(select->Int(3));
+    l.packets_lost = FromColumn(select->Int(4));
+    l.packets_dropped = FromColumn(select->Int(5));
+    l.jitter_ms = static_cast<double>(select->Int(6)) / 1000.0;
+    l.closed = FromMicros(select->Int(7));
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+Result<uint64_t> SqliteStore::LastRecordingId() {
+  std::lock_guard lock(mu_);
+  auto stmt = Prepare("SELECT COALESCE(MAX(id), 0) FROM recordings");
+  if (!stmt.ok()) return stmt.status();
+  auto row = stmt->Step();
+  if (!row.ok()) return row.status();
+  return FromColumn(stmt->Int(0));
 }
 
 Result<std::vector<JournalEntry>> SqliteStore::ReadAfter(Sequence after, size_t limit) {

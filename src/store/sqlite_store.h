@@ -107,6 +107,14 @@ class SqliteStore final : public ports::Store {
   Result<uint64_t> Purge(ports::DataClass data_class, TimePoint cutoff) override;
   Status Backup(const std::string& path) override;
 
+  // RecordingRecords
+  Result<std::vector<ports::RecordingRecord>> ListRecordings(
+      const ports::RecordingFilter& filter) override;
+  Result<ports::RecordingRecord> GetRecording(uint64_t id) override;
+  Result<std::vector<ports::RecordingRecord>> RecordingsOfContact(ContactId contact) override;
+  Result<std::vector<ports::LegQualityRecord>> LegQualityOf(ContactId contact) override;
+  Result<uint64_t> LastRecordingId() override;
+
   // AuthStore, AuditSink
   Status PutUser(const ports::UserRecord& user) override;
   Status DeleteUser(uint64_t id) override;
@@ -153,6 +161,8 @@ class SqliteStore final : public ports::Store {
   Result<Statement> Prepare(const char* sql);
   Status Exec(const char* sql);
   Status WriteBatch(const ports::JournalBatch& batch, ports::Sequence first);
+  Status WriteRecordings(const ports::JournalBatch& batch);
+  Result<std::vector<ports::RecordingRecord>> LoadRecordings(Statement& select);
   Result<ports::Customer> LoadCustomer(ports::CustomerId id);
   Result<std::vector<ports::ContactRecord>> LoadContacts(const char* sql, int64_t arg,
                                                          int64_t limit);

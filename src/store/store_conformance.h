@@ -573,11 +573,107 @@ TYPED_TEST_P(StoreConformance, UsersSessionsTokensAndAuditRoundTrip) {
   EXPECT_EQ(*s.LastAuditSequence(), 3u);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(
-    StoreConformance, NewStoreIsEmpty, AppendGivesConsecutiveSequencesAndReadsBack,
-    EventFieldsRoundTripAtTheirLimits, AppendAsyncCompletesInOrderFromManyThreads,
-    RecoveryStateHasOpenContactsInQueueOrderAndAgents, FailingBatchFailsAloneAndChangesNothing,
-    ConfigVersionsAndConflicts, CustomersIdentitiesAndSearch, NotesTimelineExportAndErase,
-    PurgeRemovesOldEventsAndClosedHistoryOnly, UsersSessionsTokensAndAuditRoundTrip);
+// Issue 6: recordings and media leg quality are written with a journal batch, listed with
+// filters and pages, and a bad or duplicate recording fails its batch alone.
+TYPED_TEST_P(StoreConformance, RecordingsAndLegQualityRoundTripAndFilter) {
+  auto& s = this->store();
+  EXPECT_EQ(*s.LastRecordingId(), 0u);
+  auto recording = [](uint64_t id, uint64_t contact, int64_t started_us, std::string queue,
+                      std::string agent) {
+    ports::RecordingRecord r;
+    r.id = id;
+    r.contact = ContactId(contact);
+    r.path = "/data/recordings/2026/01/02/" + std::to_string(contact) + ".wav";
+    r.bytes = 32044;
+    r.duration = Seconds(1);
+    r.sha256 = std::string(64, 'a');
+    r.started = FromMicros(started_us);
+    r.completed = FromMicros(started_us + 1'000'000);
+    r.queue = std::move(queue);
+    r.agent = std::move(agent);
+    return r;
+  };
+  ports::JournalBatch batch;
+  batch.events.push_back(MakeEvent(EventType::kContactClosed, 100, 7));
+  batch.recordings = {recording(1, 7, 100, "sales", "alice"),
+                      recording(2, 8, 200, "support", "bob"), recording(3, 9, 300, "sales", "bob")};
+  batch.recordings[1].kind = "voicemail";
+  ports::LegQualityRecord leg;
+  leg.contact = ContactId(7);
+  leg.leg = "customer";
+  leg.packets_received = 500;
+  leg.packets_sent = 499;
+  leg.packets_lost = 3;
+  leg.packets_dropped = 1;
+  leg.jitter_ms = 2.5;
+  leg.closed = FromMicros(1100);
+  ports::LegQualityRecord agent_leg = leg;
+  agent_leg.leg = "agent";
+  agent_leg.agent = "alice";
+  batch.legs = {leg, agent_leg};
+  auto appended = s.Append(batch);
+  ASSERT_TRUE(appended.ok()) << appended.status().ToString();
+  EXPECT_EQ(*s.LastRecordingId(), 3u);
+
+  auto one = s.GetRecording(2);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(*one, batch.recordings[1]);
+  EXPECT_EQ(s.GetRecording(4).status().code(), StatusCode::kNotFound);
+  ASSERT_EQ(s.RecordingsOfContact(ContactId(7))->size(), 1u);
+  auto legs = s.LegQualityOf(ContactId(7));
+  ASSERT_TRUE(legs.ok()) << legs.status().ToString();
+  ASSERT_EQ(legs->size(), 2u);
+  EXPECT_EQ((*legs)[0], leg);
+  EXPECT_EQ((*legs)[1], agent_leg);
+
+  auto ids = [&](const ports::RecordingFilter& f) {
+    std::vector<uint64_t> out;
+    auto list = s.ListRecordings(f);
+    EXPECT_TRUE(list.ok()) << list.status().ToString();
+    if (list.ok()) {
+      for (const auto& r : *list) out.push_back(r.id);
+    }
+    return out;
+  };
+  ports::RecordingFilter all;
+  EXPECT_EQ(ids(all), (std::vector<uint64_t>{1, 2, 3}));
+  ports::RecordingFilter sales;
+  sales.queue = "sales";
+  EXPECT_EQ(ids(sales), (std::vector<uint64_t>{1, 3}));
+  ports::RecordingFilter bob;
+  bob.agents = {"bob", "carol"};
+  EXPECT_EQ(ids(bob), (std::vector<uint64_t>{2, 3}));
+  ports::RecordingFilter window;
+  window.from = FromMicros(200);
+  window.to = FromMicros(300);  // exclusive
+  EXPECT_EQ(ids(window), (std::vector<uint64_t>{2}));
+  ports::RecordingFilter page;
+  page.limit = 2;
+  EXPECT_EQ(ids(page), (std::vector<uint64_t>{1, 2}));
+  page.after_id = 2;
+  EXPECT_EQ(ids(page), (std::vector<uint64_t>{3}));
+
+  // A duplicate id or a malformed record fails its batch alone.
+  ports::JournalBatch dup;
+  dup.events.push_back(MakeEvent(EventType::kContactClosed, 400, 10));
+  dup.recordings = {recording(3, 10, 400, "sales", "alice")};
+  EXPECT_EQ(s.Append(dup).status().code(), StatusCode::kConflict);
+  ports::JournalBatch bad;
+  bad.recordings = {recording(4, 10, 400, "sales", "alice")};
+  bad.recordings[0].sha256 = "not hex";
+  EXPECT_EQ(s.Append(bad).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(*s.LastRecordingId(), 3u);
+  EXPECT_EQ(*s.LastSequence(), 1u);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(StoreConformance, RecordingsAndLegQualityRoundTripAndFilter,
+                            NewStoreIsEmpty, AppendGivesConsecutiveSequencesAndReadsBack,
+                            EventFieldsRoundTripAtTheirLimits,
+                            AppendAsyncCompletesInOrderFromManyThreads,
+                            RecoveryStateHasOpenContactsInQueueOrderAndAgents,
+                            FailingBatchFailsAloneAndChangesNothing, ConfigVersionsAndConflicts,
+                            CustomersIdentitiesAndSearch, NotesTimelineExportAndErase,
+                            PurgeRemovesOldEventsAndClosedHistoryOnly,
+                            UsersSessionsTokensAndAuditRoundTrip);
 
 }  // namespace parley::store::testing

@@ -140,7 +140,8 @@ ProcessResult RunProgram(const std::string& program, const std::vector<std::stri
   return result;
 }
 
-ServerProcess::ServerProcess(const std::string& data_dir, std::vector<std::string> extra) {
+ServerProcess::ServerProcess(const std::string& data_dir, std::vector<std::string> extra)
+    : data_dir_(data_dir) {
   std::vector<std::string> args = {"serve",
                                    "--http",
                                    "127.0.0.1:0",

@@ -58,6 +58,7 @@ class ServerProcess {
   bool started() const { return port_ != 0; }
   int port() const { return port_; }
   const std::string& output() const { return out_; }  // stdout read so far
+  const std::string& data_dir() const { return data_dir_; }
   // Reads stdout until a line contains `text` (true) or the timeout/EOF (false).
   bool WaitForOutput(const std::string& text,
                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
@@ -72,6 +73,7 @@ class ServerProcess {
   int port_ = 0;
   std::string out_;
   std::string err_file_;
+  std::string data_dir_;
 };
 
 inline constexpr const char* kTestPassword = "correct-horse-battery";

@@ -70,9 +70,10 @@ class UdpPeer {
     }
   }
   // Answers `request` with `status` ("180 Ringing"), copying its Via, From, To (adding our
-  // tag), Call-ID and CSeq; `cseq` replaces the CSeq value when given.
+  // tag), Call-ID and CSeq; `cseq` replaces the CSeq value when given; an `sdp` body comes with
+  // a Contact header (a phone answering with media).
   void Respond(int to_port, const std::string& request, const std::string& status,
-               const std::string& cseq = "") {
+               const std::string& cseq = "", const std::string& sdp = "") {
     const auto header = [&](const std::string& name) {
       const size_t at = request.find("\r\n" + name + ":");
       const size_t start = request.find_first_not_of(' ', at + name.size() + 3);
@@ -80,10 +81,14 @@ class UdpPeer {
     };
     std::string to = header("To");
     if (to.find(";tag=") == std::string::npos) to += ";tag=phone";
+    const std::string body = sdp.empty()
+                                 ? "Content-Length: 0\r\n\r\n"
+                                 : "Contact: <sip:phone@127.0.0.1:" + std::to_string(port_) +
+                                       ">\r\nContent-Type: application/sdp\r\nContent-Length: " +
+                                       std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
     Send(to_port, "SIP/2.0 " + status + "\r\nVia: " + header("Via") + "\r\nFrom: " +
                       header("From") + "\r\nTo: " + to + "\r\nCall-ID: " + header("Call-ID") +
-                      "\r\nCSeq: " + (cseq.empty() ? header("CSeq") : cseq) +
-                      "\r\nContent-Length: 0\r\n\r\n");
+                      "\r\nCSeq: " + (cseq.empty() ? header("CSeq") : cseq) + "\r\n" + body);
   }
 
   // The first final (>= 200) response's status line, or "" when none came in time; the whole
@@ -134,12 +139,13 @@ std::string HeaderOf(const std::string& message, const std::string& name);
 class RawCaller {
  public:
   explicit RawCaller(int sip_port) : sip_port_(sip_port) {}
-  // The final response's status line to the INVITE (ACKed when 2xx).
-  std::string Call(const std::string& number) {
+  // The final response's status line to the INVITE (ACKed when 2xx). `rtp_port`: the offer's
+  // media port (a free one when 0).
+  std::string Call(const std::string& number, int rtp_port = 0) {
     const std::string via = "127.0.0.1:" + std::to_string(peer_.port());
     const std::string sdp =
         "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio " +
-        std::to_string(FreePort()) + " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+        std::to_string(rtp_port ? rtp_port : FreePort()) + " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
     from_ = "<sip:+447700900789@127.0.0.1>;tag=raw" + std::to_string(peer_.port());
     call_id_ = "raw-" + std::to_string(peer_.port());
     peer_.Send(sip_port_, "INVITE sip:" + number + "@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP " + via +
