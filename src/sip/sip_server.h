@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -87,6 +88,8 @@ class SipServer final : public ports::ChannelAdapter {
   void OfferToAgent(ContactId contact, const std::string& agent, Duration timeout) override;
   void OfferWithdrawn(ContactId contact, const std::string& agent) override;
   void ContactEnded(ContactId contact) override;
+  void ControlCall(ContactId contact, ports::CallCommand command,
+                   std::function<void(Status)> done) override;
 
   class Impl;  // the SIP thread's state (sip_server.cc)
 
