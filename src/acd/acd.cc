@@ -689,8 +689,10 @@ AgentRt& Acd::Impl::HandOver(ContactRt& c, QueueIndex to) {
     c.on_hold = false;
     Emit(EventType::kHoldEnded, &c, a.index, c.queue);
   }
-  Emit(EventType::kHandlingEnded, &c, a.index, c.queue);
+  // The transfer before the end of handling, as the exports read them (queue_log: a handling
+  // that ends in BLINDTRANSFER is not also a COMPLETECALLER).
   Emit(EventType::kContactTransferred, &c, a.index, to);
+  Emit(EventType::kHandlingEnded, &c, a.index, c.queue);
   // The agent wraps up its part (or is done at once without wrap-up time); the wrap-up's end
   // may find the contact elsewhere or gone (EndWrapUp).
   WorkRt* w = FindWork(a, c.id);
