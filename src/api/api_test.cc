@@ -736,7 +736,8 @@ TEST_F(ApiTest, CallControlRoutesReachThePortAndCheckTheirBodies) {
   const std::vector<Case> bad = {
       {"mute", "", "missing required field body.muted"},
       {"mute", R"({"muted":"yes"})", "body.muted must be a boolean, got string"},
-      {"dtmf", R"({"digits":"12x"})", "body.digits: 'x' is not a DTMF digit (allowed: 0-9 * # A-D)"},
+      {"dtmf", R"({"digits":"12x"})",
+       "body.digits: 'x' is not a DTMF digit (allowed: 0-9 * # A-D)"},
       {"dtmf", R"({"digits":""})", "body.digits must not be empty"},
       {"dtmf", R"({"digits":"1","tone":"long"})", "unknown field body.tone"},
       {"hold", R"({"music":"jazz"})", "unknown field body.music"},

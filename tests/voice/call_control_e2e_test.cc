@@ -3,15 +3,12 @@
 // raw UDP so that every hold, transfer and hang-up happens at a moment the test chooses. States
 // are checked over the REST API and the event stream; every wait has a bounded deadline.
 
-#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <deque>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -28,38 +25,30 @@ using Json = nlohmann::json;
 
 const std::string kCallControlSite = kData + "/voice_callctl.yaml";
 
-// The caller's RTP port: what Parley sends to the customer.
+// An RTP port of the test (the caller's, or a phone's): what Parley sends there, and packets
+// sent from it.
 class RtpSink {
  public:
-  RtpSink() {
-    fd_ = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    (void)bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    (void)getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
-  ~RtpSink() { close(fd_); }
-  int port() const { return port_; }
+  int port() const { return peer_.port(); }
   // One PCMU packet from this port to 127.0.0.1:`to`, every payload byte `level`.
   void SendPcmu(int to, uint8_t level) {
-    uint8_t packet[12 + 160];
-    packet[0] = 0x80;
-    packet[1] = 0;
-    packet[2] = static_cast<uint8_t>(seq_ >> 8);
-    packet[3] = static_cast<uint8_t>(seq_);
+    std::string packet(12 + 160, static_cast<char>(level));
     const uint32_t ts = seq_ * 160u;
-    for (int i = 0; i < 4; ++i) packet[4 + i] = static_cast<uint8_t>(ts >> (24 - 8 * i));
-    for (int i = 0; i < 4; ++i) packet[8 + i] = static_cast<uint8_t>(0x5EED0000u >> (24 - 8 * i));
-    std::fill(packet + 12, packet + sizeof packet, level);
+    const uint8_t header[12] = {0x80,
+                                0,
+                                static_cast<uint8_t>(seq_ >> 8),
+                                static_cast<uint8_t>(seq_),
+                                static_cast<uint8_t>(ts >> 24),
+                                static_cast<uint8_t>(ts >> 16),
+                                static_cast<uint8_t>(ts >> 8),
+                                static_cast<uint8_t>(ts),
+                                0x5E,
+                                0xED,
+                                0,
+                                0};
+    packet.replace(0, 12, reinterpret_cast<const char*>(header), 12);
     ++seq_;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<uint16_t>(to));
-    (void)sendto(fd_, packet, sizeof packet, 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    peer_.Send(to, packet);
   }
   // Whether an RTP packet satisfying `want(payload_type, payload)` arrives within `timeout`.
   bool Hears(const std::function<bool(int, const std::vector<uint8_t>&)>& want,
@@ -69,14 +58,15 @@ class RtpSink {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) return false;
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-      uint8_t buf[2048];
-      const ssize_t n = recv(fd_, buf, sizeof buf, 0);
-      if (n < 12) continue;
-      const size_t header = 12 + 4 * (buf[0] & 0x0F);
-      if (static_cast<size_t>(n) < header) continue;
-      if (want(buf[1] & 0x7F, std::vector<uint8_t>(buf + header, buf + n))) return true;
+      const std::string d = peer_.Receive(left);
+      if (d.empty()) return false;
+      if (d.size() < 12) continue;
+      const size_t header = 12 + 4 * (static_cast<uint8_t>(d[0]) & 0x0F);
+      if (d.size() < header) continue;
+      if (want(static_cast<uint8_t>(d[1]) & 0x7F,
+               std::vector<uint8_t>(d.begin() + static_cast<std::ptrdiff_t>(header), d.end()))) {
+        return true;
+      }
     }
   }
   // Music: PCMU audio that is not silence.
@@ -87,8 +77,7 @@ class RtpSink {
   }
 
  private:
-  int fd_ = -1;
-  int port_ = 0;
+  UdpPeer peer_;
   uint16_t seq_ = 1;
 };
 
