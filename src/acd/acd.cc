@@ -661,23 +661,7 @@ Status Acd::Transfer(ContactId id, QueueIndex qi) {
     return InvalidArgument("queue '" + q.def.name + "' does not take " +
                            std::string(ChannelName(c->channel)) + " contacts");
   }
-  AgentRt& a = m.agents[c->agent];
-  if (c->on_hold) {
-    c->on_hold = false;
-    m.Emit(EventType::kHoldEnded, c, a.index, c->queue);
-  }
-  m.Emit(EventType::kHandlingEnded, c, a.index, c->queue);
-  m.Emit(EventType::kContactTransferred, c, a.index, qi);
-  // The agent wraps up its part (or is done at once without wrap-up time).
-  WorkRt* w = m.FindWork(a, id);
-  const Duration wrap = m.queues[c->queue].def.wrap_up;
-  if (wrap.count() > 0) {
-    m.StartWrapUp(a, *w, *c, wrap);
-  } else {
-    m.ReleaseSlot(a, id);
-    m.FinishWork(a);
-  }
-  m.Reindex(a);
+  AgentRt& a = m.HandOver(*c, qi);
   // The contact waits again, in the target queue.
   c->queue = qi;
   c->channel_slot = static_cast<uint8_t>(slot - q.def.channels.begin());
@@ -695,6 +679,45 @@ Status Acd::Transfer(ContactId id, QueueIndex qi) {
   m.Emit(EventType::kContactQueued, c, kNone, qi, c->priority);
   m.ArmQueueTimers(*c);
   m.RouteContact(*c);
+  if (a.presence == Presence::kAvailable) m.RouteAgent(a);
+  return Status::Ok();
+}
+
+AgentRt& Acd::Impl::HandOver(ContactRt& c, QueueIndex to) {
+  AgentRt& a = agents[c.agent];
+  if (c.on_hold) {
+    c.on_hold = false;
+    Emit(EventType::kHoldEnded, &c, a.index, c.queue);
+  }
+  // The transfer before the end of handling, as the exports read them (queue_log: a handling
+  // that ends in BLINDTRANSFER is not also a COMPLETECALLER).
+  Emit(EventType::kContactTransferred, &c, a.index, to);
+  Emit(EventType::kHandlingEnded, &c, a.index, c.queue);
+  // The agent wraps up its part (or is done at once without wrap-up time); the wrap-up's end
+  // may find the contact elsewhere or gone (EndWrapUp).
+  WorkRt* w = FindWork(a, c.id);
+  const Duration wrap = queues[c.queue].def.wrap_up;
+  if (wrap.count() > 0) {
+    StartWrapUp(a, *w, c, wrap);
+  } else {
+    ReleaseSlot(a, c.id);
+    FinishWork(a);
+  }
+  Reindex(a);
+  return a;
+}
+
+Status Acd::TransferOut(ContactId id) {
+  Impl& m = *impl_;
+  ContactRt* c = m.contacts.Find(id);
+  if (!c) return NotFound("no contact " + std::to_string(id.value()));
+  if (c->state != ContactState::kHandling) {
+    return Conflict("only a contact being handled can be transferred");
+  }
+  AgentRt& a = m.HandOver(*c, kNone);
+  c->state = ContactState::kGone;
+  c->agent = kNone;
+  m.ReleaseContact(*c);
   if (a.presence == Presence::kAvailable) m.RouteAgent(a);
   return Status::Ok();
 }

@@ -160,6 +160,10 @@ class Acd final : public TimerTarget {
   // The handling agent hands the contact to queue `q`; the agent goes to wrap-up for it, and the
   // contact waits in `q`, keeping its arrival time and attributes.
   Status Transfer(ContactId id, QueueIndex q);
+  // The handling agent hands the contact out of routing (to a contact flow, which may queue it
+  // again later): kContactTransferred with no queue, the agent goes to wrap-up for it, and the
+  // contact is no longer the Acd's.
+  Status TransferOut(ContactId id);
   Status StartHold(ContactId id);
   Status EndHold(ContactId id);
 

@@ -666,6 +666,9 @@ struct Acd::Impl {
 
   Status Configure(const RoutingConfig& config);
   Status TakeOut(ContactId id, EventType why, std::string_view verb);
+  // Shared by Transfer and TransferOut: the handling agent's part of a handled contact ends
+  // (hold, handling, kContactTransferred to `to`, wrap-up or done); returns that agent.
+  AgentRt& HandOver(ContactRt& c, QueueIndex to);
   void BuildQueueIndex(QueueRt& q, const std::vector<ProfileEntry>& listed);
   void BuildNodeArena();
   std::vector<MemberNode, HugePageAllocator<MemberNode>> node_arena;  // grouped by agent

@@ -138,6 +138,27 @@ class FakeCenter : public ports::ContactCenter {
     Record("CompleteWrapUp", who, std::to_string(id.value()) + ":" + w.disposition + ":" + w.notes);
     r(Contact(id.value()));
   }
+  void HoldContact(const ports::Caller& who, ContactId id, bool on_hold,
+                   ports::Reply<ports::ContactSnapshot> r) override {
+    Record("HoldContact", who, std::to_string(id.value()) + ":" + (on_hold ? "hold" : "resume"));
+    if (id.value() == 409) return r(Conflict("contact 409 is already on hold"));
+    r(Contact(id.value()));
+  }
+  void MuteContact(const ports::Caller& who, ContactId id, bool muted,
+                   ports::Reply<ports::ContactSnapshot> r) override {
+    Record("MuteContact", who, std::to_string(id.value()) + ":" + (muted ? "true" : "false"));
+    r(Contact(id.value()));
+  }
+  void SendDigits(const ports::Caller& who, ContactId id, std::string digits,
+                  ports::Reply<ports::ContactSnapshot> r) override {
+    Record("SendDigits", who, std::to_string(id.value()) + ":" + digits);
+    r(Contact(id.value()));
+  }
+  void HangupContact(const ports::Caller& who, ContactId id,
+                     ports::Reply<ports::ContactSnapshot> r) override {
+    Record("HangupContact", who, std::to_string(id.value()));
+    r(Contact(id.value()));
+  }
   void TransferContact(const ports::Caller& who, ContactId id, std::string queue,
                        ports::Reply<ports::ContactSnapshot> r) override {
     Record("TransferContact", who, std::to_string(id.value()) + ":" + queue);
@@ -712,6 +733,8 @@ std::string BodyFor(const auth::RouteSpec& r, Role role) {
   if (r.path.ends_with("/tokens")) return Json{{"scope", RoleName(role)}}.dump();
   if (r.path.ends_with("/contacts")) return R"({"queue":"sales"})";
   if (r.path.ends_with("/transfer")) return R"({"queue":"support"})";
+  if (r.path.ends_with("/mute")) return R"({"muted":true})";
+  if (r.path.ends_with("/dtmf")) return R"({"digits":"1"})";
   if (r.path.ends_with("/customers") || r.path.ends_with("/customers/{id}")) {
     return R"({"name":"Zed"})";
   }
@@ -830,6 +853,46 @@ TEST_F(ApiTest, ContactLifecycleRoutesReachThePort) {
   EXPECT_EQ(presence.status, 200);
   EXPECT_EQ(presence.json()["presence"], "not-ready");
   EXPECT_EQ(center_.Last("SetPresence")->arg, "a1:not-ready:lunch");
+}
+
+TEST_F(ApiTest, CallControlRoutesReachThePortAndCheckTheirBodies) {
+  StartServer();
+  const std::string agent = Login("agent1");
+  EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/42/hold").status, 200);
+  EXPECT_EQ(center_.Last("HoldContact")->arg, "42:hold");
+  Answer twice = As(agent, http::verb::post, "/api/v1/contacts/409/hold");
+  EXPECT_EQ(twice.status, 409);
+  EXPECT_EQ(twice.error_message(), "contact 409 is already on hold");
+  EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/42/resume").status, 200);
+  EXPECT_EQ(center_.Last("HoldContact")->arg, "42:resume");
+  EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/42/mute", R"({"muted":true})").status,
+            200);
+  EXPECT_EQ(center_.Last("MuteContact")->arg, "42:true");
+  EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/42/dtmf", R"({"digits":"12#ab"})").status,
+            200);
+  EXPECT_EQ(center_.Last("SendDigits")->arg, "42:12#AB");
+  EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/42/hangup").status, 200);
+  EXPECT_EQ(center_.Last("HangupContact")->arg, "42");
+
+  struct Case {
+    std::string path;
+    std::string body;
+    std::string message;
+  };
+  const std::vector<Case> bad = {
+      {"mute", "", "missing required field body.muted"},
+      {"mute", R"({"muted":"yes"})", "body.muted must be a boolean, got string"},
+      {"dtmf", R"({"digits":"12x"})",
+       "body.digits: 'x' is not a DTMF digit (allowed: 0-9 * # A-D)"},
+      {"dtmf", R"({"digits":""})", "body.digits must not be empty"},
+      {"dtmf", R"({"digits":"1","tone":"long"})", "unknown field body.tone"},
+      {"hold", R"({"music":"jazz"})", "unknown field body.music"},
+  };
+  for (const Case& c : bad) {
+    Answer a = As(agent, http::verb::post, "/api/v1/contacts/42/" + c.path, c.body);
+    EXPECT_EQ(a.status, 400) << c.path << " " << c.body << " → " << a.body;
+    EXPECT_THAT(a.error_message(), HasSubstr(c.message)) << c.body;
+  }
 }
 
 TEST_F(ApiTest, CustomerRoutesReachThePortAndAuditReadsExportsAndErasure) {

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "api/admin.h"
+#include "api/call_control.h"
 #include "api/file_body.h"
 #include "api/recordings.h"
 #include "api/reports.h"
@@ -224,6 +225,13 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   void GetRecording(const std::shared_ptr<Exchange>& x);
   void RecordingAudio(const std::shared_ptr<Exchange>& x);
   void StreamRecording(const std::shared_ptr<Exchange>& x, const ports::RecordingRecord& r);
+  // Call control of voice contacts (docs/voice.md, "Call control").
+  void HoldContact(const std::shared_ptr<Exchange>& x);
+  void ResumeContact(const std::shared_ptr<Exchange>& x);
+  void HoldOrResume(const std::shared_ptr<Exchange>& x, bool on_hold);
+  void MuteContact(const std::shared_ptr<Exchange>& x);
+  void SendDigits(const std::shared_ptr<Exchange>& x);
+  void HangupContact(const std::shared_ptr<Exchange>& x);
 
   // Connections.
   uint64_t Register(std::weak_ptr<Connection> c);
@@ -844,6 +852,11 @@ Status ServerImpl::DeclareRoutes() {
       perm("POST", v1 + "/contacts/{id}/transfer", P::kContactsHandle,
            &ServerImpl::TransferContact),
       perm("POST", v1 + "/contacts/{id}/cancel", P::kContactsHandle, &ServerImpl::CancelContact),
+      perm("POST", v1 + "/contacts/{id}/hold", P::kContactsHandle, &ServerImpl::HoldContact),
+      perm("POST", v1 + "/contacts/{id}/resume", P::kContactsHandle, &ServerImpl::ResumeContact),
+      perm("POST", v1 + "/contacts/{id}/mute", P::kContactsHandle, &ServerImpl::MuteContact),
+      perm("POST", v1 + "/contacts/{id}/dtmf", P::kContactsHandle, &ServerImpl::SendDigits),
+      perm("POST", v1 + "/contacts/{id}/hangup", P::kContactsHandle, &ServerImpl::HangupContact),
       perm("GET", v1 + "/contacts/{id}/explanation", P::kContactsRead, &ServerImpl::ExplainContact),
       perm("GET", v1 + "/customers", P::kContactsRead, &ServerImpl::SearchCustomers),
       perm("POST", v1 + "/customers", P::kContactsHandle, &ServerImpl::CreateCustomer),
@@ -1653,6 +1666,56 @@ void ServerImpl::CancelContact(const std::shared_ptr<Exchange>& x) {
   if (!ContactIdParam(x, 0, id)) return;
   if (auto e = ReadEmpty(x->body)) return Fail(*x, *e);
   center.CancelContact(x->caller, id,
+                       Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
+                         x->server->Reply(*x, http::status::ok, ContactJson(c));
+                       }));
+}
+
+// Call control: each replies with the contact (on_hold, muted) once the engine applied it.
+void ServerImpl::HoldContact(const std::shared_ptr<Exchange>& x) { HoldOrResume(x, true); }
+void ServerImpl::ResumeContact(const std::shared_ptr<Exchange>& x) { HoldOrResume(x, false); }
+
+void ServerImpl::HoldOrResume(const std::shared_ptr<Exchange>& x, bool on_hold) {
+  ContactId id;
+  if (!ContactIdParam(x, 0, id)) return;
+  if (auto e = ReadEmpty(x->body)) return Fail(*x, *e);
+  center.HoldContact(x->caller, id, on_hold,
+                     Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
+                       x->server->Reply(*x, http::status::ok, ContactJson(c));
+                     }));
+}
+
+void ServerImpl::MuteContact(const std::shared_ptr<Exchange>& x) {
+  ContactId id;
+  if (!ContactIdParam(x, 0, id)) return;
+  bool muted = false;
+  if (auto e = ReadMute(x->body.is_null() ? Json::object() : x->body, muted)) {
+    return Fail(*x, *e);
+  }
+  center.MuteContact(x->caller, id, muted,
+                     Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
+                       x->server->Reply(*x, http::status::ok, ContactJson(c));
+                     }));
+}
+
+void ServerImpl::SendDigits(const std::shared_ptr<Exchange>& x) {
+  ContactId id;
+  if (!ContactIdParam(x, 0, id)) return;
+  std::string digits;
+  if (auto e = ReadDigits(x->body.is_null() ? Json::object() : x->body, digits)) {
+    return Fail(*x, *e);
+  }
+  center.SendDigits(x->caller, id, std::move(digits),
+                    Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
+                      x->server->Reply(*x, http::status::ok, ContactJson(c));
+                    }));
+}
+
+void ServerImpl::HangupContact(const std::shared_ptr<Exchange>& x) {
+  ContactId id;
+  if (!ContactIdParam(x, 0, id)) return;
+  if (auto e = ReadEmpty(x->body)) return Fail(*x, *e);
+  center.HangupContact(x->caller, id,
                        Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
                          x->server->Reply(*x, http::status::ok, ContactJson(c));
                        }));

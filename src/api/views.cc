@@ -127,7 +127,9 @@ Json ContactJson(const ports::ContactSnapshot& c) {
                 {"closed", TimeJson(r.times.closed)}}},
               {"disposition", c.disposition},
               {"notes", c.notes},
-              {"offered_to", c.offered_to}};
+              {"offered_to", c.offered_to},
+              {"on_hold", c.on_hold},
+              {"muted", c.muted}};
   AddRecordingFields(c, out);  // issue 6
   return out;
 }
@@ -160,6 +162,8 @@ Json ContactRecordJson(const ports::ContactRecord& r) {
   j.erase("disposition");
   j.erase("notes");
   j.erase("offered_to");
+  j.erase("on_hold");
+  j.erase("muted");
   return j;
 }
 

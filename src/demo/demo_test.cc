@@ -293,6 +293,19 @@ class FakeCenter final : public ports::ContactCenter, public TimerTarget {
   void GetRecording(const Caller&, uint64_t, Reply<ports::RecordingRecord> reply) override {
     Refuse(reply);
   }
+  void HoldContact(const Caller&, ContactId, bool, Reply<ports::ContactSnapshot> reply) override {
+    Refuse(reply);
+  }
+  void MuteContact(const Caller&, ContactId, bool, Reply<ports::ContactSnapshot> reply) override {
+    Refuse(reply);
+  }
+  void SendDigits(const Caller&, ContactId, std::string,
+                  Reply<ports::ContactSnapshot> reply) override {
+    Refuse(reply);
+  }
+  void HangupContact(const Caller&, ContactId, Reply<ports::ContactSnapshot> reply) override {
+    Refuse(reply);
+  }
 
   std::unique_ptr<ports::Subscription> Subscribe(const Caller& who, ports::Sequence,
                                                  ports::EventSink sink) override {

@@ -524,6 +524,13 @@ void Engine::Track(const Event& e) {
     case EventType::kContactClosed:
       if (info) info->closed_journaled = true;
       break;
+    case EventType::kHoldStarted:
+    case EventType::kHoldEnded:
+      if (info) info->on_hold = e.type == EventType::kHoldStarted;
+      break;
+    case EventType::kHandlingEnded:
+      if (info) info->muted = false;
+      break;
     default:
       break;
   }
@@ -807,6 +814,8 @@ ports::ContactSnapshot Engine::ContactView(const ContactInfo& c) const {
   s.record = c.record;
   s.disposition = c.disposition;
   s.notes = c.notes;
+  s.on_hold = c.on_hold;
+  s.muted = c.muted;
   if (auto v = acd_->GetContact(c.record.id); v && v->state == parley::ContactState::kOffered) {
     for (AgentIndex a : v->offered_to) s.offered_to.push_back(acd_->AgentName(a));
   }
@@ -1482,9 +1491,13 @@ void Engine::TransferContact(const Caller& who, ContactId id, std::string queue,
                              Reply<ports::ContactSnapshot> reply) {
   ContactStep(
       who, id,
-      [this, id, queue = std::move(queue)](ContactInfo&) -> Status {
+      [this, id, queue = std::move(queue)](ContactInfo& c) -> Status {
         auto q = acd_->FindQueue(queue);
-        if (!q || !config_->routing.FindQueue(queue)) return NotFound("no queue '" + queue + "'");
+        if (!q || !config_->routing.FindQueue(queue)) {
+          // A call may also go to an entry point's flow (engine/call_control.cc).
+          if (flows_ && flows_->FindEntry(c.record.channel, queue)) return TransferToFlow(c, queue);
+          return NotFound("no queue '" + queue + "'");
+        }
         return acd_->Transfer(id, *q);
       },
       std::move(reply));
@@ -1621,6 +1634,12 @@ void Engine::NotifyChannel(const Event& e) {
       break;
     case EventType::kOfferAccepted:
       if (runner_->Find(e.contact)) flow_inputs_.emplace_back(e.contact, flow::AgentConnected{});
+      break;
+    case EventType::kContactTransferred:
+      // Blind transfer of a live call: the agent's leg goes, the customer waits with music.
+      if (ports::ChannelAdapter* a = AdapterOf(e.contact); a && e.agent < acd_->agent_count()) {
+        a->ControlCall(e.contact, ports::ReleaseAgent{acd_->AgentName(e.agent)}, nullptr);
+      }
       break;
     default:
       break;

@@ -45,6 +45,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -191,6 +192,16 @@ class Engine final : public ports::ContactCenter,
                       ports::Reply<ports::CustomerExport> reply) override;
   void EraseCustomer(const ports::Caller& who, ports::CustomerId id,
                      ports::Reply<ports::CustomerId> reply) override;
+  // Call control (engine/call_control.cc).
+  void HoldContact(const ports::Caller& who, ContactId id, bool on_hold,
+                   ports::Reply<ports::ContactSnapshot> reply) override;
+  void MuteContact(const ports::Caller& who, ContactId id, bool muted,
+                   ports::Reply<ports::ContactSnapshot> reply) override;
+  void SendDigits(const ports::Caller& who, ContactId id, std::string digits,
+                  ports::Reply<ports::ContactSnapshot> reply) override;
+  void HangupContact(const ports::Caller& who, ContactId id,
+                     ports::Reply<ports::ContactSnapshot> reply) override;
+
   void GetMetrics(ports::Reply<ports::MetricsSnapshot> reply) override;
   std::unique_ptr<ports::Subscription> Subscribe(const ports::Caller& who, ports::Sequence after,
                                                  ports::EventSink sink) override;
@@ -229,6 +240,9 @@ class Engine final : public ports::ContactCenter,
     std::vector<ports::LegQualityRecord> legs;
     bool recording_active = false;
     bool recording_masked = false;
+    // Call control: from the hold events; muted until unmuted or handling ends.
+    bool on_hold = false;
+    bool muted = false;
   };
   struct Subscriber;
   class SubscriptionImpl;
@@ -356,6 +370,11 @@ class Engine final : public ports::ContactCenter,
                    ports::Reply<ports::ContactSnapshot> reply);
   template <class T>
   void ReplyAfterCommit(ports::Reply<T> reply, Result<T> value);
+  // Blind transfer of a handled contact to the flow of entry point `entry` of its channel: the
+  // agent wraps up, the flow starts again for the contact.
+  Status TransferToFlow(ContactInfo& c, const std::string& entry);
+  // Call control: kConflict unless `c` is a voice contact being handled with its adapter.
+  Result<ports::ChannelAdapter*> LiveCall(const ContactInfo& c, std::string_view action) const;
 
   Clock& clock_;
   TimerQueue& timers_;

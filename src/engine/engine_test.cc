@@ -929,7 +929,22 @@ class FakeChannel final : public ports::ChannelAdapter {
     calls.push_back("recording " + std::to_string(c.value()) + " " +
                     std::to_string(static_cast<int>(command)));
   }
+  void ControlCall(ContactId c, ports::CallCommand command,
+                   std::function<void(Status)> done) override {
+    const std::string id = std::to_string(c.value());
+    if (auto* h = std::get_if<ports::HoldCall>(&command)) {
+      calls.push_back((h->on_hold ? "hold " : "resume ") + id);
+    } else if (auto* m = std::get_if<ports::MuteAgent>(&command)) {
+      calls.push_back((m->muted ? "mute " : "unmute ") + id);
+    } else if (auto* d = std::get_if<ports::SendDigitsToCustomer>(&command)) {
+      calls.push_back("digits " + id + " " + d->digits);
+    } else if (auto* r = std::get_if<ports::ReleaseAgent>(&command)) {
+      calls.push_back("release " + id + " " + r->agent);
+    }
+    if (done) done(control_status);
+  }
 
+  Status control_status;  // what ControlCall answers
   bool Called(const std::string& call) const {
     return std::find(calls.begin(), calls.end(), call) != calls.end();
   }
@@ -1535,6 +1550,175 @@ TEST(EngineRecordingTest, NeverQueueRefusesToStartAndOnDemandStartsAndStops) {
   EXPECT_TRUE(started->recording_active);
   EXPECT_TRUE(h.Control(All(), id, ports::RecordingCommand::kStop).ok());
   EXPECT_EQ(Types(store, id), (std::vector<std::string>{"recording.started", "recording.stopped"}));
+}
+
+// Call control (engine/call_control.cc): state rules, scope, what reaches the voice adapter.
+
+class CallControlHarness : public FlowHarness {
+ public:
+  using FlowHarness::FlowHarness;
+  // A call through the menu into support, answered by dave.
+  ContactId TalkingToDave() {
+    EXPECT_TRUE(SetPresence(All(), "dave", Presence::kAvailable).ok());
+    auto c = Call();
+    EXPECT_TRUE(c.ok());
+    const ContactId id = c->record.id;
+    ThroughMenu(id, "2");
+    EXPECT_TRUE(Accept(All(), id, "dave").ok());
+    return id;
+  }
+  Result<ContactSnapshot> Hold(const Caller& who, ContactId id, bool on) {
+    return Run<ContactSnapshot>([&](auto reply) { engine.HoldContact(who, id, on, reply); });
+  }
+  Result<ContactSnapshot> Mute(const Caller& who, ContactId id, bool on) {
+    return Run<ContactSnapshot>([&](auto reply) { engine.MuteContact(who, id, on, reply); });
+  }
+  Result<ContactSnapshot> Digits(const Caller& who, ContactId id, const std::string& d) {
+    return Run<ContactSnapshot>([&](auto reply) { engine.SendDigits(who, id, d, reply); });
+  }
+  Result<ContactSnapshot> Hangup(const Caller& who, ContactId id) {
+    return Run<ContactSnapshot>([&](auto reply) { engine.HangupContact(who, id, reply); });
+  }
+  Result<ContactSnapshot> Transfer(const Caller& who, ContactId id, const std::string& queue) {
+    return Run<ContactSnapshot>([&](auto reply) { engine.TransferContact(who, id, queue, reply); });
+  }
+};
+
+TEST(EngineCallControlTest, HoldAndResumeAreJournaledOnceEachAndReachTheAdapter) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+
+  auto held = h.Hold(Self("dave"), id, true);
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  EXPECT_TRUE(held->on_hold);
+  EXPECT_TRUE(h.voice.Called("hold 1"));
+  auto twice = h.Hold(Self("dave"), id, true);
+  EXPECT_EQ(twice.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(twice.status().message(), "contact 1 is already on hold");
+  // Another agent does not reach the contact at all.
+  EXPECT_EQ(h.Hold(Self("erin"), id, false).status().code(), StatusCode::kNotFound);
+
+  h.clock.AdvanceBy(Seconds(20));
+  auto resumed = h.Hold(All(), id, false);  // a supervisor resumes it
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  EXPECT_FALSE(resumed->on_hold);
+  EXPECT_TRUE(h.voice.Called("resume 1"));
+  auto again = h.Hold(All(), id, false);
+  EXPECT_EQ(again.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(again.status().message(), "contact 1 is not on hold");
+
+  const auto types = JournalTypes(store);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "hold.started"), 1);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "hold.ended"), 1);
+
+  // Held when the call ends: the hold ends with the handling, the flag with it.
+  ASSERT_TRUE(h.Hold(All(), id, true).ok());
+  auto ended = h.EndHandling(All(), id);
+  ASSERT_TRUE(ended.ok());
+  EXPECT_FALSE(ended->on_hold);
+  EXPECT_EQ(h.Hold(All(), id, true).status().code(), StatusCode::kConflict);  // in wrap-up
+}
+
+TEST(EngineCallControlTest, MuteAndDigitsNeedALiveCallAndValidDigits) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+
+  auto muted = h.Mute(Self("dave"), id, true);
+  ASSERT_TRUE(muted.ok());
+  EXPECT_TRUE(muted->muted);
+  EXPECT_TRUE(h.voice.Called("mute 1"));
+  EXPECT_EQ(h.Mute(Self("dave"), id, true).status().code(), StatusCode::kConflict);
+  ASSERT_TRUE(h.Mute(Self("dave"), id, false).ok());
+  EXPECT_TRUE(h.voice.Called("unmute 1"));
+
+  ASSERT_TRUE(h.Digits(Self("dave"), id, "12#").ok());
+  EXPECT_TRUE(h.voice.Called("digits 1 12#"));
+  auto bad = h.Digits(Self("dave"), id, "1x");
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().message(), "digits: 'x' is not a DTMF digit (allowed: 0-9 * # A-D)");
+  // The adapter's refusal (no telephone-event negotiated) is the caller's answer.
+  h.voice.control_status = InvalidArgument("no telephone-event");
+  EXPECT_EQ(h.Digits(Self("dave"), id, "1").status().code(), StatusCode::kInvalidArgument);
+
+  // A chat is not a call.
+  auto task = h.Create("support", Channel::kChat);
+  ASSERT_TRUE(task.ok());
+  auto refused = h.Hold(All(), task->record.id, true);
+  EXPECT_EQ(refused.status().code(), StatusCode::kConflict);
+  EXPECT_NE(refused.status().message().find("only a voice call"), std::string::npos);
+}
+
+TEST(EngineCallControlTest, BlindTransferOfALiveCallReleasesTheAgentsLeg) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  ASSERT_TRUE(h.Hold(Self("dave"), id, true).ok());
+  auto moved = h.Transfer(Self("dave"), id, "sales");
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_EQ(moved->record.queue, "sales");
+  EXPECT_FALSE(moved->on_hold);  // the hold ended with dave's part
+  EXPECT_TRUE(h.voice.Called("release 1 dave")) << ::testing::PrintToString(h.voice.calls);
+  EXPECT_FALSE(h.voice.Called("ended 1"));  // the customer's leg stays
+  auto dave = h.Agent(All(), "dave");
+  ASSERT_TRUE(dave.ok());
+  ASSERT_EQ(dave->contacts.size(), 1u);
+  EXPECT_EQ(dave->contacts[0].state, ContactState::kWrapUp);
+  const auto types = JournalTypes(store);
+  EXPECT_NE(std::find(types.begin(), types.end(), "contact.transferred"), types.end());
+}
+
+TEST(EngineCallControlTest, BlindTransferToAnEntryPointRunsItsFlowAgain) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  const size_t plays = h.voice.plays.size();
+  auto moved = h.Transfer(Self("dave"), id, "+33123456789");  // the demo's entry point
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_EQ(moved->record.state, ContactState::kInFlow);
+  EXPECT_TRUE(h.voice.Called("release 1 dave"));
+  ASSERT_GT(h.voice.plays.size(), plays);
+  EXPECT_EQ(h.voice.plays.back().prompt.text, "Welcome to Demo.");
+  auto dave = h.Agent(All(), "dave");
+  ASSERT_TRUE(dave.ok());
+  ASSERT_EQ(dave->contacts.size(), 1u);
+  EXPECT_EQ(dave->contacts[0].state, ContactState::kWrapUp);
+  // Through the menu again, into sales this time.
+  h.PromptEnded(id);
+  h.Input(id, ports::DigitsPressed{"1"});
+  auto queued = h.Get(All(), id);
+  ASSERT_TRUE(queued.ok());
+  EXPECT_EQ(queued->record.queue, "sales");
+  EXPECT_EQ(h.Transfer(All(), id, "nowhere").status().code(), StatusCode::kNotFound);
+}
+
+TEST(EngineCallControlTest, HangupEndsHandlingIntoWrapUpOrWithdrawsAWaitingCall) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  auto hung = h.Hangup(Self("dave"), id);
+  ASSERT_TRUE(hung.ok()) << hung.status().ToString();
+  EXPECT_EQ(hung->record.state, ContactState::kWrapUp);
+  EXPECT_TRUE(h.voice.Called("ended 1"));
+  auto twice = h.Hangup(Self("dave"), id);
+  EXPECT_EQ(twice.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(twice.status().message(), "contact 1 has no call left to hang up");
+
+  // A call waiting in its queue (nobody free) is withdrawn and closes.
+  auto c = h.Call();
+  ASSERT_TRUE(c.ok());
+  h.PromptEnded(c->record.id);
+  h.Input(c->record.id, ports::DigitsPressed{"2"});
+  auto withdrawn = h.Hangup(All(), c->record.id);
+  ASSERT_TRUE(withdrawn.ok()) << withdrawn.status().ToString();
+  EXPECT_EQ(withdrawn->record.state, ContactState::kClosed);
+  EXPECT_TRUE(h.voice.Called("ended " + std::to_string(c->record.id.value())));
 }
 
 }  // namespace

@@ -212,6 +212,7 @@ struct Leg {
 
   LegId peer = 0;
   bool has_peer = false;
+  bool muted = false;   // nothing received here goes to the peer, which gets silence
   LegId rec_owner = 0;  // the customer leg of the recording this leg is part of
   bool in_recording = false;
   bool rec_right = false;
@@ -745,7 +746,7 @@ void MediaWorker::OnEvent(Leg& leg, const RtpPacket& packet) {
     if (const char d = EventToDigit(event->event); d != 0) FireDigit(leg, d);
   }
   // Pass the event on to a bridged peer that negotiated telephone-event.
-  if (leg.has_peer) {
+  if (leg.has_peer && !leg.muted) {
     Leg* peer = Find(leg.peer);
     if (peer != nullptr && peer->connected && peer->format.dtmf_payload_type >= 0 &&
         !peer->sending_event) {
@@ -760,7 +761,7 @@ void MediaWorker::OnEvent(Leg& leg, const RtpPacket& packet) {
 void MediaWorker::OnAudio(Leg& leg, const RtpPacket& packet) {
   Leg* peer = leg.has_peer ? Find(leg.peer) : nullptr;
   if (peer != nullptr && !peer->connected) peer = nullptr;
-  const bool to_peer = peer != nullptr && !peer->playing && !peer->sending_event;
+  const bool to_peer = peer != nullptr && !peer->playing && !peer->sending_event && !leg.muted;
   const bool same_codec = to_peer && peer->format.codec == leg.format.codec;
   const bool need_pcm = leg.inband != nullptr || leg.in_recording || (to_peer && !same_codec);
   if (need_pcm) {
@@ -972,8 +973,9 @@ void MediaWorker::Tick(int64_t now) {
       }
       SendEventTick(leg);
     } else {
-      const bool bridged = leg.has_peer && Find(leg.peer) != nullptr;
-      if (leg.playing || !bridged) SendAudioFrame(leg);
+      const Leg* peer = leg.has_peer ? Find(leg.peer) : nullptr;
+      // Silence (or the prompt) unless a bridged, unmuted peer's packets feed this leg.
+      if (leg.playing || peer == nullptr || peer->muted) SendAudioFrame(leg);
     }
     if (now >= leg.next_rtcp_us) {
       if (leg.next_rtcp_us != 0) SendRtcp(leg, now);
@@ -1248,6 +1250,12 @@ Status MediaEngine::SendDigits(LegId leg, const std::string& digits) {
   workers_[static_cast<size_t>(it->second.worker)]->Post(
       {{leg, 0}, 1, [leg, digits](MediaWorker& w) { w.Find(leg)->digits_out += digits; }});
   return Status::Ok();
+}
+
+void MediaEngine::SetMuted(LegId leg, bool muted) {
+  PostToLeg(leg, [leg, muted](MediaWorker& w) {
+    if (Leg* l = w.Find(leg)) l->muted = muted;
+  });
 }
 
 MediaCounters MediaEngine::Counters() const {

@@ -75,7 +75,8 @@ class MediaEngine final : public ports::MediaPlane {
 
   // RFC 4733: sends each digit as a telephone event (100 ms, then a 60 ms pause) when the leg
   // negotiated telephone-event; kInvalidArgument for other characters or when it did not.
-  Status SendDigits(ports::LegId leg, const std::string& digits);
+  Status SendDigits(ports::LegId leg, const std::string& digits) override;
+  void SetMuted(ports::LegId leg, bool muted) override;
 
   MediaCounters Counters() const;
   const MediaConfig& config() const { return config_; }

@@ -631,6 +631,72 @@ TEST_F(MediaEngineTest, BridgeAcrossMediaThreadsForwardsPayloadUntouched) {
   EXPECT_GT(engine_->CloseLeg(1).packets_received, 0u);
 }
 
+// Mute (call control): the agent's audio stops reaching the customer, who gets silence in its
+// place; unmuting lets it through again. Packets on one leg leave in the order the media thread
+// made them, so once silence arrived no agent packet may follow until the unmute.
+TEST_F(MediaEngineTest, MutedLegSendsSilenceToItsPeerUntilUnmuted) {
+  Start();
+  Peer customer, agent;
+  Connect(1, customer, kPcmu);
+  const uint16_t agent_port = Connect(2, agent, kPcmu);
+  ASSERT_TRUE(engine_->Bridge(1, 2).ok());
+  std::array<uint8_t, 160> voice{};
+  for (size_t i = 0; i < voice.size(); ++i) voice[i] = static_cast<uint8_t>(i);
+  const auto is_voice = [&](const std::vector<uint8_t>& pkt) {
+    auto p = ParseRtp(pkt);
+    return p && std::equal(p->payload.begin(), p->payload.end(), voice.begin(), voice.end());
+  };
+  const auto is_silence = [](const std::vector<uint8_t>& pkt) {
+    auto p = ParseRtp(pkt);
+    return p && p->header.payload_type == 0 && !p->payload.empty() &&
+           std::all_of(p->payload.begin(), p->payload.end(), [](uint8_t b) { return b == 0xFF; });
+  };
+  // Sends agent audio until `want` arrives at the customer; false at the deadline.
+  const auto until_customer_gets = [&](auto want) {
+    const auto until = std::chrono::steady_clock::now() + kDeadline;
+    while (std::chrono::steady_clock::now() < until) {
+      agent.Send(agent_port, 0, voice);
+      while (auto pkt = customer.Receive(20ms)) {
+        if (want(*pkt)) return true;
+      }
+    }
+    return false;
+  };
+  ASSERT_TRUE(until_customer_gets(is_voice));
+  engine_->SetMuted(2, true);
+  ASSERT_TRUE(until_customer_gets(is_silence));
+  for (int i = 0; i < 10; ++i) agent.Send(agent_port, 0, voice);
+  int silent = 0;
+  while (silent < 10) {
+    auto pkt = customer.Receive();
+    ASSERT_TRUE(pkt);
+    EXPECT_FALSE(is_voice(*pkt));
+    silent += is_silence(*pkt) ? 1 : 0;
+  }
+  engine_->SetMuted(2, false);
+  EXPECT_TRUE(until_customer_gets(is_voice));
+}
+
+// Without a music folder, "moh" is the built-in chime: tones, then quiet, to loop.
+TEST(PromptSource, MusicOnHoldWithoutAFolderIsTheBuiltInChime) {
+  auto parts = LoadPrompt(ports::Prompt{"moh", "", "", ""}, true, PromptDirs{}, 8000);
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  ASSERT_EQ(parts->size(), 1u);
+  const std::vector<int16_t>& s = *(*parts)[0];
+  ASSERT_GT(s.size(), 8000u);
+  EXPECT_GT(ToneShare(std::span<const int16_t>(s).subspan(800, 1600), 523.25, 8000), 0.9);
+  EXPECT_EQ(s.back(), 0);  // ends in quiet, so the loop does not click
+}
+
+TEST_F(MediaEngineTest, SendDigitsThroughThePortNeedsTelephoneEvent) {
+  Start();
+  Peer peer;
+  Connect(1, peer, kPcmuNoDtmf);
+  ports::MediaPlane& plane = *engine_;
+  EXPECT_EQ(plane.SendDigits(1, "12").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(plane.SendDigits(7, "1").code(), StatusCode::kNotFound);
+}
+
 TEST_F(MediaEngineTest, MusicOnHoldLoopsTheFolderUntilStopped) {
   Start();
   WriteWav(dir_ / "moh" / "a.wav", Tone(400, 8000, 800), 8000);

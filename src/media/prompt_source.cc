@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <numbers>
 
 #include "media/codec.h"
 
@@ -167,11 +169,34 @@ Result<std::string> RenderSpeech(const std::string& text, const std::string& voi
   return path.string();
 }
 
+std::vector<Samples> BuiltInHoldMusic(int rate) {
+  // A rising three-note chime (C5, E5, G5) with soft edges, then two seconds of quiet.
+  constexpr double kNotes[][2] = {{523.25, 0.4}, {659.25, 0.4}, {783.99, 0.8}, {0, 2.0}};
+  auto samples = std::make_shared<std::vector<int16_t>>();
+  for (const auto& [hz, seconds] : kNotes) {
+    const size_t n = static_cast<size_t>(seconds * rate);
+    const size_t fade = static_cast<size_t>(rate / 50);  // 20 ms
+    for (size_t i = 0; i < n; ++i) {
+      double gain = 1.0;
+      if (i < fade) gain = static_cast<double>(i) / static_cast<double>(fade);
+      if (n - i < fade) gain = static_cast<double>(n - i) / static_cast<double>(fade);
+      const double v =
+          hz == 0
+              ? 0
+              : 4000.0 * gain * std::sin(2 * std::numbers::pi * hz * static_cast<double>(i) / rate);
+      samples->push_back(static_cast<int16_t>(v));
+    }
+  }
+  return {std::move(samples)};
+}
+
 Result<std::vector<Samples>> LoadPrompt(const ports::Prompt& prompt, bool loop,
                                         const PromptDirs& dirs, int rate) {
   std::string file;
   if (!prompt.recording.empty()) {
-    if (prompt.recording == "moh") return LoadFolder(dirs.moh_dir, rate);
+    if (prompt.recording == "moh") {
+      return dirs.moh_dir.empty() ? BuiltInHoldMusic(rate) : LoadFolder(dirs.moh_dir, rate);
+    }
     fs::path p(prompt.recording);
     if (p.is_relative()) p = fs::path(dirs.prompt_dir) / p;
     std::error_code ec;

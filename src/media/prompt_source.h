@@ -34,6 +34,10 @@ Result<std::string> RenderSpeech(const std::string& text, const std::string& voi
 Result<std::vector<Samples>> LoadPrompt(const ports::Prompt& prompt, bool loop,
                                         const PromptDirs& dirs, int rate);
 
+// Music on hold when no folder is configured (Prompt{recording = "moh"} without moh_dir): a
+// short chime, then quiet, about four seconds to loop.
+std::vector<Samples> BuiltInHoldMusic(int rate);
+
 // Lower-case hex SHA-256 of bytes (OpenSSL).
 std::string Sha256Hex(const void* data, size_t size);
 // Lower-case hex SHA-256 of a file's content; empty on a read error.

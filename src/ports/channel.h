@@ -23,6 +23,7 @@
 //   closed elsewhere   -> ChannelAdapter::ContactEnded (API ended or cancelled it: send BYE)
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -100,6 +101,22 @@ class ChannelIntake {
   virtual void LegClosed(ContactId contact, LegRole role, std::string agent, LegStats stats) = 0;
 };
 
+// Call control of a live voice contact (docs/voice.md, "Call control"): what the engine asks of
+// the call's legs once it has applied the change to the contact.
+struct HoldCall {
+  bool on_hold = true;  // true: unbridge, music to the customer; false: bridge again
+};
+struct MuteAgent {
+  bool muted = true;  // the customer hears silence instead of the agent
+};
+struct SendDigitsToCustomer {
+  std::string digits;  // RFC 4733 into the customer's leg (for other companies' IVRs)
+};
+struct ReleaseAgent {
+  std::string agent;  // blind transfer: the agent's leg hangs up, the customer waits with music
+};
+using CallCommand = std::variant<HoldCall, MuteAgent, SendDigitsToCustomer, ReleaseAgent>;
+
 // Implemented by a channel adapter; called on the engine's loop thread, must not block.
 class ChannelAdapter : public ContactMedia {
  public:
@@ -120,6 +137,11 @@ class ChannelAdapter : public ContactMedia {
   // through ChannelIntake::RecordingFinished.
   virtual void PrepareRecording(ContactId contact, const RecordingPlan& plan) = 0;
   virtual void RecordingControl(ContactId contact, RecordingCommand command) = 0;
+  // Call control: `done` (may be empty) gets the outcome, on any thread: kNotFound when the
+  // adapter holds no call for the contact, kInvalidArgument when the legs cannot do it (digits
+  // without telephone-event).
+  virtual void ControlCall(ContactId contact, CallCommand command,
+                           std::function<void(Status)> done) = 0;
 };
 
 }  // namespace parley::ports

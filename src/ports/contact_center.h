@@ -84,6 +84,9 @@ struct ContactSnapshot {
   std::vector<LegQualityRecord> legs;
   bool recording_active = false;  // a recording is running now
   bool recording_masked = false;  // ... and paused (silence, timing kept)
+  // Call control (voice, while handled).
+  bool on_hold = false;
+  bool muted = false;
 };
 
 // A queue now, and today (site's local day) so far, computed by src/analytics' definitions.
@@ -252,6 +255,25 @@ class ContactCenter {
   // Deletes the customer (identities, notes, tags) and unlinks its contacts, which keep their
   // times for the aggregates but lose their attributes. Replies with the erased id.
   virtual void EraseCustomer(const Caller& who, CustomerId id, Reply<CustomerId> reply) = 0;
+
+  // Call control of a voice contact (docs/voice.md, "Call control"). The caller reaches the
+  // contact as for EndHandling (an agent its own, a supervisor its team's or all). kConflict
+  // when the contact is not a voice call being handled, or is already in the asked state (held
+  // twice, resumed when not held).
+  // Hold: the customer hears music, the agent nothing; hold time is journaled (hold.started,
+  // hold.ended) and counts in AHT.
+  virtual void HoldContact(const Caller& who, ContactId id, bool on_hold,
+                           Reply<ContactSnapshot> reply) = 0;
+  // Muted: the customer hears silence instead of the agent.
+  virtual void MuteContact(const Caller& who, ContactId id, bool muted,
+                           Reply<ContactSnapshot> reply) = 0;
+  // DTMF to the customer's side (RFC 4733); kInvalidArgument for a character other than
+  // 0-9 * # A-D or when the call did not negotiate telephone-event.
+  virtual void SendDigits(const Caller& who, ContactId id, std::string digits,
+                          Reply<ContactSnapshot> reply) = 0;
+  // Ends the call: both legs are hung up; a handled contact goes to wrap-up like any hang-up, a
+  // waiting or ringing one is removed. kConflict when there is no call left (wrap-up, closed).
+  virtual void HangupContact(const Caller& who, ContactId id, Reply<ContactSnapshot> reply) = 0;
 
   virtual void GetMetrics(Reply<MetricsSnapshot> reply) = 0;
 

@@ -88,6 +88,16 @@ class MediaPlane {
   virtual void StopRecording(LegId customer) = 0;
 
   virtual void SetEvents(MediaEvents events) = 0;
+
+  // Call control (docs/voice.md, "Call control").
+  // Muted: audio and digits received on `leg` are no longer passed to its bridged partner, which
+  // gets silence instead (the stream keeps its timing); the recording still hears the leg.
+  // Lasts until unmuted, across Unbridge/Bridge. Unknown legs are ignored.
+  virtual void SetMuted(LegId leg, bool muted) = 0;
+  // RFC 4733: each digit (0-9 * # A-D) as a telephone event (100 ms, end sent three times) into
+  // the leg; kInvalidArgument for another character or when the leg did not negotiate
+  // telephone-event, kNotFound for a leg that is not open.
+  virtual Status SendDigits(LegId leg, const std::string& digits) = 0;
 };
 
 }  // namespace parley::ports

@@ -24,6 +24,7 @@
 #include <utility>
 
 #include "auth/crypto.h"
+#include "sip/call_control.h"
 #include "sip/digest_header.h"
 #include "sip/recording_recovery.h"
 #include "sip/sdp.h"
@@ -59,6 +60,14 @@ std::string SourceOf(nua_t* nua) {
 }
 
 enum class Role : uint8_t { kCustomer, kAgent };
+
+// The NOTIFY that ends a REFER's implicit subscription with the outcome as a sipfrag (RFC 3515).
+void SendReferNotify(nua_handle_t* nh, const std::string& event, int status, const char* phrase) {
+  const std::string frag = "SIP/2.0 " + std::to_string(status) + " " + phrase + "\r\n";
+  nua_notify(nh, NUTAG_SUBSTATE(nua_substate_terminated), SIPTAG_EVENT_STR(event.c_str()),
+             SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"),
+             SIPTAG_PAYLOAD_STR(frag.c_str()), TAG_END());
+}
 
 }  // namespace
 
@@ -160,6 +169,11 @@ class SipServer::Impl {
     bool recording = false;
     bool announcing = false;      // the recording announcement plays; bridged when it ends
     std::string connected_agent;  // the agent whose phone answered
+    bool held = false;        // call control: unbridged, music to the customer
+    bool phone_held = false;  // the agent's phone asked for it (so only it resumes)
+    // A blind transfer the agent's phone asked for (REFER): its implicit subscription's event,
+    // answered with a final NOTIFY (RFC 3515) before the phone is released.
+    std::string refer_event;
   };
   struct HandleRef {
     uint64_t call = 0;
@@ -198,7 +212,7 @@ class SipServer::Impl {
     nua_ = nua_create(
         root, &Impl::OnEvent, this, NUTAG_URL(url.c_str()), NUTAG_MEDIA_ENABLE(0),
         NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
-        NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE"),
+        NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, REFER"),
         NUTAG_APPL_METHOD("REGISTER"),
         NUTAG_SESSION_TIMER(static_cast<unsigned>(
             std::chrono::duration_cast<std::chrono::seconds>(options_.session_timer).count())),
@@ -332,7 +346,6 @@ class SipServer::Impl {
       case nua_i_subscribe:
       case nua_i_notify:
       case nua_i_info:
-      case nua_i_refer:
       case nua_i_publish:
         Count(&SipCounters::requests);
         if (handles_.count(nh) == 0) nua_handle_destroy(nh);
@@ -340,6 +353,14 @@ class SipServer::Impl {
       case nua_i_invite:
         Count(&SipCounters::requests);
         OnInvite(nua, nh, sip);
+        return;
+      case nua_i_refer:
+        Count(&SipCounters::requests);
+        if (handles_.count(nh) == 0) {
+          nua_handle_destroy(nh);
+        } else {
+          OnRefer(nh, sip, tags);
+        }
         return;
       case nua_r_invite:
         OnInviteResponse(nh, status, sip);
@@ -591,6 +612,7 @@ class SipServer::Impl {
     }
     Call& c = *it->second;
     const bool customer = ref.role == Role::kCustomer;
+    std::string direction = "sendrecv";
     if (sip->sip_payload != nullptr && sip->sip_payload->pl_len > 0) {
       auto offer = ParseSdp(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
       if (!offer.ok()) {
@@ -606,16 +628,20 @@ class SipServer::Impl {
       const ports::LegId leg = customer ? c.customer_leg : c.agent_leg;
       (void)deps_.media.ConnectLeg(leg, n->remote, n->format);
       if (customer) c.customer_format = n->format;
+      direction = offer->direction;
     }
-    const std::string sdp = BuildSdp(c.customer_local, c.customer_format, c.id, c.sdp_version);
+    const std::string_view answer_direction = AnswerDirection(direction);
+    const std::string sdp = WithDirection(
+        BuildSdp(c.customer_local, c.customer_format, c.id, c.sdp_version), answer_direction);
     if (customer) {
       nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                   SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
     } else {
-      const std::string agent_sdp =
-          BuildSdp(agent_local_[c.id], DefaultOfferFormat(), c.id + 1000000, 1);
+      const std::string agent_sdp = WithDirection(
+          BuildSdp(agent_local_[c.id], DefaultOfferFormat(), c.id + 1000000, 1), answer_direction);
       nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                   SIPTAG_PAYLOAD_STR(agent_sdp.c_str()), TAG_END());
+      if (nh == c.agent_nh) PhoneHold(c, IsHoldDirection(direction));
     }
   }
 
@@ -900,6 +926,138 @@ class SipServer::Impl {
     if (Call* c = CallOf(contact)) EndCall(*c, false);
   }
 
+  // ---- Call control (docs/voice.md, "Call control") ----
+  void DoControlCall(ContactId contact, const ports::CallCommand& command,
+                     const std::function<void(Status)>& done) {
+    Call* c = CallOf(contact);
+    Status s = c == nullptr || c->customer_gone
+                   ? NotFound("no call for contact " + std::to_string(contact.value()))
+                   : ApplyControl(*c, command);
+    if (done) done(s);
+  }
+
+  Status ApplyControl(Call& c, const ports::CallCommand& command) {
+    if (const auto* hold = std::get_if<ports::HoldCall>(&command)) {
+      if (hold->on_hold) {
+        deps_.media.Unbridge(c.customer_leg);
+        c.bridged = false;
+        PlayHoldMusic(c);
+      } else {
+        if (c.agent_nh == nullptr || !c.agent_leg_open) {
+          return Conflict("the agent's phone is no longer on the call");
+        }
+        c.bridged = deps_.media.Bridge(c.customer_leg, c.agent_leg).ok();  // ends the music
+      }
+      c.held = hold->on_hold;
+      if (!c.held) c.phone_held = false;
+      return Status::Ok();
+    }
+    if (const auto* mute = std::get_if<ports::MuteAgent>(&command)) {
+      if (!c.agent_leg_open) return Conflict("the agent's phone is not on the call");
+      deps_.media.SetMuted(c.agent_leg, mute->muted);
+      return Status::Ok();
+    }
+    if (const auto* digits = std::get_if<ports::SendDigitsToCustomer>(&command)) {
+      Status s = deps_.media.SendDigits(c.customer_leg, digits->digits);
+      if (s.code() == StatusCode::kInvalidArgument) {
+        return InvalidArgument("the customer's leg cannot take these digits: " + s.message());
+      }
+      return s;
+    }
+    if (std::get_if<ports::ReleaseAgent>(&command) != nullptr) {
+      // Blind transfer: the agent's phone is hung up; the customer waits with music until the
+      // next offer bridges it again. A phone that asked with REFER hears that it worked first.
+      NotifyRefer(c, 200, "OK");
+      StopRinging(c);
+      c.forks.clear();
+      c.agent.clear();
+      if (c.agent_nh != nullptr) {
+        nua_bye(c.agent_nh, TAG_END());
+        c.agent_nh = nullptr;
+      }
+      if (c.agent_leg_open) {
+        (void)deps_.media.CloseLeg(c.agent_leg);
+        c.agent_leg_open = false;
+      }
+      c.bridged = false;
+      c.held = false;
+      PlayHoldMusic(c);
+      return Status::Ok();
+    }
+    return InvalidArgument("unknown call command");
+  }
+
+  // REFER from the agent's phone (blind transfer, RFC 3515): the stack has answered 202 and
+  // sent NOTIFY "100 Trying"; the Refer-To user names a queue. The engine's transfer releases
+  // the phone (ReleaseAgent: NOTIFY 200 first); a refusal ends the subscription with the error
+  // in the sipfrag and the call stays as it was.
+  void OnRefer(nua_handle_t* nh, sip_t const* sip, tagi_t tags[]) {
+    auto h = handles_.find(nh);
+    auto it = calls_.find(h->second.call);
+    sip_event_t const* event = nullptr;
+    tl_gets(tags, NUTAG_REFER_EVENT_REF(event), TAG_END());
+    const std::string event_text = event != nullptr ? Str(event->o_type) : "refer";
+    std::string event_full = event_text;
+    if (event != nullptr && event->o_params != nullptr) {
+      for (msg_param_t const* p = event->o_params; *p != nullptr; ++p) event_full += ";" + Str(*p);
+    }
+    const auto refuse = [&](int status, const char* phrase) {
+      SendReferNotify(nh, event_full, status, phrase);
+    };
+    if (it == calls_.end() || h->second.role != Role::kAgent || nh != it->second->agent_nh ||
+        it->second->contact.value() == 0 || deps_.center == nullptr) {
+      refuse(481, "Call Does Not Exist");
+      return;
+    }
+    Call& c = *it->second;
+    const std::string target =
+        sip->sip_refer_to != nullptr ? Str(sip->sip_refer_to->r_url->url_user) : "";
+    if (target.empty()) {
+      refuse(400, "Bad Refer-To");
+      return;
+    }
+    c.refer_event = event_full;
+    const uint64_t id = c.id;
+    deps_.center->TransferContact(ports::Caller{.user = "sip"}, c.contact, target,
+                                  [this, id](Result<ports::ContactSnapshot> r) {
+                                    if (r.ok()) return;  // ReleaseAgent notified the phone
+                                    const StatusCode code = r.status().code();
+                                    Post([this, id, code] {
+                                      auto it = calls_.find(id);
+                                      if (it == calls_.end()) return;
+                                      if (code == StatusCode::kNotFound) {
+                                        NotifyRefer(*it->second, 404, "Not Found");
+                                      } else if (code == StatusCode::kInvalidArgument) {
+                                        NotifyRefer(*it->second, 488, "Not Acceptable Here");
+                                      } else {
+                                        NotifyRefer(*it->second, 503, "Service Unavailable");
+                                      }
+                                    });
+                                  });
+  }
+
+  // The final NOTIFY of a pending REFER of the agent's phone, if any.
+  void NotifyRefer(Call& c, int status, const char* phrase) {
+    if (c.refer_event.empty() || c.agent_nh == nullptr) return;
+    SendReferNotify(c.agent_nh, c.refer_event, status, phrase);
+    c.refer_event.clear();
+  }
+
+  void PlayHoldMusic(Call& c) {
+    deps_.media.Play(c.customer_leg, kHoldMusicPlay, ports::Prompt{.recording = "moh"},
+                     /*loop=*/true);
+  }
+
+  // The agent's phone put the call on hold (a=sendonly or a=inactive) or took it off (sendrecv):
+  // the engine journals it and answers with ControlCall, as for the API.
+  void PhoneHold(Call& c, bool on_hold) {
+    if (on_hold == c.held || deps_.center == nullptr || c.contact.value() == 0) return;
+    if (!on_hold && !c.phone_held) return;  // held from the API: a refresh does not resume it
+    c.phone_held = on_hold;
+    deps_.center->HoldContact(ports::Caller{.user = "sip"}, c.contact, on_hold,
+                              [](Result<ports::ContactSnapshot>) {});
+  }
+
   void OnMediaInactive(ports::LegId leg) {
     for (auto& [id, c] : calls_) {
       if (c->customer_leg == leg || (c->agent_leg_open && c->agent_leg == leg)) {
@@ -1112,6 +1270,8 @@ class SipServer::Impl {
   std::unordered_map<ports::LegId, std::deque<RecordingStart>> recordings_;
   uint64_t next_call_ = 1;
   ports::LegId next_leg_ = 1;
+  // Play id of music on hold (loops report no end; a failed load's end is ignored by the flow).
+  static constexpr uint64_t kHoldMusicPlay = 0;
 };
 
 void SipServer::Impl::OfferToAgent(ContactId contact, const std::string& agent, Duration timeout) {
@@ -1185,6 +1345,12 @@ void SipServer::PrepareRecording(ContactId contact, const ports::RecordingPlan& 
 }
 void SipServer::RecordingControl(ContactId contact, ports::RecordingCommand command) {
   impl_->Post([impl = impl_.get(), contact, command] { impl->RecordingControl(contact, command); });
+}
+void SipServer::ControlCall(ContactId contact, ports::CallCommand command,
+                            std::function<void(Status)> done) {
+  impl_->Post([impl = impl_.get(), contact, command = std::move(command), done = std::move(done)] {
+    impl->DoControlCall(contact, command, done);
+  });
 }
 
 }  // namespace parley::sip

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -92,6 +93,8 @@ class SipServer final : public ports::ChannelAdapter {
   void ContactEnded(ContactId contact) override;
   void PrepareRecording(ContactId contact, const ports::RecordingPlan& plan) override;
   void RecordingControl(ContactId contact, ports::RecordingCommand command) override;
+  void ControlCall(ContactId contact, ports::CallCommand command,
+                   std::function<void(Status)> done) override;
 
   class Impl;  // the SIP thread's state (sip_server.cc)
 

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sip/call_control.h"
 #include "sip/digest_header.h"
 #include "sip/recording_recovery.h"
 #include "sip/registrar.h"
@@ -90,6 +91,22 @@ TEST(Sdp, BuiltAnswerParsesBackToTheSameFormat) {
   ASSERT_TRUE(offer.ok());
   EXPECT_EQ(offer->payloads.size(), 4u);
   EXPECT_EQ(offer->address, "::1");
+}
+
+// Call control: a phone's hold offer (sendonly or inactive) gets the matching answer.
+TEST(SdpCallControl, HoldOffersGetTheMatchingDirectionInTheAnswer) {
+  EXPECT_EQ(AnswerDirection("sendonly"), "recvonly");
+  EXPECT_EQ(AnswerDirection("inactive"), "inactive");
+  EXPECT_EQ(AnswerDirection("recvonly"), "sendonly");
+  EXPECT_EQ(AnswerDirection("sendrecv"), "sendrecv");
+  EXPECT_TRUE(IsHoldDirection("sendonly"));
+  EXPECT_TRUE(IsHoldDirection("inactive"));
+  EXPECT_FALSE(IsHoldDirection("sendrecv"));
+  const std::string sdp = BuildSdp({"127.0.0.1", 4000}, DefaultOfferFormat(), 1, 1);
+  auto held = ParseSdp(WithDirection(sdp, "recvonly"));
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  EXPECT_EQ(held->direction, "recvonly");
+  EXPECT_EQ(WithDirection(sdp, "sendrecv"), sdp);
 }
 
 TEST(DigestHeader, ReadsQuotedParameters) {

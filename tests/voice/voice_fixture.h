@@ -139,13 +139,16 @@ std::string HeaderOf(const std::string& message, const std::string& name);
 class RawCaller {
  public:
   explicit RawCaller(int sip_port) : sip_port_(sip_port) {}
-  // The final response's status line to the INVITE (ACKed when 2xx). `rtp_port`: the offer's
-  // media port (a free one when 0).
-  std::string Call(const std::string& number, int rtp_port = 0) {
+  // The final response's status line to the INVITE (ACKed when 2xx). With `media_port` the
+  // offer names that RTP port (the test listens there) and RFC 4733 telephone-event too.
+  std::string Call(const std::string& number, int media_port = 0) {
     const std::string via = "127.0.0.1:" + std::to_string(peer_.port());
     const std::string sdp =
         "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio " +
-        std::to_string(rtp_port ? rtp_port : FreePort()) + " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+        (media_port == 0 ? std::to_string(FreePort()) + " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+                         : std::to_string(media_port) +
+                               " RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 "
+                               "telephone-event/8000\r\na=fmtp:101 0-15\r\n");
     from_ = "<sip:+447700900789@127.0.0.1>;tag=raw" + std::to_string(peer_.port());
     call_id_ = "raw-" + std::to_string(peer_.port());
     peer_.Send(sip_port_, "INVITE sip:" + number + "@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP " + via +

@@ -1,0 +1,35 @@
+#include "api/call_control.h"
+
+#include <cctype>
+
+namespace parley::api {
+
+std::optional<ApiError> ReadMute(const Json& body, bool& muted) {
+  FieldReader r(body, "body");
+  r.Bool("muted", muted, true);
+  return r.Finish();
+}
+
+std::optional<ApiError> ReadDigits(const Json& body, std::string& digits) {
+  FieldReader r(body, "body");
+  if (r.String("digits", digits, true, 64)) {
+    for (char& d : digits) {
+      if (d >= 'a' && d <= 'd') d = static_cast<char>(std::toupper(static_cast<unsigned char>(d)));
+      const bool ok = std::isdigit(static_cast<unsigned char>(d)) != 0 || d == '*' || d == '#' ||
+                      (d >= 'A' && d <= 'D');
+      if (!ok) {
+        r.Fail(ApiError{
+            400, "bad_value",
+            "body.digits: '" + std::string(1, d) + "' is not a DTMF digit (allowed: 0-9 * # A-D)",
+            BadRequest::kBadValue});
+        break;
+      }
+    }
+    if (r.ok() && digits.empty()) {
+      r.Fail(ApiError{400, "bad_value", "body.digits must not be empty", BadRequest::kBadValue});
+    }
+  }
+  return r.Finish();
+}
+
+}  // namespace parley::api

@@ -1,0 +1,18 @@
+#pragma once
+// Request bodies of the call-control routes (docs/voice.md, "Call control"; docs/openapi.yaml):
+// POST /api/v1/contacts/{id}/mute {"muted": bool} and /dtmf {"digits": "123#"}. Hold, resume
+// and hang-up take an empty body (ReadEmpty).
+
+#include <optional>
+#include <string>
+
+#include "api/request.h"
+
+namespace parley::api {
+
+// {"muted": true|false}, required.
+std::optional<ApiError> ReadMute(const Json& body, bool& muted);
+// {"digits": "..."}: 1 to 64 of 0-9 * # A-D (lower-case a-d are taken as upper case).
+std::optional<ApiError> ReadDigits(const Json& body, std::string& digits);
+
+}  // namespace parley::api
