@@ -1,5 +1,6 @@
 // The shell: login, then the screens the user's roles allow (hash routes #/desktop,
-// #/wallboard, #/agents, #/reports, #/admin, #/tv), with a navigation bar except in TV mode.
+// #/wallboard, #/agents, #/reports, #/recordings, #/admin, #/tv; a route may carry a query after
+// "?", e.g. #/recordings?contact=17), with a navigation bar except in TV mode.
 import { useCallback, useEffect, useState } from "react";
 import { api, ApiError, sessionEndedEvent } from "./api";
 import { homeScreen, isWallboardOnly, mayOpen, screenTitles, screensFor, type Screen } from "./roles";
@@ -10,6 +11,7 @@ import { Wallboard } from "./screens/Wallboard";
 import { AgentGrid } from "./screens/AgentGrid";
 import { Reports } from "./screens/Reports";
 import { Admin } from "./screens/Admin";
+import { Recordings } from "./screens/Recordings";
 
 // Set while a session is believed open, so a fresh visit does not ask /me only to be told 401
 // (which the browser would log as an error).
@@ -57,7 +59,7 @@ export function App() {
       localStorage.setItem(sessionFlag, "1");
       setMe(m);
       const home = homeScreen(m);
-      if (home && !mayOpen(m, hash as Screen)) go(home);
+      if (home && !mayOpen(m, hash.split("?")[0] as Screen)) go(home);
     },
     [hash, go],
   );
@@ -79,7 +81,8 @@ export function App() {
   if (me === null) return <Login onLoggedIn={loggedIn} />;
 
   const home = homeScreen(me);
-  const screen = (mayOpen(me, hash as Screen) ? hash : home) as Screen | null;
+  const route = hash.split("?")[0] as Screen;
+  const screen = (mayOpen(me, route) ? route : home) as Screen | null;
   if (screen === "tv") {
     return <Wallboard me={me} tv onExit={isWallboardOnly(me) ? logout : () => go("wallboard")} />;
   }
@@ -107,6 +110,7 @@ export function App() {
         {screen === "wallboard" && <Wallboard me={me} onTv={() => go("tv")} />}
         {screen === "agents" && <AgentGrid me={me} />}
         {screen === "reports" && <Reports me={me} />}
+        {screen === "recordings" && <Recordings key={hash} me={me} hash={hash} />}
         {screen === "admin" && <Admin me={me} />}
         {screen === null && (
           <p className="empty">Your roles ({me.roles.join(", ")}) have no screen in this version yet.</p>

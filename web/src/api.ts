@@ -1,7 +1,7 @@
 // A thin client over /api/v1: JSON in and out, the session cookie sent by the browser, errors
 // turned into ApiError with the server's message (which names the field and the allowed values).
 import type { Report } from "./reports/model";
-import type { Agent, Contact, Customer, Me, Queue } from "./types";
+import type { Agent, Contact, Customer, Me, Queue, Recording } from "./types";
 
 export class ApiError extends Error {
   constructor(
@@ -71,6 +71,18 @@ export const api = {
   timeline: (id: string) =>
     call<{ contacts: Contact[] }>("GET", `/customers/${enc(id)}/timeline`).then((r) => r.contacts),
   addNote: (id: string, text: string) => call<unknown>("POST", `/customers/${enc(id)}/notes`, { text }),
+  // Call control (docs/voice.md): each replies with the contact (on_hold, muted, recording_state).
+  hold: (id: string) => call<Contact>("POST", `/contacts/${enc(id)}/hold`),
+  resume: (id: string) => call<Contact>("POST", `/contacts/${enc(id)}/resume`),
+  mute: (id: string, muted: boolean) => call<Contact>("POST", `/contacts/${enc(id)}/mute`, { muted }),
+  dtmf: (id: string, digits: string) => call<Contact>("POST", `/contacts/${enc(id)}/dtmf`, { digits }),
+  hangup: (id: string) => call<Contact>("POST", `/contacts/${enc(id)}/hangup`),
+  transfer: (id: string, queue: string) => call<Contact>("POST", `/contacts/${enc(id)}/transfer`, { queue }),
+  recordingCommand: (id: string, action: string) =>
+    call<Contact>("POST", `/contacts/${enc(id)}/recording`, { action }),
+  /** `path` from recordings/model.ts's recordingsPath (under /api/v1). */
+  recordings: (path: string) => call<{ recordings: Recording[]; next_after: string | null }>("GET", path),
+  recording: (id: string) => call<Recording>("GET", `/recordings/${enc(id)}`),
   /** `path` from reports/model.ts's reportPath (under /api/v1). */
   report: (path: string) => call<Report>("GET", path),
 };

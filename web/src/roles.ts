@@ -1,7 +1,7 @@
 // Which screens a user may open, from GET /api/v1/me (unit-tested in test/roles.test.ts).
 import type { Me } from "./types";
 
-export type Screen = "desktop" | "wallboard" | "agents" | "reports" | "admin" | "tv";
+export type Screen = "desktop" | "wallboard" | "agents" | "reports" | "recordings" | "admin" | "tv";
 
 const wide = (reach: string | undefined) => reach === "team" || reach === "all";
 
@@ -13,6 +13,7 @@ export function screensFor(me: Me): Screen[] {
   if (p["queues.read"] && (p["wallboard.read"] || wide(p["agent.read"]))) out.push("wallboard");
   if (wide(p["agent.read"]) && !isWallboardOnly(me)) out.push("agents");
   if (wide(p["reports.read"])) out.push("reports");
+  if (mayListen(me)) out.push("recordings");
   if (isAdministrator(me)) out.push("admin");
   return out;
 }
@@ -40,6 +41,11 @@ export function mayOpen(me: Me, screen: Screen): boolean {
   return screensFor(me).includes(screen);
 }
 
+/** May list and play call recordings (administrators, supervisors, QA analysts, team leads). */
+export function mayListen(me: Me): boolean {
+  return Boolean(me.permissions?.["recordings.listen"]);
+}
+
 /** May force other agents' states (the agent grid's buttons). */
 export function mayForceState(me: Me): boolean {
   return wide(me.permissions?.["agent.state"]);
@@ -50,6 +56,7 @@ export const screenTitles: Record<Screen, string> = {
   wallboard: "Wallboard",
   agents: "Agents",
   reports: "Reports",
+  recordings: "Recordings",
   admin: "Admin",
   tv: "TV",
 };

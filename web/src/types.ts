@@ -74,6 +74,28 @@ export interface Contact {
   times: Record<string, string | null>;
   disposition: string;
   notes: string;
+  // Voice (docs/voice.md): call control and recording, while the engine holds the contact.
+  on_hold?: boolean;
+  muted?: boolean;
+  recording_state?: RecordingState;
+  recording?: Recording | null;
+  recordings?: Recording[];
+}
+
+export type RecordingState = "off" | "on" | "paused";
+
+export interface Recording {
+  id: string;
+  contact: string;
+  kind: string;
+  bytes: number;
+  duration_ms: number;
+  sha256: string;
+  started_at: string | null;
+  completed_at: string | null;
+  queue: string;
+  agent: string;
+  customer: string | null;
 }
 
 export interface Customer {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { homeScreen, isWallboardOnly, mayForceState, mayOpen, screensFor } from "../src/roles";
+import { homeScreen, isWallboardOnly, mayForceState, mayListen, mayOpen, screensFor } from "../src/roles";
 import type { Me } from "../src/types";
 
 // Permissions as docs/security.md grants them.
@@ -51,6 +51,23 @@ describe("roles", () => {
     expect(mayForceState(agent)).toBe(false);
     expect(mayForceState(teamLead)).toBe(true);
     expect(mayForceState(wallboard)).toBe(false);
+  });
+});
+
+describe("recordings", () => {
+  // recordings.listen as docs/security.md grants it: all for supervisors and QA, team for team leads.
+  const listen = (m: Me, reach: "team" | "all"): Me => ({ ...m, permissions: { ...m.permissions, "recordings.listen": reach } });
+  it("are a screen for those who may listen, after the others", () => {
+    expect(screensFor(listen(supervisor, "all"))).toEqual(["wallboard", "agents", "recordings"]);
+    expect(screensFor(listen(teamLead, "team"))).toEqual(["desktop", "wallboard", "agents", "recordings"]);
+    expect(screensFor(listen(qa, "all"))).toEqual(["agents", "recordings"]);
+    expect(homeScreen(listen(qa, "all"))).toBe("agents");
+    expect(mayListen(listen(qa, "all"))).toBe(true);
+  });
+  it("are hidden from agents and wallboards", () => {
+    expect(mayListen(agent)).toBe(false);
+    expect(mayOpen(agent, "recordings")).toBe(false);
+    expect(mayOpen(wallboard, "recordings")).toBe(false);
   });
 });
 

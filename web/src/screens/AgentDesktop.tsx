@@ -7,6 +7,9 @@ import { beep } from "../beep";
 import { agentActivity, activityClass, activitySince, formatDuration, secondsLeft, secondsSince, titleCase } from "../format";
 import { useCoalesced, useEventStream, useNow } from "../hooks";
 import type { Agent, AgentContact, Code, Contact, Customer, Me } from "../types";
+import { changesCallState, hasCallControls } from "../callControl";
+import { mayListen } from "../roles";
+import { CallControls } from "./CallControls";
 import { CodeInput } from "./CodeInput";
 import { AgentToday } from "./ReportsToday";
 import { StreamBadge } from "./StreamBadge";
@@ -37,7 +40,29 @@ export function AgentDesktop({ me }: { me: Me }) {
     }
   }, 150);
   useEffect(refresh, [refresh]);
-  const stream = useEventStream(() => refresh(), refresh);
+  const reloadContact = useCallback(
+    (id: string) =>
+      api
+        .contact(id)
+        .then((full) => setContacts((all) => ({ ...all, [id]: full })))
+        .catch((e) => setError(message(e))),
+    [],
+  );
+  const stream = useEventStream((e) => {
+    refresh();
+    // Hold, mute and recording changes (from the phone, a supervisor, the policy) are re-read.
+    if (e.contact && changesCallState(e.type)) reloadContact(e.contact);
+  }, refresh);
+
+  // The queues a call may be transferred to: those taking voice.
+  const [voiceQueues, setVoiceQueues] = useState<string[]>([]);
+  useEffect(() => {
+    if (!me.permissions["queues.read"]) return;
+    api
+      .queues()
+      .then((qs) => setVoiceQueues(qs.filter((q) => q.channels.includes("voice")).map((q) => q.name)))
+      .catch((e) => setError(message(e)));
+  }, [me]);
 
   // Screen-pop: read each new contact, then its customer with notes and timeline.
   const loadCustomer = useCallback(async (id: string) => {
@@ -155,10 +180,24 @@ export function AgentDesktop({ me }: { me: Me }) {
               await loadCustomer(id).catch((e) => setError(message(e)));
             }}
           />
+          {hasCallControls(c.channel, c.state) && (
+            <CallControls
+              id={c.contact}
+              contact={contacts[c.contact]}
+              queues={voiceQueues}
+              onReply={(full) => {
+                if (full) setContacts((all) => ({ ...all, [c.contact]: full }));
+                refresh();
+              }}
+            />
+          )}
           <div className="actions">
             <button type="button" className="danger" onClick={() => act(() => api.end(c.contact))}>
               End
             </button>
+            {mayListen(me) && (contacts[c.contact]?.recordings?.length ?? 0) > 0 && (
+              <a href={`#/recordings?contact=${c.contact}`}>Recordings of this contact</a>
+            )}
           </div>
         </article>
       ))}

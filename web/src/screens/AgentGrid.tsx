@@ -5,7 +5,7 @@ import { useEffect, useMemo, useState } from "react";
 import { api, ApiError } from "../api";
 import { agentActivity, activityClass, activitySince, formatDuration, secondsSince, titleCase } from "../format";
 import { useCoalesced, useNow } from "../hooks";
-import { mayForceState } from "../roles";
+import { mayForceState, mayListen } from "../roles";
 import type { Contact, Me } from "../types";
 import { useLive } from "../useLive";
 import { CodeInput } from "./CodeInput";
@@ -131,6 +131,11 @@ export function AgentGrid({ me }: { me: Me }) {
                           <button type="button" className="link" onClick={() => explain(c.contact)} aria-label={`Why was contact ${c.contact} routed to ${a.name}?`}>
                             why?
                           </button>
+                        )}
+                        {mayListen(me) && (
+                          <a href={`#/recordings?contact=${c.contact}`} aria-label={`Recordings of contact ${c.contact}`}>
+                            recordings
+                          </a>
                         )}
                       </span>
                     ))}
