@@ -59,6 +59,8 @@ export interface Queue {
   asa_seconds: number;
   aht_seconds: number;
   sl_target_seconds: number;
+  /** The queue's service-level target ratio (0.8 for "80 % within sl_target_seconds"). */
+  sl_target: number;
 }
 
 export interface Contact {

@@ -40,6 +40,7 @@ const queue = (name: string, extra: Partial<Queue> = {}): Queue => ({
   asa_seconds: 0,
   aht_seconds: 0,
   sl_target_seconds: 20,
+  sl_target: 0.8,
   ...extra,
 });
 

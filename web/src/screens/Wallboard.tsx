@@ -18,8 +18,6 @@ import { useLive } from "../useLive";
 import { QueueChart } from "./Chart";
 import { StreamBadge } from "./StreamBadge";
 
-// The service-level target ratio when the API does not give one (docs/web.md).
-const defaultSlTarget = 0.8;
 const sampleEveryMs = 5000;
 const maxSamples = 720;  // one hour at one sample every 5 s
 
@@ -109,7 +107,7 @@ export function Wallboard({ me, tv, onTv, onExit }: { me: Me; tv?: boolean; onTv
 }
 
 function QueueTile({ q, wait, agents }: { q: Queue; wait: number; agents: Record<string, number> }) {
-  const target = (q as Queue & { sl_target?: number }).sl_target ?? defaultSlTarget;
+  const target = q.sl_target;
   const answeredOrAbandoned = q.answered + q.abandoned;
   const slLevel = answeredOrAbandoned > 0 ? serviceLevelLevel(q.service_level, target) : "ok";
   const wLevel = waitLevel(wait, q.sl_target_seconds);
