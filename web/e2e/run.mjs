@@ -385,10 +385,86 @@ async function supervisorSearchesRecordings(sam, base, chatContact) {
   await p.fill(`${form} input[name=customer]`, "Dupont");
   await p.waitForSelector("[data-testid=recording-filter-problems] >> text=Customer is a customer number");
   check(await p.locator(`${form} button[type=submit]`).isDisabled(), "Search is disabled while a filter is wrong");
+  await tableAndPlayerOnAStubbedAnswer(sam);
   // One contact's recordings (the link of the agent grid and the desktop).
   await p.goto(`${base}/#/recordings?contact=${chatContact}`);
   await p.waitForSelector(`[data-testid=recordings-of-contact] >> text=contact #${chatContact}`);
   await p.waitForSelector("[data-testid=recordings-empty] >> text=This contact has no recordings.");
+}
+
+/** A WAV file of `seconds` of stereo 8 kHz 16-bit silence (a recording's format). */
+function silentWav(seconds) {
+  const data = 8000 * 2 * 2 * seconds;
+  const b = Buffer.alloc(44 + data);
+  b.write("RIFF", 0);
+  b.writeUInt32LE(36 + data, 4);
+  b.write("WAVEfmt ", 8);
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20);  // PCM
+  b.writeUInt16LE(2, 22);  // stereo: customer left, agent right
+  b.writeUInt32LE(8000, 24);
+  b.writeUInt32LE(8000 * 4, 28);
+  b.writeUInt16LE(4, 32);
+  b.writeUInt16LE(16, 34);
+  b.write("data", 36);
+  b.writeUInt32LE(data, 40);
+  return b;
+}
+
+/**
+ * The table, paging and player over a stubbed answer: the web e2e's server records nothing (no
+ * SIP channel), so the browser's requests for recordings are answered by the test with two pages
+ * shaped as docs/openapi.yaml's Recording, and the audio with a 2 s WAV. This checks what the
+ * screen does with an answer; the server's own answers are checked in voice_e2e_test.
+ */
+async function tableAndPlayerOnAStubbedAnswer(sam) {
+  step = "recordings table, paging and player (stubbed answer)";
+  const p = sam.page;
+  const rec = (id, extra = {}) => ({
+    id, contact: "77", kind: "call", bytes: 64044, duration_ms: 2000, sha256: "ab".repeat(32),
+    started_at: "2026-12-03T09:15:00Z", completed_at: "2026-12-03T09:15:02Z", queue: "sales", agent: "alice", customer: "1", ...extra,
+  });
+  const asked = [];
+  const list = async (route) => {
+    const url = new URL(route.request().url());
+    asked.push(url.search);
+    const second = url.searchParams.get("after") === "900";
+    await route.fulfill({
+      contentType: "application/json",
+      body: JSON.stringify(second ? { recordings: [rec("901", { agent: "bob", bytes: 3 * 1024 * 1024 })], next_after: null } : { recordings: [rec("900")], next_after: "900" }),
+    });
+  };
+  const wav = silentWav(2);
+  const audio = (route) => route.fulfill({ contentType: "audio/wav", body: wav });
+  await p.route("**/api/v1/recordings?*", list);
+  await p.route("**/api/v1/recordings/*/audio", audio);
+  try {
+    await p.fill("form[aria-label='Recording search'] input[name=customer]", "1");
+    await p.click("form[aria-label='Recording search'] button[type=submit]");
+    const row = "[data-testid=recordings-table] tr[data-recording='900']";
+    await p.waitForSelector(row);
+    const cells = await p.locator(`${row} td`).allTextContents();
+    check(cells[1] === "0:02" && cells[2] === "sales" && cells[3] === "alice" && cells[4] === "1" && cells[5] === "62.5 KiB",
+      `row cells: ${cells}`);
+    check(new URLSearchParams(asked.at(-1)).get("customer") === "1", `customer filter asked: ${asked.at(-1)}`);
+    await p.click("button:has-text('Next page')");
+    await p.waitForSelector("[data-testid=recordings-table] tr[data-recording='901'] >> text=3.0 MiB");
+    check(new URLSearchParams(asked.at(-1)).get("after") === "900", `next page asks after the last id: ${asked.at(-1)}`);
+    check(await p.locator("button:has-text('Next page')").isDisabled(), "no page after the last");
+    await p.click("button:has-text('Previous page')");
+    await p.click(`${row} button:has-text('Play')`);
+    await p.waitForSelector("[data-testid=player] >> text=Recording 900");
+    await p.waitForSelector(`[data-testid=player] >> text=${"ab".repeat(32)}`);
+    // The browser loads the WAV from the audio URL and knows its length.
+    await p.waitForFunction(() => {
+      const a = document.querySelector("[data-testid=player-audio]");
+      return a && a.src.endsWith("/api/v1/recordings/900/audio") && Math.abs(a.duration - 2) < 0.05;
+    }, undefined, { timeout });
+    await shot(sam, "supervisor-recordings-player.png");
+  } finally {
+    await p.unroute("**/api/v1/recordings?*", list);
+    await p.unroute("**/api/v1/recordings/*/audio", audio);
+  }
 }
 
 /**
