@@ -230,6 +230,9 @@ async function main() {
   await sam.page.waitForSelector("[data-testid=explanation]");
   const explanation = await sam.page.textContent("[data-testid=explanation]");
   check(explanation.includes("alice"), `explanation names alice: ${explanation}`);
+  // Who may listen gets the contact's recordings beside it.
+  const recLink = sam.page.locator(`tr[data-agent=alice] a[aria-label='Recordings of contact ${contact.id}']`);
+  check((await recLink.getAttribute("href")) === `#/recordings?contact=${contact.id}`, "the grid links to the contact's recordings");
   await shot(sam, "supervisor-agents.png");
 
   step = "agent ends and wraps up with a disposition";
@@ -386,7 +389,7 @@ async function supervisorSearchesRecordings(sam, base, chatContact) {
   await p.waitForSelector("[data-testid=recording-filter-problems] >> text=Customer is a customer number");
   check(await p.locator(`${form} button[type=submit]`).isDisabled(), "Search is disabled while a filter is wrong");
   await tableAndPlayerOnAStubbedAnswer(sam);
-  // One contact's recordings (the link of the agent grid and the desktop).
+  // One contact's recordings (where the agent grid's link leads).
   await p.goto(`${base}/#/recordings?contact=${chatContact}`);
   await p.waitForSelector(`[data-testid=recordings-of-contact] >> text=contact #${chatContact}`);
   await p.waitForSelector("[data-testid=recordings-empty] >> text=This contact has no recordings.");

@@ -59,7 +59,10 @@ export function normalDigits(text: string): string | null {
   return /^[0-9*#A-D]{1,64}$/.test(d) ? d : null;
 }
 
-/** Stream events after which a handled contact's call state may differ from what was read. */
+/**
+ * Stream events after which a handled contact's call state may differ from what was read. Mute is
+ * not journaled (no event): a mute by someone else shows at the next read of the contact.
+ */
 export function changesCallState(type: string): boolean {
-  return type.startsWith("hold.") || type.startsWith("recording.") || type === "contact.muted";
+  return type.startsWith("hold.") || type.startsWith("recording.");
 }
