@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -205,12 +206,29 @@ TEST(BaresipE2eTest, CallerPicksFromTheMenuHearsMusicTalksWithAlicesPhoneAndHang
                           at_caller.channels[0].end());
   EXPECT_LT(FindSignal(after_alice, kMusicBurst).peak, 0.5);
 
-  // TODO(issue 6): the recording. Once the recording branch lands, read the contact's stereo
-  // recording (customer left, agent right) through the contact's recordings API and check
-  //   EXPECT_GT(FindSignal(recording.channels[0], kCallerBurst).peak, 0.9);
-  //   EXPECT_GT(FindSignal(recording.channels[1], kAgentBurst).peak, 0.9);
-  //   EXPECT_LT(FindSignal(recording.channels[0], kAgentBurst).peak, 0.5);
-  //   EXPECT_LT(FindSignal(recording.channels[1], kCallerBurst).peak, 0.5);
+  // The recording (the support queue records always): stereo, the caller's voice on the left,
+  // alice's on the right, each only on its own side.
+  const auto completed = site.log->Find("recording.completed", {OfContact(id)});
+  ASSERT_TRUE(completed) << "no recording.completed for contact " << id;
+  const json with_recording = GetJson(site.http(), "/api/v1/contacts/" + id, site.cookie);
+  ASSERT_TRUE(with_recording["recording"].is_object()) << with_recording.dump();
+  const std::string recording_id = with_recording["recording"]["id"];
+  auto audio_file = Http(site.http(), "GET", "/api/v1/recordings/" + recording_id + "/audio", "",
+                         site.cookie);
+  ASSERT_EQ(audio_file.status, 200) << audio_file.body;
+  const std::string recording_path = audio.path() + "/recording.wav";
+  {
+    std::ofstream out(recording_path, std::ios::binary);
+    out << audio_file.body;
+  }
+  const WavAudio recording = ReadWav(recording_path);
+  ASSERT_EQ(recording.error, "");
+  ASSERT_EQ(recording.channels.size(), 2u);
+  EXPECT_EQ(recording.rate, kTestRate);
+  EXPECT_GT(FindSignal(recording.channels[0], kCallerBurst).peak, 0.9);
+  EXPECT_GT(FindSignal(recording.channels[1], kAgentBurst).peak, 0.9);
+  EXPECT_LT(FindSignal(recording.channels[0], kAgentBurst).peak, 0.5);
+  EXPECT_LT(FindSignal(recording.channels[1], kCallerBurst).peak, 0.5);
 
   // The contact record: the menu choice, and ring, talk and wrap-up times that agree with the
   // events and with the audio alice's phone sent during the call.
