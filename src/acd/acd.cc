@@ -98,7 +98,10 @@ Status Acd::Impl::Configure(const RoutingConfig& config) {
     for (AgentSet& set : q.free_agents) set.clear();
     for (auto& pool : q.random_pool) pool.clear();
   }
-  for (AgentRt& a : agents) a.nodes = {};
+  for (AgentRt& a : agents) {
+    a.nodes = {};
+    a.linked_nodes = 0;
+  }
   std::fill(waiting_counts.begin(), waiting_counts.end(), 0);
 
   // Agents, matched by name; config index -> stable index.
@@ -581,15 +584,13 @@ Status Acd::EndHandling(ContactId id) {
     c->state = ContactState::kWrapUp;
     c->times.wrap_up = m.Now();
     m.StartWrapUp(a, *w, *c, wrap);
-    m.Reindex(a);
-    if (a.presence == Presence::kAvailable) m.RouteAgent(a);
+    m.ReindexAndRoute(a);
     return Status::Ok();
   }
   m.ReleaseSlot(a, id);
   m.FinishWork(a);
   m.CloseContact(*c);
-  m.Reindex(a);
-  if (a.presence == Presence::kAvailable) m.RouteAgent(a);
+  m.ReindexAndRoute(a);
   return Status::Ok();
 }
 
@@ -610,8 +611,7 @@ Status Acd::EndWrapUp(ContactId id, AgentIndex ai) {
   m.Emit(EventType::kWrapUpEnded, id, channel, ai, queue);
   m.FinishWork(a);
   if (c && c->state == ContactState::kWrapUp && c->agent == ai) m.CloseContact(*c);
-  m.Reindex(a);
-  if (a.presence == Presence::kAvailable) m.RouteAgent(a);
+  m.ReindexAndRoute(a);
   return Status::Ok();
 }
 

@@ -131,24 +131,45 @@ struct Acd::Impl {
     }
   }
 
+  // The channels the agent could take a contact of now, one bit per Channel index.
+  uint32_t RoutableChannels(const AgentRt& a) const {
+    uint32_t mask = 0;
+    for (int i = 0; i < kChannelCount; ++i) {
+      if (Routable(a, static_cast<Channel>(i))) mask |= 1u << i;
+    }
+    return mask;
+  }
+  // Whether node n belongs in its free-agent set for an agent routable on `routable`.
+  static bool Wanted(const MemberNode& n, uint32_t routable) {
+    return n.set && ((routable >> Index(n.channel)) & 1u) != 0;
+  }
+
   // Puts every membership node of the agent into or out of its queue's free-agent index,
   // according to what the agent can take now, with fresh scores.
   void Reindex(AgentRt& a) {
+    const uint32_t routable = RoutableChannels(a);
+    // An agent who can take nothing and is in no set (a single-channel agent accepting its
+    // offer) has nothing to move: skip the walk and its cache misses on the sets.
+    if (routable == 0 && a.linked_nodes == 0) return;
     // The node carries its set, channel and strategy, so this loop touches no QueueRt: at 40k
     // queues those are cold, and reading them was most of the cost of a decision. The sets'
     // headers and roots are other cache lines, one per node: ask for all of them first, so the
-    // misses overlap instead of following one another.
+    // misses overlap instead of following one another. Nodes that stay out of their sets need
+    // neither.
     for (const MemberNode& node : a.nodes) {
-      if (node.set) __builtin_prefetch(node.set);
+      if (node.linked || Wanted(node, routable)) __builtin_prefetch(node.set);
     }
     for (const MemberNode& node : a.nodes) {
-      if (node.set && !node.set->empty()) __builtin_prefetch(&*node.set->root());
+      if ((node.linked || Wanted(node, routable)) && !node.set->empty()) {
+        __builtin_prefetch(&*node.set->root());
+      }
     }
     for (MemberNode& node : a.nodes) {
       MemberNode* n = &node;
       if (n->linked) {
         n->set->erase(n->set->iterator_to(*n));
         n->linked = false;
+        --a.linked_nodes;
         if (n->strategy == Strategy::kRandom) {
           auto& pool = *Cold(*n).pool;
           pool[n->pool_pos] = pool.back();
@@ -156,10 +177,11 @@ struct Acd::Impl {
           pool.pop_back();
         }
       }
-      if (!n->set || !Routable(a, n->channel)) continue;
+      if (!Wanted(*n, routable)) continue;
       ComputeKey(a, *n);
       n->set->insert(*n);
       n->linked = true;
+      ++a.linked_nodes;
       if (n->strategy == Strategy::kRandom) {
         auto& pool = *Cold(*n).pool;
         n->pool_pos = static_cast<uint32_t>(pool.size());
@@ -310,9 +332,12 @@ struct Acd::Impl {
   ContactPick FindContactFor(AgentRt& a, TimePoint* retry_at) {
     ContactPick best;
     const TimePoint now = Now();
+    // From the agent's state, not the nodes' links, so that it also serves an agent whose
+    // nodes Reindex has not moved yet (ReindexAndRoute).
+    const uint32_t routable = RoutableChannels(a);
     for (MemberNode& node : a.nodes) {
       MemberNode* n = &node;
-      if (!n->linked) continue;                     // not routable for this queue's channel now
+      if (!Wanted(*n, routable)) continue;          // not routable for this queue's channel now
       if (waiting_counts[n->queue] == 0) continue;  // dense array: no QueueRt miss
       QueueRt& q = queues[n->queue];
       const uint64_t mask = q.class_masks[Cold(*n).cls];
@@ -416,7 +441,22 @@ struct Acd::Impl {
     ArmRetry(c, retry);
   }
 
-  void RouteAgent(AgentRt& a) {
+  void RouteAgent(AgentRt& a) { RouteAgent(a, /*indexed=*/true); }
+  // After the agent freed capacity: the same as Reindex(a) then RouteAgent(a) when available,
+  // but an agent who takes a waiting contact at once skips putting its nodes into the free sets
+  // only for Offer to take them out again (at 90% occupancy most completions find one waiting).
+  // Explanations read the links of every member, so with them on the index comes first.
+  void ReindexAndRoute(AgentRt& a) {
+    if (a.presence != Presence::kAvailable || options.explain_offers) {
+      Reindex(a);
+      if (a.presence == Presence::kAvailable) RouteAgent(a);
+      return;
+    }
+    RouteAgent(a, /*indexed=*/false);
+  }
+  // With `indexed` false the agent's nodes may not reflect its state yet; FindContactFor does
+  // not read them, and they are brought up to date before anything that does.
+  void RouteAgent(AgentRt& a, bool indexed) {
     // An agent with capacity on several channels may take several contacts in a row.
     for (int guard = 0; guard < 64; ++guard) {
       ++self.stats_.decisions;
@@ -424,17 +464,22 @@ struct Acd::Impl {
       ContactPick pick = FindContactFor(a, &retry);
       if (!pick.contact) {
         // Contacts skipped because of this agent's queue delay or a refusal wake up later.
+        if (!indexed) Reindex(a);
         return;
       }
       ContactRt& c = *pick.contact;
       QueueRt& q = queues[c.queue];
       if (q.def.strategy == Strategy::kRingAll) {
         // Ring-all offers the contact to every eligible agent, not just this one.
+        if (!indexed) Reindex(a);
+        indexed = true;
         RouteContact(c);
       } else {
-        Offer(c, a, *pick.node);
+        Offer(c, a, *pick.node);  // reindexes the agent
+        indexed = true;
       }
     }
+    if (!indexed) Reindex(a);
   }
 
   void RouteWaitingAfterChange(QueueRt& q) {

@@ -184,6 +184,7 @@ struct alignas(64) AgentRt {
   uint16_t voice_active = 0;       // voice contacts offered or in handling
   uint16_t wrap_ups = 0;
   PerChannel<uint16_t> used{};
+  uint16_t linked_nodes = 0;  // nodes in a free-agent set now (0: Reindex of a busy agent is free)
   AgentIndex index = 0;
   TimePoint idle_since{};
   std::span<MemberNode> nodes;  // this agent's memberships, contiguous in Impl::node_arena
