@@ -203,7 +203,7 @@ Status Acd::Impl::Configure(const RoutingConfig& config) {
     c.step = std::min<uint32_t>(c.step, queues[c.queue].step_count - 1);
     ++c.incarnation;
     ArmQueueTimers(c);
-    StartOfferClock(c, queues[c.queue].def.offer_timeout);
+    StartOfferClock(c, queues[c.queue].offer_timeout);
   });
 
   for (AgentRt& a : agents) {
@@ -237,6 +237,7 @@ Status Acd::Impl::Configure(const RoutingConfig& config) {
 }
 
 void Acd::Impl::BuildQueueIndex(QueueRt& q, const std::vector<ProfileEntry>& listed) {
+  q.RefreshHot();
   // Steps: step 0 is the queue's own rule; step i applies escalation[i-1] on top.
   q.step_count = static_cast<uint32_t>(q.def.escalation.size()) + 1;
   q.step_rules.assign(q.step_count, StepRule{});
@@ -417,15 +418,15 @@ Status Acd::Enqueue(ContactId id, QueueIndex qi, ContactSpec spec) {
   }
   if (m.contacts.Find(id)) return Conflict("contact " + std::to_string(id.value()) + " exists");
   QueueRt& q = m.queues[qi];
-  const auto slot = std::find(q.def.channels.begin(), q.def.channels.end(), spec.channel);
-  if (slot == q.def.channels.end()) {
+  const uint8_t slot = q.ChannelSlot(spec.channel);
+  if (slot == q.channel_count) {
     return InvalidArgument("queue '" + q.def.name + "' does not take " +
                            std::string(ChannelName(spec.channel)) + " contacts");
   }
   for (const SkillRequirement& r : spec.skills) {
     if (r.skill >= m.skill_names.size()) return InvalidArgument("unknown skill index");
   }
-  if (q.def.max_size > 0 && m.waiting_counts[qi] >= q.def.max_size) {
+  if (q.max_size > 0 && m.waiting_counts[qi] >= q.max_size) {
     return Unavailable("queue '" + q.def.name + "' is full (" + std::to_string(q.def.max_size) +
                        " waiting)");
   }
@@ -433,7 +434,7 @@ Status Acd::Enqueue(ContactId id, QueueIndex qi, ContactSpec spec) {
   c.spec = std::move(spec);
   c.channel = c.spec.channel;
   c.queue = qi;
-  c.channel_slot = static_cast<uint8_t>(slot - q.def.channels.begin());
+  c.channel_slot = slot;
   c.step = 0;
   c.priority = c.spec.priority;
   c.state = ContactState::kWaiting;
@@ -512,7 +513,7 @@ Status Acd::Restore(RestoredContact r) {
     if (w->channel == Channel::kVoice) --a.voice_active;
     ++a.wrap_ups;
     w->wrap_seq = ++a.wrap_seq & 0x0fffffffu;
-    const Duration wrap = q.def.wrap_up;
+    const Duration wrap = q.wrap_up;
     if (wrap.count() > 0) {
       m.timers.Schedule(std::max(now, w->since + wrap), *this,
                         MakeTag(TimerKind::kWrapUp, w->wrap_seq, a.index));
@@ -578,7 +579,7 @@ Status Acd::EndHandling(ContactId id) {
     m.Emit(EventType::kHoldEnded, c, a.index, c->queue);
   }
   m.Emit(EventType::kHandlingEnded, c, a.index, c->queue);
-  const Duration wrap = m.queues[c->queue].def.wrap_up;
+  const Duration wrap = m.queues[c->queue].wrap_up;
   WorkRt* w = m.FindWork(a, id);
   if (wrap.count() > 0) {
     c->state = ContactState::kWrapUp;
@@ -670,7 +671,7 @@ Status Acd::Transfer(ContactId id, QueueIndex qi) {
   m.Emit(EventType::kContactTransferred, c, a.index, qi);
   // The agent wraps up its part (or is done at once without wrap-up time).
   WorkRt* w = m.FindWork(a, id);
-  const Duration wrap = m.queues[c->queue].def.wrap_up;
+  const Duration wrap = m.queues[c->queue].wrap_up;
   if (wrap.count() > 0) {
     m.StartWrapUp(a, *w, *c, wrap);
   } else {

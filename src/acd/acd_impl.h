@@ -223,8 +223,8 @@ struct Acd::Impl {
     const uint64_t step_bit = uint64_t{1} << c.step;
     MemberNode* best = nullptr;
     int64_t best_rr = 0;
-    const bool rr = q.def.strategy == Strategy::kRoundRobin;
-    if (q.def.strategy == Strategy::kRandom && !all) return DrawRandom(c, q, retry_at);
+    const bool rr = q.strategy == Strategy::kRoundRobin;
+    if (q.strategy == Strategy::kRandom && !all) return DrawRandom(c, q, retry_at);
     for (uint32_t cls = 0; cls < q.class_masks.size(); ++cls) {
       if ((q.class_masks[cls] & step_bit) == 0) continue;
       AgentSet& set = q.free_agents[q.SetIndex(c.channel_slot, cls)];
@@ -304,8 +304,8 @@ struct Acd::Impl {
   // Effective priority for cross-queue comparison: priority plus aging at `now`.
   double EffectiveScore(const ContactRt& c, const QueueRt& q, TimePoint now) const {
     double s = c.priority;
-    if (q.def.aging_per_minute != 0) {
-      s += q.def.aging_per_minute * ToSeconds(now - c.arrived_at) / 60.0;
+    if (q.aging_per_minute != 0) {
+      s += q.aging_per_minute * ToSeconds(now - c.arrived_at) / 60.0;
     }
     return s;
   }
@@ -385,7 +385,7 @@ struct Acd::Impl {
     // Aging grows every waiting contact's score at the same rate, so ordering by priority minus
     // aging times arrival is the same as ordering by the aged score at any moment.
     c.sort_score = -(static_cast<double>(c.priority) -
-                     q.def.aging_per_minute * static_cast<double>(ToMicros(c.arrived_at)) / 6e7);
+                     q.aging_per_minute * static_cast<double>(ToMicros(c.arrived_at)) / 6e7);
   }
 
   // ----- timers -----
@@ -394,11 +394,12 @@ struct Acd::Impl {
   }
   void ArmQueueTimers(ContactRt& c) {
     const QueueRt& q = queues[c.queue];
-    if (c.step < q.def.escalation.size()) {
+    // step_count is the escalation's length + 1: the definition is read only when a step exists.
+    if (c.step + 1 < q.step_count) {
       ArmTimer(TimerKind::kEscalate, c, c.step, c.queued_at + q.def.escalation[c.step].after);
     }
-    if (q.def.max_wait.count() > 0) {
-      ArmTimer(TimerKind::kMaxWait, c, c.queue_visit & kAuxMask, c.queued_at + q.def.max_wait);
+    if (q.max_wait.count() > 0) {
+      ArmTimer(TimerKind::kMaxWait, c, c.queue_visit & kAuxMask, c.queued_at + q.max_wait);
     }
   }
   void ArmRetry(ContactRt& c, TimePoint at) {
@@ -428,7 +429,7 @@ struct Acd::Impl {
     ++self.stats_.decisions;
     QueueRt& q = queues[c.queue];
     TimePoint retry = TimePoint::max();
-    if (q.def.strategy == Strategy::kRingAll) {
+    if (q.strategy == Strategy::kRingAll) {
       std::vector<MemberNode*>& all = ring_scratch;
       all.clear();
       FindAgentFor(c, &all, &retry);
@@ -472,7 +473,7 @@ struct Acd::Impl {
       }
       ContactRt& c = *pick.contact;
       QueueRt& q = queues[c.queue];
-      if (q.def.strategy == Strategy::kRingAll) {
+      if (q.strategy == Strategy::kRingAll) {
         // Ring-all offers the contact to every eligible agent, not just this one.
         if (!indexed) Reindex(a);
         indexed = true;
@@ -534,7 +535,7 @@ struct Acd::Impl {
     ++self.stats_.offers;
     EraseWaiting(c);
     QueueRt& q = queues[c.queue];
-    if (q.def.strategy == Strategy::kRoundRobin) q.rr_last_position = Cold(n).position;
+    if (q.strategy == Strategy::kRoundRobin) q.rr_last_position = Cold(n).position;
     c.state = ContactState::kOffered;
     c.offered_to.assign(1, a.index);
     c.ring_all = false;
@@ -544,7 +545,7 @@ struct Acd::Impl {
     TakeSlot(a, c, WorkStage::kOffered, false);
     Reindex(a);
     Emit(EventType::kContactOffered, &c, a.index, c.queue);
-    StartOfferClock(c, q.def.offer_timeout);
+    StartOfferClock(c, q.offer_timeout);
   }
 
   void OfferRingAll(ContactRt& c, const std::vector<MemberNode*>& nodes) {
@@ -571,7 +572,7 @@ struct Acd::Impl {
       Reindex(a);
       Emit(EventType::kContactOffered, &c, ai, c.queue);
     }
-    StartOfferClock(c, q.def.offer_timeout);
+    StartOfferClock(c, q.offer_timeout);
   }
 
   // Takes back the offer of c from agent ai (not the agent's fault): withdrawn event, slot freed.
