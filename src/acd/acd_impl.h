@@ -343,7 +343,11 @@ struct Acd::Impl {
       if (!Wanted(*n, routable)) continue;          // not routable for this queue's channel now
       if (waiting_counts[n->queue] == 0) continue;  // dense array: no QueueRt miss
       QueueRt& q = queues[n->queue];
-      const uint64_t mask = q.class_masks[Cold(*n).cls];
+      // The node's class from its set's place (set index = channel slot x classes + class):
+      // the cold array would be one more miss per queue.
+      const auto cls = static_cast<uint32_t>(n->set - q.free_agents.data()) -
+                       uint32_t{n->channel_slot} * q.class_count;
+      const uint64_t mask = q.class_masks[cls];
       for (uint32_t step = 0; step < q.step_count; ++step) {
         if ((mask & (uint64_t{1} << step)) == 0) continue;
         ContactSet& set = q.waiting[q.WaitIndex(n->channel_slot, step)];

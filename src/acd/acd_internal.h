@@ -263,7 +263,9 @@ struct alignas(64) QueueRt {
   Duration max_wait{0};         // def.max_wait
   Duration offer_timeout{0};    // def.offer_timeout
   // --- second line ---
-  std::vector<uint64_t> class_masks;  // class -> bit set of steps at which it is eligible
+  // class -> bit set of steps at which it is eligible; inline for a queue without escalation
+  // classes, which saves the decision a miss on a separate allocation.
+  absl::InlinedVector<uint64_t, 1> class_masks;
   std::vector<AgentSet> free_agents;  // [channel slot x class]
   std::vector<ContactSet> waiting;    // [channel slot x step]
   // --- then ---
