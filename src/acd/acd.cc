@@ -574,6 +574,7 @@ Status Acd::EndHandling(ContactId id) {
     return Conflict("contact " + std::to_string(id.value()) + " is not being handled");
   }
   AgentRt& a = m.agents[c->agent];
+  Impl::PrefetchNodes(a);
   if (c->on_hold) {
     c->on_hold = false;
     m.Emit(EventType::kHoldEnded, c, a.index, c->queue);
@@ -599,6 +600,7 @@ Status Acd::EndWrapUp(ContactId id, AgentIndex ai) {
   Impl& m = *impl_;
   if (ai >= m.agents.size()) return NotFound("no agent with index " + std::to_string(ai));
   AgentRt& a = m.agents[ai];
+  Impl::PrefetchNodes(a);
   WorkRt* w = m.FindWork(a, id);
   if (!w || w->stage != WorkStage::kWrapUp) {
     return Conflict("agent '" + a.def.name + "' is not wrapping up contact " +
@@ -663,6 +665,7 @@ Status Acd::Transfer(ContactId id, QueueIndex qi) {
                            std::string(ChannelName(c->channel)) + " contacts");
   }
   AgentRt& a = m.agents[c->agent];
+  Impl::PrefetchNodes(a);
   if (c->on_hold) {
     c->on_hold = false;
     m.Emit(EventType::kHoldEnded, c, a.index, c->queue);
