@@ -334,6 +334,7 @@ void Acd::Impl::BuildNodeArena() {
         cold.position = static_cast<int64_t>(pos);
         cold.order = m.entry.order;
         cold.delay = m.entry.delay;
+        n.has_delay = m.entry.delay.count() > 0;
         cold.proficiency = m.proficiency;
         if (cold.cls != kNoClass) {
           cold.set_index = q.SetIndex(ch, cold.cls);

@@ -212,7 +212,7 @@ struct Acd::Impl {
         return Block::kRefused;
       }
     }
-    const Duration delay = Cold(n).delay;
+    const Duration delay = n.has_delay ? Cold(n).delay : Duration{0};
     if (delay.count() > 0 && now - c.queued_at < delay) {
       if (retry_at) *retry_at = std::min(*retry_at, c.queued_at + delay);
       return Block::kDelay;

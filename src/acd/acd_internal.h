@@ -80,7 +80,8 @@ struct alignas(64) MemberNode : CompactHook {
   AgentIndex agent = 0;
   QueueIndex queue = 0;
   uint32_t pool_pos = 0;  // position in its random pool (random strategy only)
-  bool linked = false;
+  bool linked : 1 = false;
+  bool has_delay : 1 = false;  // MemberCold::delay > 0: the checks read the cold array only then
   Channel channel = Channel::kVoice;
   Strategy strategy = Strategy::kLongestIdle;
   uint8_t channel_slot = 0;
