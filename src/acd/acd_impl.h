@@ -343,8 +343,16 @@ struct Acd::Impl {
     // From the agent's state, not the nodes' links, so that it also serves an agent whose
     // nodes Reindex has not moved yet (ReindexAndRoute).
     const uint32_t routable = RoutableChannels(a);
-    // Every queue's waiting count first, so that their misses overlap.
+    // Every queue's waiting count first, then both lines of each queue with contacts waiting,
+    // so that the misses of all the agent's queues overlap instead of following one another.
     for (const MemberNode& node : a.nodes) __builtin_prefetch(&waiting_counts[node.queue]);
+    for (const MemberNode& node : a.nodes) {
+      if (Wanted(node, routable) && waiting_counts[node.queue] != 0) {
+        const char* q = reinterpret_cast<const char*>(&queues[node.queue]);
+        __builtin_prefetch(q);
+        __builtin_prefetch(q + 64);
+      }
+    }
     for (MemberNode& node : a.nodes) {
       MemberNode* n = &node;
       if (!Wanted(*n, routable)) continue;          // not routable for this queue's channel now
