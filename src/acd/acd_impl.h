@@ -736,8 +736,10 @@ struct Acd::Impl {
   Status TakeOut(ContactId id, EventType why, std::string_view verb);
   void BuildQueueIndex(QueueRt& q, const std::vector<ProfileEntry>& listed);
   void BuildNodeArena();
-  std::vector<MemberNode, HugePageAllocator<MemberNode>> node_arena;  // grouped by agent
-  std::vector<MemberCold, HugePageAllocator<MemberCold>> node_cold;   // parallel to node_arena
+  std::vector<AgentSet, HugePageAllocator<AgentSet>> free_set_arena;         // by queue
+  std::vector<ContactSet, HugePageAllocator<ContactSet>> waiting_set_arena;  // by queue
+  std::vector<MemberNode, HugePageAllocator<MemberNode>> node_arena;         // grouped by agent
+  std::vector<MemberCold, HugePageAllocator<MemberCold>> node_cold;  // parallel to node_arena
   MemberCold& Cold(const MemberNode& n) { return node_cold[&n - node_arena.data()]; }
   const MemberCold& Cold(const MemberNode& n) const { return node_cold[&n - node_arena.data()]; }
   std::vector<uint32_t> waiting_counts;  // by queue: contacts waiting

@@ -74,8 +74,8 @@ using CompactHook = bi::set_base_hook<bi::link_mode<bi::normal_link>, bi::optimi
 struct alignas(64) MemberNode : CompactHook {
   int64_t key1 = 0;  // the strategy's score, lower is better; ties: lower agent index
   int64_t key2 = 0;
-  // The free-agent set this node belongs to (null: never eligible); it lives in the QueueRt,
-  // whose vectors are not resized while nodes are linked.
+  // The free-agent set this node belongs to (null: never eligible); it lives in the Acd's set
+  // arena, which is rebuilt only by a reload, when no node is linked.
   bi::set<MemberNode, bi::compare<NodeCompare>, bi::constant_time_size<false>>* set = nullptr;
   AgentIndex agent = 0;
   QueueIndex queue = 0;
@@ -267,10 +267,14 @@ struct alignas(64) QueueRt {
   // class -> bit set of steps at which it is eligible; inline for a queue without escalation
   // classes, which saves the decision a miss on a separate allocation.
   absl::InlinedVector<uint64_t, 1> class_masks;
-  std::vector<AgentSet> free_agents;  // [channel slot x class]
-  std::vector<ContactSet> waiting;    // [channel slot x step]
+  // Views into the Acd's set arenas (Impl::BuildNodeArena), all queues' sets side by side
+  // rather than one small allocation each.
+  std::span<AgentSet> free_agents;  // [channel slot x class]
+  std::span<ContactSet> waiting;    // [channel slot x step]
   // --- then ---
   int64_t rr_last_position = -1;
+  uint32_t free_set_count = 0;     // free_agents.size() at the next arena build
+  uint32_t waiting_set_count = 0;  // waiting.size() at the next arena build
   QueueDef def;
   std::vector<StepRule> step_rules;
   std::vector<ProfileEntry> last_listed;  // routing-profile members at the last build
