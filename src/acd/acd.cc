@@ -98,7 +98,10 @@ Status Acd::Impl::Configure(const RoutingConfig& config) {
     for (AgentSet& set : q.free_agents) set.clear();
     for (auto& pool : q.random_pool) pool.clear();
   }
-  for (AgentRt& a : agents) a.nodes = {};
+  for (AgentRt& a : agents) {
+    a.nodes = {};
+    a.linked_nodes = 0;
+  }
   std::fill(waiting_counts.begin(), waiting_counts.end(), 0);
 
   // Agents, matched by name; config index -> stable index.
@@ -200,7 +203,7 @@ Status Acd::Impl::Configure(const RoutingConfig& config) {
     c.step = std::min<uint32_t>(c.step, queues[c.queue].step_count - 1);
     ++c.incarnation;
     ArmQueueTimers(c);
-    StartOfferClock(c, queues[c.queue].def.offer_timeout);
+    StartOfferClock(c, queues[c.queue].offer_timeout);
   });
 
   for (AgentRt& a : agents) {
@@ -234,6 +237,7 @@ Status Acd::Impl::Configure(const RoutingConfig& config) {
 }
 
 void Acd::Impl::BuildQueueIndex(QueueRt& q, const std::vector<ProfileEntry>& listed) {
+  q.RefreshHot();
   // Steps: step 0 is the queue's own rule; step i applies escalation[i-1] on top.
   q.step_count = static_cast<uint32_t>(q.def.escalation.size()) + 1;
   q.step_rules.assign(q.step_count, StepRule{});
@@ -288,17 +292,34 @@ void Acd::Impl::BuildQueueIndex(QueueRt& q, const std::vector<ProfileEntry>& lis
   }
   const size_t classes = std::max<size_t>(q.class_masks.size(), 1);
   q.class_count = static_cast<uint32_t>(classes);
-  q.free_agents.clear();
-  q.free_agents.resize(classes * q.def.channels.size());
+  q.free_set_count = static_cast<uint32_t>(classes * q.def.channels.size());
   q.random_pool.assign(classes * q.def.channels.size(), {});
-  // Waiting sets: one per channel and step; existing contacts are relinked by the caller.
-  std::vector<ContactSet> fresh(q.def.channels.size() * q.step_count);
-  q.waiting.swap(fresh);
+  // Waiting sets: one per channel and step, made by BuildNodeArena; existing contacts are
+  // relinked by the caller.
+  q.waiting_set_count = static_cast<uint32_t>(q.def.channels.size() * q.step_count);
 }
 
 // Lays out every queue's members as nodes in one arena, grouped by agent: Reindex and the
 // agent-side decision walk one agent's nodes, which then share cache lines and prefetch.
 void Acd::Impl::BuildNodeArena() {
+  // The sets first, every queue's side by side: at 40k queues one small allocation each put
+  // every set header on a cache line and a page of its own. Every set is empty by now.
+  size_t free_total = 0, waiting_total = 0;
+  for (const QueueRt& q : queues) {
+    free_total += q.free_set_count;
+    waiting_total += q.waiting_set_count;
+  }
+  free_set_arena.clear();
+  free_set_arena.resize(free_total);
+  waiting_set_arena.clear();
+  waiting_set_arena.resize(waiting_total);
+  size_t free_at = 0, waiting_at = 0;
+  for (QueueRt& q : queues) {
+    q.free_agents = std::span<AgentSet>(free_set_arena.data() + free_at, q.free_set_count);
+    q.waiting = std::span<ContactSet>(waiting_set_arena.data() + waiting_at, q.waiting_set_count);
+    free_at += q.free_set_count;
+    waiting_at += q.waiting_set_count;
+  }
   std::vector<uint32_t> offset(agents.size() + 1, 0);
   for (const QueueRt& q : queues) {
     for (const BuiltMember& m : q.built) {
@@ -330,6 +351,7 @@ void Acd::Impl::BuildNodeArena() {
         cold.position = static_cast<int64_t>(pos);
         cold.order = m.entry.order;
         cold.delay = m.entry.delay;
+        n.has_delay = m.entry.delay.count() > 0;
         cold.proficiency = m.proficiency;
         if (cold.cls != kNoClass) {
           cold.set_index = q.SetIndex(ch, cold.cls);
@@ -409,20 +431,21 @@ Status Acd::SetPresence(AgentIndex ai, Presence p, std::string_view reason) {
 Status Acd::Enqueue(ContactId id, QueueIndex qi, ContactSpec spec) {
   Impl& m = *impl_;
   if (!id.valid()) return InvalidArgument("contact id must be non-zero");
-  if (qi >= m.queues.size() || m.queues[qi].removed) {
-    return NotFound("no queue with index " + std::to_string(qi));
-  }
+  if (qi >= m.queues.size()) return NotFound("no queue with index " + std::to_string(qi));
+  // The routing decision reads the queue's second line too; ask for it with the first.
+  __builtin_prefetch(reinterpret_cast<const char*>(&m.queues[qi]) + 64);
+  if (m.queues[qi].removed) return NotFound("no queue with index " + std::to_string(qi));
   if (m.contacts.Find(id)) return Conflict("contact " + std::to_string(id.value()) + " exists");
   QueueRt& q = m.queues[qi];
-  const auto slot = std::find(q.def.channels.begin(), q.def.channels.end(), spec.channel);
-  if (slot == q.def.channels.end()) {
+  const uint8_t slot = q.ChannelSlot(spec.channel);
+  if (slot == q.channel_count) {
     return InvalidArgument("queue '" + q.def.name + "' does not take " +
                            std::string(ChannelName(spec.channel)) + " contacts");
   }
   for (const SkillRequirement& r : spec.skills) {
     if (r.skill >= m.skill_names.size()) return InvalidArgument("unknown skill index");
   }
-  if (q.def.max_size > 0 && m.waiting_counts[qi] >= q.def.max_size) {
+  if (q.max_size > 0 && m.waiting_counts[qi] >= q.max_size) {
     return Unavailable("queue '" + q.def.name + "' is full (" + std::to_string(q.def.max_size) +
                        " waiting)");
   }
@@ -430,7 +453,7 @@ Status Acd::Enqueue(ContactId id, QueueIndex qi, ContactSpec spec) {
   c.spec = std::move(spec);
   c.channel = c.spec.channel;
   c.queue = qi;
-  c.channel_slot = static_cast<uint8_t>(slot - q.def.channels.begin());
+  c.channel_slot = slot;
   c.step = 0;
   c.priority = c.spec.priority;
   c.state = ContactState::kWaiting;
@@ -509,7 +532,7 @@ Status Acd::Restore(RestoredContact r) {
     if (w->channel == Channel::kVoice) --a.voice_active;
     ++a.wrap_ups;
     w->wrap_seq = ++a.wrap_seq & 0x0fffffffu;
-    const Duration wrap = q.def.wrap_up;
+    const Duration wrap = q.wrap_up;
     if (wrap.count() > 0) {
       m.timers.Schedule(std::max(now, w->since + wrap), *this,
                         MakeTag(TimerKind::kWrapUp, w->wrap_seq, a.index));
@@ -570,26 +593,25 @@ Status Acd::EndHandling(ContactId id) {
     return Conflict("contact " + std::to_string(id.value()) + " is not being handled");
   }
   AgentRt& a = m.agents[c->agent];
+  Impl::PrefetchNodes(a);
   if (c->on_hold) {
     c->on_hold = false;
     m.Emit(EventType::kHoldEnded, c, a.index, c->queue);
   }
   m.Emit(EventType::kHandlingEnded, c, a.index, c->queue);
-  const Duration wrap = m.queues[c->queue].def.wrap_up;
+  const Duration wrap = m.queues[c->queue].wrap_up;
   WorkRt* w = m.FindWork(a, id);
   if (wrap.count() > 0) {
     c->state = ContactState::kWrapUp;
     c->times.wrap_up = m.Now();
     m.StartWrapUp(a, *w, *c, wrap);
-    m.Reindex(a);
-    if (a.presence == Presence::kAvailable) m.RouteAgent(a);
+    m.ReindexAndRoute(a);
     return Status::Ok();
   }
   m.ReleaseSlot(a, id);
   m.FinishWork(a);
   m.CloseContact(*c);
-  m.Reindex(a);
-  if (a.presence == Presence::kAvailable) m.RouteAgent(a);
+  m.ReindexAndRoute(a);
   return Status::Ok();
 }
 
@@ -597,6 +619,7 @@ Status Acd::EndWrapUp(ContactId id, AgentIndex ai) {
   Impl& m = *impl_;
   if (ai >= m.agents.size()) return NotFound("no agent with index " + std::to_string(ai));
   AgentRt& a = m.agents[ai];
+  Impl::PrefetchNodes(a);
   WorkRt* w = m.FindWork(a, id);
   if (!w || w->stage != WorkStage::kWrapUp) {
     return Conflict("agent '" + a.def.name + "' is not wrapping up contact " +
@@ -610,8 +633,7 @@ Status Acd::EndWrapUp(ContactId id, AgentIndex ai) {
   m.Emit(EventType::kWrapUpEnded, id, channel, ai, queue);
   m.FinishWork(a);
   if (c && c->state == ContactState::kWrapUp && c->agent == ai) m.CloseContact(*c);
-  m.Reindex(a);
-  if (a.presence == Presence::kAvailable) m.RouteAgent(a);
+  m.ReindexAndRoute(a);
   return Status::Ok();
 }
 
@@ -685,6 +707,7 @@ Status Acd::Transfer(ContactId id, QueueIndex qi) {
 
 AgentRt& Acd::Impl::HandOver(ContactRt& c, QueueIndex to) {
   AgentRt& a = agents[c.agent];
+  PrefetchNodes(a);
   if (c.on_hold) {
     c.on_hold = false;
     Emit(EventType::kHoldEnded, &c, a.index, c.queue);
@@ -696,7 +719,7 @@ AgentRt& Acd::Impl::HandOver(ContactRt& c, QueueIndex to) {
   // The agent wraps up its part (or is done at once without wrap-up time); the wrap-up's end
   // may find the contact elsewhere or gone (EndWrapUp).
   WorkRt* w = FindWork(a, c.id);
-  const Duration wrap = queues[c.queue].def.wrap_up;
+  const Duration wrap = queues[c.queue].wrap_up;
   if (wrap.count() > 0) {
     StartWrapUp(a, *w, c, wrap);
   } else {
@@ -982,9 +1005,8 @@ size_t Acd::MemoryBytes() const {
   }
   for (const QueueRt& q : m.queues) {
     bytes += sizeof(QueueRt) + q.nodes.capacity() * sizeof(void*) +
-             q.built.capacity() * sizeof(BuiltMember) +
-             q.free_agents.capacity() * sizeof(AgentSet) +
-             q.waiting.capacity() * sizeof(ContactSet) +
+             q.built.capacity() * sizeof(BuiltMember) + q.free_agents.size() * sizeof(AgentSet) +
+             q.waiting.size() * sizeof(ContactSet) +
              q.member_agents.capacity() * sizeof(AgentIndex) +
              q.def.members.capacity() * sizeof(AgentIndex);
   }

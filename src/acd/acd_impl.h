@@ -65,7 +65,7 @@ struct Acd::Impl {
     scratch.queue = queue;
     scratch.channel = channel;
     scratch.value = value;
-    scratch.text.assign(text);
+    if (!text.empty() || !scratch.text.empty()) scratch.text.assign(text);
     observer.OnEvent(scratch);
   }
   void Emit(EventType type, const ContactRt* c, AgentIndex agent, QueueIndex queue,
@@ -131,24 +131,50 @@ struct Acd::Impl {
     }
   }
 
+  // Asks for the agent's membership nodes, which Reindex and FindContactFor are about to walk,
+  // while the caller does other work.
+  static void PrefetchNodes(const AgentRt& a) {
+    for (const MemberNode& node : a.nodes) __builtin_prefetch(&node);
+  }
+  // The channels the agent could take a contact of now, one bit per Channel index.
+  uint32_t RoutableChannels(const AgentRt& a) const {
+    uint32_t mask = 0;
+    for (int i = 0; i < kChannelCount; ++i) {
+      if (Routable(a, static_cast<Channel>(i))) mask |= 1u << i;
+    }
+    return mask;
+  }
+  // Whether node n belongs in its free-agent set for an agent routable on `routable`.
+  static bool Wanted(const MemberNode& n, uint32_t routable) {
+    return n.set && ((routable >> Index(n.channel)) & 1u) != 0;
+  }
+
   // Puts every membership node of the agent into or out of its queue's free-agent index,
   // according to what the agent can take now, with fresh scores.
   void Reindex(AgentRt& a) {
+    const uint32_t routable = RoutableChannels(a);
+    // An agent who can take nothing and is in no set (a single-channel agent accepting its
+    // offer) has nothing to move: skip the walk and its cache misses on the sets.
+    if (routable == 0 && a.linked_nodes == 0) return;
     // The node carries its set, channel and strategy, so this loop touches no QueueRt: at 40k
     // queues those are cold, and reading them was most of the cost of a decision. The sets'
     // headers and roots are other cache lines, one per node: ask for all of them first, so the
-    // misses overlap instead of following one another.
+    // misses overlap instead of following one another. Nodes that stay out of their sets need
+    // neither.
     for (const MemberNode& node : a.nodes) {
-      if (node.set) __builtin_prefetch(node.set);
+      if (node.linked || Wanted(node, routable)) __builtin_prefetch(node.set);
     }
     for (const MemberNode& node : a.nodes) {
-      if (node.set && !node.set->empty()) __builtin_prefetch(&*node.set->root());
+      if ((node.linked || Wanted(node, routable)) && !node.set->empty()) {
+        __builtin_prefetch(&*node.set->root());
+      }
     }
     for (MemberNode& node : a.nodes) {
       MemberNode* n = &node;
       if (n->linked) {
         n->set->erase(n->set->iterator_to(*n));
         n->linked = false;
+        --a.linked_nodes;
         if (n->strategy == Strategy::kRandom) {
           auto& pool = *Cold(*n).pool;
           pool[n->pool_pos] = pool.back();
@@ -156,10 +182,14 @@ struct Acd::Impl {
           pool.pop_back();
         }
       }
-      if (!n->set || !Routable(a, n->channel)) continue;
+      if (!Wanted(*n, routable)) continue;
       ComputeKey(a, *n);
-      n->set->insert(*n);
+      // Hinted at the end: an agent who just finished has the newest idle time, so for
+      // longest-idle it usually goes last, which the hint finds with one comparison (a wrong
+      // hint costs that comparison and a normal search).
+      n->set->insert(n->set->end(), *n);
       n->linked = true;
+      ++a.linked_nodes;
       if (n->strategy == Strategy::kRandom) {
         auto& pool = *Cold(*n).pool;
         n->pool_pos = static_cast<uint32_t>(pool.size());
@@ -182,7 +212,7 @@ struct Acd::Impl {
         return Block::kRefused;
       }
     }
-    const Duration delay = Cold(n).delay;
+    const Duration delay = n.has_delay ? Cold(n).delay : Duration{0};
     if (delay.count() > 0 && now - c.queued_at < delay) {
       if (retry_at) *retry_at = std::min(*retry_at, c.queued_at + delay);
       return Block::kDelay;
@@ -198,8 +228,8 @@ struct Acd::Impl {
     const uint64_t step_bit = uint64_t{1} << c.step;
     MemberNode* best = nullptr;
     int64_t best_rr = 0;
-    const bool rr = q.def.strategy == Strategy::kRoundRobin;
-    if (q.def.strategy == Strategy::kRandom && !all) return DrawRandom(c, q, retry_at);
+    const bool rr = q.strategy == Strategy::kRoundRobin;
+    if (q.strategy == Strategy::kRandom && !all) return DrawRandom(c, q, retry_at);
     for (uint32_t cls = 0; cls < q.class_masks.size(); ++cls) {
       if ((q.class_masks[cls] & step_bit) == 0) continue;
       AgentSet& set = q.free_agents[q.SetIndex(c.channel_slot, cls)];
@@ -279,8 +309,8 @@ struct Acd::Impl {
   // Effective priority for cross-queue comparison: priority plus aging at `now`.
   double EffectiveScore(const ContactRt& c, const QueueRt& q, TimePoint now) const {
     double s = c.priority;
-    if (q.def.aging_per_minute != 0) {
-      s += q.def.aging_per_minute * ToSeconds(now - c.arrived_at) / 60.0;
+    if (q.aging_per_minute != 0) {
+      s += q.aging_per_minute * ToSeconds(now - c.arrived_at) / 60.0;
     }
     return s;
   }
@@ -310,12 +340,29 @@ struct Acd::Impl {
   ContactPick FindContactFor(AgentRt& a, TimePoint* retry_at) {
     ContactPick best;
     const TimePoint now = Now();
+    // From the agent's state, not the nodes' links, so that it also serves an agent whose
+    // nodes Reindex has not moved yet (ReindexAndRoute).
+    const uint32_t routable = RoutableChannels(a);
+    // Every queue's waiting count first, then both lines of each queue with contacts waiting,
+    // so that the misses of all the agent's queues overlap instead of following one another.
+    for (const MemberNode& node : a.nodes) __builtin_prefetch(&waiting_counts[node.queue]);
+    for (const MemberNode& node : a.nodes) {
+      if (Wanted(node, routable) && waiting_counts[node.queue] != 0) {
+        const char* q = reinterpret_cast<const char*>(&queues[node.queue]);
+        __builtin_prefetch(q);
+        __builtin_prefetch(q + 64);
+      }
+    }
     for (MemberNode& node : a.nodes) {
       MemberNode* n = &node;
-      if (!n->linked) continue;                     // not routable for this queue's channel now
+      if (!Wanted(*n, routable)) continue;          // not routable for this queue's channel now
       if (waiting_counts[n->queue] == 0) continue;  // dense array: no QueueRt miss
       QueueRt& q = queues[n->queue];
-      const uint64_t mask = q.class_masks[Cold(*n).cls];
+      // The node's class from its set's place (set index = channel slot x classes + class):
+      // the cold array would be one more miss per queue.
+      const auto cls = static_cast<uint32_t>(n->set - q.free_agents.data()) -
+                       uint32_t{n->channel_slot} * q.class_count;
+      const uint64_t mask = q.class_masks[cls];
       for (uint32_t step = 0; step < q.step_count; ++step) {
         if ((mask & (uint64_t{1} << step)) == 0) continue;
         ContactSet& set = q.waiting[q.WaitIndex(n->channel_slot, step)];
@@ -357,7 +404,7 @@ struct Acd::Impl {
     // Aging grows every waiting contact's score at the same rate, so ordering by priority minus
     // aging times arrival is the same as ordering by the aged score at any moment.
     c.sort_score = -(static_cast<double>(c.priority) -
-                     q.def.aging_per_minute * static_cast<double>(ToMicros(c.arrived_at)) / 6e7);
+                     q.aging_per_minute * static_cast<double>(ToMicros(c.arrived_at)) / 6e7);
   }
 
   // ----- timers -----
@@ -366,11 +413,12 @@ struct Acd::Impl {
   }
   void ArmQueueTimers(ContactRt& c) {
     const QueueRt& q = queues[c.queue];
-    if (c.step < q.def.escalation.size()) {
+    // step_count is the escalation's length + 1: the definition is read only when a step exists.
+    if (c.step + 1 < q.step_count) {
       ArmTimer(TimerKind::kEscalate, c, c.step, c.queued_at + q.def.escalation[c.step].after);
     }
-    if (q.def.max_wait.count() > 0) {
-      ArmTimer(TimerKind::kMaxWait, c, c.queue_visit & kAuxMask, c.queued_at + q.def.max_wait);
+    if (q.max_wait.count() > 0) {
+      ArmTimer(TimerKind::kMaxWait, c, c.queue_visit & kAuxMask, c.queued_at + q.max_wait);
     }
   }
   void ArmRetry(ContactRt& c, TimePoint at) {
@@ -400,7 +448,7 @@ struct Acd::Impl {
     ++self.stats_.decisions;
     QueueRt& q = queues[c.queue];
     TimePoint retry = TimePoint::max();
-    if (q.def.strategy == Strategy::kRingAll) {
+    if (q.strategy == Strategy::kRingAll) {
       std::vector<MemberNode*>& all = ring_scratch;
       all.clear();
       FindAgentFor(c, &all, &retry);
@@ -416,7 +464,22 @@ struct Acd::Impl {
     ArmRetry(c, retry);
   }
 
-  void RouteAgent(AgentRt& a) {
+  void RouteAgent(AgentRt& a) { RouteAgent(a, /*indexed=*/true); }
+  // After the agent freed capacity: the same as Reindex(a) then RouteAgent(a) when available,
+  // but an agent who takes a waiting contact at once skips putting its nodes into the free sets
+  // only for Offer to take them out again (at 90% occupancy most completions find one waiting).
+  // Explanations read the links of every member, so with them on the index comes first.
+  void ReindexAndRoute(AgentRt& a) {
+    if (a.presence != Presence::kAvailable || options.explain_offers) {
+      Reindex(a);
+      if (a.presence == Presence::kAvailable) RouteAgent(a);
+      return;
+    }
+    RouteAgent(a, /*indexed=*/false);
+  }
+  // With `indexed` false the agent's nodes may not reflect its state yet; FindContactFor does
+  // not read them, and they are brought up to date before anything that does.
+  void RouteAgent(AgentRt& a, bool indexed) {
     // An agent with capacity on several channels may take several contacts in a row.
     for (int guard = 0; guard < 64; ++guard) {
       ++self.stats_.decisions;
@@ -424,17 +487,22 @@ struct Acd::Impl {
       ContactPick pick = FindContactFor(a, &retry);
       if (!pick.contact) {
         // Contacts skipped because of this agent's queue delay or a refusal wake up later.
+        if (!indexed) Reindex(a);
         return;
       }
       ContactRt& c = *pick.contact;
       QueueRt& q = queues[c.queue];
-      if (q.def.strategy == Strategy::kRingAll) {
+      if (q.strategy == Strategy::kRingAll) {
         // Ring-all offers the contact to every eligible agent, not just this one.
+        if (!indexed) Reindex(a);
+        indexed = true;
         RouteContact(c);
       } else {
-        Offer(c, a, *pick.node);
+        Offer(c, a, *pick.node);  // reindexes the agent
+        indexed = true;
       }
     }
+    if (!indexed) Reindex(a);
   }
 
   void RouteWaitingAfterChange(QueueRt& q) {
@@ -486,7 +554,7 @@ struct Acd::Impl {
     ++self.stats_.offers;
     EraseWaiting(c);
     QueueRt& q = queues[c.queue];
-    if (q.def.strategy == Strategy::kRoundRobin) q.rr_last_position = Cold(n).position;
+    if (q.strategy == Strategy::kRoundRobin) q.rr_last_position = Cold(n).position;
     c.state = ContactState::kOffered;
     c.offered_to.assign(1, a.index);
     c.ring_all = false;
@@ -496,7 +564,7 @@ struct Acd::Impl {
     TakeSlot(a, c, WorkStage::kOffered, false);
     Reindex(a);
     Emit(EventType::kContactOffered, &c, a.index, c.queue);
-    StartOfferClock(c, q.def.offer_timeout);
+    StartOfferClock(c, q.offer_timeout);
   }
 
   void OfferRingAll(ContactRt& c, const std::vector<MemberNode*>& nodes) {
@@ -523,7 +591,7 @@ struct Acd::Impl {
       Reindex(a);
       Emit(EventType::kContactOffered, &c, ai, c.queue);
     }
-    StartOfferClock(c, q.def.offer_timeout);
+    StartOfferClock(c, q.offer_timeout);
   }
 
   // Takes back the offer of c from agent ai (not the agent's fault): withdrawn event, slot freed.
@@ -671,8 +739,10 @@ struct Acd::Impl {
   AgentRt& HandOver(ContactRt& c, QueueIndex to);
   void BuildQueueIndex(QueueRt& q, const std::vector<ProfileEntry>& listed);
   void BuildNodeArena();
-  std::vector<MemberNode, HugePageAllocator<MemberNode>> node_arena;  // grouped by agent
-  std::vector<MemberCold, HugePageAllocator<MemberCold>> node_cold;   // parallel to node_arena
+  std::vector<AgentSet, HugePageAllocator<AgentSet>> free_set_arena;         // by queue
+  std::vector<ContactSet, HugePageAllocator<ContactSet>> waiting_set_arena;  // by queue
+  std::vector<MemberNode, HugePageAllocator<MemberNode>> node_arena;         // grouped by agent
+  std::vector<MemberCold, HugePageAllocator<MemberCold>> node_cold;  // parallel to node_arena
   MemberCold& Cold(const MemberNode& n) { return node_cold[&n - node_arena.data()]; }
   const MemberCold& Cold(const MemberNode& n) const { return node_cold[&n - node_arena.data()]; }
   std::vector<uint32_t> waiting_counts;  // by queue: contacts waiting

@@ -17,6 +17,8 @@
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/inlined_vector.h>
 
+#include <algorithm>
+#include <array>
 #include <boost/intrusive/list.hpp>
 #include <boost/intrusive/set.hpp>
 #include <cstdint>
@@ -72,13 +74,14 @@ using CompactHook = bi::set_base_hook<bi::link_mode<bi::normal_link>, bi::optimi
 struct alignas(64) MemberNode : CompactHook {
   int64_t key1 = 0;  // the strategy's score, lower is better; ties: lower agent index
   int64_t key2 = 0;
-  // The free-agent set this node belongs to (null: never eligible); it lives in the QueueRt,
-  // whose vectors are not resized while nodes are linked.
+  // The free-agent set this node belongs to (null: never eligible); it lives in the Acd's set
+  // arena, which is rebuilt only by a reload, when no node is linked.
   bi::set<MemberNode, bi::compare<NodeCompare>, bi::constant_time_size<false>>* set = nullptr;
   AgentIndex agent = 0;
   QueueIndex queue = 0;
   uint32_t pool_pos = 0;  // position in its random pool (random strategy only)
-  bool linked = false;
+  bool linked : 1 = false;
+  bool has_delay : 1 = false;  // MemberCold::delay > 0: the checks read the cold array only then
   Channel channel = Channel::kVoice;
   Strategy strategy = Strategy::kLongestIdle;
   uint8_t channel_slot = 0;
@@ -184,6 +187,7 @@ struct alignas(64) AgentRt {
   uint16_t voice_active = 0;       // voice contacts offered or in handling
   uint16_t wrap_ups = 0;
   PerChannel<uint16_t> used{};
+  uint16_t linked_nodes = 0;  // nodes in a free-agent set now (0: Reindex of a busy agent is free)
   AgentIndex index = 0;
   TimePoint idle_since{};
   std::span<MemberNode> nodes;  // this agent's memberships, contiguous in Impl::node_arena
@@ -241,25 +245,61 @@ struct BuiltMember {
   uint32_t proficiency;
 };
 
-struct QueueRt {
+// A queue in routing. At 40k queues every queue an operation touches is a cache miss per line,
+// so the first line holds copies of the definition's fields that enqueueing, offering and ending
+// a contact read (RefreshHot), and the second the vectors of the routing decision; the rest,
+// the definition included, is read on reload, explanation and rarer events.
+struct alignas(64) QueueRt {
   QueueIndex index = 0;
-  QueueDef def;
   bool removed = false;
   bool explicit_members = false;
+  Strategy strategy = Strategy::kLongestIdle;     // def.strategy
+  uint8_t channel_count = 0;                      // def.channels.size()
+  std::array<Channel, kChannelCount> channels{};  // def.channels: a channel's slot
   uint32_t step_count = 1;
   uint32_t class_count = 1;
+  uint32_t max_size = 0;        // def.max_size
+  double aging_per_minute = 0;  // def.aging_per_minute
+  Duration wrap_up{0};          // def.wrap_up
+  Duration max_wait{0};         // def.max_wait
+  Duration offer_timeout{0};    // def.offer_timeout
+  // --- second line ---
+  // class -> bit set of steps at which it is eligible; inline for a queue without escalation
+  // classes, which saves the decision a miss on a separate allocation.
+  absl::InlinedVector<uint64_t, 1> class_masks;
+  // Views into the Acd's set arenas (Impl::BuildNodeArena), all queues' sets side by side
+  // rather than one small allocation each.
+  std::span<AgentSet> free_agents;  // [channel slot x class]
+  std::span<ContactSet> waiting;    // [channel slot x step]
+  // --- then ---
   int64_t rr_last_position = -1;
+  uint32_t free_set_count = 0;     // free_agents.size() at the next arena build
+  uint32_t waiting_set_count = 0;  // waiting.size() at the next arena build
+  QueueDef def;
   std::vector<StepRule> step_rules;
-  std::vector<uint64_t> class_masks;      // class -> bit set of steps at which it is eligible
   std::vector<ProfileEntry> last_listed;  // routing-profile members at the last build
   std::vector<MemberNode*> nodes;         // in member order, all channels
   std::vector<BuiltMember> built;         // BuildQueueIndex's result, laid out by BuildNodeArena
   std::vector<AgentIndex> member_agents;
-  std::vector<AgentSet> free_agents;  // [channel slot x class]
-  std::vector<ContactSet> waiting;    // [channel slot x step]
   // Random strategy: the free nodes of each free-agent set, unordered, for a uniform draw.
   std::vector<std::vector<MemberNode*>> random_pool;  // [channel slot x class]
 
+  void RefreshHot() {
+    strategy = def.strategy;
+    channel_count = static_cast<uint8_t>(std::min<size_t>(def.channels.size(), kChannelCount));
+    for (uint8_t i = 0; i < channel_count; ++i) channels[i] = def.channels[i];
+    max_size = def.max_size;
+    aging_per_minute = def.aging_per_minute;
+    wrap_up = def.wrap_up;
+    max_wait = def.max_wait;
+    offer_timeout = def.offer_timeout;
+  }
+  // The slot of channel ch in def.channels, or channel_count when the queue does not take it.
+  uint8_t ChannelSlot(Channel ch) const {
+    uint8_t i = 0;
+    while (i < channel_count && channels[i] != ch) ++i;
+    return i;
+  }
   uint32_t SetIndex(uint32_t channel_slot, uint32_t cls) const {
     return channel_slot * class_count + cls;
   }
