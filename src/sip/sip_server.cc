@@ -265,6 +265,19 @@ class SipServer::Impl {
     std::lock_guard lock(mu_);
     ++(counters_.*field);
   }
+  void CountRequest(sip_t const* sip) {
+    const std::string method =
+        sip != nullptr && sip->sip_request != nullptr ? Str(sip->sip_request->rq_method_name) : "";
+    std::lock_guard lock(mu_);
+    ++counters_.requests;
+    if (!method.empty()) ++counters_.requests_by_method[method];
+  }
+  // The gauges, after calls_ or the registrar changed (SIP thread).
+  void UpdateGauges() {
+    std::lock_guard lock(mu_);
+    counters_.calls_active = calls_.size();
+    counters_.registrations_active = registrar_.size();
+  }
 
   bool IsTrunk(const std::string& source) const {
     for (const auto& t : options_.trunks) {
@@ -346,7 +359,7 @@ class SipServer::Impl {
              sip_t const* sip, tagi_t tags[]) {
     switch (event) {
       case nua_i_register:
-        Count(&SipCounters::requests);
+        CountRequest(sip);
         OnRegister(nua, nh, sip);
         nua_handle_destroy(nh);
         return;
@@ -356,15 +369,15 @@ class SipServer::Impl {
       case nua_i_notify:
       case nua_i_info:
       case nua_i_publish:
-        Count(&SipCounters::requests);
+        CountRequest(sip);
         if (handles_.count(nh) == 0) nua_handle_destroy(nh);
         return;
       case nua_i_invite:
-        Count(&SipCounters::requests);
+        CountRequest(sip);
         OnInvite(nua, nh, sip);
         return;
       case nua_i_refer:
-        Count(&SipCounters::requests);
+        CountRequest(sip);
         if (handles_.count(nh) == 0) {
           nua_handle_destroy(nh);
         } else {
@@ -375,9 +388,11 @@ class SipServer::Impl {
         OnInviteResponse(nh, status, sip);
         return;
       case nua_i_bye:
+        CountRequest(sip);
         OnRemoteHangup(nh);
         return;
       case nua_i_cancel:
+        CountRequest(sip);
         OnRemoteHangup(nh);
         return;
       case nua_i_state: {
@@ -470,6 +485,7 @@ class SipServer::Impl {
       }
     }
     Count(&SipCounters::registrations);
+    UpdateGauges();
     // 200 lists every current binding with its remaining time.
     std::string contacts;
     for (const auto& b : registrar_.BindingsOf(login, now)) {
@@ -563,6 +579,7 @@ class SipServer::Impl {
     const uint64_t id = call->id;
     handles_[nh] = {id, Role::kCustomer};
     calls_[id] = std::move(call);
+    UpdateGauges();
     deps_.intake->ContactArrived(std::move(arriving), [this, id](Result<ports::ContactSnapshot> r) {
       if (r.ok()) {
         const ContactId contact = r->record.id;
@@ -780,6 +797,7 @@ class SipServer::Impl {
     if (c.contact.value() != 0) by_contact_.erase(c.contact.value());
     agent_local_.erase(id);
     calls_.erase(it);
+    UpdateGauges();
   }
 
   static void OnRingTimeout(su_root_magic_t* magic, su_timer_t*, su_timer_arg_t* arg) {

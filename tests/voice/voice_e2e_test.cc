@@ -370,5 +370,31 @@ TEST(VoiceE2eTest, BurstOfCallsHungUpEarlyLeavesTheServerUp) {
   EXPECT_EQ(server.process().Terminate(), 0) << server.process().output();
 }
 
+// The SIP adapter's counters are on /metrics and move with a call (docs/operations.md).
+TEST(VoiceE2eTest, MetricsCountTheSipRequestsAndTheCall) {
+  VoiceServer server;
+  ASSERT_TRUE(server.started());
+  const std::string cookie = Login(server.process().port(), "admin");
+  ASSERT_FALSE(cookie.empty());
+  const std::string before = Http(server.process().port(), "GET", "/metrics", "", cookie).body;
+  EXPECT_THAT(before, ::testing::HasSubstr("\nparley_sip_calls_total 0\n"));
+  auto r = server.Sipp("invite_trunk.xml",
+                       {"-s", "5000", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort())});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // The caller's BYE is counted on the SIP thread; read until it shows, with a deadline.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::string after;
+  do {
+    after = Http(server.process().port(), "GET", "/metrics", "", cookie).body;
+  } while (after.find("parley_sip_requests_total{method=\"BYE\"} 1\n") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline);
+  EXPECT_THAT(after, ::testing::HasSubstr("# TYPE parley_sip_requests_total counter\n"));
+  EXPECT_THAT(after, ::testing::HasSubstr("parley_sip_requests_total{method=\"INVITE\"} 1\n"));
+  EXPECT_THAT(after, ::testing::HasSubstr("parley_sip_requests_total{method=\"BYE\"} 1\n"));
+  EXPECT_THAT(after, ::testing::HasSubstr("\nparley_sip_calls_total 1\n"));
+  EXPECT_THAT(after, ::testing::HasSubstr("# TYPE parley_sip_calls_active gauge\n"));
+  EXPECT_THAT(after, ::testing::HasSubstr("parley_sip_rejected_total{reason=\"malformed\"} 0\n"));
+}
+
 }  // namespace
 }  // namespace parley::testing
