@@ -1130,7 +1130,10 @@ void ServerImpl::Metrics(const std::shared_ptr<Exchange>& x) {
     auto& s = *x->server;
     // Counted before rendering, so the scrape includes itself.
     s.Count(x->route_key, 200);
-    x->send(s.Make(x->req, http::status::ok, MetricsText(m, s.Http()),
+    x->send(s.Make(x->req, http::status::ok,
+                   MetricsText(m, s.Http(),
+                               s.options.adapter_metrics ? s.options.adapter_metrics()
+                                                         : std::vector<ports::MetricFamily>{}),
                    "text/plain; version=0.0.4; charset=utf-8"));
   }));
 }

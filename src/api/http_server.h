@@ -13,8 +13,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "auth/audit.h"
 #include "auth/authenticator.h"
@@ -42,6 +44,8 @@ struct HttpServerOptions {
   std::string tls_key_file;
   // /metrics without a token for clients on 127.0.0.0/8 and ::1.
   bool metrics_open_on_loopback = false;
+  // Channel adapters' counters for /metrics (the SIP adapter's); called on an I/O thread.
+  std::function<std::vector<ports::MetricFamily>()> adapter_metrics;
 
   size_t max_body_bytes = 1 << 20;      // larger bodies: 413
   size_t max_header_bytes = 16 * 1024;  // larger request heads: 431

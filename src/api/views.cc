@@ -190,7 +190,8 @@ Json TokenJson(const auth::TokenView& t) {
           {"last_used", t.last_used ? TimeJson(*t.last_used) : Json()}};
 }
 
-std::string MetricsText(const ports::MetricsSnapshot& m, const HttpMetrics& http) {
+std::string MetricsText(const ports::MetricsSnapshot& m, const HttpMetrics& http,
+                        const std::vector<ports::MetricFamily>& adapters) {
   std::string out;
   out.reserve(4096);
   auto line = [&](std::string_view name, const std::string& labels, const std::string& value) {
@@ -263,6 +264,10 @@ std::string MetricsText(const ports::MetricsSnapshot& m, const HttpMetrics& http
   line("parley_login_attempts_total", "outcome=\"throttled\"", std::to_string(l.throttled));
   Header(out, "parley_login_lockouts_total", "counter", "Login names locked out.");
   line("parley_login_lockouts_total", "", std::to_string(l.lockouts));
+  for (const auto& f : adapters) {
+    Header(out, f.name, f.type, f.help);
+    for (const auto& [labels, value] : f.samples) line(f.name, labels, std::to_string(value));
+  }
   return out;
 }
 

@@ -43,6 +43,7 @@ struct HttpMetrics {
 };
 
 // Prometheus text exposition format 0.0.4.
-std::string MetricsText(const ports::MetricsSnapshot& m, const HttpMetrics& http);
+std::string MetricsText(const ports::MetricsSnapshot& m, const HttpMetrics& http,
+                        const std::vector<ports::MetricFamily>& adapters = {});
 
 }  // namespace parley::api

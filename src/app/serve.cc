@@ -179,6 +179,39 @@ void PurgeExpired(ports::Store& store, const config::RetentionDef& retention, Ti
   std::fflush(out);
 }
 
+// The SIP adapter's counters as Prometheus families (docs/operations.md, "Metrics").
+std::vector<ports::MetricFamily> SipMetricFamilies(const sip::SipCounters& c) {
+  std::vector<ports::MetricFamily> out;
+  const auto one = [&](std::string name, std::string type, std::string help, uint64_t value) {
+    out.push_back({std::move(name), std::move(type), std::move(help), {{"", value}}});
+  };
+  ports::MetricFamily requests{
+      "parley_sip_requests_total", "counter", "SIP requests received, by method.", {}};
+  for (const auto& [method, n] : c.requests_by_method) {
+    requests.samples.emplace_back("method=\"" + method + "\"", n);
+  }
+  out.push_back(std::move(requests));
+  out.push_back({"parley_sip_rejected_total",
+                 "counter",
+                 "SIP requests refused, by reason.",
+                 {{"reason=\"malformed\"", c.bad_requests},
+                  {"reason=\"banned\"", c.banned_requests},
+                  {"reason=\"call_refused\"", c.calls_refused}}});
+  one("parley_sip_auth_challenges_total", "counter", "Digest challenges (401) sent.",
+      c.auth_challenges);
+  one("parley_sip_auth_failures_total", "counter", "Wrong or unknown SIP credentials.",
+      c.auth_failures);
+  one("parley_sip_bans_total", "counter", "Source addresses banned after failures.", c.bans);
+  one("parley_sip_registrations_total", "counter", "Successful REGISTERs.", c.registrations);
+  one("parley_sip_registrations_active", "gauge", "Phone bindings held by the registrar.",
+      c.registrations_active);
+  one("parley_sip_calls_total", "counter", "Customer calls accepted by the engine.", c.calls_in);
+  one("parley_sip_calls_active", "gauge", "Customer calls held by the SIP adapter now.",
+      c.calls_active);
+  one("parley_sip_agent_legs_total", "counter", "INVITEs sent to agents' phones.", c.agent_legs);
+  return out;
+}
+
 }  // namespace
 
 int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
@@ -320,6 +353,12 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   http_options.tls_cert_file = options.tls_cert;
   http_options.tls_key_file = options.tls_key;
   http_options.metrics_open_on_loopback = options.metrics_open_on_loopback;
+  // The SIP adapter's counters on /metrics once it runs (it outlives the HTTP server's threads).
+  std::atomic<const sip::SipServer*> sip_for_metrics{nullptr};
+  http_options.adapter_metrics = [&sip_for_metrics] {
+    const sip::SipServer* s = sip_for_metrics.load();
+    return s == nullptr ? std::vector<ports::MetricFamily>{} : SipMetricFamilies(s->counters());
+  };
   // The API's configuration routes apply through the same path as `parley config apply`, and
   // wake the watcher below so a new version runs at once.
   std::mutex watch_mu;
@@ -414,6 +453,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
       return abandon_start();
     }
     engine.AttachChannel(Channel::kVoice, sip_server.get());
+    sip_for_metrics = sip_server.get();
   }
   const bool ipv6 = http_options.address.find(':') != std::string::npos;
   const std::string url = std::string(options.tls_cert.empty() ? "http" : "https") + "://" +

@@ -191,6 +191,15 @@ struct MetricsSnapshot {
   Sequence last_seq = 0;
 };
 
+// Counters a channel adapter keeps (the SIP adapter's), rendered by /metrics after the
+// snapshot's: one Prometheus family, each sample with its label text (`method="INVITE"`, or "").
+struct MetricFamily {
+  std::string name;  // parley_sip_requests_total
+  std::string type;  // counter or gauge
+  std::string help;
+  std::vector<std::pair<std::string, uint64_t>> samples;
+};
+
 // ---------------------------------------------------------------------------------------------
 
 class ContactCenter {

@@ -101,6 +101,15 @@ class SipServer::Impl {
   }
 
   // Runs `work` on the SIP thread; dropped once the server stopped.
+  //
+  // Threading rule: nua_*, su_timer_*, the handles and every Call belong to the SIP thread (the
+  // one in su_root_run); other threads reach them only through Post. Post may run on any
+  // thread: sofia-sip's messages to a task are its documented cross-thread mechanism (the
+  // pthread port locks its queue and makes its home thread-safe; su_task_execute does the
+  // same), and `mu_` keeps `root_` from going away meanwhile. nua's own stack thread never
+  // calls into this class. A handle is forgotten (handles_) before nua_handle_destroy, and a
+  // Call is freed only by MaybeForget once no handle refers to it: code that calls EndCall or
+  // MaybeForget must not use the Call afterwards.
   void Post(std::function<void()> work) {
     std::lock_guard lock(mu_);
     if (!running_ || root_ == nullptr) return;
@@ -169,8 +178,8 @@ class SipServer::Impl {
     bool recording = false;
     bool announcing = false;      // the recording announcement plays; bridged when it ends
     std::string connected_agent;  // the agent whose phone answered
-    bool held = false;        // call control: unbridged, music to the customer
-    bool phone_held = false;  // the agent's phone asked for it (so only it resumes)
+    bool held = false;            // call control: unbridged, music to the customer
+    bool phone_held = false;      // the agent's phone asked for it (so only it resumes)
     // A blind transfer the agent's phone asked for (REFER): its implicit subscription's event,
     // answered with a final NOTIFY (RFC 3515) before the phone is released.
     std::string refer_event;
@@ -256,6 +265,19 @@ class SipServer::Impl {
     std::lock_guard lock(mu_);
     ++(counters_.*field);
   }
+  void CountRequest(sip_t const* sip) {
+    const std::string method =
+        sip != nullptr && sip->sip_request != nullptr ? Str(sip->sip_request->rq_method_name) : "";
+    std::lock_guard lock(mu_);
+    ++counters_.requests;
+    if (!method.empty()) ++counters_.requests_by_method[method];
+  }
+  // The gauges, after calls_ or the registrar changed (SIP thread).
+  void UpdateGauges() {
+    std::lock_guard lock(mu_);
+    counters_.calls_active = calls_.size();
+    counters_.registrations_active = registrar_.size();
+  }
 
   bool IsTrunk(const std::string& source) const {
     for (const auto& t : options_.trunks) {
@@ -337,7 +359,7 @@ class SipServer::Impl {
              sip_t const* sip, tagi_t tags[]) {
     switch (event) {
       case nua_i_register:
-        Count(&SipCounters::requests);
+        CountRequest(sip);
         OnRegister(nua, nh, sip);
         nua_handle_destroy(nh);
         return;
@@ -347,15 +369,15 @@ class SipServer::Impl {
       case nua_i_notify:
       case nua_i_info:
       case nua_i_publish:
-        Count(&SipCounters::requests);
+        CountRequest(sip);
         if (handles_.count(nh) == 0) nua_handle_destroy(nh);
         return;
       case nua_i_invite:
-        Count(&SipCounters::requests);
+        CountRequest(sip);
         OnInvite(nua, nh, sip);
         return;
       case nua_i_refer:
-        Count(&SipCounters::requests);
+        CountRequest(sip);
         if (handles_.count(nh) == 0) {
           nua_handle_destroy(nh);
         } else {
@@ -366,9 +388,11 @@ class SipServer::Impl {
         OnInviteResponse(nh, status, sip);
         return;
       case nua_i_bye:
+        CountRequest(sip);
         OnRemoteHangup(nh);
         return;
       case nua_i_cancel:
+        CountRequest(sip);
         OnRemoteHangup(nh);
         return;
       case nua_i_state: {
@@ -461,6 +485,7 @@ class SipServer::Impl {
       }
     }
     Count(&SipCounters::registrations);
+    UpdateGauges();
     // 200 lists every current binding with its remaining time.
     std::string contacts;
     for (const auto& b : registrar_.BindingsOf(login, now)) {
@@ -554,6 +579,7 @@ class SipServer::Impl {
     const uint64_t id = call->id;
     handles_[nh] = {id, Role::kCustomer};
     calls_[id] = std::move(call);
+    UpdateGauges();
     deps_.intake->ContactArrived(std::move(arriving), [this, id](Result<ports::ContactSnapshot> r) {
       if (r.ok()) {
         const ContactId contact = r->record.id;
@@ -670,6 +696,7 @@ class SipServer::Impl {
   }
 
   // Hangs up every leg of the call still up (BYE/CANCEL/final response), closes media.
+  // May destroy `c` (MaybeForget): callers must not use it afterwards.
   void EndCall(Call& c, bool /*shutdown*/) {
     StopRinging(c);
     // The engine withdraws a pending offer itself when the contact ends: no RejectOffer follows
@@ -727,12 +754,18 @@ class SipServer::Impl {
     if (it == calls_.end()) return;
     Call& c = *it->second;
     if (role == Role::kCustomer) {
+      c.customer = nullptr;
+      // The stack ended the caller's dialog without a BYE or CANCEL event first (under load:
+      // the caller's BYE crossing our answer, 481s). EndCall then forgets the call when no
+      // phone's handle is left, so nothing may touch `c` after it: writing `c.customer` after
+      // EndCall corrupted the heap ("free(): corrupted unsorted chunks" past the sustained
+      // call rate).
       if (!c.customer_gone) {
         c.customer_gone = true;
         if (c.contact.value() != 0) deps_.intake->ChannelInputFor(c.contact, ports::CustomerLeft{});
-        EndCall(c, false);
+        EndCall(c, false);  // may forget the call: `c` is not touched afterwards
+        return;
       }
-      c.customer = nullptr;
     } else {
       for (auto& f : c.forks) {
         if (f.nh == nh) {
@@ -764,6 +797,7 @@ class SipServer::Impl {
     if (c.contact.value() != 0) by_contact_.erase(c.contact.value());
     agent_local_.erase(id);
     calls_.erase(it);
+    UpdateGauges();
   }
 
   static void OnRingTimeout(su_root_magic_t* magic, su_timer_t*, su_timer_arg_t* arg) {

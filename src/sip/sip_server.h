@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,10 +57,13 @@ struct SipCounters {
   uint64_t auth_failures = 0;  // wrong or unknown credentials
   uint64_t banned_requests = 0;
   uint64_t bans = 0;
-  uint64_t registrations = 0;  // successful REGISTERs
-  uint64_t calls_in = 0;       // customer INVITEs accepted by the engine
-  uint64_t calls_refused = 0;  // 403/404/488/503 to a customer INVITE
-  uint64_t agent_legs = 0;     // INVITEs sent to agents' phones
+  uint64_t registrations = 0;                          // successful REGISTERs
+  uint64_t calls_in = 0;                               // customer INVITEs accepted by the engine
+  uint64_t calls_refused = 0;                          // 403/404/488/503 to a customer INVITE
+  uint64_t agent_legs = 0;                             // INVITEs sent to agents' phones
+  std::map<std::string, uint64_t> requests_by_method;  // requests that reached us, by method
+  uint64_t calls_active = 0;          // customer calls held now (until their last dialog ends)
+  uint64_t registrations_active = 0;  // phone bindings after the last REGISTER or offer
 };
 
 class SipServer final : public ports::ChannelAdapter {

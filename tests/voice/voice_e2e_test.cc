@@ -313,5 +313,88 @@ TEST(VoiceE2eTest, MediaInactivityEndsACallWhoseByeWasLost) {
   EXPECT_EQ(body, R"({"contacts":[]})");
 }
 
+// Regression: a burst of calls the callers abandon in every way a dialog can end early (BYE
+// in the early dialog, CANCEL) used to free a call the SIP thread then wrote to ("free(): corrupted
+// unsorted chunks" under load). The server must stay up and keep answering.
+TEST(VoiceE2eTest, BurstOfCallsHungUpEarlyLeavesTheServerUp) {
+  VoiceServer server;
+  ASSERT_TRUE(server.started());
+  const int sip = server.sip_port();
+  constexpr int kCalls = 60;
+  std::vector<std::unique_ptr<UdpPeer>> peers;
+  const auto invite = [&](UdpPeer& p, int i, const std::string& branch) {
+    const std::string via = "127.0.0.1:" + std::to_string(p.port());
+    const std::string sdp =
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 "
+        "0\r\nm=audio " +
+        std::to_string(20000 + 2 * i) + " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    p.Send(sip, "INVITE sip:5000@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP " + via +
+                    ";branch=" + branch + "\r\nFrom: <sip:+4477009@127.0.0.1>;tag=b" +
+                    std::to_string(i) + "\r\nTo: <sip:5000@127.0.0.1>\r\nCall-ID: burst-" +
+                    std::to_string(i) + "\r\nCSeq: 1 INVITE\r\nContact: <sip:caller@" + via +
+                    ">\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: " +
+                    std::to_string(sdp.size()) + "\r\n\r\n" + sdp);
+  };
+  const auto in_dialog = [&](UdpPeer& p, int i, const std::string& method, int cseq,
+                             const std::string& to, const std::string& branch) {
+    const std::string via = "127.0.0.1:" + std::to_string(p.port());
+    p.Send(sip, method + " sip:5000@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP " + via +
+                    ";branch=" + branch + "\r\nFrom: <sip:+4477009@127.0.0.1>;tag=b" +
+                    std::to_string(i) + "\r\nTo: " + to + "\r\nCall-ID: burst-" +
+                    std::to_string(i) + "\r\nCSeq: " + std::to_string(cseq) + " " + method +
+                    "\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+  };
+  for (int i = 0; i < kCalls; ++i) {
+    peers.push_back(std::make_unique<UdpPeer>());
+    invite(*peers.back(), i, "z9hG4bK-inv" + std::to_string(i));
+  }
+  for (int i = 0; i < kCalls; ++i) {
+    UdpPeer& p = *peers[static_cast<size_t>(i)];
+    std::string provisional;  // the 180, whose To tag names the early dialog
+    while (provisional.rfind("SIP/2.0 180", 0) != 0) {
+      provisional = p.Receive(std::chrono::seconds(10));
+      if (provisional.empty()) break;
+    }
+    const std::string to = HeaderOf(provisional, "To");
+    if (i % 2 == 0) {
+      // BYE in the early dialog, before the answer: the stack ends the session itself.
+      in_dialog(p, i, "BYE", 2, to, "z9hG4bK-bye" + std::to_string(i));
+    } else {
+      in_dialog(p, i, "CANCEL", 1, "<sip:5000@127.0.0.1>", "z9hG4bK-inv" + std::to_string(i));
+    }
+  }
+  for (auto& p : peers) (void)p->FinalResponse(std::chrono::seconds(2));
+  // Still up: OPTIONS answered and the process has not exited.
+  auto r = server.Sipp("options.xml");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(server.process().Terminate(), 0) << server.process().output();
+}
+
+// The SIP adapter's counters are on /metrics and move with a call (docs/operations.md).
+TEST(VoiceE2eTest, MetricsCountTheSipRequestsAndTheCall) {
+  VoiceServer server;
+  ASSERT_TRUE(server.started());
+  const std::string cookie = Login(server.process().port(), "admin");
+  ASSERT_FALSE(cookie.empty());
+  const std::string before = Http(server.process().port(), "GET", "/metrics", "", cookie).body;
+  EXPECT_THAT(before, ::testing::HasSubstr("\nparley_sip_calls_total 0\n"));
+  auto r = server.Sipp("invite_trunk.xml",
+                       {"-s", "5000", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort())});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // The caller's BYE is counted on the SIP thread; read until it shows, with a deadline.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::string after;
+  do {
+    after = Http(server.process().port(), "GET", "/metrics", "", cookie).body;
+  } while (after.find("parley_sip_requests_total{method=\"BYE\"} 1\n") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline);
+  EXPECT_THAT(after, ::testing::HasSubstr("# TYPE parley_sip_requests_total counter\n"));
+  EXPECT_THAT(after, ::testing::HasSubstr("parley_sip_requests_total{method=\"INVITE\"} 1\n"));
+  EXPECT_THAT(after, ::testing::HasSubstr("parley_sip_requests_total{method=\"BYE\"} 1\n"));
+  EXPECT_THAT(after, ::testing::HasSubstr("\nparley_sip_calls_total 1\n"));
+  EXPECT_THAT(after, ::testing::HasSubstr("# TYPE parley_sip_calls_active gauge\n"));
+  EXPECT_THAT(after, ::testing::HasSubstr("parley_sip_rejected_total{reason=\"malformed\"} 0\n"));
+}
+
 }  // namespace
 }  // namespace parley::testing
