@@ -159,6 +159,14 @@ class FakeCenter : public ports::ContactCenter {
     Record("HangupContact", who, std::to_string(id.value()));
     r(Contact(id.value()));
   }
+  void MonitorContact(const ports::Caller& who, ContactId id,
+                      std::optional<ports::MonitorMode> mode,
+                      ports::Reply<ports::ContactSnapshot> r) override {
+    Record("MonitorContact", who,
+           std::to_string(id.value()) + ":" +
+               (mode ? std::to_string(static_cast<int>(*mode)) : std::string("stop")));
+    r(Contact(id.value()));
+  }
   void TransferContact(const ports::Caller& who, ContactId id, std::string queue,
                        ports::Reply<ports::ContactSnapshot> r) override {
     Record("TransferContact", who, std::to_string(id.value()) + ":" + queue);
