@@ -173,6 +173,9 @@ class Builder {
       case EventType::kRecordingStopped:
       case EventType::kRecordingCompleted:
       case EventType::kMediaStats:
+      case EventType::kMonitorStarted:
+      case EventType::kMonitorModeChanged:
+      case EventType::kMonitorEnded:
         return;
     }
   }

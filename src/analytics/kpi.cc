@@ -567,6 +567,9 @@ void KpiCalculator::Add(const Event& e) {
     case EventType::kRecordingStopped:
     case EventType::kRecordingCompleted:
     case EventType::kMediaStats:
+    case EventType::kMonitorStarted:
+    case EventType::kMonitorModeChanged:
+    case EventType::kMonitorEnded:
       return;
   }
   ++ignored_events_;  // an EventType value this code does not know

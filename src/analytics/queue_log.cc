@@ -141,6 +141,9 @@ class Writer {
       case EventType::kRecordingStopped:
       case EventType::kRecordingCompleted:
       case EventType::kMediaStats:
+      case EventType::kMonitorStarted:
+      case EventType::kMonitorModeChanged:
+      case EventType::kMonitorEnded:
         return;
     }
   }

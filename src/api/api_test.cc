@@ -159,6 +159,16 @@ class FakeCenter : public ports::ContactCenter {
     Record("HangupContact", who, std::to_string(id.value()));
     r(Contact(id.value()));
   }
+  void MonitorContact(const ports::Caller& who, ContactId id,
+                      std::optional<ports::MonitorMode> mode,
+                      ports::Reply<ports::ContactSnapshot> r) override {
+    Record("MonitorContact", who,
+           std::to_string(id.value()) + ":" +
+               (mode ? std::to_string(static_cast<int>(*mode)) : std::string("stop")));
+    if (id.value() == 422) return r(InvalidArgument("user sup has no registered phone"));
+    if (id.value() == 409) return r(Conflict("contact 409 is not a call being handled"));
+    r(Contact(id.value()));
+  }
   void TransferContact(const ports::Caller& who, ContactId id, std::string queue,
                        ports::Reply<ports::ContactSnapshot> r) override {
     Record("TransferContact", who, std::to_string(id.value()) + ":" + queue);
@@ -893,6 +903,50 @@ TEST_F(ApiTest, CallControlRoutesReachThePortAndCheckTheirBodies) {
     EXPECT_EQ(a.status, 400) << c.path << " " << c.body << " → " << a.body;
     EXPECT_THAT(a.error_message(), HasSubstr(c.message)) << c.body;
   }
+}
+
+TEST_F(ApiTest, MonitorRoutesNeedCallsMonitorCheckTheModeAndAreAudited) {
+  StartServer();
+  const std::string sup = Login("sup");
+  EXPECT_EQ(As(sup, http::verb::post, "/api/v1/contacts/42/monitor", R"({"mode":"listen"})").status,
+            200);
+  EXPECT_EQ(center_.Last("MonitorContact")->arg, "42:0");
+  EXPECT_EQ(As(sup, http::verb::post, "/api/v1/contacts/42/monitor", R"({"mode":"barge"})").status,
+            200);
+  EXPECT_EQ(center_.Last("MonitorContact")->arg, "42:2");
+  EXPECT_EQ(As(sup, http::verb::post, "/api/v1/contacts/42/monitor", R"({"mode":"stop"})").status,
+            200);
+  EXPECT_EQ(center_.Last("MonitorContact")->arg, "42:stop");
+  EXPECT_EQ(As(sup, http::verb::delete_, "/api/v1/contacts/42/monitor").status, 200);
+  EXPECT_EQ(center_.Last("MonitorContact")->arg, "42:stop");
+  EXPECT_EQ(
+      As(sup, http::verb::post, "/api/v1/contacts/422/monitor", R"({"mode":"whisper"})").status,
+      422);
+  EXPECT_EQ(
+      As(sup, http::verb::post, "/api/v1/contacts/409/monitor", R"({"mode":"whisper"})").status,
+      409);
+  Answer bad = As(sup, http::verb::post, "/api/v1/contacts/42/monitor", R"({"mode":"spy"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.error_message(),
+            "body.mode is 'spy'; expected one of listen, whisper, barge, stop");
+  EXPECT_EQ(As(sup, http::verb::post, "/api/v1/contacts/42/monitor", "{}").status, 400);
+  // Agents have no calls.monitor.
+  EXPECT_EQ(
+      As(Login("agent1"), http::verb::post, "/api/v1/contacts/42/monitor", R"({"mode":"listen"})")
+          .status,
+      403);
+  std::vector<std::string> trail;
+  for (const auto& e : audit_.Query({})) {
+    if (e.action.starts_with("monitor.")) {
+      trail.push_back(e.actor + " " + e.action + " " + e.target + " " +
+                      std::string(auth::AuditOutcomeName(e.outcome)));
+    }
+  }
+  EXPECT_EQ(trail, (std::vector<std::string>{
+                       "sup monitor.listen contact:42 ok", "sup monitor.barge contact:42 ok",
+                       "sup monitor.stop contact:42 ok", "sup monitor.stop contact:42 ok",
+                       "sup monitor.whisper contact:422 failed",
+                       "sup monitor.whisper contact:409 failed"}));
 }
 
 TEST_F(ApiTest, CustomerRoutesReachThePortAndAuditReadsExportsAndErasure) {

@@ -32,4 +32,28 @@ std::optional<ApiError> ReadDigits(const Json& body, std::string& digits) {
   return r.Finish();
 }
 
+std::optional<ApiError> ReadMonitorMode(const Json& body, std::optional<ports::MonitorMode>& mode) {
+  FieldReader r(body, "body");
+  std::string name;
+  r.String("mode", name, /*required=*/true, 16);
+  if (auto e = r.Finish()) return e;
+  static const std::pair<std::string_view, ports::MonitorMode> kModes[] = {
+      {"listen", ports::MonitorMode::kListen},
+      {"whisper", ports::MonitorMode::kWhisper},
+      {"barge", ports::MonitorMode::kBarge}};
+  for (const auto& [n, m] : kModes) {
+    if (n == name) {
+      mode = m;
+      return std::nullopt;
+    }
+  }
+  if (name == "stop") {
+    mode.reset();
+    return std::nullopt;
+  }
+  return ApiError{400, "bad_value",
+                  "body.mode is '" + name + "'; expected one of listen, whisper, barge, stop",
+                  BadRequest::kBadValue};
+}
+
 }  // namespace parley::api

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "api/request.h"
+#include "ports/media_plane.h"
 
 namespace parley::api {
 
@@ -14,5 +15,7 @@ namespace parley::api {
 std::optional<ApiError> ReadMute(const Json& body, bool& muted);
 // {"digits": "..."}: 1 to 64 of 0-9 * # A-D (lower-case a-d are taken as upper case).
 std::optional<ApiError> ReadDigits(const Json& body, std::string& digits);
+// {"mode": "listen" | "whisper" | "barge" | "stop"}, required; "stop" gives no mode.
+std::optional<ApiError> ReadMonitorMode(const Json& body, std::optional<ports::MonitorMode>& mode);
 
 }  // namespace parley::api

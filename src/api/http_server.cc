@@ -232,6 +232,10 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   void MuteContact(const std::shared_ptr<Exchange>& x);
   void SendDigits(const std::shared_ptr<Exchange>& x);
   void HangupContact(const std::shared_ptr<Exchange>& x);
+  void MonitorContact(const std::shared_ptr<Exchange>& x);
+  void StopMonitor(const std::shared_ptr<Exchange>& x);
+  void Monitor(const std::shared_ptr<Exchange>& x, ContactId id,
+               std::optional<ports::MonitorMode> mode);
 
   // Connections.
   uint64_t Register(std::weak_ptr<Connection> c);
@@ -857,6 +861,8 @@ Status ServerImpl::DeclareRoutes() {
       perm("POST", v1 + "/contacts/{id}/mute", P::kContactsHandle, &ServerImpl::MuteContact),
       perm("POST", v1 + "/contacts/{id}/dtmf", P::kContactsHandle, &ServerImpl::SendDigits),
       perm("POST", v1 + "/contacts/{id}/hangup", P::kContactsHandle, &ServerImpl::HangupContact),
+      perm("POST", v1 + "/contacts/{id}/monitor", P::kCallsMonitor, &ServerImpl::MonitorContact),
+      perm("DELETE", v1 + "/contacts/{id}/monitor", P::kCallsMonitor, &ServerImpl::StopMonitor),
       perm("GET", v1 + "/contacts/{id}/explanation", P::kContactsRead, &ServerImpl::ExplainContact),
       perm("GET", v1 + "/customers", P::kContactsRead, &ServerImpl::SearchCustomers),
       perm("POST", v1 + "/customers", P::kContactsHandle, &ServerImpl::CreateCustomer),
@@ -1722,6 +1728,38 @@ void ServerImpl::HangupContact(const std::shared_ptr<Exchange>& x) {
                        Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
                          x->server->Reply(*x, http::status::ok, ContactJson(c));
                        }));
+}
+
+// Supervisor monitoring: every command is audited (monitor.listen, .whisper, .barge, .stop on
+// contact:<id>, with its outcome), besides the journal's monitor.* events.
+void ServerImpl::MonitorContact(const std::shared_ptr<Exchange>& x) {
+  ContactId id;
+  if (!ContactIdParam(x, 0, id)) return;
+  std::optional<ports::MonitorMode> mode;
+  if (auto e = ReadMonitorMode(x->body.is_null() ? Json::object() : x->body, mode)) {
+    return Fail(*x, *e);
+  }
+  Monitor(x, id, mode);
+}
+
+void ServerImpl::StopMonitor(const std::shared_ptr<Exchange>& x) {
+  ContactId id;
+  if (!ContactIdParam(x, 0, id)) return;
+  if (auto e = ReadEmpty(x->body)) return Fail(*x, *e);
+  Monitor(x, id, std::nullopt);
+}
+
+void ServerImpl::Monitor(const std::shared_ptr<Exchange>& x, ContactId id,
+                         std::optional<ports::MonitorMode> mode) {
+  static constexpr std::string_view kModes[] = {"listen", "whisper", "barge"};
+  const std::string action =
+      "monitor." + std::string(mode ? kModes[static_cast<size_t>(*mode)] : "stop");
+  center.MonitorContact(
+      x->caller, id, mode,
+      AuditedThen<ports::ContactSnapshot>(*this, x, action, "contact:" + std::to_string(id.value()),
+                                          [x](ports::ContactSnapshot c) {
+                                            x->server->Reply(*x, http::status::ok, ContactJson(c));
+                                          }));
 }
 
 void ServerImpl::ExplainContact(const std::shared_ptr<Exchange>& x) {

@@ -129,7 +129,10 @@ Json ContactJson(const ports::ContactSnapshot& c) {
               {"notes", c.notes},
               {"offered_to", c.offered_to},
               {"on_hold", c.on_hold},
-              {"muted", c.muted}};
+              {"muted", c.muted},
+              {"monitor", c.monitor_supervisor.empty() ? Json()
+                                                       : Json{{"supervisor", c.monitor_supervisor},
+                                                              {"mode", c.monitor_mode}}}};
   AddRecordingFields(c, out);  // issue 6
   return out;
 }
@@ -164,6 +167,7 @@ Json ContactRecordJson(const ports::ContactRecord& r) {
   j.erase("offered_to");
   j.erase("on_hold");
   j.erase("muted");
+  j.erase("monitor");
   return j;
 }
 

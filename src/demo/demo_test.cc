@@ -306,6 +306,10 @@ class FakeCenter final : public ports::ContactCenter, public TimerTarget {
   void HangupContact(const Caller&, ContactId, Reply<ports::ContactSnapshot> reply) override {
     Refuse(reply);
   }
+  void MonitorContact(const Caller&, ContactId, std::optional<ports::MonitorMode>,
+                      Reply<ports::ContactSnapshot> reply) override {
+    Refuse(reply);
+  }
 
   std::unique_ptr<ports::Subscription> Subscribe(const Caller& who, ports::Sequence,
                                                  ports::EventSink sink) override {

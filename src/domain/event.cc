@@ -36,7 +36,10 @@ std::string_view EventTypeName(EventType t) {
                                                                            "recording.unmasked",
                                                                            "recording.stopped",
                                                                            "recording.completed",
-                                                                           "media.stats"};
+                                                                           "media.stats",
+                                                                           "monitor.started",
+                                                                           "monitor.mode_changed",
+                                                                           "monitor.ended"};
   return kNames[static_cast<size_t>(t)];
 }
 

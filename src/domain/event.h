@@ -51,8 +51,12 @@ enum class EventType : uint8_t {
   kRecordingStopped,    // by
   kRecordingCompleted,  // value = recording id; id, kind, path, bytes, duration_ms, sha256
   kMediaStats,          // leg ("customer", "agent"), received, sent, lost, dropped, jitter_ms
+  // Supervisor monitoring (issue 8): contact, agent, queue, channel; text = "key=value" fields.
+  kMonitorStarted,      // supervisor, mode (listen, whisper, barge)
+  kMonitorModeChanged,  // supervisor, mode
+  kMonitorEnded,        // supervisor, reason (stopped, supervisor_hung_up, no_answer, call_ended)
 };
-constexpr int kEventTypeCount = 30;
+constexpr int kEventTypeCount = 33;
 std::string_view EventTypeName(EventType t);
 
 // Whether `t` is one of the flow event types, whose text holds FlowEventFields.

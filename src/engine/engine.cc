@@ -816,6 +816,8 @@ ports::ContactSnapshot Engine::ContactView(const ContactInfo& c) const {
   s.notes = c.notes;
   s.on_hold = c.on_hold;
   s.muted = c.muted;
+  s.monitor_supervisor = c.monitor_user;
+  s.monitor_mode = c.monitor_mode;
   if (auto v = acd_->GetContact(c.record.id); v && v->state == parley::ContactState::kOffered) {
     for (AgentIndex a : v->offered_to) s.offered_to.push_back(acd_->AgentName(a));
   }

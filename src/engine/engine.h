@@ -201,6 +201,11 @@ class Engine final : public ports::ContactCenter,
                   ports::Reply<ports::ContactSnapshot> reply) override;
   void HangupContact(const ports::Caller& who, ContactId id,
                      ports::Reply<ports::ContactSnapshot> reply) override;
+  // Supervisor monitoring (engine/monitor.cc).
+  void MonitorContact(const ports::Caller& who, ContactId id,
+                      std::optional<ports::MonitorMode> mode,
+                      ports::Reply<ports::ContactSnapshot> reply) override;
+  void MonitorEnded(ContactId contact, std::string supervisor, ports::MonitorEnd why) override;
 
   void GetMetrics(ports::Reply<ports::MetricsSnapshot> reply) override;
   std::unique_ptr<ports::Subscription> Subscribe(const ports::Caller& who, ports::Sequence after,
@@ -243,6 +248,9 @@ class Engine final : public ports::ContactCenter,
     // Call control: from the hold events; muted until unmuted or handling ends.
     bool on_hold = false;
     bool muted = false;
+    // Supervisor monitoring: who monitors the call ("" nobody) and the mode's name.
+    std::string monitor_user;
+    std::string monitor_mode;
   };
   struct Subscriber;
   class SubscriptionImpl;

@@ -940,6 +940,9 @@ class FakeChannel final : public ports::ChannelAdapter {
       calls.push_back("digits " + id + " " + d->digits);
     } else if (auto* r = std::get_if<ports::ReleaseAgent>(&command)) {
       calls.push_back("release " + id + " " + r->agent);
+    } else if (auto* m = std::get_if<ports::MonitorCall>(&command)) {
+      calls.push_back("monitor " + id + " " + m->supervisor + " " +
+                      (m->mode ? std::to_string(static_cast<int>(*m->mode)) : "stop"));
     }
     if (done) done(control_status);
   }
@@ -1582,7 +1585,128 @@ class CallControlHarness : public FlowHarness {
   Result<ContactSnapshot> Transfer(const Caller& who, ContactId id, const std::string& queue) {
     return Run<ContactSnapshot>([&](auto reply) { engine.TransferContact(who, id, queue, reply); });
   }
+  Result<ContactSnapshot> Monitor(const Caller& who, ContactId id,
+                                  std::optional<ports::MonitorMode> mode) {
+    return Run<ContactSnapshot>([&](auto reply) { engine.MonitorContact(who, id, mode, reply); });
+  }
 };
+
+// Supervisor monitoring (engine/monitor.cc).
+
+// The monitor.* events of the journal, as "type supervisor mode|reason".
+std::vector<std::string> MonitorTrail(ports::Store& store) {
+  std::vector<std::string> out;
+  auto entries = store.ReadAfter(0, 10000);  // kept: the loop reads into it
+  EXPECT_TRUE(entries.ok());
+  for (const auto& e : *entries) {
+    const std::string type(EventTypeName(e.event.type));
+    if (type.rfind("monitor.", 0) != 0) continue;
+    std::string line = type;
+    for (const auto& [k, v] : ParseEventFields(e.event.text)) {
+      if (k == "supervisor" || k == "mode" || k == "reason") line += " " + v;
+    }
+    out.push_back(line);
+  }
+  return out;
+}
+
+TEST(EngineMonitorTest, StartSwitchAndStopAreJournaledAndReachTheAdapter) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  const Caller sup{"sue", Caller::Reach::kAll, "", ""};
+
+  auto listen = h.Monitor(sup, id, ports::MonitorMode::kListen);
+  ASSERT_TRUE(listen.ok()) << listen.status().ToString();
+  EXPECT_EQ(listen->monitor_supervisor, "sue");
+  EXPECT_EQ(listen->monitor_mode, "listen");
+  EXPECT_TRUE(h.voice.Called("monitor 1 sue 0"));
+  auto same = h.Monitor(sup, id, ports::MonitorMode::kListen);
+  EXPECT_EQ(same.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(same.status().message(), "contact 1 is already monitored in listen mode");
+  // Another supervisor cannot take over a monitored call.
+  auto other = h.Monitor(All(), id, ports::MonitorMode::kBarge);
+  EXPECT_EQ(other.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(other.status().message(), "contact 1 is already monitored by sue");
+
+  auto whisper = h.Monitor(sup, id, ports::MonitorMode::kWhisper);
+  ASSERT_TRUE(whisper.ok());
+  EXPECT_EQ(whisper->monitor_mode, "whisper");
+  EXPECT_TRUE(h.voice.Called("monitor 1 sue 1"));
+  ASSERT_TRUE(h.Monitor(sup, id, ports::MonitorMode::kBarge).ok());
+  auto stopped = h.Monitor(sup, id, std::nullopt);
+  ASSERT_TRUE(stopped.ok());
+  EXPECT_TRUE(stopped->monitor_supervisor.empty());
+  EXPECT_TRUE(h.voice.Called("monitor 1 sue stop"));
+  EXPECT_EQ(h.Monitor(sup, id, std::nullopt).status().code(), StatusCode::kConflict);
+  EXPECT_EQ(
+      MonitorTrail(store),
+      (std::vector<std::string>{"monitor.started sue listen", "monitor.mode_changed sue whisper",
+                                "monitor.mode_changed sue barge", "monitor.ended sue stopped"}));
+  // The call itself is untouched: still handled by dave.
+  auto view = h.Run<ContactSnapshot>([&](auto reply) { h.engine.GetContact(All(), id, reply); });
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->record.agent, "dave");
+}
+
+TEST(EngineMonitorTest, NoPhoneIsTheAdaptersRefusalAndNothingIsJournaled) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  h.voice.control_status = InvalidArgument("user admin has no registered phone to monitor with");
+  auto refused = h.Monitor(All(), id, ports::MonitorMode::kListen);
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(MonitorTrail(store).empty());
+  h.voice.control_status = Status::Ok();
+  EXPECT_TRUE(h.Monitor(All(), id, ports::MonitorMode::kListen).ok());
+}
+
+TEST(EngineMonitorTest, OnlyALiveCallInScopeCanBeMonitored) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  // A team lead of another team does not reach dave's call; the lead of his team does.
+  EXPECT_EQ(h.Monitor(Team("south"), id, ports::MonitorMode::kListen).status().code(),
+            StatusCode::kNotFound);
+  ASSERT_TRUE(h.Monitor(Team("north"), id, ports::MonitorMode::kListen).ok());
+  ASSERT_TRUE(h.Monitor(Team("north"), id, std::nullopt).ok());
+  // In wrap-up the call is over.
+  ASSERT_TRUE(h.EndHandling(All(), id).ok());
+  auto late = h.Monitor(All(), id, ports::MonitorMode::kListen);
+  EXPECT_EQ(late.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(late.status().message(),
+            "contact 1 is not a call being handled, so it cannot be monitored");
+  // A chat is not a call.
+  auto chat = h.Create("support", Channel::kChat);
+  ASSERT_TRUE(chat.ok());
+  EXPECT_EQ(h.Monitor(All(), chat->record.id, ports::MonitorMode::kListen).status().code(),
+            StatusCode::kConflict);
+}
+
+TEST(EngineMonitorTest, TheAdapterEndingTheSessionIsJournaledOnce) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  const Caller sup{"sue", Caller::Reach::kAll, "", ""};
+  ASSERT_TRUE(h.Monitor(sup, id, ports::MonitorMode::kBarge).ok());
+  // The supervisor hangs up: monitoring ends, the call goes on.
+  h.engine.MonitorEnded(id, "sue", ports::MonitorEnd::kSupervisorHungUp);
+  h.loop.RunAll();
+  h.engine.MonitorEnded(id, "sue", ports::MonitorEnd::kCallEnded);  // already ended: ignored
+  h.loop.RunAll();
+  EXPECT_EQ(MonitorTrail(store),
+            (std::vector<std::string>{"monitor.started sue barge",
+                                      "monitor.ended sue supervisor_hung_up"}));
+  auto view = h.Run<ContactSnapshot>([&](auto reply) { h.engine.GetContact(All(), id, reply); });
+  ASSERT_TRUE(view.ok());
+  EXPECT_TRUE(view->monitor_supervisor.empty());
+  // A new session may start afterwards.
+  EXPECT_TRUE(h.Monitor(sup, id, ports::MonitorMode::kListen).ok());
+}
 
 TEST(EngineCallControlTest, HoldAndResumeAreJournaledOnceEachAndReachTheAdapter) {
   store::MemoryStore store;

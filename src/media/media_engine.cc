@@ -40,6 +40,11 @@ constexpr int kTickMs = 20;
 constexpr size_t kMaxPacket = 1500;
 constexpr size_t kRecvBatch = 32;
 constexpr size_t kSendBatch = 256;
+constexpr int kMixQueueMs = 100;  // received audio kept for the monitoring mix, at most
+
+int16_t Saturate(int32_t v) {
+  return static_cast<int16_t>(std::clamp<int32_t>(v, INT16_MIN, INT16_MAX));
+}
 
 int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -217,6 +222,13 @@ struct Leg {
   bool in_recording = false;
   bool rec_right = false;
 
+  // Monitoring: the mix this leg is part of (keyed by its customer leg).
+  bool in_mix = false;
+  LegId mix_owner = 0;
+  std::unique_ptr<Resampler> to_mix;    // leg rate -> mix rate (null when equal)
+  std::unique_ptr<Resampler> from_mix;  // mix rate -> leg rate
+  std::vector<int16_t> mix_in;          // received audio at the mix rate, taken per tick
+
   std::vector<int16_t> pcm;  // scratch
   std::vector<int16_t> pcm2;
 
@@ -236,6 +248,19 @@ struct Recording {
   bool paused = false;
   std::vector<int16_t> left;
   std::vector<int16_t> right;
+  std::vector<int16_t> barge;  // a barging supervisor, mixed into the right (agent) channel
+};
+
+// A supervisor's leg joined to a customer-agent call (ports::MediaPlane::Monitor).
+struct Mix {
+  LegId customer = 0;
+  LegId agent = 0;
+  LegId supervisor = 0;
+  ports::MonitorMode mode = ports::MonitorMode::kListen;
+  int rate = 8000;                    // 16000 when a leg is wideband
+  std::unique_ptr<Resampler> to_rec;  // mix rate -> recording rate, when they differ
+  std::vector<int16_t> c, a, s;       // this tick's frames (scratch)
+  std::vector<int16_t> out;           // scratch
 };
 
 // One media thread: its legs, its 20 ms clock, its batches.
@@ -245,7 +270,7 @@ class MediaWorker {
   ~MediaWorker();
 
   struct Task {
-    std::array<LegId, 2> legs{};
+    std::array<LegId, 3> legs{};
     int nlegs = 0;  // the task waits until these legs are on this worker
     std::function<void(MediaWorker&)> fn;
   };
@@ -270,6 +295,9 @@ class MediaWorker {
   void StartRecording(uint64_t id, Leg& customer, Leg& agent, const std::string& path);
   void PauseRecording(LegId customer, bool paused);
   void FinishRecording(LegId customer);
+  void StartMix(Leg& customer, Leg& agent, Leg& supervisor, ports::MonitorMode mode);
+  void EndMix(LegId customer);
+  void StopMonitor(LegId supervisor);
 
   std::atomic<uint64_t> received{0}, sent{0}, dropped{0}, rtcp_received{0}, rtcp_sent{0};
 
@@ -293,6 +321,12 @@ class MediaWorker {
   void ResetPeerResamplers(Leg& a, Leg& b);
   void Record(Leg& leg, std::span<const int16_t> pcm);
   void FireDigit(Leg& leg, char digit);
+  void SetMixResamplers(Leg& leg, int mix_rate);
+  void QueueForMix(Leg& leg);
+  // Whether the mix, not the leg's own tick, sends this leg's audio.
+  bool MixFeeds(const Leg& leg) const;
+  void MixTick(Mix& mix);
+  void SendMixed(Leg& leg, std::initializer_list<const std::vector<int16_t>*> inputs, Mix& mix);
 
   MediaEngine& engine_;
   RecordingWriter& writer_;
@@ -307,6 +341,7 @@ class MediaWorker {
   std::unordered_map<LegId, std::shared_ptr<Leg>> legs_;
   std::vector<Task> waiting_;                        // tasks for legs on their way here
   std::unordered_map<LegId, Recording> recordings_;  // by customer leg
+  std::unordered_map<LegId, Mix> mixes_;             // by customer leg
 
   struct OutPacket {
     int fd;
@@ -457,6 +492,7 @@ std::shared_ptr<Leg> MediaWorker::Extract(LegId id) {
   auto it = legs_.find(id);
   if (it == legs_.end()) return nullptr;
   Leg& leg = *it->second;
+  if (leg.in_mix) EndMix(leg.mix_owner);
   UnbridgeLeg(leg);
   if (leg.in_recording) FinishRecording(leg.rec_owner);
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, leg.rtp_fd, nullptr);
@@ -496,6 +532,7 @@ void MediaWorker::Connect(Leg& leg, const sockaddr_storage& remote, socklen_t le
     if (leg.has_peer) {
       if (Leg* p = Find(leg.peer)) ResetPeerResamplers(leg, *p);
     }
+    if (leg.in_mix) SetMixResamplers(leg, mixes_.at(leg.mix_owner).rate);
   }
   // In-band detection only when the peer did not offer telephone-event (RFC 4733).
   if (format.dtmf_payload_type < 0 && leg.inband == nullptr) {
@@ -515,6 +552,7 @@ ports::LegStats MediaWorker::Close(LegId id) {
   auto it = legs_.find(id);
   if (it == legs_.end()) return {};
   Leg& leg = *it->second;
+  if (leg.in_mix) EndMix(leg.mix_owner);
   UnbridgeLeg(leg);
   if (leg.in_recording) FinishRecording(leg.rec_owner);
   ports::LegStats stats;
@@ -622,6 +660,145 @@ void MediaWorker::FinishRecording(LegId customer) {
   }
   writer_.Finish(it->second.id);
   recordings_.erase(it);
+}
+
+void MediaWorker::SetMixResamplers(Leg& leg, int mix_rate) {
+  leg.to_mix = leg.rate() == mix_rate ? nullptr : std::make_unique<Resampler>(leg.rate(), mix_rate);
+  leg.from_mix =
+      leg.rate() == mix_rate ? nullptr : std::make_unique<Resampler>(mix_rate, leg.rate());
+  leg.mix_in.clear();
+}
+
+void MediaWorker::StartMix(Leg& customer, Leg& agent, Leg& supervisor, ports::MonitorMode mode) {
+  if (auto it = mixes_.find(customer.id); it != mixes_.end() && it->second.agent == agent.id &&
+                                          it->second.supervisor == supervisor.id) {
+    it->second.mode = mode;  // the next tick mixes the new way
+    return;
+  }
+  for (Leg* l : {&customer, &agent, &supervisor}) {
+    if (l->in_mix) EndMix(l->mix_owner);
+  }
+  StopPlay(supervisor);
+  Mix& mix = mixes_[customer.id];
+  mix.customer = customer.id;
+  mix.agent = agent.id;
+  mix.supervisor = supervisor.id;
+  mix.mode = mode;
+  mix.rate = std::max({customer.rate(), agent.rate(), supervisor.rate()});
+  for (Leg* l : {&customer, &agent, &supervisor}) {
+    l->in_mix = true;
+    l->mix_owner = customer.id;
+    SetMixResamplers(*l, mix.rate);
+  }
+}
+
+void MediaWorker::EndMix(LegId customer) {
+  auto it = mixes_.find(customer);
+  if (it == mixes_.end()) return;
+  for (LegId id : {it->second.customer, it->second.agent, it->second.supervisor}) {
+    if (Leg* l = Find(id); l != nullptr && l->in_mix && l->mix_owner == customer) {
+      l->in_mix = false;
+      l->to_mix.reset();
+      l->from_mix.reset();
+      l->mix_in.clear();
+    }
+  }
+  mixes_.erase(it);
+}
+
+void MediaWorker::StopMonitor(LegId supervisor) {
+  Leg* s = Find(supervisor);
+  if (s == nullptr || !s->in_mix) return;
+  auto it = mixes_.find(s->mix_owner);
+  if (it != mixes_.end() && it->second.supervisor == supervisor) EndMix(s->mix_owner);
+}
+
+void MediaWorker::QueueForMix(Leg& leg) {
+  if (leg.to_mix) {
+    leg.to_mix->Process(leg.pcm, leg.mix_in);
+  } else {
+    leg.mix_in.insert(leg.mix_in.end(), leg.pcm.begin(), leg.pcm.end());
+  }
+  // A peer that sends too fast must not grow memory or delay.
+  const auto& mix = mixes_.at(leg.mix_owner);
+  const auto cap = static_cast<size_t>(mix.rate * kMixQueueMs / 1000);
+  if (leg.mix_in.size() > cap) {
+    leg.mix_in.erase(leg.mix_in.begin(), leg.mix_in.end() - static_cast<ptrdiff_t>(cap));
+  }
+}
+
+bool MediaWorker::MixFeeds(const Leg& leg) const {
+  if (!leg.in_mix) return false;
+  auto it = mixes_.find(leg.mix_owner);
+  if (it == mixes_.end()) return false;
+  if (leg.id != it->second.customer) return true;
+  // The customer is in the mix only while bridged to the agent (not on hold).
+  return leg.has_peer && leg.peer == it->second.agent;
+}
+
+void MediaWorker::SendMixed(Leg& leg, std::initializer_list<const std::vector<int16_t>*> inputs,
+                            Mix& mix) {
+  if (!leg.connected || leg.playing || !leg.digits_out.empty()) return;
+  const size_t n = static_cast<size_t>(mix.rate * kTickMs / 1000);
+  mix.out.assign(n, 0);
+  for (const std::vector<int16_t>* in : inputs) {
+    if (in == nullptr) continue;
+    for (size_t i = 0; i < n; ++i) mix.out[i] = Saturate(int32_t{mix.out[i]} + (*in)[i]);
+  }
+  std::span<const int16_t> pcm = mix.out;
+  if (leg.from_mix) {
+    leg.pcm.clear();
+    leg.from_mix->Process(mix.out, leg.pcm);
+    pcm = leg.pcm;
+  }
+  std::array<uint8_t, kMaxPacket> encoded;
+  const size_t bytes = leg.encoder->Encode(pcm, encoded);
+  RtpHeader h;
+  h.payload_type = leg.format.payload_type;
+  SendRtp(leg, h, std::span<const uint8_t>(encoded.data(), bytes));
+}
+
+void MediaWorker::MixTick(Mix& mix) {
+  Leg* c = Find(mix.customer);
+  Leg* a = Find(mix.agent);
+  Leg* s = Find(mix.supervisor);
+  if (c == nullptr || a == nullptr || s == nullptr) return;
+  const size_t n = static_cast<size_t>(mix.rate * kTickMs / 1000);
+  const auto take = [n](Leg& leg, std::vector<int16_t>& frame) {
+    frame.assign(n, 0);
+    const size_t k = std::min(n, leg.mix_in.size());
+    std::copy_n(leg.mix_in.begin(), k, frame.begin());
+    leg.mix_in.erase(leg.mix_in.begin(), leg.mix_in.begin() + static_cast<ptrdiff_t>(k));
+  };
+  take(*c, mix.c);
+  take(*a, mix.a);
+  take(*s, mix.s);
+  const bool customer_in = MixFeeds(*c);
+  if (!customer_in) std::fill(mix.c.begin(), mix.c.end(), 0);
+  const bool agent_hears_supervisor = mix.mode != ports::MonitorMode::kListen;
+  const bool customer_hears_supervisor = mix.mode == ports::MonitorMode::kBarge;
+  if (customer_in) {
+    SendMixed(*c, {a->muted ? nullptr : &mix.a, customer_hears_supervisor ? &mix.s : nullptr}, mix);
+  }
+  SendMixed(*a, {c->muted ? nullptr : &mix.c, agent_hears_supervisor ? &mix.s : nullptr}, mix);
+  SendMixed(*s, {&mix.c, &mix.a}, mix);
+  // The recording keeps customer left, agent right; a barging supervisor, whom the customer
+  // hears, goes into the agent's channel.
+  if (!customer_hears_supervisor || !c->in_recording) return;
+  auto rec = recordings_.find(c->rec_owner);
+  if (rec == recordings_.end() || rec->second.agent != a->id || rec->second.paused) return;
+  const int rec_rate = engine_.config().recording_rate;
+  if (rec_rate == mix.rate) {
+    rec->second.barge.insert(rec->second.barge.end(), mix.s.begin(), mix.s.end());
+  } else {
+    if (!mix.to_rec || mix.to_rec->in_rate() != mix.rate) {
+      mix.to_rec = std::make_unique<Resampler>(mix.rate, rec_rate);
+    }
+    mix.to_rec->Process(mix.s, rec->second.barge);
+  }
+  const auto cap = static_cast<size_t>(rec_rate / 5);
+  std::vector<int16_t>& fifo = rec->second.barge;
+  if (fifo.size() > cap) fifo.erase(fifo.begin(), fifo.end() - static_cast<ptrdiff_t>(cap));
 }
 
 void MediaWorker::OnReadable(SocketTag& tag) {
@@ -761,9 +938,12 @@ void MediaWorker::OnEvent(Leg& leg, const RtpPacket& packet) {
 void MediaWorker::OnAudio(Leg& leg, const RtpPacket& packet) {
   Leg* peer = leg.has_peer ? Find(leg.peer) : nullptr;
   if (peer != nullptr && !peer->connected) peer = nullptr;
-  const bool to_peer = peer != nullptr && !peer->playing && !peer->sending_event && !leg.muted;
+  // A leg in a monitoring mix is heard through the mix only.
+  const bool to_peer =
+      !leg.in_mix && peer != nullptr && !peer->playing && !peer->sending_event && !leg.muted;
   const bool same_codec = to_peer && peer->format.codec == leg.format.codec;
-  const bool need_pcm = leg.inband != nullptr || leg.in_recording || (to_peer && !same_codec);
+  const bool need_pcm =
+      leg.in_mix || leg.inband != nullptr || leg.in_recording || (to_peer && !same_codec);
   if (need_pcm) {
     leg.decoder->Decode(packet.payload, leg.pcm);
     if (leg.inband != nullptr) {
@@ -781,6 +961,7 @@ void MediaWorker::OnAudio(Leg& leg, const RtpPacket& packet) {
       }
     }
     if (leg.in_recording) Record(leg, leg.pcm);
+    if (leg.in_mix) QueueForMix(leg);
   }
   if (!to_peer) return;
   RtpHeader h;
@@ -972,6 +1153,8 @@ void MediaWorker::Tick(int64_t now) {
         leg.send_event_gap = 0;
       }
       SendEventTick(leg);
+    } else if (!leg.playing && MixFeeds(leg)) {
+      // MixTick sends this leg's audio.
     } else {
       const Leg* peer = leg.has_peer ? Find(leg.peer) : nullptr;
       // Silence (or the prompt) unless a bridged, unmuted peer's packets feed this leg.
@@ -989,6 +1172,7 @@ void MediaWorker::Tick(int64_t now) {
   for (LegId id : inactive) {
     if (auto ev = engine_.events(); ev && ev->on_inactive) ev->on_inactive(id);
   }
+  for (auto& [customer, mix] : mixes_) MixTick(mix);
   const size_t frame = static_cast<size_t>(config.recording_rate * kTickMs / 1000);
   for (auto& [customer, rec] : recordings_) {
     std::vector<int16_t> frames(frame * 2, 0);
@@ -1000,8 +1184,15 @@ void MediaWorker::Tick(int64_t now) {
     }
     rec.left.erase(rec.left.begin(),
                    rec.left.begin() + static_cast<ptrdiff_t>(std::min(frame, rec.left.size())));
+    if (!rec.paused) {
+      for (size_t i = 0; i < frame && i < rec.barge.size(); ++i) {
+        frames[2 * i + 1] = Saturate(int32_t{frames[2 * i + 1]} + rec.barge[i]);
+      }
+    }
     rec.right.erase(rec.right.begin(),
                     rec.right.begin() + static_cast<ptrdiff_t>(std::min(frame, rec.right.size())));
+    rec.barge.erase(rec.barge.begin(),
+                    rec.barge.begin() + static_cast<ptrdiff_t>(std::min(frame, rec.barge.size())));
     writer_.Append(rec.id, std::move(frames));
   }
 }
@@ -1256,6 +1447,30 @@ void MediaEngine::SetMuted(LegId leg, bool muted) {
   PostToLeg(leg, [leg, muted](MediaWorker& w) {
     if (Leg* l = w.Find(leg)) l->muted = muted;
   });
+}
+
+Status MediaEngine::Monitor(LegId customer, LegId agent, LegId supervisor,
+                            ports::MonitorMode mode) {
+  if (customer == agent || customer == supervisor || agent == supervisor) {
+    return InvalidArgument("customer, agent and supervisor must be three different legs");
+  }
+  std::lock_guard lock(mu_);
+  if (!legs_.contains(customer) || !legs_.contains(agent) || !legs_.contains(supervisor)) {
+    return NotFound("customer, agent and supervisor legs must be open to monitor");
+  }
+  const int w = legs_[customer].worker;
+  MoveLocked(agent, w);
+  MoveLocked(supervisor, w);
+  workers_[static_cast<size_t>(w)]->Post(
+      {{customer, agent, supervisor}, 3, [customer, agent, supervisor, mode](MediaWorker& worker) {
+         worker.StartMix(*worker.Find(customer), *worker.Find(agent), *worker.Find(supervisor),
+                         mode);
+       }});
+  return Status::Ok();
+}
+
+void MediaEngine::StopMonitor(LegId supervisor) {
+  PostToLeg(supervisor, [supervisor](MediaWorker& w) { w.StopMonitor(supervisor); });
 }
 
 MediaCounters MediaEngine::Counters() const {

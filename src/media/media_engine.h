@@ -77,6 +77,9 @@ class MediaEngine final : public ports::MediaPlane {
   // negotiated telephone-event; kInvalidArgument for other characters or when it did not.
   Status SendDigits(ports::LegId leg, const std::string& digits) override;
   void SetMuted(ports::LegId leg, bool muted) override;
+  Status Monitor(ports::LegId customer, ports::LegId agent, ports::LegId supervisor,
+                 ports::MonitorMode mode) override;
+  void StopMonitor(ports::LegId supervisor) override;
 
   MediaCounters Counters() const;
   const MediaConfig& config() const { return config_; }

@@ -870,5 +870,209 @@ TEST_F(MediaEngineTest, CommandsFromSeveralThreadsAcrossMediaThreadsSettle) {
   for (const auto& r : events_.recordings) EXPECT_TRUE(fs::exists(r.path)) << r.path;
 }
 
+// Monitoring: customer, agent and supervisor each send their own tone (500, 1300, 2100 Hz); what
+// each phone receives is checked for the others' tones in every mode. Each check first waits
+// (bounded) for the mode's audible effect, then measures a window.
+class Trio {
+ public:
+  static constexpr std::array<double, 3> kHz = {500, 1300, 2100};
+  static constexpr size_t kCustomer = 0, kAgent = 1, kSupervisor = 2;
+
+  std::array<Peer, 3> peers;
+  std::array<uint16_t, 3> ports{};
+
+  // Sends 20 ms from each party, paced like a phone's clock, for `length`; returns the last
+  // 200 ms each party received (decoded PCMU).
+  std::array<std::vector<int16_t>, 3> Window(std::chrono::milliseconds length = 300ms) {
+    std::array<std::vector<int16_t>, 3> heard;
+    std::array<uint8_t, 160> payload{};
+    std::vector<int16_t> pcm;
+    auto next = std::chrono::steady_clock::now();
+    for (auto t = 0ms; t < length; t += 20ms) {
+      for (size_t p = 0; p < 3; ++p) {
+        const auto tone =
+            Tone(kHz[p], 8000, 160, 8000, 2 * std::numbers::pi * kHz[p] * pos_ / 8000);
+        encoders_[p].Encode(tone, payload);
+        peers[p].Send(ports[p], 0, payload);
+      }
+      pos_ += 160;
+      next += 20ms;
+      std::this_thread::sleep_until(next);  // pacing the sources, as phones' clocks do
+      for (size_t p = 0; p < 3; ++p) {
+        while (auto pkt = peers[p].Receive(0ms)) {
+          auto r = ParseRtp(*pkt);
+          if (!r || r->header.payload_type != 0) continue;
+          decoders_[p].Decode(r->payload, pcm);
+          heard[p].insert(heard[p].end(), pcm.begin(), pcm.end());
+        }
+      }
+    }
+    for (auto& h : heard) {
+      if (h.size() > 1600) h.erase(h.begin(), h.end() - 1600);
+    }
+    return heard;
+  }
+  // Whether `who` hears party `from` in `window`.
+  static bool Hears(const std::array<std::vector<int16_t>, 3>& window, size_t who, size_t from) {
+    return window[who].size() >= 800 && ToneShare(window[who], kHz[from], 8000) > 0.15;
+  }
+  static bool Silent(const std::array<std::vector<int16_t>, 3>& window, size_t who, size_t from) {
+    return window[who].size() >= 800 && ToneShare(window[who], kHz[from], 8000) < 0.02;
+  }
+  // Windows until `pred` holds for one (true) or the deadline passes (false).
+  template <typename P>
+  std::array<std::vector<int16_t>, 3> WaitFor(P pred, bool& ok) {
+    const auto until = std::chrono::steady_clock::now() + kDeadline;
+    ok = false;
+    std::array<std::vector<int16_t>, 3> w;
+    while (!ok && std::chrono::steady_clock::now() < until) {
+      w = Window();
+      ok = pred(w);
+    }
+    return w;
+  }
+
+ private:
+  std::array<Encoder, 3> encoders_{Encoder(AudioCodec::kPcmu), Encoder(AudioCodec::kPcmu),
+                                   Encoder(AudioCodec::kPcmu)};
+  std::array<Decoder, 3> decoders_{Decoder(AudioCodec::kPcmu), Decoder(AudioCodec::kPcmu),
+                                   Decoder(AudioCodec::kPcmu)};
+  size_t pos_ = 0;
+};
+
+TEST_F(MediaEngineTest, MonitorListenWhisperBargeMixWhoHearsWhom) {
+  Start();
+  Trio t;
+  constexpr size_t C = Trio::kCustomer, A = Trio::kAgent, S = Trio::kSupervisor;
+  for (size_t p = 0; p < 3; ++p) t.ports[p] = Connect(p + 1, t.peers[p], kPcmu);
+  ASSERT_TRUE(engine_->Bridge(1, 2).ok());
+  const std::string path = (dir_ / "monitored.wav").string();
+  ASSERT_TRUE(engine_->StartRecording(1, 2, path).ok());
+  EXPECT_EQ(engine_->Monitor(1, 1, 3, ports::MonitorMode::kListen).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->Monitor(1, 2, 9, ports::MonitorMode::kListen).code(), StatusCode::kNotFound);
+
+  // Listen: the supervisor hears both; nobody hears the supervisor.
+  ASSERT_TRUE(engine_->Monitor(1, 2, 3, ports::MonitorMode::kListen).ok());
+  bool ok = false;
+  auto w = t.WaitFor([&](const auto& w) { return t.Hears(w, S, C) && t.Hears(w, S, A); }, ok);
+  ASSERT_TRUE(ok) << "the supervisor never heard both parties";
+  w = t.Window();
+  EXPECT_TRUE(t.Hears(w, S, C) && t.Hears(w, S, A));
+  EXPECT_TRUE(t.Hears(w, C, A) && t.Silent(w, C, S));
+  EXPECT_TRUE(t.Hears(w, A, C) && t.Silent(w, A, S));
+
+  // Whisper (a mode change on the same legs): the agent hears the supervisor, the customer not.
+  ASSERT_TRUE(engine_->Monitor(1, 2, 3, ports::MonitorMode::kWhisper).ok());
+  w = t.WaitFor([&](const auto& w) { return t.Hears(w, A, S); }, ok);
+  ASSERT_TRUE(ok) << "whisper never reached the agent";
+  w = t.Window();
+  EXPECT_TRUE(t.Hears(w, A, S) && t.Hears(w, A, C));
+  EXPECT_TRUE(t.Hears(w, C, A) && t.Silent(w, C, S));
+  EXPECT_TRUE(t.Hears(w, S, C) && t.Hears(w, S, A));
+
+  // Barge: everyone hears the other two, and nobody hears itself.
+  ASSERT_TRUE(engine_->Monitor(1, 2, 3, ports::MonitorMode::kBarge).ok());
+  w = t.WaitFor([&](const auto& w) { return t.Hears(w, C, S); }, ok);
+  ASSERT_TRUE(ok) << "barge never reached the customer";
+  w = t.Window();
+  for (size_t who = 0; who < 3; ++who) {
+    for (size_t from = 0; from < 3; ++from) {
+      if (who == from) {
+        EXPECT_TRUE(t.Silent(w, who, from)) << who << " hears itself";
+      } else {
+        EXPECT_TRUE(t.Hears(w, who, from)) << who << " does not hear " << from;
+      }
+    }
+  }
+
+  // Back to listen: the supervisor drops out of what both hear.
+  ASSERT_TRUE(engine_->Monitor(1, 2, 3, ports::MonitorMode::kListen).ok());
+  w = t.WaitFor([&](const auto& w) { return t.Silent(w, C, S); }, ok);
+  ASSERT_TRUE(ok);
+  w = t.Window();
+  EXPECT_TRUE(t.Silent(w, A, S) && t.Hears(w, A, C));
+
+  // Stopping restores the plain bridge; the supervisor's leg gets silence.
+  engine_->StopMonitor(3);
+  w = t.WaitFor([&](const auto& w) { return t.Silent(w, S, C) && t.Silent(w, S, A); }, ok);
+  ASSERT_TRUE(ok);
+  w = t.Window();
+  EXPECT_TRUE(t.Hears(w, C, A) && t.Hears(w, A, C));
+
+  // The recording: customer left, agent right with the barging supervisor mixed in; never the
+  // supervisor on the customer's side.
+  engine_->StopRecording(1);
+  ASSERT_TRUE(events_.WaitFor([&] { return !events_.recordings.empty(); }));
+  const Stereo rec = ReadStereo(path);
+  ASSERT_GT(rec.right.size(), 1600u);
+  double barge_in_right = 0;
+  for (size_t i = 0; i + 1600 <= rec.right.size(); i += 800) {
+    const auto l = std::span(rec.left).subspan(i, 1600);
+    const auto r = std::span(rec.right).subspan(i, 1600);
+    EXPECT_LT(ToneShare(l, Trio::kHz[S], 8000), 0.02) << "at sample " << i;
+    barge_in_right = std::max(barge_in_right, ToneShare(r, Trio::kHz[S], 8000));
+  }
+  EXPECT_GT(barge_in_right, 0.15);
+}
+
+// Closing the supervisor's leg ends monitoring only: customer and agent stay bridged. Closing
+// the agent's leg ends the mix too (no crash, the others keep their legs).
+TEST_F(MediaEngineTest, ClosingTheSupervisorsLegRestoresThePlainBridge) {
+  Start();
+  Trio t;
+  constexpr size_t C = Trio::kCustomer, A = Trio::kAgent, S = Trio::kSupervisor;
+  for (size_t p = 0; p < 3; ++p) t.ports[p] = Connect(p + 1, t.peers[p], kPcmu);
+  ASSERT_TRUE(engine_->Bridge(1, 2).ok());
+  ASSERT_TRUE(engine_->Monitor(1, 2, 3, ports::MonitorMode::kBarge).ok());
+  bool ok = false;
+  auto w = t.WaitFor([&](const auto& w) { return t.Hears(w, C, S) && t.Hears(w, A, S); }, ok);
+  ASSERT_TRUE(ok);
+  engine_->CloseLeg(3);
+  w = t.WaitFor([&](const auto& w) { return t.Silent(w, C, S) && t.Silent(w, A, S); }, ok);
+  ASSERT_TRUE(ok);
+  EXPECT_TRUE(t.Hears(w, C, A) && t.Hears(w, A, C));
+  engine_->StopMonitor(3);  // already gone: ignored
+  engine_->CloseLeg(2);
+  engine_->CloseLeg(1);
+}
+
+// Two loud parties mixed for the supervisor saturate instead of wrapping round.
+TEST_F(MediaEngineTest, MixSaturatesInsteadOfWrapping) {
+  Start();
+  Peer customer, agent, supervisor;
+  const uint16_t pc = Connect(1, customer, kPcmu);
+  const uint16_t pa = Connect(2, agent, kPcmu);
+  Connect(3, supervisor, kPcmu);
+  ASSERT_TRUE(engine_->Bridge(1, 2).ok());
+  ASSERT_TRUE(engine_->Monitor(1, 2, 3, ports::MonitorMode::kListen).ok());
+  // Both send the same full-scale positive level: the sum is clipped to the top, never negative.
+  Encoder enc(AudioCodec::kPcmu);
+  std::array<uint8_t, 160> payload{};
+  const std::vector<int16_t> loud(160, 30000);
+  enc.Encode(loud, payload);
+  Decoder dec(AudioCodec::kPcmu);
+  std::vector<int16_t> pcm;
+  bool clipped = false;
+  const auto until = std::chrono::steady_clock::now() + kDeadline;
+  auto next = std::chrono::steady_clock::now();
+  while (!clipped && std::chrono::steady_clock::now() < until) {
+    customer.Send(pc, 0, payload);
+    agent.Send(pa, 0, payload);
+    next += 20ms;
+    std::this_thread::sleep_until(next);  // pacing the sources
+    while (auto pkt = supervisor.Receive(0ms)) {
+      auto r = ParseRtp(*pkt);
+      if (!r) continue;
+      dec.Decode(r->payload, pcm);
+      for (int16_t v : pcm) {
+        ASSERT_GE(v, 0) << "the sum wrapped round";
+        clipped = clipped || v > 31000;
+      }
+    }
+  }
+  EXPECT_TRUE(clipped);
+}
+
 }  // namespace
 }  // namespace parley::media

@@ -83,6 +83,13 @@ struct RecordedAudio {
 // Which side of a call a media leg is.
 enum class LegRole : uint8_t { kCustomer, kAgent };
 
+// Why a monitoring session ended on the adapter's side (ChannelIntake::MonitorEnded).
+enum class MonitorEnd : uint8_t {
+  kSupervisorHungUp,  // BYE from the supervisor's phone
+  kNoAnswer,          // every phone refused or failed
+  kCallEnded,         // the call itself ended (its legs are gone)
+};
+
 // Implemented by the engine (which also implements ContactCenter).
 class ChannelIntake {
  public:
@@ -99,6 +106,9 @@ class ChannelIntake {
   // `recording.completed` and `media.stats`).
   virtual void RecordingFinished(ContactId contact, RecordedAudio audio) = 0;
   virtual void LegClosed(ContactId contact, LegRole role, std::string agent, LegStats stats) = 0;
+  // The supervisor's leg of a monitored call went away without a stop command (fire and forget;
+  // journaled as `monitor.ended`; ignored when the engine already ended that session).
+  virtual void MonitorEnded(ContactId contact, std::string supervisor, MonitorEnd why) = 0;
 };
 
 // Call control of a live voice contact (docs/voice.md, "Call control"): what the engine asks of
@@ -115,7 +125,17 @@ struct SendDigitsToCustomer {
 struct ReleaseAgent {
   std::string agent;  // blind transfer: the agent's leg hangs up, the customer waits with music
 };
-using CallCommand = std::variant<HoldCall, MuteAgent, SendDigitsToCustomer, ReleaseAgent>;
+// Supervisor monitoring (docs/voice.md, "Supervisor monitoring"). The first command for a call
+// rings every registered phone of `supervisor` (a user's login); when one answers, its leg joins
+// the call's mix in `mode`. Later commands change the mode on the same leg; no mode ends it (the
+// supervisor's phone gets BYE or CANCEL). `done`: kInvalidArgument when the user has no
+// registered phone, kConflict when another user monitors the call.
+struct MonitorCall {
+  std::string supervisor;
+  std::optional<MonitorMode> mode;  // nullopt: stop
+};
+using CallCommand =
+    std::variant<HoldCall, MuteAgent, SendDigitsToCustomer, ReleaseAgent, MonitorCall>;
 
 // Implemented by a channel adapter; called on the engine's loop thread, must not block.
 class ChannelAdapter : public ContactMedia {

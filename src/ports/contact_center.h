@@ -30,6 +30,7 @@
 #include "domain/channel.h"
 #include "domain/contact.h"
 #include "domain/ids.h"
+#include "ports/media_plane.h"
 #include "ports/store.h"
 
 namespace parley::ports {
@@ -87,6 +88,9 @@ struct ContactSnapshot {
   // Call control (voice, while handled).
   bool on_hold = false;
   bool muted = false;
+  // Supervisor monitoring (issue 8): who monitors the call now ("" nobody) and how.
+  std::string monitor_supervisor;
+  std::string monitor_mode;  // "listen", "whisper", "barge"
 };
 
 // A queue now, and today (site's local day) so far, computed by src/analytics' definitions.
@@ -283,6 +287,15 @@ class ContactCenter {
   // Ends the call: both legs are hung up; a handled contact goes to wrap-up like any hang-up, a
   // waiting or ringing one is removed. kConflict when there is no call left (wrap-up, closed).
   virtual void HangupContact(const Caller& who, ContactId id, Reply<ContactSnapshot> reply) = 0;
+  // Supervisor monitoring (docs/voice.md, "Supervisor monitoring"): `who.user` listens to,
+  // whispers to or barges into a call being handled. The first command rings the user's
+  // registered phone(s) and is journaled `monitor.started`; a later one with another mode is
+  // `monitor.mode_changed`; no mode stops it (`monitor.ended`, reason `stopped`). kConflict when
+  // the contact is not a voice call being handled, another user monitors it, the mode is the
+  // current one, or (stop) nobody monitors it; kInvalidArgument when the user has no registered
+  // phone. The caller reaches the contact by the scope of its calls.monitor permission.
+  virtual void MonitorContact(const Caller& who, ContactId id, std::optional<MonitorMode> mode,
+                              Reply<ContactSnapshot> reply) = 0;
 
   virtual void GetMetrics(Reply<MetricsSnapshot> reply) = 0;
 

@@ -21,6 +21,13 @@ using LegId = uint64_t;  // chosen by the caller of OpenLeg, unique while the le
 
 enum class AudioCodec : uint8_t { kPcmu, kPcma, kG722 };
 
+// What a third leg joined to a bridge (a supervisor) hears and who hears it.
+enum class MonitorMode : uint8_t {
+  kListen,   // hears customer and agent; nobody hears it
+  kWhisper,  // hears both; the agent hears customer and supervisor; the customer only the agent
+  kBarge,    // three-way: each hears the other two
+};
+
 struct RtpEndpoint {
   std::string address;  // numeric IPv4 or IPv6
   uint16_t port = 0;    // RTP; RTCP is port + 1
@@ -98,6 +105,17 @@ class MediaPlane {
   // the leg; kInvalidArgument for another character or when the leg did not negotiate
   // telephone-event, kNotFound for a leg that is not open.
   virtual Status SendDigits(LegId leg, const std::string& digits) = 0;
+
+  // Supervisor monitoring (docs/media.md, "Monitoring"). Joins `supervisor` to the call of
+  // `customer` and `agent`: from then on the three legs' audio is mixed in linear PCM once per
+  // 20 ms tick, each leg hearing what `mode` says. Called again with the same legs it changes the
+  // mode from the next tick. The customer takes part only while bridged to the agent (on hold
+  // it hears its music and nobody hears it). A leg already in another mix leaves it.
+  // kInvalidArgument when legs repeat, kNotFound when one is not open.
+  virtual Status Monitor(LegId customer, LegId agent, LegId supervisor, MonitorMode mode) = 0;
+  // Takes the supervisor's leg out of the mix; customer and agent go back to their plain bridge.
+  // Closing any of the three legs does the same. Unknown legs are ignored.
+  virtual void StopMonitor(LegId supervisor) = 0;
 };
 
 }  // namespace parley::ports

@@ -19,6 +19,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -59,7 +60,7 @@ std::string SourceOf(nua_t* nua) {
   return out;
 }
 
-enum class Role : uint8_t { kCustomer, kAgent };
+enum class Role : uint8_t { kCustomer, kAgent, kSupervisor };
 
 // The NOTIFY that ends a REFER's implicit subscription with the outcome as a sipfrag (RFC 3515).
 void SendReferNotify(nua_handle_t* nh, const std::string& event, int status, const char* phrase) {
@@ -183,6 +184,15 @@ class SipServer::Impl {
     // A blind transfer the agent's phone asked for (REFER): its implicit subscription's event,
     // answered with a final NOTIFY (RFC 3515) before the phone is released.
     std::string refer_event;
+    // Supervisor monitoring (docs/voice.md, "Supervisor monitoring"): the user monitoring (""
+    // none), the phones rung for it, the one that answered and its media leg.
+    std::string monitor_user;
+    ports::MonitorMode monitor_mode = ports::MonitorMode::kListen;
+    std::vector<Fork> monitor_forks;
+    nua_handle_t* monitor_nh = nullptr;
+    ports::LegId monitor_leg = 0;
+    bool monitor_leg_open = false;
+    ports::RtpEndpoint monitor_local;
   };
   struct HandleRef {
     uint64_t call = 0;
@@ -637,6 +647,10 @@ class SipServer::Impl {
       return;
     }
     Call& c = *it->second;
+    if (ref.role == Role::kSupervisor) {
+      OnSupervisorReinvite(nua, nh, c, sip);
+      return;
+    }
     const bool customer = ref.role == Role::kCustomer;
     std::string direction = "sendrecv";
     if (sip->sip_payload != nullptr && sip->sip_payload->pl_len > 0) {
@@ -678,6 +692,14 @@ class SipServer::Impl {
     auto it = calls_.find(h->second.call);
     if (it == calls_.end()) return;
     Call& c = *it->second;
+    if (h->second.role == Role::kSupervisor) {
+      // The supervisor hung up: monitoring ends, the call goes on.
+      if (nh == c.monitor_nh) {
+        c.monitor_nh = nullptr;
+        EndMonitor(c, ports::MonitorEnd::kSupervisorHungUp);
+      }
+      return;
+    }
     if (h->second.role == Role::kCustomer) {
       c.customer_gone = true;
       if (c.contact.value() != 0) {
@@ -698,6 +720,7 @@ class SipServer::Impl {
   // Hangs up every leg of the call still up (BYE/CANCEL/final response), closes media.
   // May destroy `c` (MaybeForget): callers must not use it afterwards.
   void EndCall(Call& c, bool /*shutdown*/) {
+    EndMonitor(c, ports::MonitorEnd::kCallEnded);
     StopRinging(c);
     // The engine withdraws a pending offer itself when the contact ends: no RejectOffer follows
     // for the phones' 487s, and a phone answering late is hung up.
@@ -753,6 +776,11 @@ class SipServer::Impl {
     auto it = calls_.find(id);
     if (it == calls_.end()) return;
     Call& c = *it->second;
+    if (role == Role::kSupervisor) {
+      SupervisorTerminated(c, nh);
+      MaybeForget(id);
+      return;
+    }
     if (role == Role::kCustomer) {
       c.customer = nullptr;
       // The stack ended the caller's dialog without a BYE or CANCEL event first (under load:
@@ -826,6 +854,12 @@ class SipServer::Impl {
 
   void OnInviteResponse(nua_handle_t* nh, int status, sip_t const* sip) {
     auto h = handles_.find(nh);
+    if (h != handles_.end() && h->second.role == Role::kSupervisor) {
+      if (auto it = calls_.find(h->second.call); it != calls_.end()) {
+        OnSupervisorAnswer(*it->second, nh, status, sip);
+      }
+      return;
+    }
     if (h == handles_.end() || h->second.role != Role::kAgent) return;
     auto it = calls_.find(h->second.call);
     if (it == calls_.end()) return;
@@ -998,9 +1032,13 @@ class SipServer::Impl {
       }
       return s;
     }
+    if (const auto* monitor = std::get_if<ports::MonitorCall>(&command)) {
+      return ApplyMonitor(c, *monitor);
+    }
     if (std::get_if<ports::ReleaseAgent>(&command) != nullptr) {
       // Blind transfer: the agent's phone is hung up; the customer waits with music until the
       // next offer bridges it again. A phone that asked with REFER hears that it worked first.
+      EndMonitor(c, ports::MonitorEnd::kCallEnded);
       NotifyRefer(c, 200, "OK");
       StopRinging(c);
       c.forks.clear();
@@ -1019,6 +1057,173 @@ class SipServer::Impl {
       return Status::Ok();
     }
     return InvalidArgument("unknown call command");
+  }
+
+  // ---- Supervisor monitoring (docs/voice.md, "Supervisor monitoring") ----
+  Status ApplyMonitor(Call& c, const ports::MonitorCall& m) {
+    if (!m.mode) {
+      if (c.monitor_user.empty()) return NotFound("nobody monitors this call");
+      EndMonitor(c, std::nullopt);
+      return Status::Ok();
+    }
+    if (!c.monitor_user.empty()) {
+      if (c.monitor_user != m.supervisor) {
+        return Conflict(c.monitor_user + " already monitors this call");
+      }
+      c.monitor_mode = *m.mode;
+      JoinMonitor(c);
+      return Status::Ok();
+    }
+    if (c.agent_nh == nullptr || !c.agent_leg_open) {
+      return Conflict("the agent's phone is not on the call");
+    }
+    const auto phones = registrar_.BindingsOf(m.supervisor, deps_.clock.Now());
+    if (phones.empty()) {
+      return InvalidArgument("user " + m.supervisor + " has no registered phone to monitor with");
+    }
+    const ports::LegId leg = next_leg_++;
+    auto local = deps_.media.OpenLeg(leg);
+    if (!local.ok()) return local.status();
+    c.monitor_leg = leg;
+    c.monitor_leg_open = true;
+    c.monitor_local = *local;
+    c.monitor_user = m.supervisor;
+    c.monitor_mode = *m.mode;
+    const std::string sdp = BuildSdp(*local, DefaultOfferFormat(), c.id + 2000000, 1, true);
+    const std::string from =
+        "<sip:" + (c.from_number.empty() ? "parley" : c.from_number) + "@" + options_.address + ">";
+    for (const auto& phone : phones) {
+      nua_handle_t* nh =
+          nua_handle(nua_, nullptr, SIPTAG_TO_STR(("<" + phone.contact + ">").c_str()),
+                     SIPTAG_FROM_STR(from.c_str()), TAG_END());
+      if (nh == nullptr) continue;
+      handles_[nh] = {c.id, Role::kSupervisor};
+      c.monitor_forks.push_back({nh, false});
+      nua_invite(nh, NUTAG_URL(phone.contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                 SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    }
+    if (c.monitor_forks.empty()) {
+      EndMonitor(c, std::nullopt);
+      return Unavailable("cannot ring the phone of " + m.supervisor);
+    }
+    return Status::Ok();
+  }
+
+  // Joins the answered supervisor's leg to the call's mix in the current mode.
+  void JoinMonitor(Call& c) {
+    if (c.monitor_nh == nullptr || !c.monitor_leg_open || !c.agent_leg_open) return;
+    if (Status s = deps_.media.Monitor(c.customer_leg, c.agent_leg, c.monitor_leg, c.monitor_mode);
+        !s.ok()) {
+      std::fprintf(stderr, "sip: monitoring contact %llu failed: %s\n",
+                   static_cast<unsigned long long>(c.contact.value()), s.message().c_str());
+    }
+  }
+
+  // Ends monitoring on our side: CANCEL ringing phones, BYE the answered one, close the leg.
+  // `why` set: the engine did not ask for it, so it hears of it.
+  void EndMonitor(Call& c, std::optional<ports::MonitorEnd> why) {
+    if (c.monitor_user.empty()) return;
+    for (auto& f : c.monitor_forks) {
+      if (!f.done && f.nh != nullptr && f.nh != c.monitor_nh) {
+        f.done = true;
+        nua_cancel(f.nh, TAG_END());
+      }
+    }
+    c.monitor_forks.clear();
+    if (c.monitor_nh != nullptr) {
+      nua_bye(c.monitor_nh, TAG_END());
+      c.monitor_nh = nullptr;
+    }
+    if (c.monitor_leg_open) {
+      deps_.media.StopMonitor(c.monitor_leg);
+      (void)deps_.media.CloseLeg(c.monitor_leg);
+      c.monitor_leg_open = false;
+    }
+    const std::string user = std::move(c.monitor_user);
+    c.monitor_user.clear();
+    if (why && deps_.intake != nullptr && c.contact.value() != 0) {
+      deps_.intake->MonitorEnded(c.contact, user, *why);
+    }
+  }
+
+  void OnSupervisorAnswer(Call& c, nua_handle_t* nh, int status, sip_t const* sip) {
+    Fork* fork = nullptr;
+    for (auto& f : c.monitor_forks) {
+      if (f.nh == nh) fork = &f;
+    }
+    if (status < 200) return;
+    if (status >= 300) {
+      if (fork != nullptr) fork->done = true;
+      if (c.monitor_nh == nullptr && !c.monitor_forks.empty() &&
+          std::all_of(c.monitor_forks.begin(), c.monitor_forks.end(),
+                      [](const Fork& f) { return f.done; })) {
+        EndMonitor(c, ports::MonitorEnd::kNoAnswer);
+      }
+      return;
+    }
+    // 2xx: the first phone wins; a late one, or one answering a session already ended, is hung up.
+    if (fork == nullptr || c.monitor_nh != nullptr || c.monitor_user.empty() || c.customer_gone) {
+      nua_bye(nh, TAG_END());
+      return;
+    }
+    fork->done = true;
+    c.monitor_nh = nh;
+    for (auto& f : c.monitor_forks) {
+      if (!f.done && f.nh != nh) {
+        f.done = true;
+        nua_cancel(f.nh, TAG_END());
+      }
+    }
+    if (sip != nullptr && sip->sip_payload != nullptr) {
+      auto answer = ParseSdp(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
+      if (answer.ok()) {
+        if (auto n = Negotiate(*answer); n.ok()) {
+          (void)deps_.media.ConnectLeg(c.monitor_leg, n->remote, n->format);
+        }
+      }
+    }
+    JoinMonitor(c);
+  }
+
+  void SupervisorTerminated(Call& c, nua_handle_t* nh) {
+    for (auto& f : c.monitor_forks) {
+      if (f.nh == nh) {
+        f.done = true;
+        f.nh = nullptr;
+      }
+    }
+    if (c.monitor_nh == nh) {
+      c.monitor_nh = nullptr;
+      EndMonitor(c, ports::MonitorEnd::kSupervisorHungUp);
+    }
+  }
+
+  void OnSupervisorReinvite(nua_t* nua, nua_handle_t* nh, Call& c, sip_t const* sip) {
+    if (nh != c.monitor_nh || !c.monitor_leg_open) {
+      nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
+      return;
+    }
+    std::string direction = "sendrecv";
+    if (sip->sip_payload != nullptr && sip->sip_payload->pl_len > 0) {
+      auto offer = ParseSdp(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
+      if (!offer.ok()) {
+        Count(&SipCounters::bad_requests);
+        nua_respond(nh, 400, "Bad Session Description", NUTAG_WITH_THIS(nua), TAG_END());
+        return;
+      }
+      auto n = Negotiate(*offer);
+      if (!n.ok()) {
+        nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
+        return;
+      }
+      (void)deps_.media.ConnectLeg(c.monitor_leg, n->remote, n->format);
+      direction = offer->direction;
+    }
+    const std::string sdp =
+        WithDirection(BuildSdp(c.monitor_local, DefaultOfferFormat(), c.id + 2000000, 1),
+                      AnswerDirection(direction));
+    nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
   }
 
   // REFER from the agent's phone (blind transfer, RFC 3515): the stack has answered 202 and
