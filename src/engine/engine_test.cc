@@ -1451,7 +1451,9 @@ class RecordingHarness : public FlowHarness {
 
 std::vector<std::string> Types(ports::Store& store, ContactId contact) {
   std::vector<std::string> out;
-  for (const auto& e : *store.ReadAfter(0, 10000)) {
+  // Kept in a variable: `*store.ReadAfter(...)` in the range-for would read a destroyed temporary.
+  auto entries = store.ReadAfter(0, 10000);
+  for (const auto& e : *entries) {
     if (e.event.contact == contact && (EventTypeName(e.event.type).rfind("recording.", 0) == 0 ||
                                        e.event.type == EventType::kMediaStats)) {
       out.emplace_back(EventTypeName(e.event.type));
