@@ -640,6 +640,28 @@ class SipServer::Impl {
     c.customer_leg = 0;
   }
 
+  // A re-INVITE's offer (if it carries SDP) negotiated and connected to `leg`, the format kept in
+  // `format` when given: the offer's direction ("sendrecv" without SDP), or nullopt once a bad or
+  // unacceptable offer has been answered 400 or 488.
+  std::optional<std::string> ConnectReinviteOffer(nua_t* nua, nua_handle_t* nh, sip_t const* sip,
+                                                  ports::LegId leg, ports::MediaFormat* format) {
+    if (sip->sip_payload == nullptr || sip->sip_payload->pl_len == 0) return "sendrecv";
+    auto offer = ParseSdp(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
+    if (!offer.ok()) {
+      Count(&SipCounters::bad_requests);
+      nua_respond(nh, 400, "Bad Session Description", NUTAG_WITH_THIS(nua), TAG_END());
+      return std::nullopt;
+    }
+    auto n = Negotiate(*offer);
+    if (!n.ok()) {
+      nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
+      return std::nullopt;
+    }
+    (void)deps_.media.ConnectLeg(leg, n->remote, n->format);
+    if (format != nullptr) *format = n->format;
+    return offer->direction;
+  }
+
   void OnReinvite(nua_t* nua, nua_handle_t* nh, const HandleRef& ref, sip_t const* sip) {
     auto it = calls_.find(ref.call);
     if (it == calls_.end()) {
@@ -652,25 +674,11 @@ class SipServer::Impl {
       return;
     }
     const bool customer = ref.role == Role::kCustomer;
-    std::string direction = "sendrecv";
-    if (sip->sip_payload != nullptr && sip->sip_payload->pl_len > 0) {
-      auto offer = ParseSdp(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
-      if (!offer.ok()) {
-        Count(&SipCounters::bad_requests);
-        nua_respond(nh, 400, "Bad Session Description", NUTAG_WITH_THIS(nua), TAG_END());
-        return;
-      }
-      auto n = Negotiate(*offer);
-      if (!n.ok()) {
-        nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
-        return;
-      }
-      const ports::LegId leg = customer ? c.customer_leg : c.agent_leg;
-      (void)deps_.media.ConnectLeg(leg, n->remote, n->format);
-      if (customer) c.customer_format = n->format;
-      direction = offer->direction;
-    }
-    const std::string_view answer_direction = AnswerDirection(direction);
+    const auto direction =
+        ConnectReinviteOffer(nua, nh, sip, customer ? c.customer_leg : c.agent_leg,
+                             customer ? &c.customer_format : nullptr);
+    if (!direction) return;
+    const std::string_view answer_direction = AnswerDirection(*direction);
     const std::string sdp = WithDirection(
         BuildSdp(c.customer_local, c.customer_format, c.id, c.sdp_version), answer_direction);
     if (customer) {
@@ -681,7 +689,7 @@ class SipServer::Impl {
           BuildSdp(agent_local_[c.id], DefaultOfferFormat(), c.id + 1000000, 1), answer_direction);
       nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                   SIPTAG_PAYLOAD_STR(agent_sdp.c_str()), TAG_END());
-      if (nh == c.agent_nh) PhoneHold(c, IsHoldDirection(direction));
+      if (nh == c.agent_nh) PhoneHold(c, IsHoldDirection(*direction));
     }
   }
 
@@ -1203,25 +1211,11 @@ class SipServer::Impl {
       nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
-    std::string direction = "sendrecv";
-    if (sip->sip_payload != nullptr && sip->sip_payload->pl_len > 0) {
-      auto offer = ParseSdp(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
-      if (!offer.ok()) {
-        Count(&SipCounters::bad_requests);
-        nua_respond(nh, 400, "Bad Session Description", NUTAG_WITH_THIS(nua), TAG_END());
-        return;
-      }
-      auto n = Negotiate(*offer);
-      if (!n.ok()) {
-        nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
-        return;
-      }
-      (void)deps_.media.ConnectLeg(c.monitor_leg, n->remote, n->format);
-      direction = offer->direction;
-    }
+    const auto direction = ConnectReinviteOffer(nua, nh, sip, c.monitor_leg, nullptr);
+    if (!direction) return;
     const std::string sdp =
         WithDirection(BuildSdp(c.monitor_local, DefaultOfferFormat(), c.id + 2000000, 1),
-                      AnswerDirection(direction));
+                      AnswerDirection(*direction));
     nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                 SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
   }
