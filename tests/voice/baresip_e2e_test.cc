@@ -213,8 +213,8 @@ TEST(BaresipE2eTest, CallerPicksFromTheMenuHearsMusicTalksWithAlicesPhoneAndHang
   const json with_recording = GetJson(site.http(), "/api/v1/contacts/" + id, site.cookie);
   ASSERT_TRUE(with_recording["recording"].is_object()) << with_recording.dump();
   const std::string recording_id = with_recording["recording"]["id"];
-  auto audio_file = Http(site.http(), "GET", "/api/v1/recordings/" + recording_id + "/audio", "",
-                         site.cookie);
+  auto audio_file =
+      Http(site.http(), "GET", "/api/v1/recordings/" + recording_id + "/audio", "", site.cookie);
   ASSERT_EQ(audio_file.status, 200) << audio_file.body;
   const std::string recording_path = audio.path() + "/recording.wav";
   {
