@@ -52,6 +52,23 @@ std::string ModuleDirectory() {
   return "";
 }
 
+// A free port P (UDP and TCP) whose neighbour P + 1 is free for TCP as well.
+int FreePortPair() {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    const int port = FreePort();
+    if (port <= 0 || port >= 65535) continue;
+    const int t = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port + 1));
+    const bool next_free = bind(t, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    close(t);
+    if (next_free) return port;
+  }
+  return FreePort();
+}
+
 }  // namespace
 
 BaresipPeer::BaresipPeer(Options options) : options_(std::move(options)) {
@@ -62,7 +79,18 @@ BaresipPeer::BaresipPeer(Options options) : options_(std::move(options)) {
         "scripts/install-deps.sh (Debian package baresip-core)";
     return;
   }
-  sip_port_ = FreePort();
+  // baresip binds its SIP/TLS transport on the SIP port + 1 and has no setting to leave it out
+  // (baresip 1.0.0), so a port another process took between our look and its bind fails the
+  // start; it is retried on fresh ports.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (attempt > 0) Stop();
+    error_.clear();
+    if (Start(modules) || error_.find("Address already in use") == std::string::npos) return;
+  }
+}
+
+bool BaresipPeer::Start(const std::string& modules) {
+  sip_port_ = FreePortPair();
   control_port_ = FreePort();
   const int rtp_first = FreePort() & ~1;
   const std::string snd = dir_.path() + "/snd";
@@ -103,7 +131,7 @@ BaresipPeer::BaresipPeer(Options options) : options_(std::move(options)) {
     pid_ = -1;
     error_ = "cannot start baresip (" + std::string(std::strerror(spawned)) +
              "): install it with scripts/install-deps.sh (Debian package baresip-core)";
-    return;
+    return false;
   }
   // Ready when its control socket accepts a connection.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -112,13 +140,14 @@ BaresipPeer::BaresipPeer(Options options) : options_(std::move(options)) {
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
       error_ = "baresip exited at start:\n" + log();
-      return;
+      return false;
     }
     control_fd_ = ConnectLoopback(control_port_);
-    if (control_fd_ >= 0) return;
+    if (control_fd_ >= 0) return true;
     Pause(std::chrono::milliseconds(20));
   }
   error_ = "baresip's ctrl_tcp did not listen within 10 s:\n" + log();
+  return false;
 }
 
 BaresipPeer::~BaresipPeer() { Stop(); }

@@ -76,6 +76,8 @@ class BaresipPeer {
   std::string log() const;
 
  private:
+  // One attempt to start baresip on fresh ports; false with error_ set.
+  bool Start(const std::string& modules);
   std::string Command(const std::string& command, const std::string& params);
   // Reads from the control socket until one whole message is queued or `deadline`; false on
   // timeout or a closed socket.
