@@ -317,4 +317,18 @@ int RunSipPassword(const std::string& data_dir, const std::string& login, std::F
   return 0;
 }
 
+Result<uint64_t> PurgeRecordings(ports::Store& store, TimePoint cutoff, std::FILE* out) {
+  auto purged = store.PurgeRecordings(cutoff);
+  if (!purged.ok()) return purged.status();
+  for (const auto& r : *purged) {
+    std::error_code ec;
+    std::filesystem::remove(r.path, ec);
+    if (ec) {
+      std::fprintf(out, "retention: recording %llu: cannot delete %s: %s\n",
+                   static_cast<unsigned long long>(r.id), r.path.c_str(), ec.message().c_str());
+    }
+  }
+  return static_cast<uint64_t>(purged->size());
+}
+
 }  // namespace parley::app

@@ -50,6 +50,11 @@ int RunConfigApply(const ApplyOptions& options, std::FILE* out = stdout, std::FI
 // `parley config export`: the current configuration as one YAML document on `out`.
 int RunConfigExport(const std::string& data_dir, std::FILE* out = stdout, std::FILE* err = stderr);
 
+// Retention of recordings (`retention.recordings`): deletes the recordings completed before
+// `cutoff` from the store, then their audio files (a file already gone is not an error). Returns
+// how many recordings were removed; files that could not be deleted are reported on `out`.
+Result<uint64_t> PurgeRecordings(ports::Store& store, TimePoint cutoff, std::FILE* out);
+
 // `parley backup DEST`: a consistent copy of the data directory's database in DEST (created if
 // missing), taken with SQLite's online backup so a running server need not stop. Restore by
 // starting a server with `--data DEST`.

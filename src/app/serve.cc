@@ -168,6 +168,16 @@ void PurgeExpired(ports::Store& store, const config::RetentionDef& retention, Ti
               std::chrono::duration_cast<std::chrono::hours>(classes[i].second).count() / 24));
     }
   }
+  if (retention.recordings > Duration::zero()) {
+    auto removed = PurgeRecordings(store, now - retention.recordings, out);
+    if (!removed.ok()) {
+      std::fprintf(out, "retention: purging recordings failed: %s\n",
+                   removed.status().message().c_str());
+    } else if (*removed > 0) {
+      std::fprintf(out, "retention: deleted %llu recordings and their audio\n",
+                   static_cast<unsigned long long>(*removed));
+    }
+  }
   // Delivered and dead webhook deliveries are kept as long as events.
   if (retention.events > Duration::zero()) {
     auto removed = store.PurgeDeliveries(now - retention.events);

@@ -68,7 +68,7 @@ const std::vector<SchemaSection>& ConfigSchema() {
       {"reason_codes[]", {"code", "label"}},
       {"disposition_codes[]", {"code", "label"}},
       {"webhooks[]", {"name", "url", "events", "secret_env"}},
-      {"retention", {"contacts", "events", "audit"}},
+      {"retention", {"contacts", "events", "audit", "recordings"}},
       {"voice",
        {"realm", "media_address", "media_ports", "ring_timeout", "trunks",
         "outbound_destinations"}},
@@ -439,10 +439,11 @@ class Parser {
       for (const auto& kv : item.node) {
         if (!kv.first.IsScalar() || !FirstDefinition("retention", kv.first, item)) continue;
         const std::string& key = kv.first.Scalar();
-        Duration* target = key == "contacts" ? &config_->retention.contacts
-                           : key == "events" ? &config_->retention.events
-                           : key == "audit"  ? &config_->retention.audit
-                                             : nullptr;
+        Duration* target = key == "contacts"     ? &config_->retention.contacts
+                           : key == "events"     ? &config_->retention.events
+                           : key == "audit"      ? &config_->retention.audit
+                           : key == "recordings" ? &config_->retention.recordings
+                                                 : nullptr;
         if (target == nullptr) continue;
         if (auto v = r.DurationValue(kv.second, "retention " + key)) *target = *v;
       }

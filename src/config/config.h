@@ -67,9 +67,10 @@ struct WebhookDef {
 
 // How long each class of data is kept (`retention:`); zero = forever.
 struct RetentionDef {
-  Duration contacts{};  // closed contact records (history, timelines)
-  Duration events{};    // journal events
-  Duration audit{};     // audit log
+  Duration contacts{};    // closed contact records (history, timelines)
+  Duration events{};      // journal events
+  Duration audit{};       // audit log
+  Duration recordings{};  // recordings (rows and audio files), by completion time
   bool operator==(const RetentionDef&) const = default;
 };
 

@@ -292,7 +292,7 @@ disposition_codes:
 webhooks:
   - {name: crm, url: "https://crm.example/hook", events: [contact.queued, wrap_up.ended], secret_env: CRM_SECRET}
   - {name: all, url: "http://127.0.0.1:9000/"}
-retention: {contacts: 400d, events: 90d}
+retention: {contacts: 400d, events: 90d, recordings: 30d}
 )");
   ASSERT_TRUE(config);
   EXPECT_EQ(config->reason_codes,
@@ -308,6 +308,7 @@ retention: {contacts: 400d, events: 90d}
   EXPECT_EQ(config->retention.contacts, std::chrono::hours(24 * 400));
   EXPECT_EQ(config->retention.events, std::chrono::hours(24 * 90));
   EXPECT_EQ(config->retention.audit, Duration{});
+  EXPECT_EQ(config->retention.recordings, std::chrono::hours(24 * 30));
 }
 
 TEST(ConfigServerTest, BadCodesWebhooksAndRetention) {

@@ -304,7 +304,7 @@ enum class DataClass : uint8_t {
   kEvents,          // journal entries, by event time
   kContactHistory,  // closed contact records, by closing time (open contacts are never purged)
   kAudit,           // audit log entries, by time
-  // kRecordings: later, with the media adapter.
+  // Recordings: Maintenance::PurgeRecordings (their audio files are the caller's to remove).
 };
 
 class Maintenance {
@@ -312,6 +312,10 @@ class Maintenance {
   virtual ~Maintenance() = default;
   // Deletes the rows of `data_class` older than `cutoff` and returns how many.
   virtual Result<uint64_t> Purge(DataClass data_class, TimePoint cutoff) = 0;
+  // Deletes the recordings completed before `cutoff` and returns their records, so that the
+  // caller removes their files (rows first: a crash between leaves an unlisted file, never a
+  // listed recording without audio). Their ids are never given again (LastRecordingId).
+  virtual Result<std::vector<RecordingRecord>> PurgeRecordings(TimePoint cutoff) = 0;
   // Writes a consistent copy of the whole store to `path` (a new file; kConflict if it exists)
   // while the store keeps serving. kUnavailable where the backend has nothing to copy (memory).
   virtual Status Backup(const std::string& path) = 0;

@@ -59,6 +59,9 @@ class ForwardingStore : public ports::Store {
     return inner_.AllIdentities();
   }
   Result<uint64_t> Purge(ports::DataClass c, TimePoint t) override { return inner_.Purge(c, t); }
+  Result<std::vector<ports::RecordingRecord>> PurgeRecordings(TimePoint cutoff) override {
+    return inner_.PurgeRecordings(cutoff);
+  }
   Status Backup(const std::string& p) override { return inner_.Backup(p); }
 
   Result<std::vector<ports::RecordingRecord>> ListRecordings(

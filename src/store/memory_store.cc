@@ -562,7 +562,22 @@ Result<std::vector<ports::LegQualityRecord>> MemoryStore::LegQualityOf(ContactId
 
 Result<uint64_t> MemoryStore::LastRecordingId() {
   std::lock_guard lock(mu_);
-  return recordings_.empty() ? 0 : recordings_.rbegin()->first;
+  return std::max(purged_recording_id_, recordings_.empty() ? 0 : recordings_.rbegin()->first);
+}
+
+Result<std::vector<ports::RecordingRecord>> MemoryStore::PurgeRecordings(TimePoint cutoff) {
+  std::lock_guard lock(mu_);
+  std::vector<ports::RecordingRecord> out;
+  for (auto it = recordings_.begin(); it != recordings_.end();) {
+    if (it->second.completed < cutoff) {
+      purged_recording_id_ = std::max(purged_recording_id_, it->first);
+      out.push_back(std::move(it->second));
+      it = recordings_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return out;
 }
 
 }  // namespace parley::store

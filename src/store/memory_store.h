@@ -55,6 +55,7 @@ class MemoryStore final : public ports::Store {
 
   // Maintenance
   Result<uint64_t> Purge(ports::DataClass data_class, TimePoint cutoff) override;
+  Result<std::vector<ports::RecordingRecord>> PurgeRecordings(TimePoint cutoff) override;
 
   // RecordingRecords
   Result<std::vector<ports::RecordingRecord>> ListRecordings(
@@ -115,9 +116,10 @@ class MemoryStore final : public ports::Store {
   std::map<std::string, ports::TokenRecord> tokens_;        // GUARDED_BY(mu_)
   std::map<uint64_t, ports::AuditRecord> audit_;            // GUARDED_BY(mu_)
   std::map<uint64_t, ports::RecordingRecord> recordings_;   // GUARDED_BY(mu_)
-  std::vector<ports::LegQualityRecord> legs_;               // GUARDED_BY(mu_)
-  uint64_t next_delivery_ = 1;                              // GUARDED_BY(mu_)
-  std::map<uint64_t, ports::WebhookDelivery> deliveries_;   // GUARDED_BY(mu_)
+  uint64_t purged_recording_id_ = 0;  // largest id purged, never given again; GUARDED_BY(mu_)
+  std::vector<ports::LegQualityRecord> legs_;              // GUARDED_BY(mu_)
+  uint64_t next_delivery_ = 1;                             // GUARDED_BY(mu_)
+  std::map<uint64_t, ports::WebhookDelivery> deliveries_;  // GUARDED_BY(mu_)
   // (webhook, event_seq) of every delivery. GUARDED_BY(mu_)
   std::set<std::pair<std::string, uint64_t>> delivery_keys_;
 };

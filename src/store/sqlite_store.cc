@@ -901,7 +901,10 @@ Result<std::vector<LegQualityRecord>> SqliteStore::LegQualityOf(ContactId contac
 
 Result<uint64_t> SqliteStore::LastRecordingId() {
   std::lock_guard lock(mu_);
-  auto stmt = Prepare("SELECT COALESCE(MAX(id), 0) FROM recordings");
+  // The high-water mark PurgeRecordings leaves keeps purged ids from being given again.
+  auto stmt = Prepare(
+      "SELECT MAX((SELECT COALESCE(MAX(id), 0) FROM recordings), COALESCE((SELECT last_id FROM "
+      "id_high_water WHERE name = 'recordings'), 0))");
   if (!stmt.ok()) return stmt.status();
   auto row = stmt->Step();
   if (!row.ok()) return row.status();
@@ -1464,6 +1467,32 @@ Result<uint64_t> SqliteStore::Purge(DataClass data_class, TimePoint cutoff) {
   if (!del.ok()) return del.status();
   if (Status s = del->Bind(1, ToMicros(cutoff)).Run(); !s.ok()) return s;
   return static_cast<uint64_t>(sqlite3_changes64(db_));
+}
+
+Result<std::vector<RecordingRecord>> SqliteStore::PurgeRecordings(TimePoint cutoff) {
+  std::lock_guard lock(mu_);
+  std::vector<RecordingRecord> out;
+  Status s = InTransaction(
+      [this](const char* sql) { return Exec(sql); },
+      [&]() -> Status {
+        auto select = Prepare(PARLEY_RECORDING_SELECT "WHERE completed_us < ?1 ORDER BY id");
+        if (!select.ok()) return select.status();
+        select->Bind(1, ToMicros(cutoff));
+        auto rows = LoadRecordings(*select);
+        if (!rows.ok()) return rows.status();
+        out = std::move(*rows);
+        if (out.empty()) return Status::Ok();
+        auto mark = Prepare(
+            "INSERT INTO id_high_water (name, last_id) VALUES ('recordings', ?1) "
+            "ON CONFLICT (name) DO UPDATE SET last_id = MAX(last_id, excluded.last_id)");
+        if (!mark.ok()) return mark.status();
+        if (Status m = mark->Bind(1, ToColumn(out.back().id)).Run(); !m.ok()) return m;
+        auto del = Prepare("DELETE FROM recordings WHERE completed_us < ?1");
+        if (!del.ok()) return del.status();
+        return del->Bind(1, ToMicros(cutoff)).Run();
+      });
+  if (!s.ok()) return s;
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -105,6 +105,7 @@ class SqliteStore final : public ports::Store {
 
   // Maintenance
   Result<uint64_t> Purge(ports::DataClass data_class, TimePoint cutoff) override;
+  Result<std::vector<ports::RecordingRecord>> PurgeRecordings(TimePoint cutoff) override;
   Status Backup(const std::string& path) override;
 
   // RecordingRecords

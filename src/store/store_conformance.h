@@ -664,6 +664,20 @@ TYPED_TEST_P(StoreConformance, RecordingsAndLegQualityRoundTripAndFilter) {
   EXPECT_EQ(s.Append(bad).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(*s.LastRecordingId(), 3u);
   EXPECT_EQ(*s.LastSequence(), 1u);
+
+  // Retention: recordings completed before the cutoff go, and hand back their files' paths.
+  auto purged = s.PurgeRecordings(FromMicros(1'000'250));
+  ASSERT_TRUE(purged.ok()) << purged.status().ToString();
+  ASSERT_EQ(purged->size(), 2u);
+  EXPECT_EQ((*purged)[0], batch.recordings[0]);
+  EXPECT_EQ((*purged)[1], batch.recordings[1]);
+  EXPECT_EQ(ids(all), (std::vector<uint64_t>{3}));
+  EXPECT_EQ(s.GetRecording(1).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(s.PurgeRecordings(FromMicros(1'000'250))->empty());
+  // Once every recording is gone their ids are still never given again.
+  ASSERT_EQ(s.PurgeRecordings(FromMicros(9'000'000))->size(), 1u);
+  EXPECT_TRUE(ids(all).empty());
+  EXPECT_EQ(*s.LastRecordingId(), 3u);
 }
 
 REGISTER_TYPED_TEST_SUITE_P(StoreConformance, RecordingsAndLegQualityRoundTripAndFilter,
