@@ -979,8 +979,11 @@ class SipServer::Impl {
       return;
     }
     c->ring_timer = su_timer_create(su_root_task(root_), 0);
-    const auto ms = std::max<int64_t>(
-        1, std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count());
+    const Duration ring = timeout > Duration::zero() && options_.ring_timeout > Duration::zero()
+                              ? std::min(timeout, options_.ring_timeout)
+                              : std::max(timeout, options_.ring_timeout);
+    const auto ms =
+        std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(ring).count());
     su_timer_set_interval(c->ring_timer, &Impl::OnRingTimeout,
                           reinterpret_cast<su_timer_arg_t*>(static_cast<uintptr_t>(c->id)),
                           static_cast<su_duration_t>(ms));

@@ -234,6 +234,37 @@ TEST(VoiceE2eTest, RingNoAnswerCancelsThePhoneAndTheCallKeepsItsPlace) {
   EXPECT_EQ(caller_result.exit_code, 0) << caller_result.err;
 }
 
+TEST(VoiceE2eTest, PhoneRingsForTheVoiceRingTimeoutWhenTheOfferLastsLonger) {
+  VoiceServer server(kData + "/voice_ring.yaml");  // ring_timeout: 2s, offer_timeout: 60s
+  ASSERT_TRUE(server.started());
+  const int phone_port = FreePort();
+  const int http = server.process().port();
+  const std::string cookie = Login(http, "admin");
+  EventsClient events(http, "/api/v1/events", cookie);
+  ASSERT_TRUE(events.connected());
+  ASSERT_EQ(AliceAvailableOnPhone(server, phone_port, cookie), "");
+  // The phone gives up (and fails its call) when no CANCEL came within 10 s of the INVITE: the
+  // built-in 20 s ring would be too late.
+  auto phone = std::async(std::launch::async, [&] {
+    return server.Sipp("agent_no_answer.xml", {"-recv_timeout", "10000"}, 1, phone_port);
+  });
+  auto caller = std::async(std::launch::async, [&] {
+    return server.Sipp("caller_until_bye.xml",
+                       {"-s", "5000", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort())});
+  });
+  // The phone is cancelled when voice.ring_timeout ends its ring, long before the offer would
+  // time out: the ring ends as a declined offer and the call keeps waiting.
+  const ProcessResult phone_result = phone.get();
+  EXPECT_EQ(phone_result.exit_code, 0) << phone_result.err;
+  const std::string declined = EventMessage(events, "offer.rejected", "\"agent\":\"alice\"");
+  EXPECT_FALSE(declined.empty());
+  auto contacts = Http(http, "GET", "/api/v1/contacts", "", cookie);
+  EXPECT_THAT(contacts.body, ::testing::HasSubstr("\"voice\""));
+  EXPECT_EQ(server.process().Terminate(), 0);
+  const ProcessResult caller_result = caller.get();
+  EXPECT_EQ(caller_result.exit_code, 0) << caller_result.err;
+}
+
 TEST(VoiceE2eTest, RegisterWithSha256Digest) {
   VoiceServer server;
   ASSERT_TRUE(server.started());
