@@ -92,4 +92,17 @@ size_t Registrar::size() const {
   return n;
 }
 
+size_t CountUnexpired(const std::vector<TimePoint>& expiries, TimePoint now) {
+  return static_cast<size_t>(
+      std::count_if(expiries.begin(), expiries.end(), [now](TimePoint t) { return t > now; }));
+}
+
+std::vector<TimePoint> Registrar::Expiries() const {
+  std::vector<TimePoint> out;
+  for (const auto& [login, user] : users_) {
+    for (const auto& b : user.bindings) out.push_back(b.expires);
+  }
+  return out;
+}
+
 }  // namespace parley::sip

@@ -29,6 +29,9 @@ struct RegistrarPolicy {
   size_t max_contacts_per_user = 10;
 };
 
+// How many of `expiries` are still ahead of `now` (the registrations_active gauge).
+size_t CountUnexpired(const std::vector<TimePoint>& expiries, TimePoint now);
+
 class Registrar {
  public:
   explicit Registrar(RegistrarPolicy policy = {}) : policy_(policy) {}
@@ -55,6 +58,8 @@ class Registrar {
   std::vector<Binding> BindingsOf(std::string_view login, TimePoint now);
   std::vector<Binding> BindingsOfAgent(std::string_view agent, TimePoint now);
   size_t size() const;
+  // When each binding held now expires (expired ones included until their user's next change).
+  std::vector<TimePoint> Expiries() const;
 
  private:
   struct User {

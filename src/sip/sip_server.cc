@@ -126,6 +126,8 @@ class SipServer::Impl {
   SipCounters counters() const {
     std::lock_guard lock(mu_);
     SipCounters c = counters_;
+    // Bindings that expired since the last REGISTER are not active any more.
+    c.registrations_active = CountUnexpired(binding_expiries_, deps_.clock.Now());
     auto g = guard_.counters();
     c.bans = g.bans;
     c.banned_requests = g.rejected_while_banned;
@@ -286,7 +288,7 @@ class SipServer::Impl {
   void UpdateGauges() {
     std::lock_guard lock(mu_);
     counters_.calls_active = calls_.size();
-    counters_.registrations_active = registrar_.size();
+    binding_expiries_ = registrar_.Expiries();
   }
 
   bool IsTrunk(const std::string& source) const {
@@ -1493,6 +1495,7 @@ class SipServer::Impl {
   bool running_ = false;
   std::deque<std::function<void()>> queue_;
   SipCounters counters_;
+  std::vector<TimePoint> binding_expiries_;  // the registrar's, copied by UpdateGauges
   std::thread thread_;
 
   // SIP thread only.

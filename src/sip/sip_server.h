@@ -66,7 +66,7 @@ struct SipCounters {
   uint64_t agent_legs = 0;                             // INVITEs sent to agents' phones
   std::map<std::string, uint64_t> requests_by_method;  // requests that reached us, by method
   uint64_t calls_active = 0;          // customer calls held now (until their last dialog ends)
-  uint64_t registrations_active = 0;  // phone bindings after the last REGISTER or offer
+  uint64_t registrations_active = 0;  // phone bindings not yet expired
 };
 
 class SipServer final : public ports::ChannelAdapter {

@@ -159,6 +159,12 @@ TEST(Registrar, SeveralPhonesPerUserEachExpiringOnItsOwn) {
           .ok());
   EXPECT_EQ(r.BindingsOfAgent("a1", At(20)).size(), 2u);
   EXPECT_EQ(r.BindingsOfAgent("a2", At(20)).size(), 0u);
+  // The metrics gauge counts what has not expired, without a REGISTER to prune the rest.
+  const std::vector<TimePoint> expiries = r.Expiries();
+  EXPECT_EQ(expiries, (std::vector<TimePoint>{At(60), At(130)}));
+  EXPECT_EQ(CountUnexpired(expiries, At(59)), 2u);
+  EXPECT_EQ(CountUnexpired(expiries, At(60)), 1u);
+  EXPECT_EQ(CountUnexpired(expiries, At(130)), 0u);
   auto left = r.BindingsOf("alice", At(61));
   ASSERT_EQ(left.size(), 1u);
   EXPECT_EQ(left[0].contact, "sip:alice@10.0.0.2");
