@@ -158,110 +158,106 @@ TEST(VoiceE2eTest, UnknownNumberIs404) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
+// alice Available on a sipp phone playing `phone_scenario`, and a trunk caller (sipp) that
+// dials the support queue and waits for Parley's BYE; both run from Ring() on.
+class AliceRung {
+ public:
+  explicit AliceRung(VoiceServer& server)
+      : server_(server),
+        http_(server.process().port()),
+        cookie_(Login(http_, "admin")),
+        events_(http_, "/api/v1/events", cookie_) {
+    ready_ = events_.connected() ? AliceAvailableOnPhone(server, phone_port_, cookie_)
+                                 : "the event stream did not connect";
+  }
+  const std::string& ready() const { return ready_; }  // "" when alice waits on her phone
+  EventsClient& events() { return events_; }
+  HttpResponse Contacts() { return Http(http_, "GET", "/api/v1/contacts", "", cookie_); }
+
+  void Ring(const std::string& phone_scenario, std::vector<std::string> phone_extra = {}) {
+    phone_ = std::async(std::launch::async, [this, phone_scenario, phone_extra] {
+      return server_.Sipp(phone_scenario, phone_extra, 1, phone_port_);
+    });
+    caller_ = std::async(std::launch::async, [this] {
+      return server_.Sipp("caller_until_bye.xml",
+                          {"-s", "5000", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort())});
+    });
+  }
+  ProcessResult Phone() { return phone_.get(); }
+  ProcessResult Caller() { return caller_.get(); }
+
+ private:
+  VoiceServer& server_;
+  const int phone_port_ = FreePort();
+  const int http_;
+  const std::string cookie_;
+  EventsClient events_;
+  std::string ready_;
+  std::future<ProcessResult> phone_, caller_;
+};
+
 TEST(VoiceE2eTest, CallRingsTheAgentsRegisteredPhoneWhichAnswersAndHangsUpIntoWrapUp) {
   VoiceServer server;
   ASSERT_TRUE(server.started());
-  const int phone_port = FreePort();
-  const int http = server.process().port();
-  const std::string cookie = Login(http, "admin");
-  EventsClient events(http, "/api/v1/events", cookie);
-  ASSERT_TRUE(events.connected());
-  ASSERT_EQ(AliceAvailableOnPhone(server, phone_port, cookie), "");
-  auto phone = std::async(std::launch::async, [&] {
-    return server.Sipp("agent_phone.xml", {"-mi", "127.0.0.1", "-mp", std::to_string(FreePort())},
-                       1, phone_port);
-  });
-  auto caller = std::async(std::launch::async, [&] {
-    return server.Sipp("caller_until_bye.xml",
-                       {"-s", "5000", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort())});
-  });
+  AliceRung call(server);
+  ASSERT_EQ(call.ready(), "");
+  call.Ring("agent_phone.xml", {"-mi", "127.0.0.1", "-mp", std::to_string(FreePort())});
   // The phone answered (the offer was accepted) and its BYE released the caller (the caller's
   // scenario ends only on Parley's BYE); the agent went into wrap-up.
-  const ProcessResult phone_result = phone.get();
+  const ProcessResult phone_result = call.Phone();
   EXPECT_EQ(phone_result.exit_code, 0) << phone_result.err;
-  const ProcessResult caller_result = caller.get();
+  const ProcessResult caller_result = call.Caller();
   EXPECT_EQ(caller_result.exit_code, 0) << caller_result.err;
-  EXPECT_TRUE(WaitForEvent(events, "offer.accepted", "\"agent\":\"alice\""));
-  EXPECT_TRUE(WaitForEvent(events, "wrap_up.started", "\"agent\":\"alice\""));
+  EXPECT_TRUE(WaitForEvent(call.events(), "offer.accepted", "\"agent\":\"alice\""));
+  EXPECT_TRUE(WaitForEvent(call.events(), "wrap_up.started", "\"agent\":\"alice\""));
 }
 
 TEST(VoiceE2eTest, BusyPhoneRejectsTheOfferAndTheCallKeepsWaiting) {
   VoiceServer server;
   ASSERT_TRUE(server.started());
-  const int phone_port = FreePort();
-  const int http = server.process().port();
-  const std::string cookie = Login(http, "admin");
-  EventsClient events(http, "/api/v1/events", cookie);
-  ASSERT_TRUE(events.connected());
-  ASSERT_EQ(AliceAvailableOnPhone(server, phone_port, cookie), "");
-  auto phone = std::async(std::launch::async,
-                          [&] { return server.Sipp("agent_busy.xml", {}, 1, phone_port); });
-  auto caller = std::async(std::launch::async, [&] {
-    return server.Sipp("caller_until_bye.xml",
-                       {"-s", "5000", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort())});
-  });
-  EXPECT_EQ(phone.get().exit_code, 0);
-  EXPECT_TRUE(WaitForEvent(events, "offer.rejected", "\"agent\":\"alice\""));
+  AliceRung call(server);
+  ASSERT_EQ(call.ready(), "");
+  call.Ring("agent_busy.xml");
+  EXPECT_EQ(call.Phone().exit_code, 0);
+  EXPECT_TRUE(WaitForEvent(call.events(), "offer.rejected", "\"agent\":\"alice\""));
   // Stopping the server hangs the waiting caller up with a BYE.
   EXPECT_EQ(server.process().Terminate(), 0);
-  const ProcessResult caller_result = caller.get();
+  const ProcessResult caller_result = call.Caller();
   EXPECT_EQ(caller_result.exit_code, 0) << caller_result.err;
 }
 
 TEST(VoiceE2eTest, RingNoAnswerCancelsThePhoneAndTheCallKeepsItsPlace) {
   VoiceServer server(kData + "/voice_rona.yaml");  // offer_timeout: 3s
   ASSERT_TRUE(server.started());
-  const int phone_port = FreePort();
-  const int http = server.process().port();
-  const std::string cookie = Login(http, "admin");
-  EventsClient events(http, "/api/v1/events", cookie);
-  ASSERT_TRUE(events.connected());
-  ASSERT_EQ(AliceAvailableOnPhone(server, phone_port, cookie), "");
-  auto phone = std::async(std::launch::async,
-                          [&] { return server.Sipp("agent_no_answer.xml", {}, 1, phone_port); });
-  auto caller = std::async(std::launch::async, [&] {
-    return server.Sipp("caller_until_bye.xml",
-                       {"-s", "5000", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort())});
-  });
+  AliceRung call(server);
+  ASSERT_EQ(call.ready(), "");
+  call.Ring("agent_no_answer.xml");
   // The phone rang until the offer timed out, then was cancelled; the call still waits.
-  const ProcessResult phone_result = phone.get();
+  const ProcessResult phone_result = call.Phone();
   EXPECT_EQ(phone_result.exit_code, 0) << phone_result.err;
-  EXPECT_TRUE(WaitForEvent(events, "offer.timed_out", "\"agent\":\"alice\""));
-  auto contacts = Http(http, "GET", "/api/v1/contacts", "", cookie);
-  EXPECT_THAT(contacts.body, ::testing::HasSubstr("\"voice\""));
+  EXPECT_TRUE(WaitForEvent(call.events(), "offer.timed_out", "\"agent\":\"alice\""));
+  EXPECT_THAT(call.Contacts().body, ::testing::HasSubstr("\"voice\""));
   EXPECT_EQ(server.process().Terminate(), 0);
-  const ProcessResult caller_result = caller.get();
+  const ProcessResult caller_result = call.Caller();
   EXPECT_EQ(caller_result.exit_code, 0) << caller_result.err;
 }
 
 TEST(VoiceE2eTest, PhoneRingsForTheVoiceRingTimeoutWhenTheOfferLastsLonger) {
   VoiceServer server(kData + "/voice_ring.yaml");  // ring_timeout: 2s, offer_timeout: 60s
   ASSERT_TRUE(server.started());
-  const int phone_port = FreePort();
-  const int http = server.process().port();
-  const std::string cookie = Login(http, "admin");
-  EventsClient events(http, "/api/v1/events", cookie);
-  ASSERT_TRUE(events.connected());
-  ASSERT_EQ(AliceAvailableOnPhone(server, phone_port, cookie), "");
+  AliceRung call(server);
+  ASSERT_EQ(call.ready(), "");
   // The phone gives up (and fails its call) when no CANCEL came within 10 s of the INVITE: the
   // built-in 20 s ring would be too late.
-  auto phone = std::async(std::launch::async, [&] {
-    return server.Sipp("agent_no_answer.xml", {"-recv_timeout", "10000"}, 1, phone_port);
-  });
-  auto caller = std::async(std::launch::async, [&] {
-    return server.Sipp("caller_until_bye.xml",
-                       {"-s", "5000", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort())});
-  });
+  call.Ring("agent_no_answer.xml", {"-recv_timeout", "10000"});
   // The phone is cancelled when voice.ring_timeout ends its ring, long before the offer would
   // time out: the ring ends as a declined offer and the call keeps waiting.
-  const ProcessResult phone_result = phone.get();
+  const ProcessResult phone_result = call.Phone();
   EXPECT_EQ(phone_result.exit_code, 0) << phone_result.err;
-  const std::string declined = EventMessage(events, "offer.rejected", "\"agent\":\"alice\"");
-  EXPECT_FALSE(declined.empty());
-  auto contacts = Http(http, "GET", "/api/v1/contacts", "", cookie);
-  EXPECT_THAT(contacts.body, ::testing::HasSubstr("\"voice\""));
+  EXPECT_TRUE(WaitForEvent(call.events(), "offer.rejected", "\"agent\":\"alice\""));
+  EXPECT_THAT(call.Contacts().body, ::testing::HasSubstr("\"voice\""));
   EXPECT_EQ(server.process().Terminate(), 0);
-  const ProcessResult caller_result = caller.get();
+  const ProcessResult caller_result = call.Caller();
   EXPECT_EQ(caller_result.exit_code, 0) << caller_result.err;
 }
 
