@@ -1,15 +1,20 @@
 #include "app/serve.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -43,6 +48,45 @@
 namespace parley::app {
 
 namespace {
+
+// sofia-sip reads its TLS identity from a directory: agent.pem (private key, then certificate
+// chain) and cafile.pem. They are written under DATA/sip-tls, readable by the owner only, from
+// the PEM files given on the command line, at every start.
+Result<std::string> PrepareSipTlsDir(const std::string& data_dir, const std::string& cert_file,
+                                     const std::string& key_file) {
+  namespace fs = std::filesystem;
+  const auto read = [](const std::string& path) -> Result<std::string> {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return InvalidArgument("cannot read " + path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.find("-----BEGIN") == std::string::npos) {
+      return InvalidArgument(path + " is not a PEM file");
+    }
+    if (!text.empty() && text.back() != '\n') text += '\n';
+    return text;
+  };
+  auto cert = read(cert_file);
+  if (!cert.ok()) return cert.status();
+  auto key = read(key_file);
+  if (!key.ok()) return key.status();
+  const fs::path dir = fs::path(data_dir) / "sip-tls";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Unavailable("cannot create " + dir.string() + ": " + ec.message());
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  const auto write = [](const fs::path& path, const std::string& text) -> Status {
+    // Created 0600 before anything is written into it.
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return Unavailable("cannot write " + path.string() + ": " + std::strerror(errno));
+    const bool ok = ::fchmod(fd, 0600) == 0 &&
+                    ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ::close(fd);
+    return ok ? Status::Ok() : Unavailable("cannot write " + path.string());
+  };
+  if (Status s = write(dir / "agent.pem", *key + *cert); !s.ok()) return s;
+  if (Status s = write(dir / "cafile.pem", *cert); !s.ok()) return s;
+  return dir.string();
+}
 
 // The bundled demo configuration: ./config/demo.yaml from the repository root (make run), else
 // the source tree this binary was built from.
@@ -243,6 +287,17 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   }
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     std::fprintf(err, "HTTPS needs both --tls-cert and --tls-key\n");
+    return 1;
+  }
+  const std::string sip_tls_cert =
+      options.sip_tls_cert.empty() ? options.tls_cert : options.sip_tls_cert;
+  const std::string sip_tls_key =
+      options.sip_tls_key.empty() ? options.tls_key : options.sip_tls_key;
+  if (options.sip_tls_port != 0 && (!sip_listen || sip_tls_cert.empty() || sip_tls_key.empty())) {
+    std::fprintf(err, "%s\n",
+                 !sip_listen ? "--sip-tls-port needs --sip"
+                             : "SIP over TLS needs a certificate and key: --sip-tls-cert and "
+                               "--sip-tls-key (or --tls-cert and --tls-key)");
     return 1;
   }
   // SIGTERM and SIGINT are taken by sigwait below; block them before any thread starts so that
@@ -457,6 +512,15 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     sip_options.user_agent = std::string("Parley/") + PARLEY_VERSION;
     for (const auto& t : config->voice.trunks) sip_options.trunks.push_back({t.name, t.addresses});
     sip_options.recordings_dir = options.data_dir + "/recordings";  // issue 6
+    if (options.sip_tls_port != 0) {
+      auto dir = PrepareSipTlsDir(options.data_dir, sip_tls_cert, sip_tls_key);
+      if (!dir.ok()) {
+        std::fprintf(err, "not started: SIP over TLS: %s\n", dir.status().message().c_str());
+        return abandon_start();
+      }
+      sip_options.tls_port = static_cast<uint16_t>(options.sip_tls_port);
+      sip_options.tls_dir = *dir;
+    }
     sip_server = std::make_unique<sip::SipServer>(
         std::move(sip_options), sip::SipServer::Deps{clock, users, &engine, &engine, *media});
     if (Status s = sip_server->Start(); !s.ok()) {
@@ -482,6 +546,9 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   if (sip_listen) {
     std::fprintf(out, "SIP on udp and tcp %s:%u, realm %s\n", sip_listen->first.c_str(),
                  static_cast<unsigned>(sip_listen->second), config->voice.realm.c_str());
+    if (options.sip_tls_port != 0) {
+      std::fprintf(out, "SIP over TLS on %s:%d\n", sip_listen->first.c_str(), options.sip_tls_port);
+    }
   }
   if (demo_driver) {
     const std::string pace =

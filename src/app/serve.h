@@ -15,6 +15,11 @@ struct ServeOptions {
   std::string sip;       // SIP over UDP and TCP, "ADDRESS:PORT" (e.g. 0.0.0.0:5060); "" = no voice
   std::string tls_cert;  // PEM files: both given = HTTPS
   std::string tls_key;
+  // SIP over TLS on this port of the --sip address (0 = none), with its own PEM files or, when
+  // those are empty, tls_cert and tls_key.
+  int sip_tls_port = 0;
+  std::string sip_tls_cert;
+  std::string sip_tls_key;
   std::string web_dir;  // the web UI's built files ("" = none)
   // Users without a password get this one on start (demo, tests); otherwise each gets a random
   // one, printed once.

@@ -19,6 +19,13 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "none = no voice");
   cmd->add_option("--tls-cert", o->tls_cert, "PEM certificate: serve HTTPS (with --tls-key)");
   cmd->add_option("--tls-key", o->tls_key, "PEM private key for --tls-cert");
+  cmd->add_option("--sip-tls-port", o->sip_tls_port,
+                  "Also SIP over TLS (sips:) on this port of the --sip address (production: 5061)")
+      ->check(CLI::Range(1, 65535));
+  cmd->add_option("--sip-tls-cert", o->sip_tls_cert,
+                  "PEM certificate for SIP over TLS (default: --tls-cert)");
+  cmd->add_option("--sip-tls-key", o->sip_tls_key,
+                  "PEM private key for SIP over TLS (default: --tls-key)");
   cmd->add_option("--web", o->web_dir, "Directory of the web UI's built files");
   cmd->add_option("--initial-password", o->initial_password,
                   "Password for users that have none yet (default: a random one each, printed)");

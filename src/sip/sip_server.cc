@@ -7,6 +7,7 @@
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport_tag.h>
 #include <sofia-sip/url.h>
 #include <sys/socket.h>
 
@@ -228,10 +229,17 @@ class SipServer::Impl {
       return;
     }
     const bool ipv6 = options_.address.find(':') != std::string::npos;
-    const std::string url = "sip:" + (ipv6 ? "[" + options_.address + "]" : options_.address) +
-                            ":" + std::to_string(options_.port);
+    const std::string host = ipv6 ? "[" + options_.address + "]" : options_.address;
+    const std::string url = "sip:" + host + ":" + std::to_string(options_.port);
+    // sips: only when asked; TAG_IF leaves the tags out otherwise.
+    const std::string sips_url =
+        "sips:" + host + ":" + std::to_string(options_.tls_port) + ";transport=tls";
+    const bool tls = options_.tls_port != 0;
     nua_ = nua_create(
-        root, &Impl::OnEvent, this, NUTAG_URL(url.c_str()), NUTAG_MEDIA_ENABLE(0),
+        root, &Impl::OnEvent, this, NUTAG_URL(url.c_str()),
+        TAG_IF(tls, NUTAG_SIPS_URL(sips_url.c_str())),
+        TAG_IF(tls, TPTAG_CERTIFICATE(options_.tls_dir.c_str())),
+        TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE)), NUTAG_MEDIA_ENABLE(0),
         NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
         NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, REFER"),
         NUTAG_APPL_METHOD("REGISTER"),
@@ -242,7 +250,9 @@ class SipServer::Impl {
     if (nua_ == nullptr) {
       su_root_destroy(root);
       su_deinit();
-      started.set_value(Unavailable("cannot listen for SIP on " + url));
+      started.set_value(Unavailable(
+          "cannot listen for SIP on " + url +
+          (tls ? " and " + sips_url + " (certificate in " + options_.tls_dir + ")" : "")));
       return;
     }
     {

@@ -38,6 +38,10 @@ struct SipTrunk {
 struct SipServerOptions {
   std::string address = "0.0.0.0";  // listen address (UDP and TCP)
   uint16_t port = 5060;
+  // SIP over TLS (sips:) on this port of `address` too; 0 = none. `tls_dir` holds agent.pem
+  // (private key, then certificate chain) and cafile.pem, as sofia-sip reads them.
+  uint16_t tls_port = 0;
+  std::string tls_dir;
   std::string realm = "parley";  // digest realm; users' SIP passwords are set for it
   std::vector<SipTrunk> trunks;
   size_t max_message_bytes = 16 * 1024;  // larger messages are refused by the stack

@@ -221,7 +221,9 @@ class RawCaller {
 // `sip_port`.
 class VoiceServer {
  public:
-  explicit VoiceServer(const std::string& config = kData + "/voice.yaml") {
+  // `extra`: more `parley serve` arguments for the second start (the one with SIP).
+  explicit VoiceServer(const std::string& config = kData + "/voice.yaml",
+                       std::vector<std::string> extra = {}) {
     sip_port_ = FreePort();
     {
       // First start seeds the data directory and creates the users.
@@ -235,9 +237,9 @@ class VoiceServer {
       ADD_FAILURE() << set.out << set.err;
       return;
     }
-    server_ = std::make_unique<ServerProcess>(
-        dir_.path() + "/data",
-        std::vector<std::string>{"--sip", "127.0.0.1:" + std::to_string(sip_port_)});
+    std::vector<std::string> args = {"--sip", "127.0.0.1:" + std::to_string(sip_port_)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    server_ = std::make_unique<ServerProcess>(dir_.path() + "/data", std::move(args));
   }
   bool started() const { return server_ && server_->started(); }
   int sip_port() const { return sip_port_; }
