@@ -15,6 +15,7 @@
 #include <boost/beast/http.hpp>
 #include <cctype>
 #include <chrono>
+#include <filesystem>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -412,6 +413,54 @@ TEST(RecordingE2eTest, NeverQueueHasNoRecordingAndRefusesToStartOne) {
   auto c = Json::parse(Http(http, "GET", "/api/v1/contacts/" + contact, "", admin).body);
   EXPECT_TRUE(c["recording"].is_null());
   EXPECT_EQ(c["recording_state"], "off");
+}
+
+TEST(RecordingE2eTest, KillDashNineMidCallLeavesAPlayableRecordingListedAfterRestart) {
+  VoiceServer server(kConfig);
+  ASSERT_TRUE(server.started());
+  const int http = server.process().port();
+  const std::string admin = Login(http, "admin");
+  EventsClient events(http, "/api/v1/events", admin);
+  ASSERT_TRUE(events.connected());
+  UdpPeer phone;
+  ASSERT_EQ(AliceAvailableOnPhone(server, phone.port(), admin), "");
+  AnsweredCall call(server, phone);
+  ASSERT_EQ(call.Connect("5000"), "");
+  const Json started = NextEvent(events, "recording.started", "\"by\":\"policy\"");
+  ASSERT_TRUE(started.is_object()) << "no recording.started event";
+  const std::string contact = ContactOf(started);
+  call.Talk(50);  // a second of both parties
+
+  // The process dies mid-call: the recording is still under its temporary name.
+  server.process().Kill();
+  const std::string data = server.process().data_dir();
+  std::vector<std::string> parts;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(data + "/recordings")) {
+    if (f.path().string().ends_with(".wav.part")) parts.push_back(f.path().string());
+  }
+  ASSERT_EQ(parts.size(), 1u) << "expected the call's recording in progress";
+
+  // The next start finalises it: listed, and its audio a stereo WAV of the talk so far.
+  ServerProcess again(data, {"--sip", "127.0.0.1:" + std::to_string(FreePort())});
+  ASSERT_TRUE(again.started());
+  EXPECT_FALSE(std::filesystem::exists(parts[0]));
+  const std::string admin2 = Login(again.port(), "admin");
+  auto list = Http(again.port(), "GET", "/api/v1/recordings", "", admin2);
+  ASSERT_EQ(list.status, 200) << list.body;
+  const Json listed = Json::parse(list.body)["recordings"];
+  ASSERT_EQ(listed.size(), 1u) << list.body;
+  EXPECT_EQ(listed[0]["contact"], contact);
+  EXPECT_GT(listed[0]["duration_ms"].get<int64_t>(), 0) << list.body;
+  auto audio =
+      Http(again.port(), "GET",
+           "/api/v1/recordings/" + listed[0]["id"].get<std::string>() + "/audio", "", admin2);
+  ASSERT_EQ(audio.status, 200) << audio.body;
+  EXPECT_EQ(audio.body.size(), listed[0]["bytes"].get<uint64_t>());
+  EXPECT_EQ(Sha256Hex(audio.body), listed[0]["sha256"].get<std::string>());
+  const WavFormat format = ReadWavFormat(audio.body);
+  EXPECT_EQ(format.channels, 2);
+  EXPECT_EQ(format.rate, 8000);
+  EXPECT_EQ(again.Terminate(), 0);
 }
 
 }  // namespace
