@@ -44,6 +44,9 @@ struct SipServerOptions {
   RegistrarPolicy registrar;
   auth::SipGuardPolicy guard;
   Duration session_timer = Seconds(1800);  // RFC 4028 refresh interval asked of peers
+  // Longest ring of a phone: an agent's (the offer's own timeout ends it sooner) and a
+  // supervisor's monitoring call (`voice.ring_timeout`).
+  Duration ring_timeout = Seconds(20);
   std::string user_agent = "Parley";
   // Call recordings are written under DIR/YYYY/MM/DD/<contact>.wav (UTC date of the start);
   // "" refuses to record (docs/voice.md, "Recording").
