@@ -193,6 +193,7 @@ class SipServer::Impl {
     ports::MonitorMode monitor_mode = ports::MonitorMode::kListen;
     std::vector<Fork> monitor_forks;
     nua_handle_t* monitor_nh = nullptr;
+    su_timer_t* monitor_ring_timer = nullptr;  // ends the ringing after options_.ring_timeout
     ports::LegId monitor_leg = 0;
     bool monitor_leg_open = false;
     ports::RtpEndpoint monitor_local;
@@ -842,6 +843,7 @@ class SipServer::Impl {
       if (ref.call == id) return;
     }
     if (c.ring_timer != nullptr) su_timer_destroy(c.ring_timer);
+    StopMonitorRinging(c);
     if (c.contact.value() != 0) by_contact_.erase(c.contact.value());
     agent_local_.erase(id);
     calls_.erase(it);
@@ -1129,7 +1131,31 @@ class SipServer::Impl {
       EndMonitor(c, std::nullopt);
       return Unavailable("cannot ring the phone of " + m.supervisor);
     }
+    // Nobody answering within the ring timeout ends the attempt as if every phone refused.
+    c.monitor_ring_timer = su_timer_create(su_root_task(root_), 0);
+    su_timer_set_interval(
+        c.monitor_ring_timer, &Impl::OnMonitorRingTimeout,
+        reinterpret_cast<su_timer_arg_t*>(static_cast<uintptr_t>(c.id)),
+        static_cast<su_duration_t>(std::max<int64_t>(
+            1,
+            std::chrono::duration_cast<std::chrono::milliseconds>(options_.ring_timeout).count())));
     return Status::Ok();
+  }
+
+  static void OnMonitorRingTimeout(su_root_magic_t* magic, su_timer_t*, su_timer_arg_t* arg) {
+    auto* self = static_cast<Impl*>(magic);
+    auto it = self->calls_.find(reinterpret_cast<uintptr_t>(arg));
+    if (it == self->calls_.end()) return;
+    Call& c = *it->second;
+    self->StopMonitorRinging(c);
+    if (c.monitor_nh == nullptr) self->EndMonitor(c, ports::MonitorEnd::kNoAnswer);
+  }
+
+  void StopMonitorRinging(Call& c) {
+    if (c.monitor_ring_timer != nullptr) {
+      su_timer_destroy(c.monitor_ring_timer);
+      c.monitor_ring_timer = nullptr;
+    }
   }
 
   // Joins the answered supervisor's leg to the call's mix in the current mode.
@@ -1145,6 +1171,7 @@ class SipServer::Impl {
   // Ends monitoring on our side: CANCEL ringing phones, BYE the answered one, close the leg.
   // `why` set: the engine did not ask for it, so it hears of it.
   void EndMonitor(Call& c, std::optional<ports::MonitorEnd> why) {
+    StopMonitorRinging(c);
     if (c.monitor_user.empty()) return;
     for (auto& f : c.monitor_forks) {
       if (!f.done && f.nh != nullptr && f.nh != c.monitor_nh) {
@@ -1191,6 +1218,7 @@ class SipServer::Impl {
     }
     fork->done = true;
     c.monitor_nh = nh;
+    StopMonitorRinging(c);
     for (auto& f : c.monitor_forks) {
       if (!f.done && f.nh != nh) {
         f.done = true;

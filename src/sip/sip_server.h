@@ -48,8 +48,9 @@ struct SipServerOptions {
   RegistrarPolicy registrar;
   auth::SipGuardPolicy guard;
   Duration session_timer = Seconds(1800);  // RFC 4028 refresh interval asked of peers
-  // Longest ring of an agent's phone (`voice.ring_timeout`); the queue's offer timeout, when
-  // shorter, ends it sooner. A phone that rings out declines the offer (offer.rejected).
+  // Longest ring of a phone: an agent's (`voice.ring_timeout`; the queue's offer timeout, when
+  // shorter, ends it sooner; a phone that rings out declines the offer, offer.rejected) and a
+  // supervisor's monitoring call.
   Duration ring_timeout = Seconds(20);
   std::string user_agent = "Parley";
   // Call recordings are written under DIR/YYYY/MM/DD/<contact>.wav (UTC date of the start);

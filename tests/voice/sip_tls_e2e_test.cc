@@ -81,7 +81,7 @@ std::string Request(const std::string& method, int port, const std::string& call
 
 TEST(SipTlsE2eTest, OptionsAndAChallengedRegisterOverTls) {
   const int tls_port = FreePort();
-  VoiceServer server(kData + "/voice.yaml",
+  VoiceServer server(kData + "/voice.yaml", {"alice"},
                      {"--sip-tls-port", std::to_string(tls_port), "--sip-tls-cert",
                       kData + "/tls/test_cert.pem", "--sip-tls-key", kData + "/tls/test_key.pem"});
   ASSERT_TRUE(server.started());

@@ -56,15 +56,20 @@ std::string Md5Hex(const std::string& text, bool sha256) {
 
 std::string RegisterAlice(int sip_port, const std::string& contact, bool sha256,
                           const std::string& password) {
+  return RegisterUser(sip_port, "alice", contact, sha256, password);
+}
+
+std::string RegisterUser(int sip_port, const std::string& login, const std::string& contact,
+                         bool sha256, const std::string& password) {
   UdpPeer peer;
   const auto request = [&](int cseq, const std::string& authorization) {
     return "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" +
            std::to_string(peer.port()) + ";branch=z9hG4bK-reg" + std::to_string(cseq) +
-           "\r\nFrom: <sip:alice@127.0.0.1>;tag=r1\r\nTo: <sip:alice@127.0.0.1>\r\nCall-ID: "
-           "reg-alice-" +
-           std::to_string(peer.port()) + "\r\nCSeq: " + std::to_string(cseq) +
-           " REGISTER\r\nContact: <" + contact + ">\r\nExpires: 300\r\nMax-Forwards: 70\r\n" +
-           authorization + "Content-Length: 0\r\n\r\n";
+           "\r\nFrom: <sip:" + login + "@127.0.0.1>;tag=r1\r\nTo: <sip:" + login +
+           "@127.0.0.1>\r\nCall-ID: reg-" + login + "-" + std::to_string(peer.port()) +
+           "\r\nCSeq: " + std::to_string(cseq) + " REGISTER\r\nContact: <" + contact +
+           ">\r\nExpires: 300\r\nMax-Forwards: 70\r\n" + authorization +
+           "Content-Length: 0\r\n\r\n";
   };
   peer.Send(sip_port, request(1, ""));
   std::string challenge;
@@ -77,16 +82,15 @@ std::string RegisterAlice(int sip_port, const std::string& contact, bool sha256,
   if (named == std::string::npos || at == std::string::npos)
     return "no " + algorithm + " challenge";
   const std::string nonce = challenge.substr(at + 7, challenge.find('"', at + 7) - at - 7);
-  const std::string ha1 = Md5Hex("alice:parley.test:" + password, sha256);
+  const std::string ha1 = Md5Hex(login + ":parley.test:" + password, sha256);
   const std::string ha2 = Md5Hex("REGISTER:sip:127.0.0.1", sha256);
   const std::string response = Md5Hex(ha1 + ":" + nonce + ":00000001:c0ffee:auth:" + ha2, sha256);
-  peer.Send(sip_port, request(2,
-                              "Authorization: Digest username=\"alice\", realm=\"parley.test\", "
-                              "nonce=\"" +
-                                  nonce + "\", uri=\"sip:127.0.0.1\", response=\"" + response +
-                                  "\", algorithm=" + algorithm +
-                                  ", qop=auth, nc=00000001, "
-                                  "cnonce=\"c0ffee\"\r\n"));
+  peer.Send(sip_port, request(2, "Authorization: Digest username=\"" + login +
+                                     "\", realm=\"parley.test\", nonce=\"" + nonce +
+                                     "\", uri=\"sip:127.0.0.1\", response=\"" + response +
+                                     "\", algorithm=" + algorithm +
+                                     ", qop=auth, nc=00000001, "
+                                     "cnonce=\"c0ffee\"\r\n"));
   return peer.FinalResponse();
 }
 

@@ -125,6 +125,9 @@ std::string Md5Hex(const std::string& text, bool sha256 = false);
 // would; returns the final status line.
 std::string RegisterAlice(int sip_port, const std::string& contact, bool sha256 = false,
                           const std::string& password = kSipPassword);
+// The same for user `login`.
+std::string RegisterUser(int sip_port, const std::string& login, const std::string& contact,
+                         bool sha256 = false, const std::string& password = kSipPassword);
 
 // Reads events until one of type `type` mentions `text` (true), or the timeout.
 bool WaitForEvent(EventsClient& events, const std::string& type, const std::string& text);
@@ -217,12 +220,13 @@ class RawCaller {
   int cseq_ = 1;  // of the last request in the dialog (the INVITE was 1)
 };
 
-// A server on a seeded data directory where alice has a SIP password, listening for SIP on
-// `sip_port`.
+// A server on a seeded data directory where alice (and every user of `sip_users`) has the SIP
+// password kSipPassword, listening for SIP on `sip_port`.
 class VoiceServer {
  public:
   // `extra`: more `parley serve` arguments for the second start (the one with SIP).
   explicit VoiceServer(const std::string& config = kData + "/voice.yaml",
+                       const std::vector<std::string>& sip_users = {"alice"},
                        std::vector<std::string> extra = {}) {
     sip_port_ = FreePort();
     {
@@ -230,12 +234,14 @@ class VoiceServer {
       ServerProcess seed(dir_.path() + "/data", {"--config", config});
       if (!seed.started() || seed.Terminate() != 0) return;
     }
-    auto set = RunProgram(PARLEY_BINARY,
-                          {"user", "sip-password", "alice", "--data", dir_.path() + "/data"},
-                          std::chrono::seconds(30), std::string(kSipPassword) + "\n");
-    if (set.exit_code != 0) {
-      ADD_FAILURE() << set.out << set.err;
-      return;
+    for (const auto& login : sip_users) {
+      auto set = RunProgram(PARLEY_BINARY,
+                            {"user", "sip-password", login, "--data", dir_.path() + "/data"},
+                            std::chrono::seconds(30), std::string(kSipPassword) + "\n");
+      if (set.exit_code != 0) {
+        ADD_FAILURE() << set.out << set.err;
+        return;
+      }
     }
     std::vector<std::string> args = {"--sip", "127.0.0.1:" + std::to_string(sip_port_)};
     args.insert(args.end(), extra.begin(), extra.end());

@@ -1,0 +1,250 @@
+// Phones and RTP ports on raw UDP for the voice end-to-end tests (call control, monitoring,
+// consultation): every SIP message and RTP packet goes out when the test says, and what Parley
+// sends is read back with a bounded deadline. Header-only; one test binary may include it from
+// several files (everything is inline).
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tests/voice/voice_fixture.h"
+
+namespace parley::testing {
+
+// An RTP port of the test (the caller's, or a phone's): what Parley sends there, and packets
+// sent from it.
+class RtpSink {
+ public:
+  int port() const { return peer_.port(); }
+  // One PCMU packet from this port to 127.0.0.1:`to`, every payload byte `level`.
+  void SendPcmu(int to, uint8_t level) {
+    std::string packet(12 + 160, static_cast<char>(level));
+    const uint32_t ts = seq_ * 160u;
+    const uint8_t header[12] = {0x80,
+                                0,
+                                static_cast<uint8_t>(seq_ >> 8),
+                                static_cast<uint8_t>(seq_),
+                                static_cast<uint8_t>(ts >> 24),
+                                static_cast<uint8_t>(ts >> 16),
+                                static_cast<uint8_t>(ts >> 8),
+                                static_cast<uint8_t>(ts),
+                                0x5E,
+                                0xED,
+                                0,
+                                0};
+    packet.replace(0, 12, reinterpret_cast<const char*>(header), 12);
+    ++seq_;
+    peer_.Send(to, packet);
+  }
+  // Whether an RTP packet satisfying `want(payload_type, payload)` arrives within `timeout`.
+  bool Hears(const std::function<bool(int, const std::vector<uint8_t>&)>& want,
+             std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      const std::string d = peer_.Receive(left);
+      if (d.empty()) return false;
+      if (d.size() < 12) continue;
+      const size_t header = 12 + 4 * (static_cast<uint8_t>(d[0]) & 0x0F);
+      if (d.size() < header) continue;
+      if (want(static_cast<uint8_t>(d[1]) & 0x7F,
+               std::vector<uint8_t>(d.begin() + static_cast<std::ptrdiff_t>(header), d.end()))) {
+        return true;
+      }
+    }
+  }
+  // Discards every packet already received.
+  void Drain() {
+    while (!peer_.Receive(std::chrono::milliseconds(0)).empty()) {
+    }
+  }
+  // Music: PCMU audio that is not silence.
+  bool HearsMusic() {
+    return Hears([](int pt, const std::vector<uint8_t>& p) {
+      return pt == 0 && std::any_of(p.begin(), p.end(), [](uint8_t b) { return b < 0x70; });
+    });
+  }
+
+ private:
+  UdpPeer peer_;
+  uint16_t seq_ = 1;
+};
+
+// What a phone sends as its user's voice in these tests: a loud constant PCMU level.
+inline constexpr uint8_t kVoice = 0x10;
+inline bool IsVoice(int pt, const std::vector<uint8_t>& p) {
+  return pt == 0 && !p.empty() &&
+         std::all_of(p.begin(), p.end(), [](uint8_t b) { return b == kVoice; });
+}
+inline bool IsSilence(int pt, const std::vector<uint8_t>& p) {
+  return pt == 0 && !p.empty() &&
+         std::all_of(p.begin(), p.end(), [](uint8_t b) { return b == 0xFF; });
+}
+
+// A user's phone on raw UDP (alice's unless told): answers Parley's INVITE with SDP, sends
+// in-dialog requests (re-INVITE, REFER, BYE) and answers Parley's (NOTIFY, BYE). Messages that
+// arrive while the test waits for another are kept for later. Its RTP port is `media()`.
+class AgentPhone {
+ public:
+  explicit AgentPhone(int sip_port, std::string user = "alice")
+      : sip_port_(sip_port), user_(std::move(user)) {}
+  int port() const { return peer_.port(); }
+  RtpSink& media() { return media_; }
+  // Parley's RTP port for this phone (from the answered INVITE's SDP), 0 before.
+  int parley_media_port() const {
+    const size_t m = invite_sdp_.find("m=audio ");
+    return m == std::string::npos ? 0 : std::stoi(invite_sdp_.substr(m + 8));
+  }
+
+  // The next request `method` from Parley, answered `status` unless it is empty; "" if none.
+  std::string Request(const std::string& method, const std::string& status = "200 OK",
+                      std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    std::string r =
+        Next([&](const std::string& m) { return m.rfind(method + " ", 0) == 0; }, timeout);
+    if (!r.empty() && !status.empty()) peer_.Respond(sip_port_, r, status);
+    return r;
+  }
+  // Waits for the INVITE and answers 180 (so Parley may CANCEL it); "" when none came.
+  std::string Ringing() {
+    invite_ = Request("INVITE", "180 Ringing");
+    return invite_;
+  }
+  // Answers the INVITE with 200 and an SDP answer; true when Parley ACKs.
+  bool Answer() {
+    if (invite_.empty() && Ringing().empty()) return false;
+    std::string to = HeaderOf(invite_, "To");
+    if (to.find(";tag=") == std::string::npos) to += ";tag=phone";
+    const std::string sdp = Sdp("sendrecv");
+    peer_.Send(sip_port_, "SIP/2.0 200 OK\r\nVia: " + HeaderOf(invite_, "Via") +
+                              "\r\nFrom: " + HeaderOf(invite_, "From") + "\r\nTo: " + to +
+                              "\r\nCall-ID: " + HeaderOf(invite_, "Call-ID") + "\r\nCSeq: " +
+                              HeaderOf(invite_, "CSeq") + "\r\nContact: " + Contact() +
+                              "\r\nContent-Type: application/sdp\r\nContent-Length: " +
+                              std::to_string(sdp.size()) + "\r\n\r\n" + sdp);
+    local_ = to;
+    invite_sdp_ = invite_.substr(invite_.find("\r\n\r\n") + 4);
+    remote_ = HeaderOf(invite_, "From");
+    call_id_ = HeaderOf(invite_, "Call-ID");
+    const std::string contact = HeaderOf(invite_, "Contact");
+    target_ = contact.substr(contact.find('<') + 1, contact.find('>') - contact.find('<') - 1);
+    invite_.clear();  // the next Answer or Ringing waits for a new INVITE
+    return !Request("ACK", "").empty();
+  }
+  // Declines the ringing INVITE with `status` ("486 Busy Here"); true when Parley ACKs.
+  bool Decline(const std::string& status) {
+    if (invite_.empty() && Ringing().empty()) return false;
+    peer_.Respond(sip_port_, invite_, status);
+    invite_.clear();
+    return !Request("ACK", "").empty();
+  }
+  // Parley CANCELs the ringing INVITE: 200 to the CANCEL, 487 to the INVITE; true when it came
+  // and Parley ACKed the 487.
+  bool Cancelled() {
+    if (Request("CANCEL").empty()) return false;
+    peer_.Respond(sip_port_, invite_, "487 Request Terminated");
+    invite_.clear();
+    return !Request("ACK", "").empty();
+  }
+  // A re-INVITE offering `direction`; the final response (whole message), ACKed when 2xx.
+  std::string Reinvite(const std::string& direction) {
+    const std::string sdp = Sdp(direction);
+    std::string answer = InDialog("INVITE", "Content-Type: application/sdp\r\n", sdp);
+    if (answer.rfind("SIP/2.0 2", 0) == 0) {
+      peer_.Send(sip_port_, Head("ACK", cseq_) + "Content-Length: 0\r\n\r\n");
+    }
+    return answer;
+  }
+  // A REFER to `user`@Parley; the final response (whole message).
+  std::string Refer(const std::string& user) {
+    return InDialog("REFER",
+                    "Refer-To: <sip:" + user + "@127.0.0.1>\r\nReferred-By: " + Contact() + "\r\n",
+                    "");
+  }
+  // NOTIFYs (each answered 200) until one whose sipfrag is final (not 1xx); its body, or "".
+  std::string FinalNotify() {
+    while (true) {
+      const std::string n = Request("NOTIFY");
+      if (n.empty()) return "";
+      const std::string body = n.substr(n.find("\r\n\r\n") + 4);
+      if (body.rfind("SIP/2.0 1", 0) != 0) return body;
+    }
+  }
+  std::string HangUp() { return InDialog("BYE", "", ""); }
+  // One packet of the user's voice to Parley's media port for this phone (from its INVITE).
+  void Speak(uint8_t level = kVoice) {
+    if (const int to = parley_media_port(); to != 0) media_.SendPcmu(to, level);
+  }
+
+ private:
+  std::string Contact() const {
+    return "<sip:" + user_ + "@127.0.0.1:" + std::to_string(port()) + ">";
+  }
+  std::string Sdp(const std::string& direction) {
+    return "v=0\r\no=- 2 " + std::to_string(++sdp_version_) +
+           " IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio " +
+           std::to_string(media_port_) +
+           " RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=" +
+           direction + "\r\n";
+  }
+  std::string Head(const std::string& method, int cseq) {
+    return method + " " + target_ +
+           " SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" + std::to_string(port()) + ";branch=z9hG4bK-" +
+           method + std::to_string(cseq) + (method == "ACK" ? "a" : "") + "\r\nFrom: " + local_ +
+           "\r\nTo: " + remote_ + "\r\nCall-ID: " + call_id_ + "\r\nCSeq: " + std::to_string(cseq) +
+           " " + method + "\r\nContact: " + Contact() + "\r\nMax-Forwards: 70\r\n";
+  }
+  std::string InDialog(const std::string& method, const std::string& headers,
+                       const std::string& body) {
+    const int cseq = ++cseq_;
+    peer_.Send(sip_port_, Head(method, cseq) + headers +
+                              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    const std::string cseq_line = std::to_string(cseq) + " " + method;
+    return Next(
+        [&](const std::string& m) {
+          return m.rfind("SIP/2.0 ", 0) == 0 && m.rfind("SIP/2.0 1", 0) != 0 &&
+                 HeaderOf(m, "CSeq") == cseq_line;
+        },
+        std::chrono::seconds(10));
+  }
+  std::string Next(const std::function<bool(const std::string&)>& want,
+                   std::chrono::milliseconds timeout) {
+    for (auto it = backlog_.begin(); it != backlog_.end(); ++it) {
+      if (want(*it)) {
+        std::string m = std::move(*it);
+        backlog_.erase(it);
+        return m;
+      }
+    }
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return "";
+      std::string m = peer_.Receive(left);
+      if (m.empty()) return "";
+      if (want(m)) return m;
+      backlog_.push_back(std::move(m));
+    }
+  }
+
+  int sip_port_;
+  std::string user_;
+  UdpPeer peer_;
+  RtpSink media_;
+  int media_port_ = media_.port();
+  std::deque<std::string> backlog_;
+  std::string invite_, invite_sdp_, local_, remote_, call_id_, target_;
+  int cseq_ = 0;
+  int sdp_version_ = 0;
+};
+
+}  // namespace parley::testing
