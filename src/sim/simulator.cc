@@ -4,9 +4,9 @@
 #include <cmath>
 #include <memory>
 
+#include "base/virtual_clock.h"
 #include "config/site_time.h"
 #include "flow/runner.h"
-#include "sim/event_clock.h"
 #include "traffic/arrivals.h"
 
 namespace parley::sim {
@@ -1067,7 +1067,7 @@ class Simulation final : public AcdObserver,
 
   const Scenario& s_;
   const RunOptions& o_;
-  EventClock clock_;
+  VirtualClock clock_;
   KpiCalculator kpi_;
   Random agents_rng_;
   Random contacts_rng_;
