@@ -35,20 +35,35 @@ VirtualClock::Entry VirtualClock::PopHeap() {
   heap_.pop_back();
   const size_t n = heap_.size();
   if (n == 0) return top;
+  // Bottom-up: move the hole at the root down along the smaller children to a leaf, then sift
+  // `last` up from there. `last` came from the bottom, so it rarely climbs, and the way down
+  // skips comparing it at every level.
+  Entry* h = heap_.data();
   size_t i = 0;
-  while (true) {
-    const size_t first = 4 * i + 1;
-    if (first >= n) break;
-    size_t best = first;
-    const size_t end = first + 4 < n ? first + 4 : n;
-    for (size_t c = first + 1; c < end; ++c) {
-      if (Before(heap_[c], heap_[best])) best = c;
-    }
-    if (!Before(heap_[best], last)) break;
-    heap_[i] = heap_[best];
+  while (4 * i + 4 < n) {  // all four children exist
+    const size_t c = 4 * i + 1;
+    // A tournament (two independent comparisons, then one) instead of a chain of three.
+    const size_t a = Before(h[c + 1], h[c]) ? c + 1 : c;
+    const size_t b = Before(h[c + 3], h[c + 2]) ? c + 3 : c + 2;
+    const size_t best = Before(h[b], h[a]) ? b : a;
+    h[i] = h[best];
     i = best;
   }
-  heap_[i] = last;
+  if (4 * i + 1 < n) {  // one to three children
+    size_t best = 4 * i + 1;
+    for (size_t c = best + 1; c < n && c <= 4 * i + 4; ++c) {
+      if (Before(h[c], h[best])) best = c;
+    }
+    h[i] = h[best];
+    i = best;
+  }
+  while (i > 0) {
+    const size_t parent = (i - 1) / 4;
+    if (!Before(last, h[parent])) break;
+    h[i] = h[parent];
+    i = parent;
+  }
+  h[i] = last;
   return top;
 }
 

@@ -61,7 +61,7 @@ class Simulation final : public AcdObserver,
     ao.seed = o_.seed;
     ao.explain_offers = o_.explain || NeedsExplanations();
     // Days (fewest-contacts counts) follow the site's time zone, as in the server.
-    auto day_of = config::SiteDayFunction(s_.config->routing.settings.time_zone);
+    auto day_of = config::CachingSiteDayFunction(s_.config->routing.settings.time_zone);
     if (!day_of.ok()) return day_of.status();
     ao.day_of = std::move(*day_of);
     acd_ = std::make_unique<Acd>(clock_, clock_, *this, ao);
