@@ -170,7 +170,7 @@ KpiCalculator::AgentState* KpiCalculator::EnsureAgent(AgentIndex a, TimePoint t)
   return &agents_[a];
 }
 
-KpiCalculator::Bucket& KpiCalculator::At(Series& series, int64_t interval) {
+KpiCalculator::Bucket& KpiCalculator::Grow(Series& series, int64_t interval) {
   PARLEY_DCHECK(interval >= first_interval_);
   const auto offset = static_cast<size_t>(interval - first_interval_);
   if (offset >= series.buckets.size()) series.buckets.resize(offset + 1);

@@ -248,7 +248,14 @@ class KpiCalculator {
   int64_t IntervalOf(TimePoint t);
   bool EnsureQueue(QueueIndex q);
   AgentState* EnsureAgent(AgentIndex a, TimePoint t);
-  Bucket& At(Series& series, int64_t interval);
+  Bucket& At(Series& series, int64_t interval) {
+    // Most calls are for an interval that has its bucket already: that path stays inline.
+    const auto offset = static_cast<size_t>(interval - first_interval_);
+    if (offset < series.buckets.size()) [[likely]]
+      return series.buckets[offset];
+    return Grow(series, interval);
+  }
+  Bucket& Grow(Series& series, int64_t interval);
   void ChangeLevel(Series& series, int64_t interval, int32_t delta);
   void RecordWait(Series& series, int64_t bucket_interval, int64_t now_interval, Duration wait,
                   Outcome outcome, Duration target);
