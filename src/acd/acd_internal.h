@@ -146,7 +146,48 @@ struct alignas(64) ContactRt : CompactHook {
   std::vector<AgentIndex> offered_to;
   std::vector<Refusal> refused;
   std::unique_ptr<Explanation> explanation;
+
+  // Back to a default-constructed contact in place, except for the incarnation, and keeping the
+  // lists' capacity so a reused slot allocates nothing (cheaper than assigning a ContactRt(),
+  // which builds and destroys a temporary of several cache lines). The hooks are unlinked.
+  void Reset() {
+    sort_score = 0;
+    arrived_at = {};
+    seq = 0;
+    id = {};
+    state = ContactState::kGone;
+    channel = Channel::kVoice;
+    channel_slot = 0;
+    linked = false;
+    ring_all = false;
+    on_hold = false;
+    in_offer_list = false;
+    offer_clock = 0;
+    offer_deadline = {};
+    slot = 0;
+    step = 0;
+    queue = kNone;
+    agent = kNone;
+    priority = 0;
+    offer_seq = 0;
+    queue_visit = 0;
+    queued_at = {};
+    retry_at = TimePoint::max();
+    spec.channel = Channel::kVoice;
+    spec.direction = Direction::kInbound;
+    spec.priority = 0;
+    spec.skills.clear();
+    spec.attributes.clear();
+    spec.customer.clear();
+    times = {};
+    offered_to.clear();
+    refused.clear();
+    explanation.reset();
+  }
 };
+// Reset() names every field: one added to ContactRt or ContactSpec must be reset there too.
+static_assert(sizeof(ContactRt) == 384 && sizeof(ContactSpec) == 88,
+              "ContactRt or ContactSpec changed: update ContactRt::Reset()");
 
 struct ContactCompare {
   bool operator()(const ContactRt& a, const ContactRt& b) const {
@@ -324,16 +365,8 @@ class ContactPool {
       in_use_.push_back(false);
     }
     ContactRt& c = At(slot);
-    // A fresh contact, keeping the lists' capacity so a reused slot allocates nothing.
-    const uint16_t incarnation = c.incarnation;
-    std::vector<AgentIndex> offered_to = std::move(c.offered_to);
-    std::vector<Refusal> refused = std::move(c.refused);
-    offered_to.clear();
-    refused.clear();
-    c = ContactRt();
-    c.offered_to = std::move(offered_to);
-    c.refused = std::move(refused);
-    c.incarnation = static_cast<uint16_t>(incarnation + 1);
+    c.Reset();
+    ++c.incarnation;
     c.id = id;
     c.slot = slot;
     in_use_[slot] = true;

@@ -129,6 +129,15 @@ int64_t KpiCalculator::IntervalIndex(TimePoint t) const {
   return FloorDiv((t - options_.origin).count(), options_.interval.count());
 }
 
+int64_t KpiCalculator::IntervalOf(TimePoint t) {
+  // Events come in time order, so most fall in the interval of the one before.
+  if (t >= cached_start_ && t < cached_end_) return cached_interval_;
+  cached_interval_ = IntervalIndex(t);
+  cached_start_ = IntervalStart(cached_interval_);
+  cached_end_ = cached_start_ + options_.interval;
+  return cached_interval_;
+}
+
 TimePoint KpiCalculator::IntervalStart(int64_t index) const {
   return options_.origin + options_.interval * index;
 }
@@ -161,7 +170,7 @@ KpiCalculator::AgentState* KpiCalculator::EnsureAgent(AgentIndex a, TimePoint t)
   return &agents_[a];
 }
 
-KpiCalculator::Bucket& KpiCalculator::At(Series& series, int64_t interval) {
+KpiCalculator::Bucket& KpiCalculator::Grow(Series& series, int64_t interval) {
   PARLEY_DCHECK(interval >= first_interval_);
   const auto offset = static_cast<size_t>(interval - first_interval_);
   if (offset >= series.buckets.size()) series.buckets.resize(offset + 1);
@@ -214,7 +223,7 @@ void KpiCalculator::RecordWait(Series& series, int64_t bucket_interval, int64_t 
 }
 
 void KpiCalculator::StartWait(ContactId id, ContactState& c, QueueIndex q, TimePoint t) {
-  const int64_t k = IntervalIndex(t);
+  const int64_t k = IntervalOf(t);
   if (!c.episode_open) {
     c.episode_open = true;
     c.episode_start = t;
@@ -235,7 +244,7 @@ void KpiCalculator::StartWait(ContactId id, ContactState& c, QueueIndex q, TimeP
 }
 
 void KpiCalculator::EndWait(ContactState& c, TimePoint t, Outcome outcome) {
-  const int64_t k = IntervalIndex(t);
+  const int64_t k = IntervalOf(t);
   const QueueIndex q = c.queue;
   if (outcome != Outcome::kOverflowed && c.episode_open) {
     const Duration target = TargetFor(q);
@@ -305,7 +314,7 @@ void KpiCalculator::EndTalk(ContactState& c, Handling& h, TimePoint t) {
     h.hold += t - h.hold_since;
     h.on_hold = false;
   }
-  h.ended_interval = IntervalIndex(t);
+  h.ended_interval = IntervalOf(t);
   AddHandleTimes(c, h, t - h.since - h.hold, h.hold, Duration(0), /*count_handled=*/true);
   ChangeActive(h.agent, t, -1);
   h.stage = Handling::Stage::kEnded;

@@ -12,12 +12,14 @@
 //    removed; overflows do not end it, so its wait runs across queues. A transfer back into a
 //    queue starts a new episode.
 
+#include <absl/container/flat_hash_map.h>
+#include <absl/hash/hash.h>
+
 #include <array>
 #include <cstdint>
 #include <deque>
 #include <limits>
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
@@ -236,11 +238,24 @@ class KpiCalculator {
     uint64_t seq;
     TimePoint start;
   };
-  using ContactMap = std::unordered_map<ContactId, ContactState>;
+  struct IdHash {
+    size_t operator()(ContactId id) const { return absl::Hash<uint64_t>{}(id.value()); }
+  };
+  // Open addressing: no node per contact, and a lookup is usually one cache miss.
+  using ContactMap = absl::flat_hash_map<ContactId, ContactState, IdHash>;
 
+  // IntervalIndex(t), remembering the last interval seen.
+  int64_t IntervalOf(TimePoint t);
   bool EnsureQueue(QueueIndex q);
   AgentState* EnsureAgent(AgentIndex a, TimePoint t);
-  Bucket& At(Series& series, int64_t interval);
+  Bucket& At(Series& series, int64_t interval) {
+    // Most calls are for an interval that has its bucket already: that path stays inline.
+    const auto offset = static_cast<size_t>(interval - first_interval_);
+    if (offset < series.buckets.size()) [[likely]]
+      return series.buckets[offset];
+    return Grow(series, interval);
+  }
+  Bucket& Grow(Series& series, int64_t interval);
   void ChangeLevel(Series& series, int64_t interval, int32_t delta);
   void RecordWait(Series& series, int64_t bucket_interval, int64_t now_interval, Duration wait,
                   Outcome outcome, Duration target);
@@ -269,6 +284,9 @@ class KpiCalculator {
   int64_t events_ = 0;
   int64_t ignored_events_ = 0;
   int64_t out_of_order_events_ = 0;
+  int64_t cached_interval_ = 0;  // IntervalOf's: the interval [cached_start_, cached_end_)
+  TimePoint cached_start_ = TimePoint::max();
+  TimePoint cached_end_ = TimePoint::min();
   ContactMap contacts_;
   std::vector<Series> queues_;
   std::vector<std::deque<Waiter>> waiters_;  // by queue, in arrival order, lazily pruned

@@ -3,9 +3,12 @@
 namespace parley {
 
 TimerId VirtualClock::Schedule(TimePoint at, TimerTarget& target, uint64_t tag) {
-  if (at < now_) at = now_;
-  TimerId id = next_seq_++;
-  heap_.push(Entry{at, id, &target, tag});
+  const TimerId id = next_seq_++;
+  if (at <= now_) {
+    due_.push_back(Entry{now_, id, &target, tag});
+  } else {
+    Push(Entry{at, id, &target, tag});
+  }
   return id;
 }
 
@@ -14,26 +17,92 @@ void VirtualClock::Cancel(TimerId id) {
   cancelled_.insert(id);
 }
 
-void VirtualClock::DropCancelledTop() {
-  while (!heap_.empty() && !cancelled_.empty()) {
-    auto it = cancelled_.find(heap_.top().seq);
-    if (it == cancelled_.end()) return;
-    cancelled_.erase(it);
-    heap_.pop();
+void VirtualClock::Push(const Entry& e) {
+  size_t i = heap_.size();
+  heap_.push_back(e);
+  while (i > 0) {
+    const size_t parent = (i - 1) / 4;
+    if (!Before(e, heap_[parent])) break;
+    heap_[i] = heap_[parent];
+    i = parent;
+  }
+  heap_[i] = e;
+}
+
+VirtualClock::Entry VirtualClock::PopHeap() {
+  const Entry top = heap_.front();
+  const Entry last = heap_.back();
+  heap_.pop_back();
+  const size_t n = heap_.size();
+  if (n == 0) return top;
+  // Bottom-up: move the hole at the root down along the smaller children to a leaf, then sift
+  // `last` up from there. `last` came from the bottom, so it rarely climbs, and the way down
+  // skips comparing it at every level.
+  Entry* h = heap_.data();
+  size_t i = 0;
+  while (4 * i + 4 < n) {  // all four children exist
+    const size_t c = 4 * i + 1;
+    // A tournament (two independent comparisons, then one) instead of a chain of three.
+    const size_t a = Before(h[c + 1], h[c]) ? c + 1 : c;
+    const size_t b = Before(h[c + 3], h[c + 2]) ? c + 3 : c + 2;
+    const size_t best = Before(h[b], h[a]) ? b : a;
+    h[i] = h[best];
+    i = best;
+  }
+  if (4 * i + 1 < n) {  // one to three children
+    size_t best = 4 * i + 1;
+    for (size_t c = best + 1; c < n && c <= 4 * i + 4; ++c) {
+      if (Before(h[c], h[best])) best = c;
+    }
+    h[i] = h[best];
+    i = best;
+  }
+  while (i > 0) {
+    const size_t parent = (i - 1) / 4;
+    if (!Before(last, h[parent])) break;
+    h[i] = h[parent];
+    i = parent;
+  }
+  h[i] = last;
+  return top;
+}
+
+bool VirtualClock::NextIsDue() {
+  while (true) {
+    // Heap timers at the current time were scheduled before anything in due_.
+    const bool due = !due_.empty() && (heap_.empty() || heap_.front().at > now_);
+    if (cancelled_.empty()) return due;
+    if (due) {
+      auto it = cancelled_.find(due_.front().seq);
+      if (it == cancelled_.end()) return true;
+      cancelled_.erase(it);
+      due_.pop_front();
+    } else {
+      if (heap_.empty()) return false;
+      auto it = cancelled_.find(heap_.front().seq);
+      if (it == cancelled_.end()) return false;
+      cancelled_.erase(it);
+      PopHeap();
+    }
   }
 }
 
 TimePoint VirtualClock::NextTime() {
-  DropCancelledTop();
-  return heap_.empty() ? TimePoint::max() : heap_.top().at;
+  if (NextIsDue()) return now_;
+  return heap_.empty() ? TimePoint::max() : heap_.front().at;
 }
 
 bool VirtualClock::RunNext() {
-  DropCancelledTop();
-  if (heap_.empty()) return false;
-  Entry e = heap_.top();
-  heap_.pop();
-  if (e.at > now_) now_ = e.at;
+  Entry e;
+  if (NextIsDue()) {
+    e = due_.front();
+    due_.pop_front();
+  } else if (!heap_.empty()) {
+    e = PopHeap();
+    now_ = e.at;
+  } else {
+    return false;
+  }
   e.target->OnTimer(e.tag);
   return true;
 }

@@ -15,4 +15,10 @@ namespace parley::config {
 // Days since 1970-01-01 in `time_zone`'s local calendar. Error for an unknown zone.
 Result<std::function<int64_t(TimePoint)>> SiteDayFunction(std::string_view time_zone);
 
+// The same days, remembering the span of UTC time over which the last answer holds (its local
+// day within one UTC offset), so that calls within that span cost two comparisons instead of a
+// time zone lookup. The function keeps that memory: call each copy from one thread only (the
+// simulator's ACD, which asks at every finished contact).
+Result<std::function<int64_t(TimePoint)>> CachingSiteDayFunction(std::string_view time_zone);
+
 }  // namespace parley::config

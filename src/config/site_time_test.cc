@@ -21,6 +21,29 @@ TEST(SiteTimeTest, LocalMidnightFollowsTheZoneAndDaylightSaving) {
   EXPECT_EQ((*paris)(Utc(1782943200)), (*utc)(Utc(1782943200)) + 1);
 }
 
+TEST(SiteTimeTest, CachingFunctionGivesTheSameDays) {
+  // Across daylight-saving changes (one of 30 minutes at Lord Howe, midnight changes in
+  // Santiago), forwards in uneven steps and then backwards.
+  for (const char* name : {"Europe/Paris", "America/Santiago", "Australia/Lord_Howe", "UTC"}) {
+    auto plain = SiteDayFunction(name);
+    auto cached = CachingSiteDayFunction(name);
+    ASSERT_TRUE(plain.ok() && cached.ok()) << name;
+    int64_t t = 1767571200LL * 1'000'000;  // 2026-01-05
+    const int64_t end = t + 400LL * 86'400'000'000;
+    int64_t step = 1;
+    while (t < end) {
+      ASSERT_EQ((*cached)(FromMicros(t)), (*plain)(FromMicros(t))) << name << " at " << t;
+      t += step;
+      step = step * 7 % 3'599'999'999 + 1;  // from a microsecond to about an hour
+    }
+    for (; t > end - 30LL * 86'400'000'000; t -= 1'799'999'999) {
+      ASSERT_EQ((*cached)(FromMicros(t)), (*plain)(FromMicros(t))) << name << " at " << t;
+    }
+  }
+  auto bad = CachingSiteDayFunction("Mars/Olympus");
+  EXPECT_FALSE(bad.ok());
+}
+
 TEST(SiteTimeTest, UnknownZoneIsAnError) {
   auto bad = SiteDayFunction("Mars/Olympus");
   ASSERT_FALSE(bad.ok());

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <memory>
 
+#include "base/virtual_clock.h"
 #include "config/site_time.h"
 #include "flow/runner.h"
-#include "sim/event_clock.h"
 #include "traffic/arrivals.h"
 
 namespace parley::sim {
@@ -61,7 +61,7 @@ class Simulation final : public AcdObserver,
     ao.seed = o_.seed;
     ao.explain_offers = o_.explain || NeedsExplanations();
     // Days (fewest-contacts counts) follow the site's time zone, as in the server.
-    auto day_of = config::SiteDayFunction(s_.config->routing.settings.time_zone);
+    auto day_of = config::CachingSiteDayFunction(s_.config->routing.settings.time_zone);
     if (!day_of.ok()) return day_of.status();
     ao.day_of = std::move(*day_of);
     acd_ = std::make_unique<Acd>(clock_, clock_, *this, ao);
@@ -1067,7 +1067,7 @@ class Simulation final : public AcdObserver,
 
   const Scenario& s_;
   const RunOptions& o_;
-  EventClock clock_;
+  VirtualClock clock_;
   KpiCalculator kpi_;
   Random agents_rng_;
   Random contacts_rng_;

@@ -1,5 +1,5 @@
 #pragma once
-// The discrete-event simulator: plays a Scenario through the real Acd on an EventClock and
+// The discrete-event simulator: plays a Scenario through the real Acd on a VirtualClock and
 // measures it with the real KpiCalculator. Automatic agents accept (or reject) offers after their
 // accept delay, handle for the contact's sampled handle time and wrap up; customers abandon after
 // their sampled patience if still waiting or being offered; shifts and breaks change presence;
