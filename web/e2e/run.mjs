@@ -326,7 +326,7 @@ async function main() {
   await waitText(bob.page, "[data-testid=presence]", "Not Ready (training)");
   check(!(await bob.page.locator("nav >> text=Recordings").count()), "no Recordings for a plain agent");
 
-  await agentUsesCallControls(alice, admin, customer.id);
+  await agentUsesCallControls(alice, sam, admin, customer.id);
 
   step = "the QA analyst's main screen";
   const qa = await browserSession("qa");
@@ -476,7 +476,7 @@ async function tableAndPlayerOnAStubbedAnswer(sam) {
  * reaches the server, whose 409 ("no voice channel is attached") appears next to the buttons. The
  * commands on live calls are tested with real SIP legs in voice_e2e_test (docs/voice.md).
  */
-async function agentUsesCallControls(alice, admin, customerId) {
+async function agentUsesCallControls(alice, sam, admin, customerId) {
   step = "the agent accepts a voice contact and sees call controls";
   const p = alice.page;
   const before = alice.errors.length;
@@ -509,6 +509,7 @@ async function agentUsesCallControls(alice, admin, customerId) {
   await p.waitForSelector(`${controls} [data-testid=call-error] >> text=no voice adapter is attached to record`);
   const held = await admin("GET", `/contacts/${call.id}`);
   check(held.on_hold === false && held.recording_state === "off", `nothing changed: ${JSON.stringify(held)}`);
+  await supervisorMonitorsTheCall(sam, admin, call.id);
 
   step = "the agent ends the voice contact and wraps up";
   await p.click("[data-testid=active-contact] button:text-is('End')");
@@ -517,6 +518,63 @@ async function agentUsesCallControls(alice, admin, customerId) {
   // The refused commands were answered 409 (503 for the recording: no voice adapter), which the
   // browser logs: expected, and only those.
   alice.errors.splice(before).filter((e) => !/status of (409|503)/.test(e)).forEach((e) => alice.errors.push(e));
+}
+
+/**
+ * The supervisor's listen, whisper, barge and stop buttons on the live voice call in the agent
+ * grid. Without SIP the server refuses with 409 (no voice channel), shown next to the buttons;
+ * the answers a SIP server gives (422 without a registered phone, then a monitored contact) are
+ * stubbed in the browser to check what the screen does with them (voice_e2e_test drives the real
+ * ones with SIP phones).
+ */
+async function supervisorMonitorsTheCall(sam, admin, contactId) {
+  step = "the supervisor's monitor buttons call the API and show its refusal";
+  const p = sam.page;
+  const before = sam.errors.length;
+  await p.click("nav >> text=Agents");
+  const group = `[data-testid=monitor-${contactId}]`;
+  await waitText(p, `${group} [data-testid=monitor-state]`, "Not monitored");
+  check(await p.locator(`${group} button:text-is('Stop')`).isDisabled(), "Stop is disabled while nobody monitors");
+  const [request] = await Promise.all([
+    p.waitForRequest((r) => r.url().endsWith(`/api/v1/contacts/${contactId}/monitor`) && r.method() === "POST"),
+    p.click(`${group} button:text-is('Listen')`),
+  ]);
+  check(JSON.stringify(request.postDataJSON()) === '{"mode":"listen"}', `monitor request body: ${request.postData()}`);
+  await p.waitForSelector(`${group} [data-testid=monitor-error] >> text=contact ${contactId} cannot be monitored: no voice channel is attached`);
+  await shot(sam, "supervisor-monitor-refused.png");
+
+  step = "the supervisor's monitor buttons on stubbed SIP answers (422, then monitoring)";
+  const route = `**/api/v1/contacts/${contactId}/monitor`;
+  await p.route(route, (r) =>
+    r.fulfill({
+      status: 422,
+      contentType: "application/json",
+      body: JSON.stringify({ error: { code: "invalid_argument", message: "user sam has no registered phone to monitor with" } }),
+    }),
+  );
+  await p.click(`${group} button:text-is('Whisper')`);
+  await p.waitForSelector(`${group} [data-testid=monitor-error] >> text=user sam has no registered phone to monitor with`);
+  await p.unroute(route);
+  const contact = await admin("GET", `/contacts/${contactId}`);
+  check(contact.monitor === null, `nobody monitors the call: ${JSON.stringify(contact.monitor)}`);
+  await p.route(route, (r) =>
+    r.fulfill({
+      status: 200,
+      contentType: "application/json",
+      body: JSON.stringify({ ...contact, monitor: r.request().method() === "DELETE" ? null : { supervisor: "sam", mode: "barge" } }),
+    }),
+  );
+  await p.click(`${group} button:text-is('Barge')`);
+  await waitText(p, `${group} [data-testid=monitor-state]`, "you barged in");
+  check(await p.locator(`${group} button:text-is('Barge')`).isDisabled(), "the current mode is not offered again");
+  check(!(await p.locator(`${group} [data-testid=monitor-error]`).count()), "no error after a monitoring answer");
+  await shot(sam, "supervisor-monitor.png");
+  await p.click(`${group} button:text-is('Stop')`);
+  await waitText(p, `${group} [data-testid=monitor-state]`, "Not monitored");
+  await p.unroute(route);
+  await p.click("nav >> text=Wallboard");
+  // The refusals (409, the stubbed 422) are logged by the browser: expected, and only those.
+  sam.errors.splice(before).filter((e) => !/status of (409|422)/.test(e)).forEach((e) => sam.errors.push(e));
 }
 
 /** The administrator edits a queue, sees a server message next to a field, and a bad YAML edit. */

@@ -82,6 +82,8 @@ export interface Contact {
   recording_state?: RecordingState;
   recording?: Recording | null;
   recordings?: Recording[];
+  /** Supervisor monitoring of a live call (docs/voice.md); null when nobody monitors it. */
+  monitor?: { supervisor: string; mode: string } | null;
 }
 
 export type RecordingState = "off" | "on" | "paused";
@@ -124,6 +126,9 @@ export interface StreamEvent {
   reason?: string;
   disposition?: string;
   customer?: string;
+  // monitor.* events (docs/voice.md, "Supervisor monitoring").
+  supervisor?: string;
+  mode?: string;
   agents?: Agent[];
   queues?: Queue[];
 }
