@@ -18,6 +18,8 @@ export interface Me {
   // The configured Not Ready reasons and wrap-up dispositions; empty lists: free text allowed.
   reason_codes?: Code[];
   disposition_codes?: Code[];
+  /** The site's time zone (IANA name), whose calendar days reports follow; null when unknown. */
+  time_zone?: string | null;
 }
 
 export interface AgentContact {
@@ -61,6 +63,8 @@ export interface Queue {
   sl_target_seconds: number;
   /** The queue's service-level target ratio (0.8 for "80 % within sl_target_seconds"). */
   sl_target: number;
+  /** The queue's call recording policy: "never", "always" or "on_demand". */
+  recording?: string;
 }
 
 export interface Contact {
