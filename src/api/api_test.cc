@@ -22,6 +22,7 @@
 #include "api/http_server.h"
 #include "api/recordings.h"
 #include "api/request.h"
+#include "api/staffing.h"
 #include "auth/audit.h"
 #include "auth/authenticator.h"
 #include "auth/password.h"
@@ -363,6 +364,7 @@ class FakeCenter : public ports::ContactCenter {
     q.channels = {Channel::kVoice};
     q.waiting = 2;
     q.longest_wait = Seconds(30);
+    q.recording = q.name == "sales" ? RecordingPolicy::kOnDemand : RecordingPolicy::kNever;
     return q;
   }
   static ports::ContactSnapshot Contact(uint64_t id) {
@@ -382,12 +384,33 @@ class FakeCenter : public ports::ContactCenter {
   uint64_t next_sink_ = 1;
 };
 
+// A Staffing port that records the query and answers a canned plan, or refuses calls of 13 as
+// the real one refuses bad inputs (kInvalidArgument naming the field).
+class FakeStaffing : public ports::Staffing {
+ public:
+  Result<std::string> Plan(const ports::StaffingQuery& query) const override {
+    std::lock_guard lock(mu_);
+    last_ = query;
+    if (query.calls == 13) return InvalidArgument("calls must not be 13, got 13");
+    return std::string(R"({"model":"erlang_c","agents":54})");
+  }
+  ports::StaffingQuery last() const {
+    std::lock_guard lock(mu_);
+    return last_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  mutable ports::StaffingQuery last_;
+};
+
 // A Reports port that answers from the calling thread with two canned rows, and records the
 // query; an interval of "2h" is refused as the engine would.
 class FakeReports : public ports::Reports {
  public:
   void ListWorkCodes(ports::Reply<ports::WorkCodes> reply) override {
-    reply(ports::WorkCodes{{{"lunch", "Lunch break"}}, {{"sale", "Sale made"}, {"no-sale", ""}}});
+    reply(ports::WorkCodes{
+        {{"lunch", "Lunch break"}}, {{"sale", "Sale made"}, {"no-sale", ""}}, "Europe/Paris"});
   }
   void RunReport(const ports::Caller& who, ports::ReportQuery query,
                  ports::Reply<ports::Report> reply) override {
@@ -546,6 +569,7 @@ class ApiTest : public ::testing::Test {
     server_ = std::make_unique<HttpServer>(
         options, center_, AuthParts{authenticator_, sessions_, tokens_, users_, &audit_}, clock_);
     server_->AttachReports(&reports_);
+    server_->AttachStaffing(&staffing_);
     server_->SetConfigAdministration(&admin_);
     const Status s = server_->Start();
     ASSERT_TRUE(s.ok()) << s.ToString();
@@ -612,6 +636,7 @@ class ApiTest : public ::testing::Test {
   FixedClock clock_;
   FakeCenter center_;
   FakeReports reports_;
+  FakeStaffing staffing_;
   FakeAdministration admin_;
   auth::PasswordHasher hasher_;
   auth::UserDirectory users_;
@@ -662,6 +687,8 @@ TEST_F(ApiTest, MeListsTheConfiguredReasonAndDispositionCodes) {
   EXPECT_EQ(me.json()["reason_codes"], Json::parse(R"([{"code":"lunch","label":"Lunch break"}])"));
   EXPECT_EQ(me.json()["disposition_codes"],
             Json::parse(R"([{"code":"sale","label":"Sale made"},{"code":"no-sale","label":""}])"));
+  // The site's time zone, in which the web UI's report presets count days.
+  EXPECT_EQ(me.json()["time_zone"], "Europe/Paris");
 }
 
 TEST_F(ApiTest, LoginAnswersUnknownUserAndWrongPasswordAlike) {
@@ -705,6 +732,9 @@ TEST_F(ApiTest, BearerTokenIssuedUsedAndRevoked) {
       Send(http::verb::get, "/api/v1/queues", "", {{"Authorization", "Bearer " + token}});
   ASSERT_EQ(queues.status, 200) << queues.body;
   EXPECT_EQ(queues.json()["queues"].size(), 2u);
+  // Each queue shows its recording policy (the agent desktop hides Start on "never").
+  EXPECT_EQ(queues.json()["queues"][0]["recording"], "on_demand");
+  EXPECT_EQ(queues.json()["queues"][1]["recording"], "never");
   // A wallboard token may not change an agent's state.
   Answer denied = Send(http::verb::put, "/api/v1/agents/a1/presence", R"({"presence":"available"})",
                        {{"Authorization", "Bearer " + token}});
@@ -752,6 +782,7 @@ std::string BodyFor(const auth::RouteSpec& r, Role role) {
   if (r.path.ends_with("/wrap-up")) return R"({"disposition":"done"})";
   if (r.path.ends_with("/accept") || r.path.ends_with("/reject")) return R"({"agent":"a1"})";
   if (r.path.ends_with("/recording")) return R"({"action":"pause"})";
+  if (r.path.ends_with("/staffing")) return R"({"calls":10,"interval_seconds":1800,"aht":240})";
   return "";
 }
 
@@ -1827,6 +1858,86 @@ TEST_F(ApiTest, ReportRoutesNameTheBadParameter) {
   EXPECT_THAT(message(q + range + "&agent=a1"), HasSubstr("unknown query parameter"));
   // The port's kInvalidArgument is the query's fault: 400, not 422.
   EXPECT_THAT(message(q + range + "&interval=2h"), ::testing::StartsWith("interval: "));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staffing
+
+TEST_F(ApiTest, StaffingPassesEveryInputToThePortAndAnswersItsJson) {
+  StartServer();
+  const std::string sup = Login("sup");
+  Answer a = As(sup, http::verb::post, "/api/v1/staffing",
+                R"({"calls":360,"interval_seconds":1800,"aht":240,"target_sl":0.8,)"
+                R"("target_seconds":15,"target_asa":30,"max_occupancy":0.9,"shrinkage":0.25,)"
+                R"("patience":120,"agents":50,"erlang_b":false,"lines":3,)"
+                R"("target_blocking":0.02,"forecast":"08:00,1,2"})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.header(http::field::content_type), "application/json");
+  EXPECT_EQ(a.json()["agents"], 54);
+  const ports::StaffingQuery q = staffing_.last();
+  EXPECT_EQ(q.calls, 360);
+  EXPECT_EQ(q.interval_seconds, 1800);
+  EXPECT_EQ(q.aht, 240);
+  EXPECT_EQ(q.target_sl, 0.8);
+  EXPECT_EQ(q.target_seconds, 15);
+  EXPECT_EQ(q.target_asa, 30);
+  EXPECT_EQ(q.max_occupancy, 0.9);
+  EXPECT_EQ(q.shrinkage, 0.25);
+  EXPECT_EQ(q.patience, 120);
+  EXPECT_EQ(q.agents, 50);
+  EXPECT_FALSE(q.erlang_b);
+  EXPECT_EQ(q.lines, 3);
+  EXPECT_EQ(q.target_blocking, 0.02);
+  EXPECT_EQ(q.forecast, "08:00,1,2");
+  EXPECT_EQ(q.table_neighbours, kStaffingTableNeighbours);
+
+  // Unset fields stay unset: the port decides what is missing.
+  ASSERT_EQ(As(sup, http::verb::post, "/api/v1/staffing", R"({"calls":1})").status, 200);
+  EXPECT_FALSE(staffing_.last().aht);
+  EXPECT_EQ(staffing_.last().target_seconds, 20);
+  EXPECT_FALSE(staffing_.last().forecast);
+}
+
+TEST_F(ApiTest, StaffingRefusesBadInputsWith400NamingTheField) {
+  StartServer();
+  const std::string sup = Login("sup");
+  auto refused = [&](const std::string& body) {
+    Answer a = As(sup, http::verb::post, "/api/v1/staffing", body);
+    EXPECT_EQ(a.status, 400) << body << ": " << a.body;
+    return a.error_message();
+  };
+  EXPECT_EQ(refused(R"({"calls":"360"})"), "body.calls must be a number, got string");
+  EXPECT_EQ(refused(R"({"aht":null})"), "body.aht must be a number, got null");
+  EXPECT_THAT(refused(R"({"agents":1.5})"), HasSubstr("body.agents must be an integer"));
+  EXPECT_THAT(refused(R"({"agents":-1})"), HasSubstr("body.agents must be between 0 and"));
+  EXPECT_THAT(refused(R"({"erlang_b":"yes"})"), HasSubstr("body.erlang_b must be a boolean"));
+  EXPECT_THAT(refused(R"({"forecast":[1]})"), HasSubstr("body.forecast must be a string"));
+  EXPECT_THAT(refused(R"({"call":360})"), HasSubstr("call"));
+  EXPECT_THAT(refused("[1]"), HasSubstr("body must be a JSON object"));
+  // The port's kInvalidArgument is the body's fault: 400 with its message, not 422.
+  EXPECT_EQ(refused(R"({"calls":13})"), "calls must not be 13, got 13");
+}
+
+TEST_F(ApiTest, StaffingIsForPlannersOnly) {
+  StartServer();
+  const std::string body = R"({"calls":1})";
+  EXPECT_EQ(As(Login("admin"), http::verb::post, "/api/v1/staffing", body).status, 200);
+  EXPECT_EQ(As(Login("sup"), http::verb::post, "/api/v1/staffing", body).status, 200);
+  for (const char* login : {"lead", "qa", "agent1", "wall"}) {
+    Answer a = As(Login(login), http::verb::post, "/api/v1/staffing", body);
+    EXPECT_EQ(a.status, 403) << login;
+    EXPECT_THAT(a.error_message(), HasSubstr("staffing.plan")) << login;
+  }
+}
+
+TEST_F(ApiTest, StaffingWithoutThePortIs503) {
+  HttpServerOptions options;
+  options.port = 0;
+  server_ = std::make_unique<HttpServer>(
+      options, center_, AuthParts{authenticator_, sessions_, tokens_, users_, &audit_}, clock_);
+  ASSERT_TRUE(server_->Start().ok());
+  Answer a = As(Login("sup"), http::verb::post, "/api/v1/staffing", R"({"calls":1})");
+  EXPECT_EQ(a.status, 503) << a.body;
 }
 
 }  // namespace

@@ -32,6 +32,7 @@
 #include "api/recordings.h"
 #include "api/reports.h"
 #include "api/request.h"
+#include "api/staffing.h"
 #include "api/views.h"
 
 namespace parley::api {
@@ -214,6 +215,8 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   void QueueReport(const std::shared_ptr<Exchange>& x);
   void AgentReport(const std::shared_ptr<Exchange>& x);
   void RunReport(const std::shared_ptr<Exchange>& x, ports::ReportSubject subject);
+  // Staffing (api/staffing.h) over ports::Staffing, run off the I/O threads.
+  void Staffing(const std::shared_ptr<Exchange>& x);
   // The configuration and user routes (api/admin.h), run off the I/O threads.
   void Admin(const std::shared_ptr<Exchange>& x);
   void StaticFile(const std::shared_ptr<Exchange>& x);
@@ -244,6 +247,8 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   HttpServerOptions options;
   ports::ContactCenter& center;
   ports::Reports* reports = nullptr;  // HttpServer::AttachReports; null: reports answer 503
+  // HttpServer::AttachStaffing; null: staffing answers 503.
+  const ports::Staffing* staffing = nullptr;
   AuthParts auth;
   const Clock& clock;
   auth::RouteRegistry registry;
@@ -875,6 +880,7 @@ Status ServerImpl::DeclareRoutes() {
       perm("GET", v1 + "/events", P::kAgentRead, &ServerImpl::Events),
       perm("GET", v1 + "/reports/queues", P::kReportsRead, &ServerImpl::QueueReport),
       perm("GET", v1 + "/reports/agents", P::kReportsRead, &ServerImpl::AgentReport),
+      perm("POST", v1 + "/staffing", P::kStaffingPlan, &ServerImpl::Staffing),
       // Recording (issue 6).
       perm("POST", v1 + "/contacts/{id}/recording", P::kContactsHandle,
            &ServerImpl::ControlRecording),
@@ -1219,11 +1225,13 @@ void ServerImpl::Me(const std::shared_ptr<Exchange>& x) {
              {"permissions", std::move(permissions)},
              {"via", p.token_prefix.empty() ? "session" : "token"},
              {"reason_codes", Json::array()},
-             {"disposition_codes", Json::array()}};
+             {"disposition_codes", Json::array()},
+             {"time_zone", Json()}};
   if (!reports) return Reply(*x, http::status::ok, me);
   reports->ListWorkCodes(Then<ports::WorkCodes>(x, [x, me](ports::WorkCodes codes) mutable {
     me["reason_codes"] = WorkCodesJson(codes.reason_codes);
     me["disposition_codes"] = WorkCodesJson(codes.disposition_codes);
+    if (!codes.time_zone.empty()) me["time_zone"] = codes.time_zone;
     x->server->Reply(*x, http::status::ok, me);
   }));
 }
@@ -1829,6 +1837,21 @@ void ServerImpl::RunReport(const std::shared_ptr<Exchange>& x, ports::ReportSubj
   });
 }
 
+void ServerImpl::Staffing(const std::shared_ptr<Exchange>& x) {
+  if (staffing == nullptr) {
+    return Fail(*x, {503, "unavailable", "staffing is not available on this server", std::nullopt});
+  }
+  ports::StaffingQuery query;
+  if (auto e = ReadStaffingQuery(x->body, query)) return Fail(*x, *e);
+  // Bounded by the port (load, agents, intervals), but long enough to keep off the I/O threads.
+  net::post(*blocking, [x, query = std::move(query)] {
+    auto& s = *x->server;
+    Result<std::string> plan = s.staffing->Plan(query);
+    if (!plan.ok()) return s.Fail(*x, StaffingError(plan.status()));
+    s.ReplyText(*x, http::status::ok, std::move(*plan), "application/json");
+  });
+}
+
 void ServerImpl::Admin(const std::shared_ptr<Exchange>& x) {
   net::post(*blocking, [x] {
     auto& s = *x->server;
@@ -1917,5 +1940,7 @@ void HttpServer::SetConfigAdministration(ports::ConfigAdministration* config) {
 const auth::RouteRegistry& HttpServer::routes() const { return impl_->registry; }
 
 void HttpServer::AttachReports(ports::Reports* reports) { impl_->reports = reports; }
+
+void HttpServer::AttachStaffing(const ports::Staffing* staffing) { impl_->staffing = staffing; }
 
 }  // namespace parley::api

@@ -29,6 +29,7 @@
 #include "ports/administration.h"
 #include "ports/contact_center.h"
 #include "ports/reports.h"
+#include "ports/staffing.h"
 
 namespace parley::api {
 
@@ -99,6 +100,9 @@ class HttpServer {
   // The reports port for /api/v1/reports/* and the code lists of /api/v1/me; before Start().
   // Without one, reports answer 503 and the code lists are empty. It must outlive the server.
   void AttachReports(ports::Reports* reports);
+  // The staffing port for POST /api/v1/staffing; before Start(). Without one it answers 503.
+  // It must outlive the server.
+  void AttachStaffing(const ports::Staffing* staffing);
 
   // Every route the server answers, with its permission (the access matrix's source).
   const auth::RouteRegistry& routes() const;

@@ -102,7 +102,8 @@ Json QueueJson(const ports::QueueSnapshot& q) {
           {"asa_seconds", Secs(q.asa)},
           {"aht_seconds", Secs(q.aht)},
           {"sl_target_seconds", Secs(q.sl_target)},
-          {"sl_target", q.sl_target_fraction}};
+          {"sl_target", q.sl_target_fraction},
+          {"recording", RecordingPolicyName(q.recording)}};
 }
 
 Json ContactJson(const ports::ContactSnapshot& c) {

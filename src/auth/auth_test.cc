@@ -178,12 +178,13 @@ TEST(PermissionsTest, RoleMatrixIsTheDocumentedOne) {
       // agent.read agent.state agent.manage contacts.read contacts.handle contacts.export
       // calls.monitor recordings.listen qa.evaluate queues.read reports.read reports.export
       // config.read config.write users.manage tokens.manage audit.read wallboard.read metrics.read
-      {Role::kAdministrator, "AAAAAAAAAAAAAAAAAAA"},
-      {Role::kSupervisor, /*  */ "AAAAAAAAAAAAA--S-AA"},
-      {Role::kTeamLead, /*    */ "TTTTT-TT-AT----S-A-"},
-      {Role::kQaAnalyst, /*   */ "A--A---AA-A----S---"},
-      {Role::kAgent, /*       */ "SS-SS----AS--------"},
-      {Role::kWallboard, /*   */ "A--------A-------AA"},
+      // staffing.plan
+      {Role::kAdministrator, "AAAAAAAAAAAAAAAAAAAA"},
+      {Role::kSupervisor, /*  */ "AAAAAAAAAAAAA--S-AAA"},
+      {Role::kTeamLead, /*    */ "TTTTT-TT-AT----S-A--"},
+      {Role::kQaAnalyst, /*   */ "A--A---AA-A----S----"},
+      {Role::kAgent, /*       */ "SS-SS----AS---------"},
+      {Role::kWallboard, /*   */ "A--------A-------AA-"},
   };
   for (Role r : kAllRoles) {
     std::string got;

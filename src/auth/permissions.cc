@@ -43,7 +43,8 @@ const std::vector<RoleGrants>& Table() {
                   {P::kConfigRead, kA},
                   {P::kTokensManage, kS},
                   {P::kWallboardRead, kA},
-                  {P::kMetricsRead, kA}}});
+                  {P::kMetricsRead, kA},
+                  {P::kStaffingPlan, kA}}});
     t.push_back({Role::kTeamLead,
                  {{P::kAgentRead, kT},
                   {P::kAgentState, kT},
@@ -98,8 +99,8 @@ constexpr std::array<std::string_view, kPermissionCount> kPermissionNames = {
     "agent.read",      "agent.state",    "agent.manage",      "contacts.read", "contacts.handle",
     "contacts.export", "calls.monitor",  "recordings.listen", "qa.evaluate",   "queues.read",
     "reports.read",    "reports.export", "config.read",       "config.write",  "users.manage",
-    "tokens.manage",   "audit.read",     "wallboard.read",    "metrics.read"};
-static_assert(static_cast<size_t>(Permission::kMetricsRead) + 1 == kPermissionCount);
+    "tokens.manage",   "audit.read",     "wallboard.read",    "metrics.read",  "staffing.plan"};
+static_assert(static_cast<size_t>(Permission::kStaffingPlan) + 1 == kPermissionCount);
 
 std::string RolesText(const std::vector<Role>& roles) {
   std::string out;

@@ -36,8 +36,9 @@ enum class Permission : uint8_t {
   kAuditRead,         // "audit.read"
   kWallboardRead,     // "wallboard.read"
   kMetricsRead,       // "metrics.read": Prometheus /metrics
+  kStaffingPlan,      // "staffing.plan": staffing and what-if computations (Erlang B/C/A)
 };
-inline constexpr size_t kPermissionCount = 19;
+inline constexpr size_t kPermissionCount = 20;
 
 // "agent.read", ... as above.
 std::string_view PermissionName(Permission p);

@@ -843,6 +843,7 @@ ports::QueueSnapshot Engine::QueueView(QueueIndex q) const {
     s.priority = def->priority;
     s.sl_target = def->service_level_threshold;
     s.sl_target_fraction = def->service_level_fraction;
+    s.recording = def->recording;
   }
   for (AgentIndex a : QueueMembers(v.name)) {
     const parley::AgentView av = acd_->GetAgent(a);

@@ -1329,6 +1329,9 @@ TEST(EngineReportTest, ReportsCountTheJournalAndKeepToTheCallersScope) {
   EXPECT_EQ(codes->reason_codes[0].label, "Lunch");
   ASSERT_EQ(codes->disposition_codes.size(), 2u);
   EXPECT_EQ(codes->disposition_codes[1].code, "sale");
+  // The site's time zone, in which the web UI computes "today" (docs/web.md, "Reports").
+  EXPECT_EQ(codes->time_zone, cfg->routing.settings.time_zone);
+  EXPECT_FALSE(codes->time_zone.empty());
 
   // Alice answers one support contact after 5 s, talks 30 s and wraps up 10 s.
   ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
@@ -1535,6 +1538,9 @@ TEST(EngineRecordingTest, NeverQueueRefusesToStartAndOnDemandStartsAndStops) {
     RecordingHarness h(store, RecordingPolicy::kNever);
     ASSERT_TRUE(h.engine.Start().ok());
     ASSERT_TRUE(h.SetPresence(All(), "dave", Presence::kAvailable).ok());
+    auto queue = h.Queue("support");  // GET /queues shows the policy (the desktop's Start)
+    ASSERT_TRUE(queue.ok()) << queue.status().ToString();
+    EXPECT_EQ(queue->recording, RecordingPolicy::kNever);
     const ContactId id = h.Answered();
     EXPECT_TRUE(h.voice.Called("plan " + std::to_string(id.value())));  // no record, no announce
     auto start = h.Control(All(), id, ports::RecordingCommand::kStart);
@@ -1546,6 +1552,9 @@ TEST(EngineRecordingTest, NeverQueueRefusesToStartAndOnDemandStartsAndStops) {
   RecordingHarness h(store, RecordingPolicy::kOnDemand);
   ASSERT_TRUE(h.engine.Start().ok());
   ASSERT_TRUE(h.SetPresence(All(), "dave", Presence::kAvailable).ok());
+  auto queue = h.Queue("support");
+  ASSERT_TRUE(queue.ok()) << queue.status().ToString();
+  EXPECT_EQ(queue->recording, RecordingPolicy::kOnDemand);
   const ContactId id = h.Answered();
   EXPECT_TRUE(h.voice.Called("plan " + std::to_string(id.value()) + " announce"));
   EXPECT_EQ(h.Control(All(), id, ports::RecordingCommand::kPause).status().code(),

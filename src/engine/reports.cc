@@ -131,6 +131,7 @@ void Engine::ListWorkCodes(ports::Reply<ports::WorkCodes> reply) {
     for (const auto& c : config_->disposition_codes) {
       codes.disposition_codes.push_back({c.code, c.label});
     }
+    codes.time_zone = config_->routing.settings.time_zone;
     reply(std::move(codes));
   });
 }

@@ -30,6 +30,7 @@
 #include "domain/channel.h"
 #include "domain/contact.h"
 #include "domain/ids.h"
+#include "domain/routing.h"
 #include "ports/media_plane.h"
 #include "ports/store.h"
 
@@ -112,6 +113,7 @@ struct QueueSnapshot {
   Duration aht{};                 // talk + hold + wrap-up
   Duration sl_target{};           // the queue's service-level threshold
   double sl_target_fraction = 0;  // the share to answer within it (e.g. 0.8)
+  RecordingPolicy recording = RecordingPolicy::kNever;  // the queue's call recording policy
 };
 
 // One customer as the CRM shows it: the record (identities, fields, tags) and its notes.

@@ -29,6 +29,9 @@ struct WorkCode {
 struct WorkCodes {
   std::vector<WorkCode> reason_codes;       // in configuration order
   std::vector<WorkCode> disposition_codes;  // in configuration order
+  // The site's time zone (IANA name), whose calendar days reports follow: clients compute
+  // "today" and "yesterday" in it.
+  std::string time_zone;
 };
 
 enum class ReportSubject : uint8_t { kQueues, kAgents };

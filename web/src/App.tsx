@@ -1,5 +1,5 @@
 // The shell: login, then the screens the user's roles allow (hash routes #/desktop,
-// #/wallboard, #/agents, #/reports, #/recordings, #/admin, #/tv; a route may carry a query after
+// #/wallboard, #/agents, #/reports, #/staffing, #/recordings, #/admin, #/tv; a route may carry a query after
 // "?", e.g. #/recordings?contact=17), with a navigation bar except in TV mode.
 import { useCallback, useEffect, useState } from "react";
 import { api, ApiError, sessionEndedEvent } from "./api";
@@ -12,6 +12,7 @@ import { AgentGrid } from "./screens/AgentGrid";
 import { Reports } from "./screens/Reports";
 import { Admin } from "./screens/Admin";
 import { Recordings } from "./screens/Recordings";
+import { Staffing } from "./screens/Staffing";
 
 // Set while a session is believed open, so a fresh visit does not ask /me only to be told 401
 // (which the browser would log as an error).
@@ -110,6 +111,7 @@ export function App() {
         {screen === "wallboard" && <Wallboard me={me} onTv={() => go("tv")} />}
         {screen === "agents" && <AgentGrid me={me} />}
         {screen === "reports" && <Reports me={me} />}
+        {screen === "staffing" && <Staffing />}
         {screen === "recordings" && <Recordings key={hash} me={me} hash={hash} />}
         {screen === "admin" && <Admin me={me} />}
         {screen === null && (

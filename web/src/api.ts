@@ -80,6 +80,9 @@ export const api = {
   transfer: (id: string, queue: string) => call<Contact>("POST", `/contacts/${enc(id)}/transfer`, { queue }),
   recordingCommand: (id: string, action: string) =>
     call<Contact>("POST", `/contacts/${enc(id)}/recording`, { action }),
+  // Supervisor monitoring (docs/voice.md): each replies with the contact (its `monitor` field).
+  monitor: (id: string, mode: string) => call<Contact>("POST", `/contacts/${enc(id)}/monitor`, { mode }),
+  stopMonitor: (id: string) => call<Contact>("DELETE", `/contacts/${enc(id)}/monitor`),
   /** `path` from recordings/model.ts's recordingsPath (under /api/v1). */
   recordings: (path: string) => call<{ recordings: Recording[]; next_after: string | null }>("GET", path),
   recording: (id: string) => call<Recording>("GET", `/recordings/${enc(id)}`),

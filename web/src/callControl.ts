@@ -22,19 +22,17 @@ export function hasCallControls(channel: string, state: string): boolean {
 
 export type RecordingAction = "start" | "stop" | "pause" | "resume";
 
+/** A queue's recording policy as GET /api/v1/queues shows it (docs/media.md, "Recording"). */
+export type RecordingPolicy = "never" | "always" | "on_demand";
+
 /**
- * The recording commands that make sense in a recording state. The queue's policy decides the
- * rest (start on `never`, stop on `always` are refused with 409), and the server says so.
+ * The recording commands that make sense in a recording state and under the queue's policy: a
+ * `never` queue offers no Start, an `always` queue no Stop (the server would refuse both with
+ * 409). Without a known policy every command of the state is offered and the server decides.
  */
-export function recordingActions(state: RecordingState): RecordingAction[] {
-  switch (state) {
-    case "on":
-      return ["pause", "stop"];
-    case "paused":
-      return ["resume", "stop"];
-    default:
-      return ["start"];
-  }
+export function recordingActions(state: RecordingState, policy?: string): RecordingAction[] {
+  const actions: RecordingAction[] = state === "on" ? ["pause", "stop"] : state === "paused" ? ["resume", "stop"] : ["start"];
+  return actions.filter((a) => !(a === "start" && policy === "never") && !(a === "stop" && policy === "always"));
 }
 
 export const recordingActionLabels: Record<RecordingAction, string> = {

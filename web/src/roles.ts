@@ -1,7 +1,7 @@
 // Which screens a user may open, from GET /api/v1/me (unit-tested in test/roles.test.ts).
 import type { Me } from "./types";
 
-export type Screen = "desktop" | "wallboard" | "agents" | "reports" | "recordings" | "admin" | "tv";
+export type Screen = "desktop" | "wallboard" | "agents" | "reports" | "staffing" | "recordings" | "admin" | "tv";
 
 const wide = (reach: string | undefined) => reach === "team" || reach === "all";
 
@@ -13,6 +13,7 @@ export function screensFor(me: Me): Screen[] {
   if (p["queues.read"] && (p["wallboard.read"] || wide(p["agent.read"]))) out.push("wallboard");
   if (wide(p["agent.read"]) && !isWallboardOnly(me)) out.push("agents");
   if (wide(p["reports.read"])) out.push("reports");
+  if (mayPlanStaffing(me)) out.push("staffing");
   if (mayListen(me)) out.push("recordings");
   if (isAdministrator(me)) out.push("admin");
   return out;
@@ -46,6 +47,11 @@ export function mayListen(me: Me): boolean {
   return Boolean(me.permissions?.["recordings.listen"]);
 }
 
+/** May run staffing and what-if computations (staffing.plan: supervisors, administrators). */
+export function mayPlanStaffing(me: Me): boolean {
+  return Boolean(me.permissions?.["staffing.plan"]);
+}
+
 /** May force other agents' states (the agent grid's buttons). */
 export function mayForceState(me: Me): boolean {
   return wide(me.permissions?.["agent.state"]);
@@ -56,6 +62,7 @@ export const screenTitles: Record<Screen, string> = {
   wallboard: "Wallboard",
   agents: "Agents",
   reports: "Reports",
+  staffing: "Staffing",
   recordings: "Recordings",
   admin: "Admin",
   tv: "TV",

@@ -18,6 +18,8 @@ export interface Me {
   // The configured Not Ready reasons and wrap-up dispositions; empty lists: free text allowed.
   reason_codes?: Code[];
   disposition_codes?: Code[];
+  /** The site's time zone (IANA name), whose calendar days reports follow; null when unknown. */
+  time_zone?: string | null;
 }
 
 export interface AgentContact {
@@ -61,6 +63,8 @@ export interface Queue {
   sl_target_seconds: number;
   /** The queue's service-level target ratio (0.8 for "80 % within sl_target_seconds"). */
   sl_target: number;
+  /** The queue's call recording policy: "never", "always" or "on_demand". */
+  recording?: string;
 }
 
 export interface Contact {
@@ -82,6 +86,8 @@ export interface Contact {
   recording_state?: RecordingState;
   recording?: Recording | null;
   recordings?: Recording[];
+  /** Supervisor monitoring of a live call (docs/voice.md); null when nobody monitors it. */
+  monitor?: { supervisor: string; mode: string } | null;
 }
 
 export type RecordingState = "off" | "on" | "paused";
@@ -124,6 +130,9 @@ export interface StreamEvent {
   reason?: string;
   disposition?: string;
   customer?: string;
+  // monitor.* events (docs/voice.md, "Supervisor monitoring").
+  supervisor?: string;
+  mode?: string;
   agents?: Agent[];
   queues?: Queue[];
 }

@@ -6,9 +6,16 @@ import { serverNow } from "./clock";
 import { useCoalesced, useEventStream } from "./hooks";
 import { emptyState, reduce, withAgents, withQueues, type LiveState } from "./state";
 import type { StreamStatus } from "./events";
+import type { StreamEvent } from "./types";
 
-/** `readQueues`: the user holds queues.read (without it, /api/v1/queues answers 403). */
-export function useLive(readQueues: boolean): { live: LiveState; stream: StreamStatus } {
+/**
+ * `readQueues`: the user holds queues.read (without it, /api/v1/queues answers 403). `onEvent`
+ * also sees every stream message, for what the reducer does not keep (monitoring of calls).
+ */
+export function useLive(
+  readQueues: boolean,
+  onEvent?: (e: StreamEvent) => void,
+): { live: LiveState; stream: StreamStatus } {
   const [live, setLive] = useState<LiveState>(emptyState);
   const latest = useRef(live);
   latest.current = live;
@@ -29,7 +36,10 @@ export function useLive(readQueues: boolean): { live: LiveState; stream: StreamS
     setLive((cur) => withAgents(cur, agents, false));
   }, 250);
 
-  const stream = useEventStream((e) => setLive((s) => reduce(s, e, serverNow())));
+  const stream = useEventStream((e) => {
+    setLive((s) => reduce(s, e, serverNow()));
+    onEvent?.(e);
+  });
 
   useEffect(() => {
     if (live.queuesStale || live.resync) refreshQueues();

@@ -25,6 +25,14 @@ describe("recording commands", () => {
     expect(recordingActions("on")).toEqual(["pause", "stop"]);
     expect(recordingActions("paused")).toEqual(["resume", "stop"]);
   });
+
+  it("follow the queue's recording policy: no Start on never, no Stop on always", () => {
+    expect(recordingActions("off", "never")).toEqual([]);
+    expect(recordingActions("off", "on_demand")).toEqual(["start"]);
+    expect(recordingActions("on", "always")).toEqual(["pause"]);
+    expect(recordingActions("paused", "always")).toEqual(["resume"]);
+    expect(recordingActions("on", "on_demand")).toEqual(["pause", "stop"]);
+  });
 });
 
 describe("DTMF digits", () => {

@@ -28,6 +28,33 @@ describe("presetRange", () => {
     expect(presetRange("last7", now)).toEqual({ from: new Date(2026, 10, 27), to: new Date(2026, 11, 4) });
     expect(presetRange("month", now)).toEqual({ from: new Date(2026, 11, 1), to: new Date(2027, 0, 1) });
   });
+  it("counts days in the site's time zone, not the browser's", () => {
+    // 15:20 UTC on Dec 3 is already Dec 4 in Auckland (UTC+13 in summer).
+    const utc = Date.UTC(2026, 11, 3, 15, 20);
+    expect(presetRange("today", utc, "Pacific/Auckland")).toEqual({
+      from: new Date(Date.UTC(2026, 11, 3, 11)),
+      to: new Date(Date.UTC(2026, 11, 4, 11)),
+    });
+    expect(presetRange("yesterday", utc, "America/New_York")).toEqual({
+      from: new Date(Date.UTC(2026, 11, 2, 5)),
+      to: new Date(Date.UTC(2026, 11, 3, 5)),
+    });
+    expect(presetRange("last7", utc, "UTC")).toEqual({ from: new Date(Date.UTC(2026, 10, 27)), to: new Date(Date.UTC(2026, 11, 4)) });
+  });
+  it("keeps days whole across a daylight-saving change in the site's zone", () => {
+    // Paris moves to summer time on 2026-03-29: that day has 23 hours, March ends at 22:00 UTC.
+    const march = Date.UTC(2026, 2, 29, 12);
+    expect(presetRange("today", march, "Europe/Paris")).toEqual({
+      from: new Date(Date.UTC(2026, 2, 28, 23)),
+      to: new Date(Date.UTC(2026, 2, 29, 22)),
+    });
+    expect(presetRange("month", march, "Europe/Paris")).toEqual({
+      from: new Date(Date.UTC(2026, 1, 28, 23)),
+      to: new Date(Date.UTC(2026, 2, 31, 22)),
+    });
+    // December 31 rolls into January of the next year.
+    expect(presetRange("month", Date.UTC(2026, 11, 31, 12), "Europe/Paris").to).toEqual(new Date(Date.UTC(2026, 11, 31, 23)));
+  });
   it("picks an interval that reads well", () => {
     expect(defaultInterval("today")).toBe("1h");
     expect(defaultInterval("month")).toBe("1d");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { homeScreen, isWallboardOnly, mayForceState, mayListen, mayOpen, screensFor } from "../src/roles";
+import { homeScreen, isWallboardOnly, mayForceState, mayListen, mayOpen, mayPlanStaffing, screensFor } from "../src/roles";
 import type { Me } from "../src/types";
 
 // Permissions as docs/security.md grants them.
@@ -27,6 +27,19 @@ const wallboard: Me = {
   permissions: { "agent.read": "all", "queues.read": "all", "wallboard.read": "all" },
 };
 const qa: Me = { login: "quinn", roles: ["qa_analyst"], permissions: { "agent.read": "all", "contacts.read": "all" } };
+
+describe("staffing", () => {
+  it("is for holders of staffing.plan (supervisors, administrators) only", () => {
+    const planner: Me = { ...supervisor, permissions: { ...supervisor.permissions, "staffing.plan": "all" } };
+    expect(mayPlanStaffing(planner)).toBe(true);
+    expect(screensFor(planner)).toEqual(["wallboard", "agents", "staffing"]);
+    expect(mayOpen(planner, "staffing")).toBe(true);
+    for (const m of [agent, teamLead, wallboard, qa]) {
+      expect(mayPlanStaffing(m)).toBe(false);
+      expect(mayOpen(m, "staffing")).toBe(false);
+    }
+  });
+});
 
 describe("roles", () => {
   it("give each role its screens", () => {

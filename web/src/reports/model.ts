@@ -1,5 +1,5 @@
-// The Reports screen's pure logic (unit-tested in test/reports.test.ts): range presets, the
-// report URL, and the series the charts draw. The figures themselves come from the server
+// The Reports screen's pure logic (unit-tested in test/reports.test.ts): range presets (in the
+// site's time zone), the report URL, and the series the charts draw. The figures themselves come from the server
 // (GET /api/v1/reports/*, columns in docs/metrics.md "Reports"); nothing here redefines a KPI.
 // Summing across queues adds counts, and an average over several rows is the handled-weighted
 // one (total time / total handled), as the server's own totals would be.
@@ -40,23 +40,61 @@ export interface Report {
   rows: ReportRow[];
 }
 
-/** [from, to) of a preset in the browser's local calendar; `now` in ms since the epoch. */
-export function presetRange(preset: Preset, now: number): { from: Date; to: Date } {
-  const d = new Date(now);
-  const midnight = new Date(d.getFullYear(), d.getMonth(), d.getDate());
-  const days = (n: number) => new Date(midnight.getFullYear(), midnight.getMonth(), midnight.getDate() + n);
+/** The calendar date and wall-clock time of `instant` in `timeZone` (an IANA name). */
+function wallClock(instant: number, timeZone: string): { y: number; m: number; d: number; h: number; min: number; s: number } {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "numeric",
+    day: "numeric",
+    hour: "numeric",
+    minute: "numeric",
+    second: "numeric",
+  }).formatToParts(new Date(instant));
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
+  return { y: get("year"), m: get("month"), d: get("day"), h: get("hour") % 24, min: get("minute"), s: get("second") };
+}
+
+/** The instant of midnight starting calendar day y-m-d (m 1-12; d may overflow) in `timeZone`. */
+export function zonedMidnight(y: number, m: number, d: number, timeZone: string): Date {
+  const wall = Date.UTC(y, m - 1, d);
+  const offsetAt = (instant: number) => {
+    const w = wallClock(instant, timeZone);
+    return Date.UTC(w.y, w.m - 1, w.d, w.h, w.min, w.s) - Math.floor(instant / 1000) * 1000;
+  };
+  // Twice: the offset at the first guess may differ from the one at midnight (a DST change).
+  let t = wall - offsetAt(wall);
+  t = wall - offsetAt(t);
+  return new Date(t);
+}
+
+/**
+ * [from, to) of a preset; `now` in ms since the epoch. Days are the site's calendar days when its
+ * time zone is known (GET /api/v1/me's `time_zone`, the zone the server's reports follow), else
+ * the browser's.
+ */
+export function presetRange(preset: Preset, now: number, timeZone?: string): { from: Date; to: Date } {
+  let day: (n: number) => Date;
+  let monthStart: (n: number) => Date;
+  if (timeZone) {
+    const w = wallClock(now, timeZone);
+    day = (n) => zonedMidnight(w.y, w.m, w.d + n, timeZone);
+    monthStart = (n) => zonedMidnight(w.y, w.m + n, 1, timeZone);
+  } else {
+    const d = new Date(now);
+    day = (n) => new Date(d.getFullYear(), d.getMonth(), d.getDate() + n);
+    monthStart = (n) => new Date(d.getFullYear(), d.getMonth() + n, 1);
+  }
   switch (preset) {
     case "today":
-      return { from: midnight, to: days(1) };
+      return { from: day(0), to: day(1) };
     case "yesterday":
-      return { from: days(-1), to: midnight };
+      return { from: day(-1), to: day(0) };
     case "last7":
-      return { from: days(-6), to: days(1) };
+      return { from: day(-6), to: day(1) };
     case "month":
-      return {
-        from: new Date(midnight.getFullYear(), midnight.getMonth(), 1),
-        to: new Date(midnight.getFullYear(), midnight.getMonth() + 1, 1),
-      };
+      return { from: monthStart(0), to: monthStart(1) };
   }
 }
 

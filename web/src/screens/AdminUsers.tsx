@@ -1,13 +1,12 @@
 // Users: the list (no secrets), create with a role (the generated password is shown once),
-// disable and enable, reset a password. Roles and agent links of users the configuration
-// declares are changed in the configuration (the server answers 409 and says so).
+// change roles, team and agent link, disable and enable, reset a password. Users the
+// configuration declares are changed in the configuration (the server answers 409 and says so).
 import { useCallback, useEffect, useState } from "react";
-import { ApiError } from "../api";
+import { api, ApiError } from "../api";
 import { adminApi } from "../admin/api";
 import type { User } from "../admin/types";
+import { allRoles as roles, editOf, toggleRole, userChanges, type UserEdit } from "../admin/userEdit";
 import type { Me } from "../types";
-
-const roles = ["agent", "supervisor", "team_lead", "qa_analyst", "wallboard", "administrator"];
 
 function message(e: unknown): string {
   return e instanceof ApiError ? e.message : "The server cannot be reached.";
@@ -21,11 +20,39 @@ export function AdminUsers({ me }: { me: Me }) {
   const [name, setName] = useState("");
   const [role, setRole] = useState("agent");
   const [agent, setAgent] = useState("");
+  const [editing, setEditing] = useState<{ user: User; edit: UserEdit } | null>(null);
+  const [agents, setAgents] = useState<string[]>([]);
 
   const load = useCallback(() => {
     adminApi.users().then(setUsers).catch((e) => setError(message(e)));
   }, []);
   useEffect(load, [load]);
+  // The agents the link may name (offered as choices; the server checks the name).
+  useEffect(() => {
+    if (!me.permissions["agent.read"]) return;
+    api
+      .agents()
+      .then((list) => setAgents(list.map((a) => a.id).sort()))
+      .catch(() => undefined);
+  }, [me.permissions]);
+
+  const save = (ev: React.FormEvent) => {
+    ev.preventDefault();
+    if (!editing) return;
+    const change = userChanges(editing.user, editing.edit);
+    if ("problem" in change) {
+      setError(change.problem);
+      return;
+    }
+    if (Object.keys(change.body).length === 0) {
+      setEditing(null);
+      return;
+    }
+    act(async () => {
+      await adminApi.updateUser(editing.user.id, change.body);
+      setEditing(null);
+    });
+  };
 
   const act = async (f: () => Promise<unknown>) => {
     setError("");
@@ -67,7 +94,40 @@ export function AdminUsers({ me }: { me: Me }) {
         <label><span>Agent</span><input name="new-agent" placeholder="agent id (optional)" value={agent} onChange={(e) => setAgent(e.target.value)} /></label>
         <button type="submit">Create</button>
       </form>
-      {error && <p className="error" role="alert">{error}</p>}
+      {editing && (
+        <form className="card user-edit" aria-label={`Edit user ${editing.user.login}`} onSubmit={save} data-testid="user-editor">
+          <h2>Edit {editing.user.login}</h2>
+          <fieldset>
+            <legend>Roles</legend>
+            {roles.map((r) => (
+              <label key={r} className="check">
+                <input
+                  type="checkbox"
+                  name={`role-${r}`}
+                  checked={editing.edit.roles.includes(r)}
+                  onChange={(e) => setEditing({ ...editing, edit: toggleRole(editing.edit, r, e.target.checked) })}
+                />
+                {r}
+              </label>
+            ))}
+          </fieldset>
+          <label><span>Team</span><input name="edit-team" value={editing.edit.team} onChange={(e) => setEditing({ ...editing, edit: { ...editing.edit, team: e.target.value } })} /></label>
+          <label>
+            <span>Agent</span>
+            <input
+              name="edit-agent"
+              list="user-edit-agents"
+              placeholder="none"
+              value={editing.edit.agent}
+              onChange={(e) => setEditing({ ...editing, edit: { ...editing.edit, agent: e.target.value } })}
+            />
+            <datalist id="user-edit-agents">{agents.map((a) => <option key={a} value={a} />)}</datalist>
+          </label>
+          <button type="submit">Save</button>
+          <button type="button" className="link" onClick={() => setEditing(null)}>Cancel</button>
+        </form>
+      )}
+      {error && <p className="error" role="alert" data-testid="users-error">{error}</p>}
       {secret && (
         <p className="card secret" role="status" data-testid="new-password">
           Password of <strong>{secret.login}</strong>: <code>{secret.password}</code> — shown once; pass it on now.
@@ -88,6 +148,9 @@ export function AdminUsers({ me }: { me: Me }) {
                 <td>{u.agent}</td>
                 <td>{u.disabled ? "disabled" : u.has_password ? "active" : "no password"}</td>
                 <td className="actions">
+                  <button type="button" onClick={() => { setError(""); setEditing({ user: u, edit: editOf(u) }); }}>
+                    Edit
+                  </button>
                   {u.login !== me.login && (
                     <button type="button" onClick={() => act(() => adminApi.setDisabled(u.id, !u.disabled))}>
                       {u.disabled ? "Enable" : "Disable"}

@@ -54,13 +54,18 @@ export function AgentDesktop({ me }: { me: Me }) {
     if (e.contact && changesCallState(e.type)) reloadContact(e.contact);
   }, refresh);
 
-  // The queues a call may be transferred to: those taking voice.
+  // The queues a call may be transferred to (those taking voice), and each queue's recording
+  // policy (a `never` queue offers no Start recording).
   const [voiceQueues, setVoiceQueues] = useState<string[]>([]);
+  const [recordingPolicies, setRecordingPolicies] = useState<Record<string, string>>({});
   useEffect(() => {
     if (!me.permissions["queues.read"]) return;
     api
       .queues()
-      .then((qs) => setVoiceQueues(qs.filter((q) => q.channels.includes("voice")).map((q) => q.name)))
+      .then((qs) => {
+        setVoiceQueues(qs.filter((q) => q.channels.includes("voice")).map((q) => q.name));
+        setRecordingPolicies(Object.fromEntries(qs.filter((q) => q.recording).map((q) => [q.name, q.recording as string])));
+      })
       .catch((e) => setError(message(e)));
   }, [me]);
 
@@ -185,6 +190,7 @@ export function AgentDesktop({ me }: { me: Me }) {
               id={c.contact}
               contact={contacts[c.contact]}
               queues={voiceQueues}
+              recordingPolicy={recordingPolicies[c.queue]}
               onReply={(full) => {
                 if (full) setContacts((all) => ({ ...all, [c.contact]: full }));
                 refresh();

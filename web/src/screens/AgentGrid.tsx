@@ -1,14 +1,17 @@
 // The agent grid: every visible agent's state, reason, time in state, current contact and
 // today's count, filtered by team and queue; force a state (with agent.state over the team or
-// all); the routing explanation of any current or waiting contact.
-import { useEffect, useMemo, useState } from "react";
+// all); the routing explanation of any current or waiting contact; listen, whisper, barge and stop
+// on live voice calls (calls.monitor).
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { api, ApiError } from "../api";
 import { agentActivity, activityClass, activitySince, formatDuration, secondsSince, titleCase } from "../format";
 import { useCoalesced, useNow } from "../hooks";
 import { mayForceState, mayListen } from "../roles";
-import type { Contact, Me } from "../types";
+import { isMonitorable, isMonitorEvent, mayMonitor, monitorAfterEvent, monitorOfContact, type MonitorState } from "../monitor";
+import type { Contact, Me, StreamEvent } from "../types";
 import { useLive } from "../useLive";
 import { CodeInput } from "./CodeInput";
+import { MonitorControls } from "./MonitorControls";
 import { StreamBadge } from "./StreamBadge";
 
 function message(e: unknown): string {
@@ -16,7 +19,13 @@ function message(e: unknown): string {
 }
 
 export function AgentGrid({ me }: { me: Me }) {
-  const { live, stream } = useLive(Boolean(me.permissions["queues.read"]));
+  // Monitoring of live voice calls, by contact: read from the contact, then followed by events.
+  const [monitors, setMonitors] = useState<Record<string, MonitorState>>({});
+  const onEvent = useCallback((e: StreamEvent) => {
+    const id = e.contact;
+    if (id && isMonitorEvent(e.type)) setMonitors((m) => ({ ...m, [id]: monitorAfterEvent(m[id] ?? null, e) }));
+  }, []);
+  const { live, stream } = useLive(Boolean(me.permissions["queues.read"]), onEvent);
   const now = useNow();
   const [team, setTeam] = useState("");
   const [queue, setQueue] = useState("");
@@ -26,6 +35,29 @@ export function AgentGrid({ me }: { me: Me }) {
   const [waiting, setWaiting] = useState<Contact[]>([]);
   const canForce = mayForceState(me);
   const canReadContacts = Boolean(me.permissions["contacts.read"]);
+  const canMonitor = mayMonitor(me);
+
+  // The live calls that may be monitored; each newly seen one is read once for its `monitor`.
+  const liveCalls = useMemo(
+    () =>
+      Object.values(live.agents)
+        .flatMap((a) => a.contacts)
+        .filter((c) => isMonitorable(c.channel, c.state))
+        .map((c) => c.contact)
+        .sort()
+        .join(","),
+    [live.agents],
+  );
+  useEffect(() => {
+    if (!canMonitor) return;
+    const ids = liveCalls ? liveCalls.split(",") : [];
+    ids.forEach((id) =>
+      api
+        .contact(id)
+        .then((c) => setMonitors((m) => (id in m ? m : { ...m, [id]: monitorOfContact(c) })))
+        .catch(() => undefined),  // gone meanwhile: the next event says so
+    );
+  }, [liveCalls, canMonitor]);
 
   const agents = useMemo(
     () =>
@@ -136,6 +168,14 @@ export function AgentGrid({ me }: { me: Me }) {
                           <a href={`#/recordings?contact=${c.contact}`} aria-label={`Recordings of contact ${c.contact}`}>
                             recordings
                           </a>
+                        )}
+                        {canMonitor && isMonitorable(c.channel, c.state) && (
+                          <MonitorControls
+                            contact={c.contact}
+                            login={me.login}
+                            state={monitors[c.contact] ?? null}
+                            onState={(st) => setMonitors((m) => ({ ...m, [c.contact]: st }))}
+                          />
                         )}
                       </span>
                     ))}

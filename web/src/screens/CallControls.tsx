@@ -22,12 +22,15 @@ export function CallControls({
   id,
   contact,
   queues,
+  recordingPolicy,
   onReply,
 }: {
   id: string;
   contact?: Contact;
   /** Queues a call may be transferred to. */
   queues: string[];
+  /** The contact's queue's recording policy (GET /api/v1/queues), when known. */
+  recordingPolicy?: string;
   /** The contact as the server's reply shows it (or undefined when the call left the agent). */
   onReply: (c?: Contact) => void;
 }) {
@@ -148,11 +151,16 @@ export function CallControls({
         <span className={`rec-state ${state.recording}`} data-testid="recording-state">
           {recordingStateLabels[state.recording]}
         </span>
-        {recordingActions(state.recording).map((a) => (
+        {recordingActions(state.recording, recordingPolicy).map((a) => (
           <button type="button" key={a} disabled={busy} onClick={() => run(() => api.recordingCommand(id, a))}>
             {recordingActionLabels[a]}
           </button>
         ))}
+        {recordingPolicy === "never" && state.recording === "off" && (
+          <span className="muted" data-testid="recording-policy">
+            This queue is never recorded.
+          </span>
+        )}
       </div>
       {error && (
         <p className="error" role="alert" data-testid="call-error">

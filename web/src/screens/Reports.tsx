@@ -47,7 +47,7 @@ export function Reports({ me }: { me: Me }) {
     };
   }, [subject, me]);
 
-  const range = useMemo(() => presetRange(preset, asked), [preset, asked]);
+  const range = useMemo(() => presetRange(preset, asked, me.time_zone ?? undefined), [preset, asked, me.time_zone]);
   const load = useCallback(async () => {
     setLoading(true);
     setError("");

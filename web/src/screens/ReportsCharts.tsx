@@ -15,7 +15,7 @@ import {
 type EChartsLike = { setOption: (o: unknown, notMerge?: boolean) => void; resize: () => void; dispose: () => void };
 
 /** One ECharts canvas showing `option`, resized with its box. */
-function EChart({ option, label, testId }: { option: unknown; label: string; testId: string }) {
+export function EChart({ option, label, testId }: { option: unknown; label: string; testId: string }) {
   const el = useRef<HTMLDivElement>(null);
   const chart = useRef<EChartsLike | null>(null);
   const latest = useRef(option);
