@@ -18,27 +18,28 @@ void VirtualClock::Cancel(TimerId id) {
 }
 
 void VirtualClock::Push(const Entry& e) {
-  size_t i = heap_.size();
   heap_.push_back(e);
+  Entry* h = heap_.data() + kPad;
+  size_t i = heap_.size() - kPad - 1;
   while (i > 0) {
     const size_t parent = (i - 1) / 4;
-    if (!Before(e, heap_[parent])) break;
-    heap_[i] = heap_[parent];
+    if (!Before(e, h[parent])) break;
+    h[i] = h[parent];
     i = parent;
   }
-  heap_[i] = e;
+  h[i] = e;
 }
 
 VirtualClock::Entry VirtualClock::PopHeap() {
-  const Entry top = heap_.front();
+  const Entry top = HeapTop();
   const Entry last = heap_.back();
   heap_.pop_back();
-  const size_t n = heap_.size();
+  const size_t n = heap_.size() - kPad;
   if (n == 0) return top;
   // Bottom-up: move the hole at the root down along the smaller children to a leaf, then sift
   // `last` up from there. `last` came from the bottom, so it rarely climbs, and the way down
   // skips comparing it at every level.
-  Entry* h = heap_.data();
+  Entry* h = heap_.data() + kPad;
   size_t i = 0;
   while (4 * i + 4 < n) {  // all four children exist
     const size_t c = 4 * i + 1;
@@ -70,7 +71,7 @@ VirtualClock::Entry VirtualClock::PopHeap() {
 bool VirtualClock::NextIsDue() {
   while (true) {
     // Heap timers at the current time were scheduled before anything in due_.
-    const bool due = !due_.empty() && (heap_.empty() || heap_.front().at > now_);
+    const bool due = !due_.empty() && (HeapEmpty() || HeapTop().at > now_);
     if (cancelled_.empty()) return due;
     if (due) {
       auto it = cancelled_.find(due_.front().seq);
@@ -78,8 +79,8 @@ bool VirtualClock::NextIsDue() {
       cancelled_.erase(it);
       due_.pop_front();
     } else {
-      if (heap_.empty()) return false;
-      auto it = cancelled_.find(heap_.front().seq);
+      if (HeapEmpty()) return false;
+      auto it = cancelled_.find(HeapTop().seq);
       if (it == cancelled_.end()) return false;
       cancelled_.erase(it);
       PopHeap();
@@ -89,7 +90,7 @@ bool VirtualClock::NextIsDue() {
 
 TimePoint VirtualClock::NextTime() {
   if (NextIsDue()) return now_;
-  return heap_.empty() ? TimePoint::max() : heap_.front().at;
+  return HeapEmpty() ? TimePoint::max() : HeapTop().at;
 }
 
 bool VirtualClock::RunNext() {
@@ -97,7 +98,7 @@ bool VirtualClock::RunNext() {
   if (NextIsDue()) {
     e = due_.front();
     due_.pop_front();
-  } else if (!heap_.empty()) {
+  } else if (!HeapEmpty()) {
     e = PopHeap();
     now_ = e.at;
   } else {
