@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "acd/explain.h"
+#include "base/log.h"
 #include "config/site_time.h"
 #include "engine/render.h"
 
@@ -247,6 +248,7 @@ Status Engine::Start() {
   // same KpiCalculator (so a restart changes no figure). Events more than 26 hours old are
   // surely of an earlier day in any time zone: skipped without a time-zone lookup.
   const TimePoint surely_earlier = clock_.Now() - std::chrono::hours(26);
+  size_t kpi_events = 0;
   for (ports::Sequence after = 0;;) {
     auto page = store_.ReadAfter(after, 4096);
     if (!page.ok()) return page.status();
@@ -254,6 +256,7 @@ Status Engine::Start() {
     for (const ports::JournalEntry& e : *page) {
       max_id = std::max(max_id, e.event.contact.value());
       if (e.event.time >= surely_earlier && DayOf(e.event.time) == stats_day_) {
+        ++kpi_events;
         kpi_->Add(e.event);
         report_floor_ = std::max(report_floor_, e.event.time);
       }
@@ -284,7 +287,13 @@ Status Engine::Start() {
     (void)acd_->SetPresence(*a, r.presence, r.reason);
   }
   // Closes a contact the Acd cannot take back (its queue or agent is gone, or it was in a flow).
+  size_t closed_at_start = 0;
   auto close = [&](ContactInfo& info) {
+    ++closed_at_start;
+    log::Info("engine", "recovery closed a contact that cannot continue",
+              {{"contact", info.record.id.value()},
+               {"queue", info.record.queue},
+               {"agent", info.record.agent}});
     info.record.state = ports::ContactState::kClosed;
     info.record.times.closed = now;
     closed_order_.push_back(info.record.id);
@@ -410,6 +419,11 @@ Status Engine::Start() {
   in_step_ = false;
   started_ = true;
   Commit(nullptr);
+  log::Info("engine", "started",
+            {{"last_seq", last_seq_},
+             {"open_contacts", rs.open_contacts.size()},
+             {"closed_at_start", closed_at_start},
+             {"today_events", kpi_events}});
   return Status::Ok();
 }
 
@@ -673,6 +687,8 @@ void Engine::OnAppended(uint64_t step, Result<ports::SequenceRange> result) {
       Publish(f.events, f.result->first);
       if (f.finish) f.finish(Status::Ok());
     } else {
+      log::Error("engine", "journal write failed: " + f.result.status().message(),
+                 {{"events", f.events.size()}});
       if (f.finish) f.finish(Unavailable("journal: " + f.result.status().message()));
     }
   }

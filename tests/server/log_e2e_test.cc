@@ -59,6 +59,9 @@ TEST(LogE2eTest, JsonLogIsOneObjectPerLineWithTimeLevelComponentMessageAndReques
   EXPECT_EQ(listening->value("url", ""), "http://127.0.0.1:" + std::to_string(port));
   EXPECT_EQ(listening->value("level", ""), "info");
   ASSERT_NE(find("serve", "stopped cleanly"), nullptr);
+  const json* engine = find("engine", "started");
+  ASSERT_NE(engine, nullptr);
+  EXPECT_TRUE(engine->contains("last_seq"));
   // Every answered request at debug level, with its own id, route, status and user.
   std::vector<uint64_t> ids;
   bool saw_404 = false;
