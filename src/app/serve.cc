@@ -316,6 +316,9 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   runtime::EventLoop customer_worker(clock);
   engine::EngineOptions engine_options;
   engine_options.config_version = config_version;
+  // A resume is sent in one go: keep it within what the event stream queues for a client
+  // (api::HttpServerOptions::ws_max_queued_messages), with room for the snapshot and live events.
+  engine_options.max_resume_events = api::HttpServerOptions{}.ws_max_queued_messages / 2;
   engine_options.customer_worker = [&customer_worker](std::function<void()> work) {
     customer_worker.Post(std::move(work));
   };

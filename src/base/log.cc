@@ -44,8 +44,8 @@ std::shared_ptr<spdlog::logger> MakeLogger(spdlog::sink_ptr sink, const Options&
 
 struct State {
   std::mutex mu;
-  std::shared_ptr<spdlog::logger> logger;  // guarded by mu (swapped by Configure)
-  Format format = Format::kText;           // guarded by mu
+  std::shared_ptr<spdlog::logger> logger;  // GUARDED_BY(mu): swapped by Configure
+  Format format = Format::kText;           // GUARDED_BY(mu)
 };
 
 State& GlobalState() {

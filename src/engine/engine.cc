@@ -68,10 +68,6 @@ std::string CheckCode(const std::vector<config::CodeDef>& codes, const std::stri
   return std::string(what) + " '" + code + "' is not configured; valid codes: " + valid;
 }
 
-// Events a resuming event-stream client may be sent from the journal; more and it is told to
-// re-read the state instead ("reset").
-constexpr size_t kMaxJournalReplay = 100'000;
-
 // The journal's events with seq in (after, until], in order: kNotFound when retention purged the
 // first of them, kUnavailable when they are more than `limit`.
 Result<std::vector<ports::JournalEntry>> ReadJournalRange(ports::EventJournal& journal,
@@ -1087,6 +1083,9 @@ void Engine::Resume(const std::shared_ptr<Subscriber>& s, ports::Sequence after)
     return reset("the event stream ends at " + std::to_string(last_seq_) + ", before " +
                  std::to_string(after));
   }
+  if (after > 0 && last_seq_ - after > options_.max_resume_events) {
+    return reset("more than " + std::to_string(options_.max_resume_events) + " events were missed");
+  }
   const ports::Sequence first_kept = ring_.empty() ? last_seq_ + 1 : ring_.front().seq;
   if (after > 0 && after + 1 < first_kept) {
     // Older than the ring: the journal has them. It is read off the loop (report_worker), and
@@ -1095,8 +1094,9 @@ void Engine::Resume(const std::shared_ptr<Subscriber>& s, ports::Sequence after)
     ports::Store* store = &store_;
     OffLoopOn<std::vector<ports::JournalEntry>>(
         options_.report_worker,
-        [store, after, until]() -> Result<std::vector<ports::JournalEntry>> {
-          return ReadJournalRange(*store, after, until, kMaxJournalReplay);
+        [store, after, until,
+         limit = options_.max_resume_events]() -> Result<std::vector<ports::JournalEntry>> {
+          return ReadJournalRange(*store, after, until, limit);
         },
         [this, s, after, until](Result<std::vector<ports::JournalEntry>> read) {
           if (!s->Active()) return;

@@ -70,6 +70,10 @@ using Executor = std::function<void(std::function<void()>)>;
 
 struct EngineOptions {
   size_t ring_size = 10000;  // published events kept for Subscribe(after)
+  // The most events Subscribe(after) replays (from the ring and the journal beyond it); a
+  // subscriber that missed more gets a "reset". `parley serve` sets it below what the event
+  // stream queues for one client.
+  size_t max_resume_events = 100000;
   // Answer-wait histogram bounds for MetricsSnapshot.
   std::vector<Duration> answer_wait_bounds = {Seconds(5),  Seconds(10),  Seconds(20), Seconds(30),
                                               Seconds(60), Seconds(120), Seconds(300)};

@@ -729,6 +729,25 @@ TEST(EngineTest, SubscribeSaysResetWhenTheJournalNoLongerHasTheEventsOrTheSeqIsA
   EXPECT_EQ(ahead.events[0].type, "reset");
   EXPECT_NE(ahead.events[0].json.find("ends at 8"), std::string::npos) << ahead.events[0].json;
 
+  // A client that missed more than it may be sent in one go re-reads the state too.
+  Harness capped(store, MakeConfig(), kStart + std::chrono::hours(2),
+                 EngineOptions{.ring_size = 2, .max_resume_events = 3});
+  ASSERT_TRUE(capped.engine.Start().ok());
+  Collector too_many;
+  auto s4 = capped.engine.Subscribe(All(), 4, too_many.Sink());
+  capped.loop.RunAll();
+  ASSERT_EQ(too_many.events.size(), 1u);
+  EXPECT_EQ(too_many.events[0].type, "reset");
+  EXPECT_NE(too_many.events[0].json.find("more than 3 events were missed"), std::string::npos)
+      << too_many.events[0].json;
+  Collector three;
+  auto s5 = capped.engine.Subscribe(All(), 5, three.Sink());
+  capped.loop.RunAll();
+  ASSERT_EQ(three.events.size(), 3u);  // from the journal: a fresh engine's ring is empty
+  EXPECT_EQ(three.events[0].seq, 6u);
+  EXPECT_EQ(three.events[2].seq, 8u);
+  capped.loop.Drop();
+
   // All three are live afterwards.
   ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
   for (Collector* c : {&lost, &kept, &ahead}) {
