@@ -5,6 +5,7 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -43,6 +44,8 @@ std::shared_ptr<spdlog::logger> MakeLogger(spdlog::sink_ptr sink, const Options&
 }
 
 struct State {
+  // The lowest level written, read without the lock: the API asks on every request.
+  std::atomic<int> level{static_cast<int>(Level::kInfo)};
   std::mutex mu;
   std::shared_ptr<spdlog::logger> logger;  // GUARDED_BY(mu): swapped by Configure
   Format format = Format::kText;           // GUARDED_BY(mu)
@@ -136,13 +139,17 @@ Status Configure(const Options& options) {
   std::lock_guard lock(s.mu);
   s.logger = std::move(logger);
   s.format = options.format;
+  s.level.store(static_cast<int>(options.level), std::memory_order_relaxed);
   return Status::Ok();
 }
 
-bool Enabled(Level level) { return Current().first->should_log(ToSpdlog(level)); }
+bool Enabled(Level level) {
+  return static_cast<int>(level) >= GlobalState().level.load(std::memory_order_relaxed);
+}
 
 void Write(Level level, std::string_view component, std::string_view message,
            std::initializer_list<Field> fields) {
+  if (!Enabled(level)) return;
   auto [logger, format] = Current();
   const auto spd_level = ToSpdlog(level);
   if (!logger->should_log(spd_level)) return;
