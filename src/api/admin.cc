@@ -38,8 +38,9 @@ AdminReply Ok(Json body, int status = 200) {
 }
 
 // The version an edit is based on: the body's `version`, else the If-Match header ("3", "\"3\"",
-// W/"3"). Missing or malformed: an error naming both ways to send it.
-std::optional<ApiError> BaseVersion(const AdminCall& c, FieldReader& r, uint64_t& out) {
+// W/"3"; `*from_header` then set). Missing or malformed: an error naming both ways to send it.
+std::optional<ApiError> BaseVersion(const AdminCall& c, FieldReader& r, uint64_t& out,
+                                    bool* from_header = nullptr) {
   int64_t v = 0;
   if (r.Int("version", v, false, 0, std::numeric_limits<int64_t>::max())) {
     out = static_cast<uint64_t>(v);
@@ -60,7 +61,20 @@ std::optional<ApiError> BaseVersion(const AdminCall& c, FieldReader& r, uint64_t
     return BadValue("If-Match must be a configuration version number, got '" +
                     std::string(c.if_match) + "'");
   }
+  if (from_header) *from_header = true;
   return std::nullopt;
+}
+
+std::string VersionTag(uint64_t version) { return "\"" + std::to_string(version) + "\""; }
+
+// HTTP's answer to an If-Match that no longer holds: 412, naming the current version.
+std::optional<ApiError> CheckIfMatch(ports::ConfigAdministration& config, uint64_t expected) {
+  auto current = config.CurrentConfig();
+  if (!current.ok() || current->version == expected) return std::nullopt;
+  return ApiError{412, "precondition_failed",
+                  "If-Match: the configuration is at version " + std::to_string(current->version) +
+                      ", not " + std::to_string(expected) + "; reload it and edit again",
+                  std::nullopt};
 }
 
 Json ChangesJson(const std::vector<ports::ConfigItemChange>& changes) {
@@ -230,10 +244,10 @@ AdminApi::AdminApi(ports::ConfigAdministration* config, auth::Authenticator& aut
 
 const std::vector<AdminApi::Route>& AdminApi::Routes() {
   static const std::vector<Route> kRoutes = {
-      {"GET", "/config", P::kConfigWrite},
+      {"GET", "/config", P::kConfigRead},
       {"PUT", "/config", P::kConfigWrite},
-      {"GET", "/config/history", P::kConfigWrite},
-      {"GET", "/config/queues/{queue}", P::kConfigWrite},
+      {"GET", "/config/history", P::kConfigRead},
+      {"GET", "/config/queues/{queue}", P::kConfigRead},
       {"PUT", "/config/queues/{queue}", P::kConfigWrite},
       {"GET", "/users", P::kUsersManage},
       {"POST", "/users", P::kUsersManage},
@@ -287,7 +301,9 @@ AdminReply AdminApi::GetConfig(const AdminCall& c) {
   if (auto e = ParseQuery(c.query, {}, query)) return Error(*e);
   auto current = config_->CurrentConfig();
   if (!current.ok()) return Error(current.status());
-  return Ok(DocumentJson(*current, true));
+  AdminReply r = Ok(DocumentJson(*current, true));
+  r.etag = VersionTag(current->version);
+  return r;
 }
 
 AdminReply AdminApi::ConfigHistory(const AdminCall& c) {
@@ -353,8 +369,12 @@ AdminReply AdminApi::PutConfig(const AdminCall& c) {
   r.String("yaml", request.yaml, true, 1 << 20);
   r.String("comment", request.comment, false, 512);
   r.Bool("dry_run", request.dry_run, false);
-  if (auto e = BaseVersion(c, r, request.expected_version)) return Error(*e);
+  bool if_match = false;
+  if (auto e = BaseVersion(c, r, request.expected_version, &if_match)) return Error(*e);
   if (auto e = r.Finish()) return Error(*e);
+  if (if_match) {
+    if (auto e = CheckIfMatch(*config_, request.expected_version)) return Error(*e);
+  }
   if (request.comment.empty()) request.comment = "edited through the API";
   request.applied_by = c.who.login;
   return Applied(c, "config.apply", "config", config_->ApplyConfig(request), request.dry_run);
@@ -365,7 +385,9 @@ AdminReply AdminApi::GetQueue(const AdminCall& c) {
   if (auto e = ParseName(c.params[0], "queue", queue)) return Error(*e);
   auto settings = config_->GetQueueSettings(queue);
   if (!settings.ok()) return Error(settings.status());
-  return Ok(SettingsJson(*settings));
+  AdminReply r = Ok(SettingsJson(*settings));
+  r.etag = VersionTag(settings->version);
+  return r;
 }
 
 AdminReply AdminApi::PutQueue(const AdminCall& c) {
@@ -374,7 +396,11 @@ AdminReply AdminApi::PutQueue(const AdminCall& c) {
   FieldReader r(c.body, "body");
   ports::QueueEdit edit;
   edit.applied_by = c.who.login;
-  if (auto e = BaseVersion(c, r, edit.expected_version)) return Error(*e);
+  bool if_match = false;
+  if (auto e = BaseVersion(c, r, edit.expected_version, &if_match)) return Error(*e);
+  if (if_match) {
+    if (auto e = CheckIfMatch(*config_, edit.expected_version)) return Error(*e);
+  }
   std::string strategy;
   if (r.String("strategy", strategy, false, 64)) edit.fields["strategy"] = Json(strategy).dump();
   for (const char* key : {"priority", "max_size"}) {

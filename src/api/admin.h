@@ -40,6 +40,7 @@ struct AdminReply {
   int status = 200;
   Json body;
   std::optional<ApiError> error;
+  std::string etag;  // sent as ETag when set: the configuration version a read is of ("\"7\"")
 };
 
 class AdminApi {

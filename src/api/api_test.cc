@@ -1744,6 +1744,7 @@ TEST_F(ApiTest, ConfigRoutesNeedABaseVersionAndAnswerProblemsAndConflicts) {
   Answer current = As(admin, http::verb::get, "/api/v1/config");
   ASSERT_EQ(current.status, 200);
   EXPECT_EQ(current.json()["version"], 1);
+  EXPECT_EQ(current.header(http::field::etag), "\"1\"");
   EXPECT_EQ(As(admin, http::verb::put, "/api/v1/config", R"({"yaml":"queues: []"})").status, 428);
   Answer stale = As(admin, http::verb::put, "/api/v1/config", R"({"yaml":"x: 1","version":7})");
   EXPECT_EQ(stale.status, 409);
@@ -1769,6 +1770,33 @@ TEST_F(ApiTest, ConfigRoutesNeedABaseVersionAndAnswerProblemsAndConflicts) {
   EXPECT_THAT(wrong.error_message(), HasSubstr("body.escalation[0].after"));
   // The conflict, the refusal and the apply.
   EXPECT_EQ(audit_.Query({.action = "config.apply"}).size(), 3u);
+}
+
+TEST_F(ApiTest, ConfigReadsCarryAnETagAndAStaleIfMatchIs412) {
+  StartServer();
+  const std::string admin = Login("admin");
+  Answer queue = As(admin, http::verb::get, "/api/v1/config/queues/sales");
+  ASSERT_EQ(queue.status, 200);
+  EXPECT_EQ(queue.header(http::field::etag), "\"1\"");
+  for (const auto& [target, body] : std::vector<std::pair<std::string, std::string>>{
+           {"/api/v1/config", R"({"yaml":"x: 1"})"},
+           {"/api/v1/config/queues/sales", R"({"strategy":"random"})"}}) {
+    Answer stale = Send(http::verb::put, target, body, {{"Cookie", admin}, {"If-Match", "\"7\""}});
+    EXPECT_EQ(stale.status, 412) << target << ": " << stale.body;
+    EXPECT_EQ(stale.error_code(), "precondition_failed");
+    EXPECT_THAT(stale.error_message(), HasSubstr("at version 1, not 7"));
+  }
+  EXPECT_EQ(audit_.Query({.action = "config.apply"}).size(), 0u);  // nothing was tried
+  // Supervisors read the configuration (config.read) but do not change it (config.write).
+  const std::string sup = Login("sup");
+  EXPECT_EQ(As(sup, http::verb::get, "/api/v1/config").status, 200);
+  EXPECT_EQ(As(sup, http::verb::get, "/api/v1/config/history").status, 200);
+  EXPECT_EQ(As(sup, http::verb::get, "/api/v1/config/queues/sales").status, 200);
+  EXPECT_EQ(Send(http::verb::put, "/api/v1/config", R"({"yaml":"x: 1"})",
+                 {{"Cookie", sup}, {"If-Match", "\"1\""}})
+                .status,
+            403);
+  EXPECT_EQ(As(Login("lead"), http::verb::get, "/api/v1/config").status, 403);
 }
 
 TEST(RequestTest, Utf8Validation) {
@@ -1828,13 +1856,24 @@ TEST_F(ApiTest, ReportRoutesPassTheQueryAndAnswerJsonOrCsv) {
   EXPECT_THAT(csv.body, HasSubstr(",3,2,"));
   EXPECT_THAT(csv.body, HasSubstr(",0.5,"));
 
-  // Accept: text/csv asks for CSV too; an agent's own report reaches the port with reach self.
+  // Accept: text/csv asks for CSV too.
   Answer accepted = Send(http::verb::get, "/api/v1/reports/agents?" + range, "",
-                         {{"Cookie", Login("agent1")}, {"Accept", "text/csv"}});
+                         {{"Cookie", sup}, {"Accept", "text/csv"}});
   ASSERT_EQ(accepted.status, 200) << accepted.body;
   EXPECT_THAT(accepted.body, ::testing::StartsWith("agent,interval_start,interval_end,offers,"));
+  // A CSV is an export (reports.export): an agent reads its own report as JSON only, with reach
+  // self; so does a team lead its team's.
+  const std::string agent = Login("agent1");
+  Answer own = As(agent, http::verb::get, "/api/v1/reports/agents?" + range);
+  ASSERT_EQ(own.status, 200) << own.body;
   EXPECT_EQ(reports_.last().first.reach, ports::Caller::Reach::kSelf);
   EXPECT_EQ(reports_.last().first.agent, "a1");
+  for (const std::string& who : {agent, Login("lead")}) {
+    Answer refused = Send(http::verb::get, "/api/v1/reports/agents?" + range, "",
+                          {{"Cookie", who}, {"Accept", "text/csv"}});
+    EXPECT_EQ(refused.status, 403) << refused.body;
+    EXPECT_THAT(refused.error_message(), HasSubstr("reports.export"));
+  }
   EXPECT_EQ(As(Login("wall"), http::verb::get, "/api/v1/reports/queues?" + range).status, 403);
 }
 

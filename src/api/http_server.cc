@@ -34,6 +34,7 @@
 #include "api/request.h"
 #include "api/staffing.h"
 #include "api/views.h"
+#include "base/log.h"
 
 namespace parley::api {
 
@@ -126,6 +127,7 @@ struct Exchange {
   std::string path;
   std::string query;
   std::string route_key = "unmatched";
+  uint64_t request_id = 0;  // this process's count of requests: the logs' correlation id
   const auth::RouteSpec* route = nullptr;
   std::optional<auth::Principal> principal;
   std::string session_id;  // the cookie's value, when the request carried one
@@ -164,6 +166,8 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   void ReplyText(Exchange& x, http::status status, std::string body, std::string_view type);
   void Fail(Exchange& x, const ApiError& e);
   void Count(const std::string& route, unsigned status);
+  // The answer's log line: debug for every request, error for a 5xx (with its message).
+  void LogAnswer(const Exchange& x, unsigned status, std::string_view error = {});
   void CountBad(BadRequest b) { bad_requests[static_cast<size_t>(b)].fetch_add(1); }
   Response Make(const Request& req, http::status status, std::string body,
                 std::string_view type) const;
@@ -262,6 +266,7 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   std::atomic<uint64_t> ws_slow_closes{0};
   mutable std::mutex counts_mu;
   std::map<std::pair<std::string, int>, uint64_t> request_counts;  // guarded by counts_mu
+  std::atomic<uint64_t> next_request_id{1};
 
   std::mutex conn_mu;
   std::condition_variable conn_cv;
@@ -928,8 +933,21 @@ void ServerImpl::Count(const std::string& route, unsigned status) {
   ++request_counts[{route, static_cast<int>(status / 100)}];
 }
 
+void ServerImpl::LogAnswer(const Exchange& x, unsigned status, std::string_view error) {
+  const log::Level level = status >= 500 ? log::Level::kError : log::Level::kDebug;
+  if (!log::Enabled(level)) return;
+  log::Write(
+      level, "api", status >= 500 ? error : std::string_view("answered"),
+      {{"request", x.request_id},
+       {"method", std::string_view(x.req.method_string().data(), x.req.method_string().size())},
+       {"route", x.route_key},
+       {"status", status},
+       {"user", x.principal ? x.principal->login : std::string()}});
+}
+
 void ServerImpl::Reply(Exchange& x, http::status status, const Json& body) {
   Count(x.route_key, static_cast<unsigned>(status));
+  LogAnswer(x, static_cast<unsigned>(status));
   std::string text = status == http::status::no_content
                          ? std::string()
                          : body.dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -939,12 +957,14 @@ void ServerImpl::Reply(Exchange& x, http::status status, const Json& body) {
 void ServerImpl::ReplyText(Exchange& x, http::status status, std::string body,
                            std::string_view type) {
   Count(x.route_key, static_cast<unsigned>(status));
+  LogAnswer(x, static_cast<unsigned>(status));
   x.send(Make(x.req, status, std::move(body), type));
 }
 
 void ServerImpl::Fail(Exchange& x, const ApiError& e) {
   if (e.bad_request) CountBad(*e.bad_request);
   Count(x.route_key, static_cast<unsigned>(e.http_status));
+  LogAnswer(x, static_cast<unsigned>(e.http_status), e.message);
   Response res =
       Make(x.req, static_cast<http::status>(e.http_status), ErrorBody(e), "application/json");
   if (e.http_status == 401) res.set(http::field::www_authenticate, "Bearer realm=\"parley\"");
@@ -995,6 +1015,7 @@ bool ServerImpl::ReadBody(const std::shared_ptr<Exchange>& x) {
 }
 
 void ServerImpl::Dispatch(const std::shared_ptr<Exchange>& x) {
+  x->request_id = next_request_id.fetch_add(1, std::memory_order_relaxed);
   try {
     const std::string target(x->req.target());
     const size_t q = target.find('?');
@@ -1142,6 +1163,7 @@ void ServerImpl::Metrics(const std::shared_ptr<Exchange>& x) {
     auto& s = *x->server;
     // Counted before rendering, so the scrape includes itself.
     s.Count(x->route_key, 200);
+    s.LogAnswer(*x, 200);
     x->send(s.Make(x->req, http::status::ok,
                    MetricsText(m, s.Http(),
                                s.options.adapter_metrics ? s.options.adapter_metrics()
@@ -1161,6 +1183,7 @@ void ServerImpl::Login(const std::shared_ptr<Exchange>& x) {
         if (r.status().code() == StatusCode::kUnavailable) {
           ApiError e{429, "throttled", r.status().message(), std::nullopt};
           s.Count(x->route_key, 429);
+          s.LogAnswer(*x, 429);
           Response res =
               s.Make(x->req, http::status::too_many_requests, ErrorBody(e), "application/json");
           const std::string& m = r.status().message();
@@ -1181,6 +1204,7 @@ void ServerImpl::Login(const std::shared_ptr<Exchange>& x) {
       Json user = Json::object();
       if (auto v = s.auth.users.View(ok.principal.user_id)) user = UserJson(*v);
       s.Count(x->route_key, 200);
+      s.LogAnswer(*x, 200);
       Response res = s.Make(x->req, http::status::ok,
                             Json{{"user", user}, {"expires", TimeJson(ok.session.expires)}}.dump(
                                 -1, ' ', false, Json::error_handler_t::replace),
@@ -1198,6 +1222,7 @@ void ServerImpl::Logout(const std::shared_ptr<Exchange>& x) {
   if (auto e = ReadEmpty(x->body)) return Fail(*x, *e);
   if (!x->session_id.empty()) auth.authenticator.Logout(x->session_id, clock.Now());
   Count(x->route_key, 204);
+  LogAnswer(*x, 204);
   Response res = Make(x->req, http::status::no_content, "", "application/json");
   res.set(http::field::set_cookie, CookieFor("", Duration(0)));
   x->send(std::move(res));
@@ -1459,8 +1484,8 @@ void ServerImpl::StreamRecording(const std::shared_ptr<Exchange>& x,
   struct stat st {};
   const std::string target = "recording:" + std::to_string(r.id);
   if (body.fd < 0 || ::fstat(body.fd, &st) != 0) {
-    std::fprintf(stderr, "api: recording %llu: cannot read %s\n",
-                 static_cast<unsigned long long>(r.id), r.path.c_str());
+    log::Error("api", "recording audio cannot be read",
+               {{"request", x->request_id}, {"recording", r.id}, {"path", r.path}});
     const Status missing = Internal("the audio file is missing");
     AuditCustomer(*x, "recording.play", target, missing);
     return Fail(*x,
@@ -1472,6 +1497,7 @@ void ServerImpl::StreamRecording(const std::shared_ptr<Exchange>& x,
   const auto header = x->req[http::field::range];
   if (auto e = ParseByteRange(std::string_view(header.data(), header.size()), size, range)) {
     Count(x->route_key, 416);
+    LogAnswer(*x, 416);
     Response res =
         Make(x->req, http::status::range_not_satisfiable, ErrorBody(*e), "application/json");
     res.set(http::field::content_range, "bytes */" + std::to_string(size));
@@ -1482,6 +1508,7 @@ void ServerImpl::StreamRecording(const std::shared_ptr<Exchange>& x,
   body.size = range ? range->last - range->first + 1 : size;
   const http::status status = range ? http::status::partial_content : http::status::ok;
   Count(x->route_key, static_cast<unsigned>(status));
+  LogAnswer(*x, static_cast<unsigned>(status));
   FileResponse res{status, x->req.version()};
   res.set(http::field::server, "parley");
   res.set(http::field::content_type, "audio/wav");
@@ -1796,6 +1823,7 @@ void ServerImpl::Events(const std::shared_ptr<Exchange>& x) {
   const bool snapshot = reach == auth::Reach::kAll || reach == auth::Reach::kTeam;
   const bool queues = auth::PrincipalReach(p, auth::Permission::kQueuesRead) != auth::Reach::kNone;
   Count(x->route_key, 101);
+  LogAnswer(*x, 101);
   x->upgrade(std::move(x->req), x->caller, after, snapshot, queues);
 }
 
@@ -1819,6 +1847,14 @@ void ServerImpl::RunReport(const std::shared_ptr<Exchange>& x, ports::ReportSubj
     return Fail(*x, *e);
   }
   const bool csv = request.csv;
+  // A CSV is an export: it also needs reports.export (the route itself needs reports.read).
+  if (csv &&
+      auth::PrincipalReach(*x->principal, auth::Permission::kReportsExport) == auth::Reach::kNone) {
+    return Fail(*x, {403, "forbidden",
+                     "a CSV report is an export: it needs the reports.export permission "
+                     "(JSON needs only reports.read)",
+                     std::nullopt});
+  }
   reports->RunReport(x->caller, std::move(request.query), [x, csv](Result<ports::Report> r) {
     net::post(x->server->ioc, [x, csv, r = std::move(r)] {
       ServerImpl& s = *x->server;
@@ -1826,6 +1862,8 @@ void ServerImpl::RunReport(const std::shared_ptr<Exchange>& x, ports::ReportSubj
         if (!r.ok()) return s.Fail(*x, ReportError(r.status()));
         if (!csv) return s.Reply(*x, http::status::ok, ReportJson(*r));
         s.Count(x->route_key, 200);
+        s.LogAnswer(*x, 200);
+        s.LogAnswer(*x, 200);
         Response res = s.Make(x->req, http::status::ok, ReportCsv(*r), "text/csv; charset=utf-8");
         res.set(http::field::content_disposition,
                 "attachment; filename=\"" + ReportFilename(*r) + "\"");
@@ -1861,7 +1899,14 @@ void ServerImpl::Admin(const std::shared_ptr<Exchange>& x) {
           AdminCall{*x->principal, x->route_key, x->body, x->params, x->query,
                     std::string_view(if_match.data(), if_match.size()), s.clock.Now()});
       if (r.error) return s.Fail(*x, *r.error);
-      s.Reply(*x, static_cast<http::status>(r.status), r.body);
+      if (r.etag.empty()) return s.Reply(*x, static_cast<http::status>(r.status), r.body);
+      s.Count(x->route_key, static_cast<unsigned>(r.status));
+      s.LogAnswer(*x, static_cast<unsigned>(r.status));
+      Response res =
+          s.Make(x->req, static_cast<http::status>(r.status),
+                 r.body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
+      res.set(http::field::etag, r.etag);
+      x->send(std::move(res));
     } catch (const std::exception& e) {
       s.Fail(*x, {500, "internal", e.what(), std::nullopt});
     }
@@ -1912,6 +1957,7 @@ void ServerImpl::StaticFile(const std::shared_ptr<Exchange>& x) {
   std::ifstream in(real, std::ios::binary);
   std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   Count(x->route_key, 200);
+  LogAnswer(*x, 200);
   Response res = Make(x->req, http::status::ok, std::move(content), MimeType(real.string()));
   res.set(http::field::cache_control, "no-cache");
   res.set("X-Content-Type-Options", "nosniff");
@@ -1925,7 +1971,7 @@ HttpServer::HttpServer(HttpServerOptions options, ports::ContactCenter& center, 
     : impl_(std::make_shared<ServerImpl>(std::move(options), center, auth, clock)) {
   // The route table is fixed in code: an invalid declaration is a programming error.
   const Status s = impl_->DeclareRoutes();
-  if (!s.ok()) std::fprintf(stderr, "parley api: %s\n", s.message().c_str());
+  if (!s.ok()) log::Error("api", s.message());
   PARLEY_CHECK(s.ok());
 }
 

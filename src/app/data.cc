@@ -12,6 +12,7 @@
 #include "app/validate.h"
 #include "auth/password.h"
 #include "auth/users.h"
+#include "base/log.h"
 #include "base/text.h"
 #include "config/document.h"
 #include "runtime/system_clock.h"
@@ -317,15 +318,15 @@ int RunSipPassword(const std::string& data_dir, const std::string& login, std::F
   return 0;
 }
 
-Result<uint64_t> PurgeRecordings(ports::Store& store, TimePoint cutoff, std::FILE* out) {
+Result<uint64_t> PurgeRecordings(ports::Store& store, TimePoint cutoff) {
   auto purged = store.PurgeRecordings(cutoff);
   if (!purged.ok()) return purged.status();
   for (const auto& r : *purged) {
     std::error_code ec;
     std::filesystem::remove(r.path, ec);
     if (ec) {
-      std::fprintf(out, "retention: recording %llu: cannot delete %s: %s\n",
-                   static_cast<unsigned long long>(r.id), r.path.c_str(), ec.message().c_str());
+      log::Warn("retention", "cannot delete a purged recording's file: " + ec.message(),
+                {{"recording", r.id}, {"path", r.path}});
     }
   }
   return static_cast<uint64_t>(purged->size());

@@ -52,8 +52,8 @@ int RunConfigExport(const std::string& data_dir, std::FILE* out = stdout, std::F
 
 // Retention of recordings (`retention.recordings`): deletes the recordings completed before
 // `cutoff` from the store, then their audio files (a file already gone is not an error). Returns
-// how many recordings were removed; files that could not be deleted are reported on `out`.
-Result<uint64_t> PurgeRecordings(ports::Store& store, TimePoint cutoff, std::FILE* out);
+// how many recordings were removed; files that could not be deleted are logged (a warning).
+Result<uint64_t> PurgeRecordings(ports::Store& store, TimePoint cutoff);
 
 // `parley backup DEST`: a consistent copy of the data directory's database in DEST (created if
 // missing), taken with SQLite's online backup so a running server need not stop. Restore by

@@ -35,6 +35,7 @@
 #include "auth/throttle.h"
 #include "auth/tokens.h"
 #include "auth/users.h"
+#include "base/log.h"
 #include "base/random.h"
 #include "config/document.h"
 #include "demo/demo_driver.h"
@@ -120,7 +121,7 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& text,
 
 // The configuration the server runs: the store's current one, or `file` seeding a new store.
 Result<std::pair<std::shared_ptr<const config::Config>, uint64_t>> LoadServerConfig(
-    ports::Store& store, const ServeOptions& options, std::FILE* out, std::FILE* err) {
+    ports::Store& store, const ServeOptions& options, std::FILE* err) {
   auto current = store.CurrentConfig();
   if (current.ok()) {
     if (!options.config_file.empty()) {
@@ -132,11 +133,12 @@ Result<std::pair<std::shared_ptr<const config::Config>, uint64_t>> LoadServerCon
       auto diff = flat.ok() ? config::DiffConfigDocuments(current->yaml, *flat)
                             : Result<std::vector<config::ConfigChange>>(flat.status());
       if (diff.ok() && !diff->empty()) {
-        std::fprintf(out,
-                     "note: %s differs from the data directory's configuration (version %llu), "
-                     "which is used; apply it with `parley config apply %s --data %s`\n",
-                     options.config_file.c_str(), static_cast<unsigned long long>(current->version),
-                     options.config_file.c_str(), options.data_dir.c_str());
+        log::Warn("configuration",
+                  fmt::format("{} differs from the data directory's configuration (version {}), "
+                              "which is used; apply it with `parley config apply {} --data {}`",
+                              options.config_file, current->version, options.config_file,
+                              options.data_dir),
+                  {{"file", options.config_file}, {"version", current->version}});
       }
     }
     auto parsed = ParseStoredConfig(*current);
@@ -163,8 +165,8 @@ Result<std::pair<std::shared_ptr<const config::Config>, uint64_t>> LoadServerCon
   doc.version = *version;
   auto parsed = ParseStoredConfig(doc);
   if (!parsed.ok()) return parsed.status();
-  std::fprintf(out, "configuration: seeded version %llu from %s\n",
-               static_cast<unsigned long long>(*version), file.c_str());
+  log::Info("configuration", fmt::format("seeded version {} from {}", *version, file),
+            {{"version", *version}, {"file", file}});
   return std::make_pair(*parsed, *version);
 }
 
@@ -192,8 +194,7 @@ Result<std::vector<webhook::WebhookSubscription>> WebhookSubscriptions(
 }
 
 // Removes what retention says is too old, and logs it.
-void PurgeExpired(ports::Store& store, const config::RetentionDef& retention, TimePoint now,
-                  std::FILE* out) {
+void PurgeExpired(ports::Store& store, const config::RetentionDef& retention, TimePoint now) {
   const std::pair<ports::DataClass, Duration> classes[] = {
       {ports::DataClass::kEvents, retention.events},
       {ports::DataClass::kContactHistory, retention.contacts},
@@ -203,35 +204,36 @@ void PurgeExpired(ports::Store& store, const config::RetentionDef& retention, Ti
     if (classes[i].second <= Duration::zero()) continue;
     auto removed = store.Purge(classes[i].first, now - classes[i].second);
     if (!removed.ok()) {
-      std::fprintf(out, "retention: purging %s failed: %s\n", names[i],
-                   removed.status().message().c_str());
+      log::Error("retention",
+                 fmt::format("purging {} failed: {}", names[i], removed.status().message()),
+                 {{"data_class", names[i]}});
     } else if (*removed > 0) {
-      std::fprintf(
-          out, "retention: purged %llu %s older than %lld days\n",
-          static_cast<unsigned long long>(*removed), names[i],
-          static_cast<long long>(
-              std::chrono::duration_cast<std::chrono::hours>(classes[i].second).count() / 24));
+      const int64_t days =
+          std::chrono::duration_cast<std::chrono::hours>(classes[i].second).count() / 24;
+      log::Info("retention",
+                fmt::format("purged {} {} older than {} days", *removed, names[i], days),
+                {{"data_class", names[i]}, {"removed", *removed}, {"days", days}});
     }
   }
   if (retention.recordings > Duration::zero()) {
-    auto removed = PurgeRecordings(store, now - retention.recordings, out);
+    auto removed = PurgeRecordings(store, now - retention.recordings);
     if (!removed.ok()) {
-      std::fprintf(out, "retention: purging recordings failed: %s\n",
-                   removed.status().message().c_str());
+      log::Error("retention",
+                 fmt::format("purging recordings failed: {}", removed.status().message()),
+                 {{"data_class", "recordings"}});
     } else if (*removed > 0) {
-      std::fprintf(out, "retention: deleted %llu recordings and their audio\n",
-                   static_cast<unsigned long long>(*removed));
+      log::Info("retention", fmt::format("deleted {} recordings and their audio", *removed),
+                {{"data_class", "recordings"}, {"removed", *removed}});
     }
   }
   // Delivered and dead webhook deliveries are kept as long as events.
   if (retention.events > Duration::zero()) {
     auto removed = store.PurgeDeliveries(now - retention.events);
     if (removed.ok() && *removed > 0) {
-      std::fprintf(out, "retention: purged %llu finished webhook deliveries\n",
-                   static_cast<unsigned long long>(*removed));
+      log::Info("retention", fmt::format("purged {} finished webhook deliveries", *removed),
+                {{"data_class", "webhook deliveries"}, {"removed", *removed}});
     }
   }
-  std::fflush(out);
 }
 
 // The SIP adapter's counters as Prometheus families (docs/operations.md, "Metrics").
@@ -270,6 +272,22 @@ std::vector<ports::MetricFamily> SipMetricFamilies(const sip::SipCounters& c) {
 }  // namespace
 
 int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
+  {
+    log::Options log_options;
+    log_options.file = options.log_file;
+    auto format = log::ParseFormat(options.log_format);
+    auto level = log::ParseLevel(options.log_level);
+    Status s = !format.ok() ? format.status() : !level.ok() ? level.status() : Status::Ok();
+    if (s.ok()) {
+      log_options.format = *format;
+      log_options.level = *level;
+      s = log::Configure(log_options);
+    }
+    if (!s.ok()) {
+      std::fprintf(err, "not started: %s\n", s.message().c_str());
+      return 1;
+    }
+  }
   auto listen = ParseListen(options.http);
   if (!listen.ok()) {
     std::fprintf(err, "%s\n", listen.status().message().c_str());
@@ -315,7 +333,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     return 1;
   }
   ports::Store& store = **store_or;
-  auto loaded = LoadServerConfig(store, options, out, err);
+  auto loaded = LoadServerConfig(store, options, err);
   if (!loaded.ok()) {
     std::fprintf(err, "not started: %s\n", loaded.status().message().c_str());
     return 1;
@@ -365,6 +383,9 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   runtime::EventLoop customer_worker(clock);
   engine::EngineOptions engine_options;
   engine_options.config_version = config_version;
+  // A resume is sent in one go: keep it within what the event stream queues for a client
+  // (api::HttpServerOptions::ws_max_queued_messages), with room for the snapshot and live events.
+  engine_options.max_resume_events = api::HttpServerOptions{}.ws_max_queued_messages / 2;
   engine_options.customer_worker = [&customer_worker](std::function<void()> work) {
     customer_worker.Post(std::move(work));
   };
@@ -566,6 +587,13 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   }
   std::fprintf(out, "listening on %s (stop with Ctrl-C or SIGTERM)\n", url.c_str());
   std::fflush(out);
+  log::Info("serve", "listening",
+            {{"url", url},
+             {"version", PARLEY_VERSION},
+             {"data", options.data_dir},
+             {"config_version", config_version},
+             {"sip", options.sip},
+             {"demo", options.demo}});
   if (!options.ready_file.empty()) std::ofstream(options.ready_file) << url << "\n";
   if (demo_driver) demo_loop->Post([&demo_driver] { demo_driver->Start(); });
 
@@ -577,16 +605,17 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     while (!stopping) {
       lock.unlock();
       if (clock.Now() >= next_purge) {
-        PurgeExpired(store, config->retention, clock.Now(), out);
+        PurgeExpired(store, config->retention, clock.Now());
         next_purge = clock.Now() + std::chrono::hours(1);
       }
       auto current = store.CurrentConfig();
       if (current.ok() && current->version != config_version) {
         auto parsed = ParseStoredConfig(*current);
         if (!parsed.ok()) {
-          std::fprintf(out, "configuration version %llu not used: %s\n",
-                       static_cast<unsigned long long>(current->version),
-                       parsed.status().message().c_str());
+          log::Error(
+              "configuration",
+              fmt::format("version {} not used: {}", current->version, parsed.status().message()),
+              {{"version", current->version}});
         } else {
           auto subs = WebhookSubscriptions(**parsed);
           Status s = subs.ok() ? engine.Reconfigure(*parsed) : subs.status();
@@ -594,15 +623,15 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
             (void)users.SyncFromConfig((*parsed)->users, (*parsed)->routing, clock.Now());
             dispatcher.SetSubscriptions(std::move(*subs));
             config = *parsed;
-            std::fprintf(out, "configuration: now running version %llu\n",
-                         static_cast<unsigned long long>(current->version));
+            log::Info("configuration", fmt::format("now running version {}", current->version),
+                      {{"version", current->version}});
           } else {
-            std::fprintf(out, "configuration version %llu refused: %s\n",
-                         static_cast<unsigned long long>(current->version), s.message().c_str());
+            log::Error("configuration",
+                       fmt::format("version {} refused: {}", current->version, s.message()),
+                       {{"version", current->version}});
           }
         }
         config_version = current->version;
-        std::fflush(out);
       }
       lock.lock();
       watch_cv.wait_for(lock, std::chrono::seconds(2), [&] { return stopping || config_applied; });
@@ -612,16 +641,23 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
-  std::fprintf(out, "%s: stopping (no new connections; finishing the journal)\n",
-               signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
-  std::fflush(out);
+  log::Info("serve", "stopping: no new connections; finishing the journal",
+            {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
   if (demo_driver) {
     std::promise<demo::DemoCounters> stopped;
     demo_loop->Post([&] {
       demo_driver->Stop();
       stopped.set_value(demo_driver->counters());
     });
-    std::fprintf(out, "demo: %s\n", stopped.get_future().get().ToString().c_str());
+    const demo::DemoCounters c = stopped.get_future().get();
+    log::Info("demo", "bots stopped",
+              {{"contacts", c.contacts_created},
+               {"gave_up", c.contacts_cancelled},
+               {"accepted", c.offers_accepted},
+               {"wrapped_up", c.wrap_ups_completed},
+               {"breaks", c.breaks},
+               {"handovers", c.handovers},
+               {"refused_calls", c.failed_calls}});
   }
   {
     std::lock_guard lock(watch_mu);
@@ -633,20 +669,17 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     engine.AttachChannel(Channel::kVoice, nullptr);
     sip_server->Stop();  // BYE to calls still up, then the stack stops
     const sip::SipCounters c = sip_server->counters();
-    std::fprintf(out,
-                 "sip: requests=%llu bad_requests=%llu auth_challenges=%llu auth_failures=%llu "
-                 "bans=%llu banned_requests=%llu registrations=%llu calls_in=%llu "
-                 "calls_refused=%llu agent_legs=%llu\n",
-                 static_cast<unsigned long long>(c.requests),
-                 static_cast<unsigned long long>(c.bad_requests),
-                 static_cast<unsigned long long>(c.auth_challenges),
-                 static_cast<unsigned long long>(c.auth_failures),
-                 static_cast<unsigned long long>(c.bans),
-                 static_cast<unsigned long long>(c.banned_requests),
-                 static_cast<unsigned long long>(c.registrations),
-                 static_cast<unsigned long long>(c.calls_in),
-                 static_cast<unsigned long long>(c.calls_refused),
-                 static_cast<unsigned long long>(c.agent_legs));
+    log::Info("sip", "stopped",
+              {{"requests", c.requests},
+               {"bad_requests", c.bad_requests},
+               {"auth_challenges", c.auth_challenges},
+               {"auth_failures", c.auth_failures},
+               {"bans", c.bans},
+               {"banned_requests", c.banned_requests},
+               {"registrations", c.registrations},
+               {"calls_in", c.calls_in},
+               {"calls_refused", c.calls_refused},
+               {"agent_legs", c.agent_legs}});
   }
   http.Stop();
   std::promise<void> stopped;
@@ -658,8 +691,8 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   loop.Stop();
   if (demo_loop) demo_loop->Stop();  // after the engine's: its last replies are dropped there
   dispatcher.Stop();  // writes offered events to the outbox; they are sent after a restart
-  std::fprintf(out, "stopped cleanly\n");
-  std::fflush(out);
+  log::Info("serve", "stopped cleanly");
+  log::Flush();
   return 0;
 }
 

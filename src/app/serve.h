@@ -33,11 +33,17 @@ struct ServeOptions {
   // 0: a working day's shape compressed into an hour.
   bool demo = false;
   double demo_rate = 0;
+  // Structured logs (src/base/log.h, docs/operations.md "Logs"): "text" or "json"; "debug",
+  // "info", "warn" or "error"; a file to append to ("" = standard error). The start-up banner
+  // (URL, first passwords) stays on `out`, never in the log.
+  std::string log_format = "text";
+  std::string log_level = "info";
+  std::string log_file;
 };
 
 // Runs until SIGTERM or SIGINT, then stops accepting, finishes the journal and returns 0; 1 when
-// it cannot start (invalid configuration, data directory in use, port taken), saying why on
-// `err`.
+// it cannot start (invalid configuration, data directory in use, port taken, bad log options),
+// saying why on `err`. What happens while it runs goes to the log.
 int RunServe(const ServeOptions& options, std::FILE* out = stdout, std::FILE* err = stderr);
 
 }  // namespace parley::app

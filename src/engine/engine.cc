@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "acd/explain.h"
+#include "base/log.h"
 #include "config/site_time.h"
 #include "engine/render.h"
 
@@ -65,6 +66,32 @@ std::string CheckCode(const std::vector<config::CodeDef>& codes, const std::stri
     valid += c.code;
   }
   return std::string(what) + " '" + code + "' is not configured; valid codes: " + valid;
+}
+
+// The journal's events with seq in (after, until], in order: kNotFound when retention purged the
+// first of them, kUnavailable when they are more than `limit`.
+Result<std::vector<ports::JournalEntry>> ReadJournalRange(ports::EventJournal& journal,
+                                                          ports::Sequence after,
+                                                          ports::Sequence until, size_t limit) {
+  if (until - after > limit) {
+    return Unavailable("more than " + std::to_string(limit) + " events were missed");
+  }
+  std::vector<ports::JournalEntry> out;
+  for (ports::Sequence next = after; next < until;) {
+    auto page = journal.ReadAfter(next, std::min<size_t>(4096, until - next));
+    if (!page.ok()) return page.status();
+    if (page->empty()) break;
+    for (ports::JournalEntry& entry : *page) {
+      if (entry.seq != next + 1) {
+        return NotFound("the events after " + std::to_string(next) +
+                        " are no longer in the journal (retention)");
+      }
+      next = entry.seq;
+      if (entry.seq > until) break;
+      out.push_back(std::move(entry));
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -213,12 +240,22 @@ Status Engine::Start() {
   uint64_t max_id = 0;
   std::map<ContactId, FlowEventFields> in_flow;
   for (const ContactRecord& r : rs.open_contacts) max_id = std::max(max_id, r.id.value());
+  // Today's live statistics continue from the journal's events of the site's day, through the
+  // same KpiCalculator (so a restart changes no figure). Events more than 26 hours old are
+  // surely of an earlier day in any time zone: skipped without a time-zone lookup.
+  const TimePoint surely_earlier = clock_.Now() - std::chrono::hours(26);
+  size_t kpi_events = 0;
   for (ports::Sequence after = 0;;) {
     auto page = store_.ReadAfter(after, 4096);
     if (!page.ok()) return page.status();
     if (page->empty()) break;
     for (const ports::JournalEntry& e : *page) {
       max_id = std::max(max_id, e.event.contact.value());
+      if (e.event.time >= surely_earlier && DayOf(e.event.time) == stats_day_) {
+        ++kpi_events;
+        kpi_->Add(e.event);
+        report_floor_ = std::max(report_floor_, e.event.time);
+      }
       // Where each contact still inside a flow was last seen.
       if (e.event.type == EventType::kFlowStepEntered) {
         in_flow[e.event.contact] = ParseFlowEventFields(e.event.text);
@@ -246,7 +283,13 @@ Status Engine::Start() {
     (void)acd_->SetPresence(*a, r.presence, r.reason);
   }
   // Closes a contact the Acd cannot take back (its queue or agent is gone, or it was in a flow).
+  size_t closed_at_start = 0;
   auto close = [&](ContactInfo& info) {
+    ++closed_at_start;
+    log::Info("engine", "recovery closed a contact that cannot continue",
+              {{"contact", info.record.id.value()},
+               {"queue", info.record.queue},
+               {"agent", info.record.agent}});
     info.record.state = ports::ContactState::kClosed;
     info.record.times.closed = now;
     closed_order_.push_back(info.record.id);
@@ -372,6 +415,11 @@ Status Engine::Start() {
   in_step_ = false;
   started_ = true;
   Commit(nullptr);
+  log::Info("engine", "started",
+            {{"last_seq", last_seq_},
+             {"open_contacts", rs.open_contacts.size()},
+             {"closed_at_start", closed_at_start},
+             {"today_events", kpi_events}});
   return Status::Ok();
 }
 
@@ -635,6 +683,8 @@ void Engine::OnAppended(uint64_t step, Result<ports::SequenceRange> result) {
       Publish(f.events, f.result->first);
       if (f.finish) f.finish(Status::Ok());
     } else {
+      log::Error("engine", "journal write failed: " + f.result.status().message(),
+                 {{"events", f.events.size()}});
       if (f.finish) f.finish(Unavailable("journal: " + f.result.status().message()));
     }
   }
@@ -645,29 +695,7 @@ void Engine::Publish(const std::vector<Event>& events, ports::Sequence first) {
   std::vector<ports::PublishedEvent> out;
   out.reserve(events.size());
   for (size_t i = 0; i < events.size(); ++i) {
-    const Event& e = events[i];
-    ports::PublishedEvent p;
-    p.seq = first + i;
-    p.type = std::string(EventTypeName(e.type));
-    p.contact = e.contact;
-    EventNames names;
-    if (e.agent != kNone && e.agent < acd_->agent_count()) names.agent = acd_->AgentName(e.agent);
-    names.team = TeamOf(names.agent);
-    if (e.queue != kNone && e.queue < acd_->queue_count()) names.queue = acd_->QueueName(e.queue);
-    if (e.type == EventType::kContactQueued) {
-      auto c = contacts_.find(e.contact);
-      if (c != contacts_.end() && c->second.record.customer.valid()) {
-        names.customer = std::to_string(c->second.record.customer.value());
-      }
-    }
-    if (e.type == EventType::kContactOverflowed && e.value >= 0 &&
-        static_cast<size_t>(e.value) < acd_->queue_count()) {
-      names.to_queue = acd_->QueueName(static_cast<QueueIndex>(e.value));
-    }
-    p.agent = names.agent;
-    p.team = names.team;
-    p.queue = names.queue;
-    p.json = RenderEventJson(e, p.seq, names);
+    ports::PublishedEvent p = ToPublished(events[i], first + i);
     last_seq_ = std::max(last_seq_, p.seq);
     ring_.push_back(p);
     while (ring_.size() > options_.ring_size) ring_.pop_front();
@@ -681,6 +709,32 @@ void Engine::Publish(const std::vector<Event>& events, ports::Sequence first) {
     }
     s->Deliver(visible);
   }
+}
+
+ports::PublishedEvent Engine::ToPublished(const Event& e, ports::Sequence seq) const {
+  ports::PublishedEvent p;
+  p.seq = seq;
+  p.type = std::string(EventTypeName(e.type));
+  p.contact = e.contact;
+  EventNames names;
+  if (e.agent != kNone && e.agent < acd_->agent_count()) names.agent = acd_->AgentName(e.agent);
+  names.team = TeamOf(names.agent);
+  if (e.queue != kNone && e.queue < acd_->queue_count()) names.queue = acd_->QueueName(e.queue);
+  if (e.type == EventType::kContactQueued) {
+    auto c = contacts_.find(e.contact);
+    if (c != contacts_.end() && c->second.record.customer.valid()) {
+      names.customer = std::to_string(c->second.record.customer.value());
+    }
+  }
+  if (e.type == EventType::kContactOverflowed && e.value >= 0 &&
+      static_cast<size_t>(e.value) < acd_->queue_count()) {
+    names.to_queue = acd_->QueueName(static_cast<QueueIndex>(e.value));
+  }
+  p.agent = names.agent;
+  p.team = names.team;
+  p.queue = names.queue;
+  p.json = RenderEventJson(e, p.seq, names);
+  return p;
 }
 
 template <class T>
@@ -1012,26 +1066,68 @@ std::unique_ptr<ports::Subscription> Engine::Subscribe(const Caller& who, ports:
   auto s = std::make_shared<Subscriber>();
   s->who = who;
   s->sink = std::move(sink);
-  Post([this, s, after] {
-    if (!s->Active()) return;
-    std::vector<ports::PublishedEvent> replay;
-    if (after > 0 && after < last_seq_) {
-      const ports::Sequence first_kept = ring_.empty() ? last_seq_ + 1 : ring_.front().seq;
-      if (after + 1 < first_kept) {
-        ports::PublishedEvent gap;
-        gap.seq = first_kept - 1;
-        gap.type = "gap";
-        gap.json = RenderGapJson(after, first_kept);
-        replay.push_back(std::move(gap));
-      }
-      for (const ports::PublishedEvent& p : ring_) {
-        if (p.seq > after && MaySeeEvent(s->who, p)) replay.push_back(p);
-      }
-    }
-    s->Deliver(replay);
-    subscribers_.push_back(s);
-  });
+  Post([this, s, after] { Resume(s, after); });
   return std::make_unique<SubscriptionImpl>(std::move(s));
+}
+
+void Engine::Resume(const std::shared_ptr<Subscriber>& s, ports::Sequence after) {
+  if (!s->Active()) return;
+  const auto reset = [&](std::string why) {
+    ports::PublishedEvent r;
+    r.seq = last_seq_;
+    r.type = "reset";
+    r.json = RenderResetJson(after, last_seq_, why);
+    s->Deliver({r});
+    subscribers_.push_back(s);  // live from here on: the client re-reads the state
+  };
+  if (after > last_seq_) {
+    return reset("the event stream ends at " + std::to_string(last_seq_) + ", before " +
+                 std::to_string(after));
+  }
+  if (after > 0 && last_seq_ - after > options_.max_resume_events) {
+    return reset("more than " + std::to_string(options_.max_resume_events) + " events were missed");
+  }
+  const ports::Sequence first_kept = ring_.empty() ? last_seq_ + 1 : ring_.front().seq;
+  if (after > 0 && after + 1 < first_kept) {
+    // Older than the ring: the journal has them. It is read off the loop (report_worker), and
+    // the subscriber joins only when caught up, so nothing live slips in between.
+    const ports::Sequence until = first_kept - 1;
+    ports::Store* store = &store_;
+    OffLoopOn<std::vector<ports::JournalEntry>>(
+        options_.report_worker,
+        [store, after, until,
+         limit = options_.max_resume_events]() -> Result<std::vector<ports::JournalEntry>> {
+          return ReadJournalRange(*store, after, until, limit);
+        },
+        [this, s, after, until](Result<std::vector<ports::JournalEntry>> read) {
+          if (!s->Active()) return;
+          if (!read.ok()) {
+            ports::PublishedEvent r;
+            r.seq = last_seq_;
+            r.type = "reset";
+            r.json = RenderResetJson(after, last_seq_, read.status().message());
+            s->Deliver({r});
+            subscribers_.push_back(s);
+            return;
+          }
+          std::vector<ports::PublishedEvent> replay;
+          for (const ports::JournalEntry& entry : *read) {
+            ports::PublishedEvent p = ToPublished(entry.event, entry.seq);
+            if (MaySeeEvent(s->who, p)) replay.push_back(std::move(p));
+          }
+          s->Deliver(replay);
+          Resume(s, until);  // the ring's part (it may have moved on meanwhile: read again)
+        });
+    return;
+  }
+  std::vector<ports::PublishedEvent> replay;
+  if (after > 0) {
+    for (const ports::PublishedEvent& p : ring_) {
+      if (p.seq > after && MaySeeEvent(s->who, p)) replay.push_back(p);
+    }
+  }
+  s->Deliver(replay);
+  subscribers_.push_back(s);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1215,6 +1311,10 @@ void Engine::OffLoopOn(const Executor& worker, std::function<Result<T>()> work,
     executor_(std::move(job));
   }
 }
+
+template void Engine::OffLoopOn<std::vector<ports::JournalEntry>>(
+    const Executor&, std::function<Result<std::vector<ports::JournalEntry>>()>,
+    std::function<void(Result<std::vector<ports::JournalEntry>>)>);
 
 // Reports (reports.cc) run their journal reads through this.
 template void Engine::OffLoopOn<ports::Report>(const Executor&,

@@ -32,7 +32,8 @@
 //
 // Limits of this version: GetContact/ListContacts answer from memory (open contacts and the last
 // EngineOptions::closed_contacts_kept closed ones; older history is the store's); today's queue
-// statistics start from zero after a restart (the since-start metrics do by definition);
+// statistics are rebuilt from the journal at Start (the since-start metrics start from zero by
+// definition);
 // QueueSnapshot::longest_wait counts from arrival.
 
 #include <array>
@@ -69,6 +70,10 @@ using Executor = std::function<void(std::function<void()>)>;
 
 struct EngineOptions {
   size_t ring_size = 10000;  // published events kept for Subscribe(after)
+  // The most events Subscribe(after) replays (from the ring and the journal beyond it); a
+  // subscriber that missed more gets a "reset". `parley serve` sets it below what the event
+  // stream queues for one client.
+  size_t max_resume_events = 100000;
   // Answer-wait histogram bounds for MetricsSnapshot.
   std::vector<Duration> answer_wait_bounds = {Seconds(5),  Seconds(10),  Seconds(20), Seconds(30),
                                               Seconds(60), Seconds(120), Seconds(300)};
@@ -341,6 +346,10 @@ class Engine final : public ports::ContactCenter,
   void FlushStray();
   void OnAppended(uint64_t step, Result<ports::SequenceRange> result);
   void Publish(const std::vector<Event>& events, ports::Sequence first);
+  ports::PublishedEvent ToPublished(const Event& e, ports::Sequence seq) const;
+  // Sends subscriber `s` the events after `after` it may see (from the ring, or from the journal
+  // beyond it, or a "reset" when neither has them), then adds it to the live subscribers.
+  void Resume(const std::shared_ptr<Subscriber>& s, ports::Sequence after);
   bool Accepting(const Status** refusal);
   void MaybeFinishShutdown();
 

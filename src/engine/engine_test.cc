@@ -629,12 +629,15 @@ TEST(EngineTest, RecoveryKeepsDurableChannelsWithTheirAgent) {
   ASSERT_TRUE(h.EndHandling(Self("bob"), chat).ok());
 }
 
-TEST(EngineTest, SubscribeResumesFromTheRingAndReportsAGap) {
+TEST(EngineTest, SubscribeResumesFromTheRingAndBeyondItFromTheJournal) {
   store::MemoryStore store;
   EngineOptions options;
   options.ring_size = 4;
   Harness h(store, MakeConfig(), kStart, options);
   ASSERT_TRUE(h.engine.Start().ok());
+  Collector all;  // every event as it was published live
+  auto s0 = h.engine.Subscribe(All(), 0, all.Sink());
+  h.loop.RunAll();
   for (int i = 0; i < 4; ++i) {  // 8 presence events, seq 1..8; the ring keeps 5..8
     ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
     ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kOffline).ok());
@@ -647,16 +650,21 @@ TEST(EngineTest, SubscribeResumesFromTheRingAndReportsAGap) {
   EXPECT_EQ(resumed.events[0].seq, 7u);
   EXPECT_EQ(resumed.events[1].seq, 8u);
 
-  Collector gapped;
-  auto s2 = h.engine.Subscribe(All(), 2, gapped.Sink());
+  // 3 and 4 are only in the journal: read from there, then the ring's 5..8, each once, in order.
+  Collector from_journal;
+  auto s2 = h.engine.Subscribe(All(), 2, from_journal.Sink());
   h.loop.RunAll();
-  ASSERT_EQ(gapped.events.size(), 5u);
-  EXPECT_EQ(gapped.events[0].type, "gap");
-  const auto gap = nlohmann::json::parse(gapped.events[0].json);
-  EXPECT_EQ(gap["type"], "gap");
-  EXPECT_EQ(gap["after"], 2);
-  EXPECT_EQ(gap["next"], 5);
-  EXPECT_EQ(gapped.events[1].seq, 5u);
+  ASSERT_EQ(from_journal.events.size(), 6u);
+  for (size_t i = 0; i < 6; ++i) {
+    EXPECT_EQ(from_journal.events[i].seq, 3 + i);
+    EXPECT_EQ(from_journal.events[i].type, "agent.presence_changed");
+    EXPECT_EQ(nlohmann::json::parse(from_journal.events[i].json)["seq"], 3 + i);
+    EXPECT_EQ(from_journal.events[i].agent, "alice");
+  }
+  // The journal's copies render as the live ones did.
+  ASSERT_EQ(all.events.size(), 8u);
+  EXPECT_EQ(from_journal.events[0].json, all.events[2].json);
+  EXPECT_EQ(from_journal.events[1].json, all.events[3].json);
 
   Collector live;
   auto s3 = h.engine.Subscribe(All(), 0, live.Sink());
@@ -665,7 +673,8 @@ TEST(EngineTest, SubscribeResumesFromTheRingAndReportsAGap) {
 
   ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
   EXPECT_EQ(resumed.events.back().seq, 9u);
-  EXPECT_EQ(gapped.events.back().seq, 9u);
+  EXPECT_EQ(from_journal.events.back().seq, 9u);
+  EXPECT_EQ(from_journal.events.size(), 7u);
   ASSERT_EQ(live.events.size(), 1u);
   EXPECT_EQ(live.events[0].seq, 9u);
 
@@ -673,6 +682,127 @@ TEST(EngineTest, SubscribeResumesFromTheRingAndReportsAGap) {
   ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kOffline).ok());
   EXPECT_EQ(live.events.size(), 1u);
   EXPECT_EQ(resumed.events.back().seq, 10u);
+}
+
+TEST(EngineTest, SubscribeSaysResetWhenTheJournalNoLongerHasTheEventsOrTheSeqIsAhead) {
+  store::MemoryStore store;
+  EngineOptions options;
+  options.ring_size = 2;
+  Harness h(store, MakeConfig(), kStart, options);
+  ASSERT_TRUE(h.engine.Start().ok());
+  for (int i = 0; i < 2; ++i) {  // seq 1..4 at kStart
+    ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+    ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kOffline).ok());
+  }
+  h.clock.AdvanceBy(std::chrono::hours(2));
+  for (int i = 0; i < 2; ++i) {  // seq 5..8 two hours later; the ring keeps 7, 8
+    ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+    ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kOffline).ok());
+  }
+  auto purged = store.Purge(ports::DataClass::kEvents, kStart + std::chrono::hours(1));
+  ASSERT_TRUE(purged.ok());
+  ASSERT_EQ(*purged, 4u);
+
+  Collector lost;
+  auto s1 = h.engine.Subscribe(All(), 2, lost.Sink());
+  h.loop.RunAll();
+  ASSERT_EQ(lost.events.size(), 1u);
+  EXPECT_EQ(lost.events[0].type, "reset");
+  EXPECT_EQ(lost.events[0].seq, 8u);
+  const auto reset = nlohmann::json::parse(lost.events[0].json);
+  EXPECT_EQ(reset["type"], "reset");
+  EXPECT_EQ(reset["after"], 2);
+  EXPECT_EQ(reset["seq"], 8);
+  EXPECT_NE(reset["reason"].get<std::string>().find("no longer in the journal"), std::string::npos)
+      << reset.dump();
+
+  Collector kept;  // 5 and 6 survived the purge: from the journal, then 7 and 8 from the ring
+  auto s2 = h.engine.Subscribe(All(), 4, kept.Sink());
+  h.loop.RunAll();
+  ASSERT_EQ(kept.events.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(kept.events[i].seq, 5 + i);
+
+  Collector ahead;  // a client of another data directory, or of one restored from a backup
+  auto s3 = h.engine.Subscribe(All(), 50, ahead.Sink());
+  h.loop.RunAll();
+  ASSERT_EQ(ahead.events.size(), 1u);
+  EXPECT_EQ(ahead.events[0].type, "reset");
+  EXPECT_NE(ahead.events[0].json.find("ends at 8"), std::string::npos) << ahead.events[0].json;
+
+  // A client that missed more than it may be sent in one go re-reads the state too.
+  Harness capped(store, MakeConfig(), kStart + std::chrono::hours(2),
+                 EngineOptions{.ring_size = 2, .max_resume_events = 3});
+  ASSERT_TRUE(capped.engine.Start().ok());
+  Collector too_many;
+  auto s4 = capped.engine.Subscribe(All(), 4, too_many.Sink());
+  capped.loop.RunAll();
+  ASSERT_EQ(too_many.events.size(), 1u);
+  EXPECT_EQ(too_many.events[0].type, "reset");
+  EXPECT_NE(too_many.events[0].json.find("more than 3 events were missed"), std::string::npos)
+      << too_many.events[0].json;
+  Collector three;
+  auto s5 = capped.engine.Subscribe(All(), 5, three.Sink());
+  capped.loop.RunAll();
+  ASSERT_EQ(three.events.size(), 3u);  // from the journal: a fresh engine's ring is empty
+  EXPECT_EQ(three.events[0].seq, 6u);
+  EXPECT_EQ(three.events[2].seq, 8u);
+  capped.loop.Drop();
+
+  // All three are live afterwards.
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  for (Collector* c : {&lost, &kept, &ahead}) {
+    EXPECT_EQ(c->events.back().seq, 9u);
+    EXPECT_EQ(c->events.back().type, "agent.presence_changed");
+  }
+}
+
+TEST(EngineTest, TodaysQueueStatisticsSurviveARestartAndYesterdaysDoNot) {
+  store::MemoryStore store;
+  ports::QueueSnapshot before;
+  {
+    Harness h(store, MakeConfig());
+    ASSERT_TRUE(h.engine.Start().ok());
+    ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+    auto answered = h.Create("support");
+    ASSERT_TRUE(answered.ok());
+    h.clock.AdvanceBy(Seconds(4));
+    ASSERT_TRUE(h.Accept(All(), answered->record.id, "alice").ok());
+    h.clock.AdvanceBy(Seconds(60));
+    ASSERT_TRUE(h.EndHandling(All(), answered->record.id).ok());
+    h.clock.AdvanceBy(Seconds(10));
+    ASSERT_TRUE(h.WrapUp(All(), answered->record.id, "resolved").ok());
+    auto waiting = h.Create("support");  // alice is wrapping up nothing now: offered to her
+    ASSERT_TRUE(waiting.ok());
+    h.clock.AdvanceBy(Seconds(30));
+    auto gave_up = h.Run<ContactSnapshot>(
+        [&](auto reply) { h.engine.CancelContact(All(), waiting->record.id, reply); });
+    ASSERT_TRUE(gave_up.ok()) << gave_up.status().ToString();
+    auto q = h.Queue("support");
+    ASSERT_TRUE(q.ok());
+    before = *q;
+    ASSERT_EQ(before.answered, 1u);
+    ASSERT_GE(before.offered, 2u);
+    h.loop.Drop();
+  }
+  {
+    Harness h(store, MakeConfig(), kStart + Seconds(200));  // the same day
+    ASSERT_TRUE(h.engine.Start().ok());
+    auto after = h.Queue("support");
+    ASSERT_TRUE(after.ok());
+    EXPECT_EQ(after->offered, before.offered);
+    EXPECT_EQ(after->answered, before.answered);
+    EXPECT_EQ(after->abandoned, before.abandoned);
+    EXPECT_DOUBLE_EQ(after->service_level, before.service_level);
+    EXPECT_EQ(after->asa, before.asa);
+    EXPECT_EQ(after->aht, before.aht);
+    h.loop.Drop();
+  }
+  Harness next_day(store, MakeConfig(), kStart + std::chrono::hours(24));
+  ASSERT_TRUE(next_day.engine.Start().ok());
+  auto fresh = next_day.Queue("support");
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(fresh->offered, 0u);
+  EXPECT_EQ(fresh->answered, 0u);
 }
 
 TEST(EngineTest, TransferCancelExplainAndReconfigure) {

@@ -106,13 +106,13 @@ std::string RenderEventJson(const Event& e, ports::Sequence seq, const EventName
   return j.dump();
 }
 
-std::string RenderGapJson(ports::Sequence after, ports::Sequence next) {
+std::string RenderResetJson(ports::Sequence after, ports::Sequence seq, const std::string& reason) {
   nlohmann::json j;
   j["schema"] = 1;
-  j["seq"] = next > 0 ? next - 1 : 0;
-  j["type"] = "gap";
+  j["seq"] = seq;
+  j["type"] = "reset";
   j["after"] = after;
-  j["next"] = next;
+  j["reason"] = reason;
   return j.dump();
 }
 

@@ -30,8 +30,9 @@ std::string FormatIsoUtc(TimePoint t);
 // "outcome" or "question", "survey_kind", "score", "answer".
 std::string RenderEventJson(const Event& event, ports::Sequence seq, const EventNames& names);
 
-// {"schema":1,"seq":<first kept - 1>,"type":"gap","after":after,"next":next}: events in
-// (after, next) are no longer kept.
-std::string RenderGapJson(ports::Sequence after, ports::Sequence next);
+// {"schema":1,"seq":seq,"type":"reset","after":after,"reason":reason}: the events after `after`
+// cannot be sent (purged from the journal, too many, or `after` is beyond the stream's end); the
+// client re-reads the state it shows, and the stream continues live after `seq`.
+std::string RenderResetJson(ports::Sequence after, ports::Sequence seq, const std::string& reason);
 
 }  // namespace parley::engine

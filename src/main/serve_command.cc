@@ -44,6 +44,14 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "With --demo: a steady CONTACTS_PER_MINUTE instead of a working day's shape")
       ->check(CLI::PositiveNumber)
       ->needs(demo);
+  cmd->add_option("--log-format", o->log_format, "Log lines as text or json (JSON lines)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--log-level", o->log_level, "Lowest level logged: debug, info, warn or error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  cmd->add_option("--log-file", o->log_file,
+                  "Append the log to this file (default: standard error)");
   cmd->callback([exit_code, o] { *exit_code = app::RunServe(*o); });
 }
 

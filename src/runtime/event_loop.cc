@@ -1,8 +1,8 @@
 #include "runtime/event_loop.h"
 
-#include <spdlog/spdlog.h>
-
 #include <exception>
+
+#include "base/log.h"
 
 namespace parley::runtime {
 
@@ -60,9 +60,9 @@ void RunGuarded(const std::function<void()>& work) {
   try {
     work();
   } catch (const std::exception& e) {
-    spdlog::error("event loop: posted work threw: {}", e.what());
+    log::Error("runtime", std::string("posted work threw: ") + e.what());
   } catch (...) {
-    spdlog::error("event loop: posted work threw a non-standard exception");
+    log::Error("runtime", "posted work threw a non-standard exception");
   }
 }
 

@@ -26,6 +26,7 @@
 #include <utility>
 
 #include "auth/crypto.h"
+#include "base/log.h"
 #include "sip/call_control.h"
 #include "sip/digest_header.h"
 #include "sip/recording_recovery.h"
@@ -556,7 +557,7 @@ class SipServer::Impl {
       return;
     }
     if (deps_.intake == nullptr) {
-      std::fprintf(stderr, "sip: call refused, no engine attached\n");
+      log::Warn("sip", "call refused: no engine attached");
       Count(&SipCounters::calls_refused);
       nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(nua), TAG_END());
       return;
@@ -568,7 +569,7 @@ class SipServer::Impl {
     call->customer_format = negotiated->format;
     auto local = deps_.media.OpenLeg(call->customer_leg);
     if (!local.ok()) {
-      std::fprintf(stderr, "sip: call refused, no media: %s\n", local.status().message().c_str());
+      log::Error("sip", "call refused: no media: " + local.status().message());
       Count(&SipCounters::calls_refused);
       nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(nua), TAG_END());
       return;
@@ -636,7 +637,7 @@ class SipServer::Impl {
   }
 
   void OnArrivalRefused(uint64_t id, StatusCode code, const std::string& why) {
-    std::fprintf(stderr, "sip: call refused by the engine: %s\n", why.c_str());
+    log::Warn("sip", "call refused by the engine: " + why, {{"call", id}});
     auto it = calls_.find(id);
     if (it == calls_.end()) return;
     Call& c = *it->second;
@@ -1163,8 +1164,7 @@ class SipServer::Impl {
     if (c.monitor_nh == nullptr || !c.monitor_leg_open || !c.agent_leg_open) return;
     if (Status s = deps_.media.Monitor(c.customer_leg, c.agent_leg, c.monitor_leg, c.monitor_mode);
         !s.ok()) {
-      std::fprintf(stderr, "sip: monitoring contact %llu failed: %s\n",
-                   static_cast<unsigned long long>(c.contact.value()), s.message().c_str());
+      log::Error("sip", "monitoring failed: " + s.message(), {{"contact", c.contact.value()}});
     }
   }
 
@@ -1428,21 +1428,18 @@ class SipServer::Impl {
     c.record_requested = false;
     if (c.recording || c.contact.value() == 0 || !c.agent_leg_open) return;
     if (options_.recordings_dir.empty()) {
-      std::fprintf(stderr, "sip: contact %llu not recorded: no recordings directory\n",
-                   static_cast<unsigned long long>(c.contact.value()));
+      log::Error("sip", "not recorded: no recordings directory", {{"contact", c.contact.value()}});
       return;
     }
     const TimePoint now = deps_.clock.Now();
     auto path = RecordingPath(now, c.contact);
     if (!path.ok()) {
-      std::fprintf(stderr, "sip: contact %llu not recorded: %s\n",
-                   static_cast<unsigned long long>(c.contact.value()),
-                   path.status().message().c_str());
+      log::Error("sip", "not recorded: " + path.status().message(),
+                 {{"contact", c.contact.value()}});
       return;
     }
     if (Status s = deps_.media.StartRecording(c.customer_leg, c.agent_leg, *path); !s.ok()) {
-      std::fprintf(stderr, "sip: contact %llu not recorded: %s\n",
-                   static_cast<unsigned long long>(c.contact.value()), s.message().c_str());
+      log::Error("sip", "not recorded: " + s.message(), {{"contact", c.contact.value()}});
       return;
     }
     c.recording = true;
@@ -1476,10 +1473,8 @@ class SipServer::Impl {
   void RecoverRecordings() {
     std::vector<std::string> problems;
     for (auto& r : FinaliseLeftoverRecordings(options_.recordings_dir, &problems)) {
-      std::fprintf(stderr,
-                   "sip: recovered recording %s of contact %llu (%llu bytes) after a crash\n",
-                   r.info.path.c_str(), static_cast<unsigned long long>(r.contact.value()),
-                   static_cast<unsigned long long>(r.info.bytes));
+      log::Warn("sip", "recovered a recording after a crash",
+                {{"contact", r.contact.value()}, {"path", r.info.path}, {"bytes", r.info.bytes}});
       if (deps_.intake == nullptr) continue;
       ports::RecordedAudio audio;
       audio.info = std::move(r.info);
@@ -1487,7 +1482,7 @@ class SipServer::Impl {
       audio.channels = r.channels;
       deps_.intake->RecordingFinished(r.contact, std::move(audio));
     }
-    for (const std::string& p : problems) std::fprintf(stderr, "sip: recording: %s\n", p.c_str());
+    for (const std::string& p : problems) log::Error("sip", "recording: " + p);
   }
 
   void OnRecordingDone(ports::LegId leg, ports::RecordingInfo info) {

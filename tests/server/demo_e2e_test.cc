@@ -114,7 +114,7 @@ TEST_F(DemoTest, BotAgentsAcceptAndWrapUpSyntheticCustomersContacts) {
 
   events_client.reset();  // closed first, so the server need not wait for it to stop
   EXPECT_EQ(server.Terminate(), 0);
-  EXPECT_THAT(server.output(), HasSubstr("demo: contacts="));
+  EXPECT_THAT(server.output(), HasSubstr("demo: bots stopped contacts="));
   EXPECT_THAT(server.output(), HasSubstr("handovers=0 "));  // no bot mistook its own doing
   EXPECT_THAT(server.output(), HasSubstr("stopped cleanly"));
 }

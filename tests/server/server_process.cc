@@ -42,15 +42,19 @@ std::string ReadFile(const std::string& path) {
 
 // fork + exec of the parley binary with stdout on a pipe and stderr in `err_file`.
 // Starts `binary ARGS...` (default: the parley binary) with stdout on a pipe, stderr in
-// `err_file`, and stdin from `in_file` ("" = /dev/null).
+// `err_file` ("" = the same pipe as stdout), and stdin from `in_file` ("" = /dev/null).
 pid_t Spawn(const std::vector<std::string>& args, int* out_fd, const std::string& err_file,
             std::string binary = PARLEY_BINARY, const std::string& in_file = "") {
   int fds[2];
   if (pipe(fds) != 0) return -1;
+  // Room for the log lines a test reads only at the end (the default 64 KiB could block the
+  // server between two reads).
+  fcntl(fds[0], F_SETPIPE_SZ, 1 << 20);
   const pid_t pid = fork();
   if (pid == 0) {
     dup2(fds[1], STDOUT_FILENO);
-    const int err = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int err =
+        err_file.empty() ? fds[1] : open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (err >= 0) dup2(err, STDERR_FILENO);
     const int in = open(in_file.empty() ? "/dev/null" : in_file.c_str(), O_RDONLY);
     if (in >= 0) dup2(in, STDIN_FILENO);
@@ -151,8 +155,8 @@ ServerProcess::ServerProcess(const std::string& data_dir, std::vector<std::strin
                                    "--initial-password",
                                    kTestPassword};
   for (auto& e : extra) args.push_back(std::move(e));
-  err_file_ = data_dir + ".stderr";
-  pid_ = Spawn(args, &out_fd_, err_file_);
+  // stderr (the log) shares stdout's pipe: tests wait for log lines as for the banner's.
+  pid_ = Spawn(args, &out_fd_, "");
   if (pid_ < 0 || !WaitForOutput("listening on http")) return;
   const auto at = out_.find("listening on http://127.0.0.1:");
   port_ = std::atoi(out_.c_str() + at + std::strlen("listening on http://127.0.0.1:"));
@@ -160,8 +164,6 @@ ServerProcess::ServerProcess(const std::string& data_dir, std::vector<std::strin
 
 ServerProcess::~ServerProcess() {
   if (pid_ > 0) Kill();
-  std::error_code ec;
-  std::filesystem::remove(err_file_, ec);
 }
 
 bool ServerProcess::WaitForOutput(const std::string& text, std::chrono::milliseconds timeout) {

@@ -57,9 +57,9 @@ class ServerProcess {
 
   bool started() const { return port_ != 0; }
   int port() const { return port_; }
-  const std::string& output() const { return out_; }  // stdout read so far
+  const std::string& output() const { return out_; }  // stdout and stderr (the log) read so far
   const std::string& data_dir() const { return data_dir_; }
-  // Reads stdout until a line contains `text` (true) or the timeout/EOF (false).
+  // Reads stdout and stderr until a line contains `text` (true) or the timeout/EOF (false).
   bool WaitForOutput(const std::string& text,
                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
@@ -72,7 +72,6 @@ class ServerProcess {
   int out_fd_ = -1;
   int port_ = 0;
   std::string out_;
-  std::string err_file_;
   std::string data_dir_;
 };
 

@@ -24,7 +24,8 @@ export function useEventStream(onEvent: (e: StreamEvent) => void, onOpen?: () =>
       openEventStream({
         onEvent: (e) => {
           // Replayed (old) events give larger delays, which the estimate's minimum ignores.
-          if (e.type !== "snapshot" && e.type !== "gap") observeServerTime(e.time, Date.now());
+          const notice = e.type === "snapshot" || e.type === "gap" || e.type === "reset";
+          if (!notice) observeServerTime(e.time, Date.now());
           handlers.current.onEvent(e);
         },
         onOpen: () => handlers.current.onOpen?.(),

@@ -15,7 +15,7 @@ export interface LiveState {
   queuesStale: boolean;
   /** Agents whose counters (handled today, offer deadlines) only the server knows: re-read them. */
   staleAgents: string[];
-  /** Events were lost (a gap): re-read everything. */
+  /** Events were lost (a gap, or the server said "reset"): re-read everything. */
   resync: boolean;
 }
 
@@ -73,7 +73,7 @@ export function reduce(state: LiveState, e: StreamEvent, now: number): LiveState
     };
   }
   const next: LiveState = { ...state, seq: Math.max(state.seq, e.seq ?? 0) };
-  if (e.type === "gap") return { ...next, resync: true };
+  if (e.type === "gap" || e.type === "reset") return { ...next, resync: true };
   if (e.queue || e.type.startsWith("contact.") || e.type.startsWith("offer.")) {
     next.queuesStale = true;
   }

@@ -113,6 +113,13 @@ describe("reduce", () => {
     expect(Object.keys(s.agents)).toEqual(["alice"]);
   });
 
+  it("asks for a full re-read after the server's reset", () => {
+    const reset = { type: "reset", seq: 42, after: 3, reason: "purged" } as StreamEvent;
+    const s = run([snapshot, reset]);
+    expect(s.resync).toBe(true);
+    expect(s.seq).toBe(42);
+  });
+
   it("merges re-read stale agents", () => {
     let s = run([snapshot, { type: "wrap_up.ended", seq: 9, agent: "alice", contact: "1", channel: "chat" }]);
     expect(s.staleAgents).toEqual(["alice"]);
