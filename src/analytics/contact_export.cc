@@ -176,6 +176,8 @@ class Builder {
       case EventType::kMonitorStarted:
       case EventType::kMonitorModeChanged:
       case EventType::kMonitorEnded:
+      case EventType::kConsultStarted:
+      case EventType::kConsultEnded:
         return;
     }
   }

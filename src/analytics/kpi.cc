@@ -570,6 +570,8 @@ void KpiCalculator::Add(const Event& e) {
     case EventType::kMonitorStarted:
     case EventType::kMonitorModeChanged:
     case EventType::kMonitorEnded:
+    case EventType::kConsultStarted:
+    case EventType::kConsultEnded:
       return;
   }
   ++ignored_events_;  // an EventType value this code does not know
