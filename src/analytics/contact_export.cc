@@ -178,6 +178,8 @@ class Builder {
       case EventType::kMonitorEnded:
       case EventType::kConsultStarted:
       case EventType::kConsultEnded:
+      case EventType::kConferenceStarted:
+      case EventType::kConferenceEnded:
         return;
     }
   }

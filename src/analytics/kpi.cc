@@ -572,6 +572,8 @@ void KpiCalculator::Add(const Event& e) {
     case EventType::kMonitorEnded:
     case EventType::kConsultStarted:
     case EventType::kConsultEnded:
+    case EventType::kConferenceStarted:
+    case EventType::kConferenceEnded:
       return;
   }
   ++ignored_events_;  // an EventType value this code does not know

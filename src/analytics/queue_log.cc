@@ -152,6 +152,8 @@ class Writer {
       case EventType::kMonitorEnded:
       case EventType::kConsultStarted:
       case EventType::kConsultEnded:
+      case EventType::kConferenceStarted:
+      case EventType::kConferenceEnded:
         return;
     }
   }

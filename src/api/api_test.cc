@@ -967,6 +967,8 @@ TEST_F(ApiTest, ConsultRoutesReachThePortWithTheirStepAndCheckTheBody) {
   EXPECT_EQ(center_.Last("ConsultContact")->arg, "42:1:");
   EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/42/consult/cancel").status, 200);
   EXPECT_EQ(center_.Last("ConsultContact")->arg, "42:2:");
+  EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/42/consult/conference").status, 200);
+  EXPECT_EQ(center_.Last("ConsultContact")->arg, "42:3:");
   EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/409/consult/complete").status, 409);
   Answer missing = As(agent, http::verb::post, "/api/v1/contacts/42/consult", "{}");
   EXPECT_EQ(missing.status, 400);

@@ -199,6 +199,7 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   void ConsultContact(const std::shared_ptr<Exchange>& x);
   void CompleteConsult(const std::shared_ptr<Exchange>& x);
   void CancelConsult(const std::shared_ptr<Exchange>& x);
+  void ConferenceConsult(const std::shared_ptr<Exchange>& x);
   void Consult(const std::shared_ptr<Exchange>& x, ports::ContactCenter::ConsultStep step);
   void CancelContact(const std::shared_ptr<Exchange>& x);
   void ExplainContact(const std::shared_ptr<Exchange>& x);
@@ -865,6 +866,8 @@ Status ServerImpl::DeclareRoutes() {
            &ServerImpl::CompleteConsult),
       perm("POST", v1 + "/contacts/{id}/consult/cancel", P::kContactsHandle,
            &ServerImpl::CancelConsult),
+      perm("POST", v1 + "/contacts/{id}/consult/conference", P::kContactsHandle,
+           &ServerImpl::ConferenceConsult),
       perm("POST", v1 + "/contacts/{id}/hold", P::kContactsHandle, &ServerImpl::HoldContact),
       perm("POST", v1 + "/contacts/{id}/resume", P::kContactsHandle, &ServerImpl::ResumeContact),
       perm("POST", v1 + "/contacts/{id}/mute", P::kContactsHandle, &ServerImpl::MuteContact),
@@ -1759,6 +1762,10 @@ void ServerImpl::CompleteConsult(const std::shared_ptr<Exchange>& x) {
 
 void ServerImpl::CancelConsult(const std::shared_ptr<Exchange>& x) {
   Consult(x, ports::ContactCenter::ConsultStep::kCancel);
+}
+
+void ServerImpl::ConferenceConsult(const std::shared_ptr<Exchange>& x) {
+  Consult(x, ports::ContactCenter::ConsultStep::kConference);
 }
 
 void ServerImpl::Consult(const std::shared_ptr<Exchange>& x,

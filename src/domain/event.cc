@@ -41,7 +41,9 @@ std::string_view EventTypeName(EventType t) {
                                                                            "monitor.mode_changed",
                                                                            "monitor.ended",
                                                                            "consult.started",
-                                                                           "consult.ended"};
+                                                                           "consult.ended",
+                                                                           "conference.started",
+                                                                           "conference.ended"};
   return kNames[static_cast<size_t>(t)];
 }
 

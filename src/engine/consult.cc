@@ -3,6 +3,7 @@
 // channel adapter to ring and bridge the target's phone, and journals the consultation
 // (consult.started, consult.ended) with the hold and, on completion, the attended transfer.
 
+#include <cstdio>
 #include <string>
 
 #include "engine/engine.h"
@@ -23,8 +24,15 @@ std::string EndName(ports::ConsultEnd why) {
       return "no_answer";
     case ports::ConsultEnd::kCallEnded:
       return "call_ended";
+    case ports::ConsultEnd::kAgentLeft:
+      return "agent_left";
   }
   return "call_ended";
+}
+
+// A conference's end reasons name who left.
+std::string ConferenceEndName(ports::ConsultEnd why) {
+  return why == ports::ConsultEnd::kTargetHungUp ? "target_left" : EndName(why);
 }
 
 }  // namespace
@@ -40,7 +48,9 @@ void Engine::ConsultContact(const Caller& who, ContactId id, Step step, std::str
     if (step != Step::kStart) {
       if (info.consult_target.empty()) {
         return reply(Conflict(name + " has no consultation to " +
-                              (step == Step::kComplete ? "complete" : "cancel")));
+                              (step == Step::kComplete ? "complete"
+                               : step == Step::kCancel ? "cancel"
+                                                       : "become a conference")));
       }
       if (step == Step::kCancel) {
         ContactStep(
@@ -48,13 +58,15 @@ void Engine::ConsultContact(const Caller& who, ContactId id, Step step, std::str
             [this, who, id](ContactInfo& c) -> Status {
               const std::string consulted = std::move(c.consult_target);
               c.consult_target.clear();
+              const bool conference = c.conference;
+              c.conference = false;
               if (auto b = acd_->FindAgent(consulted)) {
                 (void)acd_->Unreserve(id, *b);
                 step_agents_.insert(*b);
               }
               if (c.on_hold) (void)acd_->EndHold(id);
               OnEvent(RecordingEvent(
-                  EventType::kConsultEnded, c,
+                  conference ? EventType::kConferenceEnded : EventType::kConsultEnded, c,
                   {{"target", consulted}, {"reason", "cancelled"}, {"by", who.user}}));
               if (ports::ChannelAdapter* adapter = AdapterOf(id)) {
                 adapter->ControlCall(
@@ -65,11 +77,42 @@ void Engine::ConsultContact(const Caller& who, ContactId id, Step step, std::str
             std::move(reply));
         return;
       }
-      // Complete: the adapter moves the legs first (kConflict while the target still rings);
-      // then the ACD hands the contact over in a step of its own.
-      auto adapter = LiveCall(info, "complete a consultation");
+      if (step == Step::kConference && info.conference) {
+        return reply(Conflict(name + " is already a conference"));
+      }
+      // Complete or conference: the adapter moves the legs first (kConflict while the target
+      // still rings); then the ACD and the journal follow in a step of their own.
+      auto adapter = LiveCall(
+          info, step == Step::kComplete ? "complete a consultation" : "become a conference");
       if (!adapter.ok()) return reply(adapter.status());
       const std::string consulted = info.consult_target;
+      if (step == Step::kConference) {
+        (*adapter)->ControlCall(
+            id, ports::ConsultCall{ports::ConsultCall::Step::kConference, consulted},
+            [this, exec = executor_, alive = std::weak_ptr<int>(alive_), who, id, consulted,
+             reply = std::move(reply)](Status s) mutable {
+              exec([this, alive, who, id, consulted, s = std::move(s),
+                    reply = std::move(reply)]() mutable {
+                if (alive.expired()) return;
+                if (!s.ok()) return reply(s);
+                ContactStep(
+                    who, id,
+                    [this, id, consulted](ContactInfo& c) -> Status {
+                      if (c.consult_target != consulted) {
+                        return Conflict("the consultation of contact " +
+                                        std::to_string(id.value()) + " ended meanwhile");
+                      }
+                      c.conference = true;
+                      if (c.on_hold) (void)acd_->EndHold(id);
+                      OnEvent(RecordingEvent(EventType::kConferenceStarted, c,
+                                             {{"target", consulted}}));
+                      return Status::Ok();
+                    },
+                    std::move(reply));
+              });
+            });
+        return;
+      }
       (*adapter)->ControlCall(
           id, ports::ConsultCall{ports::ConsultCall::Step::kComplete, consulted},
           [this, exec = executor_, alive = std::weak_ptr<int>(alive_), who, id, consulted,
@@ -90,9 +133,12 @@ void Engine::ConsultContact(const Caller& who, ContactId id, Step step, std::str
                     // does not release the legs as a blind transfer would.
                     Status handed = acd_->HandTo(id, *b);
                     c.consult_target.clear();
+                    const bool conference = c.conference;
+                    c.conference = false;
                     if (!handed.ok()) return handed;
-                    OnEvent(RecordingEvent(EventType::kConsultEnded, c,
-                                           {{"target", consulted}, {"reason", "completed"}}));
+                    OnEvent(RecordingEvent(
+                        conference ? EventType::kConferenceEnded : EventType::kConsultEnded, c,
+                        {{"target", consulted}, {"reason", "completed"}}));
                     return Status::Ok();
                   },
                   std::move(reply));
@@ -165,14 +211,25 @@ void Engine::ConsultEnded(ContactId contact, std::string target, ports::ConsultE
     if (c.consult_target != target) return;  // already completed or cancelled
     FlushStray();
     c.consult_target.clear();
-    if (auto b = acd_->FindAgent(target)) {
+    const bool conference = c.conference;
+    c.conference = false;
+    auto b = acd_->FindAgent(target);
+    if (b && why == ports::ConsultEnd::kAgentLeft) {
+      // The first agent left the conference: the target has the call (as a completion).
+      if (Status s = acd_->HandTo(contact, *b); !s.ok()) {
+        std::fprintf(stderr, "engine: contact %llu not handed to %s: %s\n",
+                     static_cast<unsigned long long>(contact.value()), target.c_str(),
+                     s.message().c_str());
+      }
+    } else if (b) {
       (void)acd_->Unreserve(contact, *b);
-      step_agents_.insert(*b);
     }
+    if (b) step_agents_.insert(*b);
     // The adapter bridged customer and agent again: off hold.
     if (c.on_hold && why != ports::ConsultEnd::kCallEnded) (void)acd_->EndHold(contact);
-    OnEvent(RecordingEvent(EventType::kConsultEnded, c,
-                           {{"target", target}, {"reason", EndName(why)}}));
+    OnEvent(RecordingEvent(
+        conference ? EventType::kConferenceEnded : EventType::kConsultEnded, c,
+        {{"target", target}, {"reason", conference ? ConferenceEndName(why) : EndName(why)}}));
     step_contacts_.insert(contact);
     Commit(nullptr);
   });

@@ -819,6 +819,7 @@ ports::ContactSnapshot Engine::ContactView(const ContactInfo& c) const {
   s.monitor_supervisor = c.monitor_user;
   s.monitor_mode = c.monitor_mode;
   s.consult_target = c.consult_target;
+  s.conference = c.conference;
   if (auto v = acd_->GetContact(c.record.id); v && v->state == parley::ContactState::kOffered) {
     for (AgentIndex a : v->offered_to) s.offered_to.push_back(acd_->AgentName(a));
   }

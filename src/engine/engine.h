@@ -257,6 +257,7 @@ class Engine final : public ports::ContactCenter,
     std::string monitor_mode;
     // Consultation transfer: the agent consulted now ("" none), held for it in the ACD.
     std::string consult_target;
+    bool conference = false;  // ... and the three talk together
   };
   struct Subscriber;
   class SubscriptionImpl;

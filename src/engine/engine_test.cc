@@ -944,7 +944,7 @@ class FakeChannel final : public ports::ChannelAdapter {
       calls.push_back("monitor " + id + " " + m->supervisor + " " +
                       (m->mode ? std::to_string(static_cast<int>(*m->mode)) : "stop"));
     } else if (auto* k = std::get_if<ports::ConsultCall>(&command)) {
-      static constexpr const char* kSteps[] = {"start", "complete", "cancel"};
+      static constexpr const char* kSteps[] = {"start", "complete", "cancel", "conference"};
       calls.push_back("consult " + id + " " + kSteps[static_cast<int>(k->step)] + " " + k->target);
     }
     if (done) done(control_status);
@@ -1745,7 +1745,8 @@ std::vector<std::string> ConsultTrail(ports::Store& store, const RoutingConfig& 
   for (const auto& e : *entries) {
     const std::string type(EventTypeName(e.event.type));
     if (type.rfind("consult.", 0) != 0 && type.rfind("hold.", 0) != 0 &&
-        type != "contact.transferred" && type.rfind("handling.", 0) != 0) {
+        type.rfind("conference.", 0) != 0 && type != "contact.transferred" &&
+        type.rfind("handling.", 0) != 0) {
       continue;
     }
     std::string line = type;
@@ -1830,6 +1831,37 @@ TEST(EngineConsultTest, CancelOrTheTargetHangingUpReturnsTheCustomerToTheAgent) 
   EXPECT_EQ(std::count(trail.begin(), trail.end(), "consult.ended dave bob cancelled"), 1);
   EXPECT_EQ(std::count(trail.begin(), trail.end(), "consult.ended dave bob target_hung_up"), 1);
   EXPECT_EQ(std::count(trail.begin(), trail.end(), "hold.ended dave"), 2);
+}
+
+TEST(EngineConsultTest, ConferenceEndsTheHoldAndTheFirstAgentLeavingHandsTheCallOver) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  EXPECT_EQ(h.Consult(All(), id, Step::kConference).status().message(),
+            "contact 1 has no consultation to become a conference");
+  ASSERT_TRUE(h.Consult(All(), id, Step::kStart, "bob").ok());
+  auto conf = h.Consult(All(), id, Step::kConference);
+  ASSERT_TRUE(conf.ok()) << conf.status().ToString();
+  EXPECT_TRUE(h.voice.Called("consult 1 conference bob"));
+  EXPECT_TRUE(conf->conference);
+  EXPECT_EQ(conf->consult_target, "bob");
+  EXPECT_FALSE(conf->on_hold);
+  EXPECT_EQ(h.Consult(All(), id, Step::kConference).status().code(), StatusCode::kConflict);
+  // Dave hangs up: bob and the customer stay, bob has the call.
+  h.engine.ConsultEnded(id, "bob", ports::ConsultEnd::kAgentLeft);
+  h.loop.RunAll();
+  auto view = h.Get(All(), id);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->record.agent, "bob");
+  EXPECT_FALSE(view->conference);
+  EXPECT_EQ(h.Holds("dave"), (std::vector<std::string>{"1:wrap-up"}));
+  EXPECT_EQ(h.Holds("bob"), (std::vector<std::string>{"1:handling"}));
+  const auto trail = ConsultTrail(store, DemoConfig()->routing);
+  EXPECT_EQ(std::count(trail.begin(), trail.end(), "conference.started dave bob"), 1);
+  EXPECT_EQ(std::count(trail.begin(), trail.end(), "contact.transferred dave attended"), 1);
+  EXPECT_EQ(std::count(trail.begin(), trail.end(), "conference.ended bob bob agent_left"), 1);
 }
 
 TEST(EngineConsultTest, RefusalsSayWhatIsWrongAndReserveNobody) {

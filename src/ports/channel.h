@@ -95,6 +95,7 @@ enum class ConsultEnd : uint8_t {
   kTargetHungUp,  // BYE from the consulted agent's phone: the customer is back with the agent
   kNoAnswer,      // every phone of the target refused, failed or rang past the ring timeout
   kCallEnded,     // the call itself ended (its legs are gone)
+  kAgentLeft,     // in a conference, the first agent hung up: the target has the call now
 };
 
 // Implemented by the engine (which also implements ContactCenter).
@@ -155,7 +156,11 @@ struct MonitorCall {
 // `done`: kInvalidArgument when the target has no registered phone, kConflict when another
 // consultation runs, or kComplete comes before the target answered.
 struct ConsultCall {
-  enum class Step : uint8_t { kStart, kComplete, kCancel };
+  // kConference (after the target answered): customer, agent and target all hear each other
+  // (the media plane's 3-leg barge mix); kComplete and kCancel still apply to it. In a
+  // conference the first agent hanging up leaves customer and target connected (reported as
+  // ConsultEnd::kAgentLeft), the target hanging up leaves customer and agent (kTargetHungUp).
+  enum class Step : uint8_t { kStart, kComplete, kCancel, kConference };
   Step step = Step::kStart;
   std::string target;
 };

@@ -91,8 +91,10 @@ struct ContactSnapshot {
   // Supervisor monitoring (issue 8): who monitors the call now ("" nobody) and how.
   std::string monitor_supervisor;
   std::string monitor_mode;  // "listen", "whisper", "barge"
-  // Consultation transfer (issue 8): the agent consulted now ("" none).
+  // Consultation transfer (issue 8): the agent consulted now ("" none), and whether the three
+  // talk in a conference.
   std::string consult_target;
+  bool conference = false;
 };
 
 // A queue now, and today (site's local day) so far, computed by src/analytics' definitions.
@@ -307,7 +309,9 @@ class ContactCenter {
   // is monitored, a consultation runs already (start) or none does (complete, cancel), or the
   // target is not Available with a free voice slot; kNotFound for an unknown agent;
   // kInvalidArgument when the target has no registered phone or is the handling agent.
-  enum class ConsultStep : uint8_t { kStart, kComplete, kCancel };
+  // kConference: the three talk together (`conference.started`, hold ended); complete and cancel
+  // still apply; the first agent hanging up hands the call to the target (as complete).
+  enum class ConsultStep : uint8_t { kStart, kComplete, kCancel, kConference };
   virtual void ConsultContact(const Caller& who, ContactId id, ConsultStep step, std::string target,
                               Reply<ContactSnapshot> reply) = 0;
 

@@ -203,6 +203,7 @@ class SipServer::Impl {
     ports::LegId consult_leg = 0;
     bool consult_leg_open = false;
     ports::RtpEndpoint consult_local;
+    bool conference = false;  // customer, agent and consulted agent in the 3-leg barge mix
   };
   struct HandleRef {
     uint64_t call = 0;
@@ -746,6 +747,15 @@ class SipServer::Impl {
         deps_.intake->ChannelInputFor(c.contact, ports::CustomerLeft{});
       }
       EndCall(c, false);
+    } else if (nh == c.agent_nh && c.conference && c.consult_nh != nullptr) {
+      // The first agent left a conference: customer and consulted agent stay connected, and
+      // the engine hands the call over (as a completed consultation).
+      c.agent_nh = nullptr;
+      const std::string target = c.consult_agent;
+      (void)CompleteConsult(c);
+      if (deps_.intake != nullptr && c.contact.value() != 0) {
+        deps_.intake->ConsultEnded(c.contact, target, ports::ConsultEnd::kAgentLeft);
+      }
     } else if (nh == c.agent_nh) {
       // The agent hung up: the agent goes into wrap-up, the caller is released.
       c.agent_nh = nullptr;
@@ -1209,6 +1219,26 @@ class SipServer::Impl {
       EndConsult(c, std::nullopt);
       return Status::Ok();
     }
+    if (k.step == Step::kConference) {
+      if (c.consult_agent.empty()) return NotFound("no consultation on this call");
+      if (c.consult_nh == nullptr || !c.consult_leg_open || !c.agent_leg_open) {
+        return Conflict("agent " + c.consult_agent + " has not answered yet");
+      }
+      if (c.conference) return Conflict("the call is already a conference");
+      // Customer and agent bridged again (the music stops), then the consulted agent joins as a
+      // barging third leg: everyone hears the two others.
+      deps_.media.Unbridge(c.agent_leg);
+      c.bridged = deps_.media.Bridge(c.customer_leg, c.agent_leg).ok();
+      if (Status s = deps_.media.Monitor(c.customer_leg, c.agent_leg, c.consult_leg,
+                                         ports::MonitorMode::kBarge);
+          !s.ok()) {
+        return s;
+      }
+      c.held = false;
+      c.phone_held = false;
+      c.conference = true;
+      return Status::Ok();
+    }
     if (k.step == Step::kComplete) {
       if (c.consult_agent.empty()) return NotFound("no consultation on this call");
       if (c.consult_nh == nullptr || !c.consult_leg_open) {
@@ -1321,6 +1351,8 @@ class SipServer::Impl {
 
   // The consulted agent's phone becomes the call's agent leg; the first agent's phone goes.
   Status CompleteConsult(Call& c) {
+    if (c.conference) deps_.media.StopMonitor(c.consult_leg);
+    c.conference = false;
     deps_.media.Unbridge(c.agent_leg);
     if (c.agent_nh != nullptr) {
       nua_bye(c.agent_nh, TAG_END());
@@ -1366,12 +1398,14 @@ class SipServer::Impl {
       c.consult_nh = nullptr;
     }
     if (c.consult_leg_open) {
+      if (c.conference) deps_.media.StopMonitor(c.consult_leg);
       if (c.agent_leg_open) deps_.media.Unbridge(c.agent_leg);
       (void)deps_.media.CloseLeg(c.consult_leg);
       c.consult_leg_open = false;
     }
     const std::string target = std::move(c.consult_agent);
     c.consult_agent.clear();
+    c.conference = false;
     if (why != ports::ConsultEnd::kCallEnded && !c.customer_gone && c.agent_nh != nullptr &&
         c.agent_leg_open) {
       c.bridged = deps_.media.Bridge(c.customer_leg, c.agent_leg).ok();  // ends the music

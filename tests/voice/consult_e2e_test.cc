@@ -194,5 +194,48 @@ TEST_F(ConsultTest, TheCallerHangingUpDuringTheConsultationReleasesBoth) {
   EXPECT_EQ(AgentStateBecomes("bob", "available"), "available");
 }
 
+// Three-way conference (docs/voice.md, "Conference").
+TEST_F(ConsultTest, ConferenceLetsAllThreeTalkAndAliceLeavingLeavesTheCallerWithBob) {
+  ASSERT_EQ(Post("consult", R"({"agent":"bob"})").status, 200);
+  ASSERT_TRUE(BobAnswers());
+  EXPECT_TRUE(HearsAll(alice_.media(), kThird));
+  auto conf = Post("consult/conference");
+  ASSERT_EQ(conf.status, 200) << conf.body;
+  EXPECT_TRUE(Json::parse(conf.body)["consult"]["conference"].get<bool>());
+  EXPECT_FALSE(Json::parse(conf.body)["on_hold"].get<bool>());
+  EXPECT_TRUE(WaitForEvent(*events_, "conference.started", "\"target\":\"bob\""));
+  EXPECT_TRUE(HearsAll(caller_rtp_, kAgent | kThird));
+  EXPECT_TRUE(HearsAll(alice_.media(), kCaller | kThird));
+  EXPECT_TRUE(HearsAll(bob_.media(), kCaller | kAgent));
+
+  // Alice leaves: the caller and bob stay connected and bob has the call.
+  EXPECT_EQ(alice_.HangUp().substr(0, 14), "SIP/2.0 200 OK");
+  EXPECT_TRUE(WaitForEvent(*events_, "conference.ended", "\"reason\":\"agent_left\""));
+  EXPECT_EQ(SettlesWithout(caller_rtp_, kThird, kAgent), "");
+  EXPECT_EQ(SettlesWithout(bob_.media(), kCaller, kAgent), "");
+  EXPECT_EQ(AgentStateBecomes("alice", "available wrap-up"), "available wrap-up");
+  EXPECT_EQ(AgentState("bob"), "available handling");
+  // Then the caller hangs up: bob's phone gets BYE and bob wraps up.
+  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+  EXPECT_FALSE(bob_.Request("BYE").empty());
+  EXPECT_EQ(AgentStateBecomes("bob", "available wrap-up"), "available wrap-up");
+}
+
+TEST_F(ConsultTest, BobLeavingTheConferenceLeavesTheCallerWithAlice) {
+  ASSERT_EQ(Post("consult", R"({"agent":"bob"})").status, 200);
+  ASSERT_TRUE(BobAnswers());
+  ASSERT_EQ(Post("consult/conference").status, 200);
+  EXPECT_TRUE(HearsAll(caller_rtp_, kAgent | kThird));
+  EXPECT_EQ(bob_.HangUp().substr(0, 14), "SIP/2.0 200 OK");
+  EXPECT_TRUE(WaitForEvent(*events_, "conference.ended", "\"reason\":\"target_left\""));
+  EXPECT_EQ(SettlesWithout(caller_rtp_, kAgent, kThird), "");
+  EXPECT_EQ(SettlesWithout(alice_.media(), kCaller, kThird), "");
+  EXPECT_EQ(AgentStateBecomes("bob", "available"), "available");
+  EXPECT_EQ(AgentState("alice"), "available handling");
+  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+  EXPECT_FALSE(alice_.Request("BYE").empty());
+  EXPECT_EQ(AgentStateBecomes("alice", "available wrap-up"), "available wrap-up");
+}
+
 }  // namespace
 }  // namespace parley::testing
