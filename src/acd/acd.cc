@@ -705,7 +705,7 @@ Status Acd::Transfer(ContactId id, QueueIndex qi) {
   return Status::Ok();
 }
 
-AgentRt& Acd::Impl::HandOver(ContactRt& c, QueueIndex to) {
+AgentRt& Acd::Impl::HandOver(ContactRt& c, QueueIndex to, std::string_view how) {
   AgentRt& a = agents[c.agent];
   PrefetchNodes(a);
   if (c.on_hold) {
@@ -714,7 +714,7 @@ AgentRt& Acd::Impl::HandOver(ContactRt& c, QueueIndex to) {
   }
   // The transfer before the end of handling, as the exports read them (queue_log: a handling
   // that ends in BLINDTRANSFER is not also a COMPLETECALLER).
-  Emit(EventType::kContactTransferred, &c, a.index, to);
+  Emit(EventType::kContactTransferred, &c, a.index, to, 0, how);
   Emit(EventType::kHandlingEnded, &c, a.index, c.queue);
   // The agent wraps up its part (or is done at once without wrap-up time); the wrap-up's end
   // may find the contact elsewhere or gone (EndWrapUp).
@@ -742,6 +742,58 @@ Status Acd::TransferOut(ContactId id) {
   c->agent = kNone;
   m.ReleaseContact(*c);
   if (a.presence == Presence::kAvailable) m.RouteAgent(a);
+  return Status::Ok();
+}
+
+Status Acd::Reserve(ContactId id, AgentIndex b) {
+  Impl& m = *impl_;
+  ContactRt* c = m.contacts.Find(id);
+  if (!c || c->state != ContactState::kHandling) return Conflict("contact is not being handled");
+  if (b >= m.agents.size() || m.agents[b].removed) {
+    return NotFound("no agent with index " + std::to_string(b));
+  }
+  AgentRt& a = m.agents[b];
+  if (c->agent == b || m.FindWork(a, id) != nullptr) {
+    return InvalidArgument("agent '" + a.def.name + "' already holds this contact");
+  }
+  if (!m.Routable(a, c->channel)) {
+    return Conflict("agent '" + a.def.name + "' is not Available with a free " +
+                    std::string(ChannelName(c->channel)) + " slot");
+  }
+  m.TakeSlot(a, *c, WorkStage::kHandling, false);
+  m.Reindex(a);
+  return Status::Ok();
+}
+
+Status Acd::Unreserve(ContactId id, AgentIndex b) {
+  Impl& m = *impl_;
+  if (b >= m.agents.size()) return NotFound("no agent with index " + std::to_string(b));
+  AgentRt& a = m.agents[b];
+  ContactRt* c = m.contacts.Find(id);
+  if (c != nullptr && c->agent == b) return Conflict("the agent handles this contact");
+  if (!m.ReleaseSlot(a, id)) return NotFound("agent '" + a.def.name + "' holds nothing for it");
+  m.Reindex(a);
+  if (a.presence == Presence::kAvailable) m.RouteAgent(a);
+  return Status::Ok();
+}
+
+Status Acd::HandTo(ContactId id, AgentIndex b) {
+  Impl& m = *impl_;
+  ContactRt* c = m.contacts.Find(id);
+  if (!c || c->state != ContactState::kHandling) return Conflict("contact is not being handled");
+  if (b >= m.agents.size() || c->agent == b) return InvalidArgument("not another agent");
+  AgentRt& to = m.agents[b];
+  WorkRt* w = m.FindWork(to, id);
+  if (w == nullptr) return Conflict("agent '" + to.def.name + "' did not reserve this contact");
+  AgentRt& from = m.HandOver(*c, c->queue, "attended");
+  w = m.FindWork(to, id);
+  w->since = m.Now();
+  c->agent = b;
+  c->offered_to.assign(1, b);
+  ++c->incarnation;
+  m.Emit(EventType::kHandlingStarted, c, b, c->queue);
+  m.Reindex(to);
+  if (from.presence == Presence::kAvailable) m.RouteAgent(from);
   return Status::Ok();
 }
 

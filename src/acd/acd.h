@@ -166,6 +166,17 @@ class Acd final : public TimerTarget {
   Status TransferOut(ContactId id);
   Status StartHold(ContactId id);
   Status EndHold(ContactId id);
+  // Consultation (attended) transfer. Reserve holds agent `b` for contact `id` while the
+  // handling agent consults b: one slot of the contact's channel is taken (b's view shows the
+  // contact in handling), so b is offered nothing it could not take besides. kConflict when the
+  // contact is not being handled, or b is not Available with a free slot; kInvalidArgument when
+  // b handles it already. Unreserve frees b's slot (the consultation ended; the contact may be
+  // gone meanwhile). HandTo completes it: the handling agent hands the contact to b, who
+  // reserved it: kContactTransferred (text "attended", queue = the contact's) and
+  // kHandlingEnded for the first agent, who wraps up; kHandlingStarted for b.
+  Status Reserve(ContactId id, AgentIndex b);
+  Status Unreserve(ContactId id, AgentIndex b);
+  Status HandTo(ContactId id, AgentIndex b);
 
   // --- Queries ---
   std::optional<ContactView> GetContact(ContactId id) const;

@@ -682,6 +682,60 @@ TEST_F(AcdTest, TransferRequeuesAndAgentWrapsUp) {
   EXPECT_EQ(State(1), ContactState::kGone);
 }
 
+TEST_F(AcdTest, ReservedAgentIsOfferedNothingAndHandToMovesTheContactToIt) {
+  ConfigBuilder b;
+  b.Queue("sales").wrap_up = Seconds(10);
+  b.Agent("alice", {"sales"});
+  b.Agent("bob", {"sales"});
+  Start(b.c);
+  Available("alice");
+  Arrive(1, "sales");
+  ASSERT_TRUE(acd->Accept(ContactId(1), A("alice")).ok());
+  // Bob is not Available yet: no reservation.
+  EXPECT_EQ(acd->Reserve(ContactId(1), A("bob")).code(), StatusCode::kConflict);
+  EXPECT_EQ(acd->Reserve(ContactId(1), A("alice")).code(), StatusCode::kInvalidArgument);
+  Available("bob");
+  ASSERT_TRUE(acd->Reserve(ContactId(1), A("bob")).ok());
+  // A new call waits: bob is held for contact 1.
+  Arrive(2, "sales");
+  EXPECT_EQ(State(2), ContactState::kWaiting);
+  ASSERT_TRUE(acd->HandTo(ContactId(1), A("bob")).ok());
+  auto v = acd->GetContact(ContactId(1));
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->state, ContactState::kHandling);
+  EXPECT_EQ(v->agent, A("bob"));
+  EXPECT_EQ(acd->GetAgent(A("alice")).work.at(0).stage, WorkStage::kWrapUp);
+  auto transfers = rec.Of(EventType::kContactTransferred);
+  ASSERT_EQ(transfers.size(), 1u);
+  EXPECT_EQ(transfers[0].text, "attended");
+  EXPECT_EQ(transfers[0].agent, A("alice"));
+  EXPECT_EQ(rec.Of(EventType::kHandlingStarted).back().agent, A("bob"));
+  // Bob ends the call; after alice's wrap-up contact 2 goes to whoever is free first.
+  ASSERT_TRUE(acd->EndHandling(ContactId(1)).ok());
+  EXPECT_EQ(acd->GetAgent(A("bob")).work.at(0).stage, WorkStage::kWrapUp);
+  clock.AdvanceBy(Seconds(10));
+  EXPECT_FALSE(OfferedTo(2).empty());
+}
+
+TEST_F(AcdTest, UnreserveFreesTheAgentForTheNextCall) {
+  ConfigBuilder b;
+  b.Queue("sales");
+  b.Agent("alice", {"sales"});
+  b.Agent("bob", {"sales"});
+  Start(b.c);
+  Available("alice");
+  Arrive(1, "sales");
+  ASSERT_TRUE(acd->Accept(ContactId(1), A("alice")).ok());
+  Available("bob");
+  ASSERT_TRUE(acd->Reserve(ContactId(1), A("bob")).ok());
+  Arrive(2, "sales");
+  EXPECT_EQ(State(2), ContactState::kWaiting);
+  ASSERT_TRUE(acd->Unreserve(ContactId(1), A("bob")).ok());
+  EXPECT_EQ(OfferedTo(2), "bob");
+  EXPECT_EQ(acd->Unreserve(ContactId(1), A("bob")).code(), StatusCode::kNotFound);
+  EXPECT_TRUE(rec.Of(EventType::kContactTransferred).empty());
+}
+
 TEST_F(AcdTest, ReloadWhileContactsWaitLosesNothing) {
   ConfigBuilder b;
   b.Queue("sales");

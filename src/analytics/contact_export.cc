@@ -176,6 +176,10 @@ class Builder {
       case EventType::kMonitorStarted:
       case EventType::kMonitorModeChanged:
       case EventType::kMonitorEnded:
+      case EventType::kConsultStarted:
+      case EventType::kConsultEnded:
+      case EventType::kConferenceStarted:
+      case EventType::kConferenceEnded:
         return;
     }
   }

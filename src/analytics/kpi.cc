@@ -579,6 +579,10 @@ void KpiCalculator::Add(const Event& e) {
     case EventType::kMonitorStarted:
     case EventType::kMonitorModeChanged:
     case EventType::kMonitorEnded:
+    case EventType::kConsultStarted:
+    case EventType::kConsultEnded:
+    case EventType::kConferenceStarted:
+    case EventType::kConferenceEnded:
       return;
   }
   ++ignored_events_;  // an EventType value this code does not know

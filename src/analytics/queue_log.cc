@@ -89,6 +89,12 @@ class Writer {
         Call* c = AnsweredCall(e);
         if (c == nullptr) return;
         c->transferred = true;
+        if (e.text == "attended") {  // a consultation completed: the target agent took it
+          Emit(t, e.contact, c->queue, e.agent, "ATTENDEDTRANSFER",
+               {"AGENT", "", std::to_string(WholeSeconds(c->answered_at - c->queued_at)),
+                std::to_string(WholeSeconds(t - c->answered_at)), std::to_string(c->origposition)});
+          return;
+        }
         Emit(t, e.contact, c->queue, e.agent, "BLINDTRANSFER",
              {std::string(QueueName(e.queue)), "queue",
               std::to_string(WholeSeconds(c->answered_at - c->queued_at)),
@@ -144,6 +150,10 @@ class Writer {
       case EventType::kMonitorStarted:
       case EventType::kMonitorModeChanged:
       case EventType::kMonitorEnded:
+      case EventType::kConsultStarted:
+      case EventType::kConsultEnded:
+      case EventType::kConferenceStarted:
+      case EventType::kConferenceEnded:
         return;
     }
   }

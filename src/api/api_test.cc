@@ -170,6 +170,14 @@ class FakeCenter : public ports::ContactCenter {
     if (id.value() == 409) return r(Conflict("contact 409 is not a call being handled"));
     r(Contact(id.value()));
   }
+  void ConsultContact(const ports::Caller& who, ContactId id, ConsultStep step, std::string target,
+                      ports::Reply<ports::ContactSnapshot> r) override {
+    Record(
+        "ConsultContact", who,
+        std::to_string(id.value()) + ":" + std::to_string(static_cast<int>(step)) + ":" + target);
+    if (id.value() == 409) return r(Conflict("contact 409 has no consultation to complete"));
+    r(Contact(id.value()));
+  }
   void TransferContact(const ports::Caller& who, ContactId id, std::string queue,
                        ports::Reply<ports::ContactSnapshot> r) override {
     Record("TransferContact", who, std::to_string(id.value()) + ":" + queue);
@@ -978,6 +986,32 @@ TEST_F(ApiTest, MonitorRoutesNeedCallsMonitorCheckTheModeAndAreAudited) {
                        "sup monitor.stop contact:42 ok", "sup monitor.stop contact:42 ok",
                        "sup monitor.whisper contact:422 failed",
                        "sup monitor.whisper contact:409 failed"}));
+}
+
+TEST_F(ApiTest, ConsultRoutesReachThePortWithTheirStepAndCheckTheBody) {
+  StartServer();
+  const std::string agent = Login("agent1");
+  Answer started = As(agent, http::verb::post, "/api/v1/contacts/42/consult", R"({"agent":"bob"})");
+  EXPECT_EQ(started.status, 200) << started.body;
+  EXPECT_EQ(center_.Last("ConsultContact")->arg, "42:0:bob");
+  EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/42/consult/complete").status, 200);
+  EXPECT_EQ(center_.Last("ConsultContact")->arg, "42:1:");
+  EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/42/consult/cancel").status, 200);
+  EXPECT_EQ(center_.Last("ConsultContact")->arg, "42:2:");
+  EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/42/consult/conference").status, 200);
+  EXPECT_EQ(center_.Last("ConsultContact")->arg, "42:3:");
+  EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/409/consult/complete").status, 409);
+  Answer missing = As(agent, http::verb::post, "/api/v1/contacts/42/consult", "{}");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_THAT(missing.error_message(), HasSubstr("missing required field body.agent"));
+  Answer queue = As(agent, http::verb::post, "/api/v1/contacts/42/consult", R"({"queue":"sales"})");
+  EXPECT_EQ(queue.status, 400);
+  EXPECT_THAT(queue.error_message(), HasSubstr("consulting a queue is not supported yet"));
+  EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/42/consult/cancel", R"({"x":1})").status,
+            400);
+  // Without a session: 401; a wallboard has no contacts.handle: 403.
+  EXPECT_EQ(Send(http::verb::post, "/api/v1/contacts/42/consult/cancel", "", {}).status, 401);
+  EXPECT_EQ(As(Login("wall"), http::verb::post, "/api/v1/contacts/42/consult/cancel").status, 403);
 }
 
 TEST_F(ApiTest, CustomerRoutesReachThePortAndAuditReadsExportsAndErasure) {

@@ -56,4 +56,18 @@ std::optional<ApiError> ReadMonitorMode(const Json& body, std::optional<ports::M
                   BadRequest::kBadValue};
 }
 
+std::optional<ApiError> ReadConsult(const Json& body, std::string& agent) {
+  if (body.is_object() && body.contains("queue")) {
+    return ApiError{400, "bad_value",
+                    "body.queue: consulting a queue is not supported yet; name an agent in "
+                    "body.agent",
+                    BadRequest::kBadValue};
+  }
+  FieldReader r(body, "body");
+  if (r.String("agent", agent, true, 128) && r.ok() && agent.empty()) {
+    r.Fail(ApiError{400, "bad_value", "body.agent must name an agent", BadRequest::kBadValue});
+  }
+  return r.Finish();
+}
+
 }  // namespace parley::api

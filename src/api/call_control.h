@@ -17,5 +17,7 @@ std::optional<ApiError> ReadMute(const Json& body, bool& muted);
 std::optional<ApiError> ReadDigits(const Json& body, std::string& digits);
 // {"mode": "listen" | "whisper" | "barge" | "stop"}, required; "stop" gives no mode.
 std::optional<ApiError> ReadMonitorMode(const Json& body, std::optional<ports::MonitorMode>& mode);
+// {"agent": "..."}, required: the agent a consultation rings (POST .../consult).
+std::optional<ApiError> ReadConsult(const Json& body, std::string& agent);
 
 }  // namespace parley::api

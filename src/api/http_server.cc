@@ -201,6 +201,11 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   void EndHandling(const std::shared_ptr<Exchange>& x);
   void WrapUpContact(const std::shared_ptr<Exchange>& x);
   void TransferContact(const std::shared_ptr<Exchange>& x);
+  void ConsultContact(const std::shared_ptr<Exchange>& x);
+  void CompleteConsult(const std::shared_ptr<Exchange>& x);
+  void CancelConsult(const std::shared_ptr<Exchange>& x);
+  void ConferenceConsult(const std::shared_ptr<Exchange>& x);
+  void Consult(const std::shared_ptr<Exchange>& x, ports::ContactCenter::ConsultStep step);
   void CancelContact(const std::shared_ptr<Exchange>& x);
   void ExplainContact(const std::shared_ptr<Exchange>& x);
   void SearchCustomers(const std::shared_ptr<Exchange>& x);
@@ -866,6 +871,13 @@ Status ServerImpl::DeclareRoutes() {
       perm("POST", v1 + "/contacts/{id}/transfer", P::kContactsHandle,
            &ServerImpl::TransferContact),
       perm("POST", v1 + "/contacts/{id}/cancel", P::kContactsHandle, &ServerImpl::CancelContact),
+      perm("POST", v1 + "/contacts/{id}/consult", P::kContactsHandle, &ServerImpl::ConsultContact),
+      perm("POST", v1 + "/contacts/{id}/consult/complete", P::kContactsHandle,
+           &ServerImpl::CompleteConsult),
+      perm("POST", v1 + "/contacts/{id}/consult/cancel", P::kContactsHandle,
+           &ServerImpl::CancelConsult),
+      perm("POST", v1 + "/contacts/{id}/consult/conference", P::kContactsHandle,
+           &ServerImpl::ConferenceConsult),
       perm("POST", v1 + "/contacts/{id}/hold", P::kContactsHandle, &ServerImpl::HoldContact),
       perm("POST", v1 + "/contacts/{id}/resume", P::kContactsHandle, &ServerImpl::ResumeContact),
       perm("POST", v1 + "/contacts/{id}/mute", P::kContactsHandle, &ServerImpl::MuteContact),
@@ -1763,6 +1775,43 @@ void ServerImpl::HangupContact(const std::shared_ptr<Exchange>& x) {
                        Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
                          x->server->Reply(*x, http::status::ok, ContactJson(c));
                        }));
+}
+
+// Consultation transfer (docs/voice.md, "Consultation transfer").
+void ServerImpl::ConsultContact(const std::shared_ptr<Exchange>& x) {
+  ContactId id;
+  if (!ContactIdParam(x, 0, id)) return;
+  std::string agent;
+  if (auto e = ReadConsult(x->body.is_null() ? Json::object() : x->body, agent)) {
+    return Fail(*x, *e);
+  }
+  center.ConsultContact(x->caller, id, ports::ContactCenter::ConsultStep::kStart, std::move(agent),
+                        Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
+                          x->server->Reply(*x, http::status::ok, ContactJson(c));
+                        }));
+}
+
+void ServerImpl::CompleteConsult(const std::shared_ptr<Exchange>& x) {
+  Consult(x, ports::ContactCenter::ConsultStep::kComplete);
+}
+
+void ServerImpl::CancelConsult(const std::shared_ptr<Exchange>& x) {
+  Consult(x, ports::ContactCenter::ConsultStep::kCancel);
+}
+
+void ServerImpl::ConferenceConsult(const std::shared_ptr<Exchange>& x) {
+  Consult(x, ports::ContactCenter::ConsultStep::kConference);
+}
+
+void ServerImpl::Consult(const std::shared_ptr<Exchange>& x,
+                         ports::ContactCenter::ConsultStep step) {
+  ContactId id;
+  if (!ContactIdParam(x, 0, id)) return;
+  if (auto e = ReadEmpty(x->body)) return Fail(*x, *e);
+  center.ConsultContact(x->caller, id, step, "",
+                        Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
+                          x->server->Reply(*x, http::status::ok, ContactJson(c));
+                        }));
 }
 
 // Supervisor monitoring: every command is audited (monitor.listen, .whisper, .barge, .stop on

@@ -131,6 +131,9 @@ Json ContactJson(const ports::ContactSnapshot& c) {
               {"offered_to", c.offered_to},
               {"on_hold", c.on_hold},
               {"muted", c.muted},
+              {"consult", c.consult_target.empty()
+                              ? Json()
+                              : Json{{"target", c.consult_target}, {"conference", c.conference}}},
               {"monitor", c.monitor_supervisor.empty() ? Json()
                                                        : Json{{"supervisor", c.monitor_supervisor},
                                                               {"mode", c.monitor_mode}}}};

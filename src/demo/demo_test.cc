@@ -310,6 +310,10 @@ class FakeCenter final : public ports::ContactCenter, public TimerTarget {
                       Reply<ports::ContactSnapshot> reply) override {
     Refuse(reply);
   }
+  void ConsultContact(const Caller&, ContactId, ConsultStep, std::string,
+                      Reply<ports::ContactSnapshot> reply) override {
+    Refuse(reply);
+  }
 
   std::unique_ptr<ports::Subscription> Subscribe(const Caller& who, ports::Sequence,
                                                  ports::EventSink sink) override {

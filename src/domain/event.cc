@@ -39,7 +39,11 @@ std::string_view EventTypeName(EventType t) {
                                                                            "media.stats",
                                                                            "monitor.started",
                                                                            "monitor.mode_changed",
-                                                                           "monitor.ended"};
+                                                                           "monitor.ended",
+                                                                           "consult.started",
+                                                                           "consult.ended",
+                                                                           "conference.started",
+                                                                           "conference.ended"};
   return kNames[static_cast<size_t>(t)];
 }
 

@@ -55,8 +55,17 @@ enum class EventType : uint8_t {
   kMonitorStarted,      // supervisor, mode (listen, whisper, barge)
   kMonitorModeChanged,  // supervisor, mode
   kMonitorEnded,        // supervisor, reason (stopped, supervisor_hung_up, no_answer, call_ended)
+  // Consultation (attended) transfer (issue 8): contact, agent (the handling one), queue,
+  // channel; text = "key=value" fields. Its completion is also a kContactTransferred whose text
+  // is "attended" (queue_log ATTENDEDTRANSFER).
+  kConsultStarted,  // target (the agent consulted)
+  kConsultEnded,    // target, reason (completed, cancelled, target_hung_up, no_answer, call_ended,
+                    // conference)
+  // Three-way conference (issue 8), out of a consultation: contact, agent, queue, channel.
+  kConferenceStarted,  // target (the third party, an agent)
+  kConferenceEnded,    // target, reason (agent_left, target_left, cancelled, completed, call_ended)
 };
-constexpr int kEventTypeCount = 33;
+constexpr int kEventTypeCount = 37;
 std::string_view EventTypeName(EventType t);
 
 // Whether `t` is one of the flow event types, whose text holds FlowEventFields.

@@ -61,6 +61,10 @@ void Engine::HoldContact(const Caller& who, ContactId id, bool on_hold,
       [this, id, on_hold](ContactInfo& c) -> Status {
         auto adapter = LiveCall(c, on_hold ? "be put on hold" : "be resumed");
         if (!adapter.ok()) return adapter.status();
+        if (!c.consult_target.empty()) {
+          return Conflict("contact " + std::to_string(id.value()) +
+                          " is on hold for a consultation: complete or cancel it");
+        }
         if (c.on_hold == on_hold) {
           return Conflict("contact " + std::to_string(id.value()) +
                           (on_hold ? " is already on hold" : " is not on hold"));

@@ -872,6 +872,8 @@ ports::ContactSnapshot Engine::ContactView(const ContactInfo& c) const {
   s.muted = c.muted;
   s.monitor_supervisor = c.monitor_user;
   s.monitor_mode = c.monitor_mode;
+  s.consult_target = c.consult_target;
+  s.conference = c.conference;
   if (auto v = acd_->GetContact(c.record.id); v && v->state == parley::ContactState::kOffered) {
     for (AgentIndex a : v->offered_to) s.offered_to.push_back(acd_->AgentName(a));
   }
@@ -1739,7 +1741,9 @@ void Engine::NotifyChannel(const Event& e) {
       if (runner_->Find(e.contact)) flow_inputs_.emplace_back(e.contact, flow::AgentConnected{});
       break;
     case EventType::kContactTransferred:
-      // Blind transfer of a live call: the agent's leg goes, the customer waits with music.
+      // Blind transfer of a live call: the agent's leg goes, the customer waits with music. An
+      // attended one (a consultation completed) has moved the legs already.
+      if (e.text == "attended") break;
       if (ports::ChannelAdapter* a = AdapterOf(e.contact); a && e.agent < acd_->agent_count()) {
         a->ControlCall(e.contact, ports::ReleaseAgent{acd_->AgentName(e.agent)}, nullptr);
       }

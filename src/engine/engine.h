@@ -211,6 +211,10 @@ class Engine final : public ports::ContactCenter,
                       std::optional<ports::MonitorMode> mode,
                       ports::Reply<ports::ContactSnapshot> reply) override;
   void MonitorEnded(ContactId contact, std::string supervisor, ports::MonitorEnd why) override;
+  // Consultation transfer (engine/consult.cc).
+  void ConsultContact(const ports::Caller& who, ContactId id, ConsultStep step, std::string target,
+                      ports::Reply<ports::ContactSnapshot> reply) override;
+  void ConsultEnded(ContactId contact, std::string target, ports::ConsultEnd why) override;
 
   void GetMetrics(ports::Reply<ports::MetricsSnapshot> reply) override;
   std::unique_ptr<ports::Subscription> Subscribe(const ports::Caller& who, ports::Sequence after,
@@ -256,6 +260,9 @@ class Engine final : public ports::ContactCenter,
     // Supervisor monitoring: who monitors the call ("" nobody) and the mode's name.
     std::string monitor_user;
     std::string monitor_mode;
+    // Consultation transfer: the agent consulted now ("" none), held for it in the ACD.
+    std::string consult_target;
+    bool conference = false;  // ... and the three talk together
   };
   struct Subscriber;
   class SubscriptionImpl;

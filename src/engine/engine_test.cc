@@ -1073,6 +1073,9 @@ class FakeChannel final : public ports::ChannelAdapter {
     } else if (auto* m = std::get_if<ports::MonitorCall>(&command)) {
       calls.push_back("monitor " + id + " " + m->supervisor + " " +
                       (m->mode ? std::to_string(static_cast<int>(*m->mode)) : "stop"));
+    } else if (auto* k = std::get_if<ports::ConsultCall>(&command)) {
+      static constexpr const char* kSteps[] = {"start", "complete", "cancel", "conference"};
+      calls.push_back("consult " + id + " " + kSteps[static_cast<int>(k->step)] + " " + k->target);
     }
     if (done) done(control_status);
   }
@@ -1730,6 +1733,26 @@ class CallControlHarness : public FlowHarness {
                                   std::optional<ports::MonitorMode> mode) {
     return Run<ContactSnapshot>([&](auto reply) { engine.MonitorContact(who, id, mode, reply); });
   }
+  Result<ContactSnapshot> Consult(const Caller& who, ContactId id,
+                                  ports::ContactCenter::ConsultStep step,
+                                  const std::string& target = "") {
+    return Run<ContactSnapshot>(
+        [&](auto reply) { engine.ConsultContact(who, id, step, target, reply); });
+  }
+  // The states of the contacts `agent` holds, as "id:state" (handling, wrap-up, ...).
+  std::vector<std::string> Holds(const std::string& agent) {
+    std::vector<std::string> out;
+    auto a = Agent(All(), agent);
+    EXPECT_TRUE(a.ok());
+    if (!a.ok()) return out;
+    for (const auto& c : a->contacts) {
+      out.push_back(std::to_string(c.contact.value()) + ":" +
+                    std::string(c.state == ContactState::kHandling ? "handling"
+                                : c.state == ContactState::kWrapUp ? "wrap-up"
+                                                                   : "offered"));
+    }
+    return out;
+  }
 };
 
 // Supervisor monitoring (engine/monitor.cc).
@@ -1847,6 +1870,161 @@ TEST(EngineMonitorTest, TheAdapterEndingTheSessionIsJournaledOnce) {
   EXPECT_TRUE(view->monitor_supervisor.empty());
   // A new session may start afterwards.
   EXPECT_TRUE(h.Monitor(sup, id, ports::MonitorMode::kListen).ok());
+}
+
+// Consultation transfer (engine/consult.cc).
+
+using Step = ports::ContactCenter::ConsultStep;
+
+// The journal's consult.*, hold.*, transfer and handling events, as "type agent [field ...]".
+std::vector<std::string> ConsultTrail(ports::Store& store, const RoutingConfig& routing) {
+  std::vector<std::string> out;
+  auto entries = store.ReadAfter(0, 10000);
+  EXPECT_TRUE(entries.ok());
+  for (const auto& e : *entries) {
+    const std::string type(EventTypeName(e.event.type));
+    if (type.rfind("consult.", 0) != 0 && type.rfind("hold.", 0) != 0 &&
+        type.rfind("conference.", 0) != 0 && type != "contact.transferred" &&
+        type.rfind("handling.", 0) != 0) {
+      continue;
+    }
+    std::string line = type;
+    if (e.event.agent < routing.agents.size()) line += " " + routing.agents[e.event.agent].name;
+    if (type == "contact.transferred") line += " " + e.event.text;
+    for (const auto& [k, v] : ParseEventFields(e.event.text)) {
+      if (k == "target" || k == "reason") line += " " + v;
+    }
+    out.push_back(line);
+  }
+  return out;
+}
+
+TEST(EngineConsultTest, StartHoldsTheCustomerAndReservesTheTargetCompleteHandsTheCallOver) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  auto started = h.Consult(All(), id, Step::kStart, "bob");
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  EXPECT_EQ(started->consult_target, "bob");
+  EXPECT_TRUE(started->on_hold);
+  EXPECT_TRUE(h.voice.Called("consult 1 start bob"));
+  // Bob is held for the call: the ACD offers him nothing else meanwhile.
+  EXPECT_EQ(h.Holds("bob"), (std::vector<std::string>{"1:handling"}));
+  auto twice = h.Consult(All(), id, Step::kStart, "carol");
+  EXPECT_EQ(twice.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(twice.status().message(), "contact 1 is already in a consultation with bob");
+  EXPECT_EQ(h.Hold(All(), id, false).status().code(), StatusCode::kConflict);
+  EXPECT_EQ(h.Monitor(All(), id, ports::MonitorMode::kListen).status().code(),
+            StatusCode::kConflict);
+
+  auto done = h.Consult(All(), id, Step::kComplete);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_TRUE(h.voice.Called("consult 1 complete bob"));
+  EXPECT_FALSE(h.voice.Called("release 1 dave"));  // not a blind transfer: the legs moved
+  EXPECT_EQ(done->record.agent, "bob");
+  EXPECT_TRUE(done->consult_target.empty());
+  EXPECT_FALSE(done->on_hold);
+  EXPECT_EQ(h.Holds("bob"), (std::vector<std::string>{"1:handling"}));
+  EXPECT_EQ(h.Holds("dave"), (std::vector<std::string>{"1:wrap-up"}));
+  EXPECT_EQ(ConsultTrail(store, DemoConfig()->routing),
+            (std::vector<std::string>{"handling.started dave", "hold.started dave",
+                                      "consult.started dave bob", "hold.ended dave",
+                                      "contact.transferred dave attended", "handling.ended dave",
+                                      "handling.started bob", "consult.ended bob bob completed"}));
+  // Bob ends the call like any other.
+  ASSERT_TRUE(h.EndHandling(All(), id).ok());
+  EXPECT_EQ(h.Holds("bob"), (std::vector<std::string>{"1:wrap-up"}));
+}
+
+TEST(EngineConsultTest, CancelOrTheTargetHangingUpReturnsTheCustomerToTheAgent) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  ASSERT_TRUE(h.Consult(All(), id, Step::kStart, "bob").ok());
+  auto cancelled = h.Consult(All(), id, Step::kCancel);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
+  EXPECT_TRUE(h.voice.Called("consult 1 cancel bob"));
+  EXPECT_TRUE(cancelled->consult_target.empty());
+  EXPECT_FALSE(cancelled->on_hold);
+  EXPECT_EQ(cancelled->record.agent, "dave");
+  EXPECT_TRUE(h.Holds("bob").empty());
+  EXPECT_EQ(h.Consult(All(), id, Step::kCancel).status().message(),
+            "contact 1 has no consultation to cancel");
+
+  ASSERT_TRUE(h.Consult(All(), id, Step::kStart, "bob").ok());
+  h.engine.ConsultEnded(id, "bob", ports::ConsultEnd::kTargetHungUp);
+  h.loop.RunAll();
+  h.engine.ConsultEnded(id, "bob", ports::ConsultEnd::kCallEnded);  // already ended: ignored
+  h.loop.RunAll();
+  auto view = h.Get(All(), id);
+  ASSERT_TRUE(view.ok());
+  EXPECT_TRUE(view->consult_target.empty());
+  EXPECT_FALSE(view->on_hold);
+  EXPECT_TRUE(h.Holds("bob").empty());
+  EXPECT_EQ(h.Holds("dave"), (std::vector<std::string>{"1:handling"}));
+  const auto trail = ConsultTrail(store, DemoConfig()->routing);
+  EXPECT_EQ(std::count(trail.begin(), trail.end(), "consult.ended dave bob cancelled"), 1);
+  EXPECT_EQ(std::count(trail.begin(), trail.end(), "consult.ended dave bob target_hung_up"), 1);
+  EXPECT_EQ(std::count(trail.begin(), trail.end(), "hold.ended dave"), 2);
+}
+
+TEST(EngineConsultTest, ConferenceEndsTheHoldAndTheFirstAgentLeavingHandsTheCallOver) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  EXPECT_EQ(h.Consult(All(), id, Step::kConference).status().message(),
+            "contact 1 has no consultation to become a conference");
+  ASSERT_TRUE(h.Consult(All(), id, Step::kStart, "bob").ok());
+  auto conf = h.Consult(All(), id, Step::kConference);
+  ASSERT_TRUE(conf.ok()) << conf.status().ToString();
+  EXPECT_TRUE(h.voice.Called("consult 1 conference bob"));
+  EXPECT_TRUE(conf->conference);
+  EXPECT_EQ(conf->consult_target, "bob");
+  EXPECT_FALSE(conf->on_hold);
+  EXPECT_EQ(h.Consult(All(), id, Step::kConference).status().code(), StatusCode::kConflict);
+  // Dave hangs up: bob and the customer stay, bob has the call.
+  h.engine.ConsultEnded(id, "bob", ports::ConsultEnd::kAgentLeft);
+  h.loop.RunAll();
+  auto view = h.Get(All(), id);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->record.agent, "bob");
+  EXPECT_FALSE(view->conference);
+  EXPECT_EQ(h.Holds("dave"), (std::vector<std::string>{"1:wrap-up"}));
+  EXPECT_EQ(h.Holds("bob"), (std::vector<std::string>{"1:handling"}));
+  const auto trail = ConsultTrail(store, DemoConfig()->routing);
+  EXPECT_EQ(std::count(trail.begin(), trail.end(), "conference.started dave bob"), 1);
+  EXPECT_EQ(std::count(trail.begin(), trail.end(), "contact.transferred dave attended"), 1);
+  EXPECT_EQ(std::count(trail.begin(), trail.end(), "conference.ended bob bob agent_left"), 1);
+}
+
+TEST(EngineConsultTest, RefusalsSayWhatIsWrongAndReserveNobody) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  EXPECT_EQ(h.Consult(All(), id, Step::kStart, "nobody").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(h.Consult(All(), id, Step::kStart, "dave").status().code(),
+            StatusCode::kInvalidArgument);
+  auto offline = h.Consult(All(), id, Step::kStart, "bob");  // bob is not Available
+  EXPECT_EQ(offline.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(offline.status().message(), "agent 'bob' is not Available with a free voice slot");
+  EXPECT_EQ(h.Consult(All(), id, Step::kComplete).status().message(),
+            "contact 1 has no consultation to complete");
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  h.voice.control_status = InvalidArgument("agent bob has no registered phone to consult");
+  EXPECT_EQ(h.Consult(All(), id, Step::kStart, "bob").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_TRUE(h.Holds("bob").empty());  // the reservation was undone
+  h.voice.control_status = Status::Ok();
+  EXPECT_TRUE(h.Consult(All(), id, Step::kStart, "bob").ok());
+  // Outside the caller's scope the contact does not exist.
+  EXPECT_EQ(h.Consult(Team("south"), id, Step::kCancel).status().code(), StatusCode::kNotFound);
 }
 
 TEST(EngineCallControlTest, HoldAndResumeAreJournaledOnceEachAndReachTheAdapter) {

@@ -83,6 +83,10 @@ std::string RenderEventJson(const Event& e, ports::Sequence seq, const EventName
     case EventType::kMonitorStarted:
     case EventType::kMonitorModeChanged:
     case EventType::kMonitorEnded:
+    case EventType::kConsultStarted:
+    case EventType::kConsultEnded:
+    case EventType::kConferenceStarted:
+    case EventType::kConferenceEnded:
       // Whole numbers and decimals as JSON numbers (bytes, duration_ms, jitter_ms, ...).
       for (const auto& [key, value] : ParseEventFields(e.text)) {
         const bool number = !value.empty() && value.size() < 19 &&

@@ -90,6 +90,14 @@ enum class MonitorEnd : uint8_t {
   kCallEnded,         // the call itself ended (its legs are gone)
 };
 
+// Why a consultation ended on the adapter's side (ChannelIntake::ConsultEnded).
+enum class ConsultEnd : uint8_t {
+  kTargetHungUp,  // BYE from the consulted agent's phone: the customer is back with the agent
+  kNoAnswer,      // every phone of the target refused, failed or rang past the ring timeout
+  kCallEnded,     // the call itself ended (its legs are gone)
+  kAgentLeft,     // in a conference, the first agent hung up: the target has the call now
+};
+
 // Implemented by the engine (which also implements ContactCenter).
 class ChannelIntake {
  public:
@@ -109,6 +117,10 @@ class ChannelIntake {
   // The supervisor's leg of a monitored call went away without a stop command (fire and forget;
   // journaled as `monitor.ended`; ignored when the engine already ended that session).
   virtual void MonitorEnded(ContactId contact, std::string supervisor, MonitorEnd why) = 0;
+  // The consultation of `target` (an agent) went away without a complete or cancel command
+  // (fire and forget; journaled as `consult.ended`, the customer off hold; ignored when the
+  // engine already ended it).
+  virtual void ConsultEnded(ContactId contact, std::string target, ConsultEnd why) = 0;
 };
 
 // Call control of a live voice contact (docs/voice.md, "Call control"): what the engine asks of
@@ -134,8 +146,26 @@ struct MonitorCall {
   std::string supervisor;
   std::optional<MonitorMode> mode;  // nullopt: stop
 };
+// Consultation (attended) transfer (docs/voice.md, "Consultation transfer"). kStart: the
+// customer is already on hold (HoldCall came first); ring every registered phone of `target`
+// (an agent); the first to answer is bridged to the handling agent's phone. kComplete: the
+// customer is bridged to the target's phone, which becomes the call's agent leg, and the first
+// agent's phone gets BYE. kCancel: the target's phone gets BYE (CANCEL while ringing) and the
+// customer is bridged to the first agent again. The target refusing, not answering or hanging
+// up comes back as ChannelIntake::ConsultEnded (the adapter bridges customer and agent again).
+// `done`: kInvalidArgument when the target has no registered phone, kConflict when another
+// consultation runs, or kComplete comes before the target answered.
+struct ConsultCall {
+  // kConference (after the target answered): customer, agent and target all hear each other
+  // (the media plane's 3-leg barge mix); kComplete and kCancel still apply to it. In a
+  // conference the first agent hanging up leaves customer and target connected (reported as
+  // ConsultEnd::kAgentLeft), the target hanging up leaves customer and agent (kTargetHungUp).
+  enum class Step : uint8_t { kStart, kComplete, kCancel, kConference };
+  Step step = Step::kStart;
+  std::string target;
+};
 using CallCommand =
-    std::variant<HoldCall, MuteAgent, SendDigitsToCustomer, ReleaseAgent, MonitorCall>;
+    std::variant<HoldCall, MuteAgent, SendDigitsToCustomer, ReleaseAgent, MonitorCall, ConsultCall>;
 
 // Implemented by a channel adapter; called on the engine's loop thread, must not block.
 class ChannelAdapter : public ContactMedia {

@@ -92,6 +92,10 @@ struct ContactSnapshot {
   // Supervisor monitoring (issue 8): who monitors the call now ("" nobody) and how.
   std::string monitor_supervisor;
   std::string monitor_mode;  // "listen", "whisper", "barge"
+  // Consultation transfer (issue 8): the agent consulted now ("" none), and whether the three
+  // talk in a conference.
+  std::string consult_target;
+  bool conference = false;
 };
 
 // A queue now, and today (site's local day) so far, computed by src/analytics' definitions.
@@ -297,6 +301,20 @@ class ContactCenter {
   // current one, or (stop) nobody monitors it; kInvalidArgument when the user has no registered
   // phone. The caller reaches the contact by the scope of its calls.monitor permission.
   virtual void MonitorContact(const Caller& who, ContactId id, std::optional<MonitorMode> mode,
+                              Reply<ContactSnapshot> reply) = 0;
+  // Consultation (attended) transfer (docs/voice.md, "Consultation transfer"). kStart with
+  // `target` (an agent's id): the customer is put on hold (music), the target is held for the
+  // contact in the ACD (offered nothing else) and its phone rung; journaled `consult.started`.
+  // kComplete: the target takes the call (`contact.transferred`, text "attended"; the first
+  // agent wraps up); kCancel: the target's phone is released, the customer is back with the
+  // first agent (`consult.ended`). kConflict when the contact is not a voice call being handled,
+  // is monitored, a consultation runs already (start) or none does (complete, cancel), or the
+  // target is not Available with a free voice slot; kNotFound for an unknown agent;
+  // kInvalidArgument when the target has no registered phone or is the handling agent.
+  // kConference: the three talk together (`conference.started`, hold ended); complete and cancel
+  // still apply; the first agent hanging up hands the call to the target (as complete).
+  enum class ConsultStep : uint8_t { kStart, kComplete, kCancel, kConference };
+  virtual void ConsultContact(const Caller& who, ContactId id, ConsultStep step, std::string target,
                               Reply<ContactSnapshot> reply) = 0;
 
   virtual void GetMetrics(Reply<MetricsSnapshot> reply) = 0;

@@ -62,7 +62,7 @@ std::string SourceOf(nua_t* nua) {
   return out;
 }
 
-enum class Role : uint8_t { kCustomer, kAgent, kSupervisor };
+enum class Role : uint8_t { kCustomer, kAgent, kSupervisor, kConsulted };
 
 // The NOTIFY that ends a REFER's implicit subscription with the outcome as a sipfrag (RFC 3515).
 void SendReferNotify(nua_handle_t* nh, const std::string& event, int status, const char* phrase) {
@@ -198,6 +198,16 @@ class SipServer::Impl {
     ports::LegId monitor_leg = 0;
     bool monitor_leg_open = false;
     ports::RtpEndpoint monitor_local;
+    // Consultation transfer (docs/voice.md, "Consultation transfer"): the agent consulted (""
+    // none), its phones rung, the one that answered and its media leg, bridged to the agent's.
+    std::string consult_agent;
+    std::vector<Fork> consult_forks;
+    nua_handle_t* consult_nh = nullptr;
+    su_timer_t* consult_ring_timer = nullptr;
+    ports::LegId consult_leg = 0;
+    bool consult_leg_open = false;
+    ports::RtpEndpoint consult_local;
+    bool conference = false;  // customer, agent and consulted agent in the 3-leg barge mix
   };
   struct HandleRef {
     uint64_t call = 0;
@@ -687,6 +697,20 @@ class SipServer::Impl {
       OnSupervisorReinvite(nua, nh, c, sip);
       return;
     }
+    if (ref.role == Role::kConsulted) {
+      if (nh != c.consult_nh || !c.consult_leg_open) {
+        nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
+        return;
+      }
+      const auto direction = ConnectReinviteOffer(nua, nh, sip, c.consult_leg, nullptr);
+      if (!direction) return;
+      const std::string sdp =
+          WithDirection(BuildSdp(c.consult_local, DefaultOfferFormat(), c.id + 3000000, 1),
+                        AnswerDirection(*direction));
+      nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                  SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+      return;
+    }
     const bool customer = ref.role == Role::kCustomer;
     const auto direction =
         ConnectReinviteOffer(nua, nh, sip, customer ? c.customer_leg : c.agent_leg,
@@ -722,12 +746,29 @@ class SipServer::Impl {
       }
       return;
     }
+    if (h->second.role == Role::kConsulted) {
+      // The consulted agent hung up: the customer is back with the first agent.
+      if (nh == c.consult_nh) {
+        c.consult_nh = nullptr;
+        EndConsult(c, ports::ConsultEnd::kTargetHungUp);
+      }
+      return;
+    }
     if (h->second.role == Role::kCustomer) {
       c.customer_gone = true;
       if (c.contact.value() != 0) {
         deps_.intake->ChannelInputFor(c.contact, ports::CustomerLeft{});
       }
       EndCall(c, false);
+    } else if (nh == c.agent_nh && c.conference && c.consult_nh != nullptr) {
+      // The first agent left a conference: customer and consulted agent stay connected, and
+      // the engine hands the call over (as a completed consultation).
+      c.agent_nh = nullptr;
+      const std::string target = c.consult_agent;
+      (void)CompleteConsult(c);
+      if (deps_.intake != nullptr && c.contact.value() != 0) {
+        deps_.intake->ConsultEnded(c.contact, target, ports::ConsultEnd::kAgentLeft);
+      }
     } else if (nh == c.agent_nh) {
       // The agent hung up: the agent goes into wrap-up, the caller is released.
       c.agent_nh = nullptr;
@@ -743,6 +784,7 @@ class SipServer::Impl {
   // May destroy `c` (MaybeForget): callers must not use it afterwards.
   void EndCall(Call& c, bool /*shutdown*/) {
     EndMonitor(c, ports::MonitorEnd::kCallEnded);
+    EndConsult(c, ports::ConsultEnd::kCallEnded);
     StopRinging(c);
     // The engine withdraws a pending offer itself when the contact ends: no RejectOffer follows
     // for the phones' 487s, and a phone answering late is hung up.
@@ -803,6 +845,20 @@ class SipServer::Impl {
       MaybeForget(id);
       return;
     }
+    if (role == Role::kConsulted) {
+      for (auto& f : c.consult_forks) {
+        if (f.nh == nh) {
+          f.done = true;
+          f.nh = nullptr;
+        }
+      }
+      if (c.consult_nh == nh) {
+        c.consult_nh = nullptr;
+        EndConsult(c, ports::ConsultEnd::kTargetHungUp);
+      }
+      MaybeForget(id);
+      return;
+    }
     if (role == Role::kCustomer) {
       c.customer = nullptr;
       // The stack ended the caller's dialog without a BYE or CANCEL event first (under load:
@@ -845,6 +901,7 @@ class SipServer::Impl {
     }
     if (c.ring_timer != nullptr) su_timer_destroy(c.ring_timer);
     StopMonitorRinging(c);
+    StopConsultRinging(c);
     if (c.contact.value() != 0) by_contact_.erase(c.contact.value());
     agent_local_.erase(id);
     calls_.erase(it);
@@ -880,6 +937,12 @@ class SipServer::Impl {
     if (h != handles_.end() && h->second.role == Role::kSupervisor) {
       if (auto it = calls_.find(h->second.call); it != calls_.end()) {
         OnSupervisorAnswer(*it->second, nh, status, sip);
+      }
+      return;
+    }
+    if (h != handles_.end() && h->second.role == Role::kConsulted) {
+      if (auto it = calls_.find(h->second.call); it != calls_.end()) {
+        OnConsultAnswer(*it->second, nh, status, sip);
       }
       return;
     }
@@ -1061,10 +1124,14 @@ class SipServer::Impl {
     if (const auto* monitor = std::get_if<ports::MonitorCall>(&command)) {
       return ApplyMonitor(c, *monitor);
     }
+    if (const auto* consult = std::get_if<ports::ConsultCall>(&command)) {
+      return ApplyConsult(c, *consult);
+    }
     if (std::get_if<ports::ReleaseAgent>(&command) != nullptr) {
       // Blind transfer: the agent's phone is hung up; the customer waits with music until the
       // next offer bridges it again. A phone that asked with REFER hears that it worked first.
       EndMonitor(c, ports::MonitorEnd::kCallEnded);
+      EndConsult(c, ports::ConsultEnd::kCallEnded);
       NotifyRefer(c, 200, "OK");
       StopRinging(c);
       c.forks.clear();
@@ -1156,6 +1223,212 @@ class SipServer::Impl {
     if (c.monitor_ring_timer != nullptr) {
       su_timer_destroy(c.monitor_ring_timer);
       c.monitor_ring_timer = nullptr;
+    }
+  }
+
+  // ---- Consultation transfer (docs/voice.md, "Consultation transfer") ----
+  Status ApplyConsult(Call& c, const ports::ConsultCall& k) {
+    using Step = ports::ConsultCall::Step;
+    if (k.step == Step::kCancel) {
+      if (c.consult_agent.empty()) return NotFound("no consultation on this call");
+      EndConsult(c, std::nullopt);
+      return Status::Ok();
+    }
+    if (k.step == Step::kConference) {
+      if (c.consult_agent.empty()) return NotFound("no consultation on this call");
+      if (c.consult_nh == nullptr || !c.consult_leg_open || !c.agent_leg_open) {
+        return Conflict("agent " + c.consult_agent + " has not answered yet");
+      }
+      if (c.conference) return Conflict("the call is already a conference");
+      // Customer and agent bridged again (the music stops), then the consulted agent joins as a
+      // barging third leg: everyone hears the two others.
+      deps_.media.Unbridge(c.agent_leg);
+      c.bridged = deps_.media.Bridge(c.customer_leg, c.agent_leg).ok();
+      if (Status s = deps_.media.Monitor(c.customer_leg, c.agent_leg, c.consult_leg,
+                                         ports::MonitorMode::kBarge);
+          !s.ok()) {
+        return s;
+      }
+      c.held = false;
+      c.phone_held = false;
+      c.conference = true;
+      return Status::Ok();
+    }
+    if (k.step == Step::kComplete) {
+      if (c.consult_agent.empty()) return NotFound("no consultation on this call");
+      if (c.consult_nh == nullptr || !c.consult_leg_open) {
+        return Conflict("agent " + c.consult_agent + " has not answered yet");
+      }
+      return CompleteConsult(c);
+    }
+    if (!c.consult_agent.empty()) return Conflict(c.consult_agent + " is consulted already");
+    if (c.agent_nh == nullptr || !c.agent_leg_open) {
+      return Conflict("the agent's phone is not on the call");
+    }
+    const auto phones = registrar_.BindingsOfAgent(k.target, deps_.clock.Now());
+    if (phones.empty()) {
+      return InvalidArgument("agent " + k.target + " has no registered phone to consult");
+    }
+    const ports::LegId leg = next_leg_++;
+    auto local = deps_.media.OpenLeg(leg);
+    if (!local.ok()) return local.status();
+    c.consult_leg = leg;
+    c.consult_leg_open = true;
+    c.consult_local = *local;
+    c.consult_agent = k.target;
+    const std::string sdp = BuildSdp(*local, DefaultOfferFormat(), c.id + 3000000, 1, true);
+    const std::string from =
+        "<sip:" + (c.from_number.empty() ? "parley" : c.from_number) + "@" + options_.address + ">";
+    for (const auto& phone : phones) {
+      nua_handle_t* nh =
+          nua_handle(nua_, nullptr, SIPTAG_TO_STR(("<" + phone.contact + ">").c_str()),
+                     SIPTAG_FROM_STR(from.c_str()), TAG_END());
+      if (nh == nullptr) continue;
+      handles_[nh] = {c.id, Role::kConsulted};
+      c.consult_forks.push_back({nh, false});
+      nua_invite(nh, NUTAG_URL(phone.contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                 SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    }
+    if (c.consult_forks.empty()) {
+      EndConsult(c, std::nullopt);
+      return Unavailable("cannot ring the phone of " + k.target);
+    }
+    // The customer holds with music while the agents talk.
+    deps_.media.Unbridge(c.customer_leg);
+    c.bridged = false;
+    c.held = true;
+    PlayHoldMusic(c);
+    c.consult_ring_timer = su_timer_create(su_root_task(root_), 0);
+    su_timer_set_interval(
+        c.consult_ring_timer, &Impl::OnConsultRingTimeout,
+        reinterpret_cast<su_timer_arg_t*>(static_cast<uintptr_t>(c.id)),
+        static_cast<su_duration_t>(std::max<int64_t>(
+            1,
+            std::chrono::duration_cast<std::chrono::milliseconds>(options_.ring_timeout).count())));
+    return Status::Ok();
+  }
+
+  static void OnConsultRingTimeout(su_root_magic_t* magic, su_timer_t*, su_timer_arg_t* arg) {
+    auto* self = static_cast<Impl*>(magic);
+    auto it = self->calls_.find(reinterpret_cast<uintptr_t>(arg));
+    if (it == self->calls_.end()) return;
+    Call& c = *it->second;
+    self->StopConsultRinging(c);
+    if (c.consult_nh == nullptr) self->EndConsult(c, ports::ConsultEnd::kNoAnswer);
+  }
+
+  void StopConsultRinging(Call& c) {
+    if (c.consult_ring_timer != nullptr) {
+      su_timer_destroy(c.consult_ring_timer);
+      c.consult_ring_timer = nullptr;
+    }
+  }
+
+  void OnConsultAnswer(Call& c, nua_handle_t* nh, int status, sip_t const* sip) {
+    Fork* fork = nullptr;
+    for (auto& f : c.consult_forks) {
+      if (f.nh == nh) fork = &f;
+    }
+    if (status < 200) return;
+    if (status >= 300) {
+      if (fork != nullptr) fork->done = true;
+      if (c.consult_nh == nullptr && !c.consult_forks.empty() &&
+          std::all_of(c.consult_forks.begin(), c.consult_forks.end(),
+                      [](const Fork& f) { return f.done; })) {
+        EndConsult(c, ports::ConsultEnd::kNoAnswer);
+      }
+      return;
+    }
+    if (fork == nullptr || c.consult_nh != nullptr || c.consult_agent.empty() || c.customer_gone ||
+        !c.agent_leg_open) {
+      nua_bye(nh, TAG_END());
+      return;
+    }
+    fork->done = true;
+    c.consult_nh = nh;
+    StopConsultRinging(c);
+    for (auto& f : c.consult_forks) {
+      if (!f.done && f.nh != nh) {
+        f.done = true;
+        nua_cancel(f.nh, TAG_END());
+      }
+    }
+    if (sip != nullptr && sip->sip_payload != nullptr) {
+      auto answer = ParseSdp(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
+      if (answer.ok()) {
+        if (auto n = Negotiate(*answer); n.ok()) {
+          (void)deps_.media.ConnectLeg(c.consult_leg, n->remote, n->format);
+        }
+      }
+    }
+    (void)deps_.media.Bridge(c.agent_leg, c.consult_leg);  // the two agents talk
+  }
+
+  // The consulted agent's phone becomes the call's agent leg; the first agent's phone goes.
+  Status CompleteConsult(Call& c) {
+    if (c.conference) deps_.media.StopMonitor(c.consult_leg);
+    c.conference = false;
+    deps_.media.Unbridge(c.agent_leg);
+    if (c.agent_nh != nullptr) {
+      nua_bye(c.agent_nh, TAG_END());
+      c.agent_nh = nullptr;
+    }
+    if (c.agent_leg_open) {
+      ReportLeg(c, ports::LegRole::kAgent, deps_.media.CloseLeg(c.agent_leg));
+      c.agent_leg_open = false;
+    }
+    handles_[c.consult_nh].role = Role::kAgent;
+    c.agent_nh = c.consult_nh;
+    c.agent_leg = c.consult_leg;
+    c.agent_leg_open = true;
+    agent_local_[c.id] = c.consult_local;
+    c.agent = c.consult_agent;
+    c.connected_agent = c.consult_agent;
+    c.forks = std::move(c.consult_forks);
+    c.consult_forks.clear();
+    c.consult_nh = nullptr;
+    c.consult_leg_open = false;
+    c.consult_agent.clear();
+    c.held = false;
+    c.phone_held = false;
+    c.bridged = deps_.media.Bridge(c.customer_leg, c.agent_leg).ok();  // ends the music
+    return Status::Ok();
+  }
+
+  // Ends the consultation on our side: CANCEL ringing phones, BYE the answered one, close its
+  // leg, and (unless the call itself ends) bridge customer and first agent again. `why` set:
+  // the engine did not ask for it, so it hears of it.
+  void EndConsult(Call& c, std::optional<ports::ConsultEnd> why) {
+    StopConsultRinging(c);
+    if (c.consult_agent.empty()) return;
+    for (auto& f : c.consult_forks) {
+      if (!f.done && f.nh != nullptr && f.nh != c.consult_nh) {
+        f.done = true;
+        nua_cancel(f.nh, TAG_END());
+      }
+    }
+    c.consult_forks.clear();
+    if (c.consult_nh != nullptr) {
+      nua_bye(c.consult_nh, TAG_END());
+      c.consult_nh = nullptr;
+    }
+    if (c.consult_leg_open) {
+      if (c.conference) deps_.media.StopMonitor(c.consult_leg);
+      if (c.agent_leg_open) deps_.media.Unbridge(c.agent_leg);
+      (void)deps_.media.CloseLeg(c.consult_leg);
+      c.consult_leg_open = false;
+    }
+    const std::string target = std::move(c.consult_agent);
+    c.consult_agent.clear();
+    c.conference = false;
+    if (why != ports::ConsultEnd::kCallEnded && !c.customer_gone && c.agent_nh != nullptr &&
+        c.agent_leg_open) {
+      c.bridged = deps_.media.Bridge(c.customer_leg, c.agent_leg).ok();  // ends the music
+      c.held = false;
+      c.phone_held = false;
+    }
+    if (why && deps_.intake != nullptr && c.contact.value() != 0) {
+      deps_.intake->ConsultEnded(c.contact, target, *why);
     }
   }
 

@@ -8,9 +8,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <deque>
 #include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -246,5 +249,135 @@ class AgentPhone {
   int cseq_ = 0;
   int sdp_version_ = 0;
 };
+
+// G.711 mu-law (ITU-T G.711), to make and read the levels.
+inline int UlawToLinear(uint8_t u) {
+  u = static_cast<uint8_t>(~u);
+  int t = ((u & 0x0F) << 3) + 0x84;
+  t <<= (u & 0x70) >> 4;
+  return (u & 0x80) != 0 ? 0x84 - t : t - 0x84;
+}
+inline uint8_t LinearToUlaw(int pcm) {
+  const int sign = pcm < 0 ? 0x80 : 0;
+  int mag = std::min((pcm < 0 ? -pcm : pcm) + 0x84, 32635 + 0x84);
+  int exponent = 7;
+  for (int mask = 0x4000; (mag & mask) == 0 && exponent > 0; mask >>= 1) --exponent;
+  const int mantissa = (mag >> (exponent + 3)) & 0x0F;
+  return static_cast<uint8_t>(~(sign | (exponent << 4) | mantissa));
+}
+
+// Who is in a frame: bits of the parties whose levels add up to what it decodes to. Each party
+// streams its own constant level (caller 1000, agent 2000, the third party 4000 in linear
+// terms), so a frame mixed from several decodes to the sum of theirs.
+enum Party : int { kCaller = 1, kAgent = 2, kSupervisor = 4, kThird = 4 };
+inline const uint8_t kCallerLevel = LinearToUlaw(1000);
+inline const uint8_t kAgentLevel = LinearToUlaw(2000);
+inline const uint8_t kSupervisorLevel = LinearToUlaw(4000);
+
+// The parties heard in a PCMU packet whose samples are all one level; -1 for anything else
+// (telephone events, prompts).
+inline int PartiesIn(int pt, const std::vector<uint8_t>& p) {
+  if (pt != 0 || p.empty()) return -1;
+  if (std::any_of(p.begin(), p.end(), [&](uint8_t b) { return b != p[0]; })) return -1;
+  const int v = UlawToLinear(p[0]);
+  const int n = (v + 500) / 1000;
+  if (n < 0 || n > 7 || std::abs(v - n * 1000) > 300) return -1;
+  return n;
+}
+
+// Streams each registered party's level to Parley every 20 ms from its own RTP port (a phone's
+// microphone), on a thread of its own, until destroyed.
+class Talkers {
+ public:
+  Talkers()
+      : thread_([this](const std::stop_token& stop) {
+          auto next = std::chrono::steady_clock::now();
+          while (!stop.stop_requested()) {
+            {
+              std::lock_guard lock(mu_);
+              for (const auto& t : talkers_) t.from->SendPcmu(t.to, t.level);
+            }
+            next += std::chrono::milliseconds(20);
+            std::this_thread::sleep_until(next);  // the microphone's clock, not a wait
+          }
+        }) {}
+  // `from` streams `level` to port `to` (replacing where it streamed before).
+  void Add(RtpSink& from, int to, uint8_t level) {
+    std::lock_guard lock(mu_);
+    for (auto& t : talkers_) {
+      if (t.from == &from) {
+        t = {&from, to, level};
+        return;
+      }
+    }
+    talkers_.push_back({&from, to, level});
+  }
+
+ private:
+  struct Talker {
+    RtpSink* from;
+    int to;
+    uint8_t level;
+  };
+  std::mutex mu_;
+  std::vector<Talker> talkers_;
+  std::jthread thread_;
+};
+
+// Whether `sink` hears a frame with every party of `want`, within 10 s.
+inline bool HearsAll(RtpSink& sink, int want) {
+  return sink.Hears([&](int pt, const std::vector<uint8_t>& p) {
+    const int in = PartiesIn(pt, p);
+    return in >= 0 && (in & want) == want;
+  });
+}
+
+// Audio already received is dropped; once `sink` hears a frame with `want` and without `never`,
+// the next second of frames (50) has none of `never` either (the parties of `never` stream all
+// the while). "" when so, else what it heard.
+inline std::string SettlesWithout(RtpSink& sink, int want, int never) {
+  sink.Drain();
+  if (!sink.Hears([&](int pt, const std::vector<uint8_t>& p) {
+        const int in = PartiesIn(pt, p);
+        return in >= 0 && (in & want) == want && (in & never) == 0;
+      })) {
+    return "never heard " + std::to_string(want) + " without " + std::to_string(never);
+  }
+  std::string heard;
+  for (int frames = 0; frames < 50;) {
+    bool bad = false;
+    if (!sink.Hears([&](int pt, const std::vector<uint8_t>& p) {
+          const int in = PartiesIn(pt, p);
+          if (in < 0) return false;
+          bad = (in & never) != 0;
+          if (bad) heard = "frame " + std::to_string(frames) + " had " + std::to_string(in);
+          return true;
+        })) {
+      return "no audio after " + std::to_string(frames) + " frames";
+    }
+    if (bad) return heard;
+    ++frames;
+  }
+  return "";
+}
+
+// Audio already received is dropped; then `packets` packets (20 ms each) have none of `never`.
+// "" when so, else what was heard.
+inline std::string NeverHears(RtpSink& sink, int never, int packets = 50) {
+  sink.Drain();
+  for (int n = 0; n < packets; ++n) {
+    std::string heard;
+    if (!sink.Hears([&](int pt, const std::vector<uint8_t>& p) {
+          const int in = PartiesIn(pt, p);
+          if (in >= 0 && (in & never) != 0)
+            heard = "packet " + std::to_string(n) + " had " + std::to_string(in);
+          return true;
+        })) {
+      return "no audio after " + std::to_string(n) + " packets";
+    }
+    if (!heard.empty()) return heard;
+  }
+  return "";
+}
 
 }  // namespace parley::testing

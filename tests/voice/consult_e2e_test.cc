@@ -1,0 +1,241 @@
+// End-to-end tests of the consultation (attended) transfer (docs/voice.md, "Consultation
+// transfer") through SIP: the real `parley serve --sip`, a caller on raw UDP, alice's and bob's
+// phones scripted on raw UDP, each streaming its own PCMU level (tests/voice/raw_phone.h), so
+// that who hears whom is read off every frame. States are checked over the REST API and the
+// event stream; every wait is bounded.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tests/voice/raw_phone.h"
+#include "tests/voice/voice_fixture.h"
+
+namespace parley::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+
+const std::string kSite = kData + "/voice_monitor.yaml";
+
+int MediaPortOf(const std::string& sdp) {
+  const size_t m = sdp.find("m=audio ");
+  return m == std::string::npos ? 0 : std::stoi(sdp.substr(m + 8));
+}
+
+// A server with alice's and bob's phones registered; the caller talks with alice, bob is
+// Available (after the call reached alice).
+class ConsultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.started());
+    cookie_ = Login(http(), "admin");
+    ASSERT_FALSE(cookie_.empty());
+    events_ = std::make_unique<EventsClient>(http(), "/api/v1/events", cookie_);
+    ASSERT_TRUE(events_->connected());
+    ASSERT_EQ(AliceAvailableOnPhone(server_, alice_.port(), cookie_), "");
+    ASSERT_EQ(
+        RegisterUser(server_.sip_port(), "bob", "sip:bob@127.0.0.1:" + std::to_string(bob_.port())),
+        "SIP/2.0 200 OK");
+    ASSERT_EQ(caller_.Call("5000", caller_rtp_.port()), "SIP/2.0 200 OK");
+    ASSERT_TRUE(alice_.Answer());
+    ASSERT_TRUE(WaitForEvent(*events_, "handling.started", "\"agent\":\"alice\""));
+    talkers_.Add(caller_rtp_, MediaPortOf(caller_.first_answer()), kCallerLevel);
+    talkers_.Add(alice_.media(), alice_.parley_media_port(), kAgentLevel);
+    auto r = Http(http(), "GET", "/api/v1/contacts", "", cookie_);
+    Json j = Json::parse(r.body, nullptr, false);
+    ASSERT_FALSE(j.is_discarded() || j["contacts"].empty()) << r.body;
+    id_ = j["contacts"][0]["id"].get<std::string>();
+    ASSERT_EQ(
+        Http(http(), "PUT", "/api/v1/agents/bob/presence", R"({"presence":"available"})", cookie_)
+            .status,
+        200);
+  }
+  int http() { return server_.process().port(); }
+  HttpResponse Post(const std::string& action, const std::string& body = "") {
+    return Http(http(), "POST", "/api/v1/contacts/" + id_ + "/" + action, body, cookie_);
+  }
+  // Bob's phone answers the consultation and streams his level; false if it never rang.
+  bool BobAnswers() {
+    if (!bob_.Answer()) return false;
+    talkers_.Add(bob_.media(), bob_.parley_media_port(), kThirdLevel);
+    return true;
+  }
+  // `agent`'s presence and the states of the contacts it holds, as "available handling".
+  std::string AgentState(const std::string& agent) {
+    Json a = Json::parse(Http(http(), "GET", "/api/v1/agents/" + agent, "", cookie_).body, nullptr,
+                         false);
+    if (a.is_discarded()) return "";
+    std::string out = a["presence"].get<std::string>();
+    for (const auto& c : a["contacts"]) out += " " + c["state"].get<std::string>();
+    return out;
+  }
+  // Polls AgentState until it is `want` (bounded); the last one seen.
+  std::string AgentStateBecomes(const std::string& agent, const std::string& want) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    std::string s;
+    do {
+      s = AgentState(agent);
+      if (s == want) return s;
+    } while (std::chrono::steady_clock::now() < deadline);
+    return s;
+  }
+
+  // Bob's level: the third party's (4000).
+  const uint8_t kThirdLevel = kSupervisorLevel;
+  VoiceServer server_{kSite, {"alice", "bob"}};
+  std::string cookie_, id_;
+  std::unique_ptr<EventsClient> events_;
+  AgentPhone alice_{server_.sip_port()};
+  AgentPhone bob_{server_.sip_port(), "bob"};
+  RtpSink caller_rtp_;
+  RawCaller caller_{server_.sip_port()};
+  Talkers talkers_;  // last: its thread stops before the ports it sends from close
+};
+
+TEST_F(ConsultTest, AliceConsultsBobWhileTheCallerHoldsThenCompletesTheTransfer) {
+  auto started = Post("consult", R"({"agent":"bob"})");
+  ASSERT_EQ(started.status, 200) << started.body;
+  const Json c = Json::parse(started.body);
+  EXPECT_EQ(c["consult"]["target"], "bob");
+  EXPECT_TRUE(c["on_hold"].get<bool>());
+  EXPECT_TRUE(WaitForEvent(*events_, "consult.started", "\"target\":\"bob\""));
+  ASSERT_TRUE(BobAnswers());
+  // Alice and bob talk; the caller hears music and neither of them.
+  EXPECT_TRUE(HearsAll(alice_.media(), kThird));
+  EXPECT_TRUE(HearsAll(bob_.media(), kAgent));
+  EXPECT_EQ(NeverHears(bob_.media(), kCaller), "");
+  EXPECT_TRUE(caller_rtp_.HearsMusic());
+  EXPECT_EQ(NeverHears(caller_rtp_, kAgent | kThird), "");
+  EXPECT_EQ(AgentState("bob"), "available handling");  // held for the call: no other offer
+
+  auto done = Post("consult/complete");
+  ASSERT_EQ(done.status, 200) << done.body;
+  const Json after = Json::parse(done.body);
+  EXPECT_EQ(after["agent"], "bob") << done.body;
+  EXPECT_TRUE(after["consult"].is_null());
+  EXPECT_FALSE(after["on_hold"].get<bool>());
+  EXPECT_FALSE(alice_.Request("BYE").empty());  // alice's phone is released
+  EXPECT_TRUE(WaitForEvent(*events_, "consult.ended", "\"reason\":\"completed\""));
+  // The caller and bob hear each other; alice is gone from the call.
+  EXPECT_TRUE(HearsAll(caller_rtp_, kThird));
+  EXPECT_TRUE(HearsAll(bob_.media(), kCaller));
+  EXPECT_EQ(SettlesWithout(bob_.media(), kCaller, kAgent), "");
+  EXPECT_EQ(AgentStateBecomes("alice", "available wrap-up"), "available wrap-up");
+  EXPECT_EQ(AgentState("bob"), "available handling");
+
+  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+  EXPECT_FALSE(bob_.Request("BYE").empty());
+  EXPECT_EQ(AgentStateBecomes("bob", "available wrap-up"), "available wrap-up");
+  // The contact kept its attributes, and the transfer is in the queue_log export.
+  const Json kept =
+      Json::parse(Http(http(), "GET", "/api/v1/contacts/" + id_, "", cookie_).body, nullptr, false);
+  EXPECT_TRUE(kept["attributes"]["sip.call_id"].is_string()) << kept.dump();
+  ASSERT_EQ(server_.process().Terminate(), 0);
+  auto log = RunProgram(PARLEY_BINARY, {"export", "queue-log", "--data", server_.data_dir()},
+                        std::chrono::seconds(30));
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  EXPECT_THAT(log.out, ::testing::HasSubstr("|support|alice|ATTENDEDTRANSFER|"));
+}
+
+TEST_F(ConsultTest, CancelTheTargetHangingUpOrNotAnsweringReturnsTheCallerToAlice) {
+  // Cancelled by alice once bob answered.
+  ASSERT_EQ(Post("consult", R"({"agent":"bob"})").status, 200);
+  ASSERT_TRUE(BobAnswers());
+  EXPECT_TRUE(HearsAll(alice_.media(), kThird));
+  auto cancelled = Post("consult/cancel");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_FALSE(bob_.Request("BYE").empty());
+  EXPECT_TRUE(WaitForEvent(*events_, "consult.ended", "\"reason\":\"cancelled\""));
+  EXPECT_EQ(SettlesWithout(caller_rtp_, kAgent, kThird), "");
+  EXPECT_EQ(SettlesWithout(alice_.media(), kCaller, kThird), "");
+  EXPECT_EQ(AgentStateBecomes("bob", "available"), "available");
+  EXPECT_EQ(Post("consult/complete").status, 409);
+
+  // Bob hangs up on alice.
+  ASSERT_EQ(Post("consult", R"({"agent":"bob"})").status, 200);
+  ASSERT_TRUE(BobAnswers());
+  EXPECT_TRUE(HearsAll(alice_.media(), kThird));
+  EXPECT_EQ(bob_.HangUp().substr(0, 14), "SIP/2.0 200 OK");
+  EXPECT_TRUE(WaitForEvent(*events_, "consult.ended", "\"reason\":\"target_hung_up\""));
+  EXPECT_EQ(SettlesWithout(caller_rtp_, kAgent, kThird), "");
+  EXPECT_EQ(AgentStateBecomes("bob", "available"), "available");
+
+  // Bob's phone is busy.
+  ASSERT_EQ(Post("consult", R"({"agent":"bob"})").status, 200);
+  EXPECT_TRUE(bob_.Decline("486 Busy Here"));
+  EXPECT_TRUE(WaitForEvent(*events_, "consult.ended", "\"reason\":\"no_answer\""));
+  EXPECT_TRUE(HearsAll(caller_rtp_, kAgent));
+  const Json back =
+      Json::parse(Http(http(), "GET", "/api/v1/contacts/" + id_, "", cookie_).body, nullptr, false);
+  EXPECT_EQ(back["agent"], "alice");
+  EXPECT_FALSE(back["on_hold"].get<bool>());
+  EXPECT_EQ(AgentStateBecomes("bob", "available"), "available");
+
+  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+  EXPECT_FALSE(alice_.Request("BYE").empty());
+  EXPECT_EQ(AgentStateBecomes("alice", "available wrap-up"), "available wrap-up");
+}
+
+TEST_F(ConsultTest, TheCallerHangingUpDuringTheConsultationReleasesBoth) {
+  ASSERT_EQ(Post("consult", R"({"agent":"bob"})").status, 200);
+  ASSERT_TRUE(BobAnswers());
+  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+  EXPECT_FALSE(alice_.Request("BYE").empty());
+  EXPECT_FALSE(bob_.Request("BYE").empty());
+  EXPECT_TRUE(WaitForEvent(*events_, "consult.ended", "\"reason\":\"call_ended\""));
+  EXPECT_EQ(AgentStateBecomes("alice", "available wrap-up"), "available wrap-up");
+  EXPECT_EQ(AgentStateBecomes("bob", "available"), "available");
+}
+
+// Three-way conference (docs/voice.md, "Conference").
+TEST_F(ConsultTest, ConferenceLetsAllThreeTalkAndAliceLeavingLeavesTheCallerWithBob) {
+  ASSERT_EQ(Post("consult", R"({"agent":"bob"})").status, 200);
+  ASSERT_TRUE(BobAnswers());
+  EXPECT_TRUE(HearsAll(alice_.media(), kThird));
+  auto conf = Post("consult/conference");
+  ASSERT_EQ(conf.status, 200) << conf.body;
+  EXPECT_TRUE(Json::parse(conf.body)["consult"]["conference"].get<bool>());
+  EXPECT_FALSE(Json::parse(conf.body)["on_hold"].get<bool>());
+  EXPECT_TRUE(WaitForEvent(*events_, "conference.started", "\"target\":\"bob\""));
+  EXPECT_TRUE(HearsAll(caller_rtp_, kAgent | kThird));
+  EXPECT_TRUE(HearsAll(alice_.media(), kCaller | kThird));
+  EXPECT_TRUE(HearsAll(bob_.media(), kCaller | kAgent));
+
+  // Alice leaves: the caller and bob stay connected and bob has the call.
+  EXPECT_EQ(alice_.HangUp().substr(0, 14), "SIP/2.0 200 OK");
+  EXPECT_TRUE(WaitForEvent(*events_, "conference.ended", "\"reason\":\"agent_left\""));
+  EXPECT_EQ(SettlesWithout(caller_rtp_, kThird, kAgent), "");
+  EXPECT_EQ(SettlesWithout(bob_.media(), kCaller, kAgent), "");
+  EXPECT_EQ(AgentStateBecomes("alice", "available wrap-up"), "available wrap-up");
+  EXPECT_EQ(AgentState("bob"), "available handling");
+  // Then the caller hangs up: bob's phone gets BYE and bob wraps up.
+  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+  EXPECT_FALSE(bob_.Request("BYE").empty());
+  EXPECT_EQ(AgentStateBecomes("bob", "available wrap-up"), "available wrap-up");
+}
+
+TEST_F(ConsultTest, BobLeavingTheConferenceLeavesTheCallerWithAlice) {
+  ASSERT_EQ(Post("consult", R"({"agent":"bob"})").status, 200);
+  ASSERT_TRUE(BobAnswers());
+  ASSERT_EQ(Post("consult/conference").status, 200);
+  EXPECT_TRUE(HearsAll(caller_rtp_, kAgent | kThird));
+  EXPECT_EQ(bob_.HangUp().substr(0, 14), "SIP/2.0 200 OK");
+  EXPECT_TRUE(WaitForEvent(*events_, "conference.ended", "\"reason\":\"target_left\""));
+  EXPECT_EQ(SettlesWithout(caller_rtp_, kAgent, kThird), "");
+  EXPECT_EQ(SettlesWithout(alice_.media(), kCaller, kThird), "");
+  EXPECT_EQ(AgentStateBecomes("bob", "available"), "available");
+  EXPECT_EQ(AgentState("alice"), "available handling");
+  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+  EXPECT_FALSE(alice_.Request("BYE").empty());
+  EXPECT_EQ(AgentStateBecomes("alice", "available wrap-up"), "available wrap-up");
+}
+
+}  // namespace
+}  // namespace parley::testing
