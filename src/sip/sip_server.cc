@@ -813,11 +813,24 @@ class SipServer::Impl {
     MaybeForget(c.id);
   }
 
-  void StopRinging(Call& c) {
-    if (c.ring_timer != nullptr) {
-      su_timer_destroy(c.ring_timer);
-      c.ring_timer = nullptr;
+  // A one-shot timer on the SIP thread that calls `fire` with the call's id after `after`.
+  su_timer_t* StartCallTimer(uint64_t call, su_timer_f fire, Duration after) {
+    su_timer_t* t = su_timer_create(su_root_task(root_), 0);
+    const auto ms =
+        std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(after).count());
+    su_timer_set_interval(t, fire, reinterpret_cast<su_timer_arg_t*>(static_cast<uintptr_t>(call)),
+                          static_cast<su_duration_t>(ms));
+    return t;
+  }
+  static void StopCallTimer(su_timer_t*& t) {
+    if (t != nullptr) {
+      su_timer_destroy(t);
+      t = nullptr;
     }
+  }
+
+  void StopRinging(Call& c) {
+    StopCallTimer(c.ring_timer);
     for (auto& f : c.forks) {
       if (!f.done && f.nh != c.agent_nh) {
         f.done = true;
@@ -899,9 +912,9 @@ class SipServer::Impl {
     for (const auto& [nh, ref] : handles_) {
       if (ref.call == id) return;
     }
-    if (c.ring_timer != nullptr) su_timer_destroy(c.ring_timer);
-    StopMonitorRinging(c);
-    StopConsultRinging(c);
+    StopCallTimer(c.ring_timer);
+    StopCallTimer(c.monitor_ring_timer);
+    StopCallTimer(c.consult_ring_timer);
     if (c.contact.value() != 0) by_contact_.erase(c.contact.value());
     agent_local_.erase(id);
     calls_.erase(it);
@@ -1056,15 +1069,10 @@ class SipServer::Impl {
       RingFailed(*c);
       return;
     }
-    c->ring_timer = su_timer_create(su_root_task(root_), 0);
     const Duration ring = timeout > Duration::zero() && options_.ring_timeout > Duration::zero()
                               ? std::min(timeout, options_.ring_timeout)
                               : std::max(timeout, options_.ring_timeout);
-    const auto ms =
-        std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(ring).count());
-    su_timer_set_interval(c->ring_timer, &Impl::OnRingTimeout,
-                          reinterpret_cast<su_timer_arg_t*>(static_cast<uintptr_t>(c->id)),
-                          static_cast<su_duration_t>(ms));
+    c->ring_timer = StartCallTimer(c->id, &Impl::OnRingTimeout, ring);
   }
 
   void DoOfferWithdrawn(ContactId contact, const std::string& agent) {
@@ -1200,13 +1208,7 @@ class SipServer::Impl {
       return Unavailable("cannot ring the phone of " + m.supervisor);
     }
     // Nobody answering within the ring timeout ends the attempt as if every phone refused.
-    c.monitor_ring_timer = su_timer_create(su_root_task(root_), 0);
-    su_timer_set_interval(
-        c.monitor_ring_timer, &Impl::OnMonitorRingTimeout,
-        reinterpret_cast<su_timer_arg_t*>(static_cast<uintptr_t>(c.id)),
-        static_cast<su_duration_t>(std::max<int64_t>(
-            1,
-            std::chrono::duration_cast<std::chrono::milliseconds>(options_.ring_timeout).count())));
+    c.monitor_ring_timer = StartCallTimer(c.id, &Impl::OnMonitorRingTimeout, options_.ring_timeout);
     return Status::Ok();
   }
 
@@ -1219,12 +1221,7 @@ class SipServer::Impl {
     if (c.monitor_nh == nullptr) self->EndMonitor(c, ports::MonitorEnd::kNoAnswer);
   }
 
-  void StopMonitorRinging(Call& c) {
-    if (c.monitor_ring_timer != nullptr) {
-      su_timer_destroy(c.monitor_ring_timer);
-      c.monitor_ring_timer = nullptr;
-    }
-  }
+  void StopMonitorRinging(Call& c) { StopCallTimer(c.monitor_ring_timer); }
 
   // ---- Consultation transfer (docs/voice.md, "Consultation transfer") ----
   Status ApplyConsult(Call& c, const ports::ConsultCall& k) {
@@ -1298,13 +1295,7 @@ class SipServer::Impl {
     c.bridged = false;
     c.held = true;
     PlayHoldMusic(c);
-    c.consult_ring_timer = su_timer_create(su_root_task(root_), 0);
-    su_timer_set_interval(
-        c.consult_ring_timer, &Impl::OnConsultRingTimeout,
-        reinterpret_cast<su_timer_arg_t*>(static_cast<uintptr_t>(c.id)),
-        static_cast<su_duration_t>(std::max<int64_t>(
-            1,
-            std::chrono::duration_cast<std::chrono::milliseconds>(options_.ring_timeout).count())));
+    c.consult_ring_timer = StartCallTimer(c.id, &Impl::OnConsultRingTimeout, options_.ring_timeout);
     return Status::Ok();
   }
 
@@ -1317,12 +1308,7 @@ class SipServer::Impl {
     if (c.consult_nh == nullptr) self->EndConsult(c, ports::ConsultEnd::kNoAnswer);
   }
 
-  void StopConsultRinging(Call& c) {
-    if (c.consult_ring_timer != nullptr) {
-      su_timer_destroy(c.consult_ring_timer);
-      c.consult_ring_timer = nullptr;
-    }
-  }
+  void StopConsultRinging(Call& c) { StopCallTimer(c.consult_ring_timer); }
 
   void OnConsultAnswer(Call& c, nua_handle_t* nh, int status, sip_t const* sip) {
     Fork* fork = nullptr;

@@ -68,25 +68,7 @@ class CallControlTest : public ::testing::Test {
     } while (std::chrono::steady_clock::now() < deadline);
     return c;
   }
-  // Alice's presence and the states of the contacts she holds, once nothing of hers is being
-  // handled or offered (bounded); "" when that never happened.
-  std::string AliceSettled() {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    do {
-      Json a = Json::parse(Http(http(), "GET", "/api/v1/agents/alice", "", cookie_).body, nullptr,
-                           false);
-      if (a.is_discarded()) continue;
-      std::string states;
-      bool busy = false;
-      for (const auto& c : a["contacts"]) {
-        const std::string s = c["state"].get<std::string>();
-        busy = busy || s == "handling" || s == "offered";
-        states += " " + s;
-      }
-      if (!busy) return a["presence"].get<std::string>() + states;
-    } while (std::chrono::steady_clock::now() < deadline);
-    return "";
-  }
+  std::string AliceSettled() { return AgentSettled(http(), cookie_, "alice"); }
   // No contact is open in the handling or offered state.
   bool NoneHandled() {
     const auto deadline = std::chrono::steady_clock::now() + 10s;

@@ -79,24 +79,7 @@ class MonitorTest : public ::testing::Test {
     return Json::parse(Http(http(), "GET", "/api/v1/contacts/" + id, "", cookie_).body, nullptr,
                        false);
   }
-  // Alice's presence and her contacts' states once nothing of hers is handled or offered.
-  std::string AliceSettled() {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    do {
-      Json a = Json::parse(Http(http(), "GET", "/api/v1/agents/alice", "", cookie_).body, nullptr,
-                           false);
-      if (a.is_discarded()) continue;
-      std::string states;
-      bool busy = false;
-      for (const auto& c : a["contacts"]) {
-        const std::string s = c["state"].get<std::string>();
-        busy = busy || s == "handling" || s == "offered";
-        states += " " + s;
-      }
-      if (!busy) return a["presence"].get<std::string>() + states;
-    } while (std::chrono::steady_clock::now() < deadline);
-    return "";
-  }
+  std::string AliceSettled() { return AgentSettled(http(), cookie_, "alice"); }
 
   VoiceServer server_{kMonitorSite, {"alice", "sue"}};
   std::string cookie_, sue_cookie_;

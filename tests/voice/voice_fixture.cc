@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 namespace parley::testing {
@@ -122,6 +123,24 @@ std::string AliceAvailableOnPhone(VoiceServer& server, int phone_port, const std
   auto presence = Http(server.process().port(), "PUT", "/api/v1/agents/alice/presence",
                        R"({"presence":"available"})", cookie);
   if (presence.status != 200) return "presence: " + presence.body;
+  return "";
+}
+
+std::string AgentSettled(int http_port, const std::string& cookie, const std::string& agent) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    auto a = nlohmann::json::parse(
+        Http(http_port, "GET", "/api/v1/agents/" + agent, "", cookie).body, nullptr, false);
+    if (a.is_discarded()) continue;
+    std::string states;
+    bool busy = false;
+    for (const auto& c : a["contacts"]) {
+      const std::string s = c["state"].get<std::string>();
+      busy = busy || s == "handling" || s == "offered";
+      states += " " + s;
+    }
+    if (!busy) return a["presence"].get<std::string>() + states;
+  } while (std::chrono::steady_clock::now() < deadline);
   return "";
 }
 

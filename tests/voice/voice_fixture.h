@@ -286,6 +286,10 @@ class VoiceServer {
   std::unique_ptr<ServerProcess> server_;
 };
 
+// `agent`'s presence and the states of the contacts it holds ("available wrap-up"), once nothing
+// of its is being handled or offered (bounded, 10 s); "" when that never happened.
+std::string AgentSettled(int http_port, const std::string& cookie, const std::string& agent);
+
 // Registers alice's phone at 127.0.0.1:`phone_port` and makes her Available (as the admin whose
 // session is `cookie`); "" on success, else what failed.
 std::string AliceAvailableOnPhone(VoiceServer& server, int phone_port, const std::string& cookie);
