@@ -829,14 +829,28 @@ class SipServer::Impl {
     }
   }
 
-  void StopRinging(Call& c) {
-    StopCallTimer(c.ring_timer);
-    for (auto& f : c.forks) {
-      if (!f.done && f.nh != c.agent_nh) {
+  // CANCELs every fork still ringing but `keep` (the phone that answered, or none).
+  static void CancelForks(std::vector<Fork>& forks, nua_handle_t* keep) {
+    for (auto& f : forks) {
+      if (!f.done && f.nh != keep) {
         f.done = true;
         nua_cancel(f.nh, TAG_END());
       }
     }
+  }
+
+  // Points `leg` at the media of the SDP answer a phone's 2xx carries (nothing when it has none).
+  void ConnectAnsweredLeg(ports::LegId leg, sip_t const* sip) {
+    if (sip == nullptr || sip->sip_payload == nullptr) return;
+    auto answer = ParseSdp(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
+    if (!answer.ok()) return;
+    if (auto n = Negotiate(*answer); n.ok())
+      (void)deps_.media.ConnectLeg(leg, n->remote, n->format);
+  }
+
+  void StopRinging(Call& c) {
+    StopCallTimer(c.ring_timer);
+    CancelForks(c.forks, c.agent_nh);
   }
 
   // A handle's dialog is over: forget it; the call goes when none of its handles remain.
@@ -984,14 +998,7 @@ class SipServer::Impl {
     fork->done = true;
     c.agent_nh = nh;
     StopRinging(c);
-    if (sip != nullptr && sip->sip_payload != nullptr) {
-      auto answer = ParseSdp(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
-      if (answer.ok()) {
-        if (auto n = Negotiate(*answer); n.ok()) {
-          (void)deps_.media.ConnectLeg(c.agent_leg, n->remote, n->format);
-        }
-      }
-    }
+    ConnectAnsweredLeg(c.agent_leg, sip);
     c.connected_agent = c.agent;
     ConnectAgent(c);
     const uint64_t id = c.id;
@@ -1333,20 +1340,8 @@ class SipServer::Impl {
     fork->done = true;
     c.consult_nh = nh;
     StopConsultRinging(c);
-    for (auto& f : c.consult_forks) {
-      if (!f.done && f.nh != nh) {
-        f.done = true;
-        nua_cancel(f.nh, TAG_END());
-      }
-    }
-    if (sip != nullptr && sip->sip_payload != nullptr) {
-      auto answer = ParseSdp(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
-      if (answer.ok()) {
-        if (auto n = Negotiate(*answer); n.ok()) {
-          (void)deps_.media.ConnectLeg(c.consult_leg, n->remote, n->format);
-        }
-      }
-    }
+    CancelForks(c.consult_forks, nh);
+    ConnectAnsweredLeg(c.consult_leg, sip);
     (void)deps_.media.Bridge(c.agent_leg, c.consult_leg);  // the two agents talk
   }
 
@@ -1478,20 +1473,8 @@ class SipServer::Impl {
     fork->done = true;
     c.monitor_nh = nh;
     StopMonitorRinging(c);
-    for (auto& f : c.monitor_forks) {
-      if (!f.done && f.nh != nh) {
-        f.done = true;
-        nua_cancel(f.nh, TAG_END());
-      }
-    }
-    if (sip != nullptr && sip->sip_payload != nullptr) {
-      auto answer = ParseSdp(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
-      if (answer.ok()) {
-        if (auto n = Negotiate(*answer); n.ok()) {
-          (void)deps_.media.ConnectLeg(c.monitor_leg, n->remote, n->format);
-        }
-      }
-    }
+    CancelForks(c.monitor_forks, nh);
+    ConnectAnsweredLeg(c.monitor_leg, sip);
     JoinMonitor(c);
   }
 
