@@ -366,9 +366,20 @@ std::optional<ApiError> ReadPresence(const Json& body, PresenceBody& out) {
 std::optional<ApiError> ReadNewContact(const Json& body, ports::NewContact& out) {
   FieldReader r(body, "body");
   ReadChannel(r, "channel", out.channel, false);
-  r.String("queue", out.queue, true, 128);
-  if (r.ok() && out.queue.empty()) {
+  // A queue to wait in, or an entry point whose flow the contact runs: one of the two.
+  const bool has_queue = r.String("queue", out.queue, false, 128);
+  const bool has_entry = r.String("entry", out.entry, false, 256);
+  if (r.ok() && !has_queue && !has_entry) {
+    r.Fail(Bad(BadRequest::kMissingField,
+               "missing required field body.queue (or body.entry, an entry point)"));
+  } else if (r.ok() && has_queue && has_entry) {
+    r.Fail(Bad(BadRequest::kBadValue,
+               "body.queue and body.entry exclude each other: give the queue to wait in, or the "
+               "entry point whose flow runs"));
+  } else if (r.ok() && has_queue && out.queue.empty()) {
     r.Fail(Bad(BadRequest::kBadValue, "body.queue must not be empty"));
+  } else if (r.ok() && has_entry && out.entry.empty()) {
+    r.Fail(Bad(BadRequest::kBadValue, "body.entry must not be empty"));
   }
   int64_t priority = 0;
   if (r.Int("priority", priority, false, -1000000, 1000000)) {

@@ -155,6 +155,69 @@ TEST_F(ServerTest, LifeOfAContactFromCreationToWrapUp) {
       RunParley({"export", "intervals", "--data", DataDir(), "--from", "yesterday"}).exit_code, 1);
 }
 
+TEST_F(ServerTest, ATaskCreatedAtAnEntryPointRunsItsFlowIntoAQueueAndIsOfferedOnTheStream) {
+  auto server = Start();
+  ASSERT_TRUE(server->started());
+  const int port = server->port();
+  const std::string admin = Login(port, "admin");
+  const std::string bob = Login(port, "bob");
+  ASSERT_FALSE(admin.empty());
+  ASSERT_FALSE(bob.empty());
+  auto events_client = std::make_unique<EventsClient>(port, "/api/v1/events", bob);
+  ASSERT_TRUE(events_client->connected());
+  Call(port, "PUT", "/api/v1/agents/bob/presence", bob, R"({"presence":"available"})", 200);
+
+  auto unknown =
+      Http(port, "POST", "/api/v1/contacts", R"({"channel":"task","entry":"fax-form"})", admin);
+  EXPECT_EQ(unknown.status, 404) << unknown.body;
+  EXPECT_THAT(unknown.body, HasSubstr("no entry point for task 'fax-form'"));
+
+  auto created = Call(port, "POST", "/api/v1/contacts", admin,
+                      R"({"channel":"task","entry":"web-form","attributes":{"order":"42"}})", 201);
+  const std::string id = created.value("id", "");
+  ASSERT_FALSE(id.empty()) << created.dump();
+  EXPECT_EQ(created.value("state", ""), "in-flow");  // the reply precedes the flow
+
+  // The flow queues it in support; Bob's stream carries the offer.
+  bool offered = false;
+  for (int i = 0; i < 20 && !offered; ++i) {
+    auto msg = events_client->Next();
+    ASSERT_TRUE(msg) << "no offer event";
+    auto j = json::parse(*msg, nullptr, false);
+    offered = j.value("type", "") == "contact.offered" && j.value("agent", "") == "bob" &&
+              j.value("contact", "") == id;
+  }
+  EXPECT_TRUE(offered);
+  auto c = Call(port, "GET", "/api/v1/contacts/" + id, admin, "", 200);
+  EXPECT_EQ(c.value("state", ""), "offered");
+  EXPECT_EQ(c.value("queue", ""), "support");
+  EXPECT_EQ(c.value("priority", 0), 3);
+  EXPECT_EQ(c["attributes"].value("source", ""), "web-form");
+  EXPECT_EQ(c["attributes"].value("order", ""), "42");
+
+  // Accepting connects it: the flow ends there. Its steps went into the journal and out on the
+  // admin's stream.
+  Call(port, "POST", "/api/v1/contacts/" + id + "/accept", bob, "{}", 200);
+  auto all = std::make_unique<EventsClient>(port, "/api/v1/events?after=1", admin);
+  ASSERT_TRUE(all->connected());
+  std::vector<std::string> flow;
+  for (int i = 0; i < 40 && (flow.empty() || flow.back().rfind("flow.ended", 0) != 0); ++i) {
+    auto msg = all->Next();
+    ASSERT_TRUE(msg) << "flow events missing; so far: " << ::testing::PrintToString(flow);
+    auto j = json::parse(*msg, nullptr, false);
+    const std::string type = j.value("type", "");
+    if (j.value("contact", "") != id || type.rfind("flow.", 0) != 0) continue;
+    flow.push_back(type + " " + j.value("step", "") +
+                   (type == "flow.ended" ? " " + j.value("outcome", "") : ""));
+  }
+  EXPECT_EQ(flow, (std::vector<std::string>{"flow.step_entered tag", "flow.step_exited tag",
+                                            "flow.step_entered wait", "flow.step_exited wait",
+                                            "flow.ended wait connected"}));
+  all.reset();
+  events_client.reset();
+  EXPECT_EQ(server->Terminate(), 0) << server->output();
+}
+
 TEST_F(ServerTest, ContactsFromOneNumberShareACustomerWhoCanBeExportedAndErased) {
   auto server = Start();
   ASSERT_TRUE(server->started());
