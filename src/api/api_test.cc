@@ -1268,7 +1268,7 @@ TEST_F(ApiTest, BadBodiesNameTheProblem) {
   }
   const std::string metrics = MetricsText();
   EXPECT_THAT(metrics, HasSubstr("parley_http_bad_requests_total{reason=\"malformed_json\"} 1\n"));
-  EXPECT_THAT(metrics, HasSubstr("parley_http_bad_requests_total{reason=\"wrong_type\"} 3\n"));
+  EXPECT_THAT(metrics, HasSubstr("parley_http_bad_requests_total{reason=\"wrong_type\"} 4\n"));
   EXPECT_THAT(metrics, HasSubstr("parley_http_bad_requests_total{reason=\"too_deep\"} 1\n"));
   // Still serving.
   EXPECT_EQ(Send(http::verb::get, "/healthz").status, 200);
