@@ -167,7 +167,7 @@ class Engine::NoHttpClient final : public ports::HttpLookup {
                                       flow::LookupFailed{request.request_id, "no http client"});
     engine_.ScheduleFlush();
   }
-  void Cancel(uint64_t) override {}
+  void Cancel(ContactId, uint64_t) override {}
 
  private:
   Engine& engine_;

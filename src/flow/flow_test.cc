@@ -91,7 +91,7 @@ struct FakePorts : ports::ContactMedia, ports::ContactRouting, ports::HttpLookup
     for (const auto& [k, v] : r.fields) f += " " + k + "=" + v;
     log.push_back("http " + r.method + " " + r.url + f);
   }
-  void Cancel(uint64_t) override { log.push_back("cancel http"); }
+  void Cancel(ContactId, uint64_t) override { log.push_back("cancel http"); }
 };
 
 class FlowTest : public ::testing::Test {

@@ -107,7 +107,7 @@ void FlowRunner::Apply(ContactId contact, FlowOutput& out) {
           } else if constexpr (std::is_same_v<T, ports::HttpRequest>) {
             http_.Send(contact, e);
           } else if constexpr (std::is_same_v<T, CancelLookup>) {
-            http_.Cancel(e.request_id);
+            http_.Cancel(contact, e.request_id);
           }
         },
         effect);

@@ -110,12 +110,13 @@ class ContactRouting {
 using ContactRoutingPtr = std::unique_ptr<ContactRouting>;
 
 // An HTTP client. Exactly one of LookupAnswered or LookupFailed follows each Send, unless it
-// was cancelled.
+// was cancelled. A request is named by its contact and request_id together: request ids are
+// numbered per flow session, so two contacts' requests may share one.
 class HttpLookup {
  public:
   virtual ~HttpLookup() = default;
   virtual void Send(ContactId contact, const HttpRequest& request) = 0;
-  virtual void Cancel(uint64_t request_id) = 0;
+  virtual void Cancel(ContactId contact, uint64_t request_id) = 0;
 };
 using HttpLookupPtr = std::unique_ptr<HttpLookup>;
 

@@ -665,7 +665,7 @@ class Simulation final : public AcdObserver,
   void Send(ContactId id, const ports::HttpRequest& r) override {
     Input(id, flow::LookupFailed{r.request_id, "lookups are not simulated"}, clock_.Now());
   }
-  void Cancel(uint64_t) override {}
+  void Cancel(ContactId, uint64_t) override {}
   void Enter(ContactId id, QueueIndex q, const ContactSpec& spec,
              std::optional<Duration> patience) {
     if (patience)
