@@ -46,6 +46,7 @@
 #include "sip/sip_server.h"
 #include "webhook/dispatcher.h"
 #include "webhook/http_client.h"
+#include "webhook/lookup_client.h"
 
 namespace parley::app {
 
@@ -394,9 +395,29 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   engine_options.report_worker = [&report_worker](std::function<void()> work) {
     report_worker.Post(std::move(work));
   };
+  // The flows' HTTP lookups (docs/flows.md): performed on the client's workers, their answers
+  // posted to the loop through LookupDone. No lookup is sent before the engine exists (flows run
+  // only once it serves).
+  std::atomic<engine::Engine*> lookup_engine{nullptr};
+  webhook::HttpLookupClient lookups([&lookup_engine](ContactId contact, webhook::LookupResult r) {
+    engine::Engine* e = lookup_engine.load();
+    if (e == nullptr) return;
+    if (r.answered) {
+      e->LookupDone(contact, flow::LookupAnswered{r.request_id, r.http_status, std::move(r.body)});
+    } else {
+      e->LookupDone(contact, flow::LookupFailed{r.request_id, std::move(r.reason)});
+    }
+  });
+  engine_options.http = &lookups;
   engine::Engine engine(
       clock, loop, [&loop](std::function<void()> work) { loop.Post(std::move(work)); }, store,
       config, engine_options);
+  lookup_engine = &engine;
+  // On every way out, the lookups stop (no answer after it) before the engine is destroyed.
+  struct StopLookups {
+    webhook::HttpLookupClient& client;
+    ~StopLookups() { client.Stop(); }
+  } stop_lookups{lookups};
   {
     std::promise<Status> started;
     loop.Post([&] { started.set_value(engine.Start()); });
@@ -440,11 +461,15 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   http_options.tls_cert_file = options.tls_cert;
   http_options.tls_key_file = options.tls_key;
   http_options.metrics_open_on_loopback = options.metrics_open_on_loopback;
-  // The SIP adapter's counters on /metrics once it runs (it outlives the HTTP server's threads).
+  // The SIP adapter's counters on /metrics once it runs (it outlives the HTTP server's threads),
+  // then the lookups' (they outlive them too).
   std::atomic<const sip::SipServer*> sip_for_metrics{nullptr};
-  http_options.adapter_metrics = [&sip_for_metrics] {
+  http_options.adapter_metrics = [&sip_for_metrics, &lookups] {
     const sip::SipServer* s = sip_for_metrics.load();
-    return s == nullptr ? std::vector<ports::MetricFamily>{} : SipMetricFamilies(s->counters());
+    std::vector<ports::MetricFamily> out =
+        s == nullptr ? std::vector<ports::MetricFamily>{} : SipMetricFamilies(s->counters());
+    for (auto& family : lookups.MetricFamilies()) out.push_back(std::move(family));
+    return out;
   };
   // The API's configuration routes apply through the same path as `parley config apply`, and
   // wake the watcher below so a new version runs at once.
@@ -685,6 +710,17 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   std::promise<void> stopped;
   loop.Post([&] { engine.Shutdown([&] { stopped.set_value(); }); });
   stopped.get_future().wait();
+  // Lookups in flight are abandoned (the engine takes no answer any more); later ones fail.
+  lookups.Stop();
+  {
+    const webhook::LookupCounters c = lookups.counters();
+    log::Info("lookup", "stopped",
+              {{"ok", c.ok},
+               {"http_error", c.http_error},
+               {"timeout", c.timeout},
+               {"failed", c.failed},
+               {"cancelled", c.cancelled}});
+  }
   webhook_feed.reset();
   customer_worker.Stop();  // its last replies still reach the loop
   report_worker.Stop();

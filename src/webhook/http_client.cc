@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <optional>
+#include <utility>
 
 namespace parley::webhook {
 
@@ -84,10 +85,57 @@ BeastHttpPoster::BeastHttpPoster(const TlsOptions& tls) : tls_(std::make_unique<
 
 BeastHttpPoster::~BeastHttpPoster() = default;
 
+void HttpCancel::Cancel() {
+  std::lock_guard lock(mu_);
+  cancelled_ = true;
+  if (stop_) stop_();
+}
+
+bool HttpCancel::cancelled() const {
+  std::lock_guard lock(mu_);
+  return cancelled_;
+}
+
+bool HttpCancel::Attach(std::function<void()> stop) {
+  std::lock_guard lock(mu_);
+  if (cancelled_) return false;
+  stop_ = std::move(stop);
+  return true;
+}
+
+void HttpCancel::Detach() {
+  std::lock_guard lock(mu_);
+  stop_ = nullptr;
+}
+
+const char* HttpFailureName(HttpFailure failure) {
+  switch (failure) {
+    case HttpFailure::kNone:
+      return "none";
+    case HttpFailure::kBadUrl:
+      return "bad_url";
+    case HttpFailure::kResolve:
+      return "resolve";
+    case HttpFailure::kConnect:
+      return "connect";
+    case HttpFailure::kTls:
+      return "tls";
+    case HttpFailure::kTransfer:
+      return "transfer";
+    case HttpFailure::kTimeout:
+      return "timeout";
+    case HttpFailure::kTooLarge:
+      return "too_large";
+    case HttpFailure::kCancelled:
+      return "cancelled";
+  }
+  return "?";
+}
+
 namespace {
 
-// One request's state; lives on Post's stack while its io_context runs.
-struct Exchange {
+// One request's state; lives on Exchange's stack while its io_context runs.
+struct Flight {
   http::request<http::string_body> request;
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
@@ -96,7 +144,7 @@ struct Exchange {
 };
 
 template <typename Stream>
-void WriteThenRead(Stream& stream, Exchange& x) {
+void WriteThenRead(Stream& stream, Flight& x) {
   x.stage = "write";
   http::async_write(stream, x.request, [&stream, &x](beast::error_code ec, size_t) {
     if (ec) {
@@ -104,20 +152,61 @@ void WriteThenRead(Stream& stream, Exchange& x) {
       return;
     }
     x.stage = "read";
-    http::async_read(stream, x.buffer, x.parser,
-                     [&x](beast::error_code ec, size_t) { x.failure = ec; });
+    // The header first: Beast 1.74 checks a Content-Length against body_limit when the header
+    // ends, but async_read parses eagerly on into the body bytes that came with the header and
+    // loses that error. Read alone, the header reports it.
+    http::async_read_header(
+        stream, x.buffer, x.parser, [&stream, &x](beast::error_code ec, size_t) {
+          if (ec) {
+            x.failure = ec;
+            return;
+          }
+          http::async_read(stream, x.buffer, x.parser,
+                           [&x](beast::error_code ec, size_t) { x.failure = ec; });
+        });
   });
+}
+
+HttpExchange Failed(HttpFailure failure, std::string stage, std::string error) {
+  HttpExchange out;
+  out.failure = failure;
+  out.stage = std::move(stage);
+  out.error = std::move(error);
+  return out;
 }
 
 }  // namespace
 
 Result<int> BeastHttpPoster::Post(const HttpRequest& request, Duration timeout) {
-  auto url = ParseHttpUrl(request.url);
-  if (!url.ok()) return url.status();
-  if (url->tls && !tls_status_.ok()) return tls_status_;
+  if (request.url.rfind("https://", 0) == 0 && !tls_status_.ok()) return tls_status_;
+  HttpRequest post = request;
+  post.method = "POST";
+  HttpExchange x = Exchange(post, timeout);
+  switch (x.failure) {
+    case HttpFailure::kNone:
+      return x.status;
+    case HttpFailure::kBadUrl:
+      return InvalidArgument(x.error);
+    default:
+      return Unavailable(x.stage + " " + request.url + ": " + x.error);  // "read URL: timed out"
+  }
+}
 
-  Exchange x;
-  x.request = http::request<http::string_body>{http::verb::post, url->target, 11};
+HttpExchange BeastHttpPoster::Exchange(const HttpRequest& request, Duration timeout,
+                                       const ExchangeOptions& options) {
+  auto url = ParseHttpUrl(request.url);
+  if (!url.ok()) return Failed(HttpFailure::kBadUrl, "url", url.status().message());
+  if (request.method != "GET" && request.method != "POST") {
+    return Failed(HttpFailure::kBadUrl, "url", "method must be GET or POST, got " + request.method);
+  }
+  if (url->tls && !tls_status_.ok()) {
+    return Failed(HttpFailure::kTls, "TLS handshake", tls_status_.message());
+  }
+
+  Flight x;
+  const bool post = request.method == "POST";
+  x.request =
+      http::request<http::string_body>{post ? http::verb::post : http::verb::get, url->target, 11};
   const bool default_port = url->port == (url->tls ? "443" : "80");
   const std::string host =
       url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host;
@@ -125,9 +214,9 @@ Result<int> BeastHttpPoster::Post(const HttpRequest& request, Duration timeout) 
   x.request.set(http::field::user_agent, "Parley/" PARLEY_VERSION);
   x.request.set(http::field::connection, "close");
   for (const auto& [name, value] : request.headers) x.request.set(name, value);
-  x.request.body() = request.body;
+  if (post) x.request.body() = request.body;
   x.request.prepare_payload();
-  x.parser.body_limit(1 << 20);
+  x.parser.body_limit(options.max_body_bytes);
 
   net::io_context ioc;
   tcp::resolver resolver(ioc);
@@ -137,7 +226,7 @@ Result<int> BeastHttpPoster::Post(const HttpRequest& request, Duration timeout) 
     secure.emplace(ioc, tls_->context);
     // SNI, and the name the certificate must carry.
     if (!SSL_set_tlsext_host_name(secure->native_handle(), url->host.c_str())) {
-      return Internal("TLS: cannot set the server name " + url->host);
+      return Failed(HttpFailure::kTls, "TLS handshake", "cannot set the server name " + url->host);
     }
     secure->set_verify_callback(ssl::host_name_verification(url->host));
   }
@@ -177,16 +266,40 @@ Result<int> BeastHttpPoster::Post(const HttpRequest& request, Duration timeout) 
           });
         });
       });
+  // Cancel stops the io_context: run() returns with the operations pending, and they are
+  // abandoned when the objects above are destroyed.
+  if (options.cancel != nullptr && !options.cancel->Attach([&ioc] { ioc.stop(); })) {
+    return Failed(HttpFailure::kCancelled, "resolve", "cancelled");
+  }
   ioc.run();
+  if (options.cancel != nullptr) {
+    options.cancel->Detach();
+    if (options.cancel->cancelled()) {
+      return Failed(HttpFailure::kCancelled, x.stage, "cancelled");
+    }
+  }
   if (x.failure) {
-    const bool timed_out =
-        x.failure == beast::error::timeout || x.failure == net::error::operation_aborted;
-    return Unavailable(std::string(x.stage) + " " + request.url + ": " +
-                       (timed_out ? std::string("timed out") : x.failure.message()));
+    const std::string stage = x.stage;
+    if (x.failure == beast::error::timeout || x.failure == net::error::operation_aborted) {
+      return Failed(HttpFailure::kTimeout, stage, "timed out");
+    }
+    if (x.failure == http::error::body_limit) {
+      return Failed(HttpFailure::kTooLarge, stage,
+                    "response body over " + std::to_string(options.max_body_bytes) + " bytes");
+    }
+    const HttpFailure kind = stage == "resolve"         ? HttpFailure::kResolve
+                             : stage == "connect"       ? HttpFailure::kConnect
+                             : stage == "TLS handshake" ? HttpFailure::kTls
+                                                        : HttpFailure::kTransfer;
+    return Failed(kind, stage, x.failure.message());
   }
   beast::error_code ignored;
   lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  return static_cast<int>(x.parser.get().result_int());
+  HttpExchange out;
+  out.stage = "read";
+  out.status = static_cast<int>(x.parser.get().result_int());
+  out.body = std::move(x.parser.get().body());
+  return out;
 }
 
 }  // namespace parley::webhook

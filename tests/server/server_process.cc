@@ -256,7 +256,9 @@ struct HttpReceiver::Impl {
   tcp::acceptor acceptor{ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
   std::mutex mu;
   std::condition_variable cv;
-  std::vector<ReceivedRequest> received;
+  std::vector<ReceivedRequest> received;  // GUARDED_BY(mu)
+  int status = 200;                       // GUARDED_BY(mu)
+  std::string body;                       // GUARDED_BY(mu)
   std::thread thread;
 
   void Accept() {
@@ -274,6 +276,7 @@ struct HttpReceiver::Impl {
         *stream, *buffer, *req, [this, stream, buffer, req](beast::error_code ec, size_t) {
           if (ec) return;
           ReceivedRequest r;
+          r.method = std::string(req->method_string());
           r.target = std::string(req->target());
           r.body = req->body();
           for (const auto& f : *req) {
@@ -281,12 +284,15 @@ struct HttpReceiver::Impl {
             for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             r.headers[name] = std::string(f.value());
           }
+          auto res = std::make_shared<http::response<http::string_body>>(http::status::ok, 11);
           {
             std::lock_guard lock(mu);
             received.push_back(std::move(r));
+            res->result(static_cast<unsigned>(status));
+            res->body() = body;
           }
           cv.notify_all();
-          auto res = std::make_shared<http::response<http::string_body>>(http::status::ok, 11);
+          if (!res->body().empty()) res->set(http::field::content_type, "application/json");
           res->keep_alive(req->keep_alive());
           res->prepare_payload();
           http::async_write(
@@ -309,6 +315,12 @@ HttpReceiver::~HttpReceiver() {
 }
 
 int HttpReceiver::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void HttpReceiver::Answer(int status, std::string body) {
+  std::lock_guard lock(impl_->mu);
+  impl_->status = status;
+  impl_->body = std::move(body);
+}
 
 std::vector<ReceivedRequest> HttpReceiver::WaitFor(size_t n, std::chrono::milliseconds timeout) {
   std::unique_lock lock(impl_->mu);

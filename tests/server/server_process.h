@@ -92,9 +92,11 @@ HttpResponse Http(int port, const std::string& method, const std::string& target
 // Logs in and returns the session cookie ("parley_session=..."), or "" on failure.
 std::string Login(int port, const std::string& login, const std::string& password = kTestPassword);
 
-// An HTTP receiver on 127.0.0.1 (a free port) that answers every request with 200 and keeps
-// what it got: the stand-in for an integration's webhook endpoint.
+// An HTTP receiver on 127.0.0.1 (a free port) that answers every request with 200 (or what
+// Answer set) and keeps what it got: the stand-in for an integration's webhook endpoint, or for a
+// CRM that contact flows look customers up in.
 struct ReceivedRequest {
+  std::string method;
   std::string target;
   std::string body;
   std::map<std::string, std::string> headers;  // lower-case names
@@ -104,6 +106,9 @@ class HttpReceiver {
   HttpReceiver();
   ~HttpReceiver();
   int port() const;
+  // Answers later requests with `status` and `body` (Content-Type: application/json when the body
+  // is not empty). Until called: 200 with an empty body.
+  void Answer(int status, std::string body);
   // Waits until at least `n` requests arrived (or the timeout) and returns what arrived.
   std::vector<ReceivedRequest> WaitFor(
       size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(30));
