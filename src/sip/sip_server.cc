@@ -64,6 +64,10 @@ std::string SourceOf(nua_t* nua) {
 
 enum class Role : uint8_t { kCustomer, kAgent, kSupervisor, kConsulted };
 
+// How much later than the engine's offer timeout an unanswered phone is cancelled by Parley itself
+// (RingLimit): only when the engine's withdrawal never came.
+constexpr Duration kRingBackupMargin = Seconds(5);
+
 // The NOTIFY that ends a REFER's implicit subscription with the outcome as a sipfrag (RFC 3515).
 void SendReferNotify(nua_handle_t* nh, const std::string& event, int status, const char* phrase) {
   const std::string frag = "SIP/2.0 " + std::to_string(status) + " " + phrase + "\r\n";
@@ -1076,10 +1080,19 @@ class SipServer::Impl {
       RingFailed(*c);
       return;
     }
-    const Duration ring = timeout > Duration::zero() && options_.ring_timeout > Duration::zero()
-                              ? std::min(timeout, options_.ring_timeout)
-                              : std::max(timeout, options_.ring_timeout);
-    c->ring_timer = StartCallTimer(c->id, &Impl::OnRingTimeout, ring);
+    c->ring_timer = StartCallTimer(c->id, &Impl::OnRingTimeout, RingLimit(timeout));
+  }
+
+  // How long an offered agent's phones ring before Parley gives up itself. The engine's offer
+  // timeout is the one clock of an offer: when voice.ring_timeout does not end the ring sooner,
+  // the phones ring until the engine withdraws the offer (offer.timed_out, then OfferWithdrawn),
+  // and this timer only backs that up a little later. Both firing at the same instant let a
+  // timed-out offer end as a decline, a race the tests saw under load.
+  Duration RingLimit(Duration offer_timeout) const {
+    const Duration ring = options_.ring_timeout;
+    if (offer_timeout <= Duration::zero()) return ring > Duration::zero() ? ring : Seconds(60);
+    if (ring > Duration::zero() && ring < offer_timeout) return ring;
+    return offer_timeout + kRingBackupMargin;
   }
 
   void DoOfferWithdrawn(ContactId contact, const std::string& agent) {

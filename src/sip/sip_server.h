@@ -48,9 +48,9 @@ struct SipServerOptions {
   RegistrarPolicy registrar;
   auth::SipGuardPolicy guard;
   Duration session_timer = Seconds(1800);  // RFC 4028 refresh interval asked of peers
-  // Longest ring of a phone: an agent's (`voice.ring_timeout`; the queue's offer timeout, when
-  // shorter, ends it sooner; a phone that rings out declines the offer, offer.rejected) and a
-  // supervisor's monitoring call.
+  // Longest ring of a phone: an agent's (`voice.ring_timeout`: a phone that rings out declines
+  // the offer, offer.rejected; when the queue's offer timeout is not longer, the engine's offer
+  // timeout ends the ring instead, offer.timed_out) and a supervisor's or consulted agent's call.
   Duration ring_timeout = Seconds(20);
   std::string user_agent = "Parley";
   // Call recordings are written under DIR/YYYY/MM/DD/<contact>.wav (UTC date of the start);
