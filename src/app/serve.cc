@@ -266,6 +266,18 @@ std::vector<ports::MetricFamily> SipMetricFamilies(const sip::SipCounters& c) {
   one("parley_sip_calls_active", "gauge", "Customer calls held by the SIP adapter now.",
       c.calls_active);
   one("parley_sip_agent_legs_total", "counter", "INVITEs sent to agents' phones.", c.agent_legs);
+  ports::MetricFamily responses{"parley_sip_responses_total",
+                                "counter",
+                                "SIP responses by class: sent by Parley, and received to its "
+                                "own requests.",
+                                {}};
+  for (size_t k = 0; k < c.responses_sent.size(); ++k) {
+    const std::string cls = std::to_string(k + 1) + "xx";
+    responses.samples.emplace_back("direction=\"sent\",class=\"" + cls + "\"", c.responses_sent[k]);
+    responses.samples.emplace_back("direction=\"received\",class=\"" + cls + "\"",
+                                   c.responses_received[k]);
+  }
+  out.push_back(std::move(responses));
   return out;
 }
 

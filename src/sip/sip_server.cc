@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -299,6 +300,20 @@ class SipServer::Impl {
     nua_shutdown(nua_);
   }
 
+  // Every final or provisional response Parley's code sends goes through here, counted by class
+  // (parley_sip_responses_total{direction="sent"}); the stack's own automatic answers (100
+  // Trying, 200 to CANCEL, 481 to stray requests) are not.
+  template <typename... Tags>
+  void Respond(nua_handle_t* nh, int status, char const* phrase, Tags... tags) {
+    CountResponse(&SipCounters::responses_sent, status);
+    nua_respond(nh, status, phrase, tags...);
+  }
+  void CountResponse(std::array<uint64_t, 6> SipCounters::*field, int status) {
+    if (status < 100 || status > 699) return;  // the stack's internal codes (900+)
+    std::lock_guard lock(mu_);
+    ++(counters_.*field)[static_cast<size_t>(status / 100 - 1)];
+  }
+
   void Count(uint64_t SipCounters::*field) {
     std::lock_guard lock(mu_);
     ++(counters_.*field);
@@ -340,7 +355,7 @@ class SipServer::Impl {
                            const std::string& source, std::string* login) {
     const TimePoint now = deps_.clock.Now();
     if (guard_.IsBanned(source, now)) {
-      nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
       return AuthOutcome::kRefused;
     }
     std::optional<auth::DigestCredentials> creds;
@@ -371,7 +386,7 @@ class SipServer::Impl {
       case auth::SipAuthResult::kBanned:
         // Unknown user and wrong password get the same answer.
         Count(&SipCounters::auth_failures);
-        nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+        Respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
         return AuthOutcome::kRefused;
     }
     return AuthOutcome::kRefused;
@@ -388,13 +403,28 @@ class SipServer::Impl {
         DigestChallenge(auth::DigestAlgorithm::kMd5, options_.realm, nonce, stale) +
         "\r\nWWW-Authenticate: " +
         DigestChallenge(auth::DigestAlgorithm::kSha256, options_.realm, nonce, stale);
-    nua_respond(nh, SIP_401_UNAUTHORIZED, NUTAG_WITH_THIS(nua), SIPTAG_HEADER_STR(headers.c_str()),
-                TAG_END());
+    Respond(nh, SIP_401_UNAUTHORIZED, NUTAG_WITH_THIS(nua), SIPTAG_HEADER_STR(headers.c_str()),
+            TAG_END());
   }
 
   // ---- events ----
   void Event(nua_event_t event, int status, char const* phrase, nua_t* nua, nua_handle_t* nh,
              sip_t const* sip, tagi_t tags[]) {
+    switch (event) {
+      case nua_r_invite:
+      case nua_r_bye:
+      case nua_r_cancel:
+      case nua_r_notify:
+      case nua_r_info:
+      case nua_r_refer:
+      case nua_r_options:
+      case nua_r_message:
+      case nua_r_update:
+        CountResponse(&SipCounters::responses_received, status);
+        break;
+      default:
+        break;
+    }
     switch (event) {
       case nua_i_register:
         CountRequest(sip);
@@ -452,7 +482,7 @@ class SipServer::Impl {
     const std::string source = SourceOf(nua);
     if (sip->sip_to == nullptr || sip->sip_call_id == nullptr || sip->sip_cseq == nullptr) {
       Count(&SipCounters::bad_requests);
-      nua_respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
     std::string login;
@@ -460,7 +490,7 @@ class SipServer::Impl {
     // A user registers only its own address of record.
     if (Str(sip->sip_to->a_url->url_user) != login) {
       Count(&SipCounters::auth_failures);
-      nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
     auto user = deps_.users.FindByLogin(login);
@@ -481,7 +511,7 @@ class SipServer::Impl {
         const unsigned long v = std::strtoul(m->m_expires, &end, 10);
         if (end == m->m_expires || *end != '\0' || v > 0xFFFFFFFFul) {
           Count(&SipCounters::bad_requests);
-          nua_respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
+          Respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
           return;
         }
         expires = Seconds(static_cast<double>(v));
@@ -489,7 +519,7 @@ class SipServer::Impl {
       const std::string uri = UrlText(m->m_url);
       if (uri.empty()) {
         Count(&SipCounters::bad_requests);
-        nua_respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
+        Respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
         return;
       }
       changes.push_back({uri, expires == Duration::zero() ? expires : registrar_.Clamp(expires)});
@@ -498,7 +528,7 @@ class SipServer::Impl {
       // RFC 3261 10.3 step 6: "*" only alone and with Expires: 0.
       if (!changes.empty() || header_expires != Duration::zero()) {
         Count(&SipCounters::bad_requests);
-        nua_respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
+        Respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
         return;
       }
       registrar_.RemoveAll(login);
@@ -511,13 +541,13 @@ class SipServer::Impl {
               "Min-Expires: " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
                                                    registrar_.policy().min_expires)
                                                    .count());
-          nua_respond(nh, SIP_423_INTERVAL_TOO_BRIEF, NUTAG_WITH_THIS(nua),
-                      SIPTAG_HEADER_STR(min.c_str()), TAG_END());
+          Respond(nh, SIP_423_INTERVAL_TOO_BRIEF, NUTAG_WITH_THIS(nua),
+                  SIPTAG_HEADER_STR(min.c_str()), TAG_END());
         } else if (s.code() == StatusCode::kUnavailable) {
-          nua_respond(nh, 403, "Too Many Contacts", NUTAG_WITH_THIS(nua), TAG_END());
+          Respond(nh, 403, "Too Many Contacts", NUTAG_WITH_THIS(nua), TAG_END());
         } else {
           Count(&SipCounters::bad_requests);
-          nua_respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
+          Respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
         }
         return;
       }
@@ -532,10 +562,10 @@ class SipServer::Impl {
       contacts += "<" + b.contact + ">;expires=" + std::to_string(left);
     }
     if (contacts.empty()) {
-      nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), TAG_END());
     } else {
-      nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTACT_STR(contacts.c_str()),
-                  TAG_END());
+      Respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTACT_STR(contacts.c_str()),
+              TAG_END());
     }
   }
 
@@ -555,25 +585,25 @@ class SipServer::Impl {
     if (sip->sip_payload == nullptr || sip->sip_payload->pl_len == 0) {
       // Late offer (SDP in the ACK) is not supported.
       Count(&SipCounters::calls_refused);
-      nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
     auto offer = ParseSdp(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
     if (!offer.ok()) {
       Count(&SipCounters::bad_requests);
-      nua_respond(nh, 400, "Bad Session Description", NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, 400, "Bad Session Description", NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
     auto negotiated = Negotiate(*offer);
     if (!negotiated.ok()) {
       Count(&SipCounters::calls_refused);
-      nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
     if (deps_.intake == nullptr) {
       log::Warn("sip", "call refused: no engine attached");
       Count(&SipCounters::calls_refused);
-      nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
     auto call = std::make_unique<Call>();
@@ -585,7 +615,7 @@ class SipServer::Impl {
     if (!local.ok()) {
       log::Error("sip", "call refused: no media: " + local.status().message());
       Count(&SipCounters::calls_refused);
-      nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
     call->customer_local = *local;
@@ -594,10 +624,10 @@ class SipServer::Impl {
         !s.ok()) {
       (void)deps_.media.CloseLeg(call->customer_leg);
       Count(&SipCounters::calls_refused);
-      nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
-    nua_respond(nh, SIP_180_RINGING, NUTAG_WITH_THIS(nua), TAG_END());
+    Respond(nh, SIP_180_RINGING, NUTAG_WITH_THIS(nua), TAG_END());
 
     ports::ArrivingContact arriving;
     arriving.channel = Channel::kVoice;
@@ -646,8 +676,8 @@ class SipServer::Impl {
     const std::string sdp =
         BuildSdp(c.customer_local, c.customer_format, c.id, c.sdp_version, false);
     c.answered = true;
-    nua_respond(c.customer, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    Respond(c.customer, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+            SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
   }
 
   void OnArrivalRefused(uint64_t id, StatusCode code, const std::string& why) {
@@ -658,9 +688,9 @@ class SipServer::Impl {
     Count(&SipCounters::calls_refused);
     if (!c.customer_gone) {
       if (code == StatusCode::kNotFound) {
-        nua_respond(c.customer, SIP_404_NOT_FOUND, TAG_END());
+        Respond(c.customer, SIP_404_NOT_FOUND, TAG_END());
       } else {
-        nua_respond(c.customer, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
+        Respond(c.customer, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
       }
       c.customer_gone = true;
     }
@@ -677,12 +707,12 @@ class SipServer::Impl {
     auto offer = ParseSdp(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
     if (!offer.ok()) {
       Count(&SipCounters::bad_requests);
-      nua_respond(nh, 400, "Bad Session Description", NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, 400, "Bad Session Description", NUTAG_WITH_THIS(nua), TAG_END());
       return std::nullopt;
     }
     auto n = Negotiate(*offer);
     if (!n.ok()) {
-      nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
       return std::nullopt;
     }
     (void)deps_.media.ConnectLeg(leg, n->remote, n->format);
@@ -693,7 +723,7 @@ class SipServer::Impl {
   void OnReinvite(nua_t* nua, nua_handle_t* nh, const HandleRef& ref, sip_t const* sip) {
     auto it = calls_.find(ref.call);
     if (it == calls_.end()) {
-      nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
     Call& c = *it->second;
@@ -703,7 +733,7 @@ class SipServer::Impl {
     }
     if (ref.role == Role::kConsulted) {
       if (nh != c.consult_nh || !c.consult_leg_open) {
-        nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
+        Respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
         return;
       }
       const auto direction = ConnectReinviteOffer(nua, nh, sip, c.consult_leg, nullptr);
@@ -711,8 +741,8 @@ class SipServer::Impl {
       const std::string sdp =
           WithDirection(BuildSdp(c.consult_local, DefaultOfferFormat(), c.id + 3000000, 1),
                         AnswerDirection(*direction));
-      nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                  SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+      Respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+              SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
       return;
     }
     const bool customer = ref.role == Role::kCustomer;
@@ -724,13 +754,13 @@ class SipServer::Impl {
     const std::string sdp = WithDirection(
         BuildSdp(c.customer_local, c.customer_format, c.id, c.sdp_version), answer_direction);
     if (customer) {
-      nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                  SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+      Respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+              SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
     } else {
       const std::string agent_sdp = WithDirection(
           BuildSdp(agent_local_[c.id], DefaultOfferFormat(), c.id + 1000000, 1), answer_direction);
-      nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                  SIPTAG_PAYLOAD_STR(agent_sdp.c_str()), TAG_END());
+      Respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+              SIPTAG_PAYLOAD_STR(agent_sdp.c_str()), TAG_END());
       if (nh == c.agent_nh) PhoneHold(c, IsHoldDirection(*direction));
     }
   }
@@ -802,7 +832,7 @@ class SipServer::Impl {
       if (c.answered) {
         nua_bye(c.customer, TAG_END());
       } else {
-        nua_respond(c.customer, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END());
+        Respond(c.customer, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END());
       }
     }
     if (c.agent_leg_open) {
@@ -1506,7 +1536,7 @@ class SipServer::Impl {
 
   void OnSupervisorReinvite(nua_t* nua, nua_handle_t* nh, Call& c, sip_t const* sip) {
     if (nh != c.monitor_nh || !c.monitor_leg_open) {
-      nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
     const auto direction = ConnectReinviteOffer(nua, nh, sip, c.monitor_leg, nullptr);
@@ -1514,8 +1544,8 @@ class SipServer::Impl {
     const std::string sdp =
         WithDirection(BuildSdp(c.monitor_local, DefaultOfferFormat(), c.id + 2000000, 1),
                       AnswerDirection(*direction));
-    nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    Respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+            SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
   }
 
   // REFER from the agent's phone (blind transfer, RFC 3515): the stack has answered 202 and

@@ -223,6 +223,12 @@ TEST(VoiceE2eTest, BusyPhoneRejectsTheOfferAndTheCallKeepsWaiting) {
   call.Ring("agent_busy.xml");
   EXPECT_EQ(call.Phone().exit_code, 0);
   EXPECT_TRUE(WaitForEvent(call.events(), "offer.rejected", "\"agent\":\"alice\""));
+  // The phone's 486 was counted (on the SIP thread, before the decline reached the engine).
+  const std::string metrics =
+      Http(server.process().port(), "GET", "/metrics", "", Login(server.process().port(), "admin"))
+          .body;
+  EXPECT_THAT(metrics, ::testing::HasSubstr(
+                           "parley_sip_responses_total{direction=\"received\",class=\"4xx\"} 1\n"));
   // Stopping the server hangs the waiting caller up with a BYE.
   EXPECT_EQ(server.process().Terminate(), 0);
   const ProcessResult caller_result = call.Caller();
@@ -424,6 +430,14 @@ TEST(VoiceE2eTest, MetricsCountTheSipRequestsAndTheCall) {
   EXPECT_THAT(after, ::testing::HasSubstr("\nparley_sip_calls_total 1\n"));
   EXPECT_THAT(after, ::testing::HasSubstr("# TYPE parley_sip_calls_active gauge\n"));
   EXPECT_THAT(after, ::testing::HasSubstr("parley_sip_rejected_total{reason=\"malformed\"} 0\n"));
+  // Parley answered the INVITE with 180 then 200 (the 200 to the BYE is the stack's own); it
+  // sent no request of its own, so it received no response.
+  EXPECT_THAT(after, ::testing::HasSubstr(
+                         "parley_sip_responses_total{direction=\"sent\",class=\"1xx\"} 1\n"));
+  EXPECT_THAT(after, ::testing::HasSubstr(
+                         "parley_sip_responses_total{direction=\"sent\",class=\"2xx\"} 1\n"));
+  EXPECT_THAT(after, ::testing::HasSubstr(
+                         "parley_sip_responses_total{direction=\"received\",class=\"2xx\"} 0\n"));
 }
 
 }  // namespace
