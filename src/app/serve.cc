@@ -532,6 +532,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     if (media_config.address.empty()) media_config.address = sip_listen->first;
     media_config.port_min = config->voice.media_port_min;
     media_config.port_max = config->voice.media_port_max;
+    media_config.inactivity_timeout = config->voice.media_timeout;
     media_config.prompt_dir = options.data_dir + "/prompts";
     media_config.tts_cache_dir = options.data_dir + "/tts-cache";
     auto created = media::MediaEngine::Create(std::move(media_config));

@@ -70,7 +70,7 @@ const std::vector<SchemaSection>& ConfigSchema() {
       {"webhooks[]", {"name", "url", "events", "secret_env"}},
       {"retention", {"contacts", "events", "audit", "recordings"}},
       {"voice",
-       {"realm", "media_address", "media_ports", "ring_timeout", "trunks",
+       {"realm", "media_address", "media_ports", "ring_timeout", "media_timeout", "trunks",
         "outbound_destinations"}},
       {"voice.trunks[]", {"name", "addresses"}},
   };
@@ -512,6 +512,17 @@ class Parser {
       }
       if (auto n = YamlReader::Get(item.node, "ring_timeout"); n.IsDefined()) {
         if (auto d = r.DurationValue(n, "voice ring_timeout")) v.ring_timeout = *d;
+      }
+      if (auto n = YamlReader::Get(item.node, "media_timeout"); n.IsDefined()) {
+        if (auto d = r.DurationValue(n, "voice media_timeout")) {
+          if (*d < Seconds(1) || *d > Seconds(3600)) {
+            r.Error(n,
+                    "voice media_timeout must be between 1s and 1h (a lost BYE must still end "
+                    "the call)");
+          } else {
+            v.media_timeout = *d;
+          }
+        }
       }
       if (auto n = YamlReader::Get(item.node, "trunks"); n.IsDefined() && !n.IsNull()) {
         if (r.ExpectSequence(n, "voice trunks")) {

@@ -330,13 +330,13 @@ TEST(VoiceE2eTest, ReinviteIsAnsweredWithTheCurrentMedia) {
 }
 
 // A caller whose BYE is lost (here: who never sends one, nor any RTP) is hung up by Parley when
-// the media plane reports the leg inactive (30 s, media's default), so nothing stays stuck.
+// the media plane reports the leg inactive (voice.media_timeout: 3s), so nothing stays stuck.
 TEST(VoiceE2eTest, MediaInactivityEndsACallWhoseByeWasLost) {
-  VoiceServer server;
+  VoiceServer server(kData + "/voice_media_timeout.yaml");
   ASSERT_TRUE(server.started());
   auto r = server.Sipp("caller_until_bye.xml",
                        {"-s", "5000", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort())}, 1, 0,
-                       std::chrono::seconds(90));
+                       std::chrono::seconds(40));
   EXPECT_EQ(r.exit_code, 0) << r.err;  // Parley's BYE ended the scenario
   // The contact left with the call: none is open (checked until a bounded deadline, since the
   // engine hears of the hang-up on its own loop).
