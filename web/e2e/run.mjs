@@ -514,6 +514,7 @@ async function agentUsesCallControls(alice, sam, admin, customerId) {
   const held = await admin("GET", `/contacts/${call.id}`);
   check(held.on_hold === false && held.recording_state === "off", `nothing changed: ${JSON.stringify(held)}`);
   await supervisorMonitorsTheCall(sam, admin, call.id);
+  await agentConsultsAnotherAgent(alice, admin, call.id);
 
   step = "the agent ends the voice contact and wraps up";
   await p.click("[data-testid=active-contact] button:text-is('End')");
@@ -521,6 +522,66 @@ async function agentUsesCallControls(alice, sam, admin, customerId) {
   await waitText(p, "[data-testid=handled-today]", "2");
   // The refused commands were answered 409, which the browser logs: expected, and only those.
   alice.errors.splice(before).filter((e) => !/status of 409/.test(e)).forEach((e) => alice.errors.push(e));
+}
+
+/**
+ * Consultation transfer and conference on the agent desktop. Without SIP the server refuses the
+ * consultation (409, no voice channel), shown next to the buttons; the answers of a SIP server (a
+ * consultation, a 409 before the consulted phone answered, a conference, a cancel) are stubbed in
+ * the browser to check which buttons each state offers (voice_e2e_test drives the real ones).
+ */
+async function agentConsultsAnotherAgent(alice, admin, contactId) {
+  step = "the agent opens the consultation picker and sees the server's refusal";
+  const p = alice.page;
+  const controls = "[data-testid=active-contact] [data-testid=call-controls]";
+  const group = `${controls} [data-testid=consult]`;
+  await p.click(`${group} button:text-is('Consult…')`);
+  // An agent's GET /api/v1/agents lists only itself: nobody to pick, the agent id is typed.
+  await p.waitForSelector(`${group} >> text=No Available agent listed: type an agent id.`);
+  await p.fill(`${group} input[name=consult-agent]`, "bob");
+  const [request] = await Promise.all([
+    p.waitForRequest((r) => r.url().endsWith(`/api/v1/contacts/${contactId}/consult`) && r.method() === "POST"),
+    p.click(`${group} button:text-is('Consult')`),
+  ]);
+  check(JSON.stringify(request.postDataJSON()) === '{"agent":"bob"}', `consult request body: ${request.postData()}`);
+  await p.waitForSelector(
+    `${controls} [data-testid=call-error] >> text=contact ${contactId} cannot consult another agent: no voice channel is attached`,
+  );
+
+  step = "the consultation buttons on stubbed SIP answers (consulting, 409, conference, cancel)";
+  const contact = await admin("GET", `/contacts/${contactId}`);
+  check(contact.consult === null, `no consultation runs: ${JSON.stringify(contact.consult)}`);
+  const route = `**/api/v1/contacts/${contactId}/consult**`;
+  await p.route(route, (r) => {
+    const url = r.request().url();
+    const json = (status, body) => r.fulfill({ status, contentType: "application/json", body: JSON.stringify(body) });
+    if (url.endsWith("/consult")) return json(200, { ...contact, on_hold: true, consult: { target: "bob", conference: false } });
+    if (url.endsWith("/consult/complete")) {
+      return json(409, { error: { code: "conflict", message: "bob's phone has not answered the consultation yet" } });
+    }
+    if (url.endsWith("/consult/conference")) return json(200, { ...contact, consult: { target: "bob", conference: true } });
+    return json(200, { ...contact, consult: null });
+  });
+  await p.click(`${group} button:text-is('Consult')`);
+  await waitText(p, `${group} [data-testid=consult-state]`, "Consulting bob (customer on hold)");
+  await waitText(p, `${controls} [data-testid=call-state]`, "On hold (consultation)");
+  for (const b of ["Complete transfer", "Conference", "Cancel"]) {
+    check(await p.locator(`${group} button:text-is('${b}')`).isEnabled(), `${b} is offered while consulting`);
+  }
+  check(!(await p.locator(`${group} button:text-is('Consult…')`).count()), "no second consultation while one runs");
+  check(await p.locator(`${controls} button:text-is('Resume')`).isDisabled(), "no Resume while the customer holds for a consultation");
+  check(await p.locator(`${controls} form[aria-label=Transfer] button[type=submit]`).isDisabled(), "no blind transfer while consulting");
+  await shot(alice, "agent-desktop-consulting.png");
+  await p.click(`${group} button:text-is('Complete transfer')`);
+  await p.waitForSelector(`${controls} [data-testid=call-error] >> text=bob's phone has not answered the consultation yet`);
+  await p.click(`${group} button:text-is('Conference')`);
+  await waitText(p, `${group} [data-testid=consult-state]`, "Conference with bob");
+  check(!(await p.locator(`${group} button:text-is('Conference')`).count()), "no Conference button in a conference");
+  check(await p.locator(`${group} button:text-is('Complete transfer')`).isEnabled(), "Complete transfer stays in a conference");
+  await p.click(`${group} button:text-is('Cancel')`);
+  await p.waitForSelector(`${group} button:text-is('Consult…')`);
+  check(!(await p.locator(`${group} [data-testid=consult-state]`).count()), "the consultation state is gone after Cancel");
+  await p.unroute(route);
 }
 
 /** The supervisor's Staffing screen: a plan with its table and chart, a forecast, field errors. */
