@@ -338,6 +338,13 @@ async function main() {
   await admin("PUT", "/agents/alice/presence", { presence: "not-ready", reason: "lunch" });
   await waitText(qa.page, "tr[data-agent=alice] td:nth-of-type(2)", "Not Ready (lunch)");
 
+  step = "the QA analyst reads reports but gets no CSV download (no reports.export)";
+  await qa.page.click("nav >> text=Reports");
+  await qa.page.waitForSelector("[data-testid=report-table]");
+  check(!(await qa.page.locator("[data-testid=download-csv]").count()), "no Download CSV without reports.export");
+  // Without queues.read the queue choices come from the report itself (GET /queues would be 403).
+  await qa.page.waitForSelector("form[aria-label=Report] select[name=name] option[value=sales]", { state: "attached" });
+
   step = "the administrator's main screen";
   const adm = await browserSession("administrator");
   await login(adm, base, "admin");
