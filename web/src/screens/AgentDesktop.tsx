@@ -16,6 +16,7 @@ import {
   consultedText,
   hasCallControls,
 } from "../callControl";
+import { losesEvents } from "../monitor";
 import { mayListen } from "../roles";
 import { CallControls } from "./CallControls";
 import { CodeInput } from "./CodeInput";
@@ -58,8 +59,16 @@ export function AgentDesktop({ me }: { me: Me }) {
   );
   // Why each contact's last consultation ended (the other agent hanging up, not answering...).
   const [consultNotices, setConsultNotices] = useState<Record<string, string>>({});
+  const agentNow = useRef(agent);
+  agentNow.current = agent;
   const stream = useEventStream((e) => {
     refresh();
+    // Events were lost: the agent is re-read above, and so is each of its contacts (call state,
+    // consultation), which no longer follow from the events.
+    if (losesEvents(e.type)) {
+      for (const c of agentNow.current?.contacts ?? []) reloadContact(c.contact);
+      return;
+    }
     const id = e.contact;
     if (!id) return;
     // Consultations follow their events at once (then the re-read below confirms).
