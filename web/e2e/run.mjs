@@ -688,6 +688,35 @@ async function supervisorMonitorsTheCall(sam, admin, contactId) {
   await shot(sam, "supervisor-monitor.png");
   await p.click(`${group} button:text-is('Stop')`);
   await waitText(p, `${group} [data-testid=monitor-state]`, "Not monitored");
+
+  step = "after an event-stream reset the grid reads the call's monitoring again";
+  // The grid's stream through a route that passes everything on and can add a message; the page
+  // is loaded again (the route's hook takes effect in a new document), then the grid opened.
+  let events;
+  let opened;
+  const routed = new Promise((resolve) => (opened = resolve));
+  await p.routeWebSocket(/\/api\/v1\/events/, (ws) => {
+    ws.connectToServer();
+    events = ws;
+    opened();
+  });
+  await p.reload();
+  await p.click("nav >> text=Agents");
+  await Promise.race([
+    routed,
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`the event stream did not open in ${timeout} ms`)), timeout)),
+  ]);
+  await waitText(p, `${group} [data-testid=monitor-state]`, "Not monitored");
+  // A (stubbed) monitoring whose monitor.ended the reset made the grid miss: the server's contact
+  // says nobody monitors the call, and the grid must show that after the reset.
+  await p.click(`${group} button:text-is('Barge')`);
+  await waitText(p, `${group} [data-testid=monitor-state]`, "you barged in");
+  const [reread] = await Promise.all([
+    p.waitForRequest((r) => r.url().endsWith(`/api/v1/contacts/${contactId}`) && r.method() === "GET"),
+    events.send(JSON.stringify({ type: "reset", schema: 1, seq: 0, after: 0, reason: "e2e: events lost" })),
+  ]);
+  check(Boolean(reread), "the contact is read again after the reset");
+  await waitText(p, `${group} [data-testid=monitor-state]`, "Not monitored");
   await p.unroute(route);
   await p.click("nav >> text=Wallboard");
   // The refusals (409, the stubbed 422) are logged by the browser: expected, and only those.
