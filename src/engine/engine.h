@@ -397,6 +397,8 @@ class Engine final : public ports::ContactCenter,
   // Blind transfer of a handled contact to the flow of entry point `entry` of its channel: the
   // agent wraps up, the flow starts again for the contact.
   Status TransferToFlow(ContactInfo& c, const std::string& entry);
+  // consult.cc: the first agent hung up while the consulted phone rang: back to the queue.
+  void RequeueAfterTransferorLeft(ContactInfo& c);
   // Call control: kConflict unless `c` is a voice contact being handled with its adapter.
   Result<ports::ChannelAdapter*> LiveCall(const ContactInfo& c, std::string_view action) const;
 

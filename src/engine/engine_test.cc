@@ -2003,6 +2003,66 @@ TEST(EngineConsultTest, ConferenceEndsTheHoldAndTheFirstAgentLeavingHandsTheCall
   EXPECT_EQ(std::count(trail.begin(), trail.end(), "conference.ended bob bob agent_left"), 1);
 }
 
+// Issue 8: the first agent hanging up once the target answered completed nothing (the call
+// ended); as in Asterisk's atxfer, the transfer completes.
+TEST(EngineConsultTest, TheFirstAgentHangingUpAfterTheTargetAnsweredCompletesTheTransfer) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  ASSERT_TRUE(h.Consult(All(), id, Step::kStart, "bob").ok());
+  // The adapter bridged the customer to bob's answered phone and reports dave's hang-up.
+  h.engine.ConsultEnded(id, "bob", ports::ConsultEnd::kAgentLeft);
+  h.loop.RunAll();
+  auto view = h.Get(All(), id);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->record.agent, "bob");
+  EXPECT_TRUE(view->consult_target.empty());
+  EXPECT_FALSE(view->on_hold);
+  EXPECT_FALSE(h.voice.Called("release 1 dave"));  // the legs moved already
+  EXPECT_EQ(h.Holds("dave"), (std::vector<std::string>{"1:wrap-up"}));
+  EXPECT_EQ(h.Holds("bob"), (std::vector<std::string>{"1:handling"}));
+  const auto trail = ConsultTrail(store, DemoConfig()->routing);
+  EXPECT_EQ(std::count(trail.begin(), trail.end(), "contact.transferred dave attended"), 1);
+  EXPECT_EQ(std::count(trail.begin(), trail.end(), "consult.ended bob bob transferor_hung_up"), 1);
+  ASSERT_TRUE(h.EndHandling(All(), id).ok());
+  EXPECT_EQ(h.Holds("bob"), (std::vector<std::string>{"1:wrap-up"}));
+}
+
+// Issue 8: hung up while the target's phone still rang, the call went with the agent; it goes
+// back to its queue instead (keeping its place by arrival time), bob is free again.
+TEST(EngineConsultTest, TheFirstAgentHangingUpWhileTheTargetRingsPutsTheCallBackInItsQueue) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  ASSERT_TRUE(h.Consult(All(), id, Step::kStart, "bob").ok());
+  h.engine.ConsultEnded(id, "bob", ports::ConsultEnd::kAgentLeftRinging);
+  h.loop.RunAll();
+  auto view = h.Get(All(), id);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->record.queue, "support");
+  EXPECT_NE(view->record.agent, "dave");
+  EXPECT_TRUE(view->record.state == ports::ContactState::kQueued ||
+              view->record.state == ports::ContactState::kOffered)
+      << static_cast<int>(view->record.state);
+  EXPECT_TRUE(view->consult_target.empty());
+  EXPECT_FALSE(view->on_hold);
+  EXPECT_TRUE(h.voice.Called("release 1 dave"));  // the adapter lets the agent's leg go
+  EXPECT_EQ(h.Holds("dave"), (std::vector<std::string>{"1:wrap-up"}));
+  const auto trail = ConsultTrail(store, DemoConfig()->routing);
+  EXPECT_EQ(std::count(trail.begin(), trail.end(),
+                       "consult.ended dave bob transferor_hung_up_before_answer"),
+            1);
+  EXPECT_EQ(std::count(trail.begin(), trail.end(), "contact.transferred dave attended"), 0);
+  EXPECT_EQ(std::count_if(
+                trail.begin(), trail.end(),
+                [](const std::string& l) { return l.rfind("contact.transferred dave", 0) == 0; }),
+            1);
+}
+
 TEST(EngineConsultTest, RefusalsSayWhatIsWrongAndReserveNobody) {
   store::MemoryStore store;
   CallControlHarness h(store);

@@ -760,15 +760,8 @@ class SipServer::Impl {
         deps_.intake->ChannelInputFor(c.contact, ports::CustomerLeft{});
       }
       EndCall(c, false);
-    } else if (nh == c.agent_nh && c.conference && c.consult_nh != nullptr) {
-      // The first agent left a conference: customer and consulted agent stay connected, and
-      // the engine hands the call over (as a completed consultation).
-      c.agent_nh = nullptr;
-      const std::string target = c.consult_agent;
-      (void)CompleteConsult(c);
-      if (deps_.intake != nullptr && c.contact.value() != 0) {
-        deps_.intake->ConsultEnded(c.contact, target, ports::ConsultEnd::kAgentLeft);
-      }
+    } else if (nh == c.agent_nh && TransferorLeft(c)) {
+      // The consultation went on without the first agent (TransferorLeft).
     } else if (nh == c.agent_nh) {
       // The agent hung up: the agent goes into wrap-up, the caller is released.
       c.agent_nh = nullptr;
@@ -778,6 +771,28 @@ class SipServer::Impl {
       }
       EndCall(c, false);
     }
+  }
+
+  // The first agent's phone hung up during a consultation. Once the target answered, the
+  // transfer completes (as Asterisk's atxfer does): customer and target are bridged and the
+  // engine hands the call over (ConsultEnd::kAgentLeft). While the target still rings, its
+  // phones are cancelled and the customer goes on hearing music; the engine puts the call back
+  // in its queue (kAgentLeftRinging), which releases the agent's leg. False when no
+  // consultation runs (the agent's hang-up ends the call as usual).
+  bool TransferorLeft(Call& c) {
+    if (c.consult_agent.empty() || c.customer_gone || deps_.intake == nullptr ||
+        c.contact.value() == 0) {
+      return false;
+    }
+    c.agent_nh = nullptr;
+    const std::string target = c.consult_agent;
+    if (c.consult_nh != nullptr && c.consult_leg_open) {
+      (void)CompleteConsult(c);
+      deps_.intake->ConsultEnded(c.contact, target, ports::ConsultEnd::kAgentLeft);
+    } else {
+      EndConsult(c, ports::ConsultEnd::kAgentLeftRinging);
+    }
+    return true;
   }
 
   // Hangs up every leg of the call still up (BYE/CANCEL/final response), closes media.
@@ -906,7 +921,9 @@ class SipServer::Impl {
           f.nh = nullptr;
         }
       }
-      if (c.agent_nh == nh) {
+      if (c.agent_nh == nh && !c.customer_gone && TransferorLeft(c)) {
+        // The consultation went on without the first agent (TransferorLeft).
+      } else if (c.agent_nh == nh) {
         c.agent_nh = nullptr;
         if (deps_.center != nullptr && c.contact.value() != 0 && !c.customer_gone) {
           deps_.center->EndHandling(ports::Caller{.user = "sip"}, c.contact,

@@ -194,6 +194,51 @@ TEST_F(ConsultTest, TheCallerHangingUpDuringTheConsultationReleasesBoth) {
   EXPECT_EQ(AgentStateBecomes("bob", "available"), "available");
 }
 
+// Issue 8: alice hanging up during the consultation ended the call for everyone. Once bob
+// answered, it completes the transfer (as Asterisk's atxfer does).
+TEST_F(ConsultTest, AliceHangingUpAfterBobAnsweredCompletesTheTransfer) {
+  ASSERT_EQ(Post("consult", R"({"agent":"bob"})").status, 200);
+  ASSERT_TRUE(BobAnswers());
+  EXPECT_TRUE(HearsAll(alice_.media(), kThird));
+  EXPECT_EQ(alice_.HangUp().substr(0, 14), "SIP/2.0 200 OK");
+  EXPECT_TRUE(WaitForEvent(*events_, "contact.transferred", "attended"));
+  EXPECT_TRUE(WaitForEvent(*events_, "consult.ended", "\"reason\":\"transferor_hung_up\""));
+  // The caller and bob hear each other; the music stopped.
+  EXPECT_TRUE(HearsAll(caller_rtp_, kThird));
+  EXPECT_TRUE(HearsAll(bob_.media(), kCaller));
+  EXPECT_EQ(SettlesWithout(caller_rtp_, kThird, kAgent), "");
+  EXPECT_EQ(AgentStateBecomes("alice", "available wrap-up"), "available wrap-up");
+  EXPECT_EQ(AgentState("bob"), "available handling");
+  const Json now =
+      Json::parse(Http(http(), "GET", "/api/v1/contacts/" + id_, "", cookie_).body, nullptr, false);
+  EXPECT_EQ(now["agent"], "bob") << now.dump();
+  EXPECT_FALSE(now["on_hold"].get<bool>());
+  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+  EXPECT_FALSE(bob_.Request("BYE").empty());
+  EXPECT_EQ(AgentStateBecomes("bob", "available wrap-up"), "available wrap-up");
+}
+
+// Issue 8: alice hanging up while bob's phone still rings cancels it, and the caller goes back
+// to the support queue (with music) instead of being dropped; bob, free again, gets the call.
+TEST_F(ConsultTest, AliceHangingUpWhileBobRingsPutsTheCallerBackInTheQueue) {
+  ASSERT_EQ(Post("consult", R"({"agent":"bob"})").status, 200);
+  ASSERT_FALSE(bob_.Ringing().empty());
+  EXPECT_EQ(alice_.HangUp().substr(0, 14), "SIP/2.0 200 OK");
+  EXPECT_TRUE(bob_.Cancelled());
+  EXPECT_TRUE(
+      WaitForEvent(*events_, "consult.ended", "\"reason\":\"transferor_hung_up_before_answer\""));
+  EXPECT_TRUE(caller_rtp_.HearsMusic());
+  EXPECT_EQ(AgentStateBecomes("alice", "available wrap-up"), "available wrap-up");
+  // Back in support: offered to bob, whose phone rings for the call itself now.
+  ASSERT_TRUE(BobAnswers());
+  EXPECT_TRUE(WaitForEvent(*events_, "handling.started", "\"agent\":\"bob\""));
+  EXPECT_TRUE(HearsAll(caller_rtp_, kThird));
+  EXPECT_TRUE(HearsAll(bob_.media(), kCaller));
+  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+  EXPECT_FALSE(bob_.Request("BYE").empty());
+  EXPECT_EQ(AgentStateBecomes("bob", "available wrap-up"), "available wrap-up");
+}
+
 // Three-way conference (docs/voice.md, "Conference").
 TEST_F(ConsultTest, ConferenceLetsAllThreeTalkAndAliceLeavingLeavesTheCallerWithBob) {
   ASSERT_EQ(Post("consult", R"({"agent":"bob"})").status, 200);
