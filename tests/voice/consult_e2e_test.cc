@@ -142,6 +142,9 @@ TEST_F(ConsultTest, AliceConsultsBobWhileTheCallerHoldsThenCompletesTheTransfer)
                         std::chrono::seconds(30));
   ASSERT_EQ(log.exit_code, 0) << log.err;
   EXPECT_THAT(log.out, ::testing::HasSubstr("|support|alice|ATTENDEDTRANSFER|"));
+  // ... then bob's own lines, as Asterisk writes them (issue 8).
+  EXPECT_THAT(log.out, ::testing::HasSubstr("|support|bob|CONNECT|"));
+  EXPECT_THAT(log.out, ::testing::HasSubstr("|support|bob|COMPLETECALLER|"));
 }
 
 TEST_F(ConsultTest, CancelTheTargetHangingUpOrNotAnsweringReturnsTheCallerToAlice) {
