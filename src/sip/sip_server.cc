@@ -1366,6 +1366,14 @@ class SipServer::Impl {
   Status CompleteConsult(Call& c) {
     if (c.conference) deps_.media.StopMonitor(c.consult_leg);
     c.conference = false;
+    // A running recording goes on in the same file, the target's voice in its agent channel;
+    // moved before the first agent's leg closes, which would end it.
+    if (c.recording) {
+      if (Status s = deps_.media.MoveRecording(c.customer_leg, c.consult_leg); !s.ok()) {
+        log::Error("sip", "the recording did not follow the transfer: " + s.message(),
+                   {{"contact", c.contact.value()}});
+      }
+    }
     deps_.media.Unbridge(c.agent_leg);
     if (c.agent_nh != nullptr) {
       nua_bye(c.agent_nh, TAG_END());
