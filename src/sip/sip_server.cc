@@ -254,7 +254,7 @@ class SipServer::Impl {
         TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE)), NUTAG_MEDIA_ENABLE(0),
         NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
         NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, REFER"),
-        NUTAG_APPL_METHOD("REGISTER"),
+        NUTAG_APPL_METHOD("REGISTER"), NUTAG_APPL_METHOD("REFER"),
         NUTAG_SESSION_TIMER(static_cast<unsigned>(
             std::chrono::duration_cast<std::chrono::seconds>(options_.session_timer).count())),
         NUTAG_MIN_SE(90), SIPTAG_USER_AGENT_STR(options_.user_agent.c_str()),
@@ -412,11 +412,7 @@ class SipServer::Impl {
         return;
       case nua_i_refer:
         CountRequest(sip);
-        if (handles_.count(nh) == 0) {
-          nua_handle_destroy(nh);
-        } else {
-          OnRefer(nh, sip, tags);
-        }
+        OnRefer(nua, nh, sip, tags);
         return;
       case nua_r_invite:
         OnInviteResponse(nh, status, sip);
@@ -1530,13 +1526,39 @@ class SipServer::Impl {
                 SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
   }
 
-  // REFER from the agent's phone (blind transfer, RFC 3515): the stack has answered 202 and
-  // sent NOTIFY "100 Trying"; the Refer-To user names a queue. The engine's transfer releases
-  // the phone (ReleaseAgent: NOTIFY 200 first); a refusal ends the subscription with the error
-  // in the sipfrag and the call stays as it was.
-  void OnRefer(nua_handle_t* nh, sip_t const* sip, tagi_t tags[]) {
+  // REFER (RFC 3515), answered here (NUTAG_APPL_METHOD). Only the agent's phone may transfer
+  // its call: a REFER outside any dialog of ours, or in the dialog of another leg (the caller,
+  // a consulted or supervising phone), is 403 Forbidden, and one in an agent's dialog that no
+  // longer carries the call is 481 (RFC 3261 12.2.2); both are counted as bad requests and
+  // change nothing. Accepted: 202, then the Refer-To user names a queue or an entry point. The
+  // engine's transfer releases the phone (ReleaseAgent: NOTIFY 200 first); a refusal ends the
+  // subscription with the error in the sipfrag and the call stays as it was.
+  void OnRefer(nua_t* nua, nua_handle_t* nh, sip_t const* sip, tagi_t tags[]) {
     auto h = handles_.find(nh);
+    if (h == handles_.end()) {
+      Count(&SipCounters::bad_requests);
+      nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+      nua_handle_destroy(nh);
+      return;
+    }
     auto it = calls_.find(h->second.call);
+    if (it == calls_.end() || h->second.role != Role::kAgent) {
+      Count(&SipCounters::bad_requests);
+      nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+      return;
+    }
+    if (nh != it->second->agent_nh || it->second->contact.value() == 0 || deps_.center == nullptr) {
+      Count(&SipCounters::bad_requests);
+      nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
+      return;
+    }
+    if (sip->sip_refer_to == nullptr || sip->sip_refer_to->r_url->url_user == nullptr ||
+        *sip->sip_refer_to->r_url->url_user == '\0') {
+      Count(&SipCounters::bad_requests);
+      nua_respond(nh, 400, "Bad Refer-To", NUTAG_WITH_THIS(nua), TAG_END());
+      return;
+    }
+    nua_respond(nh, SIP_202_ACCEPTED, NUTAG_WITH_THIS(nua), TAG_END());
     sip_event_t const* event = nullptr;
     tl_gets(tags, NUTAG_REFER_EVENT_REF(event), TAG_END());
     const std::string event_text = event != nullptr ? Str(event->o_type) : "refer";
@@ -1544,21 +1566,8 @@ class SipServer::Impl {
     if (event != nullptr && event->o_params != nullptr) {
       for (msg_param_t const* p = event->o_params; *p != nullptr; ++p) event_full += ";" + Str(*p);
     }
-    const auto refuse = [&](int status, const char* phrase) {
-      SendReferNotify(nh, event_full, status, phrase);
-    };
-    if (it == calls_.end() || h->second.role != Role::kAgent || nh != it->second->agent_nh ||
-        it->second->contact.value() == 0 || deps_.center == nullptr) {
-      refuse(481, "Call Does Not Exist");
-      return;
-    }
     Call& c = *it->second;
-    const std::string target =
-        sip->sip_refer_to != nullptr ? Str(sip->sip_refer_to->r_url->url_user) : "";
-    if (target.empty()) {
-      refuse(400, "Bad Refer-To");
-      return;
-    }
+    const std::string target = Str(sip->sip_refer_to->r_url->url_user);
     c.refer_event = event_full;
     const uint64_t id = c.id;
     deps_.center->TransferContact(ports::Caller{.user = "sip"}, c.contact, target,
