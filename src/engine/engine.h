@@ -237,6 +237,10 @@ class Engine final : public ports::ContactCenter,
   // What the engine knows of a contact beyond the Acd: its durable record and who touched it.
   struct ContactInfo {
     ports::ContactRecord record;
+    // The customer's number or address and language as the contact arrived: a flow started
+    // again by a transfer sees them as contact.caller and contact.language.
+    std::string caller;
+    std::string language;
     std::string disposition;
     std::string notes;
     std::set<std::string> agents;  // every agent it was offered to or handled by (scope)

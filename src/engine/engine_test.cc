@@ -9,6 +9,7 @@
 #include <deque>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -2198,6 +2199,49 @@ TEST(EngineCallControlTest, BlindTransferToAnEntryPointRunsItsFlowAgain) {
   ASSERT_TRUE(queued.ok());
   EXPECT_EQ(queued->record.queue, "sales");
   EXPECT_EQ(h.Transfer(All(), id, "nowhere").status().code(), StatusCode::kNotFound);
+}
+
+// Issue 8: a flow started again by a blind transfer had an empty contact.caller (the ANI), so
+// a flow routing or looking up by the caller's number lost it.
+TEST(EngineCallControlTest, AFlowStartedByATransferKnowsTheCallersNumber) {
+  const std::string yaml = R"(site: {name: T, time_zone: UTC}
+skills: [support]
+agents:
+  - {id: alice, name: Alice, skills: {support: 5}, capacity: {voice: 1}, queues: [support]}
+queues:
+  - {name: support, channels: [voice]}
+flows:
+  - name: first
+    steps:
+      - {id: seen, type: set, values: {ani_first: "= contact.caller"}, next: queue}
+      - {id: queue, type: queue, queue: support}
+  - name: again
+    steps:
+      - {id: seen, type: set, values: {ani_again: "= contact.caller"}, next: queue}
+      - {id: queue, type: queue, queue: support}
+entry_points:
+  - {channel: voice, address: "100", flow: first}
+  - {channel: voice, address: "200", flow: again}
+)";
+  std::vector<config::ConfigError> errors;
+  auto cfg = config::ParseConfigText(yaml, "site.yaml", {}, &errors);
+  ASSERT_TRUE(cfg.ok()) << (errors.empty() ? cfg.status().ToString() : errors[0].ToString());
+  store::MemoryStore store;
+  CallControlHarness h(store, *cfg);
+  ASSERT_TRUE(h.engine.Start().ok());
+  ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+  auto c = h.Call("100");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const ContactId id = c->record.id;
+  ASSERT_TRUE(h.Accept(All(), id, "alice").ok());
+  auto moved = h.Transfer(Self("alice"), id, "200");
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  auto view = h.Get(All(), id);
+  ASSERT_TRUE(view.ok());
+  std::map<std::string, std::string> attributes(view->record.attributes.begin(),
+                                                view->record.attributes.end());
+  EXPECT_EQ(attributes["ani_first"], "+33 6 12 34 56 78");
+  EXPECT_EQ(attributes["ani_again"], "+33 6 12 34 56 78");
 }
 
 TEST(EngineCallControlTest, HangupEndsHandlingIntoWrapUpOrWithdrawsAWaitingCall) {
