@@ -259,7 +259,7 @@ class SipServer::Impl {
         TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE)), NUTAG_MEDIA_ENABLE(0),
         NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
         NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, REFER"),
-        NUTAG_APPL_METHOD("REGISTER"),
+        NUTAG_APPL_METHOD("REGISTER"), NUTAG_APPL_METHOD("REFER"),
         NUTAG_SESSION_TIMER(static_cast<unsigned>(
             std::chrono::duration_cast<std::chrono::seconds>(options_.session_timer).count())),
         NUTAG_MIN_SE(90), SIPTAG_USER_AGENT_STR(options_.user_agent.c_str()),
@@ -446,11 +446,7 @@ class SipServer::Impl {
         return;
       case nua_i_refer:
         CountRequest(sip);
-        if (handles_.count(nh) == 0) {
-          nua_handle_destroy(nh);
-        } else {
-          OnRefer(nh, sip, tags);
-        }
+        OnRefer(nua, nh, sip, tags);
         return;
       case nua_r_invite:
         OnInviteResponse(nh, status, sip);
@@ -794,15 +790,8 @@ class SipServer::Impl {
         deps_.intake->ChannelInputFor(c.contact, ports::CustomerLeft{});
       }
       EndCall(c, false);
-    } else if (nh == c.agent_nh && c.conference && c.consult_nh != nullptr) {
-      // The first agent left a conference: customer and consulted agent stay connected, and
-      // the engine hands the call over (as a completed consultation).
-      c.agent_nh = nullptr;
-      const std::string target = c.consult_agent;
-      (void)CompleteConsult(c);
-      if (deps_.intake != nullptr && c.contact.value() != 0) {
-        deps_.intake->ConsultEnded(c.contact, target, ports::ConsultEnd::kAgentLeft);
-      }
+    } else if (nh == c.agent_nh && TransferorLeft(c)) {
+      // The consultation went on without the first agent (TransferorLeft).
     } else if (nh == c.agent_nh) {
       // The agent hung up: the agent goes into wrap-up, the caller is released.
       c.agent_nh = nullptr;
@@ -812,6 +801,28 @@ class SipServer::Impl {
       }
       EndCall(c, false);
     }
+  }
+
+  // The first agent's phone hung up during a consultation. Once the target answered, the
+  // transfer completes (as Asterisk's atxfer does): customer and target are bridged and the
+  // engine hands the call over (ConsultEnd::kAgentLeft). While the target still rings, its
+  // phones are cancelled and the customer goes on hearing music; the engine puts the call back
+  // in its queue (kAgentLeftRinging), which releases the agent's leg. False when no
+  // consultation runs (the agent's hang-up ends the call as usual).
+  bool TransferorLeft(Call& c) {
+    if (c.consult_agent.empty() || c.customer_gone || deps_.intake == nullptr ||
+        c.contact.value() == 0) {
+      return false;
+    }
+    c.agent_nh = nullptr;
+    const std::string target = c.consult_agent;
+    if (c.consult_nh != nullptr && c.consult_leg_open) {
+      (void)CompleteConsult(c);
+      deps_.intake->ConsultEnded(c.contact, target, ports::ConsultEnd::kAgentLeft);
+    } else {
+      EndConsult(c, ports::ConsultEnd::kAgentLeftRinging);
+    }
+    return true;
   }
 
   // Hangs up every leg of the call still up (BYE/CANCEL/final response), closes media.
@@ -940,7 +951,9 @@ class SipServer::Impl {
           f.nh = nullptr;
         }
       }
-      if (c.agent_nh == nh) {
+      if (c.agent_nh == nh && !c.customer_gone && TransferorLeft(c)) {
+        // The consultation went on without the first agent (TransferorLeft).
+      } else if (c.agent_nh == nh) {
         c.agent_nh = nullptr;
         if (deps_.center != nullptr && c.contact.value() != 0 && !c.customer_gone) {
           deps_.center->EndHandling(ports::Caller{.user = "sip"}, c.contact,
@@ -1392,6 +1405,14 @@ class SipServer::Impl {
   Status CompleteConsult(Call& c) {
     if (c.conference) deps_.media.StopMonitor(c.consult_leg);
     c.conference = false;
+    // A running recording goes on in the same file, the target's voice in its agent channel;
+    // moved before the first agent's leg closes, which would end it.
+    if (c.recording) {
+      if (Status s = deps_.media.MoveRecording(c.customer_leg, c.consult_leg); !s.ok()) {
+        log::Error("sip", "the recording did not follow the transfer: " + s.message(),
+                   {{"contact", c.contact.value()}});
+      }
+    }
     deps_.media.Unbridge(c.agent_leg);
     if (c.agent_nh != nullptr) {
       nua_bye(c.agent_nh, TAG_END());
@@ -1548,13 +1569,39 @@ class SipServer::Impl {
             SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
   }
 
-  // REFER from the agent's phone (blind transfer, RFC 3515): the stack has answered 202 and
-  // sent NOTIFY "100 Trying"; the Refer-To user names a queue. The engine's transfer releases
-  // the phone (ReleaseAgent: NOTIFY 200 first); a refusal ends the subscription with the error
-  // in the sipfrag and the call stays as it was.
-  void OnRefer(nua_handle_t* nh, sip_t const* sip, tagi_t tags[]) {
+  // REFER (RFC 3515), answered here (NUTAG_APPL_METHOD). Only the agent's phone may transfer
+  // its call: a REFER outside any dialog of ours, or in the dialog of another leg (the caller,
+  // a consulted or supervising phone), is 403 Forbidden, and one in an agent's dialog that no
+  // longer carries the call is 481 (RFC 3261 12.2.2); both are counted as bad requests and
+  // change nothing. Accepted: 202, then the Refer-To user names a queue or an entry point. The
+  // engine's transfer releases the phone (ReleaseAgent: NOTIFY 200 first); a refusal ends the
+  // subscription with the error in the sipfrag and the call stays as it was.
+  void OnRefer(nua_t* nua, nua_handle_t* nh, sip_t const* sip, tagi_t tags[]) {
     auto h = handles_.find(nh);
+    if (h == handles_.end()) {
+      Count(&SipCounters::bad_requests);
+      nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+      nua_handle_destroy(nh);
+      return;
+    }
     auto it = calls_.find(h->second.call);
+    if (it == calls_.end() || h->second.role != Role::kAgent) {
+      Count(&SipCounters::bad_requests);
+      nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+      return;
+    }
+    if (nh != it->second->agent_nh || it->second->contact.value() == 0 || deps_.center == nullptr) {
+      Count(&SipCounters::bad_requests);
+      nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
+      return;
+    }
+    if (sip->sip_refer_to == nullptr || sip->sip_refer_to->r_url->url_user == nullptr ||
+        *sip->sip_refer_to->r_url->url_user == '\0') {
+      Count(&SipCounters::bad_requests);
+      nua_respond(nh, 400, "Bad Refer-To", NUTAG_WITH_THIS(nua), TAG_END());
+      return;
+    }
+    nua_respond(nh, SIP_202_ACCEPTED, NUTAG_WITH_THIS(nua), TAG_END());
     sip_event_t const* event = nullptr;
     tl_gets(tags, NUTAG_REFER_EVENT_REF(event), TAG_END());
     const std::string event_text = event != nullptr ? Str(event->o_type) : "refer";
@@ -1562,21 +1609,8 @@ class SipServer::Impl {
     if (event != nullptr && event->o_params != nullptr) {
       for (msg_param_t const* p = event->o_params; *p != nullptr; ++p) event_full += ";" + Str(*p);
     }
-    const auto refuse = [&](int status, const char* phrase) {
-      SendReferNotify(nh, event_full, status, phrase);
-    };
-    if (it == calls_.end() || h->second.role != Role::kAgent || nh != it->second->agent_nh ||
-        it->second->contact.value() == 0 || deps_.center == nullptr) {
-      refuse(481, "Call Does Not Exist");
-      return;
-    }
     Call& c = *it->second;
-    const std::string target =
-        sip->sip_refer_to != nullptr ? Str(sip->sip_refer_to->r_url->url_user) : "";
-    if (target.empty()) {
-      refuse(400, "Bad Refer-To");
-      return;
-    }
+    const std::string target = Str(sip->sip_refer_to->r_url->url_user);
     c.refer_event = event_full;
     const uint64_t id = c.id;
     deps_.center->TransferContact(ports::Caller{.user = "sip"}, c.contact, target,
