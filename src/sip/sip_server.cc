@@ -1580,28 +1580,28 @@ class SipServer::Impl {
     auto h = handles_.find(nh);
     if (h == handles_.end()) {
       Count(&SipCounters::bad_requests);
-      nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
       nua_handle_destroy(nh);
       return;
     }
     auto it = calls_.find(h->second.call);
     if (it == calls_.end() || h->second.role != Role::kAgent) {
       Count(&SipCounters::bad_requests);
-      nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
     if (nh != it->second->agent_nh || it->second->contact.value() == 0 || deps_.center == nullptr) {
       Count(&SipCounters::bad_requests);
-      nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
     if (sip->sip_refer_to == nullptr || sip->sip_refer_to->r_url->url_user == nullptr ||
         *sip->sip_refer_to->r_url->url_user == '\0') {
       Count(&SipCounters::bad_requests);
-      nua_respond(nh, 400, "Bad Refer-To", NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, 400, "Bad Refer-To", NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
-    nua_respond(nh, SIP_202_ACCEPTED, NUTAG_WITH_THIS(nua), TAG_END());
+    Respond(nh, SIP_202_ACCEPTED, NUTAG_WITH_THIS(nua), TAG_END());
     sip_event_t const* event = nullptr;
     tl_gets(tags, NUTAG_REFER_EVENT_REF(event), TAG_END());
     const std::string event_text = event != nullptr ? Str(event->o_type) : "refer";
