@@ -25,6 +25,7 @@
 #include "api/http_server.h"
 #include "app/config_admin.h"
 #include "app/data.h"
+#include "app/simulation_service.h"
 #include "app/staffing_service.h"
 #include "app/validate.h"
 #include "auth/audit.h"
@@ -472,10 +473,12 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     watch_cv.notify_all();
   });
   const StaffingService staffing;  // outlives http, declared before it
+  const SimulationService simulation;
   api::HttpServer http(http_options, engine,
                        api::AuthParts{authenticator, sessions, tokens, users, &audit}, clock);
   http.AttachReports(&engine);
   http.AttachStaffing(&staffing);
+  http.AttachSimulation(&simulation);
   http.SetConfigAdministration(&config_admin);
   // A start that fails after this point finishes the engine's journal and stops its loop.
   auto stop_engine = [&] {

@@ -187,7 +187,9 @@ class Parser {
     const YamlReader& r = readers_[index];
     if (root.IsMap()) {
       YAML::Node include = YamlReader::Get(root, "include");
-      if (include.IsDefined()) {
+      if (include.IsDefined() && !opts_.allow_files) {
+        r.Error(include, "include is not allowed here: the document must be self-contained");
+      } else if (include.IsDefined()) {
         std::vector<YAML::Node> entries;
         if (include.IsScalar()) {
           entries.push_back(include);

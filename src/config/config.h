@@ -133,6 +133,9 @@ struct ParseOptions {
   // Applied after includes are read, to the first file in which the path resolves (the root
   // first), before validation.
   std::vector<Override> overrides;
+  // False: `include:` is an error (text from a client of the API must not read the server's
+  // files).
+  bool allow_files = true;
 };
 
 // Parses and validates the configuration rooted at `root`, read from `file` (relative includes
