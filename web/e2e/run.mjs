@@ -633,7 +633,29 @@ async function supervisorPlansStaffing(sam) {
   await p.waitForSelector("[data-testid=staffing-error] >> text=target_sl must be a fraction in (0, 1], got 1.5");
   await p.waitForSelector(`${form} input[name=target_sl_percent][aria-invalid=true]`);
   await shot(sam, "supervisor-staffing-error.png");
-  // The refused request was answered 400, which the browser logs: expected, and only that.
+
+  step = "the supervisor runs a what-if simulation";
+  const whatIf = "form[aria-label='What-if simulation']";
+  const [simRequest, simResponse] = await Promise.all([
+    p.waitForRequest((r) => r.url().endsWith("/api/v1/simulations") && r.method() === "POST"),
+    p.waitForResponse((r) => r.url().endsWith("/api/v1/simulations")),
+    p.click(`${whatIf} button[type=submit]`),
+  ]);
+  check(simRequest.postDataJSON().sweep === "groups.a.agents=6:12:1", `simulation request: ${simRequest.postData()}`);
+  check(simResponse.status() === 200, `simulation answered ${simResponse.status()}`);
+  // The example's sweep: one row per agent count from 6 to 12, and the curve.
+  await p.waitForSelector("[data-testid=whatif-table] tbody tr >> nth=6");
+  const values = await p.locator("[data-testid=whatif-table] tbody th").allTextContents();
+  check(values.length === 7 && values[0] === "groups.a.agents = 6", `swept values: ${values}`);
+  const sl = await p.locator("[data-testid=whatif-table] tbody tr td:nth-of-type(3)").allTextContents();
+  check(parseFloat(sl[0]) < parseFloat(sl[6]), `more agents, better service level: ${sl}`);
+  await p.waitForSelector("[data-testid=whatif-chart] canvas");
+  await shot(sam, "supervisor-whatif.png");
+  // A scenario that reads a file is refused with its position.
+  await p.fill(`${whatIf} textarea[name=scenario]`, "include: /etc/passwd\n");
+  await p.click(`${whatIf} button[type=submit]`);
+  await p.waitForSelector("[data-testid=whatif-error] >> text=scenario.yaml:1:10: include is not allowed here");
+  // The refused requests were answered 400, which the browser logs: expected, and only that.
   sam.errors.splice(before).filter((e) => !e.includes("status of 400")).forEach((e) => sam.errors.push(e));
 }
 
