@@ -30,6 +30,9 @@ struct Contact {
   int32_t segments = 0;
   std::unordered_map<AgentIndex, TimePoint> offers;  // open offers: agent -> offered at
   std::vector<Work> work;
+  // An attended transfer (a consultation completed): its queue, until the target agent's
+  // kHandlingStarted opens that agent's segment.
+  std::optional<QueueIndex> attended_to;
 };
 
 class Builder {
@@ -113,12 +116,15 @@ class Builder {
         ContactFact& f = facts_[w->row];
         f.outcome = SegmentOutcome::kTransferred;
         f.transferred_to = e.queue;
+        if (e.text == "attended") contacts_[e.contact].attended_to = e.queue;
         return;
       }
       case EventType::kHandlingStarted:
         if (Work* w = FindWork(e); w != nullptr && !w->talking && !w->wrapping) {
           w->talking = true;
           w->since = t;
+        } else if (w == nullptr) {
+          StartAttendedSegment(e);
         }
         return;
       case EventType::kHandlingEnded:
@@ -199,6 +205,26 @@ class Builder {
       if (w.agent == e.agent) return &w;
     }
     return nullptr;
+  }
+  // The agent who took an attended transfer over: a segment of its own in the same queue,
+  // answered when its handling started (no wait, no ring), so its talk is its own.
+  void StartAttendedSegment(const Event& e) {
+    auto it = contacts_.find(e.contact);
+    if (it == contacts_.end() || !it->second.attended_to || e.agent == kNone) return;
+    Contact& c = it->second;
+    ContactFact f;
+    f.contact = e.contact;
+    f.segment = ++c.segments;
+    f.channel = e.channel;
+    f.queue = *c.attended_to;
+    f.agent = e.agent;
+    f.queued_at = e.time;
+    f.answered_at = e.time;
+    f.outcome = SegmentOutcome::kAnswered;
+    c.attended_to.reset();
+    c.work.push_back(
+        Work{.row = facts_.size(), .agent = e.agent, .talking = true, .since = e.time});
+    facts_.push_back(f);
   }
   void EndWait(Contact& c, TimePoint t, SegmentOutcome outcome) {
     ContactFact& f = facts_[*c.waiting];

@@ -439,6 +439,80 @@ TEST(ContactExport, FactsAgreeWithTheKpiCalculator) {
   }
 }
 
+// An attended transfer (a consultation completed, docs/voice.md): alice answers c7 in support,
+// holds it 10-30 while consulting bob, the transfer completes at 30 (the ACD's order:
+// hold.ended, contact.transferred "attended", handling.ended alice, handling.started bob), bob
+// talks until 90 and wraps up until 100; alice wraps up 30-40.
+std::vector<Event> AttendedTransferLog() {
+  using enum EventType;
+  Log log;
+  log.Add(kContactQueued, 0, 7, kNone, kSupport);
+  log.Add(kContactOffered, 1, 7, kAlice, kSupport);
+  log.Add(kOfferAccepted, 2, 7, kAlice, kSupport);
+  log.Add(kHandlingStarted, 2, 7, kAlice, kSupport);
+  log.Add(kHoldStarted, 10, 7, kAlice, kSupport);
+  log.Add(kHoldEnded, 30, 7, kAlice, kSupport);
+  log.Add(kContactTransferred, 30, 7, kAlice, kSupport, Channel::kVoice, 0, "attended");
+  log.Add(kHandlingEnded, 30, 7, kAlice, kSupport);
+  log.Add(kWrapUpStarted, 30, 7, kAlice, kSupport);
+  log.Add(kHandlingStarted, 30, 7, kBob, kSupport);
+  log.Add(kWrapUpEnded, 40, 7, kAlice, kSupport);
+  log.Add(kHandlingEnded, 90, 7, kBob, kSupport, Channel::kVoice, 0, "agent");
+  log.Add(kWrapUpStarted, 90, 7, kBob, kSupport);
+  log.Add(kWrapUpEnded, 100, 7, kBob, kSupport);
+  log.Add(kContactClosed, 100, 7, kNone, kSupport);
+  return log.events;
+}
+
+// Issue 8: the agent who took an attended transfer had no CONNECT or COMPLETE line.
+TEST(QueueLog, AttendedTransferConnectsTheAgentWhoTookTheCall) {
+  const std::string log = WriteQueueLog(QueueLogLines(AttendedTransferLog(), Names()));
+  EXPECT_EQ(log,
+            "1700000100|7|support, tier 2|NONE|ENTERQUEUE||\n"
+            "1700000102|7|support, tier 2|alice|CONNECT|2||1\n"
+            "1700000130|7|support, tier 2|alice|ATTENDEDTRANSFER|AGENT||2|28|1\n"
+            "1700000130|7|support, tier 2|bob|CONNECT|2||0\n"
+            "1700000190|7|support, tier 2|bob|COMPLETEAGENT|2|60|1\n");
+}
+
+// Issue 8: the agent who took an attended transfer had no fact row, so its talk was lost; it gets
+// a segment of its own, and the KPIs credit it the same talk.
+TEST(ContactExport, AttendedTransferGivesTheAgentWhoTookTheCallItsOwnSegment) {
+  const std::vector<Event> events = AttendedTransferLog();
+  const auto facts = ContactFacts(events);
+  ASSERT_EQ(facts.size(), 2u);
+  EXPECT_EQ(facts[0].agent, kAlice);
+  EXPECT_EQ(facts[0].outcome, SegmentOutcome::kTransferred);
+  EXPECT_EQ(facts[0].transferred_to, kSupport);
+  EXPECT_EQ(facts[0].wait, Seconds(2));
+  EXPECT_EQ(facts[0].talk, Seconds(8));
+  EXPECT_EQ(facts[0].hold, Seconds(20));
+  EXPECT_EQ(facts[0].wrap_up, Seconds(10));
+  EXPECT_EQ(facts[1].segment, 2);
+  EXPECT_EQ(facts[1].queue, kSupport);
+  EXPECT_EQ(facts[1].agent, kBob);
+  EXPECT_EQ(facts[1].outcome, SegmentOutcome::kAnswered);
+  EXPECT_EQ(facts[1].answered_at, At(30));
+  EXPECT_EQ(facts[1].wait, Seconds(0));
+  EXPECT_EQ(facts[1].offers, 0);
+  EXPECT_EQ(facts[1].talk, Seconds(60));
+  EXPECT_EQ(facts[1].wrap_up, Seconds(10));
+  EXPECT_EQ(facts[1].talk_ended_at, At(90));
+  EXPECT_EQ(facts[1].ended_at, At(100));
+
+  KpiCalculator kpi{KpiOptions{}};
+  for (const Event& e : events) kpi.Add(e);
+  const KpiReport report = kpi.Report(At(200));
+  EXPECT_EQ(report.agents[kBob].handled, 1);
+  EXPECT_EQ(report.agents[kBob].talk, Seconds(60));
+  EXPECT_EQ(report.agents[kBob].wrap_up, Seconds(10));
+  EXPECT_EQ(report.agents[kAlice].transferred, 1);
+  EXPECT_EQ(report.agents[kAlice].talk, Seconds(8));
+  EXPECT_EQ(report.queues[kSupport].total.handled, 2);
+  EXPECT_EQ(report.queues[kSupport].total.talk, facts[0].talk + facts[1].talk);
+  EXPECT_EQ(report.queues[kSupport].total.offered, 1);  // one contact offered to the queue
+}
+
 TEST(IntervalReport, HourlyIntervalsMergeTheQuarters) {
   KpiOptions options;
   options.interval = Seconds(3600);

@@ -23,7 +23,9 @@ struct Call {
   std::unordered_map<AgentIndex, TimePoint> offers;
   AgentIndex agent = kNone;  // answered by
   TimePoint answered_at{};
+  Duration hold{0};  // queued -> first answer: the holdtime of every line about this call
   bool transferred = false;
+  bool attended = false;  // an attended transfer waits for its target's kHandlingStarted
 };
 
 class Writer {
@@ -73,6 +75,7 @@ class Writer {
         Leave(e.contact, *c);
         c->agent = e.agent;
         c->answered_at = t;
+        c->hold = t - c->queued_at;
         return;
       }
       case EventType::kContactAbandoned:
@@ -91,13 +94,13 @@ class Writer {
         c->transferred = true;
         if (e.text == "attended") {  // a consultation completed: the target agent took it
           Emit(t, e.contact, c->queue, e.agent, "ATTENDEDTRANSFER",
-               {"AGENT", "", std::to_string(WholeSeconds(c->answered_at - c->queued_at)),
+               {"AGENT", "", std::to_string(WholeSeconds(c->hold)),
                 std::to_string(WholeSeconds(t - c->answered_at)), std::to_string(c->origposition)});
+          c->attended = true;
           return;
         }
         Emit(t, e.contact, c->queue, e.agent, "BLINDTRANSFER",
-             {std::string(QueueName(e.queue)), "queue",
-              std::to_string(WholeSeconds(c->answered_at - c->queued_at)),
+             {std::string(QueueName(e.queue)), "queue", std::to_string(WholeSeconds(c->hold)),
               std::to_string(WholeSeconds(t - c->answered_at)), std::to_string(c->origposition)});
         return;
       }
@@ -106,7 +109,7 @@ class Writer {
         if (c == nullptr || c->transferred) return;
         Emit(t, e.contact, c->queue, e.agent,
              e.text == "agent" ? "COMPLETEAGENT" : "COMPLETECALLER",
-             {std::to_string(WholeSeconds(c->answered_at - c->queued_at)),
+             {std::to_string(WholeSeconds(c->hold)),
               std::to_string(WholeSeconds(t - c->answered_at)), std::to_string(c->origposition)});
         c->agent = kNone;  // one COMPLETE per answer
         return;
@@ -120,7 +123,7 @@ class Writer {
         } else if (c.agent != kNone && !c.transferred) {
           // Closed during talk without kHandlingEnded: the caller's side went away.
           Emit(t, e.contact, c.queue, c.agent, "COMPLETECALLER",
-               {std::to_string(WholeSeconds(c.answered_at - c.queued_at)),
+               {std::to_string(WholeSeconds(c.hold)),
                 std::to_string(WholeSeconds(t - c.answered_at)), std::to_string(c.origposition)});
         }
         calls_.erase(it);
@@ -129,8 +132,22 @@ class Writer {
       case EventType::kPresenceChanged:
         OnPresence(e);
         return;
+      case EventType::kHandlingStarted: {
+        // After ATTENDEDTRANSFER the target agent connects as Asterisk logs it: its own CONNECT
+        // (holdtime: the caller's wait before the first answer; no ring from the queue), then
+        // its own COMPLETE line.
+        auto it = calls_.find(e.contact);
+        if (it == calls_.end() || !it->second.attended || e.agent == kNone) return;
+        Call& c = it->second;
+        c.attended = false;
+        c.transferred = false;
+        c.agent = e.agent;
+        c.answered_at = t;
+        Emit(t, e.contact, c.queue, e.agent, "CONNECT",
+             {std::to_string(WholeSeconds(c.hold)), "", "0"});
+        return;
+      }
       case EventType::kContactEscalated:
-      case EventType::kHandlingStarted:
       case EventType::kHoldStarted:
       case EventType::kHoldEnded:
       case EventType::kWrapUpStarted:

@@ -394,6 +394,26 @@ class FakeCenter : public ports::ContactCenter {
 
 // A Staffing port that records the query and answers a canned plan, or refuses calls of 13 as
 // the real one refuses bad inputs (kInvalidArgument naming the field).
+class FakeSimulation : public ports::Simulation {
+ public:
+  Result<std::string> Run(const ports::SimulationQuery& query) const override {
+    std::lock_guard lock(mu_);
+    last_ = query;
+    if (query.scenario == "bad") return InvalidArgument("scenario.yaml:1:1: expected a map");
+    if (query.scenario == "busy") return Conflict("another simulation is running");
+    if (query.scenario == "huge") return Unavailable("the simulation took longer than 20 s");
+    return std::string(R"({"scenario":"fake","overall":{"service_level":0.8}})");
+  }
+  ports::SimulationQuery last() const {
+    std::lock_guard lock(mu_);
+    return last_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  mutable ports::SimulationQuery last_;
+};
+
 class FakeStaffing : public ports::Staffing {
  public:
   Result<std::string> Plan(const ports::StaffingQuery& query) const override {
@@ -578,6 +598,7 @@ class ApiTest : public ::testing::Test {
         options, center_, AuthParts{authenticator_, sessions_, tokens_, users_, &audit_}, clock_);
     server_->AttachReports(&reports_);
     server_->AttachStaffing(&staffing_);
+    server_->AttachSimulation(&simulation_);
     server_->SetConfigAdministration(&admin_);
     const Status s = server_->Start();
     ASSERT_TRUE(s.ok()) << s.ToString();
@@ -645,6 +666,7 @@ class ApiTest : public ::testing::Test {
   FakeCenter center_;
   FakeReports reports_;
   FakeStaffing staffing_;
+  FakeSimulation simulation_;
   FakeAdministration admin_;
   auth::PasswordHasher hasher_;
   auth::UserDirectory users_;
@@ -791,6 +813,7 @@ std::string BodyFor(const auth::RouteSpec& r, Role role) {
   if (r.path.ends_with("/accept") || r.path.ends_with("/reject")) return R"({"agent":"a1"})";
   if (r.path.ends_with("/recording")) return R"({"action":"pause"})";
   if (r.path.ends_with("/staffing")) return R"({"calls":10,"interval_seconds":1800,"aht":240})";
+  if (r.path.ends_with("/simulations")) return R"({"scenario":"duration: 1h"})";
   return "";
 }
 
@@ -1973,6 +1996,43 @@ TEST_F(ApiTest, StaffingPassesEveryInputToThePortAndAnswersItsJson) {
   EXPECT_FALSE(staffing_.last().aht);
   EXPECT_EQ(staffing_.last().target_seconds, 20);
   EXPECT_FALSE(staffing_.last().forecast);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Simulations
+
+TEST_F(ApiTest, SimulationPassesTheQueryToThePortAndMapsItsErrors) {
+  StartServer();
+  const std::string sup = Login("sup");
+  Answer a = As(sup, http::verb::post, "/api/v1/simulations",
+                R"({"scenario":"duration: 1h","replications":3,"seed":7,)"
+                R"("set":["queues.support.agents=12"],"sweep":"x=1:3:1"})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.header(http::field::content_type), "application/json");
+  EXPECT_EQ(a.json()["overall"]["service_level"], 0.8);
+  const ports::SimulationQuery q = simulation_.last();
+  EXPECT_EQ(q.scenario, "duration: 1h");
+  EXPECT_EQ(q.replications, 3);
+  EXPECT_EQ(q.seed, 7u);
+  EXPECT_EQ(q.sets, std::vector<std::string>{"queues.support.agents=12"});
+  EXPECT_EQ(q.sweep, "x=1:3:1");
+
+  EXPECT_EQ(As(sup, http::verb::post, "/api/v1/simulations", R"({"scenario":"bad"})").status, 400);
+  EXPECT_EQ(As(sup, http::verb::post, "/api/v1/simulations", R"({"scenario":"busy"})").status, 409);
+  EXPECT_EQ(As(sup, http::verb::post, "/api/v1/simulations", R"({"scenario":"huge"})").status, 422);
+  // The body's own faults name the field.
+  Answer missing = As(sup, http::verb::post, "/api/v1/simulations", R"({"replications":2})");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_THAT(missing.body, ::testing::HasSubstr("body.scenario"));
+  Answer sets = As(sup, http::verb::post, "/api/v1/simulations", R"({"scenario":"x","set":[1]})");
+  EXPECT_EQ(sets.status, 400);
+  EXPECT_THAT(sets.body, ::testing::HasSubstr("body.set"));
+  EXPECT_EQ(As(sup, http::verb::post, "/api/v1/simulations", R"({"scenario":"x","what":1})").status,
+            400);
+  // Agents may not run simulations (staffing.plan).
+  EXPECT_EQ(
+      As(Login("agent1"), http::verb::post, "/api/v1/simulations", R"({"scenario":"x"})").status,
+      403);
 }
 
 TEST_F(ApiTest, StaffingRefusesBadInputsWith400NamingTheField) {

@@ -32,6 +32,7 @@
 #include "api/recordings.h"
 #include "api/reports.h"
 #include "api/request.h"
+#include "api/simulation.h"
 #include "api/staffing.h"
 #include "api/views.h"
 #include "base/log.h"
@@ -226,6 +227,8 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   void RunReport(const std::shared_ptr<Exchange>& x, ports::ReportSubject subject);
   // Staffing (api/staffing.h) over ports::Staffing, run off the I/O threads.
   void Staffing(const std::shared_ptr<Exchange>& x);
+  // What-if simulations (api/simulation.h) over ports::Simulation, run off the I/O threads.
+  void Simulate(const std::shared_ptr<Exchange>& x);
   // The configuration and user routes (api/admin.h), run off the I/O threads.
   void Admin(const std::shared_ptr<Exchange>& x);
   void StaticFile(const std::shared_ptr<Exchange>& x);
@@ -258,6 +261,8 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   ports::Reports* reports = nullptr;  // HttpServer::AttachReports; null: reports answer 503
   // HttpServer::AttachStaffing; null: staffing answers 503.
   const ports::Staffing* staffing = nullptr;
+  // HttpServer::AttachSimulation; null: simulations answer 503.
+  const ports::Simulation* simulation = nullptr;
   AuthParts auth;
   const Clock& clock;
   auth::RouteRegistry registry;
@@ -290,6 +295,9 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   std::vector<std::thread> threads;
   // Argon2id logins take ~75 ms each: they run here, not on the I/O threads.
   std::optional<net::thread_pool> blocking;
+  // Simulations (seconds each, one at a time) on their own thread, so they never delay the
+  // administration and staffing work of `blocking`.
+  std::optional<net::thread_pool> simulations;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -757,6 +765,7 @@ Status ServerImpl::Start() {
   }
   bound_port = acceptor.local_endpoint().port();
   blocking.emplace(1);
+  simulations.emplace(1);
   work.emplace(ioc.get_executor());
   started = true;
   net::post(acceptor.get_executor(), [self = shared_from_this()] { self->DoAccept(); });
@@ -829,6 +838,7 @@ void ServerImpl::Stop() {
   beast::error_code ignored;
   acceptor.close(ignored);  // in case the posted close never ran
   if (blocking) blocking->join();
+  if (simulations) simulations->join();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -898,6 +908,7 @@ Status ServerImpl::DeclareRoutes() {
       perm("GET", v1 + "/reports/queues", P::kReportsRead, &ServerImpl::QueueReport),
       perm("GET", v1 + "/reports/agents", P::kReportsRead, &ServerImpl::AgentReport),
       perm("POST", v1 + "/staffing", P::kStaffingPlan, &ServerImpl::Staffing),
+      perm("POST", v1 + "/simulations", P::kStaffingPlan, &ServerImpl::Simulate),
       // Recording (issue 6).
       perm("POST", v1 + "/contacts/{id}/recording", P::kContactsHandle,
            &ServerImpl::ControlRecording),
@@ -1939,6 +1950,22 @@ void ServerImpl::Staffing(const std::shared_ptr<Exchange>& x) {
   });
 }
 
+void ServerImpl::Simulate(const std::shared_ptr<Exchange>& x) {
+  if (simulation == nullptr) {
+    return Fail(*x,
+                {503, "unavailable", "simulations are not available on this server", std::nullopt});
+  }
+  ports::SimulationQuery query;
+  if (auto e = ReadSimulationQuery(x->body, query)) return Fail(*x, *e);
+  // Seconds of computation (the port bounds it): never on the I/O threads.
+  net::post(*simulations, [x, query = std::move(query)] {
+    auto& s = *x->server;
+    Result<std::string> result = s.simulation->Run(query);
+    if (!result.ok()) return s.Fail(*x, SimulationError(result.status()));
+    s.ReplyText(*x, http::status::ok, std::move(*result), "application/json");
+  });
+}
+
 void ServerImpl::Admin(const std::shared_ptr<Exchange>& x) {
   net::post(*blocking, [x] {
     auto& s = *x->server;
@@ -2037,5 +2064,9 @@ const auth::RouteRegistry& HttpServer::routes() const { return impl_->registry; 
 void HttpServer::AttachReports(ports::Reports* reports) { impl_->reports = reports; }
 
 void HttpServer::AttachStaffing(const ports::Staffing* staffing) { impl_->staffing = staffing; }
+
+void HttpServer::AttachSimulation(const ports::Simulation* simulation) {
+  impl_->simulation = simulation;
+}
 
 }  // namespace parley::api

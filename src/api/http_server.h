@@ -29,6 +29,7 @@
 #include "ports/administration.h"
 #include "ports/contact_center.h"
 #include "ports/reports.h"
+#include "ports/simulation.h"
 #include "ports/staffing.h"
 
 namespace parley::api {
@@ -103,6 +104,8 @@ class HttpServer {
   // The staffing port for POST /api/v1/staffing; before Start(). Without one it answers 503.
   // It must outlive the server.
   void AttachStaffing(const ports::Staffing* staffing);
+  // The simulation port for POST /api/v1/simulations; before Start(). Without one: 503.
+  void AttachSimulation(const ports::Simulation* simulation);
 
   // Every route the server answers, with its permission (the access matrix's source).
   const auth::RouteRegistry& routes() const;

@@ -25,6 +25,7 @@
 #include "api/http_server.h"
 #include "app/config_admin.h"
 #include "app/data.h"
+#include "app/simulation_service.h"
 #include "app/staffing_service.h"
 #include "app/validate.h"
 #include "auth/audit.h"
@@ -267,6 +268,18 @@ std::vector<ports::MetricFamily> SipMetricFamilies(const sip::SipCounters& c) {
   one("parley_sip_calls_active", "gauge", "Customer calls held by the SIP adapter now.",
       c.calls_active);
   one("parley_sip_agent_legs_total", "counter", "INVITEs sent to agents' phones.", c.agent_legs);
+  ports::MetricFamily responses{"parley_sip_responses_total",
+                                "counter",
+                                "SIP responses by class: sent by Parley, and received to its "
+                                "own requests.",
+                                {}};
+  for (size_t k = 0; k < c.responses_sent.size(); ++k) {
+    const std::string cls = std::to_string(k + 1) + "xx";
+    responses.samples.emplace_back("direction=\"sent\",class=\"" + cls + "\"", c.responses_sent[k]);
+    responses.samples.emplace_back("direction=\"received\",class=\"" + cls + "\"",
+                                   c.responses_received[k]);
+  }
+  out.push_back(std::move(responses));
   return out;
 }
 
@@ -485,10 +498,12 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     watch_cv.notify_all();
   });
   const StaffingService staffing;  // outlives http, declared before it
+  const SimulationService simulation;
   api::HttpServer http(http_options, engine,
                        api::AuthParts{authenticator, sessions, tokens, users, &audit}, clock);
   http.AttachReports(&engine);
   http.AttachStaffing(&staffing);
+  http.AttachSimulation(&simulation);
   http.SetConfigAdministration(&config_admin);
   // A start that fails after this point finishes the engine's journal and stops its loop.
   auto stop_engine = [&] {
@@ -545,6 +560,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     if (media_config.address.empty()) media_config.address = sip_listen->first;
     media_config.port_min = config->voice.media_port_min;
     media_config.port_max = config->voice.media_port_max;
+    media_config.inactivity_timeout = config->voice.media_timeout;
     media_config.prompt_dir = options.data_dir + "/prompts";
     media_config.tts_cache_dir = options.data_dir + "/tts-cache";
     auto created = media::MediaEngine::Create(std::move(media_config));

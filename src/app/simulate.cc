@@ -185,7 +185,8 @@ std::string CsvRow(const Row& r, int reps, const std::string& first) {
 // Draws a progress bar on stderr when it is a terminal and the run has taken over a second.
 class Progress {
  public:
-  Progress() : tty_(isatty(2) != 0), begin_(std::chrono::steady_clock::now()) {}
+  explicit Progress(bool show)
+      : tty_(show && isatty(2) != 0), begin_(std::chrono::steady_clock::now()) {}
   ~Progress() {
     if (shown_) std::cerr << "\r" << std::string(60, ' ') << "\r" << std::flush;
   }
@@ -418,9 +419,12 @@ struct Outcome {
 // Loads with `overrides` and runs every replication; nullopt after printing load errors.
 std::optional<Outcome> LoadAndRun(const SimulateOptions& o,
                                   const std::vector<config::Override>& overrides, std::ostream& out,
-                                  std::ostream& err, Progress* progress) {
+                                  std::ostream& err, Progress* progress, bool* stopped) {
   std::vector<config::ConfigError> errors;
-  auto loaded = sim::LoadScenario(o.path, sim::LoadOptions{overrides}, &errors);
+  sim::LoadOptions lo{overrides};
+  lo.allow_files = !o.text.has_value();
+  auto loaded = o.text ? sim::ParseScenarioText(*o.text, o.path, lo, &errors)
+                       : sim::LoadScenario(o.path, lo, &errors);
   if (!loaded.ok()) {
     for (const auto& e : errors) err << e.ToString() << "\n";
     if (errors.empty()) err << o.path << ": " << loaded.status().message() << "\n";
@@ -436,7 +440,13 @@ std::optional<Outcome> LoadAndRun(const SimulateOptions& o,
     ro.explain = o.explain;
     if (o.explain && i == 0) ro.listener = &narrator;
     ro.progress = [&, i](double f) { progress->Update(i, o.replications, f); };
+    ro.should_stop = o.should_stop;
     auto r = sim::Run(oc.scenario, ro);
+    if (!r.ok() && o.should_stop && o.should_stop()) {
+      err << o.path << ": stopped\n";
+      *stopped = true;
+      return std::nullopt;
+    }
     if (!r.ok()) {
       err << o.path << ": " << r.status().message() << "\n";
       return std::nullopt;
@@ -481,7 +491,8 @@ int RunSimulate(const SimulateOptions& o, std::ostream& out, std::ostream& err) 
     overrides.push_back(*ov);
   }
   const int reps = o.replications;
-  Progress progress;
+  Progress progress(o.show_progress);
+  bool stopped = false;
 
   if (o.sweep) {
     auto ov = SplitSet(*o.sweep);
@@ -493,14 +504,20 @@ int RunSimulate(const SimulateOptions& o, std::ostream& out, std::ostream& err) 
       return 2;
     }
     std::vector<std::pair<std::string, Outcome>> results;
+    const double points = std::floor((to - from) / step + 1e-9) + 1;
+    if (o.max_sweep_points > 0 && points > o.max_sweep_points) {
+      err << "--sweep '" << *o.sweep << "': " << points << " values, at most " << o.max_sweep_points
+          << " here\n";
+      return 2;
+    }
     for (int k = 0;; ++k) {
       const double v = from + k * step;
       if (v > to + step * 1e-9) break;
       const std::string text = fmt::format("{:g}", v);
       auto all = overrides;
       all.push_back({ov->path, text});
-      auto oc = LoadAndRun(o, all, out, err, &progress);
-      if (!oc) return 2;
+      auto oc = LoadAndRun(o, all, out, err, &progress, &stopped);
+      if (!oc) return stopped ? 3 : 2;
       results.emplace_back(text, std::move(*oc));
     }
     bool failed = false;
@@ -534,8 +551,8 @@ int RunSimulate(const SimulateOptions& o, std::ostream& out, std::ostream& err) 
     return failed ? 1 : 0;
   }
 
-  auto oc = LoadAndRun(o, overrides, out, err, &progress);
-  if (!oc) return 2;
+  auto oc = LoadAndRun(o, overrides, out, err, &progress, &stopped);
+  if (!oc) return stopped ? 3 : 2;
   const sim::Scenario& s = oc->scenario;
   const auto rows = Rows(s, oc->runs, true);
   uint64_t contacts = 0, events = 0;

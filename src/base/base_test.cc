@@ -191,6 +191,30 @@ TEST(VirtualClockTest, CancelledTimersNeverFire) {
   EXPECT_EQ(clock.pending(), 0u);
 }
 
+// Cancelling a timer that already fired (callers do not always know) is harmless: it neither
+// skews pending() nor piles up.
+TEST(VirtualClockTest, CancellingFiredTimersNeitherSkewsNorAccumulates) {
+  VirtualClock clock;
+  struct Log : TimerTarget {
+    void OnTimer(uint64_t tag) override { fired.push_back(tag); }
+    std::vector<uint64_t> fired;
+  } log;
+  std::vector<TimerId> done;
+  for (uint64_t i = 0; i < 10'000; ++i) done.push_back(clock.Schedule(clock.Now(), log, i));
+  EXPECT_EQ(clock.AdvanceBy(Seconds(1)), 10'000u);
+  const TimerId kept = clock.Schedule(clock.Now() + Seconds(1), log, 777);
+  const TimerId dropped = clock.Schedule(clock.Now() + Seconds(1), log, 888);
+  for (TimerId id : done) clock.Cancel(id);
+  clock.Cancel(dropped);
+  EXPECT_EQ(clock.pending(), 1u);
+  EXPECT_LE(clock.cancellations_held(), 2u * 2 + 64);
+  log.fired.clear();
+  EXPECT_EQ(clock.AdvanceBy(Seconds(2)), 1u);
+  EXPECT_EQ(log.fired, std::vector<uint64_t>{777});
+  EXPECT_EQ(clock.pending(), 0u);
+  (void)kept;
+}
+
 TEST(RandomTest, SameSeedSameSequenceAndKnownFirstValue) {
   Random a(42), b(42), c(43);
   const uint64_t first = a.Next();

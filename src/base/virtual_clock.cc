@@ -15,6 +15,27 @@ TimerId VirtualClock::Schedule(TimePoint at, TimerTarget& target, uint64_t tag) 
 void VirtualClock::Cancel(TimerId id) {
   if (id == 0 || id >= next_seq_) return;
   cancelled_.insert(id);
+  // More cancellations than timers left means some name timers that already fired: sweep them
+  // out (amortised: the set at least halves each time).
+  if (cancelled_.size() > 2 * (heap_.size() - kPad + due_.size()) + 64) DropStaleCancellations();
+}
+
+void VirtualClock::DropStaleCancellations() {
+  absl::flat_hash_set<TimerId> live;
+  for (size_t i = kPad; i < heap_.size(); ++i) {
+    if (cancelled_.contains(heap_[i].seq)) live.insert(heap_[i].seq);
+  }
+  for (const Entry& e : due_) {
+    if (cancelled_.contains(e.seq)) live.insert(e.seq);
+  }
+  cancelled_ = std::move(live);
+}
+
+size_t VirtualClock::pending() const {
+  size_t n = 0;
+  for (size_t i = kPad; i < heap_.size(); ++i) n += cancelled_.contains(heap_[i].seq) ? 0 : 1;
+  for (const Entry& e : due_) n += cancelled_.contains(e.seq) ? 0 : 1;
+  return n;
 }
 
 void VirtualClock::Push(const Entry& e) {

@@ -37,7 +37,10 @@ class VirtualClock final : public Clock, public TimerQueue {
   bool RunNext();
   // Time of the next pending timer, or TimePoint::max() when none.
   TimePoint NextTime();
-  size_t pending() const { return heap_.size() - kPad + due_.size() - cancelled_.size(); }
+  // Timers scheduled and neither fired nor cancelled (counts them: for tests and diagnostics).
+  size_t pending() const;
+  // Cancelled ids still remembered (bounded by the timers left, plus slack).
+  size_t cancellations_held() const { return cancelled_.size(); }
 
  private:
   struct Entry {
@@ -76,7 +79,10 @@ class VirtualClock final : public Clock, public TimerQueue {
   std::vector<Entry, LineAligned<Entry>> heap_ =
       std::vector<Entry, LineAligned<Entry>>(kPad);  // 4-ary min-heap by (at, seq) after kPad
   std::deque<Entry> due_;                            // at == now_, in scheduling order
+  // Ids cancelled while still pending, dropped when they reach a front. Cancelling an id that
+  // already fired adds a stale one; DropStaleCancellations keeps those from piling up.
   absl::flat_hash_set<TimerId> cancelled_;
+  void DropStaleCancellations();
 };
 
 }  // namespace parley

@@ -70,7 +70,7 @@ const std::vector<SchemaSection>& ConfigSchema() {
       {"webhooks[]", {"name", "url", "events", "secret_env"}},
       {"retention", {"contacts", "events", "audit", "recordings"}},
       {"voice",
-       {"realm", "media_address", "media_ports", "ring_timeout", "trunks",
+       {"realm", "media_address", "media_ports", "ring_timeout", "media_timeout", "trunks",
         "outbound_destinations"}},
       {"voice.trunks[]", {"name", "addresses"}},
   };
@@ -187,7 +187,9 @@ class Parser {
     const YamlReader& r = readers_[index];
     if (root.IsMap()) {
       YAML::Node include = YamlReader::Get(root, "include");
-      if (include.IsDefined()) {
+      if (include.IsDefined() && !opts_.allow_files) {
+        r.Error(include, "include is not allowed here: the document must be self-contained");
+      } else if (include.IsDefined()) {
         std::vector<YAML::Node> entries;
         if (include.IsScalar()) {
           entries.push_back(include);
@@ -512,6 +514,17 @@ class Parser {
       }
       if (auto n = YamlReader::Get(item.node, "ring_timeout"); n.IsDefined()) {
         if (auto d = r.DurationValue(n, "voice ring_timeout")) v.ring_timeout = *d;
+      }
+      if (auto n = YamlReader::Get(item.node, "media_timeout"); n.IsDefined()) {
+        if (auto d = r.DurationValue(n, "voice media_timeout")) {
+          if (*d < Seconds(1) || *d > Seconds(3600)) {
+            r.Error(n,
+                    "voice media_timeout must be between 1s and 1h (a lost BYE must still end "
+                    "the call)");
+          } else {
+            v.media_timeout = *d;
+          }
+        }
       }
       if (auto n = YamlReader::Get(item.node, "trunks"); n.IsDefined() && !n.IsNull()) {
         if (r.ExpectSequence(n, "voice trunks")) {

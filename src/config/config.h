@@ -90,6 +90,9 @@ struct VoiceDef {
   uint16_t media_port_min = 20000;
   uint16_t media_port_max = 29999;
   Duration ring_timeout = Seconds(20);  // upper bound on ringing an agent's phone
+  // A call leg that sends no RTP this long is hung up (a BYE that never came; Asterisk's
+  // rtptimeout).
+  Duration media_timeout = Seconds(30);
   std::vector<TrunkDef> trunks;
   // Number prefixes a call may be placed to through a trunk ("+44", "0800"); none = no outbound.
   std::vector<std::string> outbound_destinations;
@@ -130,6 +133,9 @@ struct ParseOptions {
   // Applied after includes are read, to the first file in which the path resolves (the root
   // first), before validation.
   std::vector<Override> overrides;
+  // False: `include:` is an error (text from a client of the API must not read the server's
+  // files).
+  bool allow_files = true;
 };
 
 // Parses and validates the configuration rooted at `root`, read from `file` (relative includes

@@ -336,6 +336,7 @@ voice:
   media_address: 127.0.0.1
   media_ports: 30000-30100
   ring_timeout: 15s
+  media_timeout: 10s
   trunks:
     - {name: carrier, addresses: [192.0.2.10, "2001:db8::1"]}
   outbound_destinations: ["+44", "0800"]
@@ -346,6 +347,7 @@ voice:
   EXPECT_EQ(config->voice.media_port_min, 30000);
   EXPECT_EQ(config->voice.media_port_max, 30100);
   EXPECT_EQ(config->voice.ring_timeout, Seconds(15));
+  EXPECT_EQ(config->voice.media_timeout, Seconds(10));
   EXPECT_EQ(config->voice.trunks,
             (std::vector<TrunkDef>{{"carrier", {"192.0.2.10", "2001:db8::1"}}}));
   EXPECT_EQ(config->voice.outbound_destinations, (std::vector<std::string>{"+44", "0800"}));
@@ -367,6 +369,9 @@ TEST(ConfigServerTest, BadVoice) {
               HasSubstr("number prefix"));
   EXPECT_THAT(FirstError("voice: {realm: \"a b\"}\n"), HasSubstr("voice realm"));
   EXPECT_THAT(FirstError("voice: {trunk: []}\n"), HasSubstr("did you mean 'trunks'"));
+  EXPECT_EQ(FirstError("voice: {media_timeout: 0s}\n"),
+            "test.yaml:1:24: voice media_timeout must be between 1s and 1h (a lost BYE must "
+            "still end the call)");
 }
 
 TEST(ConfigErrorsTest, YamlSyntaxErrorHasPosition) {

@@ -44,7 +44,9 @@ Status Engine::TransferToFlow(ContactInfo& c, const std::string& entry) {
   flow::FlowContact fc;
   fc.id = id;
   fc.channel = c.record.channel;
+  fc.caller = c.caller;
   fc.called = entry;
+  fc.language = c.language;
   fc.attributes = c.record.attributes;
   c.flow_done = false;
   if (!runner_->StartAtEntry(flows_, std::move(fc)).ok()) {

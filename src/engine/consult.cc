@@ -25,14 +25,23 @@ std::string EndName(ports::ConsultEnd why) {
     case ports::ConsultEnd::kCallEnded:
       return "call_ended";
     case ports::ConsultEnd::kAgentLeft:
-      return "agent_left";
+      return "transferor_hung_up";
+    case ports::ConsultEnd::kAgentLeftRinging:
+      return "transferor_hung_up_before_answer";
   }
   return "call_ended";
 }
 
 // A conference's end reasons name who left.
 std::string ConferenceEndName(ports::ConsultEnd why) {
-  return why == ports::ConsultEnd::kTargetHungUp ? "target_left" : EndName(why);
+  switch (why) {
+    case ports::ConsultEnd::kTargetHungUp:
+      return "target_left";
+    case ports::ConsultEnd::kAgentLeft:
+      return "agent_left";
+    default:
+      return EndName(why);
+  }
 }
 
 }  // namespace
@@ -215,7 +224,8 @@ void Engine::ConsultEnded(ContactId contact, std::string target, ports::ConsultE
     c.conference = false;
     auto b = acd_->FindAgent(target);
     if (b && why == ports::ConsultEnd::kAgentLeft) {
-      // The first agent left the conference: the target has the call (as a completion).
+      // The first agent hung up once the target answered: the target has the call, as when
+      // the consultation completes (Asterisk's atxfer and PBXs do the same).
       if (Status s = acd_->HandTo(contact, *b); !s.ok()) {
         std::fprintf(stderr, "engine: contact %llu not handed to %s: %s\n",
                      static_cast<unsigned long long>(contact.value()), target.c_str(),
@@ -225,14 +235,31 @@ void Engine::ConsultEnded(ContactId contact, std::string target, ports::ConsultE
       (void)acd_->Unreserve(contact, *b);
     }
     if (b) step_agents_.insert(*b);
-    // The adapter bridged customer and agent again: off hold.
+    // The adapter bridged customer and agent (or target) again, or the agent who held the
+    // customer is gone: off hold.
     if (c.on_hold && why != ports::ConsultEnd::kCallEnded) (void)acd_->EndHold(contact);
     OnEvent(RecordingEvent(
         conference ? EventType::kConferenceEnded : EventType::kConsultEnded, c,
         {{"target", target}, {"reason", conference ? ConferenceEndName(why) : EndName(why)}}));
+    if (why == ports::ConsultEnd::kAgentLeftRinging) RequeueAfterTransferorLeft(c);
     step_contacts_.insert(contact);
     Commit(nullptr);
   });
+}
+
+// The first agent hung up while the consulted agent's phone still rang: rather than dropping
+// the customer, the call goes back to the queue it came from (kContactTransferred, the agent to
+// wrap-up; the adapter hears ReleaseAgent), keeping its arrival time, as a blind transfer would.
+// With no queue left to return to, the call ends as if the agent had hung up before consulting.
+void Engine::RequeueAfterTransferorLeft(ContactInfo& c) {
+  const ContactId id = c.record.id;
+  auto v = acd_->GetContact(id);
+  if (!v || v->state != parley::ContactState::kHandling) return;
+  Status s = v->queue != kNone ? acd_->Transfer(id, v->queue) : NotFound("no queue");
+  if (s.ok()) return;
+  std::fprintf(stderr, "engine: contact %llu not queued again: %s\n",
+               static_cast<unsigned long long>(id.value()), s.message().c_str());
+  if (acd_->EndHandling(id).ok()) LegEnded(c);
 }
 
 }  // namespace parley::engine

@@ -1487,6 +1487,7 @@ void Engine::EraseCustomer(const Caller& who, ports::CustomerId id,
       if (info.record.customer != id) continue;
       info.record.customer = ports::CustomerId();
       info.record.attributes.clear();
+      info.caller.clear();
     }
     std::erase_if(identities_, [id](const auto& entry) { return entry.second == id; });
     ports::Store* store = &store_;
@@ -1794,6 +1795,8 @@ void Engine::ContactArrivedOnLoop(ports::ArrivingContact ac, Reply<ports::Contac
   info.record.attributes = std::move(ac.attributes);
   info.record.customer = customer;
   info.record.times.arrived = clock_.Now();
+  info.caller = caller;
+  info.language = ac.language;
   info.flow_pending = true;
   step_contacts_.insert(id);
   ports::ContactSnapshot snapshot = ContactView(info);

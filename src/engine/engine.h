@@ -237,6 +237,10 @@ class Engine final : public ports::ContactCenter,
   // What the engine knows of a contact beyond the Acd: its durable record and who touched it.
   struct ContactInfo {
     ports::ContactRecord record;
+    // The customer's number or address and language as the contact arrived: a flow started
+    // again by a transfer sees them as contact.caller and contact.language.
+    std::string caller;
+    std::string language;
     std::string disposition;
     std::string notes;
     std::set<std::string> agents;  // every agent it was offered to or handled by (scope)
@@ -397,6 +401,8 @@ class Engine final : public ports::ContactCenter,
   // Blind transfer of a handled contact to the flow of entry point `entry` of its channel: the
   // agent wraps up, the flow starts again for the contact.
   Status TransferToFlow(ContactInfo& c, const std::string& entry);
+  // consult.cc: the first agent hung up while the consulted phone rang: back to the queue.
+  void RequeueAfterTransferorLeft(ContactInfo& c);
   // Call control: kConflict unless `c` is a voice contact being handled with its adapter.
   Result<ports::ChannelAdapter*> LiveCall(const ContactInfo& c, std::string_view action) const;
 

@@ -9,6 +9,7 @@
 #include <deque>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -2003,6 +2004,66 @@ TEST(EngineConsultTest, ConferenceEndsTheHoldAndTheFirstAgentLeavingHandsTheCall
   EXPECT_EQ(std::count(trail.begin(), trail.end(), "conference.ended bob bob agent_left"), 1);
 }
 
+// Issue 8: the first agent hanging up once the target answered completed nothing (the call
+// ended); as in Asterisk's atxfer, the transfer completes.
+TEST(EngineConsultTest, TheFirstAgentHangingUpAfterTheTargetAnsweredCompletesTheTransfer) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  ASSERT_TRUE(h.Consult(All(), id, Step::kStart, "bob").ok());
+  // The adapter bridged the customer to bob's answered phone and reports dave's hang-up.
+  h.engine.ConsultEnded(id, "bob", ports::ConsultEnd::kAgentLeft);
+  h.loop.RunAll();
+  auto view = h.Get(All(), id);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->record.agent, "bob");
+  EXPECT_TRUE(view->consult_target.empty());
+  EXPECT_FALSE(view->on_hold);
+  EXPECT_FALSE(h.voice.Called("release 1 dave"));  // the legs moved already
+  EXPECT_EQ(h.Holds("dave"), (std::vector<std::string>{"1:wrap-up"}));
+  EXPECT_EQ(h.Holds("bob"), (std::vector<std::string>{"1:handling"}));
+  const auto trail = ConsultTrail(store, DemoConfig()->routing);
+  EXPECT_EQ(std::count(trail.begin(), trail.end(), "contact.transferred dave attended"), 1);
+  EXPECT_EQ(std::count(trail.begin(), trail.end(), "consult.ended bob bob transferor_hung_up"), 1);
+  ASSERT_TRUE(h.EndHandling(All(), id).ok());
+  EXPECT_EQ(h.Holds("bob"), (std::vector<std::string>{"1:wrap-up"}));
+}
+
+// Issue 8: hung up while the target's phone still rang, the call went with the agent; it goes
+// back to its queue instead (keeping its place by arrival time), bob is free again.
+TEST(EngineConsultTest, TheFirstAgentHangingUpWhileTheTargetRingsPutsTheCallBackInItsQueue) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  ASSERT_TRUE(h.Consult(All(), id, Step::kStart, "bob").ok());
+  h.engine.ConsultEnded(id, "bob", ports::ConsultEnd::kAgentLeftRinging);
+  h.loop.RunAll();
+  auto view = h.Get(All(), id);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->record.queue, "support");
+  EXPECT_NE(view->record.agent, "dave");
+  EXPECT_TRUE(view->record.state == ports::ContactState::kQueued ||
+              view->record.state == ports::ContactState::kOffered)
+      << static_cast<int>(view->record.state);
+  EXPECT_TRUE(view->consult_target.empty());
+  EXPECT_FALSE(view->on_hold);
+  EXPECT_TRUE(h.voice.Called("release 1 dave"));  // the adapter lets the agent's leg go
+  EXPECT_EQ(h.Holds("dave"), (std::vector<std::string>{"1:wrap-up"}));
+  const auto trail = ConsultTrail(store, DemoConfig()->routing);
+  EXPECT_EQ(std::count(trail.begin(), trail.end(),
+                       "consult.ended dave bob transferor_hung_up_before_answer"),
+            1);
+  EXPECT_EQ(std::count(trail.begin(), trail.end(), "contact.transferred dave attended"), 0);
+  EXPECT_EQ(std::count_if(
+                trail.begin(), trail.end(),
+                [](const std::string& l) { return l.rfind("contact.transferred dave", 0) == 0; }),
+            1);
+}
+
 TEST(EngineConsultTest, RefusalsSayWhatIsWrongAndReserveNobody) {
   store::MemoryStore store;
   CallControlHarness h(store);
@@ -2138,6 +2199,49 @@ TEST(EngineCallControlTest, BlindTransferToAnEntryPointRunsItsFlowAgain) {
   ASSERT_TRUE(queued.ok());
   EXPECT_EQ(queued->record.queue, "sales");
   EXPECT_EQ(h.Transfer(All(), id, "nowhere").status().code(), StatusCode::kNotFound);
+}
+
+// Issue 8: a flow started again by a blind transfer had an empty contact.caller (the ANI), so
+// a flow routing or looking up by the caller's number lost it.
+TEST(EngineCallControlTest, AFlowStartedByATransferKnowsTheCallersNumber) {
+  const std::string yaml = R"(site: {name: T, time_zone: UTC}
+skills: [support]
+agents:
+  - {id: alice, name: Alice, skills: {support: 5}, capacity: {voice: 1}, queues: [support]}
+queues:
+  - {name: support, channels: [voice]}
+flows:
+  - name: first
+    steps:
+      - {id: seen, type: set, values: {ani_first: "= contact.caller"}, next: queue}
+      - {id: queue, type: queue, queue: support}
+  - name: again
+    steps:
+      - {id: seen, type: set, values: {ani_again: "= contact.caller"}, next: queue}
+      - {id: queue, type: queue, queue: support}
+entry_points:
+  - {channel: voice, address: "100", flow: first}
+  - {channel: voice, address: "200", flow: again}
+)";
+  std::vector<config::ConfigError> errors;
+  auto cfg = config::ParseConfigText(yaml, "site.yaml", {}, &errors);
+  ASSERT_TRUE(cfg.ok()) << (errors.empty() ? cfg.status().ToString() : errors[0].ToString());
+  store::MemoryStore store;
+  CallControlHarness h(store, *cfg);
+  ASSERT_TRUE(h.engine.Start().ok());
+  ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+  auto c = h.Call("100");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const ContactId id = c->record.id;
+  ASSERT_TRUE(h.Accept(All(), id, "alice").ok());
+  auto moved = h.Transfer(Self("alice"), id, "200");
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  auto view = h.Get(All(), id);
+  ASSERT_TRUE(view.ok());
+  std::map<std::string, std::string> attributes(view->record.attributes.begin(),
+                                                view->record.attributes.end());
+  EXPECT_EQ(attributes["ani_first"], "+33 6 12 34 56 78");
+  EXPECT_EQ(attributes["ani_again"], "+33 6 12 34 56 78");
 }
 
 TEST(EngineCallControlTest, HangupEndsHandlingIntoWrapUpOrWithdrawsAWaitingCall) {

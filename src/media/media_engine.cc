@@ -295,6 +295,7 @@ class MediaWorker {
   void StartRecording(uint64_t id, Leg& customer, Leg& agent, const std::string& path);
   void PauseRecording(LegId customer, bool paused);
   void FinishRecording(LegId customer);
+  void MoveRecording(LegId customer, Leg& agent);
   void StartMix(Leg& customer, Leg& agent, Leg& supervisor, ports::MonitorMode mode);
   void EndMix(LegId customer);
   void StopMonitor(LegId supervisor);
@@ -660,6 +661,24 @@ void MediaWorker::FinishRecording(LegId customer) {
   }
   writer_.Finish(it->second.id);
   recordings_.erase(it);
+}
+
+void MediaWorker::MoveRecording(LegId customer, Leg& agent) {
+  auto it = recordings_.find(customer);
+  if (it == recordings_.end() || it->second.agent == agent.id || agent.id == customer) return;
+  Recording& rec = it->second;
+  if (agent.in_recording) FinishRecording(agent.rec_owner);
+  if (Leg* old = Find(rec.agent); old != nullptr && old->rec_owner == customer) {
+    old->in_recording = false;
+    old->to_rec.reset();
+  }
+  rec.agent = agent.id;
+  rec.right.clear();  // what the old agent said last, not yet written, goes
+  rec.barge.clear();
+  agent.in_recording = true;
+  agent.rec_owner = customer;
+  agent.rec_right = true;
+  agent.to_rec = std::make_unique<Resampler>(agent.rate(), engine_.config().recording_rate);
 }
 
 void MediaWorker::SetMixResamplers(Leg& leg, int mix_rate) {
@@ -1418,6 +1437,21 @@ Status MediaEngine::StartRecording(LegId customer, LegId agent, std::string path
   workers_[static_cast<size_t>(w)]->Post(
       {{customer, agent}, 2, [id, customer, agent, path = std::move(path)](MediaWorker& worker) {
          worker.StartRecording(id, *worker.Find(customer), *worker.Find(agent), path);
+       }});
+  return Status::Ok();
+}
+
+Status MediaEngine::MoveRecording(LegId customer, LegId agent) {
+  if (customer == agent) return InvalidArgument("customer and agent must be different legs");
+  std::lock_guard lock(mu_);
+  if (!legs_.contains(customer) || !legs_.contains(agent)) {
+    return NotFound("both legs must be open to move a recording");
+  }
+  const int w = legs_[customer].worker;
+  MoveLocked(agent, w);
+  workers_[static_cast<size_t>(w)]->Post(
+      {{customer, agent}, 2, [customer, agent](MediaWorker& worker) {
+         worker.MoveRecording(customer, *worker.Find(agent));
        }});
   return Status::Ok();
 }

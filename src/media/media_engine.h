@@ -71,6 +71,7 @@ class MediaEngine final : public ports::MediaPlane {
   Status StartRecording(ports::LegId customer, ports::LegId agent, std::string path) override;
   void PauseRecording(ports::LegId customer, bool paused) override;
   void StopRecording(ports::LegId customer) override;
+  Status MoveRecording(ports::LegId customer, ports::LegId agent) override;
   void SetEvents(ports::MediaEvents events) override;
 
   // RFC 4733: sends each digit as a telephone event (100 ms, then a 60 ms pause) when the leg

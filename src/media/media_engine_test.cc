@@ -603,6 +603,52 @@ TEST_F(MediaEngineTest, RecordsBridgedCallCustomerLeftAgentRight) {
   EXPECT_TRUE(agent.Receive());
 }
 
+// Issue 8: an attended transfer closed the first agent's leg, which ended the recording; the
+// recording now moves to the consulted agent's leg and goes on in the same file.
+TEST_F(MediaEngineTest, MovedRecordingGoesOnWithTheNewAgentInTheRightChannel) {
+  MediaConfig c;
+  c.threads = 2;  // leg 3 starts on another media thread: the move brings it over
+  Start(c);
+  Peer customer, agent, second;
+  const uint16_t port_c = Connect(1, customer, kPcmu);
+  const uint16_t port_a = Connect(2, agent, kPcmu);
+  const uint16_t port_s = Connect(3, second, kPcmu);
+  ASSERT_TRUE(engine_->Bridge(1, 2).ok());
+  const std::string path = (dir_ / "moved.wav").string();
+  ASSERT_TRUE(engine_->StartRecording(1, 2, path).ok());
+  const auto c_tone = Tone(500, 8000, 8000 * 3);
+  const auto a_tone = Tone(1300, 8000, 8000 * 3);
+  const auto s_tone = Tone(2100, 8000, 8000 * 3);
+  size_t c_pos = 0, a_pos = 0, s_pos = 0;
+  SendPaced(customer, port_c, c_tone, c_pos, agent, port_a, a_tone, a_pos, 600ms);
+  EXPECT_EQ(engine_->MoveRecording(1, 9).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(engine_->MoveRecording(1, 3).ok());
+  ASSERT_TRUE(engine_->Bridge(1, 3).ok());
+  (void)engine_->CloseLeg(2);  // the first agent's leg goes: the recording does not end
+  SendPaced(customer, port_c, c_tone, c_pos, second, port_s, s_tone, s_pos, 600ms);
+  engine_->StopRecording(1);
+  ASSERT_TRUE(events_.WaitFor([&] { return !events_.recordings.empty(); }));
+  {
+    std::lock_guard lock(events_.mu);
+    ASSERT_EQ(events_.recordings.size(), 1u);  // one file for the whole call
+    EXPECT_EQ(events_.recordings[0].path, path);
+  }
+  const Stereo rec = ReadStereo(path);
+  ASSERT_EQ(rec.rate, 8000);
+  ASSERT_GT(rec.right.size(), 8000u);
+  const auto a_ref = Tone(1300, 8000, 800);
+  const auto s_ref = Tone(2100, 8000, 800);
+  const auto c_ref = Tone(500, 8000, 800);
+  const std::span<const int16_t> head_r = std::span(rec.right).first(4000);
+  const std::span<const int16_t> tail_r =
+      std::span(rec.right).subspan(rec.right.size() - 5000, 4000);
+  const std::span<const int16_t> tail_l = std::span(rec.left).subspan(rec.left.size() - 5000, 4000);
+  EXPECT_GT(BestCorrelation(head_r, a_ref, 3000), 0.95);  // the first agent, then
+  EXPECT_GT(BestCorrelation(tail_r, s_ref, 3000), 0.95);  // the second one
+  EXPECT_LT(ToneShare(tail_r, 1300, 8000), 0.05);
+  EXPECT_GT(BestCorrelation(tail_l, c_ref, 3000), 0.95);  // the customer throughout
+}
+
 TEST_F(MediaEngineTest, BridgeAcrossMediaThreadsForwardsPayloadUntouched) {
   MediaConfig c;
   c.threads = 2;

@@ -95,7 +95,12 @@ enum class ConsultEnd : uint8_t {
   kTargetHungUp,  // BYE from the consulted agent's phone: the customer is back with the agent
   kNoAnswer,      // every phone of the target refused, failed or rang past the ring timeout
   kCallEnded,     // the call itself ended (its legs are gone)
-  kAgentLeft,     // in a conference, the first agent hung up: the target has the call now
+  // The first agent hung up after the target answered (consultation or conference): the
+  // adapter bridged customer and target, the target has the call now (an attended transfer).
+  kAgentLeft,
+  // The first agent hung up while the target's phone still rang: the adapter cancelled the
+  // ringing and the customer holds with music; the engine puts the call back in its queue.
+  kAgentLeftRinging,
 };
 
 // Implemented by the engine (which also implements ContactCenter).
@@ -157,9 +162,11 @@ struct MonitorCall {
 // consultation runs, or kComplete comes before the target answered.
 struct ConsultCall {
   // kConference (after the target answered): customer, agent and target all hear each other
-  // (the media plane's 3-leg barge mix); kComplete and kCancel still apply to it. In a
-  // conference the first agent hanging up leaves customer and target connected (reported as
-  // ConsultEnd::kAgentLeft), the target hanging up leaves customer and agent (kTargetHungUp).
+  // (the media plane's 3-leg barge mix); kComplete and kCancel still apply to it. Once the
+  // target answered, the first agent hanging up (consultation or conference) leaves customer
+  // and target connected (reported as ConsultEnd::kAgentLeft, the transfer completes); before,
+  // it cancels the ringing (kAgentLeftRinging). The target hanging up leaves customer and agent
+  // (kTargetHungUp).
   enum class Step : uint8_t { kStart, kComplete, kCancel, kConference };
   Step step = Step::kStart;
   std::string target;

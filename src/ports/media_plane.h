@@ -93,6 +93,12 @@ class MediaPlane {
   virtual Status StartRecording(LegId customer, LegId agent, std::string path) = 0;
   virtual void PauseRecording(LegId customer, bool paused) = 0;  // silence, timing kept
   virtual void StopRecording(LegId customer) = 0;
+  // The recording of `customer` goes on in the same file with `agent` in its agent (right)
+  // channel from the next frame: the leg recorded there before leaves it (closing that leg no
+  // longer ends the recording). An attended transfer moves the call to the consulted agent's
+  // leg this way. kNotFound when a leg is not open; nothing happens when `customer` is not
+  // being recorded.
+  virtual Status MoveRecording(LegId customer, LegId agent) = 0;
 
   virtual void SetEvents(MediaEvents events) = 0;
 

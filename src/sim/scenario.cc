@@ -63,8 +63,9 @@ std::string Shown(const YAML::Node& n) {
 // Reads the scenario's own keys once the configuration is known.
 class ScenarioParser {
  public:
-  ScenarioParser(const std::string& file, std::vector<ConfigError>* errors, Scenario* out)
-      : r_(file, errors), s_(*out), errors_(errors) {
+  ScenarioParser(const std::string& file, std::vector<ConfigError>* errors, Scenario* out,
+                 bool allow_files)
+      : r_(file, errors), s_(*out), errors_(errors), allow_files_(allow_files) {
     dir_ = std::filesystem::path(file).parent_path();
   }
 
@@ -144,8 +145,9 @@ class ScenarioParser {
       }
     }
     const std::filesystem::path dir = dir_;
+    const bool files = allow_files_;
     auto loaded = traffic::ParseDistribution(
-        *spec, [dir](std::string_view name) { return ReadText(dir, name); });
+        *spec, [dir, files](std::string_view name) { return ReadText(dir, name, files); });
     if (!loaded.ok()) {
       r_.Error(n, std::string(what) + ": " + loaded.status().message());
       return std::nullopt;
@@ -153,7 +155,11 @@ class ScenarioParser {
     return *loaded;
   }
 
-  static Result<std::string> ReadText(const std::filesystem::path& dir, std::string_view name) {
+  static Result<std::string> ReadText(const std::filesystem::path& dir, std::string_view name,
+                                      bool allow_files) {
+    if (!allow_files) {
+      return InvalidArgument("files cannot be read here: the scenario must be self-contained");
+    }
     std::filesystem::path p(name);
     if (p.is_relative()) p = dir / p;
     std::ifstream in(p);
@@ -883,7 +889,7 @@ class ScenarioParser {
     if (auto n = YamlReader::Get(a, "csv"); n.IsDefined()) {
       ++forms;
       if (auto name = r_.String(n, "csv")) {
-        auto text = ReadText(dir_, *name);
+        auto text = ReadText(dir_, *name, allow_files_);
         if (!text.ok()) {
           r_.Error(n, "arrivals csv: " + text.status().message());
           ok = false;
@@ -1063,6 +1069,7 @@ class ScenarioParser {
   std::vector<std::pair<std::string, size_t>> group_agents_;  // agent id, group
   std::vector<std::pair<size_t, double>> per_hour_streams_;
   std::vector<ConfigError>* errors_;
+  bool allow_files_ = true;
   bool flows_tried_ = false;
   bool has_duration_ = false;
   bool has_drain_ = false;
@@ -1105,7 +1112,8 @@ Result<Scenario> ParseOwned(YAML::Node root, const std::string& file, const Load
     // Scenario keys and the root's own configuration first; the included files after.
     if (!config::ApplyOverride(root, o.path, o.value).ok()) popts.overrides.push_back(o);
   }
-  ScenarioParser parser(file, errors, &s);
+  popts.allow_files = options.allow_files;
+  ScenarioParser parser(file, errors, &s, options.allow_files);
   parser.ExpandGroups(root);
   auto cfg = config::ParseConfigNode(root, file, popts, errors);
   if (!cfg.ok()) return cfg.status();

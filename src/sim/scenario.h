@@ -269,6 +269,9 @@ struct LoadOptions {
   // "PATH=VALUE" what-ifs, applied to the scenario tree before groups are expanded (a path that
   // does not resolve there is tried in the included files, as config::ParseOptions does).
   std::vector<config::Override> overrides;
+  // False: includes and CSV files are refused (a scenario sent over the API must not read the
+  // server's files).
+  bool allow_files = true;
 };
 
 // Parses and validates a scenario from YAML text said to come from `file` (includes and CSV

@@ -46,6 +46,41 @@ traffic:
 )";
 }
 
+// A scenario from the API may not read the server's files: includes and CSV arrivals are
+// errors at their position, not reads.
+TEST(SimTest, ScenarioWithoutFilesRefusesIncludesAndCsvArrivals) {
+  LoadOptions lo;
+  lo.allow_files = false;
+  std::vector<config::ConfigError> errors;
+  auto with_include =
+      ParseScenarioText("include: /etc/passwd\n" + Mmc(10, "", "1h"), "api.yaml", lo, &errors);
+  EXPECT_FALSE(with_include.ok());
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors.front().ToString(),
+            "api.yaml:1:10: include is not allowed here: the document must be self-contained");
+  errors.clear();
+  std::string csv = Mmc(10, "", "1h");
+  csv.replace(csv.find("per_hour: "), std::string("per_hour: ").size(), "csv: /etc/passwd, x: ");
+  auto with_csv = ParseScenarioText(csv, "api.yaml", lo, &errors);
+  EXPECT_FALSE(with_csv.ok());
+  std::string all;
+  for (const auto& e : errors) all += e.ToString() + "\n";
+  EXPECT_NE(all.find("files cannot be read here"), std::string::npos) << all;
+  EXPECT_EQ(all.find("root:"), std::string::npos) << all;  // nothing of the file leaked
+}
+
+// should_stop ends a run early with kUnavailable (the API's wall-clock bound).
+TEST(SimTest, ShouldStopEndsTheRun) {
+  const Scenario s = Load(Mmc(500, ", patience: \"exp:60\"", "400h"));  // ~200,000 contacts
+  RunOptions o;
+  int asked = 0;
+  o.should_stop = [&] { return ++asked == 2; };
+  auto r = sim::Run(s, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(asked, 2);
+}
+
 TEST(SimTest, SameSeedSameResultsDifferentSeedDiffers) {
   const Scenario s = Load(Mmc(160, ", patience: \"exp:300\"", "8h"));
   const RunResult a = RunOnce(s, 42), b = RunOnce(s, 42), c = RunOnce(s, 43);

@@ -90,6 +90,7 @@ class Simulation final : public AcdObserver,
         clock_.Schedule(snapshot_times_.front(), *this, Tag(Kind::kSnapshot, 0));
     }
     RunLoop();
+    if (stopped_) return Unavailable("the simulation was stopped before its end");
     return Finish();
   }
 
@@ -927,8 +928,12 @@ class Simulation final : public AcdObserver,
       clock_.RunNext();
       ++events_;
       if (!ended_.empty()) FlushEnded();
-      if (o_.progress && (events_ & 0xffff) == 0) {
-        o_.progress(std::min(1.0, ToSeconds(clock_.Now() - s_.start) / span));
+      if ((events_ & 0xffff) == 0) {
+        if (o_.progress) o_.progress(std::min(1.0, ToSeconds(clock_.Now() - s_.start) / span));
+        if (o_.should_stop && o_.should_stop()) {
+          stopped_ = true;
+          return;
+        }
       }
     }
     clock_.AdvanceTo(std::max(clock_.Now(), end_));
@@ -1093,6 +1098,7 @@ class Simulation final : public AcdObserver,
   std::vector<std::vector<AgentSnapshot>> snapshots_;
   int64_t active_ = 0;
   uint64_t events_ = 0;
+  bool stopped_ = false;  // should_stop said so
   uint64_t contacts_ = 0;
   uint64_t refused_ = 0;
 };

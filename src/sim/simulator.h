@@ -95,6 +95,9 @@ struct RunOptions {
   RunListener* listener = nullptr;
   // Called about every 65,536 events with the fraction of simulated time done.
   std::function<void(double)> progress;
+  // Asked as often as `progress`; true stops the run, which then fails with kUnavailable
+  // (the API bounds a simulation's wall time so).
+  std::function<bool()> should_stop;
 };
 
 // Runs one replication. Errors only for scenarios the ACD refuses to configure.

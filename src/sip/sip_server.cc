@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -63,6 +64,10 @@ std::string SourceOf(nua_t* nua) {
 }
 
 enum class Role : uint8_t { kCustomer, kAgent, kSupervisor, kConsulted };
+
+// How much later than the engine's offer timeout an unanswered phone is cancelled by Parley itself
+// (RingLimit): only when the engine's withdrawal never came.
+constexpr Duration kRingBackupMargin = Seconds(5);
 
 // The NOTIFY that ends a REFER's implicit subscription with the outcome as a sipfrag (RFC 3515).
 void SendReferNotify(nua_handle_t* nh, const std::string& event, int status, const char* phrase) {
@@ -254,7 +259,7 @@ class SipServer::Impl {
         TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE)), NUTAG_MEDIA_ENABLE(0),
         NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
         NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, REFER"),
-        NUTAG_APPL_METHOD("REGISTER"),
+        NUTAG_APPL_METHOD("REGISTER"), NUTAG_APPL_METHOD("REFER"),
         NUTAG_SESSION_TIMER(static_cast<unsigned>(
             std::chrono::duration_cast<std::chrono::seconds>(options_.session_timer).count())),
         NUTAG_MIN_SE(90), SIPTAG_USER_AGENT_STR(options_.user_agent.c_str()),
@@ -293,6 +298,20 @@ class SipServer::Impl {
       if (auto it = calls_.find(id); it != calls_.end()) EndCall(*it->second, true);
     }
     nua_shutdown(nua_);
+  }
+
+  // Every final or provisional response Parley's code sends goes through here, counted by class
+  // (parley_sip_responses_total{direction="sent"}); the stack's own automatic answers (100
+  // Trying, 200 to CANCEL, 481 to stray requests) are not.
+  template <typename... Tags>
+  void Respond(nua_handle_t* nh, int status, char const* phrase, Tags... tags) {
+    CountResponse(&SipCounters::responses_sent, status);
+    nua_respond(nh, status, phrase, tags...);
+  }
+  void CountResponse(std::array<uint64_t, 6> SipCounters::*field, int status) {
+    if (status < 100 || status > 699) return;  // the stack's internal codes (900+)
+    std::lock_guard lock(mu_);
+    ++(counters_.*field)[static_cast<size_t>(status / 100 - 1)];
   }
 
   void Count(uint64_t SipCounters::*field) {
@@ -336,7 +355,7 @@ class SipServer::Impl {
                            const std::string& source, std::string* login) {
     const TimePoint now = deps_.clock.Now();
     if (guard_.IsBanned(source, now)) {
-      nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
       return AuthOutcome::kRefused;
     }
     std::optional<auth::DigestCredentials> creds;
@@ -367,7 +386,7 @@ class SipServer::Impl {
       case auth::SipAuthResult::kBanned:
         // Unknown user and wrong password get the same answer.
         Count(&SipCounters::auth_failures);
-        nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+        Respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
         return AuthOutcome::kRefused;
     }
     return AuthOutcome::kRefused;
@@ -384,13 +403,28 @@ class SipServer::Impl {
         DigestChallenge(auth::DigestAlgorithm::kMd5, options_.realm, nonce, stale) +
         "\r\nWWW-Authenticate: " +
         DigestChallenge(auth::DigestAlgorithm::kSha256, options_.realm, nonce, stale);
-    nua_respond(nh, SIP_401_UNAUTHORIZED, NUTAG_WITH_THIS(nua), SIPTAG_HEADER_STR(headers.c_str()),
-                TAG_END());
+    Respond(nh, SIP_401_UNAUTHORIZED, NUTAG_WITH_THIS(nua), SIPTAG_HEADER_STR(headers.c_str()),
+            TAG_END());
   }
 
   // ---- events ----
   void Event(nua_event_t event, int status, char const* phrase, nua_t* nua, nua_handle_t* nh,
              sip_t const* sip, tagi_t tags[]) {
+    switch (event) {
+      case nua_r_invite:
+      case nua_r_bye:
+      case nua_r_cancel:
+      case nua_r_notify:
+      case nua_r_info:
+      case nua_r_refer:
+      case nua_r_options:
+      case nua_r_message:
+      case nua_r_update:
+        CountResponse(&SipCounters::responses_received, status);
+        break;
+      default:
+        break;
+    }
     switch (event) {
       case nua_i_register:
         CountRequest(sip);
@@ -412,11 +446,7 @@ class SipServer::Impl {
         return;
       case nua_i_refer:
         CountRequest(sip);
-        if (handles_.count(nh) == 0) {
-          nua_handle_destroy(nh);
-        } else {
-          OnRefer(nh, sip, tags);
-        }
+        OnRefer(nua, nh, sip, tags);
         return;
       case nua_r_invite:
         OnInviteResponse(nh, status, sip);
@@ -448,7 +478,7 @@ class SipServer::Impl {
     const std::string source = SourceOf(nua);
     if (sip->sip_to == nullptr || sip->sip_call_id == nullptr || sip->sip_cseq == nullptr) {
       Count(&SipCounters::bad_requests);
-      nua_respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
     std::string login;
@@ -456,7 +486,7 @@ class SipServer::Impl {
     // A user registers only its own address of record.
     if (Str(sip->sip_to->a_url->url_user) != login) {
       Count(&SipCounters::auth_failures);
-      nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
     auto user = deps_.users.FindByLogin(login);
@@ -477,7 +507,7 @@ class SipServer::Impl {
         const unsigned long v = std::strtoul(m->m_expires, &end, 10);
         if (end == m->m_expires || *end != '\0' || v > 0xFFFFFFFFul) {
           Count(&SipCounters::bad_requests);
-          nua_respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
+          Respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
           return;
         }
         expires = Seconds(static_cast<double>(v));
@@ -485,7 +515,7 @@ class SipServer::Impl {
       const std::string uri = UrlText(m->m_url);
       if (uri.empty()) {
         Count(&SipCounters::bad_requests);
-        nua_respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
+        Respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
         return;
       }
       changes.push_back({uri, expires == Duration::zero() ? expires : registrar_.Clamp(expires)});
@@ -494,7 +524,7 @@ class SipServer::Impl {
       // RFC 3261 10.3 step 6: "*" only alone and with Expires: 0.
       if (!changes.empty() || header_expires != Duration::zero()) {
         Count(&SipCounters::bad_requests);
-        nua_respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
+        Respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
         return;
       }
       registrar_.RemoveAll(login);
@@ -507,13 +537,13 @@ class SipServer::Impl {
               "Min-Expires: " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
                                                    registrar_.policy().min_expires)
                                                    .count());
-          nua_respond(nh, SIP_423_INTERVAL_TOO_BRIEF, NUTAG_WITH_THIS(nua),
-                      SIPTAG_HEADER_STR(min.c_str()), TAG_END());
+          Respond(nh, SIP_423_INTERVAL_TOO_BRIEF, NUTAG_WITH_THIS(nua),
+                  SIPTAG_HEADER_STR(min.c_str()), TAG_END());
         } else if (s.code() == StatusCode::kUnavailable) {
-          nua_respond(nh, 403, "Too Many Contacts", NUTAG_WITH_THIS(nua), TAG_END());
+          Respond(nh, 403, "Too Many Contacts", NUTAG_WITH_THIS(nua), TAG_END());
         } else {
           Count(&SipCounters::bad_requests);
-          nua_respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
+          Respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
         }
         return;
       }
@@ -528,10 +558,10 @@ class SipServer::Impl {
       contacts += "<" + b.contact + ">;expires=" + std::to_string(left);
     }
     if (contacts.empty()) {
-      nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), TAG_END());
     } else {
-      nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTACT_STR(contacts.c_str()),
-                  TAG_END());
+      Respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTACT_STR(contacts.c_str()),
+              TAG_END());
     }
   }
 
@@ -551,25 +581,25 @@ class SipServer::Impl {
     if (sip->sip_payload == nullptr || sip->sip_payload->pl_len == 0) {
       // Late offer (SDP in the ACK) is not supported.
       Count(&SipCounters::calls_refused);
-      nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
     auto offer = ParseSdp(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
     if (!offer.ok()) {
       Count(&SipCounters::bad_requests);
-      nua_respond(nh, 400, "Bad Session Description", NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, 400, "Bad Session Description", NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
     auto negotiated = Negotiate(*offer);
     if (!negotiated.ok()) {
       Count(&SipCounters::calls_refused);
-      nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
     if (deps_.intake == nullptr) {
       log::Warn("sip", "call refused: no engine attached");
       Count(&SipCounters::calls_refused);
-      nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
     auto call = std::make_unique<Call>();
@@ -581,7 +611,7 @@ class SipServer::Impl {
     if (!local.ok()) {
       log::Error("sip", "call refused: no media: " + local.status().message());
       Count(&SipCounters::calls_refused);
-      nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
     call->customer_local = *local;
@@ -590,10 +620,10 @@ class SipServer::Impl {
         !s.ok()) {
       (void)deps_.media.CloseLeg(call->customer_leg);
       Count(&SipCounters::calls_refused);
-      nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
-    nua_respond(nh, SIP_180_RINGING, NUTAG_WITH_THIS(nua), TAG_END());
+    Respond(nh, SIP_180_RINGING, NUTAG_WITH_THIS(nua), TAG_END());
 
     ports::ArrivingContact arriving;
     arriving.channel = Channel::kVoice;
@@ -642,8 +672,8 @@ class SipServer::Impl {
     const std::string sdp =
         BuildSdp(c.customer_local, c.customer_format, c.id, c.sdp_version, false);
     c.answered = true;
-    nua_respond(c.customer, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    Respond(c.customer, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+            SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
   }
 
   void OnArrivalRefused(uint64_t id, StatusCode code, const std::string& why) {
@@ -654,9 +684,9 @@ class SipServer::Impl {
     Count(&SipCounters::calls_refused);
     if (!c.customer_gone) {
       if (code == StatusCode::kNotFound) {
-        nua_respond(c.customer, SIP_404_NOT_FOUND, TAG_END());
+        Respond(c.customer, SIP_404_NOT_FOUND, TAG_END());
       } else {
-        nua_respond(c.customer, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
+        Respond(c.customer, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
       }
       c.customer_gone = true;
     }
@@ -673,12 +703,12 @@ class SipServer::Impl {
     auto offer = ParseSdp(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
     if (!offer.ok()) {
       Count(&SipCounters::bad_requests);
-      nua_respond(nh, 400, "Bad Session Description", NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, 400, "Bad Session Description", NUTAG_WITH_THIS(nua), TAG_END());
       return std::nullopt;
     }
     auto n = Negotiate(*offer);
     if (!n.ok()) {
-      nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
       return std::nullopt;
     }
     (void)deps_.media.ConnectLeg(leg, n->remote, n->format);
@@ -689,7 +719,7 @@ class SipServer::Impl {
   void OnReinvite(nua_t* nua, nua_handle_t* nh, const HandleRef& ref, sip_t const* sip) {
     auto it = calls_.find(ref.call);
     if (it == calls_.end()) {
-      nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
     Call& c = *it->second;
@@ -699,7 +729,7 @@ class SipServer::Impl {
     }
     if (ref.role == Role::kConsulted) {
       if (nh != c.consult_nh || !c.consult_leg_open) {
-        nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
+        Respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
         return;
       }
       const auto direction = ConnectReinviteOffer(nua, nh, sip, c.consult_leg, nullptr);
@@ -707,8 +737,8 @@ class SipServer::Impl {
       const std::string sdp =
           WithDirection(BuildSdp(c.consult_local, DefaultOfferFormat(), c.id + 3000000, 1),
                         AnswerDirection(*direction));
-      nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                  SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+      Respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+              SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
       return;
     }
     const bool customer = ref.role == Role::kCustomer;
@@ -720,13 +750,13 @@ class SipServer::Impl {
     const std::string sdp = WithDirection(
         BuildSdp(c.customer_local, c.customer_format, c.id, c.sdp_version), answer_direction);
     if (customer) {
-      nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                  SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+      Respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+              SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
     } else {
       const std::string agent_sdp = WithDirection(
           BuildSdp(agent_local_[c.id], DefaultOfferFormat(), c.id + 1000000, 1), answer_direction);
-      nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                  SIPTAG_PAYLOAD_STR(agent_sdp.c_str()), TAG_END());
+      Respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+              SIPTAG_PAYLOAD_STR(agent_sdp.c_str()), TAG_END());
       if (nh == c.agent_nh) PhoneHold(c, IsHoldDirection(*direction));
     }
   }
@@ -760,15 +790,8 @@ class SipServer::Impl {
         deps_.intake->ChannelInputFor(c.contact, ports::CustomerLeft{});
       }
       EndCall(c, false);
-    } else if (nh == c.agent_nh && c.conference && c.consult_nh != nullptr) {
-      // The first agent left a conference: customer and consulted agent stay connected, and
-      // the engine hands the call over (as a completed consultation).
-      c.agent_nh = nullptr;
-      const std::string target = c.consult_agent;
-      (void)CompleteConsult(c);
-      if (deps_.intake != nullptr && c.contact.value() != 0) {
-        deps_.intake->ConsultEnded(c.contact, target, ports::ConsultEnd::kAgentLeft);
-      }
+    } else if (nh == c.agent_nh && TransferorLeft(c)) {
+      // The consultation went on without the first agent (TransferorLeft).
     } else if (nh == c.agent_nh) {
       // The agent hung up: the agent goes into wrap-up, the caller is released.
       c.agent_nh = nullptr;
@@ -778,6 +801,28 @@ class SipServer::Impl {
       }
       EndCall(c, false);
     }
+  }
+
+  // The first agent's phone hung up during a consultation. Once the target answered, the
+  // transfer completes (as Asterisk's atxfer does): customer and target are bridged and the
+  // engine hands the call over (ConsultEnd::kAgentLeft). While the target still rings, its
+  // phones are cancelled and the customer goes on hearing music; the engine puts the call back
+  // in its queue (kAgentLeftRinging), which releases the agent's leg. False when no
+  // consultation runs (the agent's hang-up ends the call as usual).
+  bool TransferorLeft(Call& c) {
+    if (c.consult_agent.empty() || c.customer_gone || deps_.intake == nullptr ||
+        c.contact.value() == 0) {
+      return false;
+    }
+    c.agent_nh = nullptr;
+    const std::string target = c.consult_agent;
+    if (c.consult_nh != nullptr && c.consult_leg_open) {
+      (void)CompleteConsult(c);
+      deps_.intake->ConsultEnded(c.contact, target, ports::ConsultEnd::kAgentLeft);
+    } else {
+      EndConsult(c, ports::ConsultEnd::kAgentLeftRinging);
+    }
+    return true;
   }
 
   // Hangs up every leg of the call still up (BYE/CANCEL/final response), closes media.
@@ -798,7 +843,7 @@ class SipServer::Impl {
       if (c.answered) {
         nua_bye(c.customer, TAG_END());
       } else {
-        nua_respond(c.customer, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END());
+        Respond(c.customer, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END());
       }
     }
     if (c.agent_leg_open) {
@@ -906,7 +951,9 @@ class SipServer::Impl {
           f.nh = nullptr;
         }
       }
-      if (c.agent_nh == nh) {
+      if (c.agent_nh == nh && !c.customer_gone && TransferorLeft(c)) {
+        // The consultation went on without the first agent (TransferorLeft).
+      } else if (c.agent_nh == nh) {
         c.agent_nh = nullptr;
         if (deps_.center != nullptr && c.contact.value() != 0 && !c.customer_gone) {
           deps_.center->EndHandling(ports::Caller{.user = "sip"}, c.contact,
@@ -1076,10 +1123,19 @@ class SipServer::Impl {
       RingFailed(*c);
       return;
     }
-    const Duration ring = timeout > Duration::zero() && options_.ring_timeout > Duration::zero()
-                              ? std::min(timeout, options_.ring_timeout)
-                              : std::max(timeout, options_.ring_timeout);
-    c->ring_timer = StartCallTimer(c->id, &Impl::OnRingTimeout, ring);
+    c->ring_timer = StartCallTimer(c->id, &Impl::OnRingTimeout, RingLimit(timeout));
+  }
+
+  // How long an offered agent's phones ring before Parley gives up itself. The engine's offer
+  // timeout is the one clock of an offer: when voice.ring_timeout does not end the ring sooner,
+  // the phones ring until the engine withdraws the offer (offer.timed_out, then OfferWithdrawn),
+  // and this timer only backs that up a little later. Both firing at the same instant let a
+  // timed-out offer end as a decline, a race the tests saw under load.
+  Duration RingLimit(Duration offer_timeout) const {
+    const Duration ring = options_.ring_timeout;
+    if (offer_timeout <= Duration::zero()) return ring > Duration::zero() ? ring : Seconds(60);
+    if (ring > Duration::zero() && ring < offer_timeout) return ring;
+    return offer_timeout + kRingBackupMargin;
   }
 
   void DoOfferWithdrawn(ContactId contact, const std::string& agent) {
@@ -1349,6 +1405,14 @@ class SipServer::Impl {
   Status CompleteConsult(Call& c) {
     if (c.conference) deps_.media.StopMonitor(c.consult_leg);
     c.conference = false;
+    // A running recording goes on in the same file, the target's voice in its agent channel;
+    // moved before the first agent's leg closes, which would end it.
+    if (c.recording) {
+      if (Status s = deps_.media.MoveRecording(c.customer_leg, c.consult_leg); !s.ok()) {
+        log::Error("sip", "the recording did not follow the transfer: " + s.message(),
+                   {{"contact", c.contact.value()}});
+      }
+    }
     deps_.media.Unbridge(c.agent_leg);
     if (c.agent_nh != nullptr) {
       nua_bye(c.agent_nh, TAG_END());
@@ -1493,7 +1557,7 @@ class SipServer::Impl {
 
   void OnSupervisorReinvite(nua_t* nua, nua_handle_t* nh, Call& c, sip_t const* sip) {
     if (nh != c.monitor_nh || !c.monitor_leg_open) {
-      nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
+      Respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
       return;
     }
     const auto direction = ConnectReinviteOffer(nua, nh, sip, c.monitor_leg, nullptr);
@@ -1501,17 +1565,43 @@ class SipServer::Impl {
     const std::string sdp =
         WithDirection(BuildSdp(c.monitor_local, DefaultOfferFormat(), c.id + 2000000, 1),
                       AnswerDirection(*direction));
-    nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    Respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+            SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
   }
 
-  // REFER from the agent's phone (blind transfer, RFC 3515): the stack has answered 202 and
-  // sent NOTIFY "100 Trying"; the Refer-To user names a queue. The engine's transfer releases
-  // the phone (ReleaseAgent: NOTIFY 200 first); a refusal ends the subscription with the error
-  // in the sipfrag and the call stays as it was.
-  void OnRefer(nua_handle_t* nh, sip_t const* sip, tagi_t tags[]) {
+  // REFER (RFC 3515), answered here (NUTAG_APPL_METHOD). Only the agent's phone may transfer
+  // its call: a REFER outside any dialog of ours, or in the dialog of another leg (the caller,
+  // a consulted or supervising phone), is 403 Forbidden, and one in an agent's dialog that no
+  // longer carries the call is 481 (RFC 3261 12.2.2); both are counted as bad requests and
+  // change nothing. Accepted: 202, then the Refer-To user names a queue or an entry point. The
+  // engine's transfer releases the phone (ReleaseAgent: NOTIFY 200 first); a refusal ends the
+  // subscription with the error in the sipfrag and the call stays as it was.
+  void OnRefer(nua_t* nua, nua_handle_t* nh, sip_t const* sip, tagi_t tags[]) {
     auto h = handles_.find(nh);
+    if (h == handles_.end()) {
+      Count(&SipCounters::bad_requests);
+      Respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+      nua_handle_destroy(nh);
+      return;
+    }
     auto it = calls_.find(h->second.call);
+    if (it == calls_.end() || h->second.role != Role::kAgent) {
+      Count(&SipCounters::bad_requests);
+      Respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+      return;
+    }
+    if (nh != it->second->agent_nh || it->second->contact.value() == 0 || deps_.center == nullptr) {
+      Count(&SipCounters::bad_requests);
+      Respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
+      return;
+    }
+    if (sip->sip_refer_to == nullptr || sip->sip_refer_to->r_url->url_user == nullptr ||
+        *sip->sip_refer_to->r_url->url_user == '\0') {
+      Count(&SipCounters::bad_requests);
+      Respond(nh, 400, "Bad Refer-To", NUTAG_WITH_THIS(nua), TAG_END());
+      return;
+    }
+    Respond(nh, SIP_202_ACCEPTED, NUTAG_WITH_THIS(nua), TAG_END());
     sip_event_t const* event = nullptr;
     tl_gets(tags, NUTAG_REFER_EVENT_REF(event), TAG_END());
     const std::string event_text = event != nullptr ? Str(event->o_type) : "refer";
@@ -1519,21 +1609,8 @@ class SipServer::Impl {
     if (event != nullptr && event->o_params != nullptr) {
       for (msg_param_t const* p = event->o_params; *p != nullptr; ++p) event_full += ";" + Str(*p);
     }
-    const auto refuse = [&](int status, const char* phrase) {
-      SendReferNotify(nh, event_full, status, phrase);
-    };
-    if (it == calls_.end() || h->second.role != Role::kAgent || nh != it->second->agent_nh ||
-        it->second->contact.value() == 0 || deps_.center == nullptr) {
-      refuse(481, "Call Does Not Exist");
-      return;
-    }
     Call& c = *it->second;
-    const std::string target =
-        sip->sip_refer_to != nullptr ? Str(sip->sip_refer_to->r_url->url_user) : "";
-    if (target.empty()) {
-      refuse(400, "Bad Refer-To");
-      return;
-    }
+    const std::string target = Str(sip->sip_refer_to->r_url->url_user);
     c.refer_event = event_full;
     const uint64_t id = c.id;
     deps_.center->TransferContact(ports::Caller{.user = "sip"}, c.contact, target,

@@ -10,6 +10,7 @@
 // events (media threads) are posted into that thread. Calls into the engine go through the
 // ports, which never block; their replies are posted back. Start/Stop from one owner thread.
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -48,9 +49,9 @@ struct SipServerOptions {
   RegistrarPolicy registrar;
   auth::SipGuardPolicy guard;
   Duration session_timer = Seconds(1800);  // RFC 4028 refresh interval asked of peers
-  // Longest ring of a phone: an agent's (`voice.ring_timeout`; the queue's offer timeout, when
-  // shorter, ends it sooner; a phone that rings out declines the offer, offer.rejected) and a
-  // supervisor's monitoring call.
+  // Longest ring of a phone: an agent's (`voice.ring_timeout`: a phone that rings out declines
+  // the offer, offer.rejected; when the queue's offer timeout is not longer, the engine's offer
+  // timeout ends the ring instead, offer.timed_out) and a supervisor's or consulted agent's call.
   Duration ring_timeout = Seconds(20);
   std::string user_agent = "Parley";
   // Call recordings are written under DIR/YYYY/MM/DD/<contact>.wav (UTC date of the start);
@@ -70,6 +71,10 @@ struct SipCounters {
   uint64_t calls_refused = 0;                          // 403/404/488/503 to a customer INVITE
   uint64_t agent_legs = 0;                             // INVITEs sent to agents' phones
   std::map<std::string, uint64_t> requests_by_method;  // requests that reached us, by method
+  // Responses by class (index 0: 1xx ... 5: 6xx): those Parley's code sent, and those it received
+  // to its own requests (INVITEs to phones, BYE, CANCEL, NOTIFY, ...).
+  std::array<uint64_t, 6> responses_sent{};
+  std::array<uint64_t, 6> responses_received{};
   uint64_t calls_active = 0;          // customer calls held now (until their last dialog ends)
   uint64_t registrations_active = 0;  // phone bindings not yet expired
 };

@@ -241,6 +241,42 @@ TEST_F(CallControlTest, ReferToAnUnknownTargetGetsAnErrorNotifyAndTheCallStays) 
   EXPECT_EQ(AliceSettled(), "available wrap-up");
 }
 
+// The counter of refused SIP requests (parley_sip_rejected_total, reason "malformed").
+int64_t MalformedCount(int http, const std::string& cookie) {
+  const std::string metrics = Http(http, "GET", "/metrics", "", cookie).body;
+  const std::string key = "parley_sip_rejected_total{reason=\"malformed\"} ";
+  const size_t at = metrics.find(key);
+  return at == std::string::npos ? -1 : std::stoll(metrics.substr(at + key.size()));
+}
+
+// Issue 8: a REFER outside any dialog, or from a leg that is not an agent's, got 202 Accepted
+// (and a NOTIFY 481 later) although nothing could be transferred. RFC 3515 lets the recipient
+// refuse it outright: 403, counted as a bad request; the call goes on.
+TEST_F(CallControlTest, ReferOutsideADialogOrFromTheCallerIsForbidden) {
+  const std::string id = TalkingToAlice();
+  ASSERT_FALSE(id.empty());
+  const int64_t before = MalformedCount(http(), cookie_);
+  ASSERT_GE(before, 0);
+  UdpPeer stray;
+  const std::string via = "127.0.0.1:" + std::to_string(stray.port());
+  stray.Send(server_.sip_port(),
+             "REFER sip:alice@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP " + via +
+                 ";branch=z9hG4bK-stray\r\nFrom: <sip:mallory@127.0.0.1>;tag=stray\r\n"
+                 "To: <sip:alice@127.0.0.1>\r\nCall-ID: stray-refer\r\nCSeq: 1 REFER\r\n"
+                 "Contact: <sip:mallory@" +
+                 via +
+                 ">\r\nRefer-To: <sip:support@127.0.0.1>\r\nMax-Forwards: 70\r\n"
+                 "Content-Length: 0\r\n\r\n");
+  EXPECT_EQ(stray.FinalResponse(), "SIP/2.0 403 Forbidden");
+  EXPECT_EQ(caller_.Refer("support"), "SIP/2.0 403 Forbidden");
+  EXPECT_EQ(MalformedCount(http(), cookie_), before + 2);
+  EXPECT_EQ(OnlyContact()["state"], "handling");
+  EXPECT_EQ(OnlyContact()["agent"], "alice");
+  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+  EXPECT_FALSE(phone_.Request("BYE").empty());
+  EXPECT_EQ(AliceSettled(), "available wrap-up");
+}
+
 TEST_F(CallControlTest, MuteSendsSilenceAndDigitsGoToTheCallerAsRfc4733) {
   const std::string id = TalkingToAlice();
   ASSERT_FALSE(id.empty());

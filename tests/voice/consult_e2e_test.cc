@@ -7,7 +7,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -23,6 +25,37 @@ using namespace std::chrono_literals;
 using Json = nlohmann::json;
 
 const std::string kSite = kData + "/voice_monitor.yaml";
+
+// The samples of one channel (0 left: customer, 1 right: agent) of a 16-bit stereo WAV.
+std::vector<int16_t> WavChannel(const std::string& wav, int channel) {
+  std::vector<int16_t> out;
+  auto u32 = [&](size_t at) {
+    uint32_t v = 0;
+    for (int b = 3; b >= 0; --b)
+      v = v << 8 | static_cast<uint8_t>(wav[at + static_cast<size_t>(b)]);
+    return v;
+  };
+  for (size_t at = 12; at + 8 <= wav.size();) {
+    const size_t size = u32(at + 4);
+    if (wav.compare(at, 4, "data") == 0) {
+      for (size_t i = at + 8 + 2 * static_cast<size_t>(channel);
+           i + 1 < wav.size() && i < at + 8 + size; i += 4) {
+        out.push_back(static_cast<int16_t>(static_cast<uint8_t>(wav[i]) |
+                                           static_cast<uint8_t>(wav[i + 1]) << 8));
+      }
+      return out;
+    }
+    at += 8 + size + (size % 2);
+  }
+  return out;
+}
+
+// How many samples are within 300 of `level` (a party's constant PCMU level, decoded).
+size_t SamplesAt(const std::vector<int16_t>& samples, uint8_t level) {
+  const int want = UlawToLinear(level);
+  return static_cast<size_t>(std::count_if(samples.begin(), samples.end(),
+                                           [&](int16_t v) { return std::abs(v - want) <= 300; }));
+}
 
 int MediaPortOf(const std::string& sdp) {
   const size_t m = sdp.find("m=audio ");
@@ -142,6 +175,9 @@ TEST_F(ConsultTest, AliceConsultsBobWhileTheCallerHoldsThenCompletesTheTransfer)
                         std::chrono::seconds(30));
   ASSERT_EQ(log.exit_code, 0) << log.err;
   EXPECT_THAT(log.out, ::testing::HasSubstr("|support|alice|ATTENDEDTRANSFER|"));
+  // ... then bob's own lines, as Asterisk writes them (issue 8).
+  EXPECT_THAT(log.out, ::testing::HasSubstr("|support|bob|CONNECT|"));
+  EXPECT_THAT(log.out, ::testing::HasSubstr("|support|bob|COMPLETECALLER|"));
 }
 
 TEST_F(ConsultTest, CancelTheTargetHangingUpOrNotAnsweringReturnsTheCallerToAlice) {
@@ -192,6 +228,94 @@ TEST_F(ConsultTest, TheCallerHangingUpDuringTheConsultationReleasesBoth) {
   EXPECT_TRUE(WaitForEvent(*events_, "consult.ended", "\"reason\":\"call_ended\""));
   EXPECT_EQ(AgentStateBecomes("alice", "available wrap-up"), "available wrap-up");
   EXPECT_EQ(AgentStateBecomes("bob", "available"), "available");
+}
+
+// Issue 8: alice hanging up during the consultation ended the call for everyone. Once bob
+// answered, it completes the transfer (as Asterisk's atxfer does).
+TEST_F(ConsultTest, AliceHangingUpAfterBobAnsweredCompletesTheTransfer) {
+  ASSERT_EQ(Post("consult", R"({"agent":"bob"})").status, 200);
+  ASSERT_TRUE(BobAnswers());
+  EXPECT_TRUE(HearsAll(alice_.media(), kThird));
+  EXPECT_EQ(alice_.HangUp().substr(0, 14), "SIP/2.0 200 OK");
+  EXPECT_TRUE(WaitForEvent(*events_, "contact.transferred", "attended"));
+  EXPECT_TRUE(WaitForEvent(*events_, "consult.ended", "\"reason\":\"transferor_hung_up\""));
+  // The caller and bob hear each other; the music stopped.
+  EXPECT_TRUE(HearsAll(caller_rtp_, kThird));
+  EXPECT_TRUE(HearsAll(bob_.media(), kCaller));
+  EXPECT_EQ(SettlesWithout(caller_rtp_, kThird, kAgent), "");
+  EXPECT_EQ(AgentStateBecomes("alice", "available wrap-up"), "available wrap-up");
+  EXPECT_EQ(AgentState("bob"), "available handling");
+  const Json now =
+      Json::parse(Http(http(), "GET", "/api/v1/contacts/" + id_, "", cookie_).body, nullptr, false);
+  EXPECT_EQ(now["agent"], "bob") << now.dump();
+  EXPECT_FALSE(now["on_hold"].get<bool>());
+  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+  EXPECT_FALSE(bob_.Request("BYE").empty());
+  EXPECT_EQ(AgentStateBecomes("bob", "available wrap-up"), "available wrap-up");
+}
+
+// Issue 8: alice hanging up while bob's phone still rings cancels it, and the caller goes back
+// to the support queue (with music) instead of being dropped; bob, free again, gets the call.
+TEST_F(ConsultTest, AliceHangingUpWhileBobRingsPutsTheCallerBackInTheQueue) {
+  ASSERT_EQ(Post("consult", R"({"agent":"bob"})").status, 200);
+  ASSERT_FALSE(bob_.Ringing().empty());
+  EXPECT_EQ(alice_.HangUp().substr(0, 14), "SIP/2.0 200 OK");
+  EXPECT_TRUE(bob_.Cancelled());
+  EXPECT_TRUE(
+      WaitForEvent(*events_, "consult.ended", "\"reason\":\"transferor_hung_up_before_answer\""));
+  EXPECT_TRUE(caller_rtp_.HearsMusic());
+  EXPECT_EQ(AgentStateBecomes("alice", "available wrap-up"), "available wrap-up");
+  // Back in support: offered to bob, whose phone rings for the call itself now.
+  ASSERT_TRUE(BobAnswers());
+  EXPECT_TRUE(WaitForEvent(*events_, "handling.started", "\"agent\":\"bob\""));
+  EXPECT_TRUE(HearsAll(caller_rtp_, kThird));
+  EXPECT_TRUE(HearsAll(bob_.media(), kCaller));
+  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+  EXPECT_FALSE(bob_.Request("BYE").empty());
+  EXPECT_EQ(AgentStateBecomes("bob", "available wrap-up"), "available wrap-up");
+}
+
+// Issue 8: a recording ended with the first agent's leg when the transfer completed; it goes on
+// in the same file, bob's voice in the agent (right) channel.
+TEST_F(ConsultTest, ARecordingFollowsTheCallToBobWhenTheTransferCompletes) {
+  auto record = Post("recording", R"({"action":"start"})");
+  ASSERT_EQ(record.status, 200) << record.body;
+  EXPECT_TRUE(WaitForEvent(*events_, "recording.started", "\"by\":\"admin\""));
+  EXPECT_EQ(SettlesWithout(caller_rtp_, kAgent, kThird), "");  // a second of alice, recorded
+  ASSERT_EQ(Post("consult", R"({"agent":"bob"})").status, 200);
+  ASSERT_TRUE(BobAnswers());
+  EXPECT_TRUE(HearsAll(alice_.media(), kThird));
+  auto done = Post("consult/complete");
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_FALSE(alice_.Request("BYE").empty());
+  EXPECT_TRUE(HearsAll(caller_rtp_, kThird));
+  EXPECT_EQ(SettlesWithout(bob_.media(), kCaller, kAgent), "");
+  EXPECT_EQ(Json::parse(Post("recording", R"({"action":"pause"})").body)["recording_state"],
+            "paused");  // still running after the transfer: it can be paused
+  ASSERT_EQ(Post("recording", R"({"action":"resume"})").status, 200);
+  EXPECT_TRUE(HearsAll(caller_rtp_, kThird));
+  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+  EXPECT_FALSE(bob_.Request("BYE").empty());
+  EXPECT_FALSE(
+      EventMessage(*events_, "recording.completed", "\"contact\":\"" + id_ + "\"").empty());
+
+  // One recording for the call, now bob's.
+  const Json list =
+      Json::parse(Http(http(), "GET", "/api/v1/recordings", "", cookie_).body, nullptr, false);
+  ASSERT_FALSE(list.is_discarded());
+  ASSERT_EQ(list["recordings"].size(), 1u) << list.dump();
+  EXPECT_EQ(list["recordings"][0]["agent"], "bob");
+  const std::string rec_id = list["recordings"][0]["id"].get<std::string>();
+  auto audio = Http(http(), "GET", "/api/v1/recordings/" + rec_id + "/audio", "", cookie_);
+  ASSERT_EQ(audio.status, 200) << audio.body;
+  const auto left = WavChannel(audio.body, 0);
+  const auto right = WavChannel(audio.body, 1);
+  ASSERT_FALSE(right.empty());
+  // At least 100 ms of each: the caller on the left, alice then bob on the right.
+  EXPECT_GT(SamplesAt(left, kCallerLevel), 800u);
+  EXPECT_GT(SamplesAt(right, kAgentLevel), 800u);
+  EXPECT_GT(SamplesAt(right, kThirdLevel), 800u);
+  EXPECT_EQ(SamplesAt(left, kThirdLevel), 0u);  // bob never reaches the customer's channel
 }
 
 // Three-way conference (docs/voice.md, "Conference").

@@ -178,9 +178,12 @@ class AliceRung {
     phone_ = std::async(std::launch::async, [this, phone_scenario, phone_extra] {
       return server_.Sipp(phone_scenario, phone_extra, 1, phone_port_);
     });
+    // The caller's scenario ends only on Parley's BYE; its bound is generous (a loaded machine
+    // stretches the ring, the re-offers and the shutdown) but still fails a BYE that never comes.
     caller_ = std::async(std::launch::async, [this] {
       return server_.Sipp("caller_until_bye.xml",
-                          {"-s", "5000", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort())});
+                          {"-s", "5000", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort())}, 1,
+                          0, std::chrono::seconds(60));
     });
   }
   ProcessResult Phone() { return phone_.get(); }
@@ -220,10 +223,16 @@ TEST(VoiceE2eTest, BusyPhoneRejectsTheOfferAndTheCallKeepsWaiting) {
   call.Ring("agent_busy.xml");
   EXPECT_EQ(call.Phone().exit_code, 0);
   EXPECT_TRUE(WaitForEvent(call.events(), "offer.rejected", "\"agent\":\"alice\""));
+  // The phone's 486 was counted (on the SIP thread, before the decline reached the engine).
+  const std::string metrics =
+      Http(server.process().port(), "GET", "/metrics", "", Login(server.process().port(), "admin"))
+          .body;
+  EXPECT_THAT(metrics, ::testing::HasSubstr(
+                           "parley_sip_responses_total{direction=\"received\",class=\"4xx\"} 1\n"));
   // Stopping the server hangs the waiting caller up with a BYE.
   EXPECT_EQ(server.process().Terminate(), 0);
   const ProcessResult caller_result = call.Caller();
-  EXPECT_EQ(caller_result.exit_code, 0) << caller_result.err;
+  EXPECT_EQ(caller_result.exit_code, 0) << caller_result.err << server.process().output();
 }
 
 TEST(VoiceE2eTest, RingNoAnswerCancelsThePhoneAndTheCallKeepsItsPlace) {
@@ -239,7 +248,7 @@ TEST(VoiceE2eTest, RingNoAnswerCancelsThePhoneAndTheCallKeepsItsPlace) {
   EXPECT_THAT(call.Contacts().body, ::testing::HasSubstr("\"voice\""));
   EXPECT_EQ(server.process().Terminate(), 0);
   const ProcessResult caller_result = call.Caller();
-  EXPECT_EQ(caller_result.exit_code, 0) << caller_result.err;
+  EXPECT_EQ(caller_result.exit_code, 0) << caller_result.err << server.process().output();
 }
 
 TEST(VoiceE2eTest, PhoneRingsForTheVoiceRingTimeoutWhenTheOfferLastsLonger) {
@@ -258,7 +267,7 @@ TEST(VoiceE2eTest, PhoneRingsForTheVoiceRingTimeoutWhenTheOfferLastsLonger) {
   EXPECT_THAT(call.Contacts().body, ::testing::HasSubstr("\"voice\""));
   EXPECT_EQ(server.process().Terminate(), 0);
   const ProcessResult caller_result = call.Caller();
-  EXPECT_EQ(caller_result.exit_code, 0) << caller_result.err;
+  EXPECT_EQ(caller_result.exit_code, 0) << caller_result.err << server.process().output();
 }
 
 TEST(VoiceE2eTest, RegisterWithSha256Digest) {
@@ -321,13 +330,13 @@ TEST(VoiceE2eTest, ReinviteIsAnsweredWithTheCurrentMedia) {
 }
 
 // A caller whose BYE is lost (here: who never sends one, nor any RTP) is hung up by Parley when
-// the media plane reports the leg inactive (30 s, media's default), so nothing stays stuck.
+// the media plane reports the leg inactive (voice.media_timeout: 3s), so nothing stays stuck.
 TEST(VoiceE2eTest, MediaInactivityEndsACallWhoseByeWasLost) {
-  VoiceServer server;
+  VoiceServer server(kData + "/voice_media_timeout.yaml");
   ASSERT_TRUE(server.started());
   auto r = server.Sipp("caller_until_bye.xml",
                        {"-s", "5000", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort())}, 1, 0,
-                       std::chrono::seconds(90));
+                       std::chrono::seconds(40));
   EXPECT_EQ(r.exit_code, 0) << r.err;  // Parley's BYE ended the scenario
   // The contact left with the call: none is open (checked until a bounded deadline, since the
   // engine hears of the hang-up on its own loop).
@@ -421,6 +430,14 @@ TEST(VoiceE2eTest, MetricsCountTheSipRequestsAndTheCall) {
   EXPECT_THAT(after, ::testing::HasSubstr("\nparley_sip_calls_total 1\n"));
   EXPECT_THAT(after, ::testing::HasSubstr("# TYPE parley_sip_calls_active gauge\n"));
   EXPECT_THAT(after, ::testing::HasSubstr("parley_sip_rejected_total{reason=\"malformed\"} 0\n"));
+  // Parley answered the INVITE with 180 then 200 (the 200 to the BYE is the stack's own); it
+  // sent no request of its own, so it received no response.
+  EXPECT_THAT(after, ::testing::HasSubstr(
+                         "parley_sip_responses_total{direction=\"sent\",class=\"1xx\"} 1\n"));
+  EXPECT_THAT(after, ::testing::HasSubstr(
+                         "parley_sip_responses_total{direction=\"sent\",class=\"2xx\"} 1\n"));
+  EXPECT_THAT(after, ::testing::HasSubstr(
+                         "parley_sip_responses_total{direction=\"received\",class=\"2xx\"} 0\n"));
 }
 
 }  // namespace

@@ -203,6 +203,19 @@ class RawCaller {
   }
   const std::string& first_answer() const { return first_answer_; }
 
+  // An in-dialog REFER to `user`@Parley from the caller; the final response's status line.
+  std::string Refer(const std::string& user) {
+    const std::string via = "127.0.0.1:" + std::to_string(peer_.port());
+    const std::string cseq = std::to_string(++cseq_);
+    peer_.Send(sip_port_, "REFER " + target_ + " SIP/2.0\r\nVia: SIP/2.0/UDP " + via +
+                              ";branch=z9hG4bK-refer" + cseq + "\r\nFrom: " + from_ +
+                              "\r\nTo: " + to_ + "\r\nCall-ID: " + call_id_ + "\r\nCSeq: " + cseq +
+                              " REFER\r\nContact: <sip:caller@" + via +
+                              ">\r\nRefer-To: <sip:" + user +
+                              "@127.0.0.1>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+    return peer_.FinalResponse();
+  }
+
   // The final response's status line to the BYE.
   std::string HangUp() {
     const std::string via = "127.0.0.1:" + std::to_string(peer_.port());

@@ -338,6 +338,13 @@ async function main() {
   await admin("PUT", "/agents/alice/presence", { presence: "not-ready", reason: "lunch" });
   await waitText(qa.page, "tr[data-agent=alice] td:nth-of-type(2)", "Not Ready (lunch)");
 
+  step = "the QA analyst reads reports but gets no CSV download (no reports.export)";
+  await qa.page.click("nav >> text=Reports");
+  await qa.page.waitForSelector("[data-testid=report-table]");
+  check(!(await qa.page.locator("[data-testid=download-csv]").count()), "no Download CSV without reports.export");
+  // Without queues.read the queue choices come from the report itself (GET /queues would be 403).
+  await qa.page.waitForSelector("form[aria-label=Report] select[name=name] option[value=sales]", { state: "attached" });
+
   step = "the administrator's main screen";
   const adm = await browserSession("administrator");
   await login(adm, base, "admin");
@@ -514,6 +521,7 @@ async function agentUsesCallControls(alice, sam, admin, customerId) {
   const held = await admin("GET", `/contacts/${call.id}`);
   check(held.on_hold === false && held.recording_state === "off", `nothing changed: ${JSON.stringify(held)}`);
   await supervisorMonitorsTheCall(sam, admin, call.id);
+  await agentConsultsAnotherAgent(alice, admin, call.id);
 
   step = "the agent ends the voice contact and wraps up";
   await p.click("[data-testid=active-contact] button:text-is('End')");
@@ -521,6 +529,66 @@ async function agentUsesCallControls(alice, sam, admin, customerId) {
   await waitText(p, "[data-testid=handled-today]", "2");
   // The refused commands were answered 409, which the browser logs: expected, and only those.
   alice.errors.splice(before).filter((e) => !/status of 409/.test(e)).forEach((e) => alice.errors.push(e));
+}
+
+/**
+ * Consultation transfer and conference on the agent desktop. Without SIP the server refuses the
+ * consultation (409, no voice channel), shown next to the buttons; the answers of a SIP server (a
+ * consultation, a 409 before the consulted phone answered, a conference, a cancel) are stubbed in
+ * the browser to check which buttons each state offers (voice_e2e_test drives the real ones).
+ */
+async function agentConsultsAnotherAgent(alice, admin, contactId) {
+  step = "the agent opens the consultation picker and sees the server's refusal";
+  const p = alice.page;
+  const controls = "[data-testid=active-contact] [data-testid=call-controls]";
+  const group = `${controls} [data-testid=consult]`;
+  await p.click(`${group} button:text-is('Consult…')`);
+  // An agent's GET /api/v1/agents lists only itself: nobody to pick, the agent id is typed.
+  await p.waitForSelector(`${group} >> text=No Available agent listed: type an agent id.`);
+  await p.fill(`${group} input[name=consult-agent]`, "bob");
+  const [request] = await Promise.all([
+    p.waitForRequest((r) => r.url().endsWith(`/api/v1/contacts/${contactId}/consult`) && r.method() === "POST"),
+    p.click(`${group} button:text-is('Consult')`),
+  ]);
+  check(JSON.stringify(request.postDataJSON()) === '{"agent":"bob"}', `consult request body: ${request.postData()}`);
+  await p.waitForSelector(
+    `${controls} [data-testid=call-error] >> text=contact ${contactId} cannot consult another agent: no voice channel is attached`,
+  );
+
+  step = "the consultation buttons on stubbed SIP answers (consulting, 409, conference, cancel)";
+  const contact = await admin("GET", `/contacts/${contactId}`);
+  check(contact.consult === null, `no consultation runs: ${JSON.stringify(contact.consult)}`);
+  const route = `**/api/v1/contacts/${contactId}/consult**`;
+  await p.route(route, (r) => {
+    const url = r.request().url();
+    const json = (status, body) => r.fulfill({ status, contentType: "application/json", body: JSON.stringify(body) });
+    if (url.endsWith("/consult")) return json(200, { ...contact, on_hold: true, consult: { target: "bob", conference: false } });
+    if (url.endsWith("/consult/complete")) {
+      return json(409, { error: { code: "conflict", message: "bob's phone has not answered the consultation yet" } });
+    }
+    if (url.endsWith("/consult/conference")) return json(200, { ...contact, consult: { target: "bob", conference: true } });
+    return json(200, { ...contact, consult: null });
+  });
+  await p.click(`${group} button:text-is('Consult')`);
+  await waitText(p, `${group} [data-testid=consult-state]`, "Consulting bob (customer on hold)");
+  await waitText(p, `${controls} [data-testid=call-state]`, "On hold (consultation)");
+  for (const b of ["Complete transfer", "Conference", "Cancel"]) {
+    check(await p.locator(`${group} button:text-is('${b}')`).isEnabled(), `${b} is offered while consulting`);
+  }
+  check(!(await p.locator(`${group} button:text-is('Consult…')`).count()), "no second consultation while one runs");
+  check(await p.locator(`${controls} button:text-is('Resume')`).isDisabled(), "no Resume while the customer holds for a consultation");
+  check(await p.locator(`${controls} form[aria-label=Transfer] button[type=submit]`).isDisabled(), "no blind transfer while consulting");
+  await shot(alice, "agent-desktop-consulting.png");
+  await p.click(`${group} button:text-is('Complete transfer')`);
+  await p.waitForSelector(`${controls} [data-testid=call-error] >> text=bob's phone has not answered the consultation yet`);
+  await p.click(`${group} button:text-is('Conference')`);
+  await waitText(p, `${group} [data-testid=consult-state]`, "Conference with bob");
+  check(!(await p.locator(`${group} button:text-is('Conference')`).count()), "no Conference button in a conference");
+  check(await p.locator(`${group} button:text-is('Complete transfer')`).isEnabled(), "Complete transfer stays in a conference");
+  await p.click(`${group} button:text-is('Cancel')`);
+  await p.waitForSelector(`${group} button:text-is('Consult…')`);
+  check(!(await p.locator(`${group} [data-testid=consult-state]`).count()), "the consultation state is gone after Cancel");
+  await p.unroute(route);
 }
 
 /** The supervisor's Staffing screen: a plan with its table and chart, a forecast, field errors. */
@@ -565,7 +633,29 @@ async function supervisorPlansStaffing(sam) {
   await p.waitForSelector("[data-testid=staffing-error] >> text=target_sl must be a fraction in (0, 1], got 1.5");
   await p.waitForSelector(`${form} input[name=target_sl_percent][aria-invalid=true]`);
   await shot(sam, "supervisor-staffing-error.png");
-  // The refused request was answered 400, which the browser logs: expected, and only that.
+
+  step = "the supervisor runs a what-if simulation";
+  const whatIf = "form[aria-label='What-if simulation']";
+  const [simRequest, simResponse] = await Promise.all([
+    p.waitForRequest((r) => r.url().endsWith("/api/v1/simulations") && r.method() === "POST"),
+    p.waitForResponse((r) => r.url().endsWith("/api/v1/simulations")),
+    p.click(`${whatIf} button[type=submit]`),
+  ]);
+  check(simRequest.postDataJSON().sweep === "groups.a.agents=6:12:1", `simulation request: ${simRequest.postData()}`);
+  check(simResponse.status() === 200, `simulation answered ${simResponse.status()}`);
+  // The example's sweep: one row per agent count from 6 to 12, and the curve.
+  await p.waitForSelector("[data-testid=whatif-table] tbody tr >> nth=6");
+  const values = await p.locator("[data-testid=whatif-table] tbody th").allTextContents();
+  check(values.length === 7 && values[0] === "groups.a.agents = 6", `swept values: ${values}`);
+  const sl = await p.locator("[data-testid=whatif-table] tbody tr td:nth-of-type(3)").allTextContents();
+  check(parseFloat(sl[0]) < parseFloat(sl[6]), `more agents, better service level: ${sl}`);
+  await p.waitForSelector("[data-testid=whatif-chart] canvas");
+  await shot(sam, "supervisor-whatif.png");
+  // A scenario that reads a file is refused with its position.
+  await p.fill(`${whatIf} textarea[name=scenario]`, "include: /etc/passwd\n");
+  await p.click(`${whatIf} button[type=submit]`);
+  await p.waitForSelector("[data-testid=whatif-error] >> text=scenario.yaml:1:10: include is not allowed here");
+  // The refused requests were answered 400, which the browser logs: expected, and only that.
   sam.errors.splice(before).filter((e) => !e.includes("status of 400")).forEach((e) => sam.errors.push(e));
 }
 
@@ -619,6 +709,35 @@ async function supervisorMonitorsTheCall(sam, admin, contactId) {
   check(!(await p.locator(`${group} [data-testid=monitor-error]`).count()), "no error after a monitoring answer");
   await shot(sam, "supervisor-monitor.png");
   await p.click(`${group} button:text-is('Stop')`);
+  await waitText(p, `${group} [data-testid=monitor-state]`, "Not monitored");
+
+  step = "after an event-stream reset the grid reads the call's monitoring again";
+  // The grid's stream through a route that passes everything on and can add a message; the page
+  // is loaded again (the route's hook takes effect in a new document), then the grid opened.
+  let events;
+  let opened;
+  const routed = new Promise((resolve) => (opened = resolve));
+  await p.routeWebSocket(/\/api\/v1\/events/, (ws) => {
+    ws.connectToServer();
+    events = ws;
+    opened();
+  });
+  await p.reload();
+  await p.click("nav >> text=Agents");
+  await Promise.race([
+    routed,
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`the event stream did not open in ${timeout} ms`)), timeout)),
+  ]);
+  await waitText(p, `${group} [data-testid=monitor-state]`, "Not monitored");
+  // A (stubbed) monitoring whose monitor.ended the reset made the grid miss: the server's contact
+  // says nobody monitors the call, and the grid must show that after the reset.
+  await p.click(`${group} button:text-is('Barge')`);
+  await waitText(p, `${group} [data-testid=monitor-state]`, "you barged in");
+  const [reread] = await Promise.all([
+    p.waitForRequest((r) => r.url().endsWith(`/api/v1/contacts/${contactId}`) && r.method() === "GET"),
+    events.send(JSON.stringify({ type: "reset", schema: 1, seq: 0, after: 0, reason: "e2e: events lost" })),
+  ]);
+  check(Boolean(reread), "the contact is read again after the reset");
   await waitText(p, `${group} [data-testid=monitor-state]`, "Not monitored");
   await p.unroute(route);
   await p.click("nav >> text=Wallboard");

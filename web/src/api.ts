@@ -80,6 +80,10 @@ export const api = {
   transfer: (id: string, queue: string) => call<Contact>("POST", `/contacts/${enc(id)}/transfer`, { queue }),
   recordingCommand: (id: string, action: string) =>
     call<Contact>("POST", `/contacts/${enc(id)}/recording`, { action }),
+  // Consultation transfer and conference (docs/voice.md): each replies with the contact (`consult`).
+  consult: (id: string, agent: string) => call<Contact>("POST", `/contacts/${enc(id)}/consult`, { agent }),
+  consultStep: (id: string, step: "complete" | "cancel" | "conference") =>
+    call<Contact>("POST", `/contacts/${enc(id)}/consult/${step}`),
   // Supervisor monitoring (docs/voice.md): each replies with the contact (its `monitor` field).
   monitor: (id: string, mode: string) => call<Contact>("POST", `/contacts/${enc(id)}/monitor`, { mode }),
   stopMonitor: (id: string) => call<Contact>("DELETE", `/contacts/${enc(id)}/monitor`),

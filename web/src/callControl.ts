@@ -2,7 +2,7 @@
 // contact's state allows (docs/voice.md, "Call control" and "Recording"), the recording commands
 // each recording state offers, the DTMF digits the server takes, and which stream events change
 // a contact's call state (so the desktop re-reads GET /contacts/{id}).
-import type { Contact, RecordingState } from "./types";
+import type { Agent, Contact, RecordingState, StreamEvent } from "./types";
 
 export interface CallState {
   onHold: boolean;
@@ -62,5 +62,136 @@ export function normalDigits(text: string): string | null {
  * not journaled (no event): a mute by someone else shows at the next read of the contact.
  */
 export function changesCallState(type: string): boolean {
-  return type.startsWith("hold.") || type.startsWith("recording.");
+  return (
+    type.startsWith("hold.") ||
+    type.startsWith("recording.") ||
+    type.startsWith("consult.") ||
+    type.startsWith("conference.") ||
+    type === "contact.transferred"
+  );
+}
+
+// --- Consultation transfer and conference (docs/voice.md, "Consultation transfer", "Conference").
+
+/** The agent consulted on a call and whether the three talk together; null when none is. */
+export type ConsultState = { target: string; conference: boolean } | null;
+
+/** The state the contact view's `consult` field shows. */
+export function consultOfContact(c: Pick<Contact, "consult"> | undefined): ConsultState {
+  const k = c?.consult;
+  return k && typeof k.target === "string" && k.target ? { target: k.target, conference: k.conference === true } : null;
+}
+
+/**
+ * The state after a stream event about the contact: `consult.started` and `conference.started`
+ * name the target; `consult.ended`, `conference.ended` (completed, cancelled, the target hanging up
+ * or not answering, the call ending, an agent leaving the conference) and an attended
+ * `contact.transferred` end it. Other events leave it as it was.
+ */
+export function consultAfterEvent(prev: ConsultState, e: StreamEvent): ConsultState {
+  switch (e.type) {
+    case "consult.started":
+      return e.target ? { target: e.target, conference: false } : prev;
+    case "conference.started":
+      return { target: e.target ?? prev?.target ?? "", conference: true };
+    case "consult.ended":
+    case "conference.ended":
+      return null;
+    case "contact.transferred":
+      return e.text === "attended" ? null : prev;
+    default:
+      return prev;
+  }
+}
+
+/** The agent's part in a call: handling it, or the agent another one consults. */
+export type ConsultRole = "handler" | "consulted";
+
+/**
+ * `consulted` when the contact's consultation names `agentId` and someone else handles it (that
+ * agent's desktop shows the call without call control: the handling agent completes or cancels).
+ */
+export function consultRole(c: Pick<Contact, "agent" | "consult"> | undefined, agentId: string): ConsultRole {
+  const k = consultOfContact(c);
+  return k && k.target === agentId && c?.agent !== agentId ? "consulted" : "handler";
+}
+
+export interface ConsultButtons {
+  /** Consult another agent (no consultation runs). */
+  consult: boolean;
+  /** Complete the transfer to the consulted agent. */
+  complete: boolean;
+  /** Make the consultation a three-way conference (not yet one). */
+  conference: boolean;
+  /** Cancel: back to the customer (drops the consulted agent from a conference too). */
+  cancel: boolean;
+  /** Hold/Resume and the blind transfer: the server refuses both while a consultation runs (409). */
+  hold: boolean;
+  transfer: boolean;
+}
+
+/**
+ * The buttons a consultation state allows: Consult while none runs; Complete transfer,
+ * Conference and Cancel while one does (Conference not again once it is one). Complete and
+ * Conference before the consulted phone answered are the server's to refuse (409: the view does
+ * not say whether it answered).
+ */
+export function consultButtons(state: ConsultState): ConsultButtons {
+  if (!state) return { consult: true, complete: false, conference: false, cancel: false, hold: true, transfer: true };
+  return { consult: false, complete: true, conference: !state.conference, cancel: true, hold: false, transfer: false };
+}
+
+/** "Consulting bob (customer on hold)", "Conference with bob", or "" when none runs. */
+export function consultText(state: ConsultState): string {
+  if (!state) return "";
+  return state.conference ? `Conference with ${state.target}` : `Consulting ${state.target} (customer on hold)`;
+}
+
+/** What the consulted agent's desktop says about the call. */
+export function consultedText(c: Pick<Contact, "agent" | "consult"> | undefined): string {
+  const k = consultOfContact(c);
+  const who = c?.agent || "another agent";
+  if (!k) return "";
+  return k.conference ? `Conference with ${who} and the customer` : `${who} consults you; the customer is on hold`;
+}
+
+/** Why a consultation or conference ended, in the agent's words ("" for other events). */
+export function consultEndedText(e: StreamEvent): string {
+  if (e.type !== "consult.ended" && e.type !== "conference.ended") return "";
+  const who = e.target ?? "the consulted agent";
+  switch (e.reason) {
+    case "completed":
+      return `Transferred to ${who}.`;
+    case "cancelled":
+      return e.type === "conference.ended" ? `${who} left the conference (cancelled).` : `Consultation with ${who} cancelled.`;
+    case "target_hung_up":
+      return `${who} hung up: back with the customer.`;
+    case "target_left":
+      return `${who} left the conference: back with the customer.`;
+    case "no_answer":
+      return `${who} did not answer: back with the customer.`;
+    case "agent_left":
+      return `You left the conference: ${who} has the call.`;
+    case "call_ended":
+      return "The call ended.";
+    default:
+      return `Consultation with ${who} ended.`;
+  }
+}
+
+/**
+ * The agents a call may be consulted with: Available, with a free voice slot (capacity.voice,
+ * 1 when the view gives no capacity), neither the caller nor the contact's agent; by name. An
+ * agent's own GET /agents lists only itself, so the picker also takes a typed agent id.
+ */
+export function consultCandidates(agents: Agent[], exclude: string[]): { id: string; name: string }[] {
+  return agents
+    .filter((a) => a.presence === "available" && !exclude.includes(a.id))
+    .filter((a) => {
+      const slots = a.capacity ? a.capacity.voice ?? 0 : 1;
+      const busy = a.contacts.filter((c) => c.channel === "voice").length;
+      return busy < slots;
+    })
+    .map((a) => ({ id: a.id, name: a.name || a.id }))
+    .sort((x, y) => x.name.localeCompare(y.name) || x.id.localeCompare(y.id));
 }

@@ -45,6 +45,53 @@ export function monitorAfterEvent(prev: MonitorState, e: StreamEvent): MonitorSt
   }
 }
 
+/**
+ * The monitoring state of the live calls a screen shows. `epoch` counts the stream's `reset` and
+ * `gap` notices: a read of a contact asked before the latest one may predate lost events.
+ */
+export interface MonitorBook {
+  calls: Record<string, MonitorState>;
+  epoch: number;
+}
+
+export const emptyMonitorBook: MonitorBook = { calls: {}, epoch: 0 };
+
+/** Whether a stream message says events were lost (the state shown must be read again). */
+export function losesEvents(type: string): boolean {
+  return type === "reset" || type === "gap";
+}
+
+/**
+ * The book after a stream message: monitor.* events update their call; `reset` and `gap` forget
+ * every call (monitor events may have been lost) and start a new epoch, so each live call is read
+ * again (monitorsToRead).
+ */
+export function monitorBookAfterEvent(book: MonitorBook, e: StreamEvent): MonitorBook {
+  if (losesEvents(e.type)) return { calls: {}, epoch: book.epoch + 1 };
+  const id = e.contact;
+  if (!id || !isMonitorEvent(e.type)) return book;
+  return { ...book, calls: { ...book.calls, [id]: monitorAfterEvent(book.calls[id] ?? null, e) } };
+}
+
+/** The live calls whose monitoring state is unknown: read each contact (its `monitor` field). */
+export function monitorsToRead(book: MonitorBook, liveCalls: string[]): string[] {
+  return liveCalls.filter((id) => !(id in book.calls));
+}
+
+/**
+ * The book with a contact read in `epoch`: ignored when a reset or gap came since (the answer may
+ * predate the lost events; the call is read again) or when an event already gave the state.
+ */
+export function withMonitorRead(book: MonitorBook, id: string, state: MonitorState, epoch: number): MonitorBook {
+  if (epoch !== book.epoch || id in book.calls) return book;
+  return { ...book, calls: { ...book.calls, [id]: state } };
+}
+
+/** The book with a command's reply (the server's current state of the call). */
+export function withMonitorState(book: MonitorBook, id: string, state: MonitorState): MonitorBook {
+  return { ...book, calls: { ...book.calls, [id]: state } };
+}
+
 /** Whether a stream event concerns monitoring. */
 export function isMonitorEvent(type: string): boolean {
   return type.startsWith("monitor.");

@@ -52,6 +52,14 @@ export function mayPlanStaffing(me: Me): boolean {
   return Boolean(me.permissions?.["staffing.plan"]);
 }
 
+/**
+ * May download reports as CSV: a CSV is an export and needs reports.export besides reports.read
+ * (supervisors, administrators); the server answers 403 to the rest (team leads, QA analysts).
+ */
+export function mayExportReports(me: Me): boolean {
+  return Boolean(me.permissions?.["reports.export"]) && Boolean(me.permissions?.["reports.read"]);
+}
+
 /** May force other agents' states (the agent grid's buttons). */
 export function mayForceState(me: Me): boolean {
   return wide(me.permissions?.["agent.state"]);

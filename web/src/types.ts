@@ -88,6 +88,8 @@ export interface Contact {
   recordings?: Recording[];
   /** Supervisor monitoring of a live call (docs/voice.md); null when nobody monitors it. */
   monitor?: { supervisor: string; mode: string } | null;
+  /** Consultation transfer (docs/voice.md): the agent consulted and whether it is a conference. */
+  consult?: { target: string; conference: boolean } | null;
 }
 
 export type RecordingState = "off" | "on" | "paused";
@@ -133,6 +135,11 @@ export interface StreamEvent {
   // monitor.* events (docs/voice.md, "Supervisor monitoring").
   supervisor?: string;
   mode?: string;
+  // consult.* and conference.* events: the consulted agent, why it ended and who cancelled it;
+  // contact.transferred: "attended" or the transfer's text.
+  target?: string;
+  by?: string;
+  text?: string;
   agents?: Agent[];
   queues?: Queue[];
 }

@@ -1,5 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { callState, changesCallState, hasCallControls, keypad, normalDigits, recordingActions } from "../src/callControl";
+import {
+  callState,
+  changesCallState,
+  consultAfterEvent,
+  consultButtons,
+  consultCandidates,
+  consultedText,
+  consultEndedText,
+  consultOfContact,
+  consultRole,
+  consultText,
+  hasCallControls,
+  keypad,
+  normalDigits,
+  recordingActions,
+} from "../src/callControl";
+import type { Agent } from "../src/types";
 
 describe("call state", () => {
   it("reads on_hold, muted and recording_state, absent fields as off", () => {
@@ -59,5 +75,111 @@ describe("events that change a call", () => {
     for (const t of ["offer.created", "handling.started", "agent.presence_changed", "contact.closed"]) {
       expect(changesCallState(t)).toBe(false);
     }
+  });
+});
+
+describe("consultation transfer and conference", () => {
+  const bob = { target: "bob", conference: false };
+  const conf = { target: "bob", conference: true };
+
+  it("reads the contact's consult field", () => {
+    expect(consultOfContact(undefined)).toBeNull();
+    expect(consultOfContact({ consult: null })).toBeNull();
+    expect(consultOfContact({})).toBeNull();
+    expect(consultOfContact({ consult: { target: "bob", conference: false } })).toEqual(bob);
+    expect(consultOfContact({ consult: { target: "bob", conference: true } })).toEqual(conf);
+  });
+
+  it("follows the consult.*, conference.* and attended transfer events", () => {
+    const ev = (type: string, extra: Record<string, string> = {}) => ({ type, contact: "7", ...extra });
+    expect(consultAfterEvent(null, ev("consult.started", { target: "bob" }))).toEqual(bob);
+    expect(consultAfterEvent(bob, ev("conference.started", { target: "bob" }))).toEqual(conf);
+    // The other agent hanging up, not answering, a cancel, a completion: the consultation is over.
+    for (const reason of ["target_hung_up", "no_answer", "cancelled", "completed", "call_ended"]) {
+      expect(consultAfterEvent(bob, ev("consult.ended", { target: "bob", reason }))).toBeNull();
+    }
+    for (const reason of ["target_left", "agent_left", "cancelled", "completed", "call_ended"]) {
+      expect(consultAfterEvent(conf, ev("conference.ended", { target: "bob", reason }))).toBeNull();
+    }
+    expect(consultAfterEvent(bob, ev("contact.transferred", { text: "attended" }))).toBeNull();
+    expect(consultAfterEvent(bob, ev("contact.transferred", { text: "flow" }))).toEqual(bob);
+    expect(consultAfterEvent(bob, ev("hold.ended"))).toEqual(bob);
+    expect(consultAfterEvent(null, ev("consult.started"))).toBeNull();
+  });
+
+  it("re-reads the contact after consultation events", () => {
+    for (const t of ["consult.started", "consult.ended", "conference.started", "conference.ended", "contact.transferred"]) {
+      expect(changesCallState(t)).toBe(true);
+    }
+  });
+
+  it("offers Consult without a consultation; Complete, Conference and Cancel during one", () => {
+    expect(consultButtons(null)).toEqual({
+      consult: true,
+      complete: false,
+      conference: false,
+      cancel: false,
+      hold: true,
+      transfer: true,
+    });
+    // Hold and the blind transfer are refused by the server while a consultation runs.
+    expect(consultButtons(bob)).toEqual({
+      consult: false,
+      complete: true,
+      conference: true,
+      cancel: true,
+      hold: false,
+      transfer: false,
+    });
+    expect(consultButtons(conf)).toMatchObject({ consult: false, complete: true, conference: false, cancel: true });
+  });
+
+  it("tells the handling agent from the consulted one", () => {
+    expect(consultRole({ agent: "dave", consult: bob }, "dave")).toBe("handler");
+    expect(consultRole({ agent: "dave", consult: bob }, "bob")).toBe("consulted");
+    expect(consultRole({ agent: "bob", consult: null }, "bob")).toBe("handler");
+    expect(consultRole(undefined, "bob")).toBe("handler");
+    expect(consultedText({ agent: "dave", consult: bob })).toBe("dave consults you; the customer is on hold");
+    expect(consultedText({ agent: "dave", consult: conf })).toBe("Conference with dave and the customer");
+  });
+
+  it("words the state and why it ended", () => {
+    expect(consultText(null)).toBe("");
+    expect(consultText(bob)).toBe("Consulting bob (customer on hold)");
+    expect(consultText(conf)).toBe("Conference with bob");
+    const ended = (type: string, reason: string) => consultEndedText({ type, target: "bob", reason });
+    expect(ended("consult.ended", "target_hung_up")).toBe("bob hung up: back with the customer.");
+    expect(ended("consult.ended", "no_answer")).toBe("bob did not answer: back with the customer.");
+    expect(ended("conference.ended", "target_left")).toBe("bob left the conference: back with the customer.");
+    expect(ended("consult.ended", "completed")).toBe("Transferred to bob.");
+    expect(consultEndedText({ type: "hold.ended" })).toBe("");
+  });
+
+  it("lists Available agents with a free voice slot, not the caller nor the contact's agent", () => {
+    const agent = (id: string, presence: Agent["presence"], extra: Partial<Agent> = {}): Agent => ({
+      id,
+      name: id.toUpperCase(),
+      team: "north",
+      presence,
+      reason: "",
+      presence_since: null,
+      contacts: [],
+      queues: [],
+      handled_today: 0,
+      ...extra,
+    });
+    const busy = { contact: "9", channel: "voice", state: "handling" as const, queue: "support", since: null };
+    const agents = [
+      agent("carol", "available"),
+      agent("bob", "available", { capacity: { voice: 1, chat: 2 } }),
+      agent("dave", "available"),
+      agent("erin", "not-ready"),
+      agent("frank", "available", { contacts: [busy] }),
+      agent("gina", "available", { capacity: { chat: 3 } }),
+      agent("hank", "available", { capacity: { voice: 2 }, contacts: [busy] }),
+      agent("sue", "available"),
+    ];
+    expect(consultCandidates(agents, ["sue", "dave"]).map((a) => a.id)).toEqual(["bob", "carol", "hank"]);
+    expect(consultCandidates([], ["sue"])).toEqual([]);
   });
 });

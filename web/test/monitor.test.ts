@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
+  emptyMonitorBook,
   isMonitorable,
+  losesEvents,
+  monitorBookAfterEvent,
+  monitorsToRead,
+  withMonitorRead,
+  withMonitorState,
   isMonitorEvent,
   mayMonitor,
   monitorAfterEvent,
@@ -61,5 +67,45 @@ describe("monitor buttons", () => {
     expect(monitorText(null, "sue")).toBe("Not monitored");
     expect(monitorText({ supervisor: "sue", mode: "whisper" }, "sue")).toBe("you whispering");
     expect(monitorText({ supervisor: "bob", mode: "barge" }, "sue")).toBe("bob barged in");
+  });
+});
+
+describe("monitoring of the grid's calls across a reset", () => {
+  const sue = { supervisor: "sue", mode: "listen" as const };
+  const started = { type: "monitor.started", seq: 5, contact: "7", supervisor: "sue", mode: "listen" };
+
+  it("follows monitor events and reads only the calls it does not know", () => {
+    let b = monitorBookAfterEvent(emptyMonitorBook, started);
+    expect(b.calls).toEqual({ "7": sue });
+    expect(monitorsToRead(b, ["7", "8"])).toEqual(["8"]);
+    b = withMonitorRead(b, "8", null, b.epoch);
+    expect(b.calls["8"]).toBeNull();
+    expect(monitorsToRead(b, ["7", "8"])).toEqual([]);
+    // A read does not overwrite what an event said; a command's reply does.
+    expect(withMonitorRead(b, "7", null, b.epoch)).toBe(b);
+    expect(withMonitorState(b, "7", null).calls["7"]).toBeNull();
+    expect(monitorBookAfterEvent(b, { type: "hold.started", contact: "7" })).toBe(b);
+  });
+
+  it("forgets every call after a reset or gap, so each is read again", () => {
+    for (const type of ["reset", "gap"]) {
+      const before = monitorBookAfterEvent(emptyMonitorBook, started);
+      const after = monitorBookAfterEvent(before, { type, seq: 900 });
+      expect(after.calls).toEqual({});
+      expect(after.epoch).toBe(before.epoch + 1);
+      expect(monitorsToRead(after, ["7"])).toEqual(["7"]);
+      // The monitor.ended lost in the reset: the call's fresh read says nobody monitors.
+      expect(withMonitorRead(after, "7", null, after.epoch).calls["7"]).toBeNull();
+    }
+    expect(losesEvents("reset")).toBe(true);
+    expect(losesEvents("gap")).toBe(true);
+    expect(losesEvents("snapshot")).toBe(false);
+  });
+
+  it("drops a read asked before the reset (it may predate the lost events)", () => {
+    const asked = emptyMonitorBook.epoch;
+    const after = monitorBookAfterEvent(emptyMonitorBook, { type: "reset", seq: 900 });
+    expect(withMonitorRead(after, "7", sue, asked)).toBe(after);
+    expect(monitorsToRead(after, ["7"])).toEqual(["7"]);
   });
 });

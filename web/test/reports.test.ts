@@ -3,6 +3,7 @@ import {
   defaultInterval,
   formatCell,
   formatIntervalStart,
+  namesOfRows,
   presetRange,
   reportPath,
   seriesByInterval,
@@ -129,5 +130,18 @@ describe("the Reports screen in the navigation", () => {
     expect(screensFor({ ...base, permissions: { "reports.read": "all" } })).toContain("reports");
     expect(screensFor({ ...base, permissions: { "reports.read": "team" } })).toContain("reports");
     expect(screensFor({ ...base, permissions: { "reports.read": "self" } })).not.toContain("reports");
+  });
+});
+
+describe("the name filter's choices from a report", () => {
+  it("are the report's queues or agents, once each, sorted", () => {
+    const rows: ReportRow[] = [
+      { queue: "support", interval_start: "2026-03-02T09:00:00Z" },
+      { queue: "billing", interval_start: "2026-03-02T09:00:00Z" },
+      { queue: "support", interval_start: "2026-03-02T10:00:00Z" },
+    ];
+    expect(namesOfRows(rows)).toEqual(["billing", "support"]);
+    expect(namesOfRows([{ agent: "bob" }, { agent: "alice" }, { agent: null }])).toEqual(["alice", "bob"]);
+    expect(namesOfRows([])).toEqual([]);
   });
 });

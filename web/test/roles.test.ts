@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { homeScreen, isWallboardOnly, mayForceState, mayListen, mayOpen, mayPlanStaffing, screensFor } from "../src/roles";
+import { homeScreen, isWallboardOnly, mayExportReports, mayForceState, mayListen, mayOpen, mayPlanStaffing, screensFor } from "../src/roles";
 import type { Me } from "../src/types";
 
 // Permissions as docs/security.md grants them.
@@ -98,5 +98,23 @@ describe("administration", () => {
     const reader: Me = { ...supervisor, permissions: { ...supervisor.permissions, "config.read": "all" } };
     expect(mayOpen(reader, "admin")).toBe(false);
     expect(mayOpen(agent, "admin")).toBe(false);
+  });
+});
+
+describe("report export", () => {
+  // reports.export as docs/security.md grants it: supervisors and administrators, not team leads
+  // or QA analysts (who read reports but get 403 for a CSV).
+  const reader = (m: Me, reach: "self" | "team" | "all"): Me => ({ ...m, permissions: { ...m.permissions, "reports.read": reach } });
+  const exporter = (m: Me): Me => ({ ...m, permissions: { ...m.permissions, "reports.export": "all" } });
+  it("is for holders of reports.export", () => {
+    expect(mayExportReports(exporter(reader(supervisor, "all")))).toBe(true);
+    expect(screensFor(exporter(reader(supervisor, "all")))).toContain("reports");
+  });
+  it("is not for those who only read reports", () => {
+    for (const m of [reader(teamLead, "team"), reader(qa, "all"), reader(agent, "self")]) {
+      expect(mayExportReports(m)).toBe(false);
+    }
+    expect(mayOpen(reader(qa, "all"), "reports")).toBe(true);  // the screen, without the CSV
+    expect(mayExportReports(wallboard)).toBe(false);
   });
 });

@@ -179,6 +179,15 @@ export function seriesByName(rows: ReportRow[], column: string): { name: string;
   });
 }
 
+/**
+ * The names to offer in the report's name filter. Who may read the queues (queues.read) or the
+ * agents (agent.read) gets them listed by the API; without (QA analysts have no queues.read) the
+ * choice is the queues or agents the unfiltered report itself shows, sorted.
+ */
+export function namesOfRows(rows: ReportRow[]): string[] {
+  return [...new Set(rows.map((r) => r.queue ?? r.agent).filter((n): n is string => typeof n === "string" && n !== ""))].sort();
+}
+
 /** The strictest service-level target among the rows (the line the chart draws), 0..1. */
 export function serviceLevelTarget(rows: ReportRow[]): number | null {
   const targets = rows.map((r) => r.sl_target).filter((t): t is number => typeof t === "number" && t > 0);

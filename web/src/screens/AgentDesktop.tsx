@@ -7,7 +7,16 @@ import { beep } from "../beep";
 import { agentActivity, activityClass, activitySince, formatDuration, secondsLeft, secondsSince, titleCase } from "../format";
 import { useCoalesced, useEventStream, useNow } from "../hooks";
 import type { Agent, AgentContact, Code, Contact, Customer, Me } from "../types";
-import { changesCallState, hasCallControls } from "../callControl";
+import {
+  changesCallState,
+  consultAfterEvent,
+  consultEndedText,
+  consultOfContact,
+  consultRole,
+  consultedText,
+  hasCallControls,
+} from "../callControl";
+import { losesEvents } from "../monitor";
 import { mayListen } from "../roles";
 import { CallControls } from "./CallControls";
 import { CodeInput } from "./CodeInput";
@@ -48,10 +57,31 @@ export function AgentDesktop({ me }: { me: Me }) {
         .catch((e) => setError(message(e))),
     [],
   );
+  // Why each contact's last consultation ended (the other agent hanging up, not answering...).
+  const [consultNotices, setConsultNotices] = useState<Record<string, string>>({});
+  const agentNow = useRef(agent);
+  agentNow.current = agent;
   const stream = useEventStream((e) => {
     refresh();
-    // Hold, mute and recording changes (from the phone, a supervisor, the policy) are re-read.
-    if (e.contact && changesCallState(e.type)) reloadContact(e.contact);
+    // Events were lost: the agent is re-read above, and so is each of its contacts (call state,
+    // consultation), which no longer follow from the events.
+    if (losesEvents(e.type)) {
+      for (const c of agentNow.current?.contacts ?? []) reloadContact(c.contact);
+      return;
+    }
+    const id = e.contact;
+    if (!id) return;
+    // Consultations follow their events at once (then the re-read below confirms).
+    if (e.type.startsWith("consult.") || e.type.startsWith("conference.") || e.type === "contact.transferred") {
+      setContacts((all) =>
+        all[id] ? { ...all, [id]: { ...all[id], consult: consultAfterEvent(consultOfContact(all[id]), e) } } : all,
+      );
+      const why = consultEndedText(e);
+      setConsultNotices((all) => ({ ...all, [id]: why }));
+    }
+    // Hold, mute, recording and consultation changes (from the phone, a supervisor, the policy,
+    // the other agent) are re-read.
+    if (changesCallState(e.type)) reloadContact(id);
   }, refresh);
 
   // The queues a call may be transferred to (those taking voice), and each queue's recording
@@ -185,22 +215,33 @@ export function AgentDesktop({ me }: { me: Me }) {
               await loadCustomer(id).catch((e) => setError(message(e)));
             }}
           />
-          {hasCallControls(c.channel, c.state) && (
+          {hasCallControls(c.channel, c.state) && consultRole(contacts[c.contact], agentId) === "consulted" && (
+            <p className="call-controls muted" data-testid="consulted">
+              {consultedText(contacts[c.contact])}
+            </p>
+          )}
+          {hasCallControls(c.channel, c.state) && consultRole(contacts[c.contact], agentId) === "handler" && (
             <CallControls
               id={c.contact}
               contact={contacts[c.contact]}
               queues={voiceQueues}
               recordingPolicy={recordingPolicies[c.queue]}
+              agentId={agentId}
+              notice={consultNotices[c.contact]}
               onReply={(full) => {
+                setConsultNotices((all) => ({ ...all, [c.contact]: "" }));
                 if (full) setContacts((all) => ({ ...all, [c.contact]: full }));
                 refresh();
               }}
             />
           )}
           <div className="actions">
-            <button type="button" className="danger" onClick={() => act(() => api.end(c.contact))}>
-              End
-            </button>
+            {/* The consulted agent leaves by hanging up the phone; the handling agent ends the contact. */}
+            {consultRole(contacts[c.contact], agentId) === "handler" && (
+              <button type="button" className="danger" onClick={() => act(() => api.end(c.contact))}>
+                End
+              </button>
+            )}
             {mayListen(me) && (contacts[c.contact]?.recordings?.length ?? 0) > 0 && (
               <a href={`#/recordings?contact=${c.contact}`}>Recordings of this contact</a>
             )}

@@ -2,12 +2,21 @@
 // today's count, filtered by team and queue; force a state (with agent.state over the team or
 // all); the routing explanation of any current or waiting contact; listen, whisper, barge and stop
 // on live voice calls (calls.monitor).
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api, ApiError } from "../api";
 import { agentActivity, activityClass, activitySince, formatDuration, secondsSince, titleCase } from "../format";
 import { useCoalesced, useNow } from "../hooks";
 import { mayForceState, mayListen } from "../roles";
-import { isMonitorable, isMonitorEvent, mayMonitor, monitorAfterEvent, monitorOfContact, type MonitorState } from "../monitor";
+import {
+  emptyMonitorBook,
+  isMonitorable,
+  mayMonitor,
+  monitorBookAfterEvent,
+  monitorOfContact,
+  monitorsToRead,
+  withMonitorRead,
+  withMonitorState,
+} from "../monitor";
 import type { Contact, Me, StreamEvent } from "../types";
 import { useLive } from "../useLive";
 import { CodeInput } from "./CodeInput";
@@ -19,12 +28,12 @@ function message(e: unknown): string {
 }
 
 export function AgentGrid({ me }: { me: Me }) {
-  // Monitoring of live voice calls, by contact: read from the contact, then followed by events.
-  const [monitors, setMonitors] = useState<Record<string, MonitorState>>({});
-  const onEvent = useCallback((e: StreamEvent) => {
-    const id = e.contact;
-    if (id && isMonitorEvent(e.type)) setMonitors((m) => ({ ...m, [id]: monitorAfterEvent(m[id] ?? null, e) }));
-  }, []);
+  // Monitoring of live voice calls, by contact: read from the contact, then followed by events;
+  // after a stream `reset` or `gap` (events lost) every live call is read again.
+  const [monitors, setMonitors] = useState(emptyMonitorBook);
+  const monitorsNow = useRef(monitors);
+  monitorsNow.current = monitors;
+  const onEvent = useCallback((e: StreamEvent) => setMonitors((b) => monitorBookAfterEvent(b, e)), []);
   const { live, stream } = useLive(Boolean(me.permissions["queues.read"]), onEvent);
   const now = useNow();
   const [team, setTeam] = useState("");
@@ -50,14 +59,14 @@ export function AgentGrid({ me }: { me: Me }) {
   );
   useEffect(() => {
     if (!canMonitor) return;
-    const ids = liveCalls ? liveCalls.split(",") : [];
-    ids.forEach((id) =>
+    const book = monitorsNow.current;
+    monitorsToRead(book, liveCalls ? liveCalls.split(",") : []).forEach((id) =>
       api
         .contact(id)
-        .then((c) => setMonitors((m) => (id in m ? m : { ...m, [id]: monitorOfContact(c) })))
+        .then((c) => setMonitors((b) => withMonitorRead(b, id, monitorOfContact(c), book.epoch)))
         .catch(() => undefined),  // gone meanwhile: the next event says so
     );
-  }, [liveCalls, canMonitor]);
+  }, [liveCalls, canMonitor, monitors.epoch]);
 
   const agents = useMemo(
     () =>
@@ -173,8 +182,8 @@ export function AgentGrid({ me }: { me: Me }) {
                           <MonitorControls
                             contact={c.contact}
                             login={me.login}
-                            state={monitors[c.contact] ?? null}
-                            onState={(st) => setMonitors((m) => ({ ...m, [c.contact]: st }))}
+                            state={monitors.calls[c.contact] ?? null}
+                            onState={(st) => setMonitors((b) => withMonitorState(b, c.contact, st))}
                           />
                         )}
                       </span>

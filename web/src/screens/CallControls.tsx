@@ -1,11 +1,16 @@
-// Call control for a voice contact the agent handles (docs/voice.md, "Call control" and
-// "Recording"): hold/resume, mute/unmute, hang up, blind transfer to a queue, a DTMF keypad and
-// the recording commands its state allows. The buttons show the contact as last read or as the
+// Call control for a voice contact the agent handles (docs/voice.md, "Call control",
+// "Consultation transfer", "Conference" and "Recording"): hold/resume, mute/unmute, hang up, blind
+// transfer to a queue, consultation of another agent (then complete, conference or cancel), a DTMF
+// keypad and the recording commands its state allows. The buttons show the contact as last read or as the
 // server's reply carried it; the server's refusals (409, 422) appear next to the buttons.
 import { useState } from "react";
 import { api, ApiError } from "../api";
 import {
   callState,
+  consultButtons,
+  consultCandidates,
+  consultOfContact,
+  consultText,
   keypad,
   normalDigits,
   recordingActionLabels,
@@ -13,6 +18,13 @@ import {
   recordingStateLabels,
 } from "../callControl";
 import type { Contact } from "../types";
+
+type ConsultStep = "complete" | "cancel" | "conference";
+const consultStepLabels: Record<ConsultStep, string> = {
+  complete: "Complete transfer",
+  conference: "Conference",
+  cancel: "Cancel",
+};
 
 function message(e: unknown): string {
   return e instanceof ApiError ? e.message : "The server cannot be reached.";
@@ -23,9 +35,15 @@ export function CallControls({
   contact,
   queues,
   recordingPolicy,
+  agentId,
+  notice,
   onReply,
 }: {
   id: string;
+  /** The desktop's agent (left out of the consultation picker). */
+  agentId: string;
+  /** Why the last consultation ended (from the event stream), shown until the next command. */
+  notice?: string;
   contact?: Contact;
   /** Queues a call may be transferred to. */
   queues: string[];
@@ -40,6 +58,24 @@ export function CallControls({
   const [target, setTarget] = useState("");
   const [digits, setDigits] = useState("");
   const [sent, setSent] = useState("");
+  const consult = consultOfContact(contact);
+  const buttons = consultButtons(consult);
+  // The consultation picker: Available agents with a free voice slot, read when it opens.
+  const [picking, setPicking] = useState(false);
+  const [candidates, setCandidates] = useState<{ id: string; name: string }[]>([]);
+  const [consultee, setConsultee] = useState("");
+  const openPicker = async () => {
+    setError("");
+    setPicking(true);
+    try {
+      const agents = await api.agents();
+      const list = consultCandidates(agents, [agentId, contact?.agent ?? ""]);
+      setCandidates(list);
+      setConsultee((v) => v || list[0]?.id || "");
+    } catch (e) {
+      setError(message(e));
+    }
+  };
   const targets = queues.filter((q) => q !== contact?.queue);
   const chosen = targets.includes(target) ? target : targets[0] ?? "";
 
@@ -78,7 +114,7 @@ export function CallControls({
           type="button"
           aria-pressed={state.onHold}
           className={state.onHold ? "selected warn" : ""}
-          disabled={busy}
+          disabled={busy || !buttons.hold}
           onClick={() => run(() => (state.onHold ? api.resume(id) : api.hold(id)))}
         >
           {state.onHold ? "Resume" : "Hold"}
@@ -96,7 +132,9 @@ export function CallControls({
           Hang up
         </button>
         <span className="muted" data-testid="call-state">
-          {[state.onHold ? "On hold" : "Talking", state.muted ? "muted" : ""].filter(Boolean).join(", ")}
+          {[state.onHold ? (consult ? "On hold (consultation)" : "On hold") : "Talking", state.muted ? "muted" : ""]
+            .filter(Boolean)
+            .join(", ")}
         </span>
       </div>
       <form
@@ -117,10 +155,85 @@ export function CallControls({
             ))}
           </select>
         </label>
-        <button type="submit" disabled={busy || !chosen}>
+        <button type="submit" disabled={busy || !chosen || !buttons.transfer}>
           Transfer
         </button>
       </form>
+      <div className="row" role="group" aria-label="Consultation" data-testid="consult">
+        {buttons.consult && !picking && (
+          <button type="button" disabled={busy} onClick={openPicker}>
+            Consult…
+          </button>
+        )}
+        {buttons.consult && picking && (
+          <form
+            className="inline"
+            aria-label="Consult an agent"
+            onSubmit={(e) => {
+              e.preventDefault();
+              const who = consultee.trim();
+              if (!who) {
+                setError("Choose or type the agent to consult.");
+                return;
+              }
+              run(
+                () => api.consult(id, who),
+                () => setPicking(false),
+              );
+            }}
+          >
+            <label>
+              Consult agent{" "}
+              <input
+                name="consult-agent"
+                list={`consult-agents-${id}`}
+                value={consultee}
+                placeholder={candidates.length ? "" : "agent id"}
+                onChange={(e) => setConsultee(e.target.value)}
+              />
+            </label>
+            <datalist id={`consult-agents-${id}`}>
+              {candidates.map((a) => (
+                <option key={a.id} value={a.id}>
+                  {a.name}
+                </option>
+              ))}
+            </datalist>
+            <button type="submit" disabled={busy}>
+              Consult
+            </button>
+            <button type="button" disabled={busy} onClick={() => setPicking(false)}>
+              Close
+            </button>
+            {candidates.length === 0 && <span className="muted">No Available agent listed: type an agent id.</span>}
+          </form>
+        )}
+        {consult && (
+          <>
+            <span className="muted" data-testid="consult-state">
+              {consultText(consult)}
+            </span>
+            {(["complete", "conference", "cancel"] as ConsultStep[])
+              .filter((s) => buttons[s])
+              .map((s) => (
+                <button
+                  type="button"
+                  key={s}
+                  className={s === "complete" ? "primary" : ""}
+                  disabled={busy}
+                  onClick={() => run(() => api.consultStep(id, s))}
+                >
+                  {consultStepLabels[s]}
+                </button>
+              ))}
+          </>
+        )}
+        {!consult && notice && (
+          <span className="muted" data-testid="consult-notice">
+            {notice}
+          </span>
+        )}
+      </div>
       <div className="row">
         <div className="keypad" role="group" aria-label="Keypad">
           {keypad.map((k) => (

@@ -8,6 +8,7 @@ import {
   formatCell,
   intervalLabels,
   intervals,
+  namesOfRows,
   presetLabels,
   presetRange,
   presets,
@@ -17,6 +18,7 @@ import {
   type Report,
   type Subject,
 } from "../reports/model";
+import { mayExportReports } from "../roles";
 import type { Me } from "../types";
 import { ReportCharts } from "./ReportsCharts";
 import "../reports/reports.css";
@@ -35,9 +37,12 @@ export function Reports({ me }: { me: Me }) {
   // The names to choose from: queues, or the agents the user may see.
   useEffect(() => {
     let live = true;
+    // Without queues.read (QA analysts) GET /queues answers 403: the report's own rows name them.
     const list =
       subject === "queues"
-        ? api.queues().then((qs) => qs.map((q) => q.name))
+        ? me.permissions["queues.read"]
+          ? api.queues().then((qs) => qs.map((q) => q.name))
+          : Promise.resolve([] as string[])
         : me.permissions["agent.read"]
           ? api.agents().then((as) => as.map((a) => a.id))
           : Promise.resolve([] as string[]);
@@ -66,6 +71,12 @@ export function Reports({ me }: { me: Me }) {
 
   const csvHref = `/api/v1${reportPath(subject, range, interval, name, "csv")}`;
   const rows = report?.subject === subject ? report.rows : [];
+  // Names seen in the unfiltered report, for users the API does not list them to.
+  const [seen, setSeen] = useState<{ subject: Subject; names: string[] }>({ subject, names: [] });
+  useEffect(() => {
+    if (report?.subject === subject && name === "") setSeen({ subject, names: namesOfRows(report.rows) });
+  }, [report, subject, name]);
+  const choices = names.length > 0 ? names : seen.subject === subject ? seen.names : [];
 
   return (
     <section className="reports" aria-label="Reports" data-testid="reports">
@@ -95,7 +106,7 @@ export function Reports({ me }: { me: Me }) {
           {subject === "queues" ? "Queue" : "Agent"}
           <select name="name" value={name} onChange={(e) => setName(e.target.value)}>
             <option value="">All</option>
-            {names.map((n) => (
+            {choices.map((n) => (
               <option key={n} value={n}>
                 {n}
               </option>
@@ -131,9 +142,11 @@ export function Reports({ me }: { me: Me }) {
           </select>
         </label>
         <button type="submit">Refresh</button>
-        <a className="button" href={csvHref} download data-testid="download-csv">
-          Download CSV
-        </a>
+        {mayExportReports(me) && (
+          <a className="button" href={csvHref} download data-testid="download-csv">
+            Download CSV
+          </a>
+        )}
         {report && (
           <span className="muted">
             {report.time_zone} · as of {new Date(report.as_of).toLocaleTimeString()}

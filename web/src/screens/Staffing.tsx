@@ -16,6 +16,16 @@ import {
   type StaffingPlan,
 } from "../staffing/model";
 import { EChart } from "./ReportsCharts";
+import {
+  defaultWhatIf,
+  formatFigure,
+  resultRows,
+  shownKpis,
+  simulationBody,
+  sweepCurve,
+  type SimulationResult,
+  type WhatIfForm,
+} from "../staffing/whatif";
 
 /** "81.7%": staffing tables show one decimal, as `parley staff` does. */
 const formatPercent = (v: number | null | undefined) =>
@@ -114,6 +124,117 @@ const chartBase = {
   legend: { top: 0 },
   grid: { left: 48, right: 24, top: 36, bottom: 36 },
 };
+
+/** What-if: a scenario run by the simulator over the real routing code (POST /api/v1/simulations). */
+function WhatIf() {
+  const [form, setForm] = useState<WhatIfForm>(defaultWhatIf);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [result, setResult] = useState<SimulationResult | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setProblem(null);
+    const built = simulationBody(form);
+    if ("message" in built) {
+      setProblem(built.message);
+      return;
+    }
+    setBusy(true);
+    try {
+      setResult(await call<SimulationResult>("POST", "/simulations", built.body));
+    } catch (err) {
+      setProblem(err instanceof ApiError ? err.message : "The server cannot be reached.");
+      setResult(null);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const curve = result ? sweepCurve(result) : null;
+  const option = useMemo(() => {
+    if (!curve) return null;
+    return {
+      ...chartBase,
+      xAxis: { type: "value", name: result?.sweep?.split("=")[0] ?? "value", min: "dataMin", max: "dataMax", nameLocation: "middle", nameGap: 24 },
+      yAxis: { type: "value", name: "%", min: 0, max: 100 },
+      series: [
+        { name: "service level", type: "line", data: curve.map((p) => [p.x, p.sl]) },
+        { name: "abandoned", type: "line", data: curve.map((p) => [p.x, p.abandon]) },
+      ],
+    };
+  }, [curve, result]);
+  const rows = result ? resultRows(result) : [];
+  return (
+    <>
+      <form className="card staffing-form" onSubmit={submit} aria-label="What-if simulation">
+        <h2>What-if simulation</h2>
+        <p className="hint">
+          A scenario (docs/simulation.md) run by the simulator on the real routing code. It must be self-contained; at most 10 replications and
+          20 sweep values, 20 s of computation.
+        </p>
+        <label className="wide">
+          Scenario
+          <textarea name="scenario" rows={10} spellCheck={false} value={form.scenario} onChange={(e) => setForm({ ...form, scenario: e.target.value })} />
+        </label>
+        <div className="row fields">
+          <label>
+            Replications
+            <input name="replications" inputMode="numeric" value={form.replications} onChange={(e) => setForm({ ...form, replications: e.target.value })} />
+          </label>
+          <label>
+            Sweep (PATH=FROM:TO:STEP)
+            <input name="sweep" value={form.sweep} onChange={(e) => setForm({ ...form, sweep: e.target.value })} />
+          </label>
+          <label className="wide">
+            What-ifs (PATH=VALUE, one per line)
+            <textarea name="sets" rows={2} value={form.sets} onChange={(e) => setForm({ ...form, sets: e.target.value })} />
+          </label>
+        </div>
+        {problem && (
+          <p className="error" role="alert" data-testid="whatif-error">
+            {problem}
+          </p>
+        )}
+        <button type="submit" disabled={busy}>
+          {busy ? "Simulating…" : "Simulate"}
+        </button>
+      </form>
+      {result && (
+        <div className="card" data-testid="whatif-result">
+          <table className="grid" data-testid="whatif-table">
+            <thead>
+              <tr>
+                <th scope="col">{result.runs ? "Value" : "Scope"}</th>
+                {shownKpis.map((k) => (
+                  <th scope="col" key={k.key}>
+                    {k.label}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.name}>
+                  <th scope="row">{r.name}</th>
+                  {shownKpis.map((k) => (
+                    <td className="num" key={k.key}>
+                      {formatFigure(r.kpis[k.key], k.kind)}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {rows.some((r) => r.failures.length > 0) && (
+            <ul className="error" data-testid="whatif-failures">
+              {rows.flatMap((r) => r.failures.map((f) => <li key={r.name + f}>{f}</li>))}
+            </ul>
+          )}
+          {option && <EChart option={option} label="Service level against the swept value" testId="whatif-chart" />}
+        </div>
+      )}
+    </>
+  );
+}
 
 export function Staffing() {
   const [form, setForm] = useState<StaffingForm>(defaultForm);
@@ -255,6 +376,7 @@ export function Staffing() {
           <EChart option={forecastOption} label="Agents per forecast interval" testId="staffing-chart" />
         </div>
       )}
+      <WhatIf />
     </section>
   );
 }
