@@ -116,7 +116,7 @@ TEST_F(LookupTest, TheCrmsAnswerIsStoredAndRoutesTheContact) {
   auto c = Http(port, "GET", "/api/v1/contacts/" + id, "", admin);
   ASSERT_EQ(c.status, 200) << c.body;
   const json contact = json::parse(c.body);
-  EXPECT_EQ(contact.value("state", ""), "waiting");
+  EXPECT_EQ(contact.value("state", ""), "queued");
   EXPECT_EQ(contact.value("queue", ""), "gold");
   EXPECT_EQ(contact.value("priority", 0), 5);
   EXPECT_EQ(contact["attributes"].value("tier", ""), "gold");
