@@ -107,8 +107,8 @@ class HttpLookupClient final : public ports::HttpLookup {
   void Cancel(ContactId contact, uint64_t request_id) override;
 
   // Drops the queued requests and stops those in flight without answering them, and joins the
-  // workers: no sink call happens after it returns. Later Sends fail at once ("lookups
-  // stopped"). Idempotent; not from a sink.
+  // workers: once it returns, no answer to a request sent before reaches the sink. A later Send
+  // is answered at once, on its caller's thread ("lookups stopped"). Idempotent; not from a sink.
   void Stop();
 
   LookupCounters counters() const;
