@@ -1715,6 +1715,13 @@ class CallControlHarness : public FlowHarness {
     EXPECT_TRUE(Accept(All(), id, "dave").ok());
     return id;
   }
+  // Dave talks to the caller, bob is Available, and dave starts a consultation with bob.
+  ContactId DaveConsultingBob() {
+    const ContactId id = TalkingToDave();
+    EXPECT_TRUE(SetPresence(All(), "bob", Presence::kAvailable).ok());
+    EXPECT_TRUE(Consult(All(), id, ports::ContactCenter::ConsultStep::kStart, "bob").ok());
+    return id;
+  }
   Result<ContactSnapshot> Hold(const Caller& who, ContactId id, bool on) {
     return Run<ContactSnapshot>([&](auto reply) { engine.HoldContact(who, id, on, reply); });
   }
@@ -1943,9 +1950,7 @@ TEST(EngineConsultTest, CancelOrTheTargetHangingUpReturnsTheCustomerToTheAgent) 
   store::MemoryStore store;
   CallControlHarness h(store);
   ASSERT_TRUE(h.engine.Start().ok());
-  const ContactId id = h.TalkingToDave();
-  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
-  ASSERT_TRUE(h.Consult(All(), id, Step::kStart, "bob").ok());
+  const ContactId id = h.DaveConsultingBob();
   auto cancelled = h.Consult(All(), id, Step::kCancel);
   ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
   EXPECT_TRUE(h.voice.Called("consult 1 cancel bob"));
@@ -2010,9 +2015,7 @@ TEST(EngineConsultTest, TheFirstAgentHangingUpAfterTheTargetAnsweredCompletesThe
   store::MemoryStore store;
   CallControlHarness h(store);
   ASSERT_TRUE(h.engine.Start().ok());
-  const ContactId id = h.TalkingToDave();
-  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
-  ASSERT_TRUE(h.Consult(All(), id, Step::kStart, "bob").ok());
+  const ContactId id = h.DaveConsultingBob();
   // The adapter bridged the customer to bob's answered phone and reports dave's hang-up.
   h.engine.ConsultEnded(id, "bob", ports::ConsultEnd::kAgentLeft);
   h.loop.RunAll();
@@ -2037,9 +2040,7 @@ TEST(EngineConsultTest, TheFirstAgentHangingUpWhileTheTargetRingsPutsTheCallBack
   store::MemoryStore store;
   CallControlHarness h(store);
   ASSERT_TRUE(h.engine.Start().ok());
-  const ContactId id = h.TalkingToDave();
-  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
-  ASSERT_TRUE(h.Consult(All(), id, Step::kStart, "bob").ok());
+  const ContactId id = h.DaveConsultingBob();
   h.engine.ConsultEnded(id, "bob", ports::ConsultEnd::kAgentLeftRinging);
   h.loop.RunAll();
   auto view = h.Get(All(), id);
