@@ -103,6 +103,9 @@ class UdpPeer {
       const std::string r = Receive(left);
       if (r.empty()) return "";
       const std::string line = r.substr(0, r.find("\r\n"));
+      // Requests crossing the answer are not it: the stack may, for one, end the implicit
+      // subscription of a REFER it refused with a NOTIFY sent before the 403 is.
+      if (line.rfind("SIP/2.0 ", 0) != 0) continue;
       if (line.rfind("SIP/2.0 1", 0) != 0) {
         if (message != nullptr) *message = r;
         return line;
