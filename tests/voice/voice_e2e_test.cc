@@ -403,7 +403,9 @@ TEST(VoiceE2eTest, BurstOfCallsHungUpEarlyLeavesTheServerUp) {
   // Still up: OPTIONS answered and the process has not exited.
   auto r = server.Sipp("options.xml");
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(server.process().Terminate(), 0) << server.process().output();
+  // A clean exit, which may take the stack's 32 s: the BYEs it sends at shutdown to callers
+  // that never answer are waited for (issue 6 notes this slow shutdown after an overload).
+  EXPECT_EQ(server.process().Terminate(std::chrono::seconds(60)), 0) << server.process().output();
 }
 
 // The SIP adapter's counters are on /metrics and move with a call (docs/operations.md).
