@@ -295,8 +295,9 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   std::vector<std::thread> threads;
   // Argon2id logins take ~75 ms each: they run here, not on the I/O threads.
   std::optional<net::thread_pool> blocking;
-  // Simulations (seconds each, one at a time) on their own thread, so they never delay the
-  // administration and staffing work of `blocking`.
+  // Simulations (seconds each) on threads of their own, so they never delay the administration
+  // and staffing work of `blocking`. Two: the port runs one at a time, and a request arriving
+  // meanwhile finds it busy (409) at once instead of waiting in a queue.
   std::optional<net::thread_pool> simulations;
 };
 
@@ -765,7 +766,7 @@ Status ServerImpl::Start() {
   }
   bound_port = acceptor.local_endpoint().port();
   blocking.emplace(1);
-  simulations.emplace(1);
+  simulations.emplace(2);
   work.emplace(ioc.get_executor());
   started = true;
   net::post(acceptor.get_executor(), [self = shared_from_this()] { self->DoAccept(); });
