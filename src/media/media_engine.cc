@@ -41,6 +41,13 @@ constexpr size_t kMaxPacket = 1500;
 constexpr size_t kRecvBatch = 32;
 constexpr size_t kSendBatch = 256;
 constexpr int kMixQueueMs = 100;  // received audio kept for the monitoring mix, at most
+// A recording places each packet by its RTP timestamp this long after "now", so packets that
+// come late (up to this much), in clumps or out of order still land where they belong.
+constexpr int kRecordingDelayMs = 120;
+// A packet placed further ahead than this (a timestamp jump, a sender's clock running fast) or
+// already behind what was written re-anchors its channel at the delay.
+constexpr int kRecordingAheadMs = 1000;
+constexpr int kMaxCatchUpTicks = 50;  // ticks a stalled worker makes up for, at most (1 s)
 
 int16_t Saturate(int32_t v) {
   return static_cast<int16_t>(std::clamp<int32_t>(v, INT16_MIN, INT16_MAX));
@@ -229,7 +236,8 @@ struct Leg {
   std::unique_ptr<Resampler> from_mix;  // mix rate -> leg rate
   std::vector<int16_t> mix_in;          // received audio at the mix rate, taken per tick
 
-  std::vector<int16_t> pcm;  // scratch
+  std::vector<int16_t> pcm;      // scratch
+  std::vector<int16_t> rec_pcm;  // scratch: a packet at the recording's rate
   std::vector<int16_t> pcm2;
 
   ~Leg() {
@@ -241,14 +249,44 @@ struct Leg {
   int rate() const { return AudioRate(format.codec); }
 };
 
+// One channel of a recording: samples from the next one to write onward, each packet placed by
+// its RTP timestamp relative to an anchor (the first packet of a source, at the playout delay).
+struct RecordingChannel {
+  std::vector<int16_t> pending;  // pending[0] is the recording's sample `Recording::written`
+  bool anchored = false;
+  uint32_t ssrc = 0;
+  uint32_t anchor_ts = 0;
+  int64_t anchor_pos = 0;
+
+  void Reset() {
+    pending.clear();
+    anchored = false;
+  }
+  // Writes `samples` at the recording's sample `pos` (>= written), zero-filling any gap.
+  void Place(int64_t written, int64_t pos, std::span<const int16_t> samples) {
+    const auto offset = static_cast<size_t>(pos - written);
+    if (pending.size() < offset + samples.size()) pending.resize(offset + samples.size(), 0);
+    std::copy(samples.begin(), samples.end(), pending.begin() + static_cast<ptrdiff_t>(offset));
+  }
+  // Takes the next n samples (zeros where nothing was placed) into out[i * stride].
+  void Take(size_t n, int16_t* out, size_t stride, bool mix) {
+    const size_t have = std::min(n, pending.size());
+    for (size_t i = 0; i < have; ++i) {
+      out[i * stride] = mix ? Saturate(int32_t{out[i * stride]} + pending[i]) : pending[i];
+    }
+    pending.erase(pending.begin(), pending.begin() + static_cast<ptrdiff_t>(have));
+  }
+};
+
 struct Recording {
   uint64_t id = 0;
   LegId customer = 0;
   LegId agent = 0;
   bool paused = false;
-  std::vector<int16_t> left;
-  std::vector<int16_t> right;
-  std::vector<int16_t> barge;  // a barging supervisor, mixed into the right (agent) channel
+  int64_t written = 0;  // samples written per channel so far
+  RecordingChannel left;
+  RecordingChannel right;
+  RecordingChannel barge;  // a barging supervisor, mixed into the right (agent) channel
 };
 
 // A supervisor's leg joined to a customer-agent call (ports::MediaPlane::Monitor).
@@ -311,7 +349,8 @@ class MediaWorker {
   void OnRtcp(Leg& leg, std::span<const uint8_t> data, int64_t now);
   void OnEvent(Leg& leg, const RtpPacket& packet);
   void OnAudio(Leg& leg, const RtpPacket& packet);
-  void Tick(int64_t now);
+  void Tick(int64_t now, uint64_t expirations);
+  void RecordingTick(Recording& rec, size_t frame);
   void SendAudioFrame(Leg& leg);
   void SendEventTick(Leg& leg);
   void SendRtcp(Leg& leg, int64_t now);
@@ -320,7 +359,7 @@ class MediaWorker {
   void Queue(int fd, const sockaddr_storage& to, socklen_t len, const uint8_t* data, size_t n);
   void Flush();
   void ResetPeerResamplers(Leg& a, Leg& b);
-  void Record(Leg& leg, std::span<const int16_t> pcm);
+  void Record(Leg& leg, const RtpHeader& header, std::span<const int16_t> pcm);
   void FireDigit(Leg& leg, char digit);
   void SetMixResamplers(Leg& leg, int mix_rate);
   void QueueForMix(Leg& leg);
@@ -414,7 +453,7 @@ void MediaWorker::Run() {
   std::array<epoll_event, 64> events;
   for (;;) {
     const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), 100);
-    bool tick = false;
+    uint64_t tick = 0;  // timer expirations since the last tick (more than one after a stall)
     for (int i = 0; i < n; ++i) {
       void* p = events[i].data.ptr;
       if (p == nullptr) {
@@ -422,7 +461,7 @@ void MediaWorker::Run() {
         (void)!::read(wake_fd_, &v, sizeof(v));
       } else if (p == &timer_fd_) {
         uint64_t v;
-        if (::read(timer_fd_, &v, sizeof(v)) == sizeof(v)) tick = true;
+        if (::read(timer_fd_, &v, sizeof(v)) == sizeof(v)) tick = v;
       } else {
         OnReadable(*static_cast<SocketTag*>(p));
       }
@@ -433,7 +472,7 @@ void MediaWorker::Run() {
       if (stop_) break;
     }
     RunTasks();
-    if (tick) Tick(NowMicros());
+    if (tick > 0) Tick(NowMicros(), tick);
     Flush();
   }
 }
@@ -659,7 +698,14 @@ void MediaWorker::FinishRecording(LegId customer) {
       l->to_rec.reset();
     }
   }
-  writer_.Finish(it->second.id);
+  // What was placed but not yet written (up to the playout delay) goes into the file too.
+  Recording& rec = it->second;
+  if (!rec.paused) {
+    const size_t rest =
+        std::max({rec.left.pending.size(), rec.right.pending.size(), rec.barge.pending.size()});
+    if (rest > 0) RecordingTick(rec, rest);
+  }
+  writer_.Finish(rec.id);
   recordings_.erase(it);
 }
 
@@ -673,8 +719,8 @@ void MediaWorker::MoveRecording(LegId customer, Leg& agent) {
     old->to_rec.reset();
   }
   rec.agent = agent.id;
-  rec.right.clear();  // what the old agent said last, not yet written, goes
-  rec.barge.clear();
+  rec.right.Reset();  // what the old agent said last, not yet written, goes
+  rec.barge.Reset();
   agent.in_recording = true;
   agent.rec_owner = customer;
   agent.rec_right = true;
@@ -807,17 +853,20 @@ void MediaWorker::MixTick(Mix& mix) {
   auto rec = recordings_.find(c->rec_owner);
   if (rec == recordings_.end() || rec->second.agent != a->id || rec->second.paused) return;
   const int rec_rate = engine_.config().recording_rate;
-  if (rec_rate == mix.rate) {
-    rec->second.barge.insert(rec->second.barge.end(), mix.s.begin(), mix.s.end());
-  } else {
+  std::span<const int16_t> supervisor = mix.s;
+  if (rec_rate != mix.rate) {
     if (!mix.to_rec || mix.to_rec->in_rate() != mix.rate) {
       mix.to_rec = std::make_unique<Resampler>(mix.rate, rec_rate);
     }
-    mix.to_rec->Process(mix.s, rec->second.barge);
+    mix.out.clear();
+    mix.to_rec->Process(mix.s, mix.out);
+    supervisor = mix.out;
   }
-  const auto cap = static_cast<size_t>(rec_rate / 5);
-  std::vector<int16_t>& fifo = rec->second.barge;
-  if (fifo.size() > cap) fifo.erase(fifo.begin(), fifo.end() - static_cast<ptrdiff_t>(cap));
+  // This tick's mix, at the playout delay like the packets heard now.
+  Recording& r = rec->second;
+  const int64_t pos = r.written + int64_t{rec_rate} * kRecordingDelayMs / 1000;
+  const int64_t end = r.written + r.barge.pending.size();
+  r.barge.Place(r.written, std::max(pos, end), supervisor);
 }
 
 void MediaWorker::OnReadable(SocketTag& tag) {
@@ -979,7 +1028,7 @@ void MediaWorker::OnAudio(Leg& leg, const RtpPacket& packet) {
         for (char d : digits) FireDigit(leg, d);
       }
     }
-    if (leg.in_recording) Record(leg, leg.pcm);
+    if (leg.in_recording) Record(leg, packet.header, leg.pcm);
     if (leg.in_mix) QueueForMix(leg);
   }
   if (!to_peer) return;
@@ -998,15 +1047,31 @@ void MediaWorker::OnAudio(Leg& leg, const RtpPacket& packet) {
   SendRtp(*peer, h, std::span<const uint8_t>(encoded.data(), n));
 }
 
-void MediaWorker::Record(Leg& leg, std::span<const int16_t> pcm) {
+void MediaWorker::Record(Leg& leg, const RtpHeader& header, std::span<const int16_t> pcm) {
   auto it = recordings_.find(leg.rec_owner);
   // Paused: nothing is kept, so no old audio follows the pause (the ticks write the silence).
   if (it == recordings_.end() || !leg.to_rec || it->second.paused) return;
-  std::vector<int16_t>& fifo = leg.rec_right ? it->second.right : it->second.left;
-  leg.to_rec->Process(pcm, fifo);
-  // Keep at most 200 ms queued: a peer that sends too fast must not grow memory or delay.
-  const size_t cap = static_cast<size_t>(engine_.config().recording_rate / 5);
-  if (fifo.size() > cap) fifo.erase(fifo.begin(), fifo.end() - static_cast<ptrdiff_t>(cap));
+  Recording& rec = it->second;
+  RecordingChannel& ch = leg.rec_right ? rec.right : rec.left;
+  const int64_t rate = engine_.config().recording_rate;
+  leg.rec_pcm.clear();
+  leg.to_rec->Process(pcm, leg.rec_pcm);
+  // Where this packet belongs: its timestamp's distance from the channel's anchor. A new source,
+  // a packet later than the delay absorbs or one too far ahead re-anchors at the delay.
+  const int64_t delay = rate * kRecordingDelayMs / 1000;
+  const int64_t ahead = rate * kRecordingAheadMs / 1000;
+  int64_t pos = 0;
+  if (ch.anchored && ch.ssrc == header.ssrc) {
+    const auto units = static_cast<int32_t>(header.timestamp - ch.anchor_ts);
+    pos = ch.anchor_pos + int64_t{units} * rate / RtpClockRate(leg.format.codec);
+  }
+  if (!ch.anchored || ch.ssrc != header.ssrc || pos < rec.written || pos > rec.written + ahead) {
+    ch.anchored = true;
+    ch.ssrc = header.ssrc;
+    ch.anchor_ts = header.timestamp;
+    ch.anchor_pos = pos = rec.written + delay;
+  }
+  ch.Place(rec.written, pos, leg.rec_pcm);
 }
 
 void MediaWorker::SendRtp(Leg& leg, const RtpHeader& header, std::span<const uint8_t> payload) {
@@ -1157,7 +1222,7 @@ void MediaWorker::SendRtcp(Leg& leg, int64_t now) {
   Queue(leg.rtcp_fd, leg.remote_rtcp, leg.remote_len, buf.data(), n);
 }
 
-void MediaWorker::Tick(int64_t now) {
+void MediaWorker::Tick(int64_t now, uint64_t expirations) {
   const auto& config = engine_.config();
   std::vector<LegId> inactive;
   for (auto& [id, owned] : legs_) {
@@ -1192,28 +1257,29 @@ void MediaWorker::Tick(int64_t now) {
     if (auto ev = engine_.events(); ev && ev->on_inactive) ev->on_inactive(id);
   }
   for (auto& [customer, mix] : mixes_) MixTick(mix);
+  // Recordings keep wall-clock time: a worker that stalled writes the ticks it missed (the
+  // packets that came meanwhile, read before this, are in place).
   const size_t frame = static_cast<size_t>(config.recording_rate * kTickMs / 1000);
+  const uint64_t ticks = std::min<uint64_t>(expirations, kMaxCatchUpTicks);
   for (auto& [customer, rec] : recordings_) {
-    std::vector<int16_t> frames(frame * 2, 0);
-    if (!rec.paused) {
-      for (size_t i = 0; i < frame; ++i) {
-        if (i < rec.left.size()) frames[2 * i] = rec.left[i];
-        if (i < rec.right.size()) frames[2 * i + 1] = rec.right[i];
-      }
-    }
-    rec.left.erase(rec.left.begin(),
-                   rec.left.begin() + static_cast<ptrdiff_t>(std::min(frame, rec.left.size())));
-    if (!rec.paused) {
-      for (size_t i = 0; i < frame && i < rec.barge.size(); ++i) {
-        frames[2 * i + 1] = Saturate(int32_t{frames[2 * i + 1]} + rec.barge[i]);
-      }
-    }
-    rec.right.erase(rec.right.begin(),
-                    rec.right.begin() + static_cast<ptrdiff_t>(std::min(frame, rec.right.size())));
-    rec.barge.erase(rec.barge.begin(),
-                    rec.barge.begin() + static_cast<ptrdiff_t>(std::min(frame, rec.barge.size())));
-    writer_.Append(rec.id, std::move(frames));
+    for (uint64_t k = 0; k < ticks; ++k) RecordingTick(rec, frame);
   }
+}
+
+void MediaWorker::RecordingTick(Recording& rec, size_t frame) {
+  std::vector<int16_t> frames(frame * 2, 0);
+  if (rec.paused) {
+    std::vector<int16_t> discard(frame * 2, 0);
+    rec.left.Take(frame, discard.data(), 2, false);
+    rec.right.Take(frame, discard.data() + 1, 2, false);
+    rec.barge.Take(frame, discard.data() + 1, 2, false);
+  } else {
+    rec.left.Take(frame, frames.data(), 2, false);
+    rec.right.Take(frame, frames.data() + 1, 2, false);
+    rec.barge.Take(frame, frames.data() + 1, 2, true);
+  }
+  rec.written += static_cast<int64_t>(frame);
+  writer_.Append(rec.id, std::move(frames));
 }
 
 // ---------------------------------------------------------------------------------------------
