@@ -127,8 +127,10 @@ struct Exchange {
   std::string peer;
   std::string path;
   std::string query;
-  std::string route_key = "unmatched";
-  uint64_t request_id = 0;  // this process's count of requests: the logs' correlation id
+  // The matched route's "METHOD /pattern" (ServerImpl::route_keys), or "unmatched".
+  std::string_view route_key = "unmatched";
+  size_t route_index = SIZE_MAX;  // index into the registry's routes; SIZE_MAX: unmatched
+  uint64_t request_id = 0;        // this process's count of requests: the logs' correlation id
   const auth::RouteSpec* route = nullptr;
   std::optional<auth::Principal> principal;
   std::string session_id;  // the cookie's value, when the request carried one
@@ -166,7 +168,9 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   void Reply(Exchange& x, http::status status, const Json& body);
   void ReplyText(Exchange& x, http::status status, std::string body, std::string_view type);
   void Fail(Exchange& x, const ApiError& e);
-  void Count(const std::string& route, unsigned status);
+  // Counts an answer of `status` for the exchange's route (or "unmatched").
+  void Count(const Exchange& x, unsigned status) { Count(x.route_index, status); }
+  void Count(size_t route_index, unsigned status);
   // The answer's log line: debug for every request, error for a 5xx (with its message).
   void LogAnswer(const Exchange& x, unsigned status, std::string_view error = {});
   void CountBad(BadRequest b) { bad_requests[static_cast<size_t>(b)].fetch_add(1); }
@@ -267,6 +271,8 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   const Clock& clock;
   auth::RouteRegistry registry;
   std::vector<Handler> handlers;  // parallel to registry.routes()
+  // "METHOD /pattern" of each route, parallel to registry.routes(): the metrics' and logs' key.
+  std::vector<std::string> route_keys;
   auth::AccessOptions access;
   bool tls_enabled = false;
   AdminApi admin{nullptr, auth.authenticator, auth.users, auth.audit};
@@ -274,8 +280,10 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   std::array<std::atomic<uint64_t>, kBadRequestCount> bad_requests{};
   std::atomic<uint64_t> ws_open{0};
   std::atomic<uint64_t> ws_slow_closes{0};
-  mutable std::mutex counts_mu;
-  std::map<std::pair<std::string, int>, uint64_t> request_counts;  // guarded by counts_mu
+  // Answers per route (parallel to registry.routes(), then one for "unmatched") and status
+  // class (index status / 100, 1xx to 5xx): lock-free, since every request counts itself.
+  using ClassCounts = std::array<std::atomic<uint64_t>, 6>;
+  std::unique_ptr<ClassCounts[]> request_counts;
   std::atomic<uint64_t> next_request_id{1};
 
   std::mutex conn_mu;
@@ -926,7 +934,9 @@ Status ServerImpl::DeclareRoutes() {
   for (const RouteDef& d : defs) {
     if (Status s = registry.Add(d.spec); !s.ok()) return s;
     handlers.push_back(d.handler);
+    route_keys.push_back(d.spec.method + " " + d.spec.path);
   }
+  request_counts = std::make_unique<ClassCounts[]>(route_keys.size() + 1);
   return Status::Ok();
 }
 
@@ -943,7 +953,7 @@ Response ServerImpl::Make(const Request& req, http::status status, std::string b
 
 Response ServerImpl::EarlyError(unsigned version, const ApiError& e) {
   if (e.bad_request) CountBad(*e.bad_request);
-  Count("unmatched", static_cast<unsigned>(e.http_status));
+  Count(SIZE_MAX, static_cast<unsigned>(e.http_status));
   Response res{static_cast<http::status>(e.http_status), version};
   res.set(http::field::server, "parley");
   res.set(http::field::content_type, "application/json");
@@ -952,9 +962,9 @@ Response ServerImpl::EarlyError(unsigned version, const ApiError& e) {
   return res;
 }
 
-void ServerImpl::Count(const std::string& route, unsigned status) {
-  std::lock_guard lock(counts_mu);
-  ++request_counts[{route, static_cast<int>(status / 100)}];
+void ServerImpl::Count(size_t route_index, unsigned status) {
+  const size_t row = std::min(route_index, route_keys.size());
+  request_counts[row][std::min<size_t>(status / 100, 5)].fetch_add(1, std::memory_order_relaxed);
 }
 
 void ServerImpl::LogAnswer(const Exchange& x, unsigned status, std::string_view error) {
@@ -970,7 +980,7 @@ void ServerImpl::LogAnswer(const Exchange& x, unsigned status, std::string_view 
 }
 
 void ServerImpl::Reply(Exchange& x, http::status status, const Json& body) {
-  Count(x.route_key, static_cast<unsigned>(status));
+  Count(x, static_cast<unsigned>(status));
   LogAnswer(x, static_cast<unsigned>(status));
   std::string text = status == http::status::no_content
                          ? std::string()
@@ -980,14 +990,14 @@ void ServerImpl::Reply(Exchange& x, http::status status, const Json& body) {
 
 void ServerImpl::ReplyText(Exchange& x, http::status status, std::string body,
                            std::string_view type) {
-  Count(x.route_key, static_cast<unsigned>(status));
+  Count(x, static_cast<unsigned>(status));
   LogAnswer(x, static_cast<unsigned>(status));
   x.send(Make(x.req, status, std::move(body), type));
 }
 
 void ServerImpl::Fail(Exchange& x, const ApiError& e) {
   if (e.bad_request) CountBad(*e.bad_request);
-  Count(x.route_key, static_cast<unsigned>(e.http_status));
+  Count(x, static_cast<unsigned>(e.http_status));
   LogAnswer(x, static_cast<unsigned>(e.http_status), e.message);
   Response res =
       Make(x.req, static_cast<http::status>(e.http_status), ErrorBody(e), "application/json");
@@ -1041,11 +1051,13 @@ bool ServerImpl::ReadBody(const std::shared_ptr<Exchange>& x) {
 void ServerImpl::Dispatch(const std::shared_ptr<Exchange>& x) {
   x->request_id = next_request_id.fetch_add(1, std::memory_order_relaxed);
   try {
-    const std::string target(x->req.target());
+    const auto raw_target = x->req.target();
+    const std::string_view target(raw_target.data(), raw_target.size());
     const size_t q = target.find('?');
-    x->path = target.substr(0, q);
-    x->query = q == std::string::npos ? "" : target.substr(q + 1);
-    const std::string method(x->req.method_string());
+    x->path.assign(target.substr(0, q));
+    if (q != std::string_view::npos) x->query.assign(target.substr(q + 1));
+    const auto raw_method = x->req.method_string();
+    const std::string method(raw_method.data(), raw_method.size());
     if (x->path.empty() || x->path.front() != '/') {
       return Fail(
           *x, {400, "bad_http", "the request target must start with '/'", BadRequest::kBadHttp});
@@ -1071,8 +1083,9 @@ void ServerImpl::Dispatch(const std::shared_ptr<Exchange>& x) {
                   {404, "not_found", "no route " + method + " " + x->path, BadRequest::kNotFound});
     }
     x->route = route;
-    x->route_key = route->method + " " + route->path;
     const size_t index = static_cast<size_t>(route - registry.routes().data());
+    x->route_index = index;
+    x->route_key = route_keys[index];
 
     // Who is asking: a bearer token, else the session cookie.
     const TimePoint now = clock.Now();
@@ -1110,7 +1123,7 @@ void ServerImpl::Dispatch(const std::shared_ptr<Exchange>& x) {
       return Fail(*x, {401, "unauthenticated", credential_error->message(), std::nullopt});
     }
     const auth::Principal* who = x->principal ? &*x->principal : nullptr;
-    if (Status s = registry.Check(method, x->path, who, x->peer, access); !s.ok()) {
+    if (Status s = auth::CheckRoute(*route, who, x->peer, access); !s.ok()) {
       if (!who) {
         return Fail(*x, {401, "unauthenticated",
                          "login required: send the parley_session cookie or an "
@@ -1121,29 +1134,7 @@ void ServerImpl::Dispatch(const std::shared_ptr<Exchange>& x) {
     }
     if (who) x->caller = CallerFor(*who, route->permission);
 
-    // The "{name}" segments of the path, in order.
-    {
-      std::vector<std::string_view> pattern, actual;
-      auto split = [](std::string_view s, std::vector<std::string_view>& out) {
-        size_t i = 0;
-        while (i < s.size()) {
-          if (s[i] == '/') {
-            ++i;
-            continue;
-          }
-          const size_t j = std::min(s.find('/', i), s.size());
-          out.push_back(s.substr(i, j - i));
-          i = j;
-        }
-      };
-      split(route->path, pattern);
-      split(x->path, actual);
-      for (size_t i = 0; i < pattern.size() && i < actual.size(); ++i) {
-        if (pattern[i].size() > 2 && pattern[i].front() == '{') {
-          x->params.emplace_back(actual[i]);
-        }
-      }
-    }
+    auth::PathParams(route->path, x->path, x->params);
     if ((method == "POST" || method == "PUT") && !ReadBody(x)) return;
     (this->*handlers[index])(x);
   } catch (const std::exception& e) {
@@ -1168,9 +1159,16 @@ void ServerImpl::Healthz(const std::shared_ptr<Exchange>& x) {
 
 HttpMetrics ServerImpl::Http() const {
   HttpMetrics h;
-  {
-    std::lock_guard lock(counts_mu);
-    for (const auto& [key, n] : request_counts) h.requests.push_back({key.first, key.second, n});
+  // By route key, then status class, as before the counters were lock-free.
+  std::vector<std::pair<std::string_view, size_t>> rows;
+  for (size_t i = 0; i < route_keys.size(); ++i) rows.emplace_back(route_keys[i], i);
+  rows.emplace_back("unmatched", route_keys.size());
+  std::sort(rows.begin(), rows.end());
+  for (const auto& [key, row] : rows) {
+    for (size_t c = 0; c < request_counts[row].size(); ++c) {
+      const uint64_t n = request_counts[row][c].load(std::memory_order_relaxed);
+      if (n > 0) h.requests.push_back({std::string(key), static_cast<int>(c), n});
+    }
   }
   for (size_t i = 0; i < kBadRequestCount; ++i) {
     h.bad_requests.emplace_back(std::string(BadRequestName(static_cast<BadRequest>(i))),
@@ -1186,7 +1184,7 @@ void ServerImpl::Metrics(const std::shared_ptr<Exchange>& x) {
   center.GetMetrics(Then<ports::MetricsSnapshot>(x, [x](ports::MetricsSnapshot m) {
     auto& s = *x->server;
     // Counted before rendering, so the scrape includes itself.
-    s.Count(x->route_key, 200);
+    s.Count(*x, 200);
     s.LogAnswer(*x, 200);
     x->send(s.Make(x->req, http::status::ok,
                    MetricsText(m, s.Http(),
@@ -1206,7 +1204,7 @@ void ServerImpl::Login(const std::shared_ptr<Exchange>& x) {
       if (!r.ok()) {
         if (r.status().code() == StatusCode::kUnavailable) {
           ApiError e{429, "throttled", r.status().message(), std::nullopt};
-          s.Count(x->route_key, 429);
+          s.Count(*x, 429);
           s.LogAnswer(*x, 429);
           Response res =
               s.Make(x->req, http::status::too_many_requests, ErrorBody(e), "application/json");
@@ -1227,7 +1225,7 @@ void ServerImpl::Login(const std::shared_ptr<Exchange>& x) {
       const auth::LoginSuccess& ok = *r;
       Json user = Json::object();
       if (auto v = s.auth.users.View(ok.principal.user_id)) user = UserJson(*v);
-      s.Count(x->route_key, 200);
+      s.Count(*x, 200);
       s.LogAnswer(*x, 200);
       Response res = s.Make(x->req, http::status::ok,
                             Json{{"user", user}, {"expires", TimeJson(ok.session.expires)}}.dump(
@@ -1245,7 +1243,7 @@ void ServerImpl::Login(const std::shared_ptr<Exchange>& x) {
 void ServerImpl::Logout(const std::shared_ptr<Exchange>& x) {
   if (auto e = ReadEmpty(x->body)) return Fail(*x, *e);
   if (!x->session_id.empty()) auth.authenticator.Logout(x->session_id, clock.Now());
-  Count(x->route_key, 204);
+  Count(*x, 204);
   LogAnswer(*x, 204);
   Response res = Make(x->req, http::status::no_content, "", "application/json");
   res.set(http::field::set_cookie, CookieFor("", Duration(0)));
@@ -1520,7 +1518,7 @@ void ServerImpl::StreamRecording(const std::shared_ptr<Exchange>& x,
   std::optional<ByteRange> range;
   const auto header = x->req[http::field::range];
   if (auto e = ParseByteRange(std::string_view(header.data(), header.size()), size, range)) {
-    Count(x->route_key, 416);
+    Count(*x, 416);
     LogAnswer(*x, 416);
     Response res =
         Make(x->req, http::status::range_not_satisfiable, ErrorBody(*e), "application/json");
@@ -1531,7 +1529,7 @@ void ServerImpl::StreamRecording(const std::shared_ptr<Exchange>& x,
   body.first = range ? range->first : 0;
   body.size = range ? range->last - range->first + 1 : size;
   const http::status status = range ? http::status::partial_content : http::status::ok;
-  Count(x->route_key, static_cast<unsigned>(status));
+  Count(*x, static_cast<unsigned>(status));
   LogAnswer(*x, static_cast<unsigned>(status));
   FileResponse res{status, x->req.version()};
   res.set(http::field::server, "parley");
@@ -1883,7 +1881,7 @@ void ServerImpl::Events(const std::shared_ptr<Exchange>& x) {
   const auth::Reach reach = auth::PrincipalReach(p, auth::Permission::kAgentRead);
   const bool snapshot = reach == auth::Reach::kAll || reach == auth::Reach::kTeam;
   const bool queues = auth::PrincipalReach(p, auth::Permission::kQueuesRead) != auth::Reach::kNone;
-  Count(x->route_key, 101);
+  Count(*x, 101);
   LogAnswer(*x, 101);
   x->upgrade(std::move(x->req), x->caller, after, snapshot, queues);
 }
@@ -1922,7 +1920,7 @@ void ServerImpl::RunReport(const std::shared_ptr<Exchange>& x, ports::ReportSubj
       try {
         if (!r.ok()) return s.Fail(*x, ReportError(r.status()));
         if (!csv) return s.Reply(*x, http::status::ok, ReportJson(*r));
-        s.Count(x->route_key, 200);
+        s.Count(*x, 200);
         s.LogAnswer(*x, 200);
         s.LogAnswer(*x, 200);
         Response res = s.Make(x->req, http::status::ok, ReportCsv(*r), "text/csv; charset=utf-8");
@@ -1977,7 +1975,7 @@ void ServerImpl::Admin(const std::shared_ptr<Exchange>& x) {
                     std::string_view(if_match.data(), if_match.size()), s.clock.Now()});
       if (r.error) return s.Fail(*x, *r.error);
       if (r.etag.empty()) return s.Reply(*x, static_cast<http::status>(r.status), r.body);
-      s.Count(x->route_key, static_cast<unsigned>(r.status));
+      s.Count(*x, static_cast<unsigned>(r.status));
       s.LogAnswer(*x, static_cast<unsigned>(r.status));
       Response res =
           s.Make(x->req, static_cast<http::status>(r.status),
@@ -2033,7 +2031,7 @@ void ServerImpl::StaticFile(const std::shared_ptr<Exchange>& x) {
   }
   std::ifstream in(real, std::ios::binary);
   std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  Count(x->route_key, 200);
+  Count(*x, 200);
   LogAnswer(*x, 200);
   Response res = Make(x->req, http::status::ok, std::move(content), MimeType(real.string()));
   res.set(http::field::cache_control, "no-cache");

@@ -293,6 +293,19 @@ TEST(RoutesTest, PathPatterns) {
   EXPECT_FALSE(PathMatches("/ui/*", "/api"));
   EXPECT_TRUE(PathMatches("/healthz", "/healthz"));
   EXPECT_FALSE(PathMatches("/healthz", "healthz"));
+  EXPECT_TRUE(PathMatches("/api/v1/agents/{id}", "//api/v1//agents/bob/"));
+  EXPECT_TRUE(PathMatches("/*", "/"));
+  EXPECT_FALSE(PathMatches("/api/*/x", "/api/a/b/x"));  // "*" stands for the rest only at the end
+  EXPECT_TRUE(PathMatches("/api/*/x", "/api/*/x"));
+}
+
+TEST(RoutesTest, PathParamsAreTheSegmentsInPlaceOfNames) {
+  std::vector<std::string> params;
+  PathParams("/api/v1/contacts/{id}/notes/{note}", "/api/v1/contacts/42/notes/n%201", params);
+  EXPECT_EQ(params, (std::vector<std::string>{"42", "n%201"}));
+  params.clear();
+  PathParams("/api/v1/queues", "/api/v1/queues", params);
+  EXPECT_TRUE(params.empty());
 }
 
 TEST(RoutesTest, WithoutLoginOnlyPublicRoutesAnswer) {

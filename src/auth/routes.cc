@@ -26,19 +26,27 @@ bool IsLoopbackAddress(std::string_view address) {
 
 namespace {
 
-std::vector<std::string_view> Segments(std::string_view path) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    if (path[i] == '/') {
-      ++i;
-      continue;
-    }
-    const size_t j = std::min(path.find('/', i), path.size());
-    out.push_back(path.substr(i, j - i));
-    i = j;
+// The non-empty '/'-separated segments of a path, one at a time, without allocating: route
+// matching runs for every request.
+class SegmentCursor {
+ public:
+  explicit SegmentCursor(std::string_view s) : s_(s) {}
+  bool Next(std::string_view& out) {
+    while (i_ < s_.size() && s_[i_] == '/') ++i_;
+    if (i_ >= s_.size()) return false;
+    const size_t j = std::min(s_.find('/', i_), s_.size());
+    out = s_.substr(i_, j - i_);
+    i_ = j;
+    return true;
   }
-  return out;
+
+ private:
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+bool IsParam(std::string_view segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
 bool ValidMethod(std::string_view m) {
@@ -52,14 +60,26 @@ bool ValidMethod(std::string_view m) {
 
 bool PathMatches(std::string_view pattern, std::string_view path) {
   if (path.empty() || path.front() != '/') return false;
-  const auto p = Segments(pattern), s = Segments(path);
-  for (size_t i = 0; i < p.size(); ++i) {
-    if (p[i] == "*" && i + 1 == p.size()) return true;
-    if (i >= s.size()) return false;
-    const bool param = p[i].size() > 2 && p[i].front() == '{' && p[i].back() == '}';
-    if (!param && p[i] != s[i]) return false;
+  SegmentCursor p(pattern), s(path);
+  std::string_view ps, ss;
+  while (p.Next(ps)) {
+    if (ps == "*") {
+      SegmentCursor rest = p;
+      std::string_view ignored;
+      if (!rest.Next(ignored)) return true;
+    }
+    if (!s.Next(ss)) return false;
+    if (!IsParam(ps) && ps != ss) return false;
   }
-  return p.size() == s.size();
+  return !s.Next(ss);
+}
+
+void PathParams(std::string_view pattern, std::string_view path, std::vector<std::string>& out) {
+  SegmentCursor p(pattern), s(path);
+  std::string_view ps, ss;
+  while (p.Next(ps) && s.Next(ss)) {
+    if (IsParam(ps)) out.emplace_back(ss);
+  }
 }
 
 Status RouteRegistry::Add(RouteSpec spec) {
@@ -108,15 +128,19 @@ Status RouteRegistry::Check(std::string_view method, std::string_view path, cons
                             std::string_view client_address, const AccessOptions& options) const {
   const RouteSpec* r = Find(method, path);
   if (!r) return NotFound("no route " + std::string(method) + " " + std::string(path));
-  if (r->is_public) return Status::Ok();
-  if (r->open_on_loopback && options.metrics_open_on_loopback &&
-      IsLoopbackAddress(client_address)) {
+  return CheckRoute(*r, who, client_address, options);
+}
+
+Status CheckRoute(const RouteSpec& r, const Principal* who, std::string_view client_address,
+                  const AccessOptions& options) {
+  if (r.is_public) return Status::Ok();
+  if (r.open_on_loopback && options.metrics_open_on_loopback && IsLoopbackAddress(client_address)) {
     return Status::Ok();
   }
   if (!who) return PermissionDenied("login required");
-  if (r->any_user) return Status::Ok();
-  if (PrincipalReach(*who, *r->permission) == Reach::kNone) {
-    return PermissionDenied(Authorize(*who, *r->permission, Scope::Global()).reason);
+  if (r.any_user) return Status::Ok();
+  if (PrincipalReach(*who, *r.permission) == Reach::kNone) {
+    return PermissionDenied(Authorize(*who, *r.permission, Scope::Global()).reason);
   }
   return Status::Ok();
 }

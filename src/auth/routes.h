@@ -39,8 +39,11 @@ struct AccessOptions {
 // True for 127.0.0.0/8 and ::1 (also in the IPv4-mapped form ::ffff:127.x.y.z).
 bool IsLoopbackAddress(std::string_view address);
 
-// True when `path` matches `pattern` as described at RouteSpec::path.
+// True when `path` matches `pattern` as described at RouteSpec::path. Allocates nothing.
 bool PathMatches(std::string_view pattern, std::string_view path);
+// Appends to `out` the segments of `path` (which matches `pattern`) that stand where the pattern
+// has "{name}", in order.
+void PathParams(std::string_view pattern, std::string_view path, std::vector<std::string>& out);
 
 class RouteRegistry {
  public:
@@ -62,6 +65,10 @@ class RouteRegistry {
  private:
   std::vector<RouteSpec> routes_;
 };
+
+// Check for a route already found (RouteRegistry::Find), so a request is matched once.
+Status CheckRoute(const RouteSpec& route, const Principal* who, std::string_view client_address,
+                  const AccessOptions& options);
 
 // One row of the access matrix: the route and, per role in kAllRoles order, the reach that role
 // has for the route's permission (kAll for a public route, kSelf for an any_user route).
