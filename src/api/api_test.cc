@@ -1,4 +1,5 @@
 // <utility> first: Boost 1.74 Asio under C++20 with g++ 12 needs std::exchange declared.
+#include <date/date.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include "api/recordings.h"
 #include "api/request.h"
 #include "api/staffing.h"
+#include "api/views.h"
 #include "auth/audit.h"
 #include "auth/authenticator.h"
 #include "auth/password.h"
@@ -1180,6 +1182,40 @@ TEST_F(ApiTest, RecordingRoutesStreamWithRangesToListenersOnlyAndAuditEveryPlayb
                                              "admin recording:6 ok", "admin recording:5 failed",
                                              "admin recording:404 denied"}));
   fs::remove_all(dir);
+}
+
+// TimeText writes the text itself instead of through date::format (a stream per call); the two
+// must agree everywhere, including before 1970, on leap days and at the edges of a millisecond.
+TEST(ViewsTest, TimeTextMatchesDateFormat) {
+  auto expected = [](TimePoint t) {
+    return date::format("%FT%TZ", std::chrono::floor<std::chrono::milliseconds>(t));
+  };
+  const int64_t us_per_day = 86'400'000'000;
+  std::vector<int64_t> micros = {0,
+                                 1,
+                                 999,
+                                 1000,
+                                 -1,
+                                 -1000,
+                                 -1001,
+                                 1'764'000'000'123'456,       // 2025
+                                 19'782 * us_per_day + 1,     // 2024-02-29
+                                 -719'468 * us_per_day,       // 0000-03-01
+                                 2'932'897 * us_per_day - 1,  // 9999-12-31T23:59:59.999999
+                                 2'932'897 * us_per_day,      // 10000-01-01: the fallback
+                                 -719'529 * us_per_day};      // year -1: the fallback
+  uint64_t x = 0x9e3779b97f4a7c15;                            // splitmix-style walk over 1900..2200
+  for (int i = 0; i < 2000; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    micros.push_back(static_cast<int64_t>(x % (300 * 366 * us_per_day)) - 70 * 365 * us_per_day);
+  }
+  for (int64_t m : micros) {
+    const TimePoint t{std::chrono::microseconds(m)};
+    EXPECT_EQ(TimeText(t), expected(t)) << m;
+  }
+  EXPECT_EQ(TimeText(TimePoint{std::chrono::microseconds(1'764'000'000'123'456)}),
+            "2025-11-24T16:00:00.123Z");
+  EXPECT_TRUE(TimeJson(TimePoint{}).is_null());
 }
 
 TEST(RecordingsRequestTest, RangesFiltersAndCommands) {

@@ -10,9 +10,33 @@ namespace parley::api {
 
 using Json = nlohmann::json;
 
+std::string TimeText(TimePoint t) {
+  using namespace std::chrono;
+  const auto ms = floor<milliseconds>(t);
+  const auto day = floor<date::days>(ms);
+  const date::year_month_day ymd(day);
+  const int year = static_cast<int>(ymd.year());
+  // date::format builds a stream and imbues a locale for every call, which cost more than the
+  // rest of an agent read; four-digit years (all we meet) are written directly instead.
+  if (year < 0 || year > 9999) return date::format("%FT%TZ", ms);
+  const date::hh_mm_ss<milliseconds> tod(ms - day);
+  std::string out = "0000-00-00T00:00:00.000Z";
+  auto put = [&out](size_t at, unsigned value, size_t digits) {
+    for (size_t i = digits; i-- > 0; value /= 10) out[at + i] = static_cast<char>('0' + value % 10);
+  };
+  put(0, static_cast<unsigned>(year), 4);
+  put(5, static_cast<unsigned>(ymd.month()), 2);
+  put(8, static_cast<unsigned>(ymd.day()), 2);
+  put(11, static_cast<unsigned>(tod.hours().count()), 2);
+  put(14, static_cast<unsigned>(tod.minutes().count()), 2);
+  put(17, static_cast<unsigned>(tod.seconds().count()), 2);
+  put(20, static_cast<unsigned>(tod.subseconds().count()), 3);
+  return out;
+}
+
 Json TimeJson(TimePoint t) {
   if (t == TimePoint{}) return nullptr;
-  return date::format("%FT%TZ", std::chrono::floor<std::chrono::milliseconds>(t));
+  return TimeText(t);
 }
 
 namespace {

@@ -16,6 +16,8 @@ namespace parley::api {
 
 // "2026-12-02T19:30:00.123Z"; null for TimePoint{}.
 nlohmann::json TimeJson(TimePoint t);
+// The same text for any time (TimePoint{} is 1970-01-01T00:00:00.000Z); milliseconds floored.
+std::string TimeText(TimePoint t);
 
 nlohmann::json AgentJson(const ports::AgentSnapshot& a);
 nlohmann::json QueueJson(const ports::QueueSnapshot& q);
