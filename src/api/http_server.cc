@@ -49,8 +49,12 @@ using tcp = boost::asio::ip::tcp;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 using FileResponse = http::response<RangeFileBody>;  // recordings' audio, streamed
-using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+// Each connection runs on its own strand. Its streams name the strand's type rather than the
+// type-erased any_io_executor of beast::tcp_stream, so no I/O step pays for the erasure.
+using Strand = net::strand<net::io_context::executor_type>;
+using Socket = net::basic_stream_socket<tcp, Strand>;
+using PlainStream = beast::basic_stream<tcp, Strand>;
+using TlsStream = beast::ssl_stream<PlainStream>;
 
 namespace {
 
@@ -120,6 +124,14 @@ class Connection {
 
 struct ServerImpl;
 
+// The connection an exchange answers on (HttpSession). Called on the connection's strand only.
+class Responder {
+ public:
+  virtual ~Responder() = default;
+  virtual void Write(Response res) = 0;
+  virtual void WriteFile(std::shared_ptr<FileResponse> res) = 0;
+};
+
 // One request on its way through the server. Shared by the handler and the port's reply.
 struct Exchange {
   std::shared_ptr<ServerImpl> server;
@@ -137,10 +149,20 @@ struct Exchange {
   ports::Caller caller;
   Json body;                        // null when the request had no body
   std::vector<std::string> params;  // the path's "{name}" segments, raw
-  // Writes the response on the connection's strand (callable from any thread, once).
-  std::function<void(Response)> send;
+  std::shared_ptr<Responder> responder;
+  Strand strand;  // the connection's: answers are built and written there
+
+  // Writes the response on the connection's strand: at once when called there (a port's reply
+  // is posted there, see ServerImpl::Then), else posted. From any thread, once.
+  void send(Response res) {
+    net::dispatch(strand,
+                  [r = responder, res = std::move(res)]() mutable { r->Write(std::move(res)); });
+  }
   // The same for a streamed file (recordings' audio); either this or `send`, once.
-  std::function<void(FileResponse)> send_file;
+  void send_file(FileResponse res) {
+    auto shared = std::make_shared<FileResponse>(std::move(res));
+    net::dispatch(strand, [r = responder, shared] { r->WriteFile(shared); });
+  }
   // Set only for a WebSocket upgrade request: hands the connection to the event stream.
   std::function<void(Request, ports::Caller, uint64_t after, bool snapshot, bool queues)> upgrade;
 };
@@ -161,7 +183,7 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   Status Start();
   void Stop();
   void DoAccept();
-  void OnAccept(beast::error_code ec, tcp::socket socket);
+  void OnAccept(beast::error_code ec, Socket socket);
 
   // Requests.
   void Dispatch(const std::shared_ptr<Exchange>& x);
@@ -523,7 +545,9 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
 // HTTP connection
 
 template <class Stream>
-class HttpSession : public Connection, public std::enable_shared_from_this<HttpSession<Stream>> {
+class HttpSession : public Connection,
+                    public Responder,
+                    public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
   HttpSession(std::shared_ptr<ServerImpl> server, Stream&& stream, std::string peer)
       : server_(std::move(server)),
@@ -629,19 +653,12 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     }
     if (ec) return DoClose();
 
-    auto x = std::make_shared<Exchange>();
-    x->server = server_;
-    x->req = parser_->release();
-    x->peer = peer_;
-    std::weak_ptr<HttpSession> weak = this->shared_from_this();
     auto executor = stream_.get_executor();
-    x->send = [self = this->shared_from_this(), executor](Response res) {
-      net::post(executor, [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
-    };
-    x->send_file = [self = this->shared_from_this(), executor](FileResponse res) {
-      auto shared = std::make_shared<FileResponse>(std::move(res));
-      net::post(executor, [self, shared] { self->WriteFile(shared); });
-    };
+    auto x = std::make_shared<Exchange>(Exchange{.server = server_,
+                                                 .req = parser_->release(),
+                                                 .peer = peer_,
+                                                 .responder = this->shared_from_this(),
+                                                 .strand = executor});
     if (websocket::is_upgrade(x->req)) {
       x->upgrade = [self = this->shared_from_this(), executor](Request req, ports::Caller caller,
                                                                uint64_t after, bool snapshot,
@@ -659,7 +676,8 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
 
   void SendEarly(unsigned version, const ApiError& e) { Write(server_->EarlyError(version, e)); }
 
-  void Write(Response res) {
+ public:
+  void Write(Response res) override {
     if (stop_) res.keep_alive(false);
     response_ = std::make_shared<Response>(std::move(res));
     response_->prepare_payload();
@@ -678,7 +696,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
 
   // A streamed file: the write timeout plus a second per 64 KiB, so a long recording reaches a
   // slow client.
-  void WriteFile(std::shared_ptr<FileResponse> res) {
+  void WriteFile(std::shared_ptr<FileResponse> res) override {
     if (stop_) res->keep_alive(false);
     file_response_ = std::move(res);
     file_response_->prepare_payload();
@@ -694,6 +712,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
         });
   }
 
+ private:
   void DoClose() {
     if constexpr (std::is_same_v<Stream, TlsStream>) {
       beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
@@ -703,7 +722,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
       });
     } else {
       beast::error_code ignored;
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      stream_.socket().shutdown(Socket::shutdown_send, ignored);
       stream_.socket().close(ignored);
     }
   }
@@ -788,7 +807,7 @@ void ServerImpl::DoAccept() {
                         beast::bind_front_handler(&ServerImpl::OnAccept, shared_from_this()));
 }
 
-void ServerImpl::OnAccept(beast::error_code ec, tcp::socket socket) {
+void ServerImpl::OnAccept(beast::error_code ec, Socket socket) {
   if (ec == net::error::operation_aborted || stopping) return;
   if (!ec) {
     beast::error_code peer_ec;
@@ -796,7 +815,7 @@ void ServerImpl::OnAccept(beast::error_code ec, tcp::socket socket) {
     const std::string peer = peer_ec ? "" : remote.address().to_string();
     if (tls_enabled) {
       std::make_shared<HttpSession<TlsStream>>(
-          shared_from_this(), TlsStream(beast::tcp_stream(std::move(socket)), *tls), peer)
+          shared_from_this(), TlsStream(PlainStream(std::move(socket)), *tls), peer)
           ->Run();
     } else {
       std::make_shared<HttpSession<PlainStream>>(shared_from_this(), PlainStream(std::move(socket)),
@@ -1007,10 +1026,9 @@ void ServerImpl::Fail(Exchange& x, const ApiError& e) {
 
 template <class T, class F>
 ports::Reply<T> ServerImpl::Then(const std::shared_ptr<Exchange>& x, F f) {
-  // The port replies on its loop thread; the answer is built on ours.
+  // The port replies on its loop thread; the answer is built on the connection's strand.
   return [x, f = std::move(f)](Result<T> r) mutable {
-    auto& ioc = x->server->ioc;
-    net::post(ioc, [x, f = std::move(f), r = std::move(r)]() mutable {
+    net::post(x->strand, [x, f = std::move(f), r = std::move(r)]() mutable {
       try {
         if (!r.ok()) return x->server->Fail(*x, FromStatus(r.status()));
         f(std::move(r.value()));
@@ -1487,7 +1505,7 @@ void ServerImpl::RecordingAudio(const std::shared_ptr<Exchange>& x) {
   if (auto e = ParseRecordingId(x->params[0], id)) return Fail(*x, *e);
   // Every playback is audited, refused ones too (StreamRecording audits the ones it serves).
   center.GetRecording(x->caller, id, [x, id](Result<ports::RecordingRecord> r) {
-    net::post(x->server->ioc, [x, id, r = std::move(r)] {
+    net::post(x->strand, [x, id, r = std::move(r)] {
       if (!r.ok()) {
         x->server->AuditCustomer(*x, "recording.play", "recording:" + std::to_string(id),
                                  r.status());
@@ -1915,7 +1933,7 @@ void ServerImpl::RunReport(const std::shared_ptr<Exchange>& x, ports::ReportSubj
                      std::nullopt});
   }
   reports->RunReport(x->caller, std::move(request.query), [x, csv](Result<ports::Report> r) {
-    net::post(x->server->ioc, [x, csv, r = std::move(r)] {
+    net::post(x->strand, [x, csv, r = std::move(r)] {
       ServerImpl& s = *x->server;
       try {
         if (!r.ok()) return s.Fail(*x, ReportError(r.status()));
