@@ -411,16 +411,25 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   // The flows' HTTP lookups (docs/flows.md): performed on the client's workers, their answers
   // posted to the loop through LookupDone. No lookup is sent before the engine exists (flows run
   // only once it serves).
+  // Its limits come from the configuration's `lookups:` as loaded at start.
   std::atomic<engine::Engine*> lookup_engine{nullptr};
-  webhook::HttpLookupClient lookups([&lookup_engine](ContactId contact, webhook::LookupResult r) {
-    engine::Engine* e = lookup_engine.load();
-    if (e == nullptr) return;
-    if (r.answered) {
-      e->LookupDone(contact, flow::LookupAnswered{r.request_id, r.http_status, std::move(r.body)});
-    } else {
-      e->LookupDone(contact, flow::LookupFailed{r.request_id, std::move(r.reason)});
-    }
-  });
+  webhook::LookupOptions lookup_options;
+  lookup_options.workers = config->flows.lookups.workers;
+  lookup_options.max_queued = config->flows.lookups.max_queued;
+  lookup_options.max_response_bytes = config->flows.lookups.max_response_bytes;
+  lookup_options.default_timeout = config->flows.lookups.timeout;
+  webhook::HttpLookupClient lookups(
+      [&lookup_engine](ContactId contact, webhook::LookupResult r) {
+        engine::Engine* e = lookup_engine.load();
+        if (e == nullptr) return;
+        if (r.answered) {
+          e->LookupDone(contact,
+                        flow::LookupAnswered{r.request_id, r.http_status, std::move(r.body)});
+        } else {
+          e->LookupDone(contact, flow::LookupFailed{r.request_id, std::move(r.reason)});
+        }
+      },
+      lookup_options);
   engine_options.http = &lookups;
   engine::Engine engine(
       clock, loop, [&loop](std::function<void()> work) { loop.Post(std::move(work)); }, store,

@@ -43,7 +43,7 @@ const std::vector<SchemaSection>& ConfigSchema() {
       {"top level",
        {"include", "site", "routing", "skills", "teams", "agents", "queues", "schedules", "flows",
         "entry_points", "users", "reason_codes", "disposition_codes", "webhooks", "retention",
-        "voice"}},
+        "lookups", "voice"}},
       {"site", {"name", "time_zone"}},
       {"routing", {"max_consecutive_misses", "reoffer_delay"}},
       {"skills[]", {"name", "description"}},
@@ -69,6 +69,7 @@ const std::vector<SchemaSection>& ConfigSchema() {
       {"disposition_codes[]", {"code", "label"}},
       {"webhooks[]", {"name", "url", "events", "secret_env"}},
       {"retention", {"contacts", "events", "audit", "recordings"}},
+      {"lookups", {"timeout", "workers", "max_queued", "max_response_bytes"}},
       {"voice",
        {"realm", "media_address", "media_ports", "ring_timeout", "media_timeout", "trunks",
         "outbound_destinations"}},
@@ -257,7 +258,7 @@ class Parser {
   void Parse() {
     config_ = std::make_unique<Config>();
     std::vector<Item> site, routing, skills, teams, agents, queues, schedules, flows, entries,
-        users, reasons, dispositions, webhooks, retention, voice;
+        users, reasons, dispositions, webhooks, retention, lookups, voice;
     for (size_t i = 0; i < fragments_.size(); ++i) {
       const YAML::Node& root = fragments_[i].root;
       const YamlReader& r = readers_[i];
@@ -295,6 +296,7 @@ class Parser {
       collect_list("disposition_codes", &dispositions);
       collect_list("webhooks", &webhooks);
       collect_map("retention", &retention);
+      collect_map("lookups", &lookups);
       collect_map("voice", &voice);
     }
     ParseSite(site);
@@ -338,6 +340,7 @@ class Parser {
     }
     for (const Item& item : webhooks) ParseWebhook(item);
     ParseRetention(retention);
+    ParseLookups(lookups);
     ParseVoice(voice);
   }
 
@@ -448,6 +451,41 @@ class Parser {
                                                  : nullptr;
         if (target == nullptr) continue;
         if (auto v = r.DurationValue(kv.second, "retention " + key)) *target = *v;
+      }
+    }
+  }
+
+  // The flows' HTTP lookup limits; bounds keep a typo from starving or flooding the server.
+  void ParseLookups(const std::vector<Item>& items) {
+    LookupLimits& l = config_->flows.lookups;
+    for (const Item& item : items) {
+      const YamlReader& r = R(item);
+      r.CheckKeys(item.node, "lookups", KeysOf("lookups"));
+      for (const auto& kv : item.node) {
+        if (!kv.first.IsScalar() || !FirstDefinition("lookups", kv.first, item)) continue;
+        const std::string& key = kv.first.Scalar();
+        if (key == "timeout") {
+          if (auto v = r.DurationValue(kv.second, "lookups timeout")) {
+            if (*v < Seconds(0.1) || *v > Seconds(300)) {
+              r.Error(kv.second, "lookups timeout must be between 100ms and 5m, got '" +
+                                     kv.second.Scalar() + "'");
+            } else {
+              l.timeout = *v;
+            }
+          }
+        } else if (key == "workers") {
+          if (auto v = r.Int(kv.second, "lookups workers", 1, 64)) {
+            l.workers = static_cast<uint32_t>(*v);
+          }
+        } else if (key == "max_queued") {
+          if (auto v = r.Int(kv.second, "lookups max_queued", 0, 100000)) {
+            l.max_queued = static_cast<uint32_t>(*v);
+          }
+        } else if (key == "max_response_bytes") {
+          if (auto v = r.Int(kv.second, "lookups max_response_bytes", 1024, 16 * 1024 * 1024)) {
+            l.max_response_bytes = static_cast<uint64_t>(*v);
+          }
+        }
       }
     }
   }

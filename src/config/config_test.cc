@@ -329,6 +329,44 @@ TEST(ConfigServerTest, BadCodesWebhooksAndRetention) {
   EXPECT_THAT(FirstError("retention: {contact: 1d}\n"), HasSubstr("did you mean 'contacts'"));
 }
 
+TEST(ConfigServerTest, LookupLimits) {
+  auto defaults = ParseOk("site: {name: x}\n");
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->flows.lookups, LookupLimits{});
+  EXPECT_EQ(defaults->flows.lookups.timeout, Seconds(5));
+  EXPECT_EQ(defaults->flows.lookups.workers, 8u);
+  EXPECT_EQ(defaults->flows.lookups.max_queued, 256u);
+  EXPECT_EQ(defaults->flows.lookups.max_response_bytes, 256u * 1024);
+  auto config = ParseOk(R"(
+lookups:
+  timeout: 2500ms
+  workers: 16
+  max_queued: 0
+  max_response_bytes: 65536
+)");
+  ASSERT_TRUE(config);
+  EXPECT_EQ(
+      config->flows.lookups,
+      (LookupLimits{
+          .timeout = Seconds(2.5), .workers = 16, .max_queued = 0, .max_response_bytes = 65536}));
+}
+
+TEST(ConfigServerTest, BadLookupLimitsNameTheirLineAndBounds) {
+  EXPECT_THAT(FirstError("lookups: {workers: 0}\n"),
+              HasSubstr("test.yaml:1:20: lookups workers must be between 1 and 64"));
+  EXPECT_THAT(FirstError("lookups:\n  max_response_bytes: 100\n"),
+              HasSubstr("test.yaml:2:23: lookups max_response_bytes must be between 1024 "
+                        "and 16777216"));
+  EXPECT_THAT(FirstError("lookups: {max_queued: -1}\n"),
+              HasSubstr("lookups max_queued must be between 0 and 100000"));
+  EXPECT_THAT(
+      FirstError("lookups: {timeout: 10ms}\n"),
+      HasSubstr("test.yaml:1:20: lookups timeout must be between 100ms and 5m, got '10ms'"));
+  EXPECT_THAT(FirstError("lookups: {timeout: soon}\n"), HasSubstr("test.yaml:1:20:"));
+  EXPECT_THAT(FirstError("lookups: {worker: 4}\n"), HasSubstr("did you mean 'workers'"));
+  EXPECT_THAT(FirstError("lookups: [8]\n"), HasSubstr("test.yaml:1:10:"));
+}
+
 TEST(ConfigServerTest, Voice) {
   auto config = ParseOk(R"(
 voice:

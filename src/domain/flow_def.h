@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/time.h"
 #include "domain/channel.h"
 
 namespace parley {
@@ -101,10 +102,21 @@ struct EntryPointDef {
   bool operator==(const EntryPointDef&) const = default;
 };
 
+// The limits of the flows' HTTP lookups (`lookups:`; docs/flows.md, "HTTP lookups"). The
+// timeout applies when flows are compiled; the rest when `parley serve` starts its lookup client.
+struct LookupLimits {
+  Duration timeout = Seconds(5);             // a lookup step's timeout when it names none
+  uint32_t workers = 8;                      // lookups in flight at once
+  uint32_t max_queued = 256;                 // lookups waiting for a worker; more fail at once
+  uint64_t max_response_bytes = 256 * 1024;  // a longer answer takes the step's `failure`
+  bool operator==(const LookupLimits&) const = default;
+};
+
 struct FlowConfig {
   std::vector<FlowDef> flows;
   std::vector<ScheduleDef> schedules;
   std::vector<EntryPointDef> entry_points;
+  LookupLimits lookups;
   bool operator==(const FlowConfig&) const = default;
 };
 

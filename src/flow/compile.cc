@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "base/url.h"
 #include "flow/flow.h"
 #include "flow/steps.h"
 
@@ -552,7 +553,16 @@ class Compiler {
       }
       case StepKind::kLookup: {
         LookupParams p;
-        if (auto v = require("url")) p.url = Text(*v, "url").value_or("");
+        p.timeout = config_.lookups.timeout;
+        if (auto v = require("url")) {
+          if (auto text = Text(*v, "url")) {
+            p.url = *text;
+            // The client's own parser: what passes here, the lookup client can send.
+            if (auto u = ParseHttpUrl(p.url); !u.ok()) {
+              Error(v->pos, "url of " + where + " " + u.status().message());
+            }
+          }
+        }
         if (auto v = get("method")) {
           p.method = Text(*v, "method").value_or("GET");
           if (p.method != "GET" && p.method != "POST") {

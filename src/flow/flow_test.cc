@@ -604,6 +604,52 @@ TEST(ExprTest, ReportsErrorsWithTheirOffset) {
 
 // ---- load-time checks ----
 
+// A lookup's URL is checked by the lookup client's own parser when the flows load, so a URL the
+// client could not send fails with its line instead of failing every contact at run time.
+TEST(FlowCompileTest, LookupUrlsAreCheckedWhereTheyAreWritten) {
+  auto lookup = [](const std::string& url) {
+    return FirstError("flows: [{name: f, steps: [{id: a, type: lookup, url: '" + url +
+                      "', exits: {next: b, failure: b}}, {id: b, type: hangup}]}]");
+  };
+  EXPECT_EQ(lookup("ftp://crm.example/x"),
+            "t.yaml:5:54: url of step 'a' of flow 'f' must start with http:// or https://");
+  EXPECT_EQ(lookup("https://user:secret@crm.example/x"),
+            "t.yaml:5:54: url of step 'a' of flow 'f' carries credentials (user info before "
+            "'@'), which are not supported; send a key as a query parameter or with the request "
+            "instead");
+  EXPECT_EQ(lookup("http:///customers"), "t.yaml:5:54: url of step 'a' of flow 'f' has no host");
+  EXPECT_EQ(lookup("http://crm.example:0/x"),
+            "t.yaml:5:54: url of step 'a' of flow 'f' has a bad port '0' (expected 1-65535)");
+  EXPECT_EQ(lookup("http://crm.example/a b"),
+            "t.yaml:5:54: url of step 'a' of flow 'f' contains a space or control character "
+            "(percent-encode it)");
+  EXPECT_EQ(lookup(""),
+            "t.yaml:5:54: url of step 'a' of flow 'f' must start with http:// or "
+            "https://");
+  EXPECT_NE(Compile("flows: [{name: f, steps: [{id: a, type: lookup, url: "
+                    "'https://[::1]:8443/c?k=1', exits: {next: b, failure: b}}, "
+                    "{id: b, type: hangup}]}]"),
+            nullptr);
+}
+
+TEST(FlowCompileTest, LookupTimeoutDefaultsToTheConfiguredOne) {
+  const std::string flows =
+      "flows: [{name: f, steps: [{id: a, type: lookup, url: 'http://crm.example/', "
+      "exits: {next: b, failure: b}}, {id: b, type: lookup, url: 'http://crm.example/', "
+      "timeout: 3s, exits: {next: c, failure: c}}, {id: c, type: hangup}]}]\n";
+  auto timeout_of = [](const std::shared_ptr<const FlowVersion>& v, size_t step) {
+    return std::get<LookupParams>(v->flows.at(0).steps.at(step).params).timeout;
+  };
+  auto defaults = Compile(flows);
+  ASSERT_NE(defaults, nullptr);
+  EXPECT_EQ(timeout_of(defaults, 0), Seconds(5));
+  EXPECT_EQ(timeout_of(defaults, 1), Seconds(3));
+  auto configured = Compile(flows + "lookups: {timeout: 1500ms}\n");
+  ASSERT_NE(configured, nullptr);
+  EXPECT_EQ(timeout_of(configured, 0), Seconds(1.5));
+  EXPECT_EQ(timeout_of(configured, 1), Seconds(3));  // a step's own timeout wins
+}
+
 TEST(FlowCompileTest, PositionedErrors) {
   EXPECT_EQ(FirstError("flows: [{name: f, steps: [{id: a, type: mneu}]}]"),
             "t.yaml:5:41: unknown step type 'mneu' in step 'a' of flow 'f'; did you mean "

@@ -21,48 +21,6 @@ namespace net = boost::asio;
 namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 
-Result<HttpUrl> ParseHttpUrl(const std::string& url) {
-  HttpUrl out;
-  std::string rest;
-  if (url.rfind("https://", 0) == 0) {
-    out.tls = true;
-    rest = url.substr(8);
-  } else if (url.rfind("http://", 0) == 0) {
-    rest = url.substr(7);
-  } else {
-    return InvalidArgument("url " + url + ": must start with http:// or https://");
-  }
-  const size_t slash = rest.find_first_of("/?#");
-  const std::string authority = rest.substr(0, slash);
-  out.target = slash == std::string::npos ? "/" : rest.substr(slash);
-  if (const size_t hash = out.target.find('#'); hash != std::string::npos) out.target.resize(hash);
-  if (out.target.empty() || out.target.front() != '/') out.target.insert(0, "/");
-  if (authority.empty() || authority.find('@') != std::string::npos) {
-    return InvalidArgument("url " + url + ": needs a host (and no user info)");
-  }
-  // [v6]:port or host:port
-  size_t colon = std::string::npos;
-  if (authority.front() == '[') {
-    const size_t close = authority.find(']');
-    if (close == std::string::npos) return InvalidArgument("url " + url + ": unclosed '['");
-    out.host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') return InvalidArgument("url " + url + ": bad port");
-      colon = close + 1;
-    }
-  } else {
-    colon = authority.rfind(':');
-    out.host = authority.substr(0, colon);
-  }
-  out.port = colon == std::string::npos ? (out.tls ? "443" : "80") : authority.substr(colon + 1);
-  if (out.host.empty() || out.port.empty() || out.port.size() > 5 ||
-      out.port.find_first_not_of("0123456789") != std::string::npos || std::stoi(out.port) == 0 ||
-      std::stoi(out.port) > 65535) {
-    return InvalidArgument("url " + url + ": bad host or port");
-  }
-  return out;
-}
-
 struct BeastHttpPoster::Tls {
   ssl::context context{ssl::context::tls_client};
 };

@@ -15,6 +15,7 @@
 
 #include "base/status.h"
 #include "base/time.h"
+#include "base/url.h"
 
 namespace parley::webhook {
 
@@ -36,14 +37,7 @@ class HttpPoster {
 };
 using HttpPosterPtr = std::unique_ptr<HttpPoster>;
 
-struct HttpUrl {
-  bool tls = false;  // https://
-  std::string host;
-  std::string port;    // "80" (http) or "443" (https) by default
-  std::string target;  // "/" by default; path and query
-};
-// Parses an http:// or https:// URL; kInvalidArgument naming what is wrong.
-[[nodiscard]] Result<HttpUrl> ParseHttpUrl(const std::string& url);
+// URLs: HttpUrl and ParseHttpUrl (base/url.h), shared with the configuration's checks.
 
 struct TlsOptions {
   // PEM certificates trusted in addition to the system's (tests, private CAs).

@@ -116,12 +116,8 @@ void HttpLookupClient::Send(ContactId contact, const ports::HttpRequest& request
     } else if (!url.ok() || (request.method != "GET" && request.method != "POST")) {
       if (url.ok()) {
         refused.reason = "method must be GET or POST, got '" + request.method + "'";
-      } else {  // without the URL, which may carry a key
-        const std::string& message = url.status().message();
-        const std::string prefix = "url " + request.url + ": ";
-        refused.reason =
-            "bad url: " + (message.rfind(prefix, 0) == 0 ? message.substr(prefix.size())
-                                                         : std::string("not http:// or https://"));
+      } else {  // ParseHttpUrl's message never repeats the URL, which may carry a key
+        refused.reason = "bad url: " + url.status().message();
       }
       reason = &LookupCounters::bad_url;
     } else if (queue_.size() >= options_.max_queued) {

@@ -22,7 +22,7 @@ using json = nlohmann::json;
 
 // Two task queues and a flow that sends the contact's `account` to the CRM and queues gold
 // customers in `gold`, everyone else (and everyone when the lookup fails) in `support`.
-std::string LookupConfig(int crm_port) {
+std::string LookupConfig(int crm_port, const std::string& extra) {
   return R"(site: {name: Lookup Test, time_zone: UTC}
 queues:
   - {name: support, channels: [task], offer_timeout: 5m, wrap_up: 5m}
@@ -50,14 +50,14 @@ entry_points:
   - {channel: task, address: web, flow: crm}
 users:
   - {login: admin, roles: [administrator]}
-)";
+)" + extra;
 }
 
 class LookupTest : public ::testing::Test {
  protected:
-  std::unique_ptr<ServerProcess> Start(int crm_port) {
+  std::unique_ptr<ServerProcess> Start(int crm_port, const std::string& extra = "") {
     const std::string config = tmp_.path() + "/lookup.yaml";
-    std::ofstream(config) << LookupConfig(crm_port);
+    std::ofstream(config) << LookupConfig(crm_port, extra);
     auto server = std::make_unique<ServerProcess>(tmp_.path() + "/data",
                                                   std::vector<std::string>{"--config", config});
     EXPECT_TRUE(server->started()) << server->output();
@@ -166,6 +166,28 @@ TEST_F(LookupTest, WhenTheCrmIsDownTheFlowTakesItsFailureExit) {
   // One log line names the contact and the CRM's host (not its path or query).
   EXPECT_TRUE(server->WaitForOutput("lookup failed: connect: "));
   EXPECT_THAT(server->output(), HasSubstr("contact=" + id + " host=127.0.0.1 outcome=failed"));
+  EXPECT_EQ(server->Terminate(), 0) << server->output();
+}
+
+// The configuration's `lookups:` limits reach the server's lookup client: an answer over
+// max_response_bytes takes the step's failure exit, one within it is used.
+TEST_F(LookupTest, AnAnswerOverTheConfiguredSizeTakesTheFailureExit) {
+  HttpReceiver crm;
+  auto server = Start(crm.port(), "lookups: {max_response_bytes: 1024, workers: 2}\n");
+  ASSERT_TRUE(server->started());
+  const int port = server->port();
+  const std::string admin = Login(port, "admin");
+  ASSERT_FALSE(admin.empty());
+
+  std::string id;
+  crm.Answer(200, R"({"customer":{"tier":"gold","notes":")" + std::string(1100, 'x') + R"("}})");
+  EXPECT_EQ(RunFlow(port, admin, "A-17", &id), "failure support");
+  crm.Answer(200, R"({"customer":{"tier":"gold","notes":")" + std::string(900, 'x') + R"("}})");
+  EXPECT_EQ(RunFlow(port, admin, "B-2", &id), "next gold");
+
+  const auto metrics = Http(port, "GET", "/metrics", "", admin);
+  EXPECT_THAT(metrics.body, HasSubstr("parley_lookup_failures_total{reason=\"too_large\"} 1\n"));
+  EXPECT_TRUE(server->WaitForOutput("lookup failed: response too large (over 1024 bytes)"));
   EXPECT_EQ(server->Terminate(), 0) << server->output();
 }
 
