@@ -1184,6 +1184,41 @@ TEST_F(ApiTest, RecordingRoutesStreamWithRangesToListenersOnlyAndAuditEveryPlayb
   fs::remove_all(dir);
 }
 
+// AgentJsonText must write exactly what AgentJson's tree dumps, for any snapshot: strings that
+// need escapes or are not UTF-8, repeated channels, contacts with and without offer times.
+TEST(ViewsTest, AgentJsonTextIsTheDumpOfAgentJson) {
+  auto dump = [](const ports::AgentSnapshot& a) {
+    return AgentJson(a).dump(-1, ' ', false, Json::error_handler_t::replace);
+  };
+  ports::AgentSnapshot empty;
+  EXPECT_EQ(AgentJsonText(empty), dump(empty));
+  ports::AgentSnapshot a;
+  a.id = "erin";
+  a.name = "Erin \"E\" Laurent\\ Zo\xc3\xab \x01\t\n";
+  a.team = "north\xff\xfe";  // not UTF-8: replaced
+  a.presence = Presence::kNotReady;
+  a.reason = "break";
+  a.presence_since = TimePoint{std::chrono::microseconds(1'764'000'000'123'456)};
+  a.skills = {{"english", 5}, {"support", -1}, {"\x7f", 2}};
+  a.capacity = {{Channel::kVoice, 1}, {Channel::kChat, 3}, {Channel::kVoice, 2}};
+  ports::HeldContact offered;
+  offered.contact = ContactId(42);
+  offered.channel = Channel::kChat;
+  offered.state = ports::ContactState::kOffered;
+  offered.queue = "support";
+  offered.since = a.presence_since;
+  offered.offer_expires = a.presence_since + Seconds(30);
+  ports::HeldContact handling = offered;
+  handling.contact = ContactId(18'446'744'073'709'551'615u);
+  handling.state = ports::ContactState::kHandling;
+  handling.offer_expires = TimePoint{};
+  handling.since = TimePoint{};
+  a.contacts = {offered, handling};
+  a.queues = {"support", "billing", ""};
+  a.handled_today = 4'294'967'295u;
+  EXPECT_EQ(AgentJsonText(a), dump(a));
+}
+
 // TimeText writes the text itself instead of through date::format (a stream per call); the two
 // must agree everywhere, including before 1970, on leap days and at the edges of a millisecond.
 TEST(ViewsTest, TimeTextMatchesDateFormat) {

@@ -1338,9 +1338,14 @@ void ServerImpl::ListAgents(const std::shared_ptr<Exchange>& x) {
   std::map<std::string, std::string> query;
   if (auto e = QueryOnly(x->query, {}, query)) return Fail(*x, *e);
   center.ListAgents(x->caller, Then<std::vector<ports::AgentSnapshot>>(x, [x](auto agents) {
-                      Json list = Json::array();
-                      for (const auto& a : agents) list.push_back(AgentJson(a));
-                      x->server->Reply(*x, http::status::ok, {{"agents", std::move(list)}});
+                      std::string text = "{\"agents\":[";
+                      for (size_t i = 0; i < agents.size(); ++i) {
+                        if (i) text += ',';
+                        text += AgentJsonText(agents[i]);
+                      }
+                      text += "]}";
+                      x->server->ReplyText(*x, http::status::ok, std::move(text),
+                                           "application/json");
                     }));
 }
 
@@ -1348,7 +1353,8 @@ void ServerImpl::GetAgent(const std::shared_ptr<Exchange>& x) {
   std::string agent;
   if (auto e = ParseName(x->params[0], "agent", agent)) return Fail(*x, *e);
   center.GetAgent(x->caller, agent, Then<ports::AgentSnapshot>(x, [x](ports::AgentSnapshot a) {
-                    x->server->Reply(*x, http::status::ok, AgentJson(a));
+                    x->server->ReplyText(*x, http::status::ok, AgentJsonText(a),
+                                         "application/json");
                   }));
 }
 
@@ -1359,7 +1365,8 @@ void ServerImpl::SetPresence(const std::shared_ptr<Exchange>& x) {
   if (auto e = ReadPresence(x->body, body)) return Fail(*x, *e);
   center.SetPresence(x->caller, agent, body.presence, body.reason,
                      Then<ports::AgentSnapshot>(x, [x](ports::AgentSnapshot a) {
-                       x->server->Reply(*x, http::status::ok, AgentJson(a));
+                       x->server->ReplyText(*x, http::status::ok, AgentJsonText(a),
+                                            "application/json");
                      }));
 }
 

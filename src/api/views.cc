@@ -2,6 +2,8 @@
 
 #include <date/date.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cstdio>
 
 #include "api/recordings.h"
@@ -106,6 +108,120 @@ Json AgentJson(const ports::AgentSnapshot& a) {
           {"contacts", std::move(contacts)},
           {"queues", a.queues},
           {"handled_today", a.handled_today}};
+}
+
+namespace {
+
+// A JSON string as nlohmann's dump(-1, ' ', false, replace) writes it: plain printable ASCII is
+// copied, anything else (escapes, UTF-8, invalid bytes) goes through the library itself.
+void AppendString(std::string& out, std::string_view s) {
+  const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x80 && c != '"' && c != '\\';
+  });
+  if (plain) {
+    out += '"';
+    out += s;
+    out += '"';
+  } else {
+    out += Json(std::string(s)).dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+}
+
+void AppendTime(std::string& out, TimePoint t) {
+  if (t == TimePoint{}) {
+    out += "null";
+  } else {
+    out += '"';
+    out += TimeText(t);
+    out += '"';
+  }
+}
+
+template <class Int>
+void AppendInt(std::string& out, Int v) {
+  char buf[24];
+  const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  out.append(buf, end);
+}
+
+}  // namespace
+
+std::string AgentJsonText(const ports::AgentSnapshot& a) {
+  // Keys in the order of nlohmann's std::map (sorted), as AgentJson(a).dump() writes them.
+  std::string out;
+  out.reserve(512);
+  out += "{\"capacity\":{";
+  // AgentJson assigns channel by channel: sorted by name, the last value of a repeated one wins.
+  std::vector<std::pair<std::string_view, int>> capacity;
+  for (const auto& [ch, n] : a.capacity) {
+    const std::string_view name = ChannelName(ch);
+    auto it = std::find_if(capacity.begin(), capacity.end(),
+                           [&](const auto& c) { return c.first == name; });
+    if (it != capacity.end()) {
+      it->second = n;
+    } else {
+      capacity.emplace_back(name, n);
+    }
+  }
+  std::sort(capacity.begin(), capacity.end());
+  for (size_t i = 0; i < capacity.size(); ++i) {
+    if (i) out += ',';
+    AppendString(out, capacity[i].first);
+    out += ':';
+    AppendInt(out, capacity[i].second);
+  }
+  out += "},\"contacts\":[";
+  for (size_t i = 0; i < a.contacts.size(); ++i) {
+    const auto& h = a.contacts[i];
+    if (i) out += ',';
+    out += "{\"channel\":";
+    AppendString(out, ChannelName(h.channel));
+    out += ",\"contact\":\"";
+    AppendInt(out, h.contact.value());
+    out += '"';
+    if (h.offer_expires != TimePoint{}) {
+      out += ",\"offer_expires\":";
+      AppendTime(out, h.offer_expires);
+    }
+    out += ",\"queue\":";
+    AppendString(out, h.queue);
+    out += ",\"since\":";
+    AppendTime(out, h.since);
+    out += ",\"state\":";
+    AppendString(out, ContactStateName(h.state));
+    out += '}';
+  }
+  out += "],\"handled_today\":";
+  AppendInt(out, a.handled_today);
+  out += ",\"id\":";
+  AppendString(out, a.id);
+  out += ",\"name\":";
+  AppendString(out, a.name);
+  out += ",\"presence\":";
+  AppendString(out, PresenceName(a.presence));
+  out += ",\"presence_since\":";
+  AppendTime(out, a.presence_since);
+  out += ",\"queues\":[";
+  for (size_t i = 0; i < a.queues.size(); ++i) {
+    if (i) out += ',';
+    AppendString(out, a.queues[i]);
+  }
+  out += "],\"reason\":";
+  AppendString(out, a.reason);
+  out += ",\"skills\":[";
+  for (size_t i = 0; i < a.skills.size(); ++i) {
+    if (i) out += ',';
+    out += "{\"proficiency\":";
+    AppendInt(out, a.skills[i].second);
+    out += ",\"skill\":";
+    AppendString(out, a.skills[i].first);
+    out += '}';
+  }
+  out += "],\"team\":";
+  AppendString(out, a.team);
+  out += '}';
+  return out;
 }
 
 Json QueueJson(const ports::QueueSnapshot& q) {
