@@ -842,9 +842,18 @@ ports::AgentSnapshot Engine::AgentView(AgentIndex a) const {
     for (int c = 0; c < kChannelCount; ++c) {
       if (def->capacity[c] > 0) s.capacity.emplace_back(static_cast<Channel>(c), def->capacity[c]);
     }
-    for (const QueueDef& q : rc.queues) {
-      const auto members = QueueMembers(q.name);
-      if (std::find(members.begin(), members.end(), a) != members.end()) s.queues.push_back(q.name);
+    // The queues QueueMembers would list the agent in (its own list, or a queue's `members`),
+    // in configuration order, found in one pass instead of listing every queue's members.
+    std::vector<bool> serves(rc.queues.size(), false);
+    for (const QueueAssignment& qa : def->queues) {
+      if (qa.queue < serves.size()) serves[qa.queue] = true;
+    }
+    const auto self = static_cast<AgentIndex>(def - rc.agents.data());
+    for (size_t q = 0; q < rc.queues.size(); ++q) {
+      const auto& members = rc.queues[q].members;
+      if (serves[q] || std::find(members.begin(), members.end(), self) != members.end()) {
+        s.queues.push_back(rc.queues[q].name);
+      }
     }
   }
   for (const WorkItem& w : v.work) {

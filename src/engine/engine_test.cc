@@ -354,6 +354,26 @@ TEST(EngineTest, TaskContactLifeIsJournaledPublishedAndCounted) {
   EXPECT_EQ(m->queues[0].answered_total, 1u);
 }
 
+// An agent's snapshot lists the queues it serves, through its own list or a queue's members, in
+// configuration order.
+TEST(EngineTest, AgentSnapshotListsTheQueuesItServes) {
+  auto config = MakeConfig();
+  QueueDef sales = config->routing.queues[0];
+  sales.name = "sales";
+  config->routing.queues.push_back(sales);                                  // index 2
+  config->routing.queues[0].members = {2};                                  // support: carol
+  config->routing.agents[2].queues = {QueueAssignment{2, 0, Duration{0}}};  // carol: sales
+  store::MemoryStore store;
+  Harness h(store, config);
+  ASSERT_TRUE(h.engine.Start().ok());
+  auto carol = h.Agent(All(), "carol");
+  ASSERT_TRUE(carol.ok()) << carol.status().ToString();
+  EXPECT_EQ(carol->queues, (std::vector<std::string>{"support", "sales"}));
+  auto alice = h.Agent(All(), "alice");
+  ASSERT_TRUE(alice.ok());
+  EXPECT_EQ(alice->queues, (std::vector<std::string>{"support", "billing"}));
+}
+
 TEST(EngineTest, OfferTimeoutIsATimerStepJournaledAndPublished) {
   store::MemoryStore store;
   Harness h(store, MakeConfig());
