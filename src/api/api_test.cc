@@ -712,6 +712,39 @@ TEST_F(ApiTest, LoginSetsSessionCookieThenMeThenLogoutEndsIt) {
   EXPECT_EQ(after.error_code(), "unauthenticated");
 }
 
+// A connection keeps its last session cookie's hash between requests; the session itself is
+// checked on every request, so a logout or a disabled user ends the session at once even on a
+// keep-alive connection that used it a moment before.
+TEST_F(ApiTest, KeepAliveConnectionSeesLogoutAndDisabledUserAtOnce) {
+  StartServer();
+  const std::string agent = Login("agent1");
+  const std::string sup = Login("sup");
+  net::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect(Endpoint());
+  beast::flat_buffer buffer;
+  auto me = [&](const std::string& cookie) {
+    http::request<http::string_body> req{http::verb::get, "/api/v1/me", 11};
+    req.set(http::field::host, "127.0.0.1");
+    req.set(http::field::cookie, cookie);
+    http::write(socket, req);
+    http::response<http::string_body> res;
+    http::read(socket, buffer, res);
+    EXPECT_TRUE(res.keep_alive());
+    return res.result_int();
+  };
+  EXPECT_EQ(me(agent), 200u);
+  EXPECT_EQ(me(sup), 200u);
+  EXPECT_EQ(me(agent), 200u);
+  EXPECT_EQ(me("parley_session=not-a-session"), 401u);
+  EXPECT_EQ(me(agent), 200u);
+  EXPECT_EQ(As(agent, http::verb::post, "/api/v1/auth/logout").status, 204);
+  EXPECT_EQ(me(agent), 401u);
+  EXPECT_EQ(me(sup), 200u);
+  ASSERT_TRUE(users_.SetDisabled(users_.FindByLogin("sup")->id, true, kT0).ok());
+  EXPECT_EQ(me(sup), 401u);
+}
+
 TEST_F(ApiTest, MeListsTheConfiguredReasonAndDispositionCodes) {
   StartServer();
   Answer me = As(Login("agent1"), http::verb::get, "/api/v1/me");

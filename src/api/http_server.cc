@@ -35,6 +35,7 @@
 #include "api/simulation.h"
 #include "api/staffing.h"
 #include "api/views.h"
+#include "auth/crypto.h"
 #include "base/log.h"
 
 namespace parley::api {
@@ -124,6 +125,14 @@ class Connection {
 
 struct ServerImpl;
 
+// A connection's last session cookie and its hash: a keep-alive client sends the same cookie on
+// every request, and hashing it was the costliest step of authentication. Only the hashing is
+// saved; the session and its user are checked again each time.
+struct SessionHashCache {
+  std::string session_id;
+  std::string id_hash;
+};
+
 // The connection an exchange answers on (HttpSession). Called on the connection's strand only.
 class Responder {
  public:
@@ -151,6 +160,8 @@ struct Exchange {
   std::vector<std::string> params;  // the path's "{name}" segments, raw
   std::shared_ptr<Responder> responder;
   Strand strand;  // the connection's: answers are built and written there
+  // The connection's; valid only while Dispatch runs (on the strand, inside the read handler).
+  SessionHashCache* session_hash_cache = nullptr;
 
   // Writes the response on the connection's strand: at once when called there (a port's reply
   // is posted there, see ServerImpl::Then), else posted. From any thread, once.
@@ -658,7 +669,8 @@ class HttpSession : public Connection,
                                                  .req = parser_->release(),
                                                  .peer = peer_,
                                                  .responder = this->shared_from_this(),
-                                                 .strand = executor});
+                                                 .strand = executor,
+                                                 .session_hash_cache = &session_hash_cache_});
     if (websocket::is_upgrade(x->req)) {
       x->upgrade = [self = this->shared_from_this(), executor](Request req, ports::Caller caller,
                                                                uint64_t after, bool snapshot,
@@ -735,6 +747,7 @@ class HttpSession : public Connection,
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Response> response_;
   std::shared_ptr<FileResponse> file_response_;
+  SessionHashCache session_hash_cache_;
   uint64_t id_ = 0;
   bool timed_out_ = false;
   bool reading_ = false;
@@ -1129,7 +1142,13 @@ void ServerImpl::Dispatch(const std::shared_ptr<Exchange>& x) {
       x->session_id = CookieValue(std::string_view(cookie.data(), cookie.size()),
                                   auth.sessions.policy().cookie_name);
       if (!x->session_id.empty()) {
-        auto p = auth.authenticator.FromSession(x->session_id, now);
+        SessionHashCache* cache = x->session_hash_cache;
+        if (cache && cache->session_id != x->session_id) {
+          cache->id_hash = auth::Sha256Hex(x->session_id);
+          cache->session_id = x->session_id;
+        }
+        auto p = cache ? auth.authenticator.FromSessionHash(cache->id_hash, now)
+                       : auth.authenticator.FromSession(x->session_id, now);
         if (p.ok()) {
           x->principal = std::move(*p);
         } else {

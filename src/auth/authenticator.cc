@@ -103,7 +103,11 @@ void Authenticator::Logout(std::string_view session_id, TimePoint now) {
 }
 
 Result<Principal> Authenticator::FromSession(std::string_view session_id, TimePoint now) {
-  auto info = sessions_.Validate(session_id, now);
+  return FromSessionHash(Sha256Hex(session_id), now);
+}
+
+Result<Principal> Authenticator::FromSessionHash(std::string_view id_hash, TimePoint now) {
+  auto info = sessions_.ValidateHash(id_hash, now);
   if (!info.ok()) return info.status();
   const auto user = users_.FindById(info->user_id);
   if (!user || user->disabled) {

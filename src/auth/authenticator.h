@@ -63,6 +63,9 @@ class Authenticator {
   // The principal behind a session cookie or an API token; NotFound / PermissionDenied when
   // none is valid. A disabled user's sessions and tokens stop working at once.
   Result<Principal> FromSession(std::string_view session_id, TimePoint now);
+  // The same for the session id's hash (Sha256Hex), which a connection may keep between its
+  // requests: every check but the hashing is made again.
+  Result<Principal> FromSessionHash(std::string_view id_hash, TimePoint now);
   Result<Principal> FromToken(std::string_view token, TimePoint now);
 
   // Issues a token for `user_id` acting as `scope`: `who` needs tokens.manage for that user, and

@@ -63,6 +63,8 @@ class SessionStore {
   // The session for a cookie value, its idle timer restarted; NotFound ("session expired or
   // unknown") when there is none or it has expired (an expired one is removed).
   Result<SessionInfo> Validate(std::string_view id, TimePoint now);
+  // The same for the id's hash (Sha256Hex of the cookie value), for a caller that keeps it.
+  Result<SessionInfo> ValidateHash(std::string_view id_hash, TimePoint now);
   // Logout: the session stops working at once. Removing an unknown id is not an error.
   void Revoke(std::string_view id);
   void RevokeByHash(std::string_view id_hash);
