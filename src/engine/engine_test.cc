@@ -2270,4 +2270,95 @@ TEST(EngineCallControlTest, HangupEndsHandlingIntoWrapUpOrWithdrawsAWaitingCall)
 }
 
 }  // namespace
+TEST(EngineFlowTest, LookupsFailWithoutAnHttpClientAndACallbackTakesTheCallersPlace) {
+  const std::string yaml = R"(site: {name: T, time_zone: UTC}
+skills: [support]
+agents:
+  - {id: alice, name: Alice, skills: {support: 5}, capacity: {voice: 1, callback: 1}, queues: [support]}
+queues:
+  - {name: support, channels: [voice, callback]}
+flows:
+  - name: main
+    steps:
+      - {id: crm, type: lookup, url: "http://crm.example/customer", exits: {next: wait, failure: nocrm}}
+      - {id: nocrm, type: set, values: {crm: down}, next: wait}
+      - {id: wait, type: queue, queue: support, offers: {"9": callback}, exits: {callback: cb}}
+      - {id: cb, type: callback, queue: support, next: bye}
+      - {id: bye, type: hangup}
+entry_points:
+  - {channel: voice, address: "+1000", flow: main}
+)";
+  std::vector<config::ConfigError> errors;
+  auto cfg = config::ParseConfigText(yaml, "site.yaml", {}, &errors);
+  ASSERT_TRUE(cfg.ok()) << (errors.empty() ? cfg.status().ToString() : errors[0].ToString());
+  store::MemoryStore store;
+  Harness h(store, *cfg);
+  FakeChannel voice;
+  h.engine.AttachChannel(Channel::kVoice, &voice);
+  ASSERT_TRUE(h.engine.Start().ok());
+  auto call = [&](const std::string& number) {
+    ports::ArrivingContact ac;
+    ac.channel = Channel::kVoice;
+    ac.entry = "+1000";
+    ac.from = ports::CustomerIdentity{Channel::kVoice, number};
+    return h.Run<ContactSnapshot>([&](auto reply) { h.engine.ContactArrived(ac, reply); });
+  };
+  auto a = call("+33111");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  const ContactId first = a->record.id;
+  auto queued = h.Get(All(), first);
+  ASSERT_TRUE(queued.ok());
+  EXPECT_EQ(queued->record.state, ContactState::kQueued);
+  auto attr = [](const ContactSnapshot& c, const std::string& name) {
+    for (const auto& [k, v] : c.record.attributes) {
+      if (k == name) return v;
+    }
+    return std::string();
+  };
+  EXPECT_EQ(attr(*queued, "crm"), "down");  // the lookup took its failure exit
+  const TimePoint first_queued = queued->record.times.queued;
+
+  h.clock.AdvanceBy(Seconds(10));
+  auto b = call("+33222");
+  ASSERT_TRUE(b.ok());
+  h.clock.AdvanceBy(Seconds(20));
+  voice.calls.clear();
+  h.engine.ChannelInputFor(first, ports::DigitsPressed{"9"});  // "call me back"
+  h.loop.RunAll();
+  EXPECT_TRUE(voice.Called("hangup 1"));
+  auto left = h.Get(All(), first);
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(left->record.state, ContactState::kClosed);
+  EXPECT_EQ(FlowTrail(store, first).back(), "flow.ended bye callback");
+
+  // The callback is a new contact that waits where the caller waited: ahead of the second call.
+  auto all = h.Run<std::vector<ContactSnapshot>>(
+      [&](auto reply) { h.engine.ListContacts(All(), ports::ContactFilter{}, reply); });
+  ASSERT_TRUE(all.ok());
+  std::optional<ContactSnapshot> callback;
+  for (const auto& c : *all) {
+    if (c.record.channel == Channel::kCallback) callback = c;
+  }
+  ASSERT_TRUE(callback.has_value());
+  EXPECT_EQ(callback->record.times.queued, first_queued);
+  EXPECT_EQ(callback->record.times.arrived, a->record.times.arrived);
+  EXPECT_EQ(attr(*callback, "callback.number"), "+33111");
+  EXPECT_EQ(attr(*callback, "origin.contact"), std::to_string(first.value()));
+  EXPECT_EQ(callback->record.customer, a->record.customer);
+  ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+  auto offered = h.Get(All(), callback->record.id);
+  ASSERT_TRUE(offered.ok());
+  EXPECT_EQ(offered->record.state, ContactState::kOffered);
+  // Alice takes a voice call and a callback at once: the callback, which waited longest, first.
+  std::vector<ContactId> offers;
+  auto entries = store.ReadAfter(0, 10000);
+  ASSERT_TRUE(entries.ok());
+  for (const auto& e : *entries) {
+    if (e.event.type == EventType::kContactOffered) offers.push_back(e.event.contact);
+  }
+  EXPECT_EQ(offers, (std::vector<ContactId>{callback->record.id, b->record.id}));
+  EXPECT_FALSE(voice.Called("offer " + std::to_string(callback->record.id.value()) +
+                            " alice 20.000000s"));  // no adapter for callbacks
+}
+
 }  // namespace parley::engine
