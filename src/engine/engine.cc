@@ -432,6 +432,9 @@ Status Engine::Reconfigure(std::shared_ptr<const config::Config> config,
   if (!config) return InvalidArgument("no configuration");
   auto day = config::SiteDayFunction(config->routing.settings.time_zone);
   if (!day.ok()) return day.status();
+  // Flows that do not compile are refused here too, so the caller can say so (compiling is
+  // pure; the loop compiles again with the version number it owns).
+  if (auto flows = CompileFlowsOf(*config, 0); !flows.ok()) return flows.status();
   Post([this, config = std::move(config), day = std::move(*day), done = std::move(done)]() mutable {
     FlushStray();
     // Flows first: a configuration whose flows do not compile changes nothing.

@@ -120,8 +120,9 @@ class Engine final : public ports::ContactCenter,
   // before serving, on the loop thread or before the loop runs.
   Status Start();
 
-  // Applies a new configuration on the loop (Acd reload). Returns at once: an unknown time zone
-  // is refused here; `done`, if given, gets the Acd's verdict on the loop thread.
+  // Applies a new configuration on the loop (Acd reload, flows recompiled). Returns at once: an
+  // unknown time zone, or flows that do not compile, are refused here; `done`, if given, gets the
+  // Acd's verdict on the loop thread.
   Status Reconfigure(std::shared_ptr<const config::Config> config);
   Status Reconfigure(std::shared_ptr<const config::Config> config,
                      std::function<void(Status)> done);

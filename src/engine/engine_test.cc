@@ -1300,7 +1300,7 @@ TEST(EngineFlowTest, OutsideOpeningHoursTheCallerHearsTheClosedMessageAndIsHungU
   ASSERT_TRUE(closed.ok());
   EXPECT_EQ(closed->record.state, ContactState::kClosed);
   const auto trail = FlowTrail(store, id);
-  ASSERT_GE(trail.size(), 2u);
+  ASSERT_GE(trail.size(), 4u);
   EXPECT_EQ(trail[3], "flow.step_exited hours closed");
   EXPECT_EQ(trail.back(), "flow.ended bye completed");
   EXPECT_EQ(JournalTypes(store).back(), "contact.closed");
@@ -1444,6 +1444,12 @@ entry_points:
   EXPECT_EQ(s.message(),
             "site.yaml:10:14: step 'out': transfer to a number is not supported by the server yet; "
             "transfer to a queue or a flow");
+  // A running engine refuses it at once, so `config apply` can say why.
+  store::MemoryStore other;
+  FlowHarness running(other);
+  ASSERT_TRUE(running.engine.Start().ok());
+  const Status refused = running.engine.Reconfigure(*cfg);
+  EXPECT_EQ(refused.message(), s.message());
 }
 
 // ---------------------------------------------------------------------------------------------
