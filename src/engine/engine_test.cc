@@ -2367,4 +2367,75 @@ entry_points:
                             " alice 20.000000s"));  // no adapter for callbacks
 }
 
+TEST(EngineFlowTest, QueueAnnouncementsTellThePositionAndTheEstimatedWaitFromLiveStatistics) {
+  const std::string yaml = R"(site: {name: T, time_zone: UTC}
+skills: [support]
+agents:
+  - {id: alice, name: Alice, skills: {support: 5}, capacity: {voice: 1}, queues: [support]}
+queues:
+  - {name: support, channels: [voice]}
+flows:
+  - name: main
+    steps:
+      - id: check
+        type: branch
+        queue: support
+        cases:
+          - {when: "queue.agents_available > 0", next: wait}
+        exits: {default: busy}
+      - {id: busy, type: say, text: "All our agents are busy.", next: wait}
+      - {id: wait, type: queue, queue: support, announce_every: 30s, announce: [position, wait]}
+entry_points:
+  - {channel: voice, address: "+1000", flow: main}
+)";
+  std::vector<config::ConfigError> errors;
+  auto cfg = config::ParseConfigText(yaml, "site.yaml", {}, &errors);
+  ASSERT_TRUE(cfg.ok()) << (errors.empty() ? cfg.status().ToString() : errors[0].ToString());
+  store::MemoryStore store;
+  Harness h(store, *cfg);
+  FakeChannel voice;
+  h.engine.AttachChannel(Channel::kVoice, &voice);
+  ASSERT_TRUE(h.engine.Start().ok());
+  auto call = [&] {
+    ports::ArrivingContact ac;
+    ac.channel = Channel::kVoice;
+    ac.entry = "+1000";
+    return h.Run<ContactSnapshot>([&](auto reply) { h.engine.ContactArrived(ac, reply); });
+  };
+  auto a = call();
+  ASSERT_TRUE(a.ok());
+  // Nobody is available: the branch took its default exit.
+  ASSERT_EQ(voice.plays.size(), 1u);
+  EXPECT_EQ(voice.plays[0].prompt.text, "All our agents are busy.");
+  h.engine.ChannelInputFor(a->record.id, ports::PromptEnded{voice.plays[0].play_id});
+  auto b = call();
+  ASSERT_TRUE(b.ok());
+  h.engine.ChannelInputFor(b->record.id, ports::PromptEnded{voice.plays[1].play_id});
+  h.loop.RunAll();
+  ASSERT_EQ(h.Get(All(), b->record.id)->record.state, ContactState::kQueued);
+
+  h.clock.AdvanceBy(Seconds(30));
+  h.loop.RunAll();
+  ASSERT_EQ(voice.plays.size(), 4u) << ::testing::PrintToString(voice.calls);
+  // Nothing answered today yet: 3 minutes per contact ahead, over one staffed agent at least.
+  EXPECT_EQ(voice.plays[2].prompt.text,
+            "You are number 1 in the queue. Your estimated wait is about 3 minutes.");
+  EXPECT_EQ(voice.plays[3].prompt.text,
+            "You are number 2 in the queue. Your estimated wait is about 6 minutes.");
+
+  // With Alice available, the next caller skips the busy message.
+  h.engine.ChannelInputFor(a->record.id, ports::CustomerLeft{});
+  h.engine.ChannelInputFor(b->record.id, ports::CustomerLeft{});
+  h.loop.RunAll();
+  ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+  const size_t played = voice.plays.size();
+  auto c = call();
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(voice.plays.size(), played);  // straight into the queue
+  auto offered = h.Get(All(), c->record.id);
+  ASSERT_TRUE(offered.ok());
+  EXPECT_EQ(offered->record.state, ContactState::kOffered);
+}
+
+}  // namespace
 }  // namespace parley::engine
