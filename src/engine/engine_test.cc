@@ -2275,7 +2275,6 @@ TEST(EngineCallControlTest, HangupEndsHandlingIntoWrapUpOrWithdrawsAWaitingCall)
   EXPECT_TRUE(h.voice.Called("ended " + std::to_string(c->record.id.value())));
 }
 
-}  // namespace
 TEST(EngineFlowTest, LookupsFailWithoutAnHttpClientAndACallbackTakesTheCallersPlace) {
   const std::string yaml = R"(site: {name: T, time_zone: UTC}
 skills: [support]
