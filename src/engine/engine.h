@@ -387,6 +387,9 @@ class Engine final : public ports::ContactCenter,
   std::string TeamOf(const std::string& agent) const;
   bool MaySeeAgent(const ports::Caller& who, const std::string& agent) const;
   bool MaySeeContact(const ports::Caller& who, const ContactInfo& c) const;
+  // Reading a contact (its view, its events, its customer): those who may see it, and while a
+  // consultation lasts the consulted agent, whose desktop shows the caller they may take.
+  bool MayReadContact(const ports::Caller& who, const ContactInfo& c) const;
   bool MaySeeEvent(const ports::Caller& who, const ports::PublishedEvent& p) const;
   ports::AgentSnapshot AgentView(AgentIndex a) const;
   ports::ContactSnapshot ContactView(const ContactInfo& c) const;

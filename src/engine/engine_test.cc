@@ -1952,6 +1952,32 @@ TEST(EngineConsultTest, StartHoldsTheCustomerAndReservesTheTargetCompleteHandsTh
   EXPECT_EQ(h.Holds("bob"), (std::vector<std::string>{"1:wrap-up"}));
 }
 
+// Issue 7: the consulted agent's desktop shows the caller they are about to take (the contact,
+// its events, its customer), read-only: commanding the call stays with the agent who has it.
+TEST(EngineConsultTest, TheConsultedAgentReadsTheContactButCannotCommandIt) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  EXPECT_EQ(h.Get(Self("bob"), id).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  ASSERT_TRUE(h.Consult(All(), id, Step::kStart, "bob").ok());
+  auto seen = h.Get(Self("bob"), id);
+  ASSERT_TRUE(seen.ok()) << seen.status().ToString();
+  EXPECT_EQ(seen->consult_target, "bob");
+  auto listed = h.Run<std::vector<ContactSnapshot>>(
+      [&](auto reply) { h.engine.ListContacts(Self("bob"), ports::ContactFilter{}, reply); });
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().record.id, id);
+  EXPECT_EQ(h.Hold(Self("bob"), id, true).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(h.Hangup(Self("bob"), id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(h.Get(Self("carol"), id).status().code(), StatusCode::kNotFound);
+  // Cancelled, the consultation no longer opens the contact to bob.
+  ASSERT_TRUE(h.Consult(All(), id, Step::kCancel).ok());
+  EXPECT_EQ(h.Get(Self("bob"), id).status().code(), StatusCode::kNotFound);
+}
+
 TEST(EngineConsultTest, CancelOrTheTargetHangingUpReturnsTheCustomerToTheAgent) {
   store::MemoryStore store;
   CallControlHarness h(store);
