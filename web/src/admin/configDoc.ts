@@ -1,0 +1,182 @@
+// The structured editors' edits of the configuration document (GET /api/v1/config's YAML),
+// through the `yaml` package's Document API so that everything an edit does not touch keeps its
+// text: comments, key order, flow or block style, other sections (ConfigText.toString says what
+// a rewrite normalises). Unit-tested in
+// test/configDoc.test.ts.
+//
+// A section is a list of items (agents, teams, reason_codes, ...), each a map with an id key
+// (`id`, `name` or `code`) or, where the configuration allows it, the bare id (`- lunch`). An edit
+// gives the item's fields as plain values (undefined = the key is absent); only the fields whose
+// value differs from the item as read are written, so an unchanged field keeps its text.
+import { Document, isCollection, isMap, isScalar, isSeq, parseDocument, type Node, YAMLMap, YAMLSeq } from "yaml";
+
+export type Fields = Record<string, unknown>;
+
+export class ConfigText {
+  private constructor(readonly doc: Document) {}
+
+  /** The document, or the first syntax error with its line ("line 3: ..."). */
+  static parse(text: string): ConfigText | { error: string } {
+    const doc = parseDocument(text, { keepSourceTokens: false });
+    if (doc.errors.length > 0) {
+      const e = doc.errors[0];
+      const line = e.linePos?.[0]?.line;
+      return { error: `${line ? `line ${line}: ` : ""}${e.message.split("\n")[0]}` };
+    }
+    if (doc.contents !== null && !isMap(doc.contents)) return { error: "the configuration is not a map of sections" };
+    return new ConfigText(doc);
+  }
+
+  /**
+   * The document's text. Lines an edit did not touch keep their text, but for the spaces before a
+   * trailing comment (one) and flow collections written over several lines (joined on one).
+   */
+  toString(): string {
+    return this.doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+  }
+
+  /** A copy to edit (the editors never change the document they display). */
+  clone(): ConfigText {
+    return new ConfigText(this.doc.clone());
+  }
+
+  private root(): YAMLMap {
+    if (this.doc.contents === null) this.doc.contents = this.doc.createNode({}) as unknown as typeof this.doc.contents;
+    return this.doc.contents as unknown as YAMLMap;
+  }
+
+  private seq(section: string): YAMLSeq | null {
+    const s = this.root().get(section, true);
+    return isSeq(s) ? s : null;
+  }
+
+  /** A top-level value as plain data (undefined when absent). */
+  section(name: string): unknown {
+    const n = this.root().get(name, true);
+    return n === undefined ? undefined : isCollection(n) || isScalar(n) ? n.toJSON() : n;
+  }
+
+  /** The items of a list section as plain data; a bare id is `{[idKey]: id}`. */
+  items(section: string, idKey: string): Fields[] {
+    const s = this.seq(section);
+    if (!s) return [];
+    return s.items.map((n) => {
+      if (isScalar(n)) return { [idKey]: String(n.value) };
+      const v = isMap(n) ? n.toJSON() : {};
+      return v && typeof v === "object" ? (v as Fields) : {};
+    });
+  }
+
+  /** The ids of a list section's items, in order. */
+  ids(section: string, idKey: string): string[] {
+    return this.items(section, idKey).map((i) => String(i[idKey] ?? ""));
+  }
+
+  private indexOf(section: string, idKey: string, id: string): number {
+    return this.ids(section, idKey).indexOf(id);
+  }
+
+  /**
+   * Adds (`originalId` null) or changes the item: writes the fields of `fields` that differ from
+   * `before` (the item's fields as the form read them). A new or changed id that another item
+   * already has is refused, as is changing an item that is no longer there.
+   */
+  upsert(section: string, idKey: string, originalId: string | null, before: Fields, fields: Fields): string | null {
+    const id = String(fields[idKey] ?? "");
+    const clash = this.indexOf(section, idKey, id);
+    if (clash >= 0 && (originalId === null || originalId !== id)) return `${id} already exists in ${section}`;
+    if (originalId === null) {
+      this.add(section, fields);
+      return null;
+    }
+    const s = this.seq(section);
+    const at = this.indexOf(section, idKey, originalId);
+    if (!s || at < 0) return `${originalId} is no longer in ${section}`;
+    const node = s.items[at];
+    const present = Object.entries(fields).filter(([, v]) => v !== undefined);
+    if (isScalar(node)) {
+      if (present.length === 1 && present[0][0] === idKey) {
+        node.value = id;
+        return null;
+      }
+      // A bare id that gains fields becomes a map in flow style, as bare ids sit in short lists.
+      const map = this.doc.createNode(Object.fromEntries(present), { flow: true }) as Node;
+      map.commentBefore = node.commentBefore;
+      map.comment = node.comment;
+      s.items[at] = map;
+      return null;
+    }
+    if (!isMap(node)) return `item ${at + 1} of ${section} is not a map`;
+    for (const [key, value] of Object.entries(fields)) {
+      if (same(value, before[key])) continue;
+      if (value === undefined) {
+        node.delete(key);
+        continue;
+      }
+      const old = node.get(key, true);
+      if (isScalar(old) && !isCollection(value) && (value === null || typeof value !== "object")) {
+        old.value = value;
+        continue;
+      }
+      // A replaced collection keeps its style; a new one is written in flow style (`{english: 5}`).
+      node.set(key, this.node(value, isCollection(old) ? Boolean(old.flow) : true));
+    }
+    return null;
+  }
+
+  /** Appends an item in the style of the section's last item (flow map or block map). */
+  private add(section: string, fields: Fields) {
+    const present = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+    let s = this.seq(section);
+    if (!s) {
+      const existing = this.root().get(section, true);
+      if (existing !== undefined && !(isScalar(existing) && existing.value === null)) {
+        throw new Error(`${section} is not a list`);
+      }
+      s = new YAMLSeq();
+      this.root().set(section, s);
+    }
+    const last = s.items[s.items.length - 1];
+    const flowItem = s.flow || isScalar(last) || (isMap(last) && Boolean(last.flow));
+    s.items.push(this.node(present, flowItem) as never);
+  }
+
+  /** A new node; collections nested in a block map are written in flow style (`{english: 5}`). */
+  private node(value: unknown, flow: boolean): Node {
+    const n = this.doc.createNode(value, { flow }) as Node;
+    if (!flow && isMap(n)) {
+      for (const p of n.items) if (isCollection(p.value)) p.value.flow = true;
+    }
+    return n;
+  }
+
+  /** Removes the item; false when it is not there. */
+  remove(section: string, idKey: string, id: string): boolean {
+    const s = this.seq(section);
+    const at = this.indexOf(section, idKey, id);
+    if (!s || at < 0) return false;
+    s.items.splice(at, 1);
+    return true;
+  }
+
+  /** Sets a map section's keys (undefined removes one), creating the section when absent. */
+  setMap(section: string, before: Fields, fields: Fields) {
+    const found = this.root().get(section, true);
+    let map: YAMLMap;
+    if (isMap(found)) {
+      map = found;
+    } else {
+      map = new YAMLMap();
+      this.root().set(section, map);
+    }
+    for (const [key, value] of Object.entries(fields)) {
+      if (same(value, before[key])) continue;
+      if (value === undefined) map.delete(key);
+      else map.set(key, value);
+    }
+  }
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

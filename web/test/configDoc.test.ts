@@ -1,0 +1,277 @@
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { ConfigText } from "../src/admin/configDoc";
+import {
+  agentSpec,
+  checkRetention,
+  contextOf,
+  formatHours,
+  parseHours,
+  reasonSpec,
+  retentionFieldsOf,
+  retentionFormOf,
+  scheduleSpec,
+  skillSpec,
+  teamSpec,
+  webhookSpec,
+  weekFrom,
+  weeklyOf,
+  type EntitySpec,
+} from "../src/admin/entities";
+
+const source = `# The demo site.
+site:
+  name: Demo
+  time_zone: Europe/Paris
+
+skills:
+  - english
+  - {name: sales, description: Selling}
+
+teams:
+  - {name: north, lead: alice}
+
+agents:
+  # Alice leads north.
+  - id: alice
+    name: Alice Martin # display name
+    team: north
+    skills: {english: 5, sales: 3}
+    capacity: {voice: 1, chat: 2}
+    queues: [sales, {queue: support, order: 2, delay: 30s}]
+  - id: bob
+    skills: {english: 4}
+
+queues:
+  - name: sales # the main queue
+    skills: {sales: 2}
+  - name: support
+
+schedules:
+  - name: office
+    time_zone: Europe/Paris
+    weekly: {mon-fri: "08:00-19:00", sat: "09:00-12:00", sun: closed}
+    exceptions:
+      - {date: 2025-12-25, name: Christmas}
+
+# Why an agent is Not Ready.
+reason_codes:
+  - {code: break, label: Break}
+  - lunch
+retention: {contacts: 400d, events: 90d}
+`;
+
+function load(text = source): ConfigText {
+  const c = ConfigText.parse(text);
+  if (!(c instanceof ConfigText)) throw new Error(c.error);
+  return c;
+}
+
+/** Applies a form edit as the editors do: fields of the item as read, then of the form. */
+function edit<F>(c: ConfigText, spec: EntitySpec<F>, id: string | null, change: (f: F) => F): string | null {
+  const item = id === null ? null : c.items(spec.section, spec.idKey).find((i) => i[spec.idKey] === id)!;
+  const before = item ? spec.fieldsOf(spec.formOf(item)) : {};
+  const form = change(item ? spec.formOf(item) : spec.empty());
+  return c.upsert(spec.section, spec.idKey, id, before, spec.fieldsOf(form));
+}
+
+describe("ConfigText", () => {
+  it("adds an agent with skills and keeps comments and other sections as they were", () => {
+    const c = load();
+    const err = edit(c, agentSpec, null, (f) => ({
+      ...f,
+      id: "zoe",
+      name: "Zoé Blanc",
+      team: "north",
+      skills: [{ skill: "sales", level: "4" }, { skill: "english", level: "2" }],
+    }));
+    expect(err).toBeNull();
+    const out = c.toString();
+    expect(out).toContain(
+      "  - id: zoe\n    name: Zoé Blanc\n    team: north\n    skills: {sales: 4, english: 2}\n\nqueues:",
+    );
+    // Everything else is the same text: the new agent's lines are the only difference.
+    expect(out.replace(/  - id: zoe\n(    .*\n)*/, "")).toBe(source);
+    expect(parse(out).agents[2]).toEqual({ id: "zoe", name: "Zoé Blanc", team: "north", skills: {sales: 4, english: 2} });
+  });
+
+  it("changes only the fields that changed", () => {
+    const c = load();
+    expect(edit(c, agentSpec, "alice", (f) => ({ ...f, skills: [...f.skills, { skill: "english", level: "5" }].slice(1) }))).toBeNull();
+    const out = c.toString();
+    expect(out).toContain("    name: Alice Martin # display name\n");
+    expect(out).toContain("    skills: {sales: 3, english: 5}\n");
+    expect(out).toContain("    queues: [sales, {queue: support, order: 2, delay: 30s}]\n");
+    expect(out).toContain("  # Alice leads north.\n  - id: alice\n");
+  });
+
+  it("keeps a document's text but for the spaces before a comment and flow collections over lines", () => {
+    const text = "a:\n  b: 1      # one\n  c: {x: 1,\n      y: 2}\n";
+    expect(load(text).toString()).toBe("a:\n  b: 1 # one\n  c: {x: 1, y: 2}\n");
+  });
+
+  it("leaves the document as it was when nothing changed", () => {
+    const c = load();
+    expect(edit(c, agentSpec, "alice", (f) => f)).toBeNull();
+    expect(edit(c, reasonSpec, "lunch", (f) => f)).toBeNull();
+    expect(c.toString()).toBe(source);
+  });
+
+  it("removes an agent and nothing else", () => {
+    const c = load();
+    expect(c.remove("agents", "id", "bob")).toBe(true);
+    expect(c.remove("agents", "id", "nobody")).toBe(false);
+    expect(c.toString()).toBe(source.replace("  - id: bob\n    skills: {english: 4}\n", ""));
+  });
+
+  it("refuses an id that another item has, on adding and on renaming", () => {
+    const c = load();
+    expect(edit(c, agentSpec, null, (f) => ({ ...f, id: "bob" }))).toBe("bob already exists in agents");
+    expect(edit(c, agentSpec, "alice", (f) => ({ ...f, id: "bob" }))).toBe("bob already exists in agents");
+    expect(edit(c, reasonSpec, null, (f) => ({ ...f, id: "lunch" }))).toBe("lunch already exists in reason_codes");
+    expect(c.toString()).toBe(source);
+    expect(edit(c, agentSpec, "alice", (f) => ({ ...f, id: "alicia" }))).toBeNull();
+    expect(c.ids("agents", "id")).toEqual(["alicia", "bob"]);
+    expect(agentSpec.check({ ...agentSpec.formOf({ id: "alice" }), id: "bob" }, contextOf(c.items.bind(c)), ["alice", "bob"]).id)
+      .toBe("another agent is already called bob");
+  });
+
+  it("adds codes in the style of the list, bare codes gain a label as a map", () => {
+    const c = load();
+    expect(edit(c, reasonSpec, null, (f) => ({ ...f, id: "coffee", text: "Coffee break" }))).toBeNull();
+    expect(edit(c, reasonSpec, "lunch", (f) => ({ ...f, text: "Lunch break" }))).toBeNull();
+    expect(c.toString()).toContain("reason_codes:\n  - {code: break, label: Break}\n  - {code: lunch, label: Lunch break}\n  - {code: coffee, label: Coffee break}\n");
+    // A label equal to the code says nothing: the code alone.
+    expect(reasonSpec.fieldsOf({ original: null, id: "meeting", text: "meeting" })).toEqual({ code: "meeting", label: undefined });
+    expect(reasonSpec.check({ original: null, id: "Coffee Break", text: "" }, contextOf(c.items.bind(c)), []).id).toMatch(/a-z, 0-9/);
+  });
+
+  it("creates a missing section", () => {
+    const c = load();
+    expect(edit(c, dispositionOf(), null, (f) => ({ ...f, id: "sale", text: "Sale made" }))).toBeNull();
+    expect(edit(c, webhookSpec, null, (f) => ({ ...f, name: "crm", url: "https://crm.example/hook", events: "contact.queued, wrap_up.ended", secret_env: "CRM_SECRET" }))).toBeNull();
+    const doc = parse(c.toString());
+    expect(doc.disposition_codes).toEqual([{ code: "sale", label: "Sale made" }]);
+    expect(doc.webhooks).toEqual([{ name: "crm", url: "https://crm.example/hook", events: ["contact.queued", "wrap_up.ended"], secret_env: "CRM_SECRET" }]);
+    expect(c.toString().startsWith(source)).toBe(true);
+  });
+
+  it("edits teams and skills, including bare skill names", () => {
+    const c = load();
+    expect(edit(c, skillSpec, "english", (f) => ({ ...f, text: "Spoken English" }))).toBeNull();
+    expect(edit(c, teamSpec, "north", (f) => ({ ...f, text: "" }))).toBeNull();
+    expect(edit(c, teamSpec, null, (f) => ({ ...f, id: "south", text: "grace" }))).toBeNull();
+    const doc = parse(c.toString());
+    expect(doc.skills).toEqual([{ name: "english", description: "Spoken English" }, { name: "sales", description: "Selling" }]);
+    expect(doc.teams).toEqual([{ name: "north" }, { name: "south", lead: "grace" }]);
+  });
+
+  it("reports a syntax error with its line", () => {
+    const r = ConfigText.parse("site:\n  name: [unclosed\n");
+    expect(r).toHaveProperty("error");
+    expect((r as { error: string }).error).toMatch(/^line \d+: /);
+  });
+
+  it("sets retention keys and removes the blank ones", () => {
+    const c = load();
+    const before = retentionFieldsOf(retentionFormOf(c.section("retention")));
+    const form = { ...retentionFormOf(c.section("retention")), events: "", recordings: "30d" };
+    expect(checkRetention(form)).toEqual({});
+    c.setMap("retention", before, retentionFieldsOf(form));
+    expect(c.toString()).toContain("retention: {contacts: 400d, recordings: 30d}\n");
+    expect(checkRetention({ ...form, audit: "a year" }).audit).toMatch(/duration/);
+  });
+});
+
+function dispositionOf() {
+  return { ...reasonSpec, section: "disposition_codes", noun: "disposition code" };
+}
+
+describe("agent form checks", () => {
+  const ctx = { skills: ["english", "sales"], teams: ["north"], queues: ["sales", "support"] };
+  const base = { ...agentSpec.empty(), id: "zoe" };
+  it("accepts a complete agent", () => {
+    expect(agentSpec.check({ ...base, team: "north", skills: [{ skill: "sales", level: "5" }], queues: [{ queue: "sales", order: "", delay: "30s" }] }, ctx, [])).toEqual({});
+  });
+  it("refuses obvious mistakes with their reason", () => {
+    expect(agentSpec.check({ ...base, id: "" }, ctx, []).id).toBe("the agent needs a name");
+    expect(agentSpec.check({ ...base, skills: [{ skill: "sales", level: "6" }] }, ctx, []).skills).toBe("the proficiency in sales is a whole number from 1 to 5");
+    expect(agentSpec.check({ ...base, skills: [{ skill: "sales", level: "0" }] }, ctx, []).skills).toMatch(/1 to 5/);
+    expect(agentSpec.check({ ...base, skills: [{ skill: "sales", level: "2" }, { skill: "sales", level: "3" }] }, ctx, []).skills).toBe("sales is listed twice");
+    expect(agentSpec.check({ ...base, skills: [{ skill: "german", level: "2" }] }, ctx, []).skills).toBe("german is not a declared skill");
+    expect(agentSpec.check({ ...base, capacity: { voice: "x" } }, ctx, []).capacity).toMatch(/0 to 50/);
+    expect(agentSpec.check({ ...base, queues: [{ queue: "sales", order: "", delay: "soon" }] }, ctx, []).queues).toMatch(/duration/);
+  });
+  it("writes defaults as absent keys and queue rows as names or maps", () => {
+    const f = agentSpec.fieldsOf({ ...base, name: "zoe", capacity: { voice: "1", chat: "" }, queues: [{ queue: "sales", order: "", delay: "" }, { queue: "support", order: "2", delay: "1m" }] });
+    expect(f).toEqual({
+      id: "zoe",
+      name: undefined,
+      team: undefined,
+      skills: undefined,
+      capacity: undefined,
+      voice_blocks_other_channels: undefined,
+      wrap_up_blocks_other_channels: undefined,
+      queues: ["sales", { queue: "support", order: 2, delay: "1m" }],
+    });
+  });
+});
+
+describe("opening hours", () => {
+  it("parses and formats hours", () => {
+    expect(parseHours("closed")).toEqual([]);
+    expect(parseHours("")).toEqual([]);
+    expect(parseHours("8:00-12:00,14:00-18:30")).toEqual([{ from: 480, to: 720 }, { from: 840, to: 1110 }]);
+    expect(formatHours(parseHours("8:00-12:00,14:00-24:00") as never)).toBe("08:00-12:00, 14:00-24:00");
+    expect(formatHours([])).toBe("closed");
+    expect(parseHours("12:00-08:00")).toBe('"12:00-08:00" ends before it starts');
+    expect(parseHours("08:00-25:00")).toMatch(/not a range/);
+    expect(parseHours("9 to 5")).toMatch(/not a range/);
+    expect(parseHours("08:00-12:00, 11:00-13:00")).toMatch(/overlaps/);
+  });
+
+  it("expands day ranges and groups equal consecutive days", () => {
+    const week = weekFrom({ "mon-fri": "08:00-19:00", sat: "09:00-12:00", sun: "closed" });
+    expect(week.wed).toBe("08:00-19:00");
+    expect(week.sun).toBe("closed");
+    expect(weeklyOf(week)).toEqual({ "mon-fri": "08:00-19:00", sat: "09:00-12:00", sun: "closed" });
+    expect(weeklyOf({ ...week, wed: "closed" })).toEqual({ "mon-tue": "08:00-19:00", wed: "closed", "thu-fri": "08:00-19:00", sat: "09:00-12:00", sun: "closed" });
+    expect(weeklyOf(weekFrom({}))).toEqual({ "mon-sun": "closed" });
+  });
+
+  it("edits a schedule's days and holidays, keeping the rest", () => {
+    const c = load();
+    expect(edit(c, scheduleSpec, "office", (f) => f)).toBeNull();
+    expect(c.toString()).toBe(source);
+    expect(
+      edit(c, scheduleSpec, "office", (f) => ({
+        ...f,
+        week: { ...f.week, sat: "closed" },
+        exceptions: [...f.exceptions, { date: "2026-01-01", name: "New Year", hours: "" }, { date: "2025-12-31", name: "", hours: "8:00-12:00" }],
+      })),
+    ).toBeNull();
+    const doc = parse(c.toString());
+    expect(doc.schedules[0].weekly).toEqual({ "mon-fri": "08:00-19:00", "sat-sun": "closed" });
+    expect(doc.schedules[0].exceptions).toEqual([
+      { date: "2025-12-25", name: "Christmas" },
+      { date: "2026-01-01", name: "New Year" },
+      { date: "2025-12-31", hours: "08:00-12:00" },
+    ]);
+  });
+
+  it("refuses bad days, dates and a missing time zone", () => {
+    const f = { ...scheduleSpec.empty(), name: "x" };
+    expect(scheduleSpec.check(f, { skills: [], teams: [], queues: [] }, []).time_zone).toMatch(/tz database/);
+    const bad = scheduleSpec.check({ ...f, time_zone: "UTC", week: { ...f.week, tue: "9-5" }, exceptions: [{ date: "2025-02-30", name: "", hours: "" }] }, { skills: [], teams: [], queues: [] }, []);
+    expect(bad["week.tue"]).toMatch(/not a range/);
+    expect(bad.exceptions).toBe("date 1: a date such as 2025-12-25");
+  });
+});
+
+describe("webhook form checks", () => {
+  it("refuses a URL without a scheme and a bad environment variable", () => {
+    const e = webhookSpec.check({ original: null, name: "crm", url: "crm.example", events: "contact.queued", secret_env: "1SECRET" }, { skills: [], teams: [], queues: [] }, []);
+    expect(e.url).toMatch(/http/);
+    expect(e.secret_env).toMatch(/environment variable/);
+  });
+});
