@@ -110,6 +110,15 @@ describe("ConfigText", () => {
     expect(load(text).toString()).toBe("a:\n  b: 1 # one\n  c: {x: 1, y: 2}\n");
   });
 
+  it("writes scalars back as their text (a number-like address keeps its plus sign)", () => {
+    const c = load("entry_points:\n  - {channel: voice, address: +33123456789, flow: main}\nagents:\n  - id: judy\n    voice_blocks_other_channels: no\n");
+    expect(agentSpec.formOf(c.items("agents", "id")[0]).voice_blocks_other_channels).toBe(false);
+    expect(edit(c, agentSpec, "judy", (f) => ({ ...f, capacity: { voice: "0", chat: "5" } }))).toBeNull();
+    expect(c.toString()).toBe(
+      "entry_points:\n  - {channel: voice, address: +33123456789, flow: main}\nagents:\n  - id: judy\n    voice_blocks_other_channels: no\n    capacity: {voice: 0, chat: 5}\n",
+    );
+  });
+
   it("leaves the document as it was when nothing changed", () => {
     const c = load();
     expect(edit(c, agentSpec, "alice", (f) => f)).toBeNull();

@@ -17,7 +17,10 @@ export class ConfigText {
 
   /** The document, or the first syntax error with its line ("line 3: ..."). */
   static parse(text: string): ConfigText | { error: string } {
-    const doc = parseDocument(text, { keepSourceTokens: false });
+    // The failsafe schema reads every scalar as its text, as the server's parser does (it
+    // converts a value only where a number is expected): `+33123456789` stays that text and is
+    // written back as it was, never as the number 33123456789.
+    const doc = parseDocument(text, { schema: "failsafe" });
     if (doc.errors.length > 0) {
       const e = doc.errors[0];
       const line = e.linePos?.[0]?.line;
@@ -96,11 +99,11 @@ export class ConfigText {
     const present = Object.entries(fields).filter(([, v]) => v !== undefined);
     if (isScalar(node)) {
       if (present.length === 1 && present[0][0] === idKey) {
-        node.value = id;
+        node.value = textual(id);
         return null;
       }
       // A bare id that gains fields becomes a map in flow style, as bare ids sit in short lists.
-      const map = this.doc.createNode(Object.fromEntries(present), { flow: true }) as Node;
+      const map = this.node(Object.fromEntries(present), true);
       map.commentBefore = node.commentBefore;
       map.comment = node.comment;
       s.items[at] = map;
@@ -114,8 +117,8 @@ export class ConfigText {
         continue;
       }
       const old = node.get(key, true);
-      if (isScalar(old) && !isCollection(value) && (value === null || typeof value !== "object")) {
-        old.value = value;
+      if (isScalar(old) && (value === null || typeof value !== "object")) {
+        old.value = textual(value);
         continue;
       }
       // A replaced collection keeps its style; a new one is written in flow style (`{english: 5}`).
@@ -143,7 +146,7 @@ export class ConfigText {
 
   /** A new node; collections nested in a block map are written in flow style (`{english: 5}`). */
   private node(value: unknown, flow: boolean): Node {
-    const n = this.doc.createNode(value, { flow }) as Node;
+    const n = this.doc.createNode(textual(value), { flow }) as Node;
     if (!flow && isMap(n)) {
       for (const p of n.items) if (isCollection(p.value)) p.value.flow = true;
     }
@@ -172,9 +175,17 @@ export class ConfigText {
     for (const [key, value] of Object.entries(fields)) {
       if (same(value, before[key])) continue;
       if (value === undefined) map.delete(key);
-      else map.set(key, value);
+      else map.set(key, this.node(value, true));
     }
   }
+}
+
+/** Plain data with every number and boolean as its text (the failsafe schema has only strings). */
+function textual(value: unknown): unknown {
+  if (value === null || value === undefined) return "";
+  if (Array.isArray(value)) return value.map(textual);
+  if (typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, textual(v)]));
+  return String(value);
 }
 
 function same(a: unknown, b: unknown): boolean {

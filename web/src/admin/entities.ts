@@ -37,6 +37,13 @@ export interface EntitySpec<F> {
 const text = (v: unknown): string => (v === undefined || v === null ? "" : String(v));
 const orUndefined = (s: string): string | undefined => (s.trim() === "" ? undefined : s.trim());
 const isWhole = (s: string) => /^\d+$/.test(s.trim());
+/** A YAML boolean read as text (the document is read with the failsafe schema). */
+const truth = (v: unknown): boolean | undefined => {
+  const t = String(v).toLowerCase();
+  if (v === true || ["true", "yes", "on", "y"].includes(t)) return true;
+  if (v === false || ["false", "no", "off", "n"].includes(t)) return false;
+  return undefined;
+};
 /** A whole number as a number, any other text as it is (the server refuses it in its words). */
 const numberOr = (s: string): number | string => (isWhole(s) ? Number(s.trim()) : s.trim());
 
@@ -104,8 +111,8 @@ export const agentSpec: EntitySpec<AgentForm> = {
       team: text(item.team),
       skills: Object.entries(skills).map(([skill, level]) => ({ skill, level: text(level) })),
       capacity: Object.fromEntries(Object.entries(capacity).map(([c, n]) => [c, text(n)])),
-      voice_blocks_other_channels: item.voice_blocks_other_channels !== false,
-      wrap_up_blocks_other_channels: item.wrap_up_blocks_other_channels === true,
+      voice_blocks_other_channels: truth(item.voice_blocks_other_channels) !== false,
+      wrap_up_blocks_other_channels: truth(item.wrap_up_blocks_other_channels) === true,
       queues: queues.map((q) =>
         q && typeof q === "object"
           ? { queue: text((q as Fields).queue), order: text((q as Fields).order), delay: text((q as Fields).delay) }
