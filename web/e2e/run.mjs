@@ -889,6 +889,7 @@ async function adminEditsConfigurationItems(adm, sam, admin) {
   await p.click("[data-testid=admin-tab-teams]");
   await p.click("[data-testid=table-teams] tr[data-item=south] button:text-is('Edit')");
   await p.click("[data-testid=form-teams] button:text-is('Remove')");
+  await p.click("[data-testid=form-teams] button:text-is('Confirm removal of south')");
   // Agents and a queue name team south: the server refuses, each problem with its line.
   const problem = await p.waitForSelector("[data-testid=teams-problems] li");
   const problemText = (await problem.textContent()).trim();
@@ -923,6 +924,14 @@ async function adminEditsConfigurationItems(adm, sam, admin) {
   check(afterCodes.reason_codes.some((r) => r.code === "coffee" && r.label === "Coffee break") &&
     (await admin("GET", "/config/queues/sales")).wrap_up === 50,
     "the reason and the other administrator's change are both in the document");
+  // Removing a disposition asks once more, then applies.
+  await p.click("[data-testid=table-disposition-codes] tr[data-item=wrong-number] button:text-is('Edit')");
+  await p.click("[data-testid=form-disposition-codes] button:text-is('Remove')");
+  await p.click("[data-testid=form-disposition-codes] button:text-is('Confirm removal of wrong-number')");
+  await p.waitForSelector("[data-testid=disposition-codes-status] >> text=- disposition_codes wrong-number");
+  check(!(await p.locator("[data-testid=table-disposition-codes] tr[data-item=wrong-number]").count()), "the removed disposition is not listed");
+  const dispositions = (await admin("GET", "/me")).disposition_codes.map((d) => d.code);
+  check(dispositions.join(",") === "resolved,sale,no-sale,follow-up", `dispositions through /me: ${dispositions}`);
 
   step = "the administrator edits opening hours and a holiday";
   await p.click("[data-testid=admin-tab-hours]");

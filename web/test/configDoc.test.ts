@@ -165,6 +165,14 @@ describe("ConfigText", () => {
     expect(c.toString().startsWith(source)).toBe(true);
   });
 
+  it("adds to a section written without a value, and refuses one that is not a list", () => {
+    const c = load("webhooks:\nretention: 90d\n");
+    expect(edit(c, webhookSpec, null, (f) => ({ ...f, name: "crm", url: "http://127.0.0.1:9/x" }))).toBeNull();
+    expect(parse(c.toString()).webhooks).toEqual([{ name: "crm", url: "http://127.0.0.1:9/x" }]);
+    const d = load("teams: north\n");
+    expect(edit(d, teamSpec, null, (f) => ({ ...f, id: "south" }))).toMatch(/^teams is not a list/);
+  });
+
   it("edits teams and skills, including bare skill names", () => {
     const c = load();
     expect(edit(c, skillSpec, "english", (f) => ({ ...f, text: "Spoken English" }))).toBeNull();

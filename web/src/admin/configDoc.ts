@@ -88,10 +88,7 @@ export class ConfigText {
     const id = String(fields[idKey] ?? "");
     const clash = this.indexOf(section, idKey, id);
     if (clash >= 0 && (originalId === null || originalId !== id)) return `${id} already exists in ${section}`;
-    if (originalId === null) {
-      this.add(section, fields);
-      return null;
-    }
+    if (originalId === null) return this.add(section, fields);
     const s = this.seq(section);
     const at = this.indexOf(section, idKey, originalId);
     if (!s || at < 0) return `${originalId} is no longer in ${section}`;
@@ -128,20 +125,21 @@ export class ConfigText {
   }
 
   /** Appends an item in the style of the section's last item (flow map or block map). */
-  private add(section: string, fields: Fields) {
+  private add(section: string, fields: Fields): string | null {
     const present = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
     let s = this.seq(section);
     if (!s) {
+      // An absent section, or one written with no value (`webhooks:`), becomes a list.
       const existing = this.root().get(section, true);
-      if (existing !== undefined && !(isScalar(existing) && existing.value === null)) {
-        throw new Error(`${section} is not a list`);
-      }
+      const empty = existing === undefined || (isScalar(existing) && (existing.value === null || existing.value === ""));
+      if (!empty) return `${section} is not a list in the configuration: change it in the Configuration tab`;
       s = new YAMLSeq();
       this.root().set(section, s);
     }
     const last = s.items[s.items.length - 1];
     const flowItem = s.flow || isScalar(last) || (isMap(last) && Boolean(last.flow));
     s.items.push(this.node(present, flowItem) as never);
+    return null;
   }
 
   /** A new node; collections nested in a block map are written in flow style (`{english: 5}`). */

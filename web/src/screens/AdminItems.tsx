@@ -151,6 +151,8 @@ export function ItemsEditor<F>({ spec, title, loaded, readOnly, columns, Form }:
   const [errors, setErrors] = useState<Errors>({});
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [busy, setBusy] = useState(false);
+  // Removing asks once more ("Confirm removal") before it is applied.
+  const [confirming, setConfirming] = useState(false);
   const testid = spec.section.replace(/_/g, "-");
 
   if (!config) {
@@ -170,6 +172,7 @@ export function ItemsEditor<F>({ spec, title, loaded, readOnly, columns, Form }:
     setEditing({ id: item ? String(item[spec.idKey]) : null, before: item ? spec.fieldsOf(form) : {}, form });
     setErrors({});
     setOutcome(null);
+    setConfirming(false);
   };
 
   const submit = async (dryRun: boolean) => {
@@ -197,6 +200,11 @@ export function ItemsEditor<F>({ spec, title, loaded, readOnly, columns, Form }:
 
   const remove = async () => {
     if (!editing?.id) return;
+    if (!confirming) {
+      setConfirming(true);
+      return;
+    }
+    setConfirming(false);
     const edited = config.text.clone();
     edited.remove(spec.section, spec.idKey, editing.id);
     setBusy(true);
@@ -270,12 +278,12 @@ export function ItemsEditor<F>({ spec, title, loaded, readOnly, columns, Form }:
                 <button type="button" disabled={busy} onClick={() => void submit(true)}>Check</button>
                 {editing.id !== null && (
                   <button type="button" className="danger" disabled={busy} onClick={() => void remove()}>
-                    Remove
+                    {confirming ? `Confirm removal of ${editing.id}` : "Remove"}
                   </button>
                 )}
               </>
             )}
-            <button type="button" className="link" onClick={() => { setEditing(null); setErrors({}); setOutcome(null); }}>
+            <button type="button" className="link" onClick={() => { setEditing(null); setErrors({}); setOutcome(null); setConfirming(false); }}>
               {readOnly ? "Close" : "Cancel"}
             </button>
           </div>
