@@ -968,9 +968,19 @@ async function adminEditsConfigurationItems(adm, sam, admin) {
   await p.waitForSelector("[data-testid=webhooks-check] >> text=+ webhooks crm");
   await shot(adm, "admin-webhooks.png");
   await p.click("[data-testid=form-webhooks] button:text-is('Cancel')");
+  step = "the administrator renames a skill, and the agents that have it follow";
   await p.click("[data-testid=admin-tab-teams]");
-  await p.waitForSelector("[data-testid=table-skills] tr[data-item=billing]");
+  await p.click("[data-testid=table-skills] tr[data-item=french] button:text-is('Edit')");
+  await p.fill("[data-testid=form-skills] input[name=id]", "francais");
+  await p.fill("[data-testid=form-skills] input[name=text]", "Speaks French");
   await shot(adm, "admin-teams.png");
+  await p.click("[data-testid=form-skills] button:text-is('Save')");
+  await p.waitForSelector("[data-testid=skills-status] >> text=6 reference(s) to french renamed");
+  const alice = await waitUntil(async () => {
+    const a = await admin("GET", "/agents/alice");
+    return JSON.stringify(a.skills).includes("francais") ? a : null;
+  }, "the engine to run the renamed skill");
+  check(!JSON.stringify(alice.skills).includes("french"), `alice's skills: ${JSON.stringify(alice.skills)}`);
   // The refusals above (409, 422) were logged by the browser: expected, and only those.
   adm.errors.splice(errorsBefore).filter((e) => !/status of (409|422)/.test(e)).forEach((e) => adm.errors.push(e));
 

@@ -155,6 +155,45 @@ describe("ConfigText", () => {
     expect(reasonSpec.check({ original: null, id: "Coffee Break", text: "" }, contextOf(c.items.bind(c)), []).id).toMatch(/a-z, 0-9/);
   });
 
+  it("carries a rename into the places that name the item", () => {
+    const c = load(`teams:
+  - {name: north, lead: alice}
+agents:
+  - {id: alice, team: north, skills: {english: 5, sales: 3}}
+queues:
+  - name: sales   # main
+    teams: [north, south]
+    members: [alice, bob]
+    skills: {sales: 2}
+    escalation:
+      - {after: 30s, skills: {sales: 1}, teams: [north]}
+users:
+  - {login: alice, roles: [agent], agent: alice, team: north}
+flows:
+  - name: main
+    steps:
+      - {id: hours, type: hours, schedule: office}
+`);
+    expect(c.renameReferences("agents", "alice", "alicia")).toBe(3);
+    expect(c.renameReferences("teams", "north", "nord")).toBe(4);
+    expect(c.renameReferences("skills", "sales", "selling")).toBe(3);
+    expect(c.renameReferences("schedules", "office", "hq")).toBe(1);
+    expect(c.renameReferences("reason_codes", "lunch", "meal")).toBe(0);
+    const doc = parse(c.toString());
+    expect(doc.teams[0]).toEqual({ name: "north", lead: "alicia" });
+    expect(doc.agents[0]).toEqual({ id: "alice", team: "nord", skills: { english: 5, selling: 3 } });
+    expect(doc.queues[0]).toEqual({
+      name: "sales",
+      teams: ["nord", "south"],
+      members: ["alicia", "bob"],
+      skills: { selling: 2 },
+      escalation: [{ after: "30s", skills: { selling: 1 }, teams: ["nord"] }],
+    });
+    expect(doc.users[0]).toEqual({ login: "alice", roles: ["agent"], agent: "alicia", team: "nord" });
+    expect(doc.flows[0].steps[0].schedule).toBe("hq");
+    expect(c.toString()).toContain("  - name: sales # main\n");
+  });
+
   it("creates a missing section", () => {
     const c = load();
     expect(edit(c, dispositionOf(), null, (f) => ({ ...f, id: "sale", text: "Sale made" }))).toBeNull();

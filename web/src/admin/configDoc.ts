@@ -151,6 +151,66 @@ export class ConfigText {
     return n;
   }
 
+  /**
+   * Carries a renamed agent, team, skill or schedule into the places that name it (docs/
+   * configuration.md): queues' members, users' agent and teams' leads; agents', users' and queues'
+   * teams (escalation steps too); agents' and queues' skills; flows' hours steps. Returns how many
+   * references changed.
+   */
+  renameReferences(section: string, from: string, to: string): number {
+    let count = 0;
+    const maps = (n: unknown): YAMLMap[] => (isSeq(n) ? n.items.filter((i): i is YAMLMap => isMap(i)) : []);
+    const each = (sec: string) => maps(this.root().get(sec, true));
+    const value = (map: YAMLMap, key: string) => {
+      const n = map.get(key, true);
+      if (isScalar(n) && String(n.value) === from) {
+        n.value = to;
+        count++;
+      }
+    };
+    const inList = (map: YAMLMap, key: string) => {
+      const n = map.get(key, true);
+      if (!isSeq(n)) return;
+      for (const i of n.items) {
+        if (isScalar(i) && String(i.value) === from) {
+          i.value = to;
+          count++;
+        }
+      }
+    };
+    const asKey = (map: YAMLMap, key: string) => {
+      const n = map.get(key, true);
+      if (!isMap(n)) return;
+      for (const p of n.items) {
+        if (isScalar(p.key) && String(p.key.value) === from) {
+          p.key.value = to;
+          count++;
+        }
+      }
+    };
+    const queuesAndSteps = (fn: (m: YAMLMap) => void) => {
+      for (const q of each("queues")) {
+        fn(q);
+        maps(q.get("escalation", true)).forEach(fn);
+      }
+    };
+    if (section === "agents") {
+      each("queues").forEach((q) => inList(q, "members"));
+      each("users").forEach((u) => value(u, "agent"));
+      each("teams").forEach((t) => value(t, "lead"));
+    } else if (section === "teams") {
+      each("agents").forEach((a) => value(a, "team"));
+      each("users").forEach((u) => value(u, "team"));
+      queuesAndSteps((m) => inList(m, "teams"));
+    } else if (section === "skills") {
+      each("agents").forEach((a) => asKey(a, "skills"));
+      queuesAndSteps((m) => asKey(m, "skills"));
+    } else if (section === "schedules") {
+      for (const f of each("flows")) maps(f.get("steps", true)).forEach((st) => value(st, "schedule"));
+    }
+    return count;
+  }
+
   /** Removes the item; false when it is not there. */
   remove(section: string, idKey: string, id: string): boolean {
     const s = this.seq(section);

@@ -182,19 +182,23 @@ export function ItemsEditor<F>({ spec, title, loaded, readOnly, columns, Form }:
     setOutcome(null);
     if (Object.keys(local).length > 0) return;
     const edited = config.text.clone();
-    const refused = edited.upsert(spec.section, spec.idKey, editing.id, editing.before, spec.fieldsOf(editing.form));
+    const fields = spec.fieldsOf(editing.form);
+    const refused = edited.upsert(spec.section, spec.idKey, editing.id, editing.before, fields);
     if (refused) {
       setErrors({ [spec.idKey]: refused });
       return;
     }
+    // A rename is carried into the places that name the item, in the same version.
+    const id = String(fields[spec.idKey]);
+    const carried = editing.id !== null && editing.id !== id ? edited.renameReferences(spec.section, editing.id, id) : 0;
     setBusy(true);
     const r = await applyText(edited.toString(), config.version, dryRun, reload);
     setBusy(false);
     setOutcome(r);
     if (r.kind === "applied") {
-      const id = String(spec.fieldsOf(editing.form)[spec.idKey]);
       setEditing(null);
-      setOutcome({ kind: "applied", text: r.text.replace(/^Saved/, `${spec.noun[0].toUpperCase()}${spec.noun.slice(1)} ${id} saved`) });
+      const renamed = carried > 0 ? ` (${carried} reference(s) to ${editing.id} renamed)` : "";
+      setOutcome({ kind: "applied", text: `${r.text.replace(/^Saved/, `${spec.noun[0].toUpperCase()}${spec.noun.slice(1)} ${id} saved`)}${renamed}` });
     }
   };
 
