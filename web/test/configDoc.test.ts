@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { applyText } from "../src/admin/apply";
 import { parse } from "yaml";
 import { ConfigText } from "../src/admin/configDoc";
 import {
@@ -329,5 +330,44 @@ describe("webhook form checks", () => {
     const e = webhookSpec.check({ original: null, name: "crm", url: "crm.example", events: "contact.queued", secret_env: "1SECRET" }, { skills: [], teams: [], queues: [] }, []);
     expect(e.url).toMatch(/http/);
     expect(e.secret_env).toMatch(/environment variable/);
+  });
+});
+
+describe("applying an edited document", () => {
+  const answer = (status: number, body: unknown) =>
+    vi.fn(async () => new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } }));
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("sends the text with the version it was read at, as a dry run for a check", async () => {
+    const fetch = answer(200, { version: 3, applied: false, dry_run: true, changes: [{ section: "agents", item: "zoe", change: "added" }] });
+    vi.stubGlobal("fetch", fetch);
+    const reload = vi.fn();
+    expect(await applyText("agents: []\n", 3, true, reload)).toEqual({ kind: "checked", changes: [{ section: "agents", item: "zoe", change: "added" }] });
+    expect(JSON.parse(String((fetch.mock.calls[0] as unknown as [string, RequestInit])[1].body))).toEqual({ yaml: "agents: []\n", version: 3, dry_run: true });
+    expect(reload).not.toHaveBeenCalled();
+  });
+
+  it("reports the new version and reads the document again after saving", async () => {
+    vi.stubGlobal("fetch", answer(200, { version: 4, applied: true, dry_run: false, changes: [{ section: "reason_codes", item: "coffee", change: "added" }] }));
+    const reload = vi.fn();
+    expect(await applyText("x: 1\n", 3, false, reload)).toEqual({ kind: "applied", text: "Saved as configuration version 4: + reason_codes coffee" });
+    expect(reload).toHaveBeenCalledOnce();
+  });
+
+  it("keeps the problems of a refusal with the text they point into", async () => {
+    const problems = [{ line: 2, column: 5, message: "unknown team 'south'" }];
+    vi.stubGlobal("fetch", answer(422, { error: { code: "invalid_argument", message: "invalid configuration", problems } }));
+    const reload = vi.fn();
+    expect(await applyText("a: 1\nb: 2\n", 3, false, reload)).toEqual({ kind: "problems", problems, sent: "a: 1\nb: 2\n" });
+    expect(reload).not.toHaveBeenCalled();
+  });
+
+  it("says someone else changed the configuration and reads it again on a 409", async () => {
+    vi.stubGlobal("fetch", answer(409, { error: { code: "conflict", message: "configuration version 3 is not the current version 4" } }));
+    const reload = vi.fn();
+    const r = await applyText("a: 1\n", 3, false, reload);
+    expect(r.kind).toBe("error");
+    expect((r as { text: string }).text).toMatch(/^Someone else changed the configuration meanwhile \(configuration version 3 is not the current version 4\)/);
+    expect(reload).toHaveBeenCalledOnce();
   });
 });

@@ -5,11 +5,11 @@
 // refusal lists the server's problems with their line, a concurrent change (409) reloads.
 import { useCallback, useEffect, useState, type ReactNode } from "react";
 import { ApiError } from "../api";
-import { adminApi, problemsOf } from "../admin/api";
+import { adminApi } from "../admin/api";
+import { applyText, type Outcome } from "../admin/apply";
 import { ConfigText, type Fields } from "../admin/configDoc";
 import { changeText, lineRange } from "../admin/configText";
 import { contextOf, type Context, type EntitySpec, type Errors } from "../admin/entities";
-import type { ConfigChange, ConfigProblem } from "../admin/types";
 
 function message(e: unknown): string {
   return e instanceof ApiError ? e.message : "The server cannot be reached.";
@@ -40,37 +40,6 @@ export function useConfig() {
   }, []);
   useEffect(reload, [reload]);
   return { config, error, reload };
-}
-
-export type Outcome =
-  | { kind: "applied"; text: string }
-  | { kind: "checked"; changes: ConfigChange[] }
-  | { kind: "problems"; problems: ConfigProblem[]; sent: string }
-  | { kind: "error"; text: string };
-
-/**
- * Sends an edited document based on `version`; a 409 (someone else applied a version meanwhile)
- * says so and calls `reload`, so the next attempt edits the current document.
- */
-export async function applyText(text: string, version: number, dryRun: boolean, reload: () => void): Promise<Outcome> {
-  try {
-    const r = await adminApi.applyConfig(text, version, dryRun);
-    if (dryRun) return { kind: "checked", changes: r.changes };
-    reload();
-    if (!r.applied) return { kind: "applied", text: "No changes: nothing was applied." };
-    return { kind: "applied", text: `Saved as configuration version ${r.version}: ${r.changes.map(changeText).join(", ")}` };
-  } catch (e) {
-    const problems = problemsOf(e);
-    if (problems.length > 0) return { kind: "problems", problems, sent: text };
-    if (e instanceof ApiError && e.status === 409) {
-      reload();
-      return {
-        kind: "error",
-        text: `Someone else changed the configuration meanwhile (${e.message}). It has been read again: check your change and save it again.`,
-      };
-    }
-    return { kind: "error", text: message(e) };
-  }
 }
 
 /** The outcome of a save or a check: the change list, the problems with their lines, or an error. */

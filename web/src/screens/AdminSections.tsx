@@ -30,7 +30,8 @@ import {
   type ScheduleForm,
   type WebhookForm,
 } from "../admin/entities";
-import { applyText, FieldError, ItemsEditor, OutcomeView, useConfig, type FormProps, type Outcome } from "./AdminItems";
+import { applyText, type Outcome } from "../admin/apply";
+import { FieldError, ItemsEditor, OutcomeView, useConfig, type FormProps } from "./AdminItems";
 
 const str = (v: unknown) => (v === undefined || v === null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
 const mapText = (v: unknown) =>
