@@ -953,6 +953,23 @@ async function adminEditsConfigurationItems(adm, sam, admin) {
     office.exceptions.some((x) => x.date === "2026-01-01" && x.name === "New Year" && x.hours === undefined),
     `hours in the document: ${JSON.stringify(office)}`);
 
+  step = "the administrator edits a flow: the server's message points into the flow's own lines";
+  await p.click("[data-testid=admin-tab-flows]");
+  await p.click("[data-testid=table-flows] tr[data-item=voicemail] button:text-is('Edit')");
+  const flowArea = p.locator("[data-testid=form-flows] textarea[name=flow]");
+  check((await flowArea.inputValue()).startsWith("name: voicemail\n"), `the flow's text: ${await flowArea.inputValue()}`);
+  await flowArea.fill("name: voicemail\nsteps:\n  - id: record\n    type: voicemial\n    mailbox: support\n    max_length: 3m\n");
+  await p.click("[data-testid=form-flows] button:text-is('Check')");
+  const flowProblem = (await (await p.waitForSelector("[data-testid=flows-problems] li")).textContent()).trim();
+  check(flowProblem.startsWith("line 4: ") && flowProblem.includes("voicemial"), `the flow's problem on its own line: ${flowProblem}`);
+  await p.waitForSelector("[data-testid=form-flows] .gutter .bad-line[data-line='4']");
+  await shot(adm, "admin-flows-error.png");
+  await flowArea.fill("name: voicemail\nsteps:\n  - id: record\n    type: voicemail\n    mailbox: support\n    max_length: 3m\n");
+  await p.click("[data-testid=form-flows] button:text-is('Save')");
+  await p.waitForSelector("[data-testid=flows-status] >> text=Flow voicemail saved");
+  const voicemail = parseYaml((await admin("GET", "/config")).yaml).flows.find((f) => f.name === "voicemail");
+  check(voicemail.steps[0].max_length === "3m" && voicemail.steps[0].type === "voicemail", `the flow through the API: ${JSON.stringify(voicemail)}`);
+
   step = "the administrator sets retention and sees the webhooks";
   await p.click("[data-testid=admin-tab-webhooks]");
   await p.fill("[data-testid=retention] input[name=recordings]", "30d");

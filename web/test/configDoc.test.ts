@@ -7,6 +7,8 @@ import {
   checkRetention,
   contextOf,
   formatHours,
+  newFlowText,
+  problemsIn,
   parseHours,
   reasonSpec,
   retentionFieldsOf,
@@ -369,5 +371,51 @@ describe("applying an edited document", () => {
     expect(r.kind).toBe("error");
     expect((r as { text: string }).text).toMatch(/^Someone else changed the configuration meanwhile \(configuration version 3 is not the current version 4\)/);
     expect(reload).toHaveBeenCalledOnce();
+  });
+});
+
+describe("flows as text", () => {
+  const flows = `site: {name: Demo}
+flows:
+  # The greeting.
+  - name: main
+    steps:
+      - {id: hello, type: say, text: "Hi", next: bye}   # first
+      - {id: bye, type: hangup}
+  - name: voicemail
+    steps:
+      - {id: record, type: voicemail, mailbox: support}
+`;
+  it("gives one flow's text with its comments and puts an edited text back in its place", () => {
+    const c = load(flows);
+    const text = c.itemText("flows", "name", "main")!;
+    expect(text).toBe('name: main\nsteps:\n  - {id: hello, type: say, text: "Hi", next: bye} # first\n  - {id: bye, type: hangup}\n');
+    expect(c.replaceItem("flows", "name", "main", text.replace('"Hi"', '"Hello"'))).toBeNull();
+    expect(c.toString()).toBe(flows.replace('"Hi", next: bye}   #', '"Hello", next: bye} #'));
+    expect(c.itemLine("flows", "name", "main")).toBe(4);
+    expect(c.itemLine("flows", "name", "voicemail")).toBe(8);
+  });
+
+  it("refuses a text that is not a flow, or takes another flow's name", () => {
+    const c = load(flows);
+    expect(c.replaceItem("flows", "name", "main", "name: [oops\n")).toMatch(/^line \d+: /);
+    expect(c.replaceItem("flows", "name", "main", "- a\n- b\n")).toBe("the text is not a map with name");
+    expect(c.replaceItem("flows", "name", "main", "steps: []\n")).toBe("the text needs a name");
+    expect(c.replaceItem("flows", "name", "main", "name: voicemail\nsteps: []\n")).toBe("voicemail already exists in flows");
+    expect(c.replaceItem("flows", "name", null, "name: main\nsteps: []\n")).toBe("main already exists in flows");
+    expect(c.toString()).toBe(load(flows).toString());
+    expect(c.replaceItem("flows", "name", null, newFlowText)).toBeNull();
+    expect(parse(c.toString()).flows[2].name).toBe("new-flow");
+  });
+
+  it("places the server's problems in the flow's own lines", () => {
+    const p = [
+      { line: 5, column: 9, message: "unknown step type 'sya'" },
+      { line: 1, column: 1, message: "elsewhere" },
+    ];
+    expect(problemsIn(p, 4, 4)).toEqual([
+      { line: 2, column: 9, message: "unknown step type 'sya'", inItem: true },
+      { line: 1, column: 1, message: "elsewhere", inItem: false },
+    ]);
   });
 });

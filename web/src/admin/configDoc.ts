@@ -211,6 +211,61 @@ export class ConfigText {
     return count;
   }
 
+  /** The item as a YAML text of its own (a flow's name, steps, ...), comments kept; null when absent. */
+  itemText(section: string, idKey: string, id: string): string | null {
+    const s = this.seq(section);
+    const at = this.indexOf(section, idKey, id);
+    if (!s || at < 0) return null;
+    const d = new Document(null, { schema: "failsafe" });
+    d.contents = (s.items[at] as Node).clone() as typeof d.contents;
+    return d.toString({ lineWidth: 0, flowCollectionPadding: false });
+  }
+
+  /**
+   * Puts the map written in `text` in place of the item `originalId` (or appends it when null);
+   * an error text when the text is not YAML, not a map with `idKey`, or its id is another item's.
+   */
+  replaceItem(section: string, idKey: string, originalId: string | null, text: string): string | null {
+    const parsed = parseDocument(text, { schema: "failsafe" });
+    if (parsed.errors.length > 0) {
+      const e = parsed.errors[0];
+      const line = e.linePos?.[0]?.line;
+      return `${line ? `line ${line}: ` : ""}${e.message.split("\n")[0]}`;
+    }
+    const node = parsed.contents;
+    if (!isMap(node)) return `the text is not a map with ${idKey}`;
+    const idNode = node.get(idKey, true);
+    const id = isScalar(idNode) ? String(idNode.value ?? "").trim() : "";
+    if (id === "") return `the text needs a ${idKey}`;
+    const clash = this.indexOf(section, idKey, id);
+    if (clash >= 0 && originalId !== id) return `${id} already exists in ${section}`;
+    let s = this.seq(section);
+    if (originalId === null) {
+      if (!s) {
+        s = new YAMLSeq();
+        this.root().set(section, s);
+      }
+      s.items.push(node as never);
+      return null;
+    }
+    const at = this.indexOf(section, idKey, originalId);
+    if (!s || at < 0) return `${originalId} is no longer in ${section}`;
+    node.commentBefore = (s.items[at] as Node).commentBefore;
+    s.items[at] = node as never;
+    return null;
+  }
+
+  /** The 1-based line of this document's text (toString()) where the item starts; 0 when absent. */
+  itemLine(section: string, idKey: string, id: string): number {
+    const text = this.toString();
+    const again = ConfigText.parse(text);
+    if (!(again instanceof ConfigText)) return 0;
+    const s = again.seq(section);
+    const at = again.indexOf(section, idKey, id);
+    const start = s && at >= 0 ? (s.items[at] as Node).range?.[0] : undefined;
+    return start === undefined ? 0 : text.slice(0, start).split("\n").length;
+  }
+
   /** Removes the item; false when it is not there. */
   remove(section: string, idKey: string, id: string): boolean {
     const s = this.seq(section);

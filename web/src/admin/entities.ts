@@ -439,3 +439,32 @@ export function contextOf(items: (section: string, idKey: string) => Fields[]): 
     queues: items("queues", "name").map((i) => text(i.name)),
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Flows: edited as the YAML text of one flow (docs/flows.md lists the steps)
+
+export const newFlowText = `name: new-flow
+description: What the flow does
+steps:
+  - {id: hello, type: say, text: "Hello.", next: bye}
+  - {id: bye, type: hangup}
+`;
+
+export interface LocalProblem {
+  /** The line in the flow's text, or in the whole document when `inItem` is false. */
+  line: number;
+  column: number;
+  message: string;
+  inItem: boolean;
+}
+
+/**
+ * The server's problems (lines of the whole document sent) with lines of the item's own text
+ * where they fall inside it: the item starts at document line `start` and has `count` lines.
+ */
+export function problemsIn(problems: { line: number; column: number; message: string }[], start: number, count: number): LocalProblem[] {
+  return problems.map((p) => {
+    const inItem = start > 0 && p.line >= start && p.line < start + count;
+    return { line: inItem ? p.line - start + 1 : p.line, column: p.column, message: p.message, inItem };
+  });
+}

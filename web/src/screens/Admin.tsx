@@ -1,4 +1,4 @@
-// Administration: queues, agents, teams and skills, codes, opening hours, webhooks and retention,
+// Administration: queues, agents, teams and skills, codes, opening hours, flows, webhooks and retention,
 // the configuration document and users, as tabs of one screen. Administrators (config.write)
 // edit; users who may only read the configuration (config.read: supervisors) see the structured
 // tabs read-only.
@@ -6,11 +6,12 @@ import { useState } from "react";
 import { mayReadConfig, mayWriteConfig } from "../roles";
 import type { Me } from "../types";
 import { AdminConfig } from "./AdminConfig";
+import { AdminFlows } from "./AdminFlows";
 import { AdminQueues } from "./AdminQueues";
 import { AdminAgents, AdminCodes, AdminHours, AdminTeams, AdminWebhooks } from "./AdminSections";
 import { AdminUsers } from "./AdminUsers";
 
-type Tab = "queues" | "agents" | "teams" | "codes" | "hours" | "webhooks" | "config" | "users";
+type Tab = "queues" | "agents" | "teams" | "codes" | "hours" | "flows" | "webhooks" | "config" | "users";
 
 export function Admin({ me }: { me: Me }) {
   const write = mayWriteConfig(me);
@@ -22,6 +23,7 @@ export function Admin({ me }: { me: Me }) {
       { id: "teams", title: "Teams and skills" },
       { id: "codes", title: "Codes" },
       { id: "hours", title: "Hours" },
+      { id: "flows", title: "Flows" },
       { id: "webhooks", title: "Webhooks and retention" },
     );
   }
@@ -49,6 +51,7 @@ export function Admin({ me }: { me: Me }) {
       {tab === "teams" && <AdminTeams readOnly={!write} />}
       {tab === "codes" && <AdminCodes readOnly={!write} />}
       {tab === "hours" && <AdminHours readOnly={!write} />}
+      {tab === "flows" && <AdminFlows readOnly={!write} />}
       {tab === "webhooks" && <AdminWebhooks readOnly={!write} />}
       {tab === "config" && <AdminConfig />}
       {tab === "users" && <AdminUsers me={me} />}
