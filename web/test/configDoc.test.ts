@@ -9,6 +9,7 @@ import {
   formatHours,
   newFlowText,
   problemsIn,
+  textLines,
   parseHours,
   reasonSpec,
   retentionFieldsOf,
@@ -413,6 +414,8 @@ flows:
       { line: 5, column: 9, message: "unknown step type 'sya'" },
       { line: 1, column: 1, message: "elsewhere" },
     ];
+    expect(textLines("name: main\nsteps:\n  - {id: a, type: hangup}\n\n")).toBe(3);
+    expect(problemsIn([{ line: 7, column: 1, message: "next item" }], 4, 3)[0].inItem).toBe(false);
     expect(problemsIn(p, 4, 4)).toEqual([
       { line: 2, column: 9, message: "unknown step type 'sya'", inItem: true },
       { line: 1, column: 1, message: "elsewhere", inItem: false },

@@ -458,6 +458,11 @@ export interface LocalProblem {
   inItem: boolean;
 }
 
+/** The lines a text takes in the document: its trailing newlines are not lines of their own. */
+export function textLines(text: string): number {
+  return text.replace(/\n+$/, "").split("\n").length;
+}
+
 /**
  * The server's problems (lines of the whole document sent) with lines of the item's own text
  * where they fall inside it: the item starts at document line `start` and has `count` lines.

@@ -5,7 +5,7 @@
 import { useRef, useState } from "react";
 import { applyText, type Outcome } from "../admin/apply";
 import { changeText, lineRange } from "../admin/configText";
-import { newFlowText, problemsIn } from "../admin/entities";
+import { newFlowText, problemsIn, textLines } from "../admin/entities";
 import { useConfig } from "./AdminItems";
 
 const str = (v: unknown) => (v === undefined || v === null ? "" : String(v));
@@ -60,7 +60,7 @@ export function AdminFlows({ readOnly }: { readOnly: boolean }) {
     const r = await applyText(edited.toString(), config.version, dryRun, reload);
     setOutcome(r);
     if (r.kind === "problems") {
-      const mine = problemsIn(r.problems, at, editing.text.split("\n").length);
+      const mine = problemsIn(r.problems, at, textLines(editing.text));
       const first = mine.find((p) => p.inItem);
       if (first) select(first.line);
     }
@@ -85,7 +85,7 @@ export function AdminFlows({ readOnly }: { readOnly: boolean }) {
   };
 
   const lineCount = editing ? editing.text.split("\n").length : 0;
-  const problems = outcome?.kind === "problems" ? problemsIn(outcome.problems, start, lineCount) : [];
+  const problems = outcome?.kind === "problems" && editing ? problemsIn(outcome.problems, start, textLines(editing.text)) : [];
   const marked = new Set(problems.filter((p) => p.inItem).map((p) => p.line));
 
   return (
