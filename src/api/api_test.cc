@@ -889,6 +889,29 @@ TEST_F(ApiTest, CallerReachFollowsThePrincipalsRoles) {
   EXPECT_EQ(center_.Last("GetQueue")->caller.reach, ports::Caller::Reach::kAll);
 }
 
+// Issue 7: a plain agent consulting a colleague needs the colleagues' names and availability,
+// which GET /agents (reach self) does not give; the directory does, and nothing more.
+TEST_F(ApiTest, TheDirectoryGivesAnAgentEveryColleaguesNameAndAvailabilityOnly) {
+  StartServer();
+  Answer dir = As(Login("agent1"), http::verb::get, "/api/v1/directory");
+  ASSERT_EQ(dir.status, 200) << dir.body;
+  auto call = center_.Last("ListAgents");
+  ASSERT_TRUE(call);
+  EXPECT_EQ(call->caller.reach, ports::Caller::Reach::kAll);
+  EXPECT_EQ(call->caller.user, "agent1");
+  const auto agents = dir.json()["agents"];
+  ASSERT_TRUE(agents.is_array()) << dir.body;
+  ASSERT_FALSE(agents.empty()) << dir.body;
+  for (const auto& a : agents) {
+    std::set<std::string> keys;
+    for (const auto& [k, v] : a.items()) keys.insert(k);
+    EXPECT_EQ(keys,
+              (std::set<std::string>{"id", "name", "team", "presence", "available_for_voice"}))
+        << a.dump();
+  }
+  EXPECT_EQ(As(Login("agent1"), http::verb::get, "/api/v1/directory?x=1").status, 400);
+}
+
 // ---------------------------------------------------------------------------------------------
 // REST
 

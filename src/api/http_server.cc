@@ -190,6 +190,7 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   void IssueToken(const std::shared_ptr<Exchange>& x);
   void RevokeToken(const std::shared_ptr<Exchange>& x);
   void ListAgents(const std::shared_ptr<Exchange>& x);
+  void Directory(const std::shared_ptr<Exchange>& x);
   void GetAgent(const std::shared_ptr<Exchange>& x);
   void SetPresence(const std::shared_ptr<Exchange>& x);
   void ListQueues(const std::shared_ptr<Exchange>& x);
@@ -867,6 +868,7 @@ Status ServerImpl::DeclareRoutes() {
       perm("POST", v1 + "/tokens", P::kTokensManage, &ServerImpl::IssueToken),
       perm("DELETE", v1 + "/tokens/{prefix}", P::kTokensManage, &ServerImpl::RevokeToken),
       perm("GET", v1 + "/agents", P::kAgentRead, &ServerImpl::ListAgents),
+      perm("GET", v1 + "/directory", P::kContactsHandle, &ServerImpl::Directory),
       perm("GET", v1 + "/agents/{agent}", P::kAgentRead, &ServerImpl::GetAgent),
       perm("PUT", v1 + "/agents/{agent}/presence", P::kAgentState, &ServerImpl::SetPresence),
       perm("POST", v1 + "/agents/{agent}/presence", P::kAgentState, &ServerImpl::SetPresence),
@@ -1324,6 +1326,20 @@ void ServerImpl::ListAgents(const std::shared_ptr<Exchange>& x) {
   center.ListAgents(x->caller, Then<std::vector<ports::AgentSnapshot>>(x, [x](auto agents) {
                       Json list = Json::array();
                       for (const auto& a : agents) list.push_back(AgentJson(a));
+                      x->server->Reply(*x, http::status::ok, {{"agents", std::move(list)}});
+                    }));
+}
+
+// The colleagues an agent may consult or hand a call to: every agent's name, team, presence and
+// whether a voice call can reach them now, whatever the caller's reach (docs/security.md).
+void ServerImpl::Directory(const std::shared_ptr<Exchange>& x) {
+  std::map<std::string, std::string> query;
+  if (auto e = QueryOnly(x->query, {}, query)) return Fail(*x, *e);
+  ports::Caller everyone = x->caller;
+  everyone.reach = ports::Caller::Reach::kAll;
+  center.ListAgents(everyone, Then<std::vector<ports::AgentSnapshot>>(x, [x](auto agents) {
+                      Json list = Json::array();
+                      for (const auto& a : agents) list.push_back(DirectoryJson(a));
                       x->server->Reply(*x, http::status::ok, {{"agents", std::move(list)}});
                     }));
 }

@@ -18,6 +18,8 @@ namespace parley::api {
 nlohmann::json TimeJson(TimePoint t);
 
 nlohmann::json AgentJson(const ports::AgentSnapshot& a);
+// GET /api/v1/directory's entry: id, name, team, presence, available_for_voice.
+nlohmann::json DirectoryJson(const ports::AgentSnapshot& a);
 nlohmann::json QueueJson(const ports::QueueSnapshot& q);
 nlohmann::json ContactJson(const ports::ContactSnapshot& c);
 nlohmann::json UserJson(const auth::UserView& u);

@@ -498,7 +498,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     watch_cv.notify_all();
   });
   const StaffingService staffing;  // outlives http, declared before it
-  const SimulationService simulation;
+  SimulationService simulation;
   api::HttpServer http(http_options, engine,
                        api::AuthParts{authenticator, sessions, tokens, users, &audit}, clock);
   http.AttachReports(&engine);
@@ -684,6 +684,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   sigwait(&signals, &signal_number);
   log::Info("serve", "stopping: no new connections; finishing the journal",
             {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  simulation.Stop();  // a running what-if ends now rather than at its wall-clock limit
   if (demo_driver) {
     std::promise<demo::DemoCounters> stopped;
     demo_loop->Post([&] {

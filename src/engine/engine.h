@@ -120,8 +120,9 @@ class Engine final : public ports::ContactCenter,
   // before serving, on the loop thread or before the loop runs.
   Status Start();
 
-  // Applies a new configuration on the loop (Acd reload). Returns at once: an unknown time zone
-  // is refused here; `done`, if given, gets the Acd's verdict on the loop thread.
+  // Applies a new configuration on the loop (Acd reload, flows recompiled). Returns at once: an
+  // unknown time zone, or flows that do not compile, are refused here; `done`, if given, gets the
+  // Acd's verdict on the loop thread.
   Status Reconfigure(std::shared_ptr<const config::Config> config);
   Status Reconfigure(std::shared_ptr<const config::Config> config,
                      std::function<void(Status)> done);
@@ -386,6 +387,9 @@ class Engine final : public ports::ContactCenter,
   std::string TeamOf(const std::string& agent) const;
   bool MaySeeAgent(const ports::Caller& who, const std::string& agent) const;
   bool MaySeeContact(const ports::Caller& who, const ContactInfo& c) const;
+  // Reading a contact (its view, its events, its customer): those who may see it, and while a
+  // consultation lasts the consulted agent, whose desktop shows the caller they may take.
+  bool MayReadContact(const ports::Caller& who, const ContactInfo& c) const;
   bool MaySeeEvent(const ports::Caller& who, const ports::PublishedEvent& p) const;
   ports::AgentSnapshot AgentView(AgentIndex a) const;
   ports::ContactSnapshot ContactView(const ContactInfo& c) const;

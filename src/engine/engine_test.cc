@@ -1300,7 +1300,7 @@ TEST(EngineFlowTest, OutsideOpeningHoursTheCallerHearsTheClosedMessageAndIsHungU
   ASSERT_TRUE(closed.ok());
   EXPECT_EQ(closed->record.state, ContactState::kClosed);
   const auto trail = FlowTrail(store, id);
-  ASSERT_GE(trail.size(), 2u);
+  ASSERT_GE(trail.size(), 4u);
   EXPECT_EQ(trail[3], "flow.step_exited hours closed");
   EXPECT_EQ(trail.back(), "flow.ended bye completed");
   EXPECT_EQ(JournalTypes(store).back(), "contact.closed");
@@ -1444,6 +1444,12 @@ entry_points:
   EXPECT_EQ(s.message(),
             "site.yaml:10:14: step 'out': transfer to a number is not supported by the server yet; "
             "transfer to a queue or a flow");
+  // A running engine refuses it at once, so `config apply` can say why.
+  store::MemoryStore other;
+  FlowHarness running(other);
+  ASSERT_TRUE(running.engine.Start().ok());
+  const Status refused = running.engine.Reconfigure(*cfg);
+  EXPECT_EQ(refused.message(), s.message());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1946,6 +1952,32 @@ TEST(EngineConsultTest, StartHoldsTheCustomerAndReservesTheTargetCompleteHandsTh
   EXPECT_EQ(h.Holds("bob"), (std::vector<std::string>{"1:wrap-up"}));
 }
 
+// Issue 7: the consulted agent's desktop shows the caller they are about to take (the contact,
+// its events, its customer), read-only: commanding the call stays with the agent who has it.
+TEST(EngineConsultTest, TheConsultedAgentReadsTheContactButCannotCommandIt) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  EXPECT_EQ(h.Get(Self("bob"), id).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  ASSERT_TRUE(h.Consult(All(), id, Step::kStart, "bob").ok());
+  auto seen = h.Get(Self("bob"), id);
+  ASSERT_TRUE(seen.ok()) << seen.status().ToString();
+  EXPECT_EQ(seen->consult_target, "bob");
+  auto listed = h.Run<std::vector<ContactSnapshot>>(
+      [&](auto reply) { h.engine.ListContacts(Self("bob"), ports::ContactFilter{}, reply); });
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().record.id, id);
+  EXPECT_EQ(h.Hold(Self("bob"), id, true).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(h.Hangup(Self("bob"), id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(h.Get(Self("carol"), id).status().code(), StatusCode::kNotFound);
+  // Cancelled, the consultation no longer opens the contact to bob.
+  ASSERT_TRUE(h.Consult(All(), id, Step::kCancel).ok());
+  EXPECT_EQ(h.Get(Self("bob"), id).status().code(), StatusCode::kNotFound);
+}
+
 TEST(EngineConsultTest, CancelOrTheTargetHangingUpReturnsTheCustomerToTheAgent) {
   store::MemoryStore store;
   CallControlHarness h(store);
@@ -2267,6 +2299,167 @@ TEST(EngineCallControlTest, HangupEndsHandlingIntoWrapUpOrWithdrawsAWaitingCall)
   ASSERT_TRUE(withdrawn.ok()) << withdrawn.status().ToString();
   EXPECT_EQ(withdrawn->record.state, ContactState::kClosed);
   EXPECT_TRUE(h.voice.Called("ended " + std::to_string(c->record.id.value())));
+}
+
+TEST(EngineFlowTest, LookupsFailWithoutAnHttpClientAndACallbackTakesTheCallersPlace) {
+  const std::string yaml = R"(site: {name: T, time_zone: UTC}
+skills: [support]
+agents:
+  - {id: alice, name: Alice, skills: {support: 5}, capacity: {voice: 1, callback: 1}, queues: [support]}
+queues:
+  - {name: support, channels: [voice, callback]}
+flows:
+  - name: main
+    steps:
+      - {id: crm, type: lookup, url: "http://crm.example/customer", exits: {next: wait, failure: nocrm}}
+      - {id: nocrm, type: set, values: {crm: down}, next: wait}
+      - {id: wait, type: queue, queue: support, offers: {"9": callback}, exits: {callback: cb}}
+      - {id: cb, type: callback, queue: support, next: bye}
+      - {id: bye, type: hangup}
+entry_points:
+  - {channel: voice, address: "+1000", flow: main}
+)";
+  std::vector<config::ConfigError> errors;
+  auto cfg = config::ParseConfigText(yaml, "site.yaml", {}, &errors);
+  ASSERT_TRUE(cfg.ok()) << (errors.empty() ? cfg.status().ToString() : errors[0].ToString());
+  store::MemoryStore store;
+  Harness h(store, *cfg);
+  FakeChannel voice;
+  h.engine.AttachChannel(Channel::kVoice, &voice);
+  ASSERT_TRUE(h.engine.Start().ok());
+  auto call = [&](const std::string& number) {
+    ports::ArrivingContact ac;
+    ac.channel = Channel::kVoice;
+    ac.entry = "+1000";
+    ac.from = ports::CustomerIdentity{Channel::kVoice, number};
+    return h.Run<ContactSnapshot>([&](auto reply) { h.engine.ContactArrived(ac, reply); });
+  };
+  auto a = call("+33111");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  const ContactId first = a->record.id;
+  auto queued = h.Get(All(), first);
+  ASSERT_TRUE(queued.ok());
+  EXPECT_EQ(queued->record.state, ContactState::kQueued);
+  auto attr = [](const ContactSnapshot& c, const std::string& name) {
+    for (const auto& [k, v] : c.record.attributes) {
+      if (k == name) return v;
+    }
+    return std::string();
+  };
+  EXPECT_EQ(attr(*queued, "crm"), "down");  // the lookup took its failure exit
+  const TimePoint first_queued = queued->record.times.queued;
+
+  h.clock.AdvanceBy(Seconds(10));
+  auto b = call("+33222");
+  ASSERT_TRUE(b.ok());
+  h.clock.AdvanceBy(Seconds(20));
+  voice.calls.clear();
+  h.engine.ChannelInputFor(first, ports::DigitsPressed{"9"});  // "call me back"
+  h.loop.RunAll();
+  EXPECT_TRUE(voice.Called("hangup 1"));
+  auto left = h.Get(All(), first);
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(left->record.state, ContactState::kClosed);
+  EXPECT_EQ(FlowTrail(store, first).back(), "flow.ended bye callback");
+
+  // The callback is a new contact that waits where the caller waited: ahead of the second call.
+  auto all = h.Run<std::vector<ContactSnapshot>>(
+      [&](auto reply) { h.engine.ListContacts(All(), ports::ContactFilter{}, reply); });
+  ASSERT_TRUE(all.ok());
+  std::optional<ContactSnapshot> callback;
+  for (const auto& c : *all) {
+    if (c.record.channel == Channel::kCallback) callback = c;
+  }
+  ASSERT_TRUE(callback.has_value());
+  EXPECT_EQ(callback->record.times.queued, first_queued);
+  EXPECT_EQ(callback->record.times.arrived, a->record.times.arrived);
+  EXPECT_EQ(attr(*callback, "callback.number"), "+33111");
+  EXPECT_EQ(attr(*callback, "origin.contact"), std::to_string(first.value()));
+  EXPECT_EQ(callback->record.customer, a->record.customer);
+  ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+  auto offered = h.Get(All(), callback->record.id);
+  ASSERT_TRUE(offered.ok());
+  EXPECT_EQ(offered->record.state, ContactState::kOffered);
+  // Alice takes a voice call and a callback at once: the callback, which waited longest, first.
+  std::vector<ContactId> offers;
+  auto entries = store.ReadAfter(0, 10000);
+  ASSERT_TRUE(entries.ok());
+  for (const auto& e : *entries) {
+    if (e.event.type == EventType::kContactOffered) offers.push_back(e.event.contact);
+  }
+  EXPECT_EQ(offers, (std::vector<ContactId>{callback->record.id, b->record.id}));
+  EXPECT_FALSE(voice.Called("offer " + std::to_string(callback->record.id.value()) +
+                            " alice 20.000000s"));  // no adapter for callbacks
+}
+
+TEST(EngineFlowTest, QueueAnnouncementsTellThePositionAndTheEstimatedWaitFromLiveStatistics) {
+  const std::string yaml = R"(site: {name: T, time_zone: UTC}
+skills: [support]
+agents:
+  - {id: alice, name: Alice, skills: {support: 5}, capacity: {voice: 1}, queues: [support]}
+queues:
+  - {name: support, channels: [voice]}
+flows:
+  - name: main
+    steps:
+      - id: check
+        type: branch
+        queue: support
+        cases:
+          - {when: "queue.agents_available > 0", next: wait}
+        exits: {default: busy}
+      - {id: busy, type: say, text: "All our agents are busy.", next: wait}
+      - {id: wait, type: queue, queue: support, announce_every: 30s, announce: [position, wait]}
+entry_points:
+  - {channel: voice, address: "+1000", flow: main}
+)";
+  std::vector<config::ConfigError> errors;
+  auto cfg = config::ParseConfigText(yaml, "site.yaml", {}, &errors);
+  ASSERT_TRUE(cfg.ok()) << (errors.empty() ? cfg.status().ToString() : errors[0].ToString());
+  store::MemoryStore store;
+  Harness h(store, *cfg);
+  FakeChannel voice;
+  h.engine.AttachChannel(Channel::kVoice, &voice);
+  ASSERT_TRUE(h.engine.Start().ok());
+  auto call = [&] {
+    ports::ArrivingContact ac;
+    ac.channel = Channel::kVoice;
+    ac.entry = "+1000";
+    return h.Run<ContactSnapshot>([&](auto reply) { h.engine.ContactArrived(ac, reply); });
+  };
+  auto a = call();
+  ASSERT_TRUE(a.ok());
+  // Nobody is available: the branch took its default exit.
+  ASSERT_EQ(voice.plays.size(), 1u);
+  EXPECT_EQ(voice.plays[0].prompt.text, "All our agents are busy.");
+  h.engine.ChannelInputFor(a->record.id, ports::PromptEnded{voice.plays[0].play_id});
+  auto b = call();
+  ASSERT_TRUE(b.ok());
+  h.engine.ChannelInputFor(b->record.id, ports::PromptEnded{voice.plays[1].play_id});
+  h.loop.RunAll();
+  ASSERT_EQ(h.Get(All(), b->record.id)->record.state, ContactState::kQueued);
+
+  h.clock.AdvanceBy(Seconds(30));
+  h.loop.RunAll();
+  ASSERT_EQ(voice.plays.size(), 4u) << ::testing::PrintToString(voice.calls);
+  // Nothing answered today yet: 3 minutes per contact ahead, over one staffed agent at least.
+  EXPECT_EQ(voice.plays[2].prompt.text,
+            "You are number 1 in the queue. Your estimated wait is about 3 minutes.");
+  EXPECT_EQ(voice.plays[3].prompt.text,
+            "You are number 2 in the queue. Your estimated wait is about 6 minutes.");
+
+  // With Alice available, the next caller skips the busy message.
+  h.engine.ChannelInputFor(a->record.id, ports::CustomerLeft{});
+  h.engine.ChannelInputFor(b->record.id, ports::CustomerLeft{});
+  h.loop.RunAll();
+  ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+  const size_t played = voice.plays.size();
+  auto c = call();
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(voice.plays.size(), played);  // straight into the queue
+  auto offered = h.Get(All(), c->record.id);
+  ASSERT_TRUE(offered.ok());
+  EXPECT_EQ(offered->record.state, ContactState::kOffered);
 }
 
 }  // namespace

@@ -14,7 +14,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <thread>
 
+#include "media/codec.h"
 #include "tests/voice/audio_check.h"
 #include "tests/voice/baresip_peer.h"
 #include "tests/voice/voice_fixture.h"
@@ -258,6 +260,78 @@ TEST(BaresipE2eTest, CallerPicksFromTheMenuHearsMusicTalksWithAlicesPhoneAndHang
   const json alice = GetJson(site.http(), "/api/v1/agents/alice", site.cookie);
   EXPECT_EQ(alice["presence"], "available") << alice.dump();
   EXPECT_TRUE(alice["contacts"].empty()) << alice.dump();
+}
+
+// Issue 6: a caller waiting in a queue hears their position, spoken by espeak-ng, and hears it
+// again after announce_every. The reference is the rendering Parley cached when it first spoke
+// the text, taken to the call's rate as the media engine does.
+TEST(BaresipE2eTest, QueuedCallerHearsTheirPositionAnnouncedAndRepeated) {
+  Site site;
+  ASSERT_TRUE(site.ready());
+  TempDir audio;
+  BaresipPeer caller(
+      {.user = kCallerNumber, .microphone = Microphone(audio, "caller", kCallerBurst)});
+  ASSERT_TRUE(caller.started()) << caller.error();
+  ASSERT_EQ(caller.Dial(site.entry("5002")), "");
+  ASSERT_TRUE(caller.WaitForEvent("CALL_ESTABLISHED")) << caller.log();
+  const auto queued = site.log->Find("contact.queued", {"\"channel\":\"voice\""});
+  ASSERT_TRUE(queued);
+
+  // The announcement's rendering appears in the cache 3 s after queueing (polled: no event
+  // says so); the only speech of this flow.
+  const std::filesystem::path cache = site.server.data_dir() + "/tts-cache";
+  std::string rendering;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (rendering.empty() && std::chrono::steady_clock::now() < until) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(cache, ec)) {
+      if (entry.path().extension() == ".wav") rendering = entry.path().string();
+    }
+    if (rendering.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_NE(rendering, "") << "nothing rendered in " << cache;
+  const WavAudio spoken = ReadWav(rendering);
+  ASSERT_EQ(spoken.error, "");
+  ASSERT_EQ(spoken.channels.size(), 1u);
+  const Audio speech = media::ResampleAll(spoken.channels[0], spoken.rate, kTestRate);
+  ASSERT_GT(speech.size(), static_cast<size_t>(kTestRate));  // "You are number 1 in the queue."
+  // A second of it from its middle: what the caller hears, through G.711.
+  const Audio excerpt(
+      speech.begin() + static_cast<std::ptrdiff_t>(speech.size() / 2 - kTestRate / 2),
+      speech.begin() + static_cast<std::ptrdiff_t>(speech.size() / 2 + kTestRate / 2));
+  const auto first = caller.WaitToHear(excerpt, std::chrono::seconds(15), 0.8);
+  ASSERT_TRUE(first) << "the caller never heard the announcement:\n" << caller.log();
+
+  // Said again 3 s after it ended: a second match, later by the speech and the 3 s.
+  const double seconds = static_cast<double>(speech.size()) / kTestRate;
+  std::optional<size_t> second;
+  const auto again_until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!second && std::chrono::steady_clock::now() < again_until) {
+    const WavAudio heard = caller.Received();
+    if (heard.error.empty() && !heard.channels.empty() &&
+        heard.channels[0].size() > first->lag + excerpt.size()) {
+      const Audio after(
+          heard.channels[0].begin() + static_cast<std::ptrdiff_t>(first->lag + excerpt.size()),
+          heard.channels[0].end());
+      const Match m = FindSignal(after, excerpt);
+      if (m.peak >= 0.8) second = first->lag + excerpt.size() + m.lag;
+    }
+    if (!second) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_TRUE(second) << "the announcement was not repeated";
+  const double gap = static_cast<double>(*second - first->lag) / kTestRate;
+  EXPECT_NEAR(gap, seconds + 3.0, 1.0);
+  // Between the two (the first one's end, the second one's start, 0.2 s inside each), the
+  // queue's silence: the caller heard nothing else.
+  const size_t before_excerpt = speech.size() / 2 - kTestRate / 2;
+  const size_t first_end = first->lag - before_excerpt + speech.size() + kTestRate / 5;
+  const size_t second_start = *second - before_excerpt - kTestRate / 5;
+  ASSERT_LT(first_end, second_start);
+  const WavAudio heard = caller.Received();
+  ASSERT_GE(heard.channels[0].size(), second_start);
+  EXPECT_LT(Rms(heard.channels[0], first_end, second_start), 50.0);
+  ASSERT_EQ(caller.HangUp(), "");
+  ASSERT_TRUE(site.log->Find("contact.abandoned", {OfContact((*queued)["contact"])}));
 }
 
 TEST(BaresipE2eTest, CallerHangingUpWhileQueuedAbandonsTheContact) {

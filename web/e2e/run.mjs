@@ -540,13 +540,36 @@ async function agentUsesCallControls(alice, sam, admin, customerId) {
  * the browser to check which buttons each state offers (voice_e2e_test drives the real ones).
  */
 async function agentConsultsAnotherAgent(alice, admin, contactId) {
-  step = "the agent opens the consultation picker and sees the server's refusal";
+  step = "the agent opens the consultation picker, filled from the directory";
   const p = alice.page;
   const controls = "[data-testid=active-contact] [data-testid=call-controls]";
   const group = `${controls} [data-testid=consult]`;
+  // The directory gives an agent every colleague (GET /api/v1/agents gives a plain agent itself),
+  // with names and availability only.
+  const dir = await p.evaluate(() =>
+    fetch("/api/v1/directory").then(async (r) => ({ status: r.status, body: await r.json() })),
+  );
+  check(
+    dir.status === 200 && dir.body.agents.some((a) => a.id === "bob") && dir.body.agents.every((a) => !("skills" in a)),
+    `the directory an agent reads: ${JSON.stringify(dir)}`,
+  );
+  // Who is Available varies along the run: the picker's list is checked on a directory answered here.
+  const entry = (id, available) => ({ id, name: id.toUpperCase(), team: "north", presence: "available", available_for_voice: available });
+  await p.route("**/api/v1/directory", (r) =>
+    r.fulfill({
+      status: 200,
+      contentType: "application/json",
+      body: JSON.stringify({ agents: [entry("carol", false), entry("bob", true), entry("alice", true)] }),
+    }),
+  );
   await p.click(`${group} button:text-is('Consult…')`);
-  // An agent's GET /api/v1/agents lists only itself: nobody to pick, the agent id is typed.
-  await p.waitForSelector(`${group} >> text=No Available agent listed: type an agent id.`);
+  await p.waitForSelector(`datalist#consult-agents-${contactId} option[value=bob]`, { state: "attached" });
+  const listed = await p.locator(`datalist#consult-agents-${contactId} option`).evaluateAll((os) => os.map((o) => o.value));
+  check(JSON.stringify(listed) === '["bob"]', `the picker lists who a call reaches, not alice herself: ${listed}`);
+  check((await p.inputValue(`${group} input[name=consult-agent]`)) === "bob", "the first candidate is chosen");
+  await p.unroute("**/api/v1/directory");
+
+  step = "the agent consults bob and sees the server's refusal";
   await p.fill(`${group} input[name=consult-agent]`, "bob");
   const [request] = await Promise.all([
     p.waitForRequest((r) => r.url().endsWith(`/api/v1/contacts/${contactId}/consult`) && r.method() === "POST"),
