@@ -1,8 +1,7 @@
 // The structured editors' edits of the configuration document (GET /api/v1/config's YAML),
 // through the `yaml` package's Document API so that everything an edit does not touch keeps its
 // text: comments, key order, flow or block style, other sections (ConfigText.toString says what
-// a rewrite normalises). Unit-tested in
-// test/configDoc.test.ts.
+// a rewrite normalises). Unit-tested in test/configDoc.test.ts.
 //
 // A section is a list of items (agents, teams, reason_codes, ...), each a map with an id key
 // (`id`, `name` or `code`) or, where the configuration allows it, the bare id (`- lunch`). An edit
@@ -12,6 +11,7 @@ import { Document, isCollection, isMap, isScalar, isSeq, parseDocument, type Nod
 
 export type Fields = Record<string, unknown>;
 
+/** One parsed configuration document, changed in place by its methods (editors change a clone()). */
 export class ConfigText {
   private constructor(readonly doc: Document) {}
 
