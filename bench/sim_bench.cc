@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <nlohmann/json.hpp>
@@ -118,6 +119,54 @@ double BaselineEventsPerSecond(int agents, int hours, uint64_t seed) {
   return static_cast<double>(events) / secs;
 }
 
+// FNV-1a over the bytes of every figure the run reports.
+class Digest {
+ public:
+  void Add(const void* data, size_t n) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (size_t i = 0; i < n; ++i) h_ = (h_ ^ p[i]) * 0x100000001b3ull;
+  }
+  template <typename T>
+  void Add(const T& v) {
+    Add(&v, sizeof v);
+  }
+  void Add(const sim::KpiRow& row) {
+    for (const auto& v : row.values) Add(v ? *v : -1e300);
+  }
+  std::string Hex() const {
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h_));
+    return buf;
+  }
+
+ private:
+  uint64_t h_ = 0xcbf29ce484222325ull;
+};
+
+std::string ResultDigest(const sim::RunResult& r) {
+  Digest d;
+  d.Add(r.events);
+  d.Add(r.contacts);
+  d.Add(r.refused);
+  d.Add(r.end.time_since_epoch().count());
+  d.Add(r.overall);
+  for (const auto& q : r.queues) d.Add(q);
+  for (const auto& c : r.channels) d.Add(c);
+  for (const auto& i : r.intervals) {
+    d.Add(i.start.time_since_epoch().count());
+    d.Add(i.overall);
+    for (const auto& q : i.queues) d.Add(q);
+  }
+  for (const auto& a : r.report.agents) {
+    for (int64_t v : {a.offers, a.accepted, a.rejected, a.offer_timeouts, a.withdrawn, a.handled,
+                      a.talk.count(), a.wrap_up.count(), a.logged_in.count(), a.busy.count(),
+                      a.available_idle.count()}) {
+      d.Add(v);
+    }
+  }
+  return d.Hex();
+}
+
 nlohmann::json RunOne(const std::string& name, int agents, const std::string& text, int hours) {
   std::vector<config::ConfigError> errors;
   auto s = sim::ParseScenarioText(text, name + ".yaml", {}, &errors);
@@ -140,15 +189,26 @@ nlohmann::json RunOne(const std::string& name, int agents, const std::string& te
           {"seconds", secs},
           {"events_per_second", static_cast<double>(r->events) / secs},
           {"contacts_per_second", static_cast<double>(r->contacts) / secs},
-          {"baseline_events_per_second", BaselineEventsPerSecond(agents, hours, 1)}};
+          {"baseline_events_per_second", BaselineEventsPerSecond(agents, hours, 1)},
+          {"result_digest", ResultDigest(*r)}};
 }
 
 }  // namespace
 }  // namespace parley
 
 int main(int argc, char** argv) {
-  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
-  const int hours = quick ? 24 : 400;
+  int hours = 400;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--quick") == 0) {
+      hours = 24;
+    } else if (std::strcmp(argv[i], "--hours") == 0 && i + 1 < argc &&
+               std::atoi(argv[i + 1]) >= 4) {
+      hours = std::atoi(argv[++i]);
+    } else {
+      std::fprintf(stderr, "usage: sim_bench [--quick] [--hours H (at least 4)]\n");
+      return 2;
+    }
+  }
   nlohmann::json runs = nlohmann::json::array();
   runs.push_back(parley::RunOne("mmc-100", 100, parley::MmcScenario(100, hours), hours));
   runs.push_back(
