@@ -240,7 +240,7 @@ void KpiCalculator::StartWait(ContactId id, ContactState& c, QueueIndex q, TimeP
   c.segment_seq = ++next_seq_;
   ChangeLevel(queues_[q], k, +1);
   ++At(queues_[q], k).stats.offered;
-  waiters_[q].push_back(Waiter{id, c.segment_seq, t});
+  if (options_.live_longest_wait) waiters_[q].push_back(Waiter{id, c.segment_seq, t});
 }
 
 void KpiCalculator::EndWait(ContactState& c, TimePoint t, Outcome outcome) {
@@ -257,7 +257,7 @@ void KpiCalculator::EndWait(ContactState& c, TimePoint t, Outcome outcome) {
   if (q != kNone) {
     RecordWait(queues_[q], c.segment_interval, k, t - c.segment_start, outcome, TargetFor(q));
     c.queue = kNone;
-    PruneFront(q);
+    if (options_.live_longest_wait) PruneFront(q);
   }
 }
 

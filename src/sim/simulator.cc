@@ -254,6 +254,7 @@ class Simulation final : public AcdObserver,
 
   static KpiOptions MakeKpiOptions(const Scenario& s) {
     KpiOptions k;
+    k.live_longest_wait = false;  // nothing reads KpiCalculator::Live in a simulation
     k.interval = s.interval;
     k.origin = s.start;
     for (const QueueDef& q : s.config->routing.queues) {
