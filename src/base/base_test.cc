@@ -61,6 +61,23 @@ TEST(VirtualClockTest, PastTimersFireAtNow) {
   EXPECT_FALSE(clock.RunNext());
 }
 
+TEST(VirtualClockTest, RunNextByFiresOnlyUpToTheLimit) {
+  VirtualClock clock(FromMicros(1000));
+  Recorder r(clock);
+  clock.Schedule(FromMicros(2000), r, 1);
+  clock.Schedule(FromMicros(500), r, 2);           // past: due now, at 1000
+  EXPECT_FALSE(clock.RunNextBy(FromMicros(999)));  // due at 1000, after the limit
+  EXPECT_TRUE(clock.RunNextBy(FromMicros(1000)));
+  EXPECT_FALSE(clock.RunNextBy(FromMicros(1999)));
+  EXPECT_EQ(ToMicros(clock.Now()), 1000);  // a refusal leaves the time alone
+  EXPECT_TRUE(clock.RunNextBy(FromMicros(2000)));
+  EXPECT_EQ(ToMicros(clock.Now()), 2000);
+  EXPECT_FALSE(clock.RunNextBy(TimePoint::max()));  // nothing left
+  ASSERT_EQ(r.fired.size(), 2u);
+  EXPECT_EQ(r.fired[0], (std::pair<uint64_t, int64_t>{2, 1000}));
+  EXPECT_EQ(r.fired[1], (std::pair<uint64_t, int64_t>{1, 2000}));
+}
+
 // The plain definition of the firing order: a binary heap of every timer by (time, sequence),
 // past times clamped to now. VirtualClock must fire exactly as this does.
 class ReferenceClock final : public Clock, public TimerQueue {

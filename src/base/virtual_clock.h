@@ -35,6 +35,9 @@ class VirtualClock final : public Clock, public TimerQueue {
   uint64_t AdvanceBy(Duration d) { return AdvanceTo(now_ + d); }
   // Fires the next pending timer (advancing time to it). Returns false when none is pending.
   bool RunNext();
+  // Fires the next pending timer if it is due at or before `limit` (advancing time to it);
+  // otherwise fires nothing and returns false. NextTime() and RunNext() in one look at the fronts.
+  bool RunNextBy(TimePoint limit);
   // Time of the next pending timer, or TimePoint::max() when none.
   TimePoint NextTime();
   // Timers scheduled and neither fired nor cancelled (counts them: for tests and diagnostics).
