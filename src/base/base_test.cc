@@ -78,6 +78,36 @@ TEST(VirtualClockTest, RunNextByFiresOnlyUpToTheLimit) {
   EXPECT_EQ(r.fired[1], (std::pair<uint64_t, int64_t>{1, 2000}));
 }
 
+// Timers due now keep their order while their FIFO wraps around and grows, cancelled ones
+// included.
+TEST(VirtualClockTest, ManyTimersDueNowFireInOrder) {
+  VirtualClock clock(FromMicros(1000));
+  struct Log : TimerTarget {
+    void OnTimer(uint64_t tag) override { fired.push_back(tag); }
+    std::vector<uint64_t> fired;
+  } log;
+  uint64_t next = 0;
+  std::vector<uint64_t> want;
+  for (int round = 0; round < 6; ++round) {
+    // Ten in, seven out: the ring's head walks forward while its size grows past 16 and 32.
+    for (int i = 0; i < 10; ++i) {
+      const uint64_t tag = next++;
+      const TimerId id = clock.Schedule(FromMicros(1000), log, tag);
+      if (tag % 9 == 4) {
+        clock.Cancel(id);
+      } else {
+        want.push_back(tag);
+      }
+    }
+    for (int i = 0; i < 7; ++i) ASSERT_TRUE(clock.RunNext());
+  }
+  EXPECT_EQ(clock.pending(), want.size() - log.fired.size());
+  while (clock.RunNext()) {
+  }
+  EXPECT_EQ(log.fired, want);
+  EXPECT_EQ(ToMicros(clock.Now()), 1000);
+}
+
 // The plain definition of the firing order: a binary heap of every timer by (time, sequence),
 // past times clamped to now. VirtualClock must fire exactly as this does.
 class ReferenceClock final : public Clock, public TimerQueue {

@@ -1,5 +1,7 @@
 #include "base/virtual_clock.h"
 
+#include <utility>
+
 namespace parley {
 
 TimerId VirtualClock::Schedule(TimePoint at, TimerTarget& target, uint64_t tag) {
@@ -25,8 +27,8 @@ void VirtualClock::DropStaleCancellations() {
   for (size_t i = kPad; i < heap_.size(); ++i) {
     if (cancelled_.contains(heap_[i].seq)) live.insert(heap_[i].seq);
   }
-  for (const Entry& e : due_) {
-    if (cancelled_.contains(e.seq)) live.insert(e.seq);
+  for (size_t i = 0; i < due_.size(); ++i) {
+    if (cancelled_.contains(due_[i].seq)) live.insert(due_[i].seq);
   }
   cancelled_ = std::move(live);
 }
@@ -34,8 +36,15 @@ void VirtualClock::DropStaleCancellations() {
 size_t VirtualClock::pending() const {
   size_t n = 0;
   for (size_t i = kPad; i < heap_.size(); ++i) n += cancelled_.contains(heap_[i].seq) ? 0 : 1;
-  for (const Entry& e : due_) n += cancelled_.contains(e.seq) ? 0 : 1;
+  for (size_t i = 0; i < due_.size(); ++i) n += cancelled_.contains(due_[i].seq) ? 0 : 1;
   return n;
+}
+
+void VirtualClock::DueRing::Grow() {
+  std::vector<Entry> bigger(ring_.empty() ? 16 : 2 * ring_.size());
+  for (size_t i = 0; i < size_; ++i) bigger[i] = (*this)[i];
+  ring_ = std::move(bigger);
+  head_ = 0;
 }
 
 void VirtualClock::Push(const Entry& e) {
