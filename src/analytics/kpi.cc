@@ -173,7 +173,14 @@ KpiCalculator::AgentState* KpiCalculator::EnsureAgent(AgentIndex a, TimePoint t)
 KpiCalculator::Bucket& KpiCalculator::Grow(Series& series, int64_t interval) {
   PARLEY_DCHECK(interval >= first_interval_);
   const auto offset = static_cast<size_t>(interval - first_interval_);
-  if (offset >= series.buckets.size()) series.buckets.resize(offset + 1);
+  if (offset >= series.buckets.size()) {
+    series.buckets.resize(offset + 1);
+    // An interval usually sees about as many waits as the one before: room for them up front
+    // spares the doublings that would copy the samples over and over.
+    if (offset > 0) {
+      series.buckets[offset].waits.reserve(series.buckets[offset - 1].waits.size());
+    }
+  }
   return series.buckets[offset];
 }
 
