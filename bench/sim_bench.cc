@@ -9,7 +9,12 @@
 // timeouts, escalation steps, wrap-up timers). The baseline counts its arrivals and service
 // completions, the only events an M/M/c queue needs.
 //
-//   sim_bench [--quick]
+// Each run also prints `result_digest`, a hash of everything the run reports (events, contacts,
+// every KPI row, every agent's figures): a change that should only make the simulator faster
+// must leave it unchanged. --digest prints the same hash for scenario files instead.
+//
+//   sim_bench [--quick] [--hours H]   (--hours: M/M/c over H simulated hours, multi-skill H/4)
+//   sim_bench --digest FILE...        (each scenario file's digest at its own seed, no timing)
 
 #include <chrono>
 #include <cstdio>
@@ -196,7 +201,34 @@ nlohmann::json RunOne(const std::string& name, int agents, const std::string& te
 }  // namespace
 }  // namespace parley
 
+// The digest of each scenario file run once at its own seed, timeline failures included.
+int DigestFiles(int argc, char** argv) {
+  nlohmann::json files = nlohmann::json::array();
+  for (int i = 2; i < argc; ++i) {
+    std::vector<parley::config::ConfigError> errors;
+    auto s = parley::sim::LoadScenario(argv[i], {}, &errors);
+    if (!s.ok()) {
+      files.push_back({{"file", argv[i]}, {"error", s.status().message()}});
+      continue;
+    }
+    parley::sim::RunOptions o;
+    o.seed = s->seed;
+    auto r = parley::sim::Run(*s, o);
+    if (!r.ok()) {
+      files.push_back({{"file", argv[i]}, {"error", r.status().message()}});
+      continue;
+    }
+    files.push_back({{"file", argv[i]},
+                     {"events", r->events},
+                     {"failures", r->failures.size()},
+                     {"result_digest", parley::ResultDigest(*r)}});
+  }
+  std::printf("%s\n", nlohmann::json{{"files", files}}.dump(2).c_str());
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "--digest") == 0) return DigestFiles(argc, argv);
   int hours = 400;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) {
@@ -205,7 +237,8 @@ int main(int argc, char** argv) {
                std::atoi(argv[i + 1]) >= 4) {
       hours = std::atoi(argv[++i]);
     } else {
-      std::fprintf(stderr, "usage: sim_bench [--quick] [--hours H (at least 4)]\n");
+      std::fprintf(stderr,
+                   "usage: sim_bench [--quick] [--hours H (at least 4)] | --digest FILE...\n");
       return 2;
     }
   }
