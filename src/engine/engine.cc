@@ -598,6 +598,9 @@ void Engine::RefreshContact(ContactId id) {
     r.queue = acd_->QueueName(v->queue);
     r.priority = v->priority;
     r.times = v->times;
+    if (it->second.outbound_answered != TimePoint{}) {
+      r.times.answered = it->second.outbound_answered;
+    }
     if (v->state == parley::ContactState::kOffered && !v->offered_to.empty()) {
       r.agent = acd_->AgentName(v->offered_to.front());
     } else if (v->agent != kNone) {
