@@ -1710,6 +1710,10 @@ void Engine::AttachChannel(Channel channel, ports::ChannelAdapter* adapter) {
 ports::ChannelAdapter* Engine::AdapterOf(ContactId contact) const {
   auto it = contacts_.find(contact);
   if (it == contacts_.end()) return nullptr;
+  // A callback being dialled is a call of the voice adapter (outbound.cc, DialCallback).
+  if (it->second.record.channel == Channel::kCallback && !it->second.outbound_number.empty()) {
+    return adapters_[Index(Channel::kVoice)];
+  }
   return adapters_[Index(it->second.record.channel)];
 }
 
@@ -1723,6 +1727,7 @@ void Engine::NotifyChannel(const Event& e) {
   if (!e.contact.valid()) return;
   switch (e.type) {
     case EventType::kContactOffered:
+      if (DialCallback(e)) break;
       if (ports::ChannelAdapter* a = AdapterOf(e.contact); a && e.agent < acd_->agent_count()) {
         PlanRecording(e, *a);
         Duration timeout{0};

@@ -346,6 +346,7 @@ class Engine final : public ports::ContactCenter,
                        ports::Reply<ports::ContactSnapshot> reply);
   void StartOutbound(const ports::Caller& who, ContactId id, ports::OutboundCall call,
                      ports::CustomerId customer, ports::Reply<ports::ContactSnapshot> reply);
+  bool DialCallback(const Event& offered);
   // Finds or creates the customer of `identity` on the customer worker and calls `done` on the
   // loop; concurrent requests for one identity share one store call.
   void ResolveCustomer(const ports::CustomerIdentity& identity, CustomerDone done);

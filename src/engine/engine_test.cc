@@ -1082,7 +1082,7 @@ class FakeChannel final : public ports::ChannelAdapter {
   }
   void PlaceCall(ContactId c, ports::OutboundDial dial, std::function<void(Status)> done) override {
     calls.push_back("dial " + std::to_string(c.value()) + " " + dial.agent + " " + dial.number +
-                    (dial.recording.record ? " record" : ""));
+                    (dial.recording.record ? " record" : "") + (dial.offer ? " offer" : ""));
     done(control_status);
   }
 
@@ -2402,6 +2402,79 @@ TEST(EngineOutboundTest, RefusalsSayWhatWasWrong) {
   EXPECT_EQ(refused.status().message(), "agent dave has no registered phone");
   EXPECT_TRUE(h.Holds("dave").empty());
   EXPECT_TRUE(OutboundTrail(store, DemoConfig()->routing).empty());
+}
+
+// config/demo.yaml where oscar also takes callbacks.
+std::shared_ptr<const config::Config> CallbackConfig() {
+  std::vector<config::ConfigError> errors;
+  config::ParseOptions opts;
+  opts.overrides = {{"agents.oscar.capacity.callback", "1"}};
+  auto c =
+      config::LoadConfigFile(std::string(PARLEY_SOURCE_DIR) + "/config/demo.yaml", &errors, opts);
+  PARLEY_CHECK(c.ok());
+  return *c;
+}
+
+// The journal's event types for `contact`.
+std::vector<std::string> AllTypes(ports::Store& store, ContactId contact) {
+  std::vector<std::string> out;
+  auto entries = store.ReadAfter(0, 10000);
+  for (const auto& e : *entries) {
+    if (e.event.contact == contact) out.emplace_back(EventTypeName(e.event.type));
+  }
+  return out;
+}
+
+TEST(EngineOutboundTest, ACallbackOfferedToAnAgentIsDialledAndItsAnswerConnectsIt) {
+  store::MemoryStore store;
+  OutboundHarness h(store, CallbackConfig());
+  ASSERT_TRUE(h.engine.Start().ok());
+  ports::NewContact nc;
+  nc.channel = Channel::kCallback;
+  nc.queue = "support";
+  nc.attributes = {{"callback.number", "+442079460001"}};
+  auto created =
+      h.Run<ContactSnapshot>([&](auto reply) { h.engine.CreateContact(All(), nc, reply); });
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  const ContactId id = created->record.id;
+  ASSERT_TRUE(h.SetPresence(All(), "oscar", Presence::kAvailable).ok());
+  auto offered = h.Get(All(), id);
+  ASSERT_TRUE(offered.ok());
+  ASSERT_EQ(offered->record.state, ContactState::kOffered) << offered->record.agent;
+  const std::string agent = offered->record.agent;
+  EXPECT_TRUE(h.voice.Called("dial 1 " + agent + " +442079460001 offer"))
+      << ::testing::PrintToString(h.voice.calls);
+  EXPECT_FALSE(h.voice.Called("offer 1 " + agent + " 0.000000s"));
+  // The phone answers: the SIP adapter accepts the offer, then the customer answers.
+  ASSERT_TRUE(h.Accept(All(), id, agent).ok());
+  h.Progress(id, ports::OutboundUpdate::Stage::kAnswered);
+  h.Input(id, ports::CustomerLeft{});
+  EXPECT_EQ(h.Holds(agent), (std::vector<std::string>{"1:wrap-up"}));
+  std::vector<std::string> trail;
+  for (const auto& line : OutboundTrail(store, DemoConfig()->routing)) {
+    if (line.rfind("outbound.", 0) == 0) trail.push_back(line);
+  }
+  EXPECT_EQ(trail, (std::vector<std::string>{"outbound.answered " + agent + " +442079460001"}));
+}
+
+TEST(EngineOutboundTest, ACallbackThatCannotBeDialledIsDeclinedAndWaitsAgain) {
+  store::MemoryStore store;
+  OutboundHarness h(store, CallbackConfig());
+  ASSERT_TRUE(h.engine.Start().ok());
+  h.voice.control_status = InvalidArgument("agent oscar has no registered phone");
+  ports::NewContact nc;
+  nc.channel = Channel::kCallback;
+  nc.queue = "support";
+  nc.attributes = {{"callback.number", "+442079460001"}};
+  auto created =
+      h.Run<ContactSnapshot>([&](auto reply) { h.engine.CreateContact(All(), nc, reply); });
+  ASSERT_TRUE(created.ok());
+  ASSERT_TRUE(h.SetPresence(All(), "oscar", Presence::kAvailable).ok());
+  h.loop.RunAll();
+  const auto types = AllTypes(store, created->record.id);
+  ASSERT_GE(types.size(), 3u) << ::testing::PrintToString(types);
+  EXPECT_EQ(std::vector<std::string>(types.begin(), types.begin() + 3),
+            (std::vector<std::string>{"contact.queued", "contact.offered", "offer.rejected"}));
 }
 
 }  // namespace

@@ -196,6 +196,53 @@ void Engine::StartOutbound(const Caller& who, ContactId id, ports::OutboundCall 
   });
 }
 
+// A callback contact (channel callback, attribute callback.number) offered to an agent is dialled
+// like click-to-dial when a voice adapter is attached: the agent's phone rings for the offer,
+// answering accepts it, then the number is called (docs/voice.md, "Outbound calls"). False when
+// the offer is not one to dial (the adapter of its channel, if any, gets it as before).
+bool Engine::DialCallback(const Event& offered) {
+  auto it = contacts_.find(offered.contact);
+  if (it == contacts_.end() || offered.agent >= acd_->agent_count()) return false;
+  ContactInfo& c = it->second;
+  ports::ChannelAdapter* voice = adapters_[Index(Channel::kVoice)];
+  if (c.record.channel != Channel::kCallback || voice == nullptr) return false;
+  std::string number;
+  for (const auto& [k, v] : c.record.attributes) {
+    if (k == "callback.number") number = v;
+  }
+  if (!IsDialableNumber(number)) return false;
+  c.outbound_number = number;
+  const std::string agent = acd_->AgentName(offered.agent);
+  ports::OutboundDial dial;
+  dial.agent = agent;
+  dial.number = number;
+  dial.offer = true;
+  if (offered.queue < acd_->queue_count()) {
+    if (const QueueDef* q = QueueDefByName(*config_, acd_->QueueName(offered.queue))) {
+      dial.ring_timeout = q->offer_timeout;
+      dial.recording.record = q->recording == RecordingPolicy::kAlways;
+      if (q->recording != RecordingPolicy::kNever) {
+        dial.recording.announcement.recording = q->recording_announcement.recording;
+        dial.recording.announcement.text = q->recording_announcement.text;
+      }
+    }
+  }
+  const ContactId id = offered.contact;
+  voice->PlaceCall(
+      id, std::move(dial),
+      [this, exec = executor_, alive = std::weak_ptr<int>(alive_), id, agent](Status s) {
+        if (s.ok()) return;
+        // Not dialled (no registered phone, destination not allowed): the offer is
+        // declined, as an agent's phone refusing it would be.
+        exec([this, alive, id, agent] {
+          if (alive.expired()) return;
+          RejectOffer(Caller{"system", Caller::Reach::kAll, "", ""}, id, agent,
+                      [](Result<ports::ContactSnapshot>) {});
+        });
+      });
+  return true;
+}
+
 void Engine::OutboundProgress(ContactId contact, ports::OutboundUpdate update) {
   Post([this, contact, update = std::move(update)] {
     if (!started_) return;

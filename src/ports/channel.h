@@ -111,6 +111,11 @@ struct OutboundDial {
   std::string number;  // digits with an optional leading '+', already checked by the engine
   RecordingPlan recording;
   Duration ring_timeout{};  // of the agent's phone; zero = the adapter's ring timeout
+  // A callback contact the ACD offered to `agent` (rather than one the engine put at the agent):
+  // the phone answering accepts the offer (ContactCenter::AcceptOffer) before the number is
+  // called; the phones refusing or ringing out reject it (RejectOffer), as for an inbound
+  // call's offer, and OfferWithdrawn lets the call go.
+  bool offer = false;
 };
 
 // How an outbound call went on the adapter's side (ChannelIntake::OutboundProgress).

@@ -216,6 +216,7 @@ class SipServer::Impl {
     // Click-to-dial (docs/voice.md, "Outbound calls"): the agent's phone rings first; when it
     // answers, `customer` is Parley's INVITE to the trunk for `dial_number`.
     bool outbound = false;
+    bool offer = false;  // a callback the ACD offered: the agent's answer accepts it first
     std::string dial_number;
     bool auth_answered = false;  // the carrier's digest challenge was answered once
     bool early_bridged = false;  // bridged on the carrier's early media (ringback)
@@ -1019,7 +1020,7 @@ class SipServer::Impl {
       (void)deps_.media.CloseLeg(c.agent_leg);
       c.agent_leg_open = false;
     }
-    if (c.outbound) {
+    if (c.outbound && !c.offer) {
       OutboundFailed(c, "agent_no_answer", 0);
       return;
     }
@@ -1027,6 +1028,7 @@ class SipServer::Impl {
       deps_.center->RejectOffer(ports::Caller{.user = "sip"}, c.contact, agent,
                                 [](Result<ports::ContactSnapshot>) {});
     }
+    if (c.outbound) EndCall(c, false);  // a callback's customer leg goes too
   }
 
   void OnInviteResponse(nua_handle_t* nh, int status, sip_t const* sip) {
@@ -1076,6 +1078,27 @@ class SipServer::Impl {
     StopRinging(c);
     ConnectAnsweredLeg(c.agent_leg, sip);
     c.connected_agent = c.agent;
+    if (c.outbound && c.offer) {
+      // A callback: the answer accepts the offer; once the engine took it, the customer.
+      const uint64_t id = c.id;
+      if (deps_.center == nullptr) return;
+      deps_.center->AcceptOffer(ports::Caller{.user = "sip"}, c.contact, c.agent,
+                                [this, id](Result<ports::ContactSnapshot> r) {
+                                  const bool accepted = r.ok();
+                                  Post([this, id, accepted] {
+                                    auto it = calls_.find(id);
+                                    if (it == calls_.end() || it->second->customer_gone) return;
+                                    Call& call = *it->second;
+                                    if (accepted && call.agent_nh != nullptr) {
+                                      DialCustomer(call);
+                                    } else {
+                                      EndCall(call,
+                                              false);  // withdrawn meanwhile: the phone is let go
+                                    }
+                                  });
+                                });
+      return;
+    }
     if (c.outbound) {
       // Click-to-dial: the agent is on the line; now the customer.
       DialCustomer(c);
@@ -1107,7 +1130,7 @@ class SipServer::Impl {
   void DoOfferToAgent(ContactId contact, const std::string& agent, Duration timeout) {
     Call* c = CallOf(contact);
     auto reject = [&] {
-      if (c != nullptr && c->outbound) {
+      if (c != nullptr && c->outbound && !c->offer) {
         OutboundFailed(*c, "agent_no_answer", 0);
         return;
       }
@@ -1179,6 +1202,10 @@ class SipServer::Impl {
   void DoOfferWithdrawn(ContactId contact, const std::string& agent) {
     Call* c = CallOf(contact);
     if (c == nullptr || c->agent != agent || c->agent_nh != nullptr) return;
+    if (c->outbound) {
+      EndCall(*c, false);  // a callback's offer: nothing is left of the call
+      return;
+    }
     StopRinging(*c);
     c->forks.clear();
     c->agent.clear();
@@ -1224,6 +1251,7 @@ class SipServer::Impl {
     auto call = std::make_unique<Call>();
     call->id = next_call_++;
     call->outbound = true;
+    call->offer = dial.offer;
     call->dial_number = dial.number;
     call->from_number = dial.number;  // what the agent's phone shows
     call->contact = contact;
@@ -1241,7 +1269,10 @@ class SipServer::Impl {
     DoOfferToAgent(contact, dial.agent, dial.ring_timeout);
     auto it = calls_.find(id);
     if (it == calls_.end() || it->second->forks.empty()) {
-      // Every INVITE failed at once (OutboundFailed told the engine; the reply says it too).
+      // Every INVITE failed at once: a callback's offer was rejected (RingFailed); click-to-dial
+      // was told (OutboundFailed) and the reply says it too.
+      if (it != calls_.end()) EndCall(*it->second, false);
+      if (dial.offer) return done(Status::Ok());
       return done(Unavailable("cannot ring the phone of agent " + dial.agent));
     }
     done(Status::Ok());

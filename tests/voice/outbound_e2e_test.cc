@@ -183,6 +183,40 @@ TEST_F(OutboundTest, ACustomerBusyEndsTheContactWithThatReason) {
   EXPECT_EQ(AgentSettled(http(), cookie_, "alice"), "available wrap-up");
 }
 
+TEST_F(OutboundTest, ACallbackOfferedToTheAgentIsDialledOnceItsPhoneAnswers) {
+  const HttpResponse created = Http(http(), "POST", "/api/v1/contacts",
+                                    Json{{"channel", "callback"},
+                                         {"queue", "sales"},
+                                         {"attributes", {{"callback.number", "+442079460125"}}}}
+                                        .dump(),
+                                    cookie_);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = Json::parse(created.body)["id"].get<std::string>();
+  // The ACD offers it to alice: her phone rings; answering accepts the offer and calls the number.
+  const std::string ring = alice_.Ringing();
+  ASSERT_FALSE(ring.empty());
+  EXPECT_THAT(HeaderOf(ring, "From"), HasSubstr("+442079460125"));
+  ASSERT_TRUE(alice_.Answer());
+  const std::string first = Challenge();
+  ASSERT_FALSE(first.empty());
+  EXPECT_EQ(first.substr(0, first.find("\r\n")),
+            "INVITE sip:+442079460125@127.0.0.1:" + std::to_string(carrier_.port()) + " SIP/2.0");
+  ASSERT_TRUE(carrier_.Answer());
+  EXPECT_TRUE(WaitForEvent(*events_, "outbound.answered", "+442079460125"));
+  Talkers talkers;
+  talkers.Add(alice_.media(), alice_.parley_media_port(), kAgentLevel);
+  EXPECT_TRUE(HearsAll(carrier_.media(), kAgent));
+  // Alice hangs up: the customer gets BYE, alice wraps up.
+  EXPECT_EQ(alice_.HangUp().substr(0, 14), "SIP/2.0 200 OK");
+  EXPECT_FALSE(carrier_.Request("BYE").empty());
+  EXPECT_EQ(AgentSettled(http(), cookie_, "alice"), "available wrap-up");
+  const Json record =
+      Json::parse(Http(http(), "GET", "/api/v1/contacts/" + id, "", cookie_).body, nullptr, false);
+  EXPECT_EQ(record["channel"], "callback") << record.dump();
+  EXPECT_EQ(record["state"], "wrap-up") << record.dump();
+  EXPECT_EQ(record["attributes"].value("outbound.result", ""), "answered") << record.dump();
+}
+
 TEST_F(OutboundTest, ANumberOutsideTheAllowedDestinationsIsRefusedAndCounted) {
   const HttpResponse refused = Dial("+33123456789");
   EXPECT_EQ(refused.status, 422) << refused.body;
