@@ -141,6 +141,10 @@ TEST_F(OutboundTest, ClickToDialRingsTheAgentThenCallsTheCustomerThroughTheTrunk
              ":n0nce-42:" + Md5Hex("INVITE:" + uri));
   EXPECT_EQ(DigestParam(auth, "response"), expected) << auth;
   EXPECT_EQ(auth.find(kTrunkPassword), std::string::npos);
+  // Nor does the configuration the API returns, nor the log, hold the password.
+  EXPECT_EQ(Http(http(), "GET", "/api/v1/config", "", cookie_).body.find(kTrunkPassword),
+            std::string::npos);
+  EXPECT_EQ(server_.process().output().find(kTrunkPassword), std::string::npos);
   ASSERT_TRUE(carrier_.Answer());
 
   // Connected: each hears the other.
@@ -215,6 +219,34 @@ TEST_F(OutboundTest, ACallbackOfferedToTheAgentIsDialledOnceItsPhoneAnswers) {
   EXPECT_EQ(record["channel"], "callback") << record.dump();
   EXPECT_EQ(record["state"], "wrap-up") << record.dump();
   EXPECT_EQ(record["attributes"].value("outbound.result", ""), "answered") << record.dump();
+}
+
+TEST_F(OutboundTest, TheAgentsPhoneRefusingEndsTheContactBeforeTheCarrierIsCalled) {
+  ASSERT_EQ(Dial("+442079460126").status, 201);
+  ASSERT_TRUE(alice_.Decline("486 Busy Here"));
+  const std::string failed = EventMessage(*events_, "outbound.failed", "+442079460126");
+  EXPECT_THAT(failed, HasSubstr("\"reason\":\"agent_no_answer\""));
+  EXPECT_EQ(carrier_.Request("INVITE", "", std::chrono::milliseconds(500)), "");
+  EXPECT_EQ(AgentSettled(http(), cookie_, "alice"), "available wrap-up");
+}
+
+TEST_F(OutboundTest, AnAgentWithoutARegisteredPhoneIsRefused) {
+  ASSERT_EQ(
+      Http(http(), "PUT", "/api/v1/agents/bob/presence", R"({"presence":"available"})", cookie_)
+          .status,
+      200);
+  const HttpResponse refused =
+      Http(http(), "POST", "/api/v1/calls",
+           Json{{"number", "+442079460127"}, {"queue", "sales"}, {"agent", "bob"}}.dump(), cookie_);
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_THAT(refused.body, HasSubstr("agent bob has no registered phone"));
+  EXPECT_EQ(AgentSettled(http(), cookie_, "bob"), "available");
+  // An agent dials only for itself.
+  EXPECT_EQ(Http(http(), "POST", "/api/v1/calls",
+                 Json{{"number", "+442079460127"}, {"queue", "sales"}, {"agent", "bob"}}.dump(),
+                 alice_cookie_)
+                .status,
+            404);
 }
 
 TEST_F(OutboundTest, ANumberOutsideTheAllowedDestinationsIsRefusedAndCounted) {
