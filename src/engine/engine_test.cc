@@ -2477,5 +2477,21 @@ TEST(EngineOutboundTest, ACallbackThatCannotBeDialledIsDeclinedAndWaitsAgain) {
             (std::vector<std::string>{"contact.queued", "contact.offered", "offer.rejected"}));
 }
 
+TEST(EngineOutboundTest, AHangUpBeforeTheCustomerAnswersIsJournaledAsCancelled) {
+  store::MemoryStore store;
+  OutboundHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  ASSERT_TRUE(h.SetPresence(All(), "dave", Presence::kAvailable).ok());
+  auto placed = h.Dial(Self("dave"), "", "+442071234567");
+  ASSERT_TRUE(placed.ok()) << placed.status().ToString();
+  ASSERT_TRUE(h.Hangup(Self("dave"), placed->record.id).ok());
+  EXPECT_TRUE(h.voice.Called("ended 1"));  // the adapter lets go of the phone and the trunk
+  EXPECT_EQ(
+      OutboundTrail(store, DemoConfig()->routing),
+      (std::vector<std::string>{"outbound.started dave +442071234567 dave", "handling.started dave",
+                                "outbound.failed dave +442071234567 cancelled dave",
+                                "handling.ended dave", "wrap_up.started dave"}));
+}
+
 }  // namespace
 }  // namespace parley::engine
