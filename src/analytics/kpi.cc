@@ -590,6 +590,9 @@ void KpiCalculator::Add(const Event& e) {
     case EventType::kConsultEnded:
     case EventType::kConferenceStarted:
     case EventType::kConferenceEnded:
+    case EventType::kOutboundStarted:
+    case EventType::kOutboundAnswered:
+    case EventType::kOutboundFailed:
       return;
   }
   ++ignored_events_;  // an EventType value this code does not know

@@ -178,6 +178,14 @@ class FakeCenter : public ports::ContactCenter {
     if (id.value() == 409) return r(Conflict("contact 409 has no consultation to complete"));
     r(Contact(id.value()));
   }
+  void PlaceCall(const ports::Caller& who, ports::OutboundCall call,
+                 ports::Reply<ports::ContactSnapshot> r) override {
+    Record("PlaceCall", who, call.agent + ":" + call.number + ":" + call.queue);
+    if (call.number == "+33123") {
+      return r(InvalidArgument("number '+33123' is not an allowed destination"));
+    }
+    r(Contact(7));
+  }
   void TransferContact(const ports::Caller& who, ContactId id, std::string queue,
                        ports::Reply<ports::ContactSnapshot> r) override {
     Record("TransferContact", who, std::to_string(id.value()) + ":" + queue);
@@ -2098,6 +2106,30 @@ TEST_F(ApiTest, StaffingWithoutThePortIs503) {
   ASSERT_TRUE(server_->Start().ok());
   Answer a = As(Login("sup"), http::verb::post, "/api/v1/staffing", R"({"calls":1})");
   EXPECT_EQ(a.status, 503) << a.body;
+}
+
+TEST_F(ApiTest, PlaceCallReachesThePortAndAnswersCreatedOrTheRefusal) {
+  StartServer();
+  const std::string agent = Login("agent1");
+  Answer placed =
+      As(agent, http::verb::post, "/api/v1/calls", R"({"number":"+442071234567","queue":"sales"})");
+  EXPECT_EQ(placed.status, 201) << placed.body;
+  EXPECT_EQ(center_.Last("PlaceCall")->arg, ":+442071234567:sales");
+  Answer refused =
+      As(agent, http::verb::post, "/api/v1/calls", R"({"number":"+33123","queue":"sales"})");
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_THAT(refused.error_message(), HasSubstr("not an allowed destination"));
+  Answer missing = As(agent, http::verb::post, "/api/v1/calls", R"({"queue":"sales"})");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_THAT(missing.error_message(), HasSubstr("missing required field body.number"));
+  EXPECT_EQ(
+      As(agent, http::verb::post, "/api/v1/calls", R"({"number":"1","queue":"s","x":1})").status,
+      400);
+  EXPECT_EQ(Send(http::verb::post, "/api/v1/calls", "{}", {}).status, 401);
+  EXPECT_EQ(As(Login("wall"), http::verb::post, "/api/v1/calls",
+               R"({"number":"+442071234567","queue":"sales"})")
+                .status,
+            403);
 }
 
 }  // namespace

@@ -204,6 +204,7 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   void WrapUpContact(const std::shared_ptr<Exchange>& x);
   void TransferContact(const std::shared_ptr<Exchange>& x);
   void ConsultContact(const std::shared_ptr<Exchange>& x);
+  void PlaceCall(const std::shared_ptr<Exchange>& x);
   void CompleteConsult(const std::shared_ptr<Exchange>& x);
   void CancelConsult(const std::shared_ptr<Exchange>& x);
   void ConferenceConsult(const std::shared_ptr<Exchange>& x);
@@ -885,6 +886,7 @@ Status ServerImpl::DeclareRoutes() {
            &ServerImpl::TransferContact),
       perm("POST", v1 + "/contacts/{id}/cancel", P::kContactsHandle, &ServerImpl::CancelContact),
       perm("POST", v1 + "/contacts/{id}/consult", P::kContactsHandle, &ServerImpl::ConsultContact),
+      perm("POST", v1 + "/calls", P::kContactsHandle, &ServerImpl::PlaceCall),
       perm("POST", v1 + "/contacts/{id}/consult/complete", P::kContactsHandle,
            &ServerImpl::CompleteConsult),
       perm("POST", v1 + "/contacts/{id}/consult/cancel", P::kContactsHandle,
@@ -1803,6 +1805,18 @@ void ServerImpl::HangupContact(const std::shared_ptr<Exchange>& x) {
                        Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
                          x->server->Reply(*x, http::status::ok, ContactJson(c));
                        }));
+}
+
+// Click-to-dial (docs/voice.md, "Outbound calls").
+void ServerImpl::PlaceCall(const std::shared_ptr<Exchange>& x) {
+  ports::OutboundCall call;
+  if (auto e = ReadPlaceCall(x->body.is_null() ? Json::object() : x->body, call)) {
+    return Fail(*x, *e);
+  }
+  center.PlaceCall(x->caller, std::move(call),
+                   Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
+                     x->server->Reply(*x, http::status::created, ContactJson(c));
+                   }));
 }
 
 // Consultation transfer (docs/voice.md, "Consultation transfer").

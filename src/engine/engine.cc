@@ -601,6 +601,9 @@ void Engine::RefreshContact(ContactId id) {
     r.queue = acd_->QueueName(v->queue);
     r.priority = v->priority;
     r.times = v->times;
+    if (it->second.outbound_answered != TimePoint{}) {
+      r.times.answered = it->second.outbound_answered;
+    }
     if (v->state == parley::ContactState::kOffered && !v->offered_to.empty()) {
       r.agent = acd_->AgentName(v->offered_to.front());
     } else if (v->agent != kNone) {
@@ -1716,6 +1719,10 @@ void Engine::AttachChannel(Channel channel, ports::ChannelAdapter* adapter) {
 ports::ChannelAdapter* Engine::AdapterOf(ContactId contact) const {
   auto it = contacts_.find(contact);
   if (it == contacts_.end()) return nullptr;
+  // A callback being dialled is a call of the voice adapter (outbound.cc, DialCallback).
+  if (it->second.record.channel == Channel::kCallback && !it->second.outbound_number.empty()) {
+    return adapters_[Index(Channel::kVoice)];
+  }
   return adapters_[Index(it->second.record.channel)];
 }
 
@@ -1729,6 +1736,7 @@ void Engine::NotifyChannel(const Event& e) {
   if (!e.contact.valid()) return;
   switch (e.type) {
     case EventType::kContactOffered:
+      if (DialCallback(e)) break;
       if (ports::ChannelAdapter* a = AdapterOf(e.contact); a && e.agent < acd_->agent_count()) {
         PlanRecording(e, *a);
         Duration timeout{0};

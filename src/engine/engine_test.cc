@@ -1080,8 +1080,13 @@ class FakeChannel final : public ports::ChannelAdapter {
     }
     if (done) done(control_status);
   }
+  void PlaceCall(ContactId c, ports::OutboundDial dial, std::function<void(Status)> done) override {
+    calls.push_back("dial " + std::to_string(c.value()) + " " + dial.agent + " " + dial.number +
+                    (dial.recording.record ? " record" : "") + (dial.offer ? " offer" : ""));
+    done(control_status);
+  }
 
-  Status control_status;  // what ControlCall answers
+  Status control_status;  // what ControlCall and PlaceCall answer
   bool Called(const std::string& call) const {
     return std::find(calls.begin(), calls.end(), call) != calls.end();
   }
@@ -2460,6 +2465,225 @@ entry_points:
   auto offered = h.Get(All(), c->record.id);
   ASSERT_TRUE(offered.ok());
   EXPECT_EQ(offered->record.state, ContactState::kOffered);
+}
+
+// Click-to-dial (engine/outbound.cc).
+
+class OutboundHarness : public CallControlHarness {
+ public:
+  using CallControlHarness::CallControlHarness;
+  Result<ContactSnapshot> Dial(const Caller& who, const std::string& agent,
+                               const std::string& number, const std::string& queue = "support") {
+    return Run<ContactSnapshot>([&](auto reply) {
+      engine.PlaceCall(who, ports::OutboundCall{agent, number, queue, {}}, reply);
+    });
+  }
+  void Progress(ContactId id, ports::OutboundUpdate::Stage stage, const std::string& reason = "",
+                int status = 0) {
+    engine.OutboundProgress(id, ports::OutboundUpdate{stage, reason, status});
+    loop.RunAll();
+  }
+};
+
+// The journal's outbound.*, handling.* and wrap_up.* events, as "type agent [field ...]".
+std::vector<std::string> OutboundTrail(ports::Store& store, const RoutingConfig& routing) {
+  std::vector<std::string> out;
+  auto entries = store.ReadAfter(0, 10000);
+  EXPECT_TRUE(entries.ok());
+  for (const auto& e : *entries) {
+    const std::string type(EventTypeName(e.event.type));
+    if (type.rfind("outbound.", 0) != 0 && type.rfind("handling.", 0) != 0 &&
+        type.rfind("wrap_up.", 0) != 0) {
+      continue;
+    }
+    std::string line = type;
+    if (e.event.agent < routing.agents.size()) line += " " + routing.agents[e.event.agent].name;
+    for (const auto& [k, v] : ParseEventFields(e.event.text)) {
+      if (k == "number" || k == "reason" || k == "sip_status" || k == "by") line += " " + v;
+    }
+    out.push_back(line);
+  }
+  return out;
+}
+
+TEST(EngineOutboundTest, ClickToDialPutsTheCallAtTheAgentAndTheAnswerConnectsIt) {
+  store::MemoryStore store;
+  OutboundHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  ASSERT_TRUE(h.SetPresence(All(), "dave", Presence::kAvailable).ok());
+  auto placed = h.Dial(Self("dave"), "", "+442071234567");
+  ASSERT_TRUE(placed.ok()) << placed.status().ToString();
+  const ContactId id = placed->record.id;
+  EXPECT_TRUE(h.voice.Called("dial 1 dave +442071234567"))
+      << ::testing::PrintToString(h.voice.calls);
+  EXPECT_EQ(placed->record.direction, Direction::kOutbound);
+  EXPECT_EQ(placed->record.state, ContactState::kHandling);
+  EXPECT_EQ(placed->record.agent, "dave");
+  EXPECT_EQ(placed->record.queue, "support");
+  EXPECT_TRUE(placed->record.customer.valid());  // the number dialled is the customer
+  EXPECT_EQ(placed->record.times.answered, TimePoint{});
+  // Dave is busy with it: the ACD offers him nothing else, and a second call is refused.
+  EXPECT_EQ(h.Holds("dave"), (std::vector<std::string>{"1:handling"}));
+  auto again = h.Dial(All(), "dave", "+442071234568");
+  EXPECT_EQ(again.status().code(), StatusCode::kConflict);
+
+  h.clock.AdvanceBy(Seconds(7));
+  h.Progress(id, ports::OutboundUpdate::Stage::kAnswered);
+  auto talking = h.Get(All(), id);
+  ASSERT_TRUE(talking.ok());
+  EXPECT_EQ(talking->record.times.answered, talking->record.times.arrived + Seconds(7));
+  // The customer hangs up: dave wraps up as after an inbound call.
+  h.Input(id, ports::CustomerLeft{});
+  EXPECT_EQ(h.Holds("dave"), (std::vector<std::string>{"1:wrap-up"}));
+  EXPECT_EQ(
+      OutboundTrail(store, DemoConfig()->routing),
+      (std::vector<std::string>{"outbound.started dave +442071234567 dave", "handling.started dave",
+                                "outbound.answered dave +442071234567", "handling.ended dave",
+                                "wrap_up.started dave"}));
+}
+
+TEST(EngineOutboundTest, AFailedCallEndsWithItsReasonAndTheAgentWrapsUp) {
+  store::MemoryStore store;
+  OutboundHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  ASSERT_TRUE(h.SetPresence(All(), "dave", Presence::kAvailable).ok());
+  auto placed = h.Dial(All(), "dave", "0800123456");
+  ASSERT_TRUE(placed.ok()) << placed.status().ToString();
+  const ContactId id = placed->record.id;
+  h.Progress(id, ports::OutboundUpdate::Stage::kFailed, "busy", 486);
+  auto after = h.Get(All(), id);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->record.state, ContactState::kWrapUp);
+  EXPECT_TRUE(h.voice.Called("ended 1"));  // the adapter lets go of the agent's phone
+  bool result = false;
+  for (const auto& [k, v] : after->record.attributes) {
+    if (k == "outbound.result") result = v == "busy";
+  }
+  EXPECT_TRUE(result) << ::testing::PrintToString(after->record.attributes);
+  EXPECT_EQ(
+      OutboundTrail(store, DemoConfig()->routing),
+      (std::vector<std::string>{"outbound.started dave 0800123456 admin", "handling.started dave",
+                                "outbound.failed dave 0800123456 busy 486", "handling.ended dave",
+                                "wrap_up.started dave"}));
+  // A late answer after the end is ignored.
+  h.Progress(id, ports::OutboundUpdate::Stage::kAnswered);
+  EXPECT_EQ(OutboundTrail(store, DemoConfig()->routing).size(), 5u);
+}
+
+TEST(EngineOutboundTest, RefusalsSayWhatWasWrong) {
+  store::MemoryStore store;
+  OutboundHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  // Not Available.
+  auto busy = h.Dial(All(), "dave", "+442071234567");
+  EXPECT_EQ(busy.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(busy.status().message(),
+            "agent 'dave' is not Available with a free voice slot (offline)");
+  ASSERT_TRUE(h.SetPresence(All(), "dave", Presence::kAvailable).ok());
+  EXPECT_EQ(h.Dial(All(), "dave", "+44 20").status().message(),
+            "number '+44 20' must be 3 to 20 digits with an optional leading '+'");
+  EXPECT_EQ(h.Dial(All(), "dave", "+442071234567", "nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(h.Dial(All(), "zed", "+442071234567").status().code(), StatusCode::kNotFound);
+  // An agent dials only for itself; a team lead for its team.
+  EXPECT_EQ(h.Dial(Self("bob"), "dave", "+442071234567").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(h.Dial(Team("south"), "dave", "+442071234567").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(h.Dial(All(), "", "+442071234567").status().code(), StatusCode::kInvalidArgument);
+  // The adapter's refusal (no registered phone, destination not allowed) is the reply, and
+  // nothing is left at the agent.
+  h.voice.control_status = InvalidArgument("agent dave has no registered phone");
+  auto refused = h.Dial(All(), "dave", "+442071234567");
+  EXPECT_EQ(refused.status().message(), "agent dave has no registered phone");
+  EXPECT_TRUE(h.Holds("dave").empty());
+  EXPECT_TRUE(OutboundTrail(store, DemoConfig()->routing).empty());
+}
+
+// config/demo.yaml where oscar also takes callbacks.
+std::shared_ptr<const config::Config> CallbackConfig() {
+  std::vector<config::ConfigError> errors;
+  config::ParseOptions opts;
+  opts.overrides = {{"agents.oscar.capacity.callback", "1"}};
+  auto c =
+      config::LoadConfigFile(std::string(PARLEY_SOURCE_DIR) + "/config/demo.yaml", &errors, opts);
+  PARLEY_CHECK(c.ok());
+  return *c;
+}
+
+// The journal's event types for `contact`.
+std::vector<std::string> AllTypes(ports::Store& store, ContactId contact) {
+  std::vector<std::string> out;
+  auto entries = store.ReadAfter(0, 10000);
+  for (const auto& e : *entries) {
+    if (e.event.contact == contact) out.emplace_back(EventTypeName(e.event.type));
+  }
+  return out;
+}
+
+TEST(EngineOutboundTest, ACallbackOfferedToAnAgentIsDialledAndItsAnswerConnectsIt) {
+  store::MemoryStore store;
+  OutboundHarness h(store, CallbackConfig());
+  ASSERT_TRUE(h.engine.Start().ok());
+  ports::NewContact nc;
+  nc.channel = Channel::kCallback;
+  nc.queue = "support";
+  nc.attributes = {{"callback.number", "+442079460001"}};
+  auto created =
+      h.Run<ContactSnapshot>([&](auto reply) { h.engine.CreateContact(All(), nc, reply); });
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  const ContactId id = created->record.id;
+  ASSERT_TRUE(h.SetPresence(All(), "oscar", Presence::kAvailable).ok());
+  auto offered = h.Get(All(), id);
+  ASSERT_TRUE(offered.ok());
+  ASSERT_EQ(offered->record.state, ContactState::kOffered) << offered->record.agent;
+  const std::string agent = offered->record.agent;
+  EXPECT_TRUE(h.voice.Called("dial 1 " + agent + " +442079460001 offer"))
+      << ::testing::PrintToString(h.voice.calls);
+  EXPECT_FALSE(h.voice.Called("offer 1 " + agent + " 0.000000s"));
+  // The phone answers: the SIP adapter accepts the offer, then the customer answers.
+  ASSERT_TRUE(h.Accept(All(), id, agent).ok());
+  h.Progress(id, ports::OutboundUpdate::Stage::kAnswered);
+  h.Input(id, ports::CustomerLeft{});
+  EXPECT_EQ(h.Holds(agent), (std::vector<std::string>{"1:wrap-up"}));
+  std::vector<std::string> trail;
+  for (const auto& line : OutboundTrail(store, DemoConfig()->routing)) {
+    if (line.rfind("outbound.", 0) == 0) trail.push_back(line);
+  }
+  EXPECT_EQ(trail, (std::vector<std::string>{"outbound.answered " + agent + " +442079460001"}));
+}
+
+TEST(EngineOutboundTest, ACallbackThatCannotBeDialledIsDeclinedAndWaitsAgain) {
+  store::MemoryStore store;
+  OutboundHarness h(store, CallbackConfig());
+  ASSERT_TRUE(h.engine.Start().ok());
+  h.voice.control_status = InvalidArgument("agent oscar has no registered phone");
+  ports::NewContact nc;
+  nc.channel = Channel::kCallback;
+  nc.queue = "support";
+  nc.attributes = {{"callback.number", "+442079460001"}};
+  auto created =
+      h.Run<ContactSnapshot>([&](auto reply) { h.engine.CreateContact(All(), nc, reply); });
+  ASSERT_TRUE(created.ok());
+  ASSERT_TRUE(h.SetPresence(All(), "oscar", Presence::kAvailable).ok());
+  h.loop.RunAll();
+  const auto types = AllTypes(store, created->record.id);
+  ASSERT_GE(types.size(), 3u) << ::testing::PrintToString(types);
+  EXPECT_EQ(std::vector<std::string>(types.begin(), types.begin() + 3),
+            (std::vector<std::string>{"contact.queued", "contact.offered", "offer.rejected"}));
+}
+
+TEST(EngineOutboundTest, AHangUpBeforeTheCustomerAnswersIsJournaledAsCancelled) {
+  store::MemoryStore store;
+  OutboundHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  ASSERT_TRUE(h.SetPresence(All(), "dave", Presence::kAvailable).ok());
+  auto placed = h.Dial(Self("dave"), "", "+442071234567");
+  ASSERT_TRUE(placed.ok()) << placed.status().ToString();
+  ASSERT_TRUE(h.Hangup(Self("dave"), placed->record.id).ok());
+  EXPECT_TRUE(h.voice.Called("ended 1"));  // the adapter lets go of the phone and the trunk
+  EXPECT_EQ(
+      OutboundTrail(store, DemoConfig()->routing),
+      (std::vector<std::string>{"outbound.started dave +442071234567 dave", "handling.started dave",
+                                "outbound.failed dave +442071234567 cancelled dave",
+                                "handling.ended dave", "wrap_up.started dave"}));
 }
 
 }  // namespace
