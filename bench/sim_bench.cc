@@ -1,7 +1,9 @@
 // sim_bench: simulated events per second of the simulator with the real ACD in the loop, next to
 // a minimal event-heap simulation of the same M/M/c traffic with no ACD, in the same process.
 // Prints one JSON document: {"runs": [{scenario, agents, events, contacts, seconds,
-// events_per_second, contacts_per_second, baseline_events_per_second}, ...]}.
+// events_per_second, contacts_per_second, baseline_events_per_second, cpu_seconds,
+// events_per_cpu_second, baseline_events_per_cpu_second, result_digest}, ...]}. The per CPU
+// second figures count only this thread's CPU time, steadier than wall time on a shared machine.
 //
 // One event is one timer fired by the virtual clock (sim::RunResult::events): the simulator's
 // arrivals, offer responses (accept or reject after the accept delay), handling ends, wrap-up
@@ -9,10 +11,18 @@
 // timeouts, escalation steps, wrap-up timers). The baseline counts its arrivals and service
 // completions, the only events an M/M/c queue needs.
 //
-//   sim_bench [--quick]
+// Each run also prints `result_digest`, a hash of everything the run reports (events, contacts,
+// every KPI row, every agent's figures): a change that should only make the simulator faster
+// must leave it unchanged. --digest prints the same hash for scenario files instead.
+//
+//   sim_bench [--quick] [--hours H]   (--hours: M/M/c over H simulated hours, multi-skill H/4)
+//   sim_bench --digest FILE...        (each scenario file's digest at its own seed, no timing)
+
+#include <time.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <nlohmann/json.hpp>
@@ -28,6 +38,19 @@ namespace parley {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
+
+// CPU time of this thread: on a shared machine it leaves out the time other processes held the
+// core, which wall time counts (cache and core sharing still show).
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+struct Rates {
+  double per_second = 0;      // events per wall-clock second
+  double per_cpu_second = 0;  // events per second of this thread's CPU time
+};
 
 // M/M/c: `agents` agents at 85% load, AHT 180 s, longest idle, no abandons, no wrap-up.
 std::string MmcScenario(int agents, int hours) {
@@ -75,8 +98,8 @@ std::string MultiSkillScenario(int hours) {
 }
 
 // The minimal engine: a binary heap of (time, sequence, kind) and a FIFO queue; M/M/c with the
-// same rates. Returns events per second.
-double BaselineEventsPerSecond(int agents, int hours, uint64_t seed) {
+// same rates. Returns its rates.
+Rates BaselineEventsPerSecond(int agents, int hours, uint64_t seed) {
   struct Ev {
     double t;
     uint64_t seq;
@@ -91,6 +114,7 @@ double BaselineEventsPerSecond(int agents, int hours, uint64_t seed) {
   int busy = 0;
   double wait_sum = 0;
   const auto begin = SteadyClock::now();
+  const double cpu_begin = ThreadCpuSeconds();
   heap.push({r.Exponential(1 / rate), seq++, true});
   while (!heap.empty()) {
     const Ev e = heap.top();
@@ -114,8 +138,57 @@ double BaselineEventsPerSecond(int agents, int hours, uint64_t seed) {
     }
   }
   const double secs = std::chrono::duration<double>(SteadyClock::now() - begin).count();
+  const double cpu = ThreadCpuSeconds() - cpu_begin;
   if (wait_sum < 0) std::puts("");  // keeps the work observable
-  return static_cast<double>(events) / secs;
+  return {static_cast<double>(events) / secs, static_cast<double>(events) / cpu};
+}
+
+// FNV-1a over the bytes of every figure the run reports.
+class Digest {
+ public:
+  void Add(const void* data, size_t n) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (size_t i = 0; i < n; ++i) h_ = (h_ ^ p[i]) * 0x100000001b3ull;
+  }
+  template <typename T>
+  void Add(const T& v) {
+    Add(&v, sizeof v);
+  }
+  void Add(const sim::KpiRow& row) {
+    for (const auto& v : row.values) Add(v ? *v : -1e300);
+  }
+  std::string Hex() const {
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h_));
+    return buf;
+  }
+
+ private:
+  uint64_t h_ = 0xcbf29ce484222325ull;
+};
+
+std::string ResultDigest(const sim::RunResult& r) {
+  Digest d;
+  d.Add(r.events);
+  d.Add(r.contacts);
+  d.Add(r.refused);
+  d.Add(r.end.time_since_epoch().count());
+  d.Add(r.overall);
+  for (const auto& q : r.queues) d.Add(q);
+  for (const auto& c : r.channels) d.Add(c);
+  for (const auto& i : r.intervals) {
+    d.Add(i.start.time_since_epoch().count());
+    d.Add(i.overall);
+    for (const auto& q : i.queues) d.Add(q);
+  }
+  for (const auto& a : r.report.agents) {
+    for (int64_t v : {a.offers, a.accepted, a.rejected, a.offer_timeouts, a.withdrawn, a.handled,
+                      a.talk.count(), a.wrap_up.count(), a.logged_in.count(), a.busy.count(),
+                      a.available_idle.count()}) {
+      d.Add(v);
+    }
+  }
+  return d.Hex();
 }
 
 nlohmann::json RunOne(const std::string& name, int agents, const std::string& text, int hours) {
@@ -129,9 +202,12 @@ nlohmann::json RunOne(const std::string& name, int agents, const std::string& te
   o.seed = 1;
   o.interval_agent_stats = false;
   const auto begin = SteadyClock::now();
+  const double cpu_begin = ThreadCpuSeconds();
   auto r = sim::Run(*s, o);
   const double secs = std::chrono::duration<double>(SteadyClock::now() - begin).count();
+  const double cpu = ThreadCpuSeconds() - cpu_begin;
   if (!r.ok()) return {{"scenario", name}, {"error", r.status().message()}};
+  const Rates baseline = BaselineEventsPerSecond(agents, hours, 1);
   return {{"scenario", name},
           {"agents", agents},
           {"simulated_hours", hours},
@@ -140,15 +216,57 @@ nlohmann::json RunOne(const std::string& name, int agents, const std::string& te
           {"seconds", secs},
           {"events_per_second", static_cast<double>(r->events) / secs},
           {"contacts_per_second", static_cast<double>(r->contacts) / secs},
-          {"baseline_events_per_second", BaselineEventsPerSecond(agents, hours, 1)}};
+          {"baseline_events_per_second", baseline.per_second},
+          {"cpu_seconds", cpu},
+          {"events_per_cpu_second", static_cast<double>(r->events) / cpu},
+          {"baseline_events_per_cpu_second", baseline.per_cpu_second},
+          {"result_digest", ResultDigest(*r)}};
 }
 
 }  // namespace
 }  // namespace parley
 
+// The digest of each scenario file run once at its own seed, timeline failures included.
+int DigestFiles(int argc, char** argv) {
+  nlohmann::json files = nlohmann::json::array();
+  for (int i = 2; i < argc; ++i) {
+    std::vector<parley::config::ConfigError> errors;
+    auto s = parley::sim::LoadScenario(argv[i], {}, &errors);
+    if (!s.ok()) {
+      files.push_back({{"file", argv[i]}, {"error", s.status().message()}});
+      continue;
+    }
+    parley::sim::RunOptions o;
+    o.seed = s->seed;
+    auto r = parley::sim::Run(*s, o);
+    if (!r.ok()) {
+      files.push_back({{"file", argv[i]}, {"error", r.status().message()}});
+      continue;
+    }
+    files.push_back({{"file", argv[i]},
+                     {"events", r->events},
+                     {"failures", r->failures.size()},
+                     {"result_digest", parley::ResultDigest(*r)}});
+  }
+  std::printf("%s\n", nlohmann::json{{"files", files}}.dump(2).c_str());
+  return 0;
+}
+
 int main(int argc, char** argv) {
-  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
-  const int hours = quick ? 24 : 400;
+  if (argc > 1 && std::strcmp(argv[1], "--digest") == 0) return DigestFiles(argc, argv);
+  int hours = 400;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--quick") == 0) {
+      hours = 24;
+    } else if (std::strcmp(argv[i], "--hours") == 0 && i + 1 < argc &&
+               std::atoi(argv[i + 1]) >= 4) {
+      hours = std::atoi(argv[++i]);
+    } else {
+      std::fprintf(stderr,
+                   "usage: sim_bench [--quick] [--hours H (at least 4)] | --digest FILE...\n");
+      return 2;
+    }
+  }
   nlohmann::json runs = nlohmann::json::array();
   runs.push_back(parley::RunOne("mmc-100", 100, parley::MmcScenario(100, hours), hours));
   runs.push_back(

@@ -353,6 +353,7 @@ void Acd::Impl::BuildNodeArena() {
         cold.delay = m.entry.delay;
         n.has_delay = m.entry.delay.count() > 0;
         cold.proficiency = m.proficiency;
+        n.key1 = StaticKey1(n.strategy, cold);
         if (cold.cls != kNoClass) {
           cold.set_index = q.SetIndex(ch, cold.cls);
           n.set = &q.free_agents[cold.set_index];

@@ -117,17 +117,28 @@ struct Acd::Impl {
         break;
       case Strategy::kRoundRobin:
       case Strategy::kLinear:
-        n.key1 = Cold(n).position;
-        n.key2 = 0;
+        n.key2 = 0;  // key1, the member's position, is StaticKey1: written once
         break;
       case Strategy::kRandom:  // drawn at decision time from random_pool
         n.key1 = 0;
         n.key2 = 0;
         break;
       case Strategy::kBestSkill:
-        n.key1 = -int64_t{Cold(n).proficiency};
-        n.key2 = idle;
+        n.key2 = idle;  // key1, minus the proficiency, is StaticKey1: the cold line stays unread
         break;
+    }
+  }
+  // The first score of the strategies whose first score never changes (a member's position,
+  // its proficiency), which BuildNodeArena writes once; the others' is written by ComputeKey.
+  static int64_t StaticKey1(Strategy s, const MemberCold& cold) {
+    switch (s) {
+      case Strategy::kRoundRobin:
+      case Strategy::kLinear:
+        return cold.position;
+      case Strategy::kBestSkill:
+        return -int64_t{cold.proficiency};
+      default:
+        return 0;
     }
   }
 

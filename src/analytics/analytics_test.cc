@@ -595,6 +595,29 @@ TEST_F(ReferenceDayTest, LiveAtTheEnd) {
   EXPECT_EQ(live.agents_busy, 0);
 }
 
+// Without live_longest_wait (the simulator) the report is the same and Live() still counts
+// the waiting contacts; only the longest wait, which needs every wait kept in order, is 0.
+TEST_F(ReferenceDayTest, WithoutLiveLongestWaitTheReportIsTheSame) {
+  KpiOptions o = ReferenceOptions();
+  o.live_longest_wait = false;
+  const KpiCalculator calc = Feed(ReferenceDay(), o);
+  const KpiReport r = calc.Report(At(1800));
+  ASSERT_EQ(r.queues.size(), report_.queues.size());
+  for (size_t q = 0; q < r.queues.size(); ++q) {
+    ExpectStats(r.queues[q].total, report_.queues[q].total, "queue " + std::to_string(q));
+    ASSERT_EQ(r.queues[q].intervals.size(), report_.queues[q].intervals.size());
+    for (size_t i = 0; i < r.queues[q].intervals.size(); ++i) {
+      ExpectStats(r.queues[q].intervals[i].stats, report_.queues[q].intervals[i].stats,
+                  "queue " + std::to_string(q) + " interval " + std::to_string(i));
+    }
+  }
+  ExpectStats(r.overall.total, report_.overall.total, "overall");
+  const LiveSnapshot live = calc.Live(At(1800));
+  EXPECT_EQ(live.queues[kQ0].waiting, 1);
+  EXPECT_EQ(live.queues[kQ0].longest_wait.count(), 0);
+  EXPECT_EQ(live.waiting, 1);
+}
+
 TEST(LiveTest, MidDayAfterAnOverflowAndATransfer) {
   // Up to 200 s: C4 and C5 have left Q0; C2 (since 175) and C5 (since 180) wait in Q1. A0 is
   // busy talking to C1 (until 205); A2's wrap-up of C2 ended at 185 and C5 is only ringing at

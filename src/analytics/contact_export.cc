@@ -186,6 +186,9 @@ class Builder {
       case EventType::kConsultEnded:
       case EventType::kConferenceStarted:
       case EventType::kConferenceEnded:
+      case EventType::kOutboundStarted:
+      case EventType::kOutboundAnswered:
+      case EventType::kOutboundFailed:
         return;
     }
   }

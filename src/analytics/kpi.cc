@@ -173,7 +173,14 @@ KpiCalculator::AgentState* KpiCalculator::EnsureAgent(AgentIndex a, TimePoint t)
 KpiCalculator::Bucket& KpiCalculator::Grow(Series& series, int64_t interval) {
   PARLEY_DCHECK(interval >= first_interval_);
   const auto offset = static_cast<size_t>(interval - first_interval_);
-  if (offset >= series.buckets.size()) series.buckets.resize(offset + 1);
+  if (offset >= series.buckets.size()) {
+    series.buckets.resize(offset + 1);
+    // An interval usually sees about as many waits as the one before: room for them up front
+    // spares the doublings that would copy the samples over and over.
+    if (offset > 0) {
+      series.buckets[offset].waits.reserve(series.buckets[offset - 1].waits.size());
+    }
+  }
   return series.buckets[offset];
 }
 
@@ -240,7 +247,7 @@ void KpiCalculator::StartWait(ContactId id, ContactState& c, QueueIndex q, TimeP
   c.segment_seq = ++next_seq_;
   ChangeLevel(queues_[q], k, +1);
   ++At(queues_[q], k).stats.offered;
-  waiters_[q].push_back(Waiter{id, c.segment_seq, t});
+  if (options_.live_longest_wait) waiters_[q].push_back(Waiter{id, c.segment_seq, t});
 }
 
 void KpiCalculator::EndWait(ContactState& c, TimePoint t, Outcome outcome) {
@@ -257,7 +264,7 @@ void KpiCalculator::EndWait(ContactState& c, TimePoint t, Outcome outcome) {
   if (q != kNone) {
     RecordWait(queues_[q], c.segment_interval, k, t - c.segment_start, outcome, TargetFor(q));
     c.queue = kNone;
-    PruneFront(q);
+    if (options_.live_longest_wait) PruneFront(q);
   }
 }
 
@@ -583,6 +590,9 @@ void KpiCalculator::Add(const Event& e) {
     case EventType::kConsultEnded:
     case EventType::kConferenceStarted:
     case EventType::kConferenceEnded:
+    case EventType::kOutboundStarted:
+    case EventType::kOutboundAnswered:
+    case EventType::kOutboundFailed:
       return;
   }
   ++ignored_events_;  // an EventType value this code does not know

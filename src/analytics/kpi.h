@@ -55,6 +55,9 @@ struct KpiOptions {
   Duration short_abandon = Seconds(5);
   // Pre-sizes the contact table: about the most contacts alive at once.
   size_t expected_contacts = 4096;
+  // Keeps each queue's waiting contacts in arrival order for Live()'s longest wait. Without it
+  // (the simulator, which never asks Live) QueueLive::longest_wait is always 0.
+  bool live_longest_wait = true;
 };
 
 // Ok, or kInvalidArgument naming the field (interval must be positive, thresholds not negative).

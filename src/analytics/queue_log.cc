@@ -171,6 +171,9 @@ class Writer {
       case EventType::kConsultEnded:
       case EventType::kConferenceStarted:
       case EventType::kConferenceEnded:
+      case EventType::kOutboundStarted:
+      case EventType::kOutboundAnswered:
+      case EventType::kOutboundFailed:
         return;
     }
   }

@@ -180,6 +180,14 @@ class FakeCenter : public ports::ContactCenter {
     if (id.value() == 409) return r(Conflict("contact 409 has no consultation to complete"));
     r(Contact(id.value()));
   }
+  void PlaceCall(const ports::Caller& who, ports::OutboundCall call,
+                 ports::Reply<ports::ContactSnapshot> r) override {
+    Record("PlaceCall", who, call.agent + ":" + call.number + ":" + call.queue);
+    if (call.number == "+33123") {
+      return r(InvalidArgument("number '+33123' is not an allowed destination"));
+    }
+    r(Contact(7));
+  }
   void TransferContact(const ports::Caller& who, ContactId id, std::string queue,
                        ports::Reply<ports::ContactSnapshot> r) override {
     Record("TransferContact", who, std::to_string(id.value()) + ":" + queue);
@@ -922,6 +930,29 @@ TEST_F(ApiTest, CallerReachFollowsThePrincipalsRoles) {
 
   ASSERT_EQ(As(Login("sup"), http::verb::get, "/api/v1/queues/sales").status, 200);
   EXPECT_EQ(center_.Last("GetQueue")->caller.reach, ports::Caller::Reach::kAll);
+}
+
+// Issue 7: a plain agent consulting a colleague needs the colleagues' names and availability,
+// which GET /agents (reach self) does not give; the directory does, and nothing more.
+TEST_F(ApiTest, TheDirectoryGivesAnAgentEveryColleaguesNameAndAvailabilityOnly) {
+  StartServer();
+  Answer dir = As(Login("agent1"), http::verb::get, "/api/v1/directory");
+  ASSERT_EQ(dir.status, 200) << dir.body;
+  auto call = center_.Last("ListAgents");
+  ASSERT_TRUE(call);
+  EXPECT_EQ(call->caller.reach, ports::Caller::Reach::kAll);
+  EXPECT_EQ(call->caller.user, "agent1");
+  const auto agents = dir.json()["agents"];
+  ASSERT_TRUE(agents.is_array()) << dir.body;
+  ASSERT_FALSE(agents.empty()) << dir.body;
+  for (const auto& a : agents) {
+    std::set<std::string> keys;
+    for (const auto& [k, v] : a.items()) keys.insert(k);
+    EXPECT_EQ(keys,
+              (std::set<std::string>{"id", "name", "team", "presence", "available_for_voice"}))
+        << a.dump();
+  }
+  EXPECT_EQ(As(Login("agent1"), http::verb::get, "/api/v1/directory?x=1").status, 400);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2179,6 +2210,30 @@ TEST_F(ApiTest, StaffingWithoutThePortIs503) {
   ASSERT_TRUE(server_->Start().ok());
   Answer a = As(Login("sup"), http::verb::post, "/api/v1/staffing", R"({"calls":1})");
   EXPECT_EQ(a.status, 503) << a.body;
+}
+
+TEST_F(ApiTest, PlaceCallReachesThePortAndAnswersCreatedOrTheRefusal) {
+  StartServer();
+  const std::string agent = Login("agent1");
+  Answer placed =
+      As(agent, http::verb::post, "/api/v1/calls", R"({"number":"+442071234567","queue":"sales"})");
+  EXPECT_EQ(placed.status, 201) << placed.body;
+  EXPECT_EQ(center_.Last("PlaceCall")->arg, ":+442071234567:sales");
+  Answer refused =
+      As(agent, http::verb::post, "/api/v1/calls", R"({"number":"+33123","queue":"sales"})");
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_THAT(refused.error_message(), HasSubstr("not an allowed destination"));
+  Answer missing = As(agent, http::verb::post, "/api/v1/calls", R"({"queue":"sales"})");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_THAT(missing.error_message(), HasSubstr("missing required field body.number"));
+  EXPECT_EQ(
+      As(agent, http::verb::post, "/api/v1/calls", R"({"number":"1","queue":"s","x":1})").status,
+      400);
+  EXPECT_EQ(Send(http::verb::post, "/api/v1/calls", "{}", {}).status, 401);
+  EXPECT_EQ(As(Login("wall"), http::verb::post, "/api/v1/calls",
+               R"({"number":"+442071234567","queue":"sales"})")
+                .status,
+            403);
 }
 
 }  // namespace

@@ -70,4 +70,15 @@ std::optional<ApiError> ReadConsult(const Json& body, std::string& agent) {
   return r.Finish();
 }
 
+std::optional<ApiError> ReadPlaceCall(const Json& body, ports::OutboundCall& call) {
+  FieldReader r(body, "body");
+  r.String("number", call.number, true, 32);
+  r.String("queue", call.queue, true, 128);
+  r.String("agent", call.agent, false, 128);
+  if (r.ok() && call.number.empty()) {
+    r.Fail(ApiError{400, "bad_value", "body.number must not be empty", BadRequest::kBadValue});
+  }
+  return r.Finish();
+}
+
 }  // namespace parley::api

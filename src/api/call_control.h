@@ -7,6 +7,7 @@
 #include <string>
 
 #include "api/request.h"
+#include "ports/contact_center.h"
 #include "ports/media_plane.h"
 
 namespace parley::api {
@@ -19,5 +20,8 @@ std::optional<ApiError> ReadDigits(const Json& body, std::string& digits);
 std::optional<ApiError> ReadMonitorMode(const Json& body, std::optional<ports::MonitorMode>& mode);
 // {"agent": "..."}, required: the agent a consultation rings (POST .../consult).
 std::optional<ApiError> ReadConsult(const Json& body, std::string& agent);
+// Click-to-dial (POST /api/v1/calls): {"number": "+44...", "queue": "...", "agent": "..."};
+// number and queue required, agent optional (the caller's own agent).
+std::optional<ApiError> ReadPlaceCall(const Json& body, ports::OutboundCall& call);
 
 }  // namespace parley::api

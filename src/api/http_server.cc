@@ -227,6 +227,7 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   void IssueToken(const std::shared_ptr<Exchange>& x);
   void RevokeToken(const std::shared_ptr<Exchange>& x);
   void ListAgents(const std::shared_ptr<Exchange>& x);
+  void Directory(const std::shared_ptr<Exchange>& x);
   void GetAgent(const std::shared_ptr<Exchange>& x);
   void SetPresence(const std::shared_ptr<Exchange>& x);
   void ListQueues(const std::shared_ptr<Exchange>& x);
@@ -240,6 +241,7 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   void WrapUpContact(const std::shared_ptr<Exchange>& x);
   void TransferContact(const std::shared_ptr<Exchange>& x);
   void ConsultContact(const std::shared_ptr<Exchange>& x);
+  void PlaceCall(const std::shared_ptr<Exchange>& x);
   void CompleteConsult(const std::shared_ptr<Exchange>& x);
   void CancelConsult(const std::shared_ptr<Exchange>& x);
   void ConferenceConsult(const std::shared_ptr<Exchange>& x);
@@ -907,6 +909,7 @@ Status ServerImpl::DeclareRoutes() {
       perm("POST", v1 + "/tokens", P::kTokensManage, &ServerImpl::IssueToken),
       perm("DELETE", v1 + "/tokens/{prefix}", P::kTokensManage, &ServerImpl::RevokeToken),
       perm("GET", v1 + "/agents", P::kAgentRead, &ServerImpl::ListAgents),
+      perm("GET", v1 + "/directory", P::kContactsHandle, &ServerImpl::Directory),
       perm("GET", v1 + "/agents/{agent}", P::kAgentRead, &ServerImpl::GetAgent),
       perm("PUT", v1 + "/agents/{agent}/presence", P::kAgentState, &ServerImpl::SetPresence),
       perm("POST", v1 + "/agents/{agent}/presence", P::kAgentState, &ServerImpl::SetPresence),
@@ -923,6 +926,7 @@ Status ServerImpl::DeclareRoutes() {
            &ServerImpl::TransferContact),
       perm("POST", v1 + "/contacts/{id}/cancel", P::kContactsHandle, &ServerImpl::CancelContact),
       perm("POST", v1 + "/contacts/{id}/consult", P::kContactsHandle, &ServerImpl::ConsultContact),
+      perm("POST", v1 + "/calls", P::kContactsHandle, &ServerImpl::PlaceCall),
       perm("POST", v1 + "/contacts/{id}/consult/complete", P::kContactsHandle,
            &ServerImpl::CompleteConsult),
       perm("POST", v1 + "/contacts/{id}/consult/cancel", P::kContactsHandle,
@@ -1365,6 +1369,20 @@ void ServerImpl::ListAgents(const std::shared_ptr<Exchange>& x) {
                       text += "]}";
                       x->server->ReplyText(*x, http::status::ok, std::move(text),
                                            "application/json");
+                    }));
+}
+
+// The colleagues an agent may consult or hand a call to: every agent's name, team, presence and
+// whether a voice call can reach them now, whatever the caller's reach (docs/security.md).
+void ServerImpl::Directory(const std::shared_ptr<Exchange>& x) {
+  std::map<std::string, std::string> query;
+  if (auto e = QueryOnly(x->query, {}, query)) return Fail(*x, *e);
+  ports::Caller everyone = x->caller;
+  everyone.reach = ports::Caller::Reach::kAll;
+  center.ListAgents(everyone, Then<std::vector<ports::AgentSnapshot>>(x, [x](auto agents) {
+                      Json list = Json::array();
+                      for (const auto& a : agents) list.push_back(DirectoryJson(a));
+                      x->server->Reply(*x, http::status::ok, {{"agents", std::move(list)}});
                     }));
 }
 
@@ -1829,6 +1847,18 @@ void ServerImpl::HangupContact(const std::shared_ptr<Exchange>& x) {
                        Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
                          x->server->Reply(*x, http::status::ok, ContactJson(c));
                        }));
+}
+
+// Click-to-dial (docs/voice.md, "Outbound calls").
+void ServerImpl::PlaceCall(const std::shared_ptr<Exchange>& x) {
+  ports::OutboundCall call;
+  if (auto e = ReadPlaceCall(x->body.is_null() ? Json::object() : x->body, call)) {
+    return Fail(*x, *e);
+  }
+  center.PlaceCall(x->caller, std::move(call),
+                   Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
+                     x->server->Reply(*x, http::status::created, ContactJson(c));
+                   }));
 }
 
 // Consultation transfer (docs/voice.md, "Consultation transfer").

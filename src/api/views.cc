@@ -224,6 +224,21 @@ std::string AgentJsonText(const ports::AgentSnapshot& a) {
   return out;
 }
 
+Json DirectoryJson(const ports::AgentSnapshot& a) {
+  // A voice call reaches them now: Available with a free voice slot (capacity 1 when unset).
+  int voice_slots = 1;
+  for (const auto& [ch, n] : a.capacity) {
+    if (ch == Channel::kVoice) voice_slots = n;
+  }
+  int voice_busy = 0;
+  for (const auto& h : a.contacts) voice_busy += h.channel == Channel::kVoice ? 1 : 0;
+  return {{"id", a.id},
+          {"name", a.name},
+          {"team", a.team},
+          {"presence", PresenceName(a.presence)},
+          {"available_for_voice", a.presence == Presence::kAvailable && voice_busy < voice_slots}};
+}
+
 Json QueueJson(const ports::QueueSnapshot& q) {
   Json channels = Json::array();
   for (Channel c : q.channels) channels.push_back(ChannelName(c));

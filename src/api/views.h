@@ -23,6 +23,8 @@ nlohmann::json AgentJson(const ports::AgentSnapshot& a);
 // Exactly AgentJson(a).dump(-1, ' ', false, replace), written directly: the agent reads and
 // presence changes answer with it, and building the tree cost more than the rest of a request.
 std::string AgentJsonText(const ports::AgentSnapshot& a);
+// GET /api/v1/directory's entry: id, name, team, presence, available_for_voice.
+nlohmann::json DirectoryJson(const ports::AgentSnapshot& a);
 nlohmann::json QueueJson(const ports::QueueSnapshot& q);
 nlohmann::json ContactJson(const ports::ContactSnapshot& c);
 nlohmann::json UserJson(const auth::UserView& u);

@@ -4,9 +4,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <string>
+#include <thread>
 
 #include "app/data.h"
+#include "app/simulation_service.h"
 #include "store/memory_store.h"
 #include "store/sqlite_store.h"
 
@@ -43,6 +46,62 @@ ports::RecordingRecord Recording(uint64_t id, const fs::path& file, int64_t comp
   r.completed = TimePoint(Seconds(completed_s));
   r.started = r.completed - Seconds(1);
   return r;
+}
+
+// What-if scenarios: one quick, one that runs far longer than a test (until stopped).
+std::string WhatIf(const std::string& duration) {
+  return "scenario: {name: what-if, seed: 3, duration: " + duration +
+         ", interval: 30m}\n"
+         "skills: [s]\n"
+         "queues:\n"
+         "  - {name: q, channels: [voice], skills: {s: 1}}\n"
+         "groups:\n"
+         "  - {name: a, agents: 8, skills: {s: 1}, queues: [q]}\n"
+         "traffic:\n"
+         "  - {queue: q, arrivals: {per_hour: 100}, handle_time: \"exp:240\"}\n";
+}
+
+// Issue 7: the server runs one simulation at a time (a second one meanwhile gets a conflict, the
+// API's 409) and its shutdown ends a running one at once instead of waiting for the limit.
+TEST(SimulationServiceTest, OneAtATimeAndStoppingEndsTheRunningOne) {
+  SimulationService service(SimulationLimits{.wall = std::chrono::minutes(2)});
+  ports::SimulationQuery quick;
+  quick.scenario = WhatIf("1h");
+  ASSERT_TRUE(service.Run(quick).ok());
+  ports::SimulationQuery endless = quick;
+  endless.scenario = WhatIf("100000h");
+  std::future<Result<std::string>> first;
+  auto start_endless = [&] {
+    first = std::async(std::launch::async, [&] { return service.Run(endless); });
+  };
+  start_endless();
+  // Until the endless one holds the slot, a quick one simply runs (and an endless one that
+  // came while a quick one ran was refused: it starts again).
+  Result<std::string> second = service.Run(quick);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (second.ok() && std::chrono::steady_clock::now() < until) {
+    if (first.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+      const Result<std::string> refused = first.get();
+      ASSERT_FALSE(refused.ok());
+      EXPECT_EQ(refused.status().code(), StatusCode::kConflict);
+      start_endless();
+    }
+    second = service.Run(quick);
+  }
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kConflict) << second.status().message();
+  EXPECT_EQ(first.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+
+  service.Stop();
+  const Result<std::string> ended = first.get();
+  ASSERT_FALSE(ended.ok());
+  EXPECT_EQ(ended.status().code(), StatusCode::kConflict);
+  EXPECT_NE(ended.status().message().find("stopping"), std::string::npos)
+      << ended.status().message();
+  const Result<std::string> after = service.Run(quick);
+  ASSERT_FALSE(after.ok());
+  EXPECT_EQ(after.status().code(), StatusCode::kConflict);
+  EXPECT_NE(after.status().message().find("stopping"), std::string::npos);
 }
 
 TEST(RecordingRetentionTest, DeletesOldRecordingsRowsAndFilesAndKeepsTheRest) {

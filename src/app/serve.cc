@@ -268,6 +268,14 @@ std::vector<ports::MetricFamily> SipMetricFamilies(const sip::SipCounters& c) {
   one("parley_sip_calls_active", "gauge", "Customer calls held by the SIP adapter now.",
       c.calls_active);
   one("parley_sip_agent_legs_total", "counter", "INVITEs sent to agents' phones.", c.agent_legs);
+  out.push_back({"parley_sip_outbound_calls_total",
+                 "counter",
+                 "Click-to-dial calls, by outcome: INVITEs sent to the trunk, answered, failed, "
+                 "and refused before dialling (number outside voice.outbound_destinations).",
+                 {{"outcome=\"dialled\"", c.calls_out},
+                  {"outcome=\"answered\"", c.calls_out_answered},
+                  {"outcome=\"failed\"", c.calls_out_failed},
+                  {"outcome=\"refused\"", c.calls_out_refused}}});
   ports::MetricFamily responses{"parley_sip_responses_total",
                                 "counter",
                                 "SIP responses by class: sent by Parley, and received to its "
@@ -507,7 +515,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     watch_cv.notify_all();
   });
   const StaffingService staffing;  // outlives http, declared before it
-  const SimulationService simulation;
+  SimulationService simulation;
   api::HttpServer http(http_options, engine,
                        api::AuthParts{authenticator, sessions, tokens, users, &audit}, clock);
   http.AttachReports(&engine);
@@ -585,6 +593,24 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     sip_options.ring_timeout = config->voice.ring_timeout;
     sip_options.user_agent = std::string("Parley/") + PARLEY_VERSION;
     for (const auto& t : config->voice.trunks) sip_options.trunks.push_back({t.name, t.addresses});
+    if (const config::TrunkDef* t = config->voice.OutboundTrunk()) {
+      const config::TrunkOutboundDef& o = t->outbound;
+      std::string password;
+      if (!o.password_env.empty()) {
+        const char* value = std::getenv(o.password_env.c_str());
+        if (value == nullptr || *value == '\0') {
+          std::fprintf(err,
+                       "not started: voice trunk '%s': the environment variable %s (its "
+                       "password_env) is not set\n",
+                       t->name.c_str(), o.password_env.c_str());
+          return abandon_start();
+        }
+        password = value;
+      }
+      sip_options.outbound = {t->name,    o.host,   o.port,     o.transport,
+                              o.username, password, o.caller_id};
+    }
+    sip_options.outbound_destinations = config->voice.outbound_destinations;
     sip_options.recordings_dir = options.data_dir + "/recordings";  // issue 6
     if (options.sip_tls_port != 0) {
       auto dir = PrepareSipTlsDir(options.data_dir, sip_tls_cert, sip_tls_key);
@@ -693,6 +719,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   sigwait(&signals, &signal_number);
   log::Info("serve", "stopping: no new connections; finishing the journal",
             {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  simulation.Stop();  // a running what-if ends now rather than at its wall-clock limit
   if (demo_driver) {
     std::promise<demo::DemoCounters> stopped;
     demo_loop->Post([&] {
@@ -729,7 +756,9 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
                {"registrations", c.registrations},
                {"calls_in", c.calls_in},
                {"calls_refused", c.calls_refused},
-               {"agent_legs", c.agent_legs}});
+               {"agent_legs", c.agent_legs},
+               {"calls_out", c.calls_out},
+               {"calls_out_refused", c.calls_out_refused}});
   }
   http.Stop();
   std::promise<void> stopped;

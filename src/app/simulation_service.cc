@@ -12,6 +12,7 @@ Result<std::string> SimulationService::Run(const ports::SimulationQuery& q) cons
                            std::to_string(limits_.max_replications) + ", got " +
                            std::to_string(q.replications));
   }
+  if (stopping_) return Conflict("the server is stopping");
   std::unique_lock lock(running_, std::try_to_lock);
   if (!lock.owns_lock()) {
     return Conflict("another simulation is running on this server; try again when it ends");
@@ -27,9 +28,12 @@ Result<std::string> SimulationService::Run(const ports::SimulationQuery& q) cons
   o.show_progress = false;
   o.max_sweep_points = limits_.max_sweep_points;
   const auto deadline = std::chrono::steady_clock::now() + limits_.wall;
-  o.should_stop = [deadline] { return std::chrono::steady_clock::now() > deadline; };
+  o.should_stop = [this, deadline] {
+    return stopping_ || std::chrono::steady_clock::now() > deadline;
+  };
   std::ostringstream out, err;
   const int code = RunSimulate(o, out, err);
+  if (code == 3 && stopping_) return Conflict("the server is stopping; the simulation ended");
   if (code == 3) {
     return Unavailable("the simulation took longer than " +
                        std::to_string(limits_.wall.count() / 1000) +

@@ -61,6 +61,53 @@ TEST(VirtualClockTest, PastTimersFireAtNow) {
   EXPECT_FALSE(clock.RunNext());
 }
 
+TEST(VirtualClockTest, RunNextByFiresOnlyUpToTheLimit) {
+  VirtualClock clock(FromMicros(1000));
+  Recorder r(clock);
+  clock.Schedule(FromMicros(2000), r, 1);
+  clock.Schedule(FromMicros(500), r, 2);           // past: due now, at 1000
+  EXPECT_FALSE(clock.RunNextBy(FromMicros(999)));  // due at 1000, after the limit
+  EXPECT_TRUE(clock.RunNextBy(FromMicros(1000)));
+  EXPECT_FALSE(clock.RunNextBy(FromMicros(1999)));
+  EXPECT_EQ(ToMicros(clock.Now()), 1000);  // a refusal leaves the time alone
+  EXPECT_TRUE(clock.RunNextBy(FromMicros(2000)));
+  EXPECT_EQ(ToMicros(clock.Now()), 2000);
+  EXPECT_FALSE(clock.RunNextBy(TimePoint::max()));  // nothing left
+  ASSERT_EQ(r.fired.size(), 2u);
+  EXPECT_EQ(r.fired[0], (std::pair<uint64_t, int64_t>{2, 1000}));
+  EXPECT_EQ(r.fired[1], (std::pair<uint64_t, int64_t>{1, 2000}));
+}
+
+// Timers due now keep their order while their FIFO wraps around and grows, cancelled ones
+// included.
+TEST(VirtualClockTest, ManyTimersDueNowFireInOrder) {
+  VirtualClock clock(FromMicros(1000));
+  struct Log : TimerTarget {
+    void OnTimer(uint64_t tag) override { fired.push_back(tag); }
+    std::vector<uint64_t> fired;
+  } log;
+  uint64_t next = 0;
+  std::vector<uint64_t> want;
+  for (int round = 0; round < 6; ++round) {
+    // Ten in, seven out: the ring's head walks forward while its size grows past 16 and 32.
+    for (int i = 0; i < 10; ++i) {
+      const uint64_t tag = next++;
+      const TimerId id = clock.Schedule(FromMicros(1000), log, tag);
+      if (tag % 9 == 4) {
+        clock.Cancel(id);
+      } else {
+        want.push_back(tag);
+      }
+    }
+    for (int i = 0; i < 7; ++i) ASSERT_TRUE(clock.RunNext());
+  }
+  EXPECT_EQ(clock.pending(), want.size() - log.fired.size());
+  while (clock.RunNext()) {
+  }
+  EXPECT_EQ(log.fired, want);
+  EXPECT_EQ(ToMicros(clock.Now()), 1000);
+}
+
 // The plain definition of the firing order: a binary heap of every timer by (time, sequence),
 // past times clamped to now. VirtualClock must fire exactly as this does.
 class ReferenceClock final : public Clock, public TimerQueue {

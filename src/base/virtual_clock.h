@@ -12,7 +12,6 @@
 //    current time, which were all scheduled earlier, so the order is still (time, sequence).
 
 #include <cstdint>
-#include <deque>
 #include <new>
 #include <vector>
 
@@ -35,6 +34,9 @@ class VirtualClock final : public Clock, public TimerQueue {
   uint64_t AdvanceBy(Duration d) { return AdvanceTo(now_ + d); }
   // Fires the next pending timer (advancing time to it). Returns false when none is pending.
   bool RunNext();
+  // Fires the next pending timer if it is due at or before `limit` (advancing time to it);
+  // otherwise fires nothing and returns false. NextTime() and RunNext() in one look at the fronts.
+  bool RunNextBy(TimePoint limit);
   // Time of the next pending timer, or TimePoint::max() when none.
   TimePoint NextTime();
   // Timers scheduled and neither fired nor cancelled (counts them: for tests and diagnostics).
@@ -67,6 +69,31 @@ class VirtualClock final : public Clock, public TimerQueue {
     void deallocate(T* p, size_t) noexcept { ::operator delete(p, std::align_val_t(128)); }
     bool operator==(const LineAligned&) const noexcept { return true; }
   };
+  // A FIFO on a ring that doubles when full and never shrinks, so a steady flow of timers due
+  // now allocates nothing (a std::deque allocates and frees a block every 16 entries).
+  class DueRing {
+   public:
+    bool empty() const { return size_ == 0; }
+    size_t size() const { return size_; }
+    const Entry& front() const { return ring_[head_]; }
+    const Entry& operator[](size_t i) const { return ring_[(head_ + i) & (ring_.size() - 1)]; }
+    void push_back(const Entry& e) {
+      if (size_ == ring_.size()) Grow();
+      ring_[(head_ + size_) & (ring_.size() - 1)] = e;
+      ++size_;
+    }
+    void pop_front() {
+      head_ = (head_ + 1) & (ring_.size() - 1);
+      --size_;
+    }
+
+   private:
+    void Grow();
+    std::vector<Entry> ring_;  // size 0 or a power of two
+    size_t head_ = 0;
+    size_t size_ = 0;
+  };
+
   bool HeapEmpty() const { return heap_.size() == kPad; }
   const Entry& HeapTop() const { return heap_[kPad]; }
   void Push(const Entry& e);
@@ -78,7 +105,7 @@ class VirtualClock final : public Clock, public TimerQueue {
   uint64_t next_seq_ = 1;
   std::vector<Entry, LineAligned<Entry>> heap_ =
       std::vector<Entry, LineAligned<Entry>>(kPad);  // 4-ary min-heap by (at, seq) after kPad
-  std::deque<Entry> due_;                            // at == now_, in scheduling order
+  DueRing due_;                                      // at == now_, in scheduling order
   // Ids cancelled while still pending, dropped when they reach a front. Cancelling an id that
   // already fired adds a stale one; DropStaleCancellations keeps those from piling up.
   absl::flat_hash_set<TimerId> cancelled_;

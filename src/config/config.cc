@@ -72,8 +72,10 @@ const std::vector<SchemaSection>& ConfigSchema() {
       {"lookups", {"timeout", "workers", "max_queued", "max_response_bytes"}},
       {"voice",
        {"realm", "media_address", "media_ports", "ring_timeout", "media_timeout", "trunks",
-        "outbound_destinations"}},
-      {"voice.trunks[]", {"name", "addresses"}},
+        "outbound_destinations", "outbound_trunk"}},
+      {"voice.trunks[]", {"name", "addresses", "outbound"}},
+      {"voice.trunks[].outbound",
+       {"host", "port", "transport", "username", "password_env", "caller_id"}},
   };
   return kSchema;
 }
@@ -342,6 +344,7 @@ class Parser {
     ParseRetention(retention);
     ParseLookups(lookups);
     ParseVoice(voice);
+    CheckOutboundTrunk();
   }
 
   // ---- reason and disposition codes, webhooks, retention ----
@@ -569,6 +572,12 @@ class Parser {
           for (const auto& t : n) ParseTrunk(r, t);
         }
       }
+      if (auto n = YamlReader::Get(item.node, "outbound_trunk"); n.IsDefined()) {
+        if (auto s = r.String(n, "voice outbound_trunk")) {
+          v.outbound_trunk = *s;
+          outbound_trunk_at_ = {&r, n};
+        }
+      }
       if (auto n = YamlReader::Get(item.node, "outbound_destinations");
           n.IsDefined() && !n.IsNull()) {
         if (r.ExpectSequence(n, "voice outbound_destinations")) {
@@ -584,6 +593,93 @@ class Parser {
           }
         }
       }
+    }
+  }
+
+  // After every voice section: the trunk outbound calls use.
+  void CheckOutboundTrunk() {
+    VoiceDef& v = config_->voice;
+    if (v.outbound_trunk.empty()) {
+      for (const auto& t : v.trunks) {
+        if (!t.outbound.host.empty()) {
+          v.outbound_trunk = t.name;
+          break;
+        }
+      }
+      return;
+    }
+    const TrunkDef* trunk = nullptr;
+    std::string with_outbound;
+    for (const auto& t : v.trunks) {
+      if (t.name == v.outbound_trunk) trunk = &t;
+      if (!t.outbound.host.empty()) with_outbound += (with_outbound.empty() ? "" : ", ") + t.name;
+    }
+    if (trunk != nullptr && !trunk->outbound.host.empty()) return;
+    const std::string allowed =
+        with_outbound.empty() ? "no trunk has one" : "trunks with one: " + with_outbound;
+    outbound_trunk_at_.first->Error(
+        outbound_trunk_at_.second, "voice outbound_trunk '" + v.outbound_trunk +
+                                       "' must name a trunk with an 'outbound' (" +
+                                       (trunk == nullptr ? "no such trunk; " : "") + allowed + ")");
+  }
+
+  void ParseTrunkOutbound(const YamlReader& r, const YAML::Node& node, const std::string& where,
+                          TrunkOutboundDef& out) {
+    if (!r.ExpectMap(node, "outbound of " + where + " (a map with 'host', 'port', ...)")) return;
+    const std::string at = "outbound of " + where;
+    std::vector<std::string_view> known = KeysOf("voice.trunks[].outbound");
+    for (const auto& kv : node) {
+      if (kv.first.IsScalar() && kv.first.Scalar() == "password") {
+        known.push_back("password");
+        r.Error(kv.first, "'password' is not allowed in " + at +
+                              ": secrets never live in configuration files; put it in an "
+                              "environment variable and name that variable with 'password_env'");
+      }
+    }
+    r.CheckKeys(node, at, known);
+    if (auto n = r.Require(node, "host", at); n.IsDefined()) {
+      if (auto s = r.String(n, "host of " + at)) {
+        if (s->empty() || s->find_first_of(" \t\r\n<>;@\"") != std::string::npos) {
+          r.Error(n, "host of " + at + " must be a host name or numeric address, got '" + *s + "'");
+        } else {
+          out.host = *s;
+        }
+      }
+    }
+    if (auto n = YamlReader::Get(node, "port"); n.IsDefined()) {
+      if (auto p = r.Int(n, "port of " + at, 1, 65535)) out.port = static_cast<uint16_t>(*p);
+    }
+    if (auto n = YamlReader::Get(node, "transport"); n.IsDefined()) {
+      if (auto s = r.String(n, "transport of " + at)) {
+        if (*s != "udp" && *s != "tcp" && *s != "tls") {
+          r.Error(n, "transport of " + at + " must be udp, tcp or tls, got '" + *s + "'");
+        } else {
+          out.transport = *s;
+        }
+      }
+    }
+    auto word = [&](const char* key, std::string& field, const char* allowed) {
+      if (auto n = YamlReader::Get(node, key); n.IsDefined()) {
+        if (auto s = r.String(n, std::string(key) + " of " + at)) {
+          if (s->empty() || s->find_first_not_of(allowed) != std::string::npos) {
+            r.Error(n, std::string(key) + " of " + at +
+                           " must be a non-empty word of letters, digits, '+', '-', '_' and '.', "
+                           "got '" +
+                           *s + "'");
+          } else {
+            field = *s;
+          }
+        }
+      }
+    };
+    constexpr const char* kWord =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-_.";
+    word("username", out.username, kWord);
+    word("password_env", out.password_env, kWord);
+    word("caller_id", out.caller_id, kWord);
+    if (!out.username.empty() && out.password_env.empty()) {
+      r.Error(node, at + " has a username but no password_env (the environment variable that " +
+                        "holds the trunk's password)");
     }
   }
 
@@ -614,6 +710,9 @@ class Parser {
           }
         }
       }
+    }
+    if (auto n = YamlReader::Get(node, "outbound"); n.IsDefined() && !n.IsNull()) {
+      ParseTrunkOutbound(r, n, where, def.outbound);
     }
     config_->voice.trunks.push_back(std::move(def));
   }
@@ -1509,6 +1608,8 @@ class Parser {
   std::vector<FlowRef> flow_refs_;
   std::map<std::string, SourcePos> schedule_names_, flow_names_, entry_names_, user_names_,
       reason_names_, disposition_names_, webhook_names_;
+  // Where voice.outbound_trunk was written (for CheckOutboundTrunk's error).
+  std::pair<const YamlReader*, YAML::Node> outbound_trunk_at_{nullptr, {}};
   std::map<AgentIndex, std::string> agent_users_;  // agent -> the user linked to it
 };
 
@@ -1622,6 +1723,18 @@ Result<std::shared_ptr<const Config>> LoadConfigFile(const std::string& path,
   Result<YAML::Node> root = LoadYamlFile(path, errors);
   if (!root.ok()) return root.status();
   return ParseConfigNode(*root, path, opts, errors);
+}
+
+}  // namespace parley::config
+
+namespace parley::config {
+
+const TrunkDef* VoiceDef::OutboundTrunk() const {
+  if (outbound_trunk.empty()) return nullptr;
+  for (const auto& t : trunks) {
+    if (t.name == outbound_trunk && !t.outbound.host.empty()) return &t;
+  }
+  return nullptr;
 }
 
 }  // namespace parley::config

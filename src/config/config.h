@@ -74,11 +74,26 @@ struct RetentionDef {
   bool operator==(const RetentionDef&) const = default;
 };
 
+// Where a trunk takes outbound calls (`voice.trunks[].outbound`): INVITEs to
+// sip:NUMBER@host:port, answering the carrier's digest challenge with `username` and the
+// password held by the environment variable `password_env` (never in the file, as webhooks'
+// secrets). An empty host: the trunk takes no outbound calls.
+struct TrunkOutboundDef {
+  std::string host;  // name or numeric address of the carrier's SIP server
+  uint16_t port = 5060;
+  std::string transport = "udp";  // udp, tcp or tls
+  std::string username;           // "" = the carrier does not challenge
+  std::string password_env;
+  std::string caller_id;  // From user of outbound calls ("" = the username, or "parley")
+  bool operator==(const TrunkOutboundDef&) const = default;
+};
+
 // A carrier's SIP trunk (`voice.trunks[]`): INVITEs from its addresses are trusted without
-// digest authentication.
+// digest authentication; outbound calls go to its `outbound` target.
 struct TrunkDef {
   std::string name;
   std::vector<std::string> addresses;  // numeric IPv4 or IPv6 source addresses
+  TrunkOutboundDef outbound;
   bool operator==(const TrunkDef&) const = default;
 };
 
@@ -96,6 +111,11 @@ struct VoiceDef {
   std::vector<TrunkDef> trunks;
   // Number prefixes a call may be placed to through a trunk ("+44", "0800"); none = no outbound.
   std::vector<std::string> outbound_destinations;
+  // The trunk outbound calls use (`voice.outbound_trunk`; default: the first trunk with an
+  // `outbound` target; "" when none has one).
+  std::string outbound_trunk;
+  // The trunk outbound calls use, or nullptr when none is configured.
+  const TrunkDef* OutboundTrunk() const;
   bool operator==(const VoiceDef&) const = default;
 };
 

@@ -387,11 +387,68 @@ voice:
   EXPECT_EQ(config->voice.ring_timeout, Seconds(15));
   EXPECT_EQ(config->voice.media_timeout, Seconds(10));
   EXPECT_EQ(config->voice.trunks,
-            (std::vector<TrunkDef>{{"carrier", {"192.0.2.10", "2001:db8::1"}}}));
+            (std::vector<TrunkDef>{{"carrier", {"192.0.2.10", "2001:db8::1"}, {}}}));
   EXPECT_EQ(config->voice.outbound_destinations, (std::vector<std::string>{"+44", "0800"}));
   auto defaults = ParseOk("site: {name: x}\n");
   ASSERT_TRUE(defaults);
   EXPECT_EQ(defaults->voice, VoiceDef{});
+}
+
+TEST(ConfigServerTest, TrunkOutbound) {
+  auto config = ParseOk(R"(
+voice:
+  trunks:
+    - {name: in_only, addresses: [192.0.2.9]}
+    - name: carrier
+      addresses: [192.0.2.10]
+      outbound: {host: sip.carrier.example, port: 5080, transport: tcp, username: acct-1,
+                 password_env: CARRIER_PASSWORD, caller_id: "+442071234567"}
+  outbound_destinations: ["+44"]
+)");
+  ASSERT_TRUE(config);
+  const TrunkOutboundDef& out = config->voice.trunks[1].outbound;
+  EXPECT_EQ(out, (TrunkOutboundDef{"sip.carrier.example", 5080, "tcp", "acct-1", "CARRIER_PASSWORD",
+                                   "+442071234567"}));
+  EXPECT_TRUE(config->voice.trunks[0].outbound.host.empty());
+  // The default is the first trunk with an outbound target.
+  EXPECT_EQ(config->voice.outbound_trunk, "carrier");
+  ASSERT_NE(config->voice.OutboundTrunk(), nullptr);
+  EXPECT_EQ(config->voice.OutboundTrunk()->name, "carrier");
+  auto defaults = ParseOk("voice: {trunks: [{name: a, addresses: [1.2.3.4]}]}\n");
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->voice.OutboundTrunk(), nullptr);
+  EXPECT_EQ(defaults->voice.trunks[0].outbound.port, 5060);
+  EXPECT_EQ(defaults->voice.trunks[0].outbound.transport, "udp");
+}
+
+TEST(ConfigServerTest, BadTrunkOutbound) {
+  EXPECT_EQ(FirstError("voice:\n  trunks:\n    - name: a\n      addresses: [1.2.3.4]\n"
+                       "      outbound: {host: h, password: x}\n"),
+            "test.yaml:5:27: 'password' is not allowed in outbound of voice trunk 'a': secrets "
+            "never live in configuration files; put it in an environment variable and name that "
+            "variable with 'password_env'");
+  EXPECT_THAT(FirstError("voice: {trunks: [{name: a, addresses: [1.2.3.4], outbound: {port: "
+                         "5060}}]}\n"),
+              HasSubstr("outbound of voice trunk 'a'"));
+  EXPECT_THAT(FirstError("voice: {trunks: [{name: a, addresses: [1.2.3.4], outbound: {host: h, "
+                         "transport: sctp}}]}\n"),
+              HasSubstr("must be udp, tcp or tls, got 'sctp'"));
+  EXPECT_THAT(FirstError("voice: {trunks: [{name: a, addresses: [1.2.3.4], outbound: {host: h, "
+                         "port: 70000}}]}\n"),
+              HasSubstr("port of outbound of voice trunk 'a'"));
+  EXPECT_THAT(FirstError("voice: {trunks: [{name: a, addresses: [1.2.3.4], outbound: {host: h, "
+                         "username: u}}]}\n"),
+              HasSubstr("has a username but no password_env"));
+  EXPECT_THAT(FirstError("voice: {trunks: [{name: a, addresses: [1.2.3.4], outbound: {host: "
+                         "\"a b\"}}]}\n"),
+              HasSubstr("host name or numeric address"));
+  EXPECT_EQ(FirstError("voice:\n  trunks: [{name: a, addresses: [1.2.3.4]}]\n"
+                       "  outbound_trunk: a\n"),
+            "test.yaml:3:19: voice outbound_trunk 'a' must name a trunk with an 'outbound' (no "
+            "trunk has one)");
+  EXPECT_THAT(FirstError("voice:\n  trunks: [{name: a, addresses: [1.2.3.4], outbound: {host: "
+                         "h}}]\n  outbound_trunk: b\n"),
+              HasSubstr("no such trunk; trunks with one: a"));
 }
 
 TEST(ConfigServerTest, BadVoice) {

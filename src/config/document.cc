@@ -81,10 +81,11 @@ std::string Canonical(const YAML::Node& node) {
   }
 }
 
-// The key of a list item: its name, id, login or code; else "#<position>".
+// The key of a list item: its id, login, code or name (an agent's id, not its display name;
+// a user's login); else "#<position>".
 std::string ItemKey(const YAML::Node& item, size_t index) {
   if (item.IsMap()) {
-    for (const char* k : {"name", "id", "login", "code"}) {
+    for (const char* k : {"id", "login", "code", "name"}) {
       YAML::Node v = item[k];
       if (v.IsDefined() && v.IsScalar()) return v.Scalar();
     }

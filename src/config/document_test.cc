@@ -92,6 +92,14 @@ reason_codes: [lunch]
   EXPECT_EQ(FormatConfigChanges(*diff),
             "~ site time_zone\n+ skills billing\n~ queues sales\n- users bob\n"
             "+ reason_codes lunch\n");
+  // An agent is its id and a user its login: a new display name changes them, it does not
+  // remove one and add another.
+  auto renamed = DiffConfigDocuments(
+      "agents: [{id: zoe, name: Zoe}]\nusers: [{login: z, name: Zoe, roles: [agent]}]\n",
+      "agents: [{id: zoe, name: Zoé Blanc}]\nusers: [{login: z, name: Zoé, roles: [agent]}]\n");
+  ASSERT_TRUE(renamed.ok()) << renamed.status().ToString();
+  EXPECT_THAT(*renamed, ElementsAre(ConfigChange{"agents", "zoe", "changed"},
+                                    ConfigChange{"users", "z", "changed"}));
   // Reordering items changes nothing; nor does formatting.
   auto same = DiffConfigDocuments("queues: [{name: a}, {name: b}]\n",
                                   "queues:\n  - name: b\n  - {name: a}\n");

@@ -314,6 +314,9 @@ class FakeCenter final : public ports::ContactCenter, public TimerTarget {
                       Reply<ports::ContactSnapshot> reply) override {
     Refuse(reply);
   }
+  void PlaceCall(const Caller&, ports::OutboundCall, Reply<ports::ContactSnapshot> reply) override {
+    Refuse(reply);
+  }
 
   std::unique_ptr<ports::Subscription> Subscribe(const Caller& who, ports::Sequence,
                                                  ports::EventSink sink) override {

@@ -43,7 +43,10 @@ std::string_view EventTypeName(EventType t) {
                                                                            "consult.started",
                                                                            "consult.ended",
                                                                            "conference.started",
-                                                                           "conference.ended"};
+                                                                           "conference.ended",
+                                                                           "outbound.started",
+                                                                           "outbound.answered",
+                                                                           "outbound.failed"};
   return kNames[static_cast<size_t>(t)];
 }
 

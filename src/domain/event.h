@@ -64,8 +64,14 @@ enum class EventType : uint8_t {
   // Three-way conference (issue 8), out of a consultation: contact, agent, queue, channel.
   kConferenceStarted,  // target (the third party, an agent)
   kConferenceEnded,    // target, reason (agent_left, target_left, cancelled, completed, call_ended)
+  // Outbound calls (click-to-dial, issues 6 and 8): contact, agent, queue, channel; text =
+  // "key=value" fields.
+  kOutboundStarted,   // number, trunk, by (the user who asked): the agent's phone rings
+  kOutboundAnswered,  // number: the customer answered, the call is connected
+  kOutboundFailed,    // number, reason (agent_no_answer, busy, no_answer, rejected,
+                      // not_found, failed), sip_status
 };
-constexpr int kEventTypeCount = 37;
+constexpr int kEventTypeCount = 40;
 std::string_view EventTypeName(EventType t);
 
 // Whether `t` is one of the flow event types, whose text holds FlowEventFields.

@@ -136,7 +136,7 @@ void Engine::SendDigits(const Caller& who, ContactId id, std::string digits,
 void Engine::HangupContact(const Caller& who, ContactId id, Reply<ports::ContactSnapshot> reply) {
   ContactStep(
       who, id,
-      [this, id](ContactInfo& c) -> Status {
+      [this, who, id](ContactInfo& c) -> Status {
         const std::string name = std::to_string(id.value());
         if (c.record.channel != Channel::kVoice) {
           return Conflict("contact " + name + " is a " +
@@ -146,6 +146,12 @@ void Engine::HangupContact(const Caller& who, ContactId id, Reply<ports::Contact
         if (c.leg_gone) return Conflict("contact " + name + " has no call left to hang up");
         auto v = acd_->GetContact(id);
         if (v && v->state == parley::ContactState::kHandling) {
+          if (!c.outbound_number.empty() && c.outbound_answered == TimePoint{}) {
+            // An outbound call hung up before the customer answered: it failed, and says why.
+            OnEvent(RecordingEvent(
+                EventType::kOutboundFailed, c,
+                {{"number", c.outbound_number}, {"reason", "cancelled"}, {"by", who.user}}));
+          }
           // As if the agent hung up: wrap-up, and the adapter hangs up both legs.
           Status s = acd_->EndHandling(id);
           if (s.ok()) LegEnded(c);

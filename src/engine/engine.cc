@@ -432,6 +432,9 @@ Status Engine::Reconfigure(std::shared_ptr<const config::Config> config,
   if (!config) return InvalidArgument("no configuration");
   auto day = config::SiteDayFunction(config->routing.settings.time_zone);
   if (!day.ok()) return day.status();
+  // Flows that do not compile are refused here too, so the caller can say so (compiling is
+  // pure; the loop compiles again with the version number it owns).
+  if (auto flows = CompileFlowsOf(*config, 0); !flows.ok()) return flows.status();
   Post([this, config = std::move(config), day = std::move(*day), done = std::move(done)]() mutable {
     FlushStray();
     // Flows first: a configuration whose flows do not compile changes nothing.
@@ -598,6 +601,9 @@ void Engine::RefreshContact(ContactId id) {
     r.queue = acd_->QueueName(v->queue);
     r.priority = v->priority;
     r.times = v->times;
+    if (it->second.outbound_answered != TimePoint{}) {
+      r.times.answered = it->second.outbound_answered;
+    }
     if (v->state == parley::ContactState::kOffered && !v->offered_to.empty()) {
       r.agent = acd_->AgentName(v->offered_to.front());
     } else if (v->agent != kNone) {
@@ -783,12 +789,16 @@ bool Engine::MaySeeContact(const Caller& who, const ContactInfo& c) const {
   return false;
 }
 
+bool Engine::MayReadContact(const Caller& who, const ContactInfo& c) const {
+  return MaySeeContact(who, c) || (!c.consult_target.empty() && MaySeeAgent(who, c.consult_target));
+}
+
 bool Engine::MaySeeEvent(const Caller& who, const ports::PublishedEvent& p) const {
   if (who.reach == Caller::Reach::kAll) return true;
   if (!p.agent.empty() && MaySeeAgent(who, p.agent)) return true;
   if (p.contact.valid()) {
     auto it = contacts_.find(p.contact);
-    if (it != contacts_.end()) return MaySeeContact(who, it->second);
+    if (it != contacts_.end()) return MayReadContact(who, it->second);
   }
   return false;
 }
@@ -994,9 +1004,11 @@ void Engine::GetQueue(const Caller&, std::string queue, Reply<ports::QueueSnapsh
 
 void Engine::GetContact(const Caller& who, ContactId id, Reply<ports::ContactSnapshot> reply) {
   Post([this, who, id, reply = std::move(reply)] {
-    auto c = FindVisibleContact(who, id);
-    if (!c.ok()) return reply(c.status());
-    reply(ContactView(**c));
+    auto it = contacts_.find(id);
+    if (it == contacts_.end() || !MayReadContact(who, it->second)) {
+      return reply(NotFound("no contact " + std::to_string(id.value())));
+    }
+    reply(ContactView(it->second));
   });
 }
 
@@ -1009,7 +1021,7 @@ void Engine::ListContacts(const Caller& who, ports::ContactFilter filter,
       if (filter.state ? st != *filter.state : st == ports::ContactState::kClosed) continue;
       if (!filter.queue.empty() && c.record.queue != filter.queue) continue;
       if (!filter.agent.empty() && c.record.agent != filter.agent) continue;
-      if (!MaySeeContact(who, c)) continue;
+      if (!MayReadContact(who, c)) continue;
       found.push_back(&c);
     }
     std::sort(found.begin(), found.end(), [](const ContactInfo* a, const ContactInfo* b) {
@@ -1335,7 +1347,7 @@ template void Engine::OffLoopOn<ports::Report>(const Executor&,
 bool Engine::MayReachCustomer(const Caller& who, ports::CustomerId id) const {
   if (who.reach == Caller::Reach::kAll) return true;
   for (const auto& [cid, info] : contacts_) {
-    if (info.record.customer == id && MaySeeContact(who, info)) return true;
+    if (info.record.customer == id && MayReadContact(who, info)) return true;
   }
   return false;
 }
@@ -1716,6 +1728,10 @@ void Engine::AttachChannel(Channel channel, ports::ChannelAdapter* adapter) {
 ports::ChannelAdapter* Engine::AdapterOf(ContactId contact) const {
   auto it = contacts_.find(contact);
   if (it == contacts_.end()) return nullptr;
+  // A callback being dialled is a call of the voice adapter (outbound.cc, DialCallback).
+  if (it->second.record.channel == Channel::kCallback && !it->second.outbound_number.empty()) {
+    return adapters_[Index(Channel::kVoice)];
+  }
   return adapters_[Index(it->second.record.channel)];
 }
 
@@ -1729,6 +1745,7 @@ void Engine::NotifyChannel(const Event& e) {
   if (!e.contact.valid()) return;
   switch (e.type) {
     case EventType::kContactOffered:
+      if (DialCallback(e)) break;
       if (ports::ChannelAdapter* a = AdapterOf(e.contact); a && e.agent < acd_->agent_count()) {
         PlanRecording(e, *a);
         Duration timeout{0};

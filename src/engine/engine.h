@@ -120,8 +120,9 @@ class Engine final : public ports::ContactCenter,
   // before serving, on the loop thread or before the loop runs.
   Status Start();
 
-  // Applies a new configuration on the loop (Acd reload). Returns at once: an unknown time zone
-  // is refused here; `done`, if given, gets the Acd's verdict on the loop thread.
+  // Applies a new configuration on the loop (Acd reload, flows recompiled). Returns at once: an
+  // unknown time zone, or flows that do not compile, are refused here; `done`, if given, gets the
+  // Acd's verdict on the loop thread.
   Status Reconfigure(std::shared_ptr<const config::Config> config);
   Status Reconfigure(std::shared_ptr<const config::Config> config,
                      std::function<void(Status)> done);
@@ -215,6 +216,9 @@ class Engine final : public ports::ContactCenter,
   void ConsultContact(const ports::Caller& who, ContactId id, ConsultStep step, std::string target,
                       ports::Reply<ports::ContactSnapshot> reply) override;
   void ConsultEnded(ContactId contact, std::string target, ports::ConsultEnd why) override;
+  void PlaceCall(const ports::Caller& who, ports::OutboundCall call,
+                 ports::Reply<ports::ContactSnapshot> reply) override;
+  void OutboundProgress(ContactId contact, ports::OutboundUpdate update) override;
 
   void GetMetrics(ports::Reply<ports::MetricsSnapshot> reply) override;
   std::unique_ptr<ports::Subscription> Subscribe(const ports::Caller& who, ports::Sequence after,
@@ -267,6 +271,10 @@ class Engine final : public ports::ContactCenter,
     // Consultation transfer: the agent consulted now ("" none), held for it in the ACD.
     std::string consult_target;
     bool conference = false;  // ... and the three talk together
+    // Click-to-dial (outbound.cc): the number called ("" for other contacts), and when the
+    // customer answered (the record's times.answered, which the ACD does not know).
+    std::string outbound_number;
+    TimePoint outbound_answered{};
   };
   struct Subscriber;
   class SubscriptionImpl;
@@ -335,6 +343,11 @@ class Engine final : public ports::ContactCenter,
   // and the command runs again.
   void CreateContactOnLoop(const ports::Caller& who, ports::NewContact nc,
                            ports::Reply<ports::ContactSnapshot> reply);
+  void PlaceCallOnLoop(const ports::Caller& who, ports::OutboundCall call,
+                       ports::Reply<ports::ContactSnapshot> reply);
+  void StartOutbound(const ports::Caller& who, ContactId id, ports::OutboundCall call,
+                     ports::CustomerId customer, ports::Reply<ports::ContactSnapshot> reply);
+  bool DialCallback(const Event& offered);
   // Finds or creates the customer of `identity` on the customer worker and calls `done` on the
   // loop; concurrent requests for one identity share one store call.
   void ResolveCustomer(const ports::CustomerIdentity& identity, CustomerDone done);
@@ -386,6 +399,9 @@ class Engine final : public ports::ContactCenter,
   std::string TeamOf(const std::string& agent) const;
   bool MaySeeAgent(const ports::Caller& who, const std::string& agent) const;
   bool MaySeeContact(const ports::Caller& who, const ContactInfo& c) const;
+  // Reading a contact (its view, its events, its customer): those who may see it, and while a
+  // consultation lasts the consulted agent, whose desktop shows the caller they may take.
+  bool MayReadContact(const ports::Caller& who, const ContactInfo& c) const;
   bool MaySeeEvent(const ports::Caller& who, const ports::PublishedEvent& p) const;
   ports::AgentSnapshot AgentView(AgentIndex a) const;
   ports::ContactSnapshot ContactView(const ContactInfo& c) const;

@@ -1100,8 +1100,13 @@ class FakeChannel final : public ports::ChannelAdapter {
     }
     if (done) done(control_status);
   }
+  void PlaceCall(ContactId c, ports::OutboundDial dial, std::function<void(Status)> done) override {
+    calls.push_back("dial " + std::to_string(c.value()) + " " + dial.agent + " " + dial.number +
+                    (dial.recording.record ? " record" : "") + (dial.offer ? " offer" : ""));
+    done(control_status);
+  }
 
-  Status control_status;  // what ControlCall answers
+  Status control_status;  // what ControlCall and PlaceCall answer
   bool Called(const std::string& call) const {
     return std::find(calls.begin(), calls.end(), call) != calls.end();
   }
@@ -1320,7 +1325,7 @@ TEST(EngineFlowTest, OutsideOpeningHoursTheCallerHearsTheClosedMessageAndIsHungU
   ASSERT_TRUE(closed.ok());
   EXPECT_EQ(closed->record.state, ContactState::kClosed);
   const auto trail = FlowTrail(store, id);
-  ASSERT_GE(trail.size(), 2u);
+  ASSERT_GE(trail.size(), 4u);
   EXPECT_EQ(trail[3], "flow.step_exited hours closed");
   EXPECT_EQ(trail.back(), "flow.ended bye completed");
   EXPECT_EQ(JournalTypes(store).back(), "contact.closed");
@@ -1464,6 +1469,12 @@ entry_points:
   EXPECT_EQ(s.message(),
             "site.yaml:10:14: step 'out': transfer to a number is not supported by the server yet; "
             "transfer to a queue or a flow");
+  // A running engine refuses it at once, so `config apply` can say why.
+  store::MemoryStore other;
+  FlowHarness running(other);
+  ASSERT_TRUE(running.engine.Start().ok());
+  const Status refused = running.engine.Reconfigure(*cfg);
+  EXPECT_EQ(refused.message(), s.message());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1966,6 +1977,32 @@ TEST(EngineConsultTest, StartHoldsTheCustomerAndReservesTheTargetCompleteHandsTh
   EXPECT_EQ(h.Holds("bob"), (std::vector<std::string>{"1:wrap-up"}));
 }
 
+// Issue 7: the consulted agent's desktop shows the caller they are about to take (the contact,
+// its events, its customer), read-only: commanding the call stays with the agent who has it.
+TEST(EngineConsultTest, TheConsultedAgentReadsTheContactButCannotCommandIt) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  EXPECT_EQ(h.Get(Self("bob"), id).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  ASSERT_TRUE(h.Consult(All(), id, Step::kStart, "bob").ok());
+  auto seen = h.Get(Self("bob"), id);
+  ASSERT_TRUE(seen.ok()) << seen.status().ToString();
+  EXPECT_EQ(seen->consult_target, "bob");
+  auto listed = h.Run<std::vector<ContactSnapshot>>(
+      [&](auto reply) { h.engine.ListContacts(Self("bob"), ports::ContactFilter{}, reply); });
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().record.id, id);
+  EXPECT_EQ(h.Hold(Self("bob"), id, true).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(h.Hangup(Self("bob"), id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(h.Get(Self("carol"), id).status().code(), StatusCode::kNotFound);
+  // Cancelled, the consultation no longer opens the contact to bob.
+  ASSERT_TRUE(h.Consult(All(), id, Step::kCancel).ok());
+  EXPECT_EQ(h.Get(Self("bob"), id).status().code(), StatusCode::kNotFound);
+}
+
 TEST(EngineConsultTest, CancelOrTheTargetHangingUpReturnsTheCustomerToTheAgent) {
   store::MemoryStore store;
   CallControlHarness h(store);
@@ -2287,6 +2324,386 @@ TEST(EngineCallControlTest, HangupEndsHandlingIntoWrapUpOrWithdrawsAWaitingCall)
   ASSERT_TRUE(withdrawn.ok()) << withdrawn.status().ToString();
   EXPECT_EQ(withdrawn->record.state, ContactState::kClosed);
   EXPECT_TRUE(h.voice.Called("ended " + std::to_string(c->record.id.value())));
+}
+
+TEST(EngineFlowTest, LookupsFailWithoutAnHttpClientAndACallbackTakesTheCallersPlace) {
+  const std::string yaml = R"(site: {name: T, time_zone: UTC}
+skills: [support]
+agents:
+  - {id: alice, name: Alice, skills: {support: 5}, capacity: {voice: 1, callback: 1}, queues: [support]}
+queues:
+  - {name: support, channels: [voice, callback]}
+flows:
+  - name: main
+    steps:
+      - {id: crm, type: lookup, url: "http://crm.example/customer", exits: {next: wait, failure: nocrm}}
+      - {id: nocrm, type: set, values: {crm: down}, next: wait}
+      - {id: wait, type: queue, queue: support, offers: {"9": callback}, exits: {callback: cb}}
+      - {id: cb, type: callback, queue: support, next: bye}
+      - {id: bye, type: hangup}
+entry_points:
+  - {channel: voice, address: "+1000", flow: main}
+)";
+  std::vector<config::ConfigError> errors;
+  auto cfg = config::ParseConfigText(yaml, "site.yaml", {}, &errors);
+  ASSERT_TRUE(cfg.ok()) << (errors.empty() ? cfg.status().ToString() : errors[0].ToString());
+  store::MemoryStore store;
+  Harness h(store, *cfg);
+  FakeChannel voice;
+  h.engine.AttachChannel(Channel::kVoice, &voice);
+  ASSERT_TRUE(h.engine.Start().ok());
+  auto call = [&](const std::string& number) {
+    ports::ArrivingContact ac;
+    ac.channel = Channel::kVoice;
+    ac.entry = "+1000";
+    ac.from = ports::CustomerIdentity{Channel::kVoice, number};
+    return h.Run<ContactSnapshot>([&](auto reply) { h.engine.ContactArrived(ac, reply); });
+  };
+  auto a = call("+33111");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  const ContactId first = a->record.id;
+  auto queued = h.Get(All(), first);
+  ASSERT_TRUE(queued.ok());
+  EXPECT_EQ(queued->record.state, ContactState::kQueued);
+  auto attr = [](const ContactSnapshot& c, const std::string& name) {
+    for (const auto& [k, v] : c.record.attributes) {
+      if (k == name) return v;
+    }
+    return std::string();
+  };
+  EXPECT_EQ(attr(*queued, "crm"), "down");  // the lookup took its failure exit
+  const TimePoint first_queued = queued->record.times.queued;
+
+  h.clock.AdvanceBy(Seconds(10));
+  auto b = call("+33222");
+  ASSERT_TRUE(b.ok());
+  h.clock.AdvanceBy(Seconds(20));
+  voice.calls.clear();
+  h.engine.ChannelInputFor(first, ports::DigitsPressed{"9"});  // "call me back"
+  h.loop.RunAll();
+  EXPECT_TRUE(voice.Called("hangup 1"));
+  auto left = h.Get(All(), first);
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(left->record.state, ContactState::kClosed);
+  EXPECT_EQ(FlowTrail(store, first).back(), "flow.ended bye callback");
+
+  // The callback is a new contact that waits where the caller waited: ahead of the second call.
+  auto all = h.Run<std::vector<ContactSnapshot>>(
+      [&](auto reply) { h.engine.ListContacts(All(), ports::ContactFilter{}, reply); });
+  ASSERT_TRUE(all.ok());
+  std::optional<ContactSnapshot> callback;
+  for (const auto& c : *all) {
+    if (c.record.channel == Channel::kCallback) callback = c;
+  }
+  ASSERT_TRUE(callback.has_value());
+  EXPECT_EQ(callback->record.times.queued, first_queued);
+  EXPECT_EQ(callback->record.times.arrived, a->record.times.arrived);
+  EXPECT_EQ(attr(*callback, "callback.number"), "+33111");
+  EXPECT_EQ(attr(*callback, "origin.contact"), std::to_string(first.value()));
+  EXPECT_EQ(callback->record.customer, a->record.customer);
+  ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+  auto offered = h.Get(All(), callback->record.id);
+  ASSERT_TRUE(offered.ok());
+  EXPECT_EQ(offered->record.state, ContactState::kOffered);
+  // Alice takes a voice call and a callback at once: the callback, which waited longest, first.
+  std::vector<ContactId> offers;
+  auto entries = store.ReadAfter(0, 10000);
+  ASSERT_TRUE(entries.ok());
+  for (const auto& e : *entries) {
+    if (e.event.type == EventType::kContactOffered) offers.push_back(e.event.contact);
+  }
+  EXPECT_EQ(offers, (std::vector<ContactId>{callback->record.id, b->record.id}));
+  EXPECT_FALSE(voice.Called("offer " + std::to_string(callback->record.id.value()) +
+                            " alice 20.000000s"));  // no adapter for callbacks
+}
+
+TEST(EngineFlowTest, QueueAnnouncementsTellThePositionAndTheEstimatedWaitFromLiveStatistics) {
+  const std::string yaml = R"(site: {name: T, time_zone: UTC}
+skills: [support]
+agents:
+  - {id: alice, name: Alice, skills: {support: 5}, capacity: {voice: 1}, queues: [support]}
+queues:
+  - {name: support, channels: [voice]}
+flows:
+  - name: main
+    steps:
+      - id: check
+        type: branch
+        queue: support
+        cases:
+          - {when: "queue.agents_available > 0", next: wait}
+        exits: {default: busy}
+      - {id: busy, type: say, text: "All our agents are busy.", next: wait}
+      - {id: wait, type: queue, queue: support, announce_every: 30s, announce: [position, wait]}
+entry_points:
+  - {channel: voice, address: "+1000", flow: main}
+)";
+  std::vector<config::ConfigError> errors;
+  auto cfg = config::ParseConfigText(yaml, "site.yaml", {}, &errors);
+  ASSERT_TRUE(cfg.ok()) << (errors.empty() ? cfg.status().ToString() : errors[0].ToString());
+  store::MemoryStore store;
+  Harness h(store, *cfg);
+  FakeChannel voice;
+  h.engine.AttachChannel(Channel::kVoice, &voice);
+  ASSERT_TRUE(h.engine.Start().ok());
+  auto call = [&] {
+    ports::ArrivingContact ac;
+    ac.channel = Channel::kVoice;
+    ac.entry = "+1000";
+    return h.Run<ContactSnapshot>([&](auto reply) { h.engine.ContactArrived(ac, reply); });
+  };
+  auto a = call();
+  ASSERT_TRUE(a.ok());
+  // Nobody is available: the branch took its default exit.
+  ASSERT_EQ(voice.plays.size(), 1u);
+  EXPECT_EQ(voice.plays[0].prompt.text, "All our agents are busy.");
+  h.engine.ChannelInputFor(a->record.id, ports::PromptEnded{voice.plays[0].play_id});
+  auto b = call();
+  ASSERT_TRUE(b.ok());
+  h.engine.ChannelInputFor(b->record.id, ports::PromptEnded{voice.plays[1].play_id});
+  h.loop.RunAll();
+  ASSERT_EQ(h.Get(All(), b->record.id)->record.state, ContactState::kQueued);
+
+  h.clock.AdvanceBy(Seconds(30));
+  h.loop.RunAll();
+  ASSERT_EQ(voice.plays.size(), 4u) << ::testing::PrintToString(voice.calls);
+  // Nothing answered today yet: 3 minutes per contact ahead, over one staffed agent at least.
+  EXPECT_EQ(voice.plays[2].prompt.text,
+            "You are number 1 in the queue. Your estimated wait is about 3 minutes.");
+  EXPECT_EQ(voice.plays[3].prompt.text,
+            "You are number 2 in the queue. Your estimated wait is about 6 minutes.");
+
+  // With Alice available, the next caller skips the busy message.
+  h.engine.ChannelInputFor(a->record.id, ports::CustomerLeft{});
+  h.engine.ChannelInputFor(b->record.id, ports::CustomerLeft{});
+  h.loop.RunAll();
+  ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+  const size_t played = voice.plays.size();
+  auto c = call();
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(voice.plays.size(), played);  // straight into the queue
+  auto offered = h.Get(All(), c->record.id);
+  ASSERT_TRUE(offered.ok());
+  EXPECT_EQ(offered->record.state, ContactState::kOffered);
+}
+
+// Click-to-dial (engine/outbound.cc).
+
+class OutboundHarness : public CallControlHarness {
+ public:
+  using CallControlHarness::CallControlHarness;
+  Result<ContactSnapshot> Dial(const Caller& who, const std::string& agent,
+                               const std::string& number, const std::string& queue = "support") {
+    return Run<ContactSnapshot>([&](auto reply) {
+      engine.PlaceCall(who, ports::OutboundCall{agent, number, queue, {}}, reply);
+    });
+  }
+  void Progress(ContactId id, ports::OutboundUpdate::Stage stage, const std::string& reason = "",
+                int status = 0) {
+    engine.OutboundProgress(id, ports::OutboundUpdate{stage, reason, status});
+    loop.RunAll();
+  }
+};
+
+// The journal's outbound.*, handling.* and wrap_up.* events, as "type agent [field ...]".
+std::vector<std::string> OutboundTrail(ports::Store& store, const RoutingConfig& routing) {
+  std::vector<std::string> out;
+  auto entries = store.ReadAfter(0, 10000);
+  EXPECT_TRUE(entries.ok());
+  for (const auto& e : *entries) {
+    const std::string type(EventTypeName(e.event.type));
+    if (type.rfind("outbound.", 0) != 0 && type.rfind("handling.", 0) != 0 &&
+        type.rfind("wrap_up.", 0) != 0) {
+      continue;
+    }
+    std::string line = type;
+    if (e.event.agent < routing.agents.size()) line += " " + routing.agents[e.event.agent].name;
+    for (const auto& [k, v] : ParseEventFields(e.event.text)) {
+      if (k == "number" || k == "reason" || k == "sip_status" || k == "by") line += " " + v;
+    }
+    out.push_back(line);
+  }
+  return out;
+}
+
+TEST(EngineOutboundTest, ClickToDialPutsTheCallAtTheAgentAndTheAnswerConnectsIt) {
+  store::MemoryStore store;
+  OutboundHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  ASSERT_TRUE(h.SetPresence(All(), "dave", Presence::kAvailable).ok());
+  auto placed = h.Dial(Self("dave"), "", "+442071234567");
+  ASSERT_TRUE(placed.ok()) << placed.status().ToString();
+  const ContactId id = placed->record.id;
+  EXPECT_TRUE(h.voice.Called("dial 1 dave +442071234567"))
+      << ::testing::PrintToString(h.voice.calls);
+  EXPECT_EQ(placed->record.direction, Direction::kOutbound);
+  EXPECT_EQ(placed->record.state, ContactState::kHandling);
+  EXPECT_EQ(placed->record.agent, "dave");
+  EXPECT_EQ(placed->record.queue, "support");
+  EXPECT_TRUE(placed->record.customer.valid());  // the number dialled is the customer
+  EXPECT_EQ(placed->record.times.answered, TimePoint{});
+  // Dave is busy with it: the ACD offers him nothing else, and a second call is refused.
+  EXPECT_EQ(h.Holds("dave"), (std::vector<std::string>{"1:handling"}));
+  auto again = h.Dial(All(), "dave", "+442071234568");
+  EXPECT_EQ(again.status().code(), StatusCode::kConflict);
+
+  h.clock.AdvanceBy(Seconds(7));
+  h.Progress(id, ports::OutboundUpdate::Stage::kAnswered);
+  auto talking = h.Get(All(), id);
+  ASSERT_TRUE(talking.ok());
+  EXPECT_EQ(talking->record.times.answered, talking->record.times.arrived + Seconds(7));
+  // The customer hangs up: dave wraps up as after an inbound call.
+  h.Input(id, ports::CustomerLeft{});
+  EXPECT_EQ(h.Holds("dave"), (std::vector<std::string>{"1:wrap-up"}));
+  EXPECT_EQ(
+      OutboundTrail(store, DemoConfig()->routing),
+      (std::vector<std::string>{"outbound.started dave +442071234567 dave", "handling.started dave",
+                                "outbound.answered dave +442071234567", "handling.ended dave",
+                                "wrap_up.started dave"}));
+}
+
+TEST(EngineOutboundTest, AFailedCallEndsWithItsReasonAndTheAgentWrapsUp) {
+  store::MemoryStore store;
+  OutboundHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  ASSERT_TRUE(h.SetPresence(All(), "dave", Presence::kAvailable).ok());
+  auto placed = h.Dial(All(), "dave", "0800123456");
+  ASSERT_TRUE(placed.ok()) << placed.status().ToString();
+  const ContactId id = placed->record.id;
+  h.Progress(id, ports::OutboundUpdate::Stage::kFailed, "busy", 486);
+  auto after = h.Get(All(), id);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->record.state, ContactState::kWrapUp);
+  EXPECT_TRUE(h.voice.Called("ended 1"));  // the adapter lets go of the agent's phone
+  bool result = false;
+  for (const auto& [k, v] : after->record.attributes) {
+    if (k == "outbound.result") result = v == "busy";
+  }
+  EXPECT_TRUE(result) << ::testing::PrintToString(after->record.attributes);
+  EXPECT_EQ(
+      OutboundTrail(store, DemoConfig()->routing),
+      (std::vector<std::string>{"outbound.started dave 0800123456 admin", "handling.started dave",
+                                "outbound.failed dave 0800123456 busy 486", "handling.ended dave",
+                                "wrap_up.started dave"}));
+  // A late answer after the end is ignored.
+  h.Progress(id, ports::OutboundUpdate::Stage::kAnswered);
+  EXPECT_EQ(OutboundTrail(store, DemoConfig()->routing).size(), 5u);
+}
+
+TEST(EngineOutboundTest, RefusalsSayWhatWasWrong) {
+  store::MemoryStore store;
+  OutboundHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  // Not Available.
+  auto busy = h.Dial(All(), "dave", "+442071234567");
+  EXPECT_EQ(busy.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(busy.status().message(),
+            "agent 'dave' is not Available with a free voice slot (offline)");
+  ASSERT_TRUE(h.SetPresence(All(), "dave", Presence::kAvailable).ok());
+  EXPECT_EQ(h.Dial(All(), "dave", "+44 20").status().message(),
+            "number '+44 20' must be 3 to 20 digits with an optional leading '+'");
+  EXPECT_EQ(h.Dial(All(), "dave", "+442071234567", "nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(h.Dial(All(), "zed", "+442071234567").status().code(), StatusCode::kNotFound);
+  // An agent dials only for itself; a team lead for its team.
+  EXPECT_EQ(h.Dial(Self("bob"), "dave", "+442071234567").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(h.Dial(Team("south"), "dave", "+442071234567").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(h.Dial(All(), "", "+442071234567").status().code(), StatusCode::kInvalidArgument);
+  // The adapter's refusal (no registered phone, destination not allowed) is the reply, and
+  // nothing is left at the agent.
+  h.voice.control_status = InvalidArgument("agent dave has no registered phone");
+  auto refused = h.Dial(All(), "dave", "+442071234567");
+  EXPECT_EQ(refused.status().message(), "agent dave has no registered phone");
+  EXPECT_TRUE(h.Holds("dave").empty());
+  EXPECT_TRUE(OutboundTrail(store, DemoConfig()->routing).empty());
+}
+
+// config/demo.yaml where oscar also takes callbacks.
+std::shared_ptr<const config::Config> CallbackConfig() {
+  std::vector<config::ConfigError> errors;
+  config::ParseOptions opts;
+  opts.overrides = {{"agents.oscar.capacity.callback", "1"}};
+  auto c =
+      config::LoadConfigFile(std::string(PARLEY_SOURCE_DIR) + "/config/demo.yaml", &errors, opts);
+  PARLEY_CHECK(c.ok());
+  return *c;
+}
+
+// The journal's event types for `contact`.
+std::vector<std::string> AllTypes(ports::Store& store, ContactId contact) {
+  std::vector<std::string> out;
+  auto entries = store.ReadAfter(0, 10000);
+  for (const auto& e : *entries) {
+    if (e.event.contact == contact) out.emplace_back(EventTypeName(e.event.type));
+  }
+  return out;
+}
+
+TEST(EngineOutboundTest, ACallbackOfferedToAnAgentIsDialledAndItsAnswerConnectsIt) {
+  store::MemoryStore store;
+  OutboundHarness h(store, CallbackConfig());
+  ASSERT_TRUE(h.engine.Start().ok());
+  ports::NewContact nc;
+  nc.channel = Channel::kCallback;
+  nc.queue = "support";
+  nc.attributes = {{"callback.number", "+442079460001"}};
+  auto created =
+      h.Run<ContactSnapshot>([&](auto reply) { h.engine.CreateContact(All(), nc, reply); });
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  const ContactId id = created->record.id;
+  ASSERT_TRUE(h.SetPresence(All(), "oscar", Presence::kAvailable).ok());
+  auto offered = h.Get(All(), id);
+  ASSERT_TRUE(offered.ok());
+  ASSERT_EQ(offered->record.state, ContactState::kOffered) << offered->record.agent;
+  const std::string agent = offered->record.agent;
+  EXPECT_TRUE(h.voice.Called("dial 1 " + agent + " +442079460001 offer"))
+      << ::testing::PrintToString(h.voice.calls);
+  EXPECT_FALSE(h.voice.Called("offer 1 " + agent + " 0.000000s"));
+  // The phone answers: the SIP adapter accepts the offer, then the customer answers.
+  ASSERT_TRUE(h.Accept(All(), id, agent).ok());
+  h.Progress(id, ports::OutboundUpdate::Stage::kAnswered);
+  h.Input(id, ports::CustomerLeft{});
+  EXPECT_EQ(h.Holds(agent), (std::vector<std::string>{"1:wrap-up"}));
+  std::vector<std::string> trail;
+  for (const auto& line : OutboundTrail(store, DemoConfig()->routing)) {
+    if (line.rfind("outbound.", 0) == 0) trail.push_back(line);
+  }
+  EXPECT_EQ(trail, (std::vector<std::string>{"outbound.answered " + agent + " +442079460001"}));
+}
+
+TEST(EngineOutboundTest, ACallbackThatCannotBeDialledIsDeclinedAndWaitsAgain) {
+  store::MemoryStore store;
+  OutboundHarness h(store, CallbackConfig());
+  ASSERT_TRUE(h.engine.Start().ok());
+  h.voice.control_status = InvalidArgument("agent oscar has no registered phone");
+  ports::NewContact nc;
+  nc.channel = Channel::kCallback;
+  nc.queue = "support";
+  nc.attributes = {{"callback.number", "+442079460001"}};
+  auto created =
+      h.Run<ContactSnapshot>([&](auto reply) { h.engine.CreateContact(All(), nc, reply); });
+  ASSERT_TRUE(created.ok());
+  ASSERT_TRUE(h.SetPresence(All(), "oscar", Presence::kAvailable).ok());
+  h.loop.RunAll();
+  const auto types = AllTypes(store, created->record.id);
+  ASSERT_GE(types.size(), 3u) << ::testing::PrintToString(types);
+  EXPECT_EQ(std::vector<std::string>(types.begin(), types.begin() + 3),
+            (std::vector<std::string>{"contact.queued", "contact.offered", "offer.rejected"}));
+}
+
+TEST(EngineOutboundTest, AHangUpBeforeTheCustomerAnswersIsJournaledAsCancelled) {
+  store::MemoryStore store;
+  OutboundHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  ASSERT_TRUE(h.SetPresence(All(), "dave", Presence::kAvailable).ok());
+  auto placed = h.Dial(Self("dave"), "", "+442071234567");
+  ASSERT_TRUE(placed.ok()) << placed.status().ToString();
+  ASSERT_TRUE(h.Hangup(Self("dave"), placed->record.id).ok());
+  EXPECT_TRUE(h.voice.Called("ended 1"));  // the adapter lets go of the phone and the trunk
+  EXPECT_EQ(
+      OutboundTrail(store, DemoConfig()->routing),
+      (std::vector<std::string>{"outbound.started dave +442071234567 dave", "handling.started dave",
+                                "outbound.failed dave +442071234567 cancelled dave",
+                                "handling.ended dave", "wrap_up.started dave"}));
 }
 
 }  // namespace

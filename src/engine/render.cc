@@ -87,13 +87,16 @@ std::string RenderEventJson(const Event& e, ports::Sequence seq, const EventName
     case EventType::kConsultEnded:
     case EventType::kConferenceStarted:
     case EventType::kConferenceEnded:
+    case EventType::kOutboundStarted:
+    case EventType::kOutboundAnswered:
+    case EventType::kOutboundFailed:
       // Whole numbers and decimals as JSON numbers (bytes, duration_ms, jitter_ms, ...).
       for (const auto& [key, value] : ParseEventFields(e.text)) {
         const bool number = !value.empty() && value.size() < 19 &&
                             value.find_first_not_of("0123456789.") == std::string::npos &&
                             std::count(value.begin(), value.end(), '.') <= 1 &&
                             value.front() != '.' && value.back() != '.' && key != "sha256" &&
-                            key != "path";
+                            key != "number" && key != "path";
         nlohmann::json parsed =
             number ? nlohmann::json::parse(value, nullptr, false) : nlohmann::json();
         if (number && !parsed.is_discarded()) {

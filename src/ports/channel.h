@@ -103,6 +103,35 @@ enum class ConsultEnd : uint8_t {
   kAgentLeftRinging,
 };
 
+// Click-to-dial (docs/voice.md, "Outbound calls"): ring the agent's phone(s) first and, when one
+// answers, call `number` through the adapter's outbound trunk and bridge the two; `recording`
+// applies once the customer answers (as PrepareRecording's plan does for an offer).
+struct OutboundDial {
+  std::string agent;
+  std::string number;  // digits with an optional leading '+', already checked by the engine
+  RecordingPlan recording;
+  Duration ring_timeout{};  // of the agent's phone; zero = the adapter's ring timeout
+  // A callback contact the ACD offered to `agent` (rather than one the engine put at the agent):
+  // the phone answering accepts the offer (ContactCenter::AcceptOffer) before the number is
+  // called; the phones refusing or ringing out reject it (RejectOffer), as for an inbound
+  // call's offer, and OfferWithdrawn lets the call go.
+  bool offer = false;
+};
+
+// How an outbound call went on the adapter's side (ChannelIntake::OutboundProgress).
+struct OutboundUpdate {
+  enum class Stage : uint8_t {
+    kAnswered,  // the customer answered: the two are bridged
+    kFailed,    // the call did not connect; `reason` says why
+  };
+  Stage stage = Stage::kFailed;
+  // kFailed: agent_no_answer (the agent's phones refused or rang out), busy (486, 600),
+  // no_answer (408, 480, 487), rejected (403, 603), not_found (404, 484, 604), failed (anything
+  // else, or the trunk unreachable), hung_up (the agent hung up before the customer answered).
+  std::string reason;
+  int sip_status = 0;  // the carrier's final response, 0 when none
+};
+
 // Implemented by the engine (which also implements ContactCenter).
 class ChannelIntake {
  public:
@@ -126,6 +155,9 @@ class ChannelIntake {
   // (fire and forget; journaled as `consult.ended`, the customer off hold; ignored when the
   // engine already ended it).
   virtual void ConsultEnded(ContactId contact, std::string target, ConsultEnd why) = 0;
+  // An outbound call (ChannelAdapter::PlaceCall) was answered or failed (fire and forget;
+  // journaled as `outbound.answered` or `outbound.failed`; a failure ends the contact).
+  virtual void OutboundProgress(ContactId contact, OutboundUpdate update) = 0;
 };
 
 // Call control of a live voice contact (docs/voice.md, "Call control"): what the engine asks of
@@ -199,6 +231,13 @@ class ChannelAdapter : public ContactMedia {
   // without telephone-event).
   virtual void ControlCall(ContactId contact, CallCommand command,
                            std::function<void(Status)> done) = 0;
+  // Click-to-dial for a contact the engine created (direction outbound, already at the agent):
+  // `done` (on any thread) gets Ok once the agent's phone rings, kInvalidArgument when the agent
+  // has no registered phone, kUnavailable when no outbound trunk is configured or no media port
+  // is free. Afterwards the outcome comes through ChannelIntake::OutboundProgress, and hang-ups
+  // as for any call (CustomerLeft, ContactCenter::EndHandling).
+  virtual void PlaceCall(ContactId contact, OutboundDial dial,
+                         std::function<void(Status)> done) = 0;
 };
 
 }  // namespace parley::ports

@@ -143,6 +143,14 @@ struct NewContact {
   std::optional<CustomerIdentity> from;  // who it is from: attached to (or creates) a customer
 };
 
+// Click-to-dial (docs/voice.md, "Outbound calls").
+struct OutboundCall {
+  std::string agent;   // the agent who talks ("" = the caller's own agent)
+  std::string number;  // the customer's number: digits with an optional leading '+'
+  std::string queue;   // for reporting and the recording policy; must take voice
+  Attributes attributes;
+};
+
 struct WrapUp {
   std::string disposition;  // must be a configured disposition code when any are configured
   std::string notes;
@@ -316,6 +324,17 @@ class ContactCenter {
   enum class ConsultStep : uint8_t { kStart, kComplete, kCancel, kConference };
   virtual void ConsultContact(const Caller& who, ContactId id, ConsultStep step, std::string target,
                               Reply<ContactSnapshot> reply) = 0;
+
+  // Click-to-dial (docs/voice.md, "Outbound calls"): an outbound voice contact of `queue`,
+  // handled by the agent from the start (offered nothing else meanwhile); the agent's phone
+  // rings first, then the customer's number is called through the trunk and the two are
+  // bridged; journaled `outbound.started`, then `outbound.answered` or `outbound.failed` (the
+  // contact ends: the agent wraps up once the phone answered, is free again otherwise). The
+  // reply comes when the agent's phone rings. kInvalidArgument for a malformed number, one
+  // outside voice.outbound_destinations, or an agent without a registered phone; kNotFound for
+  // an unknown agent or queue (or one outside the caller's scope); kConflict when the agent is
+  // not Available with a free voice slot; kUnavailable when no trunk takes outbound calls.
+  virtual void PlaceCall(const Caller& who, OutboundCall call, Reply<ContactSnapshot> reply) = 0;
 
   virtual void GetMetrics(Reply<MetricsSnapshot> reply) = 0;
 

@@ -27,7 +27,8 @@ class Simulation {
   virtual ~Simulation() = default;
   // The JSON document `parley simulate --json` prints. kInvalidArgument names the problem
   // ("scenario.yaml:3:5: ..." for the scenario's own errors), kConflict when another
-  // simulation is running, kUnavailable when the run outgrew its time limit.
+  // simulation is running or the server is stopping, kUnavailable when the run outgrew its time
+  // limit.
   virtual Result<std::string> Run(const SimulationQuery& query) const = 0;
 };
 

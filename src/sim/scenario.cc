@@ -92,7 +92,11 @@ class ScenarioParser {
       if (!name || !count) continue;
       groups_.push_back({g, Behaviour(g, "group '" + *name + "'")});
       for (int64_t i = 1; i <= *count; ++i) {
-        YAML::Node a(YAML::NodeType::Map);
+        // Appended first and filled through the sequence's own handle: a node made apart has
+        // its own yaml-cpp memory, which every assignment of a shared node below would merge
+        // with the whole document's (a copy of its node set each time: quadratic in agents).
+        agents.push_back(YAML::Node(YAML::NodeType::Map));
+        YAML::Node a = agents[agents.size() - 1];
         a["id"] = *name + "-" + std::to_string(i);
         // Shared nodes, not copies: errors in them point at the group's lines.
         for (const char* key : {"team", "skills", "capacity", "queues",
@@ -100,7 +104,6 @@ class ScenarioParser {
           YAML::Node v = YamlReader::Get(g, key);
           if (v.IsDefined()) a[key] = v;
         }
-        agents.push_back(a);
         group_agents_.push_back({*name + "-" + std::to_string(i), groups_.size() - 1});
       }
     }

@@ -46,6 +46,31 @@ traffic:
 )";
 }
 
+// A group's agents share the group's nodes, so an error in one of them points at the group's
+// line, and every agent of the group is there.
+TEST(SimTest, GroupAgentsShareTheGroupsNodes) {
+  const std::string text = R"(scenario: {name: g, duration: 1h}
+skills: [s]
+queues: [{name: q, channels: [voice], skills: {s: 1}}]
+groups:
+  - {name: a, agents: 3, skills: {s: 1}, queues: [q]}
+  - {name: b, agents: 2, skills: {nope: 1}, queues: [q]}
+)";
+  std::vector<config::ConfigError> errors;
+  auto bad = ParseScenarioText(text, "g.yaml", {}, &errors);
+  EXPECT_FALSE(bad.ok());
+  ASSERT_FALSE(errors.empty());
+  for (const auto& e : errors) EXPECT_EQ(e.line, 6) << e.ToString();
+  std::string good = text;
+  good.replace(good.find("nope"), 4, "s");
+  const Scenario s = Load(good);
+  ASSERT_TRUE(s.config);
+  std::vector<std::string> names;
+  for (const auto& a : s.config->routing.agents) names.push_back(a.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"a-1", "a-2", "a-3", "b-1", "b-2"}));
+  EXPECT_EQ(s.config->routing.agents.back().queues.size(), 1u);
+}
+
 // A scenario from the API may not read the server's files: includes and CSV arrivals are
 // errors at their position, not reads.
 TEST(SimTest, ScenarioWithoutFilesRefusesIncludesAndCsvArrivals) {

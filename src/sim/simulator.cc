@@ -254,6 +254,7 @@ class Simulation final : public AcdObserver,
 
   static KpiOptions MakeKpiOptions(const Scenario& s) {
     KpiOptions k;
+    k.live_longest_wait = false;  // nothing reads KpiCalculator::Live in a simulation
     k.interval = s.interval;
     k.origin = s.start;
     for (const QueueDef& q : s.config->routing.queues) {
@@ -921,11 +922,11 @@ class Simulation final : public AcdObserver,
   void RunLoop() {
     const TimePoint hard_end = s_.drain ? end_ + s_.drain_limit : end_;
     const double span = std::max(1.0, ToSeconds(s_.duration));
+    // Nothing fires at TimePoint::max() (no timer), nor after the hard end, nor after the end
+    // once no contact is active.
+    const TimePoint last = std::min(hard_end, TimePoint::max() - Duration(1));
     while (true) {
-      const TimePoint next = clock_.NextTime();
-      if (next == TimePoint::max() || next > hard_end) break;
-      if (next > end_ && active_ == 0) break;
-      clock_.RunNext();
+      if (!clock_.RunNextBy(active_ == 0 ? std::min(end_, last) : last)) break;
       ++events_;
       if (!ended_.empty()) FlushEnded();
       if ((events_ & 0xffff) == 0) {

@@ -213,6 +213,13 @@ class SipServer::Impl {
     bool consult_leg_open = false;
     ports::RtpEndpoint consult_local;
     bool conference = false;  // customer, agent and consulted agent in the 3-leg barge mix
+    // Click-to-dial (docs/voice.md, "Outbound calls"): the agent's phone rings first; when it
+    // answers, `customer` is Parley's INVITE to the trunk for `dial_number`.
+    bool outbound = false;
+    bool offer = false;  // a callback the ACD offered: the agent's answer accepts it first
+    std::string dial_number;
+    bool auth_answered = false;  // the carrier's digest challenge was answered once
+    bool early_bridged = false;  // bridged on the carrier's early media (ringback)
   };
   struct HandleRef {
     uint64_t call = 0;
@@ -792,6 +799,10 @@ class SipServer::Impl {
       EndCall(c, false);
     } else if (nh == c.agent_nh && TransferorLeft(c)) {
       // The consultation went on without the first agent (TransferorLeft).
+    } else if (nh == c.agent_nh && c.outbound && !c.answered) {
+      // The agent gave up before the customer answered: the trunk's INVITE is cancelled.
+      c.agent_nh = nullptr;
+      OutboundFailed(c, "cancelled", 0);
     } else if (nh == c.agent_nh) {
       // The agent hung up: the agent goes into wrap-up, the caller is released.
       c.agent_nh = nullptr;
@@ -840,7 +851,16 @@ class SipServer::Impl {
     }
     if (!c.customer_gone) {
       c.customer_gone = true;
-      if (c.answered) {
+      if (c.outbound) {
+        // Our INVITE to the trunk: BYE once answered, CANCEL while it rings, nothing before.
+        if (c.customer != nullptr) {
+          if (c.answered) {
+            nua_bye(c.customer, TAG_END());
+          } else {
+            nua_cancel(c.customer, TAG_END());
+          }
+        }
+      } else if (c.answered) {
         nua_bye(c.customer, TAG_END());
       } else {
         Respond(c.customer, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END());
@@ -1000,10 +1020,15 @@ class SipServer::Impl {
       (void)deps_.media.CloseLeg(c.agent_leg);
       c.agent_leg_open = false;
     }
+    if (c.outbound && !c.offer) {
+      OutboundFailed(c, "agent_no_answer", 0);
+      return;
+    }
     if (deps_.center != nullptr && !agent.empty()) {
       deps_.center->RejectOffer(ports::Caller{.user = "sip"}, c.contact, agent,
                                 [](Result<ports::ContactSnapshot>) {});
     }
+    if (c.outbound) EndCall(c, false);  // a callback's customer leg goes too
   }
 
   void OnInviteResponse(nua_handle_t* nh, int status, sip_t const* sip) {
@@ -1017,6 +1042,12 @@ class SipServer::Impl {
     if (h != handles_.end() && h->second.role == Role::kConsulted) {
       if (auto it = calls_.find(h->second.call); it != calls_.end()) {
         OnConsultAnswer(*it->second, nh, status, sip);
+      }
+      return;
+    }
+    if (h != handles_.end() && h->second.role == Role::kCustomer) {
+      if (auto it = calls_.find(h->second.call); it != calls_.end() && it->second->outbound) {
+        OnTrunkResponse(*it->second, nh, status, sip);
       }
       return;
     }
@@ -1047,6 +1078,32 @@ class SipServer::Impl {
     StopRinging(c);
     ConnectAnsweredLeg(c.agent_leg, sip);
     c.connected_agent = c.agent;
+    if (c.outbound && c.offer) {
+      // A callback: the answer accepts the offer; once the engine took it, the customer.
+      const uint64_t id = c.id;
+      if (deps_.center == nullptr) return;
+      deps_.center->AcceptOffer(ports::Caller{.user = "sip"}, c.contact, c.agent,
+                                [this, id](Result<ports::ContactSnapshot> r) {
+                                  const bool accepted = r.ok();
+                                  Post([this, id, accepted] {
+                                    auto it = calls_.find(id);
+                                    if (it == calls_.end() || it->second->customer_gone) return;
+                                    Call& call = *it->second;
+                                    if (accepted && call.agent_nh != nullptr) {
+                                      DialCustomer(call);
+                                    } else {
+                                      EndCall(call,
+                                              false);  // withdrawn meanwhile: the phone is let go
+                                    }
+                                  });
+                                });
+      return;
+    }
+    if (c.outbound) {
+      // Click-to-dial: the agent is on the line; now the customer.
+      DialCustomer(c);
+      return;
+    }
     ConnectAgent(c);
     const uint64_t id = c.id;
     const std::string agent = c.agent;
@@ -1073,6 +1130,10 @@ class SipServer::Impl {
   void DoOfferToAgent(ContactId contact, const std::string& agent, Duration timeout) {
     Call* c = CallOf(contact);
     auto reject = [&] {
+      if (c != nullptr && c->outbound && !c->offer) {
+        OutboundFailed(*c, "agent_no_answer", 0);
+        return;
+      }
       if (deps_.center != nullptr) {
         deps_.center->RejectOffer(ports::Caller{.user = "sip"}, contact, agent,
                                   [](Result<ports::ContactSnapshot>) {});
@@ -1141,6 +1202,10 @@ class SipServer::Impl {
   void DoOfferWithdrawn(ContactId contact, const std::string& agent) {
     Call* c = CallOf(contact);
     if (c == nullptr || c->agent != agent || c->agent_nh != nullptr) return;
+    if (c->outbound) {
+      EndCall(*c, false);  // a callback's offer: nothing is left of the call
+      return;
+    }
     StopRinging(*c);
     c->forks.clear();
     c->agent.clear();
@@ -1152,6 +1217,213 @@ class SipServer::Impl {
 
   void DoContactEnded(ContactId contact) {
     if (Call* c = CallOf(contact)) EndCall(*c, false);
+  }
+
+  // ---- Click-to-dial (docs/voice.md, "Outbound calls") ----
+  void DoPlaceCall(ContactId contact, const ports::OutboundDial& dial,
+                   const std::function<void(Status)>& done) {
+    const SipOutboundTrunk& trunk = options_.outbound;
+    if (trunk.name.empty() || trunk.host.empty()) {
+      return done(Unavailable("no trunk takes outbound calls (voice.trunks[].outbound)"));
+    }
+    if (!DestinationAllowed(dial.number)) {
+      Count(&SipCounters::calls_out_refused);
+      std::string allowed;
+      for (const auto& p : options_.outbound_destinations) {
+        allowed += (allowed.empty() ? "" : ", ") + p;
+      }
+      log::Warn("sip", "outbound call refused: destination not allowed",
+                {{"contact", contact.value()}, {"number", dial.number}});
+      return done(InvalidArgument(
+          allowed.empty()
+              ? "number " + dial.number +
+                    " is not an allowed destination: no outbound destinations are configured "
+                    "(voice.outbound_destinations)"
+              : "number " + dial.number +
+                    " is not an allowed destination (voice.outbound_destinations: " + allowed +
+                    ")"));
+    }
+    if (CallOf(contact) != nullptr) return done(Conflict("contact already has a call"));
+    if (registrar_.BindingsOfAgent(dial.agent, deps_.clock.Now()).empty()) {
+      return done(InvalidArgument("agent " + dial.agent +
+                                  " has no registered phone to place the call from"));
+    }
+    auto call = std::make_unique<Call>();
+    call->id = next_call_++;
+    call->outbound = true;
+    call->offer = dial.offer;
+    call->dial_number = dial.number;
+    call->from_number = dial.number;  // what the agent's phone shows
+    call->contact = contact;
+    call->recording_plan = dial.recording;
+    call->customer_leg = next_leg_++;
+    call->customer_format = DefaultOfferFormat();
+    auto local = deps_.media.OpenLeg(call->customer_leg);
+    if (!local.ok())
+      return done(Unavailable("no media port for the call: " + local.status().message()));
+    call->customer_local = *local;
+    const uint64_t id = call->id;
+    calls_[id] = std::move(call);
+    by_contact_[contact.value()] = id;
+    UpdateGauges();
+    DoOfferToAgent(contact, dial.agent, dial.ring_timeout);
+    auto it = calls_.find(id);
+    if (it == calls_.end() || it->second->forks.empty()) {
+      // Every INVITE failed at once: a callback's offer was rejected (RingFailed); click-to-dial
+      // was told (OutboundFailed) and the reply says it too.
+      if (it != calls_.end()) EndCall(*it->second, false);
+      if (dial.offer) return done(Status::Ok());
+      return done(Unavailable("cannot ring the phone of agent " + dial.agent));
+    }
+    done(Status::Ok());
+  }
+
+  bool DestinationAllowed(const std::string& number) const {
+    for (const auto& p : options_.outbound_destinations) {
+      if (number.rfind(p, 0) == 0) return true;
+    }
+    return false;
+  }
+
+  // The agent's phone answered: INVITE sip:NUMBER@host:port through the trunk.
+  void DialCustomer(Call& c) {
+    const SipOutboundTrunk& t = options_.outbound;
+    const bool v6 = t.host.find(':') != std::string::npos;
+    const std::string host = (v6 ? "[" + t.host + "]" : t.host) + ":" + std::to_string(t.port);
+    const std::string scheme = t.transport == "tls" ? "sips:" : "sip:";
+    const std::string uri = scheme + c.dial_number + "@" + host +
+                            (t.transport == "udp" ? "" : ";transport=" + t.transport);
+    const std::string caller =
+        !t.caller_id.empty() ? t.caller_id : (!t.username.empty() ? t.username : "parley");
+    const std::string from = "<sip:" + caller + "@" + options_.address + ">";
+    nua_handle_t* nh = nua_handle(nua_, nullptr, SIPTAG_TO_STR(("<" + uri + ">").c_str()),
+                                  SIPTAG_FROM_STR(from.c_str()), TAG_END());
+    if (nh == nullptr) {
+      OutboundFailed(c, "failed", 0);
+      return;
+    }
+    c.customer = nh;
+    handles_[nh] = {c.id, Role::kCustomer};
+    Count(&SipCounters::calls_out);
+    log::Info("sip", "outbound call",
+              {{"contact", c.contact.value()}, {"number", c.dial_number}, {"trunk", t.name}});
+    const std::string sdp =
+        BuildSdp(c.customer_local, DefaultOfferFormat(), c.id, c.sdp_version, true);
+    nua_invite(nh, NUTAG_URL(uri.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+               SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    c.ring_timer = StartCallTimer(c.id, &Impl::OnTrunkRingTimeout, options_.outbound_ring_timeout);
+  }
+
+  static void OnTrunkRingTimeout(su_root_magic_t* magic, su_timer_t*, su_timer_arg_t* arg) {
+    auto* self = static_cast<Impl*>(magic);
+    auto it = self->calls_.find(reinterpret_cast<uintptr_t>(arg));
+    if (it == self->calls_.end()) return;
+    Call& c = *it->second;
+    StopCallTimer(c.ring_timer);
+    if (!c.answered && !c.customer_gone) self->OutboundFailed(c, "no_answer", 0);
+  }
+
+  // The customer's leg connects to the media of a 18x or 2xx carrying SDP; false without one.
+  bool ConnectTrunkMedia(Call& c, sip_t const* sip) {
+    if (sip == nullptr || sip->sip_payload == nullptr || sip->sip_payload->pl_len == 0) {
+      return false;
+    }
+    auto answer = ParseSdp(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
+    if (!answer.ok()) return false;
+    auto n = Negotiate(*answer);
+    if (!n.ok()) return false;
+    if (!deps_.media.ConnectLeg(c.customer_leg, n->remote, n->format).ok()) return false;
+    c.customer_format = n->format;
+    return true;
+  }
+
+  void OnTrunkResponse(Call& c, nua_handle_t* nh, int status, sip_t const* sip) {
+    if (nh != c.customer || c.customer_gone) {
+      if (status >= 200 && status < 300) nua_bye(nh, TAG_END());  // answered after we gave up
+      return;
+    }
+    if (status < 200) {
+      // Early media (183 with SDP, or 180 with it): the agent hears the carrier's ringback.
+      if (status > 100 && !c.early_bridged && c.agent_leg_open && ConnectTrunkMedia(c, sip)) {
+        c.early_bridged = deps_.media.Bridge(c.customer_leg, c.agent_leg).ok();
+      }
+      return;
+    }
+    if ((status == 401 || status == 407) && !c.auth_answered &&
+        !options_.outbound.username.empty()) {
+      const msg_auth_t* challenge =
+          status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
+      const char* realm =
+          challenge != nullptr ? msg_params_find(challenge->au_params, "realm=") : nullptr;
+      if (realm != nullptr) {
+        c.auth_answered = true;
+        const std::string credentials = "Digest:" + std::string(realm) + ":" +
+                                        options_.outbound.username + ":" +
+                                        options_.outbound.password;
+        nua_authenticate(nh, NUTAG_AUTH(credentials.c_str()), TAG_END());
+        return;
+      }
+    }
+    if (status >= 300) {
+      c.customer_gone = true;  // the INVITE is over: nothing to cancel
+      OutboundFailed(c, FailureReason(status), status);
+      return;
+    }
+    // 2xx: connected.
+    StopCallTimer(c.ring_timer);
+    (void)ConnectTrunkMedia(c, sip);
+    c.answered = true;
+    Count(&SipCounters::calls_out_answered);
+    if (c.early_bridged) {
+      deps_.media.Unbridge(c.customer_leg);
+      c.early_bridged = false;
+    }
+    if (c.agent_nh == nullptr || !c.agent_leg_open) {
+      // The agent left meanwhile: nobody to talk to.
+      OutboundFailed(c, "cancelled", 0);
+      return;
+    }
+    ConnectAgent(c);
+    ports::OutboundUpdate answered;
+    answered.stage = ports::OutboundUpdate::Stage::kAnswered;
+    answered.sip_status = status;
+    if (deps_.intake != nullptr) deps_.intake->OutboundProgress(c.contact, std::move(answered));
+  }
+
+  static std::string FailureReason(int status) {
+    switch (status) {
+      case 486:
+      case 600:
+        return "busy";
+      case 408:
+      case 480:
+      case 487:
+        return "no_answer";
+      case 403:
+      case 603:
+        return "rejected";
+      case 404:
+      case 484:
+      case 604:
+        return "not_found";
+      default:
+        return "failed";
+    }
+  }
+
+  // The outbound call did not connect: the engine hears why, every leg is let go. May destroy
+  // `c` (EndCall).
+  void OutboundFailed(Call& c, const std::string& reason, int status) {
+    Count(&SipCounters::calls_out_failed);
+    log::Info("sip", "outbound call failed",
+              {{"contact", c.contact.value()}, {"reason", reason}, {"status", status}});
+    if (deps_.intake != nullptr && c.contact.value() != 0) {
+      deps_.intake->OutboundProgress(
+          c.contact, ports::OutboundUpdate{ports::OutboundUpdate::Stage::kFailed, reason, status});
+    }
+    StopCallTimer(c.ring_timer);
+    c.agent.clear();
+    EndCall(c, false);
   }
 
   // ---- Call control (docs/voice.md, "Call control") ----
@@ -1941,6 +2213,13 @@ void SipServer::ControlCall(ContactId contact, ports::CallCommand command,
                             std::function<void(Status)> done) {
   impl_->Post([impl = impl_.get(), contact, command = std::move(command), done = std::move(done)] {
     impl->DoControlCall(contact, command, done);
+  });
+}
+
+void SipServer::PlaceCall(ContactId contact, ports::OutboundDial dial,
+                          std::function<void(Status)> done) {
+  impl_->Post([impl = impl_.get(), contact, dial = std::move(dial), done = std::move(done)] {
+    impl->DoPlaceCall(contact, dial, done);
   });
 }
 

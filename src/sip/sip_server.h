@@ -36,6 +36,18 @@ struct SipTrunk {
   std::vector<std::string> addresses;  // numeric IPv4/IPv6
 };
 
+// Where outbound calls go (config's voice.trunks[].outbound of voice.outbound_trunk): INVITEs to
+// sip:NUMBER@host:port;transport=..., digest challenges answered with username and password.
+struct SipOutboundTrunk {
+  std::string name;  // "" = no outbound calls
+  std::string host;
+  uint16_t port = 5060;
+  std::string transport = "udp";  // udp, tcp or tls
+  std::string username;
+  std::string password;  // never logged
+  std::string caller_id;
+};
+
 struct SipServerOptions {
   std::string address = "0.0.0.0";  // listen address (UDP and TCP)
   uint16_t port = 5060;
@@ -57,6 +69,11 @@ struct SipServerOptions {
   // Call recordings are written under DIR/YYYY/MM/DD/<contact>.wav (UTC date of the start);
   // "" refuses to record (docs/voice.md, "Recording").
   std::string recordings_dir;
+  // Click-to-dial (docs/voice.md, "Outbound calls"): the trunk, the number prefixes a call may be
+  // placed to (none: no outbound calls), and how long the customer's phone may ring.
+  SipOutboundTrunk outbound;
+  std::vector<std::string> outbound_destinations;
+  Duration outbound_ring_timeout = Seconds(60);
 };
 
 struct SipCounters {
@@ -66,10 +83,14 @@ struct SipCounters {
   uint64_t auth_failures = 0;  // wrong or unknown credentials
   uint64_t banned_requests = 0;
   uint64_t bans = 0;
-  uint64_t registrations = 0;                          // successful REGISTERs
-  uint64_t calls_in = 0;                               // customer INVITEs accepted by the engine
-  uint64_t calls_refused = 0;                          // 403/404/488/503 to a customer INVITE
-  uint64_t agent_legs = 0;                             // INVITEs sent to agents' phones
+  uint64_t registrations = 0;       // successful REGISTERs
+  uint64_t calls_in = 0;            // customer INVITEs accepted by the engine
+  uint64_t calls_refused = 0;       // 403/404/488/503 to a customer INVITE
+  uint64_t agent_legs = 0;          // INVITEs sent to agents' phones
+  uint64_t calls_out = 0;           // outbound INVITEs sent to the trunk
+  uint64_t calls_out_answered = 0;  // ... answered by the customer
+  uint64_t calls_out_failed = 0;    // ... that did not connect (busy, no answer, refused, ...)
+  uint64_t calls_out_refused = 0;   // click-to-dial refused: number outside outbound_destinations
   std::map<std::string, uint64_t> requests_by_method;  // requests that reached us, by method
   // Responses by class (index 0: 1xx ... 5: 6xx): those Parley's code sent, and those it received
   // to its own requests (INVITEs to phones, BYE, CANCEL, NOTIFY, ...).
@@ -112,6 +133,8 @@ class SipServer final : public ports::ChannelAdapter {
   void RecordingControl(ContactId contact, ports::RecordingCommand command) override;
   void ControlCall(ContactId contact, ports::CallCommand command,
                    std::function<void(Status)> done) override;
+  void PlaceCall(ContactId contact, ports::OutboundDial dial,
+                 std::function<void(Status)> done) override;
 
   class Impl;  // the SIP thread's state (sip_server.cc)
 

@@ -14,7 +14,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <thread>
 
+#include "media/codec.h"
 #include "tests/voice/audio_check.h"
 #include "tests/voice/baresip_peer.h"
 #include "tests/voice/voice_fixture.h"
@@ -258,6 +260,150 @@ TEST(BaresipE2eTest, CallerPicksFromTheMenuHearsMusicTalksWithAlicesPhoneAndHang
   const json alice = GetJson(site.http(), "/api/v1/agents/alice", site.cookie);
   EXPECT_EQ(alice["presence"], "available") << alice.dump();
   EXPECT_TRUE(alice["contacts"].empty()) << alice.dump();
+}
+
+// The one text-to-speech rendering Parley cached under `data_dir` (polled: no event says when it
+// is written), at the test's rate as the media engine plays it; empty when none came in 20 s.
+Audio CachedSpeech(const std::string& data_dir) {
+  const std::filesystem::path cache = data_dir + "/tts-cache";
+  std::string rendering;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (rendering.empty() && std::chrono::steady_clock::now() < until) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(cache, ec)) {
+      if (entry.path().extension() == ".wav") rendering = entry.path().string();
+    }
+    if (rendering.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  if (rendering.empty()) return {};
+  const WavAudio spoken = ReadWav(rendering);
+  if (!spoken.error.empty() || spoken.channels.size() != 1) return {};
+  return media::ResampleAll(spoken.channels[0], spoken.rate, kTestRate);
+}
+
+// A second from the middle of `speech` (longer than a second): what a phone hears of it.
+Audio MiddleSecond(const Audio& speech) {
+  const size_t start = speech.size() / 2 - kTestRate / 2;
+  return Audio(speech.begin() + static_cast<std::ptrdiff_t>(start),
+               speech.begin() + static_cast<std::ptrdiff_t>(start + kTestRate));
+}
+
+// Issue 6: a caller waiting in a queue hears their position, spoken by espeak-ng, and hears it
+// again after announce_every. The reference is the rendering Parley cached when it first spoke
+// the text, taken to the call's rate as the media engine does.
+TEST(BaresipE2eTest, QueuedCallerHearsTheirPositionAnnouncedAndRepeated) {
+  Site site;
+  ASSERT_TRUE(site.ready());
+  TempDir audio;
+  BaresipPeer caller(
+      {.user = kCallerNumber, .microphone = Microphone(audio, "caller", kCallerBurst)});
+  ASSERT_TRUE(caller.started()) << caller.error();
+  ASSERT_EQ(caller.Dial(site.entry("5002")), "");
+  ASSERT_TRUE(caller.WaitForEvent("CALL_ESTABLISHED")) << caller.log();
+  const auto queued = site.log->Find("contact.queued", {"\"channel\":\"voice\""});
+  ASSERT_TRUE(queued);
+
+  // The announcement's rendering appears in the cache 3 s after queueing: the only speech of
+  // this flow.
+  const Audio speech = CachedSpeech(site.server.data_dir());
+  ASSERT_GT(speech.size(), static_cast<size_t>(kTestRate));  // "You are number 1 in the queue."
+  const Audio excerpt = MiddleSecond(speech);
+  const auto first = caller.WaitToHear(excerpt, std::chrono::seconds(15), 0.8);
+  ASSERT_TRUE(first) << "the caller never heard the announcement:\n" << caller.log();
+
+  // Said again 3 s after it ended: a second match, later by the speech and the 3 s.
+  const double seconds = static_cast<double>(speech.size()) / kTestRate;
+  std::optional<size_t> second;
+  const auto again_until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!second && std::chrono::steady_clock::now() < again_until) {
+    const WavAudio heard = caller.Received();
+    if (heard.error.empty() && !heard.channels.empty() &&
+        heard.channels[0].size() > first->lag + excerpt.size()) {
+      const Audio after(
+          heard.channels[0].begin() + static_cast<std::ptrdiff_t>(first->lag + excerpt.size()),
+          heard.channels[0].end());
+      const Match m = FindSignal(after, excerpt);
+      if (m.peak >= 0.8) second = first->lag + excerpt.size() + m.lag;
+    }
+    if (!second) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_TRUE(second) << "the announcement was not repeated";
+  const double gap = static_cast<double>(*second - first->lag) / kTestRate;
+  EXPECT_NEAR(gap, seconds + 3.0, 1.0);
+  // Between the two (the first one's end, the second one's start, 0.2 s inside each), the
+  // queue's silence: the caller heard nothing else.
+  const size_t before_excerpt = speech.size() / 2 - kTestRate / 2;
+  const size_t first_end = first->lag - before_excerpt + speech.size() + kTestRate / 5;
+  const size_t second_start = *second - before_excerpt - kTestRate / 5;
+  ASSERT_LT(first_end, second_start);
+  const WavAudio heard = caller.Received();
+  ASSERT_GE(heard.channels[0].size(), second_start);
+  EXPECT_LT(Rms(heard.channels[0], first_end, second_start), 50.0);
+  ASSERT_EQ(caller.HangUp(), "");
+  ASSERT_TRUE(site.log->Find("contact.abandoned", {OfContact((*queued)["contact"])}));
+}
+
+// Issue 6: on a recorded queue with an announcement, the caller hears "This call may be
+// recorded." when alice's phone answers and before her voice; neither her phone nor the
+// recording gets it.
+TEST(BaresipE2eTest, RecordedQueueTellsTheCallerBeforeTheAgentIsConnected) {
+  Site site;
+  ASSERT_TRUE(site.ready());
+  TempDir audio;
+  BaresipPeer phone({.user = "alice",
+                     .microphone = Microphone(audio, "agent", kAgentBurst),
+                     .auto_answer = true});
+  ASSERT_TRUE(phone.started()) << phone.error();
+  ASSERT_EQ(RegisterAlice(site.server.sip_port(), phone.contact()), "SIP/2.0 200 OK");
+  BaresipPeer caller(
+      {.user = kCallerNumber, .microphone = Microphone(audio, "caller", kCallerBurst)});
+  ASSERT_TRUE(caller.started()) << caller.error();
+  ASSERT_EQ(caller.Dial(site.entry("5003")), "");
+  ASSERT_TRUE(caller.WaitForEvent("CALL_ESTABLISHED")) << caller.log();
+  const auto queued = site.log->Find("contact.queued", {"\"queue\":\"billing\""});
+  ASSERT_TRUE(queued);
+  const std::string id = (*queued)["contact"];
+  auto presence = Http(site.http(), "PUT", "/api/v1/agents/alice/presence",
+                       R"({"presence":"available"})", site.cookie);
+  ASSERT_EQ(presence.status, 200) << presence.body;
+  ASSERT_TRUE(site.log->Find("offer.accepted", {OfContact(id), "\"agent\":\"alice\""}));
+  ASSERT_TRUE(phone.WaitForEvent("CALL_ESTABLISHED")) << phone.log();
+
+  const Audio speech = CachedSpeech(site.server.data_dir());
+  ASSERT_GT(speech.size(), static_cast<size_t>(kTestRate));  // "This call may be recorded."
+  const Audio excerpt = MiddleSecond(speech);
+  const auto notice = caller.WaitToHear(excerpt, std::chrono::seconds(15), 0.8);
+  ASSERT_TRUE(notice) << "the caller never heard the notice:\n" << caller.log();
+  ASSERT_TRUE(caller.WaitToHear(kAgentBurst)) << "the caller never heard alice";
+  ASSERT_TRUE(phone.WaitToHear(kCallerBurst)) << "alice never heard the caller";
+  ASSERT_EQ(caller.HangUp(), "");
+  ASSERT_TRUE(phone.WaitForEvent("CALL_CLOSED")) << phone.log();
+  ASSERT_TRUE(site.log->Find("recording.completed", {OfContact(id)}));
+
+  // The notice, then alice: her first burst comes after it in what the caller heard.
+  const WavAudio at_caller = caller.Received();
+  ASSERT_EQ(at_caller.error, "");
+  const auto alice_first = FirstMatch(at_caller.channels[0], kAgentBurst, 0.9);
+  ASSERT_TRUE(alice_first);
+  EXPECT_LT(notice->lag, *alice_first);
+  // Alice's phone and the recording do not have it.
+  const WavAudio at_agent = phone.Received();
+  ASSERT_EQ(at_agent.error, "");
+  EXPECT_LT(FindSignal(at_agent.channels[0], excerpt).peak, 0.5);
+  const json contact = GetJson(site.http(), "/api/v1/contacts/" + id, site.cookie);
+  ASSERT_TRUE(contact["recording"].is_object()) << contact.dump();
+  auto file = Http(site.http(), "GET",
+                   "/api/v1/recordings/" + contact["recording"]["id"].get<std::string>() + "/audio",
+                   "", site.cookie);
+  ASSERT_EQ(file.status, 200) << file.body;
+  const std::string path = audio.path() + "/recording.wav";
+  std::ofstream(path, std::ios::binary) << file.body;
+  const WavAudio recording = ReadWav(path);
+  ASSERT_EQ(recording.error, "");
+  ASSERT_EQ(recording.channels.size(), 2u);
+  EXPECT_GT(FindSignal(recording.channels[0], kCallerBurst).peak, 0.9);
+  EXPECT_LT(FindSignal(recording.channels[0], excerpt).peak, 0.5);
+  EXPECT_LT(FindSignal(recording.channels[1], excerpt).peak, 0.5);
 }
 
 TEST(BaresipE2eTest, CallerHangingUpWhileQueuedAbandonsTheContact) {

@@ -240,11 +240,12 @@ class RawCaller {
 // password kSipPassword, listening for SIP on `sip_port`.
 class VoiceServer {
  public:
-  // `extra`: more `parley serve` arguments for the second start (the one with SIP).
+  // `extra`: more `parley serve` arguments for the second start (the one with SIP); `sip_port`
+  // (0: a free one) when the test must know it before the server starts.
   explicit VoiceServer(const std::string& config = kData + "/voice.yaml",
                        const std::vector<std::string>& sip_users = {"alice"},
-                       std::vector<std::string> extra = {}) {
-    sip_port_ = FreePort();
+                       std::vector<std::string> extra = {}, int sip_port = 0) {
+    sip_port_ = sip_port != 0 ? sip_port : FreePort();
     {
       // First start seeds the data directory and creates the users.
       ServerProcess seed(dir_.path() + "/data", {"--config", config});

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { parse as parseYaml } from "yaml";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "../..");
@@ -351,6 +352,7 @@ async function main() {
   await adm.page.waitForSelector("[data-testid=wallboard] [data-testid=queue-support]");
   await shot(adm, "administrator-wallboard.png");
   await adminEditsAQueue(adm, base, admin);
+  await adminEditsConfigurationItems(adm, sam, admin);
 
   step = "logging out returns to the login screen";
   await adm.page.click("header >> text=Log out");
@@ -538,13 +540,36 @@ async function agentUsesCallControls(alice, sam, admin, customerId) {
  * the browser to check which buttons each state offers (voice_e2e_test drives the real ones).
  */
 async function agentConsultsAnotherAgent(alice, admin, contactId) {
-  step = "the agent opens the consultation picker and sees the server's refusal";
+  step = "the agent opens the consultation picker, filled from the directory";
   const p = alice.page;
   const controls = "[data-testid=active-contact] [data-testid=call-controls]";
   const group = `${controls} [data-testid=consult]`;
+  // The directory gives an agent every colleague (GET /api/v1/agents gives a plain agent itself),
+  // with names and availability only.
+  const dir = await p.evaluate(() =>
+    fetch("/api/v1/directory").then(async (r) => ({ status: r.status, body: await r.json() })),
+  );
+  check(
+    dir.status === 200 && dir.body.agents.some((a) => a.id === "bob") && dir.body.agents.every((a) => !("skills" in a)),
+    `the directory an agent reads: ${JSON.stringify(dir)}`,
+  );
+  // Who is Available varies along the run: the picker's list is checked on a directory answered here.
+  const entry = (id, available) => ({ id, name: id.toUpperCase(), team: "north", presence: "available", available_for_voice: available });
+  await p.route("**/api/v1/directory", (r) =>
+    r.fulfill({
+      status: 200,
+      contentType: "application/json",
+      body: JSON.stringify({ agents: [entry("carol", false), entry("bob", true), entry("alice", true)] }),
+    }),
+  );
   await p.click(`${group} button:text-is('Consult…')`);
-  // An agent's GET /api/v1/agents lists only itself: nobody to pick, the agent id is typed.
-  await p.waitForSelector(`${group} >> text=No Available agent listed: type an agent id.`);
+  await p.waitForSelector(`datalist#consult-agents-${contactId} option[value=bob]`, { state: "attached" });
+  const listed = await p.locator(`datalist#consult-agents-${contactId} option`).evaluateAll((os) => os.map((o) => o.value));
+  check(JSON.stringify(listed) === '["bob"]', `the picker lists who a call reaches, not alice herself: ${listed}`);
+  check((await p.inputValue(`${group} input[name=consult-agent]`)) === "bob", "the first candidate is chosen");
+  await p.unroute("**/api/v1/directory");
+
+  step = "the agent consults bob and sees the server's refusal";
   await p.fill(`${group} input[name=consult-agent]`, "bob");
   const [request] = await Promise.all([
     p.waitForRequest((r) => r.url().endsWith(`/api/v1/contacts/${contactId}/consult`) && r.method() === "POST"),
@@ -831,6 +856,184 @@ async function adminEditsAQueue(adm, base, admin) {
   // The refused edits above were answered 422 (409 for the declared user), which the browser
   // logs: expected, and only those.
   adm.errors.splice(errorsBefore).filter((e) => !/status of (409|422)/.test(e)).forEach((e) => adm.errors.push(e));
+}
+
+/**
+ * The structured editors: the administrator adds an agent with a skill and a Not Ready reason
+ * through the forms (the browser edits the configuration document and applies it), the API and
+ * the running engine show them; the browser's own checks, the server's refusal with its line, a
+ * concurrent change (409), opening hours and retention; the supervisor sees the editors read-only.
+ */
+async function adminEditsConfigurationItems(adm, sam, admin) {
+  step = "the administrator adds an agent with a skill";
+  const p = adm.page;
+  const errorsBefore = adm.errors.length;
+  await p.click("[data-testid=admin-tab-agents]");
+  await p.waitForSelector("[data-testid=table-agents] tr[data-item=alice]");
+  await shot(adm, "admin-agents.png");
+  await p.click("[data-testid=add-agents]");
+  const form = "[data-testid=form-agents]";
+  await p.fill(`${form} input[name=id]`, "zoe");
+  await p.fill(`${form} input[name=name]`, "Zoé Blanc");
+  await p.selectOption(`${form} select[name=team]`, "north");
+  await p.click(`${form} button:text-is('Add a skill')`);
+  await p.selectOption(`${form} select[name=skill-0]`, "sales");
+  await p.fill(`${form} input[name=level-0]`, "7");
+  await p.click(`${form} button:text-is('Add a queue')`);
+  await p.selectOption(`${form} select[name=queue-0]`, "sales");
+  // An obvious mistake is refused in the browser, next to its field, before asking the server.
+  const versionBefore = (await admin("GET", "/config")).version;
+  await p.click(`${form} button:text-is('Save')`);
+  await p.waitForSelector(`${form} [data-testid=error-skills] >> text=the proficiency in sales is a whole number from 1 to 5`);
+  await p.fill(`${form} input[name=level-0]`, "4");
+  await p.click(`${form} button:text-is('Check')`);
+  // The server's dry run names the new agent (by its display name) and nothing else.
+  await p.waitForSelector("[data-testid=agents-check] >> text=Saving makes 1 change(s)");
+  await p.waitForSelector("[data-testid=agents-check] >> text=+ agents zoe");
+  await shot(adm, "admin-agent-editor.png");
+  check((await admin("GET", "/config")).version === versionBefore, "a check changes nothing");
+  await p.click(`${form} button:text-is('Save')`);
+  await p.waitForSelector("[data-testid=agents-status] >> text=Agent zoe saved as configuration version");
+  await p.waitForSelector("[data-testid=table-agents] tr[data-item=zoe] >> text=sales 4");
+  const doc = await admin("GET", "/config");
+  check(doc.version === versionBefore + 1, `one new version: ${doc.version}`);
+  check(/- id: zoe\n\s+name: Zoé Blanc\n\s+team: north\n\s+skills: \{sales: 4\}\n\s+queues: \[sales\]\n/.test(doc.yaml),
+    `the document has the agent: ${doc.yaml.slice(doc.yaml.indexOf("zoe") - 10, doc.yaml.indexOf("zoe") + 120)}`);
+  // The running engine has the new agent.
+  const zoe = await waitUntil(async () => (await admin("GET", "/agents")).agents.find((a) => a.id === "zoe"), "the engine to list zoe");
+  check(zoe.team === "north" && JSON.stringify(zoe.skills).includes("sales"), `zoe through the API: ${JSON.stringify(zoe)}`);
+
+  step = "an id that exists is refused, and the server's refusal shows its line";
+  await p.click("[data-testid=add-agents]");
+  await p.fill(`${form} input[name=id]`, "alice");
+  await p.click(`${form} button:text-is('Save')`);
+  await p.waitForSelector(`${form} [data-testid=error-id] >> text=another agent is already called alice`);
+  await p.click(`${form} button:text-is('Cancel')`);
+  await p.click("[data-testid=admin-tab-teams]");
+  await p.click("[data-testid=table-teams] tr[data-item=south] button:text-is('Edit')");
+  await p.click("[data-testid=form-teams] button:text-is('Remove')");
+  await p.click("[data-testid=form-teams] button:text-is('Confirm removal of south')");
+  // Agents and a queue name team south: the server refuses, each problem with its line.
+  const problem = await p.waitForSelector("[data-testid=teams-problems] li");
+  const problemText = (await problem.textContent()).trim();
+  check(/^line \d+: .*south/.test(problemText), `the server's problem with its line: ${problemText}`);
+  await shot(adm, "admin-teams-refused.png");
+  check((await admin("GET", "/config")).version === versionBefore + 1, "a refused removal changes nothing");
+  await p.click("[data-testid=form-teams] button:text-is('Cancel')");
+
+  step = "the administrator adds a Not Ready reason";
+  await p.click("[data-testid=admin-tab-codes]");
+  await p.waitForSelector("[data-testid=table-reason-codes] tr[data-item=lunch]");
+  await p.click("[data-testid=add-reason-codes]");
+  const codeForm = "[data-testid=form-reason-codes]";
+  await p.fill(`${codeForm} input[name=id]`, "Coffee");
+  await p.click(`${codeForm} button:text-is('Save')`);
+  await p.waitForSelector(`${codeForm} [data-testid=error-id] >> text=starting with a letter or digit`);
+  await p.fill(`${codeForm} input[name=id]`, "coffee");
+  await p.fill(`${codeForm} input[name=text]`, "Coffee break");
+  // Meanwhile another administrator changes the configuration: the save is refused (409), the
+  // document is read again, and saving again applies the reason on top of that change.
+  await admin("PUT", "/config/queues/sales", { version: versionBefore + 1, wrap_up: 50 });
+  await p.click(`${codeForm} button:text-is('Save')`);
+  await p.waitForSelector("[data-testid=reason-codes-error] >> text=Someone else changed the configuration");
+  await p.waitForSelector(`[data-testid=items-reason-codes] >> text=configuration version ${versionBefore + 2}`);
+  await p.click(`${codeForm} button:text-is('Save')`);
+  await p.waitForSelector("[data-testid=reason-codes-status] >> text=Reason code coffee saved");
+  await p.waitForSelector("[data-testid=table-reason-codes] tr[data-item=coffee] >> text=Coffee break");
+  await shot(adm, "admin-codes.png");
+  const reasons = (await admin("GET", "/me")).reason_codes;
+  check(reasons.some((r) => r.code === "coffee" && r.label === "Coffee break"), `reasons through /me: ${JSON.stringify(reasons)}`);
+  const afterCodes = parseYaml((await admin("GET", "/config")).yaml);
+  check(afterCodes.reason_codes.some((r) => r.code === "coffee" && r.label === "Coffee break") &&
+    (await admin("GET", "/config/queues/sales")).wrap_up === 50,
+    "the reason and the other administrator's change are both in the document");
+  // Removing a disposition asks once more, then applies.
+  await p.click("[data-testid=table-disposition-codes] tr[data-item=wrong-number] button:text-is('Edit')");
+  await p.click("[data-testid=form-disposition-codes] button:text-is('Remove')");
+  await p.click("[data-testid=form-disposition-codes] button:text-is('Confirm removal of wrong-number')");
+  await p.waitForSelector("[data-testid=disposition-codes-status] >> text=- disposition_codes wrong-number");
+  check(!(await p.locator("[data-testid=table-disposition-codes] tr[data-item=wrong-number]").count()), "the removed disposition is not listed");
+  const dispositions = (await admin("GET", "/me")).disposition_codes.map((d) => d.code);
+  check(dispositions.join(",") === "resolved,sale,no-sale,follow-up", `dispositions through /me: ${dispositions}`);
+
+  step = "the administrator edits opening hours and a holiday";
+  await p.click("[data-testid=admin-tab-hours]");
+  await p.click("[data-testid=table-schedules] tr[data-item=office] button:text-is('Edit')");
+  const hoursForm = "[data-testid=form-schedules]";
+  await p.fill(`${hoursForm} input[name='week.tue']`, "9-5");
+  await p.click(`${hoursForm} button:text-is('Save')`);
+  await p.waitForSelector(`${hoursForm} [data-testid='error-week.tue'] >> text=is not a range such as 08:00-12:00`);
+  await p.fill(`${hoursForm} input[name='week.tue']`, "08:00-19:00");
+  await p.fill(`${hoursForm} input[name='week.sat']`, "closed");
+  await p.click(`${hoursForm} button:text-is('Add a date')`);
+  await p.fill(`${hoursForm} input[name=exception-date-2]`, "2026-01-01");
+  await p.fill(`${hoursForm} input[name=exception-name-2]`, "New Year");
+  await shot(adm, "admin-hours.png");
+  await p.click(`${hoursForm} button:text-is('Save')`);
+  await p.waitForSelector("[data-testid=schedules-status] >> text=Schedule office saved");
+  const office = parseYaml((await admin("GET", "/config")).yaml).schedules.find((x) => x.name === "office");
+  check(office.weekly["sat-sun"] === "closed" && office.weekly["mon-fri"] === "08:00-19:00" &&
+    office.exceptions.some((x) => x.date === "2026-01-01" && x.name === "New Year" && x.hours === undefined),
+    `hours in the document: ${JSON.stringify(office)}`);
+
+  step = "the administrator edits a flow: the server's message points into the flow's own lines";
+  await p.click("[data-testid=admin-tab-flows]");
+  await p.click("[data-testid=table-flows] tr[data-item=voicemail] button:text-is('Edit')");
+  const flowArea = p.locator("[data-testid=form-flows] textarea[name=flow]");
+  check((await flowArea.inputValue()).startsWith("name: voicemail\n"), `the flow's text: ${await flowArea.inputValue()}`);
+  await flowArea.fill("name: voicemail\nsteps:\n  - id: record\n    type: voicemial\n    mailbox: support\n    max_length: 3m\n");
+  await p.click("[data-testid=form-flows] button:text-is('Check')");
+  const flowProblem = (await (await p.waitForSelector("[data-testid=flows-problems] li")).textContent()).trim();
+  check(flowProblem.startsWith("line 4: ") && flowProblem.includes("voicemial"), `the flow's problem on its own line: ${flowProblem}`);
+  await p.waitForSelector("[data-testid=form-flows] .gutter .bad-line[data-line='4']");
+  await shot(adm, "admin-flows-error.png");
+  await flowArea.fill("name: voicemail\nsteps:\n  - id: record\n    type: voicemail\n    mailbox: support\n    max_length: 3m\n");
+  await p.click("[data-testid=form-flows] button:text-is('Save')");
+  await p.waitForSelector("[data-testid=flows-status] >> text=Flow voicemail saved");
+  const voicemail = parseYaml((await admin("GET", "/config")).yaml).flows.find((f) => f.name === "voicemail");
+  check(voicemail.steps[0].max_length === "3m" && voicemail.steps[0].type === "voicemail", `the flow through the API: ${JSON.stringify(voicemail)}`);
+
+  step = "the administrator sets retention and sees the webhooks";
+  await p.click("[data-testid=admin-tab-webhooks]");
+  await p.fill("[data-testid=retention] input[name=recordings]", "30d");
+  await p.click("[data-testid=retention] button:text-is('Save')");
+  await p.waitForSelector("[data-testid=retention-status] >> text=+ retention recordings");
+  const retention = parseYaml((await admin("GET", "/config")).yaml).retention;
+  check(retention.recordings === "30d" && retention.contacts === "400d", `retention in the document: ${JSON.stringify(retention)}`);
+  await p.click("[data-testid=add-webhooks]");
+  await p.fill("[data-testid=form-webhooks] input[name=name]", "crm");
+  await p.fill("[data-testid=form-webhooks] input[name=url]", "https://crm.example/hook");
+  await p.fill("[data-testid=form-webhooks] input[name=events]", "contact.queued, wrap_up.ended");
+  await p.click("[data-testid=form-webhooks] button:text-is('Check')");
+  await p.waitForSelector("[data-testid=webhooks-check] >> text=+ webhooks crm");
+  await shot(adm, "admin-webhooks.png");
+  await p.click("[data-testid=form-webhooks] button:text-is('Cancel')");
+  step = "the administrator renames a skill, and the agents that have it follow";
+  await p.click("[data-testid=admin-tab-teams]");
+  await p.click("[data-testid=table-skills] tr[data-item=french] button:text-is('Edit')");
+  await p.fill("[data-testid=form-skills] input[name=id]", "francais");
+  await p.fill("[data-testid=form-skills] input[name=text]", "Speaks French");
+  await shot(adm, "admin-teams.png");
+  await p.click("[data-testid=form-skills] button:text-is('Save')");
+  await p.waitForSelector("[data-testid=skills-status] >> text=6 reference(s) to french renamed");
+  const alice = await waitUntil(async () => {
+    const a = await admin("GET", "/agents/alice");
+    return JSON.stringify(a.skills).includes("francais") ? a : null;
+  }, "the engine to run the renamed skill");
+  check(!JSON.stringify(alice.skills).includes("french"), `alice's skills: ${JSON.stringify(alice.skills)}`);
+  // The refusals above (409, 422) were logged by the browser: expected, and only those.
+  adm.errors.splice(errorsBefore).filter((e) => !/status of (409|422)/.test(e)).forEach((e) => adm.errors.push(e));
+
+  step = "the supervisor sees the configuration read-only";
+  await sam.page.click("nav >> text=Admin");
+  await sam.page.waitForSelector("[data-testid=table-agents] tr[data-item=zoe]");
+  check(!(await sam.page.locator("[data-testid=admin-tab-config]").count()), "no configuration document tab for a reader");
+  check(!(await sam.page.locator("[data-testid=add-agents]").count()), "no Add for a reader");
+  await sam.page.click("[data-testid=table-agents] tr[data-item=zoe] button:text-is('Show')");
+  check(await sam.page.locator("[data-testid=form-agents] input[name=id]").isDisabled(), "the form is read-only");
+  check(!(await sam.page.locator("[data-testid=form-agents] button:text-is('Save')").count()), "no Save for a reader");
+  await shot(sam, "supervisor-admin-read-only.png");
+  await sam.page.click("nav >> text=Wallboard");
 }
 
 let failed = false;

@@ -1,7 +1,7 @@
 // The shell: login, then the screens the user's roles allow (hash routes #/desktop,
 // #/wallboard, #/agents, #/reports, #/staffing, #/recordings, #/admin, #/tv; a route may carry a query after
 // "?", e.g. #/recordings?contact=17), with a navigation bar except in TV mode.
-import { useCallback, useEffect, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useState } from "react";
 import { api, ApiError, sessionEndedEvent } from "./api";
 import { homeScreen, isWallboardOnly, mayOpen, screenTitles, screensFor, type Screen } from "./roles";
 import type { Me } from "./types";
@@ -10,9 +10,11 @@ import { AgentDesktop } from "./screens/AgentDesktop";
 import { Wallboard } from "./screens/Wallboard";
 import { AgentGrid } from "./screens/AgentGrid";
 import { Reports } from "./screens/Reports";
-import { Admin } from "./screens/Admin";
 import { Recordings } from "./screens/Recordings";
 import { Staffing } from "./screens/Staffing";
+
+// The administration screens carry the YAML library: loaded when opened, never on a desktop.
+const Admin = lazy(() => import("./screens/Admin").then((m) => ({ default: m.Admin })));
 
 // Set while a session is believed open, so a fresh visit does not ask /me only to be told 401
 // (which the browser would log as an error).
@@ -113,7 +115,11 @@ export function App() {
         {screen === "reports" && <Reports me={me} />}
         {screen === "staffing" && <Staffing />}
         {screen === "recordings" && <Recordings key={hash} me={me} hash={hash} />}
-        {screen === "admin" && <Admin me={me} />}
+        {screen === "admin" && (
+          <Suspense fallback={<p className="muted">Loading…</p>}>
+            <Admin me={me} />
+          </Suspense>
+        )}
         {screen === null && (
           <p className="empty">Your roles ({me.roles.join(", ")}) have no screen in this version yet.</p>
         )}

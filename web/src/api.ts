@@ -1,7 +1,7 @@
 // A thin client over /api/v1: JSON in and out, the session cookie sent by the browser, errors
 // turned into ApiError with the server's message (which names the field and the allowed values).
 import type { Report } from "./reports/model";
-import type { Agent, Contact, Customer, Me, Queue, Recording } from "./types";
+import type { Agent, Contact, Customer, DirectoryEntry, Me, Queue, Recording } from "./types";
 
 export class ApiError extends Error {
   constructor(
@@ -50,6 +50,8 @@ export const api = {
   me: () => call<Me>("GET", "/me"),
   agents: () => call<{ agents: Agent[] }>("GET", "/agents").then((r) => r.agents),
   agent: (id: string) => call<Agent>("GET", `/agents/${enc(id)}`),
+  directory: () =>
+    call<{ agents: DirectoryEntry[] }>("GET", "/directory").then((r) => r.agents),
   setPresence: (id: string, presence: string, reason?: string) =>
     call<Agent>("PUT", `/agents/${enc(id)}/presence`, reason ? { presence, reason } : { presence }),
   queues: () => call<{ queues: Queue[] }>("GET", "/queues").then((r) => r.queues),

@@ -2,7 +2,7 @@
 // contact's state allows (docs/voice.md, "Call control" and "Recording"), the recording commands
 // each recording state offers, the DTMF digits the server takes, and which stream events change
 // a contact's call state (so the desktop re-reads GET /contacts/{id}).
-import type { Agent, Contact, RecordingState, StreamEvent } from "./types";
+import type { Contact, DirectoryEntry, RecordingState, StreamEvent } from "./types";
 
 export interface CallState {
   onHold: boolean;
@@ -180,18 +180,13 @@ export function consultEndedText(e: StreamEvent): string {
 }
 
 /**
- * The agents a call may be consulted with: Available, with a free voice slot (capacity.voice,
- * 1 when the view gives no capacity), neither the caller nor the contact's agent; by name. An
- * agent's own GET /agents lists only itself, so the picker also takes a typed agent id.
+ * The agents a call may be consulted with, from the directory (every agent, whatever the
+ * caller's reach): those a voice call can reach now, neither the caller nor the contact's agent;
+ * by name.
  */
-export function consultCandidates(agents: Agent[], exclude: string[]): { id: string; name: string }[] {
+export function consultCandidates(agents: DirectoryEntry[], exclude: string[]): { id: string; name: string }[] {
   return agents
-    .filter((a) => a.presence === "available" && !exclude.includes(a.id))
-    .filter((a) => {
-      const slots = a.capacity ? a.capacity.voice ?? 0 : 1;
-      const busy = a.contacts.filter((c) => c.channel === "voice").length;
-      return busy < slots;
-    })
+    .filter((a) => a.available_for_voice && !exclude.includes(a.id))
     .map((a) => ({ id: a.id, name: a.name || a.id }))
     .sort((x, y) => x.name.localeCompare(y.name) || x.id.localeCompare(y.id));
 }

@@ -15,7 +15,7 @@ export function screensFor(me: Me): Screen[] {
   if (wide(p["reports.read"])) out.push("reports");
   if (mayPlanStaffing(me)) out.push("staffing");
   if (mayListen(me)) out.push("recordings");
-  if (isAdministrator(me)) out.push("admin");
+  if (isAdministrator(me) || mayReadConfig(me)) out.push("admin");
   return out;
 }
 
@@ -23,6 +23,16 @@ export function screensFor(me: Me): Screen[] {
 export function isAdministrator(me: Me): boolean {
   const p = me.permissions ?? {};
   return p["config.write"] === "all" || p["users.manage"] === "all";
+}
+
+/** May read the configuration (config.read: supervisors too), which the Admin screen shows read-only. */
+export function mayReadConfig(me: Me): boolean {
+  return me.permissions?.["config.read"] === "all";
+}
+
+/** May change the configuration (config.write: administrators). */
+export function mayWriteConfig(me: Me): boolean {
+  return me.permissions?.["config.write"] === "all";
 }
 
 /** A read-only lobby screen login: only the TV wallboard. */

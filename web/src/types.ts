@@ -31,6 +31,15 @@ export interface AgentContact {
   offer_expires?: string;
 }
 
+/** An entry of GET /api/v1/directory: a colleague to consult or hand a call to. */
+export interface DirectoryEntry {
+  id: string;
+  name: string;
+  team: string;
+  presence: Presence;
+  available_for_voice: boolean;
+}
+
 export interface Agent {
   id: string;
   name: string;

@@ -15,7 +15,7 @@ import {
   normalDigits,
   recordingActions,
 } from "../src/callControl";
-import type { Agent } from "../src/types";
+import type { DirectoryEntry } from "../src/types";
 
 describe("call state", () => {
   it("reads on_hold, muted and recording_state, absent fields as off", () => {
@@ -155,31 +155,23 @@ describe("consultation transfer and conference", () => {
     expect(consultEndedText({ type: "hold.ended" })).toBe("");
   });
 
-  it("lists Available agents with a free voice slot, not the caller nor the contact's agent", () => {
-    const agent = (id: string, presence: Agent["presence"], extra: Partial<Agent> = {}): Agent => ({
+  it("lists the directory's agents a voice call reaches now, not the caller nor the contact's agent", () => {
+    const entry = (id: string, available: boolean, presence: DirectoryEntry["presence"] = "available"): DirectoryEntry => ({
       id,
       name: id.toUpperCase(),
       team: "north",
       presence,
-      reason: "",
-      presence_since: null,
-      contacts: [],
-      queues: [],
-      handled_today: 0,
-      ...extra,
+      available_for_voice: available,
     });
-    const busy = { contact: "9", channel: "voice", state: "handling" as const, queue: "support", since: null };
     const agents = [
-      agent("carol", "available"),
-      agent("bob", "available", { capacity: { voice: 1, chat: 2 } }),
-      agent("dave", "available"),
-      agent("erin", "not-ready"),
-      agent("frank", "available", { contacts: [busy] }),
-      agent("gina", "available", { capacity: { chat: 3 } }),
-      agent("hank", "available", { capacity: { voice: 2 }, contacts: [busy] }),
-      agent("sue", "available"),
+      entry("carol", true),
+      entry("bob", true),
+      entry("dave", true),
+      entry("erin", false, "not-ready"),
+      entry("frank", false),
+      entry("sue", true),
     ];
-    expect(consultCandidates(agents, ["sue", "dave"]).map((a) => a.id)).toEqual(["bob", "carol", "hank"]);
+    expect(consultCandidates(agents, ["sue", "dave"]).map((a) => a.id)).toEqual(["bob", "carol"]);
     expect(consultCandidates([], ["sue"])).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { homeScreen, isWallboardOnly, mayExportReports, mayForceState, mayListen, mayOpen, mayPlanStaffing, screensFor } from "../src/roles";
+import { homeScreen, isWallboardOnly, mayExportReports, mayForceState, mayListen, mayOpen, mayPlanStaffing, mayReadConfig, mayWriteConfig, screensFor } from "../src/roles";
 import type { Me } from "../src/types";
 
 // Permissions as docs/security.md grants them.
@@ -90,14 +90,22 @@ describe("administration", () => {
     roles: ["administrator"],
     permissions: { "agent.read": "all", "queues.read": "all", "wallboard.read": "all", "config.read": "all", "config.write": "all", "users.manage": "all" },
   };
-  it("is a screen for administrators only", () => {
+  it("is a screen for administrators, and for readers of the configuration", () => {
     expect(screensFor(administrator)).toEqual(["wallboard", "agents", "admin"]);
     expect(homeScreen(administrator)).toBe("wallboard");
     expect(mayOpen(administrator, "admin")).toBe(true);
-    // Reading the configuration is not administering it.
-    const reader: Me = { ...supervisor, permissions: { ...supervisor.permissions, "config.read": "all" } };
-    expect(mayOpen(reader, "admin")).toBe(false);
+    expect(mayWriteConfig(administrator)).toBe(true);
     expect(mayOpen(agent, "admin")).toBe(false);
+  });
+  it("is open read-only to config.read (supervisors) and for editing to config.write", () => {
+    const reader: Me = { ...supervisor, permissions: { ...supervisor.permissions, "config.read": "all" } };
+    expect(screensFor(reader)).toEqual(["wallboard", "agents", "admin"]);
+    expect(mayReadConfig(reader)).toBe(true);
+    expect(mayWriteConfig(reader)).toBe(false);
+    const admin: Me = { login: "admin", roles: ["administrator"], permissions: { "config.read": "all", "config.write": "all" } };
+    expect(mayWriteConfig(admin)).toBe(true);
+    expect(mayOpen(admin, "admin")).toBe(true);
+    for (const m of [agent, teamLead, wallboard, qa, supervisor]) expect(mayOpen(m, "admin")).toBe(false);
   });
 });
 

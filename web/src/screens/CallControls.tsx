@@ -68,8 +68,7 @@ export function CallControls({
     setError("");
     setPicking(true);
     try {
-      const agents = await api.agents();
-      const list = consultCandidates(agents, [agentId, contact?.agent ?? ""]);
+      const list = consultCandidates(await api.directory(), [agentId, contact?.agent ?? ""]);
       setCandidates(list);
       setConsultee((v) => v || list[0]?.id || "");
     } catch (e) {
