@@ -1269,16 +1269,13 @@ void Engine::CreateContactOnLoop(const Caller& who, ports::NewContact nc,
         return reply(
             InvalidArgument("from: an empty or unusable address '" + nc.from->address + "'"));
       }
-      auto known = identities_.find(IdentityKey{from.channel, from.address});
-      if (known == identities_.end()) {
-        // Off the loop to the store, then this command again (the index now knows it).
-        return ResolveCustomer(from, [this, who, nc = std::move(nc), reply = std::move(reply)](
-                                         Result<ports::CustomerId> id) mutable {
-          if (!id.ok()) return reply(Unavailable("customer: " + id.status().message()));
-          CreateContactOnLoop(who, std::move(nc), std::move(reply));
-        });
-      }
-      customer = known->second;
+      const auto known = IndexedCustomerOr(from, reply, [&] {
+        return [this, who, nc = std::move(nc)](ports::Reply<ports::ContactSnapshot> r) mutable {
+          CreateContactOnLoop(who, std::move(nc), std::move(r));
+        };
+      });
+      if (!known) return;
+      customer = *known;
       spec.customer = std::to_string(customer.value());
     }
     FlushStray();
@@ -1801,15 +1798,13 @@ void Engine::ContactArrivedOnLoop(ports::ArrivingContact ac, Reply<ports::Contac
       return reply(
           InvalidArgument("from: an empty or unusable address '" + ac.from->address + "'"));
     }
-    auto known = identities_.find(IdentityKey{from.channel, from.address});
-    if (known == identities_.end()) {
-      return ResolveCustomer(from, [this, ac = std::move(ac), reply = std::move(reply)](
-                                       Result<ports::CustomerId> id) mutable {
-        if (!id.ok()) return reply(Unavailable("customer: " + id.status().message()));
-        ContactArrivedOnLoop(std::move(ac), std::move(reply));
-      });
-    }
-    customer = known->second;
+    const auto known = IndexedCustomerOr(from, reply, [&] {
+      return [this, ac = std::move(ac)](ports::Reply<ports::ContactSnapshot> r) mutable {
+        ContactArrivedOnLoop(std::move(ac), std::move(r));
+      };
+    });
+    if (!known) return;
+    customer = *known;
   }
   FlushStray();
   const ContactId id(next_contact_++);

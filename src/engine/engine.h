@@ -351,6 +351,22 @@ class Engine final : public ports::ContactCenter,
   // Finds or creates the customer of `identity` on the customer worker and calls `done` on the
   // loop; concurrent requests for one identity share one store call.
   void ResolveCustomer(const ports::CustomerIdentity& identity, CustomerDone done);
+  // The customer the identity index knows for `from`; or nullopt once the store was asked for it
+  // off the loop, after which `make_again()`'s command runs again with `reply` (taken from the
+  // caller, who returns at once), or `reply` gets the store's error. `make_again` is called only
+  // then, so the known path moves nothing.
+  template <class T, class MakeAgain>
+  std::optional<ports::CustomerId> IndexedCustomerOr(const ports::CustomerIdentity& from,
+                                                     ports::Reply<T>& reply, MakeAgain make_again) {
+    auto known = identities_.find(IdentityKey{from.channel, from.address});
+    if (known != identities_.end()) return known->second;
+    ResolveCustomer(from, [reply = std::move(reply),
+                           again = make_again()](Result<ports::CustomerId> id) mutable {
+      if (!id.ok()) return reply(Unavailable("customer: " + id.status().message()));
+      again(std::move(reply));
+    });
+    return std::nullopt;
+  }
   // Runs `work` (blocking store calls) on the customer worker, then `done` with its result on
   // the loop. Nothing runs once the Engine is gone.
   template <class T>

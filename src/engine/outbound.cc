@@ -82,16 +82,13 @@ void Engine::PlaceCallOnLoop(const Caller& who, ports::OutboundCall call,
   const ports::CustomerIdentity from =
       NormaliseIdentity(ports::CustomerIdentity{Channel::kVoice, call.number});
   if (!from.address.empty()) {
-    auto known = identities_.find(IdentityKey{from.channel, from.address});
-    if (known == identities_.end()) {
-      // Off the loop to the store, then this command again (the index now knows it).
-      return ResolveCustomer(from, [this, who, call = std::move(call), reply = std::move(reply)](
-                                       Result<ports::CustomerId> id) mutable {
-        if (!id.ok()) return reply(Unavailable("customer: " + id.status().message()));
-        PlaceCallOnLoop(who, std::move(call), std::move(reply));
-      });
-    }
-    customer = known->second;
+    const auto known = IndexedCustomerOr(from, reply, [&] {
+      return [this, who, call = std::move(call)](ports::Reply<ports::ContactSnapshot> r) mutable {
+        PlaceCallOnLoop(who, std::move(call), std::move(r));
+      };
+    });
+    if (!known) return;
+    customer = *known;
   }
   const ContactId id(next_contact_++);
   ports::OutboundDial dial;
