@@ -135,20 +135,7 @@ TimePoint VirtualClock::NextTime() {
   return HeapEmpty() ? TimePoint::max() : HeapTop().at;
 }
 
-bool VirtualClock::RunNext() {
-  Entry e;
-  if (NextIsDue()) {
-    e = due_.front();
-    due_.pop_front();
-  } else if (!HeapEmpty()) {
-    e = PopHeap();
-    now_ = e.at;
-  } else {
-    return false;
-  }
-  e.target->OnTimer(e.tag);
-  return true;
-}
+bool VirtualClock::RunNext() { return RunNextBy(TimePoint::max()); }
 
 bool VirtualClock::RunNextBy(TimePoint limit) {
   Entry e;
