@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/owed_reply.h"
 #include "base/random.h"
 #include "base/status.h"
 #include "base/text.h"
@@ -33,6 +34,30 @@ class Recorder : public TimerTarget {
   VirtualClock& clock;
   std::vector<std::pair<uint64_t, int64_t>> fired;
 };
+
+TEST(OweReplyTest, AnswersOnceAndStillAnswersWhenTheWorkIsDropped) {
+  std::vector<Status> answers;
+  auto record = [&answers](Status s) { answers.push_back(std::move(s)); };
+  {
+    // The work ran: its own answer, once, however many copies were made and called.
+    auto reply = OweReply(record, Unavailable("stopping"));
+    auto copy = reply;
+    copy(Status::Ok());
+    reply(NotFound("late"));
+  }
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_TRUE(answers[0].ok());
+  {
+    // The work was dropped (a queued lambda holding the reply destroyed): the owed answer.
+    std::function<void()> queued = [reply = OweReply(record, Unavailable("stopping"))] {};
+    auto moved = std::move(queued);
+    EXPECT_EQ(answers.size(), 1u);  // a copy is still alive
+  }
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[1].code(), StatusCode::kUnavailable);
+  EXPECT_EQ(answers[1].message(), "stopping");
+  EXPECT_FALSE(OweReply(nullptr, Unavailable("x")));  // no callback: nothing owed
+}
 
 TEST(VirtualClockTest, FiresInTimeOrderTiesBySchedulingOrder) {
   VirtualClock clock(FromMicros(1000));

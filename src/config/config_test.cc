@@ -318,7 +318,16 @@ TEST(ConfigServerTest, BadCodesWebhooksAndRetention) {
   EXPECT_THAT(FirstError("reason_codes: [\"Lunch Break\"]\n"),
               HasSubstr("invalid reason code 'Lunch Break'"));
   EXPECT_THAT(FirstError("webhooks: [{name: a, url: ftp://x}]\n"),
-              HasSubstr("must start with http:// or https://"));
+              HasSubstr("test.yaml:1:26: url of webhook 'a' must start with http:// or https://"));
+  // The client's parser decides: what it could not send is refused where it is written, and the
+  // message does not repeat the URL (a query may carry a token).
+  const auto credentials = FirstError("webhooks: [{name: a, url: \"http://u:tok3n@crm/x\"}]\n");
+  EXPECT_THAT(credentials, HasSubstr("url of webhook 'a'"));
+  EXPECT_THAT(credentials, ::testing::Not(HasSubstr("tok3n")));
+  EXPECT_THAT(FirstError("webhooks: [{name: a, url: \"http://crm:99999/x\"}]\n"),
+              HasSubstr("port"));
+  EXPECT_THAT(FirstError("webhooks: [{name: a, url: \"https://crm/a b\"}]\n"),
+              HasSubstr("url of webhook 'a'"));
   EXPECT_THAT(FirstError("webhooks: [{name: a, url: http://x, events: [contact.queud]}]\n"),
               HasSubstr("unknown event type 'contact.queud' in webhook 'a'; did you mean "
                         "'contact.queued'?"));

@@ -28,6 +28,7 @@
 
 #include "auth/crypto.h"
 #include "base/log.h"
+#include "base/owed_reply.h"
 #include "sip/call_control.h"
 #include "sip/digest_header.h"
 #include "sip/recording_recovery.h"
@@ -286,12 +287,14 @@ class SipServer::Impl {
     }
     started.set_value(Status::Ok());
     su_root_run(root);
+    std::deque<std::function<void()>> dropped;
     {
       std::lock_guard lock(mu_);
       running_ = false;
       root_ = nullptr;
-      queue_.clear();
+      dropped.swap(queue_);
     }
+    dropped.clear();  // outside the lock: a dropped reply answers its caller (OweReply)
     nua_destroy(nua_);
     nua_ = nullptr;
     su_root_destroy(root);
@@ -2209,8 +2212,15 @@ void SipServer::PrepareRecording(ContactId contact, const ports::RecordingPlan& 
 void SipServer::RecordingControl(ContactId contact, ports::RecordingCommand command) {
   impl_->Post([impl = impl_.get(), contact, command] { impl->RecordingControl(contact, command); });
 }
+// Work posted after Stop, or still queued when the SIP thread ends, is dropped; its caller (an API
+// request behind the engine) is answered all the same.
+static std::function<void(Status)> AnsweredEvenIfStopped(std::function<void(Status)> done) {
+  return OweReply(std::move(done), Unavailable("the SIP server is stopping"));
+}
+
 void SipServer::ControlCall(ContactId contact, ports::CallCommand command,
                             std::function<void(Status)> done) {
+  done = AnsweredEvenIfStopped(std::move(done));
   impl_->Post([impl = impl_.get(), contact, command = std::move(command), done = std::move(done)] {
     impl->DoControlCall(contact, command, done);
   });
@@ -2218,6 +2228,7 @@ void SipServer::ControlCall(ContactId contact, ports::CallCommand command,
 
 void SipServer::PlaceCall(ContactId contact, ports::OutboundDial dial,
                           std::function<void(Status)> done) {
+  done = AnsweredEvenIfStopped(std::move(done));
   impl_->Post([impl = impl_.get(), contact, dial = std::move(dial), done = std::move(done)] {
     impl->DoPlaceCall(contact, dial, done);
   });
