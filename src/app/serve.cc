@@ -622,7 +622,8 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
       sip_options.tls_dir = *dir;
     }
     sip_server = std::make_unique<sip::SipServer>(
-        std::move(sip_options), sip::SipServer::Deps{clock, users, &engine, &engine, *media});
+        std::move(sip_options),
+        sip::SipServer::Deps{clock, users, &engine, &engine, *media, &store});
     if (Status s = sip_server->Start(); !s.ok()) {
       std::fprintf(err, "not started: %s\n", s.message().c_str());
       return abandon_start();

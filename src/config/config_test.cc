@@ -318,7 +318,7 @@ TEST(ConfigServerTest, BadCodesWebhooksAndRetention) {
   EXPECT_THAT(FirstError("reason_codes: [\"Lunch Break\"]\n"),
               HasSubstr("invalid reason code 'Lunch Break'"));
   EXPECT_THAT(FirstError("webhooks: [{name: a, url: ftp://x}]\n"),
-              HasSubstr("test.yaml:1:26: url of webhook 'a' must start with http:// or https://"));
+              HasSubstr("test.yaml:1:27: url of webhook 'a' must start with http:// or https://"));
   // The client's parser decides: what it could not send is refused where it is written, and the
   // message does not repeat the URL (a query may carry a token).
   const auto credentials = FirstError("webhooks: [{name: a, url: \"http://u:tok3n@crm/x\"}]\n");

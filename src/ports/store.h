@@ -207,6 +207,31 @@ class RecordingRecords {
 };
 
 // ---------------------------------------------------------------------------------------------
+// SIP registrations (issue 6): a phone's binding outlives a restart, as a PBX's registrations do,
+// so agents' phones ring again at once instead of after their next REGISTER.
+
+struct SipBindingRecord {
+  std::string login;    // the SIP user (an account's login)
+  std::string contact;  // the Contact URI registered
+  std::string call_id;  // of the REGISTER that made it, with its CSeq
+  uint32_t cseq = 0;
+  TimePoint expires{};
+  std::string source;  // address the REGISTER came from
+  bool operator==(const SipBindingRecord&) const = default;
+};
+
+class SipRegistrations {
+ public:
+  virtual ~SipRegistrations() = default;
+  // In one transaction, for each login in `logins`: its stored bindings become those of
+  // `bindings` with that login (none: it has none any more). Other logins are left alone.
+  virtual Status ReplaceSipBindings(const std::vector<std::string>& logins,
+                                    const std::vector<SipBindingRecord>& bindings) = 0;
+  // The bindings that expire after `now`, by login then contact; older ones are deleted.
+  virtual Result<std::vector<SipBindingRecord>> LoadSipBindings(TimePoint now) = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
 // Configuration documents
 
 struct ConfigDocument {
@@ -329,6 +354,7 @@ class Store : public EventJournal,
               public CustomerRecords,
               public Maintenance,
               public RecordingRecords,  // issue 6
+              public SipRegistrations,  // issue 6
               public AuthStore,         // users, sessions, API tokens (src/ports/auth_store.h)
               public AuditSink,
               public WebhookOutbox {  // src/ports/webhook_outbox.h

@@ -64,6 +64,21 @@ void Registrar::RemoveAll(std::string_view login) {
   if (auto it = users_.find(login); it != users_.end()) users_.erase(it);
 }
 
+void Registrar::Restore(std::string_view login, std::string_view agent, Binding binding,
+                        TimePoint now) {
+  if (binding.expires <= now) return;
+  auto it = users_.find(login);
+  if (it == users_.end()) it = users_.emplace(std::string(login), User{}).first;
+  User& user = it->second;
+  user.agent = std::string(agent);
+  const bool held = std::any_of(user.bindings.begin(), user.bindings.end(),
+                                [&](const Binding& b) { return b.contact == binding.contact; });
+  if (!held && user.bindings.size() < policy_.max_contacts_per_user) {
+    user.bindings.push_back(std::move(binding));
+  }
+  if (user.bindings.empty()) users_.erase(it);
+}
+
 std::vector<Binding> Registrar::BindingsOf(std::string_view login, TimePoint now) {
   auto it = users_.find(login);
   if (it == users_.end()) return {};

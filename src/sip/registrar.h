@@ -1,7 +1,8 @@
 #pragma once
-// Registrar: where each agent user's phones can be reached (RFC 3261 section 10), in memory.
-// A user may register several contacts (desk phone, softphone); each expires on its own. Pure
-// and single-threaded: SipServer owns one on its SIP thread and passes the time in.
+// Registrar: where each agent user's phones can be reached (RFC 3261 section 10), in memory
+// (SipServer stores them through BindingWriter and restores them at start). A user may register
+// several contacts (desk phone, softphone); each expires on its own. Pure and single-threaded:
+// SipServer owns one on its SIP thread and passes the time in.
 
 #include <cstdint>
 #include <map>
@@ -49,6 +50,9 @@ class Registrar {
                std::string_view call_id, uint32_t cseq, std::string_view source, TimePoint now);
   // "Contact: *" with Expires: 0.
   void RemoveAll(std::string_view login);
+  // Puts back a binding stored before a restart (unless expired, already held, or over the
+  // user's limit); `agent` is the login's agent now, which may differ from before.
+  void Restore(std::string_view login, std::string_view agent, Binding binding, TimePoint now);
 
   // Expiry clamped to the policy: absent (negative) = default, above max = max.
   Duration Clamp(Duration requested) const;

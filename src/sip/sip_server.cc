@@ -29,6 +29,7 @@
 #include "auth/crypto.h"
 #include "base/log.h"
 #include "base/owed_reply.h"
+#include "sip/binding_writer.h"
 #include "sip/call_control.h"
 #include "sip/digest_header.h"
 #include "sip/recording_recovery.h"
@@ -87,7 +88,11 @@ class SipServer::Impl {
         deps_(deps),
         nonces_(auth::RandomBytes(32)),
         guard_(options_.guard),
-        registrar_(options_.registrar) {}
+        registrar_(options_.registrar) {
+    if (deps_.registrations != nullptr) {
+      binding_writer_ = std::make_unique<BindingWriter>(*deps_.registrations);
+    }
+  }
 
   ~Impl() { Stop(); }
 
@@ -107,6 +112,7 @@ class SipServer::Impl {
     }
     Post([this] { BeginShutdown(); });
     thread_.join();
+    if (binding_writer_) binding_writer_->Flush();
   }
 
   // Runs `work` on the SIP thread; dropped once the server stopped.
@@ -280,6 +286,7 @@ class SipServer::Impl {
           (tls ? " and " + sips_url + " (certificate in " + options_.tls_dir + ")" : "")));
       return;
     }
+    RestoreRegistrations();
     {
       std::lock_guard lock(mu_);
       root_ = root;
@@ -560,6 +567,7 @@ class SipServer::Impl {
     }
     Count(&SipCounters::registrations);
     UpdateGauges();
+    StoreBindings(login, now);
     // 200 lists every current binding with its remaining time.
     std::string contacts;
     for (const auto& b : registrar_.BindingsOf(login, now)) {
@@ -572,6 +580,52 @@ class SipServer::Impl {
     } else {
       Respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTACT_STR(contacts.c_str()),
               TAG_END());
+    }
+  }
+
+  // The login's bindings after its REGISTER, handed to the writer (docs/voice.md, "Phones").
+  void StoreBindings(const std::string& login, TimePoint now) {
+    if (!binding_writer_) return;
+    std::vector<ports::SipBindingRecord> records;
+    for (auto& b : registrar_.BindingsOf(login, now)) {
+      records.push_back({.login = login,
+                         .contact = std::move(b.contact),
+                         .call_id = std::move(b.call_id),
+                         .cseq = b.cseq,
+                         .expires = b.expires,
+                         .source = std::move(b.source)});
+    }
+    binding_writer_->Save(login, std::move(records));
+  }
+
+  // At start, before any request: the bindings stored before a restart that have not expired,
+  // for users that still exist and are enabled (their agent as configured now).
+  void RestoreRegistrations() {
+    if (deps_.registrations == nullptr) return;
+    const TimePoint now = deps_.clock.Now();
+    auto stored = deps_.registrations->LoadSipBindings(now);
+    if (!stored.ok()) {
+      log::Warn("sip", "stored phone registrations not read; phones register again",
+                {{"error", stored.status().message()}});
+      return;
+    }
+    size_t restored = 0;
+    for (auto& b : *stored) {
+      auto user = deps_.users.FindByLogin(b.login);
+      if (!user || user->disabled) continue;
+      registrar_.Restore(b.login, user->agent,
+                         {.contact = std::move(b.contact),
+                          .call_id = std::move(b.call_id),
+                          .cseq = b.cseq,
+                          .expires = b.expires,
+                          .source = std::move(b.source)},
+                         now);
+      ++restored;
+    }
+    UpdateGauges();
+    if (!stored->empty()) {
+      log::Info("sip", "phone registrations restored",
+                {{"bindings", restored}, {"stored", stored->size()}});
     }
   }
 
@@ -2128,6 +2182,7 @@ class SipServer::Impl {
   // SIP thread only.
   nua_t* nua_ = nullptr;
   Registrar registrar_;
+  std::unique_ptr<BindingWriter> binding_writer_;  // null: registrations in memory only
   std::map<uint64_t, std::unique_ptr<Call>> calls_;
   std::unordered_map<nua_handle_t*, HandleRef> handles_;
   std::unordered_map<uint64_t, uint64_t> by_contact_;  // contact id -> call id

@@ -26,6 +26,7 @@
 #include "ports/channel.h"
 #include "ports/contact_center.h"
 #include "ports/media_plane.h"
+#include "ports/store.h"
 #include "sip/registrar.h"
 
 namespace parley::sip {
@@ -108,6 +109,8 @@ class SipServer final : public ports::ChannelAdapter {
     ports::ChannelIntake* intake;  // null: INVITEs get 503 (no engine attached)
     ports::ContactCenter* center;  // for AcceptOffer / RejectOffer / EndHandling
     ports::MediaPlane& media;
+    // Phones' registrations are stored here and restored at start (null: in memory only).
+    ports::SipRegistrations* registrations = nullptr;
   };
   SipServer(SipServerOptions options, Deps deps);
   ~SipServer() override;

@@ -3,7 +3,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 
+#include "sip/binding_writer.h"
 #include "sip/call_control.h"
 #include "sip/digest_header.h"
 #include "sip/recording_recovery.h"
@@ -187,6 +190,75 @@ TEST(Registrar, RefreshUnregisterAndWildcard) {
                   .ok());
   r.RemoveAll("bob");
   EXPECT_TRUE(r.BindingsOfAgent("b", At(70)).empty());
+}
+
+TEST(Registrar, RestoredBindingsRingAgainButNotExpiredOrDuplicateOnes) {
+  Registrar r({.max_contacts_per_user = 2});
+  r.Restore("alice", "a1", {.contact = "sip:alice@10.0.0.1", .expires = At(100)}, At(10));
+  r.Restore("alice", "a1", {.contact = "sip:alice@10.0.0.1", .expires = At(100)}, At(10));
+  r.Restore("alice", "a1", {.contact = "sip:alice@10.0.0.2", .expires = At(5)}, At(10));
+  r.Restore("alice", "a1", {.contact = "sip:alice@10.0.0.3", .expires = At(200)}, At(10));
+  r.Restore("alice", "a1", {.contact = "sip:alice@10.0.0.4", .expires = At(200)}, At(10));
+  const auto phones = r.BindingsOfAgent("a1", At(20));
+  ASSERT_EQ(phones.size(), 2u);  // the expired one dropped, the limit kept
+  EXPECT_EQ(phones[0].contact, "sip:alice@10.0.0.1");
+  EXPECT_EQ(phones[1].contact, "sip:alice@10.0.0.3");
+  r.Restore("bob", "b1", {.contact = "sip:bob@h", .expires = At(5)}, At(10));
+  EXPECT_EQ(r.size(), 2u);  // nothing kept for bob
+  // A restored binding takes part in the next REGISTER like any other (refresh, remove).
+  ASSERT_TRUE(
+      r.Apply("alice", "a1", {{"sip:alice@10.0.0.3", Duration::zero()}}, "c", 1, "", At(30)).ok());
+  EXPECT_EQ(r.BindingsOf("alice", At(30)).size(), 1u);
+}
+
+// A store of SIP bindings in memory for BindingWriter's tests.
+class FakeBindingStore final : public ports::SipRegistrations {
+ public:
+  Status ReplaceSipBindings(const std::vector<std::string>& logins,
+                            const std::vector<ports::SipBindingRecord>& bindings) override {
+    std::lock_guard lock(mu);
+    ++transactions;
+    if (fail) return Internal("disk full");
+    for (const auto& l : logins) stored.erase(l);
+    for (const auto& b : bindings) stored[b.login].push_back(b.contact);
+    return Status::Ok();
+  }
+  Result<std::vector<ports::SipBindingRecord>> LoadSipBindings(TimePoint) override {
+    return std::vector<ports::SipBindingRecord>{};
+  }
+  std::mutex mu;
+  std::map<std::string, std::vector<std::string>> stored;
+  int transactions = 0;
+  bool fail = false;
+};
+
+TEST(BindingWriter, WritesEachLoginsLatestBindingsAndCountsFailures) {
+  FakeBindingStore store;
+  {
+    BindingWriter writer(store);
+    writer.Save("alice", {{.login = "alice", .contact = "sip:alice@a"}});
+    writer.Save("alice", {{.login = "alice", .contact = "sip:alice@b"},
+                          {.login = "alice", .contact = "sip:alice@c"}});
+    writer.Save("bob", {{.login = "bob", .contact = "sip:bob@a"}});
+    writer.Flush();
+    {
+      std::lock_guard lock(store.mu);
+      EXPECT_EQ(store.stored["alice"], (std::vector<std::string>{"sip:alice@b", "sip:alice@c"}));
+      EXPECT_EQ(store.stored["bob"], (std::vector<std::string>{"sip:bob@a"}));
+      EXPECT_LE(store.transactions, 3);
+      store.fail = true;
+    }
+    writer.Save("bob", {});
+    writer.Flush();
+    EXPECT_EQ(writer.failures(), 1u);
+    {
+      std::lock_guard lock(store.mu);
+      store.fail = false;
+    }
+    writer.Save("bob", {});
+  }  // the destructor writes what is still pending
+  std::lock_guard lock(store.mu);
+  EXPECT_EQ(store.stored.count("bob"), 0u);
 }
 
 TEST(Registrar, PolicyLimits) {

@@ -78,6 +78,13 @@ class ForwardingStore : public ports::Store {
     return inner_.LegQualityOf(c);
   }
   Result<uint64_t> LastRecordingId() override { return inner_.LastRecordingId(); }
+  Status ReplaceSipBindings(const std::vector<std::string>& l,
+                            const std::vector<ports::SipBindingRecord>& b) override {
+    return inner_.ReplaceSipBindings(l, b);
+  }
+  Result<std::vector<ports::SipBindingRecord>> LoadSipBindings(TimePoint now) override {
+    return inner_.LoadSipBindings(now);
+  }
 
   Status PutUser(const ports::UserRecord& u) override { return inner_.PutUser(u); }
   Status DeleteUser(uint64_t id) override { return inner_.DeleteUser(id); }

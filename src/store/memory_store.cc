@@ -551,6 +551,24 @@ Result<std::vector<ports::RecordingRecord>> MemoryStore::RecordingsOfContact(Con
   return out;
 }
 
+Status MemoryStore::ReplaceSipBindings(const std::vector<std::string>& logins,
+                                       const std::vector<ports::SipBindingRecord>& bindings) {
+  std::lock_guard lock(mu_);
+  for (const std::string& login : logins) {
+    std::erase_if(sip_bindings_, [&login](const auto& e) { return e.first.first == login; });
+  }
+  for (const auto& b : bindings) sip_bindings_[{b.login, b.contact}] = b;
+  return Status::Ok();
+}
+
+Result<std::vector<ports::SipBindingRecord>> MemoryStore::LoadSipBindings(TimePoint now) {
+  std::lock_guard lock(mu_);
+  std::erase_if(sip_bindings_, [now](const auto& e) { return e.second.expires <= now; });
+  std::vector<ports::SipBindingRecord> out;
+  for (const auto& [key, b] : sip_bindings_) out.push_back(b);
+  return out;
+}
+
 Result<std::vector<ports::LegQualityRecord>> MemoryStore::LegQualityOf(ContactId contact) {
   std::lock_guard lock(mu_);
   std::vector<ports::LegQualityRecord> out;

@@ -57,6 +57,10 @@ class MemoryStore final : public ports::Store {
   Result<uint64_t> Purge(ports::DataClass data_class, TimePoint cutoff) override;
   Result<std::vector<ports::RecordingRecord>> PurgeRecordings(TimePoint cutoff) override;
 
+  // SipRegistrations
+  Status ReplaceSipBindings(const std::vector<std::string>& logins,
+                            const std::vector<ports::SipBindingRecord>& bindings) override;
+  Result<std::vector<ports::SipBindingRecord>> LoadSipBindings(TimePoint now) override;
   // RecordingRecords
   Result<std::vector<ports::RecordingRecord>> ListRecordings(
       const ports::RecordingFilter& filter) override;
@@ -117,7 +121,10 @@ class MemoryStore final : public ports::Store {
   std::map<uint64_t, ports::AuditRecord> audit_;            // GUARDED_BY(mu_)
   std::map<uint64_t, ports::RecordingRecord> recordings_;   // GUARDED_BY(mu_)
   uint64_t purged_recording_id_ = 0;  // largest id purged, never given again; GUARDED_BY(mu_)
-  std::vector<ports::LegQualityRecord> legs_;              // GUARDED_BY(mu_)
+  std::vector<ports::LegQualityRecord> legs_;  // GUARDED_BY(mu_)
+  // SIP bindings by (login, contact).
+  std::map<std::pair<std::string, std::string>, ports::SipBindingRecord>
+      sip_bindings_;                                       // GUARDED_BY(mu_)
   uint64_t next_delivery_ = 1;                             // GUARDED_BY(mu_)
   std::map<uint64_t, ports::WebhookDelivery> deliveries_;  // GUARDED_BY(mu_)
   // (webhook, event_seq) of every delivery. GUARDED_BY(mu_)

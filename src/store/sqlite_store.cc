@@ -205,6 +205,17 @@ CREATE TABLE media_legs (
 );
 CREATE INDEX media_legs_by_contact ON media_legs (contact_id);
 )sql"},
+      {7, "SIP phone registrations survive a restart", R"sql(
+CREATE TABLE sip_bindings (
+  login TEXT NOT NULL,
+  contact TEXT NOT NULL,
+  call_id TEXT NOT NULL,
+  cseq INTEGER NOT NULL,
+  expires_us INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  PRIMARY KEY (login, contact)
+) WITHOUT ROWID;
+)sql"},
   };
   return kMigrations;
 }
@@ -870,6 +881,60 @@ Result<std::vector<RecordingRecord>> SqliteStore::RecordingsOfContact(ContactId 
   if (!select.ok()) return select.status();
   select->Bind(1, ToColumn(contact.value()));
   return LoadRecordings(*select);
+}
+
+Status SqliteStore::ReplaceSipBindings(const std::vector<std::string>& logins,
+                                       const std::vector<ports::SipBindingRecord>& bindings) {
+  std::lock_guard lock(mu_);
+  return InTransaction([this](const char* sql) { return Exec(sql); },
+                       [&]() -> Status {
+                         for (const std::string& login : logins) {
+                           auto erase = Prepare("DELETE FROM sip_bindings WHERE login = ?1");
+                           if (!erase.ok()) return erase.status();
+                           if (Status s = erase->BindText(1, login).Run(); !s.ok()) return s;
+                         }
+                         for (const auto& b : bindings) {
+                           auto insert = Prepare(
+                               "INSERT OR REPLACE INTO sip_bindings (login, contact, call_id, "
+                               "cseq, expires_us, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+                           if (!insert.ok()) return insert.status();
+                           Status s = insert->BindText(1, b.login)
+                                          .BindText(2, b.contact)
+                                          .BindText(3, b.call_id)
+                                          .Bind(4, static_cast<int64_t>(b.cseq))
+                                          .Bind(5, ToMicros(b.expires))
+                                          .BindText(6, b.source)
+                                          .Run();
+                           if (!s.ok()) return s;
+                         }
+                         return Status::Ok();
+                       });
+}
+
+Result<std::vector<ports::SipBindingRecord>> SqliteStore::LoadSipBindings(TimePoint now) {
+  std::lock_guard lock(mu_);
+  auto expired = Prepare("DELETE FROM sip_bindings WHERE expires_us <= ?1");
+  if (!expired.ok()) return expired.status();
+  if (Status s = expired->Bind(1, ToMicros(now)).Run(); !s.ok()) return s;
+  auto select = Prepare(
+      "SELECT login, contact, call_id, cseq, expires_us, source FROM sip_bindings "
+      "ORDER BY login, contact");
+  if (!select.ok()) return select.status();
+  std::vector<ports::SipBindingRecord> out;
+  for (;;) {
+    auto row = select->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    ports::SipBindingRecord b;
+    b.login = select->Text(0);
+    b.contact = select->Text(1);
+    b.call_id = select->Text(2);
+    b.cseq = static_cast<uint32_t>(select->Int(3));
+    b.expires = FromMicros(select->Int(4));
+    b.source = select->Text(5);
+    out.push_back(std::move(b));
+  }
+  return out;
 }
 
 Result<std::vector<LegQualityRecord>> SqliteStore::LegQualityOf(ContactId contact) {

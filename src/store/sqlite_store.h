@@ -108,6 +108,10 @@ class SqliteStore final : public ports::Store {
   Result<std::vector<ports::RecordingRecord>> PurgeRecordings(TimePoint cutoff) override;
   Status Backup(const std::string& path) override;
 
+  // SipRegistrations
+  Status ReplaceSipBindings(const std::vector<std::string>& logins,
+                            const std::vector<ports::SipBindingRecord>& bindings) override;
+  Result<std::vector<ports::SipBindingRecord>> LoadSipBindings(TimePoint now) override;
   // RecordingRecords
   Result<std::vector<ports::RecordingRecord>> ListRecordings(
       const ports::RecordingFilter& filter) override;

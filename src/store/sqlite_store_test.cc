@@ -60,6 +60,11 @@ TEST(SqliteStore, EverythingSurvivesReopening) {
                               .agents = {{.name = "bob", .presence = Presence::kAvailable}}})
                     .ok());
     ASSERT_TRUE(store->PutConfig({.yaml = "a: 1\n", .applied_by = "seed"}, 0).ok());
+    ASSERT_TRUE(store
+                    ->ReplaceSipBindings({"alice"}, {{.login = "alice",
+                                                      .contact = "sip:alice@192.0.2.7:5062",
+                                                      .expires = FromMicros(9'000'000)}})
+                    .ok());
   }
   auto store = OpenOrDie(path);
   ASSERT_NE(store, nullptr);
@@ -73,6 +78,7 @@ TEST(SqliteStore, EverythingSurvivesReopening) {
   ASSERT_EQ(state->agents.size(), 1u);
   EXPECT_EQ(store->CurrentConfig()->yaml, "a: 1\n");
   EXPECT_EQ(store->GetCustomer(ann)->name, "Ann");
+  ASSERT_EQ(store->LoadSipBindings(FromMicros(1))->size(), 1u);
   auto next = store->Append({.events = {MakeEvent(EventType::kContactClosed, 3, 1)}});
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(next->first, 3u);

@@ -680,6 +680,39 @@ TYPED_TEST_P(StoreConformance, RecordingsAndLegQualityRoundTripAndFilter) {
   EXPECT_EQ(*s.LastRecordingId(), 3u);
 }
 
+TYPED_TEST_P(StoreConformance, SipBindingsReplacedPerLoginAndExpiredOnLoad) {
+  ports::Store& s = this->store();
+  auto binding = [](std::string login, std::string contact, int64_t expires_us) {
+    ports::SipBindingRecord b;
+    b.login = std::move(login);
+    b.contact = std::move(contact);
+    b.call_id = "c1@phone";
+    b.cseq = 4'000'000'000u;  // CSeq is 32-bit unsigned: the top of its range round-trips
+    b.expires = FromMicros(expires_us);
+    b.source = "[::1]:5062";
+    return b;
+  };
+  EXPECT_TRUE(s.LoadSipBindings(FromMicros(0))->empty());
+  const auto desk = binding("alice", "sip:alice@192.0.2.7:5062", 5'000);
+  const auto soft = binding("alice", "sip:alice@192.0.2.8:5070;transport=tcp", 9'000);
+  const auto bob = binding("bob", "sip:bob@192.0.2.9", 9'000);
+  ASSERT_TRUE(s.ReplaceSipBindings({"alice", "bob"}, {desk, soft, bob}).ok());
+  EXPECT_EQ(*s.LoadSipBindings(FromMicros(1'000)),
+            (std::vector<ports::SipBindingRecord>{desk, soft, bob}));
+  // alice's REGISTER dropped her desk phone: her bindings are replaced, bob's stay.
+  ASSERT_TRUE(s.ReplaceSipBindings({"alice"}, {soft}).ok());
+  EXPECT_EQ(*s.LoadSipBindings(FromMicros(1'000)),
+            (std::vector<ports::SipBindingRecord>{soft, bob}));
+  // A login with no binding left (Contact: *, or every expiry 0) has none stored.
+  ASSERT_TRUE(s.ReplaceSipBindings({"bob"}, {}).ok());
+  EXPECT_EQ(*s.LoadSipBindings(FromMicros(1'000)), (std::vector<ports::SipBindingRecord>{soft}));
+  // Loading after a binding's expiry drops it for good.
+  ASSERT_TRUE(s.ReplaceSipBindings({"alice"}, {desk, soft}).ok());
+  EXPECT_EQ(*s.LoadSipBindings(FromMicros(6'000)), (std::vector<ports::SipBindingRecord>{soft}));
+  EXPECT_EQ(*s.LoadSipBindings(FromMicros(1'000)), (std::vector<ports::SipBindingRecord>{soft}));
+  EXPECT_TRUE(s.LoadSipBindings(FromMicros(9'000))->empty());
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreConformance, RecordingsAndLegQualityRoundTripAndFilter,
                             NewStoreIsEmpty, AppendGivesConsecutiveSequencesAndReadsBack,
                             EventFieldsRoundTripAtTheirLimits,
@@ -688,6 +721,7 @@ REGISTER_TYPED_TEST_SUITE_P(StoreConformance, RecordingsAndLegQualityRoundTripAn
                             FailingBatchFailsAloneAndChangesNothing, ConfigVersionsAndConflicts,
                             CustomersIdentitiesAndSearch, NotesTimelineExportAndErase,
                             PurgeRemovesOldEventsAndClosedHistoryOnly,
-                            UsersSessionsTokensAndAuditRoundTrip);
+                            UsersSessionsTokensAndAuditRoundTrip,
+                            SipBindingsReplacedPerLoginAndExpiredOnLoad);
 
 }  // namespace parley::store::testing

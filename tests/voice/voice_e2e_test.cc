@@ -409,6 +409,32 @@ TEST(VoiceE2eTest, BurstOfCallsHungUpEarlyLeavesTheServerUp) {
 }
 
 // The SIP adapter's counters are on /metrics and move with a call (docs/operations.md).
+TEST(VoiceE2eTest, RegisteredPhoneRingsAfterARestartWithoutRegisteringAgain) {
+  VoiceServer server;
+  ASSERT_TRUE(server.started());
+  UdpPeer phone;
+  ASSERT_EQ(AliceAvailableOnPhone(server, phone.port(), Login(server.process().port(), "admin")),
+            "");
+  // A restart (here graceful; the binding is written as the REGISTER is answered) on the same
+  // data directory: alice's phone does not register again.
+  ASSERT_EQ(server.process().Terminate(), 0);
+  const int sip = FreePort();
+  ServerProcess again(server.data_dir(), {"--sip", "127.0.0.1:" + std::to_string(sip)});
+  ASSERT_TRUE(again.started());
+  const std::string admin = Login(again.port(), "admin");
+  EXPECT_THAT(Http(again.port(), "GET", "/metrics", "", admin).body,
+              ::testing::HasSubstr("\nparley_sip_registrations_active 1\n"));
+  // alice came back Available; a call for her queue rings the phone registered before.
+  RawCaller caller(sip);
+  EXPECT_EQ(caller.Call("5000"), "SIP/2.0 200 OK");
+  const std::string invite = phone.ReceiveRequest("INVITE");
+  ASSERT_FALSE(invite.empty()) << again.output();
+  EXPECT_THAT(invite.substr(0, invite.find("\r\n")),
+              ::testing::HasSubstr("@127.0.0.1:" + std::to_string(phone.port())));
+  phone.Respond(sip, invite, "486 Busy Here");
+  EXPECT_EQ(caller.HangUp(), "SIP/2.0 200 OK");
+}
+
 TEST(VoiceE2eTest, MetricsCountTheSipRequestsAndTheCall) {
   VoiceServer server;
   ASSERT_TRUE(server.started());
