@@ -524,13 +524,107 @@ async function agentUsesCallControls(alice, sam, admin, customerId) {
   check(held.on_hold === false && held.recording_state === "off", `nothing changed: ${JSON.stringify(held)}`);
   await supervisorMonitorsTheCall(sam, admin, call.id);
   await agentConsultsAnotherAgent(alice, admin, call.id);
+  await agentTransfersToAnAgentOrANumber(alice, call.id);
+  await agentDials(alice);
 
   step = "the agent ends the voice contact and wraps up";
   await p.click("[data-testid=active-contact] button:text-is('End')");
   await p.click("[data-testid=wrap-up] >> text=Finish wrap-up");
   await waitText(p, "[data-testid=handled-today]", "2");
   // The refused commands were answered 409, which the browser logs: expected, and only those.
-  alice.errors.splice(before).filter((e) => !/status of 409/.test(e)).forEach((e) => alice.errors.push(e));
+  alice.errors.splice(before).filter((e) => !/status of (409|400)/.test(e)).forEach((e) => alice.errors.push(e));
+}
+
+/** Clicks `button` and returns the request matching `pred` and its answer's status and JSON. */
+async function clickAndAnswer(p, button, pred) {
+  const [response] = await Promise.all([p.waitForResponse((r) => pred(r.request())), p.click(button)]);
+  return { request: response.request(), status: response.status(), body: await response.json() };
+}
+
+/**
+ * The blind transfer to an agent (picked from the directory) or an external number. The server of
+ * this test has no SIP: a server that takes these targets answers 409 (no voice channel), one
+ * that does not yet refuses the field (400, unknown field); either way its message is shown.
+ */
+async function agentTransfersToAnAgentOrANumber(alice, contactId) {
+  step = "the agent transfers the call to an agent picked from the directory";
+  const p = alice.page;
+  const controls = "[data-testid=active-contact] [data-testid=call-controls]";
+  const form = `${controls} form[aria-label=Transfer]`;
+  const isTransfer = (r) => r.url().endsWith(`/api/v1/contacts/${contactId}/transfer`) && r.method() === "POST";
+  const refused = (a) =>
+    (a.status === 409 && /no voice channel is attached/.test(a.body.error.message)) ||
+    (a.status === 400 && /^unknown field body\.(agent|number)/.test(a.body.error.message));
+  const entry = (id, available) => ({ id, name: id.toUpperCase(), team: "north", presence: "available", available_for_voice: available });
+  await p.route("**/api/v1/directory", (r) =>
+    r.fulfill({
+      status: 200,
+      contentType: "application/json",
+      body: JSON.stringify({ agents: [entry("carol", false), entry("bob", true), entry("alice", true)] }),
+    }),
+  );
+  await p.selectOption(`${form} select[name=transfer-kind]`, "agent");
+  await p.waitForSelector(`datalist#transfer-agents-${contactId} option[value=bob]`, { state: "attached" });
+  const listed = await p.locator(`datalist#transfer-agents-${contactId} option`).evaluateAll((os) => os.map((o) => o.value));
+  check(JSON.stringify(listed) === '["bob"]', `the transfer picker lists who a call reaches: ${listed}`);
+  check((await p.inputValue(`${form} input[name=transfer-agent]`)) === "bob", "the first candidate is chosen");
+  await p.unroute("**/api/v1/directory");
+  const toAgent = await clickAndAnswer(p, `${form} button[type=submit]`, isTransfer);
+  check(JSON.stringify(toAgent.request.postDataJSON()) === '{"agent":"bob"}', `transfer body: ${toAgent.request.postData()}`);
+  check(refused(toAgent), `the server's answer to a transfer to bob: ${toAgent.status} ${JSON.stringify(toAgent.body)}`);
+  await waitText(p, `${controls} [data-testid=call-error]`, toAgent.body.error.message);
+
+  step = "the agent transfers the call to a number; a malformed number is refused in the browser";
+  await p.selectOption(`${form} select[name=transfer-kind]`, "number");
+  let sent = 0;
+  const count = (r) => (sent += isTransfer(r) ? 1 : 0);
+  p.on("request", count);
+  await p.fill(`${form} input[name=transfer-number]`, "555-CALL");
+  await p.click(`${form} button[type=submit]`);
+  await waitText(p, `${controls} [data-testid=call-error]`, "A number is 3 to 20 digits with an optional leading +.");
+  p.off("request", count);
+  check(sent === 0, "a malformed number is not sent");
+  await p.fill(`${form} input[name=transfer-number]`, "+1 555 123 4567");
+  const toNumber = await clickAndAnswer(p, `${form} button[type=submit]`, isTransfer);
+  check(JSON.stringify(toNumber.request.postDataJSON()) === '{"number":"+15551234567"}', `transfer body: ${toNumber.request.postData()}`);
+  check(refused(toNumber), `the server's answer to a transfer to a number: ${toNumber.status} ${JSON.stringify(toNumber.body)}`);
+  await waitText(p, `${controls} [data-testid=call-error]`, toNumber.body.error.message);
+  await shot(alice, "agent-desktop-transfer.png");
+  await p.selectOption(`${form} select[name=transfer-kind]`, "queue");
+}
+
+/**
+ * Click-to-dial: a malformed number is refused in the browser; a good one, keyed on the dial pad,
+ * reaches POST /api/v1/calls, whose answer (the agent is on a call: 409) appears beside the form.
+ */
+async function agentDials(alice) {
+  step = "the agent dials a number from the desktop";
+  const p = alice.page;
+  const dialer = "[data-testid=dialer]";
+  const isCall = (r) => r.url().endsWith("/api/v1/calls") && r.method() === "POST";
+  let sent = 0;
+  const count = (r) => (sent += isCall(r) ? 1 : 0);
+  p.on("request", count);
+  await p.fill(`${dialer} input[name=dial-number]`, "12ab");
+  await p.click(`${dialer} button:text-is('Call')`);
+  await waitText(p, `${dialer} [data-testid=dial-answer]`, "A number is 3 to 20 digits with an optional leading +.");
+  p.off("request", count);
+  check(sent === 0, "a malformed number is not dialled");
+  await p.fill(`${dialer} input[name=dial-number]`, "");
+  for (const k of "+15551234567") await p.click(`${dialer} button[aria-label='Dial ${k}']`);
+  check((await p.inputValue(`${dialer} input[name=dial-number]`)) === "+15551234567", "the dial pad types the number");
+  await p.selectOption(`${dialer} select[name=dial-queue]`, "support");
+  const placed = await clickAndAnswer(p, `${dialer} button:text-is('Call')`, isCall);
+  check(
+    JSON.stringify(placed.request.postDataJSON()) === '{"number":"+15551234567","queue":"support"}',
+    `dial body: ${placed.request.postData()}`,
+  );
+  check(
+    placed.status === 409 && /^agent 'alice' is not Available with a free voice slot/.test(placed.body.error.message),
+    `the server's answer to a call from an agent on a call: ${placed.status} ${JSON.stringify(placed.body)}`,
+  );
+  await waitText(p, `${dialer} [data-testid=dial-answer]`, placed.body.error.message);
+  await shot(alice, "agent-desktop-dial.png");
 }
 
 /**

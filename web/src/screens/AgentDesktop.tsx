@@ -20,6 +20,8 @@ import { losesEvents } from "../monitor";
 import { mayListen } from "../roles";
 import { CallControls } from "./CallControls";
 import { CodeInput } from "./CodeInput";
+import { Dialer } from "./Dialer";
+import { callbackNumber } from "../dial";
 import { AgentToday } from "./ReportsToday";
 import { StreamBadge } from "./StreamBadge";
 
@@ -181,6 +183,16 @@ export function AgentDesktop({ me }: { me: Me }) {
         <p className="error" role="alert">
           {error}
         </p>
+      )}
+
+      {me.permissions["contacts.handle"] && (
+        <Dialer
+          queues={voiceQueues}
+          callbacks={active
+            .map((c) => ({ contact: c.contact, number: callbackNumber(contacts[c.contact]), queue: c.queue }))
+            .filter((cb) => cb.number)}
+          onPlaced={refresh}
+        />
       )}
 
       {offered.map((c) => (
