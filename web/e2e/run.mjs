@@ -1115,6 +1115,37 @@ async function adminEditsConfigurationItems(adm, sam, admin) {
     return JSON.stringify(a.skills).includes("francais") ? a : null;
   }, "the engine to run the renamed skill");
   check(!JSON.stringify(alice.skills).includes("french"), `alice's skills: ${JSON.stringify(alice.skills)}`);
+
+  step = "the administrator adds a configured user linked to an agent";
+  await p.click("[data-testid=admin-tab-config-users]");
+  await p.waitForSelector("[data-testid=table-users] tr[data-item=alice] >> text=agent, team_lead");
+  await p.click("[data-testid=add-users]");
+  const userForm = "[data-testid=form-users]";
+  await p.fill(`${userForm} input[name=login]`, "zoe");
+  await p.fill(`${userForm} input[name=name]`, "Zoé Blanc");
+  // The agent role needs the agent the user works as: refused in the browser.
+  await p.click(`${userForm} button:text-is('Save')`);
+  await p.waitForSelector(`${userForm} [data-testid=error-agent] >> text=a user with the agent role works as an agent`);
+  // alice is already linked to the user alice: the server refuses it, on its line.
+  const usersVersion = (await admin("GET", "/config")).version;
+  await p.selectOption(`${userForm} select[name=agent]`, "alice");
+  await p.click(`${userForm} button:text-is('Save')`);
+  const userProblem = (await (await p.waitForSelector("[data-testid=users-problems] li")).textContent()).trim();
+  check(/^line \d+: .*agent 'alice' is already linked to user 'alice'/.test(userProblem), `the server's problem: ${userProblem}`);
+  check((await admin("GET", "/config")).version === usersVersion, "a refused user changes nothing");
+  await p.selectOption(`${userForm} select[name=agent]`, "zoe");
+  await p.check(`${userForm} input[name=role-team_lead]`);
+  await p.selectOption(`${userForm} select[name=team]`, "north");
+  await shot(adm, "admin-configured-users.png");
+  await p.click(`${userForm} button:text-is('Save')`);
+  await p.waitForSelector("[data-testid=users-status] >> text=User zoe saved as configuration version");
+  await p.waitForSelector("[data-testid=table-users] tr[data-item=zoe] >> text=agent, team_lead");
+  const zoeUser = parseYaml((await admin("GET", "/config")).yaml).users.find((u) => u.login === "zoe");
+  check(JSON.stringify(zoeUser) === '{"login":"zoe","name":"Zoé Blanc","roles":["agent","team_lead"],"team":"north","agent":"zoe"}',
+    `the configured user in the document: ${JSON.stringify(zoeUser)}`);
+  // The server creates the account of a configured user (without a password) when it loads it.
+  const account = await waitUntil(async () => (await admin("GET", "/users")).users.find((u) => u.login === "zoe"), "the account of zoe");
+  check(account.agent === "zoe" && account.roles.includes("team_lead"), `the account: ${JSON.stringify(account)}`);
   // The refusals above (409, 422) were logged by the browser: expected, and only those.
   adm.errors.splice(errorsBefore).filter((e) => !/status of (409|422)/.test(e)).forEach((e) => adm.errors.push(e));
 
@@ -1127,6 +1158,9 @@ async function adminEditsConfigurationItems(adm, sam, admin) {
   check(await sam.page.locator("[data-testid=form-agents] input[name=id]").isDisabled(), "the form is read-only");
   check(!(await sam.page.locator("[data-testid=form-agents] button:text-is('Save')").count()), "no Save for a reader");
   await shot(sam, "supervisor-admin-read-only.png");
+  await sam.page.click("[data-testid=admin-tab-config-users]");
+  await sam.page.waitForSelector("[data-testid=table-users] tr[data-item=zoe]");
+  check(!(await sam.page.locator("[data-testid=add-users]").count()), "no Add user for a reader");
   await sam.page.click("nav >> text=Wallboard");
 }
 
