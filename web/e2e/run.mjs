@@ -1087,6 +1087,36 @@ async function adminEditsConfigurationItems(adm, sam, admin) {
   const voicemail = parseYaml((await admin("GET", "/config")).yaml).flows.find((f) => f.name === "voicemail");
   check(voicemail.steps[0].max_length === "3m" && voicemail.steps[0].type === "voicemail", `the flow through the API: ${JSON.stringify(voicemail)}`);
 
+  step = "the administrator edits a flow step in its form; the server's message shows at the step";
+  await p.click("[data-testid=table-flows] tr[data-item=main] button:text-is('Edit')");
+  await p.click("[data-testid=flow-steps] button[data-step=sales]");
+  const stepForm = "[data-testid=step-form]";
+  check((await p.inputValue(`${stepForm} input[name=queue]`)) === "sales", "the queue step's form shows its queue");
+  check((await p.inputValue(`${stepForm} input[name=max_wait]`)) === "10m", "the queue step's form shows its max wait");
+  check((await p.inputValue(`${stepForm} select[name='exit.timeout']`)) === "offer", "the queue step's form shows its exits");
+  await p.fill(`${stepForm} input[name=max_wait]`, "soon");
+  await p.waitForSelector(`${stepForm} [data-testid=error-max_wait] >> text=seconds or a duration such as 30s, 2m`);
+  await p.fill(`${stepForm} input[name=max_wait]`, "15m");
+  await p.fill(`${stepForm} input[name=queue]`, "salez");
+  const mainText = await p.locator("[data-testid=form-flows] textarea[name=flow]").inputValue();
+  check(/queue: salez\n\s+music: \{recording: hold-music.wav\}\n\s+announce_every: 60s/.test(mainText) && mainText.includes("max_wait: 15m"),
+    `the form writes into the flow's text, the rest kept: ${mainText}`);
+  await p.click("[data-testid=form-flows] button:text-is('Check')");
+  const stepProblem = (await (await p.waitForSelector(`${stepForm} [data-testid=step-problems] li`)).textContent()).trim();
+  check(stepProblem.includes("salez"), `the server's message at the step: ${stepProblem}`);
+  await p.waitForSelector("[data-testid=flow-steps] button[data-step=sales] >> text=(1 problem)");
+  await shot(adm, "admin-flow-step-form.png");
+  await p.fill(`${stepForm} input[name=queue]`, "sales");
+  await p.selectOption(`${stepForm} select[name='exit.timeout']`, "bye");
+  await p.click("[data-testid=form-flows] button:text-is('Save')");
+  await p.waitForSelector("[data-testid=flows-status] >> text=Flow main saved");
+  const mainDoc = (await admin("GET", "/config")).yaml;
+  const main = parseYaml(mainDoc).flows.find((f) => f.name === "main");
+  const sales = main.steps.find((x) => x.id === "sales");
+  check(sales.queue === "sales" && sales.max_wait === "15m" && sales.exits.timeout === "bye" && sales.exits.callback === "offer" &&
+    sales.announce_every === "60s" && main.steps.length === 9, `the step through the API: ${JSON.stringify(sales)}`);
+  check(mainDoc.includes("# name for voicemail and callback offers."), "the document's comments are kept");
+
   step = "the administrator sets retention and sees the webhooks";
   await p.click("[data-testid=admin-tab-webhooks]");
   await p.fill("[data-testid=retention] input[name=recordings]", "30d");
@@ -1161,6 +1191,10 @@ async function adminEditsConfigurationItems(adm, sam, admin) {
   await sam.page.click("[data-testid=admin-tab-config-users]");
   await sam.page.waitForSelector("[data-testid=table-users] tr[data-item=zoe]");
   check(!(await sam.page.locator("[data-testid=add-users]").count()), "no Add user for a reader");
+  await sam.page.click("[data-testid=admin-tab-flows]");
+  await sam.page.click("[data-testid=table-flows] tr[data-item=main] button:text-is('Show')");
+  await sam.page.click("[data-testid=flow-steps] button[data-step=sales]");
+  check(await sam.page.locator("[data-testid=step-form] input[name=queue]").isDisabled(), "the step form is read-only for a reader");
   await sam.page.click("nav >> text=Wallboard");
 }
 
