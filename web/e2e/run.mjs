@@ -544,7 +544,8 @@ async function clickAndAnswer(p, button, pred) {
 /**
  * The blind transfer to an agent (picked from the directory) or an external number. The server of
  * this test has no SIP: a server that takes these targets answers 409 (no voice channel), one
- * that does not yet refuses the field (400, unknown field); either way its message is shown.
+ * that does not yet refuses the body (400: queue missing, or agent/number unknown); either way
+ * its message is shown.
  */
 async function agentTransfersToAnAgentOrANumber(alice, contactId) {
   step = "the agent transfers the call to an agent picked from the directory";
@@ -554,7 +555,7 @@ async function agentTransfersToAnAgentOrANumber(alice, contactId) {
   const isTransfer = (r) => r.url().endsWith(`/api/v1/contacts/${contactId}/transfer`) && r.method() === "POST";
   const refused = (a) =>
     (a.status === 409 && /no voice channel is attached/.test(a.body.error.message)) ||
-    (a.status === 400 && /^unknown field body\.(agent|number)/.test(a.body.error.message));
+    (a.status === 400 && /^(missing required field body\.queue|unknown field body\.(agent|number))/.test(a.body.error.message));
   const entry = (id, available) => ({ id, name: id.toUpperCase(), team: "north", presence: "available", available_for_voice: available });
   await p.route("**/api/v1/directory", (r) =>
     r.fulfill({
@@ -1089,6 +1090,9 @@ async function adminEditsConfigurationItems(adm, sam, admin) {
 
   step = "the administrator edits a flow step in its form; the server's message shows at the step";
   await p.click("[data-testid=table-flows] tr[data-item=main] button:text-is('Edit')");
+  // A comment typed in the text stays through the form's edits.
+  const flowText = p.locator("[data-testid=form-flows] textarea[name=flow]");
+  await flowText.fill((await flowText.inputValue()).replace(/\n(\s+)- id: sales\n/, "\n$1# Sales callers wait here.\n$1- id: sales\n"));
   await p.click("[data-testid=flow-steps] button[data-step=sales]");
   const stepForm = "[data-testid=step-form]";
   check((await p.inputValue(`${stepForm} input[name=queue]`)) === "sales", "the queue step's form shows its queue");
@@ -1115,7 +1119,7 @@ async function adminEditsConfigurationItems(adm, sam, admin) {
   const sales = main.steps.find((x) => x.id === "sales");
   check(sales.queue === "sales" && sales.max_wait === "15m" && sales.exits.timeout === "bye" && sales.exits.callback === "offer" &&
     sales.announce_every === "60s" && main.steps.length === 9, `the step through the API: ${JSON.stringify(sales)}`);
-  check(mainDoc.includes("# name for voicemail and callback offers."), "the document's comments are kept");
+  check(/# Sales callers wait here\.\n\s+- id: sales\n/.test(mainDoc), `the comment typed in the flow's text is kept: ${mainDoc}`);
 
   step = "the administrator sets retention and sees the webhooks";
   await p.click("[data-testid=admin-tab-webhooks]");
