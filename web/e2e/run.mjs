@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, parseDocument } from "yaml";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "../..");
@@ -353,6 +353,7 @@ async function main() {
   await shot(adm, "administrator-wallboard.png");
   await adminEditsAQueue(adm, base, admin);
   await adminEditsConfigurationItems(adm, sam, admin);
+  await agentCallsBack(alice, admin);
 
   step = "logging out returns to the login screen";
   await adm.page.click("header >> text=Log out");
@@ -369,6 +370,48 @@ async function main() {
   step = "no console errors";
   const errors = [alice, sam, tv, bob, adm, qa].flatMap((s) => s.errors);
   check(errors.length === 0, `console errors:\n${errors.join("\n")}`);
+}
+
+/**
+ * A callback contact on the desktop offers "Call back" with its number. The configuration gets a
+ * callback capacity for alice and the callback channel on sales (through the API), the contact is
+ * created through the API and accepted on screen (no SIP: nobody dials it), and "Call back"
+ * places the call: the request reaches POST /api/v1/calls and the server's 503 (no voice channel)
+ * appears beside the dial form.
+ */
+async function agentCallsBack(alice, admin) {
+  step = "the agent accepts a callback contact and calls the number back";
+  const p = alice.page;
+  const before = alice.errors.length;
+  const current = await admin("GET", "/config");
+  const doc = parseDocument(current.yaml);
+  const agents = doc.get("agents");
+  agents.items.find((a) => a.get("id") === "alice").setIn(["capacity", "callback"], 1);
+  const sales = doc.get("queues").items.find((q) => q.get("name") === "sales");
+  sales.get("channels").add("callback");
+  await admin("PUT", "/config", { yaml: doc.toString(), version: current.version });
+  await waitUntil(async () => (await admin("GET", "/queues/sales")).channels.includes("callback"), "sales to take callbacks");
+  await admin("PUT", "/agents/alice/presence", { presence: "available" });
+  const callback = await admin("POST", "/contacts", {
+    queue: "sales",
+    channel: "callback",
+    attributes: { "callback.number": "+33 6 98 76 54 32", subject: "Call me back" },
+  });
+  await p.click("[data-testid=offer] >> text=Accept");
+  const dialer = "[data-testid=dialer]";
+  const placed = await clickAndAnswer(p, `${dialer} button:text-is('Call back +33698765432')`, (r) =>
+    r.url().endsWith("/api/v1/calls") && r.method() === "POST");
+  check(
+    JSON.stringify(placed.request.postDataJSON()) === '{"number":"+33698765432","queue":"sales"}',
+    `call back body: ${placed.request.postData()}`,
+  );
+  check(placed.status === 503 && /no voice channel is attached/.test(placed.body.error.message),
+    `the server's answer to a call back without SIP: ${placed.status} ${JSON.stringify(placed.body)}`);
+  await waitText(p, `${dialer} [data-testid=dial-answer]`, placed.body.error.message);
+  await shot(alice, "agent-desktop-call-back.png");
+  await admin("POST", `/contacts/${callback.id}/end`);
+  await p.waitForSelector("[data-testid=wrap-up]");
+  alice.errors.splice(before).filter((e) => !/status of 503/.test(e)).forEach((e) => alice.errors.push(e));
 }
 
 /** The supervisor's Recordings screen: the empty state, a filtered search, a refused filter, a contact's recordings. */

@@ -36,9 +36,13 @@ export function dialedText(c: Pick<Contact, "id" | "attributes">, number: string
   return `Calling ${c.attributes?.["outbound.number"] ?? number} (contact #${c.id}): answer your phone.`;
 }
 
-/** The number a callback contact asks to be called on (`callback.number`), or "" for others. */
+/**
+ * The number a callback contact asks to be called on (`callback.number`), or "" for others and
+ * for a callback the server already dialled (`outbound.result`: with SIP it rings the agent's
+ * phone for the offer and calls the number itself).
+ */
 export function callbackNumber(c: Pick<Contact, "channel" | "attributes"> | undefined): string {
-  if (!c || c.channel !== "callback") return "";
+  if (!c || c.channel !== "callback" || c.attributes?.["outbound.result"] !== undefined) return "";
   return normalNumber(c.attributes?.["callback.number"] ?? "") ?? "";
 }
 

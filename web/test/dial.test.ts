@@ -41,6 +41,7 @@ describe("callbackNumber", () => {
     expect(callbackNumber({ channel: "callback", attributes: { "callback.number": "anonymous" } })).toBe("");
     expect(callbackNumber({ channel: "callback", attributes: {} })).toBe("");
     expect(callbackNumber(undefined)).toBe("");
+    expect(callbackNumber({ channel: "callback", attributes: { "callback.number": "+33612345678", "outbound.result": "answered" } })).toBe("");
   });
 });
 

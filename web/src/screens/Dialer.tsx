@@ -94,8 +94,10 @@ export function Dialer({
             key={cb.contact}
             disabled={busy}
             onClick={() => {
+              const q = queues.includes(cb.queue) ? cb.queue : chosenQueue;
               setNumber(cb.number);
-              dial(cb.number, queues.includes(cb.queue) ? cb.queue : chosenQueue);
+              setQueue(q);
+              dial(cb.number, q);
             }}
           >
             Call back {cb.number}
