@@ -77,6 +77,13 @@ describe("configured users", () => {
     expect(configUserSpec.check({ ...base, login: "nina", roles: ["wallboard"] }, ctx, [])).toEqual({});
   });
 
+  it("carries a renamed login into the team it leads", () => {
+    const t = ConfigText.parse(doc.replace("  - {name: north}", "  - {name: north, lead: sam}"));
+    if (!(t instanceof ConfigText)) throw new Error(t.error);
+    expect(t.renameReferences("users", "sam", "samuel")).toBe(1);
+    expect(t.items("teams", "name")[0].lead).toBe("samuel");
+  });
+
   it("drops a display name equal to the login", () => {
     expect(configUserSpec.fieldsOf({ ...configUserSpec.empty(), login: "nina", name: "nina", roles: ["wallboard"] }).name).toBeUndefined();
   });
