@@ -42,7 +42,7 @@ function ConfigUserFields({ form, set, errors, ctx }: FormProps<ConfigUserForm>)
         <Choice label="Team" name="team" value={form.team} names={ctx.teams} none="(the agent's team)" errors={errors} onChange={(team) => put({ team })} />
         <Choice label="Agent" name="agent" value={form.agent} names={ctx.agents} none="(none)" errors={errors} onChange={(agent) => put({ agent })} />
       </div>
-      <fieldset className={errors.roles ? "invalid" : undefined}>
+      <fieldset className={errors.roles ? "roles invalid" : "roles"}>
         <legend>Roles</legend>
         {allRoles.map((r) => (
           <label key={r} className="check">
