@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, parseDocument } from "yaml";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "../..");
@@ -353,6 +353,7 @@ async function main() {
   await shot(adm, "administrator-wallboard.png");
   await adminEditsAQueue(adm, base, admin);
   await adminEditsConfigurationItems(adm, sam, admin);
+  await agentCallsBack(alice, admin);
 
   step = "logging out returns to the login screen";
   await adm.page.click("header >> text=Log out");
@@ -369,6 +370,48 @@ async function main() {
   step = "no console errors";
   const errors = [alice, sam, tv, bob, adm, qa].flatMap((s) => s.errors);
   check(errors.length === 0, `console errors:\n${errors.join("\n")}`);
+}
+
+/**
+ * A callback contact on the desktop offers "Call back" with its number. The configuration gets a
+ * callback capacity for alice and the callback channel on sales (through the API), the contact is
+ * created through the API and accepted on screen (no SIP: nobody dials it), and "Call back"
+ * places the call: the request reaches POST /api/v1/calls and the server's 503 (no voice channel)
+ * appears beside the dial form.
+ */
+async function agentCallsBack(alice, admin) {
+  step = "the agent accepts a callback contact and calls the number back";
+  const p = alice.page;
+  const before = alice.errors.length;
+  const current = await admin("GET", "/config");
+  const doc = parseDocument(current.yaml);
+  const agents = doc.get("agents");
+  agents.items.find((a) => a.get("id") === "alice").setIn(["capacity", "callback"], 1);
+  const sales = doc.get("queues").items.find((q) => q.get("name") === "sales");
+  sales.get("channels").add("callback");
+  await admin("PUT", "/config", { yaml: doc.toString(), version: current.version });
+  await waitUntil(async () => (await admin("GET", "/queues/sales")).channels.includes("callback"), "sales to take callbacks");
+  await admin("PUT", "/agents/alice/presence", { presence: "available" });
+  const callback = await admin("POST", "/contacts", {
+    queue: "sales",
+    channel: "callback",
+    attributes: { "callback.number": "+33 6 98 76 54 32", subject: "Call me back" },
+  });
+  await p.click("[data-testid=offer] >> text=Accept");
+  const dialer = "[data-testid=dialer]";
+  const placed = await clickAndAnswer(p, `${dialer} button:text-is('Call back +33698765432')`, (r) =>
+    r.url().endsWith("/api/v1/calls") && r.method() === "POST");
+  check(
+    JSON.stringify(placed.request.postDataJSON()) === '{"number":"+33698765432","queue":"sales"}',
+    `call back body: ${placed.request.postData()}`,
+  );
+  check(placed.status === 503 && /no voice channel is attached/.test(placed.body.error.message),
+    `the server's answer to a call back without SIP: ${placed.status} ${JSON.stringify(placed.body)}`);
+  await waitText(p, `${dialer} [data-testid=dial-answer]`, placed.body.error.message);
+  await shot(alice, "agent-desktop-call-back.png");
+  await admin("POST", `/contacts/${callback.id}/end`);
+  await p.waitForSelector("[data-testid=wrap-up]");
+  alice.errors.splice(before).filter((e) => !/status of 503/.test(e)).forEach((e) => alice.errors.push(e));
 }
 
 /** The supervisor's Recordings screen: the empty state, a filtered search, a refused filter, a contact's recordings. */
@@ -524,13 +567,108 @@ async function agentUsesCallControls(alice, sam, admin, customerId) {
   check(held.on_hold === false && held.recording_state === "off", `nothing changed: ${JSON.stringify(held)}`);
   await supervisorMonitorsTheCall(sam, admin, call.id);
   await agentConsultsAnotherAgent(alice, admin, call.id);
+  await agentTransfersToAnAgentOrANumber(alice, call.id);
+  await agentDials(alice);
 
   step = "the agent ends the voice contact and wraps up";
   await p.click("[data-testid=active-contact] button:text-is('End')");
   await p.click("[data-testid=wrap-up] >> text=Finish wrap-up");
   await waitText(p, "[data-testid=handled-today]", "2");
   // The refused commands were answered 409, which the browser logs: expected, and only those.
-  alice.errors.splice(before).filter((e) => !/status of 409/.test(e)).forEach((e) => alice.errors.push(e));
+  alice.errors.splice(before).filter((e) => !/status of (409|400)/.test(e)).forEach((e) => alice.errors.push(e));
+}
+
+/** Clicks `button` and returns the request matching `pred` and its answer's status and JSON. */
+async function clickAndAnswer(p, button, pred) {
+  const [response] = await Promise.all([p.waitForResponse((r) => pred(r.request())), p.click(button)]);
+  return { request: response.request(), status: response.status(), body: await response.json() };
+}
+
+/**
+ * The blind transfer to an agent (picked from the directory) or an external number. The server of
+ * this test has no SIP: a server that takes these targets answers 409 (no voice channel), one
+ * that does not yet refuses the body (400: queue missing, or agent/number unknown); either way
+ * its message is shown.
+ */
+async function agentTransfersToAnAgentOrANumber(alice, contactId) {
+  step = "the agent transfers the call to an agent picked from the directory";
+  const p = alice.page;
+  const controls = "[data-testid=active-contact] [data-testid=call-controls]";
+  const form = `${controls} form[aria-label=Transfer]`;
+  const isTransfer = (r) => r.url().endsWith(`/api/v1/contacts/${contactId}/transfer`) && r.method() === "POST";
+  const refused = (a) =>
+    (a.status === 409 && /no voice channel is attached/.test(a.body.error.message)) ||
+    (a.status === 400 && /^(missing required field body\.queue|unknown field body\.(agent|number))/.test(a.body.error.message));
+  const entry = (id, available) => ({ id, name: id.toUpperCase(), team: "north", presence: "available", available_for_voice: available });
+  await p.route("**/api/v1/directory", (r) =>
+    r.fulfill({
+      status: 200,
+      contentType: "application/json",
+      body: JSON.stringify({ agents: [entry("carol", false), entry("bob", true), entry("alice", true)] }),
+    }),
+  );
+  await p.selectOption(`${form} select[name=transfer-kind]`, "agent");
+  await p.waitForSelector(`datalist#transfer-agents-${contactId} option[value=bob]`, { state: "attached" });
+  const listed = await p.locator(`datalist#transfer-agents-${contactId} option`).evaluateAll((os) => os.map((o) => o.value));
+  check(JSON.stringify(listed) === '["bob"]', `the transfer picker lists who a call reaches: ${listed}`);
+  check((await p.inputValue(`${form} input[name=transfer-agent]`)) === "bob", "the first candidate is chosen");
+  await p.unroute("**/api/v1/directory");
+  const toAgent = await clickAndAnswer(p, `${form} button[type=submit]`, isTransfer);
+  check(JSON.stringify(toAgent.request.postDataJSON()) === '{"agent":"bob"}', `transfer body: ${toAgent.request.postData()}`);
+  check(refused(toAgent), `the server's answer to a transfer to bob: ${toAgent.status} ${JSON.stringify(toAgent.body)}`);
+  await waitText(p, `${controls} [data-testid=call-error]`, toAgent.body.error.message);
+
+  step = "the agent transfers the call to a number; a malformed number is refused in the browser";
+  await p.selectOption(`${form} select[name=transfer-kind]`, "number");
+  let sent = 0;
+  const count = (r) => (sent += isTransfer(r) ? 1 : 0);
+  p.on("request", count);
+  await p.fill(`${form} input[name=transfer-number]`, "555-CALL");
+  await p.click(`${form} button[type=submit]`);
+  await waitText(p, `${controls} [data-testid=call-error]`, "A number is 3 to 20 digits with an optional leading +.");
+  p.off("request", count);
+  check(sent === 0, "a malformed number is not sent");
+  await p.fill(`${form} input[name=transfer-number]`, "+1 555 123 4567");
+  const toNumber = await clickAndAnswer(p, `${form} button[type=submit]`, isTransfer);
+  check(JSON.stringify(toNumber.request.postDataJSON()) === '{"number":"+15551234567"}', `transfer body: ${toNumber.request.postData()}`);
+  check(refused(toNumber), `the server's answer to a transfer to a number: ${toNumber.status} ${JSON.stringify(toNumber.body)}`);
+  await waitText(p, `${controls} [data-testid=call-error]`, toNumber.body.error.message);
+  await shot(alice, "agent-desktop-transfer.png");
+  await p.selectOption(`${form} select[name=transfer-kind]`, "queue");
+}
+
+/**
+ * Click-to-dial: a malformed number is refused in the browser; a good one, keyed on the dial pad,
+ * reaches POST /api/v1/calls, whose answer (the agent is on a call: 409) appears beside the form.
+ */
+async function agentDials(alice) {
+  step = "the agent dials a number from the desktop";
+  const p = alice.page;
+  const dialer = "[data-testid=dialer]";
+  const isCall = (r) => r.url().endsWith("/api/v1/calls") && r.method() === "POST";
+  let sent = 0;
+  const count = (r) => (sent += isCall(r) ? 1 : 0);
+  p.on("request", count);
+  await p.fill(`${dialer} input[name=dial-number]`, "12ab");
+  await p.click(`${dialer} button:text-is('Call')`);
+  await waitText(p, `${dialer} [data-testid=dial-answer]`, "A number is 3 to 20 digits with an optional leading +.");
+  p.off("request", count);
+  check(sent === 0, "a malformed number is not dialled");
+  await p.fill(`${dialer} input[name=dial-number]`, "");
+  for (const k of "+15551234567") await p.click(`${dialer} button[aria-label='Dial ${k}']`);
+  check((await p.inputValue(`${dialer} input[name=dial-number]`)) === "+15551234567", "the dial pad types the number");
+  await p.selectOption(`${dialer} select[name=dial-queue]`, "support");
+  const placed = await clickAndAnswer(p, `${dialer} button:text-is('Call')`, isCall);
+  check(
+    JSON.stringify(placed.request.postDataJSON()) === '{"number":"+15551234567","queue":"support"}',
+    `dial body: ${placed.request.postData()}`,
+  );
+  check(
+    placed.status === 409 && /^agent 'alice' is not Available with a free voice slot/.test(placed.body.error.message),
+    `the server's answer to a call from an agent on a call: ${placed.status} ${JSON.stringify(placed.body)}`,
+  );
+  await waitText(p, `${dialer} [data-testid=dial-answer]`, placed.body.error.message);
+  await shot(alice, "agent-desktop-dial.png");
 }
 
 /**
@@ -993,6 +1131,39 @@ async function adminEditsConfigurationItems(adm, sam, admin) {
   const voicemail = parseYaml((await admin("GET", "/config")).yaml).flows.find((f) => f.name === "voicemail");
   check(voicemail.steps[0].max_length === "3m" && voicemail.steps[0].type === "voicemail", `the flow through the API: ${JSON.stringify(voicemail)}`);
 
+  step = "the administrator edits a flow step in its form; the server's message shows at the step";
+  await p.click("[data-testid=table-flows] tr[data-item=main] button:text-is('Edit')");
+  // A comment typed in the text stays through the form's edits.
+  const flowText = p.locator("[data-testid=form-flows] textarea[name=flow]");
+  await flowText.fill((await flowText.inputValue()).replace(/\n(\s+)- id: sales\n/, "\n$1# Sales callers wait here.\n$1- id: sales\n"));
+  await p.click("[data-testid=flow-steps] button[data-step=sales]");
+  const stepForm = "[data-testid=step-form]";
+  check((await p.inputValue(`${stepForm} input[name=queue]`)) === "sales", "the queue step's form shows its queue");
+  check((await p.inputValue(`${stepForm} input[name=max_wait]`)) === "10m", "the queue step's form shows its max wait");
+  check((await p.inputValue(`${stepForm} select[name='exit.timeout']`)) === "offer", "the queue step's form shows its exits");
+  await p.fill(`${stepForm} input[name=max_wait]`, "soon");
+  await p.waitForSelector(`${stepForm} [data-testid=error-max_wait] >> text=seconds or a duration such as 30s, 2m`);
+  await p.fill(`${stepForm} input[name=max_wait]`, "15m");
+  await p.fill(`${stepForm} input[name=queue]`, "salez");
+  const mainText = await p.locator("[data-testid=form-flows] textarea[name=flow]").inputValue();
+  check(/queue: salez\n\s+music: \{recording: hold-music.wav\}\n\s+announce_every: 60s/.test(mainText) && mainText.includes("max_wait: 15m"),
+    `the form writes into the flow's text, the rest kept: ${mainText}`);
+  await p.click("[data-testid=form-flows] button:text-is('Check')");
+  const stepProblem = (await (await p.waitForSelector(`${stepForm} [data-testid=step-problems] li`)).textContent()).trim();
+  check(stepProblem.includes("salez"), `the server's message at the step: ${stepProblem}`);
+  await p.waitForSelector("[data-testid=flow-steps] button[data-step=sales] >> text=(1 problem)");
+  await shot(adm, "admin-flow-step-form.png");
+  await p.fill(`${stepForm} input[name=queue]`, "sales");
+  await p.selectOption(`${stepForm} select[name='exit.timeout']`, "bye");
+  await p.click("[data-testid=form-flows] button:text-is('Save')");
+  await p.waitForSelector("[data-testid=flows-status] >> text=Flow main saved");
+  const mainDoc = (await admin("GET", "/config")).yaml;
+  const main = parseYaml(mainDoc).flows.find((f) => f.name === "main");
+  const sales = main.steps.find((x) => x.id === "sales");
+  check(sales.queue === "sales" && sales.max_wait === "15m" && sales.exits.timeout === "bye" && sales.exits.callback === "offer" &&
+    sales.announce_every === "60s" && main.steps.length === 9, `the step through the API: ${JSON.stringify(sales)}`);
+  check(/# Sales callers wait here\.\n\s+- id: sales\n/.test(mainDoc), `the comment typed in the flow's text is kept: ${mainDoc}`);
+
   step = "the administrator sets retention and sees the webhooks";
   await p.click("[data-testid=admin-tab-webhooks]");
   await p.fill("[data-testid=retention] input[name=recordings]", "30d");
@@ -1021,6 +1192,37 @@ async function adminEditsConfigurationItems(adm, sam, admin) {
     return JSON.stringify(a.skills).includes("francais") ? a : null;
   }, "the engine to run the renamed skill");
   check(!JSON.stringify(alice.skills).includes("french"), `alice's skills: ${JSON.stringify(alice.skills)}`);
+
+  step = "the administrator adds a configured user linked to an agent";
+  await p.click("[data-testid=admin-tab-config-users]");
+  await p.waitForSelector("[data-testid=table-users] tr[data-item=alice] >> text=agent, team_lead");
+  await p.click("[data-testid=add-users]");
+  const userForm = "[data-testid=form-users]";
+  await p.fill(`${userForm} input[name=login]`, "zoe");
+  await p.fill(`${userForm} input[name=name]`, "Zoé Blanc");
+  // The agent role needs the agent the user works as: refused in the browser.
+  await p.click(`${userForm} button:text-is('Save')`);
+  await p.waitForSelector(`${userForm} [data-testid=error-agent] >> text=a user with the agent role works as an agent`);
+  // alice is already linked to the user alice: the server refuses it, on its line.
+  const usersVersion = (await admin("GET", "/config")).version;
+  await p.selectOption(`${userForm} select[name=agent]`, "alice");
+  await p.click(`${userForm} button:text-is('Save')`);
+  const userProblem = (await (await p.waitForSelector("[data-testid=users-problems] li")).textContent()).trim();
+  check(/^line \d+: .*agent 'alice' is already linked to user 'alice'/.test(userProblem), `the server's problem: ${userProblem}`);
+  check((await admin("GET", "/config")).version === usersVersion, "a refused user changes nothing");
+  await p.selectOption(`${userForm} select[name=agent]`, "zoe");
+  await p.check(`${userForm} input[name=role-team_lead]`);
+  await p.selectOption(`${userForm} select[name=team]`, "north");
+  await shot(adm, "admin-configured-users.png");
+  await p.click(`${userForm} button:text-is('Save')`);
+  await p.waitForSelector("[data-testid=users-status] >> text=User zoe saved as configuration version");
+  await p.waitForSelector("[data-testid=table-users] tr[data-item=zoe] >> text=agent, team_lead");
+  const zoeUser = parseYaml((await admin("GET", "/config")).yaml).users.find((u) => u.login === "zoe");
+  check(JSON.stringify(zoeUser) === '{"login":"zoe","name":"Zoé Blanc","roles":["agent","team_lead"],"team":"north","agent":"zoe"}',
+    `the configured user in the document: ${JSON.stringify(zoeUser)}`);
+  // The server creates the account of a configured user (without a password) when it loads it.
+  const account = await waitUntil(async () => (await admin("GET", "/users")).users.find((u) => u.login === "zoe"), "the account of zoe");
+  check(account.agent === "zoe" && account.roles.includes("team_lead"), `the account: ${JSON.stringify(account)}`);
   // The refusals above (409, 422) were logged by the browser: expected, and only those.
   adm.errors.splice(errorsBefore).filter((e) => !/status of (409|422)/.test(e)).forEach((e) => adm.errors.push(e));
 
@@ -1033,6 +1235,13 @@ async function adminEditsConfigurationItems(adm, sam, admin) {
   check(await sam.page.locator("[data-testid=form-agents] input[name=id]").isDisabled(), "the form is read-only");
   check(!(await sam.page.locator("[data-testid=form-agents] button:text-is('Save')").count()), "no Save for a reader");
   await shot(sam, "supervisor-admin-read-only.png");
+  await sam.page.click("[data-testid=admin-tab-config-users]");
+  await sam.page.waitForSelector("[data-testid=table-users] tr[data-item=zoe]");
+  check(!(await sam.page.locator("[data-testid=add-users]").count()), "no Add user for a reader");
+  await sam.page.click("[data-testid=admin-tab-flows]");
+  await sam.page.click("[data-testid=table-flows] tr[data-item=main] button:text-is('Show')");
+  await sam.page.click("[data-testid=flow-steps] button[data-step=sales]");
+  check(await sam.page.locator("[data-testid=step-form] input[name=queue]").isDisabled(), "the step form is read-only for a reader");
   await sam.page.click("nav >> text=Wallboard");
 }
 

@@ -1,5 +1,6 @@
 // A thin client over /api/v1: JSON in and out, the session cookie sent by the browser, errors
 // turned into ApiError with the server's message (which names the field and the allowed values).
+import type { DialRequest, TransferBody } from "./dial";
 import type { Report } from "./reports/model";
 import type { Agent, Contact, Customer, DirectoryEntry, Me, Queue, Recording } from "./types";
 
@@ -79,7 +80,10 @@ export const api = {
   mute: (id: string, muted: boolean) => call<Contact>("POST", `/contacts/${enc(id)}/mute`, { muted }),
   dtmf: (id: string, digits: string) => call<Contact>("POST", `/contacts/${enc(id)}/dtmf`, { digits }),
   hangup: (id: string) => call<Contact>("POST", `/contacts/${enc(id)}/hangup`),
-  transfer: (id: string, queue: string) => call<Contact>("POST", `/contacts/${enc(id)}/transfer`, { queue }),
+  /** Blind transfer: exactly one of `queue`, `agent`, `number` (dial.ts's transferBody). */
+  transfer: (id: string, target: TransferBody) => call<Contact>("POST", `/contacts/${enc(id)}/transfer`, target),
+  /** Click-to-dial (docs/voice.md, "Outbound calls"): replies with the outbound contact once the phone rings. */
+  placeCall: (body: DialRequest) => call<Contact>("POST", "/calls", body),
   recordingCommand: (id: string, action: string) =>
     call<Contact>("POST", `/contacts/${enc(id)}/recording`, { action }),
   // Consultation transfer and conference (docs/voice.md): each replies with the contact (`consult`).

@@ -248,7 +248,7 @@ function dispositionOf() {
 }
 
 describe("agent form checks", () => {
-  const ctx = { skills: ["english", "sales"], teams: ["north"], queues: ["sales", "support"] };
+  const ctx = { skills: ["english", "sales"], teams: ["north"], queues: ["sales", "support"], agents: [] };
   const base = { ...agentSpec.empty(), id: "zoe" };
   it("accepts a complete agent", () => {
     expect(agentSpec.check({ ...base, team: "north", skills: [{ skill: "sales", level: "5" }], queues: [{ queue: "sales", order: "", delay: "30s" }] }, ctx, [])).toEqual({});
@@ -321,8 +321,8 @@ describe("opening hours", () => {
 
   it("refuses bad days, dates and a missing time zone", () => {
     const f = { ...scheduleSpec.empty(), name: "x" };
-    expect(scheduleSpec.check(f, { skills: [], teams: [], queues: [] }, []).time_zone).toMatch(/tz database/);
-    const bad = scheduleSpec.check({ ...f, time_zone: "UTC", week: { ...f.week, tue: "9-5" }, exceptions: [{ date: "2025-02-30", name: "", hours: "" }] }, { skills: [], teams: [], queues: [] }, []);
+    expect(scheduleSpec.check(f, { skills: [], teams: [], queues: [], agents: [] }, []).time_zone).toMatch(/tz database/);
+    const bad = scheduleSpec.check({ ...f, time_zone: "UTC", week: { ...f.week, tue: "9-5" }, exceptions: [{ date: "2025-02-30", name: "", hours: "" }] }, { skills: [], teams: [], queues: [], agents: [] }, []);
     expect(bad["week.tue"]).toMatch(/not a range/);
     expect(bad.exceptions).toBe("date 1: a date such as 2025-12-25");
   });
@@ -330,7 +330,7 @@ describe("opening hours", () => {
 
 describe("webhook form checks", () => {
   it("refuses a URL without a scheme and a bad environment variable", () => {
-    const e = webhookSpec.check({ original: null, name: "crm", url: "crm.example", events: "contact.queued", secret_env: "1SECRET" }, { skills: [], teams: [], queues: [] }, []);
+    const e = webhookSpec.check({ original: null, name: "crm", url: "crm.example", events: "contact.queued", secret_env: "1SECRET" }, { skills: [], teams: [], queues: [], agents: [] }, []);
     expect(e.url).toMatch(/http/);
     expect(e.secret_env).toMatch(/environment variable/);
   });

@@ -205,6 +205,9 @@ export class ConfigText {
     } else if (section === "skills") {
       each("agents").forEach((a) => asKey(a, "skills"));
       queuesAndSteps((m) => asKey(m, "skills"));
+    } else if (section === "users") {
+      // A team's lead is an agent or a user (docs/configuration.md, "teams[]").
+      each("teams").forEach((t) => value(t, "lead"));
     } else if (section === "schedules") {
       for (const f of each("flows")) maps(f.get("steps", true)).forEach((st) => value(st, "schedule"));
     }

@@ -18,6 +18,7 @@ export interface Context {
   skills: string[];
   teams: string[];
   queues: string[];
+  agents: string[];
 }
 
 export type Errors = Record<string, string>;
@@ -34,8 +35,8 @@ export interface EntitySpec<F> {
   check(form: F, ctx: Context, ids: string[]): Errors;
 }
 
-const text = (v: unknown): string => (v === undefined || v === null ? "" : String(v));
-const orUndefined = (s: string): string | undefined => (s.trim() === "" ? undefined : s.trim());
+export const text = (v: unknown): string => (v === undefined || v === null ? "" : String(v));
+export const orUndefined = (s: string): string | undefined => (s.trim() === "" ? undefined : s.trim());
 const isWhole = (s: string) => /^\d+$/.test(s.trim());
 /** A YAML boolean read as text (the document is read with the failsafe schema). */
 const truth = (v: unknown): boolean | undefined => {
@@ -54,7 +55,7 @@ export function isDuration(s: string): boolean {
 }
 const durationValue = (s: string): number | string => (/^\d+(\.\d+)?$/.test(s.trim()) ? Number(s.trim()) : s.trim());
 
-function checkId(id: string, noun: string, ids: string[], original: string | null): string | undefined {
+export function checkId(id: string, noun: string, ids: string[], original: string | null): string | undefined {
   if (id.trim() === "") return `the ${noun} needs a name`;
   if (id !== id.trim()) return "no spaces before or after the name";
   if (id !== original && ids.includes(id)) return `another ${noun} is already called ${id}`;
@@ -437,6 +438,7 @@ export function contextOf(items: (section: string, idKey: string) => Fields[]): 
     skills: items("skills", "name").map((i) => text(i.name)),
     teams: items("teams", "name").map((i) => text(i.name)),
     queues: items("queues", "name").map((i) => text(i.name)),
+    agents: items("agents", "id").map((i) => text(i.id)),
   };
 }
 

@@ -1,17 +1,18 @@
 // Administration: queues, agents, teams and skills, codes, opening hours, flows, webhooks and retention,
-// the configuration document and users, as tabs of one screen. Administrators (config.write)
+// the configuration's users, the configuration document and the accounts, as tabs of one screen. Administrators (config.write)
 // edit; users who may only read the configuration (config.read: supervisors) see the structured
 // tabs read-only.
 import { useState } from "react";
 import { mayReadConfig, mayWriteConfig } from "../roles";
 import type { Me } from "../types";
 import { AdminConfig } from "./AdminConfig";
+import { AdminConfigUsers } from "./AdminConfigUsers";
 import { AdminFlows } from "./AdminFlows";
 import { AdminQueues } from "./AdminQueues";
 import { AdminAgents, AdminCodes, AdminHours, AdminTeams, AdminWebhooks } from "./AdminSections";
 import { AdminUsers } from "./AdminUsers";
 
-type Tab = "queues" | "agents" | "teams" | "codes" | "hours" | "flows" | "webhooks" | "config" | "users";
+type Tab = "queues" | "agents" | "teams" | "codes" | "hours" | "flows" | "webhooks" | "config-users" | "config" | "users";
 
 export function Admin({ me }: { me: Me }) {
   const write = mayWriteConfig(me);
@@ -25,6 +26,7 @@ export function Admin({ me }: { me: Me }) {
       { id: "hours", title: "Hours" },
       { id: "flows", title: "Flows" },
       { id: "webhooks", title: "Webhooks and retention" },
+      { id: "config-users", title: "Configured users" },
     );
   }
   if (write) tabs.push({ id: "config", title: "Configuration" });
@@ -53,6 +55,7 @@ export function Admin({ me }: { me: Me }) {
       {tab === "hours" && <AdminHours readOnly={!write} />}
       {tab === "flows" && <AdminFlows readOnly={!write} />}
       {tab === "webhooks" && <AdminWebhooks readOnly={!write} />}
+      {tab === "config-users" && <AdminConfigUsers readOnly={!write} />}
       {tab === "config" && <AdminConfig />}
       {tab === "users" && <AdminUsers me={me} />}
     </section>

@@ -4,8 +4,9 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError } from "../api";
 import { adminApi, problemsOf } from "../admin/api";
-import { changeText, lineRange, problemLines, problemText } from "../admin/configText";
+import { changeText, problemLines, problemText } from "../admin/configText";
 import type { ConfigChange, ConfigDocument, ConfigProblem } from "../admin/types";
+import { CodeArea, ProblemList, selectLine } from "./ConfigParts";
 
 function message(e: unknown): string {
   return e instanceof ApiError ? e.message : "The server cannot be reached.";
@@ -20,7 +21,6 @@ export function AdminConfig() {
   const [status, setStatus] = useState("");
   const [error, setError] = useState("");
   const area = useRef<HTMLTextAreaElement>(null);
-  const gutter = useRef<HTMLDivElement>(null);
 
   const load = useCallback(() => {
     adminApi
@@ -60,16 +60,8 @@ export function AdminConfig() {
     }
   };
 
-  const select = (line: number) => {
-    const el = area.current;
-    if (!el) return;
-    const [start, end] = lineRange(el.value, line);
-    el.focus();
-    el.setSelectionRange(start, end);
-  };
+  const select = (line: number) => selectLine(area.current, line);
 
-  const marked = new Set(problemLines(problems));
-  const lineCount = text.split("\n").length;
   return (
     <div className="admin-config columns">
       <section className="card config-editor" aria-label="Configuration document">
@@ -78,43 +70,23 @@ export function AdminConfig() {
         </h2>
         {error && <p className="error" role="alert">{error}</p>}
         {problems.length > 0 && (
-          <div className="problems" role="alert" data-testid="config-problems">
-            <p>{problems.length} problem(s); nothing was changed:</p>
-            <ul>
-              {problems.map((p, i) => (
-                <li key={i}>
-                  <button type="button" className="link" onClick={() => select(p.line)}>
-                    {problemText(p)}
-                  </button>
-                </li>
-              ))}
-            </ul>
-          </div>
-        )}
-        <div className="code">
-          <div className="gutter" ref={gutter} aria-hidden="true">
-            {Array.from({ length: lineCount }, (_, i) => (
-              <div key={i} className={marked.has(i + 1) ? "bad-line" : undefined} data-line={i + 1}>
-                {i + 1}
-              </div>
-            ))}
-          </div>
-          <textarea
-            ref={area}
-            name="yaml"
-            aria-label="Configuration YAML"
-            spellCheck={false}
-            value={text}
-            wrap="off"
-            onScroll={(e) => {
-              if (gutter.current) gutter.current.scrollTop = e.currentTarget.scrollTop;
-            }}
-            onChange={(e) => {
-              setText(e.target.value);
-              setPreview(null);
-            }}
+          <ProblemList
+            testid="config-problems"
+            heading={`${problems.length} problem(s); nothing was changed:`}
+            problems={problems.map((p) => ({ text: problemText(p), onSelect: () => select(p.line) }))}
           />
-        </div>
+        )}
+        <CodeArea
+          areaRef={area}
+          name="yaml"
+          label="Configuration YAML"
+          text={text}
+          marked={new Set(problemLines(problems))}
+          onChange={(t) => {
+            setText(t);
+            setPreview(null);
+          }}
+        />
         <div className="actions">
           <button type="button" onClick={() => submit(true)}>Preview changes</button>
           <button type="button" disabled={preview === null || preview.length === 0} onClick={() => submit(false)}>

@@ -1,12 +1,15 @@
 // The flows tab: the configuration's contact flows listed, and one flow edited as its own YAML
 // text (docs/flows.md) with line numbers. "Check" and "Save" put the text in place of the flow in
 // the configuration document and send it (src/admin/apply.ts); the server's messages are shown
-// with the flow's own line numbers, which are marked beside the text and selected when chosen.
+// with the flow's own line numbers, which are marked beside the text and selected when chosen,
+// and at the step they fall in. Above the text, a form per step (FlowSteps.tsx) edits the text.
 import { useRef, useState } from "react";
 import { applyText, type Outcome } from "../admin/apply";
-import { changeText, lineRange } from "../admin/configText";
 import { newFlowText, problemsIn, textLines } from "../admin/entities";
-import { useConfig } from "./AdminItems";
+import { stepsOf } from "../admin/flowSteps";
+import { OutcomeView, useConfig } from "./AdminItems";
+import { CodeArea, EditActions, selectLine } from "./ConfigParts";
+import { FlowSteps } from "./FlowSteps";
 
 const str = (v: unknown) => (v === undefined || v === null ? "" : String(v));
 
@@ -16,9 +19,11 @@ export function AdminFlows({ readOnly }: { readOnly: boolean }) {
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [start, setStart] = useState(0);
   const [local, setLocal] = useState("");
-  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  // The step whose form is open, and a count of hand edits of the text (the form reads it again).
+  const [step, setStep] = useState<number | null>(null);
+  const [handEdits, setHandEdits] = useState(0);
   const area = useRef<HTMLTextAreaElement>(null);
-  const gutter = useRef<HTMLDivElement>(null);
 
   if (!config) {
     return (
@@ -34,16 +39,10 @@ export function AdminFlows({ readOnly }: { readOnly: boolean }) {
     setEditing({ id, text: id === null ? newFlowText : config.text.itemText("flows", "name", id) ?? "" });
     setOutcome(null);
     setLocal("");
-    setConfirming(false);
+    setStep(null);
   };
 
-  const select = (line: number) => {
-    const el = area.current;
-    if (!el || line <= 0) return;
-    const [a, b] = lineRange(el.value, line);
-    el.focus();
-    el.setSelectionRange(a, b);
-  };
+  const select = (line: number) => selectLine(area.current, line);
 
   const submit = async (dryRun: boolean) => {
     if (!editing) return;
@@ -57,12 +56,19 @@ export function AdminFlows({ readOnly }: { readOnly: boolean }) {
     const name = editing.id === null ? names[names.length - 1] : names[config.text.ids("flows", "name").indexOf(editing.id)];
     const at = edited.itemLine("flows", "name", name);
     setStart(at);
+    setBusy(true);
     const r = await applyText(edited.toString(), config.version, dryRun, reload);
+    setBusy(false);
     setOutcome(r);
     if (r.kind === "problems") {
       const mine = problemsIn(r.problems, at, textLines(editing.text));
       const first = mine.find((p) => p.inItem);
-      if (first) select(first.line);
+      if (first) {
+        // The step the first problem is in shows its form with the server's messages.
+        const where = stepsOf(editing.text).find((s) => first.line >= s.from && first.line <= s.to);
+        if (where) setStep(where.index);
+        select(first.line);
+      }
     }
     if (r.kind === "applied") {
       setEditing(null);
@@ -72,19 +78,15 @@ export function AdminFlows({ readOnly }: { readOnly: boolean }) {
 
   const remove = async () => {
     if (!editing?.id) return;
-    if (!confirming) {
-      setConfirming(true);
-      return;
-    }
-    setConfirming(false);
     const edited = config.text.clone();
     edited.remove("flows", "name", editing.id);
+    setBusy(true);
     const r = await applyText(edited.toString(), config.version, false, reload);
+    setBusy(false);
     setOutcome(r);
     if (r.kind === "applied") setEditing(null);
   };
 
-  const lineCount = editing ? editing.text.split("\n").length : 0;
   const problems = outcome?.kind === "problems" && editing ? problemsIn(outcome.problems, start, textLines(editing.text)) : [];
   const marked = new Set(problems.filter((p) => p.inItem).map((p) => p.line));
 
@@ -139,75 +141,57 @@ export function AdminFlows({ readOnly }: { readOnly: boolean }) {
           }}
         >
           <h3>{editing.id === null ? "New flow" : `Flow ${editing.id}`}</h3>
-          <p className="muted">The flow as YAML: name, description, start, steps (docs/flows.md lists the step types).</p>
-          <div className="code flow-code">
-            <div className="gutter" ref={gutter} aria-hidden="true">
-              {Array.from({ length: lineCount }, (_, i) => (
-                <div key={i} className={marked.has(i + 1) ? "bad-line" : undefined} data-line={i + 1}>
-                  {i + 1}
-                </div>
-              ))}
-            </div>
-            <textarea
-              ref={area}
-              name="flow"
-              aria-label="Flow YAML"
-              spellCheck={false}
-              wrap="off"
-              readOnly={readOnly}
-              value={editing.text}
-              onScroll={(e) => {
-                if (gutter.current) gutter.current.scrollTop = e.currentTarget.scrollTop;
-              }}
-              onChange={(e) => setEditing({ ...editing, text: e.target.value })}
-            />
-          </div>
+          <p className="muted">
+            Choose a step to edit its fields, or edit the flow as YAML below: name, description, start, steps (docs/flows.md lists
+            the step types).
+          </p>
+          <FlowSteps
+            text={editing.text}
+            readOnly={readOnly}
+            problems={problems}
+            selected={step}
+            formKey={handEdits}
+            onSelect={setStep}
+            onChange={(text) => setEditing({ ...editing, text })}
+          />
+          <CodeArea
+            areaRef={area}
+            className="flow-code"
+            name="flow"
+            label="Flow YAML"
+            text={editing.text}
+            marked={marked}
+            readOnly={readOnly}
+            onChange={(text) => {
+              setEditing({ ...editing, text });
+              setHandEdits((n) => n + 1);
+            }}
+          />
           {local && <p className="field-error" role="alert" data-testid="error-flow">{local}</p>}
-          <div className="actions">
-            {!readOnly && (
-              <>
-                <button type="submit">Save</button>
-                <button type="button" onClick={() => void submit(true)}>Check</button>
-                {editing.id !== null && (
-                  <button type="button" className="danger" onClick={() => void remove()}>
-                    {confirming ? `Confirm removal of ${editing.id}` : "Remove"}
-                  </button>
-                )}
-              </>
-            )}
-            <button type="button" className="link" onClick={() => { setEditing(null); setOutcome(null); setLocal(""); }}>
-              {readOnly ? "Close" : "Cancel"}
-            </button>
-          </div>
+          <EditActions
+            key={editing.id ?? ""}
+            readOnly={readOnly}
+            busy={busy}
+            removable={editing.id}
+            onCheck={() => void submit(true)}
+            onRemove={() => void remove()}
+            onCancel={() => {
+              setEditing(null);
+              setOutcome(null);
+              setLocal("");
+            }}
+          />
         </form>
       )}
-      {outcome?.kind === "problems" ? (
-        <div className="problems" role="alert" data-testid="flows-problems">
-          <p>The server refused it ({problems.length} problem(s)); nothing was changed:</p>
-          <ul>
-            {problems.map((p, i) => (
-              <li key={i}>
-                {p.inItem ? (
-                  <button type="button" className="link" onClick={() => select(p.line)}>
-                    line {p.line}: {p.message}
-                  </button>
-                ) : (
-                  <>elsewhere in the configuration, line {p.line}: {p.message}</>
-                )}
-              </li>
-            ))}
-          </ul>
-        </div>
-      ) : outcome?.kind === "checked" ? (
-        <div className="preview" role="status" data-testid="flows-check">
-          <p>The server accepts it. Saving makes {outcome.changes.length} change(s):</p>
-          <pre>{outcome.changes.map(changeText).join("\n")}</pre>
-        </div>
-      ) : outcome?.kind === "error" ? (
-        <p className="error" role="alert" data-testid="flows-error">{outcome.text}</p>
-      ) : (
-        <span role="status" data-testid="flows-status">{outcome?.kind === "applied" ? outcome.text : ""}</span>
-      )}
+      <OutcomeView
+        outcome={outcome}
+        testid="flows"
+        problems={problems.map((p) =>
+          p.inItem
+            ? { text: `line ${p.line}: ${p.message}`, onSelect: () => select(p.line) }
+            : { text: `elsewhere in the configuration, line ${p.line}: ${p.message}` },
+        )}
+      />
     </section>
   );
 }

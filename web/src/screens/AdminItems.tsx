@@ -10,6 +10,7 @@ import { applyText, type Outcome } from "../admin/apply";
 import { ConfigText, type Fields } from "../admin/configDoc";
 import { changeText, lineRange } from "../admin/configText";
 import { contextOf, type Context, type EntitySpec, type Errors } from "../admin/entities";
+import { EditActions, ProblemList, type ProblemItem } from "./ConfigParts";
 
 function message(e: unknown): string {
   return e instanceof ApiError ? e.message : "The server cannot be reached.";
@@ -43,7 +44,12 @@ export function useConfig() {
 }
 
 /** The outcome of a save or a check: the change list, the problems with their lines, or an error. */
-export function OutcomeView({ outcome, testid }: { outcome: Outcome | null; testid: string }) {
+export function OutcomeView({ outcome, testid, problems }: {
+  outcome: Outcome | null;
+  testid: string;
+  /** The problems as the editor shows them (default: each with its line of the document sent). */
+  problems?: ProblemItem[];
+}) {
   if (!outcome) return <span role="status" data-testid={`${testid}-status`} />;
   if (outcome.kind === "applied") return <span role="status" data-testid={`${testid}-status`}>{outcome.text}</span>;
   if (outcome.kind === "error") return <p className="error" role="alert" data-testid={`${testid}-error`}>{outcome.text}</p>;
@@ -61,27 +67,31 @@ export function OutcomeView({ outcome, testid }: { outcome: Outcome | null; test
       </div>
     );
   }
+  const items: ProblemItem[] =
+    problems ??
+    outcome.problems.map((p) => {
+      const [a, b] = p.line > 0 ? lineRange(outcome.sent, p.line) : [0, 0];
+      return {
+        text: (
+          <>
+            {p.line > 0 && <>line {p.line}: </>}
+            {p.message}
+            {p.line > 0 && (
+              <>
+                {" "}
+                <code className="problem-line">{outcome.sent.slice(a, b).trim()}</code>
+              </>
+            )}
+          </>
+        ),
+      };
+    });
   return (
-    <div className="problems" role="alert" data-testid={`${testid}-problems`}>
-      <p>The server refused it ({outcome.problems.length} problem(s)); nothing was changed:</p>
-      <ul>
-        {outcome.problems.map((p, i) => {
-          const [a, b] = p.line > 0 ? lineRange(outcome.sent, p.line) : [0, 0];
-          return (
-            <li key={i}>
-              {p.line > 0 && <>line {p.line}: </>}
-              {p.message}
-              {p.line > 0 && (
-                <>
-                  {" "}
-                  <code className="problem-line">{outcome.sent.slice(a, b).trim()}</code>
-                </>
-              )}
-            </li>
-          );
-        })}
-      </ul>
-    </div>
+    <ProblemList
+      testid={`${testid}-problems`}
+      heading={`The server refused it (${items.length} problem(s)); nothing was changed:`}
+      problems={items}
+    />
   );
 }
 
@@ -120,8 +130,6 @@ export function ItemsEditor<F>({ spec, title, loaded, readOnly, columns, Form }:
   const [errors, setErrors] = useState<Errors>({});
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [busy, setBusy] = useState(false);
-  // Removing asks once more ("Confirm removal") before it is applied.
-  const [confirming, setConfirming] = useState(false);
   const testid = spec.section.replace(/_/g, "-");
 
   if (!config) {
@@ -141,7 +149,6 @@ export function ItemsEditor<F>({ spec, title, loaded, readOnly, columns, Form }:
     setEditing({ id: item ? String(item[spec.idKey]) : null, before: item ? spec.fieldsOf(form) : {}, form });
     setErrors({});
     setOutcome(null);
-    setConfirming(false);
   };
 
   const submit = async (dryRun: boolean) => {
@@ -173,11 +180,6 @@ export function ItemsEditor<F>({ spec, title, loaded, readOnly, columns, Form }:
 
   const remove = async () => {
     if (!editing?.id) return;
-    if (!confirming) {
-      setConfirming(true);
-      return;
-    }
-    setConfirming(false);
     const edited = config.text.clone();
     edited.remove(spec.section, spec.idKey, editing.id);
     setBusy(true);
@@ -244,22 +246,19 @@ export function ItemsEditor<F>({ spec, title, loaded, readOnly, columns, Form }:
           <fieldset disabled={readOnly} className="plain">
             <Form form={editing.form} set={(form) => setEditing({ ...editing, form })} errors={errors} ctx={ctx} />
           </fieldset>
-          <div className="actions">
-            {!readOnly && (
-              <>
-                <button type="submit" disabled={busy}>Save</button>
-                <button type="button" disabled={busy} onClick={() => void submit(true)}>Check</button>
-                {editing.id !== null && (
-                  <button type="button" className="danger" disabled={busy} onClick={() => void remove()}>
-                    {confirming ? `Confirm removal of ${editing.id}` : "Remove"}
-                  </button>
-                )}
-              </>
-            )}
-            <button type="button" className="link" onClick={() => { setEditing(null); setErrors({}); setOutcome(null); setConfirming(false); }}>
-              {readOnly ? "Close" : "Cancel"}
-            </button>
-          </div>
+          <EditActions
+            key={editing.id ?? ""}
+            readOnly={readOnly}
+            busy={busy}
+            removable={editing.id}
+            onCheck={() => void submit(true)}
+            onRemove={() => void remove()}
+            onCancel={() => {
+              setEditing(null);
+              setErrors({});
+              setOutcome(null);
+            }}
+          />
         </form>
       )}
       <OutcomeView outcome={outcome} testid={testid} />

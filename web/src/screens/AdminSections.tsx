@@ -37,7 +37,7 @@ const str = (v: unknown) => (v === undefined || v === null ? "" : typeof v === "
 const mapText = (v: unknown) =>
   v && typeof v === "object" && !Array.isArray(v) ? Object.entries(v as Fields).map(([k, n]) => `${k} ${str(n)}`).join(", ") : "";
 
-function Text({ label, name, value, onChange, errors, hint, list, type }: {
+export function Text({ label, name, value, onChange, errors, hint, list, type }: {
   label: string;
   name: string;
   value: string;

@@ -1,5 +1,5 @@
-// The agent desktop: presence with time in state, offers with a countdown and a chime, the
-// active contact with the customer panel (screen-pop), wrap-up with disposition and timer, and
+// The agent desktop: presence with time in state, click-to-dial, offers with a countdown and a
+// chime, the active contact with the customer panel (screen-pop), wrap-up with disposition and timer, and
 // today's count. The agent's own event stream triggers re-reads of GET /agents/{id}.
 import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
 import { api, ApiError } from "../api";
@@ -16,10 +16,12 @@ import {
   consultedText,
   hasCallControls,
 } from "../callControl";
+import { callbackNumber } from "../dial";
 import { losesEvents } from "../monitor";
 import { mayListen } from "../roles";
 import { CallControls } from "./CallControls";
 import { CodeInput } from "./CodeInput";
+import { Dialer } from "./Dialer";
 import { AgentToday } from "./ReportsToday";
 import { StreamBadge } from "./StreamBadge";
 
@@ -182,6 +184,14 @@ export function AgentDesktop({ me }: { me: Me }) {
           {error}
         </p>
       )}
+
+      <Dialer
+        queues={voiceQueues}
+        callbacks={active
+          .map((c) => ({ contact: c.contact, number: callbackNumber(contacts[c.contact]), queue: c.queue }))
+          .filter((cb) => cb.number)}
+        onPlaced={refresh}
+      />
 
       {offered.map((c) => (
         <OfferCard

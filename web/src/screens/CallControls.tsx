@@ -1,6 +1,6 @@
 // Call control for a voice contact the agent handles (docs/voice.md, "Call control",
 // "Consultation transfer", "Conference" and "Recording"): hold/resume, mute/unmute, hang up, blind
-// transfer to a queue, consultation of another agent (then complete, conference or cancel), a DTMF
+// transfer to a queue, an agent or a number, consultation of another agent (then complete, conference or cancel), a DTMF
 // keypad and the recording commands its state allows. The buttons show the contact as last read or as the
 // server's reply carried it; the server's refusals (409, 422) appear next to the buttons.
 import { useState } from "react";
@@ -17,6 +17,7 @@ import {
   recordingActions,
   recordingStateLabels,
 } from "../callControl";
+import { transferBody, transferKindLabels, type TransferBody, type TransferKind } from "../dial";
 import type { Contact } from "../types";
 
 type ConsultStep = "complete" | "cancel" | "conference";
@@ -55,7 +56,6 @@ export function CallControls({
   const state = callState(contact);
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
-  const [target, setTarget] = useState("");
   const [digits, setDigits] = useState("");
   const [sent, setSent] = useState("");
   const consult = consultOfContact(contact);
@@ -76,7 +76,6 @@ export function CallControls({
     }
   };
   const targets = queues.filter((q) => q !== contact?.queue);
-  const chosen = targets.includes(target) ? target : targets[0] ?? "";
 
   const run = async (what: () => Promise<Contact>, after?: (c: Contact) => void) => {
     setError("");
@@ -136,28 +135,15 @@ export function CallControls({
             .join(", ")}
         </span>
       </div>
-      <form
-        className="row"
-        aria-label="Transfer"
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (chosen) run(() => api.transfer(id, chosen));
-        }}
-      >
-        <label>
-          Transfer to queue{" "}
-          <select name="transfer-queue" value={chosen} onChange={(e) => setTarget(e.target.value)}>
-            {targets.map((q) => (
-              <option key={q} value={q}>
-                {q}
-              </option>
-            ))}
-          </select>
-        </label>
-        <button type="submit" disabled={busy || !chosen || !buttons.transfer}>
-          Transfer
-        </button>
-      </form>
+      <TransferForm
+        id={id}
+        queues={targets}
+        agentId={agentId}
+        handler={contact?.agent ?? ""}
+        disabled={busy || !buttons.transfer}
+        onTransfer={(body) => run(() => api.transfer(id, body))}
+        onProblem={setError}
+      />
       <div className="row" role="group" aria-label="Consultation" data-testid="consult">
         {buttons.consult && !picking && (
           <button type="button" disabled={busy} onClick={openPicker}>
@@ -280,5 +266,119 @@ export function CallControls({
         </p>
       )}
     </section>
+  );
+}
+
+/**
+ * The blind transfer: to a queue (those taking voice), an agent (picked among those a call reaches
+ * now, from GET /api/v1/directory, or typed) or an external number; sends exactly one of them.
+ */
+function TransferForm({
+  id,
+  queues,
+  agentId,
+  handler,
+  disabled,
+  onTransfer,
+  onProblem,
+}: {
+  id: string;
+  queues: string[];
+  /** The desktop's agent and the contact's, left out of the agents offered. */
+  agentId: string;
+  handler: string;
+  disabled: boolean;
+  onTransfer: (body: TransferBody) => void;
+  onProblem: (text: string) => void;
+}) {
+  const [kind, setKind] = useState<TransferKind>("queue");
+  const [queue, setQueue] = useState("");
+  const [agent, setAgent] = useState("");
+  const [number, setNumber] = useState("");
+  const [agents, setAgents] = useState<{ id: string; name: string }[]>([]);
+  const chosenQueue = queues.includes(queue) ? queue : queues[0] ?? "";
+  const choose = async (k: TransferKind) => {
+    setKind(k);
+    if (k !== "agent") return;
+    try {
+      const list = consultCandidates(await api.directory(), [agentId, handler]);
+      setAgents(list);
+      setAgent((v) => v || list[0]?.id || "");
+    } catch (e) {
+      onProblem(message(e));
+    }
+  };
+  const value = kind === "queue" ? chosenQueue : kind === "agent" ? agent : number;
+  return (
+    <form
+      className="row"
+      aria-label="Transfer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const body = transferBody(kind, value);
+        if ("problem" in body) onProblem(body.problem);
+        else onTransfer(body);
+      }}
+    >
+      <label>
+        Transfer to{" "}
+        <select name="transfer-kind" value={kind} onChange={(e) => choose(e.target.value as TransferKind)}>
+          {(Object.keys(transferKindLabels) as TransferKind[]).map((k) => (
+            <option key={k} value={k}>
+              {transferKindLabels[k]}
+            </option>
+          ))}
+        </select>
+      </label>
+      {kind === "queue" && (
+        <label>
+          <span className="sr-only">Transfer to queue</span>
+          <select name="transfer-queue" value={chosenQueue} onChange={(e) => setQueue(e.target.value)}>
+            {queues.map((q) => (
+              <option key={q} value={q}>
+                {q}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      {kind === "agent" && (
+        <>
+          <label>
+            <span className="sr-only">Transfer to agent</span>
+            <input
+              name="transfer-agent"
+              list={`transfer-agents-${id}`}
+              value={agent}
+              placeholder="agent id"
+              onChange={(e) => setAgent(e.target.value)}
+            />
+          </label>
+          <datalist id={`transfer-agents-${id}`}>
+            {agents.map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.name}
+              </option>
+            ))}
+          </datalist>
+        </>
+      )}
+      {kind === "number" && (
+        <label>
+          <span className="sr-only">Transfer to number</span>
+          <input
+            name="transfer-number"
+            type="tel"
+            inputMode="tel"
+            placeholder="+15551234567"
+            value={number}
+            onChange={(e) => setNumber(e.target.value)}
+          />
+        </label>
+      )}
+      <button type="submit" disabled={disabled || !value.trim()}>
+        Transfer
+      </button>
+    </form>
   );
 }
