@@ -5,9 +5,11 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <sstream>
 #include <string>
 #include <thread>
 
+#include "app/config_admin.h"
 #include "app/data.h"
 #include "app/simulation_service.h"
 #include "store/memory_store.h"
@@ -46,6 +48,69 @@ ports::RecordingRecord Recording(uint64_t id, const fs::path& file, int64_t comp
   r.completed = TimePoint(Seconds(completed_s));
   r.started = r.completed - Seconds(1);
   return r;
+}
+
+std::string DemoConfig() {
+  std::ifstream in(std::string(PARLEY_SOURCE_DIR) + "/config/demo.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The structured queue edit (PUT /api/v1/config/queues/{queue}) rewrites the queue's own lines
+// only: the document's other comments and layout stay as the administrator wrote them.
+TEST(ConfigAdministrationTest, QueueEditKeepsTheRestOfTheDocumentAsWritten) {
+  store::MemoryStore store;
+  std::string demo = DemoConfig();
+  ASSERT_NE(demo.find("  - name: billing\n"), std::string::npos);
+  demo.insert(demo.find("  - name: billing\n"), "  # Billing: invoices and refunds.\n\n");
+  ASSERT_TRUE(store.PutConfig({.yaml = demo, .applied_by = "seed"}, 0).ok());
+  StoreConfigAdministration admin(store, nullptr);
+  auto outcome = admin.EditQueue(
+      "support", {.fields = {{"priority", "7"}, {"wrap_up", "20s"}}, .expected_version = 1});
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  ASSERT_TRUE(outcome->applied) << outcome->yaml;
+  const std::string stored = store.CurrentConfig()->yaml;
+  const std::string support = stored.substr(stored.find("  - name: support\n"));
+  EXPECT_EQ(support.substr(0, support.find("  # Billing")),
+            "  - name: support\n"
+            "    channels: [voice, chat, email, callback]\n"
+            "    strategy: best-skill\n"
+            "    service_level: {target: 0.8, seconds: 60}\n"
+            "    priority: 7\n"
+            "    max_wait: 30m\n"
+            "    wrap_up: 20s\n"
+            "    aging_per_minute: 0.5\n"
+            "    skills: {support: 2}\n"
+            "    escalation:\n"
+            "      - {after: 90s, skills: {support: 1}}\n"
+            "      - {after: 300s, flow: callback-offer}\n");
+  // Everything before and after the queue is byte for byte what was there.
+  EXPECT_EQ(stored.substr(0, stored.find("  - name: support\n")),
+            demo.substr(0, demo.find("  - name: support\n")));
+  EXPECT_EQ(stored.substr(stored.find("  # Billing")), demo.substr(demo.find("  # Billing")));
+  auto settings = admin.GetQueueSettings("support");
+  ASSERT_TRUE(settings.ok());
+  EXPECT_EQ(settings->priority, 7);
+  EXPECT_EQ(settings->wrap_up_seconds, 20);
+}
+
+// A queue list in flow style cannot be spliced: the edit stores the document re-emitted.
+TEST(ConfigAdministrationTest, QueueEditOfAFlowStyleListStillApplies) {
+  store::MemoryStore store;
+  std::string demo = DemoConfig();
+  const size_t from = demo.find("\nqueues:\n");
+  const size_t to = demo.find("\n\n", from + 1);
+  ASSERT_NE(to, std::string::npos);
+  demo.replace(from, to - from,
+               "\nqueues: [{name: sales, channels: [voice, chat]}, {name: support, channels: "
+               "[voice, chat, email, callback]}, {name: billing, channels: [voice, email]}]");
+  ASSERT_TRUE(store.PutConfig({.yaml = demo, .applied_by = "seed"}, 0).ok());
+  StoreConfigAdministration admin(store, nullptr);
+  auto outcome = admin.EditQueue("support", {.fields = {{"priority", "7"}}, .expected_version = 1});
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  ASSERT_TRUE(outcome->applied) << outcome->yaml;
+  EXPECT_EQ(admin.GetQueueSettings("support")->priority, 7);
 }
 
 // What-if scenarios: one quick, one that runs far longer than a test (until stopped).

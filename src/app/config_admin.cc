@@ -33,6 +33,67 @@ YAML::Node FindQueueNode(const YAML::Node& root, std::string_view name) {
   return YAML::Node(YAML::NodeType::Undefined);
 }
 
+// The start of each line of `text` (0-based line numbers, as yaml-cpp's marks count them).
+std::vector<size_t> LineStarts(const std::string& text) {
+  std::vector<size_t> starts = {0};
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n') starts.push_back(i + 1);
+  }
+  return starts;
+}
+
+bool BlankOrComment(std::string_view line) {
+  const size_t first = line.find_first_not_of(" \t\r\n");
+  return first == std::string_view::npos || line[first] == '#';
+}
+
+// `edited` (queue `queue` of `text`, changed) written over the queue's own lines only, so the
+// rest of the document keeps its comments and layout: from the queue's first key to its last
+// line before the next queue or section (blank and comment lines just before those stay), the
+// queue emitted in block style at its indentation. "" when the queue is not a block map in a
+// block list (flow style `[{...}]`) or the result does not read back as `expected` (the whole
+// edited document): the caller then stores the document re-emitted.
+std::string SpliceQueue(const std::string& text, std::string_view queue, const YAML::Node& edited,
+                        const YAML::Node& expected) {
+  std::vector<config::ConfigError> ignored;
+  auto original = config::LoadYamlText(text, "", &ignored);
+  if (!original.ok()) return "";
+  const YAML::Node queues = (*original)["queues"];
+  const YAML::Node node = FindQueueNode(*original, queue);
+  if (!node.IsDefined() || queues.Style() != YAML::EmitterStyle::Block ||
+      node.Style() != YAML::EmitterStyle::Block) {
+    return "";
+  }
+  const std::vector<size_t> starts = LineStarts(text);
+  const int first = node.Mark().line;
+  int boundary = static_cast<int>(starts.size());  // the first line of whatever follows
+  auto later = [&](const YAML::Mark& m) {
+    if (m.line > first) boundary = std::min(boundary, m.line);
+  };
+  for (const auto& kv : *original) later(kv.first.Mark());
+  for (const auto& q : queues) later(q.Mark());
+  int last = boundary - 1;
+  auto line_text = [&](int l) {
+    const size_t end = static_cast<size_t>(l) + 1 < starts.size() ? starts[l + 1] : text.size();
+    return std::string_view(text).substr(starts[l], end - starts[l]);
+  };
+  while (last > first && BlankOrComment(line_text(last))) --last;
+  const size_t from = starts[first] + static_cast<size_t>(node.Mark().column);
+  size_t to = starts[last] + line_text(last).size();
+  if (to > from && text[to - 1] == '\n') --to;
+  YAML::Emitter emitter;
+  emitter << edited;
+  std::string block = emitter.c_str();
+  const std::string indent(static_cast<size_t>(node.Mark().column), ' ');
+  for (size_t at = block.find('\n'); at != std::string::npos; at = block.find('\n', at + 1)) {
+    block.insert(at + 1, indent);
+  }
+  std::string spliced = text.substr(0, from) + block + text.substr(to);
+  auto check = config::LoadYamlText(spliced, "", &ignored);
+  if (!check.ok() || YAML::Dump(*check) != YAML::Dump(expected)) return "";
+  return spliced;
+}
+
 // Names the field of queue `name` that holds each problem, by the lines of its keys in `yaml`.
 void AttributeProblems(const std::string& yaml, std::string_view name,
                        std::vector<ports::ConfigProblem>* problems) {
@@ -156,10 +217,13 @@ Result<ports::ConfigApplyOutcome> StoreConfigAdministration::EditQueue(
     }
     if (Status s = config::ApplyOverride(node, key, value); !s.ok()) return s;
   }
-  YAML::Emitter emitter;
-  emitter << *root;
   ports::ConfigApplyRequest request;
-  request.yaml = std::string(emitter.c_str()) + "\n";
+  request.yaml = SpliceQueue(current->yaml, queue, node, *root);
+  if (request.yaml.empty()) {  // not splicable: the whole document re-emitted (comments lost)
+    YAML::Emitter emitter;
+    emitter << *root;
+    request.yaml = std::string(emitter.c_str()) + "\n";
+  }
   request.expected_version = edit.expected_version;
   request.applied_by = edit.applied_by;
   request.comment = "queue '" + queue + "' edited";
