@@ -283,7 +283,7 @@ struct Recording {
   LegId customer = 0;
   LegId agent = 0;
   bool paused = false;
-  int64_t written = 0;  // samples written per channel so far
+  int64_t written = 0;  // samples per channel the clock has passed (negative: before the start)
   RecordingChannel left;
   RecordingChannel right;
   RecordingChannel barge;  // a barging supervisor, mixed into the right (agent) channel
@@ -668,6 +668,10 @@ void MediaWorker::StartRecording(uint64_t id, Leg& customer, Leg& agent, const s
   rec.id = id;
   rec.customer = customer.id;
   rec.agent = agent.id;
+  // The file's first sample is this moment: packets are placed the playout delay after what the
+  // clock has written, so the clock starts that far before the file and writes nothing until it
+  // reaches sample 0 (the file is as long as the recording, not a delay longer).
+  rec.written = -int64_t{rate} * kRecordingDelayMs / 1000;
   recordings_[customer.id] = std::move(rec);
   customer.in_recording = agent.in_recording = true;
   customer.rec_owner = agent.rec_owner = customer.id;
@@ -1278,7 +1282,11 @@ void MediaWorker::RecordingTick(Recording& rec, size_t frame) {
     rec.right.Take(frame, frames.data() + 1, 2, false);
     rec.barge.Take(frame, frames.data() + 1, 2, true);
   }
+  // Samples before the recording's start (the first playout delay of the clock) are not in it.
+  const auto before = static_cast<size_t>(std::clamp<int64_t>(-rec.written, 0, int64_t(frame)));
   rec.written += static_cast<int64_t>(frame);
+  if (before == frame) return;
+  if (before > 0) frames.erase(frames.begin(), frames.begin() + static_cast<ptrdiff_t>(before * 2));
   writer_.Append(rec.id, std::move(frames));
 }
 

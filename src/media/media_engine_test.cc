@@ -666,6 +666,13 @@ TEST_F(MediaEngineTest, RecordingPlacesClumpedAndReorderedPacketsByTheirTimestam
   EXPECT_GT(BestCorrelation(rec.left, tail, rec.left.size() - tail.size()), 0.95);
   // Wall-clock time kept: about the 1.76 s sent, plus the delay, not much more.
   EXPECT_LT(rec.left.size(), expected.size() + 8000 / 2);
+  // The file starts when the recording did: the first packets, sent 80 ms after the start, are
+  // about 80 ms in (reordered to 20 ms before the newest), not a further playout delay (120 ms)
+  // later, which made every file that much longer than its call.
+  const auto first_audio =
+      std::find_if(rec.left.begin(), rec.left.end(), [](int16_t v) { return v != 0; }) -
+      rec.left.begin();
+  EXPECT_LT(first_audio, 8000 * 120 / 1000) << "first audio at sample " << first_audio;
 }
 
 // Issue 8: an attended transfer closed the first agent's leg, which ended the recording; the
