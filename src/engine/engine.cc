@@ -614,8 +614,9 @@ void Engine::RefreshContact(ContactId id) {
     return;
   }
   if (r.state == ports::ContactState::kClosed) return;
-  if (it->second.flow_pending || (!it->second.flow_done && runner_->Find(id))) {
-    // In its flow, not (or no longer) queued.
+  if (it->second.flow_pending || it->second.voicemail ||
+      (!it->second.flow_done && runner_->Find(id))) {
+    // In its flow (or leaving a message), not (or no longer) queued.
     r.state = ports::ContactState::kInFlow;
     r.queue.clear();
     r.agent.clear();
@@ -1667,16 +1668,6 @@ EventType FlowEventType(flow::FlowEventKind k) {
   return EventType::kSurveyAnswered;
 }
 
-void SetAttribute(Attributes& attributes, const std::string& name, std::string value) {
-  for (auto& [k, v] : attributes) {
-    if (k == name) {
-      v = std::move(value);
-      return;
-    }
-  }
-  attributes.emplace_back(name, std::move(value));
-}
-
 // Whether `a` waits ahead of `b` in one queue: priority, then time queued, then call order.
 bool Ahead(const ContactRecord& a, const ContactRecord& b) {
   if (a.priority != b.priority) return a.priority > b.priority;
@@ -1927,6 +1918,16 @@ void Engine::CustomerLeft(ContactInfo& info) {
   if (!acd_->GetContact(id)) flows_ended_.push_back(id);  // closes it (once) if it is open
 }
 
+void SetAttribute(Attributes& attributes, const std::string& name, std::string value) {
+  for (auto& [k, v] : attributes) {
+    if (k == name) {
+      v = std::move(value);
+      return;
+    }
+  }
+  attributes.emplace_back(name, std::move(value));
+}
+
 void Engine::EndFlow(ContactId id, std::string outcome) {
   auto it = contacts_.find(id);
   if (it == contacts_.end()) return;
@@ -1990,7 +1991,10 @@ void Engine::SettleFlows() {
       if (it == contacts_.end()) continue;
       ContactInfo& info = it->second;
       // Still routed (connected to an agent, queued by a transfer) or still in a flow.
-      if (acd_->GetContact(id) || info.closed_journaled || info.flow_pending) continue;
+      // A voicemail being recorded closes once the adapter reports it (VoicemailRecorded).
+      if (acd_->GetContact(id) || info.closed_journaled || info.flow_pending || info.voicemail) {
+        continue;
+      }
       if (!info.flow_done && runner_->Find(id)) continue;
       LegEnded(info);
       Event e;
@@ -2118,15 +2122,20 @@ void Engine::Transfer(ContactId contact, const ports::TransferRequest& request) 
                        request.target, it->second.record.priority, {}, request.attributes});
 }
 
-Status Engine::SpawnContact(const ContactInfo& origin, Channel channel, const std::string& queue,
-                            Attributes attributes, bool keep) {
-  auto q = acd_->FindQueue(queue);
+Status Engine::CheckSpawnQueue(Channel channel, const std::string& queue) const {
   const QueueDef* def = QueueDefByName(*config_, queue);
-  if (!q || !def) return NotFound("no queue '" + queue + "'");
+  if (!acd_->FindQueue(queue) || !def) return NotFound("no queue '" + queue + "'");
   if (std::find(def->channels.begin(), def->channels.end(), channel) == def->channels.end()) {
     return InvalidArgument("queue '" + queue + "' does not take " +
                            std::string(ChannelName(channel)) + " contacts");
   }
+  return Status::Ok();
+}
+
+Result<ContactId> Engine::SpawnContact(const ContactInfo& origin, Channel channel,
+                                       const std::string& queue, Attributes attributes, bool keep) {
+  if (Status checked = CheckSpawnQueue(channel, queue); !checked.ok()) return checked;
+  auto q = acd_->FindQueue(queue);
   SetAttribute(attributes, "origin.contact", std::to_string(origin.record.id.value()));
   const TimePoint now = clock_.Now();
   const ContactId id(next_contact_++);
@@ -2175,24 +2184,9 @@ Status Engine::SpawnContact(const ContactInfo& origin, Channel channel, const st
   if (!s.ok()) {
     contacts_.erase(id);
     step_contacts_.erase(id);
+    return s;
   }
-  return s;
-}
-
-void Engine::StartVoicemail(ContactId contact, const ports::VoicemailRequest& request) {
-  auto it = contacts_.find(contact);
-  if (it == contacts_.end()) return;
-  // There is no voicemail channel: the message is a callback contact of the mailbox's queue.
-  Attributes attributes = request.attributes;
-  SetAttribute(attributes, "voicemail.mailbox", request.mailbox);
-  SetAttribute(
-      attributes, "voicemail.max_length",
-      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(request.max_length).count()));
-  if (!SpawnContact(it->second, Channel::kCallback, request.mailbox, std::move(attributes), false)
-           .ok()) {
-    Hangup(contact);
-    EndFlow(contact, "failed");
-  }
+  return id;
 }
 
 void Engine::ScheduleCallback(ContactId contact, const ports::CallbackRequest& request) {

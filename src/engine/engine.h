@@ -66,6 +66,9 @@
 
 namespace parley::engine {
 
+// Sets attribute `name` (replacing its value, else appending it).
+void SetAttribute(Attributes& attributes, const std::string& name, std::string value);
+
 using Executor = std::function<void(std::function<void()>)>;
 
 struct EngineOptions {
@@ -262,6 +265,9 @@ class Engine final : public ports::ContactCenter,
     std::vector<ports::LegQualityRecord> legs;
     bool recording_active = false;
     bool recording_masked = false;
+    // Voicemail (voicemail.cc): the message the adapter records now; the contact stays open until
+    // the recording is reported, then the message becomes a contact of the mailbox's queue.
+    std::optional<ports::VoicemailRequest> voicemail;
     // Call control: from the hold events; muted until unmuted or handling ends.
     bool on_hold = false;
     bool muted = false;
@@ -336,8 +342,16 @@ class Engine final : public ports::ContactCenter,
   flow::QueueStats StatsFor(ContactId contact, const std::string& queue) const;
   // A new contact (voicemail, callback) made by a flow from `origin`, put into `queue`: with
   // `keep` its original arrival and queue times (its place), else as a new arrival.
-  Status SpawnContact(const ContactInfo& origin, Channel channel, const std::string& queue,
-                      Attributes attributes, bool keep);
+  // Returns the new contact's id.
+  Result<ContactId> SpawnContact(const ContactInfo& origin, Channel channel,
+                                 const std::string& queue, Attributes attributes, bool keep);
+  // kNotFound / kInvalidArgument when `queue` is unknown or does not take `channel` contacts.
+  Status CheckSpawnQueue(Channel channel, const std::string& queue) const;
+  // Voicemail (voicemail.cc): the adapter's mono recording of `origin`'s message arrived; a
+  // long enough message becomes the mailbox's contact with the recording attached.
+  void VoicemailRecorded(ContactInfo& origin, ports::RecordedAudio audio);
+  // Stores a finished recording with `contact` (journaled as recording.completed); its id.
+  uint64_t StoreRecording(ContactId contact, ports::RecordedAudio audio);
   // CreateContact on the loop: once `from` (normalised) is in the identity index, the contact is
   // enqueued with its customer; otherwise the customer is found or created off the loop first
   // and the command runs again.

@@ -147,41 +147,52 @@ void Engine::ControlRecording(const Caller& who, ContactId id, ports::RecordingC
 }
 
 void Engine::RecordingFinished(ContactId contact, ports::RecordedAudio audio) {
-  Post([this, contact, audio = std::move(audio)] {
+  Post([this, contact, audio = std::move(audio)]() mutable {
     if (!started_) return;
     FlushStray();
-    ports::RecordingRecord r;
-    r.id = ++last_recording_id_;
-    r.contact = contact;
-    r.kind = audio.channels == 1 ? "voicemail" : "call";
-    r.path = audio.info.path;
-    r.bytes = audio.info.bytes;
-    r.duration = audio.info.duration;
-    r.sha256 = audio.info.sha256;
-    r.started = audio.started;
-    r.completed = clock_.Now();
-    ContactInfo fallback;
-    ContactInfo* c = FindOr(contacts_, contact, fallback);
-    r.queue = c->record.queue;
-    r.agent = c->record.agent;
-    r.customer = c->record.customer;
-    Event e = RecordingEvent(EventType::kRecordingCompleted, *c,
-                             {{"id", std::to_string(r.id)},
-                              {"kind", r.kind},
-                              {"path", r.path},
-                              {"bytes", std::to_string(r.bytes)},
-                              {"duration_ms", Millis(r.duration)},
-                              {"sha256", r.sha256}});
-    e.value = static_cast<int64_t>(r.id);
-    if (r.agent.empty() && e.agent != kNone) r.agent = acd_->AgentName(e.agent);
-    if (r.queue.empty() && e.queue != kNone) r.queue = acd_->QueueName(e.queue);
-    c->recordings.push_back(r);
-    c->recording_active = false;
-    c->recording_masked = false;
-    step_recordings_.push_back(std::move(r));
-    OnEvent(e);
+    auto it = contacts_.find(contact);
+    if (audio.channels == 1 && it != contacts_.end() && it->second.voicemail) {
+      VoicemailRecorded(it->second, std::move(audio));
+    } else {
+      (void)StoreRecording(contact, std::move(audio));
+    }
     Commit(nullptr);
   });
+}
+
+uint64_t Engine::StoreRecording(ContactId contact, ports::RecordedAudio audio) {
+  ports::RecordingRecord r;
+  r.id = ++last_recording_id_;
+  r.contact = contact;
+  r.kind = audio.channels == 1 ? "voicemail" : "call";
+  r.path = std::move(audio.info.path);
+  r.bytes = audio.info.bytes;
+  r.duration = audio.info.duration;
+  r.sha256 = std::move(audio.info.sha256);
+  r.started = audio.started;
+  r.completed = clock_.Now();
+  ContactInfo fallback;
+  ContactInfo* c = FindOr(contacts_, contact, fallback);
+  r.queue = c->record.queue;
+  r.agent = c->record.agent;
+  r.customer = c->record.customer;
+  Event e = RecordingEvent(EventType::kRecordingCompleted, *c,
+                           {{"id", std::to_string(r.id)},
+                            {"kind", r.kind},
+                            {"path", r.path},
+                            {"bytes", std::to_string(r.bytes)},
+                            {"duration_ms", Millis(r.duration)},
+                            {"sha256", r.sha256}});
+  e.value = static_cast<int64_t>(r.id);
+  if (r.agent.empty() && e.agent != kNone) r.agent = acd_->AgentName(e.agent);
+  if (r.queue.empty() && e.queue != kNone) r.queue = acd_->QueueName(e.queue);
+  c->recordings.push_back(r);
+  c->recording_active = false;
+  c->recording_masked = false;
+  const uint64_t id = r.id;
+  step_recordings_.push_back(std::move(r));
+  OnEvent(e);
+  return id;
 }
 
 void Engine::LegClosed(ContactId contact, ports::LegRole role, std::string agent,

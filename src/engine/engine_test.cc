@@ -1106,6 +1106,11 @@ class FakeChannel final : public ports::ChannelAdapter {
     done(control_status);
   }
 
+  void RecordVoicemail(ContactId c, const ports::VoicemailRequest& r) override {
+    calls.push_back("voicemail " + std::to_string(c.value()) + " " + r.mailbox + " " +
+                    std::to_string(ToSeconds(r.max_length)) + "s " + r.prompt.text);
+  }
+
   Status control_status;  // what ControlCall and PlaceCall answer
   bool Called(const std::string& call) const {
     return std::find(calls.begin(), calls.end(), call) != calls.end();
@@ -2415,6 +2420,145 @@ entry_points:
   EXPECT_EQ(offers, (std::vector<ContactId>{callback->record.id, b->record.id}));
   EXPECT_FALSE(voice.Called("offer " + std::to_string(callback->record.id.value()) +
                             " alice 20.000000s"));  // no adapter for callbacks
+}
+
+constexpr const char* kVoicemailSite = R"(site: {name: T, time_zone: UTC}
+skills: [support]
+agents:
+  - {id: alice, name: Alice, skills: {support: 5}, capacity: {voice: 1, callback: 1}, queues: [support]}
+queues:
+  - {name: support, channels: [voice, callback]}
+flows:
+  - name: main
+    steps:
+      - {id: vm, type: voicemail, mailbox: support, prompt: {text: Leave a message}, max_length: 30s}
+entry_points:
+  - {channel: voice, address: "+1000", flow: main}
+)";
+
+std::shared_ptr<const config::Config> VoicemailConfig() {
+  std::vector<config::ConfigError> errors;
+  auto cfg = config::ParseConfigText(kVoicemailSite, "site.yaml", {}, &errors);
+  PARLEY_CHECK(cfg.ok());
+  return *cfg;
+}
+
+std::string AttributeOf(const ContactSnapshot& c, const std::string& name) {
+  for (const auto& [k, v] : c.record.attributes) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+std::vector<ContactSnapshot> CallbacksOf(Harness& h) {
+  auto all = h.Run<std::vector<ContactSnapshot>>(
+      [&](auto reply) { h.engine.ListContacts(All(), ports::ContactFilter{}, reply); });
+  std::vector<ContactSnapshot> out;
+  for (const auto& c : *all) {
+    if (c.record.channel == Channel::kCallback) out.push_back(c);
+  }
+  return out;
+}
+
+ports::RecordedAudio Voicemail(Duration length) {
+  ports::RecordedAudio audio;
+  audio.info = {"/data/recordings/2025/12/01/1.wav", 80044, length, std::string(64, 'e')};
+  audio.channels = 1;
+  return audio;
+}
+
+// The caller hangs up after speaking: the contact stays open until the adapter's recording
+// arrives, and only then is the message a contact of the mailbox, carrying its recording.
+TEST(EngineVoicemailTest, AMessageBecomesAContactOnlyOnceItsRecordingArrives) {
+  store::MemoryStore store;
+  FlowHarness h(store, VoicemailConfig());
+  ASSERT_TRUE(h.engine.Start().ok());
+  auto call = h.Call("+1000");
+  ASSERT_TRUE(call.ok()) << call.status().ToString();
+  const ContactId first = call->record.id;
+  EXPECT_TRUE(h.voice.Called("voicemail " + std::to_string(first.value()) +
+                             " support 30.000000s Leave a message"))
+      << ::testing::PrintToString(h.voice.calls);
+  EXPECT_TRUE(h.voice.plays.empty());  // the adapter plays the prompt, before its beep
+  EXPECT_TRUE(CallbacksOf(h).empty());
+
+  h.Input(first, ports::CustomerLeft{});
+  EXPECT_NE(h.Get(All(), first)->record.state, ContactState::kClosed);
+  EXPECT_TRUE(CallbacksOf(h).empty());
+
+  h.clock.AdvanceBy(Seconds(7));
+  ports::RecordedAudio audio = Voicemail(Seconds(5));
+  audio.started = h.clock.Now() - Seconds(5);
+  h.engine.RecordingFinished(first, audio);
+  h.loop.RunAll();
+  EXPECT_EQ(h.Get(All(), first)->record.state, ContactState::kClosed);
+  auto callbacks = CallbacksOf(h);
+  ASSERT_EQ(callbacks.size(), 1u);
+  const ContactSnapshot& message = callbacks[0];
+  EXPECT_EQ(message.record.queue, "support");
+  EXPECT_EQ(AttributeOf(message, "voicemail.mailbox"), "support");
+  EXPECT_EQ(AttributeOf(message, "voicemail.recording"), "1");
+  EXPECT_EQ(AttributeOf(message, "voicemail.duration"), "5");
+  EXPECT_EQ(AttributeOf(message, "origin.contact"), std::to_string(first.value()));
+  ASSERT_EQ(message.recordings.size(), 1u);
+  EXPECT_EQ(message.recordings[0].kind, "voicemail");
+
+  // Stored and journaled with the new contact, listed by the recordings API.
+  auto stored = store.RecordingsOfContact(message.record.id);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_EQ((*stored)[0].id, 1u);
+  EXPECT_EQ((*stored)[0].kind, "voicemail");
+  EXPECT_EQ((*stored)[0].duration, Seconds(5));
+  EXPECT_EQ((*stored)[0].bytes, 80044u);
+  EXPECT_EQ((*stored)[0].sha256, std::string(64, 'e'));
+  EXPECT_EQ(Types(store, message.record.id), (std::vector<std::string>{"recording.completed"}));
+  auto listed = h.Run<std::vector<ports::RecordingRecord>>(
+      [&](auto reply) { h.engine.ListRecordings(All(), {}, std::move(reply)); });
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].contact, message.record.id);
+
+  // An agent is offered the message.
+  ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+  EXPECT_EQ(h.Get(All(), message.record.id)->record.state, ContactState::kOffered);
+}
+
+// The caller hung up at the beep: nobody is offered an empty message; the adapter hangs up.
+TEST(EngineVoicemailTest, AMessageShorterThanASecondMakesNoContact) {
+  store::MemoryStore store;
+  FlowHarness h(store, VoicemailConfig());
+  ASSERT_TRUE(h.engine.Start().ok());
+  auto call = h.Call("+1000");
+  ASSERT_TRUE(call.ok());
+  const ContactId first = call->record.id;
+  h.engine.RecordingFinished(first, Voicemail(Seconds(0.4)));
+  h.loop.RunAll();
+  EXPECT_EQ(h.Get(All(), first)->record.state, ContactState::kClosed);
+  EXPECT_TRUE(h.voice.Called("ended " + std::to_string(first.value())));
+  EXPECT_TRUE(CallbacksOf(h).empty());
+  // The short file is still accounted for (retention deletes it), with the call.
+  auto stored = store.RecordingsOfContact(first);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_EQ((*stored)[0].kind, "voicemail");
+}
+
+// Nothing recorded (no recordings directory, the caller left before the beep): no contact.
+TEST(EngineVoicemailTest, NothingRecordedMakesNoContactAndStoresNothing) {
+  store::MemoryStore store;
+  FlowHarness h(store, VoicemailConfig());
+  ASSERT_TRUE(h.engine.Start().ok());
+  auto call = h.Call("+1000");
+  ASSERT_TRUE(call.ok());
+  const ContactId first = call->record.id;
+  ports::RecordedAudio nothing;
+  nothing.channels = 1;
+  h.engine.RecordingFinished(first, nothing);
+  h.loop.RunAll();
+  EXPECT_EQ(h.Get(All(), first)->record.state, ContactState::kClosed);
+  EXPECT_TRUE(CallbacksOf(h).empty());
+  EXPECT_TRUE(store.RecordingsOfContact(first)->empty());
 }
 
 TEST(EngineFlowTest, QueueAnnouncementsTellThePositionAndTheEstimatedWaitFromLiveStatistics) {

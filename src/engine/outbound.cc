@@ -26,16 +26,6 @@ bool IsDialableNumber(const std::string& n) {
          n.find_first_not_of("0123456789", start) == std::string::npos;
 }
 
-void SetAttribute(Attributes& attributes, const std::string& name, std::string value) {
-  for (auto& [k, v] : attributes) {
-    if (k == name) {
-      v = std::move(value);
-      return;
-    }
-  }
-  attributes.emplace_back(name, std::move(value));
-}
-
 }  // namespace
 
 void Engine::PlaceCall(const Caller& who, ports::OutboundCall call,

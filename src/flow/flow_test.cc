@@ -79,7 +79,7 @@ struct FakePorts : ports::ContactMedia, ports::ContactRouting, ports::HttpLookup
     log.push_back("transfer " + r.target);
   }
   void StartVoicemail(ContactId, const ports::VoicemailRequest& r) override {
-    log.push_back("voicemail " + r.mailbox);
+    log.push_back("voicemail " + r.mailbox + (r.prompt.empty() ? "" : " after " + r.prompt.text));
   }
   void ScheduleCallback(ContactId, const ports::CallbackRequest& r) override {
     log.push_back("callback " + r.queue + " " + r.number);
@@ -448,6 +448,28 @@ flows:
   EXPECT_TRUE(Logged("dequeue"));
   EXPECT_EQ(Last(), "voicemail sales");
   EXPECT_EQ(Outcome(), FlowOutcome::kVoicemail);
+}
+
+constexpr const char* kVoicemailFlow = R"(
+flows:
+  - name: f
+    steps:
+      - {id: vm, type: voicemail, mailbox: sales, prompt: {text: Leave a message}, max_length: 30s}
+)";
+
+// A call hears the voicemail prompt from the adapter that records, right before the beep: the
+// prompt rides in the request instead of a separate play the recording would race.
+TEST_F(FlowTest, VoicemailPromptOfACallGoesWithTheRequest) {
+  Start(Compile(kVoicemailFlow), Channel::kVoice);
+  EXPECT_FALSE(Logged("play Leave a message"));
+  EXPECT_EQ(Last(), "voicemail sales after Leave a message");
+  EXPECT_EQ(Outcome(), FlowOutcome::kVoicemail);
+}
+
+TEST_F(FlowTest, VoicemailPromptOfAChatIsSentAsText) {
+  Start(Compile(kVoicemailFlow), Channel::kChat);
+  EXPECT_TRUE(Logged("send Leave a message"));
+  EXPECT_EQ(Last(), "voicemail sales");
 }
 
 TEST_F(FlowTest, BranchOnQueueStatistics) {

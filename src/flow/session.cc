@@ -390,8 +390,14 @@ void FlowSession::Enter(FlowOutput* out) {
     }
     case StepKind::kVoicemail: {
       const auto& p = std::get<VoicemailParams>(s.params);
-      if (!p.prompt.empty()) Prompt(p.prompt, {}, out);
-      out->effects.push_back(ports::VoicemailRequest{p.mailbox, p.max_length, contact_.attributes});
+      ports::VoicemailRequest request{p.mailbox, p.max_length, contact_.attributes, {}};
+      // A call hears the prompt from the adapter that records the message, right before the beep.
+      if (contact_.channel == Channel::kVoice) {
+        request.prompt = p.prompt;
+      } else if (!p.prompt.empty()) {
+        Prompt(p.prompt, {}, out);
+      }
+      out->effects.push_back(std::move(request));
       End(FlowOutcome::kVoicemail, out);
       return;
     }

@@ -281,12 +281,16 @@ struct RecordingChannel {
 struct Recording {
   uint64_t id = 0;
   LegId customer = 0;
-  LegId agent = 0;
+  LegId agent = 0;  // == customer for a one-leg (mono, voicemail) recording
+  int channels = 2;
   bool paused = false;
-  int64_t written = 0;  // samples per channel the clock has passed (negative: before the start)
+  int64_t written = 0;      // samples per channel the clock has passed (negative: before the start)
+  int64_t max_samples = 0;  // a voicemail's limit; 0: none
   RecordingChannel left;
   RecordingChannel right;
   RecordingChannel barge;  // a barging supervisor, mixed into the right (agent) channel
+
+  bool Full() const { return max_samples > 0 && written >= max_samples; }
 };
 
 // A supervisor's leg joined to a customer-agent call (ports::MediaPlane::Monitor).
@@ -331,6 +335,7 @@ class MediaWorker {
   void BridgeLegs(Leg& a, Leg& b);
   void UnbridgeLeg(Leg& a);
   void StartRecording(uint64_t id, Leg& customer, Leg& agent, const std::string& path);
+  void RecordLeg(uint64_t id, Leg& leg, const std::string& path, int64_t max_samples);
   void PauseRecording(LegId customer, bool paused);
   void FinishRecording(LegId customer);
   void MoveRecording(LegId customer, Leg& agent);
@@ -350,6 +355,10 @@ class MediaWorker {
   void OnEvent(Leg& leg, const RtpPacket& packet);
   void OnAudio(Leg& leg, const RtpPacket& packet);
   void Tick(int64_t now, uint64_t expirations);
+  // A recording of `customer` (and `agent`, null for a mono one) under a new writer file.
+  Recording& OpenRecording(uint64_t id, Leg& customer, Leg* agent, const std::string& path);
+  // `leg` records into its channel (right: agent) of the recording owned by `owner`.
+  void JoinRecording(Leg& leg, LegId owner, bool right);
   void RecordingTick(Recording& rec, size_t frame);
   void SendAudioFrame(Leg& leg);
   void SendEventTick(Leg& leg);
@@ -661,31 +670,44 @@ void MediaWorker::BridgeLegs(Leg& a, Leg& b) {
 }
 
 void MediaWorker::StartRecording(uint64_t id, Leg& customer, Leg& agent, const std::string& path) {
+  (void)OpenRecording(id, customer, &agent, path);
+}
+
+void MediaWorker::RecordLeg(uint64_t id, Leg& leg, const std::string& path, int64_t max_samples) {
+  OpenRecording(id, leg, nullptr, path).max_samples = max_samples;
+}
+
+Recording& MediaWorker::OpenRecording(uint64_t id, Leg& customer, Leg* agent,
+                                      const std::string& path) {
   if (customer.in_recording) FinishRecording(customer.rec_owner);
-  if (agent.in_recording) FinishRecording(agent.rec_owner);
-  const int rate = engine_.config().recording_rate;
-  Recording rec;
+  if (agent != nullptr && agent->in_recording) FinishRecording(agent->rec_owner);
+  Recording& rec = recordings_[customer.id];
   rec.id = id;
   rec.customer = customer.id;
-  rec.agent = agent.id;
+  rec.agent = agent != nullptr ? agent->id : customer.id;
+  rec.channels = agent != nullptr ? 2 : 1;
   // The file's first sample is this moment: packets are placed the playout delay after what the
   // clock has written, so the clock starts that far before the file and writes nothing until it
   // reaches sample 0 (the file is as long as the recording, not a delay longer).
-  rec.written = -int64_t{rate} * kRecordingDelayMs / 1000;
-  recordings_[customer.id] = std::move(rec);
-  customer.in_recording = agent.in_recording = true;
-  customer.rec_owner = agent.rec_owner = customer.id;
-  customer.rec_right = false;
-  agent.rec_right = true;
-  customer.to_rec = std::make_unique<Resampler>(customer.rate(), rate);
-  agent.to_rec = std::make_unique<Resampler>(agent.rate(), rate);
+  rec.written = -int64_t{engine_.config().recording_rate} * kRecordingDelayMs / 1000;
+  JoinRecording(customer, customer.id, /*right=*/false);
+  if (agent != nullptr) JoinRecording(*agent, customer.id, /*right=*/true);
   const LegId customer_id = customer.id;
   MediaEngine* engine = &engine_;
-  writer_.Open(id, path, rate, [engine, customer_id](ports::RecordingInfo info) {
-    if (auto ev = engine->events(); ev && ev->on_recording_done) {
-      ev->on_recording_done(customer_id, std::move(info));
-    }
-  });
+  writer_.Open(id, path, engine_.config().recording_rate, rec.channels,
+               [engine, customer_id](ports::RecordingInfo info) {
+                 if (auto ev = engine->events(); ev && ev->on_recording_done) {
+                   ev->on_recording_done(customer_id, std::move(info));
+                 }
+               });
+  return rec;
+}
+
+void MediaWorker::JoinRecording(Leg& leg, LegId owner, bool right) {
+  leg.in_recording = true;
+  leg.rec_owner = owner;
+  leg.rec_right = right;
+  leg.to_rec = std::make_unique<Resampler>(leg.rate(), engine_.config().recording_rate);
 }
 
 void MediaWorker::PauseRecording(LegId customer, bool paused) {
@@ -715,7 +737,10 @@ void MediaWorker::FinishRecording(LegId customer) {
 
 void MediaWorker::MoveRecording(LegId customer, Leg& agent) {
   auto it = recordings_.find(customer);
-  if (it == recordings_.end() || it->second.agent == agent.id || agent.id == customer) return;
+  if (it == recordings_.end() || it->second.channels == 1 || it->second.agent == agent.id ||
+      agent.id == customer) {
+    return;
+  }
   Recording& rec = it->second;
   if (agent.in_recording) FinishRecording(agent.rec_owner);
   if (Leg* old = Find(rec.agent); old != nullptr && old->rec_owner == customer) {
@@ -725,10 +750,7 @@ void MediaWorker::MoveRecording(LegId customer, Leg& agent) {
   rec.agent = agent.id;
   rec.right.Reset();  // what the old agent said last, not yet written, goes
   rec.barge.Reset();
-  agent.in_recording = true;
-  agent.rec_owner = customer;
-  agent.rec_right = true;
-  agent.to_rec = std::make_unique<Resampler>(agent.rate(), engine_.config().recording_rate);
+  JoinRecording(agent, customer, /*right=*/true);
 }
 
 void MediaWorker::SetMixResamplers(Leg& leg, int mix_rate) {
@@ -1265,28 +1287,38 @@ void MediaWorker::Tick(int64_t now, uint64_t expirations) {
   // packets that came meanwhile, read before this, are in place).
   const size_t frame = static_cast<size_t>(config.recording_rate * kTickMs / 1000);
   const uint64_t ticks = std::min<uint64_t>(expirations, kMaxCatchUpTicks);
+  std::vector<LegId> full;  // voicemails at their maximum length
   for (auto& [customer, rec] : recordings_) {
-    for (uint64_t k = 0; k < ticks; ++k) RecordingTick(rec, frame);
+    for (uint64_t k = 0; k < ticks && !rec.Full(); ++k) RecordingTick(rec, frame);
+    if (rec.Full()) full.push_back(customer);
+  }
+  for (LegId customer : full) {
+    recordings_.at(customer).left.Reset();  // nothing beyond the limit
+    FinishRecording(customer);
   }
 }
 
 void MediaWorker::RecordingTick(Recording& rec, size_t frame) {
-  std::vector<int16_t> frames(frame * 2, 0);
+  const auto stride = static_cast<size_t>(rec.channels);
+  std::vector<int16_t> frames(frame * stride, 0);
+  std::vector<int16_t> discard;
+  int16_t* out = frames.data();
   if (rec.paused) {
-    std::vector<int16_t> discard(frame * 2, 0);
-    rec.left.Take(frame, discard.data(), 2, false);
-    rec.right.Take(frame, discard.data() + 1, 2, false);
-    rec.barge.Take(frame, discard.data() + 1, 2, false);
-  } else {
-    rec.left.Take(frame, frames.data(), 2, false);
-    rec.right.Take(frame, frames.data() + 1, 2, false);
-    rec.barge.Take(frame, frames.data() + 1, 2, true);
+    discard.assign(frames.size(), 0);
+    out = discard.data();
+  }
+  rec.left.Take(frame, out, stride, false);
+  if (stride == 2) {
+    rec.right.Take(frame, out + 1, 2, false);
+    rec.barge.Take(frame, out + 1, 2, true);
   }
   // Samples before the recording's start (the first playout delay of the clock) are not in it.
   const auto before = static_cast<size_t>(std::clamp<int64_t>(-rec.written, 0, int64_t(frame)));
   rec.written += static_cast<int64_t>(frame);
   if (before == frame) return;
-  if (before > 0) frames.erase(frames.begin(), frames.begin() + static_cast<ptrdiff_t>(before * 2));
+  if (before > 0) {
+    frames.erase(frames.begin(), frames.begin() + static_cast<ptrdiff_t>(before * stride));
+  }
   writer_.Append(rec.id, std::move(frames));
 }
 
@@ -1526,6 +1558,20 @@ Status MediaEngine::MoveRecording(LegId customer, LegId agent) {
   workers_[static_cast<size_t>(w)]->Post(
       {{customer, agent}, 2, [customer, agent](MediaWorker& worker) {
          worker.MoveRecording(customer, *worker.Find(agent));
+       }});
+  return Status::Ok();
+}
+
+Status MediaEngine::RecordLeg(LegId leg, std::string path, Duration max_length) {
+  if (path.empty()) return InvalidArgument("recording path is empty");
+  if (max_length < Duration::zero()) return InvalidArgument("maximum length is negative");
+  const int64_t max_samples = max_length.count() * config_.recording_rate / 1'000'000;
+  std::lock_guard lock(mu_);
+  if (!legs_.contains(leg)) return NotFound("the leg must be open to record it");
+  const uint64_t id = next_recording_++;
+  workers_[static_cast<size_t>(legs_[leg].worker)]->Post(
+      {{leg}, 1, [id, leg, max_samples, path = std::move(path)](MediaWorker& worker) {
+         worker.RecordLeg(id, *worker.Find(leg), path, max_samples);
        }});
   return Status::Ok();
 }

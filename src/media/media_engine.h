@@ -72,6 +72,7 @@ class MediaEngine final : public ports::MediaPlane {
   void PauseRecording(ports::LegId customer, bool paused) override;
   void StopRecording(ports::LegId customer) override;
   Status MoveRecording(ports::LegId customer, ports::LegId agent) override;
+  Status RecordLeg(ports::LegId leg, std::string path, Duration max_length) override;
   void SetEvents(ports::MediaEvents events) override;
 
   // RFC 4733: sends each digit as a telephone event (100 ms, then a 60 ms pause) when the leg

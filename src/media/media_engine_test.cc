@@ -20,6 +20,7 @@
 #include <mutex>
 #include <numbers>
 #include <thread>
+#include <utility>
 
 #include "media/codec.h"
 #include "media/prompt_source.h"
@@ -160,9 +161,11 @@ double ToneShare(std::span<const int16_t> x, double hz, int rate) {
   return 2 * (c * c + s * s) / (static_cast<double>(x.size()) * e);
 }
 
-// Highest normalised cross-correlation of `x` against `ref` over lags 0..max_lag.
-double BestCorrelation(std::span<const int16_t> x, std::span<const int16_t> ref, size_t max_lag) {
+// Highest normalised cross-correlation of `x` against `ref` over lags 0..max_lag, and its lag.
+std::pair<double, size_t> BestMatch(std::span<const int16_t> x, std::span<const int16_t> ref,
+                                    size_t max_lag) {
   double best = 0;
+  size_t best_lag = 0;
   for (size_t lag = 0; lag <= max_lag && lag + ref.size() <= x.size(); ++lag) {
     double xy = 0, xx = 0, yy = 0;
     for (size_t i = 0; i < ref.size(); ++i) {
@@ -170,9 +173,16 @@ double BestCorrelation(std::span<const int16_t> x, std::span<const int16_t> ref,
       xx += static_cast<double>(x[lag + i]) * x[lag + i];
       yy += static_cast<double>(ref[i]) * ref[i];
     }
-    if (xx > 0 && yy > 0) best = std::max(best, xy / std::sqrt(xx * yy));
+    if (xx > 0 && yy > 0 && xy / std::sqrt(xx * yy) > best) {
+      best = xy / std::sqrt(xx * yy);
+      best_lag = lag;
+    }
   }
-  return best;
+  return {best, best_lag};
+}
+
+double BestCorrelation(std::span<const int16_t> x, std::span<const int16_t> ref, size_t max_lag) {
+  return BestMatch(x, ref, max_lag).first;
 }
 
 void WriteWav(const fs::path& path, const std::vector<int16_t>& s, int rate) {
@@ -939,6 +949,151 @@ TEST_F(MediaEngineTest, ClosingALegFinishesItsRecording) {
   EXPECT_FALSE(fs::exists(path + ".part"));
   const Stereo rec = ReadStereo(path);
   EXPECT_EQ(rec.rate, 8000);
+}
+
+struct Mono {
+  int rate = 0;
+  int channels = 0;
+  std::vector<int16_t> samples;
+};
+
+Mono ReadMono(const std::string& path) {
+  SF_INFO info{};
+  SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
+  Mono m;
+  if (f == nullptr) return m;
+  m.rate = info.samplerate;
+  m.channels = info.channels;
+  if (info.channels == 1) {
+    m.samples.resize(static_cast<size_t>(info.frames));
+    m.samples.resize(static_cast<size_t>(sf_read_short(f, m.samples.data(), info.frames)));
+  }
+  sf_close(f);
+  return m;
+}
+
+// Noise packets (G.711 mu-law), and what the far end decodes of them.
+struct NoisePackets {
+  std::vector<std::array<uint8_t, 160>> packets;
+  std::vector<std::vector<int16_t>> decoded;
+};
+NoisePackets Noise(size_t n) {
+  NoisePackets out;
+  uint32_t state = 777;
+  Encoder encoder(AudioCodec::kPcmu);
+  Decoder decoder(AudioCodec::kPcmu);
+  for (size_t k = 0; k < n; ++k) {
+    std::vector<int16_t> pcm(160);
+    for (int16_t& v : pcm) {
+      state = state * 1664525u + 1013904223u;
+      v = static_cast<int16_t>(static_cast<int32_t>(state >> 16) % 16000 - 8000);
+    }
+    out.packets.emplace_back();
+    encoder.Encode(pcm, out.packets.back());
+    out.decoded.emplace_back();
+    decoder.Decode(out.packets.back(), out.decoded.back());
+  }
+  return out;
+}
+
+// Voicemail (issue 6): one leg, not bridged, to a mono file. Two bursts sent back to back with
+// a 400 ms gap in their RTP timestamps land 600 ms apart, with silence between them, however
+// fast they came; the stop writes out what the playout delay held back, renames and hashes.
+TEST_F(MediaEngineTest, RecordsOneLegMonoPlacingItsPacketsByTheirTimestamps) {
+  Start();
+  Peer caller;
+  const uint16_t port = Connect(1, caller, kPcmu);
+  const std::string path = (dir_ / "voicemail.wav").string();
+  EXPECT_EQ(engine_->RecordLeg(9, path, Seconds(0)).code(), StatusCode::kNotFound);
+  EXPECT_EQ(engine_->RecordLeg(1, "", Seconds(0)).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->RecordLeg(1, path, Seconds(-1)).code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(engine_->RecordLeg(1, path, Seconds(0)).ok());
+  // The recording runs once its file exists under the temporary name.
+  const auto until = std::chrono::steady_clock::now() + kDeadline;
+  while (!fs::exists(path + ".part") && std::chrono::steady_clock::now() < until) {
+    std::this_thread::yield();
+  }
+  ASSERT_TRUE(fs::exists(path + ".part"));
+
+  const NoisePackets noise = Noise(40);
+  const uint32_t ts0 = 4000;
+  for (size_t k = 0; k < 40; k = k == 9 ? 30 : k + 1) {  // packets 0-9, then 30-39
+    caller.SendAt(port, 0, static_cast<uint16_t>(100 + k), ts0 + static_cast<uint32_t>(k * 160),
+                  noise.packets[k]);
+  }
+  ASSERT_TRUE(WaitReceived(20));
+  engine_->StopRecording(1);
+  ASSERT_TRUE(events_.WaitFor([&] { return !events_.recordings.empty(); }));
+  ports::RecordingInfo info;
+  {
+    std::lock_guard lock(events_.mu);
+    ASSERT_EQ(events_.recordings.size(), 1u);
+    info = events_.recordings[0];
+  }
+  EXPECT_EQ(info.path, path);
+  EXPECT_FALSE(fs::exists(path + ".part"));
+  EXPECT_EQ(info.bytes, fs::file_size(path));
+  EXPECT_EQ(info.sha256, Sha256File(path));
+
+  const Mono rec = ReadMono(path);
+  ASSERT_EQ(rec.channels, 1);
+  ASSERT_EQ(rec.rate, 8000);
+  EXPECT_NEAR(ToSeconds(info.duration), rec.samples.size() / 8000.0, 0.001);
+  std::vector<int16_t> first, second;
+  for (size_t k = 0; k < 10; ++k) {
+    first.insert(first.end(), noise.decoded[k].begin(), noise.decoded[k].end());
+    second.insert(second.end(), noise.decoded[30 + k].begin(), noise.decoded[30 + k].end());
+  }
+  const auto [c1, at1] = BestMatch(rec.samples, first, rec.samples.size() - first.size());
+  const auto [c2, at2] = BestMatch(rec.samples, second, rec.samples.size() - second.size());
+  EXPECT_GT(c1, 0.99);
+  EXPECT_GT(c2, 0.99);
+  EXPECT_EQ(at2 - at1, 30u * 160);
+  // Between the bursts: the silence of the missing timestamps.
+  for (size_t i = at1 + first.size(); i < at2; ++i) ASSERT_EQ(rec.samples[i], 0) << i;
+}
+
+// A voicemail's maximum length ends the recording by itself, exactly that long.
+TEST_F(MediaEngineTest, OneLegRecordingStopsByItselfAtItsMaximumLength) {
+  Start();
+  Peer caller;
+  Connect(1, caller, kPcmu);
+  const std::string path = (dir_ / "limit.wav").string();
+  ASSERT_TRUE(engine_->RecordLeg(1, path, Seconds(0.3)).ok());
+  ASSERT_TRUE(events_.WaitFor([&] { return !events_.recordings.empty(); }));
+  ports::RecordingInfo info;
+  {
+    std::lock_guard lock(events_.mu);
+    info = events_.recordings[0];
+  }
+  EXPECT_EQ(info.duration, Seconds(0.3));
+  const Mono rec = ReadMono(path);
+  EXPECT_EQ(rec.channels, 1);
+  EXPECT_EQ(rec.samples.size(), 2400u);
+}
+
+// The caller hangs up while leaving a message: closing the leg finishes the file.
+TEST_F(MediaEngineTest, ClosingTheLegFinishesItsOneLegRecording) {
+  Start();
+  Peer caller;
+  Connect(1, caller, kPcmu);
+  const std::string path = (dir_ / "hangup.wav").string();
+  ASSERT_TRUE(engine_->RecordLeg(1, path, Seconds(120)).ok());
+  (void)engine_->CloseLeg(1);
+  ASSERT_TRUE(events_.WaitFor([&] { return !events_.recordings.empty(); }));
+  EXPECT_TRUE(fs::exists(path));
+  EXPECT_FALSE(fs::exists(path + ".part"));
+  EXPECT_EQ(ReadMono(path).channels, 1);
+}
+
+// The voicemail beep needs no file: Prompt{recording = "beep"} is a built-in 1 kHz tone.
+TEST(PromptSource, BeepIsABuiltInOneKilohertzTone) {
+  auto parts = LoadPrompt(ports::Prompt{ports::kBeepPrompt, "", "", ""}, false, PromptDirs{}, 8000);
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  ASSERT_EQ(parts->size(), 1u);
+  const std::vector<int16_t>& s = *(*parts)[0];
+  EXPECT_EQ(s.size(), 4000u);
+  EXPECT_GT(ToneShare(std::span<const int16_t>(s).subspan(400, 3200), 1000, 8000), 0.9);
 }
 
 TEST_F(MediaEngineTest, CommandsFromSeveralThreadsAcrossMediaThreadsSettle) {

@@ -10,10 +10,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <mutex>
 #include <numbers>
+#include <utility>
 
 #include "media/codec.h"
+#include "ports/media_plane.h"
 
 namespace parley::media {
 namespace fs = std::filesystem;
@@ -169,11 +172,12 @@ Result<std::string> RenderSpeech(const std::string& text, const std::string& voi
   return path.string();
 }
 
-std::vector<Samples> BuiltInHoldMusic(int rate) {
-  // A rising three-note chime (C5, E5, G5) with soft edges, then two seconds of quiet.
-  constexpr double kNotes[][2] = {{523.25, 0.4}, {659.25, 0.4}, {783.99, 0.8}, {0, 2.0}};
+namespace {
+
+// Sine tones (frequency 0: quiet) of the given lengths in seconds, each with 20 ms soft edges.
+Samples Tones(std::initializer_list<std::pair<double, double>> notes, int rate) {
   auto samples = std::make_shared<std::vector<int16_t>>();
-  for (const auto& [hz, seconds] : kNotes) {
+  for (const auto& [hz, seconds] : notes) {
     const size_t n = static_cast<size_t>(seconds * rate);
     const size_t fade = static_cast<size_t>(rate / 50);  // 20 ms
     for (size_t i = 0; i < n; ++i) {
@@ -187,8 +191,17 @@ std::vector<Samples> BuiltInHoldMusic(int rate) {
       samples->push_back(static_cast<int16_t>(v));
     }
   }
-  return {std::move(samples)};
+  return samples;
 }
+
+}  // namespace
+
+std::vector<Samples> BuiltInHoldMusic(int rate) {
+  // A rising three-note chime (C5, E5, G5) with soft edges, then two seconds of quiet.
+  return {Tones({{523.25, 0.4}, {659.25, 0.4}, {783.99, 0.8}, {0, 2.0}}, rate)};
+}
+
+std::vector<Samples> BuiltInBeep(int rate) { return {Tones({{1000, 0.5}}, rate)}; }
 
 Result<std::vector<Samples>> LoadPrompt(const ports::Prompt& prompt, bool loop,
                                         const PromptDirs& dirs, int rate) {
@@ -197,6 +210,7 @@ Result<std::vector<Samples>> LoadPrompt(const ports::Prompt& prompt, bool loop,
     if (prompt.recording == "moh") {
       return dirs.moh_dir.empty() ? BuiltInHoldMusic(rate) : LoadFolder(dirs.moh_dir, rate);
     }
+    if (prompt.recording == ports::kBeepPrompt) return BuiltInBeep(rate);
     fs::path p(prompt.recording);
     if (p.is_relative()) p = fs::path(dirs.prompt_dir) / p;
     std::error_code ec;

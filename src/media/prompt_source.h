@@ -38,6 +38,9 @@ Result<std::vector<Samples>> LoadPrompt(const ports::Prompt& prompt, bool loop,
 // short chime, then quiet, about four seconds to loop.
 std::vector<Samples> BuiltInHoldMusic(int rate);
 
+// The voicemail beep, Prompt{recording = "beep"} (kBeepPrompt): 1 kHz for half a second.
+std::vector<Samples> BuiltInBeep(int rate);
+
 // Lower-case hex SHA-256 of bytes (OpenSSL).
 std::string Sha256Hex(const void* data, size_t size);
 // Lower-case hex SHA-256 of a file's content; empty on a read error.

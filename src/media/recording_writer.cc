@@ -14,6 +14,7 @@ namespace parley::media {
 struct RecordingWriter::File {
   std::string path;
   int rate = 8000;
+  int channels = 2;
   SNDFILE* sf = nullptr;
   uint64_t frames = 0;
   std::function<void(ports::RecordingInfo)> done;
@@ -42,16 +43,17 @@ RecordingWriter::~RecordingWriter() {
   loop_.Stop();
 }
 
-void RecordingWriter::Open(uint64_t id, std::string path, int rate,
+void RecordingWriter::Open(uint64_t id, std::string path, int rate, int channels,
                            std::function<void(ports::RecordingInfo)> done) {
-  loop_.Post([this, id, path = std::move(path), rate, done = std::move(done)]() mutable {
+  loop_.Post([this, id, path = std::move(path), rate, channels, done = std::move(done)]() mutable {
     auto f = std::make_unique<File>();
     f->path = std::move(path);
     f->rate = rate;
+    f->channels = channels;
     f->done = std::move(done);
     SF_INFO info{};
     info.samplerate = rate;
-    info.channels = 2;
+    info.channels = channels;
     info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
     f->sf = sf_open(TempPath(f->path).c_str(), SFM_WRITE, &info);
     if (f->sf != nullptr) sf_command(f->sf, SFC_SET_UPDATE_HEADER_AUTO, nullptr, SF_TRUE);
@@ -64,7 +66,7 @@ void RecordingWriter::Append(uint64_t id, std::vector<int16_t> frames) {
     auto it = files_.find(id);
     if (it == files_.end() || it->second->sf == nullptr) return;
     File& f = *it->second;
-    const auto n = static_cast<sf_count_t>(frames.size() / 2);
+    const auto n = static_cast<sf_count_t>(frames.size() / static_cast<size_t>(f.channels));
     f.frames += static_cast<uint64_t>(sf_writef_short(f.sf, frames.data(), n));
   });
 }

@@ -1,8 +1,9 @@
 #pragma once
-// Writes call recordings off the media threads: one stereo 16-bit WAV per recording under a
-// temporary name, its header kept valid as it grows (libsndfile's SFC_SET_UPDATE_HEADER_AUTO, so
-// a crash leaves a playable file), then fsync, atomic rename and SHA-256 on Finish. Owns one
-// thread (a runtime::EventLoop); every method may be called from any thread and returns at once.
+// Writes call recordings off the media threads: one 16-bit WAV per recording (stereo for calls,
+// mono for voicemail) under a temporary name, its header kept valid as it grows (libsndfile's
+// SFC_SET_UPDATE_HEADER_AUTO, so a crash leaves a playable file), then fsync, atomic rename and
+// SHA-256 on Finish. Owns one thread (a runtime::EventLoop); every method may be called from any
+// thread and returns at once.
 
 #include <cstdint>
 #include <functional>
@@ -27,9 +28,9 @@ class RecordingWriter {
 
   // Starts a recording; `done` runs on the writer thread after Finish (with bytes 0 and an
   // empty hash when the file could not be written).
-  void Open(uint64_t id, std::string path, int rate,
+  void Open(uint64_t id, std::string path, int rate, int channels,
             std::function<void(ports::RecordingInfo)> done);
-  // Appends interleaved stereo frames (left, right, left, right, ...).
+  // Appends frames, interleaved when stereo (left, right, left, right, ...).
   void Append(uint64_t id, std::vector<int16_t> frames);
   void Finish(uint64_t id);
 

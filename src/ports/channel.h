@@ -238,6 +238,11 @@ class ChannelAdapter : public ContactMedia {
   // as for any call (CustomerLeft, ContactCenter::EndHandling).
   virtual void PlaceCall(ContactId contact, OutboundDial dial,
                          std::function<void(Status)> done) = 0;
+  // Voicemail (docs/voice.md, "Voicemail"): plays `request.prompt` (if any), then a beep, then
+  // records what the caller says, alone and mono, until '#', `request.max_length` or the
+  // hang-up. Exactly one ChannelIntake::RecordingFinished with channels 1 follows (an empty path
+  // when nothing could be recorded); the call stays up until the engine ends the contact.
+  virtual void RecordVoicemail(ContactId contact, const VoicemailRequest& request) = 0;
 };
 
 }  // namespace parley::ports

@@ -62,6 +62,7 @@ struct VoicemailRequest {
   std::string mailbox;  // a queue or agent name
   Duration max_length{0};
   Attributes attributes;
+  Prompt prompt;  // voice: played before the beep by the adapter that records the message
 };
 
 // A callback contact that keeps the caller's place in `queue`.

@@ -17,7 +17,12 @@
 
 namespace parley::ports {
 
-using LegId = uint64_t;  // chosen by the caller of OpenLeg, unique while the leg is open
+using LegId = uint64_t;
+
+// Built-in prompts of Play: Prompt{recording = kBeepPrompt} is the voicemail beep (1 kHz, 0.5 s);
+// "moh" is music on hold.
+inline constexpr char kBeepPrompt[] =
+    "beep";  // chosen by the caller of OpenLeg, unique while the leg is open
 
 enum class AudioCodec : uint8_t { kPcmu, kPcma, kG722 };
 
@@ -99,6 +104,12 @@ class MediaPlane {
   // leg this way. kNotFound when a leg is not open; nothing happens when `customer` is not
   // being recorded.
   virtual Status MoveRecording(LegId customer, LegId agent) = 0;
+  // Voicemail: what `leg` receives, alone, to a mono WAV at the recording rate, placed and
+  // written as StartRecording's file is (temporary name, fsync, rename, SHA-256). Ends on
+  // StopRecording(leg), when the leg closes, or once `max_length` of audio is written (zero: no
+  // limit; the file is then exactly that long); on_recording_done(leg, ...) follows.
+  // kInvalidArgument for an empty path or a negative length, kNotFound when the leg is not open.
+  virtual Status RecordLeg(LegId leg, std::string path, Duration max_length) = 0;
 
   virtual void SetEvents(MediaEvents events) = 0;
 

@@ -34,6 +34,7 @@
 #include "sip/digest_header.h"
 #include "sip/recording_recovery.h"
 #include "sip/sdp.h"
+#include "sip/voicemail.h"
 
 namespace parley::sip {
 
@@ -88,7 +89,9 @@ class SipServer::Impl {
         deps_(deps),
         nonces_(auth::RandomBytes(32)),
         guard_(options_.guard),
-        registrar_(options_.registrar) {
+        registrar_(options_.registrar),
+        voicemail_(deps_.media, deps_.intake, deps_.clock,
+                   [this](ContactId contact) { return VoicemailPath(contact); }) {
     if (deps_.registrations != nullptr) {
       binding_writer_ = std::make_unique<BindingWriter>(*deps_.registrations);
     }
@@ -164,6 +167,7 @@ class SipServer::Impl {
   void OfferWithdrawn(ContactId contact, const std::string& agent);
   void PrepareRecording(ContactId contact, const ports::RecordingPlan& plan);
   void RecordingControl(ContactId contact, ports::RecordingCommand command);
+  void RecordVoicemail(ContactId contact, const ports::VoicemailRequest& request);
 
  private:
   struct Fork {
@@ -928,6 +932,7 @@ class SipServer::Impl {
       c.agent_leg_open = false;
     }
     if (c.customer_leg != 0) {
+      voicemail_.LegClosing(c.customer_leg);
       ReportLeg(c, ports::LegRole::kCustomer, deps_.media.CloseLeg(c.customer_leg));
       c.customer_leg = 0;
     }
@@ -1994,6 +1999,7 @@ class SipServer::Impl {
     }
   }
   void OnDigit(ports::LegId leg, char digit) {
+    if (voicemail_.OnDigit(leg, digit)) return;
     for (auto& [id, c] : calls_) {
       if (c->customer_leg == leg && c->contact.value() != 0) {
         deps_.intake->ChannelInputFor(c->contact, ports::DigitsPressed{std::string(1, digit)});
@@ -2002,6 +2008,7 @@ class SipServer::Impl {
     }
   }
   void OnPlayFinished(ports::LegId leg, uint64_t play_id) {
+    if (voicemail_.OnPlayFinished(leg, play_id)) return;
     if (play_id == kAnnouncementPlay) {
       AnnouncementEnded(leg);
       return;
@@ -2116,6 +2123,12 @@ class SipServer::Impl {
     return Unavailable("too many recordings of contact " + base);
   }
 
+  // Where a voicemail of `contact` is written: beside the call recordings.
+  Result<std::string> VoicemailPath(ContactId contact) const {
+    if (options_.recordings_dir.empty()) return Unavailable("no recordings directory");
+    return RecordingPath(deps_.clock.Now(), contact);
+  }
+
  public:
   // Recordings a crash left under their temporary name: finalised and reported (at start).
   void RecoverRecordings() {
@@ -2134,6 +2147,7 @@ class SipServer::Impl {
   }
 
   void OnRecordingDone(ports::LegId leg, ports::RecordingInfo info) {
+    if (voicemail_.OnRecordingDone(leg, info)) return;
     auto it = recordings_.find(leg);
     if (it == recordings_.end() || it->second.empty()) return;
     const RecordingStart start = it->second.front();
@@ -2193,6 +2207,7 @@ class SipServer::Impl {
   ports::LegId next_leg_ = 1;
   // Play id of music on hold (loops report no end; a failed load's end is ignored by the flow).
   static constexpr uint64_t kHoldMusicPlay = 0;
+  VoicemailRecorder voicemail_;  // SIP thread only
 };
 
 void SipServer::Impl::OfferToAgent(ContactId contact, const std::string& agent, Duration timeout) {
@@ -2206,6 +2221,14 @@ void SipServer::Impl::PrepareRecording(ContactId contact, const ports::Recording
 }
 void SipServer::Impl::RecordingControl(ContactId contact, ports::RecordingCommand command) {
   DoRecordingControl(contact, command);
+}
+void SipServer::Impl::RecordVoicemail(ContactId contact, const ports::VoicemailRequest& request) {
+  Call* c = CallOf(contact);
+  if (c == nullptr || c->customer_gone || c->customer_leg == 0) {
+    voicemail_.NothingRecorded(contact);
+    return;
+  }
+  voicemail_.Start(contact, c->customer_leg, request);
 }
 
 SipServer::SipServer(SipServerOptions options, Deps deps)
@@ -2279,6 +2302,10 @@ void SipServer::ControlCall(ContactId contact, ports::CallCommand command,
   impl_->Post([impl = impl_.get(), contact, command = std::move(command), done = std::move(done)] {
     impl->DoControlCall(contact, command, done);
   });
+}
+
+void SipServer::RecordVoicemail(ContactId contact, const ports::VoicemailRequest& request) {
+  impl_->Post([impl = impl_.get(), contact, request] { impl->RecordVoicemail(contact, request); });
 }
 
 void SipServer::PlaceCall(ContactId contact, ports::OutboundDial dial,

@@ -138,6 +138,7 @@ class SipServer final : public ports::ChannelAdapter {
                    std::function<void(Status)> done) override;
   void PlaceCall(ContactId contact, ports::OutboundDial dial,
                  std::function<void(Status)> done) override;
+  void RecordVoicemail(ContactId contact, const ports::VoicemailRequest& request) override;
 
   class Impl;  // the SIP thread's state (sip_server.cc)
 

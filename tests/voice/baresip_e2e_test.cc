@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "media/codec.h"
+#include "media/prompt_source.h"
 #include "tests/voice/audio_check.h"
 #include "tests/voice/baresip_peer.h"
 #include "tests/voice/voice_fixture.h"
@@ -493,6 +494,102 @@ TEST(BaresipE2eTest, CallbackKeyWhileQueuedEndsTheCallAndLeavesACallbackInItsPla
   EXPECT_EQ(back["times"]["queued"], voice["times"]["queued"]) << back.dump() << voice.dump();
   const json queue = GetJson(site.http(), "/api/v1/queues/support", site.cookie);
   EXPECT_EQ(queue["waiting"], 1) << queue.dump();
+}
+
+// The middle 0.2 s of the beep before a voicemail (the media plane's built-in tone).
+Audio BeepExcerpt() {
+  const std::vector<int16_t>& beep = *media::BuiltInBeep(kTestRate)[0];
+  return Audio(beep.begin() + kTestRate / 10, beep.begin() + kTestRate * 3 / 10);
+}
+
+// The recording `id`'s audio, fetched through the API into `dir`.
+WavAudio RecordingAudio(Site& site, const TempDir& dir, const std::string& id) {
+  auto file = Http(site.http(), "GET", "/api/v1/recordings/" + id + "/audio", "", site.cookie);
+  EXPECT_EQ(file.status, 200) << file.body;
+  const std::string path = dir.path() + "/recording-" + id + ".wav";
+  std::ofstream(path, std::ios::binary) << file.body;
+  return ReadWav(path);
+}
+
+// Issue 6: a voicemail step used to make its contact at once and record nothing. The caller
+// now hears the prompt, then the beep, speaks, presses #; the message is recorded alone (mono),
+// the call is hung up, and the message becomes a contact of the mailbox that carries it.
+TEST(BaresipE2eTest, CallerLeavesAVoicemailAfterTheBeepEndsItWithHashAndCarolIsOfferedIt) {
+  Site site;
+  ASSERT_TRUE(site.ready());
+  TempDir audio;
+  BaresipPeer caller(
+      {.user = kCallerNumber, .microphone = Microphone(audio, "caller", kCallerBurst)});
+  ASSERT_TRUE(caller.started()) << caller.error();
+  ASSERT_EQ(caller.Dial(site.entry("5004")), "");
+  const auto ended = site.log->Find("flow.ended", {"\"outcome\":\"voicemail\""});
+  ASSERT_TRUE(ended);
+  const std::string id = (*ended)["contact"];
+
+  // The prompt (the music), then the beep; then the caller speaks three seconds more and
+  // presses # (RFC 4733), which ends the message.
+  ASSERT_TRUE(caller.WaitToHear(kMusicBurst)) << "no prompt heard:\n" << caller.log();
+  ASSERT_TRUE(caller.WaitToHear(BeepExcerpt())) << "no beep heard:\n" << caller.log();
+  ASSERT_TRUE(caller.WaitToHaveSent(caller.Sent().seconds() + 3)) << caller.log();
+  ASSERT_EQ(caller.SendDigits("#"), "");
+  EXPECT_TRUE(caller.WaitForEvent("CALL_CLOSED")) << "not hung up:\n" << caller.log();
+
+  // The message is a contact of the mailbox's queue, made from the call, carrying its recording.
+  const auto queued = site.log->Find("contact.queued", {"\"channel\":\"callback\""});
+  ASSERT_TRUE(queued);
+  const std::string message_id = (*queued)["contact"];
+  const auto completed =
+      site.log->Find("recording.completed", {OfContact(message_id), "\"kind\":\"voicemail\""});
+  ASSERT_TRUE(completed) << "no recording.completed for contact " << message_id;
+  ASSERT_TRUE(site.log->Find("contact.closed", {OfContact(id)}));
+  const json message = GetJson(site.http(), "/api/v1/contacts/" + message_id, site.cookie);
+  EXPECT_EQ(message["queue"], "messages") << message.dump();
+  EXPECT_EQ(message["attributes"].value("voicemail.mailbox", ""), "messages");
+  EXPECT_EQ(message["attributes"].value("origin.contact", ""), id);
+  ASSERT_TRUE(message["recording"].is_object()) << message.dump();
+  EXPECT_EQ(message["recording"]["kind"], "voicemail");
+  const std::string recording_id = message["recording"]["id"];
+  EXPECT_EQ(message["attributes"].value("voicemail.recording", ""), recording_id);
+
+  // Listed by the recordings API for the new contact; mono, the caller's voice, no beep, about
+  // as long as the caller spoke after the beep.
+  const json listed = GetJson(site.http(), "/api/v1/recordings", site.cookie);
+  bool found = false;
+  for (const auto& r : listed["recordings"]) {
+    found |= r["id"] == recording_id && r["contact"] == message_id && r["kind"] == "voicemail";
+  }
+  EXPECT_TRUE(found) << listed.dump();
+  const WavAudio recording = RecordingAudio(site, audio, recording_id);
+  ASSERT_EQ(recording.error, "");
+  ASSERT_EQ(recording.channels.size(), 1u);
+  EXPECT_EQ(recording.rate, kTestRate);
+  EXPECT_GT(FindSignal(recording.channels[0], kCallerBurst).peak, 0.9);
+  EXPECT_LT(FindSignal(recording.channels[0], kMusicBurst).peak, 0.5);
+  EXPECT_GT(recording.seconds(), 2.5);
+  EXPECT_LT(recording.seconds(), caller.Sent().seconds());
+
+  // Carol, who serves the mailbox, is offered the message.
+  auto presence = Http(site.http(), "PUT", "/api/v1/agents/carol/presence",
+                       R"({"presence":"available"})", site.cookie);
+  ASSERT_EQ(presence.status, 200) << presence.body;
+  EXPECT_TRUE(site.log->Find("contact.offered", {OfContact(message_id), "\"agent\":\"carol\""}));
+}
+
+// A caller who hangs up at once leaves no message: nobody is offered an empty voicemail.
+TEST(BaresipE2eTest, CallerHangingUpBeforeSpeakingLeavesNoVoicemailContact) {
+  Site site;
+  ASSERT_TRUE(site.ready());
+  RawCaller caller(site.server.sip_port());
+  ASSERT_EQ(caller.Call("5004"), "SIP/2.0 200 OK");
+  const auto ended = site.log->Find("flow.ended", {"\"outcome\":\"voicemail\""});
+  ASSERT_TRUE(ended);
+  const std::string id = (*ended)["contact"];
+  EXPECT_EQ(caller.HangUp(), "SIP/2.0 200 OK");
+  // The call closes only once its message is settled, so a message contact would come first.
+  ASSERT_TRUE(site.log->Find("contact.closed", {OfContact(id)}));
+  EXPECT_EQ(site.log->Count("contact.queued", {"\"channel\":\"callback\""}), 0u);
+  const json queue = GetJson(site.http(), "/api/v1/queues/messages", site.cookie);
+  EXPECT_EQ(queue["waiting"], 0) << queue.dump();
 }
 
 }  // namespace

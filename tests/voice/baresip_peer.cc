@@ -270,6 +270,15 @@ std::optional<Match> BaresipPeer::WaitToHear(const Audio& reference,
   }
 }
 
+bool BaresipPeer::WaitToHaveSent(double seconds, std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (Sent().seconds() < seconds) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    Pause(std::chrono::milliseconds(200));
+  }
+  return true;
+}
+
 int BaresipPeer::Stop() {
   if (control_fd_ >= 0) {
     close(control_fd_);

@@ -70,6 +70,10 @@ class BaresipPeer {
                                   std::chrono::milliseconds timeout = std::chrono::seconds(15),
                                   double threshold = 0.9);
 
+  // Waits until its (latest) call has sent at least `seconds` of audio; false after `timeout`.
+  bool WaitToHaveSent(double seconds,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(15)) const;
+
   // Ends baresip (SIGTERM, SIGKILL if it lingers) and returns its exit status (-1 by signal).
   int Stop();
   // baresip's own output, for failure messages.
