@@ -623,9 +623,14 @@ class ApiTest : public ::testing::Test {
 
   Answer Send(http::verb method, std::string target, std::string body = "",
               std::vector<std::pair<std::string, std::string>> headers = {}) {
+    return SendTo(Endpoint(), method, std::move(target), std::move(body), std::move(headers));
+  }
+  Answer SendTo(const tcp::endpoint& endpoint, http::verb method, std::string target,
+                std::string body = "",
+                std::vector<std::pair<std::string, std::string>> headers = {}) {
     net::io_context ioc;
     tcp::socket socket(ioc);
-    socket.connect(Endpoint());
+    socket.connect(endpoint);
     http::request<http::string_body> req{method, target, 11};
     req.set(http::field::host, "127.0.0.1");
     for (auto& [k, v] : headers) req.set(k, v);
@@ -2408,19 +2413,8 @@ class LiveViewApiTest : public ApiTest {
 
   // The same request to the server without the live view.
   Answer ThroughThePort(const std::string& cookie, const std::string& target) {
-    net::io_context ioc;
-    tcp::socket socket(ioc);
-    socket.connect({net::ip::make_address("127.0.0.1"), port_only_->port()});
-    http::request<http::string_body> req{http::verb::get, target, 11};
-    req.set(http::field::host, "127.0.0.1");
-    req.set(http::field::cookie, cookie);
-    http::write(socket, req);
-    beast::flat_buffer buffer;
-    Answer a;
-    http::read(socket, buffer, a.raw);
-    a.status = static_cast<int>(a.raw.result_int());
-    a.body = a.raw.body();
-    return a;
+    return SendTo({net::ip::make_address("127.0.0.1"), port_only_->port()}, http::verb::get, target,
+                  "", {{"Cookie", cookie}});
   }
 
   store::MemoryStore store_;
