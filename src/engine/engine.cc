@@ -225,6 +225,7 @@ Status Engine::Start() {
     if (!day.ok()) return day.status();
   }
   if (Status s = acd_->Configure(config_->routing); !s.ok()) return s;
+  RebuildDirectory();
   auto flows = CompileFlowsOf(*config_, options_.config_version);
   if (!flows.ok()) return flows.status();
   flows_ = std::move(*flows);
@@ -451,7 +452,8 @@ Status Engine::Reconfigure(std::shared_ptr<const config::Config> config,
       day_fn_ = std::move(day);
       ++options_.config_version;
       flows_ = std::move(*flows);  // contacts already in a flow keep the version they started in
-      snapshot_rebuild_ = true;    // names, teams, skills and queues may all have changed
+      RebuildDirectory();
+      snapshot_rebuild_ = true;  // names, teams, skills and queues may all have changed
     }
     Commit([done, s](const Status&) {
       if (done) done(s);

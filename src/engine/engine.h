@@ -441,6 +441,9 @@ class Engine final : public ports::ContactCenter,
   // touched, or everything after Start and a reconfiguration (engine/snapshot.cc).
   std::shared_ptr<const LiveSnapshot> StageSnapshot();
   void RebuildSnapshot(TimePoint now);
+  // Names and members of the configuration the Acd runs now (after Start's and each applied
+  // configuration's Acd::Configure), so a queue's staffing does not scan every agent.
+  void RebuildDirectory();
   void StageAgent(AgentIndex a, TimePoint now, std::set<QueueIndex>& queues);
   std::vector<AgentIndex> QueueMembers(const std::string& queue) const;
   Result<ContactInfo*> FindVisibleContact(const ports::Caller& who, ContactId id);
@@ -514,6 +517,7 @@ class Engine final : public ports::ContactCenter,
 
   // The live view (engine/snapshot.h): rebuilt whole at the next step when set.
   std::unique_ptr<LiveSnapshots> live_;
+  std::shared_ptr<const LiveDirectory> directory_;
   bool snapshot_rebuild_ = true;
   mutable DayWindow today_window_{TimePoint::max(), TimePoint::max()};
 

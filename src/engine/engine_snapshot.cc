@@ -30,7 +30,11 @@ QueueRecord Engine::QueueRecordOf(QueueIndex q, TimePoint now) const {
     s.sl_target_fraction = def->service_level_fraction;
     s.recording = def->recording;
   }
-  for (AgentIndex a : QueueMembers(v.name)) {
+  std::vector<AgentIndex> scanned;  // before Start has a directory
+  const std::vector<AgentIndex>& members = directory_ && q < directory_->members.size()
+                                               ? directory_->members[q]
+                                               : (scanned = QueueMembers(v.name));
+  for (AgentIndex a : members) {
     const parley::AgentView av = acd_->GetAgent(a);
     if (av.presence == Presence::kOffline) continue;
     ++s.agents_staffed;
@@ -70,21 +74,27 @@ ports::QueueSnapshot Engine::QueueView(QueueIndex q) const {
   return QueueRecordOf(q, now).At(now);
 }
 
-void Engine::RebuildSnapshot(TimePoint now) {
-  today_window_ = DayWindow{TimePoint::max(), TimePoint::max()};  // the zone may have changed
+void Engine::RebuildDirectory() {
   auto directory = std::make_shared<LiveDirectory>();
   for (const AgentDef& d : config_->routing.agents) {
     if (auto a = acd_->FindAgent(d.name)) directory->agents.emplace(d.name, *a);
   }
+  directory->members.resize(acd_->queue_count());
   for (const QueueDef& d : config_->routing.queues) {
     auto q = acd_->FindQueue(d.name);
     if (!q || !directory->queues.emplace(d.name, *q).second) continue;
     directory->queue_order.push_back(*q);
+    directory->members[*q] = QueueMembers(d.name);
   }
-  live_->Reset(directory);
+  directory_ = std::move(directory);
+}
+
+void Engine::RebuildSnapshot(TimePoint now) {
+  today_window_ = DayWindow{TimePoint::max(), TimePoint::max()};  // the zone may have changed
+  live_->Reset(directory_);
   std::set<QueueIndex> ignored;
-  for (const auto& [name, a] : directory->agents) StageAgent(a, now, ignored);
-  for (uint32_t q : directory->queue_order) live_->SetQueue(q, QueueRecordOf(q, now));
+  for (const auto& [name, a] : directory_->agents) StageAgent(a, now, ignored);
+  for (uint32_t q : directory_->queue_order) live_->SetQueue(q, QueueRecordOf(q, now));
 }
 
 void Engine::StageAgent(AgentIndex a, TimePoint now, std::set<QueueIndex>& queues) {

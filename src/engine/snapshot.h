@@ -107,11 +107,12 @@ class RecordTable {
   std::vector<bool> owned_;  // chunk copied since the last Freeze: changed in place
 };
 
-// Names to indices (the Acd's), fixed between configurations.
+// Names to indices (the Acd's), and each queue's members, fixed between configurations.
 struct LiveDirectory {
   std::unordered_map<std::string, uint32_t> agents;  // configured agents the Acd knows
   std::unordered_map<std::string, uint32_t> queues;  // configured queues the Acd knows
   std::vector<uint32_t> queue_order;                 // ListQueues' order (the configuration's)
+  std::vector<std::vector<uint32_t>> members;        // by queue index: agents serving it
 };
 
 struct LiveSnapshot {
