@@ -618,6 +618,21 @@ TEST_F(ReferenceDayTest, WithoutLiveLongestWaitTheReportIsTheSame) {
   EXPECT_EQ(live.waiting, 1);
 }
 
+// QueueTotal is the report's queue total without the report: every counter, at any as_of, but
+// the percentile and the most waiting, which it leaves 0.
+TEST_F(ReferenceDayTest, QueueTotalIsTheReportsTotalWithoutPercentileAndLevel) {
+  const KpiReport later = calc_.Report(At(86'000));
+  for (QueueIndex q = 0; q < 2; ++q) {
+    for (const KpiReport* r : {&std::as_const(report_), &later}) {
+      ContactStats want = r->queues[q].total;
+      want.wait_p90 = Duration{0};
+      want.max_waiting = 0;
+      ExpectStats(calc_.QueueTotal(q), want, "queue " + std::to_string(q));
+    }
+  }
+  ExpectStats(calc_.QueueTotal(7), ContactStats{}, "a queue with no events");
+}
+
 TEST(LiveTest, MidDayAfterAnOverflowAndATransfer) {
   // Up to 200 s: C4 and C5 have left Q0; C2 (since 175) and C5 (since 180) wait in Q1. A0 is
   // busy talking to C1 (until 205); A2's wrap-up of C2 ended at 185 and C5 is only ringing at

@@ -648,6 +648,14 @@ KpiReport KpiCalculator::Report(TimePoint as_of) const {
   return r;
 }
 
+ContactStats KpiCalculator::QueueTotal(QueueIndex q) const {
+  ContactStats total;
+  if (q >= queues_.size()) return total;
+  for (const Bucket& b : queues_[q].buckets) Merge(total, b.stats);
+  total.max_waiting = 0;
+  return total;
+}
+
 LiveSnapshot KpiCalculator::Live(TimePoint now) const {
   LiveSnapshot live;
   live.at = now;

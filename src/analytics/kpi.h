@@ -190,6 +190,10 @@ class KpiCalculator {
 
   LiveSnapshot Live(TimePoint now) const;
 
+  // Report(as_of).queues[q].total without the report: every counter and sum, for any as_of, but
+  // wait_p90 and max_waiting left 0. Cost O(intervals) (the engine's live queue views).
+  ContactStats QueueTotal(QueueIndex q) const;
+
   int64_t IntervalIndex(TimePoint t) const;
   TimePoint IntervalStart(int64_t index) const;
 

@@ -33,6 +33,10 @@
 #include "auth/tokens.h"
 #include "auth/users.h"
 #include "base/text.h"
+#include "config/config.h"
+#include "engine/engine.h"
+#include "runtime/event_loop.h"
+#include "store/memory_store.h"
 
 namespace parley::api {
 namespace {
@@ -605,11 +609,12 @@ class ApiTest : public ::testing::Test {
     options.port = 0;
     options.io_threads = 2;
     server_ = std::make_unique<HttpServer>(
-        options, center_, AuthParts{authenticator_, sessions_, tokens_, users_, &audit_}, clock_);
+        options, *port_, AuthParts{authenticator_, sessions_, tokens_, users_, &audit_}, clock_);
     server_->AttachReports(&reports_);
     server_->AttachStaffing(&staffing_);
     server_->AttachSimulation(&simulation_);
     server_->SetConfigAdministration(&admin_);
+    if (live_) server_->AttachLiveView(live_);
     const Status s = server_->Start();
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
@@ -618,9 +623,14 @@ class ApiTest : public ::testing::Test {
 
   Answer Send(http::verb method, std::string target, std::string body = "",
               std::vector<std::pair<std::string, std::string>> headers = {}) {
+    return SendTo(Endpoint(), method, std::move(target), std::move(body), std::move(headers));
+  }
+  Answer SendTo(const tcp::endpoint& endpoint, http::verb method, std::string target,
+                std::string body = "",
+                std::vector<std::pair<std::string, std::string>> headers = {}) {
     net::io_context ioc;
     tcp::socket socket(ioc);
-    socket.connect(Endpoint());
+    socket.connect(endpoint);
     http::request<http::string_body> req{method, target, 11};
     req.set(http::field::host, "127.0.0.1");
     for (auto& [k, v] : headers) req.set(k, v);
@@ -678,6 +688,8 @@ class ApiTest : public ::testing::Test {
   FakeStaffing staffing_;
   FakeSimulation simulation_;
   FakeAdministration admin_;
+  const ports::LiveView* live_ = nullptr;  // attached by StartServer when set
+  ports::ContactCenter* port_ = &center_;  // the port StartServer's server calls
   auth::PasswordHasher hasher_;
   auth::UserDirectory users_;
   auth::SessionStore sessions_;
@@ -2234,6 +2246,254 @@ TEST_F(ApiTest, PlaceCallReachesThePortAndAnswersCreatedOrTheRefusal) {
                R"({"number":"+442071234567","queue":"sales"})")
                 .status,
             403);
+}
+
+}  // namespace
+}  // namespace parley::api
+
+// ---------------------------------------------------------------------------------------------
+// Cheap reads from the live view (ports/live_view.h)
+
+namespace parley::api {
+namespace {
+
+// A live view with one agent (a1 of north) and one queue (sales); the caller of the last read,
+// and whether it answers at all yet.
+class FakeLiveView : public ports::LiveView {
+ public:
+  Result<std::shared_ptr<const ports::LiveAgent>> Agent(const ports::Caller& who,
+                                                        const std::string& agent,
+                                                        TimePoint) const override {
+    std::lock_guard lock(mu_);
+    if (!published_) return Unavailable("nothing yet");
+    last_ = who;
+    if (agent != "a1" || (who.reach == ports::Caller::Reach::kSelf && who.agent != "a1")) {
+      return NotFound("no agent '" + agent + "'");
+    }
+    auto a = std::make_shared<ports::LiveAgent>();
+    a->view.id = "a1";
+    a->view.team = "north";
+    a->json = R"({"id":"a1","from":"the live view"})";
+    return std::shared_ptr<const ports::LiveAgent>(a);
+  }
+  Result<ports::QueueSnapshot> Queue(const ports::Caller& who, const std::string& queue,
+                                     TimePoint now) const override {
+    std::lock_guard lock(mu_);
+    if (!published_) return Unavailable("nothing yet");
+    last_ = who;
+    if (queue != "sales") return NotFound("no queue '" + queue + "'");
+    ports::QueueSnapshot q;
+    q.name = "sales";
+    q.waiting = 1;
+    q.longest_wait = now - kT0 + Seconds(3);
+    return q;
+  }
+  Result<std::vector<ports::QueueSnapshot>> Queues(const ports::Caller& who,
+                                                   TimePoint now) const override {
+    auto q = Queue(who, "sales", now);
+    if (!q.ok()) return q.status();
+    return std::vector<ports::QueueSnapshot>{*q};
+  }
+  void Publish() {
+    std::lock_guard lock(mu_);
+    published_ = true;
+  }
+  ports::Caller last() const {
+    std::lock_guard lock(mu_);
+    return last_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  bool published_ = false;
+  mutable ports::Caller last_;
+};
+
+TEST_F(ApiTest, CheapReadsComeFromTheLiveViewWithTheCallersReachAndThePortsRefusals) {
+  FakeLiveView live;
+  live_ = &live;
+  StartServer();
+  const std::string agent = Login("agent1");
+  const std::string lead = Login("lead");
+  // Nothing published yet: the port answers.
+  EXPECT_EQ(As(agent, http::verb::get, "/api/v1/agents/a1").json()["name"], "Agent a1");
+  EXPECT_TRUE(center_.Last("GetAgent").has_value());
+  live.Publish();
+  const size_t port_calls = center_.calls().size();
+
+  Answer own = As(agent, http::verb::get, "/api/v1/agents/a1");
+  EXPECT_EQ(own.status, 200);
+  EXPECT_EQ(own.body, R"({"id":"a1","from":"the live view"})");
+  EXPECT_EQ(own.header(http::field::content_type), "application/json");
+  EXPECT_EQ(live.last().reach, ports::Caller::Reach::kSelf);
+  EXPECT_EQ(live.last().agent, "a1");
+  Answer other = As(agent, http::verb::get, "/api/v1/agents/a2");
+  EXPECT_EQ(other.status, 404);
+  EXPECT_EQ(other.error_message(), "no agent 'a2'");
+  EXPECT_EQ(As(lead, http::verb::get, "/api/v1/agents/a1").status, 200);
+  EXPECT_EQ(live.last().reach, ports::Caller::Reach::kTeam);
+  EXPECT_EQ(live.last().team, "north");
+  EXPECT_EQ(As(Login("wall"), http::verb::get, "/api/v1/agents/a1").status, 200);
+  EXPECT_EQ(live.last().reach, ports::Caller::Reach::kAll);
+
+  Answer queues = As(agent, http::verb::get, "/api/v1/queues");
+  ASSERT_EQ(queues.status, 200) << queues.body;
+  EXPECT_EQ(queues.json()["queues"][0]["longest_wait_seconds"], 3.0);
+  EXPECT_EQ(As(agent, http::verb::get, "/api/v1/queues/sales").json()["waiting"], 1);
+  EXPECT_EQ(As(agent, http::verb::get, "/api/v1/queues/nowhere").error_message(),
+            "no queue 'nowhere'");
+  EXPECT_EQ(As(agent, http::verb::get, "/api/v1/queues?x=1").status, 400);
+  // None of these reached the port.
+  EXPECT_EQ(center_.calls().size(), port_calls);
+}
+
+// The real engine behind the API on its own loop, publishing its live view; two servers over it,
+// one answering cheap reads from the live view and one through the port, for comparison.
+class LiveViewApiTest : public ApiTest {
+ protected:
+  LiveViewApiTest()
+      : loop_(clock_),
+        engine_(
+            clock_, loop_, [this](std::function<void()> w) { loop_.Post(std::move(w)); }, store_,
+            EngineConfig(), Options()) {
+    std::promise<Status> started;
+    loop_.Post([&] { started.set_value(engine_.Start()); });
+    const Status s = started.get_future().get();
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  ~LiveViewApiTest() override {
+    server_.reset();
+    port_only_.reset();
+    std::promise<void> stopped;
+    loop_.Post([&] { engine_.Shutdown([&] { stopped.set_value(); }); });
+    stopped.get_future().wait();
+    loop_.Stop();
+  }
+
+  // Agents a1, a2 (team north) and a3 (south); queue support (tasks).
+  static std::shared_ptr<const config::Config> EngineConfig() {
+    auto c = std::make_shared<config::Config>();
+    RoutingConfig& r = c->routing;
+    r.skills = {"general"};
+    r.teams = {TeamDef{"north", ""}, TeamDef{"south", ""}};
+    QueueDef q;
+    q.name = "support";
+    q.channels = {Channel::kTask};
+    q.offer_timeout = Seconds(20);
+    r.queues.push_back(q);
+    for (const auto& [name, team] : {std::pair{"a1", 0}, {"a2", 0}, {"a3", 1}}) {
+      AgentDef a;
+      a.name = name;
+      a.full_name = std::string("Agent ") + name;
+      a.team = static_cast<TeamIndex>(team);
+      a.skills = {SkillLevel{0, 3}};
+      a.capacity[Index(Channel::kTask)] = 1;
+      a.queues = {QueueAssignment{0, 0, Duration{0}}};
+      r.agents.push_back(a);
+    }
+    r.settings.time_zone = "UTC";
+    return c;
+  }
+  static engine::EngineOptions Options() {
+    engine::EngineOptions o;
+    o.render_agent = [](const ports::AgentSnapshot& a) { return AgentJsonText(a); };
+    return o;
+  }
+
+  void StartBoth() {
+    port_ = &engine_;
+    live_ = &engine_.live_view();
+    StartServer({});
+    HttpServerOptions options;
+    options.port = 0;
+    port_only_ = std::make_unique<HttpServer>(
+        options, engine_, AuthParts{authenticator_, sessions_, tokens_, users_, &audit_}, clock_);
+    ASSERT_TRUE(port_only_->Start().ok());
+  }
+
+  // The same request to the server without the live view.
+  Answer ThroughThePort(const std::string& cookie, const std::string& target) {
+    return SendTo({net::ip::make_address("127.0.0.1"), port_only_->port()}, http::verb::get, target,
+                  "", {{"Cookie", cookie}});
+  }
+
+  store::MemoryStore store_;
+  runtime::EventLoop loop_;
+  engine::Engine engine_;
+  std::unique_ptr<HttpServer> port_only_;
+};
+
+TEST_F(LiveViewApiTest, CheapReadsAnswerByteForByteAsThePortForEveryRole) {
+  StartBoth();
+  const std::string admin = Login("admin");
+  ASSERT_EQ(As(admin, http::verb::put, "/api/v1/agents/a1/presence", R"({"presence":"available"})")
+                .status,
+            200);
+  ASSERT_EQ(As(admin, http::verb::post, "/api/v1/contacts", R"({"queue":"support"})").status, 201);
+  ASSERT_EQ(As(admin, http::verb::post, "/api/v1/contacts", R"({"queue":"support"})").status, 201);
+  const std::vector<std::string> targets = {
+      "/api/v1/agents/a1", "/api/v1/agents/a2",     "/api/v1/agents/a3",
+      "/api/v1/agents/zz", "/api/v1/queues",        "/api/v1/queues/support",
+      "/api/v1/queues/zz", "/api/v1/agents/a%201x", "/api/v1/queues?limit=1"};
+  std::map<std::string, int> statuses;
+  for (Role role : kRoles) {
+    const std::string cookie = Login(LoginOf(role));
+    for (const std::string& target : targets) {
+      SCOPED_TRACE(LoginOf(role) + " GET " + target);
+      const Answer live = As(cookie, http::verb::get, target);
+      const Answer port = ThroughThePort(cookie, target);
+      EXPECT_EQ(live.status, port.status);
+      EXPECT_EQ(live.body, port.body);
+      EXPECT_EQ(live.header(http::field::content_type), port.header(http::field::content_type));
+      statuses[LoginOf(role) + " " + target] = live.status;
+    }
+  }
+  // The scope the port keeps: an agent reads itself, a lead its team, nobody enumerates.
+  EXPECT_EQ(statuses["agent1 /api/v1/agents/a1"], 200);
+  EXPECT_EQ(statuses["agent1 /api/v1/agents/a2"], 404);
+  EXPECT_EQ(statuses["agent1 /api/v1/agents/zz"], 404);
+  EXPECT_EQ(statuses["lead /api/v1/agents/a2"], 200);
+  EXPECT_EQ(statuses["lead /api/v1/agents/a3"], 404);
+  EXPECT_EQ(statuses["sup /api/v1/agents/a3"], 200);
+  EXPECT_EQ(statuses["wall /api/v1/agents/a3"], 200);
+  EXPECT_EQ(statuses["agent1 /api/v1/queues?limit=1"], 400);
+  EXPECT_EQ(statuses["admin /api/v1/queues/support"], 200);
+  EXPECT_EQ(statuses["admin /api/v1/queues/zz"], 404);
+  const Answer a1 = As(admin, http::verb::get, "/api/v1/agents/a1");
+  EXPECT_EQ(a1.json()["contacts"].size(), 1u);
+  EXPECT_EQ(As(admin, http::verb::get, "/api/v1/queues/support").json()["waiting"], 1);
+}
+
+TEST_F(LiveViewApiTest, AReplyedWriteIsReadOnTheSameConnectionAndOnAnother) {
+  StartBoth();
+  const std::string agent = Login("agent1");
+  net::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect(Endpoint());
+  beast::flat_buffer buffer;
+  auto exchange = [&](http::verb method, const std::string& target, const std::string& body) {
+    http::request<http::string_body> req{method, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    req.set(http::field::cookie, agent);
+    if (!body.empty()) req.set(http::field::content_type, "application/json");
+    req.body() = body;
+    req.prepare_payload();
+    http::write(socket, req);
+    http::response<http::string_body> res;
+    http::read(socket, buffer, res);
+    EXPECT_TRUE(res.keep_alive());
+    return Json::parse(res.body(), nullptr, false);
+  };
+  for (int i = 0; i < 20; ++i) {
+    const std::string presence = i % 2 == 0 ? "available" : "offline";
+    const Json written = exchange(http::verb::put, "/api/v1/agents/a1/presence",
+                                  Json{{"presence", presence}}.dump());
+    ASSERT_EQ(written["presence"], presence) << written.dump();
+    EXPECT_EQ(exchange(http::verb::get, "/api/v1/agents/a1", "")["presence"], presence);
+    EXPECT_EQ(As(agent, http::verb::get, "/api/v1/agents/a1").json()["presence"], presence);
+    EXPECT_EQ(As(agent, http::verb::get, "/api/v1/queues/support").json()["agents_staffed"],
+              i % 2 == 0 ? 1 : 0);
+  }
 }
 
 }  // namespace

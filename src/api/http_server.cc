@@ -232,6 +232,10 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   void SetPresence(const std::shared_ptr<Exchange>& x);
   void ListQueues(const std::shared_ptr<Exchange>& x);
   void GetQueue(const std::shared_ptr<Exchange>& x);
+  // Answers from the live view's snapshot on this thread (true), or leaves the read to the port
+  // (false: no live view, or nothing published yet).
+  template <class T, class F>
+  bool AnsweredLive(Exchange& x, Result<T> read, F answer);
   void CreateContact(const std::shared_ptr<Exchange>& x);
   void ListContacts(const std::shared_ptr<Exchange>& x);
   void GetContact(const std::shared_ptr<Exchange>& x);
@@ -302,6 +306,8 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   const ports::Staffing* staffing = nullptr;
   // HttpServer::AttachSimulation; null: simulations answer 503.
   const ports::Simulation* simulation = nullptr;
+  // HttpServer::AttachLiveView; null: every read goes through the port.
+  const ports::LiveView* live = nullptr;
   AuthParts auth;
   const Clock& clock;
   auth::RouteRegistry registry;
@@ -1386,9 +1392,28 @@ void ServerImpl::Directory(const std::shared_ptr<Exchange>& x) {
                     }));
 }
 
+template <class T, class F>
+bool ServerImpl::AnsweredLive(Exchange& x, Result<T> read, F answer) {
+  if (!read.ok() && read.status().code() == StatusCode::kUnavailable) return false;
+  if (!read.ok()) {
+    Fail(x, FromStatus(read.status()));
+  } else {
+    answer(std::move(*read));
+  }
+  return true;
+}
+
 void ServerImpl::GetAgent(const std::shared_ptr<Exchange>& x) {
   std::string agent;
   if (auto e = ParseName(x->params[0], "agent", agent)) return Fail(*x, *e);
+  if (live && AnsweredLive(*x, live->Agent(x->caller, agent, clock.Now()),
+                           [&](std::shared_ptr<const ports::LiveAgent> a) {
+                             ReplyText(*x, http::status::ok,
+                                       a->json.empty() ? AgentJsonText(a->view) : a->json,
+                                       "application/json");
+                           })) {
+    return;
+  }
   center.GetAgent(x->caller, agent, Then<ports::AgentSnapshot>(x, [x](ports::AgentSnapshot a) {
                     x->server->ReplyText(*x, http::status::ok, AgentJsonText(a),
                                          "application/json");
@@ -1407,19 +1432,36 @@ void ServerImpl::SetPresence(const std::shared_ptr<Exchange>& x) {
                      }));
 }
 
+namespace {
+Json QueueListJson(const std::vector<ports::QueueSnapshot>& queues) {
+  Json list = Json::array();
+  for (const auto& q : queues) list.push_back(QueueJson(q));
+  return {{"queues", std::move(list)}};
+}
+}  // namespace
+
 void ServerImpl::ListQueues(const std::shared_ptr<Exchange>& x) {
   std::map<std::string, std::string> query;
   if (auto e = QueryOnly(x->query, {}, query)) return Fail(*x, *e);
+  if (live && AnsweredLive(*x, live->Queues(x->caller, clock.Now()), [&](const auto& queues) {
+        Reply(*x, http::status::ok, QueueListJson(queues));
+      })) {
+    return;
+  }
   center.ListQueues(x->caller, Then<std::vector<ports::QueueSnapshot>>(x, [x](auto queues) {
-                      Json list = Json::array();
-                      for (const auto& q : queues) list.push_back(QueueJson(q));
-                      x->server->Reply(*x, http::status::ok, {{"queues", std::move(list)}});
+                      x->server->Reply(*x, http::status::ok, QueueListJson(queues));
                     }));
 }
 
 void ServerImpl::GetQueue(const std::shared_ptr<Exchange>& x) {
   std::string queue;
   if (auto e = ParseName(x->params[0], "queue", queue)) return Fail(*x, *e);
+  if (live && AnsweredLive(*x, live->Queue(x->caller, queue, clock.Now()),
+                           [&](const ports::QueueSnapshot& q) {
+                             Reply(*x, http::status::ok, QueueJson(q));
+                           })) {
+    return;
+  }
   center.GetQueue(x->caller, queue, Then<ports::QueueSnapshot>(x, [x](ports::QueueSnapshot q) {
                     x->server->Reply(*x, http::status::ok, QueueJson(q));
                   }));
@@ -2141,5 +2183,7 @@ void HttpServer::AttachStaffing(const ports::Staffing* staffing) { impl_->staffi
 void HttpServer::AttachSimulation(const ports::Simulation* simulation) {
   impl_->simulation = simulation;
 }
+
+void HttpServer::AttachLiveView(const ports::LiveView* live) { impl_->live = live; }
 
 }  // namespace parley::api

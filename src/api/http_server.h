@@ -28,6 +28,7 @@
 #include "base/status.h"
 #include "ports/administration.h"
 #include "ports/contact_center.h"
+#include "ports/live_view.h"
 #include "ports/reports.h"
 #include "ports/simulation.h"
 #include "ports/staffing.h"
@@ -106,6 +107,10 @@ class HttpServer {
   void AttachStaffing(const ports::Staffing* staffing);
   // The simulation port for POST /api/v1/simulations; before Start(). Without one: 503.
   void AttachSimulation(const ports::Simulation* simulation);
+  // The live view for GET /api/v1/agents/{agent}, /queues and /queues/{queue}: answered on the
+  // I/O thread from its snapshot, with the port's scope and answers; before Start(). Without one
+  // (or before it has a snapshot) those reads go through the port. It must outlive the server.
+  void AttachLiveView(const ports::LiveView* live);
 
   // Every route the server answers, with its permission (the access matrix's source).
   const auth::RouteRegistry& routes() const;

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "api/http_server.h"
+#include "api/views.h"
 #include "app/config_admin.h"
 #include "app/data.h"
 #include "app/simulation_service.h"
@@ -439,6 +440,8 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
       },
       lookup_options);
   engine_options.http = &lookups;
+  // The live view keeps each agent's answer rendered as GET /api/v1/agents/{agent} sends it.
+  engine_options.render_agent = [](const ports::AgentSnapshot& a) { return api::AgentJsonText(a); };
   engine::Engine engine(
       clock, loop, [&loop](std::function<void()> work) { loop.Post(std::move(work)); }, store,
       config, engine_options);
@@ -521,6 +524,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   http.AttachReports(&engine);
   http.AttachStaffing(&staffing);
   http.AttachSimulation(&simulation);
+  http.AttachLiveView(&engine.live_view());
   http.SetConfigAdministration(&config_admin);
   // A start that fails after this point finishes the engine's journal and stops its loop.
   auto stop_engine = [&] {

@@ -192,6 +192,7 @@ Engine::Engine(Clock& clock, TimerQueue& timers, Executor executor, ports::Store
   acd_ = std::make_unique<Acd>(clock_, timers_, static_cast<AcdObserver&>(*this),
                                std::move(acd_options));
   no_http_ = std::make_unique<NoHttpClient>(*this);
+  live_ = std::make_unique<LiveSnapshots>(options_.render_agent);
   ports::HttpLookup& http = options_.http ? *options_.http : *no_http_;
   runner_ =
       std::make_unique<flow::FlowRunner>(clock_, timers_, static_cast<ports::ContactMedia&>(*this),
@@ -224,6 +225,7 @@ Status Engine::Start() {
     if (!day.ok()) return day.status();
   }
   if (Status s = acd_->Configure(config_->routing); !s.ok()) return s;
+  RebuildDirectory();
   auto flows = CompileFlowsOf(*config_, options_.config_version);
   if (!flows.ok()) return flows.status();
   flows_ = std::move(*flows);
@@ -254,7 +256,6 @@ Status Engine::Start() {
       if (e.event.time >= surely_earlier && DayOf(e.event.time) == stats_day_) {
         ++kpi_events;
         kpi_->Add(e.event);
-        report_floor_ = std::max(report_floor_, e.event.time);
       }
       // Where each contact still inside a flow was last seen.
       if (e.event.type == EventType::kFlowStepEntered) {
@@ -451,6 +452,8 @@ Status Engine::Reconfigure(std::shared_ptr<const config::Config> config,
       day_fn_ = std::move(day);
       ++options_.config_version;
       flows_ = std::move(*flows);  // contacts already in a flow keep the version they started in
+      RebuildDirectory();
+      snapshot_rebuild_ = true;  // names, teams, skills and queues may all have changed
     }
     Commit([done, s](const Status&) {
       if (done) done(s);
@@ -588,7 +591,6 @@ void Engine::Track(const Event& e) {
   const int64_t day = DayOf(e.time);
   if (day != stats_day_ && kpi_) ResetStats(day);
   if (kpi_) kpi_->Add(e);
-  report_floor_ = std::max(report_floor_, e.time);
 }
 
 void Engine::RefreshContact(ContactId id) {
@@ -639,6 +641,7 @@ void Engine::Commit(std::function<void(const Status&)> finish) {
     auto it = contacts_.find(id);
     if (it != contacts_.end()) batch.contacts.push_back(it->second.record);
   }
+  std::shared_ptr<const LiveSnapshot> snapshot = StageSnapshot();
   for (AgentIndex a : step_agents_) {
     const parley::AgentView v = acd_->GetAgent(a);
     batch.agents.push_back(ports::AgentRecord{v.name, v.presence, v.reason, v.presence_since});
@@ -653,6 +656,7 @@ void Engine::Commit(std::function<void(const Status&)> finish) {
   InFlight f;
   f.events = std::move(step_events_);
   f.finish = std::move(finish);
+  f.snapshot = std::move(snapshot);
   in_flight_.emplace_back(step, std::move(f));
   step_events_.clear();
   step_contacts_.clear();
@@ -686,6 +690,9 @@ void Engine::OnAppended(uint64_t step, Result<ports::SequenceRange> result) {
   while (!in_flight_.empty() && in_flight_.front().second.done) {
     InFlight f = std::move(in_flight_.front().second);
     in_flight_.pop_front();
+    // Before the replies and events: whoever learns of the step reads it (read-your-writes).
+    // Also when the journal failed: the step's changes stay in memory, as the port shows them.
+    if (f.snapshot) live_->Publish(std::move(f.snapshot));
     if (f.result.ok()) {
       Publish(f.events, f.result->first);
       if (f.finish) f.finish(Status::Ok());
@@ -771,15 +778,8 @@ std::string Engine::TeamOf(const std::string& agent) const {
 }
 
 bool Engine::MaySeeAgent(const Caller& who, const std::string& agent) const {
-  switch (who.reach) {
-    case Caller::Reach::kAll:
-      return true;
-    case Caller::Reach::kTeam:
-      return !who.team.empty() && TeamOf(agent) == who.team;
-    case Caller::Reach::kSelf:
-      return !who.agent.empty() && agent == who.agent;
-  }
-  return false;
+  return MayReachAgent(who, agent,
+                       who.reach == Caller::Reach::kTeam ? TeamOf(agent) : std::string());
 }
 
 bool Engine::MaySeeContact(const Caller& who, const ContactInfo& c) const {
@@ -901,61 +901,6 @@ ports::ContactSnapshot Engine::ContactView(const ContactInfo& c) const {
   s.legs = c.legs;
   s.recording_active = c.recording_active;
   s.recording_masked = c.recording_masked;
-  return s;
-}
-
-ports::QueueSnapshot Engine::QueueView(QueueIndex q) const {
-  const parley::QueueView v = acd_->GetQueue(q);
-  ports::QueueSnapshot s;
-  s.name = v.name;
-  s.waiting = v.waiting;
-  const TimePoint now = clock_.Now();
-  if (v.waiting > 0 && v.oldest_arrival != TimePoint::max() && v.oldest_arrival < now) {
-    s.longest_wait = now - v.oldest_arrival;
-  }
-  const QueueDef* def = QueueDefByName(*config_, v.name);
-  if (def) {
-    s.channels = def->channels;
-    s.priority = def->priority;
-    s.sl_target = def->service_level_threshold;
-    s.sl_target_fraction = def->service_level_fraction;
-    s.recording = def->recording;
-  }
-  for (AgentIndex a : QueueMembers(v.name)) {
-    const parley::AgentView av = acd_->GetAgent(a);
-    if (av.presence == Presence::kOffline) continue;
-    ++s.agents_staffed;
-    bool busy = false;
-    PerChannel<int> used{};
-    bool voice_live = false;
-    for (const WorkItem& w : av.work) {
-      if (w.queue == q) busy = true;
-      ++used[Index(w.channel)];
-      if (w.channel == Channel::kVoice && w.stage != WorkStage::kWrapUp) voice_live = true;
-    }
-    if (busy) ++s.agents_busy;
-    const AgentDef* ad = AgentDefByName(av.name);
-    if (av.presence == Presence::kAvailable && ad && def) {
-      for (Channel ch : def->channels) {
-        if (used[Index(ch)] >= ad->capacity[Index(ch)]) continue;
-        if (ch != Channel::kVoice && voice_live && ad->voice_blocks_other_channels) continue;
-        ++s.agents_available;
-        break;
-      }
-    }
-  }
-  // A new site day with no event yet: today has nothing so far.
-  if (DayOf(now) != stats_day_) return s;
-  const KpiReport report = kpi_->Report(std::max(now, report_floor_));
-  if (q < report.queues.size()) {
-    const ContactStats& t = report.queues[q].total;
-    s.offered = static_cast<uint64_t>(t.offered);
-    s.answered = static_cast<uint64_t>(t.answered);
-    s.abandoned = static_cast<uint64_t>(t.abandoned);
-    s.service_level = t.ServiceLevel().value_or(0);
-    s.asa = t.Asa().value_or(Duration{0});
-    s.aht = t.Aht().value_or(Duration{0});
-  }
   return s;
 }
 

@@ -56,11 +56,13 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "config/config.h"
+#include "engine/snapshot.h"
 #include "flow/flow.h"
 #include "flow/runner.h"
 #include "ports/channel.h"
 #include "ports/contact_center.h"
 #include "ports/flow_ports.h"
+#include "ports/live_view.h"
 #include "ports/reports.h"
 #include "ports/store.h"
 
@@ -94,6 +96,9 @@ struct EngineOptions {
   // Engine::LookupDone. nullptr: every lookup fails at once ("no http client"), so flows take
   // their failure exit.
   ports::HttpLookup* http = nullptr;
+  // Renders an agent's GetAgent JSON into the live view (live_view()) whenever the agent
+  // changes, so reads serve the text as is; empty: the live view holds views only.
+  LiveSnapshots::Renderer render_agent;
 };
 
 // How an identity is indexed and stored: a phone number (voice, SMS, callback) keeps a leading '+'
@@ -153,6 +158,11 @@ class Engine final : public ports::ContactCenter,
   // Stops accepting commands (they get kUnavailable), waits for outstanding journal
   // completions, then calls `done` on the loop thread.
   void Shutdown(std::function<void()> done);
+
+  // The cheap reads (GetAgent, ListQueues, GetQueue) without the loop, from the snapshot
+  // published after each durable step (engine/snapshot.h). Any thread; lives as long as the
+  // Engine.
+  const ports::LiveView& live_view() const { return *live_; }
 
   // ports::ContactCenter
   void ListAgents(const ports::Caller& who,
@@ -289,6 +299,7 @@ class Engine final : public ports::ContactCenter,
     size_t event_count = 0;
     std::vector<Event> events;
     std::function<void(const Status&)> finish;
+    std::shared_ptr<const LiveSnapshot> snapshot;  // published before `finish` and the events
     bool done = false;
     Result<ports::SequenceRange> result = Status(StatusCode::kInternal, "pending");
   };
@@ -436,6 +447,18 @@ class Engine final : public ports::ContactCenter,
   ports::AgentSnapshot AgentView(AgentIndex a) const;
   ports::ContactSnapshot ContactView(const ContactInfo& c) const;
   ports::QueueSnapshot QueueView(QueueIndex q) const;
+  // QueueView's parts that do not run with the clock, as of `now` (engine/snapshot.cc).
+  QueueRecord QueueRecordOf(QueueIndex q, TimePoint now) const;
+  // The site's day that holds `now`, remembered until `now` leaves it.
+  DayWindow TodayWindow(TimePoint now) const;
+  // The live view's next snapshot after the step being committed: the agents and queues it
+  // touched, or everything after Start and a reconfiguration (engine/snapshot.cc).
+  std::shared_ptr<const LiveSnapshot> StageSnapshot();
+  void RebuildSnapshot(TimePoint now);
+  // Names and members of the configuration the Acd runs now (after Start's and each applied
+  // configuration's Acd::Configure), so a queue's staffing does not scan every agent.
+  void RebuildDirectory();
+  void StageAgent(AgentIndex a, TimePoint now, std::set<QueueIndex>& queues);
   std::vector<AgentIndex> QueueMembers(const std::string& queue) const;
   Result<ContactInfo*> FindVisibleContact(const ports::Caller& who, ContactId id);
   // Runs a contact command: apply, then journal, then reply with the contact's snapshot.
@@ -497,7 +520,6 @@ class Engine final : public ports::ContactCenter,
   int64_t stats_day_ = 0;
   std::unique_ptr<KpiCalculator> kpi_;
   std::vector<QueueCounters> counters_;  // by QueueIndex
-  TimePoint report_floor_{};             // the latest event time the calculator has seen
 
   // Flows.
   std::shared_ptr<const flow::FlowVersion> flows_;
@@ -506,6 +528,12 @@ class Engine final : public ports::ContactCenter,
   std::unique_ptr<flow::FlowRunner> runner_;
   std::deque<std::pair<ContactId, flow::FlowInput>> flow_inputs_;  // for SettleFlows
   std::vector<ContactId> flows_ended_;
+
+  // The live view (engine/snapshot.h): rebuilt whole at the next step when set.
+  std::unique_ptr<LiveSnapshots> live_;
+  std::shared_ptr<const LiveDirectory> directory_;
+  bool snapshot_rebuild_ = true;
+  mutable DayWindow today_window_{TimePoint::max(), TimePoint::max()};
 
   bool started_ = false;
   bool shutting_down_ = false;

@@ -17,6 +17,7 @@
 
 #include "base/virtual_clock.h"
 #include "config/config.h"
+#include "config/site_time.h"
 #include "store/forwarding_store.h"
 #include "store/memory_store.h"
 #include "store/sqlite_store.h"
@@ -868,6 +869,202 @@ TEST(EngineTest, TransferCancelExplainAndReconfigure) {
   ASSERT_TRUE(q.ok());
   EXPECT_EQ(q->name, "sales");
   EXPECT_EQ(h.Queue("nowhere").status().code(), StatusCode::kNotFound);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The live view (engine/snapshot.h)
+
+// Every field of an agent's view, for comparing the live view's answer with the port's.
+nlohmann::json Fields(const ports::AgentSnapshot& a) {
+  nlohmann::json contacts = nlohmann::json::array();
+  for (const ports::HeldContact& h : a.contacts) {
+    contacts.push_back({h.contact.value(), static_cast<int>(h.channel), static_cast<int>(h.state),
+                        h.queue, ToMicros(h.since), ToMicros(h.offer_expires)});
+  }
+  nlohmann::json capacity = nlohmann::json::array();
+  for (const auto& [channel, n] : a.capacity) capacity.push_back({static_cast<int>(channel), n});
+  return {a.id,           a.name,
+          a.team,         static_cast<int>(a.presence),
+          a.reason,       ToMicros(a.presence_since),
+          a.skills,       capacity,
+          contacts,       a.queues,
+          a.handled_today};
+}
+
+nlohmann::json Fields(const ports::QueueSnapshot& q) {
+  nlohmann::json channels = nlohmann::json::array();
+  for (Channel c : q.channels) channels.push_back(static_cast<int>(c));
+  return {q.name,
+          channels,
+          q.priority,
+          q.waiting,
+          q.longest_wait.count(),
+          q.agents_staffed,
+          q.agents_available,
+          q.agents_busy,
+          q.offered,
+          q.answered,
+          q.abandoned,
+          q.service_level,
+          q.asa.count(),
+          q.aht.count(),
+          q.sl_target.count(),
+          q.sl_target_fraction,
+          static_cast<int>(q.recording)};
+}
+
+// The live view answers every agent and queue read as the port does now, for callers of every
+// reach, refusals included.
+void ExpectLiveViewMatchesThePort(Harness& h, const std::string& when) {
+  SCOPED_TRACE(when);
+  h.loop.RunAll();
+  const ports::LiveView& live = h.engine.live_view();
+  const TimePoint now = h.clock.Now();
+  for (const Caller& who : {All(), Self("alice"), Self("carol"), Team("blue"), Team("red")}) {
+    for (const std::string name : {"alice", "bob", "carol", "nobody"}) {
+      auto port = h.Agent(who, name);
+      auto read = live.Agent(who, name, now);
+      ASSERT_EQ(port.ok(), read.ok()) << who.user << "/" << who.team << " reads " << name;
+      if (!port.ok()) {
+        EXPECT_EQ(read.status().ToString(), port.status().ToString());
+        continue;
+      }
+      EXPECT_EQ(Fields((*read)->view), Fields(*port)) << name;
+    }
+  }
+  for (const std::string name : {"support", "billing", "sales", "nowhere"}) {
+    auto port = h.Queue(name);
+    auto read = live.Queue(Self("alice"), name, now);
+    ASSERT_EQ(port.ok(), read.ok()) << name;
+    if (port.ok()) {
+      EXPECT_EQ(Fields(*read), Fields(*port)) << name;
+    } else {
+      EXPECT_EQ(read.status().ToString(), port.status().ToString());
+    }
+  }
+  auto port = h.Run<std::vector<ports::QueueSnapshot>>(
+      [&](auto reply) { h.engine.ListQueues(All(), reply); });
+  auto read = live.Queues(All(), now);
+  ASSERT_TRUE(port.ok() && read.ok());
+  ASSERT_EQ(read->size(), port->size());
+  for (size_t i = 0; i < port->size(); ++i) EXPECT_EQ(Fields((*read)[i]), Fields((*port)[i]));
+}
+
+TEST(EngineLiveViewTest, AnswersAsThePortDoesAfterEveryKindOfStepAndBetweenThem) {
+  store::MemoryStore store;
+  Harness h(store, MakeConfig());
+  EXPECT_EQ(h.engine.live_view().Agent(All(), "alice", kStart).status().code(),
+            StatusCode::kUnavailable);  // nothing published before the first step
+  ASSERT_TRUE(h.engine.Start().ok());
+  ExpectLiveViewMatchesThePort(h, "after start");
+  ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kNotReady, "lunch").ok());
+  ExpectLiveViewMatchesThePort(h, "presence");
+  auto first = h.Create("support");
+  ASSERT_TRUE(first.ok());
+  ExpectLiveViewMatchesThePort(h, "offered");
+  h.clock.AdvanceBy(Seconds(5));
+  ASSERT_TRUE(h.Accept(Self("alice"), first->record.id, "alice").ok());
+  auto waiting = h.Create("billing");  // alice's one task slot is taken: it waits
+  ASSERT_TRUE(waiting.ok());
+  h.clock.AdvanceBy(Seconds(7));  // no step: the longest wait runs with the clock
+  ExpectLiveViewMatchesThePort(h, "handling, one waiting for 7 s");
+  ASSERT_TRUE(h.EndHandling(Self("alice"), first->record.id).ok());
+  ASSERT_TRUE(h.WrapUp(Self("alice"), first->record.id, "resolved").ok());
+  ExpectLiveViewMatchesThePort(h, "wrapped up, the waiting call offered");
+  h.clock.AdvanceBy(Seconds(25));  // the offer times out: a timer step
+  ExpectLiveViewMatchesThePort(h, "offer timed out");
+  ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+  auto taken = h.Accept(Self("alice"), waiting->record.id, "alice");
+  ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+  ExpectLiveViewMatchesThePort(h, "offered again and accepted");
+  auto moved = h.Run<ContactSnapshot>(
+      [&](auto reply) { h.engine.TransferContact(All(), waiting->record.id, "support", reply); });
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  ASSERT_TRUE(h.Run<ContactSnapshot>([&](auto r) {
+                 h.engine.CancelContact(All(), waiting->record.id, r);
+               }).ok());
+  ExpectLiveViewMatchesThePort(h, "transferred and cancelled");
+
+  auto more = MakeConfig();
+  QueueDef sales = more->routing.queues[0];
+  sales.name = "sales";
+  more->routing.queues.push_back(sales);
+  more->routing.agents[2].team = 0;  // carol joins blue
+  std::optional<Status> applied;
+  ASSERT_TRUE(h.engine.Reconfigure(more, [&](Status s) { applied = s; }).ok());
+  ASSERT_TRUE(h.loop.RunUntil([&] { return applied.has_value(); }));
+  ExpectLiveViewMatchesThePort(h, "reconfigured");
+
+  // Past midnight with no step: nothing handled or offered today yet.
+  ASSERT_EQ(h.Agent(All(), "alice")->handled_today, 1u);
+  h.clock.AdvanceTo(kStart + std::chrono::hours(17));
+  ExpectLiveViewMatchesThePort(h, "the next day");
+  EXPECT_EQ((*h.engine.live_view().Agent(All(), "alice", h.clock.Now()))->view.handled_today, 0u);
+}
+
+TEST(EngineLiveViewTest, IsPublishedWhenTheStepIsDurableBeforeItsReply) {
+  store::MemoryStore memory;
+  HeldStore store(memory);
+  Harness h(store, MakeConfig());
+  ASSERT_TRUE(h.engine.Start().ok());
+  store.ReleaseAll();
+  h.loop.RunAll();
+  const ports::LiveView& live = h.engine.live_view();
+  std::optional<Presence> seen_at_reply;
+  h.engine.SetPresence(
+      All(), "alice", Presence::kAvailable, "", [&](Result<ports::AgentSnapshot> r) {
+        ASSERT_TRUE(r.ok());
+        seen_at_reply = (*live.Agent(All(), "alice", h.clock.Now()))->view.presence;
+      });
+  h.loop.RunAll();
+  ASSERT_EQ(store.held(), 1u);  // the step is not durable yet: readers see the state before it
+  EXPECT_EQ((*live.Agent(All(), "alice", h.clock.Now()))->view.presence, Presence::kOffline);
+  store.ReleaseAll();
+  ASSERT_TRUE(h.loop.RunUntil([&] { return seen_at_reply.has_value(); }));
+  EXPECT_EQ(*seen_at_reply, Presence::kAvailable);
+}
+
+TEST(EngineLiveViewTest, AStepRerendersOnlyTheAgentsAndQueuesItTouched) {
+  store::MemoryStore store;
+  std::map<std::string, int> renders;
+  EngineOptions options;
+  options.render_agent = [&renders](const ports::AgentSnapshot& a) {
+    ++renders[a.id];
+    return "{\"id\":\"" + a.id + "\",\"presence\":" + std::to_string(static_cast<int>(a.presence)) +
+           "}";
+  };
+  auto config = MakeConfig();
+  config->routing.agents[2].queues = {QueueAssignment{1, 0, Duration{0}}};  // carol: billing only
+  Harness h(store, config, kStart, options);
+  ASSERT_TRUE(h.engine.Start().ok());
+  h.loop.RunAll();
+  const ports::LiveView& live = h.engine.live_view();
+  EXPECT_EQ(renders, (std::map<std::string, int>{{"alice", 1}, {"bob", 1}, {"carol", 1}}));
+  const auto carol = *live.Agent(All(), "carol", h.clock.Now());
+  const auto bob = *live.Agent(All(), "bob", h.clock.Now());
+
+  ASSERT_TRUE(h.SetPresence(All(), "carol", Presence::kAvailable).ok());
+  EXPECT_EQ(renders, (std::map<std::string, int>{{"alice", 1}, {"bob", 1}, {"carol", 2}}));
+  const auto carol_now = *live.Agent(All(), "carol", h.clock.Now());
+  EXPECT_EQ(carol_now->json, "{\"id\":\"carol\",\"presence\":1}");  // the renderer's text
+  EXPECT_NE(carol_now.get(), carol.get());
+  EXPECT_EQ(live.Agent(All(), "bob", h.clock.Now())->get(), bob.get());  // shared, not copied
+  EXPECT_EQ(live.Queue(All(), "billing", h.clock.Now())->agents_staffed, 1u);
+  EXPECT_EQ(live.Queue(All(), "support", h.clock.Now())->agents_staffed, 0u);
+}
+
+TEST(EngineLiveViewTest, DayWindowsFollowTheSiteCalendarAcrossDaylightSaving) {
+  auto paris = config::SiteDayFunction("Europe/Paris");
+  ASSERT_TRUE(paris.ok());
+  // 2025-03-30 in Paris: 23 hours, from 2025-03-29T23:00Z to 2025-03-30T22:00Z.
+  const TimePoint noon = FromMicros(int64_t{1'743'336'000} * 1'000'000);  // 2025-03-30T12:00Z
+  const DayWindow w = DayWindowOf(*paris, noon);
+  EXPECT_EQ(w.from, FromMicros(int64_t{1'743'289'200} * 1'000'000));
+  EXPECT_EQ(w.until, FromMicros(int64_t{1'743'372'000} * 1'000'000));
+  EXPECT_TRUE(w.Contains(w.from));
+  EXPECT_FALSE(w.Contains(w.until));
+  EXPECT_FALSE(w.Contains(w.from - Duration(1)));
 }
 
 // A loop on its own thread, as in production: the test thread calls the port concurrently.
