@@ -532,6 +532,10 @@ class Engine final : public ports::ContactCenter,
   // The live view (engine/snapshot.h): rebuilt whole at the next step when set.
   std::unique_ptr<LiveSnapshots> live_;
   std::shared_ptr<const LiveDirectory> directory_;
+  // Each Acd agent's definition in the configuration the Acd runs now (null: not configured any
+  // more), rebuilt with the directory: a queue's statistics look up every member's capacity on
+  // every step, which a search by name made quadratic in the agents.
+  std::vector<const AgentDef*> agent_defs_;
   bool snapshot_rebuild_ = true;
   mutable DayWindow today_window_{TimePoint::max(), TimePoint::max()};
 

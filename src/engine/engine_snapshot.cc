@@ -47,7 +47,7 @@ QueueRecord Engine::QueueRecordOf(QueueIndex q, TimePoint now) const {
       if (w.channel == Channel::kVoice && w.stage != WorkStage::kWrapUp) voice_live = true;
     }
     if (busy) ++s.agents_busy;
-    const AgentDef* ad = AgentDefByName(av.name);
+    const AgentDef* ad = a < agent_defs_.size() ? agent_defs_[a] : AgentDefByName(av.name);
     if (av.presence == Presence::kAvailable && ad && def) {
       for (Channel ch : def->channels) {
         if (used[Index(ch)] >= ad->capacity[Index(ch)]) continue;
@@ -76,8 +76,12 @@ ports::QueueSnapshot Engine::QueueView(QueueIndex q) const {
 
 void Engine::RebuildDirectory() {
   auto directory = std::make_shared<LiveDirectory>();
+  agent_defs_.assign(acd_->agent_count(), nullptr);
   for (const AgentDef& d : config_->routing.agents) {
-    if (auto a = acd_->FindAgent(d.name)) directory->agents.emplace(d.name, *a);
+    if (auto a = acd_->FindAgent(d.name)) {
+      directory->agents.emplace(d.name, *a);
+      if (*a < agent_defs_.size()) agent_defs_[*a] = &d;
+    }
   }
   directory->members.resize(acd_->queue_count());
   for (const QueueDef& d : config_->routing.queues) {
