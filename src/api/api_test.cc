@@ -188,9 +188,12 @@ class FakeCenter : public ports::ContactCenter {
     }
     r(Contact(7));
   }
-  void TransferContact(const ports::Caller& who, ContactId id, std::string queue,
+  void TransferContact(const ports::Caller& who, ContactId id, ports::TransferTarget target,
                        ports::Reply<ports::ContactSnapshot> r) override {
-    Record("TransferContact", who, std::to_string(id.value()) + ":" + queue);
+    const char* kind = target.kind == ports::TransferTarget::Kind::kAgent    ? "agent:"
+                       : target.kind == ports::TransferTarget::Kind::kNumber ? "number:"
+                                                                             : "";
+    Record("TransferContact", who, std::to_string(id.value()) + ":" + kind + target.name);
     r(Contact(id.value()));
   }
   void CancelContact(const ports::Caller& who, ContactId id,
@@ -983,6 +986,27 @@ TEST_F(ApiTest, ContactLifecycleRoutesReachThePort) {
       As(agent, http::verb::post, "/api/v1/contacts/42/transfer", R"({"queue":"support"})").status,
       200);
   EXPECT_EQ(center_.Last("TransferContact")->arg, "42:support");
+  // Issue 8: one agent or an external number instead of a queue; the three keys are exclusive.
+  EXPECT_EQ(
+      As(agent, http::verb::post, "/api/v1/contacts/42/transfer", R"({"agent":"bob"})").status,
+      200);
+  EXPECT_EQ(center_.Last("TransferContact")->arg, "42:agent:bob");
+  EXPECT_EQ(
+      As(agent, http::verb::post, "/api/v1/contacts/42/transfer", R"({"number":"+15551234567"})")
+          .status,
+      200);
+  EXPECT_EQ(center_.Last("TransferContact")->arg, "42:number:+15551234567");
+  Answer both = As(agent, http::verb::post, "/api/v1/contacts/42/transfer",
+                   R"({"queue":"support","agent":"bob"})");
+  EXPECT_EQ(both.status, 400);
+  EXPECT_EQ(both.json()["error"]["message"],
+            "body.queue and body.agent are exclusive: give one of queue, agent, number");
+  Answer none = As(agent, http::verb::post, "/api/v1/contacts/42/transfer", "{}");
+  EXPECT_EQ(none.status, 400);
+  EXPECT_EQ(none.json()["error"]["message"], "body: give one of queue, agent, number");
+  EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/42/transfer", R"({"agent":""})").status,
+            400);
+  EXPECT_EQ(center_.Last("TransferContact")->arg, "42:number:+15551234567");
   Answer explained = As(agent, http::verb::get, "/api/v1/contacts/42/explanation");
   EXPECT_EQ(explained.status, 200);
   EXPECT_EQ(explained.json()["explanation"], "contact 42 waits: no agent free");

@@ -1779,11 +1779,11 @@ void ServerImpl::WrapUpContact(const std::shared_ptr<Exchange>& x) {
 void ServerImpl::TransferContact(const std::shared_ptr<Exchange>& x) {
   ContactId id;
   if (!ContactIdParam(x, 0, id)) return;
-  std::string queue;
-  if (auto e = ReadTransfer(x->body.is_null() ? Json::object() : x->body, queue)) {
+  ports::TransferTarget target;
+  if (auto e = ReadTransfer(x->body.is_null() ? Json::object() : x->body, target)) {
     return Fail(*x, *e);
   }
-  center.TransferContact(x->caller, id, queue,
+  center.TransferContact(x->caller, id, std::move(target),
                          Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
                            x->server->Reply(*x, http::status::ok, ContactJson(c));
                          }));
