@@ -66,6 +66,7 @@ class TransferTest : public ::testing::Test {
     ASSERT_TRUE(alice_.Answer());
     ASSERT_TRUE(WaitForEvent(*events_, "handling.started", "\"agent\":\"alice\""));
     talkers_.Add(caller_rtp_, MediaPortOf(caller_.first_answer()), kCallerLevel);
+    talkers_.Add(alice_.media(), alice_.parley_media_port(), kAgentLevel);
     Json j = Json::parse(Http(http(), "GET", "/api/v1/contacts", "", cookie_).body, nullptr, false);
     ASSERT_FALSE(j.is_discarded() || j["contacts"].empty());
     id_ = j["contacts"][0]["id"].get<std::string>();
@@ -188,6 +189,37 @@ TEST_F(TransferTest, ApiTransferToANumberCallsItThroughTheTrunkUntilTheCarrierHa
   EXPECT_EQ(carrier_.HangUp().substr(0, 14), "SIP/2.0 200 OK");
   EXPECT_TRUE(WaitForEvent(*events_, "contact.closed", "\"contact\":\"" + id_ + "\""));
   EXPECT_EQ(ContactUntil([](const Json& c) { return c["state"] == "closed"; })["state"], "closed");
+}
+
+// As after a consultation, the call's recording goes on in one file: the caller on the left,
+// alice then bob on the right.
+TEST_F(TransferTest, ARecordingGoesOnInTheSameFileWhenBobTakesTheTransfer) {
+  const HttpResponse record = Http(http(), "POST", "/api/v1/contacts/" + id_ + "/recording",
+                                   R"({"action":"start"})", cookie_);
+  ASSERT_EQ(record.status, 200) << record.body;
+  EXPECT_TRUE(WaitForEvent(*events_, "recording.started", "\"by\":\"admin\""));
+  EXPECT_EQ(SettlesWithout(caller_rtp_, kAgent, kThird), "");  // a second of alice, recorded
+  ASSERT_EQ(Transfer(R"({"agent":"bob"})").status, 200);
+  EXPECT_FALSE(alice_.Request("BYE").empty());
+  BobTalksWithTheCaller();
+  EXPECT_EQ(SettlesWithout(caller_rtp_, kThird, kAgent), "");  // a second of bob, recorded
+  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+  EXPECT_FALSE(bob_.Request("BYE").empty());
+  EXPECT_FALSE(
+      EventMessage(*events_, "recording.completed", "\"contact\":\"" + id_ + "\"").empty());
+  const Json list =
+      Json::parse(Http(http(), "GET", "/api/v1/recordings", "", cookie_).body, nullptr, false);
+  ASSERT_FALSE(list.is_discarded());
+  ASSERT_EQ(list["recordings"].size(), 1u) << list.dump();
+  EXPECT_EQ(list["recordings"][0]["agent"], "bob");
+  const std::string rec_id = list["recordings"][0]["id"].get<std::string>();
+  auto audio = Http(http(), "GET", "/api/v1/recordings/" + rec_id + "/audio", "", cookie_);
+  ASSERT_EQ(audio.status, 200) << audio.body;
+  const auto left = WavChannel(audio.body, 0);
+  const auto right = WavChannel(audio.body, 1);
+  EXPECT_GT(SamplesAt(left, kCallerLevel), 800u);
+  EXPECT_GT(SamplesAt(right, kAgentLevel), 800u);
+  EXPECT_GT(SamplesAt(right, kSupervisorLevel), 800u);
 }
 
 TEST_F(TransferTest, ANumberOutsideTheAllowedDestinationsIsRefusedAndCounted) {
