@@ -2301,6 +2301,13 @@ TEST(EngineBlindTransferTest, RefusalsSayWhatIsWrongAndReserveNobody) {
   h.voice.control_status = InvalidArgument("number +449 is not an allowed destination");
   EXPECT_EQ(h.TransferTo(All(), id, TransferKind_::kNumber, "+449").status().code(),
             StatusCode::kInvalidArgument);
+  // A voice contact the adapter holds no call for (made through the API) has no legs to move.
+  h.voice.control_status = NotFound("no call for contact 1");
+  auto legless = h.TransferTo(All(), id, TransferKind_::kAgent, "bob");
+  EXPECT_EQ(legless.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(legless.status().message(),
+            "contact 1 cannot be transferred: no voice channel is attached to it");
+  EXPECT_TRUE(h.Holds("bob").empty());
   h.voice.control_status = Status::Ok();
   auto malformed = h.TransferTo(All(), id, TransferKind_::kNumber, "12ab");
   EXPECT_EQ(malformed.status().code(), StatusCode::kInvalidArgument);

@@ -121,6 +121,11 @@ void Engine::StartBlindTransfer(const Caller& who, ContactInfo& c, ports::Transf
           if (alive.expired()) return;
           if (!s.ok()) {
             if (b) (void)acd_->Unreserve(id, *b);
+            if (s.code() == StatusCode::kNotFound) {
+              // A voice contact without a SIP call (made through the API): as without an adapter.
+              return reply(Conflict("contact " + std::to_string(id.value()) +
+                                    " cannot be transferred: no voice channel is attached to it"));
+            }
             return reply(s);
           }
           ContactStep(
