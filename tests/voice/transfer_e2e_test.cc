@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -42,14 +41,8 @@ class TransferTest : public ::testing::Test {
 
   // tests/data/voice_transfer.yaml with the carrier's port, in the test's temporary directory.
   std::string Site() {
-    std::string text = ReadText(kData + "/voice_transfer.yaml");
-    ReplaceAll(&text, "CARRIER_PORT", std::to_string(carrier_.port()));
-    const std::string path = dir_.path() + "/voice_transfer.yaml";
-    if (FILE* f = std::fopen(path.c_str(), "w")) {
-      std::fputs(text.c_str(), f);
-      std::fclose(f);
-    }
-    return path;
+    return SiteWith(kData + "/voice_transfer.yaml", "CARRIER_PORT", std::to_string(carrier_.port()),
+                    dir_.path());
   }
 
   void SetUp() override {
