@@ -146,6 +146,30 @@ TEST_F(TransferTest, BobNotAnsweringPutsTheCallerBackInTheQueueWhereItIsOfferedA
   EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
 }
 
+TEST_F(TransferTest, TheCallerHangingUpWhileBobRingsCancelsHisPhoneAndClosesTheContact) {
+  ASSERT_EQ(Transfer(R"({"agent":"bob"})").status, 200);
+  EXPECT_FALSE(alice_.Request("BYE").empty());
+  ASSERT_FALSE(bob_.Ringing().empty());
+  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+  EXPECT_TRUE(bob_.Cancelled());
+  EXPECT_EQ(ContactUntil([](const Json& c) { return c["state"] == "closed"; })["state"], "closed");
+  EXPECT_EQ(AgentSettled(http(), cookie_, "bob"), "available");  // free, no wrap-up
+}
+
+TEST_F(TransferTest, BobsPhoneAnsweringAfterTheCallerLeftIsHungUp) {
+  ASSERT_EQ(Transfer(R"({"agent":"bob"})").status, 200);
+  EXPECT_FALSE(alice_.Request("BYE").empty());
+  ASSERT_FALSE(bob_.Ringing().empty());
+  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+  // The phone's 200 crosses Parley's CANCEL: Parley takes the answer and hangs it up at once.
+  EXPECT_FALSE(bob_.Request("CANCEL").empty());
+  ASSERT_TRUE(bob_.Answer());
+  EXPECT_FALSE(bob_.Request("BYE").empty());
+  EXPECT_EQ(ContactUntil([](const Json& c) { return c["state"] == "closed"; })["state"], "closed");
+  EXPECT_EQ(AgentSettled(http(), cookie_, "bob"), "available");
+  EXPECT_FALSE(EventMessage(*events_, "contact.closed", "\"contact\":\"" + id_ + "\"").empty());
+}
+
 TEST_F(TransferTest, ReferToBobFromAlicesPhoneTransfersTheCallToHim) {
   const std::string accepted = alice_.Refer("bob");
   EXPECT_EQ(accepted.substr(0, accepted.find("\r\n")), "SIP/2.0 202 Accepted") << accepted;
