@@ -1116,10 +1116,15 @@ TEST_F(ApiTest, ConsultRoutesReachThePortWithTheirStepAndCheckTheBody) {
   EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/409/consult/complete").status, 409);
   Answer missing = As(agent, http::verb::post, "/api/v1/contacts/42/consult", "{}");
   EXPECT_EQ(missing.status, 400);
-  EXPECT_THAT(missing.error_message(), HasSubstr("missing required field body.agent"));
+  EXPECT_THAT(missing.error_message(), HasSubstr("give the agent or the queue to consult"));
+  // Issue 8: a queue's free member is consulted (step kStartQueue).
   Answer queue = As(agent, http::verb::post, "/api/v1/contacts/42/consult", R"({"queue":"sales"})");
-  EXPECT_EQ(queue.status, 400);
-  EXPECT_THAT(queue.error_message(), HasSubstr("consulting a queue is not supported yet"));
+  EXPECT_EQ(queue.status, 200) << queue.body;
+  EXPECT_EQ(center_.Last("ConsultContact")->arg, "42:4:sales");
+  Answer both = As(agent, http::verb::post, "/api/v1/contacts/42/consult",
+                   R"({"queue":"sales","agent":"bob"})");
+  EXPECT_EQ(both.status, 400);
+  EXPECT_THAT(both.error_message(), HasSubstr("exclusive"));
   EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/42/consult/cancel", R"({"x":1})").status,
             400);
   // Without a session: 401; a wallboard has no contacts.handle: 403.

@@ -1865,11 +1865,15 @@ void ServerImpl::PlaceCall(const std::shared_ptr<Exchange>& x) {
 void ServerImpl::ConsultContact(const std::shared_ptr<Exchange>& x) {
   ContactId id;
   if (!ContactIdParam(x, 0, id)) return;
-  std::string agent;
-  if (auto e = ReadConsult(x->body.is_null() ? Json::object() : x->body, agent)) {
+  std::string target;
+  bool queue = false;
+  if (auto e = ReadConsult(x->body.is_null() ? Json::object() : x->body, target, queue)) {
     return Fail(*x, *e);
   }
-  center.ConsultContact(x->caller, id, ports::ContactCenter::ConsultStep::kStart, std::move(agent),
+  center.ConsultContact(x->caller, id,
+                        queue ? ports::ContactCenter::ConsultStep::kStartQueue
+                              : ports::ContactCenter::ConsultStep::kStart,
+                        std::move(target),
                         Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
                           x->server->Reply(*x, http::status::ok, ContactJson(c));
                         }));

@@ -445,6 +445,8 @@ class Engine final : public ports::ContactCenter,
   Status TransferToFlow(ContactInfo& c, const std::string& entry);
   // consult.cc: the first agent hung up while the consulted phone rang: back to the queue.
   void RequeueAfterTransferorLeft(ContactInfo& c);
+  // consult.cc: the member of `queue` a consultation of the queue rings.
+  Result<std::string> FreeMemberToConsult(const ContactInfo& c, const std::string& queue) const;
   // transfer.cc: a phone's REFER target resolved (queue, entry point, agent, login, number).
   ports::TransferTarget ResolveTarget(const ContactInfo& c, ports::TransferTarget target) const;
   Status TransferToQueue(ContactInfo& c, const std::string& queue);

@@ -2141,6 +2141,31 @@ TEST(EngineConsultTest, TheFirstAgentHangingUpWhileTheTargetRingsPutsTheCallBack
             1);
 }
 
+// Issue 8: a consultation of a queue rings its free member who waited longest, not a chosen one.
+TEST(EngineConsultTest, ConsultingAQueueRingsItsFreeMemberIdleLongest) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  // Sales (alice, bob, carol): nobody is Available yet.
+  auto nobody = h.Consult(All(), id, Step::kStartQueue, "sales");
+  EXPECT_EQ(nobody.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(nobody.status().message(),
+            "no agent of queue 'sales' is Available with a free voice slot");
+  EXPECT_EQ(h.Consult(All(), id, Step::kStartQueue, "nowhere").status().code(),
+            StatusCode::kNotFound);
+  // Carol has been free longer than bob: she is the one consulted.
+  ASSERT_TRUE(h.SetPresence(All(), "carol", Presence::kAvailable).ok());
+  h.clock.AdvanceBy(Seconds(5));
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  auto started = h.Consult(All(), id, Step::kStartQueue, "sales");
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  EXPECT_EQ(started->consult_target, "carol");
+  EXPECT_TRUE(h.voice.Called("consult 1 start carol"));
+  EXPECT_EQ(h.Holds("carol"), (std::vector<std::string>{"1:handling"}));
+  EXPECT_TRUE(h.Holds("bob").empty());
+}
+
 TEST(EngineConsultTest, RefusalsSayWhatIsWrongAndReserveNobody) {
   store::MemoryStore store;
   CallControlHarness h(store);

@@ -350,7 +350,10 @@ class ContactCenter {
   // kInvalidArgument when the target has no registered phone or is the handling agent.
   // kConference: the three talk together (`conference.started`, hold ended); complete and cancel
   // still apply; the first agent hanging up hands the call to the target (as complete).
-  enum class ConsultStep : uint8_t { kStart, kComplete, kCancel, kConference };
+  // kStartQueue: `target` is a queue; the agent consulted is its member who is Available with a
+  // free voice slot and idle longest (kNotFound: no such queue; kConflict: nobody free), then as
+  // kStart.
+  enum class ConsultStep : uint8_t { kStart, kComplete, kCancel, kConference, kStartQueue };
   virtual void ConsultContact(const Caller& who, ContactId id, ConsultStep step, std::string target,
                               Reply<ContactSnapshot> reply) = 0;
 
