@@ -685,25 +685,29 @@ Status Acd::Transfer(ContactId id, QueueIndex qi) {
                            std::string(ChannelName(c->channel)) + " contacts");
   }
   AgentRt& a = m.HandOver(*c, qi);
-  // The contact waits again, in the target queue.
-  c->queue = qi;
-  c->channel_slot = static_cast<uint8_t>(slot - q.def.channels.begin());
-  c->step = 0;
-  c->agent = kNone;
-  c->offered_to.clear();
-  c->refused.clear();
-  c->state = ContactState::kWaiting;
-  c->queued_at = m.Now();
-  c->times.queued = m.Now();
-  ++c->queue_visit;
-  ++c->incarnation;
-  m.ComputeContactKey(*c);
-  m.InsertWaiting(*c);
-  m.Emit(EventType::kContactQueued, c, kNone, qi, c->priority);
-  m.ArmQueueTimers(*c);
-  m.RouteContact(*c);
+  m.WaitAgain(*c, qi, static_cast<uint8_t>(slot - q.def.channels.begin()));
   if (a.presence == Presence::kAvailable) m.RouteAgent(a);
   return Status::Ok();
+}
+
+// The contact waits again, in queue `qi` (channel slot `slot` there), keeping its arrival.
+void Acd::Impl::WaitAgain(ContactRt& c, QueueIndex qi, uint8_t slot) {
+  c.queue = qi;
+  c.channel_slot = slot;
+  c.step = 0;
+  c.agent = kNone;
+  c.offered_to.clear();
+  c.refused.clear();
+  c.state = ContactState::kWaiting;
+  c.queued_at = Now();
+  c.times.queued = Now();
+  ++c.queue_visit;
+  ++c.incarnation;
+  ComputeContactKey(c);
+  InsertWaiting(c);
+  Emit(EventType::kContactQueued, &c, kNone, qi, c.priority);
+  ArmQueueTimers(c);
+  RouteContact(c);
 }
 
 AgentRt& Acd::Impl::HandOver(ContactRt& c, QueueIndex to, std::string_view how) {
@@ -731,14 +735,14 @@ AgentRt& Acd::Impl::HandOver(ContactRt& c, QueueIndex to, std::string_view how) 
   return a;
 }
 
-Status Acd::TransferOut(ContactId id) {
+Status Acd::TransferOut(ContactId id, std::string_view how) {
   Impl& m = *impl_;
   ContactRt* c = m.contacts.Find(id);
   if (!c) return NotFound("no contact " + std::to_string(id.value()));
   if (c->state != ContactState::kHandling) {
     return Conflict("only a contact being handled can be transferred");
   }
-  AgentRt& a = m.HandOver(*c, kNone);
+  AgentRt& a = m.HandOver(*c, kNone, how);
   c->state = ContactState::kGone;
   c->agent = kNone;
   m.ReleaseContact(*c);
@@ -779,22 +783,60 @@ Status Acd::Unreserve(ContactId id, AgentIndex b) {
 }
 
 Status Acd::HandTo(ContactId id, AgentIndex b) {
+  if (Status s = PassTo(id, b, "attended"); !s.ok()) return s;
+  return StartPending(id);
+}
+
+Status Acd::PassTo(ContactId id, AgentIndex b, std::string_view how) {
   Impl& m = *impl_;
   ContactRt* c = m.contacts.Find(id);
   if (!c || c->state != ContactState::kHandling) return Conflict("contact is not being handled");
   if (b >= m.agents.size() || c->agent == b) return InvalidArgument("not another agent");
   AgentRt& to = m.agents[b];
-  WorkRt* w = m.FindWork(to, id);
-  if (w == nullptr) return Conflict("agent '" + to.def.name + "' did not reserve this contact");
-  AgentRt& from = m.HandOver(*c, c->queue, "attended");
-  w = m.FindWork(to, id);
-  w->since = m.Now();
+  if (m.FindWork(to, id) == nullptr) {
+    return Conflict("agent '" + to.def.name + "' did not reserve this contact");
+  }
+  AgentRt& from = m.HandOver(*c, c->queue, how);
   c->agent = b;
   c->offered_to.assign(1, b);
   ++c->incarnation;
-  m.Emit(EventType::kHandlingStarted, c, b, c->queue);
-  m.Reindex(to);
   if (from.presence == Presence::kAvailable) m.RouteAgent(from);
+  return Status::Ok();
+}
+
+Status Acd::StartPending(ContactId id) {
+  Impl& m = *impl_;
+  ContactRt* c = m.contacts.Find(id);
+  if (!c || c->state != ContactState::kHandling) return Conflict("contact is not being handled");
+  AgentRt& to = m.agents[c->agent];
+  WorkRt* w = m.FindWork(to, id);
+  if (w == nullptr) return Conflict("agent '" + to.def.name + "' holds nothing for it");
+  w->since = m.Now();
+  m.Emit(EventType::kHandlingStarted, c, c->agent, c->queue);
+  m.Reindex(to);
+  return Status::Ok();
+}
+
+Status Acd::ReturnPending(ContactId id, bool close) {
+  Impl& m = *impl_;
+  ContactRt* c = m.contacts.Find(id);
+  if (!c || c->state != ContactState::kHandling) return Conflict("contact is not being handled");
+  AgentRt& b = m.agents[c->agent];
+  if (!m.ReleaseSlot(b, id)) return Conflict("agent '" + b.def.name + "' holds nothing for it");
+  m.Reindex(b);
+  if (close) {
+    c->on_hold = false;
+    c->agent = kNone;
+    m.CloseContact(*c);
+  } else {
+    const QueueRt& q = m.queues[c->queue];
+    if (q.removed) {
+      m.CloseContact(*c);
+    } else {
+      m.WaitAgain(*c, c->queue, c->channel_slot);
+    }
+  }
+  if (b.presence == Presence::kAvailable) m.RouteAgent(b);
   return Status::Ok();
 }
 

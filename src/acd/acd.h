@@ -163,7 +163,9 @@ class Acd final : public TimerTarget {
   // The handling agent hands the contact out of routing (to a contact flow, which may queue it
   // again later): kContactTransferred with no queue, the agent goes to wrap-up for it, and the
   // contact is no longer the Acd's.
-  Status TransferOut(ContactId id);
+  // `how` is the kContactTransferred event's text (docs/voice.md: "external" fields for a call
+  // transferred to a number).
+  Status TransferOut(ContactId id, std::string_view how = {});
   Status StartHold(ContactId id);
   Status EndHold(ContactId id);
   // Consultation (attended) transfer. Reserve holds agent `b` for contact `id` while the
@@ -177,6 +179,15 @@ class Acd final : public TimerTarget {
   Status Reserve(ContactId id, AgentIndex b);
   Status Unreserve(ContactId id, AgentIndex b);
   Status HandTo(ContactId id, AgentIndex b);
+  // Blind transfer to one agent. PassTo: the handling agent hands the contact to b, who reserved
+  // it and has not answered yet: kContactTransferred (text `how`, queue = the contact's) and
+  // kHandlingEnded for the first agent, who wraps up; the contact is then pending at b (handled
+  // by b for routing, b's slot stays taken) until StartPending (b answered: kHandlingStarted) or
+  // ReturnPending: b's slot is freed with no event and the contact waits in its queue again,
+  // keeping its arrival time (kContactQueued), or with `close` closes (the customer left).
+  Status PassTo(ContactId id, AgentIndex b, std::string_view how);
+  Status StartPending(ContactId id);
+  Status ReturnPending(ContactId id, bool close);
 
   // --- Queries ---
   std::optional<ContactView> GetContact(ContactId id) const;

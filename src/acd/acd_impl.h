@@ -748,6 +748,7 @@ struct Acd::Impl {
   // Shared by Transfer and TransferOut: the handling agent's part of a handled contact ends
   // (hold, handling, kContactTransferred to `to`, wrap-up or done); returns that agent.
   AgentRt& HandOver(ContactRt& c, QueueIndex to, std::string_view how = {});
+  void WaitAgain(ContactRt& c, QueueIndex qi, uint8_t slot);
   void BuildQueueIndex(QueueRt& q, const std::vector<ProfileEntry>& listed);
   void BuildNodeArena();
   std::vector<AgentSet, HugePageAllocator<AgentSet>> free_set_arena;         // by queue

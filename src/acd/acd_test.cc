@@ -717,6 +717,67 @@ TEST_F(AcdTest, ReservedAgentIsOfferedNothingAndHandToMovesTheContactToIt) {
   EXPECT_FALSE(OfferedTo(2).empty());
 }
 
+// Blind transfer to one agent (issue 8): alice is released at once, the contact is pending at
+// bob until his phone answers (StartPending) or not (ReturnPending: back in its queue ahead of a
+// later arrival, or closed when the customer left).
+TEST_F(AcdTest, PassedContactIsPendingAtTheTargetUntilHeAnswersOrItReturnsToItsPlace) {
+  ConfigBuilder b;
+  b.Queue("sales").wrap_up = Seconds(10);
+  b.Agent("alice", {"sales"});
+  b.Agent("bob", {"sales"});
+  Start(b.c);
+  Available("alice");
+  Arrive(1, "sales");
+  ASSERT_TRUE(acd->Accept(ContactId(1), A("alice")).ok());
+  EXPECT_EQ(acd->PassTo(ContactId(1), A("bob"), "agent").code(), StatusCode::kConflict);
+  Available("bob");
+  ASSERT_TRUE(acd->Reserve(ContactId(1), A("bob")).ok());
+  ASSERT_TRUE(acd->PassTo(ContactId(1), A("bob"), "agent\ttarget=bob").ok());
+  EXPECT_EQ(acd->GetAgent(A("alice")).work.at(0).stage, WorkStage::kWrapUp);
+  EXPECT_EQ(acd->GetContact(ContactId(1))->agent, A("bob"));
+  const size_t started = rec.Of(EventType::kHandlingStarted).size();
+  clock.AdvanceBy(Seconds(1));
+  Arrive(2, "sales");  // later: waits behind contact 1 once it returns
+  EXPECT_EQ(State(2), ContactState::kWaiting);
+  ASSERT_TRUE(acd->ReturnPending(ContactId(1), /*close=*/false).ok());
+  EXPECT_EQ(rec.Of(EventType::kHandlingStarted).size(), started);  // bob never handled it
+  EXPECT_EQ(OfferedTo(1), "bob");                                  // its place: ahead of contact 2
+  EXPECT_EQ(rec.Of(EventType::kContactQueued).size(), 3u);
+
+  ASSERT_TRUE(acd->Accept(ContactId(1), A("bob")).ok());
+  Available("alice");
+  clock.AdvanceBy(Seconds(10));  // alice's wrap-up ends: she takes contact 2
+  ASSERT_TRUE(acd->Accept(ContactId(2), A("alice")).ok());
+  ASSERT_TRUE(acd->EndHandling(ContactId(1)).ok());
+  clock.AdvanceBy(Seconds(10));
+  ASSERT_TRUE(acd->Reserve(ContactId(2), A("bob")).ok());
+  ASSERT_TRUE(acd->PassTo(ContactId(2), A("bob"), "agent\ttarget=bob").ok());
+  ASSERT_TRUE(acd->StartPending(ContactId(2)).ok());
+  EXPECT_EQ(rec.Of(EventType::kHandlingStarted).back().agent, A("bob"));
+  EXPECT_EQ(acd->GetAgent(A("bob")).work.at(0).stage, WorkStage::kHandling);
+}
+
+TEST_F(AcdTest, ReturnPendingWithCloseFreesTheTargetWithoutWrapUp) {
+  ConfigBuilder b;
+  b.Queue("sales").wrap_up = Seconds(10);
+  b.Agent("alice", {"sales"});
+  b.Agent("bob", {"sales"});
+  Start(b.c);
+  Available("alice");
+  Available("bob");
+  Arrive(1, "sales");
+  const AgentIndex first = acd->GetContact(ContactId(1))->offered_to.at(0);
+  const AgentIndex other = first == A("alice") ? A("bob") : A("alice");
+  ASSERT_TRUE(acd->Accept(ContactId(1), first).ok());
+  ASSERT_TRUE(acd->Reserve(ContactId(1), other).ok());
+  ASSERT_TRUE(acd->PassTo(ContactId(1), other, "agent").ok());
+  ASSERT_TRUE(acd->ReturnPending(ContactId(1), /*close=*/true).ok());
+  EXPECT_EQ(State(1), ContactState::kGone);
+  EXPECT_TRUE(acd->GetAgent(other).work.empty());
+  EXPECT_EQ(rec.Of(EventType::kContactClosed).size(), 1u);
+  EXPECT_EQ(rec.Of(EventType::kWrapUpStarted).size(), 1u);  // the first agent's only
+}
+
 TEST_F(AcdTest, UnreserveFreesTheAgentForTheNextCall) {
   ConfigBuilder b;
   b.Queue("sales");

@@ -30,8 +30,8 @@ struct Contact {
   int32_t segments = 0;
   std::unordered_map<AgentIndex, TimePoint> offers;  // open offers: agent -> offered at
   std::vector<Work> work;
-  // An attended transfer (a consultation completed): its queue, until the target agent's
-  // kHandlingStarted opens that agent's segment.
+  // An attended transfer (a consultation completed) or a blind one to an agent: its queue, until
+  // the target agent's kHandlingStarted opens that agent's segment.
   std::optional<QueueIndex> attended_to;
 };
 
@@ -53,6 +53,7 @@ class Builder {
         f.queued_at = t;
         c.waiting = facts_.size();
         c.offers.clear();
+        c.attended_to.reset();  // a transfer to an agent who did not answer: queued again
         facts_.push_back(f);
         return;
       }
@@ -116,7 +117,10 @@ class Builder {
         ContactFact& f = facts_[w->row];
         f.outcome = SegmentOutcome::kTransferred;
         f.transferred_to = e.queue;
-        if (e.text == "attended") contacts_[e.contact].attended_to = e.queue;
+        // A consultation completed or a blind transfer to one agent: the agent who takes it over
+        // gets a segment of its own when its handling starts.
+        const std::string_view kind = TransferKind(e.text);
+        if (kind == "attended" || kind == "agent") contacts_[e.contact].attended_to = e.queue;
         return;
       }
       case EventType::kHandlingStarted:

@@ -513,6 +513,61 @@ TEST(ContactExport, AttendedTransferGivesTheAgentWhoTookTheCallItsOwnSegment) {
   EXPECT_EQ(report.queues[kSupport].total.offered, 1);  // one contact offered to the queue
 }
 
+// Issue 8: a blind transfer to one agent (alice releases c7 at 30, bob's phone answers at 40)
+// and one to a number (c8, alice releases it at 20; it closes when the call ends at 80).
+std::vector<Event> BlindTransferLog() {
+  using enum EventType;
+  Log log;
+  log.Add(kContactQueued, 0, 7, kNone, kSupport);
+  log.Add(kContactOffered, 1, 7, kAlice, kSupport);
+  log.Add(kOfferAccepted, 2, 7, kAlice, kSupport);
+  log.Add(kHandlingStarted, 2, 7, kAlice, kSupport);
+  log.Add(kContactTransferred, 30, 7, kAlice, kSupport, Channel::kVoice, 0,
+          TransferText("agent", "target", "bob"));
+  log.Add(kHandlingEnded, 30, 7, kAlice, kSupport);
+  log.Add(kHandlingStarted, 40, 7, kBob, kSupport);
+  log.Add(kHandlingEnded, 90, 7, kBob, kSupport);
+  log.Add(kContactClosed, 90, 7, kNone, kSupport);
+  log.Add(kContactQueued, 0, 8, kNone, kSupport);
+  log.Add(kContactOffered, 1, 8, kAlice, kSupport);
+  log.Add(kOfferAccepted, 2, 8, kAlice, kSupport);
+  log.Add(kHandlingStarted, 2, 8, kAlice, kSupport);
+  log.Add(kContactTransferred, 20, 8, kAlice, kNone, Channel::kVoice, 0,
+          TransferText("external", "number", "+15551234567"));
+  log.Add(kHandlingEnded, 20, 8, kAlice, kSupport);
+  log.Add(kContactClosed, 80, 8, kNone, kSupport);
+  return log.events;
+}
+
+TEST(QueueLog, BlindTransferToAnAgentOrANumberNamesItsTarget) {
+  auto lines = QueueLogLines(BlindTransferLog(), Names());
+  std::erase_if(lines, [](const QueueLogLine& l) { return l.callid != "7"; });
+  const std::string seven = WriteQueueLog(lines);
+  EXPECT_EQ(seven,
+            "1700000100|7|support, tier 2|NONE|ENTERQUEUE||\n"
+            "1700000102|7|support, tier 2|alice|CONNECT|2||1\n"
+            "1700000130|7|support, tier 2|alice|BLINDTRANSFER|bob|agent|2|28|1\n"
+            "1700000140|7|support, tier 2|bob|CONNECT|2||0\n"
+            "1700000190|7|support, tier 2|bob|COMPLETECALLER|2|50|1\n");
+  const std::string all = WriteQueueLog(QueueLogLines(BlindTransferLog(), Names()));
+  EXPECT_NE(all.find("|8|support, tier 2|alice|BLINDTRANSFER|+15551234567|external|2|18|"),
+            std::string::npos);
+  EXPECT_EQ(all.find("|8|support, tier 2|alice|COMPLETE"), std::string::npos);
+}
+
+TEST(ContactExport, BlindTransferToAnAgentGivesHimASegmentFromHisAnswer) {
+  const auto facts = ContactFacts(BlindTransferLog());
+  ASSERT_EQ(facts.size(), 3u);
+  EXPECT_EQ(facts[0].outcome, SegmentOutcome::kTransferred);
+  EXPECT_EQ(facts[0].transferred_to, kSupport);
+  EXPECT_EQ(facts[1].agent, kBob);
+  EXPECT_EQ(facts[1].answered_at, At(40));
+  EXPECT_EQ(facts[1].talk, Seconds(50));
+  EXPECT_EQ(facts[2].contact, ContactId(8));
+  EXPECT_EQ(facts[2].outcome, SegmentOutcome::kTransferred);
+  EXPECT_EQ(facts[2].transferred_to, kNone);
+}
+
 TEST(IntervalReport, HourlyIntervalsMergeTheQuarters) {
   KpiOptions options;
   options.interval = Seconds(3600);

@@ -92,7 +92,21 @@ class Writer {
         Call* c = AnsweredCall(e);
         if (c == nullptr) return;
         c->transferred = true;
-        if (e.text == "attended") {  // a consultation completed: the target agent took it
+        const std::string_view kind = TransferKind(e.text);
+        if (kind == "agent" || kind == "external") {
+          // A blind transfer to one agent (who connects on its kHandlingStarted, as after an
+          // attended one) or to an external number: the target and its kind.
+          std::string target;
+          for (const auto& [key, value] : ParseEventFields(e.text)) {
+            if (key == "target" || key == "number") target = value;
+          }
+          Emit(t, e.contact, c->queue, e.agent, "BLINDTRANSFER",
+               {target, std::string(kind), std::to_string(WholeSeconds(c->hold)),
+                std::to_string(WholeSeconds(t - c->answered_at)), std::to_string(c->origposition)});
+          c->attended = kind == "agent";
+          return;
+        }
+        if (kind == "attended") {  // a consultation completed: the target agent took it
           Emit(t, e.contact, c->queue, e.agent, "ATTENDEDTRANSFER",
                {"AGENT", "", std::to_string(WholeSeconds(c->hold)),
                 std::to_string(WholeSeconds(t - c->answered_at)), std::to_string(c->origposition)});

@@ -192,9 +192,12 @@ class FakeCenter : public ports::ContactCenter {
     }
     r(Contact(7));
   }
-  void TransferContact(const ports::Caller& who, ContactId id, std::string queue,
+  void TransferContact(const ports::Caller& who, ContactId id, ports::TransferTarget target,
                        ports::Reply<ports::ContactSnapshot> r) override {
-    Record("TransferContact", who, std::to_string(id.value()) + ":" + queue);
+    const char* kind = target.kind == ports::TransferTarget::Kind::kAgent    ? "agent:"
+                       : target.kind == ports::TransferTarget::Kind::kNumber ? "number:"
+                                                                             : "";
+    Record("TransferContact", who, std::to_string(id.value()) + ":" + kind + target.name);
     r(Contact(id.value()));
   }
   void CancelContact(const ports::Caller& who, ContactId id,
@@ -995,6 +998,27 @@ TEST_F(ApiTest, ContactLifecycleRoutesReachThePort) {
       As(agent, http::verb::post, "/api/v1/contacts/42/transfer", R"({"queue":"support"})").status,
       200);
   EXPECT_EQ(center_.Last("TransferContact")->arg, "42:support");
+  // Issue 8: one agent or an external number instead of a queue; the three keys are exclusive.
+  EXPECT_EQ(
+      As(agent, http::verb::post, "/api/v1/contacts/42/transfer", R"({"agent":"bob"})").status,
+      200);
+  EXPECT_EQ(center_.Last("TransferContact")->arg, "42:agent:bob");
+  EXPECT_EQ(
+      As(agent, http::verb::post, "/api/v1/contacts/42/transfer", R"({"number":"+15551234567"})")
+          .status,
+      200);
+  EXPECT_EQ(center_.Last("TransferContact")->arg, "42:number:+15551234567");
+  Answer both = As(agent, http::verb::post, "/api/v1/contacts/42/transfer",
+                   R"({"queue":"support","agent":"bob"})");
+  EXPECT_EQ(both.status, 400);
+  EXPECT_EQ(both.json()["error"]["message"],
+            "body.queue and body.agent are exclusive: give one of queue, agent, number");
+  Answer none = As(agent, http::verb::post, "/api/v1/contacts/42/transfer", "{}");
+  EXPECT_EQ(none.status, 400);
+  EXPECT_EQ(none.json()["error"]["message"], "body: give one of queue, agent, number");
+  EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/42/transfer", R"({"agent":""})").status,
+            400);
+  EXPECT_EQ(center_.Last("TransferContact")->arg, "42:number:+15551234567");
   Answer explained = As(agent, http::verb::get, "/api/v1/contacts/42/explanation");
   EXPECT_EQ(explained.status, 200);
   EXPECT_EQ(explained.json()["explanation"], "contact 42 waits: no agent free");
@@ -1104,10 +1128,15 @@ TEST_F(ApiTest, ConsultRoutesReachThePortWithTheirStepAndCheckTheBody) {
   EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/409/consult/complete").status, 409);
   Answer missing = As(agent, http::verb::post, "/api/v1/contacts/42/consult", "{}");
   EXPECT_EQ(missing.status, 400);
-  EXPECT_THAT(missing.error_message(), HasSubstr("missing required field body.agent"));
+  EXPECT_THAT(missing.error_message(), HasSubstr("give the agent or the queue to consult"));
+  // Issue 8: a queue's free member is consulted (step kStartQueue).
   Answer queue = As(agent, http::verb::post, "/api/v1/contacts/42/consult", R"({"queue":"sales"})");
-  EXPECT_EQ(queue.status, 400);
-  EXPECT_THAT(queue.error_message(), HasSubstr("consulting a queue is not supported yet"));
+  EXPECT_EQ(queue.status, 200) << queue.body;
+  EXPECT_EQ(center_.Last("ConsultContact")->arg, "42:4:sales");
+  Answer both = As(agent, http::verb::post, "/api/v1/contacts/42/consult",
+                   R"({"queue":"sales","agent":"bob"})");
+  EXPECT_EQ(both.status, 400);
+  EXPECT_THAT(both.error_message(), HasSubstr("exclusive"));
   EXPECT_EQ(As(agent, http::verb::post, "/api/v1/contacts/42/consult/cancel", R"({"x":1})").status,
             400);
   // Without a session: 401; a wallboard has no contacts.handle: 403.

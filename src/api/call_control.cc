@@ -56,16 +56,24 @@ std::optional<ApiError> ReadMonitorMode(const Json& body, std::optional<ports::M
                   BadRequest::kBadValue};
 }
 
-std::optional<ApiError> ReadConsult(const Json& body, std::string& agent) {
-  if (body.is_object() && body.contains("queue")) {
-    return ApiError{400, "bad_value",
-                    "body.queue: consulting a queue is not supported yet; name an agent in "
-                    "body.agent",
-                    BadRequest::kBadValue};
-  }
+std::optional<ApiError> ReadConsult(const Json& body, std::string& target, bool& queue) {
   FieldReader r(body, "body");
-  if (r.String("agent", agent, true, 128) && r.ok() && agent.empty()) {
-    r.Fail(ApiError{400, "bad_value", "body.agent must name an agent", BadRequest::kBadValue});
+  std::string agent, queue_name;
+  const bool by_agent = r.String("agent", agent, false, 128);
+  const bool by_queue = r.ok() && r.String("queue", queue_name, false, 128);
+  if (r.ok() && by_agent == by_queue) {
+    r.Fail(ApiError{400, by_agent ? "bad_value" : "missing_field",
+                    by_agent ? "body.agent and body.queue are exclusive: give one of them"
+                             : "body: give the agent or the queue to consult",
+                    by_agent ? BadRequest::kBadValue : BadRequest::kMissingField});
+  }
+  queue = by_queue;
+  target = by_queue ? queue_name : agent;
+  if (r.ok() && target.empty()) {
+    r.Fail(ApiError{
+        400, "bad_value",
+        std::string("body.") + (queue ? "queue must name a queue" : "agent must name an agent"),
+        BadRequest::kBadValue});
   }
   return r.Finish();
 }

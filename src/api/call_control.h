@@ -18,8 +18,9 @@ std::optional<ApiError> ReadMute(const Json& body, bool& muted);
 std::optional<ApiError> ReadDigits(const Json& body, std::string& digits);
 // {"mode": "listen" | "whisper" | "barge" | "stop"}, required; "stop" gives no mode.
 std::optional<ApiError> ReadMonitorMode(const Json& body, std::optional<ports::MonitorMode>& mode);
-// {"agent": "..."}, required: the agent a consultation rings (POST .../consult).
-std::optional<ApiError> ReadConsult(const Json& body, std::string& agent);
+// Exactly one of {"agent": "..."} (the agent a consultation rings) and {"queue": "..."} (the
+// queue whose free member it rings) (POST .../consult); `queue` says which was given.
+std::optional<ApiError> ReadConsult(const Json& body, std::string& target, bool& queue);
 // Click-to-dial (POST /api/v1/calls): {"number": "+44...", "queue": "...", "agent": "..."};
 // number and queue required, agent optional (the caller's own agent).
 std::optional<ApiError> ReadPlaceCall(const Json& body, ports::OutboundCall& call);

@@ -1821,11 +1821,11 @@ void ServerImpl::WrapUpContact(const std::shared_ptr<Exchange>& x) {
 void ServerImpl::TransferContact(const std::shared_ptr<Exchange>& x) {
   ContactId id;
   if (!ContactIdParam(x, 0, id)) return;
-  std::string queue;
-  if (auto e = ReadTransfer(x->body.is_null() ? Json::object() : x->body, queue)) {
+  ports::TransferTarget target;
+  if (auto e = ReadTransfer(x->body.is_null() ? Json::object() : x->body, target)) {
     return Fail(*x, *e);
   }
-  center.TransferContact(x->caller, id, queue,
+  center.TransferContact(x->caller, id, std::move(target),
                          Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
                            x->server->Reply(*x, http::status::ok, ContactJson(c));
                          }));
@@ -1907,11 +1907,15 @@ void ServerImpl::PlaceCall(const std::shared_ptr<Exchange>& x) {
 void ServerImpl::ConsultContact(const std::shared_ptr<Exchange>& x) {
   ContactId id;
   if (!ContactIdParam(x, 0, id)) return;
-  std::string agent;
-  if (auto e = ReadConsult(x->body.is_null() ? Json::object() : x->body, agent)) {
+  std::string target;
+  bool queue = false;
+  if (auto e = ReadConsult(x->body.is_null() ? Json::object() : x->body, target, queue)) {
     return Fail(*x, *e);
   }
-  center.ConsultContact(x->caller, id, ports::ContactCenter::ConsultStep::kStart, std::move(agent),
+  center.ConsultContact(x->caller, id,
+                        queue ? ports::ContactCenter::ConsultStep::kStartQueue
+                              : ports::ContactCenter::ConsultStep::kStart,
+                        std::move(target),
                         Then<ports::ContactSnapshot>(x, [x](ports::ContactSnapshot c) {
                           x->server->Reply(*x, http::status::ok, ContactJson(c));
                         }));

@@ -503,10 +503,30 @@ std::optional<ApiError> ReadWrapUp(const Json& body, ports::WrapUp& out) {
   return r.Finish();
 }
 
-std::optional<ApiError> ReadTransfer(const Json& body, std::string& queue) {
+std::optional<ApiError> ReadTransfer(const Json& body, ports::TransferTarget& target) {
+  using Kind = ports::TransferTarget::Kind;
+  static constexpr std::pair<std::string_view, Kind> kKeys[] = {
+      {"queue", Kind::kQueue}, {"agent", Kind::kAgent}, {"number", Kind::kNumber}};
   FieldReader r(body, "body");
-  r.String("queue", queue, true, 128);
-  if (r.ok() && queue.empty()) r.Fail(Bad(BadRequest::kBadValue, "body.queue must not be empty"));
+  std::string given;
+  for (const auto& [key, kind] : kKeys) {
+    std::string value;
+    if (!r.String(key, value, false, key == "number" ? 32 : 128) || !r.ok()) continue;
+    if (!given.empty()) {
+      r.Fail(Bad(BadRequest::kBadValue, "body." + given + " and body." + std::string(key) +
+                                            " are exclusive: give one of queue, agent, number"));
+      break;
+    }
+    given = key;
+    target.kind = kind;
+    target.name = std::move(value);
+    if (target.name.empty()) {
+      r.Fail(Bad(BadRequest::kBadValue, "body." + given + " must not be empty"));
+    }
+  }
+  if (r.ok() && given.empty()) {
+    r.Fail(Bad(BadRequest::kMissingField, "body: give one of queue, agent, number"));
+  }
   return r.Finish();
 }
 

@@ -119,8 +119,8 @@ std::optional<ApiError> ReadWrapUp(const Json& body, ports::WrapUp& out);
 std::optional<ApiError> ReadCustomer(const Json& body, ports::Customer& out);
 // {"text"}: required, at most 16384 bytes.
 std::optional<ApiError> ReadCustomerNote(const Json& body, std::string& text);
-// {"queue": "..."}
-std::optional<ApiError> ReadTransfer(const Json& body, std::string& queue);
+// Exactly one of {"queue": "..."}, {"agent": "..."}, {"number": "..."}.
+std::optional<ApiError> ReadTransfer(const Json& body, ports::TransferTarget& target);
 // {"agent": "..."} optional (accept, reject); an empty body is allowed.
 std::optional<ApiError> ReadOfferAnswer(const Json& body, std::string& agent);
 // An empty body or {} (end, cancel, logout).

@@ -289,6 +289,11 @@ Json ContactJson(const ports::ContactSnapshot& c) {
               {"consult", c.consult_target.empty()
                               ? Json()
                               : Json{{"target", c.consult_target}, {"conference", c.conference}}},
+              // Blind transfer to an agent or a number (issue 8): ringing, then talking out.
+              {"transfer", c.transfer_target.empty() && c.transferred_to_number.empty() ? Json()
+                           : c.transfer_target.empty()
+                               ? Json{{"number", c.transferred_to_number}, {"answered", true}}
+                               : Json{{"target", c.transfer_target}, {"answered", false}}},
               {"monitor", c.monitor_supervisor.empty() ? Json()
                                                        : Json{{"supervisor", c.monitor_supervisor},
                                                               {"mode", c.monitor_mode}}}};

@@ -213,7 +213,7 @@ class FakeCenter final : public ports::ContactCenter, public TimerTarget {
       reply(View(id));
     });
   }
-  void TransferContact(const Caller&, ContactId, std::string,
+  void TransferContact(const Caller&, ContactId, ports::TransferTarget,
                        Reply<ports::ContactSnapshot> reply) override {
     Refuse(reply);
   }

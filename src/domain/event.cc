@@ -135,6 +135,12 @@ std::string FormatEventFields(const std::vector<std::pair<std::string, std::stri
   return out;
 }
 
+std::string TransferText(std::string_view kind, std::string_view key, std::string_view value) {
+  return std::string(kind) + "\t" + FormatEventFields({{std::string(key), std::string(value)}});
+}
+
+std::string_view TransferKind(std::string_view text) { return text.substr(0, text.find('\t')); }
+
 std::vector<std::pair<std::string, std::string>> ParseEventFields(std::string_view text) {
   std::vector<std::pair<std::string, std::string>> out;
   while (!text.empty()) {

@@ -27,7 +27,7 @@ enum class EventType : uint8_t {
   kContactEscalated,    // contact, queue, value = step number (1-based)
   kContactOverflowed,   // contact, queue = from, value = to-queue index
   kContactTimedOut,     // contact, queue, text = flow to run (max wait reached)
-  kContactTransferred,  // contact, agent = from, queue = to
+  kContactTransferred,  // contact, agent = from, queue = to, text = TransferText (below)
   kContactRemoved,      // contact, queue (cancelled by the system, not the customer)
   kHandlingStarted,     // contact, agent, queue, channel
   kHandlingEnded,       // contact, agent, queue, channel
@@ -108,6 +108,13 @@ FlowEventFields ParseFlowEventFields(std::string_view text);
 std::string FormatEventFields(const std::vector<std::pair<std::string, std::string>>& fields);
 // Pairs without '=' are skipped.
 std::vector<std::pair<std::string, std::string>> ParseEventFields(std::string_view text);
+
+// The text of a kContactTransferred event: a kind, then "key=value" fields after a tab. Kinds:
+// "" (blind, to the queue in `queue`, or out to a contact flow), "attended" (a consultation
+// completed), "agent" (blind, to the agent of field `target`), "external" (blind, to the number
+// of field `number`, through the outbound trunk).
+std::string TransferText(std::string_view kind, std::string_view key, std::string_view value);
+std::string_view TransferKind(std::string_view text);
 
 struct Event {
   EventType type{};

@@ -1,7 +1,7 @@
 // Call control of live voice contacts (docs/voice.md, "Call control"): the engine checks scope
 // and state, journals what changes the contact (hold), then asks the channel adapter to move
-// the legs. Blind transfer reuses TransferContact; the adapter hears of it through
-// NotifyChannel (kContactTransferred).
+// the legs. Blind transfer is TransferContact (transfer.cc); the adapter hears of one to a queue
+// through NotifyChannel (kContactTransferred).
 
 #include <string>
 
@@ -24,6 +24,10 @@ Result<ports::ChannelAdapter*> Engine::LiveCall(const ContactInfo& c,
   if (c.record.channel != Channel::kVoice) {
     return Conflict("contact " + id + " is a " + std::string(ChannelName(c.record.channel)) +
                     " contact: only a voice call can " + std::string(action));
+  }
+  if (!c.transfer_target.empty()) {
+    return Conflict("contact " + id + " is being transferred to " + c.transfer_target +
+                    ", so it cannot " + std::string(action));
   }
   auto v = acd_->GetContact(c.record.id);
   if (!v || v->state != parley::ContactState::kHandling || c.leg_gone) {
@@ -144,6 +148,10 @@ void Engine::HangupContact(const Caller& who, ContactId id, Reply<ports::Contact
                           " contact: only a call can be hung up");
         }
         if (c.leg_gone) return Conflict("contact " + name + " has no call left to hang up");
+        if (EndBlindTransfer(c)) {  // to an agent still ringing, or to a number
+          LegEnded(c);
+          return Status::Ok();
+        }
         auto v = acd_->GetContact(id);
         if (v && v->state == parley::ContactState::kHandling) {
           if (!c.outbound_number.empty() && c.outbound_answered == TimePoint{}) {

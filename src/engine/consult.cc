@@ -3,6 +3,7 @@
 // channel adapter to ring and bridge the target's phone, and journals the consultation
 // (consult.started, consult.ended) with the hold and, on completion, the attended transfer.
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -54,6 +55,12 @@ void Engine::ConsultContact(const Caller& who, ContactId id, Step step, std::str
     if (!found.ok()) return reply(found.status());
     ContactInfo& info = **found;
     const std::string name = "contact " + std::to_string(id.value());
+    if (step == Step::kStartQueue) {
+      auto member = FreeMemberToConsult(info, target);
+      if (!member.ok()) return reply(member.status());
+      target = *member;
+      step = Step::kStart;
+    }
     if (step != Step::kStart) {
       if (info.consult_target.empty()) {
         return reply(Conflict(name + " has no consultation to " +
@@ -209,6 +216,31 @@ void Engine::ConsultContact(const Caller& who, ContactId id, Step step, std::str
           });
         });
   });
+}
+
+// Consulting a queue: its member who is Available with a free voice slot and idle longest (as
+// the longest-idle strategy would choose), other than the agent who has the call.
+Result<std::string> Engine::FreeMemberToConsult(const ContactInfo& c,
+                                                const std::string& queue) const {
+  if (!acd_->FindQueue(queue) || !config_->routing.FindQueue(queue)) {
+    return NotFound("no queue '" + queue + "'");
+  }
+  auto v = acd_->GetContact(c.record.id);
+  const AgentIndex handler = v ? v->agent : kNone;
+  std::optional<parley::AgentView> best;
+  for (AgentIndex a : QueueMembers(queue)) {
+    parley::AgentView m = acd_->GetAgent(a);
+    if (a == handler || m.presence != Presence::kAvailable) continue;
+    if (std::any_of(m.work.begin(), m.work.end(),
+                    [](const WorkItem& w) { return w.channel == Channel::kVoice; })) {
+      continue;
+    }
+    if (!best || m.idle_since < best->idle_since) best = std::move(m);
+  }
+  if (!best) {
+    return Conflict("no agent of queue '" + queue + "' is Available with a free voice slot");
+  }
+  return best->name;
 }
 
 void Engine::ConsultEnded(ContactId contact, std::string target, ports::ConsultEnd why) {

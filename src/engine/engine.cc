@@ -616,6 +616,12 @@ void Engine::RefreshContact(ContactId id) {
     return;
   }
   if (r.state == ports::ContactState::kClosed) return;
+  if (!it->second.transfer_number.empty()) {
+    // Transferred to a number: out of routing, the call still up (transfer.cc).
+    r.state = ports::ContactState::kHandling;
+    r.agent.clear();
+    return;
+  }
   if (it->second.flow_pending || it->second.voicemail ||
       (!it->second.flow_done && runner_->Find(id))) {
     // In its flow (or leaving a message), not (or no longer) queued.
@@ -893,6 +899,8 @@ ports::ContactSnapshot Engine::ContactView(const ContactInfo& c) const {
   s.monitor_supervisor = c.monitor_user;
   s.monitor_mode = c.monitor_mode;
   s.consult_target = c.consult_target;
+  s.transfer_target = c.transfer_target;
+  if (c.transfer_target.empty()) s.transferred_to_number = c.transfer_number;
   s.conference = c.conference;
   if (auto v = acd_->GetContact(c.record.id); v && v->state == parley::ContactState::kOffered) {
     for (AgentIndex a : v->offered_to) s.offered_to.push_back(acd_->AgentName(a));
@@ -1515,6 +1523,10 @@ void Engine::EndHandling(const Caller& who, ContactId id, Reply<ports::ContactSn
   ContactStep(
       who, id,
       [this, id](ContactInfo& c) {
+        if (!c.transfer_target.empty()) {
+          return Conflict("contact " + std::to_string(id.value()) + " is being transferred to " +
+                          c.transfer_target);
+        }
         Status s = acd_->EndHandling(id);
         if (s.ok()) LegEnded(c);  // the agent's side ended it: the customer's leg goes too
         return s;
@@ -1553,22 +1565,6 @@ void Engine::CompleteWrapUp(const Caller& who, ContactId id, ports::WrapUp wrap_
           c.notes = wrap_up.notes;
         }
         return s;
-      },
-      std::move(reply));
-}
-
-void Engine::TransferContact(const Caller& who, ContactId id, std::string queue,
-                             Reply<ports::ContactSnapshot> reply) {
-  ContactStep(
-      who, id,
-      [this, id, queue = std::move(queue)](ContactInfo& c) -> Status {
-        auto q = acd_->FindQueue(queue);
-        if (!q || !config_->routing.FindQueue(queue)) {
-          // A call may also go to an entry point's flow (engine/call_control.cc).
-          if (flows_ && flows_->FindEntry(c.record.channel, queue)) return TransferToFlow(c, queue);
-          return NotFound("no queue '" + queue + "'");
-        }
-        return acd_->Transfer(id, *q);
       },
       std::move(reply));
 }
@@ -1701,9 +1697,10 @@ void Engine::NotifyChannel(const Event& e) {
       if (runner_->Find(e.contact)) flow_inputs_.emplace_back(e.contact, flow::AgentConnected{});
       break;
     case EventType::kContactTransferred:
-      // Blind transfer of a live call: the agent's leg goes, the customer waits with music. An
-      // attended one (a consultation completed) has moved the legs already.
-      if (e.text == "attended") break;
+      // Blind transfer of a live call to a queue or a flow: the agent's leg goes, the customer
+      // waits with music. An attended one (a consultation completed) has moved the legs already,
+      // and one to an agent or a number released them itself (BlindTransferCall).
+      if (!e.text.empty()) break;
       if (ports::ChannelAdapter* a = AdapterOf(e.contact); a && e.agent < acd_->agent_count()) {
         a->ControlCall(e.contact, ports::ReleaseAgent{acd_->AgentName(e.agent)}, nullptr);
       }
@@ -1846,6 +1843,7 @@ void Engine::CustomerLeft(ContactInfo& info) {
   const ContactId id = info.record.id;
   info.leg_gone = true;
   if (info.flow_pending) return;  // StartFlow closes it
+  if (EndBlindTransfer(info)) return;
   if (!info.flow_done && runner_->Find(id)) (void)runner_->OnInput(id, flow::CallerHungUp{});
   if (auto v = acd_->GetContact(id)) {
     switch (v->state) {

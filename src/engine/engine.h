@@ -110,6 +110,9 @@ ports::CustomerIdentity NormaliseIdentity(ports::CustomerIdentity identity);
 // The queue of `cfg` named `name`, or nullptr.
 const QueueDef* QueueDefByName(const config::Config& cfg, const std::string& name);
 
+// Digits with an optional leading '+', 3 to 20 digits: a number Parley may dial (outbound.cc).
+bool IsDialableNumber(const std::string& n);
+
 class Engine final : public ports::ContactCenter,
                      public ports::ChannelIntake,
                      public ports::Reports,
@@ -189,8 +192,10 @@ class Engine final : public ports::ContactCenter,
                    ports::Reply<ports::ContactSnapshot> reply) override;
   void CompleteWrapUp(const ports::Caller& who, ContactId id, ports::WrapUp wrap_up,
                       ports::Reply<ports::ContactSnapshot> reply) override;
-  void TransferContact(const ports::Caller& who, ContactId id, std::string queue,
+  // Blind transfer (engine/transfer.cc).
+  void TransferContact(const ports::Caller& who, ContactId id, ports::TransferTarget target,
                        ports::Reply<ports::ContactSnapshot> reply) override;
+  void TransferProgress(ContactId contact, ports::TransferUpdate update) override;
   void CancelContact(const ports::Caller& who, ContactId id,
                      ports::Reply<ports::ContactSnapshot> reply) override;
   void ExplainContact(const ports::Caller& who, ContactId id,
@@ -291,6 +296,11 @@ class Engine final : public ports::ContactCenter,
     // customer answered (the record's times.answered, which the ACD does not know).
     std::string outbound_number;
     TimePoint outbound_answered{};
+    // Blind transfer to one agent or a number (transfer.cc): the target while it rings ("" none;
+    // an agent is pending at it in the ACD), and the number once the call went out to it (the
+    // contact is out of routing until either side hangs up).
+    std::string transfer_target;
+    std::string transfer_number;
   };
   struct Subscriber;
   class SubscriptionImpl;
@@ -472,6 +482,21 @@ class Engine final : public ports::ContactCenter,
   Status TransferToFlow(ContactInfo& c, const std::string& entry);
   // consult.cc: the first agent hung up while the consulted phone rang: back to the queue.
   void RequeueAfterTransferorLeft(ContactInfo& c);
+  // consult.cc: the member of `queue` a consultation of the queue rings.
+  Result<std::string> FreeMemberToConsult(const ContactInfo& c, const std::string& queue) const;
+  // transfer.cc: a phone's REFER target resolved (queue, entry point, agent, login, number).
+  ports::TransferTarget ResolveTarget(const ContactInfo& c, ports::TransferTarget target) const;
+  Status TransferToQueue(ContactInfo& c, const std::string& queue);
+  void StartBlindTransfer(const ports::Caller& who, ContactInfo& c, ports::TransferTarget target,
+                          ports::Reply<ports::ContactSnapshot> reply);
+  Status BlindTransferStarted(ContactInfo& c, const ports::TransferTarget& target,
+                              std::optional<AgentIndex> agent);
+  // The number did not answer: the contact waits in the queue it came from again, keeping its
+  // arrival (or closes when that queue is gone).
+  void RequeueFromNumber(ContactInfo& c);
+  // The call of a blind transfer ended (hang-up): the pending agent is freed, the contact closes.
+  // False when no blind transfer is under way.
+  bool EndBlindTransfer(ContactInfo& c);
   // Call control: kConflict unless `c` is a voice contact being handled with its adapter.
   Result<ports::ChannelAdapter*> LiveCall(const ContactInfo& c, std::string_view action) const;
 

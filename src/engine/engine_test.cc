@@ -841,7 +841,7 @@ TEST(EngineTest, TransferCancelExplainAndReconfigure) {
   ASSERT_TRUE(h.Accept(All(), id, "alice").ok());
   h.clock.AdvanceBy(Seconds(3));
   auto moved = h.Run<ContactSnapshot>(
-      [&](auto reply) { h.engine.TransferContact(Self("alice"), id, "billing", reply); });
+      [&](auto reply) { h.engine.TransferContact(Self("alice"), id, {.name = "billing"}, reply); });
   ASSERT_TRUE(moved.ok()) << moved.status().ToString();
   EXPECT_EQ(moved->record.state, ContactState::kQueued);
   EXPECT_EQ(moved->record.queue, "billing");
@@ -978,8 +978,9 @@ TEST(EngineLiveViewTest, AnswersAsThePortDoesAfterEveryKindOfStepAndBetweenThem)
   auto taken = h.Accept(Self("alice"), waiting->record.id, "alice");
   ASSERT_TRUE(taken.ok()) << taken.status().ToString();
   ExpectLiveViewMatchesThePort(h, "offered again and accepted");
-  auto moved = h.Run<ContactSnapshot>(
-      [&](auto reply) { h.engine.TransferContact(All(), waiting->record.id, "support", reply); });
+  auto moved = h.Run<ContactSnapshot>([&](auto reply) {
+    h.engine.TransferContact(All(), waiting->record.id, {.name = "support"}, reply);
+  });
   ASSERT_TRUE(moved.ok()) << moved.status().ToString();
   ASSERT_TRUE(h.Run<ContactSnapshot>([&](auto r) {
                  h.engine.CancelContact(All(), waiting->record.id, r);
@@ -1294,6 +1295,10 @@ class FakeChannel final : public ports::ChannelAdapter {
     } else if (auto* k = std::get_if<ports::ConsultCall>(&command)) {
       static constexpr const char* kSteps[] = {"start", "complete", "cancel", "conference"};
       calls.push_back("consult " + id + " " + kSteps[static_cast<int>(k->step)] + " " + k->target);
+    } else if (auto* b = std::get_if<ports::BlindTransferCall>(&command)) {
+      calls.push_back("blind " + id +
+                      (b->kind == ports::BlindTransferCall::Kind::kAgent ? " agent " : " number ") +
+                      b->target);
     }
     if (done) done(control_status);
   }
@@ -1968,7 +1973,14 @@ class CallControlHarness : public FlowHarness {
     return Run<ContactSnapshot>([&](auto reply) { engine.HangupContact(who, id, reply); });
   }
   Result<ContactSnapshot> Transfer(const Caller& who, ContactId id, const std::string& queue) {
-    return Run<ContactSnapshot>([&](auto reply) { engine.TransferContact(who, id, queue, reply); });
+    return Run<ContactSnapshot>(
+        [&](auto reply) { engine.TransferContact(who, id, {.name = queue}, reply); });
+  }
+  Result<ContactSnapshot> TransferTo(const Caller& who, ContactId id,
+                                     ports::TransferTarget::Kind kind, const std::string& name) {
+    return Run<ContactSnapshot>([&](auto reply) {
+      engine.TransferContact(who, id, ports::TransferTarget{kind, name, ""}, reply);
+    });
   }
   Result<ContactSnapshot> Monitor(const Caller& who, ContactId id,
                                   std::optional<ports::MonitorMode> mode) {
@@ -2126,18 +2138,26 @@ std::vector<std::string> ConsultTrail(ports::Store& store, const RoutingConfig& 
     const std::string type(EventTypeName(e.event.type));
     if (type.rfind("consult.", 0) != 0 && type.rfind("hold.", 0) != 0 &&
         type.rfind("conference.", 0) != 0 && type != "contact.transferred" &&
-        type.rfind("handling.", 0) != 0) {
+        type.rfind("handling.", 0) != 0 && type != "contact.queued" && type != "contact.closed") {
       continue;
     }
     std::string line = type;
     if (e.event.agent < routing.agents.size()) line += " " + routing.agents[e.event.agent].name;
-    if (type == "contact.transferred") line += " " + e.event.text;
+    if (type == "contact.transferred") line += " " + std::string(TransferKind(e.event.text));
     for (const auto& [k, v] : ParseEventFields(e.event.text)) {
-      if (k == "target" || k == "reason") line += " " + v;
+      if (k == "target" || k == "reason" || k == "number") line += " " + v;
     }
     out.push_back(line);
   }
   return out;
+}
+
+// The trail without queueing and closing (what the consultation tests compare).
+std::vector<std::string> ConsultOnly(std::vector<std::string> trail) {
+  std::erase_if(trail, [](const std::string& l) {
+    return l.rfind("contact.queued", 0) == 0 || l.rfind("contact.closed", 0) == 0;
+  });
+  return trail;
 }
 
 TEST(EngineConsultTest, StartHoldsTheCustomerAndReservesTheTargetCompleteHandsTheCallOver) {
@@ -2169,7 +2189,7 @@ TEST(EngineConsultTest, StartHoldsTheCustomerAndReservesTheTargetCompleteHandsTh
   EXPECT_FALSE(done->on_hold);
   EXPECT_EQ(h.Holds("bob"), (std::vector<std::string>{"1:handling"}));
   EXPECT_EQ(h.Holds("dave"), (std::vector<std::string>{"1:wrap-up"}));
-  EXPECT_EQ(ConsultTrail(store, DemoConfig()->routing),
+  EXPECT_EQ(ConsultOnly(ConsultTrail(store, DemoConfig()->routing)),
             (std::vector<std::string>{"handling.started dave", "hold.started dave",
                                       "consult.started dave bob", "hold.ended dave",
                                       "contact.transferred dave attended", "handling.ended dave",
@@ -2324,6 +2344,31 @@ TEST(EngineConsultTest, TheFirstAgentHangingUpWhileTheTargetRingsPutsTheCallBack
             1);
 }
 
+// Issue 8: a consultation of a queue rings its free member who waited longest, not a chosen one.
+TEST(EngineConsultTest, ConsultingAQueueRingsItsFreeMemberIdleLongest) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  // Sales (alice, bob, carol): nobody is Available yet.
+  auto nobody = h.Consult(All(), id, Step::kStartQueue, "sales");
+  EXPECT_EQ(nobody.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(nobody.status().message(),
+            "no agent of queue 'sales' is Available with a free voice slot");
+  EXPECT_EQ(h.Consult(All(), id, Step::kStartQueue, "nowhere").status().code(),
+            StatusCode::kNotFound);
+  // Carol has been free longer than bob: she is the one consulted.
+  ASSERT_TRUE(h.SetPresence(All(), "carol", Presence::kAvailable).ok());
+  h.clock.AdvanceBy(Seconds(5));
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  auto started = h.Consult(All(), id, Step::kStartQueue, "sales");
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  EXPECT_EQ(started->consult_target, "carol");
+  EXPECT_TRUE(h.voice.Called("consult 1 start carol"));
+  EXPECT_EQ(h.Holds("carol"), (std::vector<std::string>{"1:handling"}));
+  EXPECT_TRUE(h.Holds("bob").empty());
+}
+
 TEST(EngineConsultTest, RefusalsSayWhatIsWrongAndReserveNobody) {
   store::MemoryStore store;
   CallControlHarness h(store);
@@ -2346,6 +2391,242 @@ TEST(EngineConsultTest, RefusalsSayWhatIsWrongAndReserveNobody) {
   EXPECT_TRUE(h.Consult(All(), id, Step::kStart, "bob").ok());
   // Outside the caller's scope the contact does not exist.
   EXPECT_EQ(h.Consult(Team("south"), id, Step::kCancel).status().code(), StatusCode::kNotFound);
+}
+
+// Blind transfer to one agent or an external number (engine/transfer.cc, issue 8).
+
+using TransferKind_ = ports::TransferTarget::Kind;
+
+int CountOf(const std::vector<std::string>& trail, const std::string& line) {
+  return static_cast<int>(std::count(trail.begin(), trail.end(), line));
+}
+
+TEST(EngineBlindTransferTest, ToAnAgentReleasesTheFirstAgentAndTheTargetAnsweringHandlesIt) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  auto moved = h.TransferTo(Self("dave"), id, TransferKind_::kAgent, "bob");
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_TRUE(h.voice.Called("blind 1 agent bob"));
+  EXPECT_FALSE(h.voice.Called("release 1 dave"));  // the adapter released dave's leg itself
+  EXPECT_EQ(moved->transfer_target, "bob");
+  EXPECT_EQ(moved->record.agent, "bob");
+  // Dave wraps up at once; bob is held for the call while his phones ring.
+  EXPECT_EQ(h.Holds("dave"), (std::vector<std::string>{"1:wrap-up"}));
+  EXPECT_EQ(h.Holds("bob"), (std::vector<std::string>{"1:handling"}));
+  auto held = h.Hold(All(), id, true);
+  EXPECT_EQ(held.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(held.status().message(),
+            "contact 1 is being transferred to bob, so it cannot be put on hold");
+  EXPECT_EQ(h.EndHandling(All(), id).status().code(), StatusCode::kConflict);
+  auto trail = ConsultTrail(store, DemoConfig()->routing);
+  EXPECT_EQ(CountOf(trail, "contact.transferred dave agent bob"), 1);
+  EXPECT_EQ(CountOf(trail, "handling.started bob"), 0);  // not before he answers
+
+  h.engine.TransferProgress(id, {ports::TransferUpdate::Stage::kAnswered, "bob", "", 0});
+  h.loop.RunAll();
+  auto view = h.Get(All(), id);
+  ASSERT_TRUE(view.ok());
+  EXPECT_TRUE(view->transfer_target.empty());
+  EXPECT_EQ(view->record.agent, "bob");
+  EXPECT_EQ(view->record.state, ports::ContactState::kHandling);
+  trail = ConsultTrail(store, DemoConfig()->routing);
+  EXPECT_EQ(std::vector<std::string>(trail.begin() + 1, trail.end()),
+            (std::vector<std::string>{"handling.started dave", "contact.transferred dave agent bob",
+                                      "handling.ended dave", "handling.started bob"}));
+  // Bob has the call now: he ends it like any other and wraps up.
+  ASSERT_TRUE(h.EndHandling(All(), id).ok());
+  EXPECT_EQ(h.Holds("bob"), (std::vector<std::string>{"1:wrap-up"}));
+}
+
+TEST(EngineBlindTransferTest, ToAnAgentWhoDoesNotAnswerPutsTheCallBackInItsQueue) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  const TimePoint arrived = h.Get(All(), id)->record.times.arrived;
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  ASSERT_TRUE(h.TransferTo(All(), id, TransferKind_::kAgent, "bob").ok());
+  h.engine.TransferProgress(id, {ports::TransferUpdate::Stage::kFailed, "bob", "no_answer", 0});
+  h.loop.RunAll();
+  auto view = h.Get(All(), id);
+  ASSERT_TRUE(view.ok());
+  EXPECT_TRUE(view->transfer_target.empty());
+  EXPECT_EQ(view->record.queue, "support");
+  EXPECT_EQ(view->record.times.arrived, arrived);  // its place
+  EXPECT_TRUE(view->record.state == ports::ContactState::kQueued ||
+              view->record.state == ports::ContactState::kOffered)
+      << static_cast<int>(view->record.state);
+  EXPECT_EQ(h.Holds("dave"), (std::vector<std::string>{"1:wrap-up"}));
+  const auto trail = ConsultTrail(store, DemoConfig()->routing);
+  EXPECT_EQ(CountOf(trail, "contact.queued"), 2);  // the arrival and the return
+  EXPECT_EQ(CountOf(trail, "handling.started bob"), 0);
+  // A late answer of the adapter for the transfer that failed changes nothing.
+  h.engine.TransferProgress(id, {ports::TransferUpdate::Stage::kAnswered, "bob", "", 0});
+  h.loop.RunAll();
+  EXPECT_EQ(CountOf(ConsultTrail(store, DemoConfig()->routing), "handling.started bob"), 0);
+}
+
+TEST(EngineBlindTransferTest, TheCustomerHangingUpWhileTheTargetRingsClosesTheContact) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  ASSERT_TRUE(h.TransferTo(All(), id, TransferKind_::kAgent, "bob").ok());
+  h.Input(id, ports::CustomerLeft{});
+  auto view = h.Get(All(), id);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->record.state, ports::ContactState::kClosed);
+  EXPECT_TRUE(view->transfer_target.empty());
+  EXPECT_TRUE(h.Holds("bob").empty());  // free again, no wrap-up for a call he never had
+  // Bob's phone answering after the customer left (the adapter's late report) changes nothing.
+  h.engine.TransferProgress(id, {ports::TransferUpdate::Stage::kAnswered, "bob", "", 0});
+  h.loop.RunAll();
+  EXPECT_TRUE(h.Holds("bob").empty());
+  const auto trail = ConsultTrail(store, DemoConfig()->routing);
+  EXPECT_EQ(CountOf(trail, "handling.started bob"), 0);
+  EXPECT_EQ(CountOf(trail, "contact.closed"), 1);
+}
+
+TEST(EngineBlindTransferTest, HangingUpFromTheApiWhileTheTargetRingsEndsTheCall) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  ASSERT_TRUE(h.TransferTo(All(), id, TransferKind_::kAgent, "bob").ok());
+  auto hung = h.Hangup(All(), id);
+  ASSERT_TRUE(hung.ok()) << hung.status().ToString();
+  EXPECT_EQ(hung->record.state, ports::ContactState::kClosed);
+  EXPECT_TRUE(h.voice.Called("ended 1"));
+  EXPECT_TRUE(h.Holds("bob").empty());
+}
+
+TEST(EngineBlindTransferTest, RefusalsSayWhatIsWrongAndReserveNobody) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  auto unknown = h.TransferTo(All(), id, TransferKind_::kAgent, "nobody");
+  EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(unknown.status().message(), "no agent 'nobody'");
+  auto self = h.TransferTo(All(), id, TransferKind_::kAgent, "dave");
+  EXPECT_EQ(self.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(self.status().message(),
+            "agent 'dave' handles contact 1: transfer it to another agent");
+  auto offline = h.TransferTo(All(), id, TransferKind_::kAgent, "bob");
+  EXPECT_EQ(offline.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(offline.status().message(), "agent 'bob' is not Available with a free voice slot");
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  h.voice.control_status =
+      InvalidArgument("agent bob has no registered phone to take the transfer");
+  EXPECT_EQ(h.TransferTo(All(), id, TransferKind_::kAgent, "bob").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_TRUE(h.Holds("bob").empty());  // the reservation was undone
+  h.voice.control_status = InvalidArgument("number +449 is not an allowed destination");
+  EXPECT_EQ(h.TransferTo(All(), id, TransferKind_::kNumber, "+449").status().code(),
+            StatusCode::kInvalidArgument);
+  // A voice contact the adapter holds no call for (made through the API) has no legs to move.
+  h.voice.control_status = NotFound("no call for contact 1");
+  auto legless = h.TransferTo(All(), id, TransferKind_::kAgent, "bob");
+  EXPECT_EQ(legless.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(legless.status().message(),
+            "contact 1 cannot be transferred: no voice channel is attached to it");
+  EXPECT_TRUE(h.Holds("bob").empty());
+  h.voice.control_status = Status::Ok();
+  auto malformed = h.TransferTo(All(), id, TransferKind_::kNumber, "12ab");
+  EXPECT_EQ(malformed.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(malformed.status().message(),
+            "number '12ab' must be 3 to 20 digits with an optional leading '+'");
+  ASSERT_TRUE(h.Consult(All(), id, Step::kStart, "bob").ok());
+  EXPECT_EQ(h.TransferTo(All(), id, TransferKind_::kNumber, "+15551234567").status().message(),
+            "contact 1 is in a consultation with bob: complete or cancel it first");
+  // Nothing of it reached the journal: dave still has the call.
+  EXPECT_EQ(h.Holds("dave"), (std::vector<std::string>{"1:handling"}));
+}
+
+TEST(EngineBlindTransferTest, ToANumberTakesTheCallOutOfRoutingUntilAHangUp) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  auto moved = h.TransferTo(Self("dave"), id, TransferKind_::kNumber, "+15551234567");
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_TRUE(h.voice.Called("blind 1 number +15551234567"));
+  EXPECT_EQ(moved->transfer_target, "+15551234567");
+  EXPECT_EQ(moved->record.state, ports::ContactState::kHandling);
+  EXPECT_EQ(h.Holds("dave"), (std::vector<std::string>{"1:wrap-up"}));
+  h.engine.TransferProgress(id, {ports::TransferUpdate::Stage::kAnswered, "+15551234567", "", 200});
+  h.loop.RunAll();
+  auto talking = h.Get(All(), id);
+  ASSERT_TRUE(talking.ok());
+  EXPECT_TRUE(talking->transfer_target.empty());
+  EXPECT_EQ(talking->transferred_to_number, "+15551234567");
+  EXPECT_EQ(talking->record.state, ports::ContactState::kHandling);
+  EXPECT_EQ(h.Hold(All(), id, true).status().code(), StatusCode::kConflict);
+  // Either side hanging up ends the call and the contact.
+  h.Input(id, ports::CustomerLeft{});
+  auto view = h.Get(All(), id);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->record.state, ports::ContactState::kClosed);
+  const auto trail = ConsultTrail(store, DemoConfig()->routing);
+  EXPECT_EQ(CountOf(trail, "contact.transferred dave external +15551234567"), 1);
+  EXPECT_EQ(CountOf(trail, "contact.closed"), 1);
+}
+
+TEST(EngineBlindTransferTest, ANumberThatDoesNotAnswerPutsTheCallBackInItsQueue) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  const TimePoint arrived = h.Get(All(), id)->record.times.arrived;
+  ASSERT_TRUE(h.TransferTo(All(), id, TransferKind_::kNumber, "+15551234567").ok());
+  h.engine.TransferProgress(id,
+                            {ports::TransferUpdate::Stage::kFailed, "+15551234567", "busy", 486});
+  h.loop.RunAll();
+  auto view = h.Get(All(), id);
+  ASSERT_TRUE(view.ok());
+  EXPECT_TRUE(view->transfer_target.empty());
+  EXPECT_TRUE(view->transferred_to_number.empty());
+  EXPECT_EQ(view->record.queue, "support");
+  EXPECT_EQ(view->record.times.arrived, arrived);
+  EXPECT_EQ(view->record.state, ports::ContactState::kQueued);
+  EXPECT_EQ(CountOf(ConsultTrail(store, DemoConfig()->routing), "contact.queued"), 2);
+}
+
+// A phone's REFER names its target by one string (docs/voice.md, "Call control").
+Result<ContactSnapshot> ReferTo(const std::string& name, const std::string& login_agent,
+                                std::string* adapter_call) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  EXPECT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  EXPECT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  auto r = h.Run<ContactSnapshot>([&](auto reply) {
+    h.engine.TransferContact(All(), id, {TransferKind_::kAny, name, login_agent}, reply);
+  });
+  *adapter_call = h.voice.calls.empty() ? "" : h.voice.calls.back();
+  return r;
+}
+
+TEST(EngineBlindTransferTest, AReferTargetIsAQueueThenAnEntryPointThenAnAgentThenANumber) {
+  std::string call;
+  auto queue = ReferTo("billing", "bob", &call);  // a queue's name wins over a login
+  ASSERT_TRUE(queue.ok()) << queue.status().ToString();
+  EXPECT_EQ(queue->record.queue, "billing");
+  auto agent = ReferTo("bob", "", &call);
+  ASSERT_TRUE(agent.ok()) << agent.status().ToString();
+  EXPECT_EQ(call, "blind 1 agent bob");
+  auto login = ReferTo("robert", "bob", &call);  // the agent of the SIP login robert
+  ASSERT_TRUE(login.ok()) << login.status().ToString();
+  EXPECT_EQ(call, "blind 1 agent bob");
+  auto number = ReferTo("+15551234567", "", &call);
+  ASSERT_TRUE(number.ok()) << number.status().ToString();
+  EXPECT_EQ(call, "blind 1 number +15551234567");
+  EXPECT_EQ(ReferTo("nowhere", "", &call).status().code(), StatusCode::kNotFound);
 }
 
 TEST(EngineCallControlTest, HoldAndResumeAreJournaledOnceEachAndReachTheAdapter) {

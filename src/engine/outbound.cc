@@ -15,18 +15,13 @@ namespace parley::engine {
 using ports::Caller;
 using ports::Reply;
 
-namespace {
-
-// Digits with an optional leading '+', 3 to 20 digits (E.164 has at most 15; national dialling
-// plans add prefixes).
+// E.164 has at most 15 digits; national dialling plans add prefixes.
 bool IsDialableNumber(const std::string& n) {
   const size_t start = !n.empty() && n[0] == '+' ? 1 : 0;
   const size_t digits = n.size() - start;
   return digits >= 3 && digits <= 20 &&
          n.find_first_not_of("0123456789", start) == std::string::npos;
 }
-
-}  // namespace
 
 void Engine::PlaceCall(const Caller& who, ports::OutboundCall call,
                        Reply<ports::ContactSnapshot> reply) {

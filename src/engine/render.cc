@@ -52,6 +52,11 @@ std::string RenderEventJson(const Event& e, ports::Sequence seq, const EventName
       j["presence"] = std::string(PresenceName(static_cast<Presence>(e.value)));
       j["reason"] = e.text;
       break;
+    case EventType::kContactTransferred:
+      // "text": "" (to the queue), "attended", "agent" with "target", "external" with "number".
+      if (!e.text.empty()) j["text"] = std::string(TransferKind(e.text));
+      for (const auto& [key, value] : ParseEventFields(e.text)) j[key] = value;
+      break;
     case EventType::kWrapUpEnded:
       if (!e.text.empty()) j["disposition"] = e.text;
       break;

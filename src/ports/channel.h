@@ -132,6 +132,19 @@ struct OutboundUpdate {
   int sip_status = 0;  // the carrier's final response, 0 when none
 };
 
+// How a blind transfer to an agent or a number went (ChannelIntake::TransferProgress).
+struct TransferUpdate {
+  enum class Stage : uint8_t {
+    kAnswered,  // the target answered: customer and target are bridged
+    kFailed,    // the target did not answer; the customer holds with music, nothing else is up
+  };
+  Stage stage = Stage::kFailed;
+  std::string target;
+  // kFailed: no_answer, busy, rejected, not_found, failed (as OutboundUpdate's), no_phone.
+  std::string reason;
+  int sip_status = 0;
+};
+
 // Implemented by the engine (which also implements ContactCenter).
 class ChannelIntake {
  public:
@@ -158,6 +171,10 @@ class ChannelIntake {
   // An outbound call (ChannelAdapter::PlaceCall) was answered or failed (fire and forget;
   // journaled as `outbound.answered` or `outbound.failed`; a failure ends the contact).
   virtual void OutboundProgress(ContactId contact, OutboundUpdate update) = 0;
+  // A blind transfer to an agent or a number (BlindTransferCall) was answered or failed (fire and
+  // forget; ignored when the contact is no longer being transferred). Once a number answered,
+  // either side hanging up is CustomerLeft: the call is over.
+  virtual void TransferProgress(ContactId contact, TransferUpdate update) = 0;
 };
 
 // Call control of a live voice contact (docs/voice.md, "Call control"): what the engine asks of
@@ -203,8 +220,24 @@ struct ConsultCall {
   Step step = Step::kStart;
   std::string target;
 };
-using CallCommand =
-    std::variant<HoldCall, MuteAgent, SendDigitsToCustomer, ReleaseAgent, MonitorCall, ConsultCall>;
+// Blind transfer to one agent or an external number (docs/voice.md, "Call control"). The first
+// agent's phone is released at once (a REFER it sent hears NOTIFY 200 first); the customer hears
+// music (or the carrier's early media). kAgent: every registered phone of `target` (an agent)
+// rings for the ring timeout; the first to answer becomes the call's agent leg, bridged to the
+// customer (a running recording goes on in the same file). kNumber: `target` (digits, checked
+// against the outbound destinations) is called through the outbound trunk as click-to-dial calls
+// the customer, and bridged to the customer when it answers; the call ends when either side
+// hangs up (reported as CustomerLeft). The outcome comes back as ChannelIntake::TransferProgress.
+// `done`: kInvalidArgument when the agent has no registered phone or the number is not an allowed
+// destination, kUnavailable when no trunk takes outbound calls, kConflict when the agent's phone is
+// no longer on the call.
+struct BlindTransferCall {
+  enum class Kind : uint8_t { kAgent, kNumber };
+  Kind kind = Kind::kAgent;
+  std::string target;
+};
+using CallCommand = std::variant<HoldCall, MuteAgent, SendDigitsToCustomer, ReleaseAgent,
+                                 MonitorCall, ConsultCall, BlindTransferCall>;
 
 // Implemented by a channel adapter; called on the engine's loop thread, must not block.
 class ChannelAdapter : public ContactMedia {

@@ -96,6 +96,10 @@ struct ContactSnapshot {
   // talk in a conference.
   std::string consult_target;
   bool conference = false;
+  // Blind transfer of a call to one agent or an external number (issue 8): the target while it
+  // rings ("" none), and the number the customer talks with once it answered.
+  std::string transfer_target;
+  std::string transferred_to_number;
 };
 
 // A queue now, and today (site's local day) so far, computed by src/analytics' definitions.
@@ -128,6 +132,21 @@ struct CustomerView {
 
 // ---------------------------------------------------------------------------------------------
 // Commands' inputs
+
+// Where a blind transfer goes (ContactCenter::TransferContact).
+struct TransferTarget {
+  enum class Kind : uint8_t {
+    kQueue,   // a queue, or for a call a voice entry point's number
+    kAgent,   // one agent, by its id
+    kNumber,  // an external number, through the outbound trunk
+    // A phone's REFER: `name` is tried as a queue, then an entry point, then an agent's id, then
+    // `login_agent` (the agent of the SIP user `name` is the login of), then a number.
+    kAny,
+  };
+  Kind kind = Kind::kQueue;
+  std::string name;
+  std::string login_agent;  // kAny only
+};
 
 struct NewContact {
   Channel channel = Channel::kTask;
@@ -251,8 +270,18 @@ class ContactCenter {
   // Wrap-up ends with its disposition; the contact closes.
   virtual void CompleteWrapUp(const Caller& who, ContactId id, WrapUp wrap_up,
                               Reply<ContactSnapshot> reply) = 0;
-  // To another queue: the contact waits there, keeping its arrival time.
-  virtual void TransferContact(const Caller& who, ContactId id, std::string queue,
+  // Blind transfer (docs/voice.md, "Call control"). To a queue: the contact waits there, keeping
+  // its arrival time (a call may also go to a voice entry point's flow). To one agent (a voice
+  // call): the agent is held for it, the first agent wraps up at once, the target's phones ring;
+  // the target answering handles it, otherwise it waits in its queue again, keeping its place.
+  // To a number (a voice call): called through the outbound trunk, the first agent wraps up at
+  // once; the contact ends when either side hangs up, or waits in its queue again when the
+  // number does not answer. kNotFound: unknown queue, entry point or agent; kInvalidArgument:
+  // the agent handles it himself or has no registered phone, a malformed number or one outside
+  // voice.outbound_destinations; kConflict: not a call being handled, in a consultation or
+  // already being transferred, the agent not Available with a free voice slot, no voice
+  // channel attached; kUnavailable: no trunk takes outbound calls.
+  virtual void TransferContact(const Caller& who, ContactId id, TransferTarget target,
                                Reply<ContactSnapshot> reply) = 0;
   // Withdrawn by the system or an integration (not a customer abandon).
   virtual void CancelContact(const Caller& who, ContactId id, Reply<ContactSnapshot> reply) = 0;
@@ -321,7 +350,10 @@ class ContactCenter {
   // kInvalidArgument when the target has no registered phone or is the handling agent.
   // kConference: the three talk together (`conference.started`, hold ended); complete and cancel
   // still apply; the first agent hanging up hands the call to the target (as complete).
-  enum class ConsultStep : uint8_t { kStart, kComplete, kCancel, kConference };
+  // kStartQueue: `target` is a queue; the agent consulted is its member who is Available with a
+  // free voice slot and idle longest (kNotFound: no such queue; kConflict: nobody free), then as
+  // kStart.
+  enum class ConsultStep : uint8_t { kStart, kComplete, kCancel, kConference, kStartQueue };
   virtual void ConsultContact(const Caller& who, ContactId id, ConsultStep step, std::string target,
                               Reply<ContactSnapshot> reply) = 0;
 

@@ -66,7 +66,8 @@ std::string SourceOf(nua_t* nua) {
   return out;
 }
 
-enum class Role : uint8_t { kCustomer, kAgent, kSupervisor, kConsulted };
+// kExternal: the number a call was blind-transferred to, called through the outbound trunk.
+enum class Role : uint8_t { kCustomer, kAgent, kSupervisor, kConsulted, kExternal };
 
 // How much later than the engine's offer timeout an unanswered phone is cancelled by Parley itself
 // (RingLimit): only when the engine's withdrawal never came.
@@ -231,6 +232,21 @@ class SipServer::Impl {
     std::string dial_number;
     bool auth_answered = false;  // the carrier's digest challenge was answered once
     bool early_bridged = false;  // bridged on the carrier's early media (ringback)
+    // Blind transfer to one agent (docs/voice.md, "Call control"): the consult_* fields ring the
+    // target while the first agent is gone; the target answering becomes the agent leg.
+    bool blind_transfer = false;
+    // Blind transfer to a number: Parley's INVITE to the trunk, its media leg, bridged to the
+    // customer on early media or the answer.
+    std::string ext_number;
+    nua_handle_t* ext_nh = nullptr;
+    ports::LegId ext_leg = 0;
+    bool ext_leg_open = false;
+    ports::RtpEndpoint ext_local;
+    ports::MediaFormat ext_format;
+    su_timer_t* ext_ring_timer = nullptr;
+    bool ext_auth_answered = false;
+    bool ext_answered = false;
+    bool ext_bridged = false;
   };
   struct HandleRef {
     uint64_t call = 0;
@@ -795,6 +811,10 @@ class SipServer::Impl {
       OnSupervisorReinvite(nua, nh, c, sip);
       return;
     }
+    if (ref.role == Role::kExternal) {
+      OnExternalReinvite(nua, nh, c, sip);
+      return;
+    }
     if (ref.role == Role::kConsulted) {
       if (nh != c.consult_nh || !c.consult_leg_open) {
         Respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
@@ -852,6 +872,10 @@ class SipServer::Impl {
       }
       return;
     }
+    if (h->second.role == Role::kExternal) {
+      ExternalGone(c, nh);  // a blind transfer's number hung up: the call is over
+      return;
+    }
     if (h->second.role == Role::kCustomer) {
       c.customer_gone = true;
       if (c.contact.value() != 0) {
@@ -902,6 +926,7 @@ class SipServer::Impl {
   void EndCall(Call& c, bool /*shutdown*/) {
     EndMonitor(c, ports::MonitorEnd::kCallEnded);
     EndConsult(c, ports::ConsultEnd::kCallEnded);
+    EndExternal(c);
     StopRinging(c);
     // The engine withdraws a pending offer itself when the contact ends: no RejectOffer follows
     // for the phones' 487s, and a phone answering late is hung up.
@@ -999,6 +1024,11 @@ class SipServer::Impl {
       MaybeForget(id);
       return;
     }
+    if (role == Role::kExternal) {
+      ExternalGone(c, nh);
+      MaybeForget(id);
+      return;
+    }
     if (role == Role::kConsulted) {
       for (auto& f : c.consult_forks) {
         if (f.nh == nh) {
@@ -1058,6 +1088,7 @@ class SipServer::Impl {
     StopCallTimer(c.ring_timer);
     StopCallTimer(c.monitor_ring_timer);
     StopCallTimer(c.consult_ring_timer);
+    StopCallTimer(c.ext_ring_timer);
     if (c.contact.value() != 0) by_contact_.erase(c.contact.value());
     agent_local_.erase(id);
     calls_.erase(it);
@@ -1104,6 +1135,12 @@ class SipServer::Impl {
     if (h != handles_.end() && h->second.role == Role::kConsulted) {
       if (auto it = calls_.find(h->second.call); it != calls_.end()) {
         OnConsultAnswer(*it->second, nh, status, sip);
+      }
+      return;
+    }
+    if (h != handles_.end() && h->second.role == Role::kExternal) {
+      if (auto it = calls_.find(h->second.call); it != calls_.end()) {
+        OnExternalResponse(*it->second, nh, status, sip);
       }
       return;
     }
@@ -1284,27 +1321,7 @@ class SipServer::Impl {
   // ---- Click-to-dial (docs/voice.md, "Outbound calls") ----
   void DoPlaceCall(ContactId contact, const ports::OutboundDial& dial,
                    const std::function<void(Status)>& done) {
-    const SipOutboundTrunk& trunk = options_.outbound;
-    if (trunk.name.empty() || trunk.host.empty()) {
-      return done(Unavailable("no trunk takes outbound calls (voice.trunks[].outbound)"));
-    }
-    if (!DestinationAllowed(dial.number)) {
-      Count(&SipCounters::calls_out_refused);
-      std::string allowed;
-      for (const auto& p : options_.outbound_destinations) {
-        allowed += (allowed.empty() ? "" : ", ") + p;
-      }
-      log::Warn("sip", "outbound call refused: destination not allowed",
-                {{"contact", contact.value()}, {"number", dial.number}});
-      return done(InvalidArgument(
-          allowed.empty()
-              ? "number " + dial.number +
-                    " is not an allowed destination: no outbound destinations are configured "
-                    "(voice.outbound_destinations)"
-              : "number " + dial.number +
-                    " is not an allowed destination (voice.outbound_destinations: " + allowed +
-                    ")"));
-    }
+    if (Status s = CheckOutbound(contact, dial.number); !s.ok()) return done(s);
     if (CallOf(contact) != nullptr) return done(Conflict("contact already has a call"));
     if (registrar_.BindingsOfAgent(dial.agent, deps_.clock.Now()).empty()) {
       return done(InvalidArgument("agent " + dial.agent +
@@ -1340,6 +1357,30 @@ class SipServer::Impl {
     done(Status::Ok());
   }
 
+  // A trunk takes outbound calls (kUnavailable) and `number` is an allowed destination
+  // (kInvalidArgument, counted as refused): click-to-dial and blind transfers to a number.
+  Status CheckOutbound(ContactId contact, const std::string& number) {
+    const SipOutboundTrunk& trunk = options_.outbound;
+    if (trunk.name.empty() || trunk.host.empty()) {
+      return Unavailable("no trunk takes outbound calls (voice.trunks[].outbound)");
+    }
+    if (DestinationAllowed(number)) return Status::Ok();
+    Count(&SipCounters::calls_out_refused);
+    std::string allowed;
+    for (const auto& p : options_.outbound_destinations) {
+      allowed += (allowed.empty() ? "" : ", ") + p;
+    }
+    log::Warn("sip", "outbound call refused: destination not allowed",
+              {{"contact", contact.value()}, {"number", number}});
+    return InvalidArgument(
+        allowed.empty()
+            ? "number " + number +
+                  " is not an allowed destination: no outbound destinations are configured "
+                  "(voice.outbound_destinations)"
+            : "number " + number +
+                  " is not an allowed destination (voice.outbound_destinations: " + allowed + ")");
+  }
+
   bool DestinationAllowed(const std::string& number) const {
     for (const auto& p : options_.outbound_destinations) {
       if (number.rfind(p, 0) == 0) return true;
@@ -1349,31 +1390,39 @@ class SipServer::Impl {
 
   // The agent's phone answered: INVITE sip:NUMBER@host:port through the trunk.
   void DialCustomer(Call& c) {
-    const SipOutboundTrunk& t = options_.outbound;
-    const bool v6 = t.host.find(':') != std::string::npos;
-    const std::string host = (v6 ? "[" + t.host + "]" : t.host) + ":" + std::to_string(t.port);
-    const std::string scheme = t.transport == "tls" ? "sips:" : "sip:";
-    const std::string uri = scheme + c.dial_number + "@" + host +
-                            (t.transport == "udp" ? "" : ";transport=" + t.transport);
-    const std::string caller =
-        !t.caller_id.empty() ? t.caller_id : (!t.username.empty() ? t.username : "parley");
-    const std::string from = "<sip:" + caller + "@" + options_.address + ">";
-    nua_handle_t* nh = nua_handle(nua_, nullptr, SIPTAG_TO_STR(("<" + uri + ">").c_str()),
-                                  SIPTAG_FROM_STR(from.c_str()), TAG_END());
+    nua_handle_t* nh = InviteTrunk(c, c.dial_number, c.customer_local, c.id, Role::kCustomer);
     if (nh == nullptr) {
       OutboundFailed(c, "failed", 0);
       return;
     }
     c.customer = nh;
-    handles_[nh] = {c.id, Role::kCustomer};
+    c.ring_timer = StartCallTimer(c.id, &Impl::OnTrunkRingTimeout, options_.outbound_ring_timeout);
+  }
+
+  // INVITE sip:NUMBER@host:port through the outbound trunk with the SDP of `local`, the handle
+  // registered as `role` of the call; nullptr when no handle could be made.
+  nua_handle_t* InviteTrunk(Call& c, const std::string& number, const ports::RtpEndpoint& local,
+                            uint64_t sdp_id, Role role) {
+    const SipOutboundTrunk& t = options_.outbound;
+    const bool v6 = t.host.find(':') != std::string::npos;
+    const std::string host = (v6 ? "[" + t.host + "]" : t.host) + ":" + std::to_string(t.port);
+    const std::string scheme = t.transport == "tls" ? "sips:" : "sip:";
+    const std::string uri =
+        scheme + number + "@" + host + (t.transport == "udp" ? "" : ";transport=" + t.transport);
+    const std::string caller =
+        !t.caller_id.empty() ? t.caller_id : (!t.username.empty() ? t.username : "parley");
+    const std::string from = "<sip:" + caller + "@" + options_.address + ">";
+    nua_handle_t* nh = nua_handle(nua_, nullptr, SIPTAG_TO_STR(("<" + uri + ">").c_str()),
+                                  SIPTAG_FROM_STR(from.c_str()), TAG_END());
+    if (nh == nullptr) return nullptr;
+    handles_[nh] = {c.id, role};
     Count(&SipCounters::calls_out);
     log::Info("sip", "outbound call",
-              {{"contact", c.contact.value()}, {"number", c.dial_number}, {"trunk", t.name}});
-    const std::string sdp =
-        BuildSdp(c.customer_local, DefaultOfferFormat(), c.id, c.sdp_version, true);
+              {{"contact", c.contact.value()}, {"number", number}, {"trunk", t.name}});
+    const std::string sdp = BuildSdp(local, DefaultOfferFormat(), sdp_id, c.sdp_version, true);
     nua_invite(nh, NUTAG_URL(uri.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
-    c.ring_timer = StartCallTimer(c.id, &Impl::OnTrunkRingTimeout, options_.outbound_ring_timeout);
+    return nh;
   }
 
   static void OnTrunkRingTimeout(su_root_magic_t* magic, su_timer_t*, su_timer_arg_t* arg) {
@@ -1385,8 +1434,9 @@ class SipServer::Impl {
     if (!c.answered && !c.customer_gone) self->OutboundFailed(c, "no_answer", 0);
   }
 
-  // The customer's leg connects to the media of a 18x or 2xx carrying SDP; false without one.
-  bool ConnectTrunkMedia(Call& c, sip_t const* sip) {
+  // `leg` connects to the media of a 18x or 2xx carrying SDP (its format kept in `format`);
+  // false without one.
+  bool ConnectTrunkMedia(ports::LegId leg, ports::MediaFormat& format, sip_t const* sip) {
     if (sip == nullptr || sip->sip_payload == nullptr || sip->sip_payload->pl_len == 0) {
       return false;
     }
@@ -1394,8 +1444,26 @@ class SipServer::Impl {
     if (!answer.ok()) return false;
     auto n = Negotiate(*answer);
     if (!n.ok()) return false;
-    if (!deps_.media.ConnectLeg(c.customer_leg, n->remote, n->format).ok()) return false;
-    c.customer_format = n->format;
+    if (!deps_.media.ConnectLeg(leg, n->remote, n->format).ok()) return false;
+    format = n->format;
+    return true;
+  }
+
+  // A 401/407 from the carrier is answered once with the trunk's credentials (`answered` says
+  // whether it was already); true when it was answered now.
+  bool AnswerTrunkChallenge(nua_handle_t* nh, int status, sip_t const* sip, bool& answered) {
+    if ((status != 401 && status != 407) || answered || options_.outbound.username.empty()) {
+      return false;
+    }
+    const msg_auth_t* challenge =
+        status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
+    const char* realm =
+        challenge != nullptr ? msg_params_find(challenge->au_params, "realm=") : nullptr;
+    if (realm == nullptr) return false;
+    answered = true;
+    const std::string credentials = "Digest:" + std::string(realm) + ":" +
+                                    options_.outbound.username + ":" + options_.outbound.password;
+    nua_authenticate(nh, NUTAG_AUTH(credentials.c_str()), TAG_END());
     return true;
   }
 
@@ -1406,26 +1474,13 @@ class SipServer::Impl {
     }
     if (status < 200) {
       // Early media (183 with SDP, or 180 with it): the agent hears the carrier's ringback.
-      if (status > 100 && !c.early_bridged && c.agent_leg_open && ConnectTrunkMedia(c, sip)) {
+      if (status > 100 && !c.early_bridged && c.agent_leg_open &&
+          ConnectTrunkMedia(c.customer_leg, c.customer_format, sip)) {
         c.early_bridged = deps_.media.Bridge(c.customer_leg, c.agent_leg).ok();
       }
       return;
     }
-    if ((status == 401 || status == 407) && !c.auth_answered &&
-        !options_.outbound.username.empty()) {
-      const msg_auth_t* challenge =
-          status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
-      const char* realm =
-          challenge != nullptr ? msg_params_find(challenge->au_params, "realm=") : nullptr;
-      if (realm != nullptr) {
-        c.auth_answered = true;
-        const std::string credentials = "Digest:" + std::string(realm) + ":" +
-                                        options_.outbound.username + ":" +
-                                        options_.outbound.password;
-        nua_authenticate(nh, NUTAG_AUTH(credentials.c_str()), TAG_END());
-        return;
-      }
-    }
+    if (AnswerTrunkChallenge(nh, status, sip, c.auth_answered)) return;
     if (status >= 300) {
       c.customer_gone = true;  // the INVITE is over: nothing to cancel
       OutboundFailed(c, FailureReason(status), status);
@@ -1433,7 +1488,7 @@ class SipServer::Impl {
     }
     // 2xx: connected.
     StopCallTimer(c.ring_timer);
-    (void)ConnectTrunkMedia(c, sip);
+    (void)ConnectTrunkMedia(c.customer_leg, c.customer_format, sip);
     c.answered = true;
     Count(&SipCounters::calls_out_answered);
     if (c.early_bridged) {
@@ -1533,28 +1588,37 @@ class SipServer::Impl {
       return ApplyConsult(c, *consult);
     }
     if (std::get_if<ports::ReleaseAgent>(&command) != nullptr) {
-      // Blind transfer: the agent's phone is hung up; the customer waits with music until the
-      // next offer bridges it again. A phone that asked with REFER hears that it worked first.
       EndMonitor(c, ports::MonitorEnd::kCallEnded);
       EndConsult(c, ports::ConsultEnd::kCallEnded);
-      NotifyRefer(c, 200, "OK");
-      StopRinging(c);
-      c.forks.clear();
-      c.agent.clear();
-      if (c.agent_nh != nullptr) {
-        nua_bye(c.agent_nh, TAG_END());
-        c.agent_nh = nullptr;
-      }
-      if (c.agent_leg_open) {
-        (void)deps_.media.CloseLeg(c.agent_leg);
-        c.agent_leg_open = false;
-      }
-      c.bridged = false;
-      c.held = false;
-      PlayHoldMusic(c);
+      ReleaseAgentLeg(c);
       return Status::Ok();
     }
+    if (const auto* blind = std::get_if<ports::BlindTransferCall>(&command)) {
+      return blind->kind == ports::BlindTransferCall::Kind::kAgent
+                 ? BlindTransferToAgent(c, blind->target)
+                 : BlindTransferToNumber(c, blind->target);
+    }
     return InvalidArgument("unknown call command");
+  }
+
+  // Blind transfer: the agent's phone is hung up; the customer waits with music until the next
+  // leg bridges it again. A phone that asked with REFER hears that it worked first.
+  void ReleaseAgentLeg(Call& c) {
+    NotifyRefer(c, 200, "OK");
+    StopRinging(c);
+    c.forks.clear();
+    c.agent.clear();
+    if (c.agent_nh != nullptr) {
+      nua_bye(c.agent_nh, TAG_END());
+      c.agent_nh = nullptr;
+    }
+    if (c.agent_leg_open) {
+      (void)deps_.media.CloseLeg(c.agent_leg);
+      c.agent_leg_open = false;
+    }
+    c.bridged = false;
+    c.held = false;
+    PlayHoldMusic(c);
   }
 
   // ---- Supervisor monitoring (docs/voice.md, "Supervisor monitoring") ----
@@ -1659,9 +1723,21 @@ class SipServer::Impl {
     if (c.agent_nh == nullptr || !c.agent_leg_open) {
       return Conflict("the agent's phone is not on the call");
     }
-    const auto phones = registrar_.BindingsOfAgent(k.target, deps_.clock.Now());
+    if (Status s = RingConsulted(c, k.target, "consult"); !s.ok()) return s;
+    // The customer holds with music while the agents talk.
+    deps_.media.Unbridge(c.customer_leg);
+    c.bridged = false;
+    c.held = true;
+    PlayHoldMusic(c);
+    return Status::Ok();
+  }
+
+  // Rings every registered phone of agent `target` on a leg of its own (the consult_* fields)
+  // for the ring timeout: a consultation's target, or a blind transfer's.
+  Status RingConsulted(Call& c, const std::string& target, const std::string& why) {
+    const auto phones = registrar_.BindingsOfAgent(target, deps_.clock.Now());
     if (phones.empty()) {
-      return InvalidArgument("agent " + k.target + " has no registered phone to consult");
+      return InvalidArgument("agent " + target + " has no registered phone to " + why);
     }
     const ports::LegId leg = next_leg_++;
     auto local = deps_.media.OpenLeg(leg);
@@ -1669,7 +1745,7 @@ class SipServer::Impl {
     c.consult_leg = leg;
     c.consult_leg_open = true;
     c.consult_local = *local;
-    c.consult_agent = k.target;
+    c.consult_agent = target;
     const std::string sdp = BuildSdp(*local, DefaultOfferFormat(), c.id + 3000000, 1, true);
     const std::string from =
         "<sip:" + (c.from_number.empty() ? "parley" : c.from_number) + "@" + options_.address + ">";
@@ -1685,13 +1761,8 @@ class SipServer::Impl {
     }
     if (c.consult_forks.empty()) {
       EndConsult(c, std::nullopt);
-      return Unavailable("cannot ring the phone of " + k.target);
+      return Unavailable("cannot ring the phone of " + target);
     }
-    // The customer holds with music while the agents talk.
-    deps_.media.Unbridge(c.customer_leg);
-    c.bridged = false;
-    c.held = true;
-    PlayHoldMusic(c);
     c.consult_ring_timer = StartCallTimer(c.id, &Impl::OnConsultRingTimeout, options_.ring_timeout);
     return Status::Ok();
   }
@@ -1723,7 +1794,7 @@ class SipServer::Impl {
       return;
     }
     if (fork == nullptr || c.consult_nh != nullptr || c.consult_agent.empty() || c.customer_gone ||
-        !c.agent_leg_open) {
+        (!c.agent_leg_open && !c.blind_transfer)) {
       nua_bye(nh, TAG_END());
       return;
     }
@@ -1732,6 +1803,10 @@ class SipServer::Impl {
     StopConsultRinging(c);
     CancelForks(c.consult_forks, nh);
     ConnectAnsweredLeg(c.consult_leg, sip);
+    if (c.blind_transfer) {
+      BlindTargetAnswered(c);
+      return;
+    }
     (void)deps_.media.Bridge(c.agent_leg, c.consult_leg);  // the two agents talk
   }
 
@@ -1741,7 +1816,8 @@ class SipServer::Impl {
     c.conference = false;
     // A running recording goes on in the same file, the target's voice in its agent channel;
     // moved before the first agent's leg closes, which would end it.
-    if (c.recording) {
+    // (A blind transfer moved it when the first agent's leg went.)
+    if (c.recording && c.agent_leg_open) {
       if (Status s = deps_.media.MoveRecording(c.customer_leg, c.consult_leg); !s.ok()) {
         log::Error("sip", "the recording did not follow the transfer: " + s.message(),
                    {{"contact", c.contact.value()}});
@@ -1805,6 +1881,12 @@ class SipServer::Impl {
       c.bridged = deps_.media.Bridge(c.customer_leg, c.agent_leg).ok();  // ends the music
       c.held = false;
       c.phone_held = false;
+    }
+    const bool blind = c.blind_transfer;
+    c.blind_transfer = false;
+    if (blind) {
+      if (why && why != ports::ConsultEnd::kCallEnded) BlindTransferFailed(c, target, "no_answer");
+      return;
     }
     if (why && deps_.intake != nullptr && c.contact.value() != 0) {
       deps_.intake->ConsultEnded(c.contact, target, *why);
@@ -1947,7 +2029,11 @@ class SipServer::Impl {
     const std::string target = Str(sip->sip_refer_to->r_url->url_user);
     c.refer_event = event_full;
     const uint64_t id = c.id;
-    deps_.center->TransferContact(ports::Caller{.user = "sip"}, c.contact, target,
+    // Resolved by the engine: a queue, an entry point, an agent's id, the agent of a SIP login,
+    // then a number (docs/voice.md, "Call control").
+    ports::TransferTarget to{ports::TransferTarget::Kind::kAny, target, ""};
+    if (auto user = deps_.users.FindByLogin(target)) to.login_agent = user->agent;
+    deps_.center->TransferContact(ports::Caller{.user = "sip"}, c.contact, std::move(to),
                                   [this, id](Result<ports::ContactSnapshot> r) {
                                     if (r.ok()) return;  // ReleaseAgent notified the phone
                                     const StatusCode code = r.status().code();
@@ -1958,11 +2044,196 @@ class SipServer::Impl {
                                         NotifyRefer(*it->second, 404, "Not Found");
                                       } else if (code == StatusCode::kInvalidArgument) {
                                         NotifyRefer(*it->second, 488, "Not Acceptable Here");
+                                      } else if (code == StatusCode::kConflict) {
+                                        NotifyRefer(*it->second, 486, "Busy Here");
                                       } else {
                                         NotifyRefer(*it->second, 503, "Service Unavailable");
                                       }
                                     });
                                   });
+  }
+
+  // ---- Blind transfer to one agent or a number (docs/voice.md, "Call control") ----
+
+  // The target's phones ring on the consultation's leg; the first agent's phone goes at once
+  // (a running recording moves to the target's leg first, so the file goes on) and the customer
+  // hears music until the target answers (BlindTargetAnswered) or not (BlindTransferFailed).
+  Status BlindTransferToAgent(Call& c, const std::string& target) {
+    if (c.agent_nh == nullptr || !c.agent_leg_open) {
+      return Conflict("the agent's phone is not on the call");
+    }
+    if (!c.consult_agent.empty()) return Conflict(c.consult_agent + " is consulted already");
+    EndMonitor(c, ports::MonitorEnd::kCallEnded);
+    if (Status s = RingConsulted(c, target, "take the transfer"); !s.ok()) return s;
+    c.blind_transfer = true;
+    deps_.media.Unbridge(c.customer_leg);
+    if (c.recording) {
+      if (Status s = deps_.media.MoveRecording(c.customer_leg, c.consult_leg); !s.ok()) {
+        log::Error("sip", "the recording did not follow the transfer: " + s.message(),
+                   {{"contact", c.contact.value()}});
+      }
+    }
+    ReleaseAgentLeg(c);
+    return Status::Ok();
+  }
+
+  // The target answered: his leg becomes the call's agent leg, bridged to the customer.
+  void BlindTargetAnswered(Call& c) {
+    const std::string target = c.consult_agent;
+    c.blind_transfer = false;
+    (void)CompleteConsult(c);
+    if (deps_.intake == nullptr || c.contact.value() == 0) return;
+    ports::TransferUpdate answered;
+    answered.stage = ports::TransferUpdate::Stage::kAnswered;
+    answered.target = target;
+    deps_.intake->TransferProgress(c.contact, std::move(answered));
+  }
+
+  // The target did not take the call: the customer goes on hearing music, the engine puts the
+  // call back in its queue.
+  void BlindTransferFailed(Call& c, const std::string& target, const std::string& reason,
+                           int status = 0) {
+    log::Info("sip", "blind transfer not answered",
+              {{"contact", c.contact.value()}, {"target", target}, {"reason", reason}});
+    if (!c.customer_gone) PlayHoldMusic(c);
+    if (deps_.intake == nullptr || c.contact.value() == 0) return;
+    deps_.intake->TransferProgress(
+        c.contact,
+        ports::TransferUpdate{ports::TransferUpdate::Stage::kFailed, target, reason, status});
+  }
+
+  // The number is called through the outbound trunk, as click-to-dial calls its customer; the
+  // first agent's phone goes once the INVITE is out, the customer hears music or the carrier's
+  // early media.
+  Status BlindTransferToNumber(Call& c, const std::string& number) {
+    if (c.agent_nh == nullptr || !c.agent_leg_open) {
+      return Conflict("the agent's phone is not on the call");
+    }
+    if (!c.consult_agent.empty()) return Conflict(c.consult_agent + " is consulted already");
+    if (Status s = CheckOutbound(c.contact, number); !s.ok()) return s;
+    const ports::LegId leg = next_leg_++;
+    auto local = deps_.media.OpenLeg(leg);
+    if (!local.ok()) return Unavailable("no media port for the call: " + local.status().message());
+    nua_handle_t* nh = InviteTrunk(c, number, *local, c.id + 4000000, Role::kExternal);
+    if (nh == nullptr) {
+      (void)deps_.media.CloseLeg(leg);
+      return Unavailable("cannot call " + number);
+    }
+    c.ext_number = number;
+    c.ext_nh = nh;
+    c.ext_leg = leg;
+    c.ext_leg_open = true;
+    c.ext_local = *local;
+    c.ext_format = DefaultOfferFormat();
+    c.ext_ring_timer =
+        StartCallTimer(c.id, &Impl::OnExternalRingTimeout, options_.outbound_ring_timeout);
+    EndMonitor(c, ports::MonitorEnd::kCallEnded);
+    deps_.media.Unbridge(c.customer_leg);
+    ReleaseAgentLeg(c);
+    return Status::Ok();
+  }
+
+  static void OnExternalRingTimeout(su_root_magic_t* magic, su_timer_t*, su_timer_arg_t* arg) {
+    auto* self = static_cast<Impl*>(magic);
+    auto it = self->calls_.find(reinterpret_cast<uintptr_t>(arg));
+    if (it == self->calls_.end()) return;
+    Call& c = *it->second;
+    StopCallTimer(c.ext_ring_timer);
+    if (!c.ext_answered && c.ext_nh != nullptr) self->ExternalFailed(c, "no_answer", 0);
+  }
+
+  void OnExternalResponse(Call& c, nua_handle_t* nh, int status, sip_t const* sip) {
+    if (nh != c.ext_nh || c.customer_gone) {
+      if (status >= 200 && status < 300) nua_bye(nh, TAG_END());  // answered after we gave up
+      return;
+    }
+    if (status < 200) {
+      // Early media: the customer hears the carrier's ringback instead of the music.
+      if (status > 100 && !c.ext_bridged && ConnectTrunkMedia(c.ext_leg, c.ext_format, sip)) {
+        c.ext_bridged = deps_.media.Bridge(c.customer_leg, c.ext_leg).ok();
+      }
+      return;
+    }
+    if (AnswerTrunkChallenge(nh, status, sip, c.ext_auth_answered)) return;
+    if (status >= 300) {
+      ExternalFailed(c, FailureReason(status), status);
+      return;
+    }
+    StopCallTimer(c.ext_ring_timer);
+    (void)ConnectTrunkMedia(c.ext_leg, c.ext_format, sip);
+    c.ext_answered = true;
+    Count(&SipCounters::calls_out_answered);
+    if (!c.ext_bridged) c.ext_bridged = deps_.media.Bridge(c.customer_leg, c.ext_leg).ok();
+    c.bridged = c.ext_bridged;
+    if (deps_.intake == nullptr || c.contact.value() == 0) return;
+    ports::TransferUpdate answered;
+    answered.stage = ports::TransferUpdate::Stage::kAnswered;
+    answered.target = c.ext_number;
+    answered.sip_status = status;
+    deps_.intake->TransferProgress(c.contact, std::move(answered));
+  }
+
+  // The number did not answer (busy, refused, rang out, unreachable): its leg goes, the
+  // customer is back on music and the engine queues the call again.
+  void ExternalFailed(Call& c, const std::string& reason, int status) {
+    Count(&SipCounters::calls_out_failed);
+    StopCallTimer(c.ext_ring_timer);
+    if (c.ext_nh != nullptr && status == 0) nua_cancel(c.ext_nh, TAG_END());
+    c.ext_nh = nullptr;
+    CloseExternalLeg(c);
+    BlindTransferFailed(c, c.ext_number, reason, status);
+  }
+
+  void CloseExternalLeg(Call& c) {
+    if (!c.ext_leg_open) return;
+    if (c.ext_bridged) deps_.media.Unbridge(c.customer_leg);
+    c.ext_bridged = false;
+    (void)deps_.media.CloseLeg(c.ext_leg);
+    c.ext_leg_open = false;
+  }
+
+  // The number's side hung up (BYE, or its dialog ended): once answered the call is over for the
+  // customer too; before, the transfer failed.
+  void ExternalGone(Call& c, nua_handle_t* nh) {
+    if (nh != c.ext_nh) return;
+    c.ext_nh = nullptr;  // its dialog is over: nothing to cancel
+    if (!c.ext_answered) {
+      ExternalFailed(c, "failed", 0);
+      return;
+    }
+    if (!c.customer_gone && c.contact.value() != 0 && deps_.intake != nullptr) {
+      deps_.intake->ChannelInputFor(c.contact, ports::CustomerLeft{});
+    }
+    EndCall(c, false);  // may forget the call
+  }
+
+  // A session refresh (or any re-INVITE) from the number's side.
+  void OnExternalReinvite(nua_t* nua, nua_handle_t* nh, Call& c, sip_t const* sip) {
+    if (nh != c.ext_nh || !c.ext_leg_open) {
+      Respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
+      return;
+    }
+    const auto direction = ConnectReinviteOffer(nua, nh, sip, c.ext_leg, &c.ext_format);
+    if (!direction) return;
+    const std::string sdp =
+        WithDirection(BuildSdp(c.ext_local, c.ext_format, c.id + 4000000, c.sdp_version + 1),
+                      AnswerDirection(*direction));
+    Respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+            SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+  }
+
+  // EndCall's part: the number's leg goes with the call (BYE once answered, CANCEL before).
+  void EndExternal(Call& c) {
+    StopCallTimer(c.ext_ring_timer);
+    if (c.ext_nh != nullptr) {
+      if (c.ext_answered) {
+        nua_bye(c.ext_nh, TAG_END());
+      } else {
+        nua_cancel(c.ext_nh, TAG_END());
+      }
+      c.ext_nh = nullptr;
+    }
+    CloseExternalLeg(c);
   }
 
   // The final NOTIFY of a pending REFER of the agent's phone, if any.
@@ -1989,7 +2260,8 @@ class SipServer::Impl {
 
   void OnMediaInactive(ports::LegId leg) {
     for (auto& [id, c] : calls_) {
-      if (c->customer_leg == leg || (c->agent_leg_open && c->agent_leg == leg)) {
+      if (c->customer_leg == leg || (c->agent_leg_open && c->agent_leg == leg) ||
+          (c->ext_leg_open && c->ext_leg == leg)) {
         if (c->contact.value() != 0 && !c->customer_gone) {
           deps_.intake->ChannelInputFor(c->contact, ports::CustomerLeft{});
         }

@@ -41,8 +41,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         Require(ReadNewContact(body, contact));
         parley::ports::WrapUp wrap_up;
         Require(ReadWrapUp(body, wrap_up));
+        parley::ports::TransferTarget target;
+        Require(ReadTransfer(body, target));
         std::string s;
-        Require(ReadTransfer(body, s));
         Require(ReadOfferAnswer(body, s));
         Require(ReadEmpty(body));
         TokenBody token;

@@ -52,15 +52,8 @@ class OutboundTest : public ::testing::Test {
   // the trunk's password in the environment the server inherits.
   std::string Site() {
     setenv("PARLEY_TEST_TRUNK_PASSWORD", kTrunkPassword, 1);
-    std::string text = ReadText(kData + "/voice_outbound.yaml");
-    ReplaceAll(&text, "CARRIER_PORT", std::to_string(carrier_.port()));
-    const std::string path = dir_.path() + "/voice_outbound.yaml";
-    FILE* f = std::fopen(path.c_str(), "w");
-    if (f != nullptr) {
-      std::fputs(text.c_str(), f);
-      std::fclose(f);
-    }
-    return path;
+    return SiteWith(kData + "/voice_outbound.yaml", "CARRIER_PORT", std::to_string(carrier_.port()),
+                    dir_.path());
   }
 
   void SetUp() override {

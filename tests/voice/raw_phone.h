@@ -380,4 +380,35 @@ inline std::string NeverHears(RtpSink& sink, int never, int packets = 50) {
   return "";
 }
 
+// The samples of one channel (0 left: customer, 1 right: agent) of a 16-bit stereo WAV.
+inline std::vector<int16_t> WavChannel(const std::string& wav, int channel) {
+  std::vector<int16_t> out;
+  auto u32 = [&](size_t at) {
+    uint32_t v = 0;
+    for (int b = 3; b >= 0; --b)
+      v = v << 8 | static_cast<uint8_t>(wav[at + static_cast<size_t>(b)]);
+    return v;
+  };
+  for (size_t at = 12; at + 8 <= wav.size();) {
+    const size_t size = u32(at + 4);
+    if (wav.compare(at, 4, "data") == 0) {
+      for (size_t i = at + 8 + 2 * static_cast<size_t>(channel);
+           i + 1 < wav.size() && i < at + 8 + size; i += 4) {
+        out.push_back(static_cast<int16_t>(static_cast<uint8_t>(wav[i]) |
+                                           static_cast<uint8_t>(wav[i + 1]) << 8));
+      }
+      return out;
+    }
+    at += 8 + size + (size % 2);
+  }
+  return out;
+}
+
+// How many samples are within 300 of `level` (a party's constant PCMU level, decoded).
+inline size_t SamplesAt(const std::vector<int16_t>& samples, uint8_t level) {
+  const int want = UlawToLinear(level);
+  return static_cast<size_t>(std::count_if(samples.begin(), samples.end(),
+                                           [&](int16_t v) { return std::abs(v - want) <= 300; }));
+}
+
 }  // namespace parley::testing

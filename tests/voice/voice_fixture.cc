@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -40,6 +41,15 @@ void ReplaceAll(std::string* s, const std::string& from, const std::string& to) 
   for (size_t at = s->find(from); at != std::string::npos; at = s->find(from, at + to.size())) {
     s->replace(at, from.size(), to);
   }
+}
+
+std::string SiteWith(const std::string& config, const std::string& placeholder,
+                     const std::string& value, const std::string& dir) {
+  std::string text = ReadText(config);
+  ReplaceAll(&text, placeholder, value);
+  const std::string path = dir + "/" + std::filesystem::path(config).filename().string();
+  std::ofstream(path) << text;
+  return path;
 }
 
 std::string Md5Hex(const std::string& text, bool sha256) {

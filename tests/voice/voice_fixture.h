@@ -122,6 +122,11 @@ std::string ReadText(const std::string& path);
 
 void ReplaceAll(std::string* s, const std::string& from, const std::string& to);
 
+// The site file `config` with `placeholder` replaced by `value` (a peer's port the test learns
+// only at run time), written into `dir`; the new file's path.
+std::string SiteWith(const std::string& config, const std::string& placeholder,
+                     const std::string& value, const std::string& dir);
+
 std::string Md5Hex(const std::string& text, bool sha256 = false);
 
 // Registers `contact` for alice over UDP, answering the MD5 (or SHA-256) challenge as a phone
