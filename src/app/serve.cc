@@ -197,6 +197,21 @@ Result<std::vector<webhook::WebhookSubscription>> WebhookSubscriptions(
 }
 
 // Removes what retention says is too old, and logs it.
+// Has the engine run `config` and waits until it did: its verdict comes once the step is durable
+// and the live view shows the new configuration, so whoever reads after "now running" (the log,
+// a client's GET /api/v1/queues) sees it. Bounded: a loop that is stopping may never answer.
+Status RunConfiguration(engine::Engine& engine, std::shared_ptr<const config::Config> config) {
+  auto verdict = std::make_shared<std::promise<Status>>();
+  auto result = verdict->get_future();
+  Status posted =
+      engine.Reconfigure(std::move(config), [verdict](Status s) { verdict->set_value(s); });
+  if (!posted.ok()) return posted;
+  if (result.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    return Unavailable("the engine did not confirm the configuration within 10 s");
+  }
+  return result.get();
+}
+
 void PurgeExpired(ports::Store& store, const config::RetentionDef& retention, TimePoint now) {
   const std::pair<ports::DataClass, Duration> classes[] = {
       {ports::DataClass::kEvents, retention.events},
@@ -699,7 +714,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
               {{"version", current->version}});
         } else {
           auto subs = WebhookSubscriptions(**parsed);
-          Status s = subs.ok() ? engine.Reconfigure(*parsed) : subs.status();
+          Status s = subs.ok() ? RunConfiguration(engine, *parsed) : subs.status();
           if (s.ok()) {
             (void)users.SyncFromConfig((*parsed)->users, (*parsed)->routing, clock.Now());
             dispatcher.SetSubscriptions(std::move(*subs));

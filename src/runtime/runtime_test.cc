@@ -126,11 +126,15 @@ TEST(EventLoopTest, PastTimerFiresAtOnceAndCancelledNever) {
   EventLoop loop(clock);
   Recorder r;
   r.expected = 1;
-  const TimerId cancelled = loop.Schedule(clock.Now() - std::chrono::seconds(1), r, 7);
-  loop.Cancel(cancelled);
-  loop.Cancel(cancelled);  // again: no-op
-  loop.Cancel(12345);      // unknown: no-op
-  loop.Schedule(clock.Now() - std::chrono::seconds(1), r, 8);
+  // Scheduled and cancelled in one piece of work on the loop: from another thread, a timer due
+  // already may fire before Cancel is called (Cancel stops only what has not fired).
+  loop.Post([&] {
+    const TimerId cancelled = loop.Schedule(clock.Now() - std::chrono::seconds(1), r, 7);
+    loop.Cancel(cancelled);
+    loop.Cancel(cancelled);  // again: no-op
+    loop.Cancel(12345);      // unknown: no-op
+    loop.Schedule(clock.Now() - std::chrono::seconds(1), r, 8);
+  });
   auto done = r.done.get_future();
   ASSERT_EQ(done.wait_for(kWait), std::future_status::ready);
   // Anything still pending runs before this posted marker is seen after a second round trip.
