@@ -264,7 +264,7 @@ TEST(VoiceE2eTest, PhoneRingsForTheVoiceRingTimeoutWhenTheOfferLastsLonger) {
   const ProcessResult phone_result = call.Phone();
   EXPECT_EQ(phone_result.exit_code, 0) << phone_result.err;
   EXPECT_TRUE(WaitForEvent(call.events(), "offer.rejected", "\"agent\":\"alice\""));
-  EXPECT_THAT(call.Contacts().body, ::testing::HasSubstr("\"voice\""));
+  EXPECT_THAT(call.Contacts().body, ::testing::HasSubstr("\"voice\"")) << server.process().output();
   EXPECT_EQ(server.process().Terminate(), 0);
   const ProcessResult caller_result = call.Caller();
   EXPECT_EQ(caller_result.exit_code, 0) << caller_result.err << server.process().output();
