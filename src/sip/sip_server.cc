@@ -22,6 +22,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <source_location>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -447,6 +448,14 @@ class SipServer::Impl {
   // ---- events ----
   void Event(nua_event_t event, int status, char const* phrase, nua_t* nua, nua_handle_t* nh,
              sip_t const* sip, tagi_t tags[]) {
+    if (event != nua_i_register && log::Enabled(log::Level::kDebug)) {
+      const auto h = handles_.find(nh);
+      log::Debug("sip", nua_event_name(event),
+                 {{"status", status},
+                  {"phrase", phrase != nullptr ? phrase : ""},
+                  {"call", h != handles_.end() ? h->second.call : 0},
+                  {"role", h != handles_.end() ? static_cast<int>(h->second.role) : -1}});
+    }
     switch (event) {
       case nua_r_invite:
       case nua_r_bye:
@@ -923,7 +932,15 @@ class SipServer::Impl {
 
   // Hangs up every leg of the call still up (BYE/CANCEL/final response), closes media.
   // May destroy `c` (MaybeForget): callers must not use it afterwards.
-  void EndCall(Call& c, bool /*shutdown*/) {
+  void EndCall(Call& c, bool /*shutdown*/,
+               std::source_location where = std::source_location::current()) {
+    if (log::Enabled(log::Level::kDebug)) {
+      log::Debug("sip", "call ends",
+                 {{"call", c.id},
+                  {"contact", c.contact.value()},
+                  {"line", static_cast<int64_t>(where.line())},
+                  {"customer_gone", c.customer_gone}});
+    }
     EndMonitor(c, ports::MonitorEnd::kCallEnded);
     EndConsult(c, ports::ConsultEnd::kCallEnded);
     EndExternal(c);

@@ -252,7 +252,8 @@ TEST(VoiceE2eTest, RingNoAnswerCancelsThePhoneAndTheCallKeepsItsPlace) {
 }
 
 TEST(VoiceE2eTest, PhoneRingsForTheVoiceRingTimeoutWhenTheOfferLastsLonger) {
-  VoiceServer server(kData + "/voice_ring.yaml");  // ring_timeout: 2s, offer_timeout: 60s
+  VoiceServer server(kData + "/voice_ring.yaml", {"alice"},
+                     {"--log-level", "debug"});  // ring_timeout: 2s, offer_timeout: 60s
   ASSERT_TRUE(server.started());
   AliceRung call(server);
   ASSERT_EQ(call.ready(), "");
@@ -262,10 +263,14 @@ TEST(VoiceE2eTest, PhoneRingsForTheVoiceRingTimeoutWhenTheOfferLastsLonger) {
   // The phone is cancelled when voice.ring_timeout ends its ring, long before the offer would
   // time out: the ring ends as a declined offer and the call keeps waiting.
   const ProcessResult phone_result = call.Phone();
-  EXPECT_EQ(phone_result.exit_code, 0) << phone_result.err;
-  EXPECT_TRUE(WaitForEvent(call.events(), "offer.rejected", "\"agent\":\"alice\""));
-  EXPECT_THAT(call.Contacts().body, ::testing::HasSubstr("\"voice\"")) << server.process().output();
+  const bool rejected = WaitForEvent(call.events(), "offer.rejected", "\"agent\":\"alice\"");
+  const std::string contacts = call.Contacts().body;
+  // The server's log (at debug level: each SIP event, and why a call ended) is read to its end
+  // when it stops; a failure prints it.
   EXPECT_EQ(server.process().Terminate(), 0);
+  EXPECT_EQ(phone_result.exit_code, 0) << phone_result.err << server.process().output();
+  EXPECT_TRUE(rejected) << server.process().output();
+  EXPECT_THAT(contacts, ::testing::HasSubstr("\"voice\"")) << server.process().output();
   const ProcessResult caller_result = call.Caller();
   EXPECT_EQ(caller_result.exit_code, 0) << caller_result.err << server.process().output();
 }
