@@ -253,6 +253,42 @@ class SipServer::Impl {
     uint64_t call = 0;
     Role role = Role::kCustomer;
   };
+  // The dialogs' handles and the call each belongs to, with a count per call so a call can be
+  // forgotten once its last handle goes without a scan of every handle (MaybeForget ran once
+  // per dialog event and was the SIP thread's costliest function of ours under call load).
+  class HandleTable {
+   public:
+    using Map = std::unordered_map<nua_handle_t*, HandleRef>;
+    void Add(nua_handle_t* nh, uint64_t call, Role role) {
+      auto [it, added] = map_.try_emplace(nh, HandleRef{call, role});
+      if (!added) {
+        Drop(it->second.call);
+        it->second = HandleRef{call, role};
+      }
+      ++per_call_[call];
+    }
+    void SetRole(nua_handle_t* nh, Role role) {
+      if (auto it = map_.find(nh); it != map_.end()) it->second.role = role;
+    }
+    void erase(Map::iterator it) {
+      Drop(it->second.call);
+      map_.erase(it);
+    }
+    Map::iterator find(nua_handle_t* nh) { return map_.find(nh); }
+    Map::const_iterator find(nua_handle_t* nh) const { return map_.find(nh); }
+    Map::iterator end() { return map_.end(); }
+    Map::const_iterator end() const { return map_.end(); }
+    size_t count(nua_handle_t* nh) const { return map_.count(nh); }
+    bool AnyFor(uint64_t call) const { return per_call_.count(call) != 0; }
+
+   private:
+    void Drop(uint64_t call) {
+      auto it = per_call_.find(call);
+      if (it != per_call_.end() && --it->second == 0) per_call_.erase(it);
+    }
+    Map map_;
+    std::unordered_map<uint64_t, size_t> per_call_;
+  };
 
   static void OnWake(su_root_magic_t* magic, su_msg_r, su_msg_arg_t*) {
     static_cast<Impl*>(magic)->Drain();
@@ -734,7 +770,7 @@ class SipServer::Impl {
       arriving.attributes.emplace_back("sip.call_id", Str(sip->sip_call_id->i_id));
     }
     const uint64_t id = call->id;
-    handles_[nh] = {id, Role::kCustomer};
+    handles_.Add(nh, id, Role::kCustomer);
     calls_[id] = std::move(call);
     UpdateGauges();
     deps_.intake->ContactArrived(std::move(arriving), [this, id](Result<ports::ContactSnapshot> r) {
@@ -1098,10 +1134,7 @@ class SipServer::Impl {
     auto it = calls_.find(id);
     if (it == calls_.end()) return;
     Call& c = *it->second;
-    if (!c.customer_gone) return;
-    for (const auto& [nh, ref] : handles_) {
-      if (ref.call == id) return;
-    }
+    if (!c.customer_gone || handles_.AnyFor(id)) return;
     StopCallTimer(c.ring_timer);
     StopCallTimer(c.monitor_ring_timer);
     StopCallTimer(c.consult_ring_timer);
@@ -1287,7 +1320,7 @@ class SipServer::Impl {
           nua_handle(nua_, nullptr, SIPTAG_TO_STR(("<" + phone.contact + ">").c_str()),
                      SIPTAG_FROM_STR(from.c_str()), TAG_END());
       if (nh == nullptr) continue;
-      handles_[nh] = {c->id, Role::kAgent};
+      handles_.Add(nh, c->id, Role::kAgent);
       c->forks.push_back({nh, false});
       {
         std::lock_guard lock(mu_);
@@ -1432,7 +1465,7 @@ class SipServer::Impl {
     nua_handle_t* nh = nua_handle(nua_, nullptr, SIPTAG_TO_STR(("<" + uri + ">").c_str()),
                                   SIPTAG_FROM_STR(from.c_str()), TAG_END());
     if (nh == nullptr) return nullptr;
-    handles_[nh] = {c.id, role};
+    handles_.Add(nh, c.id, role);
     Count(&SipCounters::calls_out);
     log::Info("sip", "outbound call",
               {{"contact", c.contact.value()}, {"number", number}, {"trunk", t.name}});
@@ -1676,7 +1709,7 @@ class SipServer::Impl {
           nua_handle(nua_, nullptr, SIPTAG_TO_STR(("<" + phone.contact + ">").c_str()),
                      SIPTAG_FROM_STR(from.c_str()), TAG_END());
       if (nh == nullptr) continue;
-      handles_[nh] = {c.id, Role::kSupervisor};
+      handles_.Add(nh, c.id, Role::kSupervisor);
       c.monitor_forks.push_back({nh, false});
       nua_invite(nh, NUTAG_URL(phone.contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                  SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
@@ -1771,7 +1804,7 @@ class SipServer::Impl {
           nua_handle(nua_, nullptr, SIPTAG_TO_STR(("<" + phone.contact + ">").c_str()),
                      SIPTAG_FROM_STR(from.c_str()), TAG_END());
       if (nh == nullptr) continue;
-      handles_[nh] = {c.id, Role::kConsulted};
+      handles_.Add(nh, c.id, Role::kConsulted);
       c.consult_forks.push_back({nh, false});
       nua_invite(nh, NUTAG_URL(phone.contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                  SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
@@ -1849,7 +1882,7 @@ class SipServer::Impl {
       ReportLeg(c, ports::LegRole::kAgent, deps_.media.CloseLeg(c.agent_leg));
       c.agent_leg_open = false;
     }
-    handles_[c.consult_nh].role = Role::kAgent;
+    handles_.SetRole(c.consult_nh, Role::kAgent);
     c.agent_nh = c.consult_nh;
     c.agent_leg = c.consult_leg;
     c.agent_leg_open = true;
@@ -2487,7 +2520,7 @@ class SipServer::Impl {
   Registrar registrar_;
   std::unique_ptr<BindingWriter> binding_writer_;  // null: registrations in memory only
   std::map<uint64_t, std::unique_ptr<Call>> calls_;
-  std::unordered_map<nua_handle_t*, HandleRef> handles_;
+  HandleTable handles_;
   std::unordered_map<uint64_t, uint64_t> by_contact_;  // contact id -> call id
   std::unordered_map<uint64_t, ports::RtpEndpoint> agent_local_;
   // Recordings under way, by customer leg, oldest first (a stopped one reports after a restart).
