@@ -30,6 +30,7 @@
 #include "auth/crypto.h"
 #include "base/log.h"
 #include "base/owed_reply.h"
+#include "base/thread_name.h"
 #include "sip/binding_writer.h"
 #include "sip/call_control.h"
 #include "sip/digest_header.h"
@@ -104,7 +105,10 @@ class SipServer::Impl {
   Status Start() {
     std::promise<Status> started;
     auto result = started.get_future();
-    thread_ = std::thread([this, &started] { Run(started); });
+    thread_ = std::thread([this, &started] {
+      NameThisThread("sip");
+      Run(started);
+    });
     Status s = result.get();
     if (!s.ok()) thread_.join();
     return s;

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "base/thread_name.h"
 #include "store/records.h"
 
 namespace parley::store {
@@ -538,7 +539,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
 
 SqliteStore::SqliteStore(sqlite3* db, std::string path, const Options& options)
     : path_(std::move(path)), options_(options), db_(db) {
-  writer_ = std::thread([this] { WriterLoop(); });
+  writer_ = std::thread([this] {
+    NameThisThread("journal");
+    WriterLoop();
+  });
 }
 
 SqliteStore::~SqliteStore() {

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/check.h"
+#include "base/thread_name.h"
 #include "webhook/signature.h"
 
 namespace parley::webhook {
@@ -81,7 +82,10 @@ void WebhookDispatcher::Start() {
   std::lock_guard lock(mu_);
   if (worker_.joinable()) return;
   stopping_ = false;
-  worker_ = std::thread([this] { Run(); });
+  worker_ = std::thread([this] {
+    NameThisThread("webhooks");
+    Run();
+  });
 }
 
 void WebhookDispatcher::Stop() {
