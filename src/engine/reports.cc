@@ -75,7 +75,8 @@ void SetHandling(ports::ReportRow& row, const ContactStats& s) {
   row.wrap_up = s.AverageWrapUp();
 }
 
-void SetSurveys(ports::ReportRow& row, const SurveyStats& s, const FcrStats& fcr) {
+// What the customers made of the contacts: surveys and first-contact resolution.
+void SetOutcomes(ports::ReportRow& row, const SurveyStats& s, const FcrStats& fcr) {
   row.csat_answers = s.csat_answers;
   row.csat = s.Csat();
   row.nps_answers = s.nps_answers;
@@ -116,7 +117,7 @@ void FillQueueRow(ports::ReportRow& row, const QueuePeriodRow& r) {
   row.abandon_rate = s.AbandonRate(/*exclude_short=*/true);
   row.asa = s.Asa();
   SetHandling(row, s);
-  SetSurveys(row, r.surveys, r.fcr);
+  SetOutcomes(row, r.surveys, r.fcr);
 }
 
 void FillAgentRow(ports::ReportRow& row, const AgentPeriodRow& r) {
@@ -139,7 +140,7 @@ void FillAgentRow(ports::ReportRow& row, const AgentPeriodRow& r) {
   handling.hold = a.hold;
   handling.wrap_up = a.wrap_up;
   SetHandling(row, handling);
-  SetSurveys(row, r.surveys, r.fcr);
+  SetOutcomes(row, r.surveys, r.fcr);
 }
 
 }  // namespace
