@@ -11,6 +11,7 @@
 #include "sip/digest_header.h"
 #include "sip/recording_recovery.h"
 #include "sip/registrar.h"
+#include "sip/replaces.h"
 #include "sip/sdp.h"
 
 namespace parley::sip {
@@ -342,6 +343,73 @@ TEST(RecordingRecovery, WavHeaderOfOtherFilesIsEmpty) {
   EXPECT_EQ(ReadWavHeader("RIFF1234WAVE").channels, 0);
   EXPECT_EQ(ReadWavHeader(Wav(10, 10)).rate, 8000u);
   EXPECT_EQ(ReadWavHeader(Wav(10, 1000)).data_bytes, 10u);  // capped at what the file holds
+}
+
+// ---- Attended transfer from a phone: Replaces in a REFER's Refer-To (sip/replaces.h) ----
+
+TEST(Replaces, ReadsTheEscapedHeaderOfAReferToUri) {
+  auto r = ReplacesOfReferTo("Replaces=a2-77%40192.0.2.1%3Bto-tag%3DParley9%3Bfrom-tag%3Dphone3");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_TRUE(r->has_value());
+  EXPECT_EQ((*r)->call_id, "a2-77@192.0.2.1");
+  EXPECT_EQ((*r)->to_tag, "Parley9");
+  EXPECT_EQ((*r)->from_tag, "phone3");
+  EXPECT_FALSE((*r)->early_only);
+}
+
+TEST(Replaces, TakesAnyCaseAnyOrderOfTagsAndOtherHeadersBeside) {
+  auto r = ReplacesOfReferTo(
+      "Require=replaces&replaces=x%3Bfrom-tag%3D2%3Bto-tag%3D1%3Bearly-only&Foo=bar");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_TRUE(r->has_value());
+  EXPECT_EQ((*r)->call_id, "x");
+  EXPECT_EQ((*r)->to_tag, "1");
+  EXPECT_EQ((*r)->from_tag, "2");
+  EXPECT_TRUE((*r)->early_only);
+}
+
+TEST(Replaces, NoReplacesIsABlindTransfer) {
+  auto none = ReplacesOfReferTo("");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  auto other = ReplacesOfReferTo("Require=replaces");
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->has_value());
+}
+
+TEST(Replaces, RefusesAValueWithoutBothTagsOrCallId) {
+  for (const char* bad :
+       {"Replaces=", "Replaces=%3B%3B", "Replaces=abc%3Bto-tag%3D1", "Replaces=abc%3Bfrom-tag%3D2",
+        "Replaces=abc%3Bto-tag%3D%3Bfrom-tag%3D2", "Replaces=a%20b%3Bto-tag%3D1%3Bfrom-tag%3D2",
+        "Replaces=a%3Bto-tag%3D1%3Bfrom-tag%3D2&Replaces=b%3Bto-tag%3D1%3Bfrom-tag%3D2"}) {
+    auto r = ReplacesOfReferTo(bad);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(r.status().message().find("Replaces"), std::string::npos) << bad;
+  }
+}
+
+TEST(Replaces, NamesADialogByCallIdWithToTagOursAndFromTagThePhones) {
+  const DialogId a2{.call_id = "a2@phone", .local_tag = "parleyTag", .remote_tag = "phoneTag"};
+  EXPECT_TRUE(Names({.call_id = "a2@phone", .to_tag = "parleyTag", .from_tag = "phoneTag"}, a2));
+  EXPECT_TRUE(Names({.call_id = "a2@phone", .to_tag = "PARLEYTAG", .from_tag = "phonetag"}, a2));
+  // The tags the wrong way round, another Call-ID (case-sensitive), or one tag off: not it.
+  EXPECT_FALSE(Names({.call_id = "a2@phone", .to_tag = "phoneTag", .from_tag = "parleyTag"}, a2));
+  EXPECT_FALSE(Names({.call_id = "A2@phone", .to_tag = "parleyTag", .from_tag = "phoneTag"}, a2));
+  EXPECT_FALSE(Names({.call_id = "a2@phone", .to_tag = "parleyTag", .from_tag = "other"}, a2));
+  EXPECT_FALSE(Names({.call_id = "", .to_tag = "", .from_tag = ""}, DialogId{}));
+}
+
+TEST(Replaces, MatchTellsTheConsultationFromAnotherCallAndFromNoDialog) {
+  const DialogId a2{.call_id = "a2", .local_tag = "p", .remote_tag = "alice"};
+  const DialogId bobs{.call_id = "b1", .local_tag = "p2", .remote_tag = "bob"};
+  const ReplacesTarget to_a2{.call_id = "a2", .to_tag = "p", .from_tag = "alice"};
+  const ReplacesTarget to_bobs{.call_id = "b1", .to_tag = "p2", .from_tag = "bob"};
+  const ReplacesTarget unknown{.call_id = "zz", .to_tag = "p", .from_tag = "alice"};
+  EXPECT_EQ(MatchReplaces(to_a2, a2, {bobs}), ReplacesMatch::kExpected);
+  EXPECT_EQ(MatchReplaces(to_bobs, a2, {bobs}), ReplacesMatch::kAnotherCall);
+  EXPECT_EQ(MatchReplaces(unknown, a2, {bobs}), ReplacesMatch::kNoDialog);
+  // No consultation dialog (none started, or not answered yet): nothing is the expected one.
+  EXPECT_EQ(MatchReplaces(to_a2, std::nullopt, {}), ReplacesMatch::kNoDialog);
 }
 
 }  // namespace
