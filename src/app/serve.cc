@@ -271,7 +271,8 @@ std::vector<ports::MetricFamily> SipMetricFamilies(const sip::SipCounters& c) {
                  "SIP requests refused, by reason.",
                  {{"reason=\"malformed\"", c.bad_requests},
                   {"reason=\"banned\"", c.banned_requests},
-                  {"reason=\"call_refused\"", c.calls_refused}}});
+                  {"reason=\"call_refused\"", c.calls_refused},
+                  {"reason=\"refer_refused\"", c.refers_refused}}});
   one("parley_sip_auth_challenges_total", "counter", "Digest challenges (401) sent.",
       c.auth_challenges);
   one("parley_sip_auth_failures_total", "counter", "Wrong or unknown SIP credentials.",

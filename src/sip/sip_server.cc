@@ -35,6 +35,7 @@
 #include "sip/call_control.h"
 #include "sip/digest_header.h"
 #include "sip/recording_recovery.h"
+#include "sip/replaces.h"
 #include "sip/sdp.h"
 #include "sip/voicemail.h"
 
@@ -69,7 +70,9 @@ std::string SourceOf(nua_t* nua) {
 }
 
 // kExternal: the number a call was blind-transferred to, called through the outbound trunk.
-enum class Role : uint8_t { kCustomer, kAgent, kSupervisor, kConsulted, kExternal };
+// kTransferor: the agent's own phone calling a colleague about the call (a consultation from
+// the phone, dialog A2 of RFC 5589's attended transfer).
+enum class Role : uint8_t { kCustomer, kAgent, kSupervisor, kConsulted, kExternal, kTransferor };
 
 // How much later than the engine's offer timeout an unanswered phone is cancelled by Parley itself
 // (RingLimit): only when the engine's withdrawal never came.
@@ -81,6 +84,23 @@ void SendReferNotify(nua_handle_t* nh, const std::string& event, int status, con
   nua_notify(nh, NUTAG_SUBSTATE(nua_substate_terminated), SIPTAG_EVENT_STR(event.c_str()),
              SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"),
              SIPTAG_PAYLOAD_STR(frag.c_str()), TAG_END());
+}
+
+// The event of a REFER's implicit subscription ("refer;id=..."), for its NOTIFYs.
+std::string ReferEventOf(tagi_t tags[]) {
+  sip_event_t const* event = nullptr;
+  tl_gets(tags, NUTAG_REFER_EVENT_REF(event), TAG_END());
+  std::string text = event != nullptr ? Str(event->o_type) : "refer";
+  if (event != nullptr && event->o_params != nullptr) {
+    for (msg_param_t const* p = event->o_params; *p != nullptr; ++p) text += ";" + Str(*p);
+  }
+  return text;
+}
+
+// A Warning header (RFC 3261 section 20.43) carrying why Parley refused a request.
+std::string WarningHeader(std::string why) {
+  std::replace(why.begin(), why.end(), '"', '\'');
+  return "Warning: 399 parley \"" + why + "\"";
 }
 
 }  // namespace
@@ -230,6 +250,24 @@ class SipServer::Impl {
     bool consult_leg_open = false;
     ports::RtpEndpoint consult_local;
     bool conference = false;  // customer, agent and consulted agent in the 3-leg barge mix
+    // A consultation the agent's phone started with an INVITE of its own (dialog A2): that
+    // dialog and its media leg stand for the agent in the consultation (bridged to the target's)
+    // while the call's agent leg (A1) holds; answered when the target answers. A1, A2 and the
+    // target's dialog as a REFER with Replaces names them.
+    nua_handle_t* transferor_nh = nullptr;
+    bool transferor_answered = false;
+    ports::LegId transferor_leg = 0;
+    bool transferor_leg_open = false;
+    ports::RtpEndpoint transferor_local;
+    ports::MediaFormat transferor_format;
+    std::string transferor_login;
+    DialogId transferor_dialog;
+    DialogId agent_dialog;
+    DialogId consult_dialog;
+    // A REFER with Replaces completing the consultation: its dialog and subscription's event,
+    // for the final NOTIFY.
+    nua_handle_t* replaces_refer_nh = nullptr;
+    std::string replaces_refer_event;
     // Click-to-dial (docs/voice.md, "Outbound calls"): the agent's phone rings first; when it
     // answers, `customer` is Parley's INVITE to the trunk for `dial_number`.
     bool outbound = false;
@@ -537,6 +575,9 @@ class SipServer::Impl {
       case nua_r_invite:
         OnInviteResponse(nh, status, sip);
         return;
+      case nua_i_ack:
+        OnAck(nh, sip);
+        return;
       case nua_i_bye:
         CountRequest(sip);
         OnRemoteHangup(nh);
@@ -710,6 +751,10 @@ class SipServer::Impl {
         Count(&SipCounters::calls_refused);
         return;
       }
+      if (Call* on_call = CallOfAgentPhone(login)) {
+        OnConsultInvite(nua, nh, sip, *on_call, login);
+        return;
+      }
     }
     if (sip->sip_payload == nullptr || sip->sip_payload->pl_len == 0) {
       // Late offer (SDP in the ACK) is not supported.
@@ -864,6 +909,10 @@ class SipServer::Impl {
       OnExternalReinvite(nua, nh, c, sip);
       return;
     }
+    if (ref.role == Role::kTransferor) {
+      OnTransferorReinvite(nua, nh, c, sip);
+      return;
+    }
     if (ref.role == Role::kConsulted) {
       if (nh != c.consult_nh || !c.consult_leg_open) {
         Respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
@@ -925,6 +974,10 @@ class SipServer::Impl {
       ExternalGone(c, nh);  // a blind transfer's number hung up: the call is over
       return;
     }
+    if (h->second.role == Role::kTransferor) {
+      TransferorGone(c, nh);  // the agent's phone gave up its consultation
+      return;
+    }
     if (h->second.role == Role::kCustomer) {
       c.customer_gone = true;
       if (c.contact.value() != 0) {
@@ -983,6 +1036,7 @@ class SipServer::Impl {
     }
     EndMonitor(c, ports::MonitorEnd::kCallEnded);
     EndConsult(c, ports::ConsultEnd::kCallEnded);
+    EndTransferorLeg(c, SIP_487_REQUEST_TERMINATED);
     EndExternal(c);
     StopRinging(c);
     // The engine withdraws a pending offer itself when the contact ends: no RejectOffer follows
@@ -1083,6 +1137,11 @@ class SipServer::Impl {
     }
     if (role == Role::kExternal) {
       ExternalGone(c, nh);
+      MaybeForget(id);
+      return;
+    }
+    if (role == Role::kTransferor) {
+      TransferorGone(c, nh);
       MaybeForget(id);
       return;
     }
@@ -1228,6 +1287,7 @@ class SipServer::Impl {
     }
     fork->done = true;
     c.agent_nh = nh;
+    c.agent_dialog = AnsweredDialog(sip);
     StopRinging(c);
     ConnectAnsweredLeg(c.agent_leg, sip);
     c.connected_agent = c.agent;
@@ -1752,6 +1812,9 @@ class SipServer::Impl {
         return Conflict("agent " + c.consult_agent + " has not answered yet");
       }
       if (c.conference) return Conflict("the call is already a conference");
+      if (c.transferor_nh != nullptr) {
+        return Conflict("the consultation runs on the agent's phone: its REFER completes it");
+      }
       // Customer and agent bridged again (the music stops), then the consulted agent joins as a
       // barging third leg: everyone hears the two others.
       deps_.media.Unbridge(c.agent_leg);
@@ -1854,6 +1917,7 @@ class SipServer::Impl {
     }
     fork->done = true;
     c.consult_nh = nh;
+    c.consult_dialog = AnsweredDialog(sip);
     StopConsultRinging(c);
     CancelForks(c.consult_forks, nh);
     ConnectAnsweredLeg(c.consult_leg, sip);
@@ -1861,11 +1925,16 @@ class SipServer::Impl {
       BlindTargetAnswered(c);
       return;
     }
+    if (c.transferor_nh != nullptr && c.transferor_leg_open) {
+      AnswerTransferor(c);  // the agent's own call to the target connects
+      return;
+    }
     (void)deps_.media.Bridge(c.agent_leg, c.consult_leg);  // the two agents talk
   }
 
   // The consulted agent's phone becomes the call's agent leg; the first agent's phone goes.
   Status CompleteConsult(Call& c) {
+    NotifyReplacesRefer(c, 200, "OK");  // before the phone's dialogs get BYE
     if (c.conference) deps_.media.StopMonitor(c.consult_leg);
     c.conference = false;
     // A running recording goes on in the same file, the target's voice in its agent channel;
@@ -1886,6 +1955,9 @@ class SipServer::Impl {
       ReportLeg(c, ports::LegRole::kAgent, deps_.media.CloseLeg(c.agent_leg));
       c.agent_leg_open = false;
     }
+    EndTransferorLeg(c, SIP_487_REQUEST_TERMINATED);
+    c.agent_dialog = std::move(c.consult_dialog);
+    c.consult_dialog = DialogId{};
     handles_.SetRole(c.consult_nh, Role::kAgent);
     c.agent_nh = c.consult_nh;
     c.agent_leg = c.consult_leg;
@@ -1929,7 +2001,14 @@ class SipServer::Impl {
     }
     const std::string target = std::move(c.consult_agent);
     c.consult_agent.clear();
+    c.consult_dialog = DialogId{};
     c.conference = false;
+    if (why == ports::ConsultEnd::kNoAnswer) {
+      EndTransferorLeg(c, SIP_480_TEMPORARILY_UNAVAILABLE);
+    } else {
+      EndTransferorLeg(c, SIP_487_REQUEST_TERMINATED);
+    }
+    NotifyReplacesRefer(c, 487, "Request Terminated");
     if (why != ports::ConsultEnd::kCallEnded && !c.customer_gone && c.agent_nh != nullptr &&
         c.agent_leg_open) {
       c.bridged = deps_.media.Bridge(c.customer_leg, c.agent_leg).ok();  // ends the music
@@ -2055,6 +2134,21 @@ class SipServer::Impl {
       return;
     }
     auto it = calls_.find(h->second.call);
+    if (it != calls_.end() && sip->sip_refer_to != nullptr &&
+        sip->sip_refer_to->r_url->url_headers != nullptr) {
+      auto replaces = ReplacesOfReferTo(sip->sip_refer_to->r_url->url_headers);
+      if (!replaces.ok()) {
+        Count(&SipCounters::bad_requests);
+        const std::string warning = WarningHeader(replaces.status().message());
+        Respond(nh, 400, "Bad Replaces", NUTAG_WITH_THIS(nua), SIPTAG_HEADER_STR(warning.c_str()),
+                TAG_END());
+        return;
+      }
+      if (replaces->has_value()) {
+        OnReferReplaces(nua, nh, *it->second, h->second.role, **replaces, tags);
+        return;
+      }
+    }
     if (it == calls_.end() || h->second.role != Role::kAgent) {
       Count(&SipCounters::bad_requests);
       Respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
@@ -2072,16 +2166,9 @@ class SipServer::Impl {
       return;
     }
     Respond(nh, SIP_202_ACCEPTED, NUTAG_WITH_THIS(nua), TAG_END());
-    sip_event_t const* event = nullptr;
-    tl_gets(tags, NUTAG_REFER_EVENT_REF(event), TAG_END());
-    const std::string event_text = event != nullptr ? Str(event->o_type) : "refer";
-    std::string event_full = event_text;
-    if (event != nullptr && event->o_params != nullptr) {
-      for (msg_param_t const* p = event->o_params; *p != nullptr; ++p) event_full += ";" + Str(*p);
-    }
     Call& c = *it->second;
     const std::string target = Str(sip->sip_refer_to->r_url->url_user);
-    c.refer_event = event_full;
+    c.refer_event = ReferEventOf(tags);
     const uint64_t id = c.id;
     // Resolved by the engine: a queue, an entry point, an agent's id, the agent of a SIP login,
     // then a number (docs/voice.md, "Call control").
@@ -2105,6 +2192,309 @@ class SipServer::Impl {
                                       }
                                     });
                                   });
+  }
+
+  // ---- Consultation from the agent's phone (docs/voice.md, "Consultation transfer") ----
+
+  // The call a new INVITE from `login`'s phone is about: a live call of the user's agent whose
+  // phone answered and still carries it, one on hold first; null when there is none (the INVITE
+  // is then a call like any other). A scan of the calls: it runs only for INVITEs of
+  // authenticated users, which customers' calls through trunks are not.
+  Call* CallOfAgentPhone(const std::string& login) {
+    auto user = deps_.users.FindByLogin(login);
+    if (!user || user->agent.empty()) return nullptr;
+    Call* found = nullptr;
+    for (auto& [id, c] : calls_) {
+      if (c->customer_gone || c->contact.value() == 0 || c->agent_nh == nullptr ||
+          !c->agent_leg_open || c->connected_agent != user->agent) {
+        continue;
+      }
+      if (found == nullptr || (c->held && !found->held)) found = c.get();
+    }
+    return found;
+  }
+
+  // An INVITE from the phone of an agent on a live call (dialog A2 of RFC 5589's attended
+  // transfer): its Request-URI user names the colleague (an agent's id or SIP login) or a queue.
+  // The engine starts the consultation as for the API (ConsultContact kStart, then kStartQueue
+  // when no agent has that name); the target's phones ring (180 here) and this INVITE is
+  // answered when one answers, bridged to it. Refused: 486 while a consultation runs, then the
+  // engine's refusals (404 unknown name, 486 busy or conflicting, 480 no phone or the agent
+  // himself), each with the reason in a Warning header.
+  void OnConsultInvite(nua_t* nua, nua_handle_t* nh, sip_t const* sip, Call& c,
+                       const std::string& login) {
+    if (!c.consult_agent.empty() || c.transferor_nh != nullptr || deps_.center == nullptr) {
+      RefuseConsultInvite(nua, nh, SIP_486_BUSY_HERE, "a consultation of this call runs already");
+      return;
+    }
+    if (sip->sip_payload == nullptr || sip->sip_payload->pl_len == 0) {
+      RefuseConsultInvite(nua, nh, SIP_488_NOT_ACCEPTABLE, "an SDP offer is required");
+      return;
+    }
+    const ports::LegId leg = next_leg_++;
+    auto local = deps_.media.OpenLeg(leg);
+    if (!local.ok()) {
+      RefuseConsultInvite(nua, nh, SIP_503_SERVICE_UNAVAILABLE, local.status().message());
+      return;
+    }
+    if (!ConnectReinviteOffer(nua, nh, sip, leg, &c.transferor_format)) {
+      (void)deps_.media.CloseLeg(leg);
+      Count(&SipCounters::calls_refused);
+      return;
+    }
+    handles_.Add(nh, c.id, Role::kTransferor);
+    c.transferor_nh = nh;
+    c.transferor_answered = false;
+    c.transferor_leg = leg;
+    c.transferor_leg_open = true;
+    c.transferor_local = *local;
+    c.transferor_login = login;
+    // Our tag is known once the phone ACKs our answer (OnAck).
+    c.transferor_dialog =
+        DialogId{.call_id = sip->sip_call_id != nullptr ? Str(sip->sip_call_id->i_id) : "",
+                 .local_tag = "",
+                 .remote_tag = sip->sip_from != nullptr ? Str(sip->sip_from->a_tag) : ""};
+    const std::string dialled = Str(sip->sip_request->rq_url->url_user);
+    std::string agent = dialled;
+    if (auto user = deps_.users.FindByLogin(dialled); user && !user->agent.empty()) {
+      agent = user->agent;
+    }
+    StartPhoneConsult(c, nh, agent, dialled, false);
+  }
+
+  // The engine's kStart (or kStartQueue once no agent had the name) for the consultation the
+  // phone's INVITE `nh` asked for, on the agent's own scope.
+  void StartPhoneConsult(Call& c, nua_handle_t* nh, const std::string& agent,
+                         const std::string& dialled, bool queue) {
+    using Step = ports::ContactCenter::ConsultStep;
+    const uint64_t id = c.id;
+    deps_.center->ConsultContact(
+        TransferorCaller(c), c.contact, queue ? Step::kStartQueue : Step::kStart,
+        queue ? dialled : agent,
+        [this, id, nh, agent, dialled, queue](Result<ports::ContactSnapshot> r) {
+          Post([this, id, nh, agent, dialled, queue, s = r.status()] {
+            auto it = calls_.find(id);
+            if (it == calls_.end()) return;
+            Call& c = *it->second;
+            if (s.ok() && c.transferor_nh != nh) {
+              // The phone gave up while the engine started it: cancelled as for the API.
+              CancelPhoneConsult(c);
+            } else if (s.ok()) {
+              if (!c.transferor_answered) Respond(nh, SIP_180_RINGING, TAG_END());
+            } else if (s.code() == StatusCode::kNotFound && !queue && c.transferor_nh == nh &&
+                       s.message().rfind("no agent", 0) == 0) {
+              StartPhoneConsult(c, nh, agent, dialled, true);
+            } else if (c.transferor_nh == nh && !c.transferor_answered) {
+              log::Info("sip", "consultation from the phone refused: " + s.message(),
+                        {{"contact", c.contact.value()}, {"target", dialled}});
+              Count(&SipCounters::calls_refused);
+              const std::string why = queue && s.code() == StatusCode::kNotFound
+                                          ? "no agent or queue '" + dialled + "'"
+                                          : s.message();
+              switch (s.code()) {
+                case StatusCode::kNotFound:
+                  EndTransferorLeg(c, SIP_404_NOT_FOUND, why);
+                  break;
+                case StatusCode::kConflict:
+                  EndTransferorLeg(c, SIP_486_BUSY_HERE, why);
+                  break;
+                case StatusCode::kInvalidArgument:
+                  EndTransferorLeg(c, SIP_480_TEMPORARILY_UNAVAILABLE, why);
+                  break;
+                case StatusCode::kPermissionDenied:
+                  EndTransferorLeg(c, SIP_403_FORBIDDEN, why);
+                  break;
+                default:
+                  EndTransferorLeg(c, SIP_503_SERVICE_UNAVAILABLE, why);
+                  break;
+              }
+            }
+          });
+        });
+  }
+
+  void RefuseConsultInvite(nua_t* nua, nua_handle_t* nh, int status, char const* phrase,
+                           const std::string& why) {
+    Count(&SipCounters::calls_refused);
+    const std::string warning = WarningHeader(why);
+    Respond(nh, status, phrase, NUTAG_WITH_THIS(nua), SIPTAG_HEADER_STR(warning.c_str()),
+            TAG_END());
+  }
+
+  // Who acts when the agent's phone drives the consultation: its user, reaching only the calls
+  // of its own agent.
+  ports::Caller TransferorCaller(const Call& c) const {
+    return ports::Caller{.user = c.transferor_login.empty() ? "sip" : c.transferor_login,
+                         .reach = ports::Caller::Reach::kSelf,
+                         .agent = c.connected_agent};
+  }
+
+  void CancelPhoneConsult(Call& c) {
+    if (deps_.center == nullptr || c.contact.value() == 0) return;
+    deps_.center->ConsultContact(TransferorCaller(c), c.contact,
+                                 ports::ContactCenter::ConsultStep::kCancel, "",
+                                 [](Result<ports::ContactSnapshot>) {});
+  }
+
+  // The target answered a consultation the agent's phone started: its INVITE gets 200 and the
+  // two talk.
+  void AnswerTransferor(Call& c) {
+    const std::string sdp =
+        BuildSdp(c.transferor_local, c.transferor_format, c.id + 5000000, 1, false);
+    Respond(c.transferor_nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+            SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    c.transferor_answered = true;
+    (void)deps_.media.Bridge(c.transferor_leg, c.consult_leg);
+  }
+
+  // Ends the phone's consultation dialog (A2) on our side: BYE once answered, else the final
+  // response `status` (with `why` as a Warning when given); its media leg closes.
+  void EndTransferorLeg(Call& c, int status, char const* phrase, const std::string& why = "") {
+    if (c.transferor_nh != nullptr) {
+      if (c.transferor_answered) {
+        nua_bye(c.transferor_nh, TAG_END());
+      } else if (why.empty()) {
+        Respond(c.transferor_nh, status, phrase, TAG_END());
+      } else {
+        const std::string warning = WarningHeader(why);
+        Respond(c.transferor_nh, status, phrase, SIPTAG_HEADER_STR(warning.c_str()), TAG_END());
+      }
+      c.transferor_nh = nullptr;
+    }
+    c.transferor_answered = false;
+    if (c.transferor_leg_open) {
+      deps_.media.Unbridge(c.transferor_leg);
+      (void)deps_.media.CloseLeg(c.transferor_leg);
+      c.transferor_leg_open = false;
+    }
+  }
+
+  // The phone hung up (or cancelled) its consultation dialog before completing: the
+  // consultation is cancelled as the API cancels it, the customer back with the agent.
+  void TransferorGone(Call& c, nua_handle_t* nh) {
+    if (nh != c.transferor_nh) return;
+    c.transferor_nh = nullptr;  // its dialog is over: nothing to send on it
+    EndTransferorLeg(c, 0, nullptr);
+    // Not started yet: the engine's reply cancels it (StartPhoneConsult).
+    if (!c.consult_agent.empty()) CancelPhoneConsult(c);
+  }
+
+  // A session refresh (or hold) in the phone's consultation dialog.
+  void OnTransferorReinvite(nua_t* nua, nua_handle_t* nh, Call& c, sip_t const* sip) {
+    if (nh != c.transferor_nh || !c.transferor_leg_open) {
+      Respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
+      return;
+    }
+    const auto direction =
+        ConnectReinviteOffer(nua, nh, sip, c.transferor_leg, &c.transferor_format);
+    if (!direction) return;
+    const std::string sdp =
+        WithDirection(BuildSdp(c.transferor_local, c.transferor_format, c.id + 5000000, 2),
+                      AnswerDirection(*direction));
+    Respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+            SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+  }
+
+  // The dialog a phone's 2xx to our INVITE established, as Replaces names it: its Call-ID, our
+  // tag (From) and the phone's (To).
+  static DialogId AnsweredDialog(sip_t const* sip) {
+    if (sip == nullptr || sip->sip_call_id == nullptr || sip->sip_from == nullptr ||
+        sip->sip_to == nullptr) {
+      return DialogId{};
+    }
+    return DialogId{.call_id = Str(sip->sip_call_id->i_id),
+                    .local_tag = Str(sip->sip_from->a_tag),
+                    .remote_tag = Str(sip->sip_to->a_tag)};
+  }
+
+  // The ACK of our answer to the phone's consultation INVITE carries our tag in its To.
+  void OnAck(nua_handle_t* nh, sip_t const* sip) {
+    auto h = handles_.find(nh);
+    if (h == handles_.end() || h->second.role != Role::kTransferor || sip == nullptr ||
+        sip->sip_to == nullptr) {
+      return;
+    }
+    auto it = calls_.find(h->second.call);
+    if (it != calls_.end() && it->second->transferor_nh == nh) {
+      it->second->transferor_dialog.local_tag = Str(sip->sip_to->a_tag);
+    }
+  }
+
+  // REFER with Replaces from the agent's phone (RFC 5589 section 7): in the call's dialog (A1)
+  // naming the consultation's (A2), or in A2 naming A1. 202, then the engine completes the
+  // consultation as for the API (ConsultContact kComplete): CompleteConsult sends the final
+  // NOTIFY (200) before both of the phone's dialogs get BYE; a refusal is the NOTIFY's sipfrag.
+  // Anything else changes nothing and is counted (refers_refused): a REFER outside the call's
+  // two dialogs of the agent's phone or naming a dialog of another call 403, naming no dialog
+  // of ours (unknown, ended, or not answered yet) 481, each with the reason in a Warning.
+  void OnReferReplaces(nua_t* nua, nua_handle_t* nh, Call& c, Role role,
+                       const ReplacesTarget& replaces, tagi_t tags[]) {
+    const auto refuse = [&](int status, char const* phrase, const std::string& why) {
+      Count(&SipCounters::refers_refused);
+      log::Info("sip", "REFER with Replaces refused: " + why,
+                {{"contact", c.contact.value()}, {"status", status}});
+      const std::string warning = WarningHeader(why);
+      Respond(nh, status, phrase, NUTAG_WITH_THIS(nua), SIPTAG_HEADER_STR(warning.c_str()),
+              TAG_END());
+    };
+    if (role != Role::kAgent && role != Role::kTransferor) {
+      refuse(SIP_403_FORBIDDEN, "only the agent's phone may transfer its call");
+      return;
+    }
+    const bool in_call = role == Role::kAgent && nh == c.agent_nh;
+    const bool in_consult = role == Role::kTransferor && nh == c.transferor_nh;
+    if ((!in_call && !in_consult) || c.customer_gone || c.contact.value() == 0 ||
+        deps_.center == nullptr) {
+      refuse(SIP_481_NO_TRANSACTION, "the REFER's dialog no longer carries the call");
+      return;
+    }
+    std::optional<DialogId> expected;
+    if (in_call && c.transferor_nh != nullptr && c.transferor_answered) {
+      expected = c.transferor_dialog;
+    } else if (in_consult && c.agent_nh != nullptr) {
+      expected = c.agent_dialog;
+    }
+    std::vector<DialogId> others;  // a REFER is rare: a scan of the calls is cheap enough
+    for (const auto& [id, other] : calls_) {
+      if (other.get() == &c) continue;
+      if (other->agent_nh != nullptr) others.push_back(other->agent_dialog);
+      if (other->transferor_nh != nullptr) others.push_back(other->transferor_dialog);
+    }
+    switch (MatchReplaces(replaces, expected, others)) {
+      case ReplacesMatch::kAnotherCall:
+        refuse(SIP_403_FORBIDDEN, "Replaces names a dialog of another call");
+        return;
+      case ReplacesMatch::kNoDialog:
+        refuse(SIP_481_NO_TRANSACTION, "Replaces names no answered consultation of this call");
+        return;
+      case ReplacesMatch::kExpected:
+        break;
+    }
+    Respond(nh, SIP_202_ACCEPTED, NUTAG_WITH_THIS(nua), TAG_END());
+    c.replaces_refer_nh = nh;
+    c.replaces_refer_event = ReferEventOf(tags);
+    const uint64_t id = c.id;
+    deps_.center->ConsultContact(
+        TransferorCaller(c), c.contact, ports::ContactCenter::ConsultStep::kComplete, "",
+        [this, id](Result<ports::ContactSnapshot> r) {
+          if (r.ok()) return;  // CompleteConsult notified the phone
+          Post([this, id, why = r.status().message()] {
+            auto it = calls_.find(id);
+            if (it == calls_.end()) return;
+            log::Info("sip", "attended transfer from the phone refused: " + why,
+                      {{"contact", it->second->contact.value()}});
+            NotifyReplacesRefer(*it->second, 503, "Service Unavailable");
+          });
+        });
+  }
+
+  // The final NOTIFY of a pending REFER with Replaces, if any.
+  void NotifyReplacesRefer(Call& c, int status, const char* phrase) {
+    nua_handle_t* nh = c.replaces_refer_nh;
+    c.replaces_refer_nh = nullptr;
+    if (nh == nullptr || c.replaces_refer_event.empty() || handles_.count(nh) == 0) return;
+    SendReferNotify(nh, c.replaces_refer_event, status, phrase);
+    c.replaces_refer_event.clear();
   }
 
   // ---- Blind transfer to one agent or a number (docs/voice.md, "Call control") ----

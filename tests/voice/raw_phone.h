@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -93,13 +95,15 @@ inline bool IsSilence(int pt, const std::vector<uint8_t>& p) {
          std::all_of(p.begin(), p.end(), [](uint8_t b) { return b == 0xFF; });
 }
 
-// A user's phone on raw UDP (alice's unless told): answers Parley's INVITE with SDP, sends
-// in-dialog requests (re-INVITE, REFER, BYE) and answers Parley's (NOTIFY, BYE). Messages that
-// arrive while the test waits for another are kept for later. Its RTP port is `media()`.
+// A user's phone on raw UDP (alice's unless told): answers Parley's INVITE with SDP, or calls
+// Parley itself (Dial), sends in-dialog requests (re-INVITE, REFER, BYE) and answers Parley's
+// (NOTIFY, BYE). One object is one dialog at a time; a phone's second line is a second object.
+// Messages that arrive while the test waits for another are kept for later. Its RTP port is
+// `media()`; its SIP socket is on `host` (127.0.0.2 to call Parley from outside the trunk).
 class AgentPhone {
  public:
-  explicit AgentPhone(int sip_port, std::string user = "alice")
-      : sip_port_(sip_port), user_(std::move(user)) {}
+  explicit AgentPhone(int sip_port, std::string user = "alice", std::string host = "127.0.0.1")
+      : sip_port_(sip_port), user_(std::move(user)), host_(std::move(host)), peer_(host_) {}
   int port() const { return peer_.port(); }
   RtpSink& media() { return media_; }
   // Parley's RTP port for this phone (from the answered INVITE's SDP), 0 before.
@@ -166,6 +170,59 @@ class AgentPhone {
     }
     return answer;
   }
+  // Calls `target`@Parley (a new dialog, as a phone's second line calls a colleague during an
+  // attended transfer): the INVITE, answering the digest challenge as `user_` with `password`.
+  // "" once the authenticated INVITE is out (its answer comes with DialAnswer), else the
+  // response that came instead of the challenge.
+  std::string Dial(const std::string& target, const std::string& password = kSipPassword) {
+    call_id_ = "dial-" + std::to_string(port()) + "@" + host_;
+    local_ = "<sip:" + user_ + "@" + host_ + ">;tag=line" + std::to_string(port());
+    remote_ = "<sip:" + target + "@127.0.0.1>";
+    target_ = "sip:" + target + "@127.0.0.1:" + std::to_string(sip_port_);
+    const std::string sdp = Sdp("sendrecv");
+    const std::string challenge =
+        FinalTo(SendInDialog("INVITE", "Content-Type: application/sdp\r\n", sdp), "INVITE");
+    if (challenge.rfind("SIP/2.0 401", 0) != 0) return challenge.empty() ? "no answer" : challenge;
+    AckFailure(challenge);
+    const std::string authorization =
+        DigestAuthorization(challenge, user_, "INVITE", target_, password);
+    if (authorization.empty()) return challenge;
+    SendInDialog("INVITE", authorization + "Content-Type: application/sdp\r\n", sdp);
+    return "";
+  }
+  // The final response to Dial's INVITE (whole message, "" when none came in time), ACKed.
+  std::string DialAnswer() {
+    const std::string answer = FinalTo(cseq_, "INVITE");
+    if (answer.rfind("SIP/2.0 2", 0) != 0) {
+      if (!answer.empty()) AckFailure(answer);
+      return answer;
+    }
+    remote_ = HeaderOf(answer, "To");
+    invite_sdp_ = answer.substr(answer.find("\r\n\r\n") + 4);
+    const std::string contact = HeaderOf(answer, "Contact");
+    target_ = contact.substr(contact.find('<') + 1, contact.find('>') - contact.find('<') - 1);
+    peer_.Send(sip_port_, Head("ACK", cseq_) + "Content-Length: 0\r\n\r\n");
+    return answer;
+  }
+  // The dialog as a Replaces header names it: its Call-ID, this phone's tag and Parley's.
+  const std::string& call_id() const { return call_id_; }
+  std::string local_tag() const { return TagOf(local_); }
+  std::string remote_tag() const { return TagOf(remote_); }
+  // A REFER to `user`@Parley whose Refer-To carries Replaces naming `dialog` (another dialog of
+  // this phone's user with Parley), as a phone completes an attended transfer (RFC 5589 section
+  // 7); the final response (whole message).
+  std::string ReferReplacing(const std::string& user, const AgentPhone& dialog) {
+    return ReferReplacing(user, dialog.call_id(), dialog.remote_tag(), dialog.local_tag());
+  }
+  // The same with the Replaces' fields given: Call-ID, to-tag (Parley's), from-tag (the phone's).
+  std::string ReferReplacing(const std::string& user, const std::string& call_id,
+                             const std::string& to_tag, const std::string& from_tag) {
+    return InDialog("REFER",
+                    "Refer-To: <sip:" + user + "@127.0.0.1?Replaces=" + Escape(call_id) +
+                        "%3Bto-tag%3D" + Escape(to_tag) + "%3Bfrom-tag%3D" + Escape(from_tag) +
+                        ">\r\nReferred-By: " + Contact() + "\r\n",
+                    "");
+  }
   // A REFER to `user`@Parley; the final response (whole message).
   std::string Refer(const std::string& user) {
     return InDialog("REFER",
@@ -189,7 +246,36 @@ class AgentPhone {
 
  private:
   std::string Contact() const {
-    return "<sip:" + user_ + "@127.0.0.1:" + std::to_string(port()) + ">";
+    return "<sip:" + user_ + "@" + host_ + ":" + std::to_string(port()) + ">";
+  }
+  static std::string TagOf(const std::string& header) {
+    const size_t at = header.find(";tag=");
+    return at == std::string::npos ? "" : header.substr(at + 5, header.find(';', at + 5) - at - 5);
+  }
+  // Percent-encoding for a URI's header value (RFC 3261 section 25.1: hvalue).
+  static std::string Escape(const std::string& text) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const char ch : text) {
+      const auto u = static_cast<unsigned char>(ch);
+      if (std::isalnum(u) != 0 || std::string_view("-_.!~*'()").find(ch) != std::string::npos) {
+        out += ch;
+      } else {
+        out += '%';
+        out += kHex[u >> 4];
+        out += kHex[u & 15];
+      }
+    }
+    return out;
+  }
+  // The ACK of a non-2xx final response to the INVITE: same transaction, so the INVITE's branch.
+  void AckFailure(const std::string& response) {
+    const std::string cseq = std::to_string(cseq_);
+    peer_.Send(sip_port_, "ACK " + target_ + " SIP/2.0\r\nVia: SIP/2.0/UDP " + host_ + ":" +
+                              std::to_string(port()) + ";branch=z9hG4bK-INVITE" + cseq +
+                              "\r\nFrom: " + local_ + "\r\nTo: " + HeaderOf(response, "To") +
+                              "\r\nCall-ID: " + call_id_ + "\r\nCSeq: " + cseq +
+                              " ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
   }
   std::string Sdp(const std::string& direction) {
     return "v=0\r\no=- 2 " + std::to_string(++sdp_version_) +
@@ -199,17 +285,25 @@ class AgentPhone {
            direction + "\r\n";
   }
   std::string Head(const std::string& method, int cseq) {
-    return method + " " + target_ +
-           " SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" + std::to_string(port()) + ";branch=z9hG4bK-" +
-           method + std::to_string(cseq) + (method == "ACK" ? "a" : "") + "\r\nFrom: " + local_ +
-           "\r\nTo: " + remote_ + "\r\nCall-ID: " + call_id_ + "\r\nCSeq: " + std::to_string(cseq) +
-           " " + method + "\r\nContact: " + Contact() + "\r\nMax-Forwards: 70\r\n";
+    return method + " " + target_ + " SIP/2.0\r\nVia: SIP/2.0/UDP " + host_ + ":" +
+           std::to_string(port()) + ";branch=z9hG4bK-" + method + std::to_string(cseq) +
+           (method == "ACK" ? "a" : "") + "\r\nFrom: " + local_ + "\r\nTo: " + remote_ +
+           "\r\nCall-ID: " + call_id_ + "\r\nCSeq: " + std::to_string(cseq) + " " + method +
+           "\r\nContact: " + Contact() + "\r\nMax-Forwards: 70\r\n";
   }
   std::string InDialog(const std::string& method, const std::string& headers,
                        const std::string& body) {
+    return FinalTo(SendInDialog(method, headers, body), method);
+  }
+  // Sends a request in the dialog; its CSeq number.
+  int SendInDialog(const std::string& method, const std::string& headers, const std::string& body) {
     const int cseq = ++cseq_;
     peer_.Send(sip_port_, Head(method, cseq) + headers +
                               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    return cseq;
+  }
+  // The final response to this phone's request `cseq` `method`, or "" after 10 s.
+  std::string FinalTo(int cseq, const std::string& method) {
     const std::string cseq_line = std::to_string(cseq) + " " + method;
     return Next(
         [&](const std::string& m) {
@@ -241,6 +335,7 @@ class AgentPhone {
 
   int sip_port_;
   std::string user_;
+  std::string host_;
   UdpPeer peer_;
   RtpSink media_;
   int media_port_ = media_.port();

@@ -87,22 +87,28 @@ std::string RegisterUser(int sip_port, const std::string& login, const std::stri
   if (peer.FinalResponse(std::chrono::seconds(5), &challenge) != "SIP/2.0 401 Unauthorized") {
     return "no challenge";
   }
+  const std::string authorization =
+      DigestAuthorization(challenge, login, "REGISTER", "sip:127.0.0.1", password, sha256);
+  if (authorization.empty())
+    return std::string("no ") + (sha256 ? "SHA-256" : "MD5") + " challenge";
+  peer.Send(sip_port, request(2, authorization));
+  return peer.FinalResponse();
+}
+
+std::string DigestAuthorization(const std::string& challenge, const std::string& login,
+                                const std::string& method, const std::string& uri,
+                                const std::string& password, bool sha256) {
   const std::string algorithm = sha256 ? "SHA-256" : "MD5";
   const size_t named = challenge.find("algorithm=" + algorithm);
   const size_t at = challenge.rfind("nonce=\"", named);
-  if (named == std::string::npos || at == std::string::npos)
-    return "no " + algorithm + " challenge";
+  if (named == std::string::npos || at == std::string::npos) return "";
   const std::string nonce = challenge.substr(at + 7, challenge.find('"', at + 7) - at - 7);
   const std::string ha1 = Md5Hex(login + ":parley.test:" + password, sha256);
-  const std::string ha2 = Md5Hex("REGISTER:sip:127.0.0.1", sha256);
+  const std::string ha2 = Md5Hex(method + ":" + uri, sha256);
   const std::string response = Md5Hex(ha1 + ":" + nonce + ":00000001:c0ffee:auth:" + ha2, sha256);
-  peer.Send(sip_port, request(2, "Authorization: Digest username=\"" + login +
-                                     "\", realm=\"parley.test\", nonce=\"" + nonce +
-                                     "\", uri=\"sip:127.0.0.1\", response=\"" + response +
-                                     "\", algorithm=" + algorithm +
-                                     ", qop=auth, nc=00000001, "
-                                     "cnonce=\"c0ffee\"\r\n"));
-  return peer.FinalResponse();
+  return "Authorization: Digest username=\"" + login + "\", realm=\"parley.test\", nonce=\"" +
+         nonce + "\", uri=\"" + uri + "\", response=\"" + response + "\", algorithm=" + algorithm +
+         ", qop=auth, nc=00000001, cnonce=\"c0ffee\"\r\n";
 }
 
 bool WaitForEvent(EventsClient& events, const std::string& type, const std::string& text) {

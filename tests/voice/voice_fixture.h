@@ -25,14 +25,15 @@ inline constexpr const char* kSipPassword = "alice-sip-secret-1";
 // A port free for both UDP and TCP on 127.0.0.1 right now.
 int FreePort();
 
-// A UDP socket on 127.0.0.1 that sends one request and waits for an answer.
+// A UDP socket on 127.0.0.1 (or another loopback `address`, such as 127.0.0.2, which is not
+// the tests' trusted trunk) that sends one request and waits for an answer.
 class UdpPeer {
  public:
-  UdpPeer() {
+  explicit UdpPeer(const std::string& address = "127.0.0.1") {
     fd_ = socket(AF_INET, SOCK_DGRAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    (void)inet_pton(AF_INET, address.c_str(), &a.sin_addr);
     socklen_t len = sizeof a;
     (void)bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
     (void)getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
@@ -128,6 +129,13 @@ std::string SiteWith(const std::string& config, const std::string& placeholder,
                      const std::string& value, const std::string& dir);
 
 std::string Md5Hex(const std::string& text, bool sha256 = false);
+
+// The Authorization header (with its CRLF) answering the MD5 (or SHA-256) digest challenge of
+// `challenge` (a 401's whole text) for `login`'s `method` request to `uri`; "" when the 401
+// offers no such challenge.
+std::string DigestAuthorization(const std::string& challenge, const std::string& login,
+                                const std::string& method, const std::string& uri,
+                                const std::string& password = kSipPassword, bool sha256 = false);
 
 // Registers `contact` for alice over UDP, answering the MD5 (or SHA-256) challenge as a phone
 // would; returns the final status line.

@@ -1,0 +1,182 @@
+// End-to-end tests of the attended transfer driven from an agent's phone (docs/voice.md,
+// "Consultation transfer", "From the phone"): the real `parley serve --sip`, a caller on raw UDP,
+// and alice's and bob's phones scripted on raw UDP (tests/voice/raw_phone.h), each streaming its
+// own PCMU level so that who hears whom is read off every frame. Alice's phone holds the call
+// (dialog A1), calls bob from its second line (dialog A2, from 127.0.0.2: outside the trusted
+// trunk, so Parley authenticates it as alice), and completes with REFER with Replaces (RFC 5589
+// section 7). States are checked over the REST API and the event stream; every wait is bounded.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tests/voice/raw_phone.h"
+#include "tests/voice/voice_fixture.h"
+
+namespace parley::testing {
+namespace {
+
+using Json = nlohmann::json;
+
+int MediaPortOf(const std::string& sdp) {
+  const size_t m = sdp.find("m=audio ");
+  return m == std::string::npos ? 0 : std::stoi(sdp.substr(m + 8));
+}
+
+// The caller talks with alice; bob is Available with his phone registered.
+class PhoneTransferTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.started());
+    cookie_ = Login(http(), "admin");
+    ASSERT_FALSE(cookie_.empty());
+    events_ = std::make_unique<EventsClient>(http(), "/api/v1/events", cookie_);
+    ASSERT_TRUE(events_->connected());
+    ASSERT_EQ(AliceAvailableOnPhone(server_, alice_.port(), cookie_), "");
+    ASSERT_EQ(
+        RegisterUser(server_.sip_port(), "bob", "sip:bob@127.0.0.1:" + std::to_string(bob_.port())),
+        "SIP/2.0 200 OK");
+    ASSERT_EQ(caller_.Call("5000", caller_rtp_.port()), "SIP/2.0 200 OK");
+    ASSERT_TRUE(alice_.Answer());
+    ASSERT_TRUE(WaitForEvent(*events_, "handling.started", "\"agent\":\"alice\""));
+    talkers_.Add(caller_rtp_, MediaPortOf(caller_.first_answer()), kCallerLevel);
+    talkers_.Add(alice_.media(), alice_.parley_media_port(), kAgentLevel);
+    Json j = Json::parse(Http(http(), "GET", "/api/v1/contacts", "", cookie_).body, nullptr, false);
+    ASSERT_FALSE(j.is_discarded() || j["contacts"].empty());
+    id_ = j["contacts"][0]["id"].get<std::string>();
+    ASSERT_EQ(
+        Http(http(), "PUT", "/api/v1/agents/bob/presence", R"({"presence":"available"})", cookie_)
+            .status,
+        200);
+  }
+  int http() { return server_.process().port(); }
+  Json Contact() {
+    return Json::parse(Http(http(), "GET", "/api/v1/contacts/" + id_, "", cookie_).body, nullptr,
+                       false);
+  }
+
+  // Alice's phone holds the call and calls `target` on its second line; bob's phone answers and
+  // the two talk (each streaming its level). "" when so, else what failed.
+  std::string AliceConsultsFromHerPhone(const std::string& target) {
+    const std::string held = alice_.Reinvite("sendonly");
+    if (held.rfind("SIP/2.0 200", 0) != 0) return "hold: " + held;
+    if (std::string d = line2_.Dial(target); !d.empty()) return "dial: " + d;
+    if (!bob_.Answer()) return "bob's phone never rang";
+    const std::string answered = line2_.DialAnswer();
+    if (answered.rfind("SIP/2.0 200", 0) != 0) return "line 2: " + answered;
+    talkers_.Add(bob_.media(), bob_.parley_media_port(), kThirdLevel);
+    talkers_.Add(line2_.media(), line2_.parley_media_port(), kAgentLevel);
+    if (!WaitForEvent(*events_, "consult.started", "\"target\":\"bob\""))
+      return "no consult.started";
+    if (!HearsAll(bob_.media(), kAgent)) return "bob never heard alice";
+    if (!HearsAll(line2_.media(), kThird)) return "alice never heard bob";
+    if (std::string s = NeverHears(caller_rtp_, kAgent | kThird); !s.empty()) {
+      return "the caller heard the agents: " + s;
+    }
+    return "";
+  }
+
+  // The transfer completed: both of alice's dialogs got BYE, the caller and bob talk, bob has
+  // the call and alice wraps up; then the caller hangs up and bob wraps up.
+  void ExpectBobTookTheCall() {
+    EXPECT_FALSE(alice_.Request("BYE").empty());
+    EXPECT_FALSE(line2_.Request("BYE").empty());
+    EXPECT_TRUE(WaitForEvent(*events_, "contact.transferred", "attended"));
+    EXPECT_TRUE(WaitForEvent(*events_, "consult.ended", "\"reason\":\"completed\""));
+    EXPECT_TRUE(HearsAll(caller_rtp_, kThird));
+    EXPECT_EQ(SettlesWithout(bob_.media(), kCaller, kAgent), "");
+    const Json now = Contact();
+    EXPECT_EQ(now["agent"], "bob") << now.dump();
+    EXPECT_TRUE(now["consult"].is_null()) << now.dump();
+    EXPECT_FALSE(now["on_hold"].get<bool>()) << now.dump();
+    EXPECT_EQ(AgentSettled(http(), cookie_, "alice"), "available wrap-up");
+    EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+    EXPECT_FALSE(bob_.Request("BYE").empty());
+    EXPECT_EQ(AgentSettled(http(), cookie_, "bob"), "available wrap-up");
+  }
+
+  const uint8_t kThirdLevel = kSupervisorLevel;  // bob's
+  VoiceServer server_{kData + "/voice_monitor.yaml", {"alice", "bob"}};
+  std::string cookie_, id_;
+  std::unique_ptr<EventsClient> events_;
+  AgentPhone alice_{server_.sip_port()};                        // dialog A1: the call
+  AgentPhone line2_{server_.sip_port(), "alice", "127.0.0.2"};  // dialog A2: alice calls bob
+  AgentPhone bob_{server_.sip_port(), "bob"};
+  RtpSink caller_rtp_;
+  RawCaller caller_{server_.sip_port()};
+  Talkers talkers_;  // last: its thread stops before the ports it sends from close
+};
+
+TEST_F(PhoneTransferTest, ReferInTheCallReplacingTheConsultationHandsTheCallerToBob) {
+  ASSERT_EQ(AliceConsultsFromHerPhone("bob"), "");
+  const std::string accepted = alice_.ReferReplacing("bob", line2_);
+  EXPECT_EQ(accepted.substr(0, 20), "SIP/2.0 202 Accepted") << accepted;
+  EXPECT_EQ(alice_.FinalNotify(), "SIP/2.0 200 OK\r\n");
+  ExpectBobTookTheCall();
+  // Journaled as the API's completion: the queue_log export has the attended transfer.
+  ASSERT_EQ(server_.process().Terminate(), 0);
+  auto log = RunProgram(PARLEY_BINARY, {"export", "queue-log", "--data", server_.data_dir()},
+                        std::chrono::seconds(30));
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  EXPECT_THAT(log.out, ::testing::HasSubstr("|support|alice|ATTENDEDTRANSFER|"));
+  EXPECT_THAT(log.out, ::testing::HasSubstr("|support|bob|COMPLETECALLER|"));
+}
+
+// Some phones send the REFER in the consultation's dialog, naming the call's. Dialling the
+// queue's name consults its free member (bob).
+TEST_F(PhoneTransferTest, ReferInTheConsultationReplacingTheCallHandsTheCallerToBob) {
+  ASSERT_EQ(AliceConsultsFromHerPhone("support"), "");
+  const std::string accepted = line2_.ReferReplacing("bob", alice_);
+  EXPECT_EQ(accepted.substr(0, 20), "SIP/2.0 202 Accepted") << accepted;
+  EXPECT_EQ(line2_.FinalNotify(), "SIP/2.0 200 OK\r\n");
+  ExpectBobTookTheCall();
+}
+
+TEST_F(PhoneTransferTest, ReplacesNamingNoDialogIsRefusedAndHangingUpReturnsTheCallerToAlice) {
+  // No agent or queue by that name: 404 with the reason; the call goes on with alice.
+  ASSERT_EQ(line2_.Dial("nobody"), "");
+  const std::string unknown = line2_.DialAnswer();
+  EXPECT_EQ(unknown.substr(0, 20), "SIP/2.0 404 Not Foun") << unknown;
+  EXPECT_THAT(HeaderOf(unknown, "Warning"), ::testing::HasSubstr("nobody"));
+  EXPECT_EQ(Contact()["agent"], "alice");
+
+  ASSERT_EQ(AliceConsultsFromHerPhone("bob"), "");
+  // A dialog that does not exist, and the consultation's with a wrong tag: 481, nothing moves.
+  const std::string none = alice_.ReferReplacing("bob", "no-such-call@127.0.0.2", "x", "y");
+  EXPECT_EQ(none.substr(0, 11), "SIP/2.0 481") << none;
+  EXPECT_THAT(HeaderOf(none, "Warning"), ::testing::HasSubstr("Replaces"));
+  const std::string wrong_tag =
+      alice_.ReferReplacing("bob", line2_.call_id(), "not-parleys", line2_.local_tag());
+  EXPECT_EQ(wrong_tag.substr(0, 11), "SIP/2.0 481") << wrong_tag;
+  // An undecodable Replaces: 400.
+  const std::string bad = alice_.ReferReplacing("bob", line2_.call_id(), "", "");
+  EXPECT_EQ(bad.substr(0, 11), "SIP/2.0 400") << bad;
+  const auto metrics = Http(http(), "GET", "/metrics", "", cookie_);
+  EXPECT_THAT(metrics.body,
+              ::testing::HasSubstr("parley_sip_rejected_total{reason=\"refer_refused\"} 2\n"));
+  EXPECT_TRUE(HearsAll(bob_.media(), kAgent));  // the consultation goes on
+  EXPECT_EQ(Contact()["consult"]["target"], "bob");
+
+  // Alice hangs up her second line: the consultation ends, bob's phone is released, and her
+  // phone resumes the call with the caller.
+  EXPECT_EQ(line2_.HangUp().substr(0, 14), "SIP/2.0 200 OK");
+  EXPECT_FALSE(bob_.Request("BYE").empty());
+  EXPECT_TRUE(WaitForEvent(*events_, "consult.ended", "\"reason\":\"cancelled\""));
+  EXPECT_EQ(alice_.Reinvite("sendrecv").substr(0, 11), "SIP/2.0 200");
+  EXPECT_EQ(SettlesWithout(caller_rtp_, kAgent, kThird), "");
+  const Json back = Contact();
+  EXPECT_EQ(back["agent"], "alice") << back.dump();
+  EXPECT_TRUE(back["consult"].is_null()) << back.dump();
+  EXPECT_FALSE(back["on_hold"].get<bool>()) << back.dump();
+  EXPECT_EQ(AgentSettled(http(), cookie_, "bob"), "available");
+  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+  EXPECT_FALSE(alice_.Request("BYE").empty());
+  EXPECT_EQ(AgentSettled(http(), cookie_, "alice"), "available wrap-up");
+}
+
+}  // namespace
+}  // namespace parley::testing
