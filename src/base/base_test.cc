@@ -336,6 +336,13 @@ TEST(TextTest, IsoDateTimesWithOffsetsFractionsAndChecks) {
   }
 }
 
+TEST(TextTest, EqualsIgnoringAsciiCaseOnly) {
+  EXPECT_TRUE(EqualsIgnoringCase("Replaces", "rePLACES"));
+  EXPECT_TRUE(EqualsIgnoringCase("", ""));
+  EXPECT_FALSE(EqualsIgnoringCase("tag", "tags"));
+  EXPECT_FALSE(EqualsIgnoringCase("to-tag", "to_tag"));
+}
+
 TEST(TextTest, WholeFiniteNumbersOnly) {
   EXPECT_EQ(ParseFiniteNumber(" 12.5 "), 12.5);
   for (const char* bad : {"", "12x", "nan", "inf", "1e999", "--1"}) {

@@ -17,6 +17,17 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
+bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 std::optional<double> ParseFiniteNumber(std::string_view text) {
   text = Trim(text);
   if (text.empty()) return std::nullopt;

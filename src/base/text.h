@@ -13,6 +13,10 @@ namespace parley {
 // `s` without leading and trailing white space.
 std::string_view Trim(std::string_view s);
 
+// Whether `a` and `b` are equal ignoring ASCII case (protocol tokens: SIP header and parameter
+// names, tags).
+bool EqualsIgnoringCase(std::string_view a, std::string_view b);
+
 // The whole of `text` (after trimming) as a finite number; nullopt otherwise.
 std::optional<double> ParseFiniteNumber(std::string_view text);
 // The same, storing the number in `*out`; false (and `*out` untouched) when it is not one.

@@ -2,20 +2,11 @@
 
 #include <cctype>
 
+#include "base/text.h"
+
 namespace parley::sip {
 
 namespace {
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -45,7 +36,7 @@ std::optional<std::string> Unquote(std::string_view v) {
 
 std::optional<auth::DigestCredentials> ParseDigestParams(std::string_view scheme,
                                                          const std::vector<std::string>& params) {
-  if (!EqualsNoCase(Trim(scheme), "Digest")) return std::nullopt;
+  if (!EqualsIgnoringCase(Trim(scheme), "Digest")) return std::nullopt;
   auth::DigestCredentials c;
   std::string algorithm;
   bool have_username = false;
@@ -55,24 +46,24 @@ std::optional<auth::DigestCredentials> ParseDigestParams(std::string_view scheme
     const std::string_view name = Trim(std::string_view(item).substr(0, eq));
     auto value = Unquote(std::string_view(item).substr(eq + 1));
     if (!value || value->size() > 1024) return std::nullopt;
-    if (EqualsNoCase(name, "username")) {
+    if (EqualsIgnoringCase(name, "username")) {
       c.username = *value;
       have_username = true;
-    } else if (EqualsNoCase(name, "realm")) {
+    } else if (EqualsIgnoringCase(name, "realm")) {
       c.realm = *value;
-    } else if (EqualsNoCase(name, "nonce")) {
+    } else if (EqualsIgnoringCase(name, "nonce")) {
       c.nonce = *value;
-    } else if (EqualsNoCase(name, "uri")) {
+    } else if (EqualsIgnoringCase(name, "uri")) {
       c.uri = *value;
-    } else if (EqualsNoCase(name, "response")) {
+    } else if (EqualsIgnoringCase(name, "response")) {
       c.response = *value;
-    } else if (EqualsNoCase(name, "algorithm")) {
+    } else if (EqualsIgnoringCase(name, "algorithm")) {
       algorithm = *value;
-    } else if (EqualsNoCase(name, "qop")) {
+    } else if (EqualsIgnoringCase(name, "qop")) {
       c.qop = *value;
-    } else if (EqualsNoCase(name, "cnonce")) {
+    } else if (EqualsIgnoringCase(name, "cnonce")) {
       c.cnonce = *value;
-    } else if (EqualsNoCase(name, "nc")) {
+    } else if (EqualsIgnoringCase(name, "nc")) {
       c.nc = *value;
     }
   }

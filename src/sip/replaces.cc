@@ -5,8 +5,9 @@
 #include <sofia-sip/su_alloc.h>
 #include <sofia-sip/url.h>
 
-#include <cctype>
 #include <memory>
+
+#include "base/text.h"
 
 namespace parley::sip {
 
@@ -15,17 +16,6 @@ namespace {
 struct HomeUnref {
   void operator()(su_home_t* home) const { su_home_unref(home); }
 };
-
-bool SameName(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -47,7 +37,7 @@ Result<std::optional<ReplacesTarget>> ReplacesOfReferTo(std::string_view uri_hea
     const std::string_view line = rest.substr(0, end);
     rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
     const size_t colon = line.find(':');
-    if (colon != std::string_view::npos && SameName(line.substr(0, colon), "Replaces")) {
+    if (colon != std::string_view::npos && EqualsIgnoringCase(line.substr(0, colon), "Replaces")) {
       if (value) return InvalidArgument("Refer-To: more than one Replaces");
       value = std::string(line.substr(colon + 1));
     }
@@ -72,8 +62,8 @@ bool Names(const ReplacesTarget& replaces, const DialogId& dialog) {
   // Call-IDs compare case-sensitively (RFC 3261 section 8.1.1.4), tags as parameter values do,
   // case-insensitively (section 7.3.1).
   return !dialog.call_id.empty() && replaces.call_id == dialog.call_id &&
-         SameName(replaces.to_tag, dialog.local_tag) &&
-         SameName(replaces.from_tag, dialog.remote_tag);
+         EqualsIgnoringCase(replaces.to_tag, dialog.local_tag) &&
+         EqualsIgnoringCase(replaces.from_tag, dialog.remote_tag);
 }
 
 ReplacesMatch MatchReplaces(const ReplacesTarget& replaces, const std::optional<DialogId>& expected,

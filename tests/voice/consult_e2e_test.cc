@@ -26,38 +26,16 @@ using Json = nlohmann::json;
 
 const std::string kSite = kData + "/voice_monitor.yaml";
 
-int MediaPortOf(const std::string& sdp) {
-  const size_t m = sdp.find("m=audio ");
-  return m == std::string::npos ? 0 : std::stoi(sdp.substr(m + 8));
-}
-
 // A server with alice's and bob's phones registered; the caller talks with alice, bob is
 // Available (after the call reached alice).
 class ConsultTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(server_.started());
-    cookie_ = Login(http(), "admin");
-    ASSERT_FALSE(cookie_.empty());
-    events_ = std::make_unique<EventsClient>(http(), "/api/v1/events", cookie_);
-    ASSERT_TRUE(events_->connected());
-    ASSERT_EQ(AliceAvailableOnPhone(server_, alice_.port(), cookie_), "");
-    ASSERT_EQ(
-        RegisterUser(server_.sip_port(), "bob", "sip:bob@127.0.0.1:" + std::to_string(bob_.port())),
-        "SIP/2.0 200 OK");
-    ASSERT_EQ(caller_.Call("5000", caller_rtp_.port()), "SIP/2.0 200 OK");
-    ASSERT_TRUE(alice_.Answer());
-    ASSERT_TRUE(WaitForEvent(*events_, "handling.started", "\"agent\":\"alice\""));
-    talkers_.Add(caller_rtp_, MediaPortOf(caller_.first_answer()), kCallerLevel);
-    talkers_.Add(alice_.media(), alice_.parley_media_port(), kAgentLevel);
-    auto r = Http(http(), "GET", "/api/v1/contacts", "", cookie_);
-    Json j = Json::parse(r.body, nullptr, false);
-    ASSERT_FALSE(j.is_discarded() || j["contacts"].empty()) << r.body;
-    id_ = j["contacts"][0]["id"].get<std::string>();
-    ASSERT_EQ(
-        Http(http(), "PUT", "/api/v1/agents/bob/presence", R"({"presence":"available"})", cookie_)
-            .status,
-        200);
+    CallWithAlice call;
+    ASSERT_EQ(StartCallWithAlice(server_, alice_, bob_, caller_, caller_rtp_, talkers_, &call), "");
+    cookie_ = call.cookie;
+    events_ = std::move(call.events);
+    id_ = call.id;
   }
   int http() { return server_.process().port(); }
   HttpResponse Post(const std::string& action, const std::string& body = "") {

@@ -29,11 +29,6 @@ using Json = nlohmann::json;
 
 const std::string kMonitorSite = kData + "/voice_monitor.yaml";
 
-int MediaPortOf(const std::string& sdp) {
-  const size_t m = sdp.find("m=audio ");
-  return m == std::string::npos ? 0 : std::stoi(sdp.substr(m + 8));
-}
-
 // A server on the monitoring site; the admin's and sue's sessions, the event stream; alice's and
 // sue's phones registered, alice Available.
 class MonitorTest : public ::testing::Test {

@@ -12,7 +12,9 @@
 #include <cstdlib>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -418,6 +420,56 @@ class Talkers {
   std::vector<Talker> talkers_;
   std::jthread thread_;
 };
+
+// Parley's RTP port in an SDP body (its m=audio line), 0 when none.
+inline int MediaPortOf(const std::string& sdp) {
+  const size_t m = sdp.find("m=audio ");
+  return m == std::string::npos ? 0 : std::stoi(sdp.substr(m + 8));
+}
+
+// The start of the consultation and transfer tests: a caller on raw UDP talks with alice, whose
+// phone is registered and Available, and bob's phone is registered and bob Available; the caller
+// and alice stream their levels through `talkers`. The admin's session, the event stream (opened
+// before the call) and the contact's id.
+struct CallWithAlice {
+  std::string cookie;
+  std::unique_ptr<EventsClient> events;
+  std::string id;
+};
+// "" when so (`out` filled), else what failed.
+inline std::string StartCallWithAlice(VoiceServer& server, AgentPhone& alice, AgentPhone& bob,
+                                      RawCaller& caller, RtpSink& caller_rtp, Talkers& talkers,
+                                      CallWithAlice* out) {
+  if (!server.started()) return "the server did not start";
+  const int http = server.process().port();
+  out->cookie = Login(http, "admin");
+  if (out->cookie.empty()) return "no admin session";
+  out->events = std::make_unique<EventsClient>(http, "/api/v1/events", out->cookie);
+  if (!out->events->connected()) return "no event stream";
+  if (std::string s = AliceAvailableOnPhone(server, alice.port(), out->cookie); !s.empty()) {
+    return s;
+  }
+  const std::string bob_registered =
+      RegisterUser(server.sip_port(), "bob", "sip:bob@127.0.0.1:" + std::to_string(bob.port()));
+  if (bob_registered != "SIP/2.0 200 OK") return "bob's REGISTER: " + bob_registered;
+  if (std::string r = caller.Call("5000", caller_rtp.port()); r != "SIP/2.0 200 OK") {
+    return "the call: " + r;
+  }
+  if (!alice.Answer()) return "alice's phone did not answer";
+  if (!WaitForEvent(*out->events, "handling.started", "\"agent\":\"alice\"")) {
+    return "no handling.started for alice";
+  }
+  talkers.Add(caller_rtp, MediaPortOf(caller.first_answer()), kCallerLevel);
+  talkers.Add(alice.media(), alice.parley_media_port(), kAgentLevel);
+  const auto contacts = nlohmann::json::parse(
+      Http(http, "GET", "/api/v1/contacts", "", out->cookie).body, nullptr, false);
+  if (contacts.is_discarded() || contacts["contacts"].empty()) return "no contact";
+  out->id = contacts["contacts"][0]["id"].get<std::string>();
+  const auto presence =
+      Http(http, "PUT", "/api/v1/agents/bob/presence", R"({"presence":"available"})", out->cookie);
+  if (presence.status != 200) return "bob's presence: " + presence.body;
+  return "";
+}
 
 // Whether `sink` hears a frame with every party of `want`, within 10 s.
 inline bool HearsAll(RtpSink& sink, int want) {
