@@ -2223,7 +2223,11 @@ class SipServer::Impl {
   // himself), each with the reason in a Warning header.
   void OnConsultInvite(nua_t* nua, nua_handle_t* nh, sip_t const* sip, Call& c,
                        const std::string& login) {
-    if (!c.consult_agent.empty() || c.transferor_nh != nullptr || deps_.center == nullptr) {
+    if (deps_.center == nullptr) {
+      RefuseConsultInvite(nua, nh, SIP_503_SERVICE_UNAVAILABLE, "no engine attached");
+      return;
+    }
+    if (!c.consult_agent.empty() || c.transferor_nh != nullptr) {
       RefuseConsultInvite(nua, nh, SIP_486_BUSY_HERE, "a consultation of this call runs already");
       return;
     }

@@ -206,6 +206,16 @@ class AgentPhone {
     peer_.Send(sip_port_, Head("ACK", cseq_) + "Content-Length: 0\r\n\r\n");
     return answer;
   }
+  // Cancels Dial's INVITE while it rings; the INVITE's final response (whole message), ACKed.
+  std::string CancelDial() {
+    const std::string cseq = std::to_string(cseq_);
+    peer_.Send(sip_port_, "CANCEL " + target_ + " SIP/2.0\r\nVia: SIP/2.0/UDP " + host_ + ":" +
+                              std::to_string(port()) + ";branch=z9hG4bK-INVITE" + cseq +
+                              "\r\nFrom: " + local_ + "\r\nTo: " + remote_ +
+                              "\r\nCall-ID: " + call_id_ + "\r\nCSeq: " + cseq +
+                              " CANCEL\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+    return DialAnswer();
+  }
   // The dialog as a Replaces header names it: its Call-ID, this phone's tag and Parley's.
   const std::string& call_id() const { return call_id_; }
   std::string local_tag() const { return TagOf(local_); }

@@ -157,5 +157,27 @@ TEST_F(PhoneTransferTest, ReplacesNamingNoDialogIsRefusedAndHangingUpReturnsTheC
   EXPECT_EQ(AgentSettled(http(), cookie_, "alice"), "available wrap-up");
 }
 
+// Alice's phone gives up while bob's still rings: his phone is cancelled, the consultation ends
+// as the API's cancel, and the caller is back with alice once her phone resumes.
+TEST_F(PhoneTransferTest, CancellingTheSecondLineWhileBobRingsEndsTheConsultation) {
+  ASSERT_EQ(alice_.Reinvite("sendonly").substr(0, 11), "SIP/2.0 200");
+  ASSERT_EQ(line2_.Dial("bob"), "");
+  ASSERT_FALSE(bob_.Ringing().empty());
+  EXPECT_TRUE(WaitForEvent(*events_, "consult.started", "\"target\":\"bob\""));
+  const std::string cancelled = line2_.CancelDial();
+  EXPECT_EQ(cancelled.substr(0, 11), "SIP/2.0 487") << cancelled;
+  EXPECT_TRUE(bob_.Cancelled());
+  EXPECT_TRUE(WaitForEvent(*events_, "consult.ended", "\"reason\":\"cancelled\""));
+  EXPECT_EQ(alice_.Reinvite("sendrecv").substr(0, 11), "SIP/2.0 200");
+  EXPECT_EQ(SettlesWithout(caller_rtp_, kAgent, kThird), "");
+  const Json back = Contact();
+  EXPECT_EQ(back["agent"], "alice") << back.dump();
+  EXPECT_TRUE(back["consult"].is_null()) << back.dump();
+  EXPECT_EQ(AgentSettled(http(), cookie_, "bob"), "available");
+  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+  EXPECT_FALSE(alice_.Request("BYE").empty());
+  EXPECT_EQ(AgentSettled(http(), cookie_, "alice"), "available wrap-up");
+}
+
 }  // namespace
 }  // namespace parley::testing
