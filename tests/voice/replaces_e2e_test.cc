@@ -78,6 +78,23 @@ class PhoneTransferTest : public ::testing::Test {
     EXPECT_EQ(AgentSettled(http(), cookie_, "bob"), "available wrap-up");
   }
 
+  // The consultation was cancelled from the phone: once alice's phone resumes the call, the
+  // caller hears alice (not bob), the contact is alice's and off hold, bob is free; then the
+  // caller hangs up and alice wraps up.
+  void ExpectTheCallerBackWithAlice() {
+    EXPECT_TRUE(WaitForEvent(*events_, "consult.ended", "\"reason\":\"cancelled\""));
+    EXPECT_EQ(alice_.Reinvite("sendrecv").substr(0, 11), "SIP/2.0 200");
+    EXPECT_EQ(SettlesWithout(caller_rtp_, kAgent, kThird), "");
+    const Json back = Contact();
+    EXPECT_EQ(back["agent"], "alice") << back.dump();
+    EXPECT_TRUE(back["consult"].is_null()) << back.dump();
+    EXPECT_FALSE(back["on_hold"].get<bool>()) << back.dump();
+    EXPECT_EQ(AgentSettled(http(), cookie_, "bob"), "available");
+    EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+    EXPECT_FALSE(alice_.Request("BYE").empty());
+    EXPECT_EQ(AgentSettled(http(), cookie_, "alice"), "available wrap-up");
+  }
+
   const uint8_t kThirdLevel = kSupervisorLevel;  // bob's
   VoiceServer server_{kData + "/voice_monitor.yaml", {"alice", "bob"}};
   std::string cookie_, id_;
@@ -144,17 +161,7 @@ TEST_F(PhoneTransferTest, ReplacesNamingNoDialogIsRefusedAndHangingUpReturnsTheC
   // phone resumes the call with the caller.
   EXPECT_EQ(line2_.HangUp().substr(0, 14), "SIP/2.0 200 OK");
   EXPECT_FALSE(bob_.Request("BYE").empty());
-  EXPECT_TRUE(WaitForEvent(*events_, "consult.ended", "\"reason\":\"cancelled\""));
-  EXPECT_EQ(alice_.Reinvite("sendrecv").substr(0, 11), "SIP/2.0 200");
-  EXPECT_EQ(SettlesWithout(caller_rtp_, kAgent, kThird), "");
-  const Json back = Contact();
-  EXPECT_EQ(back["agent"], "alice") << back.dump();
-  EXPECT_TRUE(back["consult"].is_null()) << back.dump();
-  EXPECT_FALSE(back["on_hold"].get<bool>()) << back.dump();
-  EXPECT_EQ(AgentSettled(http(), cookie_, "bob"), "available");
-  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
-  EXPECT_FALSE(alice_.Request("BYE").empty());
-  EXPECT_EQ(AgentSettled(http(), cookie_, "alice"), "available wrap-up");
+  ExpectTheCallerBackWithAlice();
 }
 
 // Alice's phone gives up while bob's still rings: his phone is cancelled, the consultation ends
@@ -167,16 +174,7 @@ TEST_F(PhoneTransferTest, CancellingTheSecondLineWhileBobRingsEndsTheConsultatio
   const std::string cancelled = line2_.CancelDial();
   EXPECT_EQ(cancelled.substr(0, 11), "SIP/2.0 487") << cancelled;
   EXPECT_TRUE(bob_.Cancelled());
-  EXPECT_TRUE(WaitForEvent(*events_, "consult.ended", "\"reason\":\"cancelled\""));
-  EXPECT_EQ(alice_.Reinvite("sendrecv").substr(0, 11), "SIP/2.0 200");
-  EXPECT_EQ(SettlesWithout(caller_rtp_, kAgent, kThird), "");
-  const Json back = Contact();
-  EXPECT_EQ(back["agent"], "alice") << back.dump();
-  EXPECT_TRUE(back["consult"].is_null()) << back.dump();
-  EXPECT_EQ(AgentSettled(http(), cookie_, "bob"), "available");
-  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
-  EXPECT_FALSE(alice_.Request("BYE").empty());
-  EXPECT_EQ(AgentSettled(http(), cookie_, "alice"), "available wrap-up");
+  ExpectTheCallerBackWithAlice();
 }
 
 }  // namespace
