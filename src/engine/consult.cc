@@ -59,145 +59,7 @@ std::vector<std::pair<std::string, std::string>> Fields(
   return fields;
 }
 
-// How long a consultation of a queue waits for a member when the queue sets no max_wait.
-constexpr Duration kConsultWaitDefault = Seconds(120);
-
-}  // namespace
-
-void Engine::ConsultContact(const Caller& who, ContactId id, Step step, std::string target,
-                            Reply<ports::ContactSnapshot> reply) {
-  Post([this, who, id, step, target = std::move(target), reply = std::move(reply)]() mutable {
-    if (const Status * refusal; !Accepting(&refusal)) return reply(*refusal);
-    auto found = FindVisibleContact(who, id);
-    if (!found.ok()) return reply(found.status());
-    ContactInfo& info = **found;
-    const std::string name = "contact " + std::to_string(id.value());
-    if (step == Step::kStartQueue) {
-      return StartQueueConsult(who, info, std::move(target), std::move(reply));
-    }
-    if (step == Step::kStart)
-      return StartConsult(who, info, std::move(target), "", std::move(reply));
-    {
-      if (info.consult_target.empty() && !info.consult_waiting) {
-        return reply(Conflict(name + " has no consultation to " +
-                              (step == Step::kComplete ? "complete"
-                               : step == Step::kCancel ? "cancel"
-                                                       : "become a conference")));
-      }
-      if (step == Step::kCancel) {
-        ContactStep(
-            who, id,
-            [this, who, id](ContactInfo& c) -> Status {
-              if (c.consult_waiting) {
-                EndConsultWait(c, "cancelled", who.user);
-                return Status::Ok();
-              }
-              if (c.consult_target.empty()) {
-                return Conflict("contact " + std::to_string(id.value()) +
-                                " has no consultation to cancel");
-              }
-              const std::string consulted = c.consult_target;
-              const std::string queue = c.consult_queue;
-              const bool conference = c.conference;
-              ForgetConsult(c);
-              if (auto b = acd_->FindAgent(consulted)) {
-                (void)acd_->Unreserve(id, *b);
-                step_agents_.insert(*b);
-              }
-              if (c.on_hold) (void)acd_->EndHold(id);
-              OnEvent(RecordingEvent(
-                  conference ? EventType::kConferenceEnded : EventType::kConsultEnded, c,
-                  Fields({{"target", consulted},
-                          {"queue", queue},
-                          {"reason", "cancelled"},
-                          {"by", who.user}})));
-              if (ports::ChannelAdapter* adapter = AdapterOf(id)) {
-                adapter->ControlCall(
-                    id, ports::ConsultCall{ports::ConsultCall::Step::kCancel, consulted}, nullptr);
-              }
-              return Status::Ok();
-            },
-            std::move(reply));
-        return;
-      }
-      if (info.consult_waiting) {
-        return reply(Conflict(name + " waits for an agent of queue '" + info.consult_queue +
-                              "': nobody answered the consultation yet"));
-      }
-      if (step == Step::kConference && info.conference) {
-        return reply(Conflict(name + " is already a conference"));
-      }
-      // Complete or conference: the adapter moves the legs first (kConflict while the target
-      // still rings); then the ACD and the journal follow in a step of their own.
-      auto adapter = LiveCall(
-          info, step == Step::kComplete ? "complete a consultation" : "become a conference");
-      if (!adapter.ok()) return reply(adapter.status());
-      const std::string consulted = info.consult_target;
-      if (step == Step::kConference) {
-        (*adapter)->ControlCall(
-            id, ports::ConsultCall{ports::ConsultCall::Step::kConference, consulted},
-            [this, exec = executor_, alive = std::weak_ptr<int>(alive_), who, id, consulted,
-             reply = std::move(reply)](Status s) mutable {
-              exec([this, alive, who, id, consulted, s = std::move(s),
-                    reply = std::move(reply)]() mutable {
-                if (alive.expired()) return;
-                if (!s.ok()) return reply(s);
-                ContactStep(
-                    who, id,
-                    [this, id, consulted](ContactInfo& c) -> Status {
-                      if (c.consult_target != consulted) {
-                        return Conflict("the consultation of contact " +
-                                        std::to_string(id.value()) + " ended meanwhile");
-                      }
-                      c.conference = true;
-                      if (c.on_hold) (void)acd_->EndHold(id);
-                      OnEvent(RecordingEvent(EventType::kConferenceStarted, c,
-                                             {{"target", consulted}}));
-                      return Status::Ok();
-                    },
-                    std::move(reply));
-              });
-            });
-        return;
-      }
-      (*adapter)->ControlCall(
-          id, ports::ConsultCall{ports::ConsultCall::Step::kComplete, consulted},
-          [this, exec = executor_, alive = std::weak_ptr<int>(alive_), who, id, consulted,
-           reply = std::move(reply)](Status s) mutable {
-            exec([this, alive, who, id, consulted, s = std::move(s),
-                  reply = std::move(reply)]() mutable {
-              if (alive.expired()) return;
-              if (!s.ok()) return reply(s);
-              ContactStep(
-                  who, id,
-                  [this, id, consulted](ContactInfo& c) -> Status {
-                    auto b = acd_->FindAgent(consulted);
-                    if (!b || c.consult_target != consulted) {
-                      return Conflict("the consultation of contact " + std::to_string(id.value()) +
-                                      " ended meanwhile");
-                    }
-                    // consult_target stays set during HandTo, so that its contact.transferred
-                    // does not release the legs as a blind transfer would.
-                    Status handed = acd_->HandTo(id, *b);
-                    const std::string queue = c.consult_queue;
-                    const bool conference = c.conference;
-                    ForgetConsult(c);
-                    if (!handed.ok()) return handed;
-                    OnEvent(RecordingEvent(
-                        conference ? EventType::kConferenceEnded : EventType::kConsultEnded, c,
-                        Fields(
-                            {{"target", consulted}, {"queue", queue}, {"reason", "completed"}})));
-                    return Status::Ok();
-                  },
-                  std::move(reply));
-            });
-          });
-    }
-  });
-}
-
 // Refusals shared by both starts: what a consultation cannot begin on (kConflict).
-namespace {
 template <class Info>
 Status CannotConsult(const Info& info, const std::string& name) {
   if (info.consult_waiting) {
@@ -212,74 +74,211 @@ Status CannotConsult(const Info& info, const std::string& name) {
   }
   return Status::Ok();
 }
+
+// How long a consultation of a queue waits for a member when the queue sets no max_wait.
+constexpr Duration kConsultWaitDefault = Seconds(120);
+
+// The bound of a consultation of `queue`: its max_wait, or kConsultWaitDefault.
+Duration ConsultWaitBound(const config::Config& config, const std::string& queue) {
+  const QueueDef* def = QueueDefByName(config, queue);
+  return def != nullptr && def->max_wait.count() > 0 ? def->max_wait : kConsultWaitDefault;
+}
+
 }  // namespace
 
-void Engine::StartConsult(const Caller& who, ContactInfo& info, std::string target,
-                          std::string queue, Reply<ports::ContactSnapshot> reply) {
-  {
-    const ContactId id = info.record.id;
+void Engine::ConsultContact(const Caller& who, ContactId id, Step step, std::string target,
+                            Reply<ports::ContactSnapshot> reply) {
+  Post([this, who, id, step, target = std::move(target), reply = std::move(reply)]() mutable {
+    if (const Status * refusal; !Accepting(&refusal)) return reply(*refusal);
+    auto found = FindVisibleContact(who, id);
+    if (!found.ok()) return reply(found.status());
+    ContactInfo& info = **found;
     const std::string name = "contact " + std::to_string(id.value());
-    auto adapter = LiveCall(info, "consult another agent");
-    if (!adapter.ok()) return reply(adapter.status());
-    if (Status s = CannotConsult(info, name); !s.ok()) return reply(s);
-    auto b = acd_->FindAgent(target);
-    if (!b || !AgentDefByName(target)) return reply(NotFound("no agent '" + target + "'"));
-    if (auto v = acd_->GetContact(id); v && v->agent == *b) {
-      return reply(
-          InvalidArgument("agent '" + target + "' handles " + name + ": consult another agent"));
+    if (step == Step::kStartQueue) {
+      return StartQueueConsult(who, info, std::move(target), std::move(reply));
     }
-    if (Status s = acd_->Reserve(id, *b); !s.ok()) return reply(s);
-    // The reservation is undone if the adapter refuses or the contact changed meanwhile.
+    if (step == Step::kStart) {
+      return StartConsult(who, info, std::move(target), "", std::move(reply));
+    }
+    if (info.consult_target.empty() && !info.consult_waiting) {
+      return reply(Conflict(name + " has no consultation to " +
+                            (step == Step::kComplete ? "complete"
+                             : step == Step::kCancel ? "cancel"
+                                                     : "become a conference")));
+    }
+    if (step == Step::kCancel) {
+      ContactStep(
+          who, id,
+          [this, who, id](ContactInfo& c) -> Status {
+            if (c.consult_waiting) {
+              EndConsultWait(c, "cancelled", who.user);
+              return Status::Ok();
+            }
+            if (c.consult_target.empty()) {
+              return Conflict("contact " + std::to_string(id.value()) +
+                              " has no consultation to cancel");
+            }
+            const std::string consulted = c.consult_target;
+            const std::string queue = c.consult_queue;
+            const bool conference = c.conference;
+            ForgetConsult(c);
+            if (auto b = acd_->FindAgent(consulted)) {
+              (void)acd_->Unreserve(id, *b);
+              step_agents_.insert(*b);
+            }
+            if (c.on_hold) (void)acd_->EndHold(id);
+            OnEvent(RecordingEvent(
+                conference ? EventType::kConferenceEnded : EventType::kConsultEnded, c,
+                Fields({{"target", consulted},
+                        {"consulted_queue", queue},
+                        {"reason", "cancelled"},
+                        {"by", who.user}})));
+            if (ports::ChannelAdapter* adapter = AdapterOf(id)) {
+              adapter->ControlCall(
+                  id, ports::ConsultCall{ports::ConsultCall::Step::kCancel, consulted}, nullptr);
+            }
+            return Status::Ok();
+          },
+          std::move(reply));
+      return;
+    }
+    if (info.consult_waiting) {
+      return reply(Conflict(name + " waits for an agent of queue '" + info.consult_queue +
+                            "': nobody answered the consultation yet"));
+    }
+    if (step == Step::kConference && info.conference) {
+      return reply(Conflict(name + " is already a conference"));
+    }
+    // Complete or conference: the adapter moves the legs first (kConflict while the target
+    // still rings); then the ACD and the journal follow in a step of their own.
+    auto adapter =
+        LiveCall(info, step == Step::kComplete ? "complete a consultation" : "become a conference");
+    if (!adapter.ok()) return reply(adapter.status());
+    const std::string consulted = info.consult_target;
+    if (step == Step::kConference) {
+      (*adapter)->ControlCall(
+          id, ports::ConsultCall{ports::ConsultCall::Step::kConference, consulted},
+          [this, exec = executor_, alive = std::weak_ptr<int>(alive_), who, id, consulted,
+           reply = std::move(reply)](Status s) mutable {
+            exec([this, alive, who, id, consulted, s = std::move(s),
+                  reply = std::move(reply)]() mutable {
+              if (alive.expired()) return;
+              if (!s.ok()) return reply(s);
+              ContactStep(
+                  who, id,
+                  [this, id, consulted](ContactInfo& c) -> Status {
+                    if (c.consult_target != consulted) {
+                      return Conflict("the consultation of contact " + std::to_string(id.value()) +
+                                      " ended meanwhile");
+                    }
+                    c.conference = true;
+                    if (c.on_hold) (void)acd_->EndHold(id);
+                    OnEvent(
+                        RecordingEvent(EventType::kConferenceStarted, c, {{"target", consulted}}));
+                    return Status::Ok();
+                  },
+                  std::move(reply));
+            });
+          });
+      return;
+    }
     (*adapter)->ControlCall(
-        id, ports::ConsultCall{ports::ConsultCall::Step::kStart, target},
-        [this, exec = executor_, alive = std::weak_ptr<int>(alive_), who, id, target, queue, b = *b,
+        id, ports::ConsultCall{ports::ConsultCall::Step::kComplete, consulted},
+        [this, exec = executor_, alive = std::weak_ptr<int>(alive_), who, id, consulted,
          reply = std::move(reply)](Status s) mutable {
-          exec([this, alive, who, id, target, queue, b, s = std::move(s),
+          exec([this, alive, who, id, consulted, s = std::move(s),
                 reply = std::move(reply)]() mutable {
             if (alive.expired()) return;
-            if (!s.ok()) {
-              (void)acd_->Unreserve(id, b);
-              return reply(s);
-            }
+            if (!s.ok()) return reply(s);
             ContactStep(
                 who, id,
-                [this, id, target, queue, b](ContactInfo& c) -> Status {
-                  step_agents_.insert(b);
-                  auto v = acd_->GetContact(id);
-                  if (!v || v->state != parley::ContactState::kHandling || c.leg_gone ||
-                      !c.consult_target.empty() || c.consult_waiting) {
-                    (void)acd_->Unreserve(id, b);
-                    if (ports::ChannelAdapter* a = AdapterOf(id)) {
-                      a->ControlCall(id,
-                                     ports::ConsultCall{ports::ConsultCall::Step::kCancel, target},
-                                     nullptr);
-                    }
-                    return Conflict("contact " + std::to_string(id.value()) +
-                                    " is no longer a call being handled");
+                [this, id, consulted](ContactInfo& c) -> Status {
+                  auto b = acd_->FindAgent(consulted);
+                  if (!b || c.consult_target != consulted) {
+                    return Conflict("the consultation of contact " + std::to_string(id.value()) +
+                                    " ended meanwhile");
                   }
-                  c.consult_target = target;
-                  c.consult_answered = false;
-                  c.consult_queue = queue;
-                  c.consult_passed.clear();
-                  if (!queue.empty()) {
-                    // A member who does not answer is passed over and the consultation waits
-                    // for the next one, within the queue's bound from now.
-                    const QueueDef* def = QueueDefByName(*config_, queue);
-                    const Duration bound = def != nullptr && def->max_wait.count() > 0
-                                               ? def->max_wait
-                                               : kConsultWaitDefault;
-                    c.consult_timer =
-                        timers_.Schedule(clock_.Now() + bound, consult_wait_timer_, id.value());
-                  }
-                  if (!c.on_hold) (void)acd_->StartHold(id);
-                  OnEvent(RecordingEvent(EventType::kConsultStarted, c,
-                                         Fields({{"target", target}, {"queue", queue}})));
+                  // consult_target stays set during HandTo, so that its contact.transferred
+                  // does not release the legs as a blind transfer would.
+                  Status handed = acd_->HandTo(id, *b);
+                  const std::string queue = c.consult_queue;
+                  const bool conference = c.conference;
+                  ForgetConsult(c);
+                  if (!handed.ok()) return handed;
+                  OnEvent(RecordingEvent(
+                      conference ? EventType::kConferenceEnded : EventType::kConsultEnded, c,
+                      Fields({{"target", consulted},
+                              {"consulted_queue", queue},
+                              {"reason", "completed"}})));
                   return Status::Ok();
                 },
                 std::move(reply));
           });
         });
+  });
+}
+
+void Engine::StartConsult(const Caller& who, ContactInfo& info, std::string target,
+                          std::string queue, Reply<ports::ContactSnapshot> reply) {
+  const ContactId id = info.record.id;
+  const std::string name = "contact " + std::to_string(id.value());
+  auto adapter = LiveCall(info, "consult another agent");
+  if (!adapter.ok()) return reply(adapter.status());
+  if (Status s = CannotConsult(info, name); !s.ok()) return reply(s);
+  auto b = acd_->FindAgent(target);
+  if (!b || !AgentDefByName(target)) return reply(NotFound("no agent '" + target + "'"));
+  if (auto v = acd_->GetContact(id); v && v->agent == *b) {
+    return reply(
+        InvalidArgument("agent '" + target + "' handles " + name + ": consult another agent"));
   }
+  if (Status s = acd_->Reserve(id, *b); !s.ok()) return reply(s);
+  // The reservation is undone if the adapter refuses or the contact changed meanwhile.
+  (*adapter)->ControlCall(
+      id, ports::ConsultCall{ports::ConsultCall::Step::kStart, target},
+      [this, exec = executor_, alive = std::weak_ptr<int>(alive_), who, id, target, queue, b = *b,
+       reply = std::move(reply)](Status s) mutable {
+        exec([this, alive, who, id, target, queue, b, s = std::move(s),
+              reply = std::move(reply)]() mutable {
+          if (alive.expired()) return;
+          if (!s.ok()) {
+            (void)acd_->Unreserve(id, b);
+            return reply(s);
+          }
+          ContactStep(
+              who, id,
+              [this, id, target, queue, b](ContactInfo& c) -> Status {
+                step_agents_.insert(b);
+                auto v = acd_->GetContact(id);
+                if (!v || v->state != parley::ContactState::kHandling || c.leg_gone ||
+                    !c.consult_target.empty() || c.consult_waiting) {
+                  (void)acd_->Unreserve(id, b);
+                  if (ports::ChannelAdapter* a = AdapterOf(id)) {
+                    a->ControlCall(
+                        id, ports::ConsultCall{ports::ConsultCall::Step::kCancel, target}, nullptr);
+                  }
+                  return Conflict("contact " + std::to_string(id.value()) +
+                                  " is no longer a call being handled");
+                }
+                c.consult_target = target;
+                c.consult_answered = false;
+                c.consult_queue = queue;
+                c.consult_passed.clear();
+                c.consult_since = clock_.Now();
+                if (!queue.empty()) {
+                  // A member who does not answer is passed over and the consultation waits
+                  // for the next one, within the queue's bound from now.
+                  c.consult_timer =
+                      timers_.Schedule(clock_.Now() + ConsultWaitBound(*config_, queue),
+                                       consult_wait_timer_, id.value());
+                }
+                if (!c.on_hold) (void)acd_->StartHold(id);
+                OnEvent(RecordingEvent(EventType::kConsultStarted, c,
+                                       Fields({{"target", target}, {"consulted_queue", queue}})));
+                return Status::Ok();
+              },
+              std::move(reply));
+        });
+      });
 }
 
 void Engine::StartQueueConsult(const Caller& who, ContactInfo& info, std::string queue,
@@ -304,14 +303,12 @@ void Engine::StartQueueConsult(const Caller& who, ContactInfo& info, std::string
             !s.ok()) {
           return s;
         }
-        const QueueDef* def = QueueDefByName(*config_, queue);
-        const Duration bound =
-            def != nullptr && def->max_wait.count() > 0 ? def->max_wait : kConsultWaitDefault;
         c.consult_queue = queue;
         c.consult_passed.clear();
-        c.consult_timer =
-            timers_.Schedule(clock_.Now() + bound, consult_wait_timer_, c.record.id.value());
-        WaitForConsultMember(c, Fields({{"queue", queue}, {"by", who.user}}));
+        c.consult_since = clock_.Now();
+        c.consult_timer = timers_.Schedule(clock_.Now() + ConsultWaitBound(*config_, queue),
+                                           consult_wait_timer_, c.record.id.value());
+        WaitForConsultMember(c, Fields({{"consulted_queue", queue}, {"by", who.user}}));
         return Status::Ok();
       },
       std::move(reply));
@@ -353,7 +350,7 @@ void Engine::EndConsultWait(ContactInfo& c, const std::string& reason, const std
     }
   }
   OnEvent(RecordingEvent(EventType::kConsultEnded, c,
-                         Fields({{"queue", queue}, {"reason", reason}, {"by", by}})));
+                         Fields({{"consulted_queue", queue}, {"reason", reason}, {"by", by}})));
   step_contacts_.insert(id);
 }
 
@@ -385,7 +382,7 @@ void Engine::ServeConsultWaits() {
     step_agents_.insert(*b);
     step_contacts_.insert(id);
     OnEvent(RecordingEvent(EventType::kConsultStarted, c,
-                           Fields({{"target", *member}, {"queue", c.consult_queue}})));
+                           Fields({{"target", *member}, {"consulted_queue", c.consult_queue}})));
     adapter->ControlCall(id, ports::ConsultCall{ports::ConsultCall::Step::kStart, *member},
                          [this, exec = executor_, alive = std::weak_ptr<int>(alive_), id,
                           target = *member](Status s) {
@@ -412,7 +409,7 @@ void Engine::ConsultRingRefused(ContactId id, const std::string& target, const S
   std::fprintf(stderr, "engine: contact %llu: consulted agent %s not rung: %s\n",
                static_cast<unsigned long long>(id.value()), target.c_str(), why.message().c_str());
   WaitForConsultMember(
-      c, Fields({{"queue", c.consult_queue},
+      c, Fields({{"consulted_queue", c.consult_queue},
                  {"passed", target},
                  {"reason", why.code() == StatusCode::kInvalidArgument ? "no_phone" : "failed"}}));
   in_step_ = false;
@@ -449,30 +446,24 @@ void Engine::ConsultAnswered(ContactId contact, std::string target) {
   });
 }
 
-// Consulting a queue: its member who is Available with a free voice slot and idle longest (as
-// the longest-idle strategy would choose), other than the agent who has the call.
+// Consulting a queue: the member its strategy would offer a call to (Available with a free voice
+// slot; a member's delay counts from when the consultation began waiting), other than the agent
+// who has the call and those passed over.
 Result<std::string> Engine::FreeMemberToConsult(const ContactInfo& c, const std::string& queue,
                                                 const std::vector<std::string>& passed) const {
-  if (!acd_->FindQueue(queue) || !config_->routing.FindQueue(queue)) {
-    return NotFound("no queue '" + queue + "'");
+  auto q = acd_->FindQueue(queue);
+  if (!q || !config_->routing.FindQueue(queue)) return NotFound("no queue '" + queue + "'");
+  std::vector<AgentIndex> excluded;
+  if (auto v = acd_->GetContact(c.record.id); v && v->agent != kNone) excluded.push_back(v->agent);
+  for (const std::string& name : passed) {
+    if (auto a = acd_->FindAgent(name)) excluded.push_back(*a);
   }
-  auto v = acd_->GetContact(c.record.id);
-  const AgentIndex handler = v ? v->agent : kNone;
-  std::optional<parley::AgentView> best;
-  for (AgentIndex a : QueueMembers(queue)) {
-    parley::AgentView m = acd_->GetAgent(a);
-    if (a == handler || m.presence != Presence::kAvailable) continue;
-    if (std::find(passed.begin(), passed.end(), m.name) != passed.end()) continue;
-    if (std::any_of(m.work.begin(), m.work.end(),
-                    [](const WorkItem& w) { return w.channel == Channel::kVoice; })) {
-      continue;
-    }
-    if (!best || m.idle_since < best->idle_since) best = std::move(m);
-  }
+  const TimePoint since = c.consult_waiting ? c.consult_since : clock_.Now();
+  auto best = acd_->BestFreeMember(*q, Channel::kVoice, since, excluded);
   if (!best) {
     return Conflict("no agent of queue '" + queue + "' is Available with a free voice slot");
   }
-  return best->name;
+  return acd_->AgentName(*best);
 }
 
 void Engine::ConsultEnded(ContactId contact, std::string target, ports::ConsultEnd why) {
@@ -496,7 +487,7 @@ void Engine::ConsultEnded(ContactId contact, std::string target, ports::ConsultE
       c.consult_target.clear();
       c.consult_passed.push_back(target);
       WaitForConsultMember(
-          c, {{"queue", c.consult_queue}, {"passed", target}, {"reason", EndName(why)}});
+          c, {{"consulted_queue", c.consult_queue}, {"passed", target}, {"reason", EndName(why)}});
       Commit(nullptr);
       return;
     }
@@ -521,7 +512,7 @@ void Engine::ConsultEnded(ContactId contact, std::string target, ports::ConsultE
     OnEvent(
         RecordingEvent(conference ? EventType::kConferenceEnded : EventType::kConsultEnded, c,
                        Fields({{"target", target},
-                               {"queue", queue},
+                               {"consulted_queue", queue},
                                {"reason", conference ? ConferenceEndName(why) : EndName(why)}})));
     if (why == ports::ConsultEnd::kAgentLeftRinging) RequeueAfterTransferorLeft(c);
     step_contacts_.insert(contact);

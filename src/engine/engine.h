@@ -298,6 +298,7 @@ class Engine final : public ports::ContactCenter,
     // waits for a member now (consult_target empty), the members passed over (their phones did
     // not answer) and the timer that ends the wait.
     std::string consult_queue;
+    TimePoint consult_since{};  // when the consultation of consult_queue was asked for
     bool consult_waiting = false;
     std::vector<std::string> consult_passed;
     TimerId consult_timer = 0;
@@ -491,8 +492,9 @@ class Engine final : public ports::ContactCenter,
   Status TransferToFlow(ContactInfo& c, const std::string& entry);
   // consult.cc: the first agent hung up while the consulted phone rang: back to the queue.
   void RequeueAfterTransferorLeft(ContactInfo& c);
-  // consult.cc: the member of `queue` a consultation of the queue rings (none of `passed`);
-  // kConflict when none is free.
+  // consult.cc: the member of `queue` a consultation of the queue rings, chosen by the ACD as
+  // the queue's strategy would (Acd::BestFreeMember; none of `passed`); kConflict when none is
+  // free.
   Result<std::string> FreeMemberToConsult(const ContactInfo& c, const std::string& queue,
                                           const std::vector<std::string>& passed = {}) const;
   // consult.cc: kStart of ConsultContact once the contact is found (queue: "" or the queue

@@ -2146,7 +2146,7 @@ std::vector<std::string> ConsultTrail(ports::Store& store, const RoutingConfig& 
     if (e.event.agent < routing.agents.size()) line += " " + routing.agents[e.event.agent].name;
     if (type == "contact.transferred") line += " " + std::string(TransferKind(e.event.text));
     for (const auto& [k, v] : ParseEventFields(e.event.text)) {
-      if (k == "target" || k == "queue" || k == "passed" || k == "reason" || k == "number" ||
+      if (k == "target" || k == "consulted_queue" || k == "passed" || k == "reason" || k == "number" ||
           k == "sip_status") {
         line += " " + v;
       }

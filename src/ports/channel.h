@@ -94,7 +94,7 @@ enum class MonitorEnd : uint8_t {
 enum class ConsultEnd : uint8_t {
   kTargetHungUp,  // BYE from the consulted agent's phone: the customer is back with the agent
   kNoAnswer,      // the target's phones failed or rang past the ring timeout
-  kRefused,       // every phone of the target refused (busy, decline): SIP 486, 600, 603, ...
+  kRefused,       // the target's phones refused, the last with busy or decline (486, 600, 603)
   kCallEnded,     // the call itself ended (its legs are gone)
   // The first agent hung up after the target answered (consultation or conference): the
   // adapter bridged customer and target, the target has the call now (an attended transfer).

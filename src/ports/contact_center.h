@@ -355,8 +355,9 @@ class ContactCenter {
   // kInvalidArgument when the target has no registered phone or is the handling agent.
   // kConference: the three talk together (`conference.started`, hold ended); complete and cancel
   // still apply; the first agent hanging up hands the call to the target (as complete).
-  // kStartQueue: `target` is a queue (kNotFound: no such queue); the agent consulted is its
-  // member who is Available with a free voice slot and idle longest, then as kStart. When none
+  // kStartQueue: `target` is a queue (kNotFound: no such queue); the agent consulted is the
+  // member the queue's strategy picks among those Available with a free voice slot, then as
+  // kStart. When none
   // is free the consultation waits for one (`consult.waiting`, the customer on hold): the next
   // member who frees a voice slot is held and rung (`consult.started`); a member whose phones
   // do not answer is passed over and the wait goes on; cancel ends the wait; the call ending or

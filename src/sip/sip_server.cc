@@ -1789,7 +1789,9 @@ class SipServer::Impl {
       if (c.consult_nh == nullptr && !c.consult_forks.empty() &&
           std::all_of(c.consult_forks.begin(), c.consult_forks.end(),
                       [](const Fork& f) { return f.done; })) {
-        EndConsult(c, ports::ConsultEnd::kRefused);
+        // Busy or decline is a refusal; anything else (408, 480, 5xx, ...) did not answer.
+        const bool refused = status == 486 || status == 600 || status == 603;
+        EndConsult(c, refused ? ports::ConsultEnd::kRefused : ports::ConsultEnd::kNoAnswer);
       }
       return;
     }
