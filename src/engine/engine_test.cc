@@ -2146,8 +2146,8 @@ std::vector<std::string> ConsultTrail(ports::Store& store, const RoutingConfig& 
     if (e.event.agent < routing.agents.size()) line += " " + routing.agents[e.event.agent].name;
     if (type == "contact.transferred") line += " " + std::string(TransferKind(e.event.text));
     for (const auto& [k, v] : ParseEventFields(e.event.text)) {
-      if (k == "target" || k == "consulted_queue" || k == "passed" || k == "reason" || k == "number" ||
-          k == "sip_status") {
+      if (k == "target" || k == "consulted_queue" || k == "passed" || k == "reason" ||
+          k == "number" || k == "sip_status") {
         line += " " + v;
       }
     }
@@ -2485,6 +2485,46 @@ TEST(EngineConsultTest, AWaitingConsultationEndsAtTheQueuesMaxWait) {
   EXPECT_TRUE(h.voice.Called("resume 1"));
   EXPECT_EQ(CountOf(ConsultTrail(store, DemoConfig()->routing), "consult.ended dave sales timeout"),
             1);
+}
+
+TEST(EngineConsultTest, TheAgentEndingTheCallWithdrawsAWaitingConsultation) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  ASSERT_TRUE(h.Consult(All(), id, Step::kStartQueue, "sales").ok());
+  ASSERT_TRUE(h.EndHandling(Self("dave"), id).ok());
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  EXPECT_FALSE(h.voice.Called("consult 1 start bob"));
+  EXPECT_EQ(
+      CountOf(ConsultTrail(store, DemoConfig()->routing), "consult.ended dave sales call_ended"),
+      1);
+}
+
+// Issue 8: the bound passing while a member rings lets him ring; his not answering then ends the
+// consultation instead of waiting again.
+TEST(EngineConsultTest, AfterTheBoundAMemberWhoDoesNotAnswerEndsTheConsultation) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  ASSERT_TRUE(h.Consult(All(), id, Step::kStartQueue, "sales").ok());
+  h.clock.AdvanceBy(Seconds(590));
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  EXPECT_TRUE(h.voice.Called("consult 1 start bob"));
+  h.clock.AdvanceBy(Seconds(20));  // past sales' max_wait (10 min)
+  h.loop.RunAll();
+  EXPECT_EQ(h.Get(All(), id)->consult_state, "ringing");
+  h.engine.ConsultEnded(id, "bob", ports::ConsultEnd::kNoAnswer);
+  h.loop.RunAll();
+  auto view = h.Get(All(), id);
+  ASSERT_TRUE(view.ok());
+  EXPECT_TRUE(view->consult_state.empty());
+  EXPECT_FALSE(view->on_hold);
+  EXPECT_TRUE(h.Holds("bob").empty());
+  EXPECT_EQ(
+      CountOf(ConsultTrail(store, DemoConfig()->routing), "consult.ended dave bob sales no_answer"),
+      1);
 }
 
 // Issue 8: a member whose phones do not answer (or refuse) is passed over; the consultation
