@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 namespace parley {
@@ -152,7 +153,57 @@ void AddSurveys(const std::vector<Event>& events, const std::vector<ReportPeriod
   }
 }
 
+// Each customer-initiated contact with a customer, last answered by an agent in a period, is
+// judged there: resolved unless the same customer started another contact within the window
+// after its arrival.
+void AddFcr(const std::vector<Event>& events, const std::vector<ReportPeriod>& periods,
+            const FcrInput& fcr, std::vector<std::vector<QueuePeriodRow>>& queue_rows,
+            std::vector<std::vector<AgentPeriodRow>>& agent_rows) {
+  if (fcr.window <= Duration(0)) return;
+  struct Answer {
+    QueueIndex queue;
+    AgentIndex agent;
+    TimePoint at;
+  };
+  std::unordered_map<uint64_t, Answer> last_answer;
+  for (const Event& e : events) {
+    if (e.type == EventType::kOfferAccepted)
+      last_answer[e.contact.value()] = {e.queue, e.agent, e.time};
+  }
+  // Each customer's own contacts by (arrival, id): the repeats.
+  using Start = std::pair<TimePoint, ContactId>;
+  std::unordered_map<uint64_t, std::vector<Start>> started;
+  for (const CustomerContactArrival& c : fcr.contacts) {
+    if (c.customer_initiated) started[c.customer].push_back({c.arrived, c.contact});
+  }
+  for (auto& [customer, starts] : started) std::sort(starts.begin(), starts.end());
+  for (const CustomerContactArrival& c : fcr.contacts) {
+    if (!c.customer_initiated) continue;
+    const auto answer = last_answer.find(c.contact.value());
+    if (answer == last_answer.end()) continue;
+    const auto k = PeriodOf(periods, answer->second.at);
+    if (!k) continue;
+    const std::vector<Start>& starts = started[c.customer];
+    const auto next = std::upper_bound(starts.begin(), starts.end(), Start{c.arrived, c.contact});
+    const bool repeated = next != starts.end() && next->first < c.arrived + fcr.window;
+    auto count = [&](FcrStats& s) {
+      ++s.contacts;
+      if (repeated) return;
+      ++s.resolved;
+      if (fcr.now < c.arrived + fcr.window) ++s.open;
+    };
+    const auto [q, a] = std::pair(answer->second.queue, answer->second.agent);
+    if (q < queue_rows.size()) count(queue_rows[q][*k].fcr);
+    if (a < agent_rows.size()) count(agent_rows[a][*k].fcr);
+  }
+}
+
 }  // namespace
+
+std::optional<double> FcrStats::Fcr() const {
+  if (contacts == 0) return std::nullopt;
+  return static_cast<double>(resolved) / static_cast<double>(contacts);
+}
 
 std::optional<ReportGrain> ParseReportGrain(std::string_view text) {
   for (const auto& [name, grain] : kGrainNames) {
@@ -223,7 +274,7 @@ Result<std::vector<ReportPeriod>> ReportPeriods(TimePoint from, TimePoint to, Re
 PeriodReport ComputePeriodReport(const std::vector<Event>& events,
                                  const std::vector<ReportPeriod>& periods,
                                  const KpiOptions& options, size_t queue_count, size_t agent_count,
-                                 TimePoint as_of) {
+                                 TimePoint as_of, const FcrInput& fcr) {
   std::vector<std::vector<QueuePeriodRow>> queue_rows(queue_count);
   for (size_t q = 0; q < queue_count; ++q) {
     for (const ReportPeriod& p : periods) {
@@ -240,6 +291,7 @@ PeriodReport ComputePeriodReport(const std::vector<Event>& events,
     if (queue_count > 0) AddQueueRows(events, periods, options, queue_count, as_of, queue_rows);
     if (agent_count > 0) AddAgentRows(events, periods, options, agent_count, as_of, agent_rows);
     AddSurveys(events, periods, queue_rows, agent_rows);
+    AddFcr(events, periods, fcr, queue_rows, agent_rows);
   }
   PeriodReport report;
   for (auto& rows : queue_rows) {

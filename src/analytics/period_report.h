@@ -46,11 +46,41 @@ struct ReportPeriod {
 // counts in it only through its agent's clocks.
 inline constexpr Duration kReportLead = std::chrono::hours(24);
 
+// First-contact resolution (docs/metrics.md, "Reports"). Events carry the contact, not the
+// customer, so the customer links come from the contact records: one entry per contact linked to
+// a customer.
+struct CustomerContactArrival {
+  ContactId contact;
+  uint64_t customer = 0;
+  bool customer_initiated =
+      true;  // inbound; an agent's outbound call is neither judged nor a repeat
+  TimePoint arrived{};
+};
+
+struct FcrInput {
+  Duration window{};  // zero: no FCR figures
+  // The judging moment: a window that ends after it is still open, and what it holds so far is
+  // all that is known.
+  TimePoint now{};
+  // Every contact linked to a customer that arrived from the first period's start less
+  // kReportLead until min(now, last period's end + window), in any order.
+  std::vector<CustomerContactArrival> contacts;
+};
+
+struct FcrStats {
+  uint64_t contacts = 0;  // judged: customer-initiated, answered by an agent, customer known
+  uint64_t resolved = 0;  // no repeat contact within the window
+  uint64_t open = 0;      // of `resolved`, those whose window has not ended at `now`
+  // resolved / contacts.
+  std::optional<double> Fcr() const;
+};
+
 struct QueuePeriodRow {
   QueueIndex queue = kNone;
   ReportPeriod period;
   ContactStats stats;   // KpiCalculator's queue segments, bucketed as in interval reports
   SurveyStats surveys;  // answers given in the period by contacts last answered from the queue
+  FcrStats fcr;         // contacts last answered from the queue in the period
 };
 
 struct AgentPeriodRow {
@@ -60,6 +90,7 @@ struct AgentPeriodRow {
   // clocks); presence and active_contacts are the values at the end (or at as_of).
   AgentStats stats;
   SurveyStats surveys;  // answers given in the period by contacts the agent last answered
+  FcrStats fcr;         // contacts the agent answered last, in the period
 };
 
 struct PeriodReport {
@@ -72,9 +103,10 @@ struct PeriodReport {
 // every queue index below `queue_count` and agent index below `agent_count`, for every period
 // (a period after `as_of` has zero figures; clocks stop at as_of). `options.interval` and
 // `options.origin` are ignored (each period is its own interval); the rest is used as given.
+// With `fcr.window` set, each row also judges first-contact resolution.
 PeriodReport ComputePeriodReport(const std::vector<Event>& events,
                                  const std::vector<ReportPeriod>& periods,
                                  const KpiOptions& options, size_t queue_count, size_t agent_count,
-                                 TimePoint as_of);
+                                 TimePoint as_of, const FcrInput& fcr = {});
 
 }  // namespace parley

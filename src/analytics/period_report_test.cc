@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -157,6 +158,86 @@ TEST_F(PeriodReportTest, PeriodsAfterAsOfAreEmpty) {
   ASSERT_EQ(r.agents.size(), 2u);
   EXPECT_EQ(r.agents[0].stats.logged_in, Seconds(600));
   EXPECT_EQ(r.agents[1].stats.logged_in, Seconds(0));
+}
+
+// First-contact resolution: a 24-hour window, judged at `now` (an injected moment, the day after).
+TEST_F(PeriodReportTest, FcrIsResolvedUnlessTheCustomerComesBackWithinTheWindow) {
+  using E = EventType;
+  auto answered = [&](uint64_t contact, double s, AgentIndex agent, QueueIndex queue) {
+    Add(E::kOfferAccepted, s, contact, agent, queue);
+  };
+  const Duration day = std::chrono::hours(24);
+  FcrInput fcr{.window = day, .now = T(86'600)};
+  auto contact = [&](uint64_t id, uint64_t customer, double arrived, bool inbound = true) {
+    fcr.contacts.push_back({.contact = ContactId(id),
+                            .customer = customer,
+                            .customer_initiated = inbound,
+                            .arrived = T(arrived)});
+  };
+  // Customer 7 comes back (on any channel) an hour later: contact 1 is not resolved; contact 2,
+  // the repeat, is judged on its own and its window is still open at `now`.
+  contact(1, 7, 0);
+  answered(1, 10, 0, 0);
+  contact(2, 7, 3600);
+  answered(2, 3610, 1, 0);
+  // Customer 8 comes back only after the window (and is called by an agent within it, which is
+  // no repeat): contact 3 is resolved. It was answered twice (a transfer): the last answer's
+  // queue and agent are judged.
+  contact(3, 8, 100);
+  answered(3, 110, 1, 0);
+  answered(3, 200, 0, 1);
+  contact(4, 8, 100 + 86'400 + 1);
+  contact(9, 8, 300, /*inbound=*/false);
+  // Without a customer link contact 5 is not judged; nor is an agent's outbound call (6).
+  answered(5, 20, 0, 0);
+  contact(6, 9, 30, /*inbound=*/false);
+  answered(6, 40, 0, 0);
+  std::stable_sort(events_.begin(), events_.end(),
+                   [](const Event& a, const Event& b) { return a.time < b.time; });
+
+  auto periods = ReportPeriods(T(0), T(7200), ReportGrain::kHour, "UTC", 10);
+  ASSERT_TRUE(periods.ok());
+  const PeriodReport r = ComputePeriodReport(events_, *periods, KpiOptions{}, 2, 2, T(7200), fcr);
+  ASSERT_EQ(r.queues.size(), 4u);
+  const FcrStats& q0_first = r.queues[0].fcr;
+  EXPECT_EQ(q0_first.contacts, 1u);
+  EXPECT_EQ(q0_first.resolved, 0u);
+  EXPECT_EQ(q0_first.Fcr(), 0.0);
+  const FcrStats& q0_second = r.queues[1].fcr;
+  EXPECT_EQ(q0_second.contacts, 1u);
+  EXPECT_EQ(q0_second.resolved, 1u);
+  EXPECT_EQ(q0_second.open, 1u);  // 3600 + 24 h is after now
+  const FcrStats& q1_first = r.queues[2].fcr;
+  EXPECT_EQ(q1_first.contacts, 1u);
+  EXPECT_EQ(q1_first.resolved, 1u);
+  EXPECT_EQ(q1_first.open, 0u);  // 100 + 24 h is before now
+  EXPECT_EQ(r.queues[3].fcr.contacts, 0u);
+  EXPECT_FALSE(r.queues[3].fcr.Fcr());
+
+  ASSERT_EQ(r.agents.size(), 4u);
+  const FcrStats& a0 = r.agents[0].fcr;  // contacts 1 and 3; not 5 nor 6
+  EXPECT_EQ(a0.contacts, 2u);
+  EXPECT_EQ(a0.resolved, 1u);
+  EXPECT_EQ(a0.Fcr(), 0.5);
+  EXPECT_EQ(r.agents[2].fcr.contacts, 0u);  // agent 1's first hour: contact 3 went on to agent 0
+  EXPECT_EQ(r.agents[3].fcr.contacts, 1u);  // contact 2
+
+  // A repeat one microsecond inside the window still counts; without a window nothing is judged.
+  fcr.contacts[1].arrived = T(0) + day - Duration(1);
+  EXPECT_EQ(ComputePeriodReport(events_, *periods, KpiOptions{}, 2, 2, T(7200), fcr)
+                .queues[0]
+                .fcr.resolved,
+            0u);
+  fcr.contacts[1].arrived = T(0) + day;
+  EXPECT_EQ(ComputePeriodReport(events_, *periods, KpiOptions{}, 2, 2, T(7200), fcr)
+                .queues[0]
+                .fcr.resolved,
+            1u);
+  fcr.window = Duration(0);
+  EXPECT_EQ(ComputePeriodReport(events_, *periods, KpiOptions{}, 2, 2, T(7200), fcr)
+                .queues[0]
+                .fcr.contacts,
+            0u);
 }
 
 }  // namespace

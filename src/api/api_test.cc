@@ -487,6 +487,9 @@ class FakeReports : public ports::Reports {
     row.asa = Seconds(12.5);
     row.handled = 2;
     row.aht = Seconds(100);
+    row.fcr_contacts = 4;
+    row.fcr = 0.75;
+    row.fcr_open = 1;
     r.rows.push_back(row);
     row.offered = 0;
     row.service_level.reset();
@@ -2091,6 +2094,9 @@ TEST_F(ApiTest, ReportRoutesPassTheQueryAndAnswerJsonOrCsv) {
   EXPECT_EQ(j["rows"][0]["aht"], 100.0);
   EXPECT_TRUE(j["rows"][1]["service_level"].is_null());
   EXPECT_TRUE(j["rows"][1]["asa"].is_null());
+  EXPECT_EQ(j["rows"][0]["fcr_contacts"], 4);
+  EXPECT_EQ(j["rows"][0]["fcr"], 0.75);
+  EXPECT_EQ(j["rows"][0]["fcr_open"], 1);
 
   Answer csv = As(sup, http::verb::get, "/api/v1/reports/queues?" + range + "&format=csv");
   ASSERT_EQ(csv.status, 200) << csv.body;
@@ -2102,6 +2108,8 @@ TEST_F(ApiTest, ReportRoutesPassTheQueryAndAnswerJsonOrCsv) {
   EXPECT_THAT(csv.body, HasSubstr("\r\n\"sales, east\",2026-12-03T00:00:00.000Z,"));
   EXPECT_THAT(csv.body, HasSubstr(",3,2,"));
   EXPECT_THAT(csv.body, HasSubstr(",0.5,"));
+  EXPECT_THAT(header, HasSubstr(",wrap_up,fcr_contacts,fcr,fcr_open,csat_answers,"));
+  EXPECT_THAT(csv.body, HasSubstr(",4,0.75,1,"));
 
   // Accept: text/csv asks for CSV too.
   Answer accepted = Send(http::verb::get, "/api/v1/reports/agents?" + range, "",

@@ -37,6 +37,7 @@
 #include "api/views.h"
 #include "auth/crypto.h"
 #include "base/log.h"
+#include "base/thread_name.h"
 
 namespace parley::api {
 
@@ -818,7 +819,12 @@ Status ServerImpl::Start() {
   work.emplace(ioc.get_executor());
   started = true;
   net::post(acceptor.get_executor(), [self = shared_from_this()] { self->DoAccept(); });
-  for (int i = 0; i < options.io_threads; ++i) threads.emplace_back([this] { ioc.run(); });
+  for (int i = 0; i < options.io_threads; ++i) {
+    threads.emplace_back([this] {
+      NameThisThread("http");
+      ioc.run();
+    });
+  }
   return Status::Ok();
 }
 

@@ -416,9 +416,9 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   auth::Authenticator authenticator(users, sessions, tokens, hasher, throttle, audit);
 
   // The core loop.
-  runtime::EventLoop loop(clock);
+  runtime::EventLoop loop(clock, "engine");
   // Blocking customer store calls (attaching contacts, the CRM routes) run here, off the loop.
-  runtime::EventLoop customer_worker(clock);
+  runtime::EventLoop customer_worker(clock, "customers");
   engine::EngineOptions engine_options;
   engine_options.config_version = config_version;
   // A resume is sent in one go: keep it within what the event stream queues for a client
@@ -428,7 +428,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     customer_worker.Post(std::move(work));
   };
   // Report queries (long journal reads) run here, so they stall neither routing nor customers.
-  runtime::EventLoop report_worker(clock);
+  runtime::EventLoop report_worker(clock, "reports");
   engine_options.report_worker = [&report_worker](std::function<void()> work) {
     report_worker.Post(std::move(work));
   };
@@ -570,7 +570,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     d.voice_by_phone = sip_listen.has_value();  // calls come from SIP; phones answer them
     for (const auto& c : config->reason_codes) d.reason_codes.push_back(c.code);
     for (const auto& c : config->disposition_codes) d.disposition_codes.push_back(c.code);
-    demo_loop = std::make_unique<runtime::EventLoop>(clock);
+    demo_loop = std::make_unique<runtime::EventLoop>(clock, "demo");
     auto created = demo::DemoDriver::Create(
         engine, clock, *demo_loop,
         [l = demo_loop.get()](std::function<void()> work) { l->Post(std::move(work)); }, d,

@@ -44,7 +44,7 @@ const std::vector<SchemaSection>& ConfigSchema() {
       {"top level",
        {"include", "site", "routing", "skills", "teams", "agents", "queues", "schedules", "flows",
         "entry_points", "users", "reason_codes", "disposition_codes", "webhooks", "retention",
-        "lookups", "voice"}},
+        "reports", "lookups", "voice"}},
       {"site", {"name", "time_zone"}},
       {"routing", {"max_consecutive_misses", "reoffer_delay"}},
       {"skills[]", {"name", "description"}},
@@ -70,6 +70,7 @@ const std::vector<SchemaSection>& ConfigSchema() {
       {"disposition_codes[]", {"code", "label"}},
       {"webhooks[]", {"name", "url", "events", "secret_env"}},
       {"retention", {"contacts", "events", "audit", "recordings"}},
+      {"reports", {"fcr_window"}},
       {"lookups", {"timeout", "workers", "max_queued", "max_response_bytes"}},
       {"voice",
        {"realm", "media_address", "media_ports", "ring_timeout", "media_timeout", "trunks",
@@ -261,7 +262,7 @@ class Parser {
   void Parse() {
     config_ = std::make_unique<Config>();
     std::vector<Item> site, routing, skills, teams, agents, queues, schedules, flows, entries,
-        users, reasons, dispositions, webhooks, retention, lookups, voice;
+        users, reasons, dispositions, webhooks, retention, reports, lookups, voice;
     for (size_t i = 0; i < fragments_.size(); ++i) {
       const YAML::Node& root = fragments_[i].root;
       const YamlReader& r = readers_[i];
@@ -299,6 +300,7 @@ class Parser {
       collect_list("disposition_codes", &dispositions);
       collect_list("webhooks", &webhooks);
       collect_map("retention", &retention);
+      collect_map("reports", &reports);
       collect_map("lookups", &lookups);
       collect_map("voice", &voice);
     }
@@ -343,6 +345,7 @@ class Parser {
     }
     for (const Item& item : webhooks) ParseWebhook(item);
     ParseRetention(retention);
+    ParseReports(reports);
     ParseLookups(lookups);
     ParseVoice(voice);
     CheckOutboundTrunk();
@@ -462,6 +465,25 @@ class Parser {
   }
 
   // The flows' HTTP lookup limits; bounds keep a typo from starving or flooding the server.
+  void ParseReports(const std::vector<Item>& items) {
+    for (const Item& item : items) {
+      const YamlReader& r = R(item);
+      r.CheckKeys(item.node, "reports", KeysOf("reports"));
+      for (const auto& kv : item.node) {
+        if (!kv.first.IsScalar() || !FirstDefinition("reports", kv.first, item)) continue;
+        if (kv.first.Scalar() != "fcr_window") continue;
+        if (auto v = r.DurationValue(kv.second, "reports fcr_window")) {
+          if (*v < std::chrono::minutes(1) || *v > std::chrono::hours(24 * 90)) {
+            r.Error(kv.second, "reports fcr_window must be between 1m and 90d, got '" +
+                                   kv.second.Scalar() + "'");
+          } else {
+            config_->reports.fcr_window = *v;
+          }
+        }
+      }
+    }
+  }
+
   void ParseLookups(const std::vector<Item>& items) {
     LookupLimits& l = config_->flows.lookups;
     for (const Item& item : items) {

@@ -74,6 +74,14 @@ struct RetentionDef {
   bool operator==(const RetentionDef&) const = default;
 };
 
+// Reports (`reports:`; docs/metrics.md, "Reports").
+struct ReportsDef {
+  // First-contact resolution: a contact is resolved unless its customer starts another contact
+  // within this time after its arrival.
+  Duration fcr_window = std::chrono::hours(24 * 7);
+  bool operator==(const ReportsDef&) const = default;
+};
+
 // Where a trunk takes outbound calls (`voice.trunks[].outbound`): INVITEs to
 // sip:NUMBER@host:port, answering the carrier's digest challenge with `username` and the
 // password held by the environment variable `password_env` (never in the file, as webhooks'
@@ -136,6 +144,7 @@ struct Config {
   std::vector<CodeDef> disposition_codes;
   std::vector<WebhookDef> webhooks;
   RetentionDef retention;
+  ReportsDef reports;
   VoiceDef voice;
   std::vector<std::string> files;  // the files read: the root first, then includes in order
 };

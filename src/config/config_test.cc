@@ -376,6 +376,20 @@ TEST(ConfigServerTest, BadLookupLimitsNameTheirLineAndBounds) {
   EXPECT_THAT(FirstError("lookups: [8]\n"), HasSubstr("test.yaml:1:10:"));
 }
 
+TEST(ConfigServerTest, ReportsFcrWindowDefaultsToAWeekAndIsBounded) {
+  auto config = ParseOk("site: {name: x}\n");
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->reports.fcr_window, std::chrono::hours(24 * 7));
+  auto day = ParseOk("reports: {fcr_window: 24h}\n");
+  ASSERT_TRUE(day);
+  EXPECT_EQ(day->reports.fcr_window, std::chrono::hours(24));
+  EXPECT_THAT(
+      FirstError("reports: {fcr_window: 30s}\n"),
+      HasSubstr("test.yaml:1:23: reports fcr_window must be between 1m and 90d, got '30s'"));
+  EXPECT_THAT(FirstError("reports: {fcr_window: 91d}\n"), HasSubstr("between 1m and 90d"));
+  EXPECT_THAT(FirstError("reports: {fcr: 1d}\n"), HasSubstr("unknown key 'fcr' in reports"));
+}
+
 TEST(ConfigServerTest, Voice) {
   auto config = ParseOk(R"(
 voice:

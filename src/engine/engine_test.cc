@@ -1786,6 +1786,66 @@ TEST(EngineReportTest, ReportsCountTheJournalAndKeepToTheCallersScope) {
   EXPECT_EQ(too_many.status().message().rfind("interval:", 0), 0u);
 }
 
+// First-contact resolution reads the contacts' customer links from the store: a customer who
+// comes back on another channel within reports.fcr_window makes the first contact unresolved.
+TEST(EngineReportTest, FcrJudgesAnsweredContactsByTheirCustomersRepeatContacts) {
+  auto cfg = MakeConfig();
+  cfg->reports.fcr_window = std::chrono::hours(1);
+  store::MemoryStore store;
+  Harness h(store, cfg);
+  ASSERT_TRUE(h.engine.Start().ok());
+  ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+  auto create = [&](std::optional<ports::CustomerIdentity> from) {
+    ports::NewContact nc;
+    nc.channel = Channel::kTask;
+    nc.queue = "support";
+    nc.from = std::move(from);
+    return h.Run<ContactSnapshot>([&](auto reply) { h.engine.CreateContact(All(), nc, reply); });
+  };
+  auto handled = [&](std::optional<ports::CustomerIdentity> from) {
+    auto c = create(std::move(from));
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    if (!c.ok()) return;
+    h.clock.AdvanceBy(Seconds(5));
+    EXPECT_TRUE(h.Accept(All(), c->record.id, "alice").ok());
+    h.clock.AdvanceBy(Seconds(30));
+    EXPECT_TRUE(h.EndHandling(All(), c->record.id).ok());
+    EXPECT_TRUE(h.WrapUp(All(), c->record.id, "resolved").ok());
+  };
+  handled(ports::CustomerIdentity{Channel::kVoice, "+15550100"});  // comes back
+  handled(ports::CustomerIdentity{Channel::kEmail, "bo@example.com"});
+  handled(std::nullopt);  // no customer: not judged
+  h.clock.AdvanceBy(std::chrono::minutes(30));
+  ASSERT_TRUE(create(ports::CustomerIdentity{Channel::kSms, "+1 555 0100"}).ok());
+
+  auto report = [&](ports::ReportSubject subject) {
+    ports::ReportQuery q;
+    q.subject = subject;
+    q.names = {subject == ports::ReportSubject::kQueues ? "support" : "alice"};
+    q.from = kStart;
+    q.to = kStart + std::chrono::hours(1);
+    return h.Run<ports::Report>([&](auto reply) { h.engine.RunReport(All(), q, reply); });
+  };
+  auto open = report(ports::ReportSubject::kQueues);
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  ASSERT_EQ(open->rows.size(), 1u);
+  EXPECT_EQ(open->rows[0].fcr_contacts, 2u);
+  EXPECT_EQ(open->rows[0].fcr, 0.5);
+  EXPECT_EQ(open->rows[0].fcr_open, 1u);  // bo's window ends later than now
+
+  h.clock.AdvanceBy(std::chrono::hours(2));
+  auto closed = report(ports::ReportSubject::kQueues);
+  ASSERT_TRUE(closed.ok());
+  EXPECT_EQ(closed->rows[0].fcr_contacts, 2u);
+  EXPECT_EQ(closed->rows[0].fcr, 0.5);
+  EXPECT_EQ(closed->rows[0].fcr_open, 0u);
+  auto agents = report(ports::ReportSubject::kAgents);
+  ASSERT_TRUE(agents.ok());
+  ASSERT_EQ(agents->rows.size(), 1u);
+  EXPECT_EQ(agents->rows[0].fcr_contacts, 2u);
+  EXPECT_EQ(agents->rows[0].fcr, 0.5);
+}
+
 }  // namespace
 }  // namespace parley::engine
 

@@ -75,11 +75,32 @@ void SetHandling(ports::ReportRow& row, const ContactStats& s) {
   row.wrap_up = s.AverageWrapUp();
 }
 
-void SetSurveys(ports::ReportRow& row, const SurveyStats& s) {
+// What the customers made of the contacts: surveys and first-contact resolution.
+void SetOutcomes(ports::ReportRow& row, const SurveyStats& s, const FcrStats& fcr) {
   row.csat_answers = s.csat_answers;
   row.csat = s.Csat();
   row.nps_answers = s.nps_answers;
   row.nps = s.Nps();
+  row.fcr_contacts = fcr.contacts;
+  row.fcr = fcr.Fcr();
+  row.fcr_open = fcr.open;
+}
+
+// The customer links first-contact resolution judges by: the contacts that arrived from the
+// events' start until the last window that can matter has ended (or now).
+Result<FcrInput> ReadFcrInput(ports::ContactRecords& records, TimePoint from, TimePoint last_end,
+                              Duration window, TimePoint now) {
+  FcrInput fcr{.window = window, .now = now};
+  auto contacts = records.CustomerContacts(from, std::min(now + Duration(1), last_end + window));
+  if (!contacts.ok()) return contacts.status();
+  fcr.contacts.reserve(contacts->size());
+  for (const ports::CustomerContact& c : *contacts) {
+    fcr.contacts.push_back({.contact = c.id,
+                            .customer = c.customer.value(),
+                            .customer_initiated = c.direction == Direction::kInbound,
+                            .arrived = c.arrived});
+  }
+  return fcr;
 }
 
 void FillQueueRow(ports::ReportRow& row, const QueuePeriodRow& r) {
@@ -96,7 +117,7 @@ void FillQueueRow(ports::ReportRow& row, const QueuePeriodRow& r) {
   row.abandon_rate = s.AbandonRate(/*exclude_short=*/true);
   row.asa = s.Asa();
   SetHandling(row, s);
-  SetSurveys(row, r.surveys);
+  SetOutcomes(row, r.surveys, r.fcr);
 }
 
 void FillAgentRow(ports::ReportRow& row, const AgentPeriodRow& r) {
@@ -119,7 +140,7 @@ void FillAgentRow(ports::ReportRow& row, const AgentPeriodRow& r) {
   handling.hold = a.hold;
   handling.wrap_up = a.wrap_up;
   SetHandling(row, handling);
-  SetSurveys(row, r.surveys);
+  SetOutcomes(row, r.surveys, r.fcr);
 }
 
 }  // namespace
@@ -219,13 +240,16 @@ void Engine::RunReport(const Caller& who, ports::ReportQuery query,
     OffLoopOn<ports::Report>(
         options_.report_worker,
         [store, queues, names = std::move(names), kpi = std::move(kpi), periods = *periods,
-         head = std::move(head)]() mutable -> Result<ports::Report> {
-          auto events = ReadJournalSlice(*store, periods.front().start - kReportLead,
-                                         head.as_of + Duration(1));
+         head = std::move(head), fcr_window = config_->reports.fcr_window,
+         now = clock_.Now()]() mutable -> Result<ports::Report> {
+          const TimePoint from = periods.front().start - kReportLead;
+          auto events = ReadJournalSlice(*store, from, head.as_of + Duration(1));
           if (!events.ok()) return events.status();
+          auto fcr = ReadFcrInput(*store, from, periods.back().end, fcr_window, now);
+          if (!fcr.ok()) return fcr.status();
           const PeriodReport report =
               ComputePeriodReport(*events, periods, kpi, queues ? names.size() : 0,
-                                  queues ? 0 : names.size(), head.as_of);
+                                  queues ? 0 : names.size(), head.as_of, *fcr);
           std::map<std::string, size_t> index_of;
           for (size_t i = 0; i < names.size(); ++i) index_of.emplace(names[i], i);
           const size_t n = periods.size();

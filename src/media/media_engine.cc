@@ -21,6 +21,7 @@
 #include <random>
 #include <thread>
 
+#include "base/thread_name.h"
 #include "media/codec.h"
 #include "media/prompt_source.h"
 #include "media/receive_stats.h"
@@ -144,7 +145,7 @@ uint64_t NtpNow() {
 // Prompt loading and speech rendering, off the media threads.
 class PromptLoader {
  public:
-  PromptLoader() : loop_(clock_) {}
+  PromptLoader() : loop_(clock_, "prompts") {}
   void Post(std::function<void()> work) { loop_.Post(std::move(work)); }
 
  private:
@@ -432,7 +433,10 @@ MediaWorker::MediaWorker(MediaEngine& engine, RecordingWriter& writer)
   iov_.resize(kRecvBatch);
   msgs_.resize(kRecvBatch);
   scratch_.resize(kMaxPacket);
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("media");
+    Run();
+  });
 }
 
 MediaWorker::~MediaWorker() {

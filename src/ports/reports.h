@@ -86,6 +86,13 @@ struct ReportRow {
   std::optional<double> csat;  // share of 4 and 5 on 1-5
   uint64_t nps_answers = 0;
   std::optional<double> nps;  // -100..100
+  // First-contact resolution of the contacts last answered in the period from this queue or by
+  // this agent: those judged (customer-initiated, with a customer), the share resolved (no repeat
+  // contact by the customer within the window), and how many of the resolved ones are still
+  // within their window (provisional).
+  uint64_t fcr_contacts = 0;
+  std::optional<double> fcr;
+  uint64_t fcr_open = 0;
 };
 
 struct Report {

@@ -176,11 +176,25 @@ class EventJournal {
   virtual Result<Sequence> LastSequence() = 0;
 };
 
+// A contact's link to its customer, as first-contact resolution reads it (docs/metrics.md,
+// "Reports"): who started which contact when.
+struct CustomerContact {
+  ContactId id;
+  CustomerId customer;
+  Channel channel = Channel::kVoice;
+  Direction direction = Direction::kInbound;
+  TimePoint arrived{};
+  bool operator==(const CustomerContact&) const = default;
+};
+
 class ContactRecords {
  public:
   virtual ~ContactRecords() = default;
   virtual Result<RecoveryState> LoadRecoveryState() = 0;
   virtual Result<ContactRecord> GetContact(ContactId id) = 0;  // kNotFound
+  // The contacts linked to a customer that arrived in [from, to), open or closed, ordered by
+  // (arrived, id): one read per report, however many contacts it judges.
+  virtual Result<std::vector<CustomerContact>> CustomerContacts(TimePoint from, TimePoint to) = 0;
 };
 
 // Recordings (issue 6): listed and fetched by the API; written through JournalBatch.

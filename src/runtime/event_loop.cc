@@ -3,11 +3,15 @@
 #include <exception>
 
 #include "base/log.h"
+#include "base/thread_name.h"
 
 namespace parley::runtime {
 
-EventLoop::EventLoop(const Clock& clock) : clock_(clock) {
-  thread_ = std::thread([this] { Run(); });
+EventLoop::EventLoop(const Clock& clock, std::string name) : clock_(clock) {
+  thread_ = std::thread([this, name = std::move(name)] {
+    NameThisThread(name);
+    Run();
+  });
   thread_id_ = thread_.get_id();
 }
 

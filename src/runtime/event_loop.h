@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -24,8 +25,8 @@ namespace parley::runtime {
 
 class EventLoop final : public TimerQueue {
  public:
-  // `clock` must outlive the loop. The thread starts at once.
-  explicit EventLoop(const Clock& clock);
+  // `clock` must outlive the loop. The thread starts at once, named `name` (docs/operations.md).
+  explicit EventLoop(const Clock& clock, std::string name = "loop");
   ~EventLoop() override;
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;

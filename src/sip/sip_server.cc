@@ -22,6 +22,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <source_location>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -29,6 +30,7 @@
 #include "auth/crypto.h"
 #include "base/log.h"
 #include "base/owed_reply.h"
+#include "base/thread_name.h"
 #include "sip/binding_writer.h"
 #include "sip/call_control.h"
 #include "sip/digest_header.h"
@@ -103,7 +105,10 @@ class SipServer::Impl {
   Status Start() {
     std::promise<Status> started;
     auto result = started.get_future();
-    thread_ = std::thread([this, &started] { Run(started); });
+    thread_ = std::thread([this, &started] {
+      NameThisThread("sip");
+      Run(started);
+    });
     Status s = result.get();
     if (!s.ok()) thread_.join();
     return s;
@@ -251,6 +256,42 @@ class SipServer::Impl {
   struct HandleRef {
     uint64_t call = 0;
     Role role = Role::kCustomer;
+  };
+  // The dialogs' handles and the call each belongs to, with a count per call so a call can be
+  // forgotten once its last handle goes without a scan of every handle (MaybeForget ran once
+  // per dialog event and was the SIP thread's costliest function of ours under call load).
+  class HandleTable {
+   public:
+    using Map = std::unordered_map<nua_handle_t*, HandleRef>;
+    void Add(nua_handle_t* nh, uint64_t call, Role role) {
+      auto [it, added] = map_.try_emplace(nh, HandleRef{call, role});
+      if (!added) {
+        Drop(it->second.call);
+        it->second = HandleRef{call, role};
+      }
+      ++per_call_[call];
+    }
+    void SetRole(nua_handle_t* nh, Role role) {
+      if (auto it = map_.find(nh); it != map_.end()) it->second.role = role;
+    }
+    void erase(Map::iterator it) {
+      Drop(it->second.call);
+      map_.erase(it);
+    }
+    Map::iterator find(nua_handle_t* nh) { return map_.find(nh); }
+    Map::const_iterator find(nua_handle_t* nh) const { return map_.find(nh); }
+    Map::iterator end() { return map_.end(); }
+    Map::const_iterator end() const { return map_.end(); }
+    size_t count(nua_handle_t* nh) const { return map_.count(nh); }
+    bool AnyFor(uint64_t call) const { return per_call_.count(call) != 0; }
+
+   private:
+    void Drop(uint64_t call) {
+      auto it = per_call_.find(call);
+      if (it != per_call_.end() && --it->second == 0) per_call_.erase(it);
+    }
+    Map map_;
+    std::unordered_map<uint64_t, size_t> per_call_;
   };
 
   static void OnWake(su_root_magic_t* magic, su_msg_r, su_msg_arg_t*) {
@@ -447,6 +488,14 @@ class SipServer::Impl {
   // ---- events ----
   void Event(nua_event_t event, int status, char const* phrase, nua_t* nua, nua_handle_t* nh,
              sip_t const* sip, tagi_t tags[]) {
+    if (event != nua_i_register && log::Enabled(log::Level::kDebug)) {
+      const auto h = handles_.find(nh);
+      log::Debug("sip", nua_event_name(event),
+                 {{"status", status},
+                  {"phrase", phrase != nullptr ? phrase : ""},
+                  {"call", h != handles_.end() ? h->second.call : 0},
+                  {"role", h != handles_.end() ? static_cast<int>(h->second.role) : -1}});
+    }
     switch (event) {
       case nua_r_invite:
       case nua_r_bye:
@@ -725,7 +774,7 @@ class SipServer::Impl {
       arriving.attributes.emplace_back("sip.call_id", Str(sip->sip_call_id->i_id));
     }
     const uint64_t id = call->id;
-    handles_[nh] = {id, Role::kCustomer};
+    handles_.Add(nh, id, Role::kCustomer);
     calls_[id] = std::move(call);
     UpdateGauges();
     deps_.intake->ContactArrived(std::move(arriving), [this, id](Result<ports::ContactSnapshot> r) {
@@ -923,7 +972,15 @@ class SipServer::Impl {
 
   // Hangs up every leg of the call still up (BYE/CANCEL/final response), closes media.
   // May destroy `c` (MaybeForget): callers must not use it afterwards.
-  void EndCall(Call& c, bool /*shutdown*/) {
+  void EndCall(Call& c, bool /*shutdown*/,
+               std::source_location where = std::source_location::current()) {
+    if (log::Enabled(log::Level::kDebug)) {
+      log::Debug("sip", "call ends",
+                 {{"call", c.id},
+                  {"contact", c.contact.value()},
+                  {"line", static_cast<int64_t>(where.line())},
+                  {"customer_gone", c.customer_gone}});
+    }
     EndMonitor(c, ports::MonitorEnd::kCallEnded);
     EndConsult(c, ports::ConsultEnd::kCallEnded);
     EndExternal(c);
@@ -1081,10 +1138,7 @@ class SipServer::Impl {
     auto it = calls_.find(id);
     if (it == calls_.end()) return;
     Call& c = *it->second;
-    if (!c.customer_gone) return;
-    for (const auto& [nh, ref] : handles_) {
-      if (ref.call == id) return;
-    }
+    if (!c.customer_gone || handles_.AnyFor(id)) return;
     StopCallTimer(c.ring_timer);
     StopCallTimer(c.monitor_ring_timer);
     StopCallTimer(c.consult_ring_timer);
@@ -1270,7 +1324,7 @@ class SipServer::Impl {
           nua_handle(nua_, nullptr, SIPTAG_TO_STR(("<" + phone.contact + ">").c_str()),
                      SIPTAG_FROM_STR(from.c_str()), TAG_END());
       if (nh == nullptr) continue;
-      handles_[nh] = {c->id, Role::kAgent};
+      handles_.Add(nh, c->id, Role::kAgent);
       c->forks.push_back({nh, false});
       {
         std::lock_guard lock(mu_);
@@ -1415,7 +1469,7 @@ class SipServer::Impl {
     nua_handle_t* nh = nua_handle(nua_, nullptr, SIPTAG_TO_STR(("<" + uri + ">").c_str()),
                                   SIPTAG_FROM_STR(from.c_str()), TAG_END());
     if (nh == nullptr) return nullptr;
-    handles_[nh] = {c.id, role};
+    handles_.Add(nh, c.id, role);
     Count(&SipCounters::calls_out);
     log::Info("sip", "outbound call",
               {{"contact", c.contact.value()}, {"number", number}, {"trunk", t.name}});
@@ -1659,7 +1713,7 @@ class SipServer::Impl {
           nua_handle(nua_, nullptr, SIPTAG_TO_STR(("<" + phone.contact + ">").c_str()),
                      SIPTAG_FROM_STR(from.c_str()), TAG_END());
       if (nh == nullptr) continue;
-      handles_[nh] = {c.id, Role::kSupervisor};
+      handles_.Add(nh, c.id, Role::kSupervisor);
       c.monitor_forks.push_back({nh, false});
       nua_invite(nh, NUTAG_URL(phone.contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                  SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
@@ -1754,7 +1808,7 @@ class SipServer::Impl {
           nua_handle(nua_, nullptr, SIPTAG_TO_STR(("<" + phone.contact + ">").c_str()),
                      SIPTAG_FROM_STR(from.c_str()), TAG_END());
       if (nh == nullptr) continue;
-      handles_[nh] = {c.id, Role::kConsulted};
+      handles_.Add(nh, c.id, Role::kConsulted);
       c.consult_forks.push_back({nh, false});
       nua_invite(nh, NUTAG_URL(phone.contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                  SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
@@ -1837,7 +1891,7 @@ class SipServer::Impl {
       ReportLeg(c, ports::LegRole::kAgent, deps_.media.CloseLeg(c.agent_leg));
       c.agent_leg_open = false;
     }
-    handles_[c.consult_nh].role = Role::kAgent;
+    handles_.SetRole(c.consult_nh, Role::kAgent);
     c.agent_nh = c.consult_nh;
     c.agent_leg = c.consult_leg;
     c.agent_leg_open = true;
@@ -2478,7 +2532,7 @@ class SipServer::Impl {
   Registrar registrar_;
   std::unique_ptr<BindingWriter> binding_writer_;  // null: registrations in memory only
   std::map<uint64_t, std::unique_ptr<Call>> calls_;
-  std::unordered_map<nua_handle_t*, HandleRef> handles_;
+  HandleTable handles_;
   std::unordered_map<uint64_t, uint64_t> by_contact_;  // contact id -> call id
   std::unordered_map<uint64_t, ports::RtpEndpoint> agent_local_;
   // Recordings under way, by customer leg, oldest first (a stopped one reports after a restart).

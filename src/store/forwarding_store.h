@@ -22,6 +22,9 @@ class ForwardingStore : public ports::Store {
   Result<ports::Sequence> LastSequence() override { return inner_.LastSequence(); }
   Result<ports::RecoveryState> LoadRecoveryState() override { return inner_.LoadRecoveryState(); }
   Result<ports::ContactRecord> GetContact(ContactId id) override { return inner_.GetContact(id); }
+  Result<std::vector<ports::CustomerContact>> CustomerContacts(TimePoint f, TimePoint t) override {
+    return inner_.CustomerContacts(f, t);
+  }
   Result<uint64_t> PutConfig(const ports::ConfigDocument& d, uint64_t v) override {
     return inner_.PutConfig(d, v);
   }

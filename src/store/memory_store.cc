@@ -84,6 +84,24 @@ Result<ContactRecord> MemoryStore::GetContact(ContactId id) {
   return it->second;
 }
 
+Result<std::vector<ports::CustomerContact>> MemoryStore::CustomerContacts(TimePoint from,
+                                                                          TimePoint to) {
+  std::lock_guard lock(mu_);
+  std::vector<ports::CustomerContact> out;
+  for (const auto& [id, c] : contacts_) {
+    if (!c.customer.valid() || c.times.arrived < from || c.times.arrived >= to) continue;
+    out.push_back({.id = id,
+                   .customer = c.customer,
+                   .channel = c.channel,
+                   .direction = c.direction,
+                   .arrived = c.times.arrived});
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.arrived, a.id) < std::pair(b.arrived, b.id);
+  });
+  return out;
+}
+
 Result<uint64_t> MemoryStore::PutConfig(const ConfigDocument& doc, uint64_t expected_version) {
   std::lock_guard lock(mu_);
   if (configs_.size() != expected_version) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "base/thread_name.h"
 #include "store/records.h"
 
 namespace parley::store {
@@ -215,6 +216,9 @@ CREATE TABLE sip_bindings (
   source TEXT NOT NULL,
   PRIMARY KEY (login, contact)
 ) WITHOUT ROWID;
+)sql"},
+      {8, "customer contacts by arrival time, for first-contact resolution", R"sql(
+CREATE INDEX contacts_by_arrival ON contacts (arrived_us, id) WHERE customer_id IS NOT NULL;
 )sql"},
   };
   return kMigrations;
@@ -538,7 +542,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
 
 SqliteStore::SqliteStore(sqlite3* db, std::string path, const Options& options)
     : path_(std::move(path)), options_(options), db_(db) {
-  writer_ = std::thread([this] { WriterLoop(); });
+  writer_ = std::thread([this] {
+    NameThisThread("journal");
+    WriterLoop();
+  });
 }
 
 SqliteStore::~SqliteStore() {
@@ -1106,6 +1113,35 @@ Result<ContactRecord> SqliteStore::GetContact(ContactId id) {
   if (!contacts.ok()) return contacts.status();
   if (contacts->empty()) return NotFound("contact " + std::to_string(id.value()));
   return std::move(contacts->front());
+}
+
+Result<std::vector<CustomerContact>> SqliteStore::CustomerContacts(TimePoint from, TimePoint to) {
+  std::lock_guard lock(mu_);
+  auto select = Prepare(
+      "SELECT id, customer_id, channel, direction, arrived_us FROM contacts "
+      "WHERE customer_id IS NOT NULL AND arrived_us >= ?1 AND arrived_us < ?2 "
+      "ORDER BY arrived_us, id");
+  if (!select.ok()) return select.status();
+  select->Bind(1, ToMicros(from)).Bind(2, ToMicros(to));
+  std::vector<CustomerContact> out;
+  for (;;) {
+    auto row = select->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    CustomerContact c;
+    c.id = ContactId(FromColumn(select->Int(0)));
+    c.customer = CustomerId(FromColumn(select->Int(1)));
+    const int64_t channel = select->Int(2), direction = select->Int(3);
+    if (channel < 0 || channel >= kChannelCount || direction < 0 || direction > 1) {
+      return Internal(path_ + ": contact " + std::to_string(c.id.value()) +
+                      " has an unknown channel or direction");
+    }
+    c.channel = static_cast<Channel>(channel);
+    c.direction = static_cast<Direction>(direction);
+    c.arrived = FromMicros(select->Int(4));
+    out.push_back(c);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -81,6 +81,8 @@ class SqliteStore final : public ports::Store {
   // ContactRecords
   Result<ports::RecoveryState> LoadRecoveryState() override;
   Result<ports::ContactRecord> GetContact(ContactId id) override;
+  Result<std::vector<ports::CustomerContact>> CustomerContacts(TimePoint from,
+                                                               TimePoint to) override;
 
   // ConfigDocuments
   Result<uint64_t> PutConfig(const ports::ConfigDocument& doc, uint64_t expected_version) override;

@@ -713,15 +713,43 @@ TYPED_TEST_P(StoreConformance, SipBindingsReplacedPerLoginAndExpiredOnLoad) {
   EXPECT_TRUE(s.LoadSipBindings(FromMicros(9'000))->empty());
 }
 
-REGISTER_TYPED_TEST_SUITE_P(StoreConformance, RecordingsAndLegQualityRoundTripAndFilter,
-                            NewStoreIsEmpty, AppendGivesConsecutiveSequencesAndReadsBack,
-                            EventFieldsRoundTripAtTheirLimits,
-                            AppendAsyncCompletesInOrderFromManyThreads,
-                            RecoveryStateHasOpenContactsInQueueOrderAndAgents,
-                            FailingBatchFailsAloneAndChangesNothing, ConfigVersionsAndConflicts,
-                            CustomersIdentitiesAndSearch, NotesTimelineExportAndErase,
-                            PurgeRemovesOldEventsAndClosedHistoryOnly,
-                            UsersSessionsTokensAndAuditRoundTrip,
-                            SipBindingsReplacedPerLoginAndExpiredOnLoad);
+TYPED_TEST_P(StoreConformance, CustomerContactsByArrivalTime) {
+  auto& s = this->store();
+  auto ann = *s.CreateCustomer(MakeCustomer("Ann", "+1"));
+  auto bob = *s.CreateCustomer(MakeCustomer("Bob", "+2"));
+  auto call = MakeContact(1, ports::ContactState::kClosed, "sales", 1010);  // arrived at 1000
+  call.channel = Channel::kVoice;
+  call.customer = ann;
+  auto dial = MakeContact(2, ports::ContactState::kHandling, "sales", 2010);
+  dial.direction = Direction::kOutbound;
+  dial.customer = bob;
+  auto anonymous = MakeContact(3, ports::ContactState::kQueued, "support", 1510);
+  auto mail = MakeContact(4, ports::ContactState::kQueued, "support", 1010);  // a tie: by id
+  mail.customer = ann;
+  auto late = MakeContact(5, ports::ContactState::kQueued, "support", 3010);
+  late.customer = bob;
+  ASSERT_TRUE(s.Append({.contacts = {late, mail, anonymous, dial, call}}).ok());
+
+  auto got = s.CustomerContacts(FromMicros(1000), FromMicros(3000));
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(*got,
+            (std::vector<ports::CustomerContact>{
+                {ContactId(1), ann, Channel::kVoice, Direction::kInbound, FromMicros(1000)},
+                {ContactId(4), ann, Channel::kEmail, Direction::kInbound, FromMicros(1000)},
+                {ContactId(2), bob, Channel::kEmail, Direction::kOutbound, FromMicros(2000)}}));
+  EXPECT_TRUE(s.CustomerContacts(FromMicros(1001), FromMicros(2000))->empty());
+  // An erased customer's contacts lose the link, so they are no longer listed.
+  ASSERT_TRUE(s.EraseCustomer(ann).ok());
+  EXPECT_EQ(s.CustomerContacts(FromMicros(0), FromMicros(9000))->size(), 2u);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(
+    StoreConformance, RecordingsAndLegQualityRoundTripAndFilter, NewStoreIsEmpty,
+    AppendGivesConsecutiveSequencesAndReadsBack, EventFieldsRoundTripAtTheirLimits,
+    AppendAsyncCompletesInOrderFromManyThreads, RecoveryStateHasOpenContactsInQueueOrderAndAgents,
+    FailingBatchFailsAloneAndChangesNothing, ConfigVersionsAndConflicts,
+    CustomersIdentitiesAndSearch, NotesTimelineExportAndErase,
+    PurgeRemovesOldEventsAndClosedHistoryOnly, UsersSessionsTokensAndAuditRoundTrip,
+    SipBindingsReplacedPerLoginAndExpiredOnLoad, CustomerContactsByArrivalTime);
 
 }  // namespace parley::store::testing

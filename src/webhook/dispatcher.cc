@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/check.h"
+#include "base/thread_name.h"
 #include "webhook/signature.h"
 
 namespace parley::webhook {
@@ -81,7 +82,10 @@ void WebhookDispatcher::Start() {
   std::lock_guard lock(mu_);
   if (worker_.joinable()) return;
   stopping_ = false;
-  worker_ = std::thread([this] { Run(); });
+  worker_ = std::thread([this] {
+    NameThisThread("webhooks");
+    Run();
+  });
 }
 
 void WebhookDispatcher::Stop() {
@@ -149,14 +153,21 @@ void WebhookDispatcher::Record(const Status& outbox_result) {
 
 void WebhookDispatcher::Run() {
   std::unique_lock lock(mu_);
+  // The outbox is read when something may be due: at the first turn (what a previous run left),
+  // after a Wake(), when offers became deliveries, at a retry's time, and at each idle poll.
+  // Events no webhook subscribes to do not read it (that was a store query per engine step).
+  bool poll = true;
   for (;;) {
     std::deque<PendingOffer> offers;
     offers.swap(offers_);
+    const bool woken = wake_;
     wake_ = false;
     const bool stopping = stopping_;
+    const TimePoint next_due = next_due_;
     lock.unlock();
-    EnqueueOffers(offers);
-    if (!stopping) DeliverDue();
+    const bool enqueued = EnqueueOffers(offers);
+    if (!stopping && (poll || woken || enqueued || next_due <= clock_.Now())) DeliverDue();
+    poll = false;
     lock.lock();
     if (stopping_) {
       if (offers_.empty() && stopping) return;
@@ -169,12 +180,13 @@ void WebhookDispatcher::Run() {
     if (next_due_ != TimePoint::max()) {
       wait = std::clamp<Duration>(next_due_ - clock_.Now(), Duration(0), options_.idle_poll);
     }
-    wake_cv_.wait_for(lock, wait, [&] { return stopping_ || wake_ || !offers_.empty(); });
+    poll = !wake_cv_.wait_for(lock, wait, [&] { return stopping_ || wake_ || !offers_.empty(); });
   }
 }
 
-void WebhookDispatcher::EnqueueOffers(std::deque<PendingOffer>& offers) {
-  if (offers.empty()) return;
+bool WebhookDispatcher::EnqueueOffers(std::deque<PendingOffer>& offers) {
+  bool enqueued = false;
+  if (offers.empty()) return enqueued;
   std::vector<WebhookSubscription> subscriptions;
   {
     std::lock_guard lock(mu_);
@@ -199,6 +211,7 @@ void WebhookDispatcher::EnqueueOffers(std::deque<PendingOffer>& offers) {
                                          .created = now,
                                          .next_attempt = now});
       if (id.ok()) {
+        enqueued = true;
         Count(&DispatcherCounters::enqueued);
       } else if (id.status().code() != StatusCode::kConflict) {  // kConflict: offered before
         Count(&DispatcherCounters::dropped);
@@ -206,6 +219,12 @@ void WebhookDispatcher::EnqueueOffers(std::deque<PendingOffer>& offers) {
       }
     }
   }
+  {
+    std::lock_guard lock(mu_);
+    counters_.considered += offers.size();
+  }
+  counters_cv_.notify_all();
+  return enqueued;
 }
 
 void WebhookDispatcher::DeliverDue() {

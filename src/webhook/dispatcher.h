@@ -60,6 +60,7 @@ struct DispatcherOptions {
 
 struct DispatcherCounters {
   uint64_t offered = 0;        // events offered
+  uint64_t considered = 0;     // offers the worker has matched against the subscriptions
   uint64_t enqueued = 0;       // deliveries written to the outbox
   uint64_t delivered = 0;      // 2xx received
   uint64_t failed = 0;         // attempts that failed (non-2xx, no response)
@@ -118,7 +119,8 @@ class WebhookDispatcher {
   };
 
   void Run();
-  void EnqueueOffers(std::deque<PendingOffer>& offers);
+  // True when at least one delivery went into the outbox.
+  bool EnqueueOffers(std::deque<PendingOffer>& offers);
   // Claims and attempts the due deliveries; returns when none is due.
   void DeliverDue();
   void Attempt(const ports::WebhookDelivery& delivery);

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/forwarding_store.h"
 #include "store/memory_store.h"
 #include "store/sqlite_store.h"
 #include "webhook/dispatcher.h"
@@ -374,6 +375,45 @@ TEST(WebhookDispatcher, ReofferedEventIsSentOnce) {
   const DispatcherCounters c = dispatcher.counters();
   EXPECT_EQ(c.enqueued, 1u);
   EXPECT_EQ(c.dropped, 1u);
+  EXPECT_EQ(server.received().size(), 1u);
+}
+
+// Counts the dispatcher's reads of the outbox.
+class CountingOutbox final : public store::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  Result<std::vector<ports::WebhookDelivery>> ClaimDueDeliveries(TimePoint now, TimePoint lease,
+                                                                 size_t limit) override {
+    ++claims;
+    return ForwardingStore::ClaimDueDeliveries(now, lease, limit);
+  }
+  std::atomic<int> claims{0};
+};
+
+TEST(WebhookDispatcher, EventsNoWebhookWantsDoNotReadTheOutbox) {
+  TestServer server(/*fail_first=*/0);
+  store::MemoryStore memory;
+  CountingOutbox outbox(memory);
+  BeastHttpPoster poster;
+  TestClock clock(kStart);
+  DispatcherOptions options = TestOptions();
+  options.idle_poll = Seconds(3600);  // no poll during the test
+  WebhookDispatcher dispatcher(Subscriptions(server.Url()), outbox, poster, clock, Random(1),
+                               options);
+  dispatcher.Start();
+  // One at a time, so each is a turn of the worker of its own.
+  for (uint64_t seq = 1; seq <= 50; ++seq) {
+    dispatcher.Offer(R"({"a":1})", "agent.state", seq);
+    ASSERT_TRUE(dispatcher.WaitFor([&](const auto& c) { return c.considered == seq; }, kWait));
+  }
+  dispatcher.Offer(R"({"a":1})", "contact.queued", 51);  // the one "crm" subscribes to
+  ASSERT_TRUE(dispatcher.WaitFor([](const auto& c) { return c.delivered == 1; }, kWait));
+  dispatcher.Stop();
+  EXPECT_EQ(dispatcher.counters().offered, 51u);
+  // The first turn's read, then only for the turn whose offer became a delivery (a read that
+  // claims it, one that finds nothing more); the 50 others read nothing (each read the outbox
+  // before).
+  EXPECT_LE(outbox.claims.load(), 4);
   EXPECT_EQ(server.received().size(), 1u);
 }
 

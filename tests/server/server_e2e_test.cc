@@ -7,6 +7,7 @@
 #include <openssl/hmac.h>
 
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -267,6 +268,75 @@ TEST_F(ServerTest, ContactsFromOneNumberShareACustomerWhoCanBeExportedAndErased)
   const std::string fresh = "/api/v1/customers/" + again["customer"].get<std::string>();
   EXPECT_TRUE(Call(port, "GET", fresh, admin, "", 200)["notes"].empty());
   EXPECT_EQ(Call(port, "GET", fresh + "/timeline", admin, "", 200)["contacts"].size(), 1u);
+}
+
+// First-contact resolution through the real server and SQLite store: contacts linked to customers
+// by their `from`, handled by alice; one customer comes back on another channel.
+TEST_F(ServerTest, ReportsJudgeFirstContactResolutionByTheCustomersRepeatContacts) {
+  auto server = Start();
+  ASSERT_TRUE(server->started());
+  const int port = server->port();
+  const std::string admin = Login(port, "admin");
+  const std::string alice = Login(port, "alice");
+  ASSERT_FALSE(admin.empty());
+  ASSERT_FALSE(alice.empty());
+  EventsClient events(port, "/api/v1/events", alice);
+  ASSERT_TRUE(events.connected());
+  Call(port, "PUT", "/api/v1/agents/alice/presence", alice, R"({"presence":"available"})", 200);
+
+  auto create = [&](const std::string& from) {
+    const std::string body = R"({"queue":"support","channel":"task")" +
+                             (from.empty() ? std::string() : R"(,"from":)" + from) + "}";
+    return Call(port, "POST", "/api/v1/contacts", admin, body, 201).value("id", "");
+  };
+  auto handle = [&](const std::string& from) {
+    const std::string id = create(from);
+    ASSERT_FALSE(id.empty());
+    bool offered = false;  // wait on alice's stream for the offer
+    while (!offered) {
+      auto msg = events.Next();
+      ASSERT_TRUE(msg) << "no offer of contact " << id;
+      auto j = json::parse(*msg, nullptr, false);
+      offered = j.value("type", "") == "contact.offered" && j.value("contact", "") == id;
+    }
+    Call(port, "POST", "/api/v1/contacts/" + id + "/accept", alice, "{}", 200);
+    Call(port, "POST", "/api/v1/contacts/" + id + "/end", alice, "{}", 200);
+    Call(port, "POST", "/api/v1/contacts/" + id + "/wrap-up", alice,
+         R"({"disposition":"resolved"})", 200);
+  };
+  handle(R"({"channel":"voice","address":"+15550100"})");  // comes back by SMS below
+  handle(R"({"channel":"email","address":"bo@example.com"})");
+  handle("");  // no customer: not judged
+  ASSERT_FALSE(create(R"({"channel":"sms","address":"+1 555 0100"})").empty());
+
+  // Yesterday to tomorrow by days (UTC, the site's zone): the sums hold whatever day it is.
+  auto day = [](int offset) {
+    const std::time_t t = std::time(nullptr) + offset * 86400;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT00:00:00Z", &tm);
+    return std::string(text);
+  };
+  const std::string range = "from=" + day(-1) + "&to=" + day(1) + "&interval=1d";
+  for (const std::string subject : {"queues?queue=support&", "agents?agent=alice&"}) {
+    auto report = Call(port, "GET", "/api/v1/reports/" + subject + range, admin, "", 200);
+    int64_t judged = 0, open = 0;
+    double resolved = 0;
+    for (const auto& row : report["rows"]) {
+      judged += row.value("fcr_contacts", int64_t{0});
+      open += row.value("fcr_open", int64_t{0});
+      if (row["fcr"].is_number())
+        resolved += row["fcr"].get<double>() * row["fcr_contacts"].get<double>();
+    }
+    EXPECT_EQ(judged, 2) << report.dump();
+    EXPECT_DOUBLE_EQ(resolved, 1.0) << report.dump();  // bo, not the customer who came back
+    EXPECT_EQ(open, 1) << report.dump();               // bo's week has not ended
+  }
+  auto csv =
+      Http(port, "GET", "/api/v1/reports/queues?queue=support&format=csv&" + range, "", admin);
+  EXPECT_EQ(csv.status, 200) << csv.body;
+  EXPECT_THAT(csv.body, HasSubstr(",fcr_contacts,fcr,fcr_open,"));
 }
 
 TEST_F(ServerTest, RolesAndScopesOnTheRealRoutes) {

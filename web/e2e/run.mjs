@@ -289,6 +289,15 @@ async function main() {
     `report table counts: ${JSON.stringify(counted)}`);
   await sam.page.waitForSelector("[data-testid=chart-volume] canvas");
   await sam.page.waitForSelector("[data-testid=chart-aht] canvas");
+  // Jeanne's contact was answered and she has not come back: resolved so far, its window open.
+  const fcr = await sam.page.evaluate(() => {
+    const row = [...document.querySelectorAll("[data-testid=report-table] tbody tr")]
+      .find((r) => r.querySelector("td[data-column=answered]")?.textContent === "1");
+    const cell = (c) => row?.querySelector(`td[data-column=${c}]`)?.textContent;
+    return { judged: cell("fcr_contacts"), fcr: cell("fcr"), open: cell("fcr_open") };
+  });
+  check(JSON.stringify(fcr) === JSON.stringify({ judged: "1", fcr: "100%", open: "1" }), `report table FCR: ${JSON.stringify(fcr)}`);
+  await sam.page.waitForSelector("[data-testid=chart-fcr] canvas");
   await shot(sam, "supervisor-reports.png");
   const [download] = await Promise.all([sam.page.waitForEvent("download"), sam.page.click("[data-testid=download-csv]")]);
   check(/^parley-queues-\d{4}-\d{2}-\d{2}-1d\.csv$/.test(download.suggestedFilename()), `CSV file name: ${download.suggestedFilename()}`);

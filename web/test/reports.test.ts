@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  columnLabels,
   defaultInterval,
   formatCell,
   formatIntervalStart,
@@ -93,6 +94,13 @@ describe("chart series", () => {
     expect(points[0]).toMatchObject({ answered: 4, abandoned: 1, handled: 4, talk: 150, hold: 5, wrapUp: 30 });
     expect(points[1]).toMatchObject({ handled: 0, talk: null });
   });
+  it("draws first-contact resolution per queue, null where none was judged", () => {
+    const fcrRows: ReportRow[] = [
+      { queue: "sales", interval_start: "2026-12-03T09:00:00Z", fcr_contacts: 4, fcr: 0.75 },
+      { queue: "sales", interval_start: "2026-12-03T10:00:00Z", fcr_contacts: 0, fcr: null },
+    ];
+    expect(seriesByName(fcrRows, "fcr")).toEqual([{ name: "sales", values: [0.75, null] }]);
+  });
   it("keeps the server's service level per queue, gaps as null", () => {
     expect(seriesByName(rows, "service_level")).toEqual([
       { name: "sales", values: [0.75, null] },
@@ -110,6 +118,14 @@ describe("formatCell", () => {
     expect(formatCell("asa", null, "1h")).toBe("–");
     expect(formatCell("offered", 7, "1h")).toBe("7");
     expect(formatCell("nps", 33.333, "1h")).toBe("33");
+  });
+  it("shows first-contact resolution in percent beside its counts", () => {
+    expect(formatCell("fcr", 0.75, "1h")).toBe("75%");
+    expect(formatCell("fcr", null, "1h")).toBe("–");
+    expect(formatCell("fcr_contacts", 4, "1h")).toBe("4");
+    expect(formatCell("fcr_open", 1, "1h")).toBe("1");
+    expect(columnLabels.fcr).toBe("FCR");
+    expect(columnLabels.fcr_contacts).toBe("FCR n");
   });
   it("labels intervals by their grain", () => {
     const start = new Date(2026, 11, 3, 9, 15).toISOString();

@@ -228,13 +228,16 @@ export const columnLabels: Record<string, string> = {
   not_ready_idle: "Not ready",
   occupancy: "Occupancy",
   utilisation: "Utilisation",
+  fcr_contacts: "FCR n",
+  fcr: "FCR",
+  fcr_open: "FCR open",
   csat_answers: "CSAT n",
   csat: "CSAT",
   nps_answers: "NPS n",
   nps: "NPS",
 };
 
-const ratioColumns = new Set(["service_level", "sl_target", "abandon_rate", "occupancy", "utilisation", "csat"]);
+const ratioColumns = new Set(["service_level", "sl_target", "abandon_rate", "occupancy", "utilisation", "fcr", "csat"]);
 const secondColumns = new Set([
   "asa", "aht", "talk", "hold", "wrap_up", "sl_threshold", "logged_in", "busy", "available_idle", "not_ready_idle",
 ]);

@@ -1,5 +1,6 @@
 // The Reports screen's charts (ECharts, loaded on demand): volume per interval, service level
-// against the queue's target (or occupancy for agents), and AHT split into talk, hold and wrap-up.
+// against the queue's target (or occupancy for agents), AHT split into talk, hold and wrap-up, and
+// first-contact resolution per queue or agent.
 import { useEffect, useRef } from "react";
 import {
   formatIntervalStart,
@@ -110,6 +111,12 @@ export function ReportCharts({
       { name: "Wrap-up", type: "bar", stack: "aht", data: points.map((p) => round1(p.wrapUp)) },
     ],
   };
+  const fcr = {
+    ...base,
+    xAxis,
+    yAxis: { type: "value", name: "%", min: 0, max: 100 },
+    series: seriesByName(rows, "fcr").map((s) => ({ name: s.name, type: "line", connectNulls: false, data: s.values.map(percent) })),
+  };
   return (
     <div className="report-charts">
       <section className="card" aria-label="Volume">
@@ -123,6 +130,10 @@ export function ReportCharts({
       <section className="card" aria-label="Handle time">
         <h2>AHT: talk, hold, wrap-up</h2>
         <EChart option={aht} label="Average handle time split per interval" testId="chart-aht" />
+      </section>
+      <section className="card" aria-label="First-contact resolution">
+        <h2>First-contact resolution</h2>
+        <EChart option={fcr} label="First-contact resolution per interval" testId="chart-fcr" />
       </section>
     </div>
   );
