@@ -840,6 +840,26 @@ Status Acd::ReturnPending(ContactId id, bool close) {
   return Status::Ok();
 }
 
+std::optional<AgentIndex> Acd::BestFreeMember(QueueIndex qi, Channel channel, TimePoint since,
+                                              const std::vector<AgentIndex>& excluded) {
+  Impl& m = *impl_;
+  if (qi >= m.queues.size() || m.queues[qi].removed) return std::nullopt;
+  const uint8_t slot = m.queues[qi].ChannelSlot(channel);
+  if (slot == m.queues[qi].channel_count) return std::nullopt;
+  // The contact-side decision for a contact that is not in routing: excluded agents count as
+  // refusals that never expire.
+  ContactRt probe;
+  probe.queue = qi;
+  probe.channel = channel;
+  probe.spec.channel = channel;
+  probe.channel_slot = slot;
+  probe.queued_at = probe.arrived_at = since;
+  for (AgentIndex a : excluded) probe.refused.push_back(Refusal{a, TimePoint::max()});
+  MemberNode* n = m.FindAgentFor(probe, nullptr, nullptr);
+  if (n == nullptr) return std::nullopt;
+  return n->agent;
+}
+
 Status Acd::StartHold(ContactId id) {
   Impl& m = *impl_;
   ContactRt* c = m.contacts.Find(id);

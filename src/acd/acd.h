@@ -188,6 +188,12 @@ class Acd final : public TimerTarget {
   Status PassTo(ContactId id, AgentIndex b, std::string_view how);
   Status StartPending(ContactId id);
   Status ReturnPending(ContactId id, bool close);
+  // Consultation of a queue: the member of queue `q` a `channel` contact that entered it at
+  // `since` would be offered to now, by the queue's strategy and its members' delays, never one
+  // of `excluded`; nullopt when none is free (or `q` does not take `channel`). Changes nothing
+  // (round-robin's position moves only with an offer), except that a random queue draws.
+  std::optional<AgentIndex> BestFreeMember(QueueIndex q, Channel channel, TimePoint since,
+                                           const std::vector<AgentIndex>& excluded);
 
   // --- Queries ---
   std::optional<ContactView> GetContact(ContactId id) const;

@@ -682,6 +682,38 @@ TEST_F(AcdTest, TransferRequeuesAndAgentWrapsUp) {
   EXPECT_EQ(State(1), ContactState::kGone);
 }
 
+// Issue 8: a consultation of a queue takes the member the queue's strategy would offer a
+// contact to, passing over the excluded and honouring member delays, and changes nothing.
+TEST_F(AcdTest, BestFreeMemberFollowsTheQueuesStrategyAndSkipsTheExcluded) {
+  ConfigBuilder b;
+  b.Queue("sales");
+  b.Queue("chat", Strategy::kLongestIdle, {Channel::kChat});
+  b.Agent("alice", {"sales"});
+  b.Agent("bob", {"sales"});
+  b.Agent("carol", {"sales"}).queues[0].delay = Seconds(30);
+  Start(b.c);
+  EXPECT_EQ(acd->BestFreeMember(Q("sales"), Channel::kVoice, clock.Now(), {}), std::nullopt);
+  Available("carol");
+  clock.AdvanceBy(Seconds(10));
+  Available("bob");
+  clock.AdvanceBy(Seconds(10));
+  Available("alice");
+  const size_t events = rec.events.size();
+  // Carol, idle longest, only takes what waited 30 s in sales.
+  EXPECT_EQ(acd->BestFreeMember(Q("sales"), Channel::kVoice, clock.Now(), {}), A("bob"));
+  EXPECT_EQ(acd->BestFreeMember(Q("sales"), Channel::kVoice, clock.Now() - Seconds(30), {}),
+            A("carol"));
+  EXPECT_EQ(acd->BestFreeMember(Q("sales"), Channel::kVoice, clock.Now(), {A("bob")}), A("alice"));
+  EXPECT_EQ(acd->BestFreeMember(Q("sales"), Channel::kVoice, clock.Now(), {A("bob"), A("alice")}),
+            std::nullopt);
+  EXPECT_EQ(acd->BestFreeMember(Q("chat"), Channel::kVoice, clock.Now(), {}), std::nullopt);
+  EXPECT_EQ(acd->BestFreeMember(Q("sales"), Channel::kChat, clock.Now(), {}), std::nullopt);
+  // Nothing was offered or reserved: no event, and a contact still goes to bob.
+  EXPECT_EQ(rec.events.size(), events);
+  Arrive(1, "sales");
+  EXPECT_EQ(OfferedTo(1), "bob");
+}
+
 TEST_F(AcdTest, ReservedAgentIsOfferedNothingAndHandToMovesTheContactToIt) {
   ConfigBuilder b;
   b.Queue("sales").wrap_up = Seconds(10);

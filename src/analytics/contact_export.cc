@@ -193,6 +193,9 @@ class Builder {
       case EventType::kOutboundStarted:
       case EventType::kOutboundAnswered:
       case EventType::kOutboundFailed:
+      case EventType::kConsultWaiting:
+      case EventType::kConsultAnswered:
+      case EventType::kTransferFailed:
         return;
     }
   }

@@ -593,6 +593,9 @@ void KpiCalculator::Add(const Event& e) {
     case EventType::kOutboundStarted:
     case EventType::kOutboundAnswered:
     case EventType::kOutboundFailed:
+    case EventType::kConsultWaiting:
+    case EventType::kConsultAnswered:
+    case EventType::kTransferFailed:
       return;
   }
   ++ignored_events_;  // an EventType value this code does not know

@@ -188,6 +188,9 @@ class Writer {
       case EventType::kOutboundStarted:
       case EventType::kOutboundAnswered:
       case EventType::kOutboundFailed:
+      case EventType::kConsultWaiting:
+      case EventType::kConsultAnswered:
+      case EventType::kTransferFailed:
         return;
     }
   }

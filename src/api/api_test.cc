@@ -182,7 +182,12 @@ class FakeCenter : public ports::ContactCenter {
         "ConsultContact", who,
         std::to_string(id.value()) + ":" + std::to_string(static_cast<int>(step)) + ":" + target);
     if (id.value() == 409) return r(Conflict("contact 409 has no consultation to complete"));
-    r(Contact(id.value()));
+    ports::ContactSnapshot c = Contact(id.value());
+    if (step == ConsultStep::kStartQueue) {  // nobody of the queue is free: it waits
+      c.consult_queue = target;
+      c.consult_state = "waiting";
+    }
+    r(std::move(c));
   }
   void PlaceCall(const ports::Caller& who, ports::OutboundCall call,
                  ports::Reply<ports::ContactSnapshot> r) override {
@@ -1136,6 +1141,11 @@ TEST_F(ApiTest, ConsultRoutesReachThePortWithTheirStepAndCheckTheBody) {
   Answer queue = As(agent, http::verb::post, "/api/v1/contacts/42/consult", R"({"queue":"sales"})");
   EXPECT_EQ(queue.status, 200) << queue.body;
   EXPECT_EQ(center_.Last("ConsultContact")->arg, "42:4:sales");
+  // ... or waits for one: the contact's consult names the queue and the state, no target yet.
+  EXPECT_EQ(queue.json()["consult"],
+            Json({{"target", ""}, {"queue", "sales"}, {"state", "waiting"}, {"conference", false}}))
+      << queue.body;
+  EXPECT_TRUE(started.json()["consult"].is_null()) << started.body;  // no consultation shown
   Answer both = As(agent, http::verb::post, "/api/v1/contacts/42/consult",
                    R"({"queue":"sales","agent":"bob"})");
   EXPECT_EQ(both.status, 400);

@@ -286,9 +286,13 @@ Json ContactJson(const ports::ContactSnapshot& c) {
               {"offered_to", c.offered_to},
               {"on_hold", c.on_hold},
               {"muted", c.muted},
-              {"consult", c.consult_target.empty()
-                              ? Json()
-                              : Json{{"target", c.consult_target}, {"conference", c.conference}}},
+              // Issue 8: the queue consulted ("" for an agent) and the state (waiting for a
+              // member of it, ringing, talking, conference).
+              {"consult", c.consult_state.empty() ? Json()
+                                                  : Json{{"target", c.consult_target},
+                                                         {"queue", c.consult_queue},
+                                                         {"state", c.consult_state},
+                                                         {"conference", c.conference}}},
               // Blind transfer to an agent or a number (issue 8): ringing, then talking out.
               {"transfer", c.transfer_target.empty() && c.transferred_to_number.empty() ? Json()
                            : c.transfer_target.empty()

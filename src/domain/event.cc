@@ -46,7 +46,10 @@ std::string_view EventTypeName(EventType t) {
                                                                            "conference.ended",
                                                                            "outbound.started",
                                                                            "outbound.answered",
-                                                                           "outbound.failed"};
+                                                                           "outbound.failed",
+                                                                           "consult.waiting",
+                                                                           "consult.answered",
+                                                                           "transfer.failed"};
   return kNames[static_cast<size_t>(t)];
 }
 

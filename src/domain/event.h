@@ -59,8 +59,10 @@ enum class EventType : uint8_t {
   // channel; text = "key=value" fields. Its completion is also a kContactTransferred whose text
   // is "attended" (queue_log ATTENDEDTRANSFER).
   kConsultStarted,  // target (the agent consulted)
-  kConsultEnded,    // target, reason (completed, cancelled, target_hung_up, no_answer, call_ended,
-                    // conference)
+  kConsultEnded,    // target, reason (completed, cancelled, target_hung_up, no_answer, refused,
+                    // call_ended, transferor_hung_up, transferor_hung_up_before_answer); a
+                    // consultation of a queue also consulted_queue (kConsultStarted too), and
+                    // while it waited no target and reason cancelled, timeout or call_ended
   // Three-way conference (issue 8), out of a consultation: contact, agent, queue, channel.
   kConferenceStarted,  // target (the third party, an agent)
   kConferenceEnded,    // target, reason (agent_left, target_left, cancelled, completed, call_ended)
@@ -70,8 +72,17 @@ enum class EventType : uint8_t {
   kOutboundAnswered,  // number: the customer answered, the call is connected
   kOutboundFailed,    // number, reason (agent_no_answer, busy, no_answer, rejected,
                       // not_found, failed), sip_status
+  // Consultation of a queue and the consulted phone (issue 8): contact, agent (the handling
+  // one), queue, channel; text = "key=value" fields.
+  kConsultWaiting,   // consulted_queue, by; after a member did not take it also passed (that
+                     // agent) and reason (no_answer, refused, no_phone, failed)
+  kConsultAnswered,  // target: the consulted agent's phone answered, the two agents talk
+  // A blind transfer to an agent or a number did not connect (issue 8): contact, agent (the
+  // pending target, or none), queue, channel; text = target, reason (as TransferUpdate's),
+  // sip_status. The call went back to its queue.
+  kTransferFailed,
 };
-constexpr int kEventTypeCount = 40;
+constexpr int kEventTypeCount = 43;
 std::string_view EventTypeName(EventType t);
 
 // Whether `t` is one of the flow event types, whose text holds FlowEventFields.

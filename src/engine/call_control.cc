@@ -67,7 +67,7 @@ void Engine::HoldContact(const Caller& who, ContactId id, bool on_hold,
       [this, id, on_hold](ContactInfo& c) -> Status {
         auto adapter = LiveCall(c, on_hold ? "be put on hold" : "be resumed");
         if (!adapter.ok()) return adapter.status();
-        if (!c.consult_target.empty()) {
+        if (!c.consult_target.empty() || c.consult_waiting) {
           return Conflict("contact " + std::to_string(id.value()) +
                           " is on hold for a consultation: complete or cancel it");
         }

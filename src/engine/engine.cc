@@ -200,7 +200,11 @@ Engine::Engine(Clock& clock, TimerQueue& timers, Executor executor, ports::Store
                                          [this](const flow::FlowEvent& fe) { OnFlowEvent(fe); });
 }
 
-Engine::~Engine() = default;
+Engine::~Engine() {
+  for (const auto& [id, c] : contacts_) {
+    if (c.consult_timer != 0) timers_.Cancel(c.consult_timer);
+  }
+}
 
 int64_t Engine::DayOf(TimePoint t) const {
   if (day_fn_) return day_fn_(t);
@@ -640,6 +644,7 @@ void Engine::RefreshContact(ContactId id) {
 }
 
 void Engine::Commit(std::function<void(const Status&)> finish) {
+  ServeConsultWaits();  // agents this step freed ring for consultations waiting for them
   SettleFlows();
   ports::JournalBatch batch;
   for (ContactId id : step_contacts_) RefreshContact(id);
@@ -902,6 +907,12 @@ ports::ContactSnapshot Engine::ContactView(const ContactInfo& c) const {
   s.transfer_target = c.transfer_target;
   if (c.transfer_target.empty()) s.transferred_to_number = c.transfer_number;
   s.conference = c.conference;
+  s.consult_queue = c.consult_queue;
+  s.consult_state = c.consult_waiting          ? "waiting"
+                    : c.consult_target.empty() ? ""
+                    : c.conference             ? "conference"
+                    : c.consult_answered       ? "talking"
+                                               : "ringing";
   if (auto v = acd_->GetContact(c.record.id); v && v->state == parley::ContactState::kOffered) {
     for (AgentIndex a : v->offered_to) s.offered_to.push_back(acd_->AgentName(a));
   }

@@ -234,6 +234,7 @@ class Engine final : public ports::ContactCenter,
   void ConsultContact(const ports::Caller& who, ContactId id, ConsultStep step, std::string target,
                       ports::Reply<ports::ContactSnapshot> reply) override;
   void ConsultEnded(ContactId contact, std::string target, ports::ConsultEnd why) override;
+  void ConsultAnswered(ContactId contact, std::string target) override;
   void PlaceCall(const ports::Caller& who, ports::OutboundCall call,
                  ports::Reply<ports::ContactSnapshot> reply) override;
   void OutboundProgress(ContactId contact, ports::OutboundUpdate update) override;
@@ -291,7 +292,16 @@ class Engine final : public ports::ContactCenter,
     std::string monitor_mode;
     // Consultation transfer: the agent consulted now ("" none), held for it in the ACD.
     std::string consult_target;
-    bool conference = false;  // ... and the three talk together
+    bool conference = false;        // ... and the three talk together
+    bool consult_answered = false;  // the target's phone answered (ConsultAnswered)
+    // A consultation of a queue (consult.cc): the queue ("" when an agent was named), whether it
+    // waits for a member now (consult_target empty), the members passed over (their phones did
+    // not answer) and the timer that ends the wait.
+    std::string consult_queue;
+    TimePoint consult_since{};  // when the consultation of consult_queue was asked for
+    bool consult_waiting = false;
+    std::vector<std::string> consult_passed;
+    TimerId consult_timer = 0;
     // Click-to-dial (outbound.cc): the number called ("" for other contacts), and when the
     // customer answered (the record's times.answered, which the ACD does not know).
     std::string outbound_number;
@@ -482,8 +492,42 @@ class Engine final : public ports::ContactCenter,
   Status TransferToFlow(ContactInfo& c, const std::string& entry);
   // consult.cc: the first agent hung up while the consulted phone rang: back to the queue.
   void RequeueAfterTransferorLeft(ContactInfo& c);
-  // consult.cc: the member of `queue` a consultation of the queue rings.
-  Result<std::string> FreeMemberToConsult(const ContactInfo& c, const std::string& queue) const;
+  // consult.cc: the member of `queue` a consultation of the queue rings, chosen by the ACD as
+  // the queue's strategy would (Acd::BestFreeMember; none of `passed`); kConflict when none is
+  // free.
+  Result<std::string> FreeMemberToConsult(const ContactInfo& c, const std::string& queue,
+                                          const std::vector<std::string>& passed = {}) const;
+  // consult.cc: kStart of ConsultContact once the contact is found (queue: "" or the queue
+  // consulted, whose free member `target` is).
+  void StartConsult(const ports::Caller& who, ContactInfo& info, std::string target,
+                    std::string queue, ports::Reply<ports::ContactSnapshot> reply);
+  // consult.cc: kStartQueue: a free member is consulted, or the consultation waits.
+  void StartQueueConsult(const ports::Caller& who, ContactInfo& info, std::string queue,
+                         ports::Reply<ports::ContactSnapshot> reply);
+  // consult.cc: the waiting consultation of `c` (re)joins the waiting ones: the customer on
+  // hold, journaled `consult.waiting` with `fields`.
+  void WaitForConsultMember(ContactInfo& c,
+                            std::vector<std::pair<std::string, std::string>> fields);
+  // consult.cc: ends the waiting consultation of `c` (`consult.ended` with `reason`, the
+  // customer off hold unless the call is over).
+  void EndConsultWait(ContactInfo& c, const std::string& reason, const std::string& by);
+  // consult.cc, called by Commit: waiting consultations whose call ended are withdrawn, the
+  // others ring a member who is free now (in the order they started waiting).
+  void ServeConsultWaits();
+  // consult.cc: the consultation of `c` is over: every consult_* field cleared, its wait and
+  // timer gone.
+  void ForgetConsult(ContactInfo& c);
+  // consult.cc: the adapter refused to ring the member a waiting consultation picked.
+  void ConsultRingRefused(ContactId id, const std::string& target, const Status& why);
+  // The timer that bounds consultations waiting for a queue's member (consult.cc).
+  class ConsultWaitTimer final : public TimerTarget {
+   public:
+    explicit ConsultWaitTimer(Engine& engine) : engine_(engine) {}
+    void OnTimer(uint64_t tag) override;
+
+   private:
+    Engine& engine_;
+  };
   // transfer.cc: a phone's REFER target resolved (queue, entry point, agent, login, number).
   ports::TransferTarget ResolveTarget(const ContactInfo& c, ports::TransferTarget target) const;
   Status TransferToQueue(ContactInfo& c, const std::string& queue);
@@ -564,6 +608,9 @@ class Engine final : public ports::ContactCenter,
   bool snapshot_rebuild_ = true;
   mutable DayWindow today_window_{TimePoint::max(), TimePoint::max()};
 
+  // Consultations waiting for a queue's member, in the order they began waiting (consult.cc).
+  std::vector<ContactId> consult_waits_;
+  ConsultWaitTimer consult_wait_timer_{*this};
   bool started_ = false;
   bool shutting_down_ = false;
   std::function<void()> shutdown_done_;

@@ -2198,14 +2198,18 @@ std::vector<std::string> ConsultTrail(ports::Store& store, const RoutingConfig& 
     const std::string type(EventTypeName(e.event.type));
     if (type.rfind("consult.", 0) != 0 && type.rfind("hold.", 0) != 0 &&
         type.rfind("conference.", 0) != 0 && type != "contact.transferred" &&
-        type.rfind("handling.", 0) != 0 && type != "contact.queued" && type != "contact.closed") {
+        type.rfind("handling.", 0) != 0 && type != "contact.queued" && type != "contact.closed" &&
+        type.rfind("transfer.", 0) != 0) {
       continue;
     }
     std::string line = type;
     if (e.event.agent < routing.agents.size()) line += " " + routing.agents[e.event.agent].name;
     if (type == "contact.transferred") line += " " + std::string(TransferKind(e.event.text));
     for (const auto& [k, v] : ParseEventFields(e.event.text)) {
-      if (k == "target" || k == "reason" || k == "number") line += " " + v;
+      if (k == "target" || k == "consulted_queue" || k == "passed" || k == "reason" ||
+          k == "number" || k == "sip_status") {
+        line += " " + v;
+      }
     }
     out.push_back(line);
   }
@@ -2218,6 +2222,10 @@ std::vector<std::string> ConsultOnly(std::vector<std::string> trail) {
     return l.rfind("contact.queued", 0) == 0 || l.rfind("contact.closed", 0) == 0;
   });
   return trail;
+}
+
+int CountOf(const std::vector<std::string>& trail, const std::string& line) {
+  return static_cast<int>(std::count(trail.begin(), trail.end(), line));
 }
 
 TEST(EngineConsultTest, StartHoldsTheCustomerAndReservesTheTargetCompleteHandsTheCallOver) {
@@ -2410,11 +2418,6 @@ TEST(EngineConsultTest, ConsultingAQueueRingsItsFreeMemberIdleLongest) {
   CallControlHarness h(store);
   ASSERT_TRUE(h.engine.Start().ok());
   const ContactId id = h.TalkingToDave();
-  // Sales (alice, bob, carol): nobody is Available yet.
-  auto nobody = h.Consult(All(), id, Step::kStartQueue, "sales");
-  EXPECT_EQ(nobody.status().code(), StatusCode::kConflict);
-  EXPECT_EQ(nobody.status().message(),
-            "no agent of queue 'sales' is Available with a free voice slot");
   EXPECT_EQ(h.Consult(All(), id, Step::kStartQueue, "nowhere").status().code(),
             StatusCode::kNotFound);
   // Carol has been free longer than bob: she is the one consulted.
@@ -2427,6 +2430,203 @@ TEST(EngineConsultTest, ConsultingAQueueRingsItsFreeMemberIdleLongest) {
   EXPECT_TRUE(h.voice.Called("consult 1 start carol"));
   EXPECT_EQ(h.Holds("carol"), (std::vector<std::string>{"1:handling"}));
   EXPECT_TRUE(h.Holds("bob").empty());
+  EXPECT_EQ(started->consult_queue, "sales");
+  EXPECT_EQ(started->consult_state, "ringing");
+}
+
+// Issue 8: with nobody of the queue free, the consultation waits (the customer on hold) and the
+// first member who becomes free is rung; his phone answering shows the agents talking.
+TEST(EngineConsultTest, ConsultingAQueueWithNobodyFreeWaitsForItsNextFreeMember) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  // Sales (alice, bob, carol, ...): nobody is Available yet.
+  auto waiting = h.Consult(All(), id, Step::kStartQueue, "sales");
+  ASSERT_TRUE(waiting.ok()) << waiting.status().ToString();
+  EXPECT_EQ(waiting->consult_state, "waiting");
+  EXPECT_EQ(waiting->consult_queue, "sales");
+  EXPECT_TRUE(waiting->consult_target.empty());
+  EXPECT_TRUE(waiting->on_hold);
+  EXPECT_TRUE(h.voice.Called("hold 1"));
+  EXPECT_EQ(h.Consult(All(), id, Step::kComplete).status().message(),
+            "contact 1 waits for an agent of queue 'sales': nobody answered the consultation yet");
+  EXPECT_EQ(h.Consult(All(), id, Step::kStartQueue, "sales").status().message(),
+            "contact 1 is already in a consultation with queue sales");
+  EXPECT_EQ(h.Hold(All(), id, false).status().code(), StatusCode::kConflict);
+  EXPECT_EQ(h.TransferTo(All(), id, ports::TransferTarget::Kind::kAgent, "erin").status().code(),
+            StatusCode::kConflict);
+  // Bob becomes free: he is held for the call and rung, not offered anything else.
+  h.clock.AdvanceBy(Seconds(30));
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  EXPECT_TRUE(h.voice.Called("consult 1 start bob"));
+  EXPECT_EQ(h.Holds("bob"), (std::vector<std::string>{"1:handling"}));
+  auto ringing = h.Get(All(), id);
+  ASSERT_TRUE(ringing.ok());
+  EXPECT_EQ(ringing->consult_target, "bob");
+  EXPECT_EQ(ringing->consult_state, "ringing");
+  h.engine.ConsultAnswered(id, "bob");
+  h.loop.RunAll();
+  h.engine.ConsultAnswered(id, "bob");  // once only
+  h.loop.RunAll();
+  EXPECT_EQ(h.Get(All(), id)->consult_state, "talking");
+  auto done = h.Consult(All(), id, Step::kComplete);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->record.agent, "bob");
+  EXPECT_TRUE(done->consult_state.empty());
+  EXPECT_EQ(ConsultOnly(ConsultTrail(store, DemoConfig()->routing)),
+            (std::vector<std::string>{
+                "handling.started dave", "hold.started dave", "consult.waiting dave sales",
+                "consult.started dave bob sales", "consult.answered dave bob", "hold.ended dave",
+                "contact.transferred dave attended", "handling.ended dave", "handling.started bob",
+                "consult.ended bob bob sales completed"}));
+  // The waiting consultation is no customer contact of sales: its statistics never saw it.
+  auto sales =
+      h.Run<ports::QueueSnapshot>([&](auto reply) { h.engine.GetQueue(All(), "sales", reply); });
+  ASSERT_TRUE(sales.ok());
+  EXPECT_EQ(sales->waiting, 0u);
+  EXPECT_EQ(sales->offered, 0u);
+}
+
+TEST(EngineConsultTest, CancellingAWaitingConsultationTakesTheCustomerOffHold) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  ASSERT_TRUE(h.Consult(All(), id, Step::kStartQueue, "sales").ok());
+  auto cancelled = h.Consult(Self("dave"), id, Step::kCancel);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
+  EXPECT_TRUE(cancelled->consult_state.empty());
+  EXPECT_FALSE(cancelled->on_hold);
+  EXPECT_TRUE(h.voice.Called("resume 1"));
+  // Bob becoming free rings nobody for it.
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  EXPECT_FALSE(h.voice.Called("consult 1 start bob"));
+  EXPECT_TRUE(h.Holds("bob").empty());
+  EXPECT_EQ(ConsultOnly(ConsultTrail(store, DemoConfig()->routing)),
+            (std::vector<std::string>{"handling.started dave", "hold.started dave",
+                                      "consult.waiting dave sales", "hold.ended dave",
+                                      "consult.ended dave sales cancelled"}));
+}
+
+TEST(EngineConsultTest, TheCustomerHangingUpWithdrawsAWaitingConsultation) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  ASSERT_TRUE(h.Consult(All(), id, Step::kStartQueue, "sales").ok());
+  h.Input(id, ports::CustomerLeft{});
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  EXPECT_FALSE(h.voice.Called("consult 1 start bob"));
+  EXPECT_TRUE(h.Holds("bob").empty());
+  EXPECT_EQ(h.Holds("dave"), (std::vector<std::string>{"1:wrap-up"}));
+  const auto trail = ConsultTrail(store, DemoConfig()->routing);
+  EXPECT_EQ(CountOf(trail, "consult.ended dave sales call_ended"), 1)
+      << ::testing::PrintToString(trail);
+  EXPECT_TRUE(h.Get(All(), id)->consult_state.empty());
+}
+
+TEST(EngineConsultTest, AWaitingConsultationEndsAtTheQueuesMaxWait) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  ASSERT_TRUE(h.Consult(All(), id, Step::kStartQueue, "sales").ok());  // max_wait: 10m
+  h.clock.AdvanceBy(Seconds(599));
+  h.loop.RunAll();
+  EXPECT_EQ(h.Get(All(), id)->consult_state, "waiting");
+  h.clock.AdvanceBy(Seconds(1));
+  h.loop.RunAll();
+  auto view = h.Get(All(), id);
+  ASSERT_TRUE(view.ok());
+  EXPECT_TRUE(view->consult_state.empty());
+  EXPECT_FALSE(view->on_hold);
+  EXPECT_EQ(view->record.agent, "dave");
+  EXPECT_TRUE(h.voice.Called("resume 1"));
+  EXPECT_EQ(CountOf(ConsultTrail(store, DemoConfig()->routing), "consult.ended dave sales timeout"),
+            1);
+}
+
+TEST(EngineConsultTest, TheAgentEndingTheCallWithdrawsAWaitingConsultation) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  ASSERT_TRUE(h.Consult(All(), id, Step::kStartQueue, "sales").ok());
+  ASSERT_TRUE(h.EndHandling(Self("dave"), id).ok());
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  EXPECT_FALSE(h.voice.Called("consult 1 start bob"));
+  EXPECT_EQ(
+      CountOf(ConsultTrail(store, DemoConfig()->routing), "consult.ended dave sales call_ended"),
+      1);
+}
+
+// Issue 8: the bound passing while a member rings lets him ring; his not answering then ends the
+// consultation instead of waiting again.
+TEST(EngineConsultTest, AfterTheBoundAMemberWhoDoesNotAnswerEndsTheConsultation) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  ASSERT_TRUE(h.Consult(All(), id, Step::kStartQueue, "sales").ok());
+  h.clock.AdvanceBy(Seconds(590));
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  EXPECT_TRUE(h.voice.Called("consult 1 start bob"));
+  h.clock.AdvanceBy(Seconds(20));  // past sales' max_wait (10 min)
+  h.loop.RunAll();
+  EXPECT_EQ(h.Get(All(), id)->consult_state, "ringing");
+  h.engine.ConsultEnded(id, "bob", ports::ConsultEnd::kNoAnswer);
+  h.loop.RunAll();
+  auto view = h.Get(All(), id);
+  ASSERT_TRUE(view.ok());
+  EXPECT_TRUE(view->consult_state.empty());
+  EXPECT_FALSE(view->on_hold);
+  EXPECT_TRUE(h.Holds("bob").empty());
+  EXPECT_EQ(
+      CountOf(ConsultTrail(store, DemoConfig()->routing), "consult.ended dave bob sales no_answer"),
+      1);
+}
+
+// Issue 8: a member whose phones do not answer (or refuse) is passed over; the consultation
+// waits for the next free member rather than ending.
+TEST(EngineConsultTest, AQueueMemberWhoDoesNotAnswerIsPassedOverAndTheWaitGoesOn) {
+  store::MemoryStore store;
+  CallControlHarness h(store);
+  ASSERT_TRUE(h.engine.Start().ok());
+  const ContactId id = h.TalkingToDave();
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+  auto started = h.Consult(All(), id, Step::kStartQueue, "sales");
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  EXPECT_EQ(started->consult_target, "bob");
+  h.engine.ConsultEnded(id, "bob", ports::ConsultEnd::kNoAnswer);
+  h.loop.RunAll();
+  auto view = h.Get(All(), id);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->consult_state, "waiting");
+  EXPECT_TRUE(view->on_hold);
+  EXPECT_TRUE(h.Holds("bob").empty());
+  EXPECT_EQ(std::count(h.voice.calls.begin(), h.voice.calls.end(), "consult 1 start bob"), 1);
+  EXPECT_TRUE(h.voice.Called("hold 1"));  // the adapter had bridged them again
+  // Carol becomes free: she is rung; her phones refuse: the wait goes on again.
+  ASSERT_TRUE(h.SetPresence(All(), "carol", Presence::kAvailable).ok());
+  EXPECT_TRUE(h.voice.Called("consult 1 start carol"));
+  h.engine.ConsultEnded(id, "carol", ports::ConsultEnd::kRefused);
+  h.loop.RunAll();
+  EXPECT_EQ(h.Get(All(), id)->consult_state, "waiting");
+  const auto trail = ConsultTrail(store, DemoConfig()->routing);
+  EXPECT_EQ(CountOf(trail, "consult.waiting dave sales bob no_answer"), 1);
+  EXPECT_EQ(CountOf(trail, "consult.waiting dave sales carol refused"), 1);
+  EXPECT_EQ(CountOf(trail, "consult.ended dave bob sales no_answer"), 0);
+  // An agent without a phone is passed over as well.
+  h.voice.control_status = InvalidArgument("agent ivan has no registered phone to consult");
+  ASSERT_TRUE(h.SetPresence(All(), "ivan", Presence::kAvailable).ok());
+  h.loop.RunAll();
+  EXPECT_TRUE(h.voice.Called("consult 1 start ivan"));
+  EXPECT_TRUE(h.Holds("ivan").empty());
+  EXPECT_EQ(CountOf(ConsultTrail(store, DemoConfig()->routing),
+                    "consult.waiting dave sales ivan no_phone"),
+            1);
+  EXPECT_EQ(h.Get(All(), id)->consult_state, "waiting");
 }
 
 TEST(EngineConsultTest, RefusalsSayWhatIsWrongAndReserveNobody) {
@@ -2456,10 +2656,6 @@ TEST(EngineConsultTest, RefusalsSayWhatIsWrongAndReserveNobody) {
 // Blind transfer to one agent or an external number (engine/transfer.cc, issue 8).
 
 using TransferKind_ = ports::TransferTarget::Kind;
-
-int CountOf(const std::vector<std::string>& trail, const std::string& line) {
-  return static_cast<int>(std::count(trail.begin(), trail.end(), line));
-}
 
 TEST(EngineBlindTransferTest, ToAnAgentReleasesTheFirstAgentAndTheTargetAnsweringHandlesIt) {
   store::MemoryStore store;
@@ -2523,6 +2719,8 @@ TEST(EngineBlindTransferTest, ToAnAgentWhoDoesNotAnswerPutsTheCallBackInItsQueue
   const auto trail = ConsultTrail(store, DemoConfig()->routing);
   EXPECT_EQ(CountOf(trail, "contact.queued"), 2);  // the arrival and the return
   EXPECT_EQ(CountOf(trail, "handling.started bob"), 0);
+  // Issue 8: the desktop and integrators learn why (transfer.failed, before the return).
+  EXPECT_EQ(CountOf(trail, "transfer.failed bob bob no_answer"), 1);
   // A late answer of the adapter for the transfer that failed changes nothing.
   h.engine.TransferProgress(id, {ports::TransferUpdate::Stage::kAnswered, "bob", "", 0});
   h.loop.RunAll();
@@ -2655,6 +2853,9 @@ TEST(EngineBlindTransferTest, ANumberThatDoesNotAnswerPutsTheCallBackInItsQueue)
   EXPECT_EQ(view->record.times.arrived, arrived);
   EXPECT_EQ(view->record.state, ports::ContactState::kQueued);
   EXPECT_EQ(CountOf(ConsultTrail(store, DemoConfig()->routing), "contact.queued"), 2);
+  EXPECT_EQ(
+      CountOf(ConsultTrail(store, DemoConfig()->routing), "transfer.failed +15551234567 busy 486"),
+      1);
 }
 
 // A phone's REFER names its target by one string (docs/voice.md, "Call control").

@@ -70,8 +70,10 @@ void Engine::MonitorContact(const Caller& who, ContactId id, std::optional<ports
     }
     auto adapter = LiveCall(info, "be monitored");
     if (!adapter.ok()) return reply(adapter.status());
-    if (!info.consult_target.empty()) {
-      return reply(Conflict(name + " is in a consultation with " + info.consult_target));
+    if (!info.consult_target.empty() || info.consult_waiting) {
+      return reply(
+          Conflict(name + " is in a consultation with " +
+                   (info.consult_waiting ? "queue " + info.consult_queue : info.consult_target)));
     }
     if (!info.monitor_user.empty() && info.monitor_user != who.user) {
       return reply(Conflict(name + " is already monitored by " + info.monitor_user));

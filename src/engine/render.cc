@@ -95,6 +95,9 @@ std::string RenderEventJson(const Event& e, ports::Sequence seq, const EventName
     case EventType::kOutboundStarted:
     case EventType::kOutboundAnswered:
     case EventType::kOutboundFailed:
+    case EventType::kConsultWaiting:
+    case EventType::kConsultAnswered:
+    case EventType::kTransferFailed:
       // Whole numbers and decimals as JSON numbers (bytes, duration_ms, jitter_ms, ...).
       for (const auto& [key, value] : ParseEventFields(e.text)) {
         const bool number = !value.empty() && value.size() < 19 &&

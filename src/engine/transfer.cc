@@ -9,6 +9,8 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/engine.h"
 
@@ -87,8 +89,9 @@ void Engine::StartBlindTransfer(const Caller& who, ContactInfo& c, ports::Transf
   auto adapter =
       LiveCall(c, to_agent ? "be transferred to an agent" : "be transferred to a number");
   if (!adapter.ok()) return reply(adapter.status());
-  if (!c.consult_target.empty()) {
-    return reply(Conflict(name + " is in a consultation with " + c.consult_target +
+  if (!c.consult_target.empty() || c.consult_waiting) {
+    return reply(Conflict(name + " is in a consultation with " +
+                          (c.consult_waiting ? "queue " + c.consult_queue : c.consult_target) +
                           ": complete or cancel it first"));
   }
   std::optional<AgentIndex> b;
@@ -176,6 +179,14 @@ void Engine::TransferProgress(ContactId contact, ports::TransferUpdate update) {
     FlushStray();
     in_step_ = true;
     const bool answered = update.stage == ports::TransferUpdate::Stage::kAnswered;
+    if (!answered) {
+      // Journaled before the call moves back, so it names the agent who did not answer.
+      std::vector<std::pair<std::string, std::string>> fields = {{"target", update.target},
+                                                                 {"reason", update.reason}};
+      if (update.sip_status != 0)
+        fields.emplace_back("sip_status", std::to_string(update.sip_status));
+      OnEvent(RecordingEvent(EventType::kTransferFailed, c, std::move(fields)));
+    }
     c.transfer_target.clear();
     if (c.transfer_number.empty()) {  // an agent
       auto v = acd_->GetContact(contact);

@@ -93,7 +93,8 @@ enum class MonitorEnd : uint8_t {
 // Why a consultation ended on the adapter's side (ChannelIntake::ConsultEnded).
 enum class ConsultEnd : uint8_t {
   kTargetHungUp,  // BYE from the consulted agent's phone: the customer is back with the agent
-  kNoAnswer,      // every phone of the target refused, failed or rang past the ring timeout
+  kNoAnswer,      // the target's phones failed or rang past the ring timeout
+  kRefused,       // the target's phones refused, the last with busy or decline (486, 600, 603)
   kCallEnded,     // the call itself ended (its legs are gone)
   // The first agent hung up after the target answered (consultation or conference): the
   // adapter bridged customer and target, the target has the call now (an attended transfer).
@@ -168,6 +169,9 @@ class ChannelIntake {
   // (fire and forget; journaled as `consult.ended`, the customer off hold; ignored when the
   // engine already ended it).
   virtual void ConsultEnded(ContactId contact, std::string target, ConsultEnd why) = 0;
+  // The consulted agent's phone answered (fire and forget; journaled as `consult.answered`, the
+  // contact's consultation shows "talking"; ignored when that consultation no longer runs).
+  virtual void ConsultAnswered(ContactId contact, std::string target) = 0;
   // An outbound call (ChannelAdapter::PlaceCall) was answered or failed (fire and forget;
   // journaled as `outbound.answered` or `outbound.failed`; a failure ends the contact).
   virtual void OutboundProgress(ContactId contact, OutboundUpdate update) = 0;
@@ -208,7 +212,8 @@ struct MonitorCall {
 // customer is bridged to the first agent again. The target refusing, not answering or hanging
 // up comes back as ChannelIntake::ConsultEnded (the adapter bridges customer and agent again).
 // `done`: kInvalidArgument when the target has no registered phone, kConflict when another
-// consultation runs, or kComplete comes before the target answered.
+// consultation runs, or kComplete comes before the target answered. The target's phone answering
+// comes back as ChannelIntake::ConsultAnswered.
 struct ConsultCall {
   // kConference (after the target answered): customer, agent and target all hear each other
   // (the media plane's 3-leg barge mix); kComplete and kCancel still apply to it. Once the

@@ -96,6 +96,11 @@ struct ContactSnapshot {
   // talk in a conference.
   std::string consult_target;
   bool conference = false;
+  // The queue consulted ("" when an agent was named), and where the consultation is: "waiting"
+  // (for a member of consult_queue; no target yet), "ringing", "talking" (the target answered),
+  // "conference"; "" when none runs.
+  std::string consult_queue;
+  std::string consult_state;
   // Blind transfer of a call to one agent or an external number (issue 8): the target while it
   // rings ("" none), and the number the customer talks with once it answered.
   std::string transfer_target;
@@ -350,9 +355,14 @@ class ContactCenter {
   // kInvalidArgument when the target has no registered phone or is the handling agent.
   // kConference: the three talk together (`conference.started`, hold ended); complete and cancel
   // still apply; the first agent hanging up hands the call to the target (as complete).
-  // kStartQueue: `target` is a queue; the agent consulted is its member who is Available with a
-  // free voice slot and idle longest (kNotFound: no such queue; kConflict: nobody free), then as
-  // kStart.
+  // kStartQueue: `target` is a queue (kNotFound: no such queue); the agent consulted is the
+  // member the queue's strategy picks among those Available with a free voice slot, then as
+  // kStart. When none
+  // is free the consultation waits for one (`consult.waiting`, the customer on hold): the next
+  // member who frees a voice slot is held and rung (`consult.started`); a member whose phones
+  // do not answer is passed over and the wait goes on; cancel ends the wait; the call ending or
+  // the wait outlasting the queue's max_wait (120 s when it has none) ends it (`consult.ended`
+  // with reason call_ended or timeout). Complete and conference are kConflict while it waits.
   enum class ConsultStep : uint8_t { kStart, kComplete, kCancel, kConference, kStartQueue };
   virtual void ConsultContact(const Caller& who, ContactId id, ConsultStep step, std::string target,
                               Reply<ContactSnapshot> reply) = 0;

@@ -1906,7 +1906,9 @@ class SipServer::Impl {
       if (c.consult_nh == nullptr && !c.consult_forks.empty() &&
           std::all_of(c.consult_forks.begin(), c.consult_forks.end(),
                       [](const Fork& f) { return f.done; })) {
-        EndConsult(c, ports::ConsultEnd::kNoAnswer);
+        // Busy or decline is a refusal; anything else (408, 480, 5xx, ...) did not answer.
+        const bool refused = status == 486 || status == 600 || status == 603;
+        EndConsult(c, refused ? ports::ConsultEnd::kRefused : ports::ConsultEnd::kNoAnswer);
       }
       return;
     }
@@ -1930,6 +1932,9 @@ class SipServer::Impl {
       return;
     }
     (void)deps_.media.Bridge(c.agent_leg, c.consult_leg);  // the two agents talk
+    if (deps_.intake != nullptr && c.contact.value() != 0) {
+      deps_.intake->ConsultAnswered(c.contact, c.consult_agent);
+    }
   }
 
   // The consulted agent's phone becomes the call's agent leg; the first agent's phone goes.
@@ -2018,7 +2023,10 @@ class SipServer::Impl {
     const bool blind = c.blind_transfer;
     c.blind_transfer = false;
     if (blind) {
-      if (why && why != ports::ConsultEnd::kCallEnded) BlindTransferFailed(c, target, "no_answer");
+      if (why && why != ports::ConsultEnd::kCallEnded) {
+        BlindTransferFailed(c, target,
+                            why == ports::ConsultEnd::kRefused ? "rejected" : "no_answer");
+      }
       return;
     }
     if (why && deps_.intake != nullptr && c.contact.value() != 0) {

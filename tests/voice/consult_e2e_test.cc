@@ -153,7 +153,8 @@ TEST_F(ConsultTest, CancelTheTargetHangingUpOrNotAnsweringReturnsTheCallerToAlic
   // Bob's phone is busy.
   ASSERT_EQ(Post("consult", R"({"agent":"bob"})").status, 200);
   EXPECT_TRUE(bob_.Decline("486 Busy Here"));
-  EXPECT_TRUE(WaitForEvent(*events_, "consult.ended", "\"reason\":\"no_answer\""));
+  // Issue 8: the event says the phone refused, not that it rang out.
+  EXPECT_TRUE(WaitForEvent(*events_, "consult.ended", "\"reason\":\"refused\""));
   EXPECT_TRUE(HearsAll(caller_rtp_, kAgent));
   const Json back =
       Json::parse(Http(http(), "GET", "/api/v1/contacts/" + id_, "", cookie_).body, nullptr, false);
@@ -164,6 +165,49 @@ TEST_F(ConsultTest, CancelTheTargetHangingUpOrNotAnsweringReturnsTheCallerToAlic
   EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
   EXPECT_FALSE(alice_.Request("BYE").empty());
   EXPECT_EQ(AgentStateBecomes("alice", "available wrap-up"), "available wrap-up");
+}
+
+// Issue 8: a consultation of a queue whose only other member is not free waits for him (the
+// caller on hold with music); once he is Available his phone rings, answers, and the transfer
+// completes to him.
+TEST_F(ConsultTest, ConsultingAQueueWaitsForItsMemberThenRingsHimAndCompletes) {
+  ASSERT_EQ(
+      Http(http(), "PUT", "/api/v1/agents/bob/presence", R"({"presence":"not-ready"})", cookie_)
+          .status,
+      200);
+  auto waiting = Post("consult", R"({"queue":"support"})");
+  ASSERT_EQ(waiting.status, 200) << waiting.body;
+  const Json w = Json::parse(waiting.body);
+  EXPECT_EQ(w["consult"]["state"], "waiting") << waiting.body;
+  EXPECT_EQ(w["consult"]["queue"], "support");
+  EXPECT_TRUE(w["on_hold"].get<bool>());
+  EXPECT_TRUE(WaitForEvent(*events_, "consult.waiting", "\"consulted_queue\":\"support\""));
+  EXPECT_TRUE(caller_rtp_.HearsMusic());
+  EXPECT_EQ(Post("consult/complete").status, 409);
+
+  ASSERT_EQ(
+      Http(http(), "PUT", "/api/v1/agents/bob/presence", R"({"presence":"available"})", cookie_)
+          .status,
+      200);
+  EXPECT_TRUE(WaitForEvent(*events_, "consult.started", "\"target\":\"bob\""));
+  ASSERT_TRUE(BobAnswers());
+  EXPECT_TRUE(WaitForEvent(*events_, "consult.answered", "\"target\":\"bob\""));
+  const Json talking =
+      Json::parse(Http(http(), "GET", "/api/v1/contacts/" + id_, "", cookie_).body, nullptr, false);
+  EXPECT_EQ(talking["consult"]["state"], "talking") << talking.dump();
+  EXPECT_TRUE(HearsAll(alice_.media(), kThird));
+  EXPECT_TRUE(HearsAll(bob_.media(), kAgent));
+
+  auto done = Post("consult/complete");
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(Json::parse(done.body)["agent"], "bob") << done.body;
+  EXPECT_FALSE(alice_.Request("BYE").empty());
+  EXPECT_TRUE(WaitForEvent(*events_, "consult.ended", "\"reason\":\"completed\""));
+  EXPECT_TRUE(HearsAll(caller_rtp_, kThird));
+  EXPECT_TRUE(HearsAll(bob_.media(), kCaller));
+  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+  EXPECT_FALSE(bob_.Request("BYE").empty());
+  EXPECT_EQ(AgentStateBecomes("bob", "available wrap-up"), "available wrap-up");
 }
 
 TEST_F(ConsultTest, TheCallerHangingUpDuringTheConsultationReleasesBoth) {

@@ -117,6 +117,8 @@ TEST_F(TransferTest, BobNotAnsweringPutsTheCallerBackInTheQueueWhereItIsOfferedA
   ASSERT_FALSE(bob_.Ringing().empty());
   // voice.ring_timeout (2 s): Parley cancels bob's phone and queues the call again.
   EXPECT_TRUE(bob_.Cancelled());
+  // Issue 8: the desktop learns why (before the call is queued again).
+  EXPECT_TRUE(WaitForEvent(*events_, "transfer.failed", "\"reason\":\"no_answer\""));
   EXPECT_TRUE(WaitForEvent(*events_, "contact.queued", "\"contact\":\"" + id_ + "\""));
   EXPECT_TRUE(caller_rtp_.HearsMusic());
   // Offered from the queue: alice wraps up, so bob (free again) gets it as a normal offer.

@@ -73,13 +73,30 @@ export function changesCallState(type: string): boolean {
 
 // --- Consultation transfer and conference (docs/voice.md, "Consultation transfer", "Conference").
 
-/** The agent consulted on a call and whether the three talk together; null when none is. */
-export type ConsultState = { target: string; conference: boolean } | null;
+/**
+ * The agent consulted on a call and whether the three talk together; null when none is. `phase`
+ * when the server said it: waiting (a consultation of `queue` waits for a free member, no target
+ * yet), ringing (the target's phone rings), talking (it answered).
+ */
+export type ConsultState = {
+  target: string;
+  conference: boolean;
+  phase?: "waiting" | "ringing" | "talking";
+  queue?: string;
+} | null;
+
+function withPhase(state: { target: string; conference: boolean }, phase: string | undefined, queue: string | undefined): ConsultState {
+  const out: NonNullable<ConsultState> = { ...state };
+  if (phase === "waiting" || phase === "ringing" || phase === "talking") out.phase = phase;
+  if (queue) out.queue = queue;
+  return out;
+}
 
 /** The state the contact view's `consult` field shows. */
 export function consultOfContact(c: Pick<Contact, "consult"> | undefined): ConsultState {
   const k = c?.consult;
-  return k && typeof k.target === "string" && k.target ? { target: k.target, conference: k.conference === true } : null;
+  if (!k || typeof k.target !== "string" || (!k.target && k.state !== "waiting")) return null;
+  return withPhase({ target: k.target, conference: k.conference === true }, k.state, k.queue);
 }
 
 /**
@@ -90,8 +107,12 @@ export function consultOfContact(c: Pick<Contact, "consult"> | undefined): Consu
  */
 export function consultAfterEvent(prev: ConsultState, e: StreamEvent): ConsultState {
   switch (e.type) {
+    case "consult.waiting":
+      return withPhase({ target: "", conference: false }, "waiting", e.consulted_queue ?? prev?.queue);
     case "consult.started":
-      return e.target ? { target: e.target, conference: false } : prev;
+      return e.target ? withPhase({ target: e.target, conference: false }, "ringing", e.consulted_queue) : prev;
+    case "consult.answered":
+      return prev && prev.target === e.target ? { ...prev, phase: "talking" } : prev;
     case "conference.started":
       return { target: e.target ?? prev?.target ?? "", conference: true };
     case "consult.ended":
@@ -141,10 +162,16 @@ export function consultButtons(state: ConsultState): ConsultButtons {
   return { consult: false, complete: true, conference: !state.conference, cancel: true, hold: false, transfer: false };
 }
 
-/** "Consulting bob (customer on hold)", "Conference with bob", or "" when none runs. */
+/**
+ * "Waiting for an agent of sales (customer on hold)", "Calling bob (customer on hold)",
+ * "Consulting bob (customer on hold)", "Conference with bob", or "" when none runs.
+ */
 export function consultText(state: ConsultState): string {
   if (!state) return "";
-  return state.conference ? `Conference with ${state.target}` : `Consulting ${state.target} (customer on hold)`;
+  if (state.conference) return `Conference with ${state.target}`;
+  if (state.phase === "waiting") return `Waiting for an agent of ${state.queue ?? "the queue"} (customer on hold)`;
+  if (state.phase === "ringing") return `Calling ${state.target} (customer on hold)`;
+  return `Consulting ${state.target} (customer on hold)`;
 }
 
 /** What the consulted agent's desktop says about the call. */
@@ -170,6 +197,10 @@ export function consultEndedText(e: StreamEvent): string {
       return `${who} left the conference: back with the customer.`;
     case "no_answer":
       return `${who} did not answer: back with the customer.`;
+    case "refused":
+      return `${who} declined: back with the customer.`;
+    case "timeout":
+      return `Nobody of ${e.consulted_queue ?? "the queue"} was free in time: back with the customer.`;
     case "agent_left":
       return `You left the conference: ${who} has the call.`;
     case "call_ended":

@@ -98,7 +98,8 @@ export interface Contact {
   /** Supervisor monitoring of a live call (docs/voice.md); null when nobody monitors it. */
   monitor?: { supervisor: string; mode: string } | null;
   /** Consultation transfer (docs/voice.md): the agent consulted and whether it is a conference. */
-  consult?: { target: string; conference: boolean } | null;
+  // `queue` and `state` (waiting, ringing, talking, conference) since issue 8.
+  consult?: { target: string; conference: boolean; queue?: string; state?: string } | null;
 }
 
 export type RecordingState = "off" | "on" | "paused";
@@ -147,6 +148,8 @@ export interface StreamEvent {
   // consult.* and conference.* events: the consulted agent, why it ended and who cancelled it;
   // contact.transferred: "attended" or the transfer's text.
   target?: string;
+  // consult.waiting, consult.started, consult.ended of a consultation of a queue (issue 8).
+  consulted_queue?: string;
   by?: string;
   text?: string;
   agents?: Agent[];

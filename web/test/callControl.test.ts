@@ -15,6 +15,7 @@ import {
   normalDigits,
   recordingActions,
 } from "../src/callControl";
+import type { ConsultState } from "../src/callControl";
 import type { DirectoryEntry } from "../src/types";
 
 describe("call state", () => {
@@ -88,11 +89,32 @@ describe("consultation transfer and conference", () => {
     expect(consultOfContact({})).toBeNull();
     expect(consultOfContact({ consult: { target: "bob", conference: false } })).toEqual(bob);
     expect(consultOfContact({ consult: { target: "bob", conference: true } })).toEqual(conf);
+    // Issue 8: the server's state and the queue consulted.
+    expect(consultOfContact({ consult: { target: "", queue: "sales", state: "waiting", conference: false } })).toEqual({
+      target: "",
+      conference: false,
+      phase: "waiting",
+      queue: "sales",
+    });
+    expect(consultOfContact({ consult: { target: "", queue: "", state: "", conference: false } })).toBeNull();
+    expect(consultOfContact({ consult: { target: "bob", queue: "", state: "talking", conference: false } })).toEqual({
+      ...bob,
+      phase: "talking",
+    });
   });
 
   it("follows the consult.*, conference.* and attended transfer events", () => {
     const ev = (type: string, extra: Record<string, string> = {}) => ({ type, contact: "7", ...extra });
-    expect(consultAfterEvent(null, ev("consult.started", { target: "bob" }))).toEqual(bob);
+    const ringing: ConsultState = { ...bob, phase: "ringing" };
+    expect(consultAfterEvent(null, ev("consult.started", { target: "bob" }))).toEqual(ringing);
+    expect(consultAfterEvent(ringing, ev("consult.answered", { target: "bob" }))).toEqual({ ...bob, phase: "talking" });
+    expect(consultAfterEvent(ringing, ev("consult.answered", { target: "carol" }))).toEqual(ringing);
+    const waiting = consultAfterEvent(null, ev("consult.waiting", { consulted_queue: "sales" }));
+    expect(waiting).toEqual({ target: "", conference: false, phase: "waiting", queue: "sales" });
+    expect(consultAfterEvent(waiting, ev("consult.started", { target: "bob", consulted_queue: "sales" }))).toEqual({
+      ...ringing,
+      queue: "sales",
+    });
     expect(consultAfterEvent(bob, ev("conference.started", { target: "bob" }))).toEqual(conf);
     // The other agent hanging up, not answering, a cancel, a completion: the consultation is over.
     for (const reason of ["target_hung_up", "no_answer", "cancelled", "completed", "call_ended"]) {
@@ -147,11 +169,20 @@ describe("consultation transfer and conference", () => {
     expect(consultText(null)).toBe("");
     expect(consultText(bob)).toBe("Consulting bob (customer on hold)");
     expect(consultText(conf)).toBe("Conference with bob");
+    expect(consultText({ ...bob, phase: "ringing" as const })).toBe("Calling bob (customer on hold)");
+    expect(consultText({ ...bob, phase: "talking" as const })).toBe("Consulting bob (customer on hold)");
+    expect(consultText({ target: "", conference: false, phase: "waiting", queue: "sales" })).toBe(
+      "Waiting for an agent of sales (customer on hold)",
+    );
     const ended = (type: string, reason: string) => consultEndedText({ type, target: "bob", reason });
     expect(ended("consult.ended", "target_hung_up")).toBe("bob hung up: back with the customer.");
     expect(ended("consult.ended", "no_answer")).toBe("bob did not answer: back with the customer.");
     expect(ended("conference.ended", "target_left")).toBe("bob left the conference: back with the customer.");
     expect(ended("consult.ended", "completed")).toBe("Transferred to bob.");
+    expect(ended("consult.ended", "refused")).toBe("bob declined: back with the customer.");
+    expect(consultEndedText({ type: "consult.ended", consulted_queue: "sales", reason: "timeout" })).toBe(
+      "Nobody of sales was free in time: back with the customer.",
+    );
     expect(consultEndedText({ type: "hold.ended" })).toBe("");
   });
 
