@@ -103,6 +103,13 @@ void WebhookDispatcher::Offer(std::string event_json, std::string type, uint64_t
   {
     std::lock_guard lock(mu_);
     ++counters_.offered;
+    if (subscriptions_.empty()) {
+      // Nothing to deliver, nothing to wake the worker for (a webhook configured later gets the
+      // events from then on, as it would if it had been offered and matched nothing).
+      ++counters_.considered;
+      counters_cv_.notify_all();
+      return;
+    }
     if (offers_.size() >= options_.max_queued_offers) {
       ++counters_.dropped;
       counters_cv_.notify_all();

@@ -417,6 +417,25 @@ TEST(WebhookDispatcher, EventsNoWebhookWantsDoNotReadTheOutbox) {
   EXPECT_EQ(server.received().size(), 1u);
 }
 
+TEST(WebhookDispatcher, WithoutWebhooksEventsAreNeitherQueuedNorDropped) {
+  store::MemoryStore memory;
+  CountingOutbox outbox(memory);
+  BeastHttpPoster poster;
+  TestClock clock(kStart);
+  DispatcherOptions options = TestOptions();
+  options.idle_poll = Seconds(3600);
+  options.max_queued_offers = 2;  // a queue would overflow at once
+  WebhookDispatcher dispatcher({}, outbox, poster, clock, Random(1), options);
+  dispatcher.Start();
+  for (uint64_t seq = 1; seq <= 100; ++seq) dispatcher.Offer(R"({"a":1})", "agent.state", seq);
+  const DispatcherCounters c = dispatcher.counters();
+  EXPECT_EQ(c.offered, 100u);
+  EXPECT_EQ(c.considered, 100u);
+  EXPECT_EQ(c.dropped, 0u);
+  dispatcher.Stop();
+  EXPECT_LE(outbox.claims.load(), 1);  // at most the first turn's (none when Stop came first)
+}
+
 TEST(WebhookDispatcher, AReceiverThatNeverAnswersTimesOut) {
   TestServer server(/*fail_first=*/0, /*hang=*/true);
   store::MemoryStore outbox;
