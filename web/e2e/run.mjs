@@ -683,8 +683,9 @@ async function agentDials(alice) {
 /**
  * Consultation transfer and conference on the agent desktop. Without SIP the server refuses the
  * consultation (409, no voice channel), shown next to the buttons; the answers of a SIP server (a
- * consultation, a 409 before the consulted phone answered, a conference, a cancel) are stubbed in
- * the browser to check which buttons each state offers (voice_e2e_test drives the real ones).
+ * consultation, a 409 before the consulted phone answered, a conference, a cancel, a consultation
+ * of a queue waiting for a free member) are stubbed in the browser to check which buttons each
+ * state offers and what the panel says (voice_e2e_test drives the real ones).
  */
 async function agentConsultsAnotherAgent(alice, admin, contactId) {
   step = "the agent opens the consultation picker, filled from the directory";
@@ -760,6 +761,28 @@ async function agentConsultsAnotherAgent(alice, admin, contactId) {
   await p.click(`${group} button:text-is('Cancel')`);
   await p.waitForSelector(`${group} button:text-is('Consult…')`);
   check(!(await p.locator(`${group} [data-testid=consult-state]`).count()), "the consultation state is gone after Cancel");
+  await p.unroute(route);
+
+  step = "the agent consults a queue with nobody free (stubbed): the request names the queue alone";
+  await p.route(route, (r) => {
+    const json = (body) => r.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(body) });
+    if (!r.request().url().endsWith("/consult")) return json({ ...contact, consult: null });
+    return json({ ...contact, on_hold: true, consult: { target: "", queue: "support", state: "waiting", conference: false } });
+  });
+  await p.click(`${group} button:text-is('Consult…')`);
+  await p.selectOption(`${group} select[name=consult-kind]`, "queue");
+  const consultQueues = await p.locator(`${group} select[name=consult-queue] option`).allTextContents();
+  check(["sales", "support", "billing"].every((q) => consultQueues.includes(q)), `the voice queues may be consulted: ${consultQueues}`);
+  await p.selectOption(`${group} select[name=consult-queue]`, "support");
+  const [queueRequest] = await Promise.all([
+    p.waitForRequest((r) => r.url().endsWith(`/api/v1/contacts/${contactId}/consult`) && r.method() === "POST"),
+    p.click(`${group} button:text-is('Consult')`),
+  ]);
+  check(JSON.stringify(queueRequest.postDataJSON()) === '{"queue":"support"}', `consult request body: ${queueRequest.postData()}`);
+  await waitText(p, `${group} [data-testid=consult-state]`, "Waiting for an agent of support (customer on hold)");
+  check(await p.locator(`${group} button:text-is('Cancel')`).isEnabled(), "a waiting consultation can be cancelled");
+  await p.click(`${group} button:text-is('Cancel')`);
+  await p.waitForSelector(`${group} button:text-is('Consult…')`);
   await p.unroute(route);
 }
 

@@ -1,6 +1,6 @@
 // A thin client over /api/v1: JSON in and out, the session cookie sent by the browser, errors
 // turned into ApiError with the server's message (which names the field and the allowed values).
-import type { DialRequest, TransferBody } from "./dial";
+import type { ConsultBody, DialRequest, TransferBody } from "./dial";
 import type { Report } from "./reports/model";
 import type { Agent, Contact, Customer, DirectoryEntry, Me, Queue, Recording } from "./types";
 
@@ -87,7 +87,8 @@ export const api = {
   recordingCommand: (id: string, action: string) =>
     call<Contact>("POST", `/contacts/${enc(id)}/recording`, { action }),
   // Consultation transfer and conference (docs/voice.md): each replies with the contact (`consult`).
-  consult: (id: string, agent: string) => call<Contact>("POST", `/contacts/${enc(id)}/consult`, { agent }),
+  /** Exactly one of `agent`, `queue` (dial.ts's consultBody). */
+  consult: (id: string, target: ConsultBody) => call<Contact>("POST", `/contacts/${enc(id)}/consult`, target),
   consultStep: (id: string, step: "complete" | "cancel" | "conference") =>
     call<Contact>("POST", `/contacts/${enc(id)}/consult/${step}`),
   // Supervisor monitoring (docs/voice.md): each replies with the contact (its `monitor` field).

@@ -1,7 +1,8 @@
 // Click-to-dial and blind-transfer targets on the agent desktop (unit-tested in test/dial.test.ts):
 // the number the server dials (docs/voice.md, "Outbound calls": 3 to 20 digits with an optional
 // leading +), the body of POST /api/v1/calls, the number a callback contact asks to be called on,
-// and the body of POST /api/v1/contacts/{id}/transfer for a queue, an agent or a number.
+// and the body of POST /api/v1/contacts/{id}/transfer for a queue, an agent or a number (and of
+// .../consult for a queue or an agent).
 import type { Contact } from "./types";
 
 /** The dial pad, in telephone order ("+" where a phone has "*": the server takes no * or #). */
@@ -47,6 +48,7 @@ export function callbackNumber(c: Pick<Contact, "channel" | "attributes"> | unde
 }
 
 // --- Blind transfer (docs/voice.md, "Call control"): exactly one of queue, agent and number.
+// A consultation (docs/voice.md, "Consultation transfer") takes a queue or an agent, the same way.
 
 export type TransferKind = "queue" | "agent" | "number";
 
@@ -58,17 +60,34 @@ export const transferKindLabels: Record<TransferKind, string> = {
 
 export type TransferBody = { queue: string } | { agent: string } | { number: string };
 
-/** The transfer's body for the kind and the value typed or chosen, or the reason it is refused. */
-export function transferBody(kind: TransferKind, value: string): TransferBody | { problem: string } {
+/** The body naming the target for the kind and the value typed or chosen, or the reason it is refused. */
+function targetBody(kind: TransferKind, value: string, verb: string): TransferBody | { problem: string } {
   const v = value.trim();
   switch (kind) {
     case "queue":
-      return v ? { queue: v } : { problem: "Choose the queue to transfer to." };
+      return v ? { queue: v } : { problem: `Choose the queue to ${verb}.` };
     case "agent":
-      return v ? { agent: v } : { problem: "Choose or type the agent to transfer to." };
+      return v ? { agent: v } : { problem: `Choose or type the agent to ${verb}.` };
     case "number": {
       const n = normalNumber(v);
       return n ? { number: n } : { problem: numberRule };
     }
   }
+}
+
+/** The transfer's body for the kind and the value typed or chosen, or the reason it is refused. */
+export function transferBody(kind: TransferKind, value: string): TransferBody | { problem: string } {
+  return targetBody(kind, value, "transfer to");
+}
+
+/** What a consultation may target: a queue (its free member, or wait for one) or an agent. */
+export type ConsultKind = Exclude<TransferKind, "number">;
+
+export const consultKinds: readonly ConsultKind[] = ["agent", "queue"];
+
+export type ConsultBody = { queue: string } | { agent: string };
+
+/** The body of POST /api/v1/contacts/{id}/consult: exactly one of `agent` and `queue`. */
+export function consultBody(kind: ConsultKind, value: string): ConsultBody | { problem: string } {
+  return targetBody(kind, value, "consult") as ConsultBody | { problem: string };
 }

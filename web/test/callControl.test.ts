@@ -16,7 +16,7 @@ import {
   recordingActions,
 } from "../src/callControl";
 import type { ConsultState } from "../src/callControl";
-import type { DirectoryEntry } from "../src/types";
+import type { Contact, DirectoryEntry } from "../src/types";
 
 describe("call state", () => {
   it("reads on_hold, muted and recording_state, absent fields as off", () => {
@@ -174,6 +174,10 @@ describe("consultation transfer and conference", () => {
     expect(consultText({ target: "", conference: false, phase: "waiting", queue: "sales" })).toBe(
       "Waiting for an agent of sales (customer on hold)",
     );
+    // The server's answer to a consultation of a queue with nobody free (no `conference` key).
+    const waiting = consultOfContact({ consult: { target: "", queue: "sales", state: "waiting" } as Contact["consult"] });
+    expect(consultText(waiting)).toBe("Waiting for an agent of sales (customer on hold)");
+    expect(consultButtons(waiting)).toMatchObject({ consult: false, cancel: true, hold: false, transfer: false });
     const ended = (type: string, reason: string) => consultEndedText({ type, target: "bob", reason });
     expect(ended("consult.ended", "target_hung_up")).toBe("bob hung up: back with the customer.");
     expect(ended("consult.ended", "no_answer")).toBe("bob did not answer: back with the customer.");

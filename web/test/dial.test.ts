@@ -1,5 +1,15 @@
-import { describe, expect, it } from "vitest";
-import { callbackNumber, dialRequest, dialedText, normalNumber, numberRule, transferBody } from "../src/dial";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { api } from "../src/api";
+import {
+  callbackNumber,
+  consultBody,
+  consultKinds,
+  dialRequest,
+  dialedText,
+  normalNumber,
+  numberRule,
+  transferBody,
+} from "../src/dial";
 
 describe("normalNumber", () => {
   it("takes 3 to 20 digits with an optional leading +, as the server does", () => {
@@ -55,5 +65,39 @@ describe("transferBody", () => {
     expect(transferBody("queue", "")).toHaveProperty("problem");
     expect(transferBody("agent", "  ")).toHaveProperty("problem");
     expect(transferBody("number", "555-CALL")).toEqual({ problem: numberRule });
+  });
+});
+
+describe("consultBody", () => {
+  it("offers an agent (first) or a queue, not a number", () => {
+    expect(consultKinds).toEqual(["agent", "queue"]);
+  });
+  it("sends exactly one of agent and queue", () => {
+    expect(consultBody("agent", " bob ")).toEqual({ agent: "bob" });
+    expect(consultBody("queue", "sales")).toEqual({ queue: "sales" });
+  });
+  it("refuses an empty target in the consultation's words", () => {
+    expect(consultBody("agent", "  ")).toEqual({ problem: "Choose or type the agent to consult." });
+    expect(consultBody("queue", "")).toEqual({ problem: "Choose the queue to consult." });
+    expect(transferBody("queue", "")).toEqual({ problem: "Choose the queue to transfer to." });
+  });
+});
+
+describe("api.consult", () => {
+  afterEach(() => vi.unstubAllGlobals());
+  const posted = async (body: ReturnType<typeof consultBody>) => {
+    const fetch = vi.fn(
+      async () => new Response(JSON.stringify({ id: "7" }), { status: 200, headers: { "Content-Type": "application/json" } }),
+    );
+    vi.stubGlobal("fetch", fetch);
+    if ("problem" in body) throw new Error(body.problem);
+    await api.consult("7", body);
+    const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
+    return { url, method: init.method, body: JSON.parse(String(init.body)) };
+  };
+  it("posts the agent or the queue chosen, alone", async () => {
+    const url = "/api/v1/contacts/7/consult";
+    expect(await posted(consultBody("agent", "bob"))).toEqual({ url, method: "POST", body: { agent: "bob" } });
+    expect(await posted(consultBody("queue", "sales"))).toEqual({ url, method: "POST", body: { queue: "sales" } });
   });
 });

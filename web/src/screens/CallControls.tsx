@@ -1,9 +1,9 @@
 // Call control for a voice contact the agent handles (docs/voice.md, "Call control",
 // "Consultation transfer", "Conference" and "Recording"): hold/resume, mute/unmute, hang up, blind
-// transfer to a queue, an agent or a number, consultation of another agent (then complete, conference or cancel), a DTMF
+// transfer to a queue, an agent or a number, consultation of an agent or a queue (then complete, conference or cancel), a DTMF
 // keypad and the recording commands its state allows. The buttons show the contact as last read or as the
 // server's reply carried it; the server's refusals (409, 422) appear next to the buttons.
-import { useState } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import { api, ApiError } from "../api";
 import {
   callState,
@@ -17,7 +17,14 @@ import {
   recordingActions,
   recordingStateLabels,
 } from "../callControl";
-import { transferBody, transferKindLabels, type TransferBody, type TransferKind } from "../dial";
+import {
+  consultBody,
+  consultKinds,
+  transferBody,
+  transferKindLabels,
+  type TransferBody,
+  type TransferKind,
+} from "../dial";
 import type { Contact } from "../types";
 
 type ConsultStep = "complete" | "cancel" | "conference";
@@ -46,7 +53,7 @@ export function CallControls({
   /** Why the last consultation ended (from the event stream), shown until the next command. */
   notice?: string;
   contact?: Contact;
-  /** Queues a call may be transferred to. */
+  /** Queues that take voice: a call may be transferred to the others and consult any. */
   queues: string[];
   /** The contact's queue's recording policy (GET /api/v1/queues), when known. */
   recordingPolicy?: string;
@@ -60,21 +67,8 @@ export function CallControls({
   const [sent, setSent] = useState("");
   const consult = consultOfContact(contact);
   const buttons = consultButtons(consult);
-  // The consultation picker: Available agents with a free voice slot, read when it opens.
+  // The consultation picker (an agent or a queue), open after Consult….
   const [picking, setPicking] = useState(false);
-  const [candidates, setCandidates] = useState<{ id: string; name: string }[]>([]);
-  const [consultee, setConsultee] = useState("");
-  const openPicker = async () => {
-    setError("");
-    setPicking(true);
-    try {
-      const list = consultCandidates(await api.directory(), [agentId, contact?.agent ?? ""]);
-      setCandidates(list);
-      setConsultee((v) => v || list[0]?.id || "");
-    } catch (e) {
-      setError(message(e));
-    }
-  };
   const targets = queues.filter((q) => q !== contact?.queue);
 
   const run = async (what: () => Promise<Contact>, after?: (c: Contact) => void) => {
@@ -135,63 +129,57 @@ export function CallControls({
             .join(", ")}
         </span>
       </div>
-      <TransferForm
+      <TargetForm
         id={id}
+        prefix="transfer"
+        className="row"
+        label="Transfer to"
+        kinds={Object.keys(transferKindLabels) as TransferKind[]}
         queues={targets}
         agentId={agentId}
         handler={contact?.agent ?? ""}
         disabled={busy || !buttons.transfer}
-        onTransfer={(body) => run(() => api.transfer(id, body))}
+        build={transferBody}
+        onSend={(body) => run(() => api.transfer(id, body))}
         onProblem={setError}
       />
       <div className="row" role="group" aria-label="Consultation" data-testid="consult">
         {buttons.consult && !picking && (
-          <button type="button" disabled={busy} onClick={openPicker}>
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() => {
+              setError("");
+              setPicking(true);
+            }}
+          >
             Consult…
           </button>
         )}
         {buttons.consult && picking && (
-          <form
+          <TargetForm
+            id={id}
+            prefix="consult"
+            label="Consult"
+            kinds={consultKinds}
+            queues={queues}
+            agentId={agentId}
+            handler={contact?.agent ?? ""}
+            disabled={busy}
             className="inline"
-            aria-label="Consult an agent"
-            onSubmit={(e) => {
-              e.preventDefault();
-              const who = consultee.trim();
-              if (!who) {
-                setError("Choose or type the agent to consult.");
-                return;
-              }
+            build={consultBody}
+            onSend={(body) =>
               run(
-                () => api.consult(id, who),
+                () => api.consult(id, body),
                 () => setPicking(false),
-              );
-            }}
+              )
+            }
+            onProblem={setError}
           >
-            <label>
-              Consult agent{" "}
-              <input
-                name="consult-agent"
-                list={`consult-agents-${id}`}
-                value={consultee}
-                placeholder={candidates.length ? "" : "agent id"}
-                onChange={(e) => setConsultee(e.target.value)}
-              />
-            </label>
-            <datalist id={`consult-agents-${id}`}>
-              {candidates.map((a) => (
-                <option key={a.id} value={a.id}>
-                  {a.name}
-                </option>
-              ))}
-            </datalist>
-            <button type="submit" disabled={busy}>
-              Consult
-            </button>
             <button type="button" disabled={busy} onClick={() => setPicking(false)}>
               Close
             </button>
-            {candidates.length === 0 && <span className="muted">No Available agent listed: type an agent id.</span>}
-          </form>
+          </TargetForm>
         )}
         {consult && (
           <>
@@ -270,36 +258,51 @@ export function CallControls({
 }
 
 /**
- * The blind transfer: to a queue (those taking voice), an agent (picked among those a call reaches
- * now, from GET /api/v1/directory, or typed) or an external number; sends exactly one of them.
+ * The target of a blind transfer or a consultation, as exactly one key of the body `build` gives:
+ * a queue (among `queues`), an agent (picked among those a call reaches now, from GET
+ * /api/v1/directory, read when Agent is chosen, or typed) or, for a transfer, an external number.
+ * The first kind is chosen at first. Fields are named `<prefix>-kind`, `<prefix>-queue`,
+ * `<prefix>-agent` and `<prefix>-number`.
  */
-function TransferForm({
+function TargetForm<K extends TransferKind, B extends TransferBody>({
   id,
+  prefix,
+  className,
+  label,
+  kinds,
   queues,
   agentId,
   handler,
   disabled,
-  onTransfer,
+  build,
+  onSend,
   onProblem,
+  children,
 }: {
   id: string;
+  prefix: "transfer" | "consult";
+  className: string;
+  /** The form's words: "Transfer to", "Consult" (also its submit button's, "to" left out). */
+  label: string;
+  kinds: readonly K[];
   queues: string[];
   /** The desktop's agent and the contact's, left out of the agents offered. */
   agentId: string;
   handler: string;
   disabled: boolean;
-  onTransfer: (body: TransferBody) => void;
+  build: (kind: K, value: string) => B | { problem: string };
+  onSend: (body: B) => void;
   onProblem: (text: string) => void;
+  /** More buttons after the submit one (the consultation's Close). */
+  children?: ReactNode;
 }) {
-  const [kind, setKind] = useState<TransferKind>("queue");
+  const [kind, setKind] = useState<K>(kinds[0]);
   const [queue, setQueue] = useState("");
   const [agent, setAgent] = useState("");
   const [number, setNumber] = useState("");
-  const [agents, setAgents] = useState<{ id: string; name: string }[]>([]);
+  const [agents, setAgents] = useState<{ id: string; name: string }[] | null>(null);
   const chosenQueue = queues.includes(queue) ? queue : queues[0] ?? "";
-  const choose = async (k: TransferKind) => {
-    setKind(k);
-    if (k !== "agent") return;
+  const loadAgents = async () => {
     try {
       const list = consultCandidates(await api.directory(), [agentId, handler]);
       setAgents(list);
@@ -308,22 +311,31 @@ function TransferForm({
       onProblem(message(e));
     }
   };
+  // A picker opening on Agent (the consultation's) lists the agents at once.
+  useEffect(() => {
+    if (kinds[0] === "agent") loadAgents();
+  }, []); // once, when the form opens
+  const choose = (k: K) => {
+    setKind(k);
+    if (k === "agent") loadAgents();
+  };
   const value = kind === "queue" ? chosenQueue : kind === "agent" ? agent : number;
+  const verb = label.replace(/ to$/, "");
   return (
     <form
-      className="row"
-      aria-label="Transfer"
+      className={className}
+      aria-label={verb}
       onSubmit={(e) => {
         e.preventDefault();
-        const body = transferBody(kind, value);
+        const body = build(kind, value);
         if ("problem" in body) onProblem(body.problem);
-        else onTransfer(body);
+        else onSend(body);
       }}
     >
       <label>
-        Transfer to{" "}
-        <select name="transfer-kind" value={kind} onChange={(e) => choose(e.target.value as TransferKind)}>
-          {(Object.keys(transferKindLabels) as TransferKind[]).map((k) => (
+        {label}{" "}
+        <select name={`${prefix}-kind`} value={kind} onChange={(e) => choose(e.target.value as K)}>
+          {kinds.map((k) => (
             <option key={k} value={k}>
               {transferKindLabels[k]}
             </option>
@@ -332,8 +344,8 @@ function TransferForm({
       </label>
       {kind === "queue" && (
         <label>
-          <span className="sr-only">Transfer to queue</span>
-          <select name="transfer-queue" value={chosenQueue} onChange={(e) => setQueue(e.target.value)}>
+          <span className="sr-only">{label} queue</span>
+          <select name={`${prefix}-queue`} value={chosenQueue} onChange={(e) => setQueue(e.target.value)}>
             {queues.map((q) => (
               <option key={q} value={q}>
                 {q}
@@ -345,17 +357,17 @@ function TransferForm({
       {kind === "agent" && (
         <>
           <label>
-            <span className="sr-only">Transfer to agent</span>
+            <span className="sr-only">{label} agent</span>
             <input
-              name="transfer-agent"
-              list={`transfer-agents-${id}`}
+              name={`${prefix}-agent`}
+              list={`${prefix}-agents-${id}`}
               value={agent}
               placeholder="agent id"
               onChange={(e) => setAgent(e.target.value)}
             />
           </label>
-          <datalist id={`transfer-agents-${id}`}>
-            {agents.map((a) => (
+          <datalist id={`${prefix}-agents-${id}`}>
+            {(agents ?? []).map((a) => (
               <option key={a.id} value={a.id}>
                 {a.name}
               </option>
@@ -365,9 +377,9 @@ function TransferForm({
       )}
       {kind === "number" && (
         <label>
-          <span className="sr-only">Transfer to number</span>
+          <span className="sr-only">{label} number</span>
           <input
-            name="transfer-number"
+            name={`${prefix}-number`}
             type="tel"
             inputMode="tel"
             placeholder="+15551234567"
@@ -377,8 +389,11 @@ function TransferForm({
         </label>
       )}
       <button type="submit" disabled={disabled || !value.trim()}>
-        Transfer
+        {verb}
       </button>
+      {children}
+      {kind === "agent" && agents?.length === 0 && <span className="muted">No Available agent listed: type an agent id.</span>}
+      {kind === "queue" && queues.length === 0 && <span className="muted">No queue taking voice is listed.</span>}
     </form>
   );
 }
