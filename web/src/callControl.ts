@@ -159,6 +159,10 @@ export interface ConsultButtons {
  */
 export function consultButtons(state: ConsultState): ConsultButtons {
   if (!state) return { consult: true, complete: false, conference: false, cancel: false, hold: true, transfer: true };
+  // Nobody to hand the call to yet: the server refuses complete and conference (409).
+  if (state.phase === "waiting") {
+    return { consult: false, complete: false, conference: false, cancel: true, hold: false, transfer: false };
+  }
   return { consult: false, complete: true, conference: !state.conference, cancel: true, hold: false, transfer: false };
 }
 

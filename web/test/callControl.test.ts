@@ -177,7 +177,14 @@ describe("consultation transfer and conference", () => {
     // The server's answer to a consultation of a queue with nobody free (no `conference` key).
     const waiting = consultOfContact({ consult: { target: "", queue: "sales", state: "waiting" } as Contact["consult"] });
     expect(consultText(waiting)).toBe("Waiting for an agent of sales (customer on hold)");
-    expect(consultButtons(waiting)).toMatchObject({ consult: false, cancel: true, hold: false, transfer: false });
+    expect(consultButtons(waiting)).toEqual({
+      consult: false,
+      complete: false,
+      conference: false,
+      cancel: true,
+      hold: false,
+      transfer: false,
+    });
     const ended = (type: string, reason: string) => consultEndedText({ type, target: "bob", reason });
     expect(ended("consult.ended", "target_hung_up")).toBe("bob hung up: back with the customer.");
     expect(ended("consult.ended", "no_answer")).toBe("bob did not answer: back with the customer.");
