@@ -1929,9 +1929,11 @@ class SipServer::Impl {
     }
     if (c.transferor_nh != nullptr && c.transferor_leg_open) {
       AnswerTransferor(c);  // the agent's own call to the target connects
-      return;
+    } else {
+      (void)deps_.media.Bridge(c.agent_leg, c.consult_leg);  // the two agents talk
     }
-    (void)deps_.media.Bridge(c.agent_leg, c.consult_leg);  // the two agents talk
+    // Whichever side started it (the API or the agent's phone), the engine learns the answer:
+    // `consult.answered`, the consultation's state `talking`.
     if (deps_.intake != nullptr && c.contact.value() != 0) {
       deps_.intake->ConsultAnswered(c.contact, c.consult_agent);
     }

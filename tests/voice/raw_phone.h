@@ -192,6 +192,28 @@ class AgentPhone {
     SendInDialog("INVITE", authorization + "Content-Type: application/sdp\r\n", sdp);
     return "";
   }
+  // The ringing response (18x) to Dial's INVITE (whole message), "" when none came in time.
+  std::string DialRinging() {
+    const std::string cseq_line = std::to_string(cseq_) + " INVITE";
+    return Next(
+        [&](const std::string& m) {
+          return m.rfind("SIP/2.0 18", 0) == 0 && HeaderOf(m, "CSeq") == cseq_line;
+        },
+        std::chrono::seconds(10));
+  }
+  // Whether a final response to Dial's INVITE has arrived by now. Waits for nothing: it reads
+  // what the socket already holds, which is kept for DialAnswer.
+  bool DialAnsweredYet() {
+    for (std::string m = peer_.Receive(std::chrono::milliseconds(0)); !m.empty();
+         m = peer_.Receive(std::chrono::milliseconds(0))) {
+      backlog_.push_back(std::move(m));
+    }
+    const std::string cseq_line = std::to_string(cseq_) + " INVITE";
+    return std::any_of(backlog_.begin(), backlog_.end(), [&](const std::string& m) {
+      return m.rfind("SIP/2.0 ", 0) == 0 && m.rfind("SIP/2.0 1", 0) != 0 &&
+             HeaderOf(m, "CSeq") == cseq_line;
+    });
+  }
   // The final response to Dial's INVITE (whole message, "" when none came in time), ACKed.
   std::string DialAnswer() {
     const std::string answer = FinalTo(cseq_, "INVITE");

@@ -33,24 +33,38 @@ class PhoneTransferTest : public ::testing::Test {
     id_ = call.id;
   }
   int http() { return server_.process().port(); }
+  int SetPresence(const std::string& agent, const std::string& presence) {
+    return Http(http(), "PUT", "/api/v1/agents/" + agent + "/presence",
+                R"({"presence":")" + presence + "\"}", cookie_)
+        .status;
+  }
   Json Contact() {
     return Json::parse(Http(http(), "GET", "/api/v1/contacts/" + id_, "", cookie_).body, nullptr,
                        false);
   }
 
-  // Alice's phone holds the call and calls `target` on its second line; bob's phone answers and
-  // the two talk (each streaming its level). "" when so, else what failed.
+  // Alice's phone holds the call and calls `target` on its second line, which rings bob; bob's
+  // phone answers and the two talk (BobAnswersAlicesSecondLine). "" when so, else what failed.
   std::string AliceConsultsFromHerPhone(const std::string& target) {
     const std::string held = alice_.Reinvite("sendonly");
     if (held.rfind("SIP/2.0 200", 0) != 0) return "hold: " + held;
     if (std::string d = line2_.Dial(target); !d.empty()) return "dial: " + d;
+    if (!WaitForEvent(*events_, "consult.started", "\"target\":\"bob\""))
+      return "no consult.started";
+    return BobAnswersAlicesSecondLine();
+  }
+
+  // Bob's phone answers the consultation alice's second line asked for: the line gets 200 OK,
+  // `consult.answered`, and the two talk (each streaming its level) while the caller hears
+  // neither. "" when so, else what failed.
+  std::string BobAnswersAlicesSecondLine() {
     if (!bob_.Answer()) return "bob's phone never rang";
     const std::string answered = line2_.DialAnswer();
     if (answered.rfind("SIP/2.0 200", 0) != 0) return "line 2: " + answered;
+    if (!WaitForEvent(*events_, "consult.answered", "\"target\":\"bob\""))
+      return "no consult.answered";
     talkers_.Add(bob_.media(), bob_.parley_media_port(), kThirdLevel);
     talkers_.Add(line2_.media(), line2_.parley_media_port(), kAgentLevel);
-    if (!WaitForEvent(*events_, "consult.started", "\"target\":\"bob\""))
-      return "no consult.started";
     if (!HearsAll(bob_.media(), kAgent)) return "bob never heard alice";
     if (!HearsAll(line2_.media(), kThird)) return "alice never heard bob";
     if (std::string s = NeverHears(caller_rtp_, kAgent | kThird); !s.empty()) {
@@ -129,6 +143,33 @@ TEST_F(PhoneTransferTest, ReferInTheConsultationReplacingTheCallHandsTheCallerTo
   const std::string accepted = line2_.ReferReplacing("bob", alice_);
   EXPECT_EQ(accepted.substr(0, 20), "SIP/2.0 202 Accepted") << accepted;
   EXPECT_EQ(line2_.FinalNotify(), "SIP/2.0 200 OK\r\n");
+  ExpectBobTookTheCall();
+}
+
+// Issue 8: dialling a queue whose members are all busy waits as the API's consultation does
+// (A2 hears 180 Ringing, `consult.waiting`, no answer yet); the member who becomes free is rung,
+// his answer answers A2, and the REFER with Replaces completes the transfer to him.
+TEST_F(PhoneTransferTest, PhoneConsultingAQueueWithNobodyFreeWaitsThenBobAnswersAndReferCompletes) {
+  ASSERT_EQ(SetPresence("bob", "not-ready"), 200);
+  ASSERT_EQ(alice_.Reinvite("sendonly").substr(0, 11), "SIP/2.0 200");
+  ASSERT_EQ(line2_.Dial("support"), "");
+  const std::string ringing = line2_.DialRinging();
+  EXPECT_EQ(ringing.substr(0, 19), "SIP/2.0 180 Ringing") << ringing;
+  EXPECT_TRUE(WaitForEvent(*events_, "consult.waiting", "\"consulted_queue\":\"support\""));
+  const Json waiting = Contact();
+  EXPECT_EQ(waiting["consult"]["state"], "waiting") << waiting.dump();
+  EXPECT_EQ(waiting["consult"]["queue"], "support") << waiting.dump();
+  EXPECT_TRUE(waiting["on_hold"].get<bool>()) << waiting.dump();
+  EXPECT_TRUE(caller_rtp_.HearsMusic());
+  EXPECT_FALSE(line2_.DialAnsweredYet());  // nobody was rung, so nobody answered
+
+  ASSERT_EQ(SetPresence("bob", "available"), 200);
+  EXPECT_TRUE(WaitForEvent(*events_, "consult.started", "\"target\":\"bob\""));
+  ASSERT_EQ(BobAnswersAlicesSecondLine(), "");
+  EXPECT_EQ(Contact()["consult"]["state"], "talking");
+  const std::string accepted = alice_.ReferReplacing("bob", line2_);
+  EXPECT_EQ(accepted.substr(0, 20), "SIP/2.0 202 Accepted") << accepted;
+  EXPECT_EQ(alice_.FinalNotify(), "SIP/2.0 200 OK\r\n");
   ExpectBobTookTheCall();
 }
 
