@@ -2587,6 +2587,14 @@ class SipServer::Impl {
         StartCallTimer(c.id, &Impl::OnExternalRingTimeout, options_.outbound_ring_timeout);
     EndMonitor(c, ports::MonitorEnd::kCallEnded);
     deps_.media.Unbridge(c.customer_leg);
+    // The recording goes on in the same file with the number in the agent channel (silence
+    // while it rings); if the number does not take the call, its leg closing ends the file.
+    if (c.recording) {
+      if (Status s = deps_.media.MoveRecording(c.customer_leg, leg); !s.ok()) {
+        log::Error("sip", "the recording did not follow the transfer: " + s.message(),
+                   {{"contact", c.contact.value()}});
+      }
+    }
     ReleaseAgentLeg(c);
     return Status::Ok();
   }

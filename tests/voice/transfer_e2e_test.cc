@@ -220,6 +220,37 @@ TEST_F(TransferTest, ARecordingGoesOnInTheSameFileWhenBobTakesTheTransfer) {
   EXPECT_GT(SamplesAt(right, kSupervisorLevel), 800u);
 }
 
+// A transfer to a number keeps the recording too: alice then the number's party on the right.
+TEST_F(TransferTest, ARecordingGoesOnInTheSameFileWhenANumberTakesTheTransfer) {
+  const HttpResponse record = Http(http(), "POST", "/api/v1/contacts/" + id_ + "/recording",
+                                   R"({"action":"start"})", cookie_);
+  ASSERT_EQ(record.status, 200) << record.body;
+  EXPECT_TRUE(WaitForEvent(*events_, "recording.started", "\"by\":\"admin\""));
+  EXPECT_EQ(SettlesWithout(caller_rtp_, kAgent, kThird), "");  // a second of alice, recorded
+  ASSERT_EQ(Transfer(R"({"number":"+15551234567"})").status, 200);
+  ASSERT_FALSE(carrier_.Ringing().empty());
+  EXPECT_FALSE(alice_.Request("BYE").empty());
+  ASSERT_TRUE(carrier_.Answer());
+  talkers_.Add(carrier_.media(), carrier_.parley_media_port(), kSupervisorLevel);
+  EXPECT_TRUE(HearsAll(caller_rtp_, kThird));
+  EXPECT_EQ(SettlesWithout(caller_rtp_, kThird, kAgent), "");  // a second of the number, recorded
+  EXPECT_EQ(carrier_.HangUp().substr(0, 14), "SIP/2.0 200 OK");
+  EXPECT_FALSE(
+      EventMessage(*events_, "recording.completed", "\"contact\":\"" + id_ + "\"").empty());
+  const Json list =
+      Json::parse(Http(http(), "GET", "/api/v1/recordings", "", cookie_).body, nullptr, false);
+  ASSERT_FALSE(list.is_discarded());
+  ASSERT_EQ(list["recordings"].size(), 1u) << list.dump();
+  const std::string rec_id = list["recordings"][0]["id"].get<std::string>();
+  auto audio = Http(http(), "GET", "/api/v1/recordings/" + rec_id + "/audio", "", cookie_);
+  ASSERT_EQ(audio.status, 200) << audio.body;
+  const auto left = WavChannel(audio.body, 0);
+  const auto right = WavChannel(audio.body, 1);
+  EXPECT_GT(SamplesAt(left, kCallerLevel), 800u);
+  EXPECT_GT(SamplesAt(right, kAgentLevel), 800u);
+  EXPECT_GT(SamplesAt(right, kSupervisorLevel), 800u);  // the number's party
+}
+
 TEST_F(TransferTest, ANumberOutsideTheAllowedDestinationsIsRefusedAndCounted) {
   const HttpResponse refused = Transfer(R"({"number":"+447700900123"})");
   EXPECT_EQ(refused.status, 422) << refused.body;
