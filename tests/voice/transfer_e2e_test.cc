@@ -161,6 +161,29 @@ TEST_F(TransferTest, ReferToBobFromAlicesPhoneTransfersTheCallToHim) {
   EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
 }
 
+// A REFER naming no queue, entry point or agent is a number: dialled through the trunk as the
+// API's transfer does.
+TEST_F(TransferTest, ReferToANumberFromAlicesPhoneCallsItThroughTheTrunk) {
+  const std::string accepted = alice_.Refer("+15551234567");
+  EXPECT_EQ(accepted.substr(0, accepted.find("\r\n")), "SIP/2.0 202 Accepted") << accepted;
+  const std::string invite = carrier_.Ringing();
+  ASSERT_FALSE(invite.empty());
+  EXPECT_EQ(invite.substr(0, invite.find("\r\n")),
+            "INVITE sip:+15551234567@127.0.0.1:" + std::to_string(carrier_.port()) + " SIP/2.0");
+  EXPECT_THAT(alice_.FinalNotify(), HasSubstr("SIP/2.0 200 OK"));
+  EXPECT_FALSE(alice_.Request("BYE").empty());
+  EXPECT_EQ(AgentSettled(http(), cookie_, "alice"), "available wrap-up");
+  EXPECT_THAT(EventMessage(*events_, "contact.transferred", "external"),
+              HasSubstr("\"number\":\"+15551234567\""));
+  ASSERT_TRUE(carrier_.Answer());
+  talkers_.Add(carrier_.media(), carrier_.parley_media_port(), kSupervisorLevel);
+  EXPECT_TRUE(HearsAll(caller_rtp_, kThird));
+  EXPECT_TRUE(HearsAll(carrier_.media(), kCaller));
+  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+  EXPECT_FALSE(carrier_.Request("BYE").empty());
+  EXPECT_TRUE(WaitForEvent(*events_, "contact.closed", "\"contact\":\"" + id_ + "\""));
+}
+
 TEST_F(TransferTest, ApiTransferToANumberCallsItThroughTheTrunkUntilTheCarrierHangsUp) {
   const HttpResponse moved = Transfer(R"({"number":"+15551234567"})");
   ASSERT_EQ(moved.status, 200) << moved.body;
