@@ -45,8 +45,11 @@ std::string ReadFile(const std::string& path) {
 // `err_file` ("" = the same pipe as stdout), and stdin from `in_file` ("" = /dev/null).
 pid_t Spawn(const std::vector<std::string>& args, int* out_fd, const std::string& err_file,
             std::string binary = PARLEY_BINARY, const std::string& in_file = "") {
+  // Close-on-exec: tests start programs from several threads at once (a caller and a phone),
+  // and a child forked by another thread must not hold this pipe open, or its reader sees EOF
+  // only when that other program exits (a phone's sipp "ran" until the caller's call ended).
   int fds[2];
-  if (pipe(fds) != 0) return -1;
+  if (pipe2(fds, O_CLOEXEC) != 0) return -1;
   // Room for the log lines a test reads only at the end (the default 64 KiB could block the
   // server between two reads).
   fcntl(fds[0], F_SETPIPE_SZ, 1 << 20);
