@@ -61,6 +61,35 @@ class TransferTest : public ::testing::Test {
     } while (std::chrono::steady_clock::now() < deadline);
     return c;
   }
+  // The admin starts recording; a second of alice talking goes into it.
+  void RecordASecondOfAlice() {
+    const HttpResponse record = Http(http(), "POST", "/api/v1/contacts/" + id_ + "/recording",
+                                     R"({"action":"start"})", cookie_);
+    ASSERT_EQ(record.status, 200) << record.body;
+    EXPECT_TRUE(WaitForEvent(*events_, "recording.started", "\"by\":\"admin\""));
+    EXPECT_EQ(SettlesWithout(caller_rtp_, kAgent, kThird), "");
+  }
+  // After the call: one recording, the caller on the left, alice then the transfer's target (the
+  // third party's level) on the right; listed under `agent` unless that is "".
+  void ExpectOneRecordingOfAliceThenTheThirdParty(const std::string& agent) {
+    EXPECT_FALSE(
+        EventMessage(*events_, "recording.completed", "\"contact\":\"" + id_ + "\"").empty());
+    const Json list =
+        Json::parse(Http(http(), "GET", "/api/v1/recordings", "", cookie_).body, nullptr, false);
+    ASSERT_FALSE(list.is_discarded());
+    ASSERT_EQ(list["recordings"].size(), 1u) << list.dump();
+    if (!agent.empty()) {
+      EXPECT_EQ(list["recordings"][0]["agent"], agent);
+    }
+    const std::string rec_id = list["recordings"][0]["id"].get<std::string>();
+    auto audio = Http(http(), "GET", "/api/v1/recordings/" + rec_id + "/audio", "", cookie_);
+    ASSERT_EQ(audio.status, 200) << audio.body;
+    const auto left = WavChannel(audio.body, 0);
+    const auto right = WavChannel(audio.body, 1);
+    EXPECT_GT(SamplesAt(left, kCallerLevel), 800u);
+    EXPECT_GT(SamplesAt(right, kAgentLevel), 800u);
+    EXPECT_GT(SamplesAt(right, kSupervisorLevel), 800u);
+  }
   // Bob's phone answers and streams the third party's level; the caller and bob hear each other.
   void BobTalksWithTheCaller() {
     ASSERT_TRUE(bob_.Answer());
@@ -215,41 +244,19 @@ TEST_F(TransferTest, ApiTransferToANumberCallsItThroughTheTrunkUntilTheCarrierHa
 // As after a consultation, the call's recording goes on in one file: the caller on the left,
 // alice then bob on the right.
 TEST_F(TransferTest, ARecordingGoesOnInTheSameFileWhenBobTakesTheTransfer) {
-  const HttpResponse record = Http(http(), "POST", "/api/v1/contacts/" + id_ + "/recording",
-                                   R"({"action":"start"})", cookie_);
-  ASSERT_EQ(record.status, 200) << record.body;
-  EXPECT_TRUE(WaitForEvent(*events_, "recording.started", "\"by\":\"admin\""));
-  EXPECT_EQ(SettlesWithout(caller_rtp_, kAgent, kThird), "");  // a second of alice, recorded
+  ASSERT_NO_FATAL_FAILURE(RecordASecondOfAlice());
   ASSERT_EQ(Transfer(R"({"agent":"bob"})").status, 200);
   EXPECT_FALSE(alice_.Request("BYE").empty());
   BobTalksWithTheCaller();
   EXPECT_EQ(SettlesWithout(caller_rtp_, kThird, kAgent), "");  // a second of bob, recorded
   EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
   EXPECT_FALSE(bob_.Request("BYE").empty());
-  EXPECT_FALSE(
-      EventMessage(*events_, "recording.completed", "\"contact\":\"" + id_ + "\"").empty());
-  const Json list =
-      Json::parse(Http(http(), "GET", "/api/v1/recordings", "", cookie_).body, nullptr, false);
-  ASSERT_FALSE(list.is_discarded());
-  ASSERT_EQ(list["recordings"].size(), 1u) << list.dump();
-  EXPECT_EQ(list["recordings"][0]["agent"], "bob");
-  const std::string rec_id = list["recordings"][0]["id"].get<std::string>();
-  auto audio = Http(http(), "GET", "/api/v1/recordings/" + rec_id + "/audio", "", cookie_);
-  ASSERT_EQ(audio.status, 200) << audio.body;
-  const auto left = WavChannel(audio.body, 0);
-  const auto right = WavChannel(audio.body, 1);
-  EXPECT_GT(SamplesAt(left, kCallerLevel), 800u);
-  EXPECT_GT(SamplesAt(right, kAgentLevel), 800u);
-  EXPECT_GT(SamplesAt(right, kSupervisorLevel), 800u);
+  ExpectOneRecordingOfAliceThenTheThirdParty("bob");
 }
 
 // A transfer to a number keeps the recording too: alice then the number's party on the right.
 TEST_F(TransferTest, ARecordingGoesOnInTheSameFileWhenANumberTakesTheTransfer) {
-  const HttpResponse record = Http(http(), "POST", "/api/v1/contacts/" + id_ + "/recording",
-                                   R"({"action":"start"})", cookie_);
-  ASSERT_EQ(record.status, 200) << record.body;
-  EXPECT_TRUE(WaitForEvent(*events_, "recording.started", "\"by\":\"admin\""));
-  EXPECT_EQ(SettlesWithout(caller_rtp_, kAgent, kThird), "");  // a second of alice, recorded
+  ASSERT_NO_FATAL_FAILURE(RecordASecondOfAlice());
   ASSERT_EQ(Transfer(R"({"number":"+15551234567"})").status, 200);
   ASSERT_FALSE(carrier_.Ringing().empty());
   EXPECT_FALSE(alice_.Request("BYE").empty());
@@ -258,20 +265,7 @@ TEST_F(TransferTest, ARecordingGoesOnInTheSameFileWhenANumberTakesTheTransfer) {
   EXPECT_TRUE(HearsAll(caller_rtp_, kThird));
   EXPECT_EQ(SettlesWithout(caller_rtp_, kThird, kAgent), "");  // a second of the number, recorded
   EXPECT_EQ(carrier_.HangUp().substr(0, 14), "SIP/2.0 200 OK");
-  EXPECT_FALSE(
-      EventMessage(*events_, "recording.completed", "\"contact\":\"" + id_ + "\"").empty());
-  const Json list =
-      Json::parse(Http(http(), "GET", "/api/v1/recordings", "", cookie_).body, nullptr, false);
-  ASSERT_FALSE(list.is_discarded());
-  ASSERT_EQ(list["recordings"].size(), 1u) << list.dump();
-  const std::string rec_id = list["recordings"][0]["id"].get<std::string>();
-  auto audio = Http(http(), "GET", "/api/v1/recordings/" + rec_id + "/audio", "", cookie_);
-  ASSERT_EQ(audio.status, 200) << audio.body;
-  const auto left = WavChannel(audio.body, 0);
-  const auto right = WavChannel(audio.body, 1);
-  EXPECT_GT(SamplesAt(left, kCallerLevel), 800u);
-  EXPECT_GT(SamplesAt(right, kAgentLevel), 800u);
-  EXPECT_GT(SamplesAt(right, kSupervisorLevel), 800u);  // the number's party
+  ExpectOneRecordingOfAliceThenTheThirdParty("");  // the number's party
 }
 
 TEST_F(TransferTest, ANumberOutsideTheAllowedDestinationsIsRefusedAndCounted) {
