@@ -36,8 +36,12 @@ using ports::MediaFormat;
 
 constexpr auto kDeadline = 5s;
 
-// A port range per test process, so parallel test runs do not collide.
-uint16_t BasePort() { return static_cast<uint16_t>(30000 + (::getpid() % 500) * 40); }
+// A block of 60 ports per test process, so parallel test runs do not collide: 40 for the
+// engine, then 20 for peers that need fixed RTP/RTCP pairs. The blocks lie in 10000-19999, below
+// the kernel's ephemeral range (32768 up), from which the other tests' phones and sipp take their
+// ports, and below the test servers' media range (20000-29999): a server still sending to a phone
+// that has just gone must not reach an engine here that took the port meanwhile.
+uint16_t BasePort() { return static_cast<uint16_t>(10000 + (::getpid() % 160) * 60); }
 
 class Peer {
  public:
@@ -877,7 +881,7 @@ TEST_F(MediaEngineTest, SendsRtcpReportsWithReceptionFigures) {
   Start(c);
   // A peer with an RTP/RTCP port pair of its own.
   std::unique_ptr<Peer> rtp, rtcp;
-  const int first = 50000 + (::getpid() % 700) * 20;
+  const int first = BasePort() + 40;
   for (int port = first; port < first + 20; port += 2) {
     rtp = std::make_unique<Peer>(static_cast<uint16_t>(port));
     rtcp = std::make_unique<Peer>(static_cast<uint16_t>(port + 1));
