@@ -303,4 +303,38 @@ int BaresipPeer::Stop() {
 
 std::string BaresipPeer::log() const { return ReadText(dir_.path() + "/baresip.log"); }
 
+std::string BaresipPeer::Hold() { return Command("hold", ""); }
+std::string BaresipPeer::Resume() { return Command("resume", ""); }
+std::string BaresipPeer::Transfer(const std::string& uri) { return Command("transfer", uri); }
+
+size_t BaresipPeer::ReceivedSamples() const {
+  const WavAudio heard = Received();
+  return heard.error.empty() && !heard.channels.empty() ? heard.channels[0].size() : 0;
+}
+
+std::optional<size_t> BaresipPeer::WaitToHearAfter(const Audio& reference, size_t from,
+                                                   std::chrono::milliseconds timeout,
+                                                   double threshold) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    const WavAudio heard = Received();
+    if (heard.error.empty() && !heard.channels.empty() && heard.channels[0].size() > from) {
+      const Audio after(heard.channels[0].begin() + static_cast<std::ptrdiff_t>(from),
+                        heard.channels[0].end());
+      if (const auto at = FirstMatch(after, reference, threshold)) return from + *at;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    Pause(std::chrono::milliseconds(200));
+  }
+}
+
+bool BaresipPeer::WaitToReceive(size_t samples, std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (ReceivedSamples() < samples) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    Pause(std::chrono::milliseconds(200));
+  }
+  return true;
+}
+
 }  // namespace parley::testing

@@ -79,6 +79,24 @@ class BaresipPeer {
   // baresip's own output, for failure messages.
   std::string log() const;
 
+  // Call control from the phone (tests/voice/baresip_call_control_e2e_test.cc). baresip 1.0.0's
+  // commands for its current call: `hold` and `resume` send a re-INVITE with a=sendonly and
+  // a=sendrecv; `transfer URI` sends a REFER (blind transfer) to URI. It has no attended
+  // transfer (no REFER with Replaces). Each returns "" when baresip accepted it.
+  std::string Hold();
+  std::string Resume();
+  std::string Transfer(const std::string& uri);
+  // How many samples it has received in its (latest) call so far: a mark for the *After waits.
+  size_t ReceivedSamples() const;
+  // Waits until what it received from sample `from` on contains `reference` (correlation >=
+  // threshold); the position of the match in the whole call, or nullopt after `timeout`.
+  std::optional<size_t> WaitToHearAfter(
+      const Audio& reference, size_t from,
+      std::chrono::milliseconds timeout = std::chrono::seconds(15), double threshold = 0.9);
+  // Waits until its (latest) call has received at least `samples`; false after `timeout`.
+  bool WaitToReceive(size_t samples,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(15)) const;
+
  private:
   // One attempt to start baresip on fresh ports; false with error_ set.
   bool Start(const std::string& modules);
