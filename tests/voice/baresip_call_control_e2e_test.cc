@@ -15,6 +15,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <ctime>
@@ -44,13 +45,28 @@ constexpr double kInMix = 0.6;
 // An absent signal.
 constexpr double kAbsent = 0.5;
 
+// The music on hold: one loop of the media plane's built-in chime. (Its samples are owned by the
+// shared pointer the call returns: keep that, not a reference into a temporary.)
+const media::Samples kHoldMusic = media::BuiltInHoldMusic(kTestRate)[0];
+
 // 0.2 s of the music on hold across its first change of note: what a caller on hold hears.
 Audio HoldMusicExcerpt() {
-  const std::vector<int16_t>& chime = *media::BuiltInHoldMusic(kTestRate)[0];
-  return Audio(chime.begin() + kTestRate * 3 / 10, chime.begin() + kTestRate / 2);
+  return Audio(kHoldMusic->begin() + kTestRate * 3 / 10, kHoldMusic->begin() + kTestRate / 2);
 }
 // One whole loop of the music on hold, in samples.
-size_t HoldMusicLoop() { return media::BuiltInHoldMusic(kTestRate)[0]->size(); }
+size_t HoldMusicLoop() { return kHoldMusic->size(); }
+// How well any 0.2 s of the music's notes (its first 1.6 s) matches inside `signal`. Music mixed
+// with a voice's bursts would hide one excerpt that a burst overlaps, never all of them.
+double HoldMusicPeak(const Audio& signal) {
+  const std::vector<int16_t>& chime = *kHoldMusic;
+  double peak = 0;
+  for (size_t at = 0; at + kBurst <= kTestRate * 8 / 5; at += kBurst) {
+    const Audio excerpt(chime.begin() + static_cast<std::ptrdiff_t>(at),
+                        chime.begin() + static_cast<std::ptrdiff_t>(at + kBurst));
+    peak = std::max(peak, FindSignal(signal, excerpt).peak);
+  }
+  return peak;
+}
 
 // Samples [from, from + length) of what `peer` received (fewer when it has not received them).
 Audio ReceivedBetween(const BaresipPeer& peer, size_t from, size_t length) {
@@ -145,13 +161,13 @@ class BaresipCallControlTest : public ::testing::Test {
             .peak,
         kAbsent)
         << "alice heard the caller while the call was held";
-    EXPECT_LT(FindSignal(alice_.Received().channels[0], music).peak, kAbsent)
+    EXPECT_LT(HoldMusicPeak(alice_.Received().channels[0]), kAbsent)
         << "alice heard the music on hold";
     // One whole loop of the music after alice is heard again: none of it.
     const auto back = caller_.WaitToHearAfter(kAgentBurst, caller_resume);
     ASSERT_TRUE(back) << "the caller did not hear alice after the resume\n" << caller_.log();
     ASSERT_TRUE(caller_.WaitToReceive(*back + HoldMusicLoop()));
-    EXPECT_LT(FindSignal(ReceivedBetween(caller_, *back, HoldMusicLoop()), music).peak, kAbsent)
+    EXPECT_LT(HoldMusicPeak(ReceivedBetween(caller_, *back, HoldMusicLoop())), kAbsent)
         << "the music went on after the resume";
     if (!phone_reinvited) {
       EXPECT_TRUE(alice_.WaitToHearAfter(kCallerBurst, alice_resume))

@@ -393,8 +393,9 @@ TEST(BaresipE2eTest, CallbackKeyWhileQueuedEndsTheCallAndLeavesACallbackInItsPla
 
 // The middle 0.2 s of the beep before a voicemail (the media plane's built-in tone).
 Audio BeepExcerpt() {
-  const std::vector<int16_t>& beep = *media::BuiltInBeep(kTestRate)[0];
-  return Audio(beep.begin() + kTestRate / 10, beep.begin() + kTestRate * 3 / 10);
+  // Keep the shared pointer: a reference into the temporary vector it came in would dangle.
+  const media::Samples beep = media::BuiltInBeep(kTestRate)[0];
+  return Audio(beep->begin() + kTestRate / 10, beep->begin() + kTestRate * 3 / 10);
 }
 
 // The recording `id`'s audio, fetched through the API into `dir`.
