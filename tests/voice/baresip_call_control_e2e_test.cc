@@ -304,6 +304,36 @@ TEST_F(BaresipCallControlTest, TransferFromAlicesPhoneToBobConnectsTheCallerWith
   EXPECT_THAT(QueueLog(), HasSubstr("|support|alice|BLINDTRANSFER|bob|agent|"));
 }
 
+// To the support queue by its name: alice, a member, is in wrap-up, so the caller waits until bob
+// is Available and his phone answers. A queue named in a transfer has no flow step, so what the
+// caller hears meanwhile is the music on hold, not the flow's queue music.
+TEST_F(BaresipCallControlTest, TransferFromAlicesPhoneToTheQueueWaitsWithMusicThenReachesBob) {
+  const size_t caller_mark = caller_.ReceivedSamples();
+  ASSERT_EQ(alice_.Transfer(AtParley("support")), "");
+  ASSERT_TRUE(site_.log->Find("contact.transferred", {OfContact(id_), "\"agent\":\"alice\""}));
+  ASSERT_TRUE(alice_.WaitForEvent("CALL_CLOSED")) << "alice's phone was not released\n"
+                                                  << alice_.log();
+  ASSERT_TRUE(site_.log->Find("contact.queued", {OfContact(id_), "\"queue\":\"support\""}));
+  EXPECT_EQ(AgentSettled(site_.http(), site_.cookie, "alice"), "available wrap-up");
+  const auto music =
+      HearsOnly(caller_, HoldMusicExcerpt(), caller_mark, kAgentBurst, "music on hold");
+  ASSERT_TRUE(music);
+  EXPECT_EQ(Contact()["state"], "queued");
+
+  const size_t waiting_mark = caller_.ReceivedSamples();
+  ASSERT_EQ(Presence("bob", "available"), 200);
+  ASSERT_TRUE(bob_.WaitForEvent("CALL_ESTABLISHED")) << bob_.log();
+  ASSERT_TRUE(site_.log->Find("handling.started", {OfContact(id_), "\"agent\":\"bob\""}));
+  CallerAndBobTalkWithoutAlice(waiting_mark, 0);
+  const auto bob_first = caller_.WaitToHearAfter(kBobBurst, waiting_mark);
+  ASSERT_TRUE(bob_first);
+  ASSERT_TRUE(caller_.WaitToReceive(*bob_first + HoldMusicLoop()));
+  EXPECT_LT(HoldMusicPeak(ReceivedBetween(caller_, *bob_first, HoldMusicLoop())), kAbsent)
+      << "the music went on once bob answered";
+  CallerHangsUpOnBob();
+  EXPECT_THAT(QueueLog(), HasSubstr("|support|alice|BLINDTRANSFER|support|"));
+}
+
 TEST_F(BaresipCallControlTest, ConsultationThenCompleteConnectsTheCallerWithBobAndReleasesAlice) {
   ConsultBob();
   if (HasFatalFailure()) return;
