@@ -20,6 +20,7 @@
 #include "media/prompt_source.h"
 #include "tests/voice/audio_check.h"
 #include "tests/voice/baresip_peer.h"
+#include "tests/voice/baresip_site.h"
 #include "tests/voice/voice_fixture.h"
 
 namespace parley::testing {
@@ -51,87 +52,22 @@ double ParseUtc(const std::string& text) {
   return static_cast<double>(timegm(&tm)) + seconds;
 }
 
-// The event stream kept as it is read, so a test can look for events in any order.
-class EventLog {
- public:
-  explicit EventLog(EventsClient& client) : client_(client) {}
-  // The first event of `type` whose text contains every one of `texts`, or nullopt when none
-  // came within 20 s of the last event.
-  std::optional<json> Find(const std::string& type, const std::vector<std::string>& texts = {}) {
-    for (size_t i = 0;; ++i) {
-      if (i == seen_.size()) {
-        auto next = client_.Next(std::chrono::seconds(20));
-        if (!next) return std::nullopt;
-        seen_.push_back(*next);
-      }
-      if (Matches(seen_[i], type, texts)) return json::parse(seen_[i]);
-    }
-  }
-  // How many events read so far are of `type` and contain every one of `texts`.
-  size_t Count(const std::string& type, const std::vector<std::string>& texts = {}) const {
-    size_t n = 0;
-    for (const auto& e : seen_) n += Matches(e, type, texts) ? 1 : 0;
-    return n;
-  }
-
- private:
-  static bool Matches(const std::string& e, const std::string& type,
-                      const std::vector<std::string>& texts) {
-    if (e.find("\"type\":\"" + type + "\"") == std::string::npos) return false;
-    for (const auto& t : texts) {
-      if (e.find(t) == std::string::npos) return false;
-    }
-    return true;
-  }
-  EventsClient& client_;
-  std::vector<std::string> seen_;
-};
-
-std::string OfContact(const std::string& id) { return "\"contact\":\"" + id + "\""; }
-
-json GetJson(int port, const std::string& target, const std::string& cookie) {
-  const auto r = Http(port, "GET", target, "", cookie);
-  EXPECT_EQ(r.status, 200) << target << ": " << r.body;
-  return json::parse(r.body, nullptr, false);
-}
-
 // A server on tests/data/voice_baresip.yaml with the queue's music in place, an admin session
 // and its event stream.
-struct Site {
-  Site() {
+struct Site : BaresipSite {
+  Site() : BaresipSite(kData + "/voice_baresip.yaml") {
     std::filesystem::create_directories(server.data_dir() + "/prompts");
     EXPECT_EQ(WriteWav(server.data_dir() + "/prompts/music.wav",
                        Repeated(kMusicBurst, kPeriod, 4 * kPeriod)),
               "");
-    cookie = Login(server.process().port(), "admin");
-    events = std::make_unique<EventsClient>(server.process().port(), "/api/v1/events", cookie);
-    log = std::make_unique<EventLog>(*events);
   }
-  bool ready() const { return server.started() && !cookie.empty() && events->connected(); }
   // `caller` calls 5001, which queues at once; the id of its queued contact, "" on failure.
   std::string QueuedRawCall(RawCaller& caller) {
     if (caller.Call("5001") != "SIP/2.0 200 OK") return "";
     const auto queued = log->Find("contact.queued", {"\"channel\":\"voice\""});
     return queued ? (*queued)["contact"].get<std::string>() : "";
   }
-  int http() { return server.process().port(); }
-  std::string entry(const std::string& number) {
-    return "sip:" + number + "@127.0.0.1:" + std::to_string(server.sip_port());
-  }
-
-  VoiceServer server{kData + "/voice_baresip.yaml"};
-  std::string cookie;
-  std::unique_ptr<EventsClient> events;
-  std::unique_ptr<EventLog> log;
 };
-
-// A microphone for a baresip peer: `burst` every half second for a minute (the test hangs up
-// long before the file ends).
-std::string Microphone(const TempDir& dir, const std::string& name, const Audio& burst) {
-  const std::string path = dir.path() + "/" + name + ".wav";
-  EXPECT_EQ(WriteWav(path, Repeated(burst, kPeriod, 60 * kTestRate)), "");
-  return path;
-}
 
 TEST(BaresipE2eTest, CallerPicksFromTheMenuHearsMusicTalksWithAlicesPhoneAndHangsUp) {
   Site site;
@@ -500,15 +436,6 @@ TEST(BaresipE2eTest, CallbackKeyWhileQueuedEndsTheCallAndLeavesACallbackInItsPla
 Audio BeepExcerpt() {
   const std::vector<int16_t>& beep = *media::BuiltInBeep(kTestRate)[0];
   return Audio(beep.begin() + kTestRate / 10, beep.begin() + kTestRate * 3 / 10);
-}
-
-// The recording `id`'s audio, fetched through the API into `dir`.
-WavAudio RecordingAudio(Site& site, const TempDir& dir, const std::string& id) {
-  auto file = Http(site.http(), "GET", "/api/v1/recordings/" + id + "/audio", "", site.cookie);
-  EXPECT_EQ(file.status, 200) << file.body;
-  const std::string path = dir.path() + "/recording-" + id + ".wav";
-  std::ofstream(path, std::ios::binary) << file.body;
-  return ReadWav(path);
 }
 
 // Issue 6: a voicemail step used to make its contact at once and record nothing. The caller

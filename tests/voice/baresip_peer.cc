@@ -303,4 +303,35 @@ int BaresipPeer::Stop() {
 
 std::string BaresipPeer::log() const { return ReadText(dir_.path() + "/baresip.log"); }
 
+size_t BaresipPeer::ReceivedSamples() const {
+  const WavAudio heard = Received();
+  return heard.error.empty() && !heard.channels.empty() ? heard.channels[0].size() : 0;
+}
+
+bool BaresipPeer::WaitToReceive(size_t samples, std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (ReceivedSamples() < samples) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    Pause(std::chrono::milliseconds(100));
+  }
+  return true;
+}
+
+std::optional<Match> BaresipPeer::WaitToHearAfter(const Audio& reference, size_t from,
+                                                  std::chrono::milliseconds timeout,
+                                                  double threshold) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    const WavAudio heard = Received();
+    if (heard.error.empty() && !heard.channels.empty() && heard.channels[0].size() > from) {
+      const Audio after(heard.channels[0].begin() + static_cast<std::ptrdiff_t>(from),
+                        heard.channels[0].end());
+      const Match m = FindSignal(after, reference);
+      if (m.peak >= threshold) return m;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    Pause(std::chrono::milliseconds(200));
+  }
+}
+
 }  // namespace parley::testing

@@ -98,6 +98,21 @@ class BaresipPeer {
   std::string buffer_;                // bytes read but not yet a whole netstring
   std::deque<nlohmann::json> inbox_;  // messages read and not yet taken
   int next_token_ = 1;
+
+  // For the monitoring, click-to-dial and call-control tests (baresip_monitor_e2e_test.cc).
+ public:
+  // The port of its SIP address (a site file names it as a trunk's address).
+  int sip_port() const { return sip_port_; }
+  // How many samples it has received in its (latest) call so far; 0 before any.
+  size_t ReceivedSamples() const;
+  // Waits until its (latest) call has received at least `samples`; false after `timeout`.
+  bool WaitToReceive(size_t samples,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(15)) const;
+  // As WaitToHear, in what it received from sample `from` on (a moment the test marked with
+  // ReceivedSamples); the match's lag counts from `from`.
+  std::optional<Match> WaitToHearAfter(const Audio& reference, size_t from,
+                                       std::chrono::milliseconds timeout = std::chrono::seconds(15),
+                                       double threshold = 0.9) const;
 };
 
 }  // namespace parley::testing
