@@ -192,6 +192,10 @@ TEST(BaresipMonitorE2eTest, SueListensWhispersBargesThenHangsUpAndCallerAndAlice
   EXPECT_EQ(site.log->Count("monitor.started", {OfContact(id)}), 1u);
 
   // Every monitoring request is in the audit log: who, which mode, which call, and the refusal.
+  // The event stream closes first: the server would wait out its grace period for a WebSocket
+  // nobody reads any more.
+  site.log.reset();
+  site.events.reset();
   const std::string database = site.server.data_dir() + "/parley.db";
   ASSERT_EQ(site.server.process().Terminate(), 0);
   const auto rows = AuditRows(database);

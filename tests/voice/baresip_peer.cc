@@ -120,6 +120,9 @@ bool BaresipPeer::Start(const std::string& modules) {
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, (dir_.path() + "/baresip.log").c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  // Nothing else of the test's: Asio's sockets are not close-on-exec, and a baresip holding the
+  // test's event stream kept the server's shutdown waiting out its 5 s grace for it.
+  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
   std::vector<std::string> args = {"baresip", "-f", dir_.path(), "-t",
                                    std::to_string(kLongestRunSeconds)};
   std::vector<char*> argv;
