@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdlib>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -71,6 +72,36 @@ bool Audited(const std::vector<std::array<std::string, 4>>& rows, const std::str
   });
 }
 
+// The caller (a baresip peer playing its burst) dials 5000 and alice's phone (registered, alice
+// Available) answers by itself; both hear each other. The caller, and the contact's id in `id`;
+// nullptr with the failure reported.
+std::unique_ptr<BaresipPeer> CallerTalkingWithAlice(BaresipSite& site, const TempDir& audio,
+                                                    BaresipPeer& phone, std::string& id) {
+  auto caller = std::make_unique<BaresipPeer>(
+      BaresipPeer::Options{.user = kCallerNumber,
+                           .microphone = Microphone(audio, "caller", kCallerBurst, kCallerPeriod)});
+  const auto fail = [](const std::string& why) {
+    ADD_FAILURE() << why;
+    return nullptr;
+  };
+  if (!caller->started()) return fail(caller->error());
+  if (const std::string e = caller->Dial(site.entry("5000")); !e.empty()) return fail(e);
+  if (!caller->WaitForEvent("CALL_ESTABLISHED")) {
+    return fail("the caller's call was not answered:\n" + caller->log());
+  }
+  const auto accepted = site.log->Find("offer.accepted", {"\"agent\":\"alice\""});
+  if (!accepted) return fail("alice never accepted the call");
+  if (!phone.WaitForEvent("CALL_ESTABLISHED")) {
+    return fail("alice's phone did not answer:\n" + phone.log());
+  }
+  if (!phone.WaitToHear(kCallerBurst)) return fail("alice never heard the caller:\n" + phone.log());
+  if (!caller->WaitToHear(kAgentBurst)) {
+    return fail("the caller never heard alice:\n" + caller->log());
+  }
+  id = (*accepted)["contact"].get<std::string>();
+  return caller;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Supervisor monitoring (docs/voice.md, "Supervisor monitoring"; tests/data/voice_monitor.yaml).
 
@@ -88,25 +119,14 @@ TEST(BaresipMonitorE2eTest, SueListensWhispersBargesThenHangsUpAndCallerAndAlice
                    .microphone = Microphone(audio, "sue", kSupervisorBurst, kSupervisorPeriod),
                    .auto_answer = true});
   ASSERT_TRUE(sue.started()) << sue.error();
-  ASSERT_EQ(RegisterAlice(site.server.sip_port(), phone.contact()), "SIP/2.0 200 OK");
   ASSERT_EQ(RegisterUser(site.server.sip_port(), "sue", sue.contact()), "SIP/2.0 200 OK");
-  ASSERT_EQ(Http(site.http(), "PUT", "/api/v1/agents/alice/presence", R"({"presence":"available"})",
-                 site.cookie)
-                .status,
-            200);
+  ASSERT_EQ(AliceAvailableOnPhone(site.server, phone.sip_port(), site.cookie), "");
 
   // The caller reaches alice; each hears the other.
-  BaresipPeer caller({.user = kCallerNumber,
-                      .microphone = Microphone(audio, "caller", kCallerBurst, kCallerPeriod)});
-  ASSERT_TRUE(caller.started()) << caller.error();
-  ASSERT_EQ(caller.Dial(site.entry("5000")), "");
-  ASSERT_TRUE(caller.WaitForEvent("CALL_ESTABLISHED")) << caller.log();
-  const auto accepted = site.log->Find("offer.accepted", {"\"agent\":\"alice\""});
-  ASSERT_TRUE(accepted);
-  const std::string id = (*accepted)["contact"];
-  ASSERT_TRUE(phone.WaitForEvent("CALL_ESTABLISHED")) << phone.log();
-  ASSERT_TRUE(phone.WaitToHear(kCallerBurst)) << "alice never heard the caller:\n" << phone.log();
-  ASSERT_TRUE(caller.WaitToHear(kAgentBurst)) << "the caller never heard alice:\n" << caller.log();
+  std::string id;
+  const auto caller_peer = CallerTalkingWithAlice(site, audio, phone, id);
+  ASSERT_TRUE(caller_peer);
+  BaresipPeer& caller = *caller_peer;
   const auto monitor = [&](const std::string& mode) {
     return Http(site.http(), "POST", "/api/v1/contacts/" + id + "/monitor",
                 R"({"mode":")" + mode + R"("})", sue_cookie);
@@ -144,32 +164,43 @@ TEST(BaresipMonitorE2eTest, SueListensWhispersBargesThenHangsUpAndCallerAndAlice
   EXPECT_GT(FindSignal(ReceivedSince(phone, alice_before_sue), kCallerBurst).peak, 0.9);
   EXPECT_EQ(monitor("listen").status, 409);  // already in that mode: refused, and audited
 
+  // Sue switches to `mode` (from the next 20 ms of audio); how much each phone had received
+  // before.
+  struct Marks {
+    size_t caller, alice, sue;
+  };
+  const auto switch_to = [&](const std::string& mode) {
+    const Marks before{caller.ReceivedSamples(), phone.ReceivedSamples(), sue.ReceivedSamples()};
+    const auto switched = monitor(mode);
+    EXPECT_EQ(switched.status, 200) << switched.body;
+    EXPECT_TRUE(
+        site.log->Find("monitor.mode_changed", {OfContact(id), "\"mode\":\"" + mode + "\""}));
+    return before;
+  };
+  // Whether `peer` hears `voice` in its mix since `from`.
+  const auto hears = [](const BaresipPeer& peer, const Audio& voice, size_t from) {
+    return peer.WaitToHearAfter(voice, from, 15s, kInMix).has_value();
+  };
+
   // Whisper: alice hears sue (beside the caller); the caller still does not.
-  size_t alice_mark = phone.ReceivedSamples();
-  size_t sue_mark = sue.ReceivedSamples();
-  const auto whisper = monitor("whisper");
-  ASSERT_EQ(whisper.status, 200) << whisper.body;
-  ASSERT_TRUE(site.log->Find("monitor.mode_changed", {OfContact(id), "\"mode\":\"whisper\""}));
-  EXPECT_TRUE(phone.WaitToHearAfter(kSupervisorBurst, alice_mark, 15s, kInMix))
-      << "alice never heard sue whispering";
-  EXPECT_TRUE(phone.WaitToHearAfter(kCallerBurst, alice_mark, 15s, kInMix));
-  EXPECT_TRUE(sue.WaitToHearAfter(kCallerBurst, sue_mark, 15s, kInMix));
-  EXPECT_TRUE(sue.WaitToHearAfter(kAgentBurst, sue_mark, 15s, kInMix));
+  Marks from = switch_to("whisper");
+  EXPECT_TRUE(hears(phone, kSupervisorBurst, from.alice)) << "alice never heard sue whispering";
+  EXPECT_TRUE(hears(phone, kCallerBurst, from.alice));
+  EXPECT_TRUE(hears(sue, kCallerBurst, from.sue));
+  EXPECT_TRUE(hears(sue, kAgentBurst, from.sue));
   ASSERT_TRUE(sue_spoke());
   EXPECT_LT(FindSignal(ReceivedSince(caller, caller_before_sue), kSupervisorBurst).peak, kAbsent)
       << "the caller heard sue whispering";
 
   // Barge: the caller and alice both hear sue, and each other still.
-  const size_t caller_mark = caller.ReceivedSamples();
-  alice_mark = phone.ReceivedSamples();
-  const auto barge = monitor("barge");
-  ASSERT_EQ(barge.status, 200) << barge.body;
-  ASSERT_TRUE(site.log->Find("monitor.mode_changed", {OfContact(id), "\"mode\":\"barge\""}));
-  EXPECT_TRUE(caller.WaitToHearAfter(kSupervisorBurst, caller_mark, 15s, kInMix))
+  from = switch_to("barge");
+  EXPECT_TRUE(hears(caller, kSupervisorBurst, from.caller))
       << "the caller never heard sue barging in";
-  EXPECT_TRUE(caller.WaitToHearAfter(kAgentBurst, caller_mark, 15s, kInMix));
-  EXPECT_TRUE(phone.WaitToHearAfter(kSupervisorBurst, alice_mark, 15s, kInMix));
-  EXPECT_TRUE(phone.WaitToHearAfter(kCallerBurst, alice_mark, 15s, kInMix));
+  EXPECT_TRUE(hears(caller, kAgentBurst, from.caller));
+  EXPECT_TRUE(hears(phone, kSupervisorBurst, from.alice)) << "alice never heard sue barging in";
+  EXPECT_TRUE(hears(phone, kCallerBurst, from.alice));
+  EXPECT_TRUE(hears(sue, kCallerBurst, from.sue));
+  EXPECT_TRUE(hears(sue, kAgentBurst, from.sue));
 
   // Sue hangs up: monitoring ends, the call goes on, and caller and alice still hear each other
   // (alone again: clean bursts).
@@ -228,11 +259,7 @@ TEST(BaresipMonitorE2eTest, ClickToDialRingsAlicesPhoneThenTheCustomerThroughThe
                      .microphone = Microphone(audio, "agent", kAgentBurst, kAgentPeriod),
                      .auto_answer = true});
   ASSERT_TRUE(phone.started()) << phone.error();
-  ASSERT_EQ(RegisterAlice(site.server.sip_port(), phone.contact()), "SIP/2.0 200 OK");
-  ASSERT_EQ(Http(site.http(), "PUT", "/api/v1/agents/alice/presence", R"({"presence":"available"})",
-                 site.cookie)
-                .status,
-            200);
+  ASSERT_EQ(AliceAvailableOnPhone(site.server, phone.sip_port(), site.cookie), "");
   const std::string alice_cookie = Login(site.http(), "alice");
   ASSERT_FALSE(alice_cookie.empty());
 
@@ -315,22 +342,11 @@ TEST(BaresipMonitorE2eTest, MutedAliceGoesUnheardDigitsReachTheCallerAndHangupEn
                      .microphone = Microphone(audio, "agent", kAgentBurst, kBurst),
                      .auto_answer = true});
   ASSERT_TRUE(phone.started()) << phone.error();
-  ASSERT_EQ(RegisterAlice(site.server.sip_port(), phone.contact()), "SIP/2.0 200 OK");
-  ASSERT_EQ(Http(site.http(), "PUT", "/api/v1/agents/alice/presence", R"({"presence":"available"})",
-                 site.cookie)
-                .status,
-            200);
-  BaresipPeer caller({.user = kCallerNumber,
-                      .microphone = Microphone(audio, "caller", kCallerBurst, kCallerPeriod)});
-  ASSERT_TRUE(caller.started()) << caller.error();
-  ASSERT_EQ(caller.Dial(site.entry("5000")), "");
-  ASSERT_TRUE(caller.WaitForEvent("CALL_ESTABLISHED")) << caller.log();
-  const auto accepted = site.log->Find("offer.accepted", {"\"agent\":\"alice\""});
-  ASSERT_TRUE(accepted);
-  const std::string id = (*accepted)["contact"];
-  ASSERT_TRUE(phone.WaitForEvent("CALL_ESTABLISHED")) << phone.log();
-  ASSERT_TRUE(caller.WaitToHear(kAgentBurst)) << "the caller never heard alice";
-  ASSERT_TRUE(phone.WaitToHear(kCallerBurst)) << "alice never heard the caller";
+  ASSERT_EQ(AliceAvailableOnPhone(site.server, phone.sip_port(), site.cookie), "");
+  std::string id;
+  const auto caller_peer = CallerTalkingWithAlice(site, audio, phone, id);
+  ASSERT_TRUE(caller_peer);
+  BaresipPeer& caller = *caller_peer;
   const auto post = [&](const std::string& action, const std::string& body) {
     return Http(site.http(), "POST", "/api/v1/contacts/" + id + "/" + action, body, site.cookie);
   };
