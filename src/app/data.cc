@@ -24,7 +24,8 @@ std::string DatabasePath(const std::string& data_dir) {
   return (std::filesystem::path(data_dir) / kDatabaseFile).string();
 }
 
-Result<ports::StorePtr> OpenDataStore(const std::string& data_dir, bool create) {
+Result<ports::StorePtr> OpenDataStore(const std::string& data_dir, bool create,
+                                      Duration group_window) {
   std::error_code ec;
   if (create) {
     std::filesystem::create_directories(data_dir, ec);
@@ -35,6 +36,7 @@ Result<ports::StorePtr> OpenDataStore(const std::string& data_dir, bool create) 
   }
   store::SqliteStore::Options options;
   options.create_if_missing = create;
+  options.group_window = group_window;
   auto opened = store::SqliteStore::Open(DatabasePath(data_dir), options);
   if (!opened.ok()) return opened.status();
   return ports::StorePtr(std::move(*opened));

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "base/time.h"
 #include "config/config.h"
 #include "ports/administration.h"
 #include "ports/store.h"
@@ -20,8 +21,15 @@ inline constexpr const char* kDatabaseFile = "parley.db";
 
 std::string DatabasePath(const std::string& data_dir);
 
-// Opens the store of `data_dir`, creating the directory and the database when `create`.
-Result<ports::StorePtr> OpenDataStore(const std::string& data_dir, bool create);
+// Opens the store of `data_dir`, creating the directory and the database when `create`;
+// `group_window` is SqliteStore::Options::group_window.
+Result<ports::StorePtr> OpenDataStore(const std::string& data_dir, bool create,
+                                      Duration group_window = Duration::zero());
+
+// The journal's group window of `parley serve` (docs/storage.md, "Group commit"): a step's
+// effects wait at most this long for their commit under load, and one commit serves every step
+// of the window.
+inline constexpr Duration kServeGroupWindow = Seconds(0.010);
 
 // Parses a stored configuration document (validated when it was applied).
 Result<std::shared_ptr<const config::Config>> ParseStoredConfig(const ports::ConfigDocument& doc);

@@ -366,7 +366,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto store_or = OpenDataStore(options.data_dir, /*create=*/true);
+  auto store_or = OpenDataStore(options.data_dir, /*create=*/true, kServeGroupWindow);
   if (!store_or.ok()) {
     std::fprintf(err, "%s: %s\n", options.data_dir.c_str(), store_or.status().message().c_str());
     return 1;

@@ -158,9 +158,13 @@ class SipServer::Impl {
     std::lock_guard lock(mu_);
     if (!running_ || root_ == nullptr) return;
     queue_.push_back(std::move(work));
+    // One wake-up message drains everything queued until it runs: under load the engine posts
+    // several effects per step, and each message costs an allocation and a write to sofia's
+    // mailbox socket.
+    if (wake_pending_) return;
     su_msg_r msg = SU_MSG_R_INIT;
     if (su_msg_create(msg, su_root_task(root_), su_task_null, &Impl::OnWake, 0) == 0) {
-      su_msg_send(msg);
+      wake_pending_ = su_msg_send(msg) == 0;
     }
   }
 
@@ -340,6 +344,7 @@ class SipServer::Impl {
     {
       std::lock_guard lock(mu_);
       work.swap(queue_);
+      wake_pending_ = false;
     }
     for (auto& w : work) w();
   }
@@ -365,6 +370,11 @@ class SipServer::Impl {
     const std::string sips_url =
         "sips:" + host + ":" + std::to_string(options_.tls_port) + ";transport=tls";
     const bool tls = options_.tls_port != 0;
+    // nua's stack shares this thread's loop instead of running in a thread of its own: each
+    // nua_* call and each event was otherwise a message between two threads with a wake-up, and
+    // under call load those context switches were most of the SIP CPU. The stack never blocks
+    // (its DNS is asynchronous), so one loop does.
+    su_root_threading(root, 0);
     nua_ = nua_create(
         root, &Impl::OnEvent, this, NUTAG_URL(url.c_str()),
         TAG_IF(tls, NUTAG_SIPS_URL(sips_url.c_str())),
@@ -2927,6 +2937,7 @@ class SipServer::Impl {
   su_root_t* root_ = nullptr;  // guarded by mu_ for Post
   bool running_ = false;
   std::deque<std::function<void()>> queue_;
+  bool wake_pending_ = false;  // a wake-up message is on its way to Drain
   SipCounters counters_;
   std::vector<TimePoint> binding_expiries_;  // the registrar's, copied by UpdateGauges
   std::thread thread_;

@@ -602,7 +602,11 @@ void SqliteStore::AppendAsync(JournalBatch batch, AppendCallback done) {
     std::lock_guard lock(queue_mu_);
     if (!stopping_) {
       queue_.push_back(Pending{std::move(batch), std::move(done)});
-      queue_cv_.notify_one();
+      // The writer waits for a first batch, or for a window to pass, or for a full group: a
+      // wake-up for every batch would cost the appending thread a futex call each time.
+      if (queue_.size() == 1 || queue_.size() == options_.max_group_batches) {
+        queue_cv_.notify_one();
+      }
       return;
     }
   }
@@ -624,6 +628,11 @@ void SqliteStore::WriterLoop() {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait(lock, [this] { return !queue_.empty() || stopping_; });
       if (queue_.empty()) return;  // stopping, and everything queued is committed
+      if (options_.group_window > Duration::zero()) {
+        queue_cv_.wait_until(lock, last_commit_ + options_.group_window, [this] {
+          return stopping_ || queue_.size() >= options_.max_group_batches;
+        });
+      }
       if (queue_.size() <= options_.max_group_batches) {
         group.swap(queue_);
       } else {
@@ -633,6 +642,7 @@ void SqliteStore::WriterLoop() {
       }
     }
     CommitGroup(group);
+    last_commit_ = std::chrono::steady_clock::now();
     for (auto& p : group) p.done(std::move(p.result));
     group.clear();
   }

@@ -52,6 +52,11 @@ class SqliteStore final : public ports::Store {
     Duration busy_timeout = Seconds(5);
     // Upper bound on the batches committed in one transaction.
     size_t max_group_batches = 4096;
+    // Least time from one commit's end to the next one's start while batches keep coming: under
+    // load each commit then takes the batches of a whole window (each commit rewrites the
+    // tables' and indexes' last pages in the WAL and syncs it, whatever the batches hold). A
+    // batch arriving after a quiet window is committed at once. 0: commit as soon as possible.
+    Duration group_window{0};
   };
 
   // Opens (or creates) the database at `path`, migrating it to SqliteSchemaVersion(). Errors:
@@ -198,8 +203,9 @@ class SqliteStore final : public ports::Store {
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
-  std::vector<Pending> queue_;  // GUARDED_BY(queue_mu_)
-  bool stopping_ = false;       // GUARDED_BY(queue_mu_)
+  std::vector<Pending> queue_;                           // GUARDED_BY(queue_mu_)
+  bool stopping_ = false;                                // GUARDED_BY(queue_mu_)
+  std::chrono::steady_clock::time_point last_commit_{};  // the writer thread's
   std::thread writer_;
 };
 

@@ -224,6 +224,39 @@ TEST(SqliteStore, ClosingCommitsEverythingQueued) {
   EXPECT_EQ(*store->LastSequence(), 300u);
 }
 
+TEST(SqliteStore, GroupWindowHoldsBatchesAfterACommitAndCommitsThemTogether) {
+  TempDir dir;
+  SqliteStore::Options options;
+  options.group_window = Seconds(0.2);
+  auto opened = SqliteStore::Open((dir.path() / "parley.db").string(), options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  SqliteStore& store = **opened;
+  // The first batch after a quiet time is committed at once (no commit was in the window).
+  ASSERT_TRUE(store.Append({.events = {MakeEvent(EventType::kContactQueued, 1, 1)}}).ok());
+  ASSERT_EQ(store.group_commits(), 1u);
+  const auto after_first = std::chrono::steady_clock::now();
+  std::mutex mu;
+  std::condition_variable cv;
+  int acknowledged = 0;
+  for (int i = 0; i < 20; ++i) {
+    store.AppendAsync({.events = {MakeEvent(EventType::kContactQueued, i + 2, i + 2)}},
+                      [&](Result<ports::SequenceRange> r) {
+                        EXPECT_TRUE(r.ok());
+                        std::lock_guard lock(mu);
+                        ++acknowledged;
+                        cv.notify_all();
+                      });
+  }
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return acknowledged == 20; }));
+  }
+  // They waited for the window to pass since the first commit, and one commit took them all.
+  EXPECT_GE(std::chrono::steady_clock::now() - after_first, std::chrono::milliseconds(150));
+  EXPECT_EQ(store.group_commits(), 2u);
+  EXPECT_EQ(*store.LastSequence(), 21u);
+}
+
 // What the child reports for each acknowledged batch.
 struct Ack {
   uint64_t batch;

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <ctime>
+#include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -39,6 +40,16 @@ namespace {
 using nlohmann::json;
 using ::testing::HasSubstr;
 
+constexpr const char* kCallerNumber = "+447700900123";
+
+// The signals: each party plays a 0.2 s noise burst of its own seed every 0.5 s (the queue's
+// music, which the flow plays while the call is offered, is a fourth); they do not correlate
+// with one another.
+constexpr size_t kBurst = kTestRate / 5;
+constexpr size_t kPeriod = kTestRate / 2;
+const Audio kCallerBurst = NoiseBurst(101, kBurst);
+const Audio kAgentBurst = NoiseBurst(202, kBurst);
+const Audio kMusicBurst = NoiseBurst(303, kBurst, 6000);
 const Audio kBobBurst = NoiseBurst(404, kBurst);
 
 // Two equally loud signals mixed (the conference) halve each one's share of the energy where
@@ -71,6 +82,15 @@ double HoldMusicPeak(const Audio& signal) {
   return peak;
 }
 
+// Where `listener` first heard `speaker` (correlation >= threshold) after its mark `from`, as a
+// position in its whole call; nullopt when it did not within 15 s.
+std::optional<size_t> HeardAt(const BaresipPeer& listener, const Audio& speaker, size_t from,
+                              double threshold = 0.9) {
+  const auto m = listener.WaitToHearAfter(speaker, from, std::chrono::seconds(15), threshold);
+  if (!m) return std::nullopt;
+  return from + m->lag;
+}
+
 // Samples [from, from + length) of what `peer` received (fewer when it has not received them).
 Audio ReceivedBetween(const BaresipPeer& peer, size_t from, size_t length) {
   const WavAudio heard = peer.Received();
@@ -88,6 +108,11 @@ class BaresipCallControlTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(site_.ready());
+    // The flow of 5001 plays prompts/music.wav while the call waits to be answered.
+    std::filesystem::create_directories(site_.server.data_dir() + "/prompts");
+    ASSERT_EQ(WriteWav(site_.server.data_dir() + "/prompts/music.wav",
+                       Repeated(kMusicBurst, kPeriod, 4 * kPeriod)),
+              "");
     ASSERT_TRUE(alice_.started()) << alice_.error();
     ASSERT_TRUE(bob_.started()) << bob_.error();
     ASSERT_TRUE(caller_.started()) << caller_.error();
@@ -123,7 +148,7 @@ class BaresipCallControlTest : public ::testing::Test {
   // second (`absent` would come in every half second); the position of the first match.
   std::optional<size_t> HearsOnly(BaresipPeer& listener, const Audio& speaker, size_t from,
                                   const Audio& absent, const std::string& what) {
-    const auto at = listener.WaitToHearAfter(speaker, from);
+    const auto at = HeardAt(listener, speaker, from);
     EXPECT_TRUE(at) << what << ": never heard after sample " << from << "\n" << listener.log();
     if (!at) return std::nullopt;
     EXPECT_TRUE(listener.WaitToReceive(*at + kTestRate)) << what;
@@ -167,7 +192,7 @@ class BaresipCallControlTest : public ::testing::Test {
     EXPECT_LT(HoldMusicPeak(alice_.Received().channels[0]), kAbsent)
         << "alice heard the music on hold";
     // One whole loop of the music after alice is heard again: none of it.
-    const auto back = caller_.WaitToHearAfter(kAgentBurst, caller_resume);
+    const auto back = HeardAt(caller_, kAgentBurst, caller_resume);
     ASSERT_TRUE(back) << "the caller did not hear alice after the resume\n" << caller_.log();
     ASSERT_TRUE(caller_.WaitToReceive(*back + HoldMusicLoop()));
     EXPECT_LT(HoldMusicPeak(ReceivedBetween(caller_, *back, HoldMusicLoop())), kAbsent)
@@ -265,7 +290,7 @@ class BaresipCallControlTest : public ::testing::Test {
         << "bob heard the caller during the consultation";
   }
 
-  Site site_{kData + "/voice_baresip.yaml", {"alice", "bob"}};
+  BaresipSite site_{kData + "/voice_baresip.yaml", {"alice", "bob"}};
   TempDir audio_;
   BaresipPeer alice_{{.user = "alice",
                       .microphone = Microphone(audio_, "alice", kAgentBurst),
@@ -335,7 +360,7 @@ TEST_F(BaresipCallControlTest, TransferFromAlicesPhoneToTheQueueWaitsWithMusicTh
   ASSERT_TRUE(bob_.WaitForEvent("CALL_ESTABLISHED")) << bob_.log();
   ASSERT_TRUE(site_.log->Find("handling.started", {OfContact(id_), "\"agent\":\"bob\""}));
   CallerAndBobTalkWithoutAlice(waiting_mark, 0);
-  const auto bob_first = caller_.WaitToHearAfter(kBobBurst, waiting_mark);
+  const auto bob_first = HeardAt(caller_, kBobBurst, waiting_mark);
   ASSERT_TRUE(bob_first);
   ASSERT_TRUE(caller_.WaitToReceive(*bob_first + HoldMusicLoop()));
   EXPECT_LT(HoldMusicPeak(ReceivedBetween(caller_, *bob_first, HoldMusicLoop())), kAbsent)

@@ -28,6 +28,33 @@ namespace {
 
 using nlohmann::json;
 
+constexpr const char* kCallerNumber = "+447700900123";
+
+// The signals: each side plays a 0.2 s noise burst of its own seed every 0.5 s, and the queue's
+// music is a third one; they do not correlate with one another.
+constexpr size_t kBurst = kTestRate / 5;
+constexpr size_t kPeriod = kTestRate / 2;
+const Audio kCallerBurst = NoiseBurst(101, kBurst);
+const Audio kAgentBurst = NoiseBurst(202, kBurst);
+const Audio kMusicBurst = NoiseBurst(303, kBurst, 6000);
+
+// A server on tests/data/voice_baresip.yaml with the queue's music in place, an admin session
+// and its event stream.
+struct Site : BaresipSite {
+  Site() : BaresipSite(kData + "/voice_baresip.yaml") {
+    std::filesystem::create_directories(server.data_dir() + "/prompts");
+    EXPECT_EQ(WriteWav(server.data_dir() + "/prompts/music.wav",
+                       Repeated(kMusicBurst, kPeriod, 4 * kPeriod)),
+              "");
+  }
+  // `caller` calls 5001, which queues at once; the id of its queued contact, "" on failure.
+  std::string QueuedRawCall(RawCaller& caller) {
+    if (caller.Call("5001") != "SIP/2.0 200 OK") return "";
+    const auto queued = log->Find("contact.queued", {"\"channel\":\"voice\""});
+    return queued ? (*queued)["contact"].get<std::string>() : "";
+  }
+};
+
 TEST(BaresipE2eTest, CallerPicksFromTheMenuHearsMusicTalksWithAlicesPhoneAndHangsUp) {
   Site site;
   ASSERT_TRUE(site.ready());
@@ -396,15 +423,6 @@ Audio BeepExcerpt() {
   // Keep the shared pointer: a reference into the temporary vector it came in would dangle.
   const media::Samples beep = media::BuiltInBeep(kTestRate)[0];
   return Audio(beep->begin() + kTestRate / 10, beep->begin() + kTestRate * 3 / 10);
-}
-
-// The recording `id`'s audio, fetched through the API into `dir`.
-WavAudio RecordingAudio(Site& site, const TempDir& dir, const std::string& id) {
-  auto file = Http(site.http(), "GET", "/api/v1/recordings/" + id + "/audio", "", site.cookie);
-  EXPECT_EQ(file.status, 200) << file.body;
-  const std::string path = dir.path() + "/recording-" + id + ".wav";
-  std::ofstream(path, std::ios::binary) << file.body;
-  return ReadWav(path);
 }
 
 // Issue 6: a voicemail step used to make its contact at once and record nothing. The caller

@@ -120,9 +120,8 @@ bool BaresipPeer::Start(const std::string& modules) {
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, (dir_.path() + "/baresip.log").c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  // Nothing else of the test's goes with it: an inherited socket (the test's event stream to the
-  // server, opened before the phones) stayed open in baresip after the test closed it, and the
-  // server's shutdown waited its whole grace period for that connection.
+  // Nothing else of the test's: Asio's sockets are not close-on-exec, and a baresip holding the
+  // test's event stream kept the server's shutdown waiting out its 5 s grace for it.
   posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
   std::vector<std::string> args = {"baresip", "-f", dir_.path(), "-t",
                                    std::to_string(kLongestRunSeconds)};
@@ -316,29 +315,30 @@ size_t BaresipPeer::ReceivedSamples() const {
   return heard.error.empty() && !heard.channels.empty() ? heard.channels[0].size() : 0;
 }
 
-std::optional<size_t> BaresipPeer::WaitToHearAfter(const Audio& reference, size_t from,
-                                                   std::chrono::milliseconds timeout,
-                                                   double threshold) {
+bool BaresipPeer::WaitToReceive(size_t samples, std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (ReceivedSamples() < samples) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    Pause(std::chrono::milliseconds(100));
+  }
+  return true;
+}
+
+std::optional<Match> BaresipPeer::WaitToHearAfter(const Audio& reference, size_t from,
+                                                  std::chrono::milliseconds timeout,
+                                                  double threshold) const {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     const WavAudio heard = Received();
     if (heard.error.empty() && !heard.channels.empty() && heard.channels[0].size() > from) {
       const Audio after(heard.channels[0].begin() + static_cast<std::ptrdiff_t>(from),
                         heard.channels[0].end());
-      if (const auto at = FirstMatch(after, reference, threshold)) return from + *at;
+      const Match m = FindSignal(after, reference);
+      if (m.peak >= threshold) return m;
     }
     if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
     Pause(std::chrono::milliseconds(200));
   }
-}
-
-bool BaresipPeer::WaitToReceive(size_t samples, std::chrono::milliseconds timeout) const {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (ReceivedSamples() < samples) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    Pause(std::chrono::milliseconds(200));
-  }
-  return true;
 }
 
 }  // namespace parley::testing

@@ -86,16 +86,6 @@ class BaresipPeer {
   std::string Hold();
   std::string Resume();
   std::string Transfer(const std::string& uri);
-  // How many samples it has received in its (latest) call so far: a mark for the *After waits.
-  size_t ReceivedSamples() const;
-  // Waits until what it received from sample `from` on contains `reference` (correlation >=
-  // threshold); the position of the match in the whole call, or nullopt after `timeout`.
-  std::optional<size_t> WaitToHearAfter(
-      const Audio& reference, size_t from,
-      std::chrono::milliseconds timeout = std::chrono::seconds(15), double threshold = 0.9);
-  // Waits until its (latest) call has received at least `samples`; false after `timeout`.
-  bool WaitToReceive(size_t samples,
-                     std::chrono::milliseconds timeout = std::chrono::seconds(15)) const;
 
  private:
   // One attempt to start baresip on fresh ports; false with error_ set.
@@ -116,6 +106,21 @@ class BaresipPeer {
   std::string buffer_;                // bytes read but not yet a whole netstring
   std::deque<nlohmann::json> inbox_;  // messages read and not yet taken
   int next_token_ = 1;
+
+  // For the monitoring, click-to-dial and call-control tests (baresip_monitor_e2e_test.cc).
+ public:
+  // The port of its SIP address (a site file names it as a trunk's address).
+  int sip_port() const { return sip_port_; }
+  // How many samples it has received in its (latest) call so far; 0 before any.
+  size_t ReceivedSamples() const;
+  // Waits until its (latest) call has received at least `samples`; false after `timeout`.
+  bool WaitToReceive(size_t samples,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(15)) const;
+  // As WaitToHear, in what it received from sample `from` on (a moment the test marked with
+  // ReceivedSamples); the match's lag counts from `from`.
+  std::optional<Match> WaitToHearAfter(const Audio& reference, size_t from,
+                                       std::chrono::milliseconds timeout = std::chrono::seconds(15),
+                                       double threshold = 0.9) const;
 };
 
 }  // namespace parley::testing

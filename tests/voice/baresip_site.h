@@ -1,14 +1,17 @@
-// What the baresip end-to-end tests share (tests/voice/baresip_*_e2e_test.cc): the test's audio
-// signals, a server on a baresip test site with its music in place, an admin session and its
-// event stream kept as read, and the phones' microphones. One test thread owns a Site; every wait
-// has a bounded deadline.
+// What the baresip end-to-end tests (tests/voice/baresip_*_test.cc) share: a real `parley serve
+// --sip` on a site file with an admin session and its event stream kept as it is read (so a
+// test looks for events in any order), JSON reads over the API and its times, and microphones
+// for the baresip peers. Header-only; one test thread owns a site; every wait has a bounded
+// deadline.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <ctime>
-#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -19,30 +22,6 @@
 #include "tests/voice/voice_fixture.h"
 
 namespace parley::testing {
-
-inline constexpr const char* kCallerNumber = "+447700900123";
-
-// The signals: each side plays a 0.2 s noise burst of its own seed every 0.5 s, and the queue's
-// music is a third one; they do not correlate with one another.
-inline constexpr size_t kBurst = kTestRate / 5;
-inline constexpr size_t kPeriod = kTestRate / 2;
-inline const Audio kCallerBurst = NoiseBurst(101, kBurst);
-inline const Audio kAgentBurst = NoiseBurst(202, kBurst);
-inline const Audio kMusicBurst = NoiseBurst(303, kBurst, 6000);
-
-// Seconds since the epoch of an API time ("2026-12-03T03:17:01.811Z", any number of decimals).
-inline double ParseUtc(const std::string& text) {
-  std::tm tm{};
-  double seconds = 0;
-  if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%lfZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &seconds) != 6) {
-    ADD_FAILURE() << "not a UTC time: '" << text << "'";
-    return 0;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<double>(timegm(&tm)) + seconds;
-}
 
 // The event stream kept as it is read, so a test can look for events in any order.
 class EventLog {
@@ -81,6 +60,20 @@ class EventLog {
   std::vector<std::string> seen_;
 };
 
+// Seconds since the epoch of an API time ("2026-12-03T03:17:01.811Z", any number of decimals).
+inline double ParseUtc(const std::string& text) {
+  std::tm tm{};
+  double seconds = 0;
+  if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%lfZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &seconds) != 6) {
+    ADD_FAILURE() << "not a UTC time: '" << text << "'";
+    return 0;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<double>(timegm(&tm)) + seconds;
+}
+
 inline std::string OfContact(const std::string& id) { return "\"contact\":\"" + id + "\""; }
 
 inline nlohmann::json GetJson(int port, const std::string& target, const std::string& cookie) {
@@ -89,30 +82,24 @@ inline nlohmann::json GetJson(int port, const std::string& target, const std::st
   return nlohmann::json::parse(r.body, nullptr, false);
 }
 
-// A server on `config` (tests/data/voice_baresip.yaml unless told) where every one of
-// `sip_users` has a SIP password, with the queue's music in place, an admin session and its
-// event stream.
-struct Site {
-  explicit Site(const std::string& config = kData + "/voice_baresip.yaml",
-                const std::vector<std::string>& sip_users = {"alice"})
+// A server on the site file `config` where every one of `sip_users` has the SIP password
+// kSipPassword, an admin session and its event stream.
+class BaresipSite {
+ public:
+  explicit BaresipSite(const std::string& config,
+                       const std::vector<std::string>& sip_users = {"alice"})
       : server(config, sip_users) {
-    std::filesystem::create_directories(server.data_dir() + "/prompts");
-    EXPECT_EQ(WriteWav(server.data_dir() + "/prompts/music.wav",
-                       Repeated(kMusicBurst, kPeriod, 4 * kPeriod)),
-              "");
+    if (!server.started()) return;
     cookie = Login(server.process().port(), "admin");
     events = std::make_unique<EventsClient>(server.process().port(), "/api/v1/events", cookie);
     log = std::make_unique<EventLog>(*events);
   }
-  bool ready() const { return server.started() && !cookie.empty() && events->connected(); }
-  // `caller` calls 5001, which queues at once; the id of its queued contact, "" on failure.
-  std::string QueuedRawCall(RawCaller& caller) {
-    if (caller.Call("5001") != "SIP/2.0 200 OK") return "";
-    const auto queued = log->Find("contact.queued", {"\"channel\":\"voice\""});
-    return queued ? (*queued)["contact"].get<std::string>() : "";
+  bool ready() const {
+    return server.started() && !cookie.empty() && events && events->connected();
   }
   int http() { return server.process().port(); }
-  std::string entry(const std::string& number) {
+  // The address of entry point `number` at the server.
+  std::string entry(const std::string& number) const {
     return "sip:" + number + "@127.0.0.1:" + std::to_string(server.sip_port());
   }
 
@@ -122,12 +109,22 @@ struct Site {
   std::unique_ptr<EventLog> log;
 };
 
-// A microphone for a baresip peer: `burst` every half second for a minute (the test hangs up
-// long before the file ends).
-inline std::string Microphone(const TempDir& dir, const std::string& name, const Audio& burst) {
+// A microphone for a baresip peer: `burst` at the start of every `period` samples for a minute
+// (the tests hang up long before the file ends), written into `dir`; its path.
+inline std::string Microphone(const TempDir& dir, const std::string& name, const Audio& burst,
+                              size_t period = kTestRate / 2) {
   const std::string path = dir.path() + "/" + name + ".wav";
-  EXPECT_EQ(WriteWav(path, Repeated(burst, kPeriod, 60 * kTestRate)), "");
+  EXPECT_EQ(WriteWav(path, Repeated(burst, period, 60 * kTestRate)), "");
   return path;
+}
+
+// The recording `id`'s audio, fetched through the API into `dir`.
+inline WavAudio RecordingAudio(BaresipSite& site, const TempDir& dir, const std::string& id) {
+  auto file = Http(site.http(), "GET", "/api/v1/recordings/" + id + "/audio", "", site.cookie);
+  EXPECT_EQ(file.status, 200) << file.body;
+  const std::string path = dir.path() + "/recording-" + id + ".wav";
+  std::ofstream(path, std::ios::binary) << file.body;
+  return ReadWav(path);
 }
 
 }  // namespace parley::testing

@@ -6,7 +6,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
-#include <sqlite3.h>
 
 #include <array>
 #include <boost/asio/connect.hpp>
@@ -23,6 +22,7 @@
 #include <thread>
 #include <utility>
 
+#include "tests/voice/audit_rows.h"
 #include "tests/voice/voice_fixture.h"
 
 namespace parley::testing {
@@ -153,38 +153,6 @@ WavFormat ReadWavFormat(const std::string& wav) {
     at += 8 + size + (size % 2);
   }
   return f;
-}
-
-// The audit log rows (actor, action, target, outcome: "ok", "denied", "failed") of the stopped
-// server's database.
-std::vector<std::array<std::string, 4>> AuditRows(const std::string& database) {
-  std::vector<std::array<std::string, 4>> rows;
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(database.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    return rows;
-  }
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT * FROM audit_log ORDER BY 1", -1, &stmt, nullptr) ==
-      SQLITE_OK) {
-    const int columns = sqlite3_column_count(stmt);
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
-      std::array<std::string, 4> row;
-      for (int c = 0; c < columns; ++c) {
-        const std::string name = sqlite3_column_name(stmt, c);
-        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
-        const std::string value = text ? text : "";
-        if (name == "actor") row[0] = value;
-        if (name == "action") row[1] = value;
-        if (name == "target") row[2] = value;
-        if (name == "outcome") row[3] = value == "0" ? "ok" : value == "1" ? "denied" : "failed";
-      }
-      rows.push_back(row);
-    }
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return rows;
 }
 
 // A customer call to `number` answered by alice's phone (a raw UDP peer that answers with its
