@@ -40,16 +40,7 @@ namespace {
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-constexpr const char* kCallerNumber = "+447700900123";
-
-// The signals: each party plays a 0.2 s noise burst of its own seed every 0.5 s (the queue's
-// music, which the flow plays while the call is offered, is a fourth); they do not correlate
-// with one another.
-constexpr size_t kBurst = kTestRate / 5;
-constexpr size_t kPeriod = kTestRate / 2;
-const Audio kCallerBurst = NoiseBurst(101, kBurst);
-const Audio kAgentBurst = NoiseBurst(202, kBurst);
-const Audio kMusicBurst = NoiseBurst(303, kBurst, 6000);
+// Bob's voice, beside the caller's and alice's (baresip_site.h), each repeated every 0.5 s.
 const Audio kBobBurst = NoiseBurst(404, kBurst);
 
 // Two equally loud signals mixed (the conference) halve each one's share of the energy where

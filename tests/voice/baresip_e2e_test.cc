@@ -28,16 +28,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kCallerNumber = "+447700900123";
-
-// The signals: each side plays a 0.2 s noise burst of its own seed every 0.5 s, and the queue's
-// music is a third one; they do not correlate with one another.
-constexpr size_t kBurst = kTestRate / 5;
-constexpr size_t kPeriod = kTestRate / 2;
-const Audio kCallerBurst = NoiseBurst(101, kBurst);
-const Audio kAgentBurst = NoiseBurst(202, kBurst);
-const Audio kMusicBurst = NoiseBurst(303, kBurst, 6000);
-
 // A server on tests/data/voice_baresip.yaml with the queue's music in place, an admin session
 // and its event stream.
 struct Site : BaresipSite {

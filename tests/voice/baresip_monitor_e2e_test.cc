@@ -38,15 +38,10 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr const char* kCallerNumber = "+447700900123";
-
-// The voices: a 0.2 s burst each, repeated every 0.5 s (the caller or customer), 0.7 s (alice)
-// and 0.9 s (sue). Unrelated bursts do not correlate (below 0.3); one heard alone through G.711
-// peaks above 0.95, one overlapping another in a mix above 0.7, so a mix is checked at 0.8
+// The voices (baresip_site.h) and sue's, repeated every 0.5 s (the caller or customer), 0.7 s
+// (alice) and 0.9 s (sue). Unrelated bursts do not correlate (below 0.3); one heard alone through
+// G.711 peaks above 0.95, one overlapping another in a mix above 0.7, so a mix is checked at 0.8
 // (the differing periods bring clean bursts soon).
-constexpr size_t kBurst = kTestRate / 5;
-const Audio kCallerBurst = NoiseBurst(101, kBurst);
-const Audio kAgentBurst = NoiseBurst(202, kBurst);
 const Audio kSupervisorBurst = NoiseBurst(404, kBurst);
 constexpr size_t kCallerPeriod = kTestRate / 2;
 constexpr size_t kAgentPeriod = kTestRate * 7 / 10;

@@ -1,8 +1,8 @@
 // What the baresip end-to-end tests (tests/voice/baresip_*_test.cc) share: a real `parley serve
 // --sip` on a site file with an admin session and its event stream kept as it is read (so a
-// test looks for events in any order), JSON reads over the API and its times, and microphones
-// for the baresip peers. Header-only; one test thread owns a site; every wait has a bounded
-// deadline.
+// test looks for events in any order), JSON reads over the API and its times, the parties'
+// voices and microphones for the baresip peers. Header-only; one test thread owns a site; every
+// wait has a bounded deadline.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -22,6 +22,17 @@
 #include "tests/voice/voice_fixture.h"
 
 namespace parley::testing {
+
+inline constexpr const char* kCallerNumber = "+447700900123";
+
+// The voices: each party plays a 0.2 s burst of seeded noise of its own, repeated (every 0.5 s
+// unless a test says otherwise), and a queue's music is another; bursts of different seeds do not
+// correlate with one another.
+inline constexpr size_t kBurst = kTestRate / 5;
+inline constexpr size_t kPeriod = kTestRate / 2;
+inline const Audio kCallerBurst = NoiseBurst(101, kBurst);
+inline const Audio kAgentBurst = NoiseBurst(202, kBurst);
+inline const Audio kMusicBurst = NoiseBurst(303, kBurst, 6000);
 
 // The event stream kept as it is read, so a test can look for events in any order.
 class EventLog {
