@@ -454,10 +454,15 @@ MediaWorker::~MediaWorker() {
 }
 
 void MediaWorker::Post(Task task) {
+  bool first = false;
   {
     std::lock_guard lock(mu_);
+    first = tasks_.empty();
     tasks_.push_back(std::move(task));
   }
+  // The worker takes every queued task at once after each wake-up, so only the first task since
+  // it last took them needs one: a call's set-up posts several (open, connect, bridge, play).
+  if (!first) return;
   const uint64_t one = 1;
   (void)!::write(wake_fd_, &one, sizeof(one));
 }
