@@ -15,6 +15,7 @@ packages=(
   libsqlite3-dev
   libabsl-dev
   libsodium-dev libssl-dev
+  libjemalloc-dev
   libsofia-sip-ua-dev sip-tester baresip-core
   libspandsp-dev libsndfile1-dev libspeexdsp-dev libespeak-ng-dev espeak-ng-data
   wrk nginx-light python3
