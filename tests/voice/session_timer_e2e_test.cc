@@ -1,0 +1,135 @@
+// End-to-end tests of RFC 4028 session timers (docs/voice.md, "Session timers"): the real
+// `parley serve --sip` with a short `voice.session_timer` (tests/data/voice_session_timer.yaml:
+// 10 s, and a media timeout of an hour, so only the session timer can end a call the peers leave
+// up), a sipp caller and a sipp agent phone. A dialog nobody refreshes is hung up by Parley
+// itself, so a lost BYE cannot leave alice in a call; a dialog that is refreshed stays up past
+// the interval. Every wait has a bounded deadline.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tests/voice/voice_fixture.h"
+
+namespace parley::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+
+// A server on the session-timer site, the admin's session and event stream, and alice Available
+// on a sipp phone; Call() runs a sipp caller of 5000 and alice's phone scenario together.
+class SessionTimerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.started());
+    cookie_ = Login(http(), "admin");
+    ASSERT_FALSE(cookie_.empty());
+    events_ = std::make_unique<EventsClient>(http(), "/api/v1/events", cookie_);
+    ASSERT_TRUE(events_->connected());
+    ASSERT_EQ(AliceAvailableOnPhone(server_, phone_port_, cookie_), "");
+  }
+  int http() { return server_.process().port(); }
+
+  // Runs both scenarios to their end (each bounded); the caller's log lines (its <log> actions)
+  // in `caller_log`.
+  void Call(const std::string& caller_scenario, const std::string& phone_scenario,
+            std::string* caller_log = nullptr) {
+    auto phone = std::async(std::launch::async, [&] {
+      return server_.Sipp(phone_scenario, {"-mi", "127.0.0.1", "-mp", std::to_string(FreePort())},
+                          1, phone_port_, 60s);
+    });
+    const std::string log = server_.data_dir() + "/caller_sipp.log";
+    const ProcessResult caller =
+        server_.Sipp(caller_scenario,
+                     {"-s", "5000", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort()),
+                      "-trace_logs", "-log_file", log},
+                     1, 0, 60s);
+    EXPECT_EQ(caller.exit_code, 0) << caller.err;
+    const ProcessResult answered = phone.get();
+    EXPECT_EQ(answered.exit_code, 0) << answered.err;
+    if (caller_log != nullptr) *caller_log = ReadText(log);
+  }
+
+  // The call's one contact once its legs are closed (bounded); the last seen otherwise.
+  Json EndedContact() {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    Json c;
+    do {
+      Json all =
+          Json::parse(Http(http(), "GET", "/api/v1/contacts", "", cookie_).body, nullptr, false);
+      if (all.is_discarded() || all["contacts"].size() != 1) continue;
+      c = all["contacts"][0];
+      if (c["legs"].size() == 2) return c;
+    } while (std::chrono::steady_clock::now() < deadline);
+    return c;
+  }
+
+  // The end every test checks: the engine ended alice's handling and she wraps up, both legs
+  // closed, and the SIP adapter holds no call any more.
+  void ExpectAliceWrapsUp() {
+    EXPECT_TRUE(WaitForEvent(*events_, "handling.ended", "\"agent\":\"alice\""));
+    EXPECT_TRUE(WaitForEvent(*events_, "wrap_up.started", "\"agent\":\"alice\""));
+    const Json c = EndedContact();
+    EXPECT_EQ(c.value("state", ""), "wrap-up") << c.dump();
+    ASSERT_EQ(c["legs"].size(), 2u) << c.dump();
+    for (const auto& leg : c["legs"]) EXPECT_TRUE(leg["closed_at"].is_string()) << c.dump();
+    EXPECT_EQ(AgentSettled(http(), cookie_, "alice"), "available wrap-up");
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    std::string metrics;
+    do {
+      metrics = Http(http(), "GET", "/metrics", "", cookie_).body;
+    } while (metrics.find("\nparley_sip_calls_active 0\n") == std::string::npos &&
+             std::chrono::steady_clock::now() < deadline);
+    EXPECT_NE(metrics.find("\nparley_sip_calls_active 0\n"), std::string::npos) << metrics;
+  }
+
+  VoiceServer server_{kData + "/voice_session_timer.yaml"};
+  const int phone_port_ = FreePort();
+  std::string cookie_;
+  std::unique_ptr<EventsClient> events_;
+};
+
+// The caller takes the refresher's part (refresher=uac) and then neither refreshes nor hangs up,
+// as a caller whose BYE was lost: when the interval runs out, Parley BYEs it with the session
+// timeout's Reason, BYEs alice's phone and alice wraps up.
+TEST_F(SessionTimerTest, CallerWhoseByeWasLostIsHungUpWhenItsSessionExpires) {
+  std::string caller_log;
+  Call("caller_session_timer.xml", "agent_phone_answers_refreshes.xml", &caller_log);
+  // Parley granted the configured interval (the caller asked for 1800 s) and left the refreshes
+  // to the caller; its BYE says why it came.
+  EXPECT_NE(caller_log.find("granted Session-Expires: 10;refresher=uac"), std::string::npos)
+      << caller_log;
+  EXPECT_NE(caller_log.find("BYE Reason: SIP;cause=408;text=\"Session timeout\""),
+            std::string::npos)
+      << caller_log;
+  ExpectAliceWrapsUp();
+}
+
+// Regression: the phone answers without session-timer headers, so Parley refreshes the agent's
+// leg itself (a re-INVITE at half the interval); the phone's 200 to it was taken for a second
+// answer and Parley hung the agent up, in production 15 minutes into every such call. Here the
+// caller refreshes its own leg (re-INVITE, then UPDATE) and hangs up 12 s in, past the 10 s
+// interval: its scenario fails on any BYE of Parley's before that, and on a 481 to its BYE.
+TEST_F(SessionTimerTest, RefreshedSessionOutlivesTheInterval) {
+  Call("caller_refreshes_session.xml", "agent_phone_answers_refreshes.xml");
+  ExpectAliceWrapsUp();
+}
+
+// Alice's phone forgets the call (its hang-up was lost on the way): Parley's next refresh of
+// her leg gets 481, which ends that dialog, and with it the call: the caller is hung up long
+// before its own session would expire, and alice wraps up.
+TEST_F(SessionTimerTest, AgentPhoneWhoseByeWasLostEndsTheCallAtTheNextRefresh) {
+  std::string caller_log;
+  Call("caller_session_timer.xml", "agent_phone_lost_dialog.xml", &caller_log);
+  EXPECT_NE(caller_log.find("BYE Reason:"), std::string::npos) << caller_log;
+  EXPECT_EQ(caller_log.find("Session timeout"), std::string::npos) << caller_log;
+  ExpectAliceWrapsUp();
+}
+
+}  // namespace
+}  // namespace parley::testing
