@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <future>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -21,36 +21,26 @@ namespace {
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
 
-// A server on the session-timer site, the admin's session and event stream, and alice Available
-// on a sipp phone; Call() runs a sipp caller of 5000 and alice's phone scenario together.
+// A server on the session-timer site with alice Available on a sipp phone (AliceRung); Call()
+// runs a sipp caller of 5000 and alice's phone scenario to their ends (each bounded).
 class SessionTimerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(server_.started());
-    cookie_ = Login(http(), "admin");
-    ASSERT_FALSE(cookie_.empty());
-    events_ = std::make_unique<EventsClient>(http(), "/api/v1/events", cookie_);
-    ASSERT_TRUE(events_->connected());
-    ASSERT_EQ(AliceAvailableOnPhone(server_, phone_port_, cookie_), "");
+    call_ = std::make_unique<AliceRung>(server_);
+    ASSERT_EQ(call_->ready(), "");
   }
-  int http() { return server_.process().port(); }
+  int http() { return call_->http(); }
 
-  // Runs both scenarios to their end (each bounded); the caller's log lines (its <log> actions)
-  // in `caller_log`.
+  // The caller's log lines (its <log> actions) in `caller_log`.
   void Call(const std::string& caller_scenario, const std::string& phone_scenario,
             std::string* caller_log = nullptr) {
-    auto phone = std::async(std::launch::async, [&] {
-      return server_.Sipp(phone_scenario, {"-mi", "127.0.0.1", "-mp", std::to_string(FreePort())},
-                          1, phone_port_, 60s);
-    });
     const std::string log = server_.data_dir() + "/caller_sipp.log";
-    const ProcessResult caller =
-        server_.Sipp(caller_scenario,
-                     {"-s", "5000", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort()),
-                      "-trace_logs", "-log_file", log},
-                     1, 0, 60s);
+    call_->Ring(phone_scenario, {"-mi", "127.0.0.1", "-mp", std::to_string(FreePort())},
+                caller_scenario, {"-trace_logs", "-log_file", log}, 60s);
+    const ProcessResult caller = call_->Caller();
     EXPECT_EQ(caller.exit_code, 0) << caller.err;
-    const ProcessResult answered = phone.get();
+    const ProcessResult answered = call_->Phone();
     EXPECT_EQ(answered.exit_code, 0) << answered.err;
     if (caller_log != nullptr) *caller_log = ReadText(log);
   }
@@ -60,8 +50,7 @@ class SessionTimerTest : public ::testing::Test {
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     Json c;
     do {
-      Json all =
-          Json::parse(Http(http(), "GET", "/api/v1/contacts", "", cookie_).body, nullptr, false);
+      Json all = Json::parse(call_->Contacts().body, nullptr, false);
       if (all.is_discarded() || all["contacts"].size() != 1) continue;
       c = all["contacts"][0];
       if (c["legs"].size() == 2) return c;
@@ -72,26 +61,24 @@ class SessionTimerTest : public ::testing::Test {
   // The end every test checks: the engine ended alice's handling and she wraps up, both legs
   // closed, and the SIP adapter holds no call any more.
   void ExpectAliceWrapsUp() {
-    EXPECT_TRUE(WaitForEvent(*events_, "handling.ended", "\"agent\":\"alice\""));
-    EXPECT_TRUE(WaitForEvent(*events_, "wrap_up.started", "\"agent\":\"alice\""));
+    EXPECT_TRUE(WaitForEvent(call_->events(), "handling.ended", "\"agent\":\"alice\""));
+    EXPECT_TRUE(WaitForEvent(call_->events(), "wrap_up.started", "\"agent\":\"alice\""));
     const Json c = EndedContact();
     EXPECT_EQ(c.value("state", ""), "wrap-up") << c.dump();
     ASSERT_EQ(c["legs"].size(), 2u) << c.dump();
     for (const auto& leg : c["legs"]) EXPECT_TRUE(leg["closed_at"].is_string()) << c.dump();
-    EXPECT_EQ(AgentSettled(http(), cookie_, "alice"), "available wrap-up");
+    EXPECT_EQ(AgentSettled(http(), call_->cookie(), "alice"), "available wrap-up");
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     std::string metrics;
     do {
-      metrics = Http(http(), "GET", "/metrics", "", cookie_).body;
+      metrics = Http(http(), "GET", "/metrics", "", call_->cookie()).body;
     } while (metrics.find("\nparley_sip_calls_active 0\n") == std::string::npos &&
              std::chrono::steady_clock::now() < deadline);
     EXPECT_NE(metrics.find("\nparley_sip_calls_active 0\n"), std::string::npos) << metrics;
   }
 
   VoiceServer server_{kData + "/voice_session_timer.yaml"};
-  const int phone_port_ = FreePort();
-  std::string cookie_;
-  std::unique_ptr<EventsClient> events_;
+  std::unique_ptr<AliceRung> call_;
 };
 
 // The caller takes the refresher's part (refresher=uac) and then neither refreshes nor hangs up,

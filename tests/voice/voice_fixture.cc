@@ -142,6 +142,34 @@ std::string AliceAvailableOnPhone(VoiceServer& server, int phone_port, const std
   return "";
 }
 
+std::string FirstContactExported(const std::string& data_dir, const std::string& column) {
+  auto exported = RunProgram(PARLEY_BINARY, {"export", "contacts", "--data", data_dir},
+                             std::chrono::seconds(30));
+  if (exported.exit_code != 0) {
+    ADD_FAILURE() << exported.err;
+    return "";
+  }
+  // CSV without quoted commas in these columns: the header line, then one line per contact.
+  const auto cells = [](const std::string& line) {
+    std::vector<std::string> out;
+    std::stringstream in(line);
+    for (std::string cell; std::getline(in, cell, ',');) out.push_back(cell);
+    return out;
+  };
+  std::stringstream lines(exported.out);
+  std::string header, row;
+  std::getline(lines, header);
+  std::getline(lines, row);
+  if (!header.empty() && header.back() == '\r') header.pop_back();
+  if (!row.empty() && row.back() == '\r') row.pop_back();
+  const auto names = cells(header);
+  const auto values = cells(row);
+  for (size_t i = 0; i < names.size() && i < values.size(); ++i) {
+    if (names[i] == column) return values[i];
+  }
+  return "";
+}
+
 std::string AgentSettled(int http_port, const std::string& cookie, const std::string& agent) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   do {
