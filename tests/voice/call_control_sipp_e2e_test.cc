@@ -84,6 +84,7 @@ TEST(CallControlSippTest, PhoneReferToAQueueNumberTransfersTheCallToTheNextAgent
   });
   ASSERT_EQ(RegisterUser(server.sip_port(), "bob", "sip:bob@127.0.0.1:" + std::to_string(bob_port)),
             "SIP/2.0 200 OK");
+  ASSERT_TRUE(WaitUntilUdpBound(bob_port));  // rung before his phone listens, he would miss it
   auto available = Http(call.http(), "PUT", "/api/v1/agents/bob/presence",
                         R"({"presence":"available"})", call.cookie());
   ASSERT_EQ(available.status, 200) << available.body;

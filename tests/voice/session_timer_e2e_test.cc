@@ -107,6 +107,21 @@ TEST_F(SessionTimerTest, RefreshedSessionOutlivesTheInterval) {
   ExpectAliceWrapsUp();
 }
 
+// A caller without timer support leaves the refreshes to Parley: its 200 says refresher=uas,
+// and Parley re-INVITEs the caller at half the interval; the caller answers two refreshes (the
+// second when the first interval is over) and hangs up, and the call was up throughout (200 to
+// its BYE). Parley's refresh carries no SDP (media disabled in the stack): the caller's 200 has
+// the offer and the stack's ACK no answer (docs/voice.md, "Not done yet").
+TEST_F(SessionTimerTest, CallerWithoutTimerSupportIsRefreshedByParley) {
+  std::string caller_log;
+  Call("caller_refreshed_by_parley.xml", "agent_phone_answers_refreshes.xml", &caller_log);
+  EXPECT_NE(caller_log.find("granted Session-Expires: 10;refresher=uas"), std::string::npos)
+      << caller_log;
+  EXPECT_NE(caller_log.find("refresh Session-Expires: 10;refresher=uac"), std::string::npos)
+      << caller_log;
+  ExpectAliceWrapsUp();
+}
+
 // Alice's phone forgets the call (its hang-up was lost on the way): Parley's next refresh of
 // her leg gets 481, which ends that dialog, and with it the call: the caller is hung up long
 // before its own session would expire, and alice wraps up.

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -28,6 +29,26 @@ int FreePort() {
     if (tcp_free) return ntohs(a.sin_port);
   }
   return 0;
+}
+
+bool WaitUntilUdpBound(int port) {
+  // Read from the kernel's table rather than tried with a bind of ours, which for that instant
+  // would hold the port the peer is about to bind.
+  char local[32];
+  std::snprintf(local, sizeof local, ":%04X ", port);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    std::ifstream table("/proc/net/udp");
+    for (std::string line; std::getline(table, line);) {
+      // "  sl  local_address rem_address ...": the local address is the second field.
+      std::istringstream fields(line);
+      std::string slot, address;
+      fields >> slot >> address;
+      if ((address + " ").find(local) != std::string::npos) return true;
+    }
+    poll(nullptr, 0, 10);  // a short pause between reads of a bounded poll
+  } while (std::chrono::steady_clock::now() < deadline);
+  return false;
 }
 
 std::string ReadText(const std::string& path) {

@@ -26,6 +26,10 @@ inline constexpr const char* kSipPassword = "alice-sip-secret-1";
 // A port free for both UDP and TCP on 127.0.0.1 right now.
 int FreePort();
 
+// Waits (bounded, 10 s) until a socket is bound to UDP `port` on 127.0.0.1, as a peer
+// started in the background binds it; false when none did.
+bool WaitUntilUdpBound(int port);
+
 // A UDP socket on 127.0.0.1 (or another loopback `address`, such as 127.0.0.2, which is not
 // the tests' trusted trunk) that sends one request and waits for an answer.
 class UdpPeer {
@@ -355,6 +359,9 @@ class AliceRung {
     phone_ = std::async(std::launch::async, [this, phone_scenario, phone_extra, phone_timeout] {
       return server_.Sipp(phone_scenario, phone_extra, 1, phone_port_, phone_timeout);
     });
+    // The caller only once the phone listens: an INVITE to a port nobody holds yet fails at
+    // once (ICMP unreachable, 503), the offer with it, and the phone then waits in vain.
+    (void)WaitUntilUdpBound(phone_port_);
     // The caller's scenario ends only on Parley's BYE; its bound is generous (a loaded machine
     // stretches the ring, the re-offers and the shutdown) but still fails a BYE that never comes.
     std::vector<std::string> args = {"-s",        "5000", "-mi",
