@@ -59,10 +59,13 @@ class SessionTimerTest : public ::testing::Test {
   }
 
   // The end every test checks: the engine ended alice's handling and she wraps up, both legs
-  // closed, and the SIP adapter holds no call any more.
-  void ExpectAliceWrapsUp() {
-    EXPECT_TRUE(WaitForEvent(call_->events(), "handling.ended", "\"agent\":\"alice\""));
-    EXPECT_TRUE(WaitForEvent(call_->events(), "wrap_up.started", "\"agent\":\"alice\""));
+  // closed, and the SIP adapter holds no call any more. `read_events`: false when the event
+  // stream went unread longer than the server's WebSocket ping timeout (40 s), which closes it.
+  void ExpectAliceWrapsUp(bool read_events = true) {
+    if (read_events) {
+      EXPECT_TRUE(WaitForEvent(call_->events(), "handling.ended", "\"agent\":\"alice\""));
+      EXPECT_TRUE(WaitForEvent(call_->events(), "wrap_up.started", "\"agent\":\"alice\""));
+    }
     const Json c = EndedContact();
     EXPECT_EQ(c.value("state", ""), "wrap-up") << c.dump();
     ASSERT_EQ(c["legs"].size(), 2u) << c.dump();
@@ -131,6 +134,14 @@ TEST_F(SessionTimerTest, AgentPhoneWhoseByeWasLostEndsTheCallAtTheNextRefresh) {
   EXPECT_NE(caller_log.find("BYE Reason:"), std::string::npos) << caller_log;
   EXPECT_EQ(caller_log.find("Session timeout"), std::string::npos) << caller_log;
   ExpectAliceWrapsUp();
+}
+
+// Alice's phone goes silent (unplugged, its network gone): Parley's refresh gets no answer, the
+// stack ends her dialog when the re-INVITE's transaction times out (32 s), and with it the call:
+// the caller, who answers Parley's refreshes of its own leg, is hung up and alice wraps up.
+TEST_F(SessionTimerTest, SilentAgentPhoneEndsTheCallWhenItsRefreshTimesOut) {
+  Call("caller_answers_refreshes.xml", "agent_phone_goes_silent.xml");
+  ExpectAliceWrapsUp(false);  // the REST API shows the end; the event stream was idle too long
 }
 
 }  // namespace
