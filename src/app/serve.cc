@@ -611,6 +611,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     sip_options.port = sip_listen->second;
     sip_options.realm = config->voice.realm;
     sip_options.ring_timeout = config->voice.ring_timeout;
+    sip_options.session_timer = config->voice.session_timer;
     sip_options.user_agent = std::string("Parley/") + PARLEY_VERSION;
     for (const auto& t : config->voice.trunks) sip_options.trunks.push_back({t.name, t.addresses});
     if (const config::TrunkDef* t = config->voice.OutboundTrunk()) {

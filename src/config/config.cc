@@ -73,8 +73,8 @@ const std::vector<SchemaSection>& ConfigSchema() {
       {"reports", {"fcr_window"}},
       {"lookups", {"timeout", "workers", "max_queued", "max_response_bytes"}},
       {"voice",
-       {"realm", "media_address", "media_ports", "ring_timeout", "media_timeout", "trunks",
-        "outbound_destinations", "outbound_trunk"}},
+       {"realm", "media_address", "media_ports", "ring_timeout", "media_timeout", "session_timer",
+        "trunks", "outbound_destinations", "outbound_trunk"}},
       {"voice.trunks[]", {"name", "addresses", "outbound"}},
       {"voice.trunks[].outbound",
        {"host", "port", "transport", "username", "password_env", "caller_id"}},
@@ -589,6 +589,19 @@ class Parser {
                     "the call)");
           } else {
             v.media_timeout = *d;
+          }
+        }
+      }
+      if (auto n = YamlReader::Get(item.node, "session_timer"); n.IsDefined()) {
+        if (auto d = r.DurationValue(n, "voice session_timer")) {
+          // Whole seconds: Session-Expires counts seconds. Below RFC 4028's 90 s floor only for
+          // tests and labs (docs/configuration.md); above a day a dead call would outlive any
+          // shift.
+          if (*d < Seconds(2) || *d > Seconds(86400) || d->count() % 1'000'000 != 0) {
+            r.Error(n, "voice session_timer must be whole seconds between 2s and 24h, got '" +
+                           n.Scalar() + "'");
+          } else {
+            v.session_timer = *d;
           }
         }
       }

@@ -116,6 +116,9 @@ struct VoiceDef {
   // A call leg that sends no RTP this long is hung up (a BYE that never came; Asterisk's
   // rtptimeout).
   Duration media_timeout = Seconds(30);
+  // RFC 4028 session interval asked of callers and phones (`voice.session_timer`): a dialog not
+  // refreshed within it is hung up (the other way a lost BYE ends; docs/voice.md).
+  Duration session_timer = Seconds(1800);
   std::vector<TrunkDef> trunks;
   // Number prefixes a call may be placed to through a trunk ("+44", "0800"); none = no outbound.
   std::vector<std::string> outbound_destinations;

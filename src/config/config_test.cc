@@ -398,6 +398,7 @@ voice:
   media_ports: 30000-30100
   ring_timeout: 15s
   media_timeout: 10s
+  session_timer: 15m
   trunks:
     - {name: carrier, addresses: [192.0.2.10, "2001:db8::1"]}
   outbound_destinations: ["+44", "0800"]
@@ -409,6 +410,7 @@ voice:
   EXPECT_EQ(config->voice.media_port_max, 30100);
   EXPECT_EQ(config->voice.ring_timeout, Seconds(15));
   EXPECT_EQ(config->voice.media_timeout, Seconds(10));
+  EXPECT_EQ(config->voice.session_timer, Seconds(900));
   EXPECT_EQ(config->voice.trunks,
             (std::vector<TrunkDef>{{"carrier", {"192.0.2.10", "2001:db8::1"}, {}}}));
   EXPECT_EQ(config->voice.outbound_destinations, (std::vector<std::string>{"+44", "0800"}));
@@ -490,6 +492,11 @@ TEST(ConfigServerTest, BadVoice) {
   EXPECT_EQ(FirstError("voice: {media_timeout: 0s}\n"),
             "test.yaml:1:24: voice media_timeout must be between 1s and 1h (a lost BYE must "
             "still end the call)");
+  EXPECT_EQ(FirstError("voice: {session_timer: 1s}\n"),
+            "test.yaml:1:24: voice session_timer must be whole seconds between 2s and 24h, got "
+            "'1s'");
+  EXPECT_THAT(FirstError("voice: {session_timer: 25h}\n"), HasSubstr("between 2s and 24h"));
+  EXPECT_THAT(FirstError("voice: {session_timer: 1500ms}\n"), HasSubstr("whole seconds"));
 }
 
 TEST(ConfigErrorsTest, YamlSyntaxErrorHasPosition) {

@@ -298,6 +298,8 @@ class SipServer::Impl {
   struct HandleRef {
     uint64_t call = 0;
     Role role = Role::kCustomer;
+    // The dialog is up: our INVITE on this handle got its 2xx, or the peer's INVITE started it.
+    bool established = false;
   };
   // The dialogs' handles and the call each belongs to, with a count per call so a call can be
   // forgotten once its last handle goes without a scan of every handle (MaybeForget ran once
@@ -305,11 +307,13 @@ class SipServer::Impl {
   class HandleTable {
    public:
     using Map = std::unordered_map<nua_handle_t*, HandleRef>;
-    void Add(nua_handle_t* nh, uint64_t call, Role role) {
-      auto [it, added] = map_.try_emplace(nh, HandleRef{call, role});
+    // `answered_by_us`: the dialog came with the peer's INVITE, so it has no INVITE of ours
+    // still to answer.
+    void Add(nua_handle_t* nh, uint64_t call, Role role, bool answered_by_us = false) {
+      auto [it, added] = map_.try_emplace(nh, HandleRef{call, role, answered_by_us});
       if (!added) {
         Drop(it->second.call);
-        it->second = HandleRef{call, role};
+        it->second = HandleRef{call, role, answered_by_us};
       }
       ++per_call_[call];
     }
@@ -370,23 +374,27 @@ class SipServer::Impl {
     const std::string sips_url =
         "sips:" + host + ":" + std::to_string(options_.tls_port) + ";transport=tls";
     const bool tls = options_.tls_port != 0;
+    // RFC 4028's floor for Min-SE is 90 s; a shorter configured interval (tests, labs) lowers
+    // it too, or the stack would stretch every session to 90 s. A peer that insists on 90 s
+    // answers 422 and the stack retries with its Min-SE.
+    const auto session_seconds = static_cast<unsigned>(
+        std::chrono::duration_cast<std::chrono::seconds>(options_.session_timer).count());
     // nua's stack shares this thread's loop instead of running in a thread of its own: each
     // nua_* call and each event was otherwise a message between two threads with a wake-up, and
     // under call load those context switches were most of the SIP CPU. The stack never blocks
     // (its DNS is asynchronous), so one loop does.
     su_root_threading(root, 0);
-    nua_ = nua_create(
-        root, &Impl::OnEvent, this, NUTAG_URL(url.c_str()),
-        TAG_IF(tls, NUTAG_SIPS_URL(sips_url.c_str())),
-        TAG_IF(tls, TPTAG_CERTIFICATE(options_.tls_dir.c_str())),
-        TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE)), NUTAG_MEDIA_ENABLE(0),
-        NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
-        NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, REFER"),
-        NUTAG_APPL_METHOD("REGISTER"), NUTAG_APPL_METHOD("REFER"),
-        NUTAG_SESSION_TIMER(static_cast<unsigned>(
-            std::chrono::duration_cast<std::chrono::seconds>(options_.session_timer).count())),
-        NUTAG_MIN_SE(90), SIPTAG_USER_AGENT_STR(options_.user_agent.c_str()),
-        NTATAG_MAXSIZE(options_.max_message_bytes), TAG_END());
+    nua_ = nua_create(root, &Impl::OnEvent, this, NUTAG_URL(url.c_str()),
+                      TAG_IF(tls, NUTAG_SIPS_URL(sips_url.c_str())),
+                      TAG_IF(tls, TPTAG_CERTIFICATE(options_.tls_dir.c_str())),
+                      TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE)),
+                      NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
+                      NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, REFER"),
+                      NUTAG_APPL_METHOD("REGISTER"), NUTAG_APPL_METHOD("REFER"),
+                      NUTAG_SESSION_TIMER(session_seconds),
+                      NUTAG_MIN_SE(std::min(session_seconds, 90u)),
+                      SIPTAG_USER_AGENT_STR(options_.user_agent.c_str()),
+                      NTATAG_MAXSIZE(options_.max_message_bytes), TAG_END());
     if (nua_ == nullptr) {
       su_root_destroy(root);
       su_deinit();
@@ -831,7 +839,7 @@ class SipServer::Impl {
       arriving.attributes.emplace_back("sip.call_id", Str(sip->sip_call_id->i_id));
     }
     const uint64_t id = call->id;
-    handles_.Add(nh, id, Role::kCustomer);
+    handles_.Add(nh, id, Role::kCustomer, true);
     calls_[id] = std::move(call);
     UpdateGauges();
     deps_.intake->ContactArrived(std::move(arriving), [this, id](Result<ports::ContactSnapshot> r) {
@@ -1251,6 +1259,14 @@ class SipServer::Impl {
 
   void OnInviteResponse(nua_handle_t* nh, int status, sip_t const* sip) {
     auto h = handles_.find(nh);
+    // Parley sends no re-INVITE of its own: a response on a dialog we already established
+    // answers the stack's RFC 4028 session refresh (we refresh when the peer leaves it to us).
+    // The stack ACKs it and ends the dialog itself when the refresh fails (nua_i_state). Taken
+    // for a phone answering, it hung up every such call at half the session interval.
+    if (h != handles_.end()) {
+      if (h->second.established) return;
+      if (status >= 200 && status < 300) h->second.established = true;
+    }
     if (h != handles_.end() && h->second.role == Role::kSupervisor) {
       if (auto it = calls_.find(h->second.call); it != calls_.end()) {
         OnSupervisorAnswer(*it->second, nh, status, sip);
@@ -2268,7 +2284,7 @@ class SipServer::Impl {
       Count(&SipCounters::calls_refused);
       return;
     }
-    handles_.Add(nh, c.id, Role::kTransferor);
+    handles_.Add(nh, c.id, Role::kTransferor, true);
     c.transferor_nh = nh;
     c.transferor_answered = false;
     c.transferor_leg = leg;

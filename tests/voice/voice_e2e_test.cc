@@ -158,47 +158,6 @@ TEST(VoiceE2eTest, UnknownNumberIs404) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
-// alice Available on a sipp phone playing `phone_scenario`, and a trunk caller (sipp) that
-// dials the support queue and waits for Parley's BYE; both run from Ring() on.
-class AliceRung {
- public:
-  explicit AliceRung(VoiceServer& server)
-      : server_(server),
-        http_(server.process().port()),
-        cookie_(Login(http_, "admin")),
-        events_(http_, "/api/v1/events", cookie_) {
-    ready_ = events_.connected() ? AliceAvailableOnPhone(server, phone_port_, cookie_)
-                                 : "the event stream did not connect";
-  }
-  const std::string& ready() const { return ready_; }  // "" when alice waits on her phone
-  EventsClient& events() { return events_; }
-  HttpResponse Contacts() { return Http(http_, "GET", "/api/v1/contacts", "", cookie_); }
-
-  void Ring(const std::string& phone_scenario, std::vector<std::string> phone_extra = {}) {
-    phone_ = std::async(std::launch::async, [this, phone_scenario, phone_extra] {
-      return server_.Sipp(phone_scenario, phone_extra, 1, phone_port_);
-    });
-    // The caller's scenario ends only on Parley's BYE; its bound is generous (a loaded machine
-    // stretches the ring, the re-offers and the shutdown) but still fails a BYE that never comes.
-    caller_ = std::async(std::launch::async, [this] {
-      return server_.Sipp("caller_until_bye.xml",
-                          {"-s", "5000", "-mi", "127.0.0.1", "-mp", std::to_string(FreePort())}, 1,
-                          0, std::chrono::seconds(60));
-    });
-  }
-  ProcessResult Phone() { return phone_.get(); }
-  ProcessResult Caller() { return caller_.get(); }
-
- private:
-  VoiceServer& server_;
-  const int phone_port_ = FreePort();
-  const int http_;
-  const std::string cookie_;
-  EventsClient events_;
-  std::string ready_;
-  std::future<ProcessResult> phone_, caller_;
-};
-
 TEST(VoiceE2eTest, CallRingsTheAgentsRegisteredPhoneWhichAnswersAndHangsUpIntoWrapUp) {
   VoiceServer server;
   ASSERT_TRUE(server.started());

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -28,6 +29,26 @@ int FreePort() {
     if (tcp_free) return ntohs(a.sin_port);
   }
   return 0;
+}
+
+bool WaitUntilUdpBound(int port) {
+  // Read from the kernel's table rather than tried with a bind of ours, which for that instant
+  // would hold the port the peer is about to bind.
+  char local[32];
+  std::snprintf(local, sizeof local, ":%04X ", port);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    std::ifstream table("/proc/net/udp");
+    for (std::string line; std::getline(table, line);) {
+      // "  sl  local_address rem_address ...": the local address is the second field.
+      std::istringstream fields(line);
+      std::string slot, address;
+      fields >> slot >> address;
+      if ((address + " ").find(local) != std::string::npos) return true;
+    }
+    poll(nullptr, 0, 10);  // a short pause between reads of a bounded poll
+  } while (std::chrono::steady_clock::now() < deadline);
+  return false;
 }
 
 std::string ReadText(const std::string& path) {
@@ -139,6 +160,34 @@ std::string AliceAvailableOnPhone(VoiceServer& server, int phone_port, const std
   auto presence = Http(server.process().port(), "PUT", "/api/v1/agents/alice/presence",
                        R"({"presence":"available"})", cookie);
   if (presence.status != 200) return "presence: " + presence.body;
+  return "";
+}
+
+std::string FirstContactExported(const std::string& data_dir, const std::string& column) {
+  auto exported = RunProgram(PARLEY_BINARY, {"export", "contacts", "--data", data_dir},
+                             std::chrono::seconds(30));
+  if (exported.exit_code != 0) {
+    ADD_FAILURE() << exported.err;
+    return "";
+  }
+  // CSV without quoted commas in these columns: the header line, then one line per contact.
+  const auto cells = [](const std::string& line) {
+    std::vector<std::string> out;
+    std::stringstream in(line);
+    for (std::string cell; std::getline(in, cell, ',');) out.push_back(cell);
+    return out;
+  };
+  std::stringstream lines(exported.out);
+  std::string header, row;
+  std::getline(lines, header);
+  std::getline(lines, row);
+  if (!header.empty() && header.back() == '\r') header.pop_back();
+  if (!row.empty() && row.back() == '\r') row.pop_back();
+  const auto names = cells(header);
+  const auto values = cells(row);
+  for (size_t i = 0; i < names.size() && i < values.size(); ++i) {
+    if (names[i] == column) return values[i];
+  }
   return "";
 }
 

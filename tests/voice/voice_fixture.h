@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,10 @@ inline constexpr const char* kSipPassword = "alice-sip-secret-1";
 
 // A port free for both UDP and TCP on 127.0.0.1 right now.
 int FreePort();
+
+// Waits (bounded, 10 s) until a socket is bound to UDP `port` on 127.0.0.1, as a peer
+// started in the background binds it; false when none did.
+bool WaitUntilUdpBound(int port);
 
 // A UDP socket on 127.0.0.1 (or another loopback `address`, such as 127.0.0.2, which is not
 // the tests' trusted trunk) that sends one request and waits for an answer.
@@ -316,6 +321,10 @@ class VoiceServer {
   std::unique_ptr<ServerProcess> server_;
 };
 
+// The value in column `column` ("hold") of the first contact `parley export contacts` writes
+// for the (stopped) server's data directory `data_dir`; "" when there is none.
+std::string FirstContactExported(const std::string& data_dir, const std::string& column);
+
 // `agent`'s presence and the states of the contacts it holds ("available wrap-up"), once nothing
 // of its is being handled or offered (bounded, 10 s); "" when that never happened.
 std::string AgentSettled(int http_port, const std::string& cookie, const std::string& agent);
@@ -323,5 +332,56 @@ std::string AgentSettled(int http_port, const std::string& cookie, const std::st
 // Registers alice's phone at 127.0.0.1:`phone_port` and makes her Available (as the admin whose
 // session is `cookie`); "" on success, else what failed.
 std::string AliceAvailableOnPhone(VoiceServer& server, int phone_port, const std::string& cookie);
+
+// alice Available on a sipp phone playing `phone_scenario`, and a trunk caller (sipp) that
+// dials the support queue (5000) playing `caller_scenario`, by default one that waits for
+// Parley's BYE; both run from Ring() on. `caller_extra` adds arguments to the caller's sipp.
+class AliceRung {
+ public:
+  explicit AliceRung(VoiceServer& server)
+      : server_(server),
+        http_(server.process().port()),
+        cookie_(Login(http_, "admin")),
+        events_(http_, "/api/v1/events", cookie_) {
+    ready_ = events_.connected() ? AliceAvailableOnPhone(server, phone_port_, cookie_)
+                                 : "the event stream did not connect";
+  }
+  const std::string& ready() const { return ready_; }  // "" when alice waits on her phone
+  EventsClient& events() { return events_; }
+  int http() const { return http_; }
+  const std::string& cookie() const { return cookie_; }
+  HttpResponse Contacts() { return Http(http_, "GET", "/api/v1/contacts", "", cookie_); }
+
+  void Ring(const std::string& phone_scenario, std::vector<std::string> phone_extra = {},
+            const std::string& caller_scenario = "caller_until_bye.xml",
+            std::vector<std::string> caller_extra = {},
+            std::chrono::seconds phone_timeout = std::chrono::seconds(20)) {
+    phone_ = std::async(std::launch::async, [this, phone_scenario, phone_extra, phone_timeout] {
+      return server_.Sipp(phone_scenario, phone_extra, 1, phone_port_, phone_timeout);
+    });
+    // The caller only once the phone listens: an INVITE to a port nobody holds yet fails at
+    // once (ICMP unreachable, 503), the offer with it, and the phone then waits in vain.
+    (void)WaitUntilUdpBound(phone_port_);
+    // The caller's scenario ends only on Parley's BYE; its bound is generous (a loaded machine
+    // stretches the ring, the re-offers and the shutdown) but still fails a BYE that never comes.
+    std::vector<std::string> args = {"-s",        "5000", "-mi",
+                                     "127.0.0.1", "-mp",  std::to_string(FreePort())};
+    args.insert(args.end(), caller_extra.begin(), caller_extra.end());
+    caller_ = std::async(std::launch::async, [this, caller_scenario, args] {
+      return server_.Sipp(caller_scenario, args, 1, 0, std::chrono::seconds(60));
+    });
+  }
+  ProcessResult Phone() { return phone_.get(); }
+  ProcessResult Caller() { return caller_.get(); }
+
+ private:
+  VoiceServer& server_;
+  const int phone_port_ = FreePort();
+  const int http_;
+  const std::string cookie_;
+  EventsClient events_;
+  std::string ready_;
+  std::future<ProcessResult> phone_, caller_;
+};
 
 }  // namespace parley::testing

@@ -1,0 +1,148 @@
+// End-to-end tests of RFC 4028 session timers (docs/voice.md, "Session timers"): the real
+// `parley serve --sip` with a short `voice.session_timer` (tests/data/voice_session_timer.yaml:
+// 10 s, and a media timeout of an hour, so only the session timer can end a call the peers leave
+// up), a sipp caller and a sipp agent phone. A dialog nobody refreshes is hung up by Parley
+// itself, so a lost BYE cannot leave alice in a call; a dialog that is refreshed stays up past
+// the interval. Every wait has a bounded deadline.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tests/voice/voice_fixture.h"
+
+namespace parley::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+
+// A server on the session-timer site with alice Available on a sipp phone (AliceRung); Call()
+// runs a sipp caller of 5000 and alice's phone scenario to their ends (each bounded).
+class SessionTimerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.started());
+    call_ = std::make_unique<AliceRung>(server_);
+    ASSERT_EQ(call_->ready(), "");
+  }
+  int http() { return call_->http(); }
+
+  // The caller's log lines (its <log> actions) in `caller_log`.
+  void Call(const std::string& caller_scenario, const std::string& phone_scenario,
+            std::string* caller_log = nullptr) {
+    const std::string log = server_.data_dir() + "/caller_sipp.log";
+    call_->Ring(phone_scenario, {"-mi", "127.0.0.1", "-mp", std::to_string(FreePort())},
+                caller_scenario, {"-trace_logs", "-log_file", log}, 60s);
+    const ProcessResult caller = call_->Caller();
+    EXPECT_EQ(caller.exit_code, 0) << caller.err;
+    const ProcessResult answered = call_->Phone();
+    EXPECT_EQ(answered.exit_code, 0) << answered.err;
+    if (caller_log != nullptr) *caller_log = ReadText(log);
+  }
+
+  // The call's one contact once its legs are closed (bounded); the last seen otherwise.
+  Json EndedContact() {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    Json c;
+    do {
+      Json all = Json::parse(call_->Contacts().body, nullptr, false);
+      if (all.is_discarded() || all["contacts"].size() != 1) continue;
+      c = all["contacts"][0];
+      if (c["legs"].size() == 2) return c;
+    } while (std::chrono::steady_clock::now() < deadline);
+    return c;
+  }
+
+  // The end every test checks: the engine ended alice's handling and she wraps up, both legs
+  // closed, and the SIP adapter holds no call any more. `read_events`: false when the event
+  // stream went unread longer than the server's WebSocket ping timeout (40 s), which closes it.
+  void ExpectAliceWrapsUp(bool read_events = true) {
+    if (read_events) {
+      EXPECT_TRUE(WaitForEvent(call_->events(), "handling.ended", "\"agent\":\"alice\""));
+      EXPECT_TRUE(WaitForEvent(call_->events(), "wrap_up.started", "\"agent\":\"alice\""));
+    }
+    const Json c = EndedContact();
+    EXPECT_EQ(c.value("state", ""), "wrap-up") << c.dump();
+    ASSERT_EQ(c["legs"].size(), 2u) << c.dump();
+    for (const auto& leg : c["legs"]) EXPECT_TRUE(leg["closed_at"].is_string()) << c.dump();
+    EXPECT_EQ(AgentSettled(http(), call_->cookie(), "alice"), "available wrap-up");
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    std::string metrics;
+    do {
+      metrics = Http(http(), "GET", "/metrics", "", call_->cookie()).body;
+    } while (metrics.find("\nparley_sip_calls_active 0\n") == std::string::npos &&
+             std::chrono::steady_clock::now() < deadline);
+    EXPECT_NE(metrics.find("\nparley_sip_calls_active 0\n"), std::string::npos) << metrics;
+  }
+
+  VoiceServer server_{kData + "/voice_session_timer.yaml"};
+  std::unique_ptr<AliceRung> call_;
+};
+
+// The caller takes the refresher's part (refresher=uac) and then neither refreshes nor hangs up,
+// as a caller whose BYE was lost: when the interval runs out, Parley BYEs it with the session
+// timeout's Reason, BYEs alice's phone and alice wraps up.
+TEST_F(SessionTimerTest, CallerWhoseByeWasLostIsHungUpWhenItsSessionExpires) {
+  std::string caller_log;
+  Call("caller_session_timer.xml", "agent_phone_answers_refreshes.xml", &caller_log);
+  // Parley granted the configured interval (the caller asked for 1800 s) and left the refreshes
+  // to the caller; its BYE says why it came.
+  EXPECT_NE(caller_log.find("granted Session-Expires: 10;refresher=uac"), std::string::npos)
+      << caller_log;
+  EXPECT_NE(caller_log.find("BYE Reason: SIP;cause=408;text=\"Session timeout\""),
+            std::string::npos)
+      << caller_log;
+  ExpectAliceWrapsUp();
+}
+
+// Regression: the phone answers without session-timer headers, so Parley refreshes the agent's
+// leg itself (a re-INVITE at half the interval); the phone's 200 to it was taken for a second
+// answer and Parley hung the agent up, in production 15 minutes into every such call. Here the
+// caller refreshes its own leg (re-INVITE, then UPDATE) and hangs up 12 s in, past the 10 s
+// interval: its scenario fails on any BYE of Parley's before that, and on a 481 to its BYE.
+TEST_F(SessionTimerTest, RefreshedSessionOutlivesTheInterval) {
+  Call("caller_refreshes_session.xml", "agent_phone_answers_refreshes.xml");
+  ExpectAliceWrapsUp();
+}
+
+// A caller without timer support leaves the refreshes to Parley: its 200 says refresher=uas,
+// and Parley re-INVITEs the caller at half the interval; the caller answers two refreshes (the
+// second when the first interval is over) and hangs up, and the call was up throughout (200 to
+// its BYE). Parley's refresh carries no SDP (media disabled in the stack): the caller's 200 has
+// the offer and the stack's ACK no answer (docs/voice.md, "Not done yet").
+TEST_F(SessionTimerTest, CallerWithoutTimerSupportIsRefreshedByParley) {
+  std::string caller_log;
+  Call("caller_refreshed_by_parley.xml", "agent_phone_answers_refreshes.xml", &caller_log);
+  EXPECT_NE(caller_log.find("granted Session-Expires: 10;refresher=uas"), std::string::npos)
+      << caller_log;
+  EXPECT_NE(caller_log.find("refresh Session-Expires: 10;refresher=uac"), std::string::npos)
+      << caller_log;
+  ExpectAliceWrapsUp();
+}
+
+// Alice's phone forgets the call (its hang-up was lost on the way): Parley's next refresh of
+// her leg gets 481, which ends that dialog, and with it the call: the caller is hung up long
+// before its own session would expire, and alice wraps up.
+TEST_F(SessionTimerTest, AgentPhoneWhoseByeWasLostEndsTheCallAtTheNextRefresh) {
+  std::string caller_log;
+  Call("caller_session_timer.xml", "agent_phone_lost_dialog.xml", &caller_log);
+  EXPECT_NE(caller_log.find("BYE Reason:"), std::string::npos) << caller_log;
+  EXPECT_EQ(caller_log.find("Session timeout"), std::string::npos) << caller_log;
+  ExpectAliceWrapsUp();
+}
+
+// Alice's phone goes silent (unplugged, its network gone): Parley's refresh gets no answer, the
+// stack ends her dialog when the re-INVITE's transaction times out (32 s), and with it the call:
+// the caller, who answers Parley's refreshes of its own leg, is hung up and alice wraps up.
+TEST_F(SessionTimerTest, SilentAgentPhoneEndsTheCallWhenItsRefreshTimesOut) {
+  Call("caller_answers_refreshes.xml", "agent_phone_goes_silent.xml");
+  ExpectAliceWrapsUp(false);  // the REST API shows the end; the event stream was idle too long
+}
+
+}  // namespace
+}  // namespace parley::testing
