@@ -150,8 +150,8 @@ class SipServer::Impl {
   // one in su_root_run); other threads reach them only through Post. Post may run on any
   // thread: sofia-sip's messages to a task are its documented cross-thread mechanism (the
   // pthread port locks its queue and makes its home thread-safe; su_task_execute does the
-  // same), and `mu_` keeps `root_` from going away meanwhile. nua's own stack thread never
-  // calls into this class. A handle is forgotten (handles_) before nua_handle_destroy, and a
+  // same), and `mu_` keeps `root_` from going away meanwhile. nua's stack runs in the same
+  // loop (threading is off, see Run), so its callbacks come on the SIP thread too. A handle is forgotten (handles_) before nua_handle_destroy, and a
   // Call is freed only by MaybeForget once no handle refers to it: code that calls EndCall or
   // MaybeForget must not use the Call afterwards.
   void Post(std::function<void()> work) {
