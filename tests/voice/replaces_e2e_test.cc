@@ -5,11 +5,14 @@
 // (dialog A1), calls bob from its second line (dialog A2, from 127.0.0.2: outside the trusted
 // trunk, so Parley authenticates it as alice), and completes with REFER with Replaces (RFC 5589
 // section 7). States are checked over the REST API and the event stream; every wait is bounded.
+// PhoneTransferSippTest plays alice's phone with two sipp instances instead, one per dialog,
+// joined by sipp's 3PCC channel.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <future>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -216,6 +219,99 @@ TEST_F(PhoneTransferTest, CancellingTheSecondLineWhileBobRingsEndsTheConsultatio
   EXPECT_EQ(cancelled.substr(0, 11), "SIP/2.0 487") << cancelled;
   EXPECT_TRUE(bob_.Cancelled());
   ExpectTheCallerBackWithAlice();
+}
+
+// alice's phone is sipp (issue 8): sipp plays one dialog per instance, so line 1
+// (agent_phone_line1_3pcc.xml) answers the call (A1) and hands A1's Call-ID and tags over sipp's
+// 3PCC channel to line 2 (agent_phone_line2_3pcc.xml), which calls the queue support (A2),
+// answers Parley's challenge with alice's SIP login and password, and once bob answers sends
+// REFER in A2 with Replaces naming A1. The caller and bob are raw phones streaming their
+// levels. bob is Not Ready when the call comes, so the call is alice's and line 2's INVITE,
+// sent as soon as line 1 has the call, waits for him (the test makes him Available).
+class PhoneTransferSippTest : public ::testing::Test {
+ protected:
+  int http() { return server_.process().port(); }
+
+  VoiceServer server_{kData + "/voice_monitor.yaml", {"alice", "bob"}};
+  AgentPhone bob_{server_.sip_port(), "bob"};
+  RtpSink caller_rtp_;
+  RawCaller caller_{server_.sip_port()};
+  Talkers talkers_;  // last: its thread stops before the ports it sends from close
+};
+
+TEST_F(PhoneTransferSippTest, SippPhoneReferInTheConsultationReplacingTheCallHandsTheCallerToBob) {
+  using namespace std::chrono_literals;
+  ASSERT_TRUE(server_.started());
+  const std::string cookie = Login(http(), "admin");
+  EventsClient events(http(), "/api/v1/events", cookie);
+  ASSERT_TRUE(events.connected());
+  ASSERT_EQ(
+      RegisterUser(server_.sip_port(), "bob", "sip:bob@127.0.0.1:" + std::to_string(bob_.port())),
+      "SIP/2.0 200 OK");
+
+  // Line 2 listens on the 3PCC port before line 1 starts, since line 1 connects at its start.
+  // It calls from 127.0.0.2, outside the site's trusted trunk, so Parley authenticates it.
+  const int line1_port = FreePort(), twin_port = FreePort();
+  const std::string twin = "127.0.0.1:" + std::to_string(twin_port);
+  const std::string line2_log = server_.data_dir() + "/alice_line2_sipp.log";
+  auto line2 = std::async(std::launch::async, [&] {
+    return server_.Sipp(
+        "agent_phone_line2_3pcc.xml",
+        {"-i",          "127.0.0.2", "-3pcc",     twin,    "-s",
+         "support",     "-key",      "login",     "alice", "-key",
+         "transfer_to", "bob",       "-au",       "alice", "-ap",
+         kSipPassword,  "-mi",       "127.0.0.2", "-mp",   std::to_string(FreePort()),
+         "-trace_logs", "-log_file", line2_log},
+        1, 0, 30s);
+  });
+  ASSERT_TRUE(WaitUntilTcpListening(twin_port));
+  auto line1 = std::async(std::launch::async, [&] {
+    return server_.Sipp("agent_phone_line1_3pcc.xml",
+                        {"-3pcc", twin, "-mi", "127.0.0.1", "-mp", std::to_string(FreePort())}, 1,
+                        line1_port, 30s);
+  });
+  ASSERT_TRUE(WaitUntilUdpBound(line1_port));
+  ASSERT_EQ(AliceAvailableOnPhone(server_, line1_port, cookie), "");
+  ASSERT_EQ(caller_.Call("5000", caller_rtp_.port()), "SIP/2.0 200 OK");
+  talkers_.Add(caller_rtp_, MediaPortOf(caller_.first_answer()), kCallerLevel);
+  ASSERT_TRUE(WaitForEvent(events, "handling.started", "\"agent\":\"alice\""));
+  const Json contacts =
+      Json::parse(Http(http(), "GET", "/api/v1/contacts", "", cookie).body, nullptr, false);
+  ASSERT_EQ(contacts["contacts"].size(), 1U) << contacts.dump();
+  const std::string id = contacts["contacts"][0]["id"];
+
+  // Line 2's consultation of the queue waits until bob is free, then rings him.
+  EXPECT_TRUE(WaitForEvent(events, "consult.waiting", "\"consulted_queue\":\"support\""));
+  ASSERT_EQ(
+      Http(http(), "PUT", "/api/v1/agents/bob/presence", R"({"presence":"available"})", cookie)
+          .status,
+      200);
+  EXPECT_TRUE(WaitForEvent(events, "consult.started", "\"target\":\"bob\""));
+  ASSERT_TRUE(bob_.Answer());
+  talkers_.Add(bob_.media(), bob_.parley_media_port(), kSupervisorLevel);
+  EXPECT_TRUE(WaitForEvent(events, "consult.answered", "\"target\":\"bob\""));
+
+  // Line 2's REFER got 202, a NOTIFY with sipfrag 200 and A2's BYE (its scenario checks the
+  // order); line 1 got A1's BYE.
+  const ProcessResult line2_run = line2.get();
+  EXPECT_EQ(line2_run.exit_code, 0) << line2_run.err << ReadText(line2_log);
+  const ProcessResult line1_run = line1.get();
+  EXPECT_EQ(line1_run.exit_code, 0) << line1_run.err;
+  EXPECT_NE(ReadText(line2_log).find("NOTIFY SIP/2.0 200 OK"), std::string::npos)
+      << ReadText(line2_log);
+  EXPECT_TRUE(WaitForEvent(events, "contact.transferred", "attended"));
+  EXPECT_TRUE(WaitForEvent(events, "consult.ended", "\"reason\":\"completed\""));
+  EXPECT_TRUE(HearsAll(caller_rtp_, kThird));
+  EXPECT_TRUE(HearsAll(bob_.media(), kCaller));
+  const Json now =
+      Json::parse(Http(http(), "GET", "/api/v1/contacts/" + id, "", cookie).body, nullptr, false);
+  EXPECT_EQ(now["agent"], "bob") << now.dump();
+  EXPECT_TRUE(now["consult"].is_null()) << now.dump();
+  EXPECT_FALSE(now["on_hold"].get<bool>()) << now.dump();
+  EXPECT_EQ(AgentSettled(http(), cookie, "alice"), "available wrap-up");
+  EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
+  EXPECT_FALSE(bob_.Request("BYE").empty());
+  EXPECT_EQ(AgentSettled(http(), cookie, "bob"), "available wrap-up");
 }
 
 }  // namespace
