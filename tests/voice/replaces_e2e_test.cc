@@ -5,11 +5,14 @@
 // (dialog A1), calls bob from its second line (dialog A2, from 127.0.0.2: outside the trusted
 // trunk, so Parley authenticates it as alice), and completes with REFER with Replaces (RFC 5589
 // section 7). States are checked over the REST API and the event stream; every wait is bounded.
+// PhoneTransferSippTest plays alice's phone with two sipp instances instead, one per dialog,
+// joined by sipp's 3PCC channel.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <future>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -21,6 +24,28 @@ namespace parley::testing {
 namespace {
 
 using Json = nlohmann::json;
+
+// The end of an attended transfer from alice's phone to bob, once both of her dialogs got BYE:
+// `contact.transferred` `attended` and `consult.ended` `completed`, the caller hears bob and bob
+// the caller without alice, the contact `id` is bob's and off hold, alice wraps up; then the
+// caller hangs up and bob wraps up.
+void ExpectTheCallerWithBob(int http, const std::string& cookie, EventsClient& events,
+                            const std::string& id, RawCaller& caller, RtpSink& caller_rtp,
+                            AgentPhone& bob) {
+  EXPECT_TRUE(WaitForEvent(events, "contact.transferred", "attended"));
+  EXPECT_TRUE(WaitForEvent(events, "consult.ended", "\"reason\":\"completed\""));
+  EXPECT_TRUE(HearsAll(caller_rtp, kThird));
+  EXPECT_EQ(SettlesWithout(bob.media(), kCaller, kAgent), "");
+  const Json now =
+      Json::parse(Http(http, "GET", "/api/v1/contacts/" + id, "", cookie).body, nullptr, false);
+  EXPECT_EQ(now["agent"], "bob") << now.dump();
+  EXPECT_TRUE(now["consult"].is_null()) << now.dump();
+  EXPECT_FALSE(now["on_hold"].get<bool>()) << now.dump();
+  EXPECT_EQ(AgentSettled(http, cookie, "alice"), "available wrap-up");
+  EXPECT_EQ(caller.HangUp(), "SIP/2.0 200 OK");
+  EXPECT_FALSE(bob.Request("BYE").empty());
+  EXPECT_EQ(AgentSettled(http, cookie, "bob"), "available wrap-up");
+}
 
 // The caller talks with alice; bob is Available with his phone registered.
 class PhoneTransferTest : public ::testing::Test {
@@ -78,18 +103,7 @@ class PhoneTransferTest : public ::testing::Test {
   void ExpectBobTookTheCall() {
     EXPECT_FALSE(alice_.Request("BYE").empty());
     EXPECT_FALSE(line2_.Request("BYE").empty());
-    EXPECT_TRUE(WaitForEvent(*events_, "contact.transferred", "attended"));
-    EXPECT_TRUE(WaitForEvent(*events_, "consult.ended", "\"reason\":\"completed\""));
-    EXPECT_TRUE(HearsAll(caller_rtp_, kThird));
-    EXPECT_EQ(SettlesWithout(bob_.media(), kCaller, kAgent), "");
-    const Json now = Contact();
-    EXPECT_EQ(now["agent"], "bob") << now.dump();
-    EXPECT_TRUE(now["consult"].is_null()) << now.dump();
-    EXPECT_FALSE(now["on_hold"].get<bool>()) << now.dump();
-    EXPECT_EQ(AgentSettled(http(), cookie_, "alice"), "available wrap-up");
-    EXPECT_EQ(caller_.HangUp(), "SIP/2.0 200 OK");
-    EXPECT_FALSE(bob_.Request("BYE").empty());
-    EXPECT_EQ(AgentSettled(http(), cookie_, "bob"), "available wrap-up");
+    ExpectTheCallerWithBob(http(), cookie_, *events_, id_, caller_, caller_rtp_, bob_);
   }
 
   // The consultation was cancelled from the phone: once alice's phone resumes the call, the
@@ -216,6 +230,132 @@ TEST_F(PhoneTransferTest, CancellingTheSecondLineWhileBobRingsEndsTheConsultatio
   EXPECT_EQ(cancelled.substr(0, 11), "SIP/2.0 487") << cancelled;
   EXPECT_TRUE(bob_.Cancelled());
   ExpectTheCallerBackWithAlice();
+}
+
+// alice's phone is sipp (issue 8). sipp plays one dialog per instance, so two instances joined
+// by sipp's 3PCC channel play her lines: line 1 answers the call (A1), line 2 calls from
+// 127.0.0.2 (A2), answering Parley's challenge with alice's SIP login and password, and the two
+// pass each other a dialog's Call-ID and tags written as a Replaces value. The caller and bob
+// are raw phones streaming their levels.
+class PhoneTransferSippTest : public ::testing::Test {
+ protected:
+  int http() { return server_.process().port(); }
+
+  // Registers bob's phone and starts alice's two lines, line 2 (`line2`, dialling `target`)
+  // first: it listens on the 3PCC port, and line 1 (`line1`) connects there at its start. Each
+  // line's sipp logs what its scenario logs (the NOTIFYs' sipfrags) to line1_log_ or
+  // line2_log_. "" when both run, else what failed.
+  std::string StartLines(const std::string& line1, const std::string& line2,
+                         const std::string& target) {
+    using namespace std::chrono_literals;
+    if (!server_.started()) return "the server did not start";
+    if (!events_.connected()) return "no event stream";
+    const std::string bob =
+        RegisterUser(server_.sip_port(), "bob", "sip:bob@127.0.0.1:" + std::to_string(bob_.port()));
+    if (bob != "SIP/2.0 200 OK") return "bob's REGISTER: " + bob;
+    const int twin_port = FreePort();
+    const std::string twin = "127.0.0.1:" + std::to_string(twin_port);
+    line2_ = std::async(std::launch::async, [this, line2, target, twin] {
+      return server_.Sipp(
+          line2, {"-i",          "127.0.0.2", "-3pcc",     twin,    "-s",
+                  target,        "-key",      "login",     "alice", "-key",
+                  "transfer_to", "bob",       "-au",       "alice", "-ap",
+                  kSipPassword,  "-mi",       "127.0.0.2", "-mp",   std::to_string(FreePort()),
+                  "-trace_logs", "-log_file", line2_log_},
+          1, 0, 30s);
+    });
+    if (!WaitUntilTcpListening(twin_port)) {
+      return "line 2 never listened for line 1: " + line2_.get().err;  // sipp exits on a bad file
+    }
+    line1_ = std::async(std::launch::async, [this, line1, twin] {
+      return server_.Sipp(line1,
+                          {"-3pcc", twin, "-key", "transfer_to", "bob", "-mi", "127.0.0.1", "-mp",
+                           std::to_string(FreePort()), "-trace_logs", "-log_file", line1_log_},
+                          1, line1_port_, 30s);
+    });
+    if (!WaitUntilUdpBound(line1_port_)) return "line 1 never listened";
+    return "";
+  }
+
+  // The caller dials the support queue and alice's line 1 answers; "" when so, else what failed.
+  std::string CallAlice() {
+    if (std::string r = caller_.Call("5000", caller_rtp_.port()); r != "SIP/2.0 200 OK") {
+      return "the call: " + r;
+    }
+    talkers_.Add(caller_rtp_, MediaPortOf(caller_.first_answer()), kCallerLevel);
+    if (!WaitForEvent(events_, "handling.started", "\"agent\":\"alice\"")) {
+      return "no handling.started for alice";
+    }
+    const Json contacts =
+        Json::parse(Http(http(), "GET", "/api/v1/contacts", "", cookie_).body, nullptr, false);
+    if (contacts.is_discarded() || contacts["contacts"].size() != 1) return "no single contact";
+    id_ = contacts["contacts"][0]["id"];
+    return "";
+  }
+  int SetPresence(const std::string& agent, const std::string& presence) {
+    return Http(http(), "PUT", "/api/v1/agents/" + agent + "/presence",
+                R"({"presence":")" + presence + "\"}", cookie_)
+        .status;
+  }
+
+  // Bob answers the consultation and line 2's REFER (or line 1's, as their scenarios say)
+  // completes the transfer: both lines' scenarios passed (the REFER's 202, the NOTIFYs until
+  // Parley's BYE on its dialog, the BYE on the other), the NOTIFY's sipfrag in `refer_log` is
+  // 200, caller and bob hear each other, bob has the call and alice wraps up; then the caller
+  // hangs up and bob wraps up.
+  void ExpectBobAnswersAndTakesTheCall(const std::string& refer_log) {
+    EXPECT_TRUE(WaitForEvent(events_, "consult.started", "\"target\":\"bob\""));
+    ASSERT_TRUE(bob_.Answer());
+    talkers_.Add(bob_.media(), bob_.parley_media_port(), kSupervisorLevel);
+    EXPECT_TRUE(WaitForEvent(events_, "consult.answered", "\"target\":\"bob\""));
+    const ProcessResult line2 = line2_.get();
+    EXPECT_EQ(line2.exit_code, 0) << line2.err << ReadText(line2_log_);
+    const ProcessResult line1 = line1_.get();
+    EXPECT_EQ(line1.exit_code, 0) << line1.err << ReadText(line1_log_);
+    EXPECT_NE(ReadText(refer_log).find("NOTIFY SIP/2.0 200 OK"), std::string::npos)
+        << ReadText(refer_log);
+    ExpectTheCallerWithBob(http(), cookie_, events_, id_, caller_, caller_rtp_, bob_);
+  }
+
+  VoiceServer server_{kData + "/voice_monitor.yaml", {"alice", "bob"}};
+  const std::string cookie_ = Login(http(), "admin");
+  EventsClient events_{http(), "/api/v1/events", cookie_};  // opened before the call
+  std::string id_;                                          // the call's contact
+  const int line1_port_ = FreePort();
+  const std::string line1_log_ = server_.data_dir() + "/alice_line1_sipp.log";
+  const std::string line2_log_ = server_.data_dir() + "/alice_line2_sipp.log";
+  std::future<ProcessResult> line1_, line2_;
+  AgentPhone bob_{server_.sip_port(), "bob"};
+  RtpSink caller_rtp_;
+  RawCaller caller_{server_.sip_port()};
+  Talkers talkers_;  // last: its thread stops before the ports it sends from close
+};
+
+// Line 1 (agent_phone_line1_3pcc.xml) sends A1 to line 2 (agent_phone_line2_3pcc.xml) as soon
+// as it has the call, and line 2 dials the queue support at once: bob is Not Ready when the call
+// comes (so the call is alice's), and the consultation waits until the test makes him
+// Available. Line 2 REFERs in A2 naming A1.
+TEST_F(PhoneTransferSippTest, SippPhoneReferInTheConsultationReplacingTheCallHandsTheCallerToBob) {
+  ASSERT_EQ(StartLines("agent_phone_line1_3pcc.xml", "agent_phone_line2_3pcc.xml", "support"), "");
+  ASSERT_EQ(AliceAvailableOnPhone(server_, line1_port_, cookie_), "");
+  ASSERT_EQ(CallAlice(), "");
+  EXPECT_TRUE(WaitForEvent(events_, "consult.waiting", "\"consulted_queue\":\"support\""));
+  ASSERT_EQ(SetPresence("bob", "available"), 200);
+  ExpectBobAnswersAndTakesTheCall(line2_log_);
+}
+
+// Line 2 (agent_phone_line2_calls_3pcc.xml) dials bob as soon as line 1
+// (agent_phone_line1_refers_3pcc.xml) has the call, and once bob answers sends A2 back to line
+// 1, which REFERs in A1 naming A2. bob is Available before the call but after alice, so the
+// queue's longest-idle strategy offers the call to alice.
+TEST_F(PhoneTransferSippTest, SippPhoneReferInTheCallReplacingTheConsultationHandsTheCallerToBob) {
+  ASSERT_EQ(
+      StartLines("agent_phone_line1_refers_3pcc.xml", "agent_phone_line2_calls_3pcc.xml", "bob"),
+      "");
+  ASSERT_EQ(AliceAvailableOnPhone(server_, line1_port_, cookie_), "");
+  ASSERT_EQ(SetPresence("bob", "available"), 200);
+  ASSERT_EQ(CallAlice(), "");
+  ExpectBobAnswersAndTakesTheCall(line1_log_);
 }
 
 }  // namespace

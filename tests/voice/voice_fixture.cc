@@ -31,25 +31,35 @@ int FreePort() {
   return 0;
 }
 
-bool WaitUntilUdpBound(int port) {
-  // Read from the kernel's table rather than tried with a bind of ours, which for that instant
-  // would hold the port the peer is about to bind.
+namespace {
+
+// Waits (bounded, 10 s) until the kernel's socket table `path` (/proc/net/udp, /proc/net/tcp)
+// has a socket on local `port`, a listening one (state 0A) when `listening`. Read from the
+// kernel's table rather than tried with a bind or a connect of ours, which would hold the port
+// the peer is about to bind, or take the one connection a listener accepts.
+bool WaitInSocketTable(const char* path, int port, bool listening) {
   char local[32];
-  std::snprintf(local, sizeof local, ":%04X ", port);
+  std::snprintf(local, sizeof local, ":%04X", port);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   do {
-    std::ifstream table("/proc/net/udp");
+    std::ifstream table(path);
     for (std::string line; std::getline(table, line);) {
-      // "  sl  local_address rem_address ...": the local address is the second field.
+      // "  sl  local_address rem_address   st ...": the local address is the second field.
       std::istringstream fields(line);
-      std::string slot, address;
-      fields >> slot >> address;
-      if ((address + " ").find(local) != std::string::npos) return true;
+      std::string slot, address, remote, state;
+      fields >> slot >> address >> remote >> state;
+      if (address.ends_with(local) && (!listening || state == "0A")) return true;
     }
     poll(nullptr, 0, 10);  // a short pause between reads of a bounded poll
   } while (std::chrono::steady_clock::now() < deadline);
   return false;
 }
+
+}  // namespace
+
+bool WaitUntilUdpBound(int port) { return WaitInSocketTable("/proc/net/udp", port, false); }
+
+bool WaitUntilTcpListening(int port) { return WaitInSocketTable("/proc/net/tcp", port, true); }
 
 std::string ReadText(const std::string& path) {
   std::ifstream in(path);

@@ -29,6 +29,8 @@ int FreePort();
 // Waits (bounded, 10 s) until a socket is bound to UDP `port` on 127.0.0.1, as a peer
 // started in the background binds it; false when none did.
 bool WaitUntilUdpBound(int port);
+// The same until a socket listens on TCP `port` (any address).
+bool WaitUntilTcpListening(int port);
 
 // A UDP socket on 127.0.0.1 (or another loopback `address`, such as 127.0.0.2, which is not
 // the tests' trusted trunk) that sends one request and waits for an answer.
