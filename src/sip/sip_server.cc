@@ -78,6 +78,11 @@ enum class Role : uint8_t { kCustomer, kAgent, kSupervisor, kConsulted, kExterna
 // (RingLimit): only when the engine's withdrawal never came.
 constexpr Duration kRingBackupMargin = Seconds(5);
 
+// The SIP UDP socket's buffers (SO_RCVBUF/SO_SNDBUF). Linux caps them at net.core.rmem_max and
+// wmem_max (208 KiB on a stock kernel, so raise those on a busy server: docs/operations.md).
+constexpr unsigned kSipReceiveBuffer = 4u << 20;
+constexpr unsigned kSipSendBuffer = 1u << 20;
+
 // The NOTIFY that ends a REFER's implicit subscription with the outcome as a sipfrag (RFC 3515).
 void SendReferNotify(nua_handle_t* nh, const std::string& event, int status, const char* phrase) {
   const std::string frag = "SIP/2.0 " + std::to_string(status) + " " + phrase + "\r\n";
@@ -151,9 +156,9 @@ class SipServer::Impl {
   // thread: sofia-sip's messages to a task are its documented cross-thread mechanism (the
   // pthread port locks its queue and makes its home thread-safe; su_task_execute does the
   // same), and `mu_` keeps `root_` from going away meanwhile. nua's stack runs in the same
-  // loop (threading is off, see Run), so its callbacks come on the SIP thread too. A handle is forgotten (handles_) before nua_handle_destroy, and a
-  // Call is freed only by MaybeForget once no handle refers to it: code that calls EndCall or
-  // MaybeForget must not use the Call afterwards.
+  // loop (threading is off, see Run), so its callbacks come on the SIP thread too. A handle is
+  // forgotten (handles_) before nua_handle_destroy, and a Call is freed only by MaybeForget once no
+  // handle refers to it: code that calls EndCall or MaybeForget must not use the Call afterwards.
   void Post(std::function<void()> work) {
     std::lock_guard lock(mu_);
     if (!running_ || root_ == nullptr) return;
@@ -394,7 +399,12 @@ class SipServer::Impl {
                       NUTAG_SESSION_TIMER(session_seconds),
                       NUTAG_MIN_SE(std::min(session_seconds, 90u)),
                       SIPTAG_USER_AGENT_STR(options_.user_agent.c_str()),
-                      NTATAG_MAXSIZE(options_.max_message_bytes), TAG_END());
+                      NTATAG_MAXSIZE(options_.max_message_bytes),
+                      // Room for a burst while this thread is busy or off the CPU: at a thousand
+                      // calls per second the default 208 KiB holds some 50 ms of requests and
+                      // responses, and a datagram dropped there comes back only as the peer's
+                      // retransmission 500 ms later (the kernel caps it at net.core.rmem_max).
+                      TPTAG_UDP_RMEM(kSipReceiveBuffer), TPTAG_UDP_WMEM(kSipSendBuffer), TAG_END());
     if (nua_ == nullptr) {
       su_root_destroy(root);
       su_deinit();
