@@ -389,7 +389,8 @@ class MediaWorker {
   bool stop_ = false;        // GUARDED_BY(mu_)
 
   std::unordered_map<LegId, std::shared_ptr<Leg>> legs_;
-  std::vector<Task> waiting_;                        // tasks for legs on their way here
+  uint64_t legs_removed_ = 0;  // legs closed or moved away, to spot stale socket events
+  std::vector<Task> waiting_;  // tasks for legs on their way here
   std::unordered_map<LegId, Recording> recordings_;  // by customer leg
   std::unordered_map<LegId, Mix> mixes_;             // by customer leg
 
@@ -472,24 +473,37 @@ void MediaWorker::Run() {
   for (;;) {
     const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), 100);
     uint64_t tick = 0;  // timer expirations since the last tick (more than one after a stall)
+    bool ran_tasks = false;
+    uint64_t removed = legs_removed_;
+    // In the order they became ready, so packets and commands keep their order when the worker
+    // wakes late: a peer's first packets follow the connect, a recording's last ones precede
+    // its stop.
     for (int i = 0; i < n; ++i) {
       void* p = events[i].data.ptr;
       if (p == nullptr) {
         uint64_t v;
         (void)!::read(wake_fd_, &v, sizeof(v));
+        {
+          std::lock_guard lock(mu_);
+          if (stop_) return;
+        }
+        RunTasks();
+        ran_tasks = true;
       } else if (p == &timer_fd_) {
         uint64_t v;
         if (::read(timer_fd_, &v, sizeof(v)) == sizeof(v)) tick = v;
-      } else {
+      } else if (legs_removed_ == removed) {
         OnReadable(*static_cast<SocketTag*>(p));
       }
+      // else: a command closed or moved a leg, so this batch's socket events may name it; the
+      // sockets are level-triggered, and what is still waiting is reported again next round.
     }
     Flush();
     {
       std::lock_guard lock(mu_);
       if (stop_) break;
     }
-    RunTasks();
+    if (!ran_tasks) RunTasks();
     if (tick > 0) Tick(NowMicros(), tick);
     Flush();
   }
@@ -557,6 +571,7 @@ std::shared_ptr<Leg> MediaWorker::Extract(LegId id) {
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, leg.rtcp_fd, nullptr);
   std::shared_ptr<Leg> out = std::move(it->second);
   legs_.erase(it);
+  ++legs_removed_;
   return out;
 }
 
@@ -622,6 +637,7 @@ ports::LegStats MediaWorker::Close(LegId id) {
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, leg.rtp_fd, nullptr);
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, leg.rtcp_fd, nullptr);
   legs_.erase(it);
+  ++legs_removed_;
   return stats;
 }
 

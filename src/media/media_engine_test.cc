@@ -17,6 +17,8 @@
 #include <cmath>
 #include <condition_variable>
 #include <filesystem>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <numbers>
 #include <thread>
@@ -873,6 +875,50 @@ TEST_F(MediaEngineTest, MusicOnHoldLoopsTheFolderUntilStopped) {
   EXPECT_TRUE(silent);
   std::lock_guard lock(events_.mu);
   EXPECT_TRUE(events_.finished.empty());
+}
+
+// The peer's first packets follow the connect at once. A worker that wakes late finds the connect
+// command and those packets ready together, and must take the command first, or it drops them as
+// packets for a leg that is not connected (the RTCP test below then saw no reception block).
+TEST_F(MediaEngineTest, PacketsRightAfterAConnectCountWhenTheWorkerWakesLate) {
+  MediaConfig c;
+  c.inactivity_timeout = Duration(100'000);
+  Start(c);
+  Peer a, quiet;
+  auto ep = engine_->OpenLeg(1);
+  ASSERT_TRUE(ep.ok());
+  const std::array<uint8_t, 3> junk{1, 2, 3};
+  a.SendRaw(ep->port, junk);  // its worker has the leg once it counts this as dropped
+  ASSERT_TRUE(WaitReceived(1));
+  // Leg 2 hears nothing, so the worker reports it inactive; the report holds the worker until
+  // the test lets it go (at the latest when it ends, so the engine can stop).
+  struct Hold {
+    std::promise<void> stalled, release;
+    std::shared_future<void> go = release.get_future().share();
+    std::atomic<bool> held{false}, released{false};
+    void Release() {
+      if (!released.exchange(true)) release.set_value();
+    }
+  };
+  auto hold = std::make_shared<Hold>();
+  std::unique_ptr<Hold, void (*)(Hold*)> release_at_end(hold.get(), [](Hold* h) { h->Release(); });
+  ports::MediaEvents events = events_.Make();
+  events.on_inactive = [hold](ports::LegId) {
+    if (hold->held.exchange(true)) return;
+    hold->stalled.set_value();
+    hold->go.wait();
+  };
+  engine_->SetEvents(events);
+  Connect(2, quiet, kPcmu);
+  ASSERT_EQ(hold->stalled.get_future().wait_for(kDeadline), std::future_status::ready);
+  ASSERT_TRUE(engine_->ConnectLeg(1, a.endpoint(), kPcmu).ok());
+  std::array<uint8_t, 160> payload{};
+  for (int i = 0; i < 10; ++i) a.Send(ep->port, 0, payload);  // on loopback, queued on return
+  hold->Release();
+  ASSERT_TRUE(WaitReceived(11));
+  const ports::LegStats stats = engine_->CloseLeg(1);
+  EXPECT_EQ(stats.packets_received, 10u);
+  EXPECT_EQ(stats.packets_dropped, 1u);
 }
 
 TEST_F(MediaEngineTest, SendsRtcpReportsWithReceptionFigures) {
