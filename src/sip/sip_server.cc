@@ -851,6 +851,14 @@ class SipServer::Impl {
     const uint64_t id = call->id;
     handles_.Add(nh, id, Role::kCustomer, true);
     calls_[id] = std::move(call);
+    // A caller without RFC 4028 support leaves the session refreshes to Parley. The stack's
+    // re-INVITE from this side of the dialog carries no SDP (the media is Parley's, not the
+    // stack's), so the caller's 200 would hold an offer that the ACK never answers; an UPDATE
+    // needs no SDP, so a caller that allows UPDATE is refreshed with one.
+    if (!sip_has_supported(sip->sip_supported, "timer") &&
+        sip_is_allowed(sip->sip_allow, sip_method_update, "UPDATE")) {
+      nua_set_hparams(nh, NUTAG_UPDATE_REFRESH(1), TAG_END());
+    }
     UpdateGauges();
     deps_.intake->ContactArrived(std::move(arriving), [this, id](Result<ports::ContactSnapshot> r) {
       if (r.ok()) {

@@ -125,6 +125,20 @@ TEST_F(SessionTimerTest, CallerWithoutTimerSupportIsRefreshedByParley) {
   ExpectAliceWrapsUp();
 }
 
+// The same caller, but it allows UPDATE: Parley refreshes it with UPDATEs, which need no SDP (the
+// stack's re-INVITE from Parley's side has none, leaving the caller's offer unanswered). The
+// scenario fails on a re-INVITE; the refreshes keep the call up past the interval.
+TEST_F(SessionTimerTest, CallerWithoutTimerSupportThatAllowsUpdateIsRefreshedWithUpdate) {
+  std::string caller_log;
+  Call("caller_refreshed_by_update.xml", "agent_phone_answers_refreshes.xml", &caller_log);
+  EXPECT_NE(caller_log.find("granted Session-Expires: 10;refresher=uas"), std::string::npos)
+      << caller_log;
+  EXPECT_NE(caller_log.find("refresh UPDATE Session-Expires: 10;refresher=uac Content-Length: 0"),
+            std::string::npos)
+      << caller_log;
+  ExpectAliceWrapsUp();
+}
+
 // Alice's phone forgets the call (its hang-up was lost on the way): Parley's next refresh of
 // her leg gets 481, which ends that dialog, and with it the call: the caller is hung up long
 // before its own session would expire, and alice wraps up.
