@@ -495,11 +495,12 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   webhook::WebhookDispatcher dispatcher(std::move(*subscriptions), store, poster, clock,
                                         Random(seed), webhook::DispatcherOptions{});
   dispatcher.Start();
-  auto webhook_feed =
-      engine.Subscribe(ports::Caller{.user = "webhooks"}, 0,
-                       [&dispatcher](const std::vector<ports::PublishedEvent>& events) {
-                         for (const auto& e : events) dispatcher.Offer(e.json, e.type, e.seq);
-                       });
+  auto webhook_feed = engine.Subscribe(
+      ports::Caller{.user = "webhooks"}, 0,
+      [&dispatcher](std::string_view type) { return dispatcher.Wants(type); },
+      [&dispatcher](const std::vector<ports::PublishedEvent>& events) {
+        for (const auto& e : events) dispatcher.Offer(e.json, e.type, e.seq);
+      });
 
   // HTTP and WebSocket.
   api::HttpServerOptions http_options;

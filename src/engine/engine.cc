@@ -134,7 +134,10 @@ struct Engine::Subscriber {
   std::recursive_mutex mu;
   bool active = true;  // GUARDED_BY(mu)
   Caller who;
+  std::function<bool(std::string_view type)> wants;  // every type when empty
   ports::EventSink sink;
+
+  bool Wants(std::string_view type) const { return !wants || wants(type); }
 
   bool Active() {
     std::lock_guard lock(mu);
@@ -717,31 +720,38 @@ void Engine::OnAppended(uint64_t step, Result<ports::SequenceRange> result) {
 }
 
 void Engine::Publish(const std::vector<Event>& events, ports::Sequence first) {
-  std::vector<ports::PublishedEvent> out;
+  std::vector<Published> out;
   out.reserve(events.size());
   for (size_t i = 0; i < events.size(); ++i) {
-    ports::PublishedEvent p = ToPublished(events[i], first + i);
-    last_seq_ = std::max(last_seq_, p.seq);
-    ring_.push_back(p);
-    while (ring_.size() > options_.ring_size) ring_.pop_front();
-    out.push_back(std::move(p));
+    out.push_back(ToPublished(events[i], first + i));
+    last_seq_ = std::max(last_seq_, out.back().p.seq);
   }
   std::erase_if(subscribers_, [](const std::shared_ptr<Subscriber>& s) { return !s->Active(); });
   for (const auto& s : subscribers_) {
     std::vector<ports::PublishedEvent> visible;
-    for (const ports::PublishedEvent& p : out) {
-      if (MaySeeEvent(s->who, p)) visible.push_back(p);
+    for (Published& e : out) {
+      if (s->Wants(e.p.type) && MaySeeEvent(s->who, e.p)) visible.push_back(e.Rendered());
     }
     s->Deliver(visible);
   }
+  for (Published& e : out) {
+    ring_.push_back(std::move(e));
+    while (ring_.size() > options_.ring_size) ring_.pop_front();
+  }
 }
 
-ports::PublishedEvent Engine::ToPublished(const Event& e, ports::Sequence seq) const {
-  ports::PublishedEvent p;
+const ports::PublishedEvent& Engine::Published::Rendered() {
+  if (p.json.empty()) p.json = RenderEventJson(event, p.seq, names);
+  return p;
+}
+
+Engine::Published Engine::ToPublished(const Event& e, ports::Sequence seq) const {
+  Published out;
+  ports::PublishedEvent& p = out.p;
+  EventNames& names = out.names;
   p.seq = seq;
   p.type = std::string(EventTypeName(e.type));
   p.contact = e.contact;
-  EventNames names;
   if (e.agent != kNone && e.agent < acd_->agent_count()) names.agent = acd_->AgentName(e.agent);
   names.team = TeamOf(names.agent);
   if (e.queue != kNone && e.queue < acd_->queue_count()) names.queue = acd_->QueueName(e.queue);
@@ -758,8 +768,8 @@ ports::PublishedEvent Engine::ToPublished(const Event& e, ports::Sequence seq) c
   p.agent = names.agent;
   p.team = names.team;
   p.queue = names.queue;
-  p.json = RenderEventJson(e, p.seq, names);
-  return p;
+  out.event = e;
+  return out;
 }
 
 template <class T>
@@ -1051,8 +1061,15 @@ void Engine::GetMetrics(Reply<ports::MetricsSnapshot> reply) {
 
 std::unique_ptr<ports::Subscription> Engine::Subscribe(const Caller& who, ports::Sequence after,
                                                        ports::EventSink sink) {
+  return Subscribe(who, after, nullptr, std::move(sink));
+}
+
+std::unique_ptr<ports::Subscription> Engine::Subscribe(
+    const Caller& who, ports::Sequence after, std::function<bool(std::string_view type)> wants,
+    ports::EventSink sink) {
   auto s = std::make_shared<Subscriber>();
   s->who = who;
+  s->wants = std::move(wants);
   s->sink = std::move(sink);
   Post([this, s, after] { Resume(s, after); });
   return std::make_unique<SubscriptionImpl>(std::move(s));
@@ -1075,7 +1092,7 @@ void Engine::Resume(const std::shared_ptr<Subscriber>& s, ports::Sequence after)
   if (after > 0 && last_seq_ - after > options_.max_resume_events) {
     return reset("more than " + std::to_string(options_.max_resume_events) + " events were missed");
   }
-  const ports::Sequence first_kept = ring_.empty() ? last_seq_ + 1 : ring_.front().seq;
+  const ports::Sequence first_kept = ring_.empty() ? last_seq_ + 1 : ring_.front().p.seq;
   if (after > 0 && after + 1 < first_kept) {
     // Older than the ring: the journal has them. It is read off the loop (report_worker), and
     // the subscriber joins only when caught up, so nothing live slips in between.
@@ -1100,8 +1117,8 @@ void Engine::Resume(const std::shared_ptr<Subscriber>& s, ports::Sequence after)
           }
           std::vector<ports::PublishedEvent> replay;
           for (const ports::JournalEntry& entry : *read) {
-            ports::PublishedEvent p = ToPublished(entry.event, entry.seq);
-            if (MaySeeEvent(s->who, p)) replay.push_back(std::move(p));
+            Published e = ToPublished(entry.event, entry.seq);
+            if (s->Wants(e.p.type) && MaySeeEvent(s->who, e.p)) replay.push_back(e.Rendered());
           }
           s->Deliver(replay);
           Resume(s, until);  // the ring's part (it may have moved on meanwhile: read again)
@@ -1110,8 +1127,10 @@ void Engine::Resume(const std::shared_ptr<Subscriber>& s, ports::Sequence after)
   }
   std::vector<ports::PublishedEvent> replay;
   if (after > 0) {
-    for (const ports::PublishedEvent& p : ring_) {
-      if (p.seq > after && MaySeeEvent(s->who, p)) replay.push_back(p);
+    for (Published& e : ring_) {
+      if (e.p.seq > after && s->Wants(e.p.type) && MaySeeEvent(s->who, e.p)) {
+        replay.push_back(e.Rendered());
+      }
     }
   }
   s->Deliver(replay);

@@ -706,6 +706,52 @@ TEST(EngineTest, SubscribeResumesFromTheRingAndBeyondItFromTheJournal) {
   EXPECT_EQ(resumed.events.back().seq, 10u);
 }
 
+// Events nobody took live are rendered when a late subscriber replays them from the ring, as a
+// live subscriber saw them; a subscriber with a type filter gets only the types it wants, live
+// and replayed.
+TEST(EngineTest, EventsNobodyTookRenderOnReplayAndFilteredSubscribersGetOnlyWhatTheyWant) {
+  store::MemoryStore store;
+  Harness h(store, MakeConfig(), kStart);
+  ASSERT_TRUE(h.engine.Start().ok());
+  Collector presence;  // filtered from the start
+  auto s0 = h.engine.Subscribe(
+      All(), 0, [](std::string_view type) { return type == "agent.presence_changed"; },
+      presence.Sink());
+  h.loop.RunAll();
+  ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());  // seq 1
+  ASSERT_TRUE(h.Create("support").ok());  // contact events, then alice's offer
+  ASSERT_TRUE(h.SetPresence(All(), "bob", Presence::kAvailable).ok());
+
+  // Only the presence events were rendered (for the filtered subscriber); the rest render now.
+  Collector replayed;
+  auto s1 = h.engine.Subscribe(All(), 1, replayed.Sink());
+  Collector replayed_presence;
+  auto s2 = h.engine.Subscribe(
+      All(), 0, [](std::string_view type) { return type == "agent.presence_changed"; },
+      replayed_presence.Sink());
+  h.loop.RunAll();
+  auto s3 = h.engine.Subscribe(
+      All(), 1, [](std::string_view type) { return type == "agent.presence_changed"; },
+      replayed_presence.Sink());
+  h.loop.RunAll();
+  const std::vector<std::string> journal = JournalTypes(store, 1);
+  ASSERT_EQ(replayed.Types(), journal);
+  ASSERT_GT(journal.size(), 2u);
+  for (const PublishedEvent& e : replayed.events) {
+    const auto json = nlohmann::json::parse(e.json);
+    EXPECT_EQ(json["seq"], e.seq);
+    EXPECT_EQ(json["type"], e.type);
+  }
+  EXPECT_EQ(nlohmann::json::parse(replayed.events.front().json)["queue"], "support");
+  EXPECT_EQ(nlohmann::json::parse(replayed.events.back().json)["agent"], "bob");
+
+  ASSERT_EQ(presence.Types(),
+            (std::vector<std::string>{"agent.presence_changed", "agent.presence_changed"}));
+  ASSERT_EQ(replayed_presence.Types(), std::vector<std::string>{"agent.presence_changed"});
+  EXPECT_EQ(replayed_presence.events[0].json, presence.events[1].json);
+  EXPECT_EQ(replayed_presence.events[0].json, replayed.events.back().json);
+}
+
 TEST(EngineTest, SubscribeSaysResetWhenTheJournalNoLongerHasTheEventsOrTheSeqIsAhead) {
   store::MemoryStore store;
   EngineOptions options;

@@ -120,6 +120,15 @@ void WebhookDispatcher::Offer(std::string event_json, std::string type, uint64_t
   wake_cv_.notify_one();
 }
 
+bool WebhookDispatcher::Wants(std::string_view type) const {
+  std::lock_guard lock(mu_);
+  return std::any_of(subscriptions_.begin(), subscriptions_.end(),
+                     [type](const WebhookSubscription& s) {
+                       return s.events.empty() ||
+                              std::find(s.events.begin(), s.events.end(), type) != s.events.end();
+                     });
+}
+
 void WebhookDispatcher::Wake() {
   {
     std::lock_guard lock(mu_);

@@ -19,6 +19,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -99,6 +100,9 @@ class WebhookDispatcher {
   // Queues one journal event for the subscriptions whose types include `type`. Never blocks on
   // I/O. `seq` is the journal sequence: offering the same seq again sends nothing new.
   void Offer(std::string event_json, std::string type, uint64_t seq);
+  // Whether a subscription takes events of `type` (any thread): the engine renders and offers
+  // only those.
+  bool Wants(std::string_view type) const;
   // Makes the worker look at the outbox now (after a virtual clock moved, or an operator retried
   // a dead letter).
   void Wake();

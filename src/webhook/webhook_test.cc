@@ -436,6 +436,24 @@ TEST(WebhookDispatcher, WithoutWebhooksEventsAreNeitherQueuedNorDropped) {
   EXPECT_LE(outbox.claims.load(), 1);  // at most the first turn's (none when Stop came first)
 }
 
+// The engine asks before it renders an event for the dispatcher.
+TEST(WebhookDispatcher, WantsTheTypesSomeSubscriptionTakes) {
+  store::MemoryStore outbox;
+  BeastHttpPoster poster;
+  TestClock clock(kStart);
+  WebhookDispatcher dispatcher({}, outbox, poster, clock, Random(1), TestOptions());
+  EXPECT_FALSE(dispatcher.Wants("contact.queued"));
+  dispatcher.SetSubscriptions(Subscriptions("http://127.0.0.1:9/hook"));
+  EXPECT_TRUE(dispatcher.Wants("contact.queued"));
+  EXPECT_TRUE(dispatcher.Wants("contact.closed"));
+  EXPECT_FALSE(dispatcher.Wants("agent.state"));
+  auto all = Subscriptions("http://127.0.0.1:9/all");
+  all[0].name = "everything";
+  all[0].events.clear();
+  dispatcher.SetSubscriptions(all);
+  EXPECT_TRUE(dispatcher.Wants("agent.state"));
+}
+
 TEST(WebhookDispatcher, AReceiverThatNeverAnswersTimesOut) {
   TestServer server(/*fail_first=*/0, /*hang=*/true);
   store::MemoryStore outbox;
