@@ -655,10 +655,11 @@ void SqliteStore::CommitGroup(std::vector<Pending>& group) {
     return;
   }
   Sequence next = last_seq_;
+  GroupRecords records;
   for (auto& p : group) {
     const Sequence first = next + 1;
     Status s = Exec("SAVEPOINT batch");
-    if (s.ok()) s = WriteBatch(p.batch, first);
+    if (s.ok()) s = WriteBatch(p.batch, first, records.customers);
     if (s.ok()) {
       s = Exec("RELEASE batch");
     } else {
@@ -669,11 +670,13 @@ void SqliteStore::CommitGroup(std::vector<Pending>& group) {
       p.result = s;
       continue;
     }
+    for (const auto& c : p.batch.contacts) records.contacts[c.id.value()] = &c;
+    for (const auto& a : p.batch.agents) records.agents[a.name] = &a;
     next += p.batch.events.size();
     p.result = SequenceRange{first, next};
   }
-  Status s = Status::Ok();
-  if (next != last_seq_) {
+  Status s = WriteGroupRecords(records);
+  if (s.ok() && next != last_seq_) {
     auto update = Prepare("UPDATE journal_meta SET last_seq = ?1 WHERE id = 1");
     s = update.ok() ? update->Bind(1, ToColumn(next)).Run() : update.status();
   }
@@ -689,10 +692,11 @@ void SqliteStore::CommitGroup(std::vector<Pending>& group) {
   ++group_commits_;
 }
 
-Status SqliteStore::WriteBatch(const JournalBatch& batch, Sequence first) {
+Status SqliteStore::WriteBatch(const JournalBatch& batch, Sequence first,
+                               std::unordered_set<uint64_t>& known_customers) {
   for (const auto& c : batch.contacts) {
     if (!c.id.valid()) return InvalidArgument("contact record: id must not be 0");
-    if (c.customer.valid()) {
+    if (c.customer.valid() && !known_customers.contains(c.customer.value())) {
       auto exists = Prepare("SELECT 1 FROM customers WHERE id = ?1");
       if (!exists.ok()) return exists.status();
       auto row = exists->Bind(1, ToColumn(c.customer.value())).Step();
@@ -701,6 +705,7 @@ Status SqliteStore::WriteBatch(const JournalBatch& batch, Sequence first) {
         return InvalidArgument("contact " + std::to_string(c.id.value()) +
                                " refers to unknown customer " + std::to_string(c.customer.value()));
       }
+      known_customers.insert(c.customer.value());
     }
   }
   for (const auto& a : batch.agents) {
@@ -725,7 +730,12 @@ Status SqliteStore::WriteBatch(const JournalBatch& batch, Sequence first) {
                    .Run();
     if (!s.ok()) return s;
   }
-  for (const auto& c : batch.contacts) {
+  return WriteRecordings(batch);
+}
+
+Status SqliteStore::WriteGroupRecords(const GroupRecords& group) {
+  for (const auto& [id, record] : group.contacts) {
+    const ContactRecord& c = *record;
     auto upsert = Prepare(
         "INSERT INTO contacts (id, channel, direction, state, queue, agent, priority, attributes, "
         "arrived_us, queued_us, offered_us, answered_us, wrap_up_us, closed_us, queue_order, "
@@ -760,7 +770,8 @@ Status SqliteStore::WriteBatch(const JournalBatch& batch, Sequence first) {
     }
     if (Status s = upsert->Run(); !s.ok()) return s;
   }
-  for (const auto& a : batch.agents) {
+  for (const auto& [name, record] : group.agents) {
+    const AgentRecord& a = *record;
     auto upsert = Prepare(
         "INSERT INTO agents (name, presence, reason, since_us) VALUES (?1, ?2, ?3, ?4) "
         "ON CONFLICT (name) DO UPDATE SET presence = excluded.presence, reason = "
@@ -773,7 +784,7 @@ Status SqliteStore::WriteBatch(const JournalBatch& batch, Sequence first) {
                    .Run();
     if (!s.ok()) return s;
   }
-  return WriteRecordings(batch);
+  return Status::Ok();
 }
 
 // ---------------------------------------------------------------------------------------------

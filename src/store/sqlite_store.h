@@ -21,6 +21,7 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "base/time.h"
@@ -172,7 +173,20 @@ class SqliteStore final : public ports::Store {
   // All below run with mu_ held.
   Result<Statement> Prepare(const char* sql);
   Status Exec(const char* sql);
-  Status WriteBatch(const ports::JournalBatch& batch, ports::Sequence first);
+  // The rows of a group's batches that only the group's last copy of need writing: each
+  // contact's and agent's latest record (a call's first steps usually share a group, and each
+  // step's batch carries the whole record).
+  struct GroupRecords {
+    std::unordered_map<uint64_t, const ports::ContactRecord*> contacts;
+    std::unordered_map<std::string_view, const ports::AgentRecord*> agents;
+    std::unordered_set<uint64_t> customers;  // known to exist
+  };
+  // Checks the batch's records (a customer in `known_customers` is not looked up again; one that
+  // is found is added) and writes its events and recordings; CommitGroup writes its contacts and
+  // agents with WriteGroupRecords after the group's last batch, unless the batch was refused.
+  Status WriteBatch(const ports::JournalBatch& batch, ports::Sequence first,
+                    std::unordered_set<uint64_t>& known_customers);
+  Status WriteGroupRecords(const GroupRecords& group);
   Status WriteRecordings(const ports::JournalBatch& batch);
   Result<std::vector<ports::RecordingRecord>> LoadRecordings(Statement& select);
   Result<ports::Customer> LoadCustomer(ports::CustomerId id);

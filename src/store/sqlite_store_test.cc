@@ -224,13 +224,20 @@ TEST(SqliteStore, ClosingCommitsEverythingQueued) {
   EXPECT_EQ(*store->LastSequence(), 300u);
 }
 
-TEST(SqliteStore, GroupWindowHoldsBatchesAfterACommitAndCommitsThemTogether) {
-  TempDir dir;
+// A store whose writer waits 200 ms after each commit, so what is appended meanwhile is one group.
+std::unique_ptr<SqliteStore> OpenWithGroupWindow(const TempDir& dir) {
   SqliteStore::Options options;
   options.group_window = Seconds(0.2);
   auto opened = SqliteStore::Open((dir.path() / "parley.db").string(), options);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  SqliteStore& store = **opened;
+  EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+  return opened.ok() ? std::move(opened).value() : nullptr;
+}
+
+TEST(SqliteStore, GroupWindowHoldsBatchesAfterACommitAndCommitsThemTogether) {
+  TempDir dir;
+  auto opened = OpenWithGroupWindow(dir);
+  ASSERT_NE(opened, nullptr);
+  SqliteStore& store = *opened;
   // The first batch after a quiet time is committed at once (no commit was in the window).
   ASSERT_TRUE(store.Append({.events = {MakeEvent(EventType::kContactQueued, 1, 1)}}).ok());
   ASSERT_EQ(store.group_commits(), 1u);
@@ -255,6 +262,69 @@ TEST(SqliteStore, GroupWindowHoldsBatchesAfterACommitAndCommitsThemTogether) {
   EXPECT_GE(std::chrono::steady_clock::now() - after_first, std::chrono::milliseconds(150));
   EXPECT_EQ(store.group_commits(), 2u);
   EXPECT_EQ(*store.LastSequence(), 21u);
+}
+
+// One commit writes each contact's and agent's last record of the group once; a batch the store
+// refuses (an unknown customer) leaves out its records, not the others'.
+TEST(SqliteStore, AGroupWritesEachRecordsLatestVersionAndNoneOfARefusedBatch) {
+  TempDir dir;
+  auto opened = OpenWithGroupWindow(dir);
+  ASSERT_NE(opened, nullptr);
+  SqliteStore& store = *opened;
+  auto customer = store.CreateCustomer(MakeCustomer("Ann", "+15550100"));
+  ASSERT_TRUE(customer.ok());
+  ASSERT_TRUE(store.Append({.events = {MakeEvent(EventType::kContactQueued, 1, 1)}}).ok());
+  ASSERT_EQ(store.group_commits(), 1u);
+
+  const auto agent = [](Presence p, std::string reason) {
+    return ports::AgentRecord{"alice", p, std::move(reason), FromMicros(5)};
+  };
+  std::vector<ports::JournalBatch> batches(4);
+  batches[0].contacts = {MakeContact(5, ContactState::kQueued)};
+  batches[0].contacts[0].customer = *customer;
+  batches[0].agents = {agent(Presence::kAvailable, "")};
+  batches[1].contacts = {MakeContact(5, ContactState::kOffered),
+                         MakeContact(6, ContactState::kQueued)};
+  batches[1].contacts[1].customer = ports::CustomerId(999);  // refused: no such customer
+  batches[1].agents = {agent(Presence::kNotReady, "refused")};
+  batches[2].contacts = {MakeContact(5, ContactState::kHandling)};
+  batches[2].contacts[0].customer = *customer;
+  batches[2].agents = {agent(Presence::kNotReady, "lunch")};
+  batches[3].contacts = {MakeContact(7, ContactState::kQueued)};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Status> results(batches.size());
+  int done = 0;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    batches[i].events = {MakeEvent(EventType::kContactQueued, 5, 5)};
+    store.AppendAsync(std::move(batches[i]), [&, i](Result<ports::SequenceRange> r) {
+      std::lock_guard lock(mu);
+      results[i] = r.status();
+      ++done;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return done == 4; }));
+  }
+  EXPECT_EQ(store.group_commits(), 2u);  // the four in one commit
+  EXPECT_TRUE(results[0].ok());
+  EXPECT_EQ(results[1].code(), StatusCode::kInvalidArgument) << results[1].ToString();
+  EXPECT_TRUE(results[2].ok());
+  EXPECT_TRUE(results[3].ok());
+
+  auto five = store.GetContact(ContactId(5));
+  ASSERT_TRUE(five.ok());
+  EXPECT_EQ(five->state, ContactState::kHandling);
+  EXPECT_EQ(five->customer, *customer);
+  EXPECT_EQ(store.GetContact(ContactId(6)).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store.GetContact(ContactId(7)).ok());
+  auto recovery = store.LoadRecoveryState();
+  ASSERT_TRUE(recovery.ok());
+  ASSERT_EQ(recovery->agents.size(), 1u);
+  EXPECT_EQ(recovery->agents[0].reason, "lunch");
+  EXPECT_EQ(recovery->last_seq, 4u);
 }
 
 // What the child reports for each acknowledged batch.
