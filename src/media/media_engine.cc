@@ -1486,25 +1486,38 @@ Status MediaEngine::ConnectLeg(LegId leg, ports::RtpEndpoint remote, ports::Medi
 }
 
 ports::LegStats MediaEngine::CloseLeg(LegId leg) {
+  {
+    std::lock_guard lock(mu_);
+    MediaWorker* w = WorkerLocked(leg);
+    if (w == nullptr) return {};
+    PARLEY_CHECK(!w->InThread());  // see the class comment: never from a MediaEvents callback
+  }
   std::promise<ports::LegStats> done;
   std::future<ports::LegStats> result = done.get_future();
-  MediaWorker* w = nullptr;
-  size_t slot = 0;
+  CloseLeg(leg, [&done](ports::LegStats stats) { done.set_value(stats); });
+  return result.get();
+}
+
+void MediaEngine::CloseLeg(LegId leg, std::function<void(ports::LegStats)> done) {
   {
     std::lock_guard lock(mu_);
     auto it = legs_.find(leg);
-    if (it == legs_.end()) return {};
-    w = workers_[static_cast<size_t>(it->second.worker)].get();
-    slot = static_cast<size_t>((it->second.port - config_.port_min) / 2);
-    legs_.erase(it);
-    w->Post(
-        {{leg, 0}, 1, [leg, &done](MediaWorker& worker) { done.set_value(worker.Close(leg)); }});
+    if (it != legs_.end()) {
+      MediaWorker* w = workers_[static_cast<size_t>(it->second.worker)].get();
+      const auto slot = static_cast<size_t>((it->second.port - config_.port_min) / 2);
+      legs_.erase(it);
+      w->Post({{leg, 0}, 1, [this, leg, slot, done = std::move(done)](MediaWorker& worker) {
+                 const ports::LegStats stats = worker.Close(leg);
+                 {
+                   std::lock_guard lock(mu_);
+                   port_used_[slot] = false;  // the sockets are closed now
+                 }
+                 if (done) done(stats);
+               }});
+      return;
+    }
   }
-  PARLEY_CHECK(!w->InThread());  // see the class comment: never from a MediaEvents callback
-  ports::LegStats stats = result.get();
-  std::lock_guard lock(mu_);
-  port_used_[slot] = false;  // the sockets are closed now
-  return stats;
+  if (done) done({});
 }
 
 void MediaEngine::Play(LegId leg, uint64_t play_id, const ports::Prompt& prompt, bool loop) {

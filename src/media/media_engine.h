@@ -5,7 +5,8 @@
 // takes no lock. Each media thread keeps one 20 ms clock for all its legs, reads with recvmmsg
 // and writes with sendmmsg. Prompts are loaded and speech rendered on a loader thread, recordings
 // written on a writer thread. Every public method may be called from any thread except that
-// CloseLeg must not be called from a MediaEvents callback (it waits for the leg's thread).
+// the waiting CloseLeg must not be called from a MediaEvents callback (it waits for the leg's
+// thread).
 
 #include <chrono>
 #include <cstdint>
@@ -64,6 +65,7 @@ class MediaEngine final : public ports::MediaPlane {
   Status ConnectLeg(ports::LegId leg, ports::RtpEndpoint remote,
                     ports::MediaFormat format) override;
   ports::LegStats CloseLeg(ports::LegId leg) override;
+  void CloseLeg(ports::LegId leg, std::function<void(ports::LegStats)> done) override;
   void Play(ports::LegId leg, uint64_t play_id, const ports::Prompt& prompt, bool loop) override;
   void StopPlayback(ports::LegId leg) override;
   Status Bridge(ports::LegId a, ports::LegId b) override;

@@ -296,6 +296,34 @@ TEST_F(MediaEngineTest, PortRangeIsUsedUpThenFreedOnClose) {
   EXPECT_TRUE(engine_->OpenLeg(21).ok());
 }
 
+// The SIP thread closes legs without waiting: the figures come on the leg's thread once its
+// sockets are closed, and only then is the port pair free again.
+TEST_F(MediaEngineTest, ClosingWithoutWaitingHandsOverTheFiguresThenFreesThePorts) {
+  Start();
+  Peer peer;
+  const uint16_t port = Connect(1, peer, kPcmu);
+  for (ports::LegId leg = 2; leg <= 20; ++leg) ASSERT_TRUE(engine_->OpenLeg(leg).ok()) << leg;
+  ASSERT_EQ(engine_->OpenLeg(21).status().code(), StatusCode::kUnavailable);
+  std::array<uint8_t, 160> payload{};
+  peer.Send(port, 0, payload);
+  ASSERT_TRUE(WaitReceived(1));
+  std::promise<ports::LegStats> closed;
+  engine_->CloseLeg(1, [&closed](ports::LegStats stats) { closed.set_value(stats); });
+  auto stats = closed.get_future();
+  ASSERT_EQ(stats.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(stats.get().packets_received, 1u);
+  auto reopened = engine_->OpenLeg(21);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(reopened->port, port);
+  // A leg that is not open: at once, with no figures.
+  bool called = false;
+  engine_->CloseLeg(99, [&called](ports::LegStats stats) {
+    called = true;
+    EXPECT_EQ(stats.packets_received, 0u);
+  });
+  EXPECT_TRUE(called);
+}
+
 TEST_F(MediaEngineTest, Rfc4733DigitsAreReportedOncePerEvent) {
   Start();
   Peer peer;

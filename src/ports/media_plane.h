@@ -82,6 +82,10 @@ class MediaPlane {
   virtual Status ConnectLeg(LegId leg, RtpEndpoint remote, MediaFormat format) = 0;
   // Ends the leg (and its bridge, playback and recording) and returns its statistics.
   virtual LegStats CloseLeg(LegId leg) = 0;
+  // The same without waiting for the leg's media thread: `done` (may be empty) gets the
+  // statistics on that thread once the leg's sockets are closed, or at once with none when the
+  // leg is not open. The leg id is free when this returns.
+  virtual void CloseLeg(LegId leg, std::function<void(LegStats)> done) = 0;
 
   // Plays a WAV prompt or text to speech (rendered once and cached) into the leg; replaces what
   // was playing. `loop` repeats until StopPlayback (music on hold; a folder plays its files in

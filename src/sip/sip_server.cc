@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <filesystem>
@@ -146,6 +147,10 @@ class SipServer::Impl {
     }
     Post([this] { BeginShutdown(); });
     thread_.join();
+    {
+      std::unique_lock lock(closing_mu_);
+      closing_cv_.wait(lock, [this] { return closing_legs_ == 0; });
+    }
     if (binding_writer_) binding_writer_->Flush();
   }
 
@@ -824,7 +829,7 @@ class SipServer::Impl {
     if (Status s =
             deps_.media.ConnectLeg(call->customer_leg, negotiated->remote, negotiated->format);
         !s.ok()) {
-      (void)deps_.media.CloseLeg(call->customer_leg);
+      CloseLeg(call->customer_leg);
       Count(&SipCounters::calls_refused);
       Respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
       return;
@@ -906,7 +911,7 @@ class SipServer::Impl {
       }
       c.customer_gone = true;
     }
-    (void)deps_.media.CloseLeg(c.customer_leg);
+    CloseLeg(c.customer_leg);
     c.customer_leg = 0;
   }
 
@@ -1102,12 +1107,12 @@ class SipServer::Impl {
       }
     }
     if (c.agent_leg_open) {
-      ReportLeg(c, ports::LegRole::kAgent, deps_.media.CloseLeg(c.agent_leg));
+      CloseAndReportLeg(c, ports::LegRole::kAgent, c.agent_leg);
       c.agent_leg_open = false;
     }
     if (c.customer_leg != 0) {
       voicemail_.LegClosing(c.customer_leg);
-      ReportLeg(c, ports::LegRole::kCustomer, deps_.media.CloseLeg(c.customer_leg));
+      CloseAndReportLeg(c, ports::LegRole::kCustomer, c.customer_leg);
       c.customer_leg = 0;
     }
     if (c.contact.value() != 0) by_contact_.erase(c.contact.value());
@@ -1261,7 +1266,7 @@ class SipServer::Impl {
     c.forks.clear();
     c.agent.clear();
     if (c.agent_leg_open) {
-      (void)deps_.media.CloseLeg(c.agent_leg);
+      CloseLeg(c.agent_leg);
       c.agent_leg_open = false;
     }
     if (c.outbound && !c.offer) {
@@ -1469,7 +1474,7 @@ class SipServer::Impl {
     c->forks.clear();
     c->agent.clear();
     if (c->agent_leg_open) {
-      (void)deps_.media.CloseLeg(c->agent_leg);
+      CloseLeg(c->agent_leg);
       c->agent_leg_open = false;
     }
   }
@@ -1773,7 +1778,7 @@ class SipServer::Impl {
       c.agent_nh = nullptr;
     }
     if (c.agent_leg_open) {
-      (void)deps_.media.CloseLeg(c.agent_leg);
+      CloseLeg(c.agent_leg);
       c.agent_leg_open = false;
     }
     c.bridged = false;
@@ -2005,7 +2010,7 @@ class SipServer::Impl {
       c.agent_nh = nullptr;
     }
     if (c.agent_leg_open) {
-      ReportLeg(c, ports::LegRole::kAgent, deps_.media.CloseLeg(c.agent_leg));
+      CloseAndReportLeg(c, ports::LegRole::kAgent, c.agent_leg);
       c.agent_leg_open = false;
     }
     EndTransferorLeg(c, SIP_487_REQUEST_TERMINATED);
@@ -2049,7 +2054,7 @@ class SipServer::Impl {
     if (c.consult_leg_open) {
       if (c.conference) deps_.media.StopMonitor(c.consult_leg);
       if (c.agent_leg_open) deps_.media.Unbridge(c.agent_leg);
-      (void)deps_.media.CloseLeg(c.consult_leg);
+      CloseLeg(c.consult_leg);
       c.consult_leg_open = false;
     }
     const std::string target = std::move(c.consult_agent);
@@ -2109,7 +2114,7 @@ class SipServer::Impl {
     }
     if (c.monitor_leg_open) {
       deps_.media.StopMonitor(c.monitor_leg);
-      (void)deps_.media.CloseLeg(c.monitor_leg);
+      CloseLeg(c.monitor_leg);
       c.monitor_leg_open = false;
     }
     const std::string user = std::move(c.monitor_user);
@@ -2298,7 +2303,7 @@ class SipServer::Impl {
       return;
     }
     if (!ConnectReinviteOffer(nua, nh, sip, leg, &c.transferor_format)) {
-      (void)deps_.media.CloseLeg(leg);
+      CloseLeg(leg);
       Count(&SipCounters::calls_refused);
       return;
     }
@@ -2424,7 +2429,7 @@ class SipServer::Impl {
     c.transferor_answered = false;
     if (c.transferor_leg_open) {
       deps_.media.Unbridge(c.transferor_leg);
-      (void)deps_.media.CloseLeg(c.transferor_leg);
+      CloseLeg(c.transferor_leg);
       c.transferor_leg_open = false;
     }
   }
@@ -2620,7 +2625,7 @@ class SipServer::Impl {
     if (!local.ok()) return Unavailable("no media port for the call: " + local.status().message());
     nua_handle_t* nh = InviteTrunk(c, number, *local, c.id + 4000000, Role::kExternal);
     if (nh == nullptr) {
-      (void)deps_.media.CloseLeg(leg);
+      CloseLeg(leg);
       return Unavailable("cannot call " + number);
     }
     c.ext_number = number;
@@ -2700,7 +2705,7 @@ class SipServer::Impl {
     if (!c.ext_leg_open) return;
     if (c.ext_bridged) deps_.media.Unbridge(c.customer_leg);
     c.ext_bridged = false;
-    (void)deps_.media.CloseLeg(c.ext_leg);
+    CloseLeg(c.ext_leg);
     c.ext_leg_open = false;
   }
 
@@ -2951,11 +2956,27 @@ class SipServer::Impl {
   }
 
  private:
-  void ReportLeg(const Call& c, ports::LegRole role, const ports::LegStats& stats) {
-    if (deps_.intake == nullptr || c.contact.value() == 0) return;
-    if (role == ports::LegRole::kAgent && c.connected_agent.empty()) return;  // never answered
-    deps_.intake->LegClosed(c.contact, role,
-                            role == ports::LegRole::kAgent ? c.connected_agent : "", stats);
+  // Closes a leg without waiting for its media thread (every hang-up closes two, and waiting cost
+  // this thread a round trip to that one for each).
+  void CloseLeg(ports::LegId leg) { deps_.media.CloseLeg(leg, nullptr); }
+  // The same, and the leg's figures go to the contact from the media thread.
+  void CloseAndReportLeg(const Call& c, ports::LegRole role, ports::LegId leg) {
+    if (deps_.intake == nullptr || c.contact.value() == 0 ||
+        (role == ports::LegRole::kAgent && c.connected_agent.empty())) {  // never answered
+      return CloseLeg(leg);
+    }
+    {
+      std::lock_guard lock(closing_mu_);
+      ++closing_legs_;
+    }
+    deps_.media.CloseLeg(
+        leg, [this, intake = deps_.intake, contact = c.contact, role,
+              agent = role == ports::LegRole::kAgent ? c.connected_agent
+                                                     : std::string()](ports::LegStats stats) {
+          intake->LegClosed(contact, role, agent, stats);
+          std::lock_guard lock(closing_mu_);
+          if (--closing_legs_ == 0) closing_cv_.notify_all();
+        });
   }
 
   struct RecordingStart {
@@ -2968,6 +2989,11 @@ class SipServer::Impl {
   const Deps deps_;
   const auth::NonceIssuer nonces_;
   auth::SipGuard guard_;
+
+  // Legs whose figures are still on their way to the engine: Stop waits for them.
+  std::mutex closing_mu_;
+  std::condition_variable closing_cv_;
+  size_t closing_legs_ = 0;  // GUARDED_BY(closing_mu_)
 
   mutable std::mutex mu_;
   su_root_t* root_ = nullptr;  // guarded by mu_ for Post
