@@ -436,6 +436,7 @@ MediaWorker::MediaWorker(MediaEngine& engine, RecordingWriter& writer)
   scratch_.resize(kMaxPacket);
   thread_ = std::thread([this] {
     NameThisThread("media");
+    ScheduleThisThreadAsBatch();
     Run();
   });
 }

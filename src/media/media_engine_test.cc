@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <sndfile.h>
 #include <spandsp.h>
 #include <sys/socket.h>
@@ -119,6 +120,7 @@ struct Events {
   std::string digits;
   std::vector<uint64_t> finished;
   std::vector<ports::LegId> inactive;
+  bool inactive_on_batch = false;  // reported on a SCHED_BATCH thread (base/thread_name.h)
   std::vector<ports::RecordingInfo> recordings;
 
   ports::MediaEvents Make() {
@@ -127,7 +129,12 @@ struct Events {
     e.on_play_finished = [this](ports::LegId, uint64_t id) {
       Add([&] { finished.push_back(id); });
     };
-    e.on_inactive = [this](ports::LegId leg) { Add([&] { inactive.push_back(leg); }); };
+    e.on_inactive = [this](ports::LegId leg) {
+      Add([&] {
+        inactive.push_back(leg);
+        inactive_on_batch = sched_getscheduler(0) == SCHED_BATCH;
+      });
+    };
     e.on_recording_done = [this](ports::LegId, ports::RecordingInfo info) {
       Add([&] { recordings.push_back(std::move(info)); });
     };
@@ -505,6 +512,7 @@ TEST_F(MediaEngineTest, InactivityIsReported) {
   ASSERT_TRUE(events_.WaitFor([&] { return !events_.inactive.empty(); }));
   std::lock_guard lock(events_.mu);
   EXPECT_EQ(events_.inactive, std::vector<ports::LegId>{7});
+  EXPECT_TRUE(events_.inactive_on_batch);  // the media thread does not preempt the SIP thread
 }
 
 TEST_F(MediaEngineTest, SendsRfc4733Digits) {

@@ -10,6 +10,7 @@ namespace parley::runtime {
 EventLoop::EventLoop(const Clock& clock, std::string name) : clock_(clock) {
   thread_ = std::thread([this, name = std::move(name)] {
     NameThisThread(name);
+    ScheduleThisThreadAsBatch();
     Run();
   });
   thread_id_ = thread_.get_id();

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <atomic>
 #include <chrono>
@@ -55,6 +56,19 @@ TEST(EventLoopTest, RunsPostedWorkInOrderOnItsThread) {
   loop.Stop();
   ASSERT_EQ(seen.size(), 100u);
   for (int i = 0; i < 100; ++i) EXPECT_EQ(seen[i], i);
+}
+
+// The loop's thread is SCHED_BATCH: work handed to it does not preempt the thread that posts it
+// (base/thread_name.h).
+TEST(EventLoopTest, ItsThreadIsScheduledAsBatch) {
+  SystemClock clock;
+  EventLoop loop(clock, "batch-test");
+  std::promise<int> policy;
+  ASSERT_TRUE(loop.Post([&] { policy.set_value(sched_getscheduler(0)); }));
+  auto f = policy.get_future();
+  ASSERT_EQ(f.wait_for(kWait), std::future_status::ready);
+  EXPECT_EQ(f.get(), SCHED_BATCH);
+  EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);  // the poster's own is untouched
 }
 
 TEST(EventLoopTest, PostFromManyThreadsRunsEverything) {

@@ -544,6 +544,7 @@ SqliteStore::SqliteStore(sqlite3* db, std::string path, const Options& options)
     : path_(std::move(path)), options_(options), db_(db) {
   writer_ = std::thread([this] {
     NameThisThread("journal");
+    ScheduleThisThreadAsBatch();
     WriterLoop();
   });
 }

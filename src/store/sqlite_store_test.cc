@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -207,6 +208,7 @@ TEST(SqliteStore, ClosingCommitsEverythingQueued) {
   const std::string path = (dir.path() / "parley.db").string();
   std::mutex mu;
   int acknowledged = 0;
+  int on_batch_thread = 0;
   {
     auto store = OpenOrDie(path);
     ASSERT_NE(store, nullptr);
@@ -215,10 +217,13 @@ TEST(SqliteStore, ClosingCommitsEverythingQueued) {
                          [&](Result<ports::SequenceRange> r) {
                            std::lock_guard lock(mu);
                            if (r.ok()) ++acknowledged;
+                           // On the journal writer, which does not preempt the appender.
+                           if (sched_getscheduler(0) == SCHED_BATCH) ++on_batch_thread;
                          });
     }
   }
   EXPECT_EQ(acknowledged, 300);
+  EXPECT_EQ(on_batch_thread, 300);
   auto store = OpenOrDie(path);
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(*store->LastSequence(), 300u);

@@ -84,6 +84,7 @@ void WebhookDispatcher::Start() {
   stopping_ = false;
   worker_ = std::thread([this] {
     NameThisThread("webhooks");
+    ScheduleThisThreadAsBatch();
     Run();
   });
 }
