@@ -1,7 +1,8 @@
 #pragma once
 // Writes call recordings off the media threads: one 16-bit WAV per recording (stereo for calls,
 // mono for voicemail) under a temporary name, its header kept valid as it grows (libsndfile's
-// SFC_SET_UPDATE_HEADER_AUTO, so a crash leaves a playable file), then fsync, atomic rename and
+// SFC_SET_UPDATE_HEADER_AUTO, so a crash leaves a playable file; the media threads append in
+// chunks of about 200 ms), then fsync, atomic rename and
 // SHA-256 on Finish. Owns one thread (a runtime::EventLoop); every method may be called from any
 // thread and returns at once.
 
