@@ -741,33 +741,32 @@ void Engine::Publish(const std::vector<Event>& events, ports::Sequence first) {
 }
 
 const ports::PublishedEvent& Engine::Published::Rendered() {
-  if (p.json.empty()) p.json = RenderEventJson(event, p.seq, names);
+  if (p.json.empty()) {
+    p.json =
+        RenderEventJson(event, p.seq, EventNames{p.agent, p.team, p.queue, to_queue, customer});
+  }
   return p;
 }
 
 Engine::Published Engine::ToPublished(const Event& e, ports::Sequence seq) const {
   Published out;
   ports::PublishedEvent& p = out.p;
-  EventNames& names = out.names;
   p.seq = seq;
   p.type = std::string(EventTypeName(e.type));
   p.contact = e.contact;
-  if (e.agent != kNone && e.agent < acd_->agent_count()) names.agent = acd_->AgentName(e.agent);
-  names.team = TeamOf(names.agent);
-  if (e.queue != kNone && e.queue < acd_->queue_count()) names.queue = acd_->QueueName(e.queue);
+  if (e.agent != kNone && e.agent < acd_->agent_count()) p.agent = acd_->AgentName(e.agent);
+  p.team = TeamOf(p.agent);
+  if (e.queue != kNone && e.queue < acd_->queue_count()) p.queue = acd_->QueueName(e.queue);
   if (e.type == EventType::kContactQueued) {
     auto c = contacts_.find(e.contact);
     if (c != contacts_.end() && c->second.record.customer.valid()) {
-      names.customer = std::to_string(c->second.record.customer.value());
+      out.customer = std::to_string(c->second.record.customer.value());
     }
   }
   if (e.type == EventType::kContactOverflowed && e.value >= 0 &&
       static_cast<size_t>(e.value) < acd_->queue_count()) {
-    names.to_queue = acd_->QueueName(static_cast<QueueIndex>(e.value));
+    out.to_queue = acd_->QueueName(static_cast<QueueIndex>(e.value));
   }
-  p.agent = names.agent;
-  p.team = names.team;
-  p.queue = names.queue;
   out.event = e;
   return out;
 }

@@ -440,9 +440,10 @@ class Engine final : public ports::ContactCenter,
   // it, from the names it had when it happened (most events at high call rates reach no one but
   // the ring, and rendering them all was a fifth of the loop's time).
   struct Published {
-    ports::PublishedEvent p;  // p.json "" until rendered
+    ports::PublishedEvent p;  // p.json "" until rendered; p.agent, team, queue are its names
     Event event;
-    EventNames names;
+    std::string to_queue;  // the rest of its EventNames
+    std::string customer;
     const ports::PublishedEvent& Rendered();
   };
   void Publish(const std::vector<Event>& events, ports::Sequence first);
