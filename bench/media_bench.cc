@@ -3,7 +3,7 @@
 // run with the same load generator and sink. Prints one JSON object.
 //
 //   media_bench [--pairs N] [--seconds S] [--threads T]
-//   media_bench --search [--quick] [--seconds S] [--threads T]
+//   media_bench --search [--quick] [--seconds S] [--threads T] [--only KIND [--calls N]]
 //
 // --search (used by bench/voice_bench) paces real calls instead: each call is two bridged legs
 // with 50 packets per second each way (100 forwarded per call), and a step search on the number

@@ -282,6 +282,8 @@ struct Options {
   bool quick = false;
   int seconds = 10;
   int threads = 1;
+  std::string only;  // relay, forward, recorded or gaps: that search alone
+  int calls = 0;     // with `only`: that one step instead of a search
 };
 
 // One recording's check against the wall time it was recorded for.
@@ -491,13 +493,19 @@ int RunSearch(int argc, char** argv) {
     if (flag == "--quick") {
       o.quick = true;
       o.seconds = 2;
-    } else if ((flag == "--seconds" || flag == "--threads") && i + 1 < argc) {
+    } else if (flag == "--only" && i + 1 < argc) {
+      o.only = argv[++i];
+      if (o.only != "relay" && o.only != "forward" && o.only != "recorded" && o.only != "gaps") {
+        std::fprintf(stderr, "media_bench: --only takes relay, forward, recorded or gaps\n");
+        return 2;
+      }
+    } else if ((flag == "--seconds" || flag == "--threads" || flag == "--calls") && i + 1 < argc) {
       const int v = std::atoi(argv[++i]);
       if (v < 1) {
         std::fprintf(stderr, "media_bench: %s must be a positive integer\n", flag.c_str());
         return 2;
       }
-      (flag == "--seconds" ? o.seconds : o.threads) = v;
+      (flag == "--seconds" ? o.seconds : flag == "--threads" ? o.threads : o.calls) = v;
     } else {
       std::fprintf(stderr, "media_bench --search: unknown argument %s\n", flag.c_str());
       return 2;
@@ -511,6 +519,24 @@ int RunSearch(int argc, char** argv) {
     return 1;
   }
   const std::string dir = tmpl;
+  if (!o.only.empty()) {  // one search (or one step), for looking into a figure
+    const std::function<nlohmann::json(int)> step = [&](int n) {
+      if (o.only == "relay") return RelayStep(n, o);
+      if (o.only == "forward") return EngineStep(n, o, "");
+      return EngineStep(n, o, dir, o.only == "gaps");
+    };
+    nlohmann::json out;
+    if (o.calls > 0) {
+      out = step(o.calls);
+    } else {
+      auto [best, steps] =
+          Search(step, o.only == "recorded" || o.only == "gaps" ? 25 : 50, limit, bisections);
+      out = {{"calls", best}, {"steps", steps}};
+    }
+    std::filesystem::remove_all(dir);
+    std::printf("%s\n", out.dump().c_str());
+    return 0;
+  }
 
   auto [relay_calls, relay_steps] =
       Search([&](int n) { return RelayStep(n, o); }, 50, limit, bisections);

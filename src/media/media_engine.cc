@@ -760,13 +760,19 @@ void MediaWorker::FinishRecording(LegId customer) {
       l->to_rec.reset();
     }
   }
-  // What was placed but not yet written (up to the playout delay) goes into the file too.
+  // The clock runs the playout delay behind the call, so the file ends with that delay's
+  // samples: what was placed in it (silence where nothing came, or the pause's silence) and
+  // anything placed beyond it. The file is as long as the recording was on, not a delay short.
   Recording& rec = it->second;
-  if (!rec.paused) {
-    const size_t rest =
-        std::max({rec.left.pending.size(), rec.right.pending.size(), rec.barge.pending.size()});
-    if (rest > 0) RecordingTick(rec, rest);
+  const auto delay =
+      static_cast<size_t>(engine_.config().recording_rate * kRecordingDelayMs / 1000);
+  size_t rest = std::max(
+      {delay, rec.left.pending.size(), rec.right.pending.size(), rec.barge.pending.size()});
+  if (rec.max_samples > 0) {
+    rest =
+        static_cast<size_t>(std::clamp<int64_t>(rec.max_samples - rec.written, 0, int64_t(rest)));
   }
+  if (rest > 0) RecordingTick(rec, rest);
   FlushRecording(rec);
   writer_.Finish(rec.id);
   recordings_.erase(it);

@@ -727,6 +727,40 @@ TEST_F(MediaEngineTest, RecordingPlacesClumpedAndReorderedPacketsByTheirTimestam
   EXPECT_LT(first_audio, 8000 * 120 / 1000) << "first audio at sample " << first_audio;
 }
 
+// Issue 6: the recording clock runs the playout delay (120 ms) behind the call, and a stop wrote
+// only what had been placed; so when the last packet came more than the delay before the stop
+// (a caller who went quiet, or a stop handled after a busy moment), the file ended that delay
+// short of the call. It now ends at the stop: the silence after the last audio is all there.
+TEST_F(MediaEngineTest, RecordingRunsToTheStopWhenTheLastPacketCameLongBefore) {
+  Start();
+  Peer customer, agent;
+  const uint16_t port_c = Connect(1, customer, kPcmu);
+  const uint16_t port_a = Connect(2, agent, kPcmu);
+  ASSERT_TRUE(engine_->Bridge(1, 2).ok());
+  const std::string path = (dir_ / "quiet_end.wav").string();
+  ASSERT_TRUE(engine_->StartRecording(1, 2, path).ok());
+  const auto c_tone = Tone(500, 8000, 8000);
+  const auto a_tone = Tone(1300, 8000, 8000);
+  size_t c_pos = 0, a_pos = 0;
+  SendPaced(customer, port_c, c_tone, c_pos, agent, port_a, a_tone, a_pos, 400ms);
+  // Half a second of nothing from either side (the scenario, not a synchronisation), then stop.
+  constexpr auto kQuiet = 500ms;
+  std::this_thread::sleep_for(kQuiet);
+  engine_->StopRecording(1);
+  ASSERT_TRUE(events_.WaitFor([&] { return !events_.recordings.empty(); }));
+  const Stereo rec = ReadStereo(path);
+  ASSERT_EQ(rec.rate, 8000);
+  size_t last = 0;  // one past the last audible sample of either channel
+  for (size_t i = 0; i < rec.left.size(); ++i) {
+    if (rec.left[i] != 0 || rec.right[i] != 0) last = i + 1;
+  }
+  ASSERT_GT(last, 0u);
+  // At least the quiet time after the last audio (less a tick and some scheduling); a file
+  // ending the playout delay short has 120 ms less.
+  EXPECT_GE(rec.left.size() - last, 8000u * (kQuiet.count() - 60) / 1000)
+      << rec.left.size() << " samples, last audio ends at " << last;
+}
+
 // Issue 8: an attended transfer closed the first agent's leg, which ended the recording; the
 // recording now moves to the consulted agent's leg and goes on in the same file.
 TEST_F(MediaEngineTest, MovedRecordingGoesOnWithTheNewAgentInTheRightChannel) {
