@@ -5,6 +5,9 @@
 //   media_bench [--pairs N] [--seconds S] [--threads T]
 //   media_bench --search [--quick] [--seconds S] [--threads T] [--only KIND [--calls N]]
 //
+// --only relay|forward|recorded|gaps runs that search alone, or with --calls N one step of it
+// (KEEP=1 in the environment keeps that run's recordings and prints where).
+//
 // --search (used by bench/voice_bench) paces real calls instead: each call is two bridged legs
 // with 50 packets per second each way (100 forwarded per call), and a step search on the number
 // of calls finds the most packets per second forwarded with no loss, for MediaEngine and for the

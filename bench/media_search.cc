@@ -346,10 +346,19 @@ std::string RecordingPath(const std::string& dir, int call) {
   return dir + "/call" + std::to_string(call) + ".wav";
 }
 
-// One step through MediaEngine: `calls` bridged calls (recorded into `record_dir` when set; a
+// One step through MediaEngine: `calls` bridged calls (recorded into a new folder under
+// `record_root` when set, removed after the step unless KEEP is set in the environment; a
 // recording with a gap fails the step unless `allow_gaps`).
-nlohmann::json EngineStep(int calls, const Options& o, const std::string& record_dir,
+nlohmann::json EngineStep(int calls, const Options& o, const std::string& record_root,
                           bool allow_gaps = false) {
+  std::string record_dir;
+  if (!record_root.empty()) {
+    static int step = 0;
+    record_dir = record_root + "/step" + std::to_string(++step);
+    std::error_code ec;
+    std::filesystem::create_directory(record_dir, ec);
+    if (ec) return {{"calls", calls}, {"passed", false}, {"error", ec.message()}};
+  }
   media::MediaConfig config;
   config.port_min = 10000;  // below Linux's ephemeral ports, which the generator's sockets take
   config.port_max = 29999;
@@ -393,6 +402,8 @@ nlohmann::json EngineStep(int calls, const Options& o, const std::string& record
   nlohmann::json step = {{"calls", calls}, {"offered_pps", calls * kPacketsPerCall}};
   step.update(outcome.Json());
   step["engine_dropped"] = (*engine)->Counters().packets_dropped;
+  step["engine_ticks_late"] = (*engine)->Counters().ticks_late;
+  step["engine_most_ticks_at_once"] = (*engine)->Counters().most_ticks_at_once;
   bool passed = outcome.ok() && (*engine)->Counters().packets_dropped == 0;
   if (!record_dir.empty()) {
     std::vector<double> recorded_s(static_cast<size_t>(calls));
@@ -419,9 +430,7 @@ nlohmann::json EngineStep(int calls, const Options& o, const std::string& record
     if (!first_problem.empty()) step["first_problem"] = first_problem;
     passed = passed && all && bad == 0 && (allow_gaps || gaps == 0);
     std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(record_dir, ec)) {
-      std::filesystem::remove(entry.path(), ec);
-    }
+    if (std::getenv("KEEP") == nullptr) std::filesystem::remove_all(record_dir, ec);
   }
   step["passed"] = passed;
   return step;
@@ -533,7 +542,11 @@ int RunSearch(int argc, char** argv) {
           Search(step, o.only == "recorded" || o.only == "gaps" ? 25 : 50, limit, bisections);
       out = {{"calls", best}, {"steps", steps}};
     }
-    std::filesystem::remove_all(dir);
+    if (std::getenv("KEEP") == nullptr) {
+      std::filesystem::remove_all(dir);
+    } else {
+      std::fprintf(stderr, "media_bench: recordings kept in %s\n", dir.c_str());
+    }
     std::printf("%s\n", out.dump().c_str());
     return 0;
   }

@@ -40,15 +40,19 @@ namespace {
 constexpr int kTickMs = 20;
 // Recording frames go to the writer in chunks of this length (a crash loses at most this much
 // more of a recording than what the writer had not written yet).
-constexpr size_t kRecordingChunkMs = 200;
+constexpr size_t kRecordingChunkMs = 1000;
 constexpr size_t kMaxPacket = 1500;
 constexpr size_t kRecvBatch = 32;
 constexpr size_t kSendBatch = 256;
 constexpr int kMixQueueMs = 100;  // received audio kept for the monitoring mix, at most
 // A recording places each packet by its RTP timestamp this long after "now", so packets that
-// come late (up to this much), in clumps or out of order still land where they belong.
-constexpr int kRecordingDelayMs = 120;
-// A packet placed further ahead than this (a timestamp jump, a sender's clock running fast) or
+// come late (up to this much), in clumps or out of order still land where they belong. Late
+// means late for the network or for a media thread behind its sockets: a thread that serves
+// thousands of them and is busy reads a socket again only after a round of all the others (up
+// to 150 ms seen when 1,400 recorded calls start at once, docs/voice.md). A file is written
+// this much behind the call (the stop writes the rest); each channel holds that much in memory.
+constexpr int kRecordingDelayMs = 300;
+// A packet placed further ahead of the delay than this (a timestamp jump, a fast sender clock) or
 // already behind what was written re-anchors its channel at the delay.
 constexpr int kRecordingAheadMs = 1000;
 constexpr int kMaxCatchUpTicks = 50;  // ticks a stalled worker makes up for, at most (1 s)
@@ -256,30 +260,44 @@ struct Leg {
 // One channel of a recording: samples from the next one to write onward, each packet placed by
 // its RTP timestamp relative to an anchor (the first packet of a source, at the playout delay).
 struct RecordingChannel {
-  std::vector<int16_t> pending;  // pending[0] is the recording's sample `Recording::written`
+  // buf[head] is the recording's sample `Recording::written`; what is before head was taken
+  // (dropped from the front only now and then: a tick's take is not a move of the rest).
+  std::vector<int16_t> buf;
+  size_t head = 0;
   bool anchored = false;
   uint32_t ssrc = 0;
   uint32_t anchor_ts = 0;
   int64_t anchor_pos = 0;
 
+  size_t pending() const { return buf.size() - head; }  // samples placed, not yet taken
   void Reset() {
-    pending.clear();
+    buf.clear();
+    head = 0;
     anchored = false;
   }
   // Writes `samples` at the recording's sample `pos` (>= written), zero-filling any gap.
   void Place(int64_t written, int64_t pos, std::span<const int16_t> samples) {
-    const auto offset = static_cast<size_t>(pos - written);
-    if (pending.size() < offset + samples.size()) pending.resize(offset + samples.size(), 0);
-    std::copy(samples.begin(), samples.end(), pending.begin() + static_cast<ptrdiff_t>(offset));
+    const size_t offset = head + static_cast<size_t>(pos - written);
+    if (buf.size() < offset + samples.size()) buf.resize(offset + samples.size(), 0);
+    std::copy(samples.begin(), samples.end(), buf.begin() + static_cast<ptrdiff_t>(offset));
   }
   // Takes the next n samples (zeros where nothing was placed) into out[i * stride].
   void Take(size_t n, int16_t* out, size_t stride, bool mix) {
-    const size_t have = std::min(n, pending.size());
+    const size_t have = std::min(n, pending());
+    const int16_t* in = buf.data() + head;
     for (size_t i = 0; i < have; ++i) {
-      out[i * stride] = mix ? Saturate(int32_t{out[i * stride]} + pending[i]) : pending[i];
+      out[i * stride] = mix ? Saturate(int32_t{out[i * stride]} + in[i]) : in[i];
     }
-    pending.erase(pending.begin(), pending.begin() + static_cast<ptrdiff_t>(have));
+    head += have;
+    if (head == buf.size()) {
+      buf.clear();
+      head = 0;
+    } else if (head >= kCompactAt) {
+      buf.erase(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(head));
+      head = 0;
+    }
   }
+  static constexpr size_t kCompactAt = 4096;  // samples taken before the front is dropped
 };
 
 struct Recording {
@@ -352,6 +370,7 @@ class MediaWorker {
   void StopMonitor(LegId supervisor);
 
   std::atomic<uint64_t> received{0}, sent{0}, dropped{0}, rtcp_received{0}, rtcp_sent{0};
+  std::atomic<uint64_t> ticks_late{0}, most_ticks_at_once{0};
 
  private:
   void Run();
@@ -368,7 +387,10 @@ class MediaWorker {
   // `leg` records into its channel (right: agent) of the recording owned by `owner`.
   void JoinRecording(Leg& leg, LegId owner, bool right);
   void RecordingTick(Recording& rec, size_t frame);
-  void FlushRecording(Recording& rec);  // hands the unwritten frames to the writer
+  size_t RecordingChunk(const Recording& rec) const;  // samples handed to the writer at once
+  // Queues the unwritten frames (and with `finish`, the end of the file) for the writer.
+  void FlushRecording(Recording& rec, bool finish = false);
+  void SendToWriter();  // hands what FlushRecording queued to the writer
   void SendAudioFrame(Leg& leg);
   void SendEventTick(Leg& leg);
   void SendRtcp(Leg& leg, int64_t now);
@@ -401,6 +423,8 @@ class MediaWorker {
   std::vector<Task> waiting_;  // tasks for legs on their way here
   std::unordered_map<LegId, Recording> recordings_;  // by customer leg
   std::unordered_map<LegId, Mix> mixes_;             // by customer leg
+  std::vector<int16_t> tick_frames_;                 // scratch: a recording tick's frames
+  std::vector<RecordingWriter::Chunk> to_writer_;    // this round's, sent at its end
 
   struct OutPacket {
     int fd;
@@ -459,6 +483,7 @@ MediaWorker::~MediaWorker() {
   thread_.join();
   // Recordings still open keep what their ticks placed (the writer finishes them after us).
   for (auto& [customer, rec] : recordings_) FlushRecording(rec);
+  SendToWriter();
   legs_.clear();
   ::close(epoll_fd_);
   ::close(wake_fd_);
@@ -502,7 +527,13 @@ void MediaWorker::Run() {
         ran_tasks = true;
       } else if (p == &timer_fd_) {
         uint64_t v;
-        if (::read(timer_fd_, &v, sizeof(v)) == sizeof(v)) tick = v;
+        if (::read(timer_fd_, &v, sizeof(v)) == sizeof(v)) {
+          tick = v;
+          if (v > 1) ticks_late.fetch_add(v - 1, std::memory_order_relaxed);
+          if (v > most_ticks_at_once.load(std::memory_order_relaxed)) {
+            most_ticks_at_once.store(v, std::memory_order_relaxed);
+          }
+        }
       } else if (legs_removed_ == removed) {
         OnReadable(*static_cast<SocketTag*>(p));
       }
@@ -517,6 +548,7 @@ void MediaWorker::Run() {
     if (!ran_tasks) RunTasks();
     if (tick > 0) Tick(NowMicros(), tick);
     Flush();
+    SendToWriter();  // this round's recording chunks and finishes, in one hand-off
   }
 }
 
@@ -766,15 +798,13 @@ void MediaWorker::FinishRecording(LegId customer) {
   Recording& rec = it->second;
   const auto delay =
       static_cast<size_t>(engine_.config().recording_rate * kRecordingDelayMs / 1000);
-  size_t rest = std::max(
-      {delay, rec.left.pending.size(), rec.right.pending.size(), rec.barge.pending.size()});
+  size_t rest = std::max({delay, rec.left.pending(), rec.right.pending(), rec.barge.pending()});
   if (rec.max_samples > 0) {
     rest =
         static_cast<size_t>(std::clamp<int64_t>(rec.max_samples - rec.written, 0, int64_t(rest)));
   }
   if (rest > 0) RecordingTick(rec, rest);
-  FlushRecording(rec);
-  writer_.Finish(rec.id);
+  FlushRecording(rec, /*finish=*/true);
   recordings_.erase(it);
 }
 
@@ -791,8 +821,9 @@ void MediaWorker::MoveRecording(LegId customer, Leg& agent) {
     old->to_rec.reset();
   }
   rec.agent = agent.id;
-  rec.right.Reset();  // what the old agent said last, not yet written, goes
-  rec.barge.Reset();
+  // What the old agent said last (placed, not yet written) stays; the new agent's first packet
+  // anchors the channel anew.
+  rec.right.anchored = false;
   JoinRecording(agent, customer, /*right=*/true);
 }
 
@@ -934,7 +965,7 @@ void MediaWorker::MixTick(Mix& mix) {
   // This tick's mix, at the playout delay like the packets heard now.
   Recording& r = rec->second;
   const int64_t pos = r.written + int64_t{rec_rate} * kRecordingDelayMs / 1000;
-  const int64_t end = r.written + r.barge.pending.size();
+  const auto end = r.written + static_cast<int64_t>(r.barge.pending());
   r.barge.Place(r.written, std::max(pos, end), supervisor);
 }
 
@@ -1118,13 +1149,17 @@ void MediaWorker::OnAudio(Leg& leg, const RtpPacket& packet) {
 
 void MediaWorker::Record(Leg& leg, const RtpHeader& header, std::span<const int16_t> pcm) {
   auto it = recordings_.find(leg.rec_owner);
-  // Paused: nothing is kept, so no old audio follows the pause (the ticks write the silence).
+  // Paused: what comes now is not kept (what came before the pause is; the ticks write silence).
   if (it == recordings_.end() || !leg.to_rec || it->second.paused) return;
   Recording& rec = it->second;
   RecordingChannel& ch = leg.rec_right ? rec.right : rec.left;
   const int64_t rate = engine_.config().recording_rate;
-  leg.rec_pcm.clear();
-  leg.to_rec->Process(pcm, leg.rec_pcm);
+  std::span<const int16_t> samples = pcm;
+  if (leg.to_rec->in_rate() != leg.to_rec->out_rate()) {
+    leg.rec_pcm.clear();
+    leg.to_rec->Process(pcm, leg.rec_pcm);
+    samples = leg.rec_pcm;
+  }
   // Where this packet belongs: its timestamp's distance from the channel's anchor. A new source,
   // a packet later than the delay absorbs or one too far ahead re-anchors at the delay.
   const int64_t delay = rate * kRecordingDelayMs / 1000;
@@ -1134,13 +1169,14 @@ void MediaWorker::Record(Leg& leg, const RtpHeader& header, std::span<const int1
     const auto units = static_cast<int32_t>(header.timestamp - ch.anchor_ts);
     pos = ch.anchor_pos + int64_t{units} * rate / RtpClockRate(leg.format.codec);
   }
-  if (!ch.anchored || ch.ssrc != header.ssrc || pos < rec.written || pos > rec.written + ahead) {
+  if (!ch.anchored || ch.ssrc != header.ssrc || pos < rec.written ||
+      pos > rec.written + delay + ahead) {
     ch.anchored = true;
     ch.ssrc = header.ssrc;
     ch.anchor_ts = header.timestamp;
     ch.anchor_pos = pos = rec.written + delay;
   }
-  ch.Place(rec.written, pos, leg.rec_pcm);
+  ch.Place(rec.written, pos, samples);
 }
 
 void MediaWorker::SendRtp(Leg& leg, const RtpHeader& header, std::span<const uint8_t> payload) {
@@ -1343,13 +1379,8 @@ void MediaWorker::Tick(int64_t now, uint64_t expirations) {
 
 void MediaWorker::RecordingTick(Recording& rec, size_t frame) {
   const auto stride = static_cast<size_t>(rec.channels);
-  std::vector<int16_t> frames(frame * stride, 0);
-  std::vector<int16_t> discard;
-  int16_t* out = frames.data();
-  if (rec.paused) {
-    discard.assign(frames.size(), 0);
-    out = discard.data();
-  }
+  tick_frames_.assign(frame * stride, 0);
+  int16_t* out = tick_frames_.data();
   rec.left.Take(frame, out, stride, false);
   if (stride == 2) {
     rec.right.Take(frame, out + 1, 2, false);
@@ -1359,20 +1390,29 @@ void MediaWorker::RecordingTick(Recording& rec, size_t frame) {
   const auto before = static_cast<size_t>(std::clamp<int64_t>(-rec.written, 0, int64_t(frame)));
   rec.written += static_cast<int64_t>(frame);
   if (before == frame) return;
-  if (before > 0) {
-    frames.erase(frames.begin(), frames.begin() + static_cast<ptrdiff_t>(before * stride));
-  }
-  rec.unwritten.insert(rec.unwritten.end(), frames.begin(), frames.end());
-  const auto chunk =
-      static_cast<size_t>(engine_.config().recording_rate) * kRecordingChunkMs / 1000 * stride;
+  const auto chunk = RecordingChunk(rec);
+  if (rec.unwritten.capacity() < chunk) rec.unwritten.reserve(chunk);
+  rec.unwritten.insert(rec.unwritten.end(),
+                       tick_frames_.begin() + static_cast<ptrdiff_t>(before * stride),
+                       tick_frames_.end());
   if (rec.unwritten.size() >= chunk) FlushRecording(rec);
 }
 
-void MediaWorker::FlushRecording(Recording& rec) {
-  if (rec.unwritten.empty()) return;
-  std::vector<int16_t> frames;
-  frames.swap(rec.unwritten);
-  writer_.Append(rec.id, std::move(frames));
+size_t MediaWorker::RecordingChunk(const Recording& rec) const {
+  return static_cast<size_t>(engine_.config().recording_rate) * kRecordingChunkMs / 1000 *
+         static_cast<size_t>(rec.channels);
+}
+
+void MediaWorker::FlushRecording(Recording& rec, bool finish) {
+  if (rec.unwritten.empty() && !finish) return;
+  to_writer_.push_back({rec.id, std::move(rec.unwritten), finish});
+  rec.unwritten = {};
+}
+
+void MediaWorker::SendToWriter() {
+  if (to_writer_.empty()) return;
+  writer_.Write(std::move(to_writer_));
+  to_writer_ = {};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1701,6 +1741,9 @@ MediaCounters MediaEngine::Counters() const {
     c.packets_dropped += w->dropped.load(std::memory_order_relaxed);
     c.rtcp_received += w->rtcp_received.load(std::memory_order_relaxed);
     c.rtcp_sent += w->rtcp_sent.load(std::memory_order_relaxed);
+    c.ticks_late += w->ticks_late.load(std::memory_order_relaxed);
+    c.most_ticks_at_once =
+        std::max(c.most_ticks_at_once, w->most_ticks_at_once.load(std::memory_order_relaxed));
   }
   return c;
 }

@@ -46,6 +46,10 @@ struct MediaCounters {
   uint64_t packets_dropped = 0;
   uint64_t rtcp_received = 0;
   uint64_t rtcp_sent = 0;
+  // 20 ms ticks a worker ran late (a timer read that found more than one expiration counts the
+  // extra ones), and the most in one read: a worker that could not keep up.
+  uint64_t ticks_late = 0;
+  uint64_t most_ticks_at_once = 0;
 };
 
 class MediaWorker;

@@ -611,7 +611,12 @@ TEST_F(MediaEngineTest, RecordsBridgedCallCustomerLeftAgentRight) {
   size_t c_pos = 0, a_pos = 0;
   SendPaced(customer, port_c, c_tone, c_pos, agent, port_a, a_tone, a_pos, 600ms);
 
-  // While it runs, the file under its temporary name is already a valid WAV (a crash keeps it).
+  engine_->PauseRecording(1, true);
+  SendPaced(customer, port_c, c_tone, c_pos, agent, port_a, a_tone, a_pos, 400ms);
+  engine_->PauseRecording(1, false);
+  SendPaced(customer, port_c, c_tone, c_pos, agent, port_a, a_tone, a_pos, 600ms);
+  // While it runs, the file under its temporary name is already a valid WAV with the frames
+  // handed to the writer so far (about a second at a time): a crash keeps them.
   const std::string part = path + ".part";
   sf_count_t frames_so_far = 0;
   const auto until = std::chrono::steady_clock::now() + kDeadline;
@@ -623,11 +628,6 @@ TEST_F(MediaEngineTest, RecordsBridgedCallCustomerLeftAgentRight) {
     }
   }
   EXPECT_GT(frames_so_far, 0);
-
-  engine_->PauseRecording(1, true);
-  SendPaced(customer, port_c, c_tone, c_pos, agent, port_a, a_tone, a_pos, 400ms);
-  engine_->PauseRecording(1, false);
-  SendPaced(customer, port_c, c_tone, c_pos, agent, port_a, a_tone, a_pos, 600ms);
   engine_->StopRecording(1);
   ASSERT_TRUE(events_.WaitFor([&] { return !events_.recordings.empty(); }));
   ports::RecordingInfo info;
@@ -662,6 +662,9 @@ TEST_F(MediaEngineTest, RecordsBridgedCallCustomerLeftAgentRight) {
     longest = std::max(longest, run);
   }
   EXPECT_GE(longest, 2400u);
+  // What was said just before the pause (placed, held by the playout delay) is kept: the
+  // customer's tone runs up to the pause, about 600 ms in.
+  EXPECT_GT(ToneShare(std::span(rec.left).subspan(8000 * 440 / 1000, 800), 500, 8000), 0.9);
   // And the same bridged call still carried audio both ways.
   EXPECT_TRUE(customer.Receive());
   EXPECT_TRUE(agent.Receive());
@@ -802,6 +805,8 @@ TEST_F(MediaEngineTest, MovedRecordingGoesOnWithTheNewAgentInTheRightChannel) {
       std::span(rec.right).subspan(rec.right.size() - 5000, 4000);
   const std::span<const int16_t> tail_l = std::span(rec.left).subspan(rec.left.size() - 5000, 4000);
   EXPECT_GT(BestCorrelation(head_r, a_ref, 3000), 0.95);  // the first agent, then
+  // up to the move (about 600 ms in): what the playout delay held of the first agent stays.
+  EXPECT_GT(ToneShare(std::span(rec.right).subspan(8000 * 440 / 1000, 800), 1300, 8000), 0.9);
   EXPECT_GT(BestCorrelation(tail_r, s_ref, 3000), 0.95);  // the second one
   EXPECT_LT(ToneShare(tail_r, 1300, 8000), 0.05);
   EXPECT_GT(BestCorrelation(tail_l, c_ref, 3000), 0.95);  // the customer throughout

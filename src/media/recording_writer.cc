@@ -7,9 +7,14 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "base/thread_name.h"
 #include "media/prompt_source.h"
 
 namespace parley::media {
+
+namespace {
+constexpr int kWriterNice = 10;
+}  // namespace
 
 struct RecordingWriter::File {
   std::string path;
@@ -32,7 +37,10 @@ void FsyncPath(const std::string& path, int flags) {
 
 }  // namespace
 
-RecordingWriter::RecordingWriter() : loop_(clock_) {}
+RecordingWriter::RecordingWriter() : loop_(clock_, "recording") {
+  // The frames wait in memory: under load the media threads, which cannot wait, come first.
+  loop_.Post([] { LowerThisThreadsPriority(kWriterNice); });
+}
 
 RecordingWriter::~RecordingWriter() {
   loop_.Post([this] {
@@ -61,18 +69,21 @@ void RecordingWriter::Open(uint64_t id, std::string path, int rate, int channels
   });
 }
 
-void RecordingWriter::Append(uint64_t id, std::vector<int16_t> frames) {
-  loop_.Post([this, id, frames = std::move(frames)] {
-    auto it = files_.find(id);
-    if (it == files_.end() || it->second->sf == nullptr) return;
-    File& f = *it->second;
-    const auto n = static_cast<sf_count_t>(frames.size() / static_cast<size_t>(f.channels));
-    f.frames += static_cast<uint64_t>(sf_writef_short(f.sf, frames.data(), n));
+void RecordingWriter::Write(std::vector<Chunk> chunks) {
+  loop_.Post([this, chunks = std::move(chunks)] {
+    for (const Chunk& c : chunks) {
+      if (!c.frames.empty()) AppendOnLoop(c.id, c.frames);
+      if (c.finish) FinishOnLoop(c.id, /*report=*/true);
+    }
   });
 }
 
-void RecordingWriter::Finish(uint64_t id) {
-  loop_.Post([this, id] { FinishOnLoop(id, /*report=*/true); });
+void RecordingWriter::AppendOnLoop(uint64_t id, const std::vector<int16_t>& frames) {
+  auto it = files_.find(id);
+  if (it == files_.end() || it->second->sf == nullptr) return;
+  File& f = *it->second;
+  const auto n = static_cast<sf_count_t>(frames.size() / static_cast<size_t>(f.channels));
+  f.frames += static_cast<uint64_t>(sf_writef_short(f.sf, frames.data(), n));
 }
 
 void RecordingWriter::FinishOnLoop(uint64_t id, bool report) {

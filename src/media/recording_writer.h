@@ -2,9 +2,8 @@
 // Writes call recordings off the media threads: one 16-bit WAV per recording (stereo for calls,
 // mono for voicemail) under a temporary name, its header kept valid as it grows (libsndfile's
 // SFC_SET_UPDATE_HEADER_AUTO, so a crash leaves a playable file; the media threads append in
-// chunks of about 200 ms), then fsync, atomic rename and
-// SHA-256 on Finish. Owns one thread (a runtime::EventLoop); every method may be called from any
-// thread and returns at once.
+// chunks of about a second), then fsync, atomic rename and SHA-256 after its last chunk. Owns one
+// thread (a runtime::EventLoop); every method may be called from any thread and returns at once.
 
 #include <cstdint>
 #include <functional>
@@ -27,16 +26,24 @@ class RecordingWriter {
   // The temporary name of a recording whose final name is `path`.
   static std::string TempPath(const std::string& path) { return path + ".part"; }
 
-  // Starts a recording; `done` runs on the writer thread after Finish (with bytes 0 and an
+  // Starts a recording; `done` runs on the writer thread after its finishing chunk (bytes 0 and an
   // empty hash when the file could not be written).
   void Open(uint64_t id, std::string path, int rate, int channels,
             std::function<void(ports::RecordingInfo)> done);
-  // Appends frames, interleaved when stereo (left, right, left, right, ...).
-  void Append(uint64_t id, std::vector<int16_t> frames);
-  void Finish(uint64_t id);
+  // Frames to append to a recording, interleaved when stereo (left, right, left, right, ...),
+  // and whether that is its end.
+  struct Chunk {
+    uint64_t id = 0;
+    std::vector<int16_t> frames;
+    bool finish = false;
+  };
+  // Appends and finishes in order, in one hand-off to the writer thread (a media thread sends
+  // all of a round's chunks at once: a hand-off per recording per chunk was a wake-up each).
+  void Write(std::vector<Chunk> chunks);
 
  private:
   struct File;
+  void AppendOnLoop(uint64_t id, const std::vector<int16_t>& frames);
   void FinishOnLoop(uint64_t id, bool report);
 
   runtime::SystemClock clock_;

@@ -397,15 +397,25 @@ TEST(RecordingE2eTest, KillDashNineMidCallLeavesAPlayableRecordingListedAfterRes
   const Json started = NextEvent(events, "recording.started", "\"by\":\"policy\"");
   ASSERT_TRUE(started.is_object()) << "no recording.started event";
   const std::string contact = ContactOf(started);
-  call.Talk(50);  // a second of both parties
+  const std::string data = server.process().data_dir();
+  auto parts_now = [&] {
+    std::vector<std::string> parts;
+    for (const auto& f : std::filesystem::recursive_directory_iterator(data + "/recordings")) {
+      if (f.path().string().ends_with(".wav.part")) parts.push_back(f.path().string());
+    }
+    return parts;
+  };
+  // Both parties talk until some of it is in the file (the media thread hands the writer about
+  // a second at a time, behind its playout delay), for 20 s at most.
+  for (int i = 0; i < 40; ++i) {
+    call.Talk(25);
+    const auto parts = parts_now();
+    if (parts.size() == 1 && std::filesystem::file_size(parts[0]) > 4000) break;
+  }
 
   // The process dies mid-call: the recording is still under its temporary name.
   server.process().Kill();
-  const std::string data = server.process().data_dir();
-  std::vector<std::string> parts;
-  for (const auto& f : std::filesystem::recursive_directory_iterator(data + "/recordings")) {
-    if (f.path().string().ends_with(".wav.part")) parts.push_back(f.path().string());
-  }
+  const std::vector<std::string> parts = parts_now();
   ASSERT_EQ(parts.size(), 1u) << "expected the call's recording in progress";
 
   // The next start finalises it: listed, and its audio a stereo WAV of the talk so far.
