@@ -2,6 +2,7 @@
 // Audio codecs over spandsp (G.711 mu-law and A-law, G.722 at 64 kbit/s) and the speexdsp
 // resampler. One object per direction of one leg (G.722 keeps state); one owner thread.
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -47,6 +48,10 @@ class Decoder {
   struct State;
   std::unique_ptr<State> state_;
 };
+
+// The 16-bit sample of each G.711 code (mu-law for kPcmu, A-law otherwise), as spandsp
+// decodes it; what Decoder uses for G.711.
+const std::array<int16_t, 256>& G711DecodeTable(ports::AudioCodec codec);
 
 // Streaming mono resampler (speexdsp). A resampler with equal rates copies.
 class Resampler {

@@ -64,6 +64,32 @@ TEST(Codec, G711AndG722RoundTripKeepTheSignal) {
   }
 }
 
+// The G.711 decoder looks samples up in a table made from spandsp: the standard's values at the
+// ends of each law, and every code comes back from the encoder as itself (mu-law's two zeros,
+// 0x7F and 0xFF, both encode as 0xFF).
+TEST(Codec, G711DecodesEveryCodeToTheStandardsSample) {
+  std::vector<uint8_t> codes(256);
+  for (size_t i = 0; i < codes.size(); ++i) codes[i] = static_cast<uint8_t>(i);
+  for (AudioCodec codec : {AudioCodec::kPcmu, AudioCodec::kPcma}) {
+    Decoder dec(codec);
+    std::vector<int16_t> pcm;
+    dec.Decode(codes, pcm);
+    ASSERT_EQ(pcm.size(), 256u);
+    Encoder enc(codec);
+    std::vector<uint8_t> again(256);
+    ASSERT_EQ(enc.Encode(pcm, again), 256u);
+    for (size_t i = 0; i < 256; ++i) {
+      const uint8_t want = codec == AudioCodec::kPcmu && i == 0x7F ? 0xFF : codes[i];
+      EXPECT_EQ(again[i], want) << static_cast<int>(codec) << " code " << i;
+    }
+  }
+  std::vector<int16_t> pcm;
+  Decoder(AudioCodec::kPcmu).Decode(std::vector<uint8_t>{0x00, 0x80, 0xFF}, pcm);
+  EXPECT_EQ(pcm, (std::vector<int16_t>{-32124, 32124, 0}));
+  Decoder(AudioCodec::kPcma).Decode(std::vector<uint8_t>{0x2A, 0xAA, 0x55, 0xD5}, pcm);
+  EXPECT_EQ(pcm, (std::vector<int16_t>{-32256, 32256, -8, 8}));
+}
+
 TEST(Codec, ResamplerKeepsToneAndLength) {
   const auto tone = Tone(500, 8000, 8000);
   const auto up = ResampleAll(tone, 8000, 16000);

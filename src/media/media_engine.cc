@@ -278,6 +278,11 @@ struct RecordingChannel {
   // Writes `samples` at the recording's sample `pos` (>= written), zero-filling any gap.
   void Place(int64_t written, int64_t pos, std::span<const int16_t> samples) {
     const size_t offset = head + static_cast<size_t>(pos - written);
+    if (offset >= buf.size()) {  // the usual case, the packet after the last: zeros only for a gap
+      buf.resize(offset, 0);
+      buf.insert(buf.end(), samples.begin(), samples.end());
+      return;
+    }
     if (buf.size() < offset + samples.size()) buf.resize(offset + samples.size(), 0);
     std::copy(samples.begin(), samples.end(), buf.begin() + static_cast<ptrdiff_t>(offset));
   }
@@ -1379,22 +1384,27 @@ void MediaWorker::Tick(int64_t now, uint64_t expirations) {
 
 void MediaWorker::RecordingTick(Recording& rec, size_t frame) {
   const auto stride = static_cast<size_t>(rec.channels);
-  tick_frames_.assign(frame * stride, 0);
-  int16_t* out = tick_frames_.data();
+  // Samples before the recording's start (the first playout delay of the clock) are not in it:
+  // those ticks take into scratch, the others straight onto what goes to the writer.
+  const auto before = static_cast<size_t>(std::clamp<int64_t>(-rec.written, 0, int64_t(frame)));
+  rec.written += static_cast<int64_t>(frame);
+  const auto chunk = RecordingChunk(rec);
+  if (rec.unwritten.capacity() < chunk) rec.unwritten.reserve(chunk);
+  std::vector<int16_t>& into = before > 0 ? tick_frames_ : rec.unwritten;
+  if (before > 0) tick_frames_.clear();
+  const size_t at = into.size();
+  into.resize(at + frame * stride, 0);
+  int16_t* out = into.data() + at;
   rec.left.Take(frame, out, stride, false);
   if (stride == 2) {
     rec.right.Take(frame, out + 1, 2, false);
     rec.barge.Take(frame, out + 1, 2, true);
   }
-  // Samples before the recording's start (the first playout delay of the clock) are not in it.
-  const auto before = static_cast<size_t>(std::clamp<int64_t>(-rec.written, 0, int64_t(frame)));
-  rec.written += static_cast<int64_t>(frame);
-  if (before == frame) return;
-  const auto chunk = RecordingChunk(rec);
-  if (rec.unwritten.capacity() < chunk) rec.unwritten.reserve(chunk);
-  rec.unwritten.insert(rec.unwritten.end(),
-                       tick_frames_.begin() + static_cast<ptrdiff_t>(before * stride),
-                       tick_frames_.end());
+  if (before > 0) {
+    rec.unwritten.insert(rec.unwritten.end(),
+                         tick_frames_.begin() + static_cast<ptrdiff_t>(before * stride),
+                         tick_frames_.end());
+  }
   if (rec.unwritten.size() >= chunk) FlushRecording(rec);
 }
 
