@@ -257,27 +257,25 @@ struct Leg {
   int rate() const { return AudioRate(format.codec); }
 };
 
-// One channel of a recording: samples from the next one to write onward, each packet placed by
-// its RTP timestamp relative to an anchor (the first packet of a source, at the playout delay).
+// One channel of a recording: its samples from the first one not yet handed to the writer
+// onward, each packet placed by its RTP timestamp relative to an anchor (the first packet of a
+// source, at the playout delay). The clock only counts the samples it passes; a chunk's worth
+// is cut off the front at once (zeros where nothing was placed), so a tick costs nothing per
+// channel and the samples are copied once, into the writer's chunk.
 struct RecordingChannel {
-  // buf[head] is the recording's sample `Recording::written`; what is before head was taken
-  // (dropped from the front only now and then: a tick's take is not a move of the rest).
-  std::vector<int16_t> buf;
-  size_t head = 0;
+  std::vector<int16_t> buf;  // buf[0] is the recording's sample `written - unflushed`
   bool anchored = false;
   uint32_t ssrc = 0;
   uint32_t anchor_ts = 0;
   int64_t anchor_pos = 0;
 
-  size_t pending() const { return buf.size() - head; }  // samples placed, not yet taken
-  void Reset() {
-    buf.clear();
-    head = 0;
-    anchored = false;
+  // Samples placed at or after the clock (not yet passed by it).
+  size_t Ahead(size_t unflushed) const {
+    return buf.size() > unflushed ? buf.size() - unflushed : 0;
   }
   // Writes `samples` at the recording's sample `pos` (>= written), zero-filling any gap.
-  void Place(int64_t written, int64_t pos, std::span<const int16_t> samples) {
-    const size_t offset = head + static_cast<size_t>(pos - written);
+  void Place(size_t unflushed, int64_t written, int64_t pos, std::span<const int16_t> samples) {
+    const size_t offset = unflushed + static_cast<size_t>(pos - written);
     if (offset >= buf.size()) {  // the usual case, the packet after the last: zeros only for a gap
       buf.resize(offset, 0);
       buf.insert(buf.end(), samples.begin(), samples.end());
@@ -286,23 +284,16 @@ struct RecordingChannel {
     if (buf.size() < offset + samples.size()) buf.resize(offset + samples.size(), 0);
     std::copy(samples.begin(), samples.end(), buf.begin() + static_cast<ptrdiff_t>(offset));
   }
-  // Takes the next n samples (zeros where nothing was placed) into out[i * stride].
-  void Take(size_t n, int16_t* out, size_t stride, bool mix) {
-    const size_t have = std::min(n, pending());
-    const int16_t* in = buf.data() + head;
-    for (size_t i = 0; i < have; ++i) {
-      out[i * stride] = mix ? Saturate(int32_t{out[i * stride]} + in[i]) : in[i];
-    }
-    head += have;
-    if (head == buf.size()) {
-      buf.clear();
-      head = 0;
-    } else if (head >= kCompactAt) {
-      buf.erase(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(head));
-      head = 0;
-    }
+  // Cuts the first n samples off into `out` (zeros past what was placed).
+  void Cut(size_t n, std::vector<int16_t>& out) {
+    const size_t have = std::min(n, buf.size());
+    out.assign(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(have));
+    out.resize(n, 0);
+    Drop(have);
   }
-  static constexpr size_t kCompactAt = 4096;  // samples taken before the front is dropped
+  void Drop(size_t n) {
+    buf.erase(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(std::min(n, buf.size())));
+  }
 };
 
 struct Recording {
@@ -312,14 +303,11 @@ struct Recording {
   int channels = 2;
   bool paused = false;
   int64_t written = 0;      // samples per channel the clock has passed (negative: before the start)
+  size_t unflushed = 0;     // of those, in the file but not yet handed to the writer
   int64_t max_samples = 0;  // a voicemail's limit; 0: none
   RecordingChannel left;
   RecordingChannel right;
   RecordingChannel barge;  // a barging supervisor, mixed into the right (agent) channel
-  // Ticks' frames not yet handed to the writer: they go in chunks of kRecordingChunkMs (a
-  // hand-off and a WAV header rewrite per 20 ms tick of every recording were most of the writer's
-  // work), and the rest on finish.
-  std::vector<int16_t> unwritten;
 
   bool Full() const { return max_samples > 0 && written >= max_samples; }
 };
@@ -392,8 +380,7 @@ class MediaWorker {
   // `leg` records into its channel (right: agent) of the recording owned by `owner`.
   void JoinRecording(Leg& leg, LegId owner, bool right);
   void RecordingTick(Recording& rec, size_t frame);
-  size_t RecordingChunk(const Recording& rec) const;  // samples handed to the writer at once
-  // Queues the unwritten frames (and with `finish`, the end of the file) for the writer.
+  // Queues the unflushed samples (and with `finish`, the end of the file) for the writer.
   void FlushRecording(Recording& rec, bool finish = false);
   void SendToWriter();  // hands what FlushRecording queued to the writer
   void SendAudioFrame(Leg& leg);
@@ -428,7 +415,6 @@ class MediaWorker {
   std::vector<Task> waiting_;  // tasks for legs on their way here
   std::unordered_map<LegId, Recording> recordings_;  // by customer leg
   std::unordered_map<LegId, Mix> mixes_;             // by customer leg
-  std::vector<int16_t> tick_frames_;                 // scratch: a recording tick's frames
   std::vector<RecordingWriter::Chunk> to_writer_;    // this round's, sent at its end
 
   struct OutPacket {
@@ -803,7 +789,8 @@ void MediaWorker::FinishRecording(LegId customer) {
   Recording& rec = it->second;
   const auto delay =
       static_cast<size_t>(engine_.config().recording_rate * kRecordingDelayMs / 1000);
-  size_t rest = std::max({delay, rec.left.pending(), rec.right.pending(), rec.barge.pending()});
+  size_t rest = std::max({delay, rec.left.Ahead(rec.unflushed), rec.right.Ahead(rec.unflushed),
+                          rec.barge.Ahead(rec.unflushed)});
   if (rec.max_samples > 0) {
     rest =
         static_cast<size_t>(std::clamp<int64_t>(rec.max_samples - rec.written, 0, int64_t(rest)));
@@ -970,8 +957,8 @@ void MediaWorker::MixTick(Mix& mix) {
   // This tick's mix, at the playout delay like the packets heard now.
   Recording& r = rec->second;
   const int64_t pos = r.written + int64_t{rec_rate} * kRecordingDelayMs / 1000;
-  const auto end = r.written + static_cast<int64_t>(r.barge.pending());
-  r.barge.Place(r.written, std::max(pos, end), supervisor);
+  const auto end = r.written + static_cast<int64_t>(r.barge.Ahead(r.unflushed));
+  r.barge.Place(r.unflushed, r.written, std::max(pos, end), supervisor);
 }
 
 void MediaWorker::OnReadable(SocketTag& tag) {
@@ -1181,7 +1168,7 @@ void MediaWorker::Record(Leg& leg, const RtpHeader& header, std::span<const int1
     ch.anchor_ts = header.timestamp;
     ch.anchor_pos = pos = rec.written + delay;
   }
-  ch.Place(rec.written, pos, samples);
+  ch.Place(rec.unflushed, rec.written, pos, samples);
 }
 
 void MediaWorker::SendRtp(Leg& leg, const RtpHeader& header, std::span<const uint8_t> payload) {
@@ -1377,46 +1364,45 @@ void MediaWorker::Tick(int64_t now, uint64_t expirations) {
     if (rec.Full()) full.push_back(customer);
   }
   for (LegId customer : full) {
-    recordings_.at(customer).left.Reset();  // nothing beyond the limit
+    Recording& rec = recordings_.at(customer);
+    rec.left.buf.resize(std::min(rec.left.buf.size(), rec.unflushed));  // nothing beyond the limit
     FinishRecording(customer);
   }
 }
 
 void MediaWorker::RecordingTick(Recording& rec, size_t frame) {
-  const auto stride = static_cast<size_t>(rec.channels);
-  // Samples before the recording's start (the first playout delay of the clock) are not in it:
-  // those ticks take into scratch, the others straight onto what goes to the writer.
+  // Samples before the recording's start (the first playout delay of the clock) are not in it.
   const auto before = static_cast<size_t>(std::clamp<int64_t>(-rec.written, 0, int64_t(frame)));
   rec.written += static_cast<int64_t>(frame);
-  const auto chunk = RecordingChunk(rec);
-  if (rec.unwritten.capacity() < chunk) rec.unwritten.reserve(chunk);
-  std::vector<int16_t>& into = before > 0 ? tick_frames_ : rec.unwritten;
-  if (before > 0) tick_frames_.clear();
-  const size_t at = into.size();
-  into.resize(at + frame * stride, 0);
-  int16_t* out = into.data() + at;
-  rec.left.Take(frame, out, stride, false);
-  if (stride == 2) {
-    rec.right.Take(frame, out + 1, 2, false);
-    rec.barge.Take(frame, out + 1, 2, true);
-  }
   if (before > 0) {
-    rec.unwritten.insert(rec.unwritten.end(),
-                         tick_frames_.begin() + static_cast<ptrdiff_t>(before * stride),
-                         tick_frames_.end());
+    rec.left.Drop(before);
+    rec.right.Drop(before);
+    rec.barge.Drop(before);
   }
-  if (rec.unwritten.size() >= chunk) FlushRecording(rec);
-}
-
-size_t MediaWorker::RecordingChunk(const Recording& rec) const {
-  return static_cast<size_t>(engine_.config().recording_rate) * kRecordingChunkMs / 1000 *
-         static_cast<size_t>(rec.channels);
+  rec.unflushed += frame - before;
+  const auto chunk =
+      static_cast<size_t>(engine_.config().recording_rate) * kRecordingChunkMs / 1000;
+  if (rec.unflushed >= chunk) FlushRecording(rec);
 }
 
 void MediaWorker::FlushRecording(Recording& rec, bool finish) {
-  if (rec.unwritten.empty() && !finish) return;
-  to_writer_.push_back({rec.id, std::move(rec.unwritten), finish});
-  rec.unwritten = {};
+  RecordingWriter::Chunk c{rec.id, {}, {}, finish};
+  if (rec.unflushed > 0) {
+    rec.left.Cut(rec.unflushed, c.left);
+    if (rec.channels == 2) {
+      rec.right.Cut(rec.unflushed, c.right);
+      if (!rec.barge.buf.empty()) {  // the barging supervisor, into the agent's channel
+        std::vector<int16_t> b;
+        rec.barge.Cut(rec.unflushed, b);
+        for (size_t i = 0; i < b.size(); ++i) {
+          c.right[i] = Saturate(int32_t{c.right[i]} + b[i]);
+        }
+      }
+    }
+    rec.unflushed = 0;
+  }
+  if (c.left.empty() && !finish) return;
+  to_writer_.push_back(std::move(c));
 }
 
 void MediaWorker::SendToWriter() {

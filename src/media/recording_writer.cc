@@ -4,6 +4,7 @@
 #include <sndfile.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -72,18 +73,29 @@ void RecordingWriter::Open(uint64_t id, std::string path, int rate, int channels
 void RecordingWriter::Write(std::vector<Chunk> chunks) {
   loop_.Post([this, chunks = std::move(chunks)] {
     for (const Chunk& c : chunks) {
-      if (!c.frames.empty()) AppendOnLoop(c.id, c.frames);
+      if (!c.left.empty()) AppendOnLoop(c);
       if (c.finish) FinishOnLoop(c.id, /*report=*/true);
     }
   });
 }
 
-void RecordingWriter::AppendOnLoop(uint64_t id, const std::vector<int16_t>& frames) {
-  auto it = files_.find(id);
+void RecordingWriter::AppendOnLoop(const Chunk& chunk) {
+  auto it = files_.find(chunk.id);
   if (it == files_.end() || it->second->sf == nullptr) return;
   File& f = *it->second;
-  const auto n = static_cast<sf_count_t>(frames.size() / static_cast<size_t>(f.channels));
-  f.frames += static_cast<uint64_t>(sf_writef_short(f.sf, frames.data(), n));
+  const int16_t* frames = chunk.left.data();
+  auto n = static_cast<sf_count_t>(chunk.left.size());
+  if (f.channels == 2) {
+    const size_t m = std::min(chunk.left.size(), chunk.right.size());
+    interleaved_.resize(2 * m);
+    for (size_t i = 0; i < m; ++i) {
+      interleaved_[2 * i] = chunk.left[i];
+      interleaved_[2 * i + 1] = chunk.right[i];
+    }
+    frames = interleaved_.data();
+    n = static_cast<sf_count_t>(m);
+  }
+  f.frames += static_cast<uint64_t>(sf_writef_short(f.sf, frames, n));
 }
 
 void RecordingWriter::FinishOnLoop(uint64_t id, bool report) {

@@ -30,11 +30,12 @@ class RecordingWriter {
   // empty hash when the file could not be written).
   void Open(uint64_t id, std::string path, int rate, int channels,
             std::function<void(ports::RecordingInfo)> done);
-  // Frames to append to a recording, interleaved when stereo (left, right, left, right, ...),
-  // and whether that is its end.
+  // Samples to append to a recording (`right` empty when it is mono; else as many as `left`,
+  // and the writer interleaves them), and whether that is its end.
   struct Chunk {
     uint64_t id = 0;
-    std::vector<int16_t> frames;
+    std::vector<int16_t> left;
+    std::vector<int16_t> right;
     bool finish = false;
   };
   // Appends and finishes in order, in one hand-off to the writer thread (a media thread sends
@@ -43,11 +44,12 @@ class RecordingWriter {
 
  private:
   struct File;
-  void AppendOnLoop(uint64_t id, const std::vector<int16_t>& frames);
+  void AppendOnLoop(const Chunk& chunk);
   void FinishOnLoop(uint64_t id, bool report);
 
   runtime::SystemClock clock_;
   std::unordered_map<uint64_t, std::unique_ptr<File>> files_;  // writer thread only
+  std::vector<int16_t> interleaved_;                           // writer thread only: scratch
   runtime::EventLoop loop_;  // last: stops (and drains) before the map goes away
 };
 
