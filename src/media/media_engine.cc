@@ -17,6 +17,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstring>
+#include <ctime>
 #include <future>
 #include <random>
 #include <thread>
@@ -304,6 +305,7 @@ struct Recording {
   bool paused = false;
   int64_t written = 0;      // samples per channel the clock has passed (negative: before the start)
   size_t unflushed = 0;     // of those, in the file but not yet handed to the writer
+  int64_t clock_us = 0;     // the worker's clock time that `written` stands for
   int64_t max_samples = 0;  // a voicemail's limit; 0: none
   RecordingChannel left;
   RecordingChannel right;
@@ -430,6 +432,10 @@ class MediaWorker {
   std::vector<sockaddr_storage> in_addrs_;
   std::vector<iovec> iov_;
   std::vector<mmsghdr> msgs_;
+  static constexpr size_t kControlBytes = CMSG_SPACE(sizeof(timespec));
+  std::vector<std::array<char, kControlBytes>> controls_;  // each message's arrival time
+  int64_t clock_us_ = 0;           // the time of the timer's latest expiration (NowMicros)
+  int64_t packet_arrival_us_ = 0;  // the packet being handled: when it came (NowMicros)
   std::vector<uint8_t> scratch_;
 
   std::thread thread_;
@@ -445,6 +451,7 @@ MediaWorker::MediaWorker(MediaEngine& engine, RecordingWriter& writer)
   spec.it_interval.tv_nsec = kTickMs * 1'000'000L;
   spec.it_value.tv_nsec = kTickMs * 1'000'000L;
   ::timerfd_settime(timer_fd_, 0, &spec, nullptr);
+  clock_us_ = NowMicros();
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.ptr = nullptr;
@@ -456,6 +463,7 @@ MediaWorker::MediaWorker(MediaEngine& engine, RecordingWriter& writer)
   in_addrs_.resize(kRecvBatch);
   iov_.resize(kRecvBatch);
   msgs_.resize(kRecvBatch);
+  controls_.resize(kRecvBatch);
   scratch_.resize(kMaxPacket);
   thread_ = std::thread([this] {
     NameThisThread("media");
@@ -520,6 +528,7 @@ void MediaWorker::Run() {
         uint64_t v;
         if (::read(timer_fd_, &v, sizeof(v)) == sizeof(v)) {
           tick = v;
+          clock_us_ += static_cast<int64_t>(v) * kTickMs * 1000;
           if (v > 1) ticks_late.fetch_add(v - 1, std::memory_order_relaxed);
           if (v > most_ticks_at_once.load(std::memory_order_relaxed)) {
             most_ticks_at_once.store(v, std::memory_order_relaxed);
@@ -749,6 +758,7 @@ Recording& MediaWorker::OpenRecording(uint64_t id, Leg& customer, Leg* agent,
   // clock has written, so the clock starts that far before the file and writes nothing until it
   // reaches sample 0 (the file is as long as the recording, not a delay longer).
   rec.written = -int64_t{engine_.config().recording_rate} * kRecordingDelayMs / 1000;
+  rec.clock_us = clock_us_;
   JoinRecording(customer, customer.id, /*right=*/false);
   if (agent != nullptr) JoinRecording(*agent, customer.id, /*right=*/true);
   const LegId customer_id = customer.id;
@@ -972,10 +982,15 @@ void MediaWorker::OnReadable(SocketTag& tag) {
       msgs_[i].msg_hdr.msg_iovlen = 1;
       msgs_[i].msg_hdr.msg_name = &in_addrs_[i];
       msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      msgs_[i].msg_hdr.msg_control = controls_[i].data();
+      msgs_[i].msg_hdr.msg_controllen = kControlBytes;
     }
     const int n = ::recvmmsg(fd, msgs_.data(), kRecvBatch, MSG_DONTWAIT, nullptr);
     if (n <= 0) return;
     const int64_t now = NowMicros();
+    timespec wall{};  // the kernel's stamps are wall-clock time
+    ::clock_gettime(CLOCK_REALTIME, &wall);
+    const int64_t wall_us = int64_t{wall.tv_sec} * 1'000'000 + wall.tv_nsec / 1000;
     for (int i = 0; i < n; ++i) {
       const auto k = static_cast<size_t>(i);
       if (msgs_[k].msg_hdr.msg_flags & MSG_TRUNC) {  // larger than any packet we accept
@@ -984,6 +999,17 @@ void MediaWorker::OnReadable(SocketTag& tag) {
         continue;
       }
       const std::span<const uint8_t> data(in_bufs_[k].data(), msgs_[k].msg_len);
+      packet_arrival_us_ = now;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msgs_[k].msg_hdr); c != nullptr;
+           c = CMSG_NXTHDR(&msgs_[k].msg_hdr, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+          timespec ts;
+          std::memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+          const int64_t waited = wall_us - (int64_t{ts.tv_sec} * 1'000'000 + ts.tv_nsec / 1000);
+          // A wall clock stepped meanwhile gives nonsense: then the packet counts as just come.
+          if (waited > 0 && waited < 10'000'000) packet_arrival_us_ = now - waited;
+        }
+      }
       if (tag.rtcp) {
         OnRtcp(leg, data, now);
       } else {
@@ -1166,7 +1192,11 @@ void MediaWorker::Record(Leg& leg, const RtpHeader& header, std::span<const int1
     ch.anchored = true;
     ch.ssrc = header.ssrc;
     ch.anchor_ts = header.timestamp;
-    ch.anchor_pos = pos = rec.written + delay;
+    // At the delay after when it came: a packet a busy thread read late goes where it belongs
+    // (the clock has since passed that time), not later, which shifted the whole side and made
+    // the file longer than the call.
+    const int64_t since_clock = (packet_arrival_us_ - rec.clock_us) * rate / 1'000'000;
+    ch.anchor_pos = pos = std::max(rec.written, rec.written + delay + since_clock);
   }
   ch.Place(rec.unflushed, rec.written, pos, samples);
 }
@@ -1361,6 +1391,7 @@ void MediaWorker::Tick(int64_t now, uint64_t expirations) {
   std::vector<LegId> full;  // voicemails at their maximum length
   for (auto& [customer, rec] : recordings_) {
     for (uint64_t k = 0; k < ticks && !rec.Full(); ++k) RecordingTick(rec, frame);
+    rec.clock_us = clock_us_;  // ticks beyond the catch-up are lost time, not a shift
     if (rec.Full()) full.push_back(customer);
   }
   for (LegId customer : full) {
@@ -1502,6 +1533,10 @@ Result<ports::RtpEndpoint> MediaEngine::OpenLeg(LegId leg) {
     const auto port = static_cast<uint16_t>(config_.port_min + 2 * slot);
     const int rtp = BindUdp(config_.address, port);
     if (rtp < 0) continue;
+    // The kernel stamps each packet's arrival (SCM_TIMESTAMPNS): a recording places a source's
+    // first packet by when it came, not by when a busy media thread got to it.
+    const int on = 1;
+    (void)::setsockopt(rtp, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
     const int rtcp = BindUdp(config_.address, static_cast<uint16_t>(port + 1));
     if (rtcp < 0) {
       ::close(rtp);
