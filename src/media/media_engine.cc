@@ -303,9 +303,10 @@ struct Recording {
   LegId agent = 0;  // == customer for a one-leg (mono, voicemail) recording
   int channels = 2;
   bool paused = false;
-  int64_t written = 0;      // samples per channel the clock has passed (negative: before the start)
-  size_t unflushed = 0;     // of those, in the file but not yet handed to the writer
-  int64_t clock_us = 0;     // the worker's clock time that `written` stands for
+  int64_t written = 0;   // samples per channel the clock has passed (negative: before the start)
+  size_t unflushed = 0;  // of those, in the file but not yet handed to the writer
+  int64_t clock_us = 0;  // the worker's clock time that `written` stands for
+  bool flushed_once = false;
   int64_t max_samples = 0;  // a voicemail's limit; 0: none
   RecordingChannel left;
   RecordingChannel right;
@@ -381,6 +382,8 @@ class MediaWorker {
   Recording& OpenRecording(uint64_t id, Leg& customer, Leg* agent, const std::string& path);
   // `leg` records into its channel (right: agent) of the recording owned by `owner`.
   void JoinRecording(Leg& leg, LegId owner, bool right);
+  void LeaveRecording(Leg& leg);
+  static void SetArrivalStamps(Leg& leg, bool on);
   void RecordingTick(Recording& rec, size_t frame);
   // Queues the unflushed samples (and with `finish`, the end of the file) for the writer.
   void FlushRecording(Recording& rec, bool finish = false);
@@ -777,6 +780,21 @@ void MediaWorker::JoinRecording(Leg& leg, LegId owner, bool right) {
   leg.rec_owner = owner;
   leg.rec_right = right;
   leg.to_rec = std::make_unique<Resampler>(leg.rate(), engine_.config().recording_rate);
+  SetArrivalStamps(leg, true);
+}
+
+void MediaWorker::LeaveRecording(Leg& leg) {
+  leg.in_recording = false;
+  leg.to_rec.reset();
+  SetArrivalStamps(leg, false);
+}
+
+// While its leg is recorded, the kernel stamps each packet's arrival (SCM_TIMESTAMPNS): a
+// recording places a source's first packet by when it came, not by when a busy media thread got
+// to it. Off otherwise: the stamp is a control message per packet that forwarding has no use for.
+void MediaWorker::SetArrivalStamps(Leg& leg, bool on) {
+  const int v = on ? 1 : 0;
+  (void)::setsockopt(leg.rtp_fd, SOL_SOCKET, SO_TIMESTAMPNS, &v, sizeof(v));
 }
 
 void MediaWorker::PauseRecording(LegId customer, bool paused) {
@@ -788,10 +806,7 @@ void MediaWorker::FinishRecording(LegId customer) {
   auto it = recordings_.find(customer);
   if (it == recordings_.end()) return;
   for (LegId id : {it->second.customer, it->second.agent}) {
-    if (Leg* l = Find(id); l != nullptr && l->rec_owner == customer) {
-      l->in_recording = false;
-      l->to_rec.reset();
-    }
+    if (Leg* l = Find(id); l != nullptr && l->rec_owner == customer) LeaveRecording(*l);
   }
   // The clock runs the playout delay behind the call, so the file ends with that delay's
   // samples: what was placed in it (silence where nothing came, or the pause's silence) and
@@ -819,8 +834,7 @@ void MediaWorker::MoveRecording(LegId customer, Leg& agent) {
   Recording& rec = it->second;
   if (agent.in_recording) FinishRecording(agent.rec_owner);
   if (Leg* old = Find(rec.agent); old != nullptr && old->rec_owner == customer) {
-    old->in_recording = false;
-    old->to_rec.reset();
+    LeaveRecording(*old);
   }
   rec.agent = agent.id;
   // What the old agent said last (placed, not yet written) stays; the new agent's first packet
@@ -1413,7 +1427,11 @@ void MediaWorker::RecordingTick(Recording& rec, size_t frame) {
   rec.unflushed += frame - before;
   const auto chunk =
       static_cast<size_t>(engine_.config().recording_rate) * kRecordingChunkMs / 1000;
-  if (rec.unflushed >= chunk) FlushRecording(rec);
+  // The first chunk is between half a chunk and one and a half, by the recording's id, so
+  // recordings that started together (a thousand calls at once) do not all cut, allocate and
+  // hand over their chunks in the same tick every second after.
+  const size_t first = chunk / 2 + (rec.id * 7919 % 50) * chunk / 50;
+  if (rec.unflushed >= (rec.flushed_once ? chunk : first)) FlushRecording(rec);
 }
 
 void MediaWorker::FlushRecording(Recording& rec, bool finish) {
@@ -1431,6 +1449,7 @@ void MediaWorker::FlushRecording(Recording& rec, bool finish) {
       }
     }
     rec.unflushed = 0;
+    rec.flushed_once = true;
   }
   if (c.left.empty() && !finish) return;
   to_writer_.push_back(std::move(c));
@@ -1533,10 +1552,6 @@ Result<ports::RtpEndpoint> MediaEngine::OpenLeg(LegId leg) {
     const auto port = static_cast<uint16_t>(config_.port_min + 2 * slot);
     const int rtp = BindUdp(config_.address, port);
     if (rtp < 0) continue;
-    // The kernel stamps each packet's arrival (SCM_TIMESTAMPNS): a recording places a source's
-    // first packet by when it came, not by when a busy media thread got to it.
-    const int on = 1;
-    (void)::setsockopt(rtp, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
     const int rtcp = BindUdp(config_.address, static_cast<uint16_t>(port + 1));
     if (rtcp < 0) {
       ::close(rtp);
