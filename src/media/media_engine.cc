@@ -1002,9 +1002,7 @@ void MediaWorker::OnReadable(SocketTag& tag) {
     const int n = ::recvmmsg(fd, msgs_.data(), kRecvBatch, MSG_DONTWAIT, nullptr);
     if (n <= 0) return;
     const int64_t now = NowMicros();
-    timespec wall{};  // the kernel's stamps are wall-clock time
-    ::clock_gettime(CLOCK_REALTIME, &wall);
-    const int64_t wall_us = int64_t{wall.tv_sec} * 1'000'000 + wall.tv_nsec / 1000;
+    int64_t wall_us = -1;  // the kernel's stamps are wall-clock time: read once a stamp comes
     for (int i = 0; i < n; ++i) {
       const auto k = static_cast<size_t>(i);
       if (msgs_[k].msg_hdr.msg_flags & MSG_TRUNC) {  // larger than any packet we accept
@@ -1019,6 +1017,11 @@ void MediaWorker::OnReadable(SocketTag& tag) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
           timespec ts;
           std::memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+          if (wall_us < 0) {
+            timespec wall{};
+            ::clock_gettime(CLOCK_REALTIME, &wall);
+            wall_us = int64_t{wall.tv_sec} * 1'000'000 + wall.tv_nsec / 1000;
+          }
           const int64_t waited = wall_us - (int64_t{ts.tv_sec} * 1'000'000 + ts.tv_nsec / 1000);
           // A wall clock stepped meanwhile gives nonsense: then the packet counts as just come.
           if (waited > 0 && waited < 10'000'000) packet_arrival_us_ = now - waited;
