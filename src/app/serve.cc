@@ -268,11 +268,13 @@ std::vector<ports::MetricFamily> SipMetricFamilies(const sip::SipCounters& c) {
   out.push_back(std::move(requests));
   out.push_back({"parley_sip_rejected_total",
                  "counter",
-                 "SIP requests refused, by reason.",
+                 "SIP requests refused, by reason (and offers refused in a peer's answer to "
+                 "a session refresh).",
                  {{"reason=\"malformed\"", c.bad_requests},
                   {"reason=\"banned\"", c.banned_requests},
                   {"reason=\"call_refused\"", c.calls_refused},
-                  {"reason=\"refer_refused\"", c.refers_refused}}});
+                  {"reason=\"refer_refused\"", c.refers_refused},
+                  {"reason=\"refresh_offer_refused\"", c.refresh_offers_refused}}});
   one("parley_sip_auth_challenges_total", "counter", "Digest challenges (401) sent.",
       c.auth_challenges);
   one("parley_sip_auth_failures_total", "counter", "Wrong or unknown SIP credentials.",

@@ -310,6 +310,9 @@ class SipServer::Impl {
     Role role = Role::kCustomer;
     // The dialog is up: our INVITE on this handle got its 2xx, or the peer's INVITE started it.
     bool established = false;
+    // The stack refreshes this dialog with re-INVITEs without SDP and leaves their ACK to us
+    // (RefreshWithoutUpdate): the 2xx carries the peer's offer, the ACK our answer (AckRefresh).
+    bool acks_refreshes = false;
   };
   // The dialogs' handles and the call each belongs to, with a count per call so a call can be
   // forgotten once its last handle goes without a scan of every handle (MaybeForget ran once
@@ -329,6 +332,9 @@ class SipServer::Impl {
     }
     void SetRole(nua_handle_t* nh, Role role) {
       if (auto it = map_.find(nh); it != map_.end()) it->second.role = role;
+    }
+    void SetAcksRefreshes(nua_handle_t* nh) {
+      if (auto it = map_.find(nh); it != map_.end()) it->second.acks_refreshes = true;
     }
     void erase(Map::iterator it) {
       Drop(it->second.call);
@@ -856,14 +862,7 @@ class SipServer::Impl {
     const uint64_t id = call->id;
     handles_.Add(nh, id, Role::kCustomer, true);
     calls_[id] = std::move(call);
-    // A caller without RFC 4028 support leaves the session refreshes to Parley. The stack's
-    // re-INVITE from this side of the dialog carries no SDP (the media is Parley's, not the
-    // stack's), so the caller's 200 would hold an offer that the ACK never answers; an UPDATE
-    // needs no SDP, so a caller that allows UPDATE is refreshed with one.
-    if (!sip_has_supported(sip->sip_supported, "timer") &&
-        sip_is_allowed(sip->sip_allow, sip_method_update, "UPDATE")) {
-      nua_set_hparams(nh, NUTAG_UPDATE_REFRESH(1), TAG_END());
-    }
+    ChooseRefresh(nh, sip);
     UpdateGauges();
     deps_.intake->ContactArrived(std::move(arriving), [this, id](Result<ports::ContactSnapshot> r) {
       if (r.ok()) {
@@ -874,6 +873,66 @@ class SipServer::Impl {
         Post([this, id, code, why = r.status().message()] { OnArrivalRefused(id, code, why); });
       }
     });
+  }
+
+  // RFC 4028 leaves the refreshes of a dialog the peer's INVITE started to Parley when the peer
+  // lacks `timer` in its Supported or asks for refresher=uas. The stack then refreshes at half
+  // the interval: with an UPDATE without SDP where the peer allows UPDATE; otherwise with a
+  // re-INVITE, also without SDP (the media is Parley's, not the stack's), so the peer's 2xx
+  // carries an offer that the ACK must answer: the stack leaves that ACK to us (AckRefresh).
+  void ChooseRefresh(nua_handle_t* nh, sip_t const* sip) {
+    const sip_session_expires_t* se = sip->sip_session_expires;
+    const bool peer_refreshes =
+        sip_has_supported(sip->sip_supported, "timer") &&
+        !(se != nullptr && se->x_refresher != nullptr && strcasecmp(se->x_refresher, "uas") == 0);
+    if (peer_refreshes) return;
+    if (sip_is_allowed(sip->sip_allow, sip_method_update, "UPDATE")) {
+      nua_set_hparams(nh, NUTAG_UPDATE_REFRESH(1), TAG_END());
+    } else {
+      nua_set_hparams(nh, NUTAG_AUTOACK(0), TAG_END());
+      handles_.SetAcksRefreshes(nh);
+    }
+  }
+
+  // The 2xx to the stack's refresh re-INVITE of a dialog that ACKs its refreshes (ChooseRefresh):
+  // the peer's offer is connected to the leg and answered in the ACK (RFC 3264). An offer we
+  // cannot take is still ACKed (RFC 3261 wants every 2xx ACKed), and then the dialog is ended
+  // with BYE, and with it (OnTerminated) the call.
+  void AckRefresh(nua_handle_t* nh, const HandleRef& ref, sip_t const* sip) {
+    auto it = calls_.find(ref.call);
+    Call* c = it == calls_.end() ? nullptr : it->second.get();
+    const bool customer = ref.role == Role::kCustomer;
+    const bool open = c != nullptr && (customer ? nh == c->customer && !c->customer_gone
+                                                : nh == c->transferor_nh && c->transferor_leg_open);
+    if (!open || sip == nullptr || sip->sip_payload == nullptr || sip->sip_payload->pl_len == 0) {
+      nua_ack(nh, TAG_END());
+      return;
+    }
+    const OfferOutcome offer = ConnectOffer(sip, customer ? c->customer_leg : c->transferor_leg,
+                                            customer ? &c->customer_format : &c->transferor_format);
+    if (offer.refusal != 0) {
+      Count(&SipCounters::refresh_offers_refused);
+      nua_ack(nh, TAG_END());
+      nua_bye(
+          nh,
+          SIPTAG_REASON_STR(offer.refusal == 400 ? "SIP;cause=400;text=\"Bad Session Description\""
+                                                 : "SIP;cause=488;text=\"Not Acceptable Here\""),
+          TAG_END());
+      return;
+    }
+    const std::string sdp = ReanswerSdp(*c, ref.role, offer.direction);
+    nua_ack(nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),
+            TAG_END());
+  }
+
+  // Our answer to a new offer in a dialog the peer started: the caller's or the transferring
+  // phone's, at the same address and with the format the offer settled on.
+  static std::string ReanswerSdp(const Call& c, Role role, std::string_view offer_direction) {
+    const std::string sdp =
+        role == Role::kTransferor
+            ? BuildSdp(c.transferor_local, c.transferor_format, c.id + 5000000, 2)
+            : BuildSdp(c.customer_local, c.customer_format, c.id, c.sdp_version);
+    return WithDirection(sdp, AnswerDirection(offer_direction));
   }
 
   void OnArrived(uint64_t id, ContactId contact) {
@@ -915,26 +974,38 @@ class SipServer::Impl {
     c.customer_leg = 0;
   }
 
-  // A re-INVITE's offer (if it carries SDP) negotiated and connected to `leg`, the format kept in
-  // `format` when given: the offer's direction ("sendrecv" without SDP), or nullopt once a bad or
+  // An SDP offer in a dialog (a re-INVITE's, or a 2xx's to the stack's refresh) negotiated and
+  // connected to `leg`, the format kept in `format` when given: the offer's direction
+  // ("sendrecv" without SDP), or the status that refuses it: 400 (not a session description) or
+  // 488 (nothing in it we can take).
+  struct OfferOutcome {
+    std::string direction;
+    int refusal = 0;
+  };
+  OfferOutcome ConnectOffer(sip_t const* sip, ports::LegId leg, ports::MediaFormat* format) {
+    if (sip->sip_payload == nullptr || sip->sip_payload->pl_len == 0) return {"sendrecv"};
+    auto offer = ParseSdp(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
+    if (!offer.ok()) return {"", 400};
+    auto n = Negotiate(*offer);
+    if (!n.ok()) return {"", 488};
+    (void)deps_.media.ConnectLeg(leg, n->remote, n->format);
+    if (format != nullptr) *format = n->format;
+    return {offer->direction};
+  }
+
+  // A re-INVITE's offer connected as ConnectOffer does: its direction, or nullopt once a bad or
   // unacceptable offer has been answered 400 or 488.
   std::optional<std::string> ConnectReinviteOffer(nua_t* nua, nua_handle_t* nh, sip_t const* sip,
                                                   ports::LegId leg, ports::MediaFormat* format) {
-    if (sip->sip_payload == nullptr || sip->sip_payload->pl_len == 0) return "sendrecv";
-    auto offer = ParseSdp(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
-    if (!offer.ok()) {
+    OfferOutcome offer = ConnectOffer(sip, leg, format);
+    if (offer.refusal == 400) {
       Count(&SipCounters::bad_requests);
       Respond(nh, 400, "Bad Session Description", NUTAG_WITH_THIS(nua), TAG_END());
-      return std::nullopt;
-    }
-    auto n = Negotiate(*offer);
-    if (!n.ok()) {
+    } else if (offer.refusal != 0) {
       Respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
-      return std::nullopt;
     }
-    (void)deps_.media.ConnectLeg(leg, n->remote, n->format);
-    if (format != nullptr) *format = n->format;
-    return offer->direction;
+    if (offer.refusal != 0) return std::nullopt;
+    return std::move(offer.direction);
   }
 
   void OnReinvite(nua_t* nua, nua_handle_t* nh, const HandleRef& ref, sip_t const* sip) {
@@ -976,9 +1047,8 @@ class SipServer::Impl {
                              customer ? &c.customer_format : nullptr);
     if (!direction) return;
     const std::string_view answer_direction = AnswerDirection(*direction);
-    const std::string sdp = WithDirection(
-        BuildSdp(c.customer_local, c.customer_format, c.id, c.sdp_version), answer_direction);
     if (customer) {
+      const std::string sdp = ReanswerSdp(c, Role::kCustomer, *direction);
       Respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
               SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
     } else {
@@ -1287,7 +1357,12 @@ class SipServer::Impl {
     // The stack ACKs it and ends the dialog itself when the refresh fails (nua_i_state). Taken
     // for a phone answering, it hung up every such call at half the session interval.
     if (h != handles_.end()) {
-      if (h->second.established) return;
+      if (h->second.established) {
+        if (h->second.acks_refreshes && status >= 200 && status < 300) {
+          AckRefresh(nh, h->second, sip);
+        }
+        return;
+      }
       if (status >= 200 && status < 300) h->second.established = true;
     }
     if (h != handles_.end() && h->second.role == Role::kSupervisor) {
@@ -2308,6 +2383,7 @@ class SipServer::Impl {
       return;
     }
     handles_.Add(nh, c.id, Role::kTransferor, true);
+    ChooseRefresh(nh, sip);
     c.transferor_nh = nh;
     c.transferor_answered = false;
     c.transferor_leg = leg;
@@ -2453,9 +2529,7 @@ class SipServer::Impl {
     const auto direction =
         ConnectReinviteOffer(nua, nh, sip, c.transferor_leg, &c.transferor_format);
     if (!direction) return;
-    const std::string sdp =
-        WithDirection(BuildSdp(c.transferor_local, c.transferor_format, c.id + 5000000, 2),
-                      AnswerDirection(*direction));
+    const std::string sdp = ReanswerSdp(c, Role::kTransferor, *direction);
     Respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
             SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
   }

@@ -94,6 +94,9 @@ struct SipCounters {
   uint64_t calls_out_refused = 0;   // click-to-dial refused: number outside outbound_destinations
   // REFERs with Replaces refused (403, 481): the dialog named is not the call's consultation.
   uint64_t refers_refused = 0;
+  // Offers refused (malformed, or nothing we take) in a peer's 2xx to a session refresh of ours:
+  // ACKed, then the dialog is ended with BYE.
+  uint64_t refresh_offers_refused = 0;
   std::map<std::string, uint64_t> requests_by_method;  // requests that reached us, by method
   // Responses by class (index 0: 1xx ... 5: 6xx): those Parley's code sent, and those it received
   // to its own requests (INVITEs to phones, BYE, CANCEL, NOTIFY, ...).

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -113,8 +114,9 @@ TEST_F(SessionTimerTest, RefreshedSessionOutlivesTheInterval) {
 // A caller without timer support leaves the refreshes to Parley: its 200 says refresher=uas,
 // and Parley re-INVITEs the caller at half the interval; the caller answers two refreshes (the
 // second when the first interval is over) and hangs up, and the call was up throughout (200 to
-// its BYE). Parley's refresh carries no SDP (media disabled in the stack): the caller's 200 has
-// the offer and the stack's ACK no answer (docs/voice.md, "Not done yet").
+// its BYE). Parley's refresh carries no SDP, so each of the caller's 200s holds a new offer,
+// which Parley's ACK answers (RFC 3264): the first offer's PCMU with telephone-event, then the
+// second's PCMA (the scenario fails on an ACK without an answer; before the fix the ACK had none).
 TEST_F(SessionTimerTest, CallerWithoutTimerSupportIsRefreshedByParley) {
   std::string caller_log;
   Call("caller_refreshed_by_parley.xml", "agent_phone_answers_refreshes.xml", &caller_log);
@@ -122,12 +124,32 @@ TEST_F(SessionTimerTest, CallerWithoutTimerSupportIsRefreshedByParley) {
       << caller_log;
   EXPECT_NE(caller_log.find("refresh Session-Expires: 10;refresher=uac"), std::string::npos)
       << caller_log;
+  EXPECT_TRUE(
+      std::regex_search(caller_log, std::regex("refresh ACK m=audio [0-9]+ RTP/AVP 0 101\n")))
+      << caller_log;
+  EXPECT_TRUE(std::regex_search(caller_log, std::regex("refresh ACK m=audio [0-9]+ RTP/AVP 8\n")))
+      << caller_log;
   ExpectAliceWrapsUp();
 }
 
-// The same caller, but it allows UPDATE: Parley refreshes it with UPDATEs, which need no SDP (the
-// stack's re-INVITE from Parley's side has none, leaving the caller's offer unanswered). The
-// scenario fails on a re-INVITE; the refreshes keep the call up past the interval.
+// The caller's 200 to Parley's refresh offers only G.729: Parley ACKs it (without an answer, as
+// the scenario checks) and hangs the caller up with a BYE whose Reason says 488, counted in
+// parley_sip_rejected_total; alice's phone is hung up too and she wraps up.
+TEST_F(SessionTimerTest, CallerOfferingNothingWeTakeInItsRefreshAnswerIsHungUp) {
+  std::string caller_log;
+  Call("caller_refresh_offer_refused.xml", "agent_phone_answers_refreshes.xml", &caller_log);
+  EXPECT_NE(caller_log.find("BYE Reason: SIP;cause=488;text=\"Not Acceptable Here\""),
+            std::string::npos)
+      << caller_log;
+  ExpectAliceWrapsUp();
+  EXPECT_NE(Http(http(), "GET", "/metrics", "", call_->cookie())
+                .body.find("parley_sip_rejected_total{reason=\"refresh_offer_refused\"} 1\n"),
+            std::string::npos);
+}
+
+// The same caller, but it allows UPDATE: Parley refreshes it with UPDATEs, which need no SDP
+// (one transaction without an offer/answer round). The scenario fails on a re-INVITE; the
+// refreshes keep the call up past the interval.
 TEST_F(SessionTimerTest, CallerWithoutTimerSupportThatAllowsUpdateIsRefreshedWithUpdate) {
   std::string caller_log;
   Call("caller_refreshed_by_update.xml", "agent_phone_answers_refreshes.xml", &caller_log);
