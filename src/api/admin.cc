@@ -255,6 +255,7 @@ const std::vector<AdminApi::Route>& AdminApi::Routes() {
       {"POST", "/users/{id}/disable", P::kUsersManage},
       {"POST", "/users/{id}/enable", P::kUsersManage},
       {"POST", "/users/{id}/password", P::kUsersManage},
+      {"POST", "/users/{id}/sip-password", P::kUsersManage},
   };
   return kRoutes;
 }
@@ -278,6 +279,7 @@ AdminReply AdminApi::Handle(const AdminCall& c) {
   if (path == "/users/{id}/disable") return SetDisabled(c, true);
   if (path == "/users/{id}/enable") return SetDisabled(c, false);
   if (path == "/users/{id}/password") return ResetPassword(c);
+  if (path == "/users/{id}/sip-password") return SetSipPassword(c);
   return Error(ApiError{404, "not_found", "no administration route " + std::string(route),
                         BadRequest::kNotFound});
 }
@@ -558,24 +560,57 @@ AdminReply AdminApi::SetDisabled(const AdminCall& c, bool disabled) {
   return Ok(UserJson(*users_.View(id)));
 }
 
-AdminReply AdminApi::ResetPassword(const AdminCall& c) {
+// What a password route acts on: the user named by the path, and the password the body gives
+// or, without one, a generated one (`generated` true: it goes back in the answer, once).
+struct PasswordChange {
   uint64_t id = 0;
-  if (auto e = UserIdParam(c.params[0], id)) return Error(*e);
+  auth::UserView user;
   std::string password;
+  bool generated = false;
+};
+static std::optional<ApiError> PasswordChangeOf(const AdminCall& c,
+                                                const auth::UserDirectory& users,
+                                                PasswordChange& out) {
+  if (auto e = UserIdParam(c.params[0], out.id)) return e;
   bool given = false;
   if (!c.body.is_null()) {
     FieldReader r(c.body, "body");
-    given = r.String("password", password, false, 1024);
-    if (auto e = r.Finish()) return Error(*e);
+    given = r.String("password", out.password, false, 1024);
+    if (auto e = r.Finish()) return e;
   }
-  auto view = users_.View(id);
-  if (!view) return Error(NotFound("no user with id " + std::to_string(id)));
-  if (!given) password = auth::GenerateReadablePassword();
+  auto view = users.View(out.id);
+  if (!view) return FromStatus(NotFound("no user with id " + std::to_string(out.id)));
+  out.user = std::move(*view);
+  out.generated = !given;
+  if (out.generated) out.password = auth::GenerateReadablePassword();
+  return std::nullopt;
+}
+
+AdminReply AdminApi::ResetPassword(const AdminCall& c) {
+  PasswordChange p;
+  if (auto e = PasswordChangeOf(c, users_, p)) return Error(*e);
   // Audited by the authenticator, which also ends the user's sessions.
-  if (Status s = authenticator_.SetPassword(c.who, id, password, c.now); !s.ok()) return Error(s);
-  (void)authenticator_.Unlock(c.who, view->login, c.now);  // a new password ends a lockout
-  Json body = {{"user", UserJson(*users_.View(id))}};
-  if (!given) body["password"] = password;
+  if (Status s = authenticator_.SetPassword(c.who, p.id, p.password, c.now); !s.ok()) {
+    return Error(s);
+  }
+  (void)authenticator_.Unlock(c.who, p.user.login, c.now);  // a new password ends a lockout
+  Json body = {{"user", UserJson(*users_.View(p.id))}};
+  if (p.generated) body["password"] = p.password;
+  return Ok(std::move(body));
+}
+
+// The SIP digest password for the realm the server's SIP runs with: stored as HA1 only, taken
+// by the next REGISTER or INVITE the user's phone sends (phones registered with the old one stay
+// registered until they refresh). Without a body a readable password is generated and returned
+// once, as for the web password.
+AdminReply AdminApi::SetSipPassword(const AdminCall& c) {
+  PasswordChange p;
+  if (auto e = PasswordChangeOf(c, users_, p)) return Error(*e);
+  const Status s = users_.SetSipPassword(p.id, sip_realm_, p.password, c.now);
+  Audit(c, "user.sip_password", p.user.login, s, "realm " + sip_realm_);
+  if (!s.ok()) return Error(s);
+  Json body = {{"user", UserJson(*users_.View(p.id))}, {"realm", sip_realm_}};
+  if (p.generated) body["password"] = p.password;
   return Ok(std::move(body));
 }
 

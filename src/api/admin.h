@@ -60,6 +60,8 @@ class AdminApi {
   AdminReply Handle(const AdminCall& call);
   // Before the first Handle only.
   void set_config(ports::ConfigAdministration* config) { config_ = config; }
+  // The digest realm SIP passwords are set for (voice.realm); before the first Handle only.
+  void set_sip_realm(std::string realm) { sip_realm_ = std::move(realm); }
 
  private:
   AdminReply GetConfig(const AdminCall& c);
@@ -72,6 +74,7 @@ class AdminApi {
   AdminReply UpdateUser(const AdminCall& c);
   AdminReply SetDisabled(const AdminCall& c, bool disabled);
   AdminReply ResetPassword(const AdminCall& c);
+  AdminReply SetSipPassword(const AdminCall& c);
 
   // The answer to an apply (200 with the version and changes, or 422 with the problems), audited.
   AdminReply Applied(const AdminCall& c, std::string action, std::string target,
@@ -83,6 +86,7 @@ class AdminApi {
   auth::Authenticator& authenticator_;
   auth::UserDirectory& users_;
   auth::AuditLog* const audit_;
+  std::string sip_realm_ = "parley";  // voice.realm's default
 };
 
 }  // namespace parley::api

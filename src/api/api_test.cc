@@ -29,6 +29,7 @@
 #include "auth/authenticator.h"
 #include "auth/password.h"
 #include "auth/sessions.h"
+#include "auth/sip_digest.h"
 #include "auth/throttle.h"
 #include "auth/tokens.h"
 #include "auth/users.h"
@@ -1955,6 +1956,41 @@ TEST_F(ApiTest, ResetPasswordEndsSessionsAndTheOldPasswordStopsWorking) {
                 .status,
             200);
   EXPECT_EQ(audit_.Query({.action = "user.password"}).size(), 1u);
+}
+
+// An administrator sets an agent's SIP password for the server's realm: only its HA1s are
+// stored (what the registrar checks on the phone's next REGISTER, no restart), a generated one is
+// returned once, a short one is refused, and the change is audited.
+TEST_F(ApiTest, SipPasswordIsStoredAsDigestHashesForTheRealmAndAudited) {
+  StartServer();
+  const std::string admin = Login("admin");
+  const std::string id = std::to_string(UserId(users_, "agent1"));
+  const std::string route = "/api/v1/users/" + id + "/sip-password";
+  Answer set = As(admin, http::verb::post, route, R"({"password":"a long sip secret"})");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(set.json()["realm"], "parley");
+  EXPECT_EQ(set.json()["user"]["has_sip_credentials"], true);
+  EXPECT_FALSE(set.json().contains("password"));
+  EXPECT_EQ(set.body.find("a long sip secret"), std::string::npos);
+  auto user = users_.FindByLogin("agent1");
+  ASSERT_TRUE(user);
+  EXPECT_EQ(user->sip_realm, "parley");
+  EXPECT_EQ(user->sip_ha1_md5,
+            auth::ComputeHa1(auth::DigestAlgorithm::kMd5, "agent1", "parley", "a long sip secret"));
+  EXPECT_EQ(user->sip_ha1_sha256, auth::ComputeHa1(auth::DigestAlgorithm::kSha256, "agent1",
+                                                   "parley", "a long sip secret"));
+  Answer generated = As(admin, http::verb::post, route);
+  ASSERT_EQ(generated.status, 200) << generated.body;
+  const std::string password = generated.json().value("password", "");
+  ASSERT_FALSE(password.empty());
+  EXPECT_EQ(users_.FindByLogin("agent1")->sip_ha1_md5,
+            auth::ComputeHa1(auth::DigestAlgorithm::kMd5, "agent1", "parley", password));
+  Answer weak = As(admin, http::verb::post, route, R"({"password":"short"})");
+  EXPECT_EQ(weak.status, 422) << weak.body;
+  EXPECT_THAT(weak.error_message(), HasSubstr("too short"));
+  EXPECT_EQ(As(admin, http::verb::post, "/api/v1/users/999/sip-password").status, 404);
+  EXPECT_EQ(As(Login("sup"), http::verb::post, route).status, 403);
+  EXPECT_EQ(audit_.Query({.action = "user.sip_password"}).size(), 3u);
 }
 
 TEST_F(ApiTest, ChangingRoleAndAgentLink) {

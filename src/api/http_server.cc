@@ -2184,6 +2184,7 @@ uint16_t HttpServer::port() const { return impl_->bound_port; }
 void HttpServer::SetConfigAdministration(ports::ConfigAdministration* config) {
   impl_->admin.set_config(config);
 }
+void HttpServer::SetSipRealm(std::string realm) { impl_->admin.set_sip_realm(std::move(realm)); }
 const auth::RouteRegistry& HttpServer::routes() const { return impl_->registry; }
 
 void HttpServer::AttachReports(ports::Reports* reports) { impl_->reports = reports; }

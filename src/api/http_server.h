@@ -96,6 +96,9 @@ class HttpServer {
   // Serves the configuration routes (/api/v1/config...) from `config`, which must outlive the
   // server; without it they answer 503. Call before Start.
   void SetConfigAdministration(ports::ConfigAdministration* config);
+  // The digest realm of the server's SIP (voice.realm): SIP passwords set over the API are for
+  // it. Before Start.
+  void SetSipRealm(std::string realm);
 
   // The bound port (after Start).
   uint16_t port() const;

@@ -349,7 +349,8 @@ Json UserJson(const auth::UserView& u) {
           {"team", u.team},
           {"agent", u.agent},
           {"disabled", u.disabled},
-          {"has_password", u.has_password}};
+          {"has_password", u.has_password},
+          {"has_sip_credentials", u.has_sip_credentials}};
 }
 
 Json TokenJson(const auth::TokenView& t) {

@@ -545,6 +545,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   http.AttachSimulation(&simulation);
   http.AttachLiveView(&engine.live_view());
   http.SetConfigAdministration(&config_admin);
+  http.SetSipRealm(config->voice.realm);
   // A start that fails after this point finishes the engine's journal and stops its loop.
   auto stop_engine = [&] {
     std::promise<void> stopped;

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "tests/voice/voice_fixture.h"
@@ -35,6 +36,38 @@ TEST(VoiceE2eTest, RegisterWithTheRightSipPasswordSucceeds) {
   ASSERT_TRUE(server.started());
   auto r = server.Sipp("register_ok.xml", {"-s", "alice", "-au", "alice", "-ap", kSipPassword});
   EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+// An administrator sets alice's SIP password over the API on the running server (she had none):
+// her phone registers with it at once, no restart; set again, the old one is refused.
+TEST(VoiceE2eTest, SipPasswordSetOverTheApiIsTakenWithoutARestart) {
+  VoiceServer server(kData + "/voice.yaml", /*sip_users=*/{});
+  ASSERT_TRUE(server.started());
+  const int http = server.process().port();
+  const std::string cookie = Login(http, "admin");
+  auto none = server.Sipp("register_refused.xml", {"-s", "alice", "-au", "alice", "-ap", "x"});
+  EXPECT_EQ(none.exit_code, 0) << none.err;
+  const nlohmann::json users =
+      nlohmann::json::parse(Http(http, "GET", "/api/v1/users", "", cookie).body);
+  std::string id;
+  for (const auto& u : users["users"]) {
+    if (u["login"] == "alice") id = std::to_string(u["id"].get<uint64_t>());
+  }
+  ASSERT_FALSE(id.empty()) << users.dump();
+  const std::string route = "/api/v1/users/" + id + "/sip-password";
+  auto set = Http(http, "POST", route, R"({"password":"first sip secret"})", cookie);
+  ASSERT_EQ(set.status, 200) << set.body;
+  auto first =
+      server.Sipp("register_ok.xml", {"-s", "alice", "-au", "alice", "-ap", "first sip secret"});
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  set = Http(http, "POST", route, R"({"password":"second sip secret"})", cookie);
+  ASSERT_EQ(set.status, 200) << set.body;
+  auto old = server.Sipp("register_refused.xml",
+                         {"-s", "alice", "-au", "alice", "-ap", "first sip secret"});
+  EXPECT_EQ(old.exit_code, 0) << old.err;
+  auto second =
+      server.Sipp("register_ok.xml", {"-s", "alice", "-au", "alice", "-ap", "second sip secret"});
+  EXPECT_EQ(second.exit_code, 0) << second.err;
 }
 
 TEST(VoiceE2eTest, WrongPasswordAndUnknownUserGetTheSameAnswer) {

@@ -1017,6 +1017,15 @@ async function adminEditsAQueue(adm, base, admin) {
   await waitText(p, "[data-testid=user-table] tr[data-user=nina] td:nth-of-type(5)", "dave");
   const nina = (await admin("GET", "/users")).users.find((u) => u.login === "nina");
   check(nina.roles.join(",") === "agent,team_lead" && nina.team === "north" && nina.agent === "dave", `nina through the API: ${JSON.stringify(nina)}`);
+
+  step = "an administrator gives nina's phone a SIP password";
+  await waitText(p, "[data-testid=user-table] tr[data-user=nina] td:nth-of-type(7)", "not set");
+  await p.click("[data-testid=user-table] tr[data-user=nina] button:text-is('New SIP password')");
+  await p.waitForSelector("[data-testid=new-password] >> text=SIP password of nina");
+  await waitText(p, "[data-testid=user-table] tr[data-user=nina] td:nth-of-type(7)", "set");
+  const sipSecret = (await p.textContent("[data-testid=new-password] code")).trim();
+  const ninaAfter = (await admin("GET", "/users")).users.find((u) => u.login === "nina");
+  check(sipSecret.length >= 12 && ninaAfter.has_sip_credentials === true, `nina's SIP password: ${JSON.stringify(ninaAfter)}`);
   // A user the configuration declares is changed there: the server's 409 is shown.
   await p.click("[data-testid=user-table] tr[data-user=bob] button:text-is('Edit')");
   await p.check(`${userEditor} input[name=role-qa_analyst]`);

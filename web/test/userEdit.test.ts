@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { editOf, toggleRole, userChanges } from "../src/admin/userEdit";
 import type { User } from "../src/admin/types";
 
-const carol: User = { id: 4, login: "carol", display_name: "Carol", roles: ["agent"], team: "north", agent: "carol", disabled: false, has_password: true };
+const carol: User = { id: 4, login: "carol", display_name: "Carol", roles: ["agent"], team: "north", agent: "carol", disabled: false, has_password: true, has_sip_credentials: false };
 
 describe("user edit", () => {
   it("starts from the user as read and sends nothing when nothing changed", () => {

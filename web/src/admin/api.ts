@@ -19,6 +19,9 @@ export const adminApi = {
   setDisabled: (id: number, disabled: boolean) =>
     call<User>("POST", `/users/${id}/${disabled ? "disable" : "enable"}`),
   resetPassword: (id: number) => call<{ user: User; password?: string }>("POST", `/users/${id}/password`),
+  /** A generated SIP (phone) password for the server's realm, returned once. */
+  setSipPassword: (id: number) =>
+    call<{ user: User; realm: string; password?: string }>("POST", `/users/${id}/sip-password`),
 };
 
 /** The problems of a refused configuration, or [] for any other error. */

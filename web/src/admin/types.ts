@@ -60,4 +60,5 @@ export interface User {
   agent: string;
   disabled: boolean;
   has_password: boolean;
+  has_sip_credentials: boolean;
 }

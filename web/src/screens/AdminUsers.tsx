@@ -1,5 +1,6 @@
 // Users: the list (no secrets), create with a role (the generated password is shown once),
-// change roles, team and agent link, disable and enable, reset a password. Users the
+// change roles, team and agent link, disable and enable, reset a password, give a phone a new
+// SIP password (generated, shown once, taken by the phone's next REGISTER). Users the
 // configuration declares are changed in the configuration (the server answers 409 and says so).
 import { useCallback, useEffect, useState } from "react";
 import { api, ApiError } from "../api";
@@ -15,7 +16,7 @@ function message(e: unknown): string {
 export function AdminUsers({ me }: { me: Me }) {
   const [users, setUsers] = useState<User[]>([]);
   const [error, setError] = useState("");
-  const [secret, setSecret] = useState<{ login: string; password: string } | null>(null);
+  const [secret, setSecret] = useState<{ login: string; password: string; sip?: boolean } | null>(null);
   const [login, setLogin] = useState("");
   const [name, setName] = useState("");
   const [role, setRole] = useState("agent");
@@ -130,13 +131,14 @@ export function AdminUsers({ me }: { me: Me }) {
       {error && <p className="error" role="alert" data-testid="users-error">{error}</p>}
       {secret && (
         <p className="card secret" role="status" data-testid="new-password">
-          Password of <strong>{secret.login}</strong>: <code>{secret.password}</code> — shown once; pass it on now.
+          {secret.sip ? "SIP password" : "Password"} of <strong>{secret.login}</strong>: <code>{secret.password}</code> —
+          shown once; pass it on now.
         </p>
       )}
       <div className="card table-wrap">
         <table data-testid="user-table">
           <thead>
-            <tr><th>Login</th><th>Name</th><th>Roles</th><th>Team</th><th>Agent</th><th>State</th><th /></tr>
+            <tr><th>Login</th><th>Name</th><th>Roles</th><th>Team</th><th>Agent</th><th>State</th><th>SIP password</th><th /></tr>
           </thead>
           <tbody>
             {users.map((u) => (
@@ -147,6 +149,7 @@ export function AdminUsers({ me }: { me: Me }) {
                 <td>{u.team}</td>
                 <td>{u.agent}</td>
                 <td>{u.disabled ? "disabled" : u.has_password ? "active" : "no password"}</td>
+                <td>{u.has_sip_credentials ? "set" : "not set"}</td>
                 <td className="actions">
                   <button type="button" onClick={() => { setError(""); setEditing({ user: u, edit: editOf(u) }); }}>
                     Edit
@@ -166,6 +169,17 @@ export function AdminUsers({ me }: { me: Me }) {
                     }
                   >
                     Reset password
+                  </button>
+                  <button
+                    type="button"
+                    onClick={() =>
+                      act(async () => {
+                        const r = await adminApi.setSipPassword(u.id);
+                        if (r.password) setSecret({ login: u.login, password: r.password, sip: true });
+                      })
+                    }
+                  >
+                    New SIP password
                   </button>
                 </td>
               </tr>
