@@ -248,6 +248,8 @@ Status Engine::Start() {
   // Contact ids never repeat: start after the highest one the journal or the records know.
   uint64_t max_id = 0;
   std::map<ContactId, FlowEventFields> in_flow;
+  // Calls whose flow ended at a voicemail step and that were not closed yet: leaving a message.
+  std::map<ContactId, FlowEventFields> leaving_message;
   for (const ContactRecord& r : rs.open_contacts) max_id = std::max(max_id, r.id.value());
   // Today's live statistics continue from the journal's events of the site's day, through the
   // same KpiCalculator (so a restart changes no figure). Events more than 26 hours old are
@@ -269,6 +271,10 @@ Status Engine::Start() {
         in_flow[e.event.contact] = ParseFlowEventFields(e.event.text);
       } else if (e.event.type == EventType::kFlowEnded) {
         in_flow.erase(e.event.contact);
+        FlowEventFields f = ParseFlowEventFields(e.event.text);
+        if (f.outcome == "voicemail") leaving_message[e.event.contact] = std::move(f);
+      } else if (e.event.type == EventType::kContactClosed) {
+        leaving_message.erase(e.event.contact);
       }
     }
     after = page->back().seq;
@@ -394,6 +400,13 @@ Status Engine::Start() {
     if (!r->agent.empty()) info.agents.insert(r->agent);
     step_contacts_.insert(r->id);
     auto q = acd_->FindQueue(r->queue);
+    if (auto m = leaving_message.find(r->id); m != leaving_message.end()) {
+      // The caller was leaving a message (its flow had ended) when the process died: the call
+      // closes, and the file the channel adapter recovers becomes the message all the same.
+      info.cut_short_voicemail = VoicemailStepOf(m->second, r->attributes);
+      close(info);
+      continue;
+    }
     if (r->state == ports::ContactState::kInFlow || in_flow.count(r->id)) {
       abandon_in_flow(info, q);
       continue;

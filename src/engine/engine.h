@@ -290,6 +290,9 @@ class Engine final : public ports::ContactCenter,
     // Voicemail (voicemail.cc): the message the adapter records now; the contact stays open until
     // the recording is reported, then the message becomes a contact of the mailbox's queue.
     std::optional<ports::VoicemailRequest> voicemail;
+    // A message the process died recording (set by the recovery, the call already closed): the
+    // file the channel adapter recovers at its start becomes the mailbox's contact all the same.
+    std::optional<ports::VoicemailRequest> cut_short_voicemail;
     // Call control: from the hold events; muted until unmuted or handling ends.
     bool on_hold = false;
     bool muted = false;
@@ -387,6 +390,14 @@ class Engine final : public ports::ContactCenter,
   // Voicemail (voicemail.cc): the adapter's mono recording of `origin`'s message arrived; a
   // long enough message becomes the mailbox's contact with the recording attached.
   void VoicemailRecorded(ContactInfo& origin, ports::RecordedAudio audio);
+  // Both ways a message's recording arrives: a long enough one becomes a contact of
+  // `request.mailbox` made from `origin`, carrying it; a shorter one stays with `origin`.
+  void StoreMessage(const ContactInfo& origin, const ports::VoicemailRequest& request,
+                    ports::RecordedAudio audio);
+  // The message request of the voicemail step a flow ended at (its flow.ended event's fields),
+  // as the current flows define it; nullopt when that flow or step is gone.
+  std::optional<ports::VoicemailRequest> VoicemailStepOf(const FlowEventFields& ended,
+                                                         const Attributes& attributes) const;
   // Stores a finished recording with `contact` (journaled as recording.completed); its id.
   uint64_t StoreRecording(ContactId contact, ports::RecordedAudio audio);
   // CreateContact on the loop: once `from` (normalised) is in the identity index, the contact is

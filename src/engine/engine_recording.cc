@@ -153,6 +153,11 @@ void Engine::RecordingFinished(ContactId contact, ports::RecordedAudio audio) {
     auto it = contacts_.find(contact);
     if (audio.channels == 1 && it != contacts_.end() && it->second.voicemail) {
       VoicemailRecorded(it->second, std::move(audio));
+    } else if (audio.channels == 1 && it != contacts_.end() && it->second.cut_short_voicemail) {
+      // Recovered after a crash: the message as far as the caller got.
+      const ports::VoicemailRequest request = std::move(*it->second.cut_short_voicemail);
+      it->second.cut_short_voicemail.reset();
+      StoreMessage(it->second, request, std::move(audio));
     } else {
       (void)StoreRecording(contact, std::move(audio));
     }

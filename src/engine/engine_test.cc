@@ -3343,6 +3343,54 @@ TEST(EngineVoicemailTest, NothingRecordedMakesNoContactAndStoresNothing) {
   EXPECT_TRUE(store.RecordingsOfContact(first)->empty());
 }
 
+// The process died while the caller was leaving a message: the restart closes the call (its flow
+// had already ended, with "voicemail": no second flow.ended), and the file the SIP adapter
+// recovers at its start becomes the mailbox's message all the same. Before, it stayed with the
+// closed call and nobody was offered the message.
+TEST(EngineVoicemailTest, AMessageCutShortByARestartBecomesAContactFromItsRecoveredFile) {
+  store::MemoryStore store;
+  ContactId first;
+  {
+    FlowHarness h(store, VoicemailConfig());
+    ASSERT_TRUE(h.engine.Start().ok());
+    auto call = h.Call("+1000");
+    ASSERT_TRUE(call.ok());
+    first = call->record.id;
+    h.loop.Drop();  // the process dies while the adapter records
+  }
+  const ports::Sequence before = *store.LastSequence();
+  FlowHarness h(store, VoicemailConfig());
+  ASSERT_TRUE(h.engine.Start().ok());
+  h.loop.RunAll();
+  EXPECT_EQ(h.Get(All(), first)->record.state, ContactState::kClosed);
+  EXPECT_EQ(JournalTypes(store, before), (std::vector<std::string>{"contact.closed"}));
+  EXPECT_TRUE(CallbacksOf(h).empty());
+
+  h.engine.RecordingFinished(first, Voicemail(Seconds(4)));
+  h.loop.RunAll();
+  auto callbacks = CallbacksOf(h);
+  ASSERT_EQ(callbacks.size(), 1u);
+  const ContactSnapshot& message = callbacks[0];
+  EXPECT_EQ(message.record.queue, "support");
+  EXPECT_EQ(message.record.state, ContactState::kQueued);
+  EXPECT_EQ(AttributeOf(message, "voicemail.mailbox"), "support");
+  EXPECT_EQ(AttributeOf(message, "voicemail.duration"), "4");
+  EXPECT_EQ(AttributeOf(message, "origin.contact"), std::to_string(first.value()));
+  auto stored = store.RecordingsOfContact(message.record.id);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_EQ((*stored)[0].kind, "voicemail");
+  EXPECT_EQ(AttributeOf(message, "voicemail.recording"), std::to_string((*stored)[0].id));
+  EXPECT_TRUE(store.RecordingsOfContact(first)->empty());
+  // Only once: a second mono file of the same call stays with it.
+  h.engine.RecordingFinished(first, Voicemail(Seconds(3)));
+  h.loop.RunAll();
+  EXPECT_EQ(CallbacksOf(h).size(), 1u);
+  EXPECT_EQ(store.RecordingsOfContact(first)->size(), 1u);
+  ASSERT_TRUE(h.SetPresence(All(), "alice", Presence::kAvailable).ok());
+  EXPECT_EQ(h.Get(All(), message.record.id)->record.state, ContactState::kOffered);
+}
+
 TEST(EngineFlowTest, QueueAnnouncementsTellThePositionAndTheEstimatedWaitFromLiveStatistics) {
   const std::string yaml = R"(site: {name: T, time_zone: UTC}
 skills: [support]

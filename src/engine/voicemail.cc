@@ -59,7 +59,21 @@ void Engine::VoicemailRecorded(ContactInfo& origin, ports::RecordedAudio audio) 
   const ports::VoicemailRequest request = std::move(*origin.voicemail);
   origin.voicemail.reset();
   flows_ended_.push_back(origin.record.id);  // the call closes: the adapter hangs up
-  if (audio.info.path.empty()) return;       // nothing could be recorded
+  StoreMessage(origin, request, std::move(audio));
+}
+
+std::optional<ports::VoicemailRequest> Engine::VoicemailStepOf(const FlowEventFields& ended,
+                                                               const Attributes& attributes) const {
+  const flow::Flow* f = flows_ ? flows_->FindFlow(ended.flow) : nullptr;
+  const int step = f != nullptr ? f->FindStep(ended.step) : -1;
+  if (step < 0 || f->steps[step].kind != flow::StepKind::kVoicemail) return std::nullopt;
+  const auto& p = std::get<flow::VoicemailParams>(f->steps[step].params);
+  return ports::VoicemailRequest{p.mailbox, p.max_length, attributes, {}};
+}
+
+void Engine::StoreMessage(const ContactInfo& origin, const ports::VoicemailRequest& request,
+                          ports::RecordedAudio audio) {
+  if (audio.info.path.empty()) return;  // nothing could be recorded
   ContactId owner = origin.record.id;
   if (audio.info.duration >= kMinVoicemail) {
     Attributes attributes = MessageAttributes(request);

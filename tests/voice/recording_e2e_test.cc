@@ -441,5 +441,72 @@ TEST(RecordingE2eTest, KillDashNineMidCallLeavesAPlayableRecordingListedAfterRes
   EXPECT_EQ(again.Terminate(), 0);
 }
 
+// The process dies while a caller leaves a message: the next start recovers the message's file
+// and makes it the mailbox's contact (callback channel, queue `messages`) carrying it, as if the
+// caller had finished; before, the file stayed with the closed call and nobody was offered it.
+TEST(RecordingE2eTest, KillDashNineWhileACallerLeavesAMessageStillMakesTheMessageContact) {
+  VoiceServer server(kConfig);
+  ASSERT_TRUE(server.started());
+  const std::string data = server.process().data_dir();
+  RawCaller caller(server.sip_port());
+  RtpPeer rtp;
+  ASSERT_EQ(caller.Call("5003", rtp.port()), "SIP/2.0 200 OK");
+  const int parley_port = MediaPort(caller.first_answer());
+  ASSERT_NE(parley_port, 0) << caller.first_answer();
+  // The caller speaks through the prompt and the beep until over a second and a half of the
+  // message is in its file (16 kB a second), for 30 s at most.
+  std::string part;
+  for (int i = 0; i < 60; ++i) {
+    rtp.Stream(parley_port, 25);
+    part.clear();
+    std::error_code none_yet;  // the directory is made with the first recording
+    for (const auto& f :
+         std::filesystem::recursive_directory_iterator(data + "/recordings", none_yet)) {
+      if (f.path().string().ends_with(".wav.part")) part = f.path().string();
+    }
+    if (!part.empty() && std::filesystem::file_size(part) > 24044) break;
+  }
+  ASSERT_FALSE(part.empty()) << "no message being recorded";
+  server.process().Kill();
+  ASSERT_TRUE(std::filesystem::exists(part));
+
+  ServerProcess again(data, {"--sip", "127.0.0.1:" + std::to_string(FreePort())});
+  ASSERT_TRUE(again.started());
+  const std::string admin = Login(again.port(), "admin");
+  Json message;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    const Json all =
+        Json::parse(Http(again.port(), "GET", "/api/v1/contacts", "", admin).body, nullptr, false);
+    if (all.is_discarded()) continue;
+    for (const auto& c : all["contacts"]) {
+      if (c["channel"] == "callback") message = c;
+    }
+  } while (message.is_null() && std::chrono::steady_clock::now() < deadline);
+  ASSERT_TRUE(message.is_object()) << "no message contact after the restart";
+  const Json full = Json::parse(
+      Http(again.port(), "GET", "/api/v1/contacts/" + message["id"].get<std::string>(), "", admin)
+          .body);
+  EXPECT_EQ(full["queue"], "messages") << full.dump();
+  EXPECT_EQ(full["state"], "queued") << full.dump();
+  EXPECT_EQ(full["attributes"].value("voicemail.mailbox", ""), "messages") << full.dump();
+  ASSERT_TRUE(full["recording"].is_object()) << full.dump();
+  EXPECT_EQ(full["recording"]["kind"], "voicemail");
+  EXPECT_GE(full["recording"]["duration_ms"].get<int64_t>(), 1500) << full.dump();
+  // The call it came from is closed, without the recording.
+  const Json call = Json::parse(
+      Http(again.port(), "GET",
+           "/api/v1/contacts/" + full["attributes"].value("origin.contact", "?"), "", admin)
+          .body);
+  EXPECT_EQ(call["state"], "closed") << call.dump();
+  EXPECT_TRUE(call["recording"].is_null()) << call.dump();
+  auto audio = Http(again.port(), "GET",
+                    "/api/v1/recordings/" + full["recording"]["id"].get<std::string>() + "/audio",
+                    "", admin);
+  ASSERT_EQ(audio.status, 200);
+  EXPECT_EQ(ReadWavFormat(audio.body).channels, 1);
+  EXPECT_EQ(again.Terminate(), 0);
+}
+
 }  // namespace
 }  // namespace parley::testing
