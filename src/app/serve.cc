@@ -254,6 +254,33 @@ void PurgeExpired(ports::Store& store, const config::RetentionDef& retention, Ti
   }
 }
 
+// The media plane's counters as Prometheus families (docs/operations.md, "Metrics").
+std::vector<ports::MetricFamily> MediaMetricFamilies(const media::MediaEngine& m) {
+  const media::MediaCounters c = m.Counters();
+  return {
+      {"parley_media_threads",
+       "gauge",
+       "Media threads (voice.media_threads).",
+       {{"", static_cast<uint64_t>(m.config().threads)}}},
+      {"parley_media_packets_total",
+       "counter",
+       "RTP packets received from and sent to call legs, and received packets dropped (not "
+       "from the leg's peer, or of a payload type that was not negotiated).",
+       {{"direction=\"received\"", c.packets_received},
+        {"direction=\"sent\"", c.packets_sent},
+        {"direction=\"dropped\"", c.packets_dropped}}},
+      {"parley_media_rtcp_total",
+       "counter",
+       "RTCP reports received and sent.",
+       {{"direction=\"received\"", c.rtcp_received}, {"direction=\"sent\"", c.rtcp_sent}}},
+      {"parley_media_ticks_late_total",
+       "counter",
+       "20 ms media ticks a media thread ran late: a rising count means the threads cannot keep "
+       "up (raise voice.media_threads, or move load off the machine).",
+       {{"", c.ticks_late}}},
+  };
+}
+
 // The SIP adapter's counters as Prometheus families (docs/operations.md, "Metrics").
 std::vector<ports::MetricFamily> SipMetricFamilies(const sip::SipCounters& c) {
   std::vector<ports::MetricFamily> out;
@@ -516,10 +543,14 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   // The SIP adapter's counters on /metrics once it runs (it outlives the HTTP server's threads),
   // then the lookups' (they outlive them too).
   std::atomic<const sip::SipServer*> sip_for_metrics{nullptr};
-  http_options.adapter_metrics = [&sip_for_metrics, &lookups] {
+  std::atomic<const media::MediaEngine*> media_for_metrics{nullptr};
+  http_options.adapter_metrics = [&sip_for_metrics, &media_for_metrics, &lookups] {
     const sip::SipServer* s = sip_for_metrics.load();
     std::vector<ports::MetricFamily> out =
         s == nullptr ? std::vector<ports::MetricFamily>{} : SipMetricFamilies(s->counters());
+    if (const media::MediaEngine* m = media_for_metrics.load()) {
+      for (auto& family : MediaMetricFamilies(*m)) out.push_back(std::move(family));
+    }
     for (auto& family : lookups.MetricFamilies()) out.push_back(std::move(family));
     return out;
   };
@@ -601,6 +632,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     if (media_config.address.empty()) media_config.address = sip_listen->first;
     media_config.port_min = config->voice.media_port_min;
     media_config.port_max = config->voice.media_port_max;
+    media_config.threads = config->voice.media_threads;
     media_config.inactivity_timeout = config->voice.media_timeout;
     media_config.prompt_dir = options.data_dir + "/prompts";
     media_config.tts_cache_dir = options.data_dir + "/tts-cache";
@@ -655,6 +687,7 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     }
     engine.AttachChannel(Channel::kVoice, sip_server.get());
     sip_for_metrics = sip_server.get();
+    media_for_metrics = media.get();
   }
   const bool ipv6 = http_options.address.find(':') != std::string::npos;
   const std::string url = std::string(options.tls_cert.empty() ? "http" : "https") + "://" +

@@ -73,8 +73,8 @@ const std::vector<SchemaSection>& ConfigSchema() {
       {"reports", {"fcr_window"}},
       {"lookups", {"timeout", "workers", "max_queued", "max_response_bytes"}},
       {"voice",
-       {"realm", "media_address", "media_ports", "ring_timeout", "media_timeout", "session_timer",
-        "trunks", "outbound_destinations", "outbound_trunk"}},
+       {"realm", "media_address", "media_ports", "media_threads", "ring_timeout", "media_timeout",
+        "session_timer", "trunks", "outbound_destinations", "outbound_trunk"}},
       {"voice.trunks[]", {"name", "addresses", "outbound"}},
       {"voice.trunks[].outbound",
        {"host", "port", "transport", "username", "password_env", "caller_id"}},
@@ -577,6 +577,9 @@ class Parser {
             v.media_port_max = static_cast<uint16_t>(hi);
           }
         }
+      }
+      if (auto n = YamlReader::Get(item.node, "media_threads"); n.IsDefined()) {
+        if (auto t = r.Int(n, "voice media_threads", 1, 64)) v.media_threads = static_cast<int>(*t);
       }
       if (auto n = YamlReader::Get(item.node, "ring_timeout"); n.IsDefined()) {
         if (auto d = r.DurationValue(n, "voice ring_timeout")) v.ring_timeout = *d;

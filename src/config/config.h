@@ -112,6 +112,9 @@ struct VoiceDef {
   std::string media_address;     // advertised in SDP; "" = the SIP listen address
   uint16_t media_port_min = 20000;
   uint16_t media_port_max = 29999;
+  // Media threads; each call's legs live on one of them (docs/media.md). One is the measured
+  // best on two cores, where the SIP thread and the journal need the other.
+  int media_threads = 1;
   Duration ring_timeout = Seconds(20);  // upper bound on ringing an agent's phone
   // A call leg that sends no RTP this long is hung up (a BYE that never came; Asterisk's
   // rtptimeout).

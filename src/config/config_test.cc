@@ -396,6 +396,7 @@ voice:
   realm: example.com
   media_address: 127.0.0.1
   media_ports: 30000-30100
+  media_threads: 4
   ring_timeout: 15s
   media_timeout: 10s
   session_timer: 15m
@@ -408,6 +409,7 @@ voice:
   EXPECT_EQ(config->voice.media_address, "127.0.0.1");
   EXPECT_EQ(config->voice.media_port_min, 30000);
   EXPECT_EQ(config->voice.media_port_max, 30100);
+  EXPECT_EQ(config->voice.media_threads, 4);
   EXPECT_EQ(config->voice.ring_timeout, Seconds(15));
   EXPECT_EQ(config->voice.media_timeout, Seconds(10));
   EXPECT_EQ(config->voice.session_timer, Seconds(900));
@@ -497,6 +499,8 @@ TEST(ConfigServerTest, BadVoice) {
             "'1s'");
   EXPECT_THAT(FirstError("voice: {session_timer: 25h}\n"), HasSubstr("between 2s and 24h"));
   EXPECT_THAT(FirstError("voice: {session_timer: 1500ms}\n"), HasSubstr("whole seconds"));
+  EXPECT_THAT(FirstError("voice: {media_threads: 0}\n"), HasSubstr("voice media_threads"));
+  EXPECT_THAT(FirstError("voice: {media_threads: 65}\n"), HasSubstr("voice media_threads"));
 }
 
 TEST(ConfigErrorsTest, YamlSyntaxErrorHasPosition) {

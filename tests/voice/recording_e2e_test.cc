@@ -270,6 +270,17 @@ TEST(RecordingE2eTest, AlwaysQueueRecordsBothPartiesToAStereoWavServedOnlyToAuth
   ASSERT_TRUE(completed.is_object()) << "no recording.completed event";
   EXPECT_THAT(completed["path"].get<std::string>(), ::testing::EndsWith("/" + contact + ".wav"));
 
+  // The media plane's counters on /metrics: the configured threads, and every packet the two
+  // parties sent (50 each), none dropped.
+  const std::string metrics = Http(http, "GET", "/metrics", "", admin).body;
+  EXPECT_THAT(metrics, ::testing::HasSubstr("\nparley_media_threads 3\n"));
+  const std::string received = "parley_media_packets_total{direction=\"received\"} ";
+  const size_t at = metrics.find(received);
+  ASSERT_NE(at, std::string::npos) << metrics;
+  EXPECT_EQ(std::stoull(metrics.substr(at + received.size())), 100u) << metrics;
+  EXPECT_THAT(metrics,
+              ::testing::HasSubstr("\nparley_media_packets_total{direction=\"dropped\"} 0\n"));
+
   // Listed for the administrator and the QA analyst.
   auto list = Http(http, "GET", "/api/v1/recordings", "", admin);
   ASSERT_EQ(list.status, 200) << list.body;
