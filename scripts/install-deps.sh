@@ -14,7 +14,7 @@ packages=(
   libhowardhinnant-date-dev
   libsqlite3-dev
   libabsl-dev
-  libsodium-dev libssl-dev
+  libsodium-dev libssl-dev openssl ca-certificates
   libjemalloc-dev
   libsofia-sip-ua-dev sip-tester baresip-core
   libspandsp-dev libsndfile1-dev libspeexdsp-dev libespeak-ng-dev espeak-ng-data

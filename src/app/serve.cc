@@ -54,11 +54,16 @@ namespace parley::app {
 
 namespace {
 
+// The system's CA certificates (Debian's ca-certificates): whom a carrier's TLS certificate is
+// checked against when --sip-tls-ca names no file.
+constexpr const char* kSystemCaFile = "/etc/ssl/certs/ca-certificates.crt";
+
 // sofia-sip reads its TLS identity from a directory: agent.pem (private key, then certificate
-// chain) and cafile.pem. They are written under DATA/sip-tls, readable by the owner only, from
-// the PEM files given on the command line, at every start.
+// chain) and cafile.pem (the certificate authorities a carrier's certificate must chain to).
+// They are written under DATA/sip-tls, readable by the owner only, from the PEM files given on
+// the command line (`ca_file`: --sip-tls-ca, else the system's), at every start.
 Result<std::string> PrepareSipTlsDir(const std::string& data_dir, const std::string& cert_file,
-                                     const std::string& key_file) {
+                                     const std::string& key_file, const std::string& ca_file) {
   namespace fs = std::filesystem;
   const auto read = [](const std::string& path) -> Result<std::string> {
     std::ifstream in(path, std::ios::binary);
@@ -74,6 +79,8 @@ Result<std::string> PrepareSipTlsDir(const std::string& data_dir, const std::str
   if (!cert.ok()) return cert.status();
   auto key = read(key_file);
   if (!key.ok()) return key.status();
+  auto ca = read(ca_file);
+  if (!ca.ok()) return ca.status();
   const fs::path dir = fs::path(data_dir) / "sip-tls";
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -89,7 +96,7 @@ Result<std::string> PrepareSipTlsDir(const std::string& data_dir, const std::str
     return ok ? Status::Ok() : Unavailable("cannot write " + path.string());
   };
   if (Status s = write(dir / "agent.pem", *key + *cert); !s.ok()) return s;
-  if (Status s = write(dir / "cafile.pem", *cert); !s.ok()) return s;
+  if (Status s = write(dir / "cafile.pem", *ca); !s.ok()) return s;
   return dir.string();
 }
 
@@ -387,6 +394,10 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
                                "--sip-tls-key (or --tls-cert and --tls-key)");
     return 1;
   }
+  if (!options.sip_tls_ca.empty() && options.sip_tls_port == 0) {
+    std::fprintf(err, "--sip-tls-ca needs --sip-tls-port (carriers over TLS)\n");
+    return 1;
+  }
   // SIGTERM and SIGINT are taken by sigwait below; block them before any thread starts so that
   // every thread inherits the mask.
   sigset_t signals;
@@ -652,6 +663,13 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     for (const auto& t : config->voice.trunks) sip_options.trunks.push_back({t.name, t.addresses});
     if (const config::TrunkDef* t = config->voice.OutboundTrunk()) {
       const config::TrunkOutboundDef& o = t->outbound;
+      if (o.transport == "tls" && options.sip_tls_port == 0) {
+        std::fprintf(err,
+                     "not started: voice trunk '%s' reaches its carrier over TLS: that needs "
+                     "--sip-tls-port (and a certificate)\n",
+                     t->name.c_str());
+        return abandon_start();
+      }
       std::string password;
       if (!o.password_env.empty()) {
         const char* value = std::getenv(o.password_env.c_str());
@@ -670,7 +688,8 @@ int RunServe(const ServeOptions& options, std::FILE* out, std::FILE* err) {
     sip_options.outbound_destinations = config->voice.outbound_destinations;
     sip_options.recordings_dir = options.data_dir + "/recordings";  // issue 6
     if (options.sip_tls_port != 0) {
-      auto dir = PrepareSipTlsDir(options.data_dir, sip_tls_cert, sip_tls_key);
+      auto dir = PrepareSipTlsDir(options.data_dir, sip_tls_cert, sip_tls_key,
+                                  options.sip_tls_ca.empty() ? kSystemCaFile : options.sip_tls_ca);
       if (!dir.ok()) {
         std::fprintf(err, "not started: SIP over TLS: %s\n", dir.status().message().c_str());
         return abandon_start();

@@ -20,6 +20,9 @@ struct ServeOptions {
   int sip_tls_port = 0;
   std::string sip_tls_cert;
   std::string sip_tls_key;
+  // The CA certificates (PEM) a carrier's certificate must chain to when a trunk is reached over
+  // TLS; "" = the system's (/etc/ssl/certs/ca-certificates.crt).
+  std::string sip_tls_ca;
   std::string web_dir;  // the web UI's built files ("" = none)
   // Users without a password get this one on start (demo, tests); otherwise each gets a random
   // one, printed once.

@@ -26,6 +26,9 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "PEM certificate for SIP over TLS (default: --tls-cert)");
   cmd->add_option("--sip-tls-key", o->sip_tls_key,
                   "PEM private key for SIP over TLS (default: --tls-key)");
+  cmd->add_option("--sip-tls-ca", o->sip_tls_ca,
+                  "PEM CA certificates a carrier's TLS certificate must chain to (default: the "
+                  "system's, /etc/ssl/certs/ca-certificates.crt)");
   cmd->add_option("--web", o->web_dir, "Directory of the web UI's built files");
   cmd->add_option("--initial-password", o->initial_password,
                   "Password for users that have none yet (default: a random one each, printed)");

@@ -403,7 +403,9 @@ class SipServer::Impl {
     nua_ = nua_create(root, &Impl::OnEvent, this, NUTAG_URL(url.c_str()),
                       TAG_IF(tls, NUTAG_SIPS_URL(sips_url.c_str())),
                       TAG_IF(tls, TPTAG_CERTIFICATE(options_.tls_dir.c_str())),
-                      TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE)),
+                      // Phones are not asked for a certificate (digest authenticates them);
+                      // a carrier's certificate must chain to cafile.pem and name its host.
+                      TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_SUBJECTS_OUT)),
                       NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
                       NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, REFER"),
                       NUTAG_APPL_METHOD("REGISTER"), NUTAG_APPL_METHOD("REFER"),
