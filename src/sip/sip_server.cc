@@ -311,7 +311,7 @@ class SipServer::Impl {
     // The dialog is up: our INVITE on this handle got its 2xx, or the peer's INVITE started it.
     bool established = false;
     // The stack refreshes this dialog with re-INVITEs without SDP and leaves their ACK to us
-    // (RefreshWithoutUpdate): the 2xx carries the peer's offer, the ACK our answer (AckRefresh).
+    // (ChooseRefresh): the 2xx carries the peer's offer, the ACK our answer (AckRefresh).
     bool acks_refreshes = false;
   };
   // The dialogs' handles and the call each belongs to, with a count per call so a call can be
@@ -1356,8 +1356,9 @@ class SipServer::Impl {
     auto h = handles_.find(nh);
     // Parley sends no re-INVITE of its own: a response on a dialog we already established
     // answers the stack's RFC 4028 session refresh (we refresh when the peer leaves it to us).
-    // The stack ACKs it and ends the dialog itself when the refresh fails (nua_i_state). Taken
-    // for a phone answering, it hung up every such call at half the session interval.
+    // The stack ACKs it (we do where the 2xx carries the peer's offer: AckRefresh) and ends the
+    // dialog itself when the refresh fails (nua_i_state). Taken for a phone answering, it hung
+    // up every such call at half the session interval.
     if (h != handles_.end()) {
       if (h->second.established) {
         if (h->second.acks_refreshes && status >= 200 && status < 300) {
