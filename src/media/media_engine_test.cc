@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <sndfile.h>
 #include <spandsp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@
 
 #include "media/codec.h"
 #include "media/prompt_source.h"
+#include "media/recording_writer.h"
 #include "media/rtp.h"
 
 namespace parley::media {
@@ -1470,6 +1472,33 @@ TEST_F(MediaEngineTest, MixSaturatesInsteadOfWrapping) {
     }
   }
   EXPECT_TRUE(clipped);
+}
+
+// The writer runs on its own thread, named `recording` (top -H, perf) and at nice 10, so that
+// under CPU contention the media threads, which cannot wait, come first (docs/media.md); and it
+// writes what it is given: a finished file of the chunk's samples.
+TEST_F(MediaEngineTest, RecordingWriterRunsOnANamedThreadAtNiceTen) {
+  std::promise<std::pair<std::string, int>> seen;
+  std::promise<ports::RecordingInfo> finished;
+  {
+    RecordingWriter writer;
+    const std::string path = (dir_ / "one.wav").string();
+    writer.Open(1, path, 8000, 1, [&](ports::RecordingInfo info) {
+      char name[16] = {};
+      pthread_getname_np(pthread_self(), name, sizeof name);
+      errno = 0;
+      const int nice = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+      seen.set_value({name, nice});
+      finished.set_value(std::move(info));
+    });
+    writer.Write({RecordingWriter::Chunk{1, std::vector<int16_t>(800, 100), {}, true}});
+    auto f = finished.get_future();
+    ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+    EXPECT_EQ(f.get().bytes, 44u + 1600u);
+  }
+  const auto [name, nice] = seen.get_future().get();
+  EXPECT_EQ(name, "recording");
+  EXPECT_GE(nice, 10);  // 10, or the process's own when it runs at more already
 }
 
 }  // namespace
