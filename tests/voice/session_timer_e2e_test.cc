@@ -81,6 +81,17 @@ class SessionTimerTest : public ::testing::Test {
     EXPECT_NE(metrics.find("\nparley_sip_calls_active 0\n"), std::string::npos) << metrics;
   }
 
+  // The ACKs of Parley's two refreshes answered the caller's offers (the scenarios log each
+  // ACK's m= line): PCMU with telephone-event, then PCMA alone.
+  static void ExpectAnswersInTheAcks(const std::string& caller_log) {
+    EXPECT_TRUE(
+        std::regex_search(caller_log, std::regex("refresh ACK m=audio [0-9]+ RTP/AVP 0 101\\n")))
+        << caller_log;
+    EXPECT_TRUE(
+        std::regex_search(caller_log, std::regex("refresh ACK m=audio [0-9]+ RTP/AVP 8\\n")))
+        << caller_log;
+  }
+
   VoiceServer server_{kData + "/voice_session_timer.yaml"};
   std::unique_ptr<AliceRung> call_;
 };
@@ -124,11 +135,18 @@ TEST_F(SessionTimerTest, CallerWithoutTimerSupportIsRefreshedByParley) {
       << caller_log;
   EXPECT_NE(caller_log.find("refresh Session-Expires: 10;refresher=uac"), std::string::npos)
       << caller_log;
-  EXPECT_TRUE(
-      std::regex_search(caller_log, std::regex("refresh ACK m=audio [0-9]+ RTP/AVP 0 101\n")))
+  ExpectAnswersInTheAcks(caller_log);
+  ExpectAliceWrapsUp();
+}
+
+// A caller that supports timers but asks for refresher=uas is refreshed by Parley the same way,
+// each ACK with Parley's answer to the caller's offer.
+TEST_F(SessionTimerTest, CallerAskingParleyToRefreshIsRefreshedWithAnswersInTheAcks) {
+  std::string caller_log;
+  Call("caller_asks_parley_to_refresh.xml", "agent_phone_answers_refreshes.xml", &caller_log);
+  EXPECT_NE(caller_log.find("granted Session-Expires: 10;refresher=uas"), std::string::npos)
       << caller_log;
-  EXPECT_TRUE(std::regex_search(caller_log, std::regex("refresh ACK m=audio [0-9]+ RTP/AVP 8\n")))
-      << caller_log;
+  ExpectAnswersInTheAcks(caller_log);
   ExpectAliceWrapsUp();
 }
 

@@ -3,7 +3,8 @@
 // certificates made by the openssl command for this run). Parley checks the carrier's
 // certificate against --sip-tls-ca and the trunk's host: a carrier whose certificate a trusted
 // CA signed for 127.0.0.1 gets the INVITE; an impostor with a self-signed certificate for the
-// same address gets no INVITE and the call fails. Every wait is bounded.
+// same address, or a certificate the CA signed for another host, gets none. Every wait is
+// bounded.
 
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
@@ -17,8 +18,6 @@
 
 #include <chrono>
 #include <csignal>
-#include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
